@@ -1,0 +1,9 @@
+// Package engine expands a pipeline into partitions, computes their node
+// keys, schedules them topologically and records what ran. It never imports
+// YAML, HTTP or LLM code: node kinds plug in through the Step interface.
+package engine
+
+import "github.com/sptflow/sptflow/engine/store"
+
+// Digest is a content digest (SHA-256) of a file or manifest.
+type Digest = store.Digest

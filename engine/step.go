@@ -1,0 +1,211 @@
+package engine
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// PartitionID names one partition of a node: "tag@sycophancy", or
+// "infer@topic=sycophancy,model=qwen32" when the node has several foreach keys.
+// A node without foreach has a single partition whose ID is the node name.
+type PartitionID string
+
+// KV is one foreach binding of a partition, in declaration order.
+type KV struct {
+	Key   string
+	Value string
+}
+
+// ModelEntry is one entry of the pipeline's `models:` block. The engine does
+// not interpret it: steps hand Raw to the llm package. Raw holds the entry
+// after `extends` merging and variable substitution; it is canonical JSON-able
+// data (maps, slices, strings, numbers, bools).
+type ModelEntry struct {
+	Name string
+	Raw  map[string]any
+	Pos  string // "file:line:col" of the entry
+}
+
+// RunOptions are the command-line options that change what a step produces.
+// Steps that honour them must fold them into Plan.Params so they reach the
+// node key.
+type RunOptions struct {
+	// Limit > 0 asks generation steps for a hash-stable subset of at most
+	// Limit items per partition (a trial run is a prefix of the full run).
+	Limit int
+	// Resample > 0 asks for new LLM samples: it salts request keys.
+	Resample int
+}
+
+// PartitionSpec is everything the pipeline file says about one partition,
+// after extends merging, var substitution and foreach expansion.
+type PartitionSpec struct {
+	ID      PartitionID
+	Node    string
+	Kind    string
+	Foreach []KV
+	// With holds the node's `with:` block (var-substituted, not yet
+	// validated). The step validates it in Resolve.
+	With map[string]any
+	// WithPos gives "file:line:col" for each top-level key of With, and
+	// NodePos the position of the node itself, for error messages.
+	WithPos map[string]string
+	NodePos string
+	// Output is the node's `output:` value (a path relative to the data
+	// directory, already checked not to escape it), or "" for the kind's
+	// default.
+	Output string
+
+	ProjectRoot string // absolute; relative paths in With resolve against it
+	DataDir     string // absolute; where outputs are materialized
+	PromptsDir  string // absolute; the pipeline's `prompts:` directory
+	Vars        map[string]any
+	Models      map[string]ModelEntry
+	Options     RunOptions
+}
+
+// Value returns the foreach value bound to key, or "".
+func (s *PartitionSpec) Value(key string) string {
+	for _, kv := range s.Foreach {
+		if kv.Key == key {
+			return kv.Value
+		}
+	}
+	return ""
+}
+
+// InputSpec declares files a partition reads from outside the store (prompt
+// files, a source directory, a config file). The engine digests every matched
+// file into the node key, so editing one re-runs the partition.
+type InputSpec struct {
+	// Path is a file, or a directory when Pattern is set. Relative paths
+	// resolve against the project root.
+	Path string
+	// Pattern, when set, selects the files below the directory Path whose
+	// slash-separated relative path matches it (path.Match syntax; "**/" at
+	// the start matches any number of leading directories).
+	Pattern string
+	// Optional inputs may be missing; required ones are a validation error.
+	Optional bool
+}
+
+// Plan is a step's resolved view of one partition, computed before anything runs.
+type Plan struct {
+	// Params is the canonical resolved parameter set (defaults applied,
+	// model specs inlined, run options folded in). It must marshal to JSON
+	// deterministically; it is hashed into the node key and handed back to
+	// Run as Task.Params.
+	Params any
+	// Inputs are the files the partition reads besides upstream outputs.
+	Inputs []InputSpec
+	// OutputDir is the partition's main output directory, relative to the
+	// data directory ("stage_3_tagged/sycophancy"). Informational: steps may
+	// write anywhere below the data directory.
+	OutputDir string
+	// NoMaterialize marks outputs that stay in the store only.
+	NoMaterialize bool
+	// Providers lists the LLM providers the partition will call, so missing
+	// API keys are reported before anything runs (e.g. "anthropic").
+	Providers []string
+}
+
+// Step implements one node kind. Steps are registered explicitly by the
+// command (no init registries); they receive their own dependencies (an LLM
+// runtime, say) at construction.
+type Step interface {
+	Kind() string
+	// Version is part of every node key of this kind: bump it whenever the
+	// same inputs would produce different outputs.
+	Version() string
+	// Resolve validates a partition's parameters and returns its plan. It
+	// must not read input files or call models. Errors should name the
+	// position (spec.WithPos / spec.NodePos).
+	Resolve(spec *PartitionSpec) (*Plan, error)
+	// Run produces the partition's outputs through t.Out.
+	Run(ctx context.Context, t *Task) error
+}
+
+// InputFile is one file matched by a Plan input, digested.
+type InputFile struct {
+	Abs    string // absolute path on disk
+	Rel    string // path relative to the InputSpec's Path (its base name for a single file)
+	Spec   int    // index into Plan.Inputs
+	Digest Digest
+	Size   int64
+}
+
+// OutputFile is one file of a sealed partition output.
+type OutputFile struct {
+	Path   string // slash-separated, relative to the data directory
+	Digest Digest
+	Size   int64
+	// Open reads the file's bytes from the store, verifying its digest.
+	Open func() (io.ReadCloser, error)
+}
+
+// Upstream is the sealed output of one partition this partition needs.
+type Upstream struct {
+	ID      PartitionID
+	Node    string
+	Kind    string
+	Foreach []KV
+	Digest  Digest       // manifest digest
+	Files   []OutputFile // sorted by Path
+}
+
+// Output receives a running partition's files. Safe for concurrent use.
+type Output interface {
+	// WriteFile stores data at rel (slash-separated, relative to the data
+	// directory, must not escape it). Writing the same path twice replaces it.
+	WriteFile(rel string, data []byte) error
+	// Reference adds an input file to the output without copying it into
+	// the store (used by source nodes such as load). It is never
+	// materialized; readers verify its digest.
+	Reference(rel string, f InputFile) error
+}
+
+// Progress is how a running partition reports rows. Safe for concurrent use.
+type Progress interface {
+	SetTotal(n int)
+	// Done records finished rows: cached ones came from the request store,
+	// failed ones were recorded as failed rows.
+	Done(n, cached, failed int)
+}
+
+// Usage is LLM usage accounted to a partition.
+type Usage struct {
+	Requests     int      `json:"requests"` // requests sent to a provider
+	Cached       int      `json:"cached"`   // served from the request store
+	Failed       int      `json:"failed"`   // rows recorded as failed
+	InputTokens  int64    `json:"input_tokens"`
+	OutputTokens int64    `json:"output_tokens"`
+	CacheRead    int64    `json:"cache_read_tokens"`
+	CacheWrite   int64    `json:"cache_write_tokens"`
+	CostUSD      float64  `json:"cost_usd"`
+	ServedModels []string `json:"served_models,omitempty"`
+}
+
+// Meter accumulates Usage for a partition. Safe for concurrent use.
+type Meter interface {
+	Add(u Usage)
+}
+
+// Task is one partition being executed.
+type Task struct {
+	Spec     *PartitionSpec
+	Params   any // Plan.Params, unchanged
+	Plan     *Plan
+	Inputs   []InputFile // matched input files, sorted by (Spec, Rel)
+	Upstream []Upstream  // in the order of the node's needs, then partition order
+	Out      Output
+	Progress Progress
+	Usage    Meter
+	Log      zerolog.Logger
+	Started  time.Time
+}
+
+// ID returns the partition ID.
+func (t *Task) ID() PartitionID { return t.Spec.ID }

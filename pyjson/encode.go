@@ -1,0 +1,246 @@
+package pyjson
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Options select the json.dumps flavour to reproduce.
+type Options struct {
+	// Indent > 0 is json.dumps(indent=Indent): newline and Indent spaces per
+	// level, "," between items. Indent == 0 is the default compact form with
+	// ", " and ": " separators (one line).
+	Indent int
+	// ASCII escapes every non-ASCII character as \uXXXX (ensure_ascii=True).
+	ASCII bool
+}
+
+// Common flavours.
+var (
+	// DataFile is how stages 1-3 write batch files (indent 2, UTF-8).
+	DataFile = Options{Indent: 2}
+	// Tagged is how the tagger and the analysis write (indent 2, ASCII).
+	Tagged = Options{Indent: 2, ASCII: true}
+	// Line is the compact one-line form of JSONL logs (UTF-8).
+	Line = Options{}
+	// LineASCII is the compact form with ASCII escaping (json.dumps default).
+	LineASCII = Options{ASCII: true}
+)
+
+// Marshal encodes v. Besides the values Parse returns it accepts int, int64,
+// float64 (written as Python's repr), []string, []*Object and map[string]any
+// (keys sorted). There is no trailing newline, as with json.dump.
+func Marshal(v any, opt Options) ([]byte, error) {
+	e := encoder{opt: opt, buf: make([]byte, 0, 4096)}
+	if err := e.value(v, 0); err != nil {
+		return nil, err
+	}
+	return e.buf, nil
+}
+
+// AppendMarshal is Marshal appending to buf.
+func AppendMarshal(buf []byte, v any, opt Options) ([]byte, error) {
+	e := encoder{opt: opt, buf: buf}
+	err := e.value(v, 0)
+	return e.buf, err
+}
+
+type encoder struct {
+	opt Options
+	buf []byte
+}
+
+func (e *encoder) newline(depth int) {
+	e.buf = append(e.buf, '\n')
+	for i := 0; i < depth*e.opt.Indent; i++ {
+		e.buf = append(e.buf, ' ')
+	}
+}
+
+func (e *encoder) sep(depth int) {
+	if e.opt.Indent > 0 {
+		e.buf = append(e.buf, ',')
+		e.newline(depth)
+	} else {
+		e.buf = append(e.buf, ',', ' ')
+	}
+}
+
+func (e *encoder) value(v any, depth int) error {
+	switch x := v.(type) {
+	case nil:
+		e.buf = append(e.buf, "null"...)
+	case bool:
+		e.buf = strconv.AppendBool(e.buf, x)
+	case string:
+		e.str(x)
+	case Number:
+		e.buf = append(e.buf, x...)
+	case int:
+		e.buf = strconv.AppendInt(e.buf, int64(x), 10)
+	case int64:
+		e.buf = strconv.AppendInt(e.buf, x, 10)
+	case float64:
+		e.buf = append(e.buf, FormatFloat(x)...)
+	case *Object:
+		return e.object(x, depth)
+	case []any:
+		return e.array(len(x), func(i int) any { return x[i] }, depth)
+	case []string:
+		return e.array(len(x), func(i int) any { return x[i] }, depth)
+	case []*Object:
+		return e.array(len(x), func(i int) any { return x[i] }, depth)
+	case map[string]any:
+		return e.object(sortedObject(x), depth)
+	default:
+		return fmt.Errorf("pyjson: cannot encode %T", v)
+	}
+	return nil
+}
+
+func sortedObject(m map[string]any) *Object {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	o := NewObject(len(keys))
+	for _, k := range keys {
+		o.Set(k, m[k])
+	}
+	return o
+}
+
+func (e *encoder) object(o *Object, depth int) error {
+	if o == nil {
+		e.buf = append(e.buf, "null"...)
+		return nil
+	}
+	if o.Len() == 0 {
+		e.buf = append(e.buf, '{', '}')
+		return nil
+	}
+	e.buf = append(e.buf, '{')
+	if e.opt.Indent > 0 {
+		e.newline(depth + 1)
+	}
+	for i, k := range o.keys {
+		if i > 0 {
+			e.sep(depth + 1)
+		}
+		e.str(k)
+		e.buf = append(e.buf, ':', ' ')
+		if err := e.value(o.vals[i], depth+1); err != nil {
+			return err
+		}
+	}
+	if e.opt.Indent > 0 {
+		e.newline(depth)
+	}
+	e.buf = append(e.buf, '}')
+	return nil
+}
+
+func (e *encoder) array(n int, at func(int) any, depth int) error {
+	if n == 0 {
+		e.buf = append(e.buf, '[', ']')
+		return nil
+	}
+	e.buf = append(e.buf, '[')
+	if e.opt.Indent > 0 {
+		e.newline(depth + 1)
+	}
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			e.sep(depth + 1)
+		}
+		if err := e.value(at(i), depth+1); err != nil {
+			return err
+		}
+	}
+	if e.opt.Indent > 0 {
+		e.newline(depth)
+	}
+	e.buf = append(e.buf, ']')
+	return nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// plain reports whether byte c is written as itself in every mode.
+func plain(c byte) bool { return c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' }
+
+func (e *encoder) str(s string) {
+	e.buf = append(e.buf, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if plain(c) {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf && !e.opt.ASCII {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r != utf8.RuneError || size != 1 {
+				i += size
+				continue
+			}
+		}
+		e.buf = append(e.buf, s[start:i]...)
+		if c < utf8.RuneSelf {
+			e.escapeASCII(c)
+			i++
+		} else {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			e.escapeRune(r)
+			i += size
+		}
+		start = i
+	}
+	e.buf = append(e.buf, s[start:]...)
+	e.buf = append(e.buf, '"')
+}
+
+func (e *encoder) escapeASCII(c byte) {
+	switch c {
+	case '"':
+		e.buf = append(e.buf, '\\', '"')
+	case '\\':
+		e.buf = append(e.buf, '\\', '\\')
+	case '\n':
+		e.buf = append(e.buf, '\\', 'n')
+	case '\r':
+		e.buf = append(e.buf, '\\', 'r')
+	case '\t':
+		e.buf = append(e.buf, '\\', 't')
+	case '\b':
+		e.buf = append(e.buf, '\\', 'b')
+	case '\f':
+		e.buf = append(e.buf, '\\', 'f')
+	default:
+		e.u4(rune(c))
+	}
+}
+
+// escapeRune writes a non-ASCII rune as \uXXXX (a surrogate pair above
+// U+FFFF). Invalid UTF-8 has already become U+FFFD.
+func (e *encoder) escapeRune(r rune) {
+	if !e.opt.ASCII {
+		e.buf = utf8.AppendRune(e.buf, r)
+		return
+	}
+	if r > 0xFFFF {
+		r -= 0x10000
+		e.u4(0xD800 + (r>>10)&0x3FF)
+		e.u4(0xDC00 + r&0x3FF)
+		return
+	}
+	e.u4(r)
+}
+
+func (e *encoder) u4(r rune) {
+	e.buf = append(e.buf, '\\', 'u',
+		hexDigits[(r>>12)&0xF], hexDigits[(r>>8)&0xF], hexDigits[(r>>4)&0xF], hexDigits[r&0xF])
+}
