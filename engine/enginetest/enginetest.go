@@ -26,7 +26,7 @@ import (
 // Output is an in-memory engine.Output.
 type Output struct {
 	mu    sync.Mutex
-	Files map[string][]byte          // written files by path
+	Files map[string][]byte           // written files by path
 	Refs  map[string]engine.InputFile // referenced input files by path
 }
 
