@@ -107,9 +107,26 @@ type Plan struct {
 	OutputDir string
 	// NoMaterialize marks outputs that stay in the store only.
 	NoMaterialize bool
-	// Providers lists the LLM providers the partition will call, so missing
-	// API keys are reported before anything runs (e.g. "anthropic").
+	// Providers lists the LLM providers the partition will call
+	// (informational, e.g. "anthropic").
 	Providers []string
+	// Env lists the environment variables (API keys) the partition needs;
+	// the command reports every unset one before anything runs.
+	Env []string
+}
+
+// Estimate is what a stale partition would cost to run.
+type Estimate struct {
+	Requests int     // requests that would be sent
+	Cached   int     // requests the request store would answer
+	CostUSD  float64 // estimated cost of the sent requests
+}
+
+// Estimator is implemented by steps that call models, so `status --why`
+// and `run --dry-run` can say how many requests a stale partition would
+// send and what they would cost. t.Out is nil; upstream outputs exist.
+type Estimator interface {
+	Estimate(ctx context.Context, t *Task) (Estimate, error)
 }
 
 // Step implements one node kind. Steps are registered explicitly by the
