@@ -1,0 +1,162 @@
+package store
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// GCOptions tunes GC.
+type GCOptions struct {
+	// Grace protects entries modified less than Grace ago (a concurrent run
+	// may have stored objects whose manifest is not sealed yet). Zero means
+	// one hour.
+	Grace time.Duration
+	// PruneRecords removes records of Namespace older than RecordsOlderThan.
+	PruneRecords     bool
+	Namespace        string
+	RecordsOlderThan time.Duration
+	// DryRun counts what would be removed without removing it.
+	DryRun bool
+}
+
+// GCStats counts what GC removed (or would remove, in a dry run).
+type GCStats struct {
+	Manifests int   // manifest entries whose key was not kept
+	KeyInfos  int   // key-info entries whose key was not kept
+	Objects   int   // objects no kept manifest references
+	Temps     int   // stale temp files of killed writers
+	Records   int   // pruned records
+	Bytes     int64 // bytes of the removed files
+}
+
+// GC removes manifests whose keys are not in keep, key infos likewise,
+// objects no remaining manifest references, stale temp files, and, if
+// opts.PruneRecords, old records of opts.Namespace. Anything modified within
+// the grace period is kept. GC may run while other processes use the store.
+func (s *Store) GC(keep map[[32]byte]bool, opts GCOptions) (GCStats, error) {
+	g := &gc{s: s, keep: keep, opts: opts, live: map[Digest]bool{}}
+	if g.opts.Grace == 0 {
+		g.opts.Grace = defaultGrace
+	}
+	g.cutoff = time.Now().Add(-g.opts.Grace)
+	for _, phase := range []func() error{g.manifests, g.keyInfos, g.objects, g.temps, g.records} {
+		if err := phase(); err != nil {
+			return g.stats, fmt.Errorf("gc %s: %w", s.dir, err)
+		}
+	}
+	return g.stats, nil
+}
+
+type gc struct {
+	s      *Store
+	keep   map[[32]byte]bool
+	opts   GCOptions
+	cutoff time.Time
+	live   map[Digest]bool
+	stats  GCStats
+}
+
+// remove deletes a file (unless dry run) and counts its bytes.
+func (g *gc) remove(path string, fi fs.FileInfo, count *int) {
+	if !g.opts.DryRun {
+		if err := os.Remove(path); err != nil {
+			return
+		}
+	}
+	*count++
+	g.stats.Bytes += fi.Size()
+}
+
+func (g *gc) old(fi fs.FileInfo) bool { return fi.ModTime().Before(g.cutoff) }
+
+// manifests drops unkept manifest entries and marks what the rest reference.
+func (g *gc) manifests() error {
+	root := filepath.Join(g.s.dir, "manifests")
+	return rangeShards(root, ".json", func(key [32]byte, fi fs.FileInfo) bool {
+		if !g.keep[key] && g.old(fi) {
+			g.remove(g.s.manifestPath(key), fi, &g.stats.Manifests)
+			return true
+		}
+		g.markLive(key)
+		return true
+	})
+}
+
+// markLive marks the manifest of key and its stored files as referenced.
+func (g *gc) markLive(key [32]byte) {
+	d, err := g.s.readPointer(key)
+	if err != nil {
+		return
+	}
+	g.live[d] = true
+	m, err := g.s.readManifest(d)
+	if err != nil {
+		return
+	}
+	for _, f := range m.Files {
+		if f.External == "" {
+			g.live[f.Digest] = true
+		}
+	}
+}
+
+func (g *gc) keyInfos() error {
+	return rangeShards(filepath.Join(g.s.dir, "keys"), ".json", func(key [32]byte, fi fs.FileInfo) bool {
+		if !g.keep[key] && g.old(fi) {
+			g.remove(g.s.keyInfoPath(key), fi, &g.stats.KeyInfos)
+		}
+		return true
+	})
+}
+
+func (g *gc) objects() error {
+	return rangeShards(filepath.Join(g.s.dir, "objects"), "", func(key [32]byte, fi fs.FileInfo) bool {
+		if !g.live[Digest(key)] && g.old(fi) {
+			g.remove(g.s.objectPath(Digest(key)), fi, &g.stats.Objects)
+		}
+		return true
+	})
+}
+
+// temps removes stale temp files anywhere in the store and anything stale
+// in tmp/. Leases and runs are left alone.
+func (g *gc) temps() error {
+	tmpDir := g.s.TempDir()
+	return filepath.WalkDir(g.s.dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return nil // entries vanish under concurrent use
+		}
+		if e.IsDir() {
+			if p == filepath.Join(g.s.dir, "leases") || p == filepath.Join(g.s.dir, "runs") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !isTemp(e.Name()) && filepath.Dir(p) != tmpDir {
+			return nil
+		}
+		if fi, err := e.Info(); err == nil && g.old(fi) {
+			g.remove(p, fi, &g.stats.Temps)
+		}
+		return nil
+	})
+}
+
+func (g *gc) records() error {
+	if !g.opts.PruneRecords {
+		return nil
+	}
+	r := g.s.Records(g.opts.Namespace)
+	cutoff := time.Now().Add(-g.opts.RecordsOlderThan)
+	return r.Range(func(key [32]byte, mod time.Time) bool {
+		if mod.Before(cutoff) {
+			if fi, err := os.Stat(r.path(key)); err == nil {
+				g.remove(r.path(key), fi, &g.stats.Records)
+			}
+		}
+		return true
+	})
+}

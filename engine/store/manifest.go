@@ -1,0 +1,166 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ManifestFile is one file of a sealed partition output.
+type ManifestFile struct {
+	Path   string `json:"path"` // slash-separated, relative to the data directory
+	Digest Digest `json:"digest"`
+	Size   int64  `json:"size"`
+	// External is the absolute path of a referenced input file that is not
+	// copied into the store; its Digest still identifies the content.
+	External string `json:"external,omitempty"`
+}
+
+// Manifest describes a sealed partition output.
+type Manifest struct {
+	Partition string         `json:"partition"`
+	Files     []ManifestFile `json:"files"` // sorted by Path
+	Produced  time.Time      `json:"produced"`
+	Meta      map[string]any `json:"meta,omitempty"` // usage, served models, step notes
+}
+
+// manifestPointer is the entry stored under manifests/: the node key it
+// belongs to and the digest of the manifest object. Both are checked on
+// read, so any damage to the pointer is a miss.
+type manifestPointer struct {
+	Version  int    `json:"version"`
+	Key      string `json:"key"`
+	Manifest Digest `json:"manifest"`
+}
+
+const pointerVersion = 1
+
+// canonical returns the manifest's canonical bytes: files sorted by path,
+// time in UTC, indented JSON with sorted map keys. It validates the paths.
+func (m *Manifest) canonical() ([]byte, error) {
+	c := *m
+	c.Files = slices.Clone(m.Files)
+	slices.SortFunc(c.Files, func(a, b ManifestFile) int { return strings.Compare(a.Path, b.Path) })
+	for i, f := range c.Files {
+		if err := checkManifestPath(f.Path); err != nil {
+			return nil, err
+		}
+		if i > 0 && c.Files[i-1].Path == f.Path {
+			return nil, fmt.Errorf("duplicate file %q", f.Path)
+		}
+	}
+	c.Produced = m.Produced.UTC()
+	return json.MarshalIndent(&c, "", "  ")
+}
+
+// checkManifestPath accepts clean, relative, slash-separated paths that do
+// not leave their root.
+func checkManifestPath(p string) error {
+	if p == "" || path.IsAbs(p) || path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../") || strings.Contains(p, "\\") {
+		return fmt.Errorf("invalid manifest path %q: want a clean relative slash-separated path", p)
+	}
+	return nil
+}
+
+// PutManifest seals m as the output of node key and returns the digest of
+// its canonical bytes. Every file that is not External must already be in
+// the store. m is not modified.
+func (s *Store) PutManifest(key [32]byte, m *Manifest) (Digest, error) {
+	keyHex := Digest(key).Short()
+	b, err := m.canonical()
+	if err != nil {
+		return Digest{}, fmt.Errorf("put manifest %s for %s: %w", keyHex, m.Partition, err)
+	}
+	for _, f := range m.Files {
+		if f.External == "" && !s.HasObject(f.Digest) {
+			return Digest{}, fmt.Errorf("put manifest %s for %s: file %s: object %s: %w", keyHex, m.Partition, f.Path, f.Digest.Short(), ErrNotFound)
+		}
+	}
+	d, err := s.PutObject(b)
+	if err != nil {
+		return d, fmt.Errorf("put manifest %s for %s: %w", keyHex, m.Partition, err)
+	}
+	ptr, _ := json.Marshal(manifestPointer{Version: pointerVersion, Key: Digest(key).String(), Manifest: d})
+	if err := s.writeEntry(s.manifestPath(key), append(ptr, '\n')); err != nil {
+		return d, fmt.Errorf("put manifest %s for %s: %w", keyHex, m.Partition, err)
+	}
+	return d, nil
+}
+
+// GetManifest returns the manifest sealed for node key and its digest. A
+// missing or damaged entry, or one whose manifest or stored files are
+// missing, is ErrNotFound. External files are not checked.
+func (s *Store) GetManifest(key [32]byte) (*Manifest, Digest, error) {
+	d, err := s.readPointer(key)
+	if err != nil {
+		return nil, d, fmt.Errorf("get manifest %s: %w", Digest(key).Short(), err)
+	}
+	m, err := s.readManifest(d)
+	if err != nil {
+		return nil, d, fmt.Errorf("get manifest %s: %w", Digest(key).Short(), err)
+	}
+	for _, f := range m.Files {
+		if f.External == "" && !s.HasObject(f.Digest) {
+			return nil, d, fmt.Errorf("get manifest %s: file %s: object %s missing: %w", Digest(key).Short(), f.Path, f.Digest.Short(), ErrNotFound)
+		}
+	}
+	return m, d, nil
+}
+
+// readPointer returns the manifest digest recorded for key; a damaged
+// pointer is removed and reported as ErrNotFound.
+func (s *Store) readPointer(key [32]byte) (Digest, error) {
+	p := s.manifestPath(key)
+	f, fi, err := openEntry(p)
+	if err != nil {
+		return Digest{}, err
+	}
+	defer f.Close()
+	var ptr manifestPointer
+	dec := json.NewDecoder(f)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ptr); err != nil || ptr.Version != pointerVersion || ptr.Key != Digest(key).String() || dec.More() {
+		removeIfSame(p, fi)
+		return Digest{}, fmt.Errorf("corrupt manifest entry: %w", ErrNotFound)
+	}
+	return ptr.Manifest, nil
+}
+
+// readManifest reads and decodes a manifest object.
+func (s *Store) readManifest(d Digest) (*Manifest, error) {
+	b, err := s.ReadObject(d)
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("decode manifest %s: %v: %w", d.Short(), err, ErrNotFound)
+	}
+	return &m, nil
+}
+
+// PutKeyInfo stores the components of node key (opaque bytes, JSON by
+// convention) so that `status --why` can name what changed.
+func (s *Store) PutKeyInfo(key [32]byte, info []byte) error {
+	if err := s.writeEntry(s.keyInfoPath(key), info); err != nil {
+		return fmt.Errorf("put key info %s: %w", Digest(key).Short(), err)
+	}
+	return nil
+}
+
+// GetKeyInfo returns what PutKeyInfo stored for key, or ErrNotFound.
+func (s *Store) GetKeyInfo(key [32]byte) ([]byte, error) {
+	b, err := os.ReadFile(s.keyInfoPath(key))
+	if errors.Is(err, os.ErrNotExist) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get key info %s: %w", Digest(key).Short(), err)
+	}
+	return b, nil
+}

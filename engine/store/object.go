@@ -1,0 +1,189 @@
+package store
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// touchAfter is how stale an existing object's mtime may be before a
+// repeated Put refreshes it; GC's grace period is measured from the mtime.
+const touchAfter = 10 * time.Minute
+
+// PutObject stores data and returns its digest. It is atomic, durable and
+// idempotent: concurrent Puts of the same data from goroutines or processes
+// leave one complete object. Putting an object that exists refreshes its
+// modification time so a concurrent GC keeps it.
+func (s *Store) PutObject(data []byte) (Digest, error) {
+	d := DigestOf(data)
+	p := s.objectPath(d)
+	if s.objectPresent(p, int64(len(data))) {
+		return d, nil
+	}
+	if err := s.writeEntry(p, data); err != nil {
+		return d, fmt.Errorf("put object %s: %w", d.Short(), err)
+	}
+	return d, nil
+}
+
+// PutObjectReader streams r into the store and returns its digest and size,
+// without holding the content in memory.
+func (s *Store) PutObjectReader(r io.Reader) (Digest, int64, error) {
+	f, err := os.CreateTemp(s.TempDir(), tempPrefix+"object.*")
+	if err != nil {
+		return Digest{}, 0, fmt.Errorf("put object: %w", err)
+	}
+	d, n, err := copySync(f, r)
+	if err != nil {
+		_ = os.Remove(f.Name())
+		return d, n, fmt.Errorf("put object: %w", err)
+	}
+	p := s.objectPath(d)
+	if s.objectPresent(p, n) {
+		_ = os.Remove(f.Name())
+		return d, n, nil
+	}
+	if err := s.renameIn(f.Name(), p); err != nil {
+		_ = os.Remove(f.Name())
+		return d, n, fmt.Errorf("put object %s: %w", d.Short(), err)
+	}
+	return d, n, nil
+}
+
+// copySync copies r into f while hashing, then fsyncs and closes f.
+func copySync(f *os.File, r io.Reader) (Digest, int64, error) {
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, h), r)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	var d Digest
+	h.Sum(d[:0])
+	return d, n, err
+}
+
+// renameIn moves a complete, fsync'd temp file to path and makes it durable.
+func (s *Store) renameIn(tmp, path string) error {
+	dir := filepath.Dir(path)
+	if err := s.ensureDir(dir); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// objectPresent reports whether the object at p exists with the given size,
+// refreshing a stale mtime.
+func (s *Store) objectPresent(p string, size int64) bool {
+	fi, err := os.Stat(p)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != size {
+		return false
+	}
+	if now := time.Now(); now.Sub(fi.ModTime()) > touchAfter {
+		_ = os.Chtimes(p, now, now)
+	}
+	return true
+}
+
+// HasObject reports whether an object is present. It does not verify the
+// content; reading does.
+func (s *Store) HasObject(d Digest) bool {
+	fi, err := os.Stat(s.objectPath(d))
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// ReadObject returns an object's bytes, verifying its digest. A missing,
+// corrupt or truncated object is ErrNotFound; the damaged file is removed.
+func (s *Store) ReadObject(d Digest) ([]byte, error) {
+	p := s.objectPath(d)
+	f, fi, err := openEntry(p)
+	if err != nil {
+		return nil, fmt.Errorf("read object %s: %w", d.Short(), err)
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	buf.Grow(int(fi.Size()))
+	if _, err := buf.ReadFrom(f); err != nil {
+		return nil, fmt.Errorf("read object %s: %w", d.Short(), err)
+	}
+	if DigestOf(buf.Bytes()) != d {
+		removeIfSame(p, fi)
+		return nil, fmt.Errorf("read object %s: corrupt: %w", d.Short(), ErrNotFound)
+	}
+	return buf.Bytes(), nil
+}
+
+// OpenObject opens an object for streaming. The reader verifies the digest
+// as it goes: on a mismatch the final Read returns an error wrapping
+// ErrNotFound instead of io.EOF, and the damaged file is removed.
+func (s *Store) OpenObject(d Digest) (io.ReadCloser, error) {
+	p := s.objectPath(d)
+	f, fi, err := openEntry(p)
+	if err != nil {
+		return nil, fmt.Errorf("open object %s: %w", d.Short(), err)
+	}
+	return &verifyingReader{f: f, fi: fi, path: p, want: d, h: sha256.New()}, nil
+}
+
+// openEntry opens a store file; a missing file is ErrNotFound.
+func openEntry(p string) (*os.File, os.FileInfo, error) {
+	f, err := os.Open(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
+// verifyingReader hashes what it reads and checks the digest at EOF.
+type verifyingReader struct {
+	f    *os.File
+	fi   os.FileInfo
+	path string
+	want Digest
+	h    hash.Hash
+	err  error
+}
+
+func (r *verifyingReader) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	n, err := r.f.Read(p)
+	r.h.Write(p[:n])
+	if err == io.EOF {
+		var got Digest
+		r.h.Sum(got[:0])
+		if got != r.want {
+			removeIfSame(r.path, r.fi)
+			err = fmt.Errorf("read object %s: corrupt: %w", r.want.Short(), ErrNotFound)
+		}
+	}
+	if err != nil {
+		r.err = err
+	}
+	return n, err
+}
+
+func (r *verifyingReader) Close() error { return r.f.Close() }

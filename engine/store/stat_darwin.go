@@ -1,0 +1,15 @@
+package store
+
+import (
+	"os"
+	"syscall"
+)
+
+func sigOf(fi os.FileInfo) fileSig {
+	sig := fileSig{Size: fi.Size(), Mtime: fi.ModTime().UnixNano()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		sig.Ino = st.Ino
+		sig.Ctime = st.Ctimespec.Sec*1e9 + st.Ctimespec.Nsec
+	}
+	return sig
+}

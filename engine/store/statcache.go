@@ -1,0 +1,163 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// statCacheVersion is written into statcache.json; another version is ignored.
+const statCacheVersion = 1
+
+// fileSig identifies a file version without reading it. A content change
+// that keeps all of size, mtime, inode and ctime is not detected; the
+// "racy" rule in DigestFile covers changes within the timestamp granularity.
+type fileSig struct {
+	Size  int64  `json:"size"`
+	Mtime int64  `json:"mtime"` // UnixNano
+	Ino   uint64 `json:"ino,omitempty"`
+	Ctime int64  `json:"ctime,omitempty"` // UnixNano
+}
+
+type statEntry struct {
+	fileSig
+	Digest Digest `json:"digest"`
+}
+
+type statCacheFile struct {
+	Version int                  `json:"version"`
+	Files   map[string]statEntry `json:"files"`
+}
+
+// statCache is the in-memory stat cache, loaded lazily.
+type statCache struct {
+	once  sync.Once
+	mu    sync.Mutex
+	files map[string]statEntry
+	dirty bool
+}
+
+func (s *Store) statCachePath() string { return filepath.Join(s.dir, "statcache.json") }
+
+// loadStatCache reads statcache.json once; a missing or unreadable file is
+// an empty cache.
+func (s *Store) loadStatCache() {
+	s.stat.once.Do(func() {
+		s.stat.files = map[string]statEntry{}
+		b, err := os.ReadFile(s.statCachePath())
+		if err != nil {
+			return
+		}
+		var f statCacheFile
+		if json.Unmarshal(b, &f) == nil && f.Version == statCacheVersion && f.Files != nil {
+			s.stat.files = f.Files
+		}
+	})
+}
+
+// DigestFile returns the SHA-256 and size of the file at path. Files whose
+// (path, size, mtime, inode, ctime) match the stat cache are not read. A
+// file modified within the last two seconds is hashed but not cached, since
+// a further same-size write in the same timestamp tick would be invisible.
+// Safe for concurrent use; SaveStatCache persists the cache.
+func (s *Store) DigestFile(path string) (Digest, int64, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return Digest{}, 0, fmt.Errorf("digest %s: %w", path, err)
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return Digest{}, 0, fmt.Errorf("digest %s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return Digest{}, 0, fmt.Errorf("digest %s: not a regular file", path)
+	}
+	sig := sigOf(fi)
+	s.loadStatCache()
+	s.stat.mu.Lock()
+	e, ok := s.stat.files[abs]
+	s.stat.mu.Unlock()
+	if ok && e.fileSig == sig {
+		return e.Digest, sig.Size, nil
+	}
+	d, sig, err := s.hashStable(abs)
+	if err != nil {
+		return Digest{}, 0, fmt.Errorf("digest %s: %w", path, err)
+	}
+	if !s.racy(sig) {
+		s.stat.mu.Lock()
+		s.stat.files[abs] = statEntry{fileSig: sig, Digest: d}
+		s.stat.dirty = true
+		s.stat.mu.Unlock()
+	}
+	return d, sig.Size, nil
+}
+
+// hashStable hashes the file, retrying if it changes while being read.
+func (s *Store) hashStable(abs string) (Digest, fileSig, error) {
+	for range 3 {
+		d, before, after, err := s.hashOnce(abs)
+		if err != nil || before == after {
+			return d, after, err
+		}
+	}
+	return Digest{}, fileSig{}, fmt.Errorf("file keeps changing while being read")
+}
+
+func (s *Store) hashOnce(abs string) (d Digest, before, after fileSig, err error) {
+	f, err := os.Open(abs)
+	if err != nil {
+		return d, before, after, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return d, before, after, err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return d, before, after, err
+	}
+	s.hashes.Add(1)
+	h.Sum(d[:0])
+	fi2, err := f.Stat()
+	if err != nil {
+		return d, before, after, err
+	}
+	return d, sigOf(fi), sigOf(fi2), nil
+}
+
+// racy reports whether the file changed too recently to trust its stat.
+func (s *Store) racy(sig fileSig) bool {
+	limit := time.Now().Add(-s.racyWindow).UnixNano()
+	return sig.Mtime > limit || sig.Ctime > limit
+}
+
+// SaveStatCache writes the stat cache to statcache.json atomically, if it
+// changed. Entries another process saved meanwhile are overwritten.
+func (s *Store) SaveStatCache() error {
+	s.loadStatCache()
+	s.stat.mu.Lock()
+	if !s.stat.dirty {
+		s.stat.mu.Unlock()
+		return nil
+	}
+	b, err := json.Marshal(statCacheFile{Version: statCacheVersion, Files: s.stat.files})
+	s.stat.dirty = false
+	s.stat.mu.Unlock()
+	if err == nil {
+		err = WriteFileAtomic(s.statCachePath(), b, 0o644)
+	}
+	if err != nil {
+		s.stat.mu.Lock()
+		s.stat.dirty = true
+		s.stat.mu.Unlock()
+		return fmt.Errorf("save stat cache: %w", err)
+	}
+	return nil
+}

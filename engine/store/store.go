@@ -1,0 +1,161 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrNotFound reports a missing entry. A corrupt or truncated entry is also
+// reported as ErrNotFound (and removed): a damaged cache is a miss, never
+// wrong data.
+var ErrNotFound = errors.New("not found")
+
+// layoutVersion is the on-disk layout written to the "layout" file.
+const layoutVersion = 1
+
+// defaultGrace protects recently written entries from GC and temp-file
+// cleanup: a concurrent run may have put objects whose manifest is not
+// sealed yet.
+const defaultGrace = time.Hour
+
+// Store is a local, directory-backed store. Several goroutines and several
+// processes may use the same directory at once: every write is an atomic
+// rename of a fully written, fsync'd temp file, and cross-process exclusion
+// (leases, the lock file) uses flock, which the OS releases when a holder
+// dies.
+//
+// Layout below Dir (kept behind the *Path helpers so that a remote
+// object-store backend can replace it):
+//
+//	layout                      layout version
+//	objects/ab/<hex>            content-addressed objects
+//	manifests/ab/<hex>.json     node key -> manifest digest pointer
+//	keys/ab/<hex>.json          node key components (for status --why)
+//	records/<ns>/ab/<hex>       durable records (the LLM request store)
+//	leases/<sha of name>.lock   lease files
+//	runs/<id>/                  per-run journal and log
+//	tmp/                        scratch space for streaming writes
+//	statcache.json              file digest cache
+type Store struct {
+	dir string
+
+	dirs sync.Map // shard directories known to exist
+
+	stat       statCache
+	racyWindow time.Duration // see DigestFile
+	hashes     atomic.Int64  // files hashed by DigestFile (tests, benchmarks)
+}
+
+// Open opens or creates a store rooted at dir. It is safe for several
+// processes to open the same directory at once.
+func Open(dir string) (*Store, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	s := &Store{dir: abs, racyWindow: 2 * time.Second}
+	for _, sub := range []string{"objects", "manifests", "keys", "records", "leases", "runs", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(abs, sub), 0o755); err != nil {
+			return nil, fmt.Errorf("open store %s: %w", dir, err)
+		}
+	}
+	if err := s.checkLayout(); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	return s, nil
+}
+
+// checkLayout writes the layout file on first use and refuses a store
+// written by a newer, incompatible layout.
+func (s *Store) checkLayout() error {
+	p := filepath.Join(s.dir, "layout")
+	want := fmt.Sprintf("sptflow-store %d\n", layoutVersion)
+	b, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return WriteFileAtomic(p, []byte(want), 0o644)
+	}
+	if err != nil {
+		return err
+	}
+	var v int
+	if _, err := fmt.Sscanf(string(b), "sptflow-store %d", &v); err != nil {
+		return fmt.Errorf("unrecognised layout file %s: %q", p, strings.TrimSpace(string(b)))
+	}
+	if v != layoutVersion {
+		return fmt.Errorf("store layout version %d, this sptflow understands %d", v, layoutVersion)
+	}
+	return nil
+}
+
+// Dir returns the store's absolute root directory.
+func (s *Store) Dir() string { return s.dir }
+
+// TempDir returns the store's scratch directory (same file system as the
+// store). Files in it older than the GC grace period are removed by GC.
+func (s *Store) TempDir() string { return filepath.Join(s.dir, "tmp") }
+
+func shardPath(root, hex, suffix string) string {
+	return filepath.Join(root, hex[:2], hex+suffix)
+}
+
+func (s *Store) objectPath(d Digest) string {
+	return shardPath(filepath.Join(s.dir, "objects"), d.String(), "")
+}
+
+func (s *Store) manifestPath(key [32]byte) string {
+	return shardPath(filepath.Join(s.dir, "manifests"), Digest(key).String(), ".json")
+}
+
+func (s *Store) keyInfoPath(key [32]byte) string {
+	return shardPath(filepath.Join(s.dir, "keys"), Digest(key).String(), ".json")
+}
+
+// ensureDir creates dir (whose parent must exist) once per process, and
+// fsyncs the parent when it created it, so that entries renamed into dir
+// survive a crash.
+func (s *Store) ensureDir(dir string) error {
+	if _, ok := s.dirs.Load(dir); ok {
+		return nil
+	}
+	err := os.Mkdir(dir, 0o755)
+	switch {
+	case err == nil:
+		if err := syncDir(filepath.Dir(dir)); err != nil {
+			return err
+		}
+	case errors.Is(err, os.ErrExist):
+	case errors.Is(err, os.ErrNotExist):
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	default:
+		return err
+	}
+	s.dirs.Store(dir, true)
+	return nil
+}
+
+// writeEntry atomically writes data to path inside the store, creating its
+// shard directory.
+func (s *Store) writeEntry(path string, data []byte) error {
+	if err := s.ensureDir(filepath.Dir(path)); err != nil {
+		return err
+	}
+	return writeAtomic(path, data, 0o644)
+}
+
+// removeIfSame removes path only if it is still the file described by fi,
+// so that a corrupt entry that another process has meanwhile replaced with a
+// good one is not deleted.
+func removeIfSame(path string, fi os.FileInfo) {
+	cur, err := os.Lstat(path)
+	if err == nil && os.SameFile(cur, fi) {
+		_ = os.Remove(path)
+	}
+}
