@@ -1,0 +1,169 @@
+package llm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// defaultAttempts is Call.Attempts when unset.
+const defaultAttempts = 3
+
+// maxRateLimitRetries bounds how often one call waits out a 429 before it
+// is recorded as failed (429s do not use up Call.Attempts).
+const maxRateLimitRetries = 30
+
+// Call is one request through a Client.
+type Call struct {
+	Request *Request
+	// Validate checks a 200 response (parse the tool call, check the
+	// schema and business rules). An error fails the attempt: it is retried
+	// up to Attempts and never stored as a success. Return an *Error to
+	// choose its kind; other errors count as KindSchemaViolation.
+	Validate func(*Response) error
+	Attempts int    // default 3
+	Meter    *Meter // optional per-caller totals (e.g. per node), besides the run's
+}
+
+// Result is a successful call.
+type Result struct {
+	Response *Response
+	Key      RequestKey
+	// Cached is true when the response came from the request store (or
+	// from an identical request in flight at the same time): this call
+	// cost nothing.
+	Cached bool
+	// CostUSD is what producing the response cost, over all its attempts,
+	// when it was made (also for cached results).
+	CostUSD float64
+}
+
+// Client sends requests to one model entry through the run's request store,
+// governor and budget. It is safe for concurrent use.
+type Client struct {
+	rt       *Runtime
+	spec     *ModelSpec
+	provider Provider
+	gov      *Governor
+}
+
+// Spec returns the model entry the client serves.
+func (c *Client) Spec() *ModelSpec { return c.spec }
+
+// Governor returns the rate governor shared by every client of this
+// provider and model.
+func (c *Client) Governor() *Governor { return c.gov }
+
+// Cached reports whether the request store already holds a success for req.
+func (c *Client) Cached(req *Request) bool {
+	key, _ := KeyOf(req, c.spec)
+	_, ok := LookupRecord(c.rt.cfg.Records, key)
+	return ok
+}
+
+// EstimateCost estimates what sending req would cost, from a token estimate
+// of its input and this model's mean output so far (capped by max tokens).
+func (c *Client) EstimateCost(req *Request) float64 {
+	r := c.spec.Apply(req)
+	in, out := c.estimate(r)
+	return c.spec.Prices.Cost(Usage{InputTokens: int64(in), OutputTokens: int64(out)}, false)
+}
+
+func (c *Client) estimate(r *Request) (in, out int) {
+	return EstimateInputTokens(r), c.gov.estimateOutput(r.MaxTokens)
+}
+
+// Do returns the response to call.Request: from the request store when a
+// validated response is stored under its key, else from the provider.
+// A success is durably stored before Do returns it; identical requests in
+// flight at the same time are sent once. Errors wrap *Error (the last
+// attempt's), ErrQuotaExhausted (after the provider reported exhausted
+// quota: nothing is recorded as failed), ErrBudgetExceeded (MaxCostUSD), or
+// the context's cause.
+func (c *Client) Do(ctx context.Context, call Call) (*Result, error) {
+	if call.Request == nil {
+		return nil, fmt.Errorf("model %q: call without a request", c.spec.Name)
+	}
+	key, comps := KeyOf(call.Request, c.spec)
+	if c.rt.debugKey {
+		WriteKeyDebug(c.rt.cfg.DebugOut, key, comps)
+	}
+	if res, ok := c.lookup(key); ok {
+		c.countCached(call)
+		return res, nil
+	}
+	for {
+		led := false // set only in the caller whose function runs
+		ch := c.rt.flight.DoChan(key.String(), func() (any, error) {
+			led = true
+			return c.fetch(ctx, key, call)
+		})
+		select {
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		case out := <-ch:
+			if out.Err != nil && !led && isCtxErr(out.Err) && ctx.Err() == nil {
+				continue // the leader was cancelled, this caller was not
+			}
+			return c.finish(call, out.Val, out.Err, !led)
+		}
+	}
+}
+
+func isCtxErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// finish adapts a shared flight's result to this caller.
+func (c *Client) finish(call Call, v any, err error, shared bool) (*Result, error) {
+	if err != nil {
+		return nil, err
+	}
+	res := v.(*Result)
+	if !shared {
+		return res, nil
+	}
+	if call.Validate != nil {
+		if verr := call.Validate(res.Response); verr != nil {
+			return nil, fmt.Errorf("%s request %s: %w", c.spec.Name, res.Key.Short(), asCallError(verr, c.spec))
+		}
+	}
+	c.countCached(call)
+	cp := *res
+	cp.Cached = true
+	return &cp, nil
+}
+
+func (c *Client) countCached(call Call) {
+	c.rt.meter.cached()
+	call.Meter.cached()
+}
+
+func (c *Client) lookup(key RequestKey) (*Result, bool) {
+	rec, ok := LookupRecord(c.rt.cfg.Records, key)
+	if !ok {
+		return nil, false
+	}
+	return &Result{Response: rec.Response, Key: key, Cached: true, CostUSD: rec.CostUSD}, true
+}
+
+// asCallError turns a validation error into an *Error (schema violation
+// unless it already is one).
+func asCallError(err error, spec *ModelSpec) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return &Error{Kind: KindSchemaViolation, Provider: spec.Provider, Model: spec.Model, Message: err.Error(), Err: err}
+}
+
+// backoff returns the jittered exponential wait before retry n (1-based),
+// at least retryAfter when the provider named one, at most the cap.
+func (c *Client) backoff(n int, retryAfter time.Duration) time.Duration {
+	d := c.rt.cfg.RetryBase << min(n-1, 20)
+	d = min(d, c.rt.cfg.RetryCap)
+	d = d/2 + rand.N(d/2+1)
+	return min(max(d, retryAfter), c.rt.cfg.RetryCap)
+}

@@ -1,0 +1,177 @@
+package llm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// attempt is the bookkeeping of one fetch: attempts made, usage and cost
+// over all of them.
+type attempt struct {
+	call    Call
+	key     RequestKey
+	req     *Request
+	estCost float64
+	n       int // attempts counted against Call.Attempts
+	tries   int // provider attempts, including transport retries
+	limited int // 429s waited out
+	costUSD float64
+}
+
+// fetch makes the request (the singleflight leader runs it): budget check,
+// then attempts through the governor until one validates, a non-retryable
+// error, or the attempts run out.
+func (c *Client) fetch(ctx context.Context, key RequestKey, call Call) (*Result, error) {
+	if res, ok := c.lookup(key); ok { // stored while we waited to lead
+		return res, nil
+	}
+	req := c.spec.Apply(call.Request)
+	in, out := c.estimate(req)
+	a := &attempt{call: call, key: key, req: req,
+		estCost: c.spec.Prices.Cost(Usage{InputTokens: int64(in), OutputTokens: int64(out)}, false)}
+	if !c.rt.budget.reserve(a.estCost) {
+		return nil, fmt.Errorf("%s request %s: estimated $%.4f: %w (max $%.2f)",
+			c.spec.Name, key.Short(), a.estCost, ErrBudgetExceeded, c.rt.budget.max)
+	}
+	res, err := c.attempts(ctx, a, in, out)
+	c.rt.budget.settle(a.estCost, a.costUSD)
+	return res, err
+}
+
+func (c *Client) attempts(ctx context.Context, a *attempt, in, out int) (*Result, error) {
+	limit := a.call.Attempts
+	if limit <= 0 {
+		limit = defaultAttempts
+	}
+	for {
+		resp, err := c.once(ctx, a, in, out)
+		if err == nil {
+			return c.succeed(a, resp)
+		}
+		wait, retry := c.retryPlan(ctx, a, err, limit)
+		if !retry {
+			return nil, c.fail(ctx, a, err)
+		}
+		if err := sleepCtx(ctx, wait); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// once sends one attempt through the governor and validates the response.
+func (c *Client) once(ctx context.Context, a *attempt, in, out int) (*Response, error) {
+	t, err := c.gov.acquire(ctx, in, out)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	resp, err := c.provider.Call(ctx, a.req)
+	a.tries++
+	if resp != nil {
+		a.tries += max(resp.Attempts, 1) - 1
+		if resp.Latency == 0 {
+			resp.Latency = time.Since(start)
+		}
+		cost := c.spec.Prices.Cost(resp.Usage, false)
+		a.costUSD += cost
+		c.rt.meter.charge(resp.Usage, cost)
+		a.call.Meter.charge(resp.Usage, cost)
+	}
+	t.release(usageOf(resp), resp != nil)
+	if err == nil && resp == nil {
+		err = &Error{Kind: KindEmpty, Provider: c.spec.Provider, Model: c.spec.Model, Message: "no response"}
+	}
+	if err == nil && a.call.Validate != nil {
+		if verr := a.call.Validate(resp); verr != nil {
+			err = asCallError(verr, c.spec)
+		}
+	}
+	return resp, err
+}
+
+func usageOf(r *Response) Usage {
+	if r == nil {
+		return Usage{}
+	}
+	return r.Usage
+}
+
+// retryPlan decides whether (and after how long) to try again. Quota
+// exhaustion stops the governor; cancellation and non-retryable kinds end
+// the call; a 429 pauses every worker of the model and does not use up an
+// attempt; 5xx/529/network errors back off with jitter; malformed responses
+// retry at once.
+func (c *Client) retryPlan(ctx context.Context, a *attempt, err error, limit int) (time.Duration, bool) {
+	if ctx.Err() != nil || isCtxErr(err) || errors.Is(err, ErrQuotaExhausted) {
+		return 0, false
+	}
+	var e *Error
+	if !errors.As(err, &e) {
+		return 0, false
+	}
+	switch {
+	case e.Kind == KindQuotaExhausted:
+		c.gov.stopQuota(err)
+		return 0, false
+	case e.Kind == KindRateLimited && a.limited < maxRateLimitRetries:
+		a.limited++
+		c.gov.pause(e.RetryAfter, "429 after transport retries")
+		return 0, true // acquire waits out the pause
+	case !e.Kind.Retryable():
+		return 0, false
+	}
+	a.n++
+	if a.n >= limit {
+		return 0, false
+	}
+	switch e.Kind {
+	case KindServer, KindOverloaded, KindNetwork, KindTimeout:
+		return c.backoff(a.n, e.RetryAfter), true
+	}
+	return 0, true
+}
+
+// succeed stores the validated response durably, then reports it.
+func (c *Client) succeed(a *attempt, resp *Response) (*Result, error) {
+	attempts := max(a.tries, 1)
+	resp.Attempts = attempts
+	rec := &Record{Key: a.key.String(), OK: true, Provider: c.spec.Provider, Model: a.req.Model,
+		ServedModel: resp.Model, Response: resp, Usage: resp.Usage, CostUSD: a.costUSD,
+		Attempts: attempts, Time: time.Now().UTC(), Simulated: resp.Simulated}
+	if err := putRecord(c.rt.cfg.Records, a.key, rec); err != nil {
+		c.rt.meter.failed(attempts)
+		a.call.Meter.failed(attempts)
+		return nil, fmt.Errorf("%s request %s: %w", c.spec.Name, a.key.Short(), err)
+	}
+	c.rt.meter.succeeded(attempts)
+	a.call.Meter.succeeded(attempts)
+	return &Result{Response: resp, Key: a.key, CostUSD: a.costUSD}, nil
+}
+
+// fail records a failure (its kind and attempts) and returns the error.
+// Quota exhaustion and cancellation are not failures of the request: they
+// are not recorded, and the row stays pending for the next run.
+func (c *Client) fail(ctx context.Context, a *attempt, err error) error {
+	wrapped := fmt.Errorf("%s request %s: %w", c.spec.Name, a.key.Short(), err)
+	if errors.Is(err, ErrQuotaExhausted) || KindOf(err) == KindQuotaExhausted {
+		if !errors.Is(err, ErrQuotaExhausted) {
+			wrapped = fmt.Errorf("%s request %s: %w: %w", c.spec.Name, a.key.Short(), ErrQuotaExhausted, err)
+		}
+		return wrapped
+	}
+	if isCtxErr(err) || ctx.Err() != nil {
+		return wrapped
+	}
+	attempts := max(a.tries, 1)
+	rec := &Record{Key: a.key.String(), Provider: c.spec.Provider, Model: a.req.Model,
+		CostUSD: a.costUSD, Attempts: attempts, Time: time.Now().UTC(),
+		ErrorKind: KindOf(err), Error: err.Error()}
+	if perr := putRecord(c.rt.cfg.Records, FailureKey(a.key), rec); perr != nil {
+		c.rt.cfg.Log.Warn().Err(perr).Str("request", a.key.Short()).Msg("record failure")
+	}
+	c.rt.meter.failed(attempts)
+	a.call.Meter.failed(attempts)
+	return wrapped
+}

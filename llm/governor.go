@@ -1,0 +1,315 @@
+package llm
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/time/rate"
+)
+
+// defaultConcurrency bounds requests in flight per model when the model
+// entry sets no concurrency.
+const defaultConcurrency = 64
+
+// maxHeaderPause caps a pause derived from rate-limit headers.
+const maxHeaderPause = 60 * time.Second
+
+// Governor paces the requests of one (provider, model) for every node of a
+// run: a requests-per-minute limiter, tokens-per-minute buckets (total, and
+// input and output separately), a concurrency limit, a shared pause after a
+// 429, and a stop after quota exhaustion. Budgets come from the model entry
+// and are lowered to what the provider's rate-limit headers announce. It
+// implements Observer, so providers feed it every HTTP response.
+type Governor struct {
+	name         string
+	log          zerolog.Logger
+	defaultPause time.Duration
+
+	sem  chan struct{}
+	rpm  *rate.Limiter // nil = unlimited
+	spec struct{ rpm, tpm, in, out int }
+
+	mu           sync.Mutex
+	tpm, in, out *bucket // nil = unlimited
+	pausedUntil  time.Time
+	quotaErr     error
+	outSum       int64
+	outN         int64
+
+	rateLimited atomic.Int64
+}
+
+var _ Observer = (*Governor)(nil)
+
+// newGovernor builds the governor for spec; defaultPause is the pause after
+// a 429 that carries no Retry-After.
+func newGovernor(spec *ModelSpec, defaultPause time.Duration, log zerolog.Logger) *Governor {
+	g := &Governor{name: spec.Provider + "/" + spec.Model, log: log, defaultPause: defaultPause}
+	g.spec.rpm, g.spec.tpm, g.spec.in, g.spec.out = spec.RPM, spec.TPM, spec.InputTPM, spec.OutputTPM
+	n := spec.Concurrency
+	if n <= 0 {
+		n = defaultConcurrency
+	}
+	g.sem = make(chan struct{}, n)
+	if spec.RPM > 0 {
+		g.rpm = rate.NewLimiter(perMinute(spec.RPM), 1)
+	}
+	g.tpm, g.in, g.out = optBucket(spec.TPM), optBucket(spec.InputTPM), optBucket(spec.OutputTPM)
+	return g
+}
+
+func perMinute(n int) rate.Limit { return rate.Limit(float64(n) / 60) }
+
+func optBucket(perMinute int) *bucket {
+	if perMinute <= 0 {
+		return nil
+	}
+	return newBucket(perMinute)
+}
+
+// ticket is a granted request slot; release it exactly once.
+type ticket struct {
+	g             *Governor
+	inRes, outRes int
+	totRes        int
+	released      bool
+}
+
+// acquire waits until one more request may be sent with the estimated
+// token counts: a concurrency slot, no pause in force, the request and
+// token budgets. Every wait honours ctx. After quota exhaustion it fails
+// with an error wrapping ErrQuotaExhausted.
+func (g *Governor) acquire(ctx context.Context, estIn, estOut int) (*ticket, error) {
+	if err := g.stopped(); err != nil {
+		return nil, err
+	}
+	select {
+	case g.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
+	t := &ticket{g: g}
+	if err := g.admit(ctx, t, estIn, estOut); err != nil {
+		t.release(Usage{}, false)
+		return nil, err
+	}
+	return t, nil
+}
+
+func (g *Governor) admit(ctx context.Context, t *ticket, estIn, estOut int) error {
+	if err := g.waitPause(ctx); err != nil {
+		return err
+	}
+	if lim := g.limiter(); lim != nil {
+		if err := lim.Wait(ctx); err != nil {
+			return fmt.Errorf("wait for %s request budget: %w", g.name, err)
+		}
+	}
+	var err error
+	tpm, in, out := g.buckets()
+	if tpm != nil {
+		if t.totRes, err = tpm.take(ctx, estIn+estOut); err != nil {
+			return err
+		}
+	}
+	if in != nil {
+		if t.inRes, err = in.take(ctx, estIn); err != nil {
+			return err
+		}
+	}
+	if out != nil {
+		if t.outRes, err = out.take(ctx, estOut); err != nil {
+			return err
+		}
+	}
+	if err := g.waitPause(ctx); err != nil {
+		return err
+	}
+	return g.stopped()
+}
+
+func (g *Governor) limiter() *rate.Limiter {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.rpm
+}
+
+func (g *Governor) buckets() (tpm, in, out *bucket) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.tpm, g.in, g.out
+}
+
+// release settles the token reservations with the real usage (a request
+// that failed without usage keeps its reservation: it may have been
+// counted by the provider) and frees the concurrency slot.
+func (t *ticket) release(u Usage, settle bool) {
+	if t.released {
+		return
+	}
+	t.released = true
+	g := t.g
+	tpm, in, out := g.buckets()
+	if settle {
+		realIn := int(u.InputTokens + u.CacheReadTokens + u.CacheWriteTokens)
+		realOut := int(u.OutputTokens)
+		if tpm != nil {
+			tpm.settle(realIn + realOut - t.totRes)
+		}
+		if in != nil {
+			in.settle(realIn - t.inRes)
+		}
+		if out != nil {
+			out.settle(realOut - t.outRes)
+		}
+		g.recordOutput(realOut)
+	}
+	<-g.sem
+}
+
+func (g *Governor) recordOutput(n int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.outSum += int64(n)
+	g.outN++
+}
+
+// estimateOutput guesses the output tokens of a request: the running mean
+// of this model's responses (with 20% headroom), or 1024 before the first,
+// never more than maxTokens.
+func (g *Governor) estimateOutput(maxTokens int) int {
+	g.mu.Lock()
+	est := 1024
+	if g.outN > 0 {
+		est = int(g.outSum/g.outN) * 6 / 5
+	}
+	g.mu.Unlock()
+	if maxTokens > 0 && est > maxTokens {
+		est = maxTokens
+	}
+	return est
+}
+
+// waitPause sleeps while a pause (after a 429) is in force.
+func (g *Governor) waitPause(ctx context.Context) error {
+	for {
+		g.mu.Lock()
+		d := time.Until(g.pausedUntil)
+		g.mu.Unlock()
+		if d <= 0 {
+			return nil
+		}
+		if err := sleepCtx(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// pause stops every worker of this model for d (extending, never
+// shortening, a pause already in force).
+func (g *Governor) pause(d time.Duration, why string) {
+	if d <= 0 {
+		d = g.defaultPause
+	}
+	until := time.Now().Add(d)
+	g.mu.Lock()
+	extended := until.After(g.pausedUntil)
+	if extended {
+		g.pausedUntil = until
+	}
+	g.mu.Unlock()
+	if extended {
+		g.log.Warn().Str("model", g.name).Dur("pause", d).Str("reason", why).Msg("pausing model")
+	}
+}
+
+// stopQuota makes every later acquire fail; requests in flight finish.
+func (g *Governor) stopQuota(cause error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.quotaErr == nil {
+		g.quotaErr = fmt.Errorf("%s: %w: %w", g.name, ErrQuotaExhausted, cause)
+		g.log.Error().Str("model", g.name).Err(cause).Msg("quota exhausted: no new requests")
+	}
+}
+
+func (g *Governor) stopped() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.quotaErr
+}
+
+// RateLimited returns the number of 429 responses seen.
+func (g *Governor) RateLimited() int64 { return g.rateLimited.Load() }
+
+// ObserveResponse implements Observer: a 429 pauses the model for its
+// Retry-After (or the default pause), and rate-limit headers lower the
+// budgets to what the provider enforces.
+func (g *Governor) ObserveResponse(status int, h http.Header, _ time.Duration) {
+	if status == http.StatusTooManyRequests {
+		g.rateLimited.Add(1)
+		g.pause(ParseRetryAfter(h.Get("Retry-After"), time.Now()), "429")
+	}
+	info, ok := ParseRateLimitHeaders(h, time.Now())
+	if !ok {
+		return
+	}
+	g.refine(info)
+}
+
+// refine lowers budgets to the announced limits and pauses until the
+// window resets when the provider says nothing remains.
+func (g *Governor) refine(info RateLimitInfo) {
+	if l := minPositive(g.spec.rpm, info.RequestsLimit); l > 0 {
+		g.setRPM(l)
+	}
+	g.mu.Lock()
+	g.tpm = refineBucket(g.tpm, g.spec.tpm, info.TokensLimit)
+	g.in = refineBucket(g.in, g.spec.in, info.InputTokensLimit)
+	g.out = refineBucket(g.out, g.spec.out, info.OutputTokensLimit)
+	g.mu.Unlock()
+	if info.RequestsLimit > 0 && info.RequestsRemaining == 0 && info.Reset > 0 {
+		g.pause(min(info.Reset, maxHeaderPause), "no requests remaining in window")
+	}
+}
+
+func (g *Governor) setRPM(l int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.rpm == nil {
+		g.rpm = rate.NewLimiter(perMinute(l), 1)
+		return
+	}
+	if g.rpm.Limit() != perMinute(l) {
+		g.rpm.SetLimit(perMinute(l))
+	}
+}
+
+func refineBucket(b *bucket, spec, header int) *bucket {
+	l := minPositive(spec, header)
+	switch {
+	case l <= 0:
+		return b
+	case b == nil:
+		return newBucket(l)
+	case b.limit() != l:
+		b.setLimit(l)
+	}
+	return b
+}
+
+// minPositive returns the smaller of the positive values (0 if none).
+func minPositive(a, b int) int {
+	switch {
+	case a <= 0:
+		return b
+	case b <= 0:
+		return a
+	}
+	return min(a, b)
+}

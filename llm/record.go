@@ -1,0 +1,78 @@
+package llm
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// recordVersion versions the stored record format.
+const recordVersion = 1
+
+// Record is what the request store keeps for one request key. Success
+// records live under the request key itself; failure records under
+// FailureKey(key), so a failure can never be read as a success and a later
+// success never races with an earlier failure.
+type Record struct {
+	Version     int       `json:"v"`
+	Key         string    `json:"key"`
+	OK          bool      `json:"ok"`
+	Provider    string    `json:"provider"`
+	Model       string    `json:"model"`        // requested model id
+	ServedModel string    `json:"served_model"` // what the provider says served it
+	Response    *Response `json:"response,omitempty"`
+	Usage       Usage     `json:"usage"`
+	CostUSD     float64   `json:"cost_usd"`
+	Attempts    int       `json:"attempts"`
+	Time        time.Time `json:"time"`
+	Simulated   bool      `json:"simulated,omitempty"`
+	ErrorKind   ErrorKind `json:"error_kind,omitempty"`
+	Error       string    `json:"error,omitempty"`
+}
+
+// FailureKey is where the last failure of key is recorded.
+func FailureKey(key RequestKey) [32]byte {
+	return sha256.Sum256(append([]byte("sptflow/llm-failure/v1\x00"), key[:]...))
+}
+
+// LookupRecord returns the success record stored for key. A missing,
+// unreadable or non-success record is a miss (ok false), never an error
+// the caller must handle: the request is simply made again.
+func LookupRecord(rs RecordStore, key RequestKey) (*Record, bool) {
+	data, ok, err := rs.Get(key)
+	if err != nil || !ok {
+		return nil, false
+	}
+	var rec Record
+	if json.Unmarshal(data, &rec) != nil || rec.Version != recordVersion || !rec.OK ||
+		rec.Response == nil || rec.Key != key.String() {
+		return nil, false
+	}
+	return &rec, true
+}
+
+// LookupFailure returns the last failure recorded for key, if any.
+func LookupFailure(rs RecordStore, key RequestKey) (*Record, bool) {
+	data, ok, err := rs.Get(FailureKey(key))
+	if err != nil || !ok {
+		return nil, false
+	}
+	var rec Record
+	if json.Unmarshal(data, &rec) != nil || rec.OK {
+		return nil, false
+	}
+	return &rec, true
+}
+
+func putRecord(rs RecordStore, where [32]byte, rec *Record) error {
+	rec.Version = recordVersion
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("encode request record %s: %w", rec.Key, err)
+	}
+	if err := rs.Put(where, data); err != nil {
+		return fmt.Errorf("store request record %s: %w", rec.Key, err)
+	}
+	return nil
+}
