@@ -44,7 +44,7 @@ const pointerVersion = 1
 // time in UTC, indented JSON with sorted map keys. It validates the paths.
 func (m *Manifest) canonical() ([]byte, error) {
 	c := *m
-	c.Files = slices.Clone(m.Files)
+	c.Files = append([]ManifestFile{}, m.Files...) // never nil: [] and nil hash alike
 	slices.SortFunc(c.Files, func(a, b ManifestFile) int { return strings.Compare(a.Path, b.Path) })
 	for i, f := range c.Files {
 		if err := checkManifestPath(f.Path); err != nil {

@@ -1,0 +1,110 @@
+package store
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// age sets the mtime of every file below dir an hour back.
+func age(t *testing.T, dir string) {
+	t.Helper()
+	old := time.Now().Add(-time.Hour)
+	filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			os.Chtimes(p, old, old)
+		}
+		return nil
+	})
+}
+
+func TestGC(t *testing.T) {
+	s := openTest(t)
+	shared := putFiles(t, s, map[string]string{"shared.json": "shared"})
+	keptOnly := putFiles(t, s, map[string]string{"kept.json": "kept"})
+	droppedOnly := putFiles(t, s, map[string]string{"dropped.json": "dropped"})
+	loose, _ := s.PutObject([]byte("referenced by nothing"))
+	ext := ManifestFile{Path: "ext.json", Digest: DigestOf([]byte("external")), External: "/x/ext.json"}
+
+	keptDigest, _ := s.PutManifest(key("kept"), &Manifest{Partition: "a", Files: append(append(shared, keptOnly...), ext)})
+	droppedDigest, _ := s.PutManifest(key("dropped"), &Manifest{Partition: "b", Files: append(shared, droppedOnly...)})
+	s.PutKeyInfo(key("kept"), []byte("{}"))
+	s.PutKeyInfo(key("dropped"), []byte("{}"))
+	recs := s.Records("requests")
+	recs.Put(key("old request"), []byte("r"))
+	os.WriteFile(filepath.Join(s.Dir(), "objects", tempPrefix+"killed"), []byte("partial"), 0o644)
+	os.WriteFile(filepath.Join(s.TempDir(), "scratch"), []byte("partial"), 0o644)
+	lease, _, _ := s.TryLease("held")
+	defer lease.Release()
+	age(t, s.Dir())
+
+	// Written after aging: protected by the grace period.
+	young, _ := s.PutObject([]byte("young, manifest not sealed yet"))
+	s.PutManifest(key("young"), &Manifest{Partition: "c"})
+	recs.Put(key("new request"), []byte("r"))
+	os.WriteFile(filepath.Join(s.TempDir(), tempPrefix+"in-flight"), nil, 0o644)
+
+	dry, err := s.GC(map[[32]byte]bool{key("kept"): true}, GCOptions{Grace: time.Minute, DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.HasObject(loose) || !s.HasObject(droppedDigest) {
+		t.Fatal("dry run removed objects")
+	}
+	st, err := s.GC(map[[32]byte]bool{key("kept"): true}, GCOptions{
+		Grace: time.Minute, PruneRecords: true, Namespace: "requests", RecordsOlderThan: 30 * time.Minute,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := GCStats{Manifests: 1, KeyInfos: 1, Objects: 3, Temps: 2, Records: 1}
+	st.Bytes, dry.Bytes = 0, 0
+	if st != want {
+		t.Errorf("GC stats: got %+v, want %+v", st, want)
+	}
+	want.Records = 0
+	if dry != want {
+		t.Errorf("dry-run stats: got %+v, want %+v", dry, want)
+	}
+
+	if _, _, err := s.GetManifest(key("kept")); err != nil {
+		t.Errorf("kept manifest: %v", err)
+	}
+	for _, d := range []Digest{keptDigest, shared[0].Digest, keptOnly[0].Digest, young} {
+		if !s.HasObject(d) {
+			t.Errorf("object %s was removed", d.Short())
+		}
+	}
+	if _, _, err := s.GetManifest(key("dropped")); !errors.Is(err, ErrNotFound) {
+		t.Errorf("dropped manifest: got %v, want ErrNotFound", err)
+	}
+	for _, d := range []Digest{droppedDigest, droppedOnly[0].Digest, loose} {
+		if s.HasObject(d) {
+			t.Errorf("unreferenced object %s kept", d.Short())
+		}
+	}
+	if _, _, err := s.GetManifest(key("young")); err != nil {
+		t.Errorf("young manifest removed: %v", err)
+	}
+	if _, err := s.GetKeyInfo(key("dropped")); !errors.Is(err, ErrNotFound) {
+		t.Error("dropped key info kept")
+	}
+	if _, err := s.GetKeyInfo(key("kept")); err != nil {
+		t.Errorf("kept key info: %v", err)
+	}
+	if _, ok, _ := recs.Get(key("old request")); ok {
+		t.Error("old record not pruned")
+	}
+	if _, ok, _ := recs.Get(key("new request")); !ok {
+		t.Error("new record pruned")
+	}
+	if _, err := os.Stat(filepath.Join(s.TempDir(), tempPrefix+"in-flight")); err != nil {
+		t.Error("in-flight temp file removed")
+	}
+	if _, ok, _ := s.TryLease("held"); ok {
+		t.Error("GC broke a held lease")
+	}
+}

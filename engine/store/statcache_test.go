@@ -1,0 +1,120 @@
+package store
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+func writeOld(t *testing.T, p, content string) {
+	t.Helper()
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(p, old, old)
+}
+
+func TestDigestFileCache(t *testing.T) {
+	s := openTest(t)
+	s.racyWindow = 0
+	p := filepath.Join(t.TempDir(), "batch_0.json")
+	writeOld(t, p, "hello")
+
+	check := func(wantContent string, wantHashes int64) {
+		t.Helper()
+		d, n, err := s.DigestFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d != DigestOf([]byte(wantContent)) || n != int64(len(wantContent)) {
+			t.Errorf("DigestFile: got (%s, %d), want digest of %q", d.Short(), n, wantContent)
+		}
+		if got := s.hashes.Load(); got != wantHashes {
+			t.Errorf("files hashed: got %d, want %d", got, wantHashes)
+		}
+	}
+	check("hello", 1)
+	check("hello", 1) // cached
+	writeOld(t, p, "world")
+	check("world", 2) // same size, same mtime: ctime changed
+	writeOld(t, p, "longer content")
+	check("longer content", 3)
+
+	if err := s.SaveStatCache(); err != nil {
+		t.Fatal(err)
+	}
+	s2, _ := Open(s.Dir())
+	s2.racyWindow = 0
+	if d, _, _ := s2.DigestFile(p); d != DigestOf([]byte("longer content")) || s2.hashes.Load() != 0 {
+		t.Errorf("reopened store: digest %s, hashed %d files, want 0", d.Short(), s2.hashes.Load())
+	}
+}
+
+func TestDigestFileRacyNotCached(t *testing.T) {
+	s := openTest(t)
+	p := filepath.Join(t.TempDir(), "fresh")
+	os.WriteFile(p, []byte("just written"), 0o644)
+	for range 2 {
+		if _, _, err := s.DigestFile(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := s.hashes.Load(); got != 2 {
+		t.Fatalf("a just-modified file was cached: hashed %d times, want 2", got)
+	}
+}
+
+func TestDigestFileErrors(t *testing.T) {
+	s := openTest(t)
+	dir := t.TempDir()
+	for _, p := range []string{filepath.Join(dir, "missing"), dir} {
+		if _, _, err := s.DigestFile(p); err == nil {
+			t.Errorf("DigestFile(%s) succeeded", p)
+		}
+	}
+}
+
+func TestStatCacheCorruptIsEmpty(t *testing.T) {
+	s := openTest(t)
+	os.WriteFile(s.statCachePath(), []byte("{not json"), 0o644)
+	s.racyWindow = 0
+	p := filepath.Join(t.TempDir(), "f")
+	writeOld(t, p, "x")
+	if d, _, err := s.DigestFile(p); err != nil || d != DigestOf([]byte("x")) {
+		t.Fatalf("got %s, %v", d.Short(), err)
+	}
+	if err := s.SaveStatCache(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDigestFileConcurrent(t *testing.T) {
+	s := openTest(t)
+	s.racyWindow = 0
+	dir := t.TempDir()
+	var paths []string
+	for _, n := range []string{"a", "b", "c", "d"} {
+		p := filepath.Join(dir, n)
+		writeOld(t, p, n)
+		paths = append(paths, p)
+	}
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			p := paths[i%len(paths)]
+			d, _, err := s.DigestFile(p)
+			if err != nil || d != DigestOf([]byte(filepath.Base(p))) {
+				t.Errorf("%s: %s, %v", p, d.Short(), err)
+			}
+			if i%5 == 0 {
+				if err := s.SaveStatCache(); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
