@@ -34,7 +34,7 @@ func TestLockFileFormat(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "sptflow.lock")
 	err := UpdateLockFile(p, func(lf *LockFile) error {
 		lf.Pipelines["spt-full"] = map[string]LockEntry{
-			"tag@sycophancy":                     sampleEntry("2"),
+			"tag@sycophancy":                      sampleEntry("2"),
 			"infer@topic=sycophancy,model=qwen32": sampleEntry("1"),
 		}
 		lf.Pipelines["demo"] = map[string]LockEntry{"load": {Key: "k", Output: "o", Produced: time.Unix(0, 0)}}

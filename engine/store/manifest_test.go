@@ -76,15 +76,23 @@ func TestManifestMisses(t *testing.T) {
 		damage func(t *testing.T, s *Store, k [32]byte, d Digest, m *Manifest)
 	}{
 		{"missing", func(t *testing.T, s *Store, k [32]byte, _ Digest, _ *Manifest) { os.Remove(s.manifestPath(k)) }},
-		{"pointer flipped", func(t *testing.T, s *Store, k [32]byte, _ Digest, _ *Manifest) { damages["flip byte"](t, s.manifestPath(k)) }},
-		{"pointer truncated", func(t *testing.T, s *Store, k [32]byte, _ Digest, _ *Manifest) { damages["truncate"](t, s.manifestPath(k)) }},
+		{"pointer flipped", func(t *testing.T, s *Store, k [32]byte, _ Digest, _ *Manifest) {
+			damages["flip byte"](t, s.manifestPath(k))
+		}},
+		{"pointer truncated", func(t *testing.T, s *Store, k [32]byte, _ Digest, _ *Manifest) {
+			damages["truncate"](t, s.manifestPath(k))
+		}},
 		{"pointer of another key", func(t *testing.T, s *Store, k [32]byte, _ Digest, m *Manifest) {
 			s.PutManifest(key("other"), m)
 			b, _ := os.ReadFile(s.manifestPath(key("other")))
 			writeRaw(t, s.manifestPath(k), b)
 		}},
-		{"manifest object flipped", func(t *testing.T, s *Store, _ [32]byte, d Digest, _ *Manifest) { damages["flip byte"](t, s.objectPath(d)) }},
-		{"manifest object truncated", func(t *testing.T, s *Store, _ [32]byte, d Digest, _ *Manifest) { damages["truncate"](t, s.objectPath(d)) }},
+		{"manifest object flipped", func(t *testing.T, s *Store, _ [32]byte, d Digest, _ *Manifest) {
+			damages["flip byte"](t, s.objectPath(d))
+		}},
+		{"manifest object truncated", func(t *testing.T, s *Store, _ [32]byte, d Digest, _ *Manifest) {
+			damages["truncate"](t, s.objectPath(d))
+		}},
 		{"file object missing", func(t *testing.T, s *Store, _ [32]byte, _ Digest, m *Manifest) {
 			os.Remove(s.objectPath(m.Files[0].Digest))
 		}},
