@@ -1,0 +1,267 @@
+package pipeline
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/sptflow/sptflow/engine"
+)
+
+// Options are the command-line inputs to Load.
+type Options struct {
+	// Sets overrides vars (--set NAME=VALUE). VALUE is parsed as a YAML
+	// scalar or flow sequence ("[a, b]"). Setting a var the pipeline (with
+	// its bases) does not define is an error.
+	Sets map[string]string
+	// DataDir overrides the pipeline's `data:` (--data). A relative path is
+	// made absolute against the working directory.
+	DataDir string
+	// Kinds are the known node kinds; a node of another kind is an error.
+	// When nil, kinds are not checked.
+	Kinds map[string]bool
+	// ValidateModel, when set, checks each `models:` entry; its error is
+	// reported at the entry's position.
+	ValidateModel func(name string, raw map[string]any) error
+	// Run is copied into every PartitionSpec.Options.
+	Run engine.RunOptions
+}
+
+// Pipeline is a loaded, validated pipeline file.
+type Pipeline struct {
+	Path        string // the file as given to Load
+	Name        string
+	Description string
+	Version     int
+	// ProjectRoot, DataDir and PromptsDir are absolute.
+	ProjectRoot, DataDir, PromptsDir string
+	Vars                             map[string]any // after --set
+	Models                           map[string]engine.ModelEntry
+	Nodes                            []*Node // declaration order
+	Graph                            *engine.Graph
+}
+
+// Node is one entry of `nodes:`.
+type Node struct {
+	Name        string
+	Kind        string
+	Description string
+	ForeachKeys []string // declaration order
+	Needs       []string // as written
+	Pos         string   // "file:line:col" of the node's name
+	Partitions  []engine.PartitionID
+}
+
+// nameRE is the syntax of node and model names.
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+
+// loader holds the state of one Load.
+type loader struct {
+	opt   Options
+	probs problems
+	file  map[*yaml.Node]string // the file each node was written in
+	src   map[string][]string   // lines of each file, for exact positions
+	spent int                   // nodes visited, bounded by maxExpand
+}
+
+// Load reads the pipeline file at path (and the files it extends),
+// validates it and expands it into a graph of partitions. Every problem is
+// reported at once in an *Error wrapping ErrInvalid.
+func Load(path string, opt Options) (*Pipeline, error) {
+	l := &loader{opt: opt, file: map[*yaml.Node]string{}, src: map[string][]string{}}
+	p := l.load(path)
+	if err := l.probs.err(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// topKeys are the keys a pipeline file may have.
+var topKeys = map[string]bool{
+	"version": true, "name": true, "description": true, "extends": true, "root": true,
+	"prompts": true, "data": true, "vars": true, "models": true, "nodes": true,
+}
+
+func (l *loader) load(path string) *Pipeline {
+	m := l.loadChain(path, Pos{File: path}, nil)
+	if m == nil {
+		return nil
+	}
+	top := map[string]*yaml.Node{}
+	ents, _ := l.entries(m, "pipeline")
+	for _, e := range ents {
+		if !topKeys[e.Name] {
+			l.errorf(e.Key, "unknown key %q in pipeline", e.Name)
+			continue
+		}
+		top[e.Name] = e.Val
+	}
+	p := &Pipeline{Path: path}
+	l.header(m, top, p)
+	l.dirs(top, p)
+	p.Vars = l.vars(top["vars"])
+	p.Models = l.models(top["models"], p.Vars)
+	l.nodes(m, top["nodes"], p)
+	return p
+}
+
+// header decodes version, name and description.
+func (l *loader) header(m *yaml.Node, top map[string]*yaml.Node, p *Pipeline) {
+	if v := top["version"]; v == nil {
+		l.errorf(m, "version is required (version: 1)")
+	} else if n := resolve(v); n.ShortTag() != "!!int" || n.Value != "1" {
+		l.errorf(n, "unsupported version %s (want 1)", n.Value)
+	} else {
+		p.Version = 1
+	}
+	if v := top["name"]; v == nil {
+		l.errorf(m, "name is required")
+	} else if s, ok := l.str(v, "name"); ok {
+		if strings.TrimSpace(s) == "" {
+			l.errorf(v, "name must not be empty")
+		}
+		p.Name = s
+	}
+	if v := top["description"]; v != nil {
+		p.Description, _ = l.str(v, "description")
+	}
+}
+
+// dirs resolves the project root, the prompts and the data directory.
+func (l *loader) dirs(top map[string]*yaml.Node, p *Pipeline) {
+	abs, err := filepath.Abs(p.Path)
+	if err != nil {
+		l.probs.add(Pos{File: p.Path}, "resolve path: %v", err)
+		return
+	}
+	p.ProjectRoot = FindProjectRoot(filepath.Dir(abs))
+	if v := top["root"]; v != nil {
+		if s, ok := l.str(v, "root"); ok {
+			fileAbs, _ := filepath.Abs(l.file[resolve(v)])
+			p.ProjectRoot = absUnder(filepath.Dir(fileAbs), s)
+			if fi, err := os.Stat(p.ProjectRoot); err != nil || !fi.IsDir() {
+				l.errorf(v, "root: %s is not a directory", p.ProjectRoot)
+			}
+		}
+	}
+	p.PromptsDir = l.dir(top["prompts"], "prompts", p.ProjectRoot)
+	p.DataDir = l.dir(top["data"], "data", p.ProjectRoot)
+	if l.opt.DataDir != "" {
+		d, err := filepath.Abs(l.opt.DataDir)
+		if err != nil {
+			l.probs.add(Pos{}, "--data %s: %v", l.opt.DataDir, err)
+		}
+		p.DataDir = d
+	}
+}
+
+// dir returns the directory named by v (default def), absolute against root.
+func (l *loader) dir(v *yaml.Node, def, root string) string {
+	s := def
+	if v != nil {
+		var ok bool
+		if s, ok = l.str(v, def); ok && s == "" {
+			l.errorf(v, "%s must not be empty", def)
+		}
+	}
+	return absUnder(root, s)
+}
+
+// vars decodes `vars:` (values are literal) and applies --set.
+func (l *loader) vars(n *yaml.Node) map[string]any {
+	vars := map[string]any{}
+	ents, _ := l.entries(orNull(n), "vars")
+	for _, e := range ents {
+		if !identRE.MatchString(e.Name) {
+			l.errorf(e.Key, "vars: invalid variable name %q (letters, digits and _)", e.Name)
+			continue
+		}
+		vars[e.Name], _ = l.value(e.Val, &scope{literal: true}, "var \""+e.Name+"\": ")
+	}
+	names := make([]string, 0, len(l.opt.Sets))
+	for name := range l.opt.Sets {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		raw := l.opt.Sets[name]
+		if _, ok := vars[name]; !ok {
+			l.probs.add(Pos{}, "--set %s=%s: the pipeline defines no variable %q", name, raw, name)
+			continue
+		}
+		v, err := parseSet(raw)
+		if err != nil {
+			l.probs.add(Pos{}, "--set %s=%s: %v", name, raw, err)
+			continue
+		}
+		vars[name] = v
+	}
+	return vars
+}
+
+// orNull returns n, or a null node when n is nil.
+func orNull(n *yaml.Node) *yaml.Node {
+	if n == nil {
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
+	}
+	return n
+}
+
+// models decodes `models:`.
+func (l *loader) models(n *yaml.Node, vars map[string]any) map[string]engine.ModelEntry {
+	models := map[string]engine.ModelEntry{}
+	ents, _ := l.entries(orNull(n), "models")
+	for _, e := range ents {
+		ctx := "model \"" + e.Name + "\": "
+		if !nameRE.MatchString(e.Name) {
+			l.errorf(e.Key, "invalid model name %q", e.Name)
+			continue
+		}
+		if v := resolve(e.Val); v.Kind != yaml.MappingNode {
+			l.errorf(v, "%sexpected a mapping, got %s", ctx, describe(v))
+			continue
+		}
+		raw, ok := l.value(e.Val, &scope{vars: vars}, ctx)
+		if !ok {
+			continue
+		}
+		me := engine.ModelEntry{Name: e.Name, Raw: raw.(map[string]any), Pos: l.pos(e.Key).String()}
+		if !l.checkModel(e, me.Raw, ctx) {
+			continue
+		}
+		models[e.Name] = me
+	}
+	return models
+}
+
+// checkModel checks the required fields of a model entry and runs
+// Options.ValidateModel.
+func (l *loader) checkModel(e entry, raw map[string]any, ctx string) bool {
+	ok := true
+	for _, field := range []string{"provider", "model"} {
+		s, isStr := raw[field].(string)
+		switch {
+		case raw[field] == nil:
+			l.errorf(e.Key, "%s%s is required", ctx, field)
+			ok = false
+		case !isStr || s == "":
+			at := e.Key
+			if v := lookup(e.Val, field); v != nil {
+				at = resolve(v)
+			}
+			l.errorf(at, "%s%s must be a non-empty string, got %s", ctx, field, typeName(raw[field]))
+			ok = false
+		}
+	}
+	if ok && l.opt.ValidateModel != nil {
+		if err := l.opt.ValidateModel(e.Name, raw); err != nil {
+			l.errorf(e.Key, "%s%v", ctx, err)
+			ok = false
+		}
+	}
+	return ok
+}
