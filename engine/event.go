@@ -1,0 +1,178 @@
+package engine
+
+import (
+	"sync"
+	"time"
+)
+
+// Event types, as written to the journal.
+const (
+	EventRunStart  = "run_start"
+	EventStarted   = "started"
+	EventCached    = "cached"
+	EventSucceeded = "succeeded"
+	EventFailed    = "failed"
+	EventSkipped   = "skipped"
+	EventRunEnd    = "run_end"
+)
+
+// Event is one thing that happened in a run; the journal stores one per line.
+type Event struct {
+	Time       time.Time   `json:"time"`
+	Type       string      `json:"event"`
+	Partition  PartitionID `json:"partition,omitempty"`
+	Node       string      `json:"node,omitempty"`
+	Key        string      `json:"key,omitempty"`
+	Output     string      `json:"output,omitempty"`
+	DurationMS int64       `json:"duration_ms,omitempty"`
+	Usage      *Usage      `json:"usage,omitempty"`
+	Error      string      `json:"error,omitempty"`
+
+	// Run start and end only.
+	Pipeline string   `json:"pipeline,omitempty"`
+	Args     []string `json:"args,omitempty"`
+	Summary  *Counts  `json:"summary,omitempty"`
+}
+
+// Counts are a run's totals.
+type Counts struct {
+	Executed int `json:"executed"`
+	Cached   int `json:"cached"`
+	Failed   int `json:"failed"`
+	Skipped  int `json:"skipped"`
+}
+
+// Rows is a running partition's progress.
+type Rows struct {
+	Total, Done, Cached, Failed int
+	Usage                       Usage
+}
+
+// Monitor observes a run: the command's progress display and the journal.
+// Methods are called concurrently and must not block for long.
+type Monitor interface {
+	Event(ev Event)
+	Progress(id PartitionID, rows Rows)
+}
+
+// Monitors fans events out to several monitors.
+type Monitors []Monitor
+
+// Event implements Monitor.
+func (ms Monitors) Event(ev Event) {
+	for _, m := range ms {
+		m.Event(ev)
+	}
+}
+
+// Progress implements Monitor.
+func (ms Monitors) Progress(id PartitionID, rows Rows) {
+	for _, m := range ms {
+		m.Progress(id, rows)
+	}
+}
+
+// event stamps ev and hands it to m.
+func (e *Engine) event(m Monitor, ev Event) {
+	if ev.Time.IsZero() {
+		ev.Time = time.Now().UTC()
+	}
+	if m != nil {
+		m.Event(ev)
+	}
+}
+
+// finished logs and reports a partition's result.
+func (e *Engine) finished(m Monitor, n *node, res *PartitionResult) {
+	ev := Event{Partition: res.ID, Node: n.spec.Node, DurationMS: res.Duration.Milliseconds()}
+	if !res.Key.IsZero() {
+		ev.Key = res.Key.String()
+	}
+	if !res.Output.IsZero() {
+		ev.Output = res.Output.String()
+	}
+	log := e.opt.Log.With().Str(FieldPartition, string(res.ID)).Str(FieldNode, n.spec.Node).Int64(FieldDuration, ev.DurationMS).Logger()
+	switch res.Outcome {
+	case Executed:
+		ev.Type = EventSucceeded
+		if !emptyUsage(res.Usage) {
+			u := res.Usage
+			ev.Usage = &u
+		}
+		log.Info().Str(FieldStatus, string(Executed)).Str(FieldKey, res.Key.Short()).Msg("executed")
+	case Cached:
+		ev.Type = EventCached
+		log.Debug().Str(FieldStatus, string(Cached)).Str(FieldKey, res.Key.Short()).Msg("cached")
+	default:
+		ev.Type, ev.Error = EventFailed, errString(res.Err)
+		log.Error().Str(FieldStatus, string(Failed)).Err(res.Err).Msg("failed")
+	}
+	e.event(m, ev)
+}
+
+func emptyUsage(u Usage) bool {
+	return u.Requests == 0 && u.Cached == 0 && u.Failed == 0 && u.InputTokens == 0 &&
+		u.OutputTokens == 0 && u.CostUSD == 0 && len(u.ServedModels) == 0
+}
+
+// meter is a running partition's Progress and Meter.
+type meter struct {
+	id  PartitionID
+	mon Monitor
+	mu  sync.Mutex
+	r   Rows
+}
+
+var (
+	_ Progress = (*meter)(nil)
+	_ Meter    = (*meter)(nil)
+)
+
+func newMeter(id PartitionID, mon Monitor) *meter { return &meter{id: id, mon: mon} }
+
+// SetTotal implements Progress.
+func (m *meter) SetTotal(n int) { m.update(func(r *Rows) { r.Total = n }) }
+
+// Done implements Progress.
+func (m *meter) Done(n, cached, failed int) {
+	m.update(func(r *Rows) { r.Done += n; r.Cached += cached; r.Failed += failed })
+}
+
+// Add implements Meter.
+func (m *meter) Add(u Usage) {
+	m.update(func(r *Rows) {
+		addUsage(&r.Usage, u)
+	})
+}
+
+func addModels(have, add []string) []string {
+	for _, m := range add {
+		found := false
+		for _, h := range have {
+			found = found || h == m
+		}
+		if !found {
+			have = append(have, m)
+		}
+	}
+	return have
+}
+
+func (m *meter) update(fn func(*Rows)) {
+	m.mu.Lock()
+	fn(&m.r)
+	r := m.r
+	r.Usage.ServedModels = append([]string(nil), r.Usage.ServedModels...)
+	m.mu.Unlock()
+	if m.mon != nil {
+		m.mon.Progress(m.id, r)
+	}
+}
+
+func (m *meter) usage() Usage {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u := m.r.Usage
+	u.ServedModels = append([]string(nil), u.ServedModels...)
+	return u
+}

@@ -1,0 +1,72 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/sptflow/sptflow/engine/store"
+)
+
+// materialize writes m's stored files below dataDir with atomic writes,
+// skipping files whose current content already matches (checked through the
+// stat cache), and removes files that prev (this partition's previous
+// output) materialized but m no longer has, if they were not modified since.
+// Referenced (external) files are never materialized.
+func (e *Engine) materialize(dataDir string, m, prev *store.Manifest) (int, error) {
+	written := 0
+	keep := make(map[string]bool, len(m.Files))
+	for _, f := range m.Files {
+		keep[f.Path] = true
+		if f.External != "" {
+			continue
+		}
+		w, err := e.materializeFile(dataDir, f)
+		if err != nil {
+			return written, err
+		}
+		if w {
+			written++
+		}
+	}
+	if prev != nil {
+		for _, f := range prev.Files {
+			if f.External == "" && !keep[f.Path] {
+				e.removeStale(dataDir, f)
+			}
+		}
+	}
+	return written, nil
+}
+
+func (e *Engine) materializeFile(dataDir string, f store.ManifestFile) (bool, error) {
+	abs := filepath.Join(dataDir, filepath.FromSlash(f.Path))
+	if d, _, err := e.opt.Store.DigestFile(abs); err == nil && d == f.Digest {
+		return false, nil
+	}
+	data, err := e.opt.Store.ReadObject(f.Digest)
+	if err != nil {
+		return false, fmt.Errorf("materialize %s: %w", f.Path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+		return false, fmt.Errorf("materialize %s: %w", f.Path, err)
+	}
+	if err := store.WriteFileAtomic(abs, data, 0o644); err != nil {
+		return false, fmt.Errorf("materialize %s: %w", f.Path, err)
+	}
+	return true, nil
+}
+
+// removeStale removes a file a previous output materialized, unless someone
+// changed it since.
+func (e *Engine) removeStale(dataDir string, f store.ManifestFile) {
+	abs := filepath.Join(dataDir, filepath.FromSlash(f.Path))
+	d, _, err := e.opt.Store.DigestFile(abs)
+	if errors.Is(err, os.ErrNotExist) || err != nil || d != f.Digest {
+		return
+	}
+	if err := os.Remove(abs); err == nil {
+		e.opt.Log.Debug().Str("file", f.Path).Msg("removed output no longer produced")
+	}
+}

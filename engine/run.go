@@ -1,0 +1,437 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/sptflow/sptflow/engine/store"
+)
+
+// RunConfig says what one `run` does.
+type RunConfig struct {
+	Selection
+	// Force re-executes the targets even when a sealed output exists.
+	Force bool
+	// Only runs the targets alone; their upstream outputs must already exist.
+	Only bool
+	// Jobs bounds how many partitions execute at once (default 1).
+	Jobs int
+	// Monitor receives lifecycle and progress events (may be nil).
+	Monitor Monitor
+	// Args are the command-line arguments, recorded in the run_start event.
+	Args []string
+}
+
+// Outcome is what happened to one partition in a run.
+type Outcome string
+
+// Outcomes.
+const (
+	Executed Outcome = "executed"
+	Cached   Outcome = "cached"
+	Failed   Outcome = "failed"
+	Skipped  Outcome = "skipped"
+)
+
+// PartitionResult is one partition's outcome.
+type PartitionResult struct {
+	ID       PartitionID
+	Outcome  Outcome
+	Key      NodeKey
+	Output   Digest
+	Duration time.Duration
+	Usage    Usage
+	Err      error // Failed or Skipped
+}
+
+// Summary is the outcome of a run.
+type Summary struct {
+	Results                           []PartitionResult // in topological order
+	Executed, Cached, Failed, Skipped int
+}
+
+// Err returns nil when nothing failed or was skipped, else an error
+// matching ErrRunFailed that lists the failures (not their dependents).
+func (s *Summary) Err() error {
+	var errs []error
+	for _, r := range s.Results {
+		if r.Outcome == Failed {
+			errs = append(errs, fmt.Errorf("%s: %w", r.ID, r.Err))
+		}
+	}
+	if len(errs) == 0 && s.Skipped == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrRunFailed, errors.Join(errs...))
+}
+
+// sealed is a partition's sealed output.
+type sealed struct {
+	key    NodeKey
+	digest Digest
+	m      *store.Manifest
+}
+
+// run is the state of one Run call.
+type run struct {
+	e       *Engine
+	cfg     RunConfig
+	targets map[PartitionID]bool
+	slots   slots
+	lockOld map[string]store.LockEntry
+
+	mu      sync.Mutex
+	outputs map[PartitionID]sealed
+	results map[PartitionID]*PartitionResult
+}
+
+// Plan returns the partitions a run with cfg would consider, in topological
+// order: the selected targets and, unless cfg.Only, everything upstream of
+// them. With cfg.Only, it checks that every upstream output exists.
+func (e *Engine) planRun(cfg RunConfig) ([]PartitionID, map[PartitionID]bool, error) {
+	sel, err := Select(e.g, cfg.Selection)
+	if err != nil {
+		return nil, nil, err
+	}
+	targets := make(map[PartitionID]bool, len(sel))
+	for _, id := range sel {
+		targets[id] = true
+	}
+	in := targets
+	if !cfg.Only {
+		in = e.closure(sel)
+	}
+	var ids []PartitionID
+	for _, id := range e.order {
+		if in[id] {
+			ids = append(ids, id)
+		}
+	}
+	return ids, targets, nil
+}
+
+// closure returns ids and everything they need, transitively.
+func (e *Engine) closure(ids []PartitionID) map[PartitionID]bool {
+	in := map[PartitionID]bool{}
+	var add func(PartitionID)
+	add = func(id PartitionID) {
+		if in[id] {
+			return
+		}
+		in[id] = true
+		for _, n := range e.g.Needs[id] {
+			add(n)
+		}
+	}
+	for _, id := range ids {
+		add(id)
+	}
+	return in
+}
+
+// Run brings the selected partitions up to date: cached ones are reused,
+// stale ones executed (at most cfg.Jobs at once), in dependency order. A
+// failed partition stops only its dependents. The returned summary's Err
+// says whether the run as a whole failed; Run's own error is for problems
+// before anything ran (configuration, store) or cancellation.
+func (e *Engine) Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
+	ids, targets, err := e.planRun(cfg)
+	if err != nil {
+		return nil, err
+	}
+	lock, err := e.readLock()
+	if err != nil {
+		return nil, err
+	}
+	r := &run{e: e, cfg: cfg, targets: targets, slots: newSlots(cfg.Jobs), lockOld: lock,
+		outputs: map[PartitionID]sealed{}, results: map[PartitionID]*PartitionResult{}}
+	if cfg.Only {
+		if err := r.presealUpstream(ids); err != nil {
+			return nil, err
+		}
+	}
+	e.event(cfg.Monitor, Event{Type: EventRunStart, Pipeline: e.g.Name, Args: cfg.Args})
+	outcomes := walk(ctx, ids, e.g.Needs, r.visit)
+	sum := r.summary(ids, outcomes)
+	e.event(cfg.Monitor, Event{Type: EventRunEnd, Pipeline: e.g.Name, Summary: &Counts{sum.Executed, sum.Cached, sum.Failed, sum.Skipped}})
+	if err := e.opt.Store.SaveStatCache(); err != nil {
+		e.opt.Log.Warn().Err(err).Msg("save stat cache")
+	}
+	if cause := context.Cause(ctx); cause != nil {
+		return sum, fmt.Errorf("run interrupted: %w", cause)
+	}
+	return sum, nil
+}
+
+// presealUpstream loads the sealed outputs of the upstream of an --only
+// run, which must all be up to date.
+func (r *run) presealUpstream(ids []PartitionID) error {
+	sts, err := r.e.Status(context.Background())
+	if err != nil {
+		return err
+	}
+	byID := map[PartitionID]PartitionStatus{}
+	for _, st := range sts {
+		byID[st.ID] = st
+	}
+	var errs []error
+	for _, id := range ids {
+		for _, u := range r.e.g.Needs[id] {
+			if r.targets[u] {
+				continue
+			}
+			st := byID[u]
+			m, d, err := r.e.opt.Store.GetManifest(st.Key)
+			if st.State != UpToDate || err != nil {
+				errs = append(errs, fmt.Errorf("--only %s: upstream %s is %s; run it first", id, u, st.State))
+				continue
+			}
+			r.outputs[u] = sealed{key: st.Key, digest: d, m: m}
+		}
+	}
+	if len(errs) > 0 {
+		return invalid(errs...)
+	}
+	return nil
+}
+
+func (r *run) summary(ids []PartitionID, outcomes map[PartitionID]error) *Summary {
+	s := &Summary{}
+	for _, id := range ids {
+		res := r.results[id]
+		if res == nil {
+			res = &PartitionResult{ID: id, Outcome: Skipped, Err: outcomes[id]}
+			r.e.event(r.cfg.Monitor, Event{Type: EventSkipped, Partition: id, Node: r.e.nodes[id].spec.Node, Error: errString(res.Err)})
+		}
+		switch res.Outcome {
+		case Executed:
+			s.Executed++
+		case Cached:
+			s.Cached++
+		case Failed:
+			s.Failed++
+		case Skipped:
+			s.Skipped++
+		}
+		s.Results = append(s.Results, *res)
+	}
+	return s
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func (r *run) setResult(res *PartitionResult) {
+	r.mu.Lock()
+	r.results[res.ID] = res
+	r.mu.Unlock()
+}
+
+func (r *run) output(id PartitionID) (sealed, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s, ok := r.outputs[id]
+	return s, ok
+}
+
+// visit brings one partition up to date. Its needs have succeeded.
+func (r *run) visit(ctx context.Context, id PartitionID) error {
+	res, err := r.bring(ctx, id)
+	if err != nil {
+		res.Outcome, res.Err = Failed, err
+		if ctx.Err() != nil {
+			res.Err = fmt.Errorf("interrupted: %w", context.Cause(ctx))
+		}
+	}
+	r.setResult(res)
+	r.e.finished(r.cfg.Monitor, r.e.nodes[id], res)
+	return res.Err
+}
+
+// bring reuses or produces one partition's output.
+func (r *run) bring(ctx context.Context, id PartitionID) (*PartitionResult, error) {
+	start := time.Now()
+	res := &PartitionResult{ID: id}
+	defer func() { res.Duration = time.Since(start) }()
+	if err := context.Cause(ctx); err != nil {
+		return res, err
+	}
+	n := r.e.nodes[id]
+	desc, _, err := r.e.key(n, func(u PartitionID) (Digest, bool) {
+		s, ok := r.output(u)
+		if !ok {
+			return Digest{}, false
+		}
+		return ContentDigest(s.m.Files), true
+	})
+	if err != nil {
+		return res, err
+	}
+	res.Key = desc.Key()
+	force := r.cfg.Force && r.targets[id]
+	if !force && r.reuse(n, res) {
+		return res, r.finishSealed(n, res, nil)
+	}
+	lease, err := r.lease(ctx, n, res.Key)
+	if err != nil {
+		return res, err
+	}
+	defer lease.Release()
+	if !force && r.reuse(n, res) {
+		return res, r.finishSealed(n, res, nil)
+	}
+	return res, r.execute(ctx, n, desc, res)
+}
+
+// reuse looks up a sealed output for res.Key; on a hit it records it as cached.
+func (r *run) reuse(n *node, res *PartitionResult) bool {
+	m, d, err := r.e.opt.Store.GetManifest(res.Key)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			r.e.opt.Log.Warn().Err(err).Str(FieldPartition, string(n.spec.ID)).Msg("store entry unreadable; re-running")
+		}
+		return false
+	}
+	res.Outcome, res.Output = Cached, d
+	r.mu.Lock()
+	r.outputs[n.spec.ID] = sealed{key: res.Key, digest: d, m: m}
+	r.mu.Unlock()
+	return true
+}
+
+// lease takes the partition's lease, waiting (without an execution slot)
+// while another process holds it.
+func (r *run) lease(ctx context.Context, n *node, key NodeKey) (*store.Lease, error) {
+	name := "partition-" + key.String()
+	l, ok, err := r.e.opt.Store.TryLease(name)
+	if err != nil {
+		return nil, fmt.Errorf("lease %s: %w", n.spec.ID, err)
+	}
+	if ok {
+		return l, nil
+	}
+	r.e.opt.Log.Info().Str(FieldPartition, string(n.spec.ID)).Str("holder", r.e.opt.Store.LeaseHolder(name)).
+		Msg("another process is producing this partition; waiting for it")
+	l, err = r.e.opt.Store.Lease(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("lease %s: %w", n.spec.ID, err)
+	}
+	return l, nil
+}
+
+// execute runs the step, seals its output and materializes it.
+func (r *run) execute(ctx context.Context, n *node, desc KeyDesc, res *PartitionResult) error {
+	if err := r.slots.acquire(ctx); err != nil {
+		return err
+	}
+	r.e.event(r.cfg.Monitor, Event{Type: EventStarted, Partition: n.spec.ID, Node: n.spec.Node, Key: res.Key.String()})
+	out := newStoreOutput(r.e.opt.Store)
+	t, err := r.e.task(n, func(u PartitionID) sealed { s, _ := r.output(u); return s })
+	if err != nil {
+		r.slots.release()
+		return err
+	}
+	meter := newMeter(n.spec.ID, r.cfg.Monitor)
+	t.Out, t.Progress, t.Usage = out, meter, meter
+	err = n.step.Run(ctx, t)
+	r.slots.release()
+	if err != nil {
+		return err
+	}
+	if err := context.Cause(ctx); err != nil {
+		return err // never seal the output of an interrupted step
+	}
+	res.Usage = meter.usage()
+	m := &store.Manifest{Partition: string(n.spec.ID), Files: out.manifest(), Produced: time.Now().UTC(), Meta: usageMap(res.Usage)}
+	if err := r.seal(n, desc, m, res); err != nil {
+		return err
+	}
+	res.Outcome = Executed
+	return r.finishSealed(n, res, &res.Usage)
+}
+
+// seal writes the manifest and the key's components to the store.
+func (r *run) seal(n *node, desc KeyDesc, m *store.Manifest, res *PartitionResult) error {
+	info, err := json.Marshal(desc)
+	if err != nil {
+		return err
+	}
+	if err := r.e.opt.Store.PutKeyInfo(res.Key, info); err != nil {
+		return err
+	}
+	d, err := r.e.opt.Store.PutManifest(res.Key, m)
+	if err != nil {
+		return fmt.Errorf("seal %s: %w", n.spec.ID, err)
+	}
+	res.Output = d
+	r.mu.Lock()
+	r.outputs[n.spec.ID] = sealed{key: res.Key, digest: d, m: m}
+	r.mu.Unlock()
+	return nil
+}
+
+// finishSealed materializes a sealed output and records it in the lock file.
+func (r *run) finishSealed(n *node, res *PartitionResult, usage *Usage) error {
+	s, _ := r.output(n.spec.ID)
+	if !n.plan.NoMaterialize {
+		prev := r.previousManifest(n, res.Key)
+		if _, err := r.e.materialize(n.spec.DataDir, s.m, prev); err != nil {
+			return err
+		}
+	}
+	return r.e.recordLock(n, s, r.lockOld[string(n.spec.ID)], usage)
+}
+
+// previousManifest is the output this partition last materialized, per the
+// lock file, when it differs from the current key.
+func (r *run) previousManifest(n *node, key NodeKey) *store.Manifest {
+	old, ok := r.lockOld[string(n.spec.ID)]
+	if !ok || old.Key == key.String() {
+		return nil
+	}
+	k, err := ParseNodeKey(old.Key)
+	if err != nil {
+		return nil
+	}
+	m, _, err := r.e.opt.Store.GetManifest(k)
+	if err != nil {
+		return nil
+	}
+	return m
+}
+
+// task builds the Task of n from its upstream outputs.
+func (e *Engine) task(n *node, output func(PartitionID) sealed) (*Task, error) {
+	t := &Task{Spec: n.spec, Params: n.plan.Params, Plan: n.plan, Inputs: n.inputs,
+		Log: e.opt.Log.With().Str(FieldPartition, string(n.spec.ID)).Str(FieldKind, n.spec.Kind).Logger(), Started: time.Now()}
+	for _, u := range e.g.Needs[n.spec.ID] {
+		s := output(u)
+		if s.m == nil {
+			return nil, fmt.Errorf("upstream %s of %s has no sealed output", u, n.spec.ID)
+		}
+		un := e.nodes[u]
+		t.Upstream = append(t.Upstream, Upstream{ID: u, Node: un.spec.Node, Kind: un.spec.Kind, Foreach: un.spec.Foreach,
+			Digest: s.digest, Files: upstreamFiles(e.opt.Store, s.m)})
+	}
+	return t, nil
+}
+
+// usageMap renders usage as manifest/lock metadata.
+func usageMap(u Usage) map[string]any {
+	if u.Requests == 0 && u.Cached == 0 && u.Failed == 0 && u.CostUSD == 0 && u.InputTokens == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(u)
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	delete(m, "served_models")
+	return map[string]any{"usage": m, "served_models": u.ServedModels}
+}

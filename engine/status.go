@@ -1,0 +1,181 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/sptflow/sptflow/engine/store"
+)
+
+// State is a partition's state against the store.
+type State string
+
+// Partition states.
+const (
+	UpToDate State = "up-to-date" // a sealed output exists for its current key
+	Stale    State = "stale"      // produced before, but something it depends on changed
+	Missing  State = "missing"    // never produced (or its output is gone from the store)
+)
+
+// PartitionStatus is the state of one partition and why.
+type PartitionStatus struct {
+	ID    PartitionID
+	Node  string
+	Kind  string
+	State State
+	// Key is the current node key; zero when an upstream is not up to date
+	// (the key depends on that upstream's future output).
+	Key NodeKey
+	// Output is the sealed output's manifest digest when up to date, and
+	// Content its content digest (what dependents' keys hash).
+	Output, Content Digest
+	// Reasons say why the partition is stale or missing, in words.
+	Reasons []string
+	// Changes are the key components that differ from the key recorded in
+	// the lock file.
+	Changes []Change
+	// Estimate is what running it would cost, for steps that can say.
+	Estimate *Estimate
+}
+
+// Status computes every partition's state, in topological order. It reads
+// the store and the lock file and never writes data.
+func (e *Engine) Status(ctx context.Context) ([]PartitionStatus, error) {
+	lock, err := e.readLock()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PartitionStatus, 0, len(e.order))
+	known := map[PartitionID]PartitionStatus{}
+	for _, id := range e.order {
+		st, err := e.status(id, lock, known)
+		if err != nil {
+			return nil, err
+		}
+		known[id] = st
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func (e *Engine) readLock() (map[string]store.LockEntry, error) {
+	if e.opt.LockPath == "" {
+		return nil, nil
+	}
+	lf, err := store.ReadLockFile(e.opt.LockPath)
+	if err != nil {
+		return nil, fmt.Errorf("read lock file: %w", err)
+	}
+	return lf.Pipelines[e.g.Name], nil
+}
+
+// status evaluates one partition given the status of its needs.
+func (e *Engine) status(id PartitionID, lock map[string]store.LockEntry, known map[PartitionID]PartitionStatus) (PartitionStatus, error) {
+	n := e.nodes[id]
+	st := PartitionStatus{ID: id, Node: n.spec.Node, Kind: n.spec.Kind}
+	entry, inLock := lock[string(id)]
+	var notReady []string
+	for _, u := range e.g.Needs[id] {
+		if us := known[u]; us.State != UpToDate {
+			notReady = append(notReady, fmt.Sprintf("upstream %s is %s", u, us.State))
+		}
+	}
+	if len(notReady) > 0 {
+		st.State, st.Reasons = Missing, notReady
+		if inLock {
+			st.State = Stale
+		}
+		return st, nil
+	}
+	desc, _, err := e.key(n, func(u PartitionID) (Digest, bool) { return known[u].Content, true })
+	if err != nil {
+		return st, err
+	}
+	st.Key = desc.Key()
+	if m, d, err := e.opt.Store.GetManifest(st.Key); err == nil {
+		st.State, st.Output, st.Content = UpToDate, d, ContentDigest(m.Files)
+		return st, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return st, fmt.Errorf("status %s: %w", id, err)
+	}
+	e.explain(&st, desc, entry, inLock)
+	return st, nil
+}
+
+// explain fills the reasons of a partition without a sealed output for its
+// current key, comparing with the key the lock file recorded.
+func (e *Engine) explain(st *PartitionStatus, desc KeyDesc, entry store.LockEntry, inLock bool) {
+	st.State = Missing
+	switch {
+	case !inLock:
+		st.Reasons = []string{"never produced"}
+		return
+	case entry.Key == st.Key.String():
+		st.Reasons = []string{"output no longer in the store"}
+		return
+	}
+	st.State = Stale
+	old, err := e.keyInfo(entry.Key)
+	if err != nil {
+		st.Reasons = []string{fmt.Sprintf("node key changed (%s → %s; the old key's components are not in the store)", short(entry.Key), st.Key.Short())}
+		return
+	}
+	st.Changes = Diff(old, desc)
+	for _, c := range st.Changes {
+		st.Reasons = append(st.Reasons, c.String())
+	}
+}
+
+func short(hex string) string {
+	if len(hex) > 12 {
+		return hex[:12]
+	}
+	return hex
+}
+
+// keyInfo reads the stored components of a hex node key.
+func (e *Engine) keyInfo(hex string) (KeyDesc, error) {
+	k, err := ParseNodeKey(hex)
+	if err != nil {
+		return nil, err
+	}
+	b, err := e.opt.Store.GetKeyInfo(k)
+	if err != nil {
+		return nil, err
+	}
+	var d KeyDesc
+	if err := json.Unmarshal(b, &d); err != nil {
+		return nil, fmt.Errorf("decode key info %s: %w", k.Short(), err)
+	}
+	return d, nil
+}
+
+// Estimate asks steps that implement Estimator what running each stale or
+// missing partition would cost. Partitions whose upstream is not up to date
+// cannot be estimated yet and are left alone.
+func (e *Engine) Estimate(ctx context.Context, sts []PartitionStatus) {
+	outs := map[PartitionID]PartitionStatus{}
+	for _, st := range sts {
+		outs[st.ID] = st
+	}
+	for i := range sts {
+		st := &sts[i]
+		n := e.nodes[st.ID]
+		est, ok := n.step.(Estimator)
+		if !ok || st.State == UpToDate || st.Key.IsZero() {
+			continue
+		}
+		t, err := e.task(n, func(u PartitionID) sealed {
+			m, d, _ := e.opt.Store.GetManifest(outs[u].Key)
+			return sealed{key: outs[u].Key, digest: d, m: m}
+		})
+		if err != nil {
+			continue
+		}
+		if x, err := est.Estimate(ctx, t); err == nil {
+			st.Estimate = &x
+		}
+	}
+}

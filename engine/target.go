@@ -1,0 +1,102 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Selection says which partitions a command works on.
+type Selection struct {
+	// Targets are node names ("intervene") or partitions: an exact id
+	// ("intervene@sycophancy"), foreach bindings ("infer@topic=sycophancy",
+	// any subset of the keys) or bare values ("infer@sycophancy,qwen32").
+	// Empty means every partition.
+	Targets []string
+	// Topic, when set, keeps only partitions whose "topic" value is Topic.
+	Topic string
+}
+
+// Select resolves sel against g and returns the chosen partitions in graph
+// order. Unknown targets are configuration errors (ErrInvalid).
+func Select(g *Graph, sel Selection) ([]PartitionID, error) {
+	chosen := map[PartitionID]bool{}
+	var errs []error
+	if len(sel.Targets) == 0 {
+		for _, p := range g.Partitions {
+			chosen[p.ID] = true
+		}
+	}
+	for _, t := range sel.Targets {
+		ids := matchTarget(g, t)
+		if len(ids) == 0 {
+			errs = append(errs, fmt.Errorf("%s: unknown target %q", g.Path, t))
+		}
+		for _, id := range ids {
+			chosen[id] = true
+		}
+	}
+	if len(errs) > 0 {
+		return nil, invalid(errs...)
+	}
+	var out []PartitionID
+	for _, p := range g.Partitions {
+		if chosen[p.ID] && (sel.Topic == "" || p.Value("topic") == sel.Topic) {
+			out = append(out, p.ID)
+		}
+	}
+	if len(out) == 0 && sel.Topic != "" {
+		return nil, invalid(fmt.Errorf("%s: no selected partition has topic %q", g.Path, sel.Topic))
+	}
+	return out, nil
+}
+
+// matchTarget returns the partitions target t names, in graph order.
+func matchTarget(g *Graph, t string) []PartitionID {
+	node, spec, hasSpec := strings.Cut(t, "@")
+	var out []PartitionID
+	for _, p := range g.Partitions {
+		if p.Node != node {
+			continue
+		}
+		if !hasSpec || string(p.ID) == t || matchBindings(p, spec) {
+			out = append(out, p.ID)
+		}
+	}
+	return out
+}
+
+// matchBindings reports whether every comma-separated element of spec
+// matches p: "key=value" a binding, a bare value any bound value.
+func matchBindings(p *PartitionSpec, spec string) bool {
+	if spec == "" || len(p.Foreach) == 0 {
+		return false
+	}
+	for _, el := range strings.Split(spec, ",") {
+		k, v, isKV := strings.Cut(el, "=")
+		if isKV && (p.Value(k) != v || !hasKey(p, k)) {
+			return false
+		}
+		if !isKV && !hasValue(p, el) {
+			return false
+		}
+	}
+	return true
+}
+
+func hasKey(p *PartitionSpec, key string) bool {
+	for _, kv := range p.Foreach {
+		if kv.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+func hasValue(p *PartitionSpec, v string) bool {
+	for _, kv := range p.Foreach {
+		if kv.Value == v {
+			return true
+		}
+	}
+	return false
+}
