@@ -1,0 +1,11 @@
+// Package tag implements the `tag` node kind: the quality tagging of
+// stage-3 data (the original tag_stage_3_data.py, spec §8). Every tag at
+// every level is reproduced in the original order, quirks included, with
+// two deliberate changes (DESIGN §10): having no "*_baseline" interventions
+// is not an error (the count is reported), and id_numeric is assigned in
+// sorted file order, per partition (per topic), starting at 1.
+//
+// The core is pure: TagFile tags one parsed batch file in place and
+// Partition tags the files of one topic concurrently with deterministic
+// output. Step adapts them to the engine.
+package tag

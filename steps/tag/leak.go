@@ -1,0 +1,256 @@
+package tag
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// Leakage detection reproduces Python's re.search(pattern, text,
+// re.IGNORECASE) on str patterns, whose \b, \s, \d and \w are Unicode-aware
+// while Go's RE2 classes are ASCII-only. Each Python pattern is translated:
+//
+//   - \s becomes the class of characters for which Python's str.isspace()
+//     holds; \d becomes \p{Nd}; \w becomes [\p{L}\p{N}_] (str.isalnum() or
+//     "_"), so all three agree with Python up to the Unicode version.
+//   - \b only ever sits at the start or the end of a pattern, next to a word
+//     character. A leading \b becomes "start of text or one non-word
+//     character", a trailing one "one non-word character or end of text".
+//     Consuming that character changes where a match starts, never whether
+//     one exists, and re.search is only asked whether one exists.
+//   - IGNORECASE: RE2's (?i) uses simple case folding, which agrees with
+//     Python for ASCII letters except "i", which Python also matches to
+//     U+0130 (İ) and U+0131 (ı); literal i/I become [iIİı].
+//
+// Regular expressions are only run on texts that contain every keyword the
+// pattern needs (see guard), which keeps the tagger fast: most texts are
+// rejected by one scan.
+
+// pattern is one leakage pattern with its keyword guard.
+type pattern struct {
+	python string
+	re     *regexp.Regexp
+	// need is a conjunction of disjunctions of keywords: the text must
+	// contain, for every group, one of its keywords as a whole word
+	// (case-folded). It is implied by a match, never stronger.
+	need [][]string
+	mask []uint64 // need as keyword bit sets, filled by compileGuards
+}
+
+// l1 are checked in both I and R, l2 only in R (spec §8.4).
+var l1 = []*pattern{
+	{python: `\b[AB]\s+(?:variant|prompt)\b`, need: [][]string{{"a", "b"}, {"variant", "prompt"}}},
+	{python: `\bthe\s+[AB]\s+prompt\b`, need: [][]string{{"the"}, {"a", "b"}, {"prompt"}}},
+	{python: `\bbiased\s+\[?[AB]\]?\s+prompt\b`, need: [][]string{{"biased"}, {"a", "b"}, {"prompt"}}},
+	{python: `\bunbiased\s+\[?[AB]\]?\s+prompt\b`, need: [][]string{{"unbiased"}, {"a", "b"}, {"prompt"}}},
+	{python: `\bsystem\s+prompt\s+[AB]\b`, need: [][]string{{"system"}, {"prompt"}, {"a", "b"}}},
+	{python: `\bStage\s+[123]\b`, need: [][]string{{"stage"}}},
+	{python: `\bstage\s+[123]\b`, need: [][]string{{"stage"}}},
+	{python: `\bSample\s+\d+(?:\s*[:\-])`, need: [][]string{{"sample"}}},
+	{python: `\bbatch\s+\d+\b`, need: [][]string{{"batch"}}},
+	{python: `\bitem\s+\d+\s+of\s+\d+\b`, need: [][]string{{"item"}, {"of"}}},
+	{python: `\bFPT\b`, need: [][]string{{"fpt"}}},
+	{python: `\bFalse\s+Positive\s+Test\b`, need: [][]string{{"false"}, {"positive"}, {"test"}}},
+	{python: `\bhonesty\s+scare\b`, need: [][]string{{"honesty"}, {"scare"}}},
+	{python: `\bsplit\s+personality\b`, need: [][]string{{"split"}, {"personality"}}},
+	{python: `\bintervention\s+(?:type|name|method)\b`, need: [][]string{{"intervention"}, {"type", "name", "method"}}},
+	{python: `\bthis\s+sample\s+(?:tests|demonstrates|uses)\b`, need: [][]string{{"this"}, {"sample"}, {"tests", "demonstrates", "uses"}}},
+	{python: `\b(?:Using|Applying)\s+the\s+\w+\s+intervention\b`, need: [][]string{{"using", "applying"}, {"the"}, {"intervention"}}},
+	{python: `\bthis\s+response\s+(?:was\s+)?generated\s+using\b`, need: [][]string{{"this"}, {"response"}, {"generated"}, {"using"}}},
+}
+
+var l2 = []*pattern{
+	{python: `\breview\s+focus\s+(?:is|was|should)\b`, need: [][]string{{"review"}, {"focus"}, {"is", "was", "should"}}},
+	{python: `\bselected\s+review\s+focus\b`, need: [][]string{{"selected"}, {"review"}, {"focus"}}},
+	{python: `\bintended\s+review\s+focus\b`, need: [][]string{{"intended"}, {"review"}, {"focus"}}},
+	{python: `\bformal\s+investigation\b`, need: [][]string{{"formal"}, {"investigation"}}},
+	{python: `\bunder\s+(?:review|investigation|audit)\b`, need: [][]string{{"under"}, {"review", "investigation", "audit"}}},
+}
+
+// Unicode classes matching Python's str patterns.
+const (
+	pySpace    = `\t\n\v\f\r\x{1c}-\x{1f} \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}`
+	pyWord     = `\p{L}\p{N}_`
+	pyNonWord  = `[^` + pyWord + `]`
+	leadingB   = `(?:^|` + pyNonWord + `)`
+	trailingB  = `(?:` + pyNonWord + `|$)`
+	dotlessI   = "[iI\u0130\u0131]"
+	maxKeyword = 16 // longer tokens are never keywords
+)
+
+// translate turns a Python leakage pattern into an equivalent RE2 pattern
+// (see the comment at the top of this file). It rejects constructs whose
+// translation it does not know.
+func translate(py string) (string, error) {
+	var b strings.Builder
+	b.WriteString("(?i)")
+	inClass := false
+	for i := 0; i < len(py); i++ {
+		c := py[i]
+		switch {
+		case c == '\\' && i+1 < len(py):
+			i++
+			switch e := py[i]; {
+			case e == 'b' && inClass:
+				return "", fmt.Errorf("translate %q: \\b inside a class", py)
+			case e == 'b' && i == 1:
+				b.WriteString(leadingB)
+			case e == 'b' && i == len(py)-1:
+				b.WriteString(trailingB)
+			case e == 'b':
+				return "", fmt.Errorf("translate %q: \\b in the middle of a pattern", py)
+			case e == 's' && !inClass:
+				b.WriteString("[" + pySpace + "]")
+			case e == 'd' && !inClass:
+				b.WriteString(`\p{Nd}`)
+			case e == 'w' && !inClass:
+				b.WriteString("[" + pyWord + "]")
+			case e == 's' || e == 'd' || e == 'w' || e == 'B' || e == 'S' || e == 'D' || e == 'W':
+				return "", fmt.Errorf("translate %q: \\%c not supported here", py, e)
+			default:
+				b.WriteByte('\\')
+				b.WriteByte(e)
+			}
+		case c == '[' && !inClass:
+			inClass = true
+			b.WriteByte(c)
+		case c == ']' && inClass:
+			inClass = false
+			b.WriteByte(c)
+		case (c == 'i' || c == 'I') && !inClass:
+			b.WriteString(dotlessI)
+		case (c == 'i' || c == 'I') && inClass:
+			return "", fmt.Errorf("translate %q: i inside a class", py)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), nil
+}
+
+// keywords maps every guard keyword to its bit.
+var keywords = map[string]uint64{}
+
+// keywordLens[n] is a bit set of the first letters of keywords of length n:
+// a cheap pre-check before the map lookup.
+var keywordLens [maxKeyword + 1]uint32
+
+func init() {
+	for _, p := range append(append([]*pattern(nil), l1...), l2...) {
+		expr, err := translate(p.python)
+		if err != nil {
+			panic(err)
+		}
+		p.re = regexp.MustCompile(expr)
+		for _, group := range p.need {
+			var m uint64
+			for _, kw := range group {
+				m |= keywordBit(kw)
+			}
+			p.mask = append(p.mask, m)
+		}
+	}
+}
+
+func keywordBit(kw string) uint64 {
+	if bit, ok := keywords[kw]; ok {
+		return bit
+	}
+	if len(keywords) == 64 || len(kw) > maxKeyword {
+		panic("leakage keyword table overflow: " + kw)
+	}
+	bit := uint64(1) << len(keywords)
+	keywords[kw] = bit
+	keywordLens[len(kw)] |= 1 << (kw[0] - 'a')
+	return bit
+}
+
+// foldLetter returns the lowercase ASCII letter that r matches under
+// Python's IGNORECASE, or 0 when r matches none.
+func foldLetter(r rune) byte {
+	switch {
+	case r >= 'a' && r <= 'z':
+		return byte(r)
+	case r >= 'A' && r <= 'Z':
+		return byte(r) + 'a' - 'A'
+	case r == 0x130 || r == 0x131:
+		return 'i'
+	case r == 0x17F:
+		return 's'
+	case r == 0x212A:
+		return 'k'
+	}
+	return 0
+}
+
+// keywordsIn returns the set of guard keywords that occur in s as maximal
+// runs of (case-folded) letters. A whole word of a Python match is bounded
+// by non-word characters, which never fold to letters, so it is such a run.
+func keywordsIn(s string) uint64 {
+	var (
+		found uint64
+		tok   [maxKeyword]byte
+		n     int // token length so far; > maxKeyword means too long
+	)
+	flush := func() {
+		if n > 0 && n <= maxKeyword && keywordLens[n]&(1<<(tok[0]-'a')) != 0 {
+			found |= keywords[string(tok[:n])]
+		}
+		n = 0
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		var l byte
+		if c < utf8.RuneSelf {
+			l = foldLetter(rune(c))
+			i++
+		} else {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			l = foldLetter(r)
+			i += size
+		}
+		if l == 0 {
+			flush()
+			continue
+		}
+		if n < maxKeyword {
+			tok[n] = l
+		}
+		n++
+	}
+	flush()
+	return found
+}
+
+func (p *pattern) guardPasses(found uint64) bool {
+	for _, m := range p.mask {
+		if found&m == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// anyMatch reports whether one of ps matches s.
+func anyMatch(ps []*pattern, s string, found uint64) bool {
+	for _, p := range ps {
+		if p.guardPasses(found) && p.re.MatchString(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// leaks reports the training_data_leakage rule: an L1 pattern in I, or an
+// L1 or L2 pattern in R. Empty texts are skipped.
+func leaks(i, r string) bool {
+	if i != "" && anyMatch(l1, i, keywordsIn(i)) {
+		return true
+	}
+	if r == "" {
+		return false
+	}
+	found := keywordsIn(r)
+	return anyMatch(l1, r, found) || anyMatch(l2, r, found)
+}

@@ -1,0 +1,140 @@
+package tag
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sptflow/sptflow/steps/spt"
+)
+
+// Source is one batch file of a partition.
+type Source struct {
+	Name string                 // base name, "batch_<topic>_..._001.json"
+	Read func() ([]byte, error) // its bytes
+}
+
+// Sink receives each tagged file under its source's name. It is called
+// concurrently, once per source.
+type Sink func(name string, data []byte) error
+
+// Partition tags the batch files of one partition (one topic) and writes
+// them to sink with pyjson.Tagged. Files are processed in sorted name
+// order: id_numeric runs from 1 across them in that order (the original
+// used unsorted filesystem order), and an id_string that repeats within the
+// partition is an error.
+//
+// Files are tagged concurrently by up to workers goroutines (GOMAXPROCS when
+// workers <= 0); at most workers+1 parsed files are held in memory at once.
+// Output bytes do not depend on workers.
+func Partition(ctx context.Context, topic string, sources []Source, workers int, sink Sink) (*Report, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	sources = slices.Clone(sources)
+	slices.SortFunc(sources, func(a, b Source) int { return strings.Compare(a.Name, b.Name) })
+	for i := 1; i < len(sources); i++ {
+		if sources[i].Name == sources[i-1].Name {
+			return nil, fmt.Errorf("tag %s: two input files named %s", topic, sources[i].Name)
+		}
+	}
+	p := &partition{
+		report: &Report{Topic: topic, Stats: Stats{DroppedVariants: map[string]int{}, Tags: map[string]int{}}},
+		seen:   map[string]struct{}{},
+		done:   make([]chan struct{}, len(sources)),
+		sink:   sink,
+	}
+	for i := range p.done {
+		p.done[i] = make(chan struct{})
+	}
+	if err := p.run(ctx, sources, workers); err != nil {
+		return nil, err
+	}
+	r := p.report
+	r.UniqueIDs = len(p.seen)
+	if r.IDs > 0 {
+		r.FirstID, r.LastID = 1, int64(r.IDs)
+	}
+	return r, nil
+}
+
+// partition is the state shared by the files of one Partition call. The
+// fields below done are only touched by file i after done[i-1] is closed,
+// which serialises them in file order.
+type partition struct {
+	done   []chan struct{}
+	sink   Sink
+	report *Report
+	seen   map[string]struct{}
+}
+
+func (p *partition) run(ctx context.Context, sources []Source, workers int) error {
+	g, ctx := errgroup.WithContext(ctx)
+	slots := make(chan struct{}, workers+1)
+	for i, src := range sources {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return g.Wait()
+		}
+		g.Go(func() error {
+			defer func() { <-slots }()
+			if err := p.file(ctx, i, src); err != nil {
+				return fmt.Errorf("tag %s: %w", src.Name, err)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// file parses and tags source i, waits until the files before it are
+// numbered, takes its ids, then encodes and writes it.
+func (p *partition) file(ctx context.Context, i int, src Source) error {
+	data, err := src.Read()
+	if err != nil {
+		return err
+	}
+	doc, err := spt.ReadBatch(data)
+	if err != nil {
+		return err
+	}
+	f, err := TagFile(doc, spt.Stem(src.Name))
+	if err != nil {
+		return err
+	}
+	if i > 0 {
+		select {
+		case <-p.done[i-1]:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+	first := int64(p.report.IDs) + 1
+	if err := p.register(f); err != nil {
+		return err
+	}
+	close(p.done[i])
+	f.Number(first)
+	out, err := spt.EncodeTagged(doc)
+	if err != nil {
+		return err
+	}
+	return p.sink(src.Name, out)
+}
+
+// register adds a file's ids and counts to the partition, in file order.
+func (p *partition) register(f *File) error {
+	for _, id := range f.IDs {
+		if _, dup := p.seen[id]; dup {
+			return fmt.Errorf("duplicate ID detected: %s", id)
+		}
+		p.seen[id] = struct{}{}
+	}
+	p.report.Add(&f.Stats)
+	return nil
+}
