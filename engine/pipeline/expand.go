@@ -33,6 +33,7 @@ func (l *loader) foreach(d *decl, v *yaml.Node, vars map[string]any) []axis {
 			d.broken = true
 			continue
 		}
+		d.keys = append(d.keys, e.Name)
 		values, ok := l.axisValues(d, e, vars)
 		if !ok {
 			d.broken = true
@@ -166,6 +167,7 @@ func PartitionIDFor(node string, kvs []engine.KV) engine.PartitionID {
 // partitions expands the node's foreach product into PartitionSpecs.
 func (l *loader) partitions(d *decl, p *Pipeline) {
 	if d.broken {
+		l.checkBroken(d, p)
 		return
 	}
 	total := 1
@@ -182,6 +184,16 @@ func (l *loader) partitions(d *decl, p *Pipeline) {
 		d.parts = append(d.parts, spec)
 		d.node.Partitions = append(d.node.Partitions, spec.ID)
 	}
+}
+
+// checkBroken reports the problems in `with` and `output` of a node whose
+// foreach is broken, binding each foreach key to a placeholder value.
+func (l *loader) checkBroken(d *decl, p *Pipeline) {
+	kvs := make([]engine.KV, len(d.keys))
+	for i, k := range d.keys {
+		kvs[i] = engine.KV{Key: k, Value: "_"}
+	}
+	l.spec(d, p, kvs)
 }
 
 // spec builds the PartitionSpec bound to kvs, substituting vars and the

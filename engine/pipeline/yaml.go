@@ -82,11 +82,30 @@ func decodeOne(b []byte) (doc *yaml.Node, err error) {
 	}
 }
 
+// parserErrors are the yaml.v3 parser (not scanner) errors; yaml.v3
+// reports their line 0-based (decode.go, parser.fail).
+var parserErrors = map[string]bool{
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found undefined tag handle":             true,
+	"did not find expected <document start>": true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected key":              true,
+	"did not find expected node content":     true,
+	"found duplicate %TAG directive":         true,
+	"did not find expected <stream-start>":   true,
+}
+
 // yamlError reports a yaml.v3 error at the line it names.
 func (l *loader) yamlError(display string, err error) {
 	msg := err.Error()
 	if m := yamlErrRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
+		if parserErrors[m[2]] {
+			line++
+		}
 		l.probs.add(Pos{File: display, Line: line}, "yaml: %s", m[2])
 		return
 	}
@@ -115,7 +134,7 @@ func (l *loader) checkKeys(n *yaml.Node) {
 				continue
 			}
 			if prev, ok := first[k.Value]; ok && k.Kind == yaml.ScalarNode {
-				l.errorf(k, "duplicate key %q (first at line %d)", k.Value, prev.Line)
+				l.errorf(k, "duplicate key %q (first at %d:%d)", k.Value, prev.Line, prev.Column)
 				continue
 			}
 			first[k.Value] = k
