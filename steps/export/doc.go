@@ -1,0 +1,24 @@
+// Package export implements the export node kind: the training set that a
+// training config in the original's format selects from tagged stage-3
+// data, assembled the way the original training loader does (spec
+// §10.3–10.4), written as JSONL with provenance, as chat-format JSONL that
+// common SFT trainers read, and with a summary of counts and of what was
+// filtered and why.
+//
+// One sample is made per intervention record that survives the filters:
+// its key is one of intervention_types and none of its tags — the record's
+// own plus its variant's — is in tags_to_filter. Order is deterministic:
+// topics sorted, files sorted by name, items, models (sorted by name when
+// all models are exported), variants A then B, intervention keys in stored
+// order.
+//
+// Options cover what the original loader got wrong, all off by default so
+// that counts match what the original trained on: drop_verdicts (e.g.
+// AMBIGUOUS and ERROR), and validation_holdout (the per-topic stride split
+// the original applied even with no validation topics).
+//
+// No tokenizer is involved, so the split-personality special token is
+// rendered as text in the chat output: sp_token_text, by default
+// "<split-personality-token>", placed between the response and the
+// formatted intervention when the config's add_sp_token is set.
+package export

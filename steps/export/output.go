@@ -1,0 +1,202 @@
+package export
+
+import (
+	"fmt"
+	"path"
+
+	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/pyjson"
+)
+
+// Output file names below the output directory.
+const (
+	TrainFile          = "train.jsonl"
+	TrainChatFile      = "train_chat.jsonl"
+	ValidationFile     = "validation.jsonl"
+	ValidationChatFile = "validation_chat.jsonl"
+	SummaryFile        = "summary.json"
+)
+
+func (r *Result) write(out engine.Output, dir string, s *Selection) error {
+	type file struct {
+		name string
+		data func() ([]byte, error)
+	}
+	files := []file{
+		{TrainFile, func() ([]byte, error) { return samplesJSONL(r.Train, &s.Format) }},
+		{TrainChatFile, func() ([]byte, error) { return chatJSONL(r.Train, &s.Format) }},
+	}
+	if s.Holdout > 0 || len(r.Validation) > 0 {
+		files = append(files,
+			file{ValidationFile, func() ([]byte, error) { return samplesJSONL(r.Validation, &s.Format) }},
+			file{ValidationChatFile, func() ([]byte, error) { return chatJSONL(r.Validation, &s.Format) }})
+	}
+	files = append(files, file{SummaryFile, func() ([]byte, error) {
+		b, err := pyjson.Marshal(r.Summary(s), pyjson.DataFile)
+		return append(b, '\n'), err
+	}})
+	for _, f := range files {
+		data, err := f.data()
+		if err != nil {
+			return fmt.Errorf("encode %s: %w", f.name, err)
+		}
+		if err := out.WriteFile(path.Join(dir, f.name), data); err != nil {
+			return fmt.Errorf("write %s: %w", f.name, err)
+		}
+	}
+	return nil
+}
+
+// SampleObject is one line of train.jsonl: the formatted texts, the raw
+// verdict and the sample's provenance.
+func SampleObject(s *Sample, f *Format) *pyjson.Object {
+	x := f.Apply(s)
+	o := pyjson.NewObject(15)
+	o.Set("system", x.System)
+	o.Set("task", s.Task)
+	o.Set("response", s.Response)
+	o.Set("intervention", x.Intervention)
+	o.Set("review", x.Review)
+	o.Set("flag", x.Flag)
+	o.Set("verdict", s.Flag)
+	o.Set("topic", s.Topic)
+	o.Set("file", s.File)
+	o.Set("item", s.Item)
+	o.Set("model", s.Model)
+	o.Set("variant", s.Variant)
+	o.Set("intervention_key", s.Key)
+	o.Set("tags", stringsAny(s.Tags))
+	return o
+}
+
+func samplesJSONL(samples []Sample, f *Format) ([]byte, error) {
+	var buf []byte
+	var err error
+	for i := range samples {
+		if buf, err = pyjson.AppendMarshal(buf, SampleObject(&samples[i], f), pyjson.Line); err != nil {
+			return nil, err
+		}
+		buf = append(buf, '\n')
+	}
+	return buf, nil
+}
+
+// ChatObject is one line of train_chat.jsonl: {"messages": [...]}.
+func ChatObject(s *Sample, f *Format) *pyjson.Object {
+	msgs := f.Messages(s, f.Apply(s))
+	arr := make([]any, len(msgs))
+	for i, m := range msgs {
+		mo := pyjson.NewObject(2)
+		mo.Set("role", m.Role)
+		mo.Set("content", m.Content)
+		arr[i] = mo
+	}
+	o := pyjson.NewObject(1)
+	o.Set("messages", arr)
+	return o
+}
+
+func chatJSONL(samples []Sample, f *Format) ([]byte, error) {
+	var buf []byte
+	var err error
+	for i := range samples {
+		if buf, err = pyjson.AppendMarshal(buf, ChatObject(&samples[i], f), pyjson.Line); err != nil {
+			return nil, err
+		}
+		buf = append(buf, '\n')
+	}
+	return buf, nil
+}
+
+func stringsAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// Summary returns summary.json: the selection, counts per topic, model,
+// intervention key, variant and verdict, and what was filtered and why.
+func (r *Result) Summary(s *Selection) *pyjson.Object {
+	o := pyjson.NewObject(8)
+	o.Set("selection", s.json())
+	counts := pyjson.NewObject(2)
+	counts.Set("train", len(r.Train))
+	counts.Set("validation", len(r.Validation))
+	o.Set("samples", counts)
+	o.Set("train", breakdown(r.Train))
+	o.Set("validation", breakdown(r.Validation))
+	o.Set("filtered", r.filteredJSON())
+	topics := pyjson.NewObject(2)
+	topics.Set("selected_without_data", stringsAny(r.TopicsWithoutData))
+	topics.Set("present_not_selected", stringsAny(r.TopicsNotSelected))
+	o.Set("topics", topics)
+	o.Set("files_read", r.Files)
+	return o
+}
+
+func (s *Selection) json() *pyjson.Object {
+	o := pyjson.NewObject(16)
+	o.Set("config", s.ConfigPath)
+	o.Set("model", s.Model)
+	o.Set("intervention_types", stringsAny(s.Config.InterventionTypes))
+	o.Set("train_topics", stringsAny(s.Config.TrainTopics))
+	o.Set("validation_topics", stringsAny(s.Config.ValidationTopics))
+	o.Set("tags_to_filter", stringsAny(s.Config.TagsToFilter))
+	o.Set("drop_verdicts", stringsAny(s.Drop))
+	o.Set("validation_holdout_per_topic", s.Holdout)
+	o.Set("elicitation_type", s.Format.Elicitation)
+	o.Set("add_sp_token", s.Format.AddSPToken)
+	o.Set("sp_token_text", s.Format.SPTokenText)
+	o.Set("exclude_system_prompt", s.Format.ExcludeSystemPrompt)
+	o.Set("mismatch_prompts", s.Format.MismatchPrompts)
+	return o
+}
+
+func breakdown(samples []Sample) *pyjson.Object {
+	dims := []struct {
+		name string
+		key  func(*Sample) string
+	}{
+		{"by_topic", func(s *Sample) string { return s.Topic }},
+		{"by_model", func(s *Sample) string { return s.Model }},
+		{"by_intervention_key", func(s *Sample) string { return s.Key }},
+		{"by_variant", func(s *Sample) string { return s.Variant }},
+		{"by_verdict", func(s *Sample) string { return s.Flag }},
+	}
+	o := pyjson.NewObject(len(dims))
+	for _, d := range dims {
+		m := map[string]any{}
+		for i := range samples {
+			k := d.key(&samples[i])
+			n, _ := m[k].(int)
+			m[k] = n + 1
+		}
+		o.Set(d.name, m)
+	}
+	return o
+}
+
+func (r *Result) filteredJSON() *pyjson.Object {
+	o := pyjson.NewObject(10)
+	o.Set("samples_extracted", r.Extracted)
+	o.Set("items_without_model_inference", r.Skips.ItemsWithoutModel)
+	o.Set("items_with_empty_task", r.Skips.ItemsEmptyTask)
+	o.Set("variants_with_empty_prompt", r.Skips.VariantsNoPrompt)
+	o.Set("variants_without_response", r.Skips.VariantsNoResponse)
+	o.Set("samples_of_other_intervention_types", r.Filtered.OtherTypes)
+	o.Set("samples_with_filtered_tags", r.Filtered.ByTags)
+	o.Set("filtered_tag_counts", intMap(r.Filtered.TagOccurrences))
+	o.Set("samples_with_dropped_verdicts", intMap(r.Filtered.ByVerdict))
+	o.Set("held_out_for_validation", r.HeldOut)
+	return o
+}
+
+func intMap(m map[string]int) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,270 @@
+package export
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path"
+	"runtime"
+	"slices"
+	"sort"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/steps/spt"
+)
+
+// Run implements engine.Step.
+func (s *Step) Run(ctx context.Context, t *engine.Task) error {
+	p, ok := t.Params.(*Params)
+	if !ok {
+		return fmt.Errorf("export %s: unexpected params %T", t.ID(), t.Params)
+	}
+	cfgFile, err := configInput(t.Inputs)
+	if err != nil {
+		return fmt.Errorf("export %s: %w", t.ID(), err)
+	}
+	cfg, err := ReadConfig(cfgFile)
+	if err != nil {
+		return fmt.Errorf("export %s: %w", t.ID(), err)
+	}
+	sel, err := newSelection(p, cfg)
+	if err != nil {
+		return fmt.Errorf("export %s: %s: %w", t.ID(), cfgFile, err)
+	}
+	res, err := sel.Build(ctx, TopicFiles(t.Upstream))
+	if err != nil {
+		return fmt.Errorf("export %s: %w", t.ID(), err)
+	}
+	t.Log.Info().Int("train", len(res.Train)).Int("validation", len(res.Validation)).
+		Str("model", sel.Model).Msg("training set exported")
+	if err := res.write(t.Out, t.Plan.OutputDir, sel); err != nil {
+		return fmt.Errorf("export %s: %w", t.ID(), err)
+	}
+	return nil
+}
+
+func configInput(inputs []engine.InputFile) (string, error) {
+	for _, in := range inputs {
+		if in.Spec == 0 {
+			return in.Abs, nil
+		}
+	}
+	return "", fmt.Errorf("training config file not found among the inputs")
+}
+
+// Selection is everything that decides the exported samples.
+type Selection struct {
+	Config     *Config
+	ConfigPath string
+	Model      string // a model id or AllModels
+	Holdout    int    // validation samples per topic, 0 for none
+	Format     Format
+	Drop       []string
+	sel        *selector
+}
+
+func newSelection(p *Params, cfg *Config) (*Selection, error) {
+	s := &Selection{Config: cfg, ConfigPath: p.Config, Model: p.Model, Drop: p.DropVerdicts}
+	if s.Model == "" {
+		s.Model = cfg.DataModelSource
+	}
+	if s.Model == "" {
+		return nil, fmt.Errorf("no data model: set data_model_source in the config or with.model (%q for every model)", AllModels)
+	}
+	s.Holdout = p.ValidationHoldout
+	if s.Holdout == HoldoutFromConfig {
+		n, ok := cfg.valSamplesPerTopic()
+		if !ok {
+			return nil, fmt.Errorf("validation_holdout: true needs val_samples_per_topic in the config")
+		}
+		s.Holdout = n
+	}
+	s.Format = Format{SystemTag: cfg.SystemTag, InterventionPrefix: cfg.InterventionPrefix, ReviewPrefix: cfg.ReviewPrefix,
+		FlagPrefix: cfg.FlagPrefix, AddSPToken: bool(cfg.AddSPToken), SPTokenText: p.SPTokenText,
+		Elicitation: cfg.ElicitationType, ExcludeSystemPrompt: bool(cfg.ExcludeSystemPrompt), MismatchPrompts: bool(cfg.MismatchPrompts)}
+	if p.ExcludeSystemPrompt != nil {
+		s.Format.ExcludeSystemPrompt = *p.ExcludeSystemPrompt
+	}
+	if p.MismatchPrompts != nil {
+		s.Format.MismatchPrompts = *p.MismatchPrompts
+	}
+	if s.Format.ExcludeSystemPrompt && s.Format.MismatchPrompts {
+		return nil, fmt.Errorf("exclude_system_prompt and mismatch_prompts cannot both be set")
+	}
+	s.sel = newSelector(cfg, p.DropVerdicts)
+	return s, nil
+}
+
+// TopicFiles groups the upstream batch files (*.json) by topic: the
+// partition's foreach topic when it has one, else the file's directory
+// name (the loader reads <data>/<topic>/*.json). Files are sorted by name.
+func TopicFiles(ups []engine.Upstream) map[string][]engine.OutputFile {
+	out := map[string][]engine.OutputFile{}
+	for _, u := range ups {
+		topic := ""
+		for _, kv := range u.Foreach {
+			if kv.Key == "topic" {
+				topic = kv.Value
+			}
+		}
+		for _, f := range u.Files {
+			if path.Ext(f.Path) != ".json" {
+				continue
+			}
+			t := topic
+			if t == "" {
+				t = path.Base(path.Dir(f.Path))
+			}
+			out[t] = append(out[t], f)
+		}
+	}
+	for _, fs := range out {
+		sort.SliceStable(fs, func(i, j int) bool { return path.Base(fs[i].Path) < path.Base(fs[j].Path) })
+	}
+	return out
+}
+
+// Result is an exported training set.
+type Result struct {
+	Train, Validation []Sample
+	Extracted         int // raw samples before filtering
+	HeldOut           int // moved to validation by the hold-out
+	Files             int // batch files read
+	Skips             Skips
+	Filtered          Filtered
+	TopicsWithoutData []string // selected topics with no files
+	TopicsNotSelected []string // topics with files that the config does not select
+}
+
+type fileJob struct {
+	topic string
+	file  engine.OutputFile
+}
+
+type fileOut struct {
+	samples   []Sample // kept samples
+	extracted int
+	skips     Skips
+	filtered  Filtered
+}
+
+// Build reads the selected topics' files and assembles the training set.
+func (s *Selection) Build(ctx context.Context, files map[string][]engine.OutputFile) (*Result, error) {
+	res := &Result{Filtered: newFiltered()}
+	topics, validationOnly := s.topics()
+	for t := range files {
+		if !topics[t] {
+			res.TopicsNotSelected = append(res.TopicsNotSelected, t)
+		}
+	}
+	sort.Strings(res.TopicsNotSelected)
+	var jobs []fileJob
+	for _, t := range sortedKeys(topics) {
+		if len(files[t]) == 0 {
+			res.TopicsWithoutData = append(res.TopicsWithoutData, t)
+		}
+		for _, f := range files[t] {
+			jobs = append(jobs, fileJob{t, f})
+		}
+	}
+	outs, err := s.extractAll(ctx, jobs)
+	if err != nil {
+		return nil, err
+	}
+	res.Files = len(jobs)
+	var topic []Sample
+	for i, j := range jobs {
+		topic = append(topic, outs[i].samples...)
+		res.Extracted += outs[i].extracted
+		res.Skips.add(outs[i].skips)
+		res.Filtered.add(outs[i].filtered)
+		if i+1 == len(jobs) || jobs[i+1].topic != j.topic {
+			res.addTopic(s, topic, validationOnly[j.topic])
+			topic = nil
+		}
+	}
+	return res, nil
+}
+
+// addTopic places a topic's kept samples in the train or validation split.
+func (r *Result) addTopic(s *Selection, kept []Sample, validationOnly bool) {
+	switch {
+	case validationOnly:
+		r.Validation = append(r.Validation, kept...)
+	case s.Holdout > 0:
+		train, val := strideSplit(kept, s.Holdout)
+		r.Train = append(r.Train, train...)
+		r.Validation = append(r.Validation, val...)
+		r.HeldOut += len(val)
+	default:
+		r.Train = append(r.Train, kept...)
+	}
+}
+
+// topics returns the selected topics and which of them are validation
+// topics only (all their samples go to validation).
+func (s *Selection) topics() (all, validationOnly map[string]bool) {
+	all, validationOnly = map[string]bool{}, map[string]bool{}
+	for _, t := range s.Config.TrainTopics {
+		all[t] = true
+	}
+	for _, t := range s.Config.ValidationTopics {
+		if !all[t] {
+			validationOnly[t] = true
+		}
+		all[t] = true
+	}
+	return all, validationOnly
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// extractAll parses and extracts the files in parallel (one per CPU),
+// keeping results in job order.
+func (s *Selection) extractAll(ctx context.Context, jobs []fileJob) ([]fileOut, error) {
+	outs := make([]fileOut, len(jobs))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, j := range jobs {
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			data, err := readAll(j.file)
+			if err != nil {
+				return fmt.Errorf("read %s: %w", j.file.Path, err)
+			}
+			batch, err := spt.ReadBatch(data)
+			if err != nil {
+				return fmt.Errorf("%s: %w", j.file.Path, err)
+			}
+			samples, sk, err := extract(j.topic, path.Base(j.file.Path), batch, s.Model)
+			if err != nil {
+				return fmt.Errorf("%s: %w", path.Dir(j.file.Path), err)
+			}
+			out := fileOut{extracted: len(samples), skips: sk, filtered: newFiltered()}
+			out.samples = slices.Clip(s.sel.keep(samples, &out.filtered))
+			outs[i] = out
+			return nil
+		})
+	}
+	return outs, g.Wait()
+}
+
+func readAll(f engine.OutputFile) ([]byte, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}
