@@ -89,9 +89,13 @@ type run struct {
 	results map[PartitionID]*PartitionResult
 }
 
-// Plan returns the partitions a run with cfg would consider, in topological
-// order: the selected targets and, unless cfg.Only, everything upstream of
-// them. With cfg.Only, it checks that every upstream output exists.
+// Planned returns the partitions a run with cfg would consider, in
+// topological order: the selected targets and, unless cfg.Only, everything
+// upstream of them; targets tells which of them are targets.
+func (e *Engine) Planned(cfg RunConfig) (ids []PartitionID, targets map[PartitionID]bool, err error) {
+	return e.planRun(cfg)
+}
+
 func (e *Engine) planRun(cfg RunConfig) ([]PartitionID, map[PartitionID]bool, error) {
 	sel, err := Select(e.g, cfg.Selection)
 	if err != nil {

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/joho/godotenv"
+	"github.com/mattn/go-isatty"
+	"github.com/rs/zerolog"
+
+	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/engine/pipeline"
+	"github.com/sptflow/sptflow/engine/store"
+)
+
+// env is the command's environment: output streams and global flags.
+type env struct {
+	stdout, stderr io.Writer
+
+	logFormat string
+	logLevel  string
+	data      string
+	sets      setFlag
+	jobs      int
+}
+
+// setFlag collects repeated --set NAME=VALUE.
+type setFlag map[string]string
+
+func (s *setFlag) String() string { return "" }
+
+func (s *setFlag) Set(v string) error {
+	name, val, ok := strings.Cut(v, "=")
+	if !ok || name == "" {
+		return fmt.Errorf("want NAME=VALUE, got %q", v)
+	}
+	if *s == nil {
+		*s = setFlag{}
+	}
+	(*s)[name] = val
+	return nil
+}
+
+// flagSet returns a FlagSet with the global flags registered on e.
+func (e *env) flagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.StringVar(&e.logFormat, "log-format", e.logFormat, "log format: console or json (default console on a terminal)")
+	fs.StringVar(&e.logLevel, "log-level", orDefault(e.logLevel, "info"), "log level: debug, info, warn, error")
+	fs.StringVar(&e.data, "data", e.data, "materialize outputs into `DIR` (relative to the working directory)")
+	fs.Var(&e.sets, "set", "override a pipeline var: `NAME=VALUE` (repeatable)")
+	fs.IntVar(&e.jobs, "jobs", orDefaultInt(e.jobs, 4), "partitions to execute at once")
+	return fs
+}
+
+func orDefault(v, d string) string {
+	if v == "" {
+		return d
+	}
+	return v
+}
+
+func orDefaultInt(v, d int) int {
+	if v == 0 {
+		return d
+	}
+	return v
+}
+
+// parse parses args with flags and positionals interleaved ("run p.yaml
+// --jobs 2 target"); "--" ends flags.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if err == flag.ErrHelp {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if len(args) > 0 && args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos, args = append(pos, args[0]), args[1:]
+	}
+}
+
+// logger builds the zerolog logger: console on a terminal unless
+// --log-format json; extra receives JSON too (the run's run.log).
+func (e *env) logger(extra io.Writer) (zerolog.Logger, error) {
+	lvl, err := zerolog.ParseLevel(e.logLevel)
+	if err != nil || e.logLevel == "" {
+		return zerolog.Nop(), fmt.Errorf("%w: --log-level %q: want debug, info, warn or error", errUsage, e.logLevel)
+	}
+	var w io.Writer = e.stderr
+	switch e.logFormat {
+	case "json":
+	case "console", "":
+		if e.logFormat == "console" || isTerminal(e.stderr) {
+			w = zerolog.ConsoleWriter{Out: e.stderr, TimeFormat: "15:04:05", NoColor: !isTerminal(e.stderr)}
+		}
+	default:
+		return zerolog.Nop(), fmt.Errorf("%w: --log-format %q: want console or json", errUsage, e.logFormat)
+	}
+	if extra != nil {
+		w = zerolog.MultiLevelWriter(w, extra)
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// project is a loaded pipeline with its store and engine.
+type project struct {
+	p        *pipeline.Pipeline
+	st       *store.Store
+	eng      *engine.Engine
+	lockPath string
+}
+
+// loadPipeline loads and validates the pipeline file, then reads the
+// project's .env (never overriding the environment).
+func (e *env) loadPipeline(path string, ro engine.RunOptions) (*pipeline.Pipeline, error) {
+	ks := map[string]bool{}
+	for k := range kinds() {
+		ks[k] = true
+	}
+	p, err := pipeline.Load(path, pipeline.Options{Sets: e.sets, DataDir: e.data, Kinds: ks, Run: ro})
+	if err != nil {
+		return nil, err
+	}
+	if err := godotenv.Load(filepath.Join(p.ProjectRoot, ".env")); err != nil && !os.IsNotExist(err) {
+		return nil, fmt.Errorf("read %s: %w", filepath.Join(p.ProjectRoot, ".env"), err)
+	}
+	return p, nil
+}
+
+// storeDir is $SPTFLOW_HOME, or .sptflow in the project root.
+func storeDir(root string) string {
+	if h := os.Getenv("SPTFLOW_HOME"); h != "" {
+		abs, err := filepath.Abs(h)
+		if err == nil {
+			return abs
+		}
+		return h
+	}
+	return filepath.Join(root, ".sptflow")
+}
+
+// open loads the pipeline and builds its engine.
+func (e *env) open(path string, ro engine.RunOptions, log zerolog.Logger) (*project, error) {
+	p, err := e.loadPipeline(path, ro)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(storeDir(p.ProjectRoot))
+	if err != nil {
+		return nil, err
+	}
+	pr := &project{p: p, st: st, lockPath: filepath.Join(p.ProjectRoot, "sptflow.lock")}
+	opt := engine.Options{Steps: kinds(), Store: st, LockPath: pr.lockPath, Log: log}
+	if debugNodeKey() {
+		opt.KeyDebug = e.stderr
+	}
+	pr.eng, err = engine.New(p.Graph, opt)
+	if err != nil {
+		return nil, err
+	}
+	return pr, nil
+}
+
+// debugNodeKey reports whether SPTFLOW_DEBUG contains "nodekey".
+func debugNodeKey() bool {
+	for _, f := range strings.Split(os.Getenv("SPTFLOW_DEBUG"), ",") {
+		if strings.TrimSpace(f) == "nodekey" {
+			return true
+		}
+	}
+	return false
+}
+
+// missingEnv lists the environment variables (API keys) that the given
+// partitions need and that are unset, sorted, each with who needs it.
+func missingEnv(eng *engine.Engine, ids []engine.PartitionID) error {
+	need := map[string]string{}
+	for _, id := range ids {
+		for _, v := range eng.Plan(id).Env {
+			if os.Getenv(v) == "" && need[v] == "" {
+				need[v] = string(id)
+			}
+		}
+	}
+	if len(need) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(need))
+	for v := range need {
+		names = append(names, v)
+	}
+	sort.Strings(names)
+	var lines []string
+	for _, v := range names {
+		lines = append(lines, fmt.Sprintf("%s is not set (needed by %s); put it in the environment or in .env", v, need[v]))
+	}
+	return fmt.Errorf("%w: %s", errUsage, strings.Join(lines, "\n"))
+}
+
+// onePipeline checks that exactly one positional argument names a pipeline.
+func onePipeline(cmd string, pos []string) (string, error) {
+	if len(pos) != 1 {
+		return "", fmt.Errorf("%w: sptflow %s PIPELINE: want one pipeline file, got %d arguments", errUsage, cmd, len(pos))
+	}
+	return pos[0], nil
+}

@@ -1,0 +1,116 @@
+// Command sptflow runs the Split Personality Training data pipeline as a DAG
+// declared in YAML, with content-addressed caching and resume.
+//
+//	sptflow run PIPELINE [TARGET...]   bring targets up to date
+//	sptflow status PIPELINE [--why]    what is up to date, stale or missing, and why
+//	sptflow graph PIPELINE --format dot|mermaid
+//	sptflow validate PIPELINE
+//	sptflow log [PIPELINE]             run history
+//	sptflow gc [PIPELINE]              remove store entries no lock file pins
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/engine/pipeline"
+)
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFailed = 1 // a run failed (or was interrupted)
+	exitUsage  = 2 // bad usage or configuration
+)
+
+// errUsage marks command-line mistakes.
+var errUsage = errors.New("usage")
+
+func main() { os.Exit(Main()) }
+
+// Main runs sptflow with os.Args and returns the exit code. Tests and
+// benchmarks call it in-process.
+func Main() int {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	go func() {
+		if s, ok := <-sig; ok {
+			cancel(fmt.Errorf("received %v", s))
+		}
+	}()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if err != nil && !errors.Is(err, errQuiet) {
+		fmt.Fprintln(os.Stderr, "sptflow:", err)
+	}
+	return exitCode(err)
+}
+
+// errQuiet is a failure already reported to the user.
+var errQuiet = errors.New("failed")
+
+func exitCode(err error) int {
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.Is(err, errUsage), errors.Is(err, pipeline.ErrInvalid), errors.Is(err, engine.ErrInvalid):
+		return exitUsage
+	default:
+		return exitFailed
+	}
+}
+
+// commands maps a subcommand name to its implementation.
+var commands = map[string]func(ctx context.Context, env *env, args []string) error{
+	"run":      cmdRun,
+	"status":   cmdStatus,
+	"graph":    cmdGraph,
+	"validate": cmdValidate,
+	"log":      cmdLog,
+	"gc":       cmdGC,
+}
+
+const usageText = `usage: sptflow [global flags] COMMAND [flags] [args]
+
+commands:
+  run PIPELINE [TARGET...]   run what is stale (--jobs, --force, --only, --topic, --dry-run)
+  status PIPELINE [--why]    up-to-date / stale / missing per partition, and why
+  graph PIPELINE --format dot|mermaid
+  validate PIPELINE          check a pipeline without running it
+  log [PIPELINE]             run history
+  gc [PIPELINE]              remove store entries no lock file pins
+
+global flags (also accepted after the command):
+  --log-format console|json  --log-level LEVEL  --data DIR  --set NAME=VALUE  --jobs N
+`
+
+// run dispatches to a subcommand.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	e := &env{stdout: stdout, stderr: stderr}
+	fs := e.flagSet("sptflow")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprint(stderr, usageText)
+		return fmt.Errorf("%w: no command", errUsage)
+	}
+	name, rest := fs.Arg(0), fs.Args()[1:]
+	cmd := commands[name]
+	if cmd == nil {
+		fmt.Fprint(stderr, usageText)
+		return fmt.Errorf("%w: unknown command %q", errUsage, name)
+	}
+	return cmd(ctx, e, rest)
+}

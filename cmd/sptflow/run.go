@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sptflow/sptflow/engine"
+)
+
+// runFlags are the flags of `sptflow run`.
+type runFlags struct {
+	force, only, dryRun bool
+	topic               string
+	limit, resample     int
+}
+
+func cmdRun(ctx context.Context, e *env, args []string) error {
+	var f runFlags
+	fs := e.flagSet("run")
+	fs.BoolVar(&f.force, "force", false, "re-execute the targets even if cached (LLM responses stay cached)")
+	fs.BoolVar(&f.only, "only", false, "run the targets alone; their inputs must already exist")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "print what would run and why; run nothing")
+	fs.StringVar(&f.topic, "topic", "", "only partitions whose topic is `T` (and what they need)")
+	fs.IntVar(&f.limit, "limit", 0, "a hash-stable subset of at most `N` items per partition")
+	fs.IntVar(&f.resample, "resample", 0, "draw new LLM samples for the targets (salt `N`)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return fmt.Errorf("%w: sptflow run PIPELINE [TARGET...]: missing pipeline", errUsage)
+	}
+	cfg := engine.RunConfig{Selection: engine.Selection{Targets: pos[1:], Topic: f.topic},
+		Force: f.force, Only: f.only, Jobs: e.jobs, Args: append([]string{"run"}, args...)}
+	ro := engine.RunOptions{Limit: f.limit, Resample: f.resample}
+	if f.dryRun {
+		return dryRun(ctx, e, pos[0], ro, cfg)
+	}
+	return realRun(ctx, e, pos[0], ro, cfg)
+}
+
+// realRun runs the pipeline with a journal and a run log in a new run directory.
+func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg engine.RunConfig) error {
+	runLog := &switchWriter{}
+	log, err := e.logger(runLog)
+	if err != nil {
+		return err
+	}
+	pr, err := e.open(path, ro, log)
+	if err != nil {
+		return err
+	}
+	ids, _, err := pr.eng.Planned(cfg)
+	if err != nil {
+		return err
+	}
+	if err := missingEnv(pr.eng, staleOnly(ctx, pr.eng, ids)); err != nil {
+		return err
+	}
+	runID := newRunID()
+	dir, err := pr.st.NewRunDir(runID)
+	if err != nil {
+		return err
+	}
+	logFile, err := os.Create(filepath.Join(dir, "run.log"))
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	runLog.set(logFile)
+	journal, err := engine.OpenJournal(dir)
+	if err != nil {
+		return err
+	}
+	cfg.Monitor = engine.Monitors{journal, newProgress(e.stderr, log, isTerminal(e.stderr))}
+	log.Info().Str(engine.FieldPipeline, pr.p.Name).Str(engine.FieldRun, runID).Int("partitions", len(ids)).Msg("run started")
+	sum, runErr := pr.eng.Run(ctx, cfg)
+	if err := journal.Close(); err != nil {
+		log.Warn().Err(err).Msg("journal")
+	}
+	if sum == nil {
+		return runErr
+	}
+	printSummary(e.stdout, sum)
+	if runErr != nil {
+		return runErr
+	}
+	if err := sum.Err(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// staleOnly keeps the partitions of ids that are not up to date.
+func staleOnly(ctx context.Context, eng *engine.Engine, ids []engine.PartitionID) []engine.PartitionID {
+	sts, err := eng.Status(ctx)
+	if err != nil {
+		return ids
+	}
+	up := map[engine.PartitionID]bool{}
+	for _, st := range sts {
+		up[st.ID] = st.State == engine.UpToDate
+	}
+	var out []engine.PartitionID
+	for _, id := range ids {
+		if !up[id] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func printSummary(w io.Writer, s *engine.Summary) {
+	if s.Executed == 0 && s.Failed == 0 && s.Skipped == 0 {
+		fmt.Fprintf(w, "nothing to do: all %d partitions up to date\n", s.Cached)
+		return
+	}
+	fmt.Fprintf(w, "executed %d, cached %d, failed %d, skipped %d\n", s.Executed, s.Cached, s.Failed, s.Skipped)
+	for _, r := range s.Results {
+		var skip *engine.SkippedError
+		switch {
+		case errors.As(r.Err, &skip):
+			fmt.Fprintf(w, "  %s: %v\n", r.ID, r.Err)
+		case r.Outcome == engine.Failed:
+			fmt.Fprintf(w, "  %s: failed: %v\n", r.ID, r.Err)
+		}
+	}
+}
+
+// dryRun prints what a run would do and why.
+func dryRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg engine.RunConfig) error {
+	log, err := e.logger(nil)
+	if err != nil {
+		return err
+	}
+	pr, err := e.open(path, ro, log)
+	if err != nil {
+		return err
+	}
+	ids, targets, err := pr.eng.Planned(cfg)
+	if err != nil {
+		return err
+	}
+	sts, err := pr.eng.Status(ctx)
+	if err != nil {
+		return err
+	}
+	pr.eng.Estimate(ctx, sts)
+	in := map[engine.PartitionID]bool{}
+	for _, id := range ids {
+		in[id] = true
+	}
+	run, reuse := 0, 0
+	for _, st := range sts {
+		if !in[st.ID] {
+			continue
+		}
+		switch {
+		case cfg.Force && targets[st.ID]:
+			fmt.Fprintf(e.stdout, "would run %s: forced\n", st.ID)
+			run++
+		case st.State == engine.UpToDate:
+			reuse++
+		default:
+			fmt.Fprintf(e.stdout, "would run %s: %s: %s%s\n", st.ID, st.State, strings.Join(st.Reasons, "; "), estimate(st.Estimate))
+			run++
+		}
+	}
+	fmt.Fprintf(e.stdout, "dry run: would execute %d, reuse %d\n", run, reuse)
+	return nil
+}
+
+func estimate(x *engine.Estimate) string {
+	if x == nil {
+		return ""
+	}
+	return fmt.Sprintf(" (%d requests, %d cached, ~$%.2f)", x.Requests, x.Cached, x.CostUSD)
+}
+
+// newRunID is a sortable, unique run id.
+func newRunID() string {
+	return fmt.Sprintf("%s-%d", time.Now().UTC().Format("20060102T150405.000000Z"), os.Getpid())
+}
+
+// switchWriter discards until set, then writes to its target; it lets the
+// run log start once the run directory exists.
+type switchWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *switchWriter) set(w io.Writer) { s.mu.Lock(); s.w = w; s.mu.Unlock() }
+
+func (s *switchWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.w == nil {
+		return len(p), nil
+	}
+	return s.w.Write(p)
+}
