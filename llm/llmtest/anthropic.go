@@ -206,6 +206,10 @@ func (d anthropicDialect) serve(w http.ResponseWriter, r *http.Request, x *excha
 		return
 	}
 	x.fake.setHeaders(w, x.fault)
+	if x.fault.Body != "" {
+		writeJSON(w, 200, []byte(x.fault.Body))
+		return
+	}
 	id := x.fake.nextID()
 	rep := d.reply(x)
 	usage := x.anthropicUsage(rep)

@@ -196,6 +196,10 @@ func (d *openaiDialect) serve(w http.ResponseWriter, r *http.Request, x *exchang
 		d.serveError200(w, x, id)
 		return
 	}
+	if x.fault.Body != "" {
+		writeJSON(w, 200, []byte(x.fault.Body))
+		return
+	}
 	rep := d.reply(x)
 	if x.stream() {
 		d.stream(w, r, x, id, rep)
