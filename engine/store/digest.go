@@ -1,6 +1,3 @@
-// Package store is sptflow's content-addressed storage: immutable objects,
-// sealed partition manifests, the LLM request store, per-partition leases
-// and the lock file. It knows nothing of SPT, YAML or LLM providers.
 package store
 
 import (

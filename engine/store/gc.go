@@ -29,11 +29,13 @@ type GCStats struct {
 	Objects   int   // objects no kept manifest references
 	Temps     int   // stale temp files of killed writers
 	Records   int   // pruned records
+	Leases    int   // lease files of free leases
 	Bytes     int64 // bytes of the removed files
 }
 
 // GC removes manifests whose keys are not in keep, key infos likewise,
-// objects no remaining manifest references, stale temp files, and, if
+// objects no remaining manifest references, stale temp files, files of
+// leases nobody holds, and, if
 // opts.PruneRecords, old records of opts.Namespace. Anything modified within
 // the grace period is kept. GC may run while other processes use the store.
 func (s *Store) GC(keep map[[32]byte]bool, opts GCOptions) (GCStats, error) {
@@ -42,7 +44,7 @@ func (s *Store) GC(keep map[[32]byte]bool, opts GCOptions) (GCStats, error) {
 		g.opts.Grace = defaultGrace
 	}
 	g.cutoff = time.Now().Add(-g.opts.Grace)
-	for _, phase := range []func() error{g.manifests, g.keyInfos, g.objects, g.temps, g.records} {
+	for _, phase := range []func() error{g.manifests, g.keyInfos, g.objects, g.temps, g.records, g.leases} {
 		if err := phase(); err != nil {
 			return g.stats, fmt.Errorf("gc %s: %w", s.dir, err)
 		}
@@ -159,4 +161,38 @@ func (g *gc) records() error {
 		}
 		return true
 	})
+}
+
+// leases removes the files of free leases. It takes each lease before
+// unlinking its file; TryLease re-checks the file after locking, so a
+// concurrent taker never ends up holding an unlinked file.
+func (g *gc) leases() error {
+	dir := filepath.Join(g.s.dir, "leases")
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		fi, err := e.Info()
+		if err != nil || isTemp(e.Name()) || !fi.Mode().IsRegular() || !g.old(fi) {
+			continue
+		}
+		g.removeFreeLease(filepath.Join(dir, e.Name()), fi)
+	}
+	return nil
+}
+
+func (g *gc) removeFreeLease(p string, fi fs.FileInfo) {
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if ok, err := tryLock(f); err != nil || !ok {
+		return
+	}
+	if sameFile(f, p) {
+		g.remove(p, fi, &g.stats.Leases)
+	}
+	_ = unlock(f)
 }

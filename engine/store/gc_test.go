@@ -39,6 +39,8 @@ func TestGC(t *testing.T) {
 	os.WriteFile(filepath.Join(s.TempDir(), "scratch"), []byte("partial"), 0o644)
 	lease, _, _ := s.TryLease("held")
 	defer lease.Release()
+	free, _, _ := s.TryLease("free")
+	free.Release()
 	age(t, s.Dir())
 
 	// Written after aging: protected by the grace period.
@@ -60,7 +62,7 @@ func TestGC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := GCStats{Manifests: 1, KeyInfos: 1, Objects: 3, Temps: 2, Records: 1}
+	want := GCStats{Manifests: 1, KeyInfos: 1, Objects: 3, Temps: 2, Records: 1, Leases: 1}
 	st.Bytes, dry.Bytes = 0, 0
 	if st != want {
 		t.Errorf("GC stats: got %+v, want %+v", st, want)
@@ -106,5 +108,13 @@ func TestGC(t *testing.T) {
 	}
 	if _, ok, _ := s.TryLease("held"); ok {
 		t.Error("GC broke a held lease")
+	}
+	if _, err := os.Stat(s.leasePath("free")); !os.IsNotExist(err) {
+		t.Errorf("free lease file kept: %v", err)
+	}
+	if l, ok, err := s.TryLease("free"); !ok || err != nil {
+		t.Errorf("lease after its file was collected: ok=%v err=%v", ok, err)
+	} else {
+		l.Release()
 	}
 }

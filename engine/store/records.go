@@ -41,6 +41,21 @@ func (s *Store) Records(namespace string) *Records {
 	return r
 }
 
+// RecordNamespaces lists the record namespaces present in the store, sorted.
+func (s *Store) RecordNamespaces() ([]string, error) {
+	ents, err := os.ReadDir(filepath.Join(s.dir, "records"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("list record namespaces: %w", err)
+	}
+	var names []string
+	for _, e := range ents {
+		if e.IsDir() && namespaceRE.MatchString(e.Name()) {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
+}
+
 func (r *Records) path(key [32]byte) string {
 	return shardPath(r.dir, Digest(key).String(), "")
 }

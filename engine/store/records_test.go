@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -131,5 +132,18 @@ func TestRecordsConcurrentPutSameKey(t *testing.T) {
 	got, ok, err := r.Get(key("same"))
 	if err != nil || !ok || len(got) != 4096 || !bytes.Equal(got, bytes.Repeat(got[:1], 4096)) {
 		t.Fatalf("got a mixed or missing record: ok=%v err=%v len=%d", ok, err, len(got))
+	}
+}
+
+func TestRecordNamespaces(t *testing.T) {
+	s := openTest(t)
+	if got, err := s.RecordNamespaces(); err != nil || len(got) != 0 {
+		t.Fatalf("empty store: got %v, %v", got, err)
+	}
+	s.Records("b").Put(key("x"), nil)
+	s.Records("a").Put(key("x"), nil)
+	got, err := s.RecordNamespaces()
+	if err != nil || strings.Join(got, ",") != "a,b" {
+		t.Fatalf("got %v, %v; want [a b]", got, err)
 	}
 }

@@ -55,6 +55,9 @@ type Store struct {
 // Open opens or creates a store rooted at dir. It is safe for several
 // processes to open the same directory at once.
 func Open(dir string) (*Store, error) {
+	if dir == "" {
+		return nil, errors.New("open store: empty directory name")
+	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
