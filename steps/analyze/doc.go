@@ -1,0 +1,56 @@
+// Package analyze implements the `analyze` node kind: the stage-3
+// data-quality analysis of the original analyze_stage_3.py (spec §12). It
+// fans in over the tagged partitions (every *.json file of every upstream
+// partition, visited in sorted path order; a file's topic is its `topic`
+// field and topic TEST is skipped) and writes, below its output directory
+// (default stage_3_analysis):
+//
+//	summary_report.json        summary_stats, cross_topic_comparisons,
+//	                           interestingness_breakdowns, sanity_check_failures, tag_analysis
+//	topic_comparisons.json     per-topic statistics
+//	by_topic/<topic>_analysis.json
+//	tag_analysis.json
+//	interesting_examples/<category>.json
+//	report.md, report.html     the human report (see steps/report)
+//
+// JSON is written as the original writes it (indent 2, ASCII escaping, the
+// original's key order) and figures the original computes correctly come
+// out the same. Options (`with:`): topics (analyse only these; a topic
+// absent from the data is an error), examples (the example categories to
+// collect), max_examples_per_topic (default 10), ignore_errors (write the
+// analysis despite unreadable files and sanity-check failures; otherwise
+// they fail the node).
+//
+// Where it differs from the original on purpose (spec §16 items 44–51):
+//
+//   - No analysis_timestamp: outputs depend on the data only, so two runs
+//     give identical bytes. Files are visited in sorted order and every
+//     tie keeps a stable order; duplicate_prompts lists topics and sources
+//     sorted (the original used set order).
+//   - Detection difficulty is read from detection_difficulty_internal and
+//     detection_difficulty_external (the original read a field that does
+//     not exist, so its figures were always empty). Every dead
+//     "difficulty_distribution"/"avg_difficulty"/"topic_difficulty_ranking"/
+//     "detection_difficulty" key is replaced, at the same place, by an
+//     _internal and an _external key; averages use easy=1, medium=2,
+//     hard=3 and leave NA and unknown values out.
+//   - Sanity checks group records by (file, item, model, variant) instead of
+//     by per-file item index across a topic's files; messages name the
+//     file and item. The alignment_issue_type check reports each item once.
+//   - Batch dates are the YYYYMMDD part of <topic>_<YYYYMMDD>_<HHMMSS>_batch_<NNN>
+//     for every topic (the original took the third "_" field). Batch
+//     avg_confidence averages non-null confidences only.
+//   - Token buckets have no gaps: count_2000_2048 and count_over_2048 are
+//     appended; samples_at_2048_tokens and count_at_2048 are unchanged.
+//   - difficulty_patterns' base count is one per topic (the original used a
+//     leftover loop variable); the A/B inversion scan skips a key B lacks
+//     (the original crashed); raw-item examples take their topic from the
+//     file, not from alignment_issue_type.
+//   - Every option does what it says: `topics` filters, every example name
+//     gates its category (token_cutoffs, duplicate_prompts, batch_analysis
+//     and difficulty_patterns are names too, collected by default).
+//
+// Cost: files are scanned concurrently without building JSON trees; only
+// the per-record fields the analysis needs are kept. Items written whole
+// as examples are read again at the end.
+package analyze

@@ -1,0 +1,161 @@
+package analyze
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/sptflow/sptflow/engine"
+)
+
+// Example types accepted by the `examples` option. The first six are the
+// original's names; the original always computed the others, here every
+// name gates its category.
+var exampleTypes = []string{
+	"unexpected_passes", "unexpected_fails", "unexpected_a_b_inversion", "low_confidence",
+	"intervention_disagreements_high_confidence", "intervention_disagreements",
+	"token_cutoffs", "duplicate_prompts", "batch_analysis", "difficulty_patterns",
+}
+
+// DefaultOutputDir is where the analysis is written, relative to the data directory.
+const DefaultOutputDir = "stage_3_analysis"
+
+// options are the resolved `with:` parameters; they are the node's Params.
+type options struct {
+	Topics              []string `json:"topics"`
+	Examples            []string `json:"examples"`
+	MaxExamplesPerTopic int      `json:"max_examples_per_topic"`
+	IgnoreErrors        bool     `json:"ignore_errors"`
+	OutputDir           string   `json:"output_dir"`
+}
+
+func (o *options) wants(example string) bool {
+	for _, e := range o.Examples {
+		if e == example {
+			return true
+		}
+	}
+	return false
+}
+
+func (o *options) keepsTopic(t string) bool {
+	if len(o.Topics) == 0 {
+		return true
+	}
+	for _, x := range o.Topics {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}
+
+// resolveOptions validates a partition's `with:` block.
+func resolveOptions(spec *engine.PartitionSpec) (*options, error) {
+	o := &options{MaxExamplesPerTopic: 10, OutputDir: DefaultOutputDir, Examples: append([]string(nil), exampleTypes...)}
+	if spec.Output != "" {
+		o.OutputDir = spec.Output
+	}
+	keys := make([]string, 0, len(spec.With))
+	for k := range spec.With {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := o.set(k, spec.With[k]); err != nil {
+			pos := spec.WithPos[k]
+			if pos == "" {
+				pos = spec.NodePos
+			}
+			return nil, fmt.Errorf("%s: node %q: with.%s: %w", pos, spec.Node, k, err)
+		}
+	}
+	return o, nil
+}
+
+func (o *options) set(k string, v any) error {
+	var err error
+	switch k {
+	case "topics":
+		o.Topics, err = stringList(v)
+		sort.Strings(o.Topics)
+	case "examples":
+		o.Examples, err = stringList(v)
+		if err == nil {
+			err = checkExamples(o.Examples)
+		}
+	case "max_examples_per_topic":
+		o.MaxExamplesPerTopic, err = positiveInt(v)
+	case "ignore_errors":
+		b, ok := v.(bool)
+		if !ok {
+			return fmt.Errorf("want true or false, got %T", v)
+		}
+		o.IgnoreErrors = b
+	default:
+		return fmt.Errorf("unknown option (known: examples, ignore_errors, max_examples_per_topic, topics)")
+	}
+	return err
+}
+
+// stringList accepts a list of strings or one comma-separated string.
+func stringList(v any) ([]string, error) {
+	var out []string
+	switch x := v.(type) {
+	case string:
+		for _, s := range strings.Split(x, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+	case []string:
+		out = append(out, x...)
+	case []any:
+		for _, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				return nil, fmt.Errorf("want a list of strings, got an element of type %T", e)
+			}
+			out = append(out, s)
+		}
+	default:
+		return nil, fmt.Errorf("want a list of strings, got %T", v)
+	}
+	return out, nil
+}
+
+func checkExamples(names []string) error {
+	for _, n := range names {
+		ok := false
+		for _, e := range exampleTypes {
+			ok = ok || e == n
+		}
+		if !ok {
+			return fmt.Errorf("unknown example type %q (known: %s)", n, strings.Join(exampleTypes, ", "))
+		}
+	}
+	return nil
+}
+
+func positiveInt(v any) (int, error) {
+	var n int
+	switch x := v.(type) {
+	case int:
+		n = x
+	case int64:
+		n = int(x)
+	case uint64:
+		n = int(x)
+	case float64:
+		if x != float64(int(x)) {
+			return 0, fmt.Errorf("want a whole number, got %v", x)
+		}
+		n = int(x)
+	default:
+		return 0, fmt.Errorf("want a number, got %T", v)
+	}
+	if n < 1 {
+		return 0, fmt.Errorf("want at least 1, got %d", n)
+	}
+	return n, nil
+}
