@@ -253,7 +253,7 @@ func (g *Governor) RateLimited() int64 { return g.rateLimited.Load() }
 func (g *Governor) ObserveResponse(status int, h http.Header, _ time.Duration) {
 	if status == http.StatusTooManyRequests {
 		g.rateLimited.Add(1)
-		g.pause(ParseRetryAfter(h.Get("Retry-After"), time.Now()), "429")
+		g.pause(RetryAfterHeader(h, time.Now()), "429")
 	}
 	info, ok := ParseRateLimitHeaders(h, time.Now())
 	if !ok {

@@ -26,6 +26,17 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
+// RetryAfterHeader reads retry-after-ms (OpenAI, Anthropic), then
+// Retry-After; 0 when neither says anything usable.
+func RetryAfterHeader(h http.Header, now time.Time) time.Duration {
+	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
+			return time.Duration(ms * float64(time.Millisecond))
+		}
+	}
+	return ParseRetryAfter(h.Get("Retry-After"), now)
+}
+
 // ParseRateLimitHeaders reads Anthropic (anthropic-ratelimit-*) and
 // OpenAI-style (x-ratelimit-*) rate-limit headers. ok is false when none is
 // present.

@@ -45,7 +45,7 @@ func KeyOf(req *Request, spec *ModelSpec) (RequestKey, []KeyComponent) {
 		{"provider", spec.Provider},
 		{"model", r.Model},
 		{"system", r.System},
-		{"messages", canonJSON(r.Messages)},
+		{"messages", canonMessages(r.Messages)},
 		{"tools", canonTools(r.Tools)},
 		{"force_tool", r.ForceTool},
 		{"json_schema", canonRaw(r.JSONSchema)},
@@ -55,7 +55,7 @@ func KeyOf(req *Request, spec *ModelSpec) (RequestKey, []KeyComponent) {
 		{"max_tokens", strconv.Itoa(r.MaxTokens)},
 		{"token_param", spec.TokenParam},
 		{"thinking", thinkingString(r.Thinking)},
-		{"extra", canonJSON(r.Extra)},
+		{"extra", canonExtra(r.Extra)},
 		{"replica", strconv.Itoa(r.Replica)},
 	}
 	return hashComponents(comps), comps
@@ -106,6 +106,20 @@ func thinkingString(t *Thinking) string {
 		return "off"
 	}
 	return strconv.Itoa(t.BudgetTokens)
+}
+
+func canonMessages(ms []Message) string {
+	if len(ms) == 0 {
+		return "[]"
+	}
+	return canonJSON(ms)
+}
+
+func canonExtra(m map[string]any) string {
+	if len(m) == 0 {
+		return "{}"
+	}
+	return canonJSON(m)
 }
 
 func canonTools(tools []Tool) string {
