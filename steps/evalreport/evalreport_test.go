@@ -211,7 +211,7 @@ func TestAnalyzeSections(t *testing.T) {
 		{"offpolicy_hp_lora", "without LoRA patch", OriginalActual, 4, 4},
 		{"hp_lora_all_policies", "without LoRA patch", TrainedActual, 4, 4}, // c is ur: not hp
 		{"on_vs_off_policy", "off-policy", TrainedActual, 7, 8},
-		{"on_vs_off_policy", "on-policy", TrainedActual, 2, 4}, // incomplete run skipped
+		{"on_vs_off_policy", "on-policy", TrainedActual, 2, 4},                 // incomplete run skipped
 		{"baseline_vs_spt", "poisoned baseline (no SPT)", TrainedActual, 2, 8}, // latest duplicate + direct_question
 		{"baseline_vs_spt", "SPT-trained", OriginalActual, 8, 10},
 		{"by_condition", "working set", TrainedActual, 11, 20},
@@ -247,7 +247,7 @@ func TestDuplicates(t *testing.T) {
 		wantCorrect int
 		wantParsed  int
 	}{
-		{false, 2, 8},  // latest run (2 PASS of 4) + direct_question (0 of 4)
+		{false, 2, 8}, // latest run (2 PASS of 4) + direct_question (0 of 4)
 		{true, 2, 12}, // both runs counted, as the original
 	}
 	for _, tt := range tests {
