@@ -1,0 +1,236 @@
+// Command llm benchmarks sptflow's LLM client against the fake
+// OpenAI-compatible server in enforcing mode (default 600 requests/min,
+// 100 ms latency, optionally heavy-tailed), in real time, and prints:
+// throughput against the limit, 429s, failed rows and client CPU per
+// request (getrusage of the client process; the server runs in a child
+// process so its CPU is not counted).
+//
+// Two clients are measured on fresh servers: "governed" (llm.Runtime: rate
+// governor, request store, singleflight, N workers) and "batch128" (the
+// original stage 2: fixed batches of 128 concurrent requests through the
+// same retrying transport, waiting for the slowest of each batch).
+//
+//	go run ./bench/llm                      # both clients, steady latency
+//	go run ./bench/llm -tail 1.5 -client governed
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/sptflow/sptflow/engine/store"
+	"github.com/sptflow/sptflow/llm"
+	"github.com/sptflow/sptflow/llm/connect"
+	"github.com/sptflow/sptflow/llm/llmtest"
+	"github.com/sptflow/sptflow/llm/openai"
+	"github.com/sptflow/sptflow/llm/transport"
+)
+
+type options struct {
+	n, rpm, workers int
+	latency         time.Duration
+	tail            float64
+	client          string
+}
+
+func main() {
+	var o options
+	serve := flag.Bool("serve", false, "internal: run the fake server and print its URL")
+	flag.IntVar(&o.n, "n", 2000, "requests per client")
+	flag.IntVar(&o.rpm, "rpm", 600, "requests per minute the server enforces")
+	flag.IntVar(&o.workers, "workers", 64, "workers of the governed client")
+	flag.DurationVar(&o.latency, "latency", 100*time.Millisecond, "server latency (median with -tail)")
+	flag.Float64Var(&o.tail, "tail", 0, "Pareto shape of a heavy-tailed latency (0 = fixed; 1.5 is heavy)")
+	flag.StringVar(&o.client, "client", "both", "governed | batch128 | both")
+	flag.Parse()
+	if *serve {
+		runServer(o)
+		return
+	}
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "bench/llm:", err)
+		os.Exit(1)
+	}
+}
+
+func runServer(o options) {
+	srv := llmtest.NewOpenAI(llmtest.Options{RPM: o.rpm, Latency: o.latency, LatencyTail: o.tail, Seed: 1})
+	fmt.Println(srv.URL)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
+	<-sig
+	srv.Close()
+}
+
+// startServer re-executes this program as the fake server.
+func startServer(o options) (string, func(), error) {
+	cmd := exec.Command(os.Args[0], "-serve", fmt.Sprint("-rpm=", o.rpm), fmt.Sprint("-latency=", o.latency),
+		fmt.Sprint("-tail=", o.tail))
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		return "", nil, fmt.Errorf("read server URL: %w", err)
+	}
+	stop := func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }
+	return strings.TrimSpace(line), stop, nil
+}
+
+type figures struct {
+	name      string
+	elapsed   time.Duration
+	ok, fail  int64
+	limited   int64
+	cpuPerReq time.Duration
+}
+
+func (f figures) print(o options) {
+	rpm := float64(f.ok) / f.elapsed.Minutes()
+	fmt.Printf("%-9s %5d ok %3d failed in %7.1fs: %6.1f req/min = %5.1f%% of %d | 429s %4d (%.2f%%) | client CPU %.3f ms/request\n",
+		f.name, f.ok, f.fail, f.elapsed.Seconds(), rpm, 100*rpm/float64(o.rpm), o.rpm, f.limited,
+		100*float64(f.limited)/float64(max(f.ok+f.fail, 1)), float64(f.cpuPerReq.Microseconds())/1000)
+}
+
+func run(o options) error {
+	fmt.Printf("fake OpenAI-compatible server enforcing %d requests/min, latency %v (pareto tail %.2g), %d requests per client, real time (no compression)\n",
+		o.rpm, o.latency, o.tail, o.n)
+	for _, c := range []struct {
+		name string
+		fn   func(context.Context, options, string) (figures, error)
+	}{{"governed", governed}, {"batch128", batch128}} {
+		if o.client != "both" && o.client != c.name {
+			continue
+		}
+		url, stop, err := startServer(o)
+		if err != nil {
+			return err
+		}
+		f, err := c.fn(context.Background(), o, url)
+		stop()
+		if err != nil {
+			return err
+		}
+		f.print(o)
+	}
+	return nil
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func request(i int) *llm.Request {
+	return &llm.Request{System: "You answer briefly.", Messages: []llm.Message{{Role: llm.RoleUser,
+		Content: fmt.Sprintf("Question %d: what is a good test?", i)}}, MaxTokens: 64}
+}
+
+func governed(ctx context.Context, o options, url string) (figures, error) {
+	dir, err := os.MkdirTemp("", "sptflow-bench-")
+	if err != nil {
+		return figures{}, err
+	}
+	defer os.RemoveAll(dir)
+	st, err := store.Open(dir)
+	if err != nil {
+		return figures{}, err
+	}
+	rt, err := llm.NewRuntime(llm.RuntimeConfig{Records: st.Records("llm"), Log: zerolog.Nop(),
+		Getenv: func(string) string { return "bench-key" }, Connect: connect.Connect,
+		BaseURLOverride: func(string) string { return url }})
+	if err != nil {
+		return figures{}, err
+	}
+	spec, err := llm.ParseModelSpec("bench", map[string]any{"provider": "openai", "model": "gpt-4o-mini",
+		"rpm": o.rpm, "concurrency": o.workers})
+	if err != nil {
+		return figures{}, err
+	}
+	c, err := rt.Client(spec)
+	if err != nil {
+		return figures{}, err
+	}
+	jobs := make(chan int)
+	var fail atomic.Int64
+	var wg sync.WaitGroup
+	cpu0, t0 := cpuTime(), time.Now()
+	for range o.workers {
+		wg.Go(func() {
+			for i := range jobs {
+				if _, err := c.Do(ctx, llm.Call{Request: request(i)}); err != nil {
+					fail.Add(1)
+				}
+			}
+		})
+	}
+	for i := range o.n {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	f := figures{name: "governed", elapsed: time.Since(t0), fail: fail.Load()}
+	tot := rt.Totals()
+	f.ok, f.limited = tot.Requests, tot.RateLimited
+	f.cpuPerReq = (cpuTime() - cpu0) / time.Duration(o.n)
+	return f, nil
+}
+
+// counter is an llm.Observer counting 429s.
+type counter struct{ n atomic.Int64 }
+
+func (c *counter) ObserveResponse(status int, _ http.Header, _ time.Duration) {
+	if status == http.StatusTooManyRequests {
+		c.n.Add(1)
+	}
+}
+
+func batch128(ctx context.Context, o options, url string) (figures, error) {
+	obs := &counter{}
+	p, err := openai.New(openai.Config{APIKey: "bench-key", BaseURL: url, Log: zerolog.Nop(),
+		HTTPClient: transport.New(transport.Config{Observer: obs})})
+	if err != nil {
+		return figures{}, err
+	}
+	var ok, fail atomic.Int64
+	cpu0, t0 := cpuTime(), time.Now()
+	for start := 0; start < o.n; start += 128 {
+		var wg sync.WaitGroup
+		for i := start; i < min(start+128, o.n); i++ {
+			wg.Go(func() {
+				req := request(i)
+				req.Model = "gpt-4o-mini"
+				if _, err := p.Call(ctx, req); err != nil {
+					fail.Add(1)
+					var e *llm.Error
+					_ = errors.As(err, &e)
+					return
+				}
+				ok.Add(1)
+			})
+		}
+		wg.Wait()
+	}
+	return figures{name: "batch128", elapsed: time.Since(t0), ok: ok.Load(), fail: fail.Load(),
+		limited: obs.n.Load(), cpuPerReq: (cpuTime() - cpu0) / time.Duration(o.n)}, nil
+}
