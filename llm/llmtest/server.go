@@ -119,7 +119,8 @@ type Fault struct {
 	// ErrorIn200 sends HTTP 200 whose body carries an error object
 	// (OpenRouter) with code Status (default 502).
 	ErrorIn200 bool
-	// StreamError sends an error event after the first content events.
+	// StreamError sends an error event after the first content events;
+	// Status (default 529 Anthropic, 502 OpenAI) and ErrorType name it.
 	StreamError bool
 	// StallAfter > 0 stops after that many streamed events (or, for a JSON
 	// reply, after half the body) and hangs until the client gives up.
@@ -245,7 +246,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case fault.Reset:
 		hangUp(w)
-	case fault.Status != 0 && fault.Status != 200 && !fault.ErrorIn200:
+	case fault.Status != 0 && fault.Status != 200 && !fault.ErrorIn200 && !fault.StreamError:
 		f.setHeaders(w, &fault)
 		f.dialect.writeError(w, &fault, f.opts.Flavor)
 	default:
