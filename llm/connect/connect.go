@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sptflow/sptflow/llm"
+	"github.com/sptflow/sptflow/llm/anthropic"
 	"github.com/sptflow/sptflow/llm/openai"
 	"github.com/sptflow/sptflow/llm/sim"
 	"github.com/sptflow/sptflow/llm/transport"
@@ -32,6 +33,13 @@ func Connect(spec *llm.ModelSpec, env llm.ConnectEnv) (llm.Provider, error) {
 	switch spec.Provider {
 	case llm.ProviderSim:
 		return sim.Connect(spec, env)
+	case llm.ProviderAnthropic:
+		return anthropic.New(anthropic.Config{
+			APIKey:     env.APIKey,
+			BaseURL:    env.BaseURL,
+			HTTPClient: HTTPClient(env),
+			Log:        env.Log,
+		})
 	case llm.ProviderOpenAI, llm.ProviderOpenRouter, llm.ProviderVLLM, llm.ProviderLlamaCpp, llm.ProviderOllama:
 		return openai.New(openai.Config{
 			APIKey:     env.APIKey,

@@ -77,6 +77,27 @@ func TestOpenAIThroughGovernor(t *testing.T) {
 	}
 }
 
+func TestAnthropicThroughGovernor(t *testing.T) {
+	srv := llmtest.NewAnthropic(llmtest.Options{})
+	defer srv.Close()
+	rt := runtimeFor(t, srv.URL)
+	s, err := llm.ParseModelSpec("c", map[string]any{"provider": "anthropic", "model": "claude-test", "max_tokens": 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := rt.Client(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Do(t.Context(), llm.Call{Request: &llm.Request{System: "s", Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Response.Text == "" || srv.Count() != 1 {
+		t.Errorf("got text %q, server requests %d", res.Response.Text, srv.Count())
+	}
+}
+
 func TestQuotaStopsRun(t *testing.T) {
 	srv := llmtest.NewOpenAI(llmtest.Options{Faults: []llmtest.Fault{{Status: 429, ErrorType: "insufficient_quota"}}})
 	defer srv.Close()
