@@ -19,7 +19,7 @@ type decl struct {
 	node    *Node
 	key     *yaml.Node // the node's name in `nodes:`
 	foreach []axis
-	keys    []string // every well-formed foreach key, even one whose values are bad
+	keys    []string     // every well-formed foreach key, even one whose values are bad
 	needs   []*yaml.Node // string scalars, one per needed node
 	with    *yaml.Node
 	output  *yaml.Node

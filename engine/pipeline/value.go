@@ -69,3 +69,23 @@ func (l *loader) spend(n *yaml.Node) bool {
 	}
 	return false
 }
+
+// spendCopy counts the values of v (about to be copied into a partition)
+// against maxExpand.
+func (l *loader) spendCopy(n *yaml.Node, v any) bool {
+	switch v := v.(type) {
+	case []any:
+		for _, e := range v {
+			if !l.spendCopy(n, e) {
+				return false
+			}
+		}
+	case map[string]any:
+		for _, e := range v {
+			if !l.spendCopy(n, e) {
+				return false
+			}
+		}
+	}
+	return l.spend(n)
+}

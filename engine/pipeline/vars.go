@@ -110,6 +110,9 @@ func (l *loader) subst(n *yaml.Node, sc *scope, ctx string) (any, bool) {
 			l.probs.add(l.refPos(n, parts[0].off), "%sundefined variable %q", ctx, parts[0].ref)
 			return nil, false
 		}
+		if !l.spendCopy(n, v) {
+			return nil, false
+		}
 		return deepCopy(v), true
 	}
 	var b strings.Builder

@@ -15,7 +15,7 @@ import (
 
 // maxExpand bounds how many YAML nodes one Load may visit while following
 // aliases, so an alias bomb is an error instead of an out-of-memory crash.
-const maxExpand = 1 << 20
+const maxExpand = 1 << 18
 
 // entry is one key/value pair of a YAML mapping.
 type entry struct {
