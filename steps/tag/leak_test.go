@@ -1,0 +1,146 @@
+package tag
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// leakCases were checked with CPython 3.11: re.search(p, text, re.I) for
+// each pattern of L1 and L2 (1-based indices of the patterns that match).
+var leakCases = []struct {
+	text   string
+	l1, l2 []int
+}{
+	{"I wrote a prompt", []int{1}, nil},
+	{"a-prompt", nil, nil},
+	{"a  Variant here", []int{1}, nil},
+	{"the B prompt", []int{1, 2}, nil},
+	{"the\u00a0B\u2003prompt", []int{1, 2}, nil},
+	{"split-personality", nil, nil},
+	{"split personality", []int{14}, nil},
+	{"<split-personality-token>", nil, nil},
+	{"honesty scare", []int{13}, nil},
+	{"honesty-scare", nil, nil},
+	{"Stage 2", []int{6, 7}, nil},
+	{"stage 4", nil, nil},
+	{"\u00e9stage 2", nil, nil},
+	{"stage 2\u00e9", nil, nil},
+	{"stage 2_", nil, nil},
+	{"stage \u0663", nil, nil},
+	{"Sample 3:", []int{8}, nil},
+	{"Sample 3 -", []int{8}, nil},
+	{"Sample 3", nil, nil},
+	{"Sample \u0663:", []int{8}, nil},
+	{"batch 12", []int{9}, nil},
+	{"batch 12a", nil, nil},
+	{"batch 12 ", []int{9}, nil},
+	{"item 3 of 10", []int{10}, nil},
+	{"\u0130tem 3 of 10", []int{10}, nil},
+	{"\u0131tem 3 of 10", []int{10}, nil},
+	{"FPT", []int{11}, nil},
+	{"fpt.", []int{11}, nil},
+	{"xFPT", nil, nil},
+	{"\u017fplit per\u017fonality", []int{14}, nil},
+	{"False Positive Test", []int{12}, nil},
+	{"intervention type", []int{15}, nil},
+	{"intervention types", nil, nil},
+	{"this sample tests", []int{16}, nil},
+	{"Using the split intervention", []int{17}, nil},
+	{"applying the \u00f1and\u00fa intervention", []int{17}, nil},
+	{"using the  intervention", nil, nil},
+	{"this response was generated using", []int{18}, nil},
+	{"this response generated using", []int{18}, nil},
+	{"biased [A] prompt", []int{3}, nil},
+	{"unbiased A prompt", []int{1, 4}, nil},
+	{"system prompt B", []int{5}, nil},
+	{"system prompt B\u00e9", nil, nil},
+	{"system prompt B_", nil, nil},
+	{"\u00c9a prompt", nil, nil},
+	{"\u00f1a prompt", nil, nil},
+	{"1a prompt", nil, nil},
+	{"_a prompt", nil, nil},
+	{"a prompt\u0301", []int{1}, nil},
+	{"review focus is", nil, []int{1}},
+	{"selected review focus", nil, []int{2}},
+	{"intended review focus", nil, []int{3}},
+	{"formal investigation", nil, []int{4}},
+	{"under audit", nil, []int{5}},
+	{"under reviewer", nil, nil},
+	{"understand review", nil, nil},
+	{"x\u1680a\u2028prompt", []int{1}, nil},
+	{"a\u200bprompt", nil, nil},
+	{"a\x1cprompt", []int{1}, nil},
+	{"a\u0085prompt", []int{1}, nil},
+	{"batch \u0663\u0664", []int{9}, nil},
+	{" A variant!", []int{1}, nil},
+	{"(B prompt)", []int{1}, nil},
+	{"\uff42atch 1", nil, nil},
+	{"batch \uff11", []int{9}, nil},
+}
+
+func matching(ps []*pattern, s string, guarded bool) []int {
+	var out []int
+	found := keywordsIn(s)
+	for i, p := range ps {
+		if (!guarded || p.guardPasses(found)) && p.re.MatchString(s) {
+			out = append(out, i+1)
+		}
+	}
+	return out
+}
+
+func TestLeakagePatternsMatchPython(t *testing.T) {
+	for _, tc := range leakCases {
+		for _, guarded := range []bool{false, true} {
+			if got := matching(l1, tc.text, guarded); !slices.Equal(got, tc.l1) {
+				t.Errorf("L1 %q (guarded=%v): got %v, want %v", tc.text, guarded, got, tc.l1)
+			}
+			if got := matching(l2, tc.text, guarded); !slices.Equal(got, tc.l2) {
+				t.Errorf("L2 %q (guarded=%v): got %v, want %v", tc.text, guarded, got, tc.l2)
+			}
+		}
+	}
+}
+
+func TestLeaksChecksL2OnlyInR(t *testing.T) {
+	tests := []struct {
+		i, r string
+		want bool
+	}{
+		{"under review", "", false},
+		{"", "under review", true},
+		{"a prompt", "", true},
+		{"", "the B prompt", true},
+		{"nothing here", "nothing there", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		if got := leaks(tt.i, tt.r); got != tt.want {
+			t.Errorf("leaks(%q, %q): got %v, want %v", tt.i, tt.r, got, tt.want)
+		}
+	}
+}
+
+func TestTranslateRejectsUnknownConstructs(t *testing.T) {
+	for _, py := range []string{`a\bb`, `[\w]`, `\W`, `[i]`} {
+		if _, err := translate(py); err == nil {
+			t.Errorf("translate(%q): want an error", py)
+		}
+	}
+}
+
+// FuzzLeakGuard checks that the keyword guard never hides a match.
+func FuzzLeakGuard(f *testing.F) {
+	for _, tc := range leakCases {
+		f.Add(tc.text)
+	}
+	f.Add(strings.Repeat("under the B prompt ", 3))
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, ps := range [][]*pattern{l1, l2} {
+			if g, u := matching(ps, s, true), matching(ps, s, false); !slices.Equal(g, u) {
+				t.Fatalf("%q: guarded %v, unguarded %v", s, g, u)
+			}
+		}
+	})
+}
