@@ -104,6 +104,9 @@ func TestLoadErrors(t *testing.T) {
 			`testdata/err/unknown_key.yaml:3:1: unknown key "colour" in pipeline`,
 			`testdata/err/unknown_key.yaml:7:5: unknown key "withh" in node "a"`,
 		}},
+		{"version_type", []string{
+			`testdata/err/version_type.yaml:1:10: version: expected an integer, got a string`,
+		}},
 		{"vars", []string{
 			`testdata/err/vars.yaml:5:10: var "loop": ${topics}: vars are literal and cannot refer to variables (write $${ for a literal ${)`,
 			`testdata/err/vars.yaml:6:3: vars: invalid variable name "bad-name" (letters, digits and _)`,

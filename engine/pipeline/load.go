@@ -113,7 +113,9 @@ func (l *loader) load(path string) *Pipeline {
 func (l *loader) header(m *yaml.Node, top map[string]*yaml.Node, p *Pipeline) {
 	if v := top["version"]; v == nil {
 		l.errorf(m, "version is required (version: 1)")
-	} else if n := resolve(v); n.ShortTag() != "!!int" || n.Value != "1" {
+	} else if n := resolve(v); n.ShortTag() != "!!int" {
+		l.errorf(n, "version: expected an integer, got %s", describe(n))
+	} else if n.Value != "1" {
 		l.errorf(n, "unsupported version %s (want 1)", n.Value)
 	} else {
 		p.Version = 1

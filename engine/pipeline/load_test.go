@@ -221,3 +221,15 @@ func TestDirsAndOptions(t *testing.T) {
 		t.Errorf("--data got: %s want: %s", p.DataDir, want)
 	}
 }
+
+// TestShadow: a node's own foreach key shadows a var of the same name; other
+// nodes see the var.
+func TestShadow(t *testing.T) {
+	p := loadOK(t, "testdata/ok/shadow.yaml", Options{})
+	if got, want := spec(t, p, "a@a").With, map[string]any{"t": "a", "u": "a"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("a@a got: %v want: %v", got, want)
+	}
+	if got, want := spec(t, p, "b").With, map[string]any{"t": "from-var"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("b got: %v want: %v", got, want)
+	}
+}
