@@ -95,7 +95,7 @@ func TestReferenceTotals(t *testing.T) {
 	}
 	var got struct {
 		SummaryStats struct {
-			TotalSamples int            `json:"total_samples"`
+			TotalSamples  int            `json:"total_samples"`
 			VerdictCounts map[string]int `json:"verdict_counts"`
 			VariantCounts map[string]int `json:"variant_counts"`
 			Confidence    map[string]int `json:"confidence_distribution"`

@@ -18,7 +18,7 @@ var verdictOrder = []string{"PASS", "FAIL", "AMBIGUOUS", "ERROR"}
 func (a *analysis) document(r *results) *report.Document {
 	d := &report.Document{Title: "Stage 3 analysis"}
 	d.Intro = []string{fmt.Sprintf("%s intervention records from %d files: %d topics, %d models, %d intervention types (%d intervention names). %d sanity check failures.",
-		report.Int(len(a.recs)), len(a.files), len(a.topics), len(a.models), len(a.itypes), len(r.summary.Arr("unique_intervention_names")), len(a.failures))}
+		report.Int(len(a.recs)), len(a.files), len(a.topics), len(a.models), len(a.itypes), a.nameCount(), len(a.failures))}
 	a.overview(d, r)
 	a.verdictSections(d)
 	a.topicSection(d, r)
@@ -109,7 +109,7 @@ func (a *analysis) topicSection(d *report.Document, r *results) {
 		ValueLabel: "% of the variant's records with verdict PASS", CategoryLabel: "topic",
 		Series: []report.Series{{Name: "A pass rate", Color: "#0072B2"}, {Name: "B pass rate", Color: "#E69F00"}}}
 	t := &report.Table{Caption: "Per topic", Columns: numCols("topic", "records", "A", "B", "A pass %", "A fail %", "B pass %", "B fail %",
-		"quality", "avg confidence", "avg difficulty (internal)", "avg difficulty (external)", "focus mismatches")}
+		"quality", "avg conf.", "difficulty int.", "difficulty ext.", "focus mismatch")}
 	for _, topic := range a.topics {
 		s := r.stats[topic]
 		chart.Series[0].Values = append(chart.Series[0].Values, num(s, "a_pass_rate"))
@@ -120,7 +120,7 @@ func (a *analysis) topicSection(d *report.Document, r *results) {
 			fixed(s, "avg_detection_difficulty_external", 2), intOf(s, "review_focus_mismatches")})
 	}
 	d.Add("Topics", chart, t,
-		report.Paragraph("quality = (A pass rate + B fail rate) / 2. Detection difficulty averages use easy = 1, medium = 2, hard = 3; NA and other values are left out."))
+		report.Paragraph("quality = (A pass rate + B fail rate) / 2. difficulty int./ext. average detection_difficulty_internal/_external with easy = 1, medium = 2, hard = 3; NA and other values are left out."))
 }
 
 func numCols(first string, rest ...string) []report.Column {
@@ -291,4 +291,12 @@ func (a *analysis) sanitySection(d *report.Document) {
 	}
 	p := report.Paragraph(fmt.Sprintf("%d failures; the first %d are listed (all are in summary_report.json).", len(a.failures), len(t.Rows)))
 	d.Add("Sanity checks", p, t)
+}
+
+func (a *analysis) nameCount() int {
+	names := map[string]bool{}
+	for _, x := range a.recs {
+		names[x.name] = true
+	}
+	return len(names)
 }
