@@ -63,7 +63,7 @@ type Options struct {
 	Flavor string
 
 	// RPM and TPM enforce request and token budgets per minute with token
-	// buckets holding Burst seconds' worth (default 1 s); a request over
+	// buckets holding BurstWindow's worth (default 1 s); a request over
 	// budget gets a 429 with Retry-After. Tokens are estimated as prompt
 	// bytes/4 plus max_tokens, as the real services do.
 	RPM, TPM    int
