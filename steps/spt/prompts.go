@@ -1,0 +1,355 @@
+package spt
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Prompt folder layout (spec §4), slash-separated and relative to the folder.
+const (
+	// BaseFile is the system prompt of every stage, used raw.
+	BaseFile = "base_prompt.md"
+	// Stage1Dir holds one user prompt per topic: <topic>.md.
+	Stage1Dir = "stage_1"
+	// Stage3Dir holds one user prompt per topic and intervention type:
+	// <topic>__<intervention>.md.
+	Stage3Dir = "stage_3"
+)
+
+// Template placeholders.
+const (
+	// NumSamplesPlaceholder is filled with the number of samples of the
+	// request, with Python str.format semantics.
+	NumSamplesPlaceholder = "{num_samples}"
+	// FocusesPlaceholder is replaced, in stage-3 templates only and before
+	// formatting, by the topic's legal review focuses.
+	FocusesPlaceholder = "{legal_review_focuses}"
+)
+
+// ErrNoInterventions reports a topic without any stage-3 prompt file, so no
+// intervention type can be discovered for it.
+var ErrNoInterventions = errors.New("no stage-3 prompt files")
+
+// Stage1File returns the slash path of topic's stage-1 prompt, relative to
+// the prompt folder.
+func Stage1File(topic string) string { return Stage1Dir + "/" + topic + ".md" }
+
+// Stage3File returns the slash path of the stage-3 prompt of topic and
+// intervention type, relative to the prompt folder.
+func Stage3File(topic, intervention string) string {
+	return Stage3Dir + "/" + topic + KeySep + intervention + ".md"
+}
+
+// Stage3Pattern returns a path.Match pattern, relative to the stage_3
+// directory, that matches every stage-3 prompt file of topic. It may match a
+// few files that are not intervention prompts (a stem with a second "__");
+// it never misses one. Steps use it to declare their inputs without reading
+// the folder.
+func Stage3Pattern(topic string) string { return topic + KeySep + "*.md" }
+
+// Prompts is a prompt folder in the original layout, read into memory by
+// LoadPrompts. It is immutable and safe for concurrent use.
+type Prompts struct {
+	dir    string
+	base   string
+	stage1 map[string]string            // topic -> template
+	stage3 map[string]map[string]string // topic -> intervention -> template
+}
+
+// LoadPrompts reads the prompt folder dir: base_prompt.md (required) and
+// every *.md file of stage_1/ and stage_3/ (either may be missing; Validate
+// then reports the missing files). Templates are checked when they are
+// used, or all at once by Validate.
+func LoadPrompts(dir string) (*Prompts, error) {
+	base, err := os.ReadFile(filepath.Join(dir, BaseFile))
+	if err != nil {
+		return nil, fmt.Errorf("load prompts: %w", err)
+	}
+	stage1, err := readMarkdown(filepath.Join(dir, Stage1Dir))
+	if err != nil {
+		return nil, err
+	}
+	p := &Prompts{dir: dir, base: string(base), stage1: stage1, stage3: map[string]map[string]string{}}
+	stage3, err := readMarkdown(filepath.Join(dir, Stage3Dir))
+	if err != nil {
+		return nil, err
+	}
+	for stem, text := range stage3 {
+		topic, intervention, ok := splitStage3Stem(stem)
+		if !ok {
+			continue
+		}
+		if p.stage3[topic] == nil {
+			p.stage3[topic] = map[string]string{}
+		}
+		p.stage3[topic][intervention] = text
+	}
+	return p, nil
+}
+
+// readMarkdown returns the *.md files directly in dir by stem. A missing
+// dir is empty.
+func readMarkdown(dir string) (map[string]string, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load prompts: %w", err)
+	}
+	files := map[string]string{}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".md") {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("load prompts: %w", err)
+		}
+		files[strings.TrimSuffix(name, ".md")] = string(data)
+	}
+	return files, nil
+}
+
+// splitStage3Stem splits "<topic>__<intervention>" the way the original
+// discovers intervention types (spec §4.1): exactly two parts around "__".
+// An empty part is not a valid name.
+func splitStage3Stem(stem string) (topic, intervention string, ok bool) {
+	parts := strings.Split(stem, KeySep)
+	if len(parts) != 2 || parts[0] == "" || parts[1] == "" {
+		return "", "", false
+	}
+	return parts[0], parts[1], true
+}
+
+// Dir returns the folder the prompts were loaded from.
+func (p *Prompts) Dir() string { return p.dir }
+
+// Base returns base_prompt.md exactly as it is on disk (never formatted).
+func (p *Prompts) Base() string { return p.base }
+
+// Interventions returns the intervention types of topic, discovered from the
+// stage-3 file names and sorted; nil if there are none.
+func (p *Prompts) Interventions(topic string) []string {
+	ivs := make([]string, 0, len(p.stage3[topic]))
+	for iv := range p.stage3[topic] {
+		ivs = append(ivs, iv)
+	}
+	if len(ivs) == 0 {
+		return nil
+	}
+	slices.Sort(ivs)
+	return ivs
+}
+
+// Files returns the files a node of the given stage (1 or 3) reads for
+// topic, as paths below Dir, sorted, base_prompt.md first. For stage 3 these
+// are the files of the discovered intervention types. Any other stage
+// returns nil.
+func (p *Prompts) Files(topic string, stage int) []string {
+	var rels []string
+	switch stage {
+	case 1:
+		rels = []string{Stage1File(topic)}
+	case 3:
+		for _, iv := range p.Interventions(topic) {
+			rels = append(rels, Stage3File(topic, iv))
+		}
+	default:
+		return nil
+	}
+	files := []string{p.path(BaseFile)}
+	for _, rel := range rels {
+		files = append(files, p.path(rel))
+	}
+	return files
+}
+
+// path returns the on-disk path of a slash path relative to the folder.
+func (p *Prompts) path(rel string) string { return filepath.Join(p.dir, filepath.FromSlash(rel)) }
+
+// Stage1 returns topic's stage-1 user prompt for n samples: the template
+// formatted as Python's str.format(num_samples=n) would.
+func (p *Prompts) Stage1(topic string, n int) (string, error) {
+	rel := Stage1File(topic)
+	text, ok := p.stage1[topic]
+	if !ok {
+		return "", p.missing(rel)
+	}
+	return p.format(rel, text, n)
+}
+
+// Stage3 returns the stage-3 user prompt of topic and intervention for a
+// batch of n samples: every {legal_review_focuses} is replaced by the
+// topic's focuses (comma-separated, in the mapping's order), then the text
+// is formatted as Python's str.format(num_samples=n) would. The sample
+// block is not part of it.
+func (p *Prompts) Stage3(topic, intervention string, n int) (string, error) {
+	rel := Stage3File(topic, intervention)
+	text, ok := p.stage3[topic][intervention]
+	if !ok {
+		return "", p.missing(rel)
+	}
+	if strings.Contains(text, FocusesPlaceholder) {
+		focuses, known := ReviewFocuses(Topic(topic))
+		if !known {
+			return "", fmt.Errorf("%s: %s used, but topic %q has no legal review focuses", p.path(rel), FocusesPlaceholder, topic)
+		}
+		text = strings.ReplaceAll(text, FocusesPlaceholder, strings.Join(focuses, ", "))
+	}
+	return p.format(rel, text, n)
+}
+
+func (p *Prompts) missing(rel string) error {
+	return fmt.Errorf("prompt %s: %w", p.path(rel), fs.ErrNotExist)
+}
+
+func (p *Prompts) format(rel, text string, n int) (string, error) {
+	out, problems := formatNumSamples(text, n)
+	if len(problems) == 0 {
+		return out, nil
+	}
+	errs := make([]error, len(problems))
+	for i, e := range problems {
+		e.File = p.path(rel)
+		errs[i] = e
+	}
+	return "", errors.Join(errs...)
+}
+
+// TemplateError is a place in a prompt template that Python's
+// str.format(num_samples=N) would reject, or that sptflow does not support.
+type TemplateError struct {
+	File      string
+	Line, Col int // 1-based; Col counts bytes
+	Msg       string
+}
+
+func (e *TemplateError) Error() string {
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
+}
+
+// formatNumSamples applies Python's str.format(num_samples=n) to text:
+// "{{" and "}}" become "{" and "}", "{num_samples}" becomes n. Every other
+// replacement field ("{name}", "{}", "{0}", "{num_samples:d}") and every
+// unpaired brace is reported, with its position; scanning goes on after a
+// problem so that all of them are reported at once.
+func formatNumSamples(text string, n int) (string, []*TemplateError) {
+	var b strings.Builder
+	var problems []*TemplateError
+	report := func(at int, format string, args ...any) {
+		line, col := position(text, at)
+		problems = append(problems, &TemplateError{Line: line, Col: col, Msg: fmt.Sprintf(format, args...)})
+	}
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case (c == '{' || c == '}') && i+1 < len(text) && text[i+1] == c:
+			b.WriteByte(c)
+			i++
+		case c == '}':
+			report(i, "single '}' (write '}}' for a literal brace)")
+		case c == '{':
+			end := fieldEnd(text, i)
+			if end < 0 {
+				report(i, "'{' without a closing '}' (write '{{' for a literal brace)")
+				return "", problems
+			}
+			if field := text[i+1 : end]; field == "num_samples" {
+				fmt.Fprint(&b, n)
+			} else {
+				report(i, "unknown placeholder {%s} (only %s is filled; write '{{' and '}}' for literal braces)", field, NumSamplesPlaceholder)
+			}
+			i = end
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), problems
+}
+
+// fieldEnd returns the index of the '}' closing the replacement field that
+// opens at text[open], allowing nested fields as Python does in format
+// specs, or -1 if the field is never closed.
+func fieldEnd(text string, open int) int {
+	depth := 0
+	for j := open; j < len(text); j++ {
+		switch text[j] {
+		case '{':
+			depth++
+		case '}':
+			depth--
+			if depth == 0 {
+				return j
+			}
+		}
+	}
+	return -1
+}
+
+// position returns the 1-based line and byte column of offset at in text.
+func position(text string, at int) (line, col int) {
+	before := text[:at]
+	line = strings.Count(before, "\n") + 1
+	return line, at - strings.LastIndexByte(before, '\n')
+}
+
+// ValidateStage1 reports, all at once and in topic order, every stage-1
+// problem of topics: a missing file, a template that str.format would
+// reject, a template without {num_samples} (the model would not be told
+// how many samples to write).
+func (p *Prompts) ValidateStage1(topics []string) error {
+	var errs []error
+	for _, topic := range topics {
+		text, ok := p.stage1[topic]
+		if !ok {
+			errs = append(errs, p.missing(Stage1File(topic)))
+			continue
+		}
+		if !strings.Contains(text, NumSamplesPlaceholder) {
+			errs = append(errs, fmt.Errorf("%s: no %s placeholder", p.path(Stage1File(topic)), NumSamplesPlaceholder))
+		}
+		if _, err := p.Stage1(topic, 1); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ValidateStage3 reports every stage-3 problem of topics at once: for each
+// topic, each of interventions (or, when interventions is empty, each
+// discovered type, of which there must be at least one) must have a file
+// that formats cleanly.
+func (p *Prompts) ValidateStage3(topics, interventions []string) error {
+	var errs []error
+	for _, topic := range topics {
+		ivs := interventions
+		if len(ivs) == 0 {
+			ivs = p.Interventions(topic)
+			if len(ivs) == 0 {
+				pattern := path.Join(Stage3Dir, Stage3Pattern(topic))
+				errs = append(errs, fmt.Errorf("topic %q: %w matching %s", topic, ErrNoInterventions, p.path(pattern)))
+			}
+		}
+		for _, iv := range ivs {
+			if _, err := p.Stage3(topic, iv, 1); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks everything a pipeline over topics needs before any model
+// is called (ValidateStage1, then ValidateStage3) and reports every problem
+// at once.
+func (p *Prompts) Validate(topics, interventions []string) error {
+	return errors.Join(p.ValidateStage1(topics), p.ValidateStage3(topics, interventions))
+}
