@@ -11,6 +11,10 @@ import (
 // defaultAttempts is Call.Attempts when unset.
 const defaultAttempts = 3
 
+// maxTransientRetries bounds retries after 5xx/529, network errors and
+// timeouts (they do not use up Call.Attempts, which count unusable 200s).
+const maxTransientRetries = 6
+
 // maxRateLimitRetries bounds how often one call waits out a 429 before it
 // is recorded as failed (429s do not use up Call.Attempts).
 const maxRateLimitRetries = 30

@@ -10,14 +10,15 @@ import (
 // attempt is the bookkeeping of one fetch: attempts made, usage and cost
 // over all of them.
 type attempt struct {
-	call    Call
-	key     RequestKey
-	req     *Request
-	estCost float64
-	n       int // attempts counted against Call.Attempts
-	tries   int // provider attempts, including transport retries
-	limited int // 429s waited out
-	costUSD float64
+	call      Call
+	key       RequestKey
+	req       *Request
+	estCost   float64
+	n         int // attempts counted against Call.Attempts
+	tries     int // provider attempts, including transport retries
+	limited   int // 429s waited out
+	transient int // 5xx/network errors backed off
+	costUSD   float64
 }
 
 // fetch makes the request (the singleflight leader runs it): budget check,
@@ -121,16 +122,20 @@ func (c *Client) retryPlan(ctx context.Context, a *attempt, err error, limit int
 		return 0, true // acquire waits out the pause
 	case !e.Kind.Retryable():
 		return 0, false
+	case transient(e.Kind):
+		a.transient++
+		return c.backoff(a.transient, e.RetryAfter), a.transient <= maxTransientRetries
 	}
 	a.n++
-	if a.n >= limit {
-		return 0, false
-	}
-	switch e.Kind {
+	return 0, a.n < limit // an unusable 200: try again at once
+}
+
+func transient(k ErrorKind) bool {
+	switch k {
 	case KindServer, KindOverloaded, KindNetwork, KindTimeout:
-		return c.backoff(a.n, e.RetryAfter), true
+		return true
 	}
-	return 0, true
+	return false
 }
 
 // succeed stores the validated response durably, then reports it.

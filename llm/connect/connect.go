@@ -15,13 +15,13 @@ import (
 	"github.com/sptflow/sptflow/llm/transport"
 )
 
-// HTTP settings of every HTTP provider. The transport retries 429s (after
-// Retry-After), 5xx and network errors a few times; the llm.Client retries
-// once more around it with the governor's shared pause.
+// HTTP settings of every HTTP provider. The transport does not retry:
+// every attempt goes back through the llm.Client and so through the
+// model's governor, which paces it (a retry the governor does not see would
+// exceed the budget and turn one 429 into a cascade), pauses every worker
+// on a 429 and backs off after 5xx/529 and network errors.
 var httpConfig = transport.Config{
-	MaxRetries:  4,
-	MinWait:     500 * time.Millisecond,
-	MaxWait:     60 * time.Second,
+	MaxRetries:  -1,
 	Timeout:     10 * time.Minute,
 	IdleTimeout: 5 * time.Minute,
 }
