@@ -16,6 +16,7 @@ import (
 	"github.com/sptflow/sptflow/engine"
 	"github.com/sptflow/sptflow/engine/pipeline"
 	"github.com/sptflow/sptflow/engine/store"
+	"github.com/sptflow/sptflow/llm"
 )
 
 // env is the command's environment: output streams and global flags.
@@ -27,6 +28,7 @@ type env struct {
 	data      string
 	sets      setFlag
 	jobs      int
+	maxCost   float64 // run --max-cost USD; 0 = no limit
 }
 
 // setFlag collects repeated --set NAME=VALUE.
@@ -127,6 +129,7 @@ type project struct {
 	p        *pipeline.Pipeline
 	st       *store.Store
 	eng      *engine.Engine
+	rt       *llm.Runtime // the invocation's LLM runtime, shared by every node
 	lockPath string
 }
 
@@ -134,10 +137,11 @@ type project struct {
 // project's .env (never overriding the environment).
 func (e *env) loadPipeline(path string, ro engine.RunOptions) (*pipeline.Pipeline, error) {
 	ks := map[string]bool{}
-	for k := range kinds() {
+	for k := range kinds(nil) {
 		ks[k] = true
 	}
-	p, err := pipeline.Load(path, pipeline.Options{Sets: e.sets, DataDir: e.data, Kinds: ks, Run: ro})
+	p, err := pipeline.Load(path, pipeline.Options{Sets: e.sets, DataDir: e.data, Kinds: ks,
+		ValidateModel: validateModel, Run: ro})
 	if err != nil {
 		return nil, err
 	}
@@ -169,8 +173,12 @@ func (e *env) open(path string, ro engine.RunOptions, log zerolog.Logger) (*proj
 	if err != nil {
 		return nil, err
 	}
-	pr := &project{p: p, st: st, lockPath: filepath.Join(p.ProjectRoot, "sptflow.lock")}
-	opt := engine.Options{Steps: kinds(), Store: st, LockPath: pr.lockPath, Log: log}
+	rt, err := newRuntime(st, log, e.maxCost)
+	if err != nil {
+		return nil, err
+	}
+	pr := &project{p: p, st: st, rt: rt, lockPath: filepath.Join(p.ProjectRoot, "sptflow.lock")}
+	opt := engine.Options{Steps: kinds(rt), Store: st, LockPath: pr.lockPath, Log: log}
 	if debugNodeKey() {
 		opt.KeyDebug = e.stderr
 	}

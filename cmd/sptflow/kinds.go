@@ -2,6 +2,11 @@ package main
 
 import (
 	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/llm"
+	"github.com/sptflow/sptflow/steps/analyze"
+	"github.com/sptflow/sptflow/steps/evalreport"
+	"github.com/sptflow/sptflow/steps/export"
+	"github.com/sptflow/sptflow/steps/load"
 	"github.com/sptflow/sptflow/steps/tag"
 )
 
@@ -10,13 +15,20 @@ import (
 var extraKinds []engine.Step
 
 // kinds returns the node kinds this command knows, registered explicitly.
-//
-// Registered: tag. To add, for the lead: load.New() (steps/load),
-// analyze.New() (steps/analyze), evalreport.New() (steps/evalreport, kind
-// analyze_eval), export, generate, infer, intervene (these need an LLM
-// runtime: construct it in env.open and pass it to their constructors).
-func kinds() map[string]engine.Step {
-	steps := []engine.Step{tag.New()}
+// rt is the invocation's LLM runtime, handed to the kinds that call models;
+// it may be nil when only the kind names are needed (pipeline validation
+// before the store is open).
+func kinds(rt *llm.Runtime) map[string]engine.Step {
+	steps := []engine.Step{
+		load.New(),
+		tag.New(),
+		analyze.New(),
+		evalreport.New(),
+		export.New(),
+		// LEAD: add generate.New(rt), infer.New(rt), intervene.New(rt) here
+		// once steps/generate, steps/infer and steps/intervene land on main.
+	}
+	_ = rt
 	steps = append(steps, extraKinds...)
 	m := make(map[string]engine.Step, len(steps))
 	for _, s := range steps {

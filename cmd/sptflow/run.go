@@ -30,6 +30,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.topic, "topic", "", "only partitions whose topic is `T` (and what they need)")
 	fs.IntVar(&f.limit, "limit", 0, "a hash-stable subset of at most `N` items per partition")
 	fs.IntVar(&f.resample, "resample", 0, "draw new LLM samples for the targets (salt `N`)")
+	fs.Float64Var(&e.maxCost, "max-cost", 0, "start no LLM request that would take the run's cost past `USD` (0 = no limit)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/rs/zerolog"
+
+	"github.com/sptflow/sptflow/engine/store"
+	"github.com/sptflow/sptflow/llm"
+	"github.com/sptflow/sptflow/llm/connect"
+)
+
+// requestsNamespace is the record namespace of the LLM request store.
+const requestsNamespace = "requests"
+
+// baseURLEnvPrefix names the test-only base URL override of a provider:
+// SPTFLOW_TEST_BASE_URL_ANTHROPIC, SPTFLOW_TEST_BASE_URL_OPENAI,
+// SPTFLOW_TEST_BASE_URL_OPENROUTER, ... It points a provider at a fake
+// server; it never changes request keys.
+const baseURLEnvPrefix = "SPTFLOW_TEST_BASE_URL_"
+
+// simResponders are the SPT-aware simulated responders by forced tool name
+// (nil: the sim provider answers forced tools from their schemas).
+var simResponders map[string]llm.SimResponder
+
+// newRuntime builds the LLM runtime of one command invocation: one request
+// store (the store's "requests" records), one cost budget (maxCost USD,
+// 0 = none), one rate governor per (provider, model), shared by every node.
+// API keys come from the environment, which already holds the project's
+// .env (loadPipeline reads it); they are never logged.
+func newRuntime(st *store.Store, log zerolog.Logger, maxCost float64) (*llm.Runtime, error) {
+	rt, err := llm.NewRuntime(llm.RuntimeConfig{
+		Records:         st.Records(requestsNamespace),
+		Log:             log,
+		Getenv:          os.Getenv,
+		BaseURLOverride: testBaseURL,
+		MaxCostUSD:      maxCost,
+		Sim:             simResponders,
+		Connect:         connect.Connect,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return rt, nil
+}
+
+// testBaseURL returns $SPTFLOW_TEST_BASE_URL_<PROVIDER> ("" when unset).
+func testBaseURL(provider string) string {
+	name := baseURLEnvPrefix + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(provider))
+	return os.Getenv(name)
+}
+
+// validateModel checks one `models:` entry with the llm package's strict
+// parser, so a bad entry is a configuration error at its position.
+func validateModel(name string, raw map[string]any) error {
+	_, err := llm.ParseModelSpec(name, raw)
+	return err
+}
