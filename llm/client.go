@@ -42,6 +42,9 @@ type Result struct {
 	// CostUSD is what producing the response cost, over all its attempts,
 	// when it was made (also for cached results).
 	CostUSD float64
+	// Time is when the response was stored (UTC): the same on every replay,
+	// so outputs derived from it are reproducible.
+	Time time.Time
 }
 
 // Client sends requests to one model entry through the run's request store,
@@ -150,7 +153,7 @@ func (c *Client) lookup(key RequestKey) (*Result, bool) {
 	if !ok {
 		return nil, false
 	}
-	return &Result{Response: rec.Response, Key: key, Cached: true, CostUSD: rec.CostUSD}, true
+	return &Result{Response: rec.Response, Key: key, Cached: true, CostUSD: rec.CostUSD, Time: rec.Time}, true
 }
 
 // asCallError turns a validation error into an *Error (schema violation

@@ -152,7 +152,7 @@ func (c *Client) succeed(a *attempt, resp *Response) (*Result, error) {
 	}
 	c.rt.meter.succeeded(attempts)
 	a.call.Meter.succeeded(attempts)
-	return &Result{Response: resp, Key: a.key, CostUSD: a.costUSD}, nil
+	return &Result{Response: resp, Key: a.key, CostUSD: a.costUSD, Time: rec.Time}, nil
 }
 
 // fail records a failure (its kind and attempts) and returns the error.
