@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/sptflow/sptflow/steps/evalreport/jsonscan"
 )
 
 // Condition names of the evaluation (spec §13.1).
@@ -103,13 +105,13 @@ type metadata struct {
 // each entry are kept.
 func ParseRun(name string, data []byte) (*Run, error) {
 	r := &Run{File: name, Stats: map[string]Stat{}}
-	s := &scanner{b: data}
+	s := jsonscan.New(data)
 	var md metadata
 	entries := 0
-	err := s.object(func(key []byte) error {
+	err := s.Object(func(key []byte) error {
 		switch string(key) {
 		case "metadata":
-			raw, err := s.skip()
+			raw, err := s.Skip()
 			if err != nil {
 				return err
 			}
@@ -118,12 +120,12 @@ func ParseRun(name string, data []byte) (*Run, error) {
 			}
 			return nil
 		case "results":
-			return s.array(func() error {
+			return s.Array(func() error {
 				entries++
 				return r.addEntry(s)
 			})
 		}
-		_, err := s.skip()
+		_, err := s.Skip()
 		return err
 	})
 	if err != nil {
@@ -175,22 +177,22 @@ func baselineType(md *metadata) string {
 }
 
 // addEntry consumes one result entry and counts it.
-func (r *Run) addEntry(s *scanner) error {
+func (r *Run) addEntry(s *jsonscan.Scanner) error {
 	var cond, expected, flag string
 	var parsed bool
-	err := s.object(func(key []byte) error {
+	err := s.Object(func(key []byte) error {
 		var err error
 		switch string(key) {
 		case "condition":
-			cond, _, err = s.nullableString()
+			cond, _, err = s.NullableString()
 		case "expected_flag":
-			expected, _, err = s.nullableString()
+			expected, _, err = s.NullableString()
 		case "parsed_flag":
-			flag, _, err = s.nullableString()
+			flag, _, err = s.NullableString()
 		case "flag_parsed_successfully":
-			parsed, err = s.boolean()
+			parsed, err = s.Bool()
 		default:
-			_, err = s.skip()
+			_, err = s.Skip()
 		}
 		return err
 	})

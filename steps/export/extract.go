@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/sptflow/sptflow/pyjson"
 	"github.com/sptflow/sptflow/steps/spt"
 )
 
@@ -51,98 +50,115 @@ func (s *Skips) add(o Skips) {
 // AllModels selects every model of every item.
 const AllModels = "all"
 
-// extract builds the raw samples of one batch file for model (or every
-// model with AllModels), following load_topic of the original loader.
-func extract(topic, file string, batch *pyjson.Object, model string) ([]Sample, Skips, error) {
-	var out []Sample
-	var sk Skips
-	data, ok := spt.Data(batch)
-	if !ok {
-		return nil, sk, fmt.Errorf("%s: no data list", file)
-	}
-	for i := range data {
-		item, err := spt.Item(data, i)
-		if err != nil {
-			return nil, sk, fmt.Errorf("%s: %w", file, err)
-		}
-		models, err := selectModels(item, model)
-		if err != nil {
-			return nil, sk, fmt.Errorf("%s: data[%d]: %w", file, i, err)
-		}
-		for _, m := range models {
-			if m.Obj == nil || m.Obj.Len() == 0 {
-				sk.ItemsWithoutModel++
-				continue
-			}
-			if str(item, "T") == "" {
-				sk.ItemsEmptyTask++
-				continue
-			}
-			base := Sample{Topic: topic, File: file, Item: i, Model: m.Name, Task: str(item, "T"),
-				OriginalA: str(item, "A"), OriginalB: str(item, "B")}
-			got, err := variantSamples(base, item, m.Obj, &sk)
-			if err != nil {
-				return nil, sk, fmt.Errorf("%s: data[%d]: model %s: %w", file, i, m.Name, err)
-			}
-			out = append(out, got...)
-		}
-	}
-	return out, sk, nil
+// extraction is the outcome of reading one batch file.
+type extraction struct {
+	kept      []Sample
+	extracted int // samples built before filtering
+	skips     Skips
+	filtered  Filtered
 }
 
-// selectModels returns the named model's entry (nil Obj when absent), or
-// every entry sorted by name for AllModels.
-func selectModels(item *pyjson.Object, model string) ([]spt.Model, error) {
-	models, err := spt.Models(item)
+// extract builds the samples of one batch file for model (or every model,
+// sorted by name, with AllModels) following load_topic of the original
+// loader, and keeps those sel lets through.
+func extract(topic, file string, data []byte, model string, sel *selector) (*extraction, error) {
+	x := &extraction{filtered: newFiltered()}
+	err := scanBatch(data, model, func(i int, it *rawItem) error {
+		return x.item(topic, file, i, it, model, sel)
+	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
+	return x, nil
+}
+
+func (x *extraction) item(topic, file string, i int, it *rawItem, model string, sel *selector) error {
+	models := it.models
 	if model == AllModels {
+		sort.SliceStable(models, func(a, b int) bool { return models[a].name < models[b].name })
 		if len(models) == 0 {
-			return []spt.Model{{}}, nil // counted as an item without inference
+			models = []rawModel{{}} // counted as an item without inference
 		}
-		sort.SliceStable(models, func(i, j int) bool { return models[i].Name < models[j].Name })
-		return models, nil
+	} else if len(models) == 0 {
+		models = []rawModel{{name: model}}
+	}
+	var base Sample
+	var err error
+	base.Topic, base.File, base.Item = topic, file, i
+	if base.Task, err = text(it.T); err != nil {
+		return fmt.Errorf("data[%d].T: %w", i, err)
+	}
+	if base.OriginalA, err = text(it.A); err != nil {
+		return fmt.Errorf("data[%d].A: %w", i, err)
+	}
+	if base.OriginalB, err = text(it.B); err != nil {
+		return fmt.Errorf("data[%d].B: %w", i, err)
 	}
 	for _, m := range models {
-		if m.Name == model {
-			return []spt.Model{m}, nil
+		if m.keys == 0 {
+			x.skips.ItemsWithoutModel++
+			continue
+		}
+		if base.Task == "" {
+			x.skips.ItemsEmptyTask++
+			continue
+		}
+		base.Model = m.name
+		if err := x.variants(base, &m, sel); err != nil {
+			return fmt.Errorf("data[%d]: model %s: %w", i, m.name, err)
 		}
 	}
-	return []spt.Model{{Name: model}}, nil
+	return nil
 }
 
-func variantSamples(base Sample, item, model *pyjson.Object, sk *Skips) ([]Sample, error) {
-	var out []Sample
-	for _, v := range spt.Variants {
-		prompt := str(item, v)
+func (x *extraction) variants(base Sample, m *rawModel, sel *selector) error {
+	for vi, v := range spt.Variants {
+		prompt := base.OriginalA
+		if v == spt.VariantB {
+			prompt = base.OriginalB
+		}
 		if prompt == "" {
-			sk.VariantsNoPrompt++
+			x.skips.VariantsNoPrompt++
 			continue
 		}
-		variant, err := spt.Variant(model, v)
-		if err != nil {
-			return nil, err
-		}
-		if variant == nil || variant.Len() == 0 {
-			sk.VariantsNoResponse++
+		rv := m.variants[vi]
+		if rv == nil || rv.keys == 0 {
+			x.skips.VariantsNoResponse++
 			continue
 		}
-		recs, _, err := spt.Interventions(variant)
-		if err != nil {
-			return nil, fmt.Errorf("variant %s: %w", v, err)
-		}
-		vtags := strs(variant, "tags")
-		for _, r := range recs {
+		for _, r := range rv.recs {
 			s := base
-			s.Variant, s.Key, s.System, s.Response = v, r.Key, prompt, str(variant, "S")
-			s.Intervention = cutMarker(str(r.Obj, "I"))
-			s.Review, s.Flag = str(r.Obj, "R"), str(r.Obj, "P")
-			s.Tags = append(strs(r.Obj, "tags"), vtags...)
-			out = append(out, s)
+			s.Variant, s.Key, s.System = v, r.key, prompt
+			s.Tags = append(append(make([]string, 0, len(r.tags)+len(rv.tags)), r.tags...), rv.tags...)
+			x.extracted++
+			if !sel.passes(&s, r.P, &x.filtered) {
+				continue
+			}
+			if err := s.fill(rv, &r); err != nil {
+				return fmt.Errorf("variant %s: %s: %w", v, r.key, err)
+			}
+			x.kept = append(x.kept, s)
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// fill decodes the texts of a kept sample.
+func (s *Sample) fill(v *rawVariant, r *rawRecord) error {
+	var err error
+	if s.Response, err = text(v.S); err != nil {
+		return err
+	}
+	var i string
+	if i, err = text(r.I); err != nil {
+		return err
+	}
+	s.Intervention = cutMarker(i)
+	if s.Review, err = text(r.R); err != nil {
+		return err
+	}
+	s.Flag, err = text(r.P)
+	return err
 }
 
 // cutMarker removes the first 25 code points of I when "<split" occurs
@@ -154,21 +170,4 @@ func cutMarker(i string) string {
 		return spt.Slice(i, markerLen, -1)
 	}
 	return i
-}
-
-// str returns o[k] when it is a string, else "" (absent, null or another type).
-func str(o *pyjson.Object, k string) string {
-	s, _ := o.Str(k)
-	return s
-}
-
-// strs returns the strings of the list o[k] (other elements skipped).
-func strs(o *pyjson.Object, k string) []string {
-	var out []string
-	for _, v := range o.Arr(k) {
-		if s, ok := v.(string); ok {
-			out = append(out, s)
-		}
-	}
-	return out
 }

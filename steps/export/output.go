@@ -69,8 +69,19 @@ func SampleObject(s *Sample, f *Format) *pyjson.Object {
 	return o
 }
 
+// sizeHint estimates the JSONL size of samples (texts plus escapes and
+// provenance), so the output buffer is allocated once.
+func sizeHint(samples []Sample) int {
+	n := 0
+	for i := range samples {
+		s := &samples[i]
+		n += 2*len(s.System) + len(s.Task) + len(s.Response) + len(s.Intervention) + len(s.Review) + len(s.Flag) + 512
+	}
+	return n + n/16
+}
+
 func samplesJSONL(samples []Sample, f *Format) ([]byte, error) {
-	var buf []byte
+	buf := make([]byte, 0, sizeHint(samples))
 	var err error
 	for i := range samples {
 		if buf, err = pyjson.AppendMarshal(buf, SampleObject(&samples[i], f), pyjson.Line); err != nil {
@@ -97,7 +108,7 @@ func ChatObject(s *Sample, f *Format) *pyjson.Object {
 }
 
 func chatJSONL(samples []Sample, f *Format) ([]byte, error) {
-	var buf []byte
+	buf := make([]byte, 0, sizeHint(samples))
 	var err error
 	for i := range samples {
 		if buf, err = pyjson.AppendMarshal(buf, ChatObject(&samples[i], f), pyjson.Line); err != nil {

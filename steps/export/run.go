@@ -1,18 +1,17 @@
 package export
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"io"
+	"os"
 	"path"
 	"runtime"
-	"slices"
 	"sort"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sptflow/sptflow/engine"
-	"github.com/sptflow/sptflow/steps/spt"
 )
 
 // Run implements engine.Step.
@@ -143,13 +142,6 @@ type fileJob struct {
 	file  engine.OutputFile
 }
 
-type fileOut struct {
-	samples   []Sample // kept samples
-	extracted int
-	skips     Skips
-	filtered  Filtered
-}
-
 // Build reads the selected topics' files and assembles the training set.
 func (s *Selection) Build(ctx context.Context, files map[string][]engine.OutputFile) (*Result, error) {
 	res := &Result{Filtered: newFiltered()}
@@ -176,7 +168,7 @@ func (s *Selection) Build(ctx context.Context, files map[string][]engine.OutputF
 	res.Files = len(jobs)
 	var topic []Sample
 	for i, j := range jobs {
-		topic = append(topic, outs[i].samples...)
+		topic = append(topic, outs[i].kept...)
 		res.Extracted += outs[i].extracted
 		res.Skips.add(outs[i].skips)
 		res.Filtered.add(outs[i].filtered)
@@ -230,8 +222,8 @@ func sortedKeys(m map[string]bool) []string {
 
 // extractAll parses and extracts the files in parallel (one per CPU),
 // keeping results in job order.
-func (s *Selection) extractAll(ctx context.Context, jobs []fileJob) ([]fileOut, error) {
-	outs := make([]fileOut, len(jobs))
+func (s *Selection) extractAll(ctx context.Context, jobs []fileJob) ([]*extraction, error) {
+	outs := make([]*extraction, len(jobs))
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, j := range jobs {
@@ -243,17 +235,11 @@ func (s *Selection) extractAll(ctx context.Context, jobs []fileJob) ([]fileOut, 
 			if err != nil {
 				return fmt.Errorf("read %s: %w", j.file.Path, err)
 			}
-			batch, err := spt.ReadBatch(data)
-			if err != nil {
-				return fmt.Errorf("%s: %w", j.file.Path, err)
-			}
-			samples, sk, err := extract(j.topic, path.Base(j.file.Path), batch, s.Model)
+			x, err := extract(j.topic, path.Base(j.file.Path), data, s.Model, s.sel)
 			if err != nil {
 				return fmt.Errorf("%s: %w", path.Dir(j.file.Path), err)
 			}
-			out := fileOut{extracted: len(samples), skips: sk, filtered: newFiltered()}
-			out.samples = slices.Clip(s.sel.keep(samples, &out.filtered))
-			outs[i] = out
+			outs[i] = x
 			return nil
 		})
 	}
@@ -266,5 +252,13 @@ func readAll(f engine.OutputFile) ([]byte, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	return io.ReadAll(rc)
+	size := f.Size
+	if st, ok := rc.(interface{ Stat() (os.FileInfo, error) }); ok && size == 0 {
+		if fi, err := st.Stat(); err == nil {
+			size = fi.Size()
+		}
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	_, err = buf.ReadFrom(rc)
+	return buf.Bytes(), err
 }

@@ -48,28 +48,28 @@ func set(ss []string) map[string]bool {
 	return m
 }
 
-// keep filters samples in place and records why others were removed.
-func (s *selector) keep(samples []Sample, f *Filtered) []Sample {
-	out := samples[:0]
-	for _, smp := range samples {
-		if !s.types[smp.Key] {
-			f.OtherTypes++
-			continue
-		}
-		if hit := s.filteredTags(smp.Tags); len(hit) > 0 {
-			f.ByTags++
-			for _, t := range hit {
-				f.TagOccurrences[t]++
-			}
-			continue
-		}
-		if s.dropVerdicts[smp.Flag] {
-			f.ByVerdict[smp.Flag]++
-			continue
-		}
-		out = append(out, smp)
+// passes applies the filters to a sample whose verdict is the raw JSON
+// value p, recording why a sample is removed.
+func (s *selector) passes(smp *Sample, p []byte, f *Filtered) bool {
+	if !s.types[smp.Key] {
+		f.OtherTypes++
+		return false
 	}
-	return out
+	if hit := s.filteredTags(smp.Tags); len(hit) > 0 {
+		f.ByTags++
+		for _, t := range hit {
+			f.TagOccurrences[t]++
+		}
+		return false
+	}
+	if len(s.dropVerdicts) > 0 {
+		verdict, _ := text(p)
+		if s.dropVerdicts[verdict] {
+			f.ByVerdict[verdict]++
+			return false
+		}
+	}
+	return true
 }
 
 // filteredTags returns the distinct tags of tags that are filtered.
