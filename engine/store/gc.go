@@ -12,7 +12,7 @@ import (
 type GCOptions struct {
 	// Grace protects entries modified less than Grace ago (a concurrent run
 	// may have stored objects whose manifest is not sealed yet). Zero means
-	// one hour.
+	// one hour; anything shorter than two minutes is raised to two minutes.
 	Grace time.Duration
 	// PruneRecords removes records of Namespace older than RecordsOlderThan.
 	PruneRecords     bool
@@ -43,6 +43,7 @@ func (s *Store) GC(keep map[[32]byte]bool, opts GCOptions) (GCStats, error) {
 	if g.opts.Grace == 0 {
 		g.opts.Grace = defaultGrace
 	}
+	g.opts.Grace = max(g.opts.Grace, minGrace)
 	g.cutoff = time.Now().Add(-g.opts.Grace)
 	for _, phase := range []func() error{g.manifests, g.keyInfos, g.objects, g.temps, g.records, g.leases} {
 		if err := phase(); err != nil {

@@ -13,8 +13,13 @@ import (
 )
 
 // touchAfter is how stale an existing object's mtime may be before a
-// repeated Put refreshes it; GC's grace period is measured from the mtime.
-const touchAfter = 10 * time.Minute
+// repeated Put refreshes it; GC's grace period is measured from the mtime
+// and is never shorter than minGrace, so an object a run has just put again
+// is never collected.
+const (
+	touchAfter = time.Minute
+	minGrace   = 2 * touchAfter
+)
 
 // PutObject stores data and returns its digest. It is atomic, durable and
 // idempotent: concurrent Puts of the same data from goroutines or processes

@@ -3,6 +3,7 @@ package store
 import (
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -39,6 +40,7 @@ type statCache struct {
 	once  sync.Once
 	mu    sync.Mutex
 	files map[string]statEntry
+	used  map[string]bool // paths looked up by this process
 	dirty bool
 }
 
@@ -49,6 +51,7 @@ func (s *Store) statCachePath() string { return filepath.Join(s.dir, "statcache.
 func (s *Store) loadStatCache() {
 	s.stat.once.Do(func() {
 		s.stat.files = map[string]statEntry{}
+		s.stat.used = map[string]bool{}
 		b, err := os.ReadFile(s.statCachePath())
 		if err != nil {
 			return
@@ -81,6 +84,7 @@ func (s *Store) DigestFile(path string) (Digest, int64, error) {
 	s.loadStatCache()
 	s.stat.mu.Lock()
 	e, ok := s.stat.files[abs]
+	s.stat.used[abs] = true
 	s.stat.mu.Unlock()
 	if ok && e.fileSig == sig {
 		return e.Digest, sig.Size, nil
@@ -139,7 +143,8 @@ func (s *Store) racy(sig fileSig) bool {
 }
 
 // SaveStatCache writes the stat cache to statcache.json atomically, if it
-// changed. Entries another process saved meanwhile are overwritten.
+// changed, dropping entries of files that no longer exist. Entries another
+// process saved meanwhile are overwritten.
 func (s *Store) SaveStatCache() error {
 	s.loadStatCache()
 	s.stat.mu.Lock()
@@ -147,6 +152,7 @@ func (s *Store) SaveStatCache() error {
 		s.stat.mu.Unlock()
 		return nil
 	}
+	s.pruneStatCache()
 	b, err := json.Marshal(statCacheFile{Version: statCacheVersion, Files: s.stat.files})
 	s.stat.dirty = false
 	s.stat.mu.Unlock()
@@ -160,4 +166,17 @@ func (s *Store) SaveStatCache() error {
 		return fmt.Errorf("save stat cache: %w", err)
 	}
 	return nil
+}
+
+// pruneStatCache drops entries, not used by this process, of files that are
+// gone. The caller holds s.stat.mu.
+func (s *Store) pruneStatCache() {
+	for p := range s.stat.files {
+		if s.stat.used[p] {
+			continue
+		}
+		if _, err := os.Lstat(p); errors.Is(err, os.ErrNotExist) {
+			delete(s.stat.files, p)
+		}
+	}
 }

@@ -118,3 +118,33 @@ func TestDigestFileConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestSaveStatCachePrunesDeletedFiles(t *testing.T) {
+	s := openTest(t)
+	s.racyWindow = 0
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	writeOld(t, a, "a")
+	writeOld(t, b, "b")
+	s.DigestFile(a)
+	s.DigestFile(b)
+	s.SaveStatCache()
+
+	os.Remove(a)
+	s2, _ := Open(s.Dir())
+	s2.racyWindow = 0
+	c := filepath.Join(dir, "c")
+	writeOld(t, c, "c")
+	s2.DigestFile(c) // makes the cache dirty
+	if err := s2.SaveStatCache(); err != nil {
+		t.Fatal(err)
+	}
+	s3, _ := Open(s.Dir())
+	s3.loadStatCache()
+	_, hasA := s3.stat.files[a]
+	_, hasB := s3.stat.files[b]
+	_, hasC := s3.stat.files[c]
+	if hasA || !hasB || !hasC {
+		t.Fatalf("entries after save: a=%v b=%v c=%v, want false true true", hasA, hasB, hasC)
+	}
+}
