@@ -3,7 +3,7 @@
 // digested beforehand, outputs kept in memory) and prints wall time and peak
 // memory.
 //
-//	SPT_REFERENCE_DATA=/tmp/refdata go run ./bench/eval [-n 5] [-out DIR]
+//	SPT_REFERENCE_DATA=/tmp/refdata go run ./bench/eval [-n 5] [-include-baselines] [-out DIR]
 package main
 
 import (
@@ -31,13 +31,14 @@ func main() {
 func run() error {
 	n := flag.Int("n", 5, "repetitions")
 	out := flag.String("out", "", "write the outputs of the last run to this directory")
+	baselines := flag.Bool("include-baselines", false, "include the baseline runs in the working set")
 	flag.Parse()
 	ref := os.Getenv("SPT_REFERENCE_DATA")
 	if ref == "" {
 		return fmt.Errorf("set SPT_REFERENCE_DATA to the reference data directory")
 	}
 	step := evalreport.New()
-	spec := enginetest.Spec(evalreport.Kind, ref, map[string]any{"dir": "evaluation_results"})
+	spec := enginetest.Spec(evalreport.Kind, ref, map[string]any{"dir": "evaluation_results", "include_baselines": *baselines})
 	plan, err := step.Resolve(spec)
 	if err != nil {
 		return err

@@ -2,7 +2,7 @@ package evalreport
 
 import (
 	"fmt"
-	"math"
+	"strconv"
 	"strings"
 
 	"github.com/sptflow/sptflow/steps/report"
@@ -276,5 +276,9 @@ func (s *Section) chart() *report.BarChart {
 	return c
 }
 
-// pct1 is a fraction as a percentage rounded to one decimal, for charts.
-func pct1(x float64) float64 { return math.Round(x*1000) / 10 }
+// pct1 is a fraction as the percentage the tables print (one decimal, as
+// Python's {:.1%}), for chart labels that agree with the tables.
+func pct1(x float64) float64 {
+	v, _ := strconv.ParseFloat(strings.TrimSuffix(Percent(x), "%"), 64)
+	return v
+}

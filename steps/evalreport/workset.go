@@ -79,6 +79,16 @@ func orDash(s string) string {
 	return s
 }
 
+// describe names a run's evaluation for people: "clean: trained_actual ×
+// direct_question", with the step when there is one.
+func describe(r *Run) string {
+	ck := r.Checkpoint
+	if r.Step != "" {
+		ck += " " + r.Step
+	}
+	return fmt.Sprintf("%s: %s × %s", ck, r.Condition, r.Intervention)
+}
+
 // dedupe returns the runs to count (in input order) and the duplicate sets.
 // Of several runs of the same evaluation the one with the latest timestamp
 // (then file name) is kept, unless countAll.
@@ -100,7 +110,7 @@ func dedupe(runs []*Run, countAll bool) ([]*Run, []Duplicate) {
 			continue
 		}
 		latest := latestRun(rs)
-		d := Duplicate{Key: k, Kept: latest.File, Counted: countAll}
+		d := Duplicate{Key: describe(latest), Kept: latest.File, Counted: countAll}
 		for _, r := range rs {
 			if r != latest {
 				d.Others = append(d.Others, r.File)
