@@ -118,3 +118,21 @@ func TestGC(t *testing.T) {
 		l.Release()
 	}
 }
+
+// An object that a run puts again is protected from GC, however old.
+func TestGCKeepsRePutObject(t *testing.T) {
+	s := openTest(t)
+	data := []byte("old object put again by a running partition")
+	d, _ := s.PutObject(data)
+	age(t, s.Dir())
+	if _, err := s.PutObject(data); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.GC(nil, GCOptions{Grace: time.Nanosecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.HasObject(d) || st.Objects != 0 {
+		t.Fatalf("re-put object collected (stats %+v)", st)
+	}
+}
