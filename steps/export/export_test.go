@@ -351,3 +351,27 @@ func TestErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestTopicFiles(t *testing.T) {
+	ups := []engine.Upstream{
+		{ID: "tag@sycophancy", Foreach: []engine.KV{{Key: "topic", Value: "sycophancy"}}, Files: []engine.OutputFile{
+			enginetest.MemFile("reports/tag/sycophancy.json", []byte(`{"topic": "sycophancy"}`)),
+			enginetest.MemFile("stage_3_tagged/sycophancy/batch_2.json", nil),
+			enginetest.MemFile("stage_3_tagged/sycophancy/batch_1.json", nil),
+		}},
+		{ID: "load", Files: []engine.OutputFile{
+			enginetest.MemFile("src/reward_hacks/batch_0.json", nil),
+			enginetest.MemFile("src/reward_hacks/README.md", nil),
+		}},
+	}
+	got := map[string][]string{}
+	for topic, fs := range TopicFiles(ups) {
+		for _, f := range fs {
+			got[topic] = append(got[topic], f.Path)
+		}
+	}
+	want := "map[reward_hacks:[src/reward_hacks/batch_0.json] sycophancy:[stage_3_tagged/sycophancy/batch_1.json stage_3_tagged/sycophancy/batch_2.json]]"
+	if fmt.Sprint(got) != want {
+		t.Errorf("got %v\nwant %s", got, want)
+	}
+}

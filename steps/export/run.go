@@ -96,27 +96,27 @@ func newSelection(p *Params, cfg *Config) (*Selection, error) {
 	return s, nil
 }
 
-// TopicFiles groups the upstream batch files (*.json) by topic: the
-// partition's foreach topic when it has one, else the file's directory
-// name (the loader reads <data>/<topic>/*.json). Files are sorted by name.
+// TopicFiles groups the upstream batch files by topic the way the loader
+// finds them, as <dir>/<topic>/*.json: a file's topic is its directory's
+// name. When an upstream partition is bound to a topic (foreach topic),
+// only its files in a directory of that name count, so side files such
+// as the tagger's reports/tag/<topic>.json are not taken for batches.
+// Files are sorted by name within a topic.
 func TopicFiles(ups []engine.Upstream) map[string][]engine.OutputFile {
 	out := map[string][]engine.OutputFile{}
 	for _, u := range ups {
-		topic := ""
+		bound := ""
 		for _, kv := range u.Foreach {
 			if kv.Key == "topic" {
-				topic = kv.Value
+				bound = kv.Value
 			}
 		}
 		for _, f := range u.Files {
-			if path.Ext(f.Path) != ".json" {
+			topic := path.Base(path.Dir(f.Path))
+			if path.Ext(f.Path) != ".json" || (bound != "" && topic != bound) {
 				continue
 			}
-			t := topic
-			if t == "" {
-				t = path.Base(path.Dir(f.Path))
-			}
-			out[t] = append(out[t], f)
+			out[topic] = append(out[topic], f)
 		}
 	}
 	for _, fs := range out {
