@@ -29,6 +29,8 @@ type env struct {
 	sets      setFlag
 	jobs      int
 	maxCost   float64 // run --max-cost USD; 0 = no limit
+
+	logOut *redirect // the log's stderr, redirected above progress bars
 }
 
 // setFlag collects repeated --set NAME=VALUE.
@@ -103,12 +105,13 @@ func (e *env) logger(extra io.Writer) (zerolog.Logger, error) {
 	if err != nil || e.logLevel == "" {
 		return zerolog.Nop(), fmt.Errorf("%w: --log-level %q: want debug, info, warn or error", errUsage, e.logLevel)
 	}
-	var w io.Writer = e.stderr
+	e.logOut = &redirect{base: e.stderr}
+	var w io.Writer = e.logOut
 	switch e.logFormat {
 	case "json":
 	case "console", "":
 		if e.logFormat == "console" || isTerminal(e.stderr) {
-			w = zerolog.ConsoleWriter{Out: e.stderr, TimeFormat: "15:04:05", NoColor: !isTerminal(e.stderr)}
+			w = zerolog.ConsoleWriter{Out: e.logOut, TimeFormat: "15:04:05", NoColor: !isTerminal(e.stderr)}
 		}
 	default:
 		return zerolog.Nop(), fmt.Errorf("%w: --log-format %q: want console or json", errUsage, e.logFormat)
@@ -140,15 +143,53 @@ func (e *env) loadPipeline(path string, ro engine.RunOptions) (*pipeline.Pipelin
 	for k := range kinds(nil) {
 		ks[k] = true
 	}
-	p, err := pipeline.Load(path, pipeline.Options{Sets: e.sets, DataDir: e.data, Kinds: ks,
-		ValidateModel: validateModel, Run: ro})
+	load := func(sets map[string]string) (*pipeline.Pipeline, error) {
+		return pipeline.Load(path, pipeline.Options{Sets: sets, DataDir: e.data, Kinds: ks,
+			ValidateModel: validateModel, Run: ro})
+	}
+	p, err := load(e.sets)
 	if err != nil {
 		return nil, err
+	}
+	if sets, changed := cwdSets(e.sets, p.ProjectRoot); changed {
+		if p, err = load(sets); err != nil {
+			return nil, err
+		}
 	}
 	if err := godotenv.Load(filepath.Join(p.ProjectRoot, ".env")); err != nil && !os.IsNotExist(err) {
 		return nil, fmt.Errorf("read %s: %w", filepath.Join(p.ProjectRoot, ".env"), err)
 	}
 	return p, nil
+}
+
+// cwdSets rewrites the --set values that name an existing path relative to
+// the working directory so that they name the same path relative to the
+// project root (against which the pipeline resolves paths), or absolutely
+// when it lies outside the root. Other values, and every value when the
+// working directory is the root, are unchanged, so node keys do not depend
+// on where the command was started.
+func cwdSets(sets map[string]string, root string) (map[string]string, bool) {
+	wd, err := os.Getwd()
+	if err != nil || wd == root || len(sets) == 0 {
+		return sets, false
+	}
+	out := make(map[string]string, len(sets))
+	changed := false
+	for name, v := range sets {
+		out[name] = v
+		if v == "" || filepath.IsAbs(v) {
+			continue
+		}
+		if _, err := os.Stat(v); err != nil {
+			continue
+		}
+		abs := filepath.Join(wd, v)
+		if rel, err := filepath.Rel(root, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			abs = filepath.ToSlash(rel)
+		}
+		out[name], changed = abs, true
+	}
+	return out, changed
 }
 
 // storeDir is $SPTFLOW_HOME, or .sptflow in the project root.

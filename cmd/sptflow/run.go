@@ -80,9 +80,11 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 	if err != nil {
 		return err
 	}
-	cfg.Monitor = engine.Monitors{journal, newProgress(e.stderr, log, isTerminal(e.stderr))}
 	log.Info().Str(engine.FieldPipeline, pr.p.Name).Str(engine.FieldRun, runID).Int("partitions", len(ids)).Msg("run started")
+	prog := newProgress(e, log, e.logOut)
+	cfg.Monitor = engine.Monitors{journal, prog}
 	sum, runErr := pr.eng.Run(ctx, cfg)
+	prog.Stop()
 	if err := journal.Close(); err != nil {
 		log.Warn().Err(err).Msg("journal")
 	}
