@@ -2,10 +2,12 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -121,5 +123,31 @@ func TestUpdateLockFileErrors(t *testing.T) {
 	})
 	if err == nil {
 		t.Fatal("a partition id with a newline was written")
+	}
+}
+
+func TestUpdateLockFileConcurrentGoroutines(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "sptflow.lock")
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Go(func() {
+			for i := range 4 {
+				err := UpdateLockFile(p, func(lf *LockFile) error {
+					if lf.Pipelines["p"] == nil {
+						lf.Pipelines["p"] = map[string]LockEntry{}
+					}
+					lf.Pipelines["p"][fmt.Sprintf("n@%d-%d", g, i)] = LockEntry{Key: "k"}
+					return nil
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	lf, err := ReadLockFile(p)
+	if err != nil || len(lf.Pipelines["p"]) != 24 {
+		t.Fatalf("got %d entries (%v), want 24", len(lf.Pipelines["p"]), err)
 	}
 }
