@@ -257,6 +257,8 @@ func TestSummary(t *testing.T) {
 		{"by variant", fmt.Sprint(sum.Train["by_variant"]), "map[A:3 B:2]"},
 		{"by verdict", fmt.Sprint(sum.Train["by_verdict"]), "map[AMBIGUOUS:1 FAIL:2 PASS:2]"},
 		{"by key", fmt.Sprint(sum.Train["by_intervention_key"]), "map[split_personality__version_3:4 split_personality__version_4:1]"},
+		{"by type", fmt.Sprint(sum.Train["by_intervention_type"]), "map[split_personality:5]"},
+		{"by model", fmt.Sprint(sum.Train["by_model"]), "map[m1:5]"},
 		{"empty task", sum.Filtered["items_with_empty_task"], 1.0},
 		{"no model", sum.Filtered["items_without_model_inference"], 1.0},
 		{"no prompt", sum.Filtered["variants_with_empty_prompt"], 2.0}, // item 3 A empty, reward_hacks item without B

@@ -3,6 +3,7 @@ package export
 import (
 	"fmt"
 	"path"
+	"strings"
 
 	"github.com/sptflow/sptflow/engine"
 	"github.com/sptflow/sptflow/pyjson"
@@ -173,6 +174,7 @@ func breakdown(samples []Sample) *pyjson.Object {
 		{"by_topic", func(s *Sample) string { return s.Topic }},
 		{"by_model", func(s *Sample) string { return s.Model }},
 		{"by_intervention_key", func(s *Sample) string { return s.Key }},
+		{"by_intervention_type", func(s *Sample) string { t, _, _ := strings.Cut(s.Key, "__"); return t }},
 		{"by_variant", func(s *Sample) string { return s.Variant }},
 		{"by_verdict", func(s *Sample) string { return s.Flag }},
 	}
