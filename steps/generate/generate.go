@@ -1,0 +1,146 @@
+// Package generate implements the `generate` node kind: stage 1 of the SPT
+// pipeline (spec §5). One partition per topic asks a model, through the
+// forced tool stage_1_generation, for `batches` batches of
+// `items_per_batch` samples (system prompts A and usually B, task T,
+// metadata), validates them, and writes each batch as
+// stage_1/<topic>/batch_<batch id>.json in the original shape, plus the
+// cumulative feedback log feedback/cumulative_<topic>.jsonl.
+//
+// Batch i is request replica i, so raising `batches` sends only the new
+// batches and every earlier one is served by the request store. A batch that
+// fails validation is asked again with its problems stated (a follow-up
+// message, up to max_attempts asks); if it still fails, it is logged,
+// counted and left out, the other batches finish, and the partition reports
+// llmstep.ErrRowsFailed so that the next run asks for it again.
+package generate
+
+import (
+	"context"
+	"path"
+	"path/filepath"
+
+	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/llm"
+	"github.com/sptflow/sptflow/steps/generate/llmstep"
+	"github.com/sptflow/sptflow/steps/spt"
+)
+
+// Kind is the node kind implemented by Step.
+const Kind = "generate"
+
+// Version is folded into node keys.
+const Version = "1"
+
+// Defaults of the `with:` parameters.
+const (
+	DefaultBatches       = 1
+	DefaultItemsPerBatch = 30
+	DefaultMaxAttempts   = 3
+)
+
+// Step is the `generate` node kind. Parameters (`with:`): model (required,
+// a name of the pipeline's models block), batches, items_per_batch,
+// max_attempts (asks per batch, including follow-ups) and trim_excess (keep
+// the first items_per_batch samples of a longer batch instead of asking
+// again). It needs a `topic` foreach key.
+type Step struct {
+	rt *llm.Runtime
+}
+
+var (
+	_ engine.Step      = (*Step)(nil)
+	_ engine.Estimator = (*Step)(nil)
+)
+
+// New returns the generate step calling models through rt.
+func New(rt *llm.Runtime) *Step { return &Step{rt: rt} }
+
+// Kind implements engine.Step.
+func (*Step) Kind() string { return Kind }
+
+// Version implements engine.Step.
+func (*Step) Version() string { return Version }
+
+// params is the canonical parameter set hashed into the node key.
+type params struct {
+	Topic         string         `json:"topic"`
+	ModelName     string         `json:"model_name"`
+	Model         map[string]any `json:"model"`
+	Batches       int            `json:"batches"`
+	ItemsPerBatch int            `json:"items_per_batch"`
+	MaxAttempts   int            `json:"max_attempts"`
+	TrimExcess    bool           `json:"trim_excess"`
+	Limit         int            `json:"limit,omitempty"`
+	Resample      int            `json:"resample,omitempty"`
+	Output        string         `json:"output"`
+	Feedback      string         `json:"feedback"`
+
+	spec    *llm.ModelSpec
+	prompts string
+}
+
+// Resolve implements engine.Step.
+func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
+	w := llmstep.NewWith(spec)
+	p := params{Topic: spec.Value("topic"), prompts: spec.PromptsDir}
+	p.spec = w.Model("model", "")
+	p.Batches = w.Int("batches", DefaultBatches, 1)
+	p.ItemsPerBatch = w.Int("items_per_batch", DefaultItemsPerBatch, 1)
+	p.MaxAttempts = w.Int("max_attempts", DefaultMaxAttempts, 1)
+	p.TrimExcess = w.Bool("trim_excess", false)
+	if p.Topic == "" {
+		w.Errorf("topic", "generate needs a foreach key \"topic\"")
+	}
+	if err := w.Err(); err != nil {
+		return nil, err
+	}
+	p.ModelName, p.Model = p.spec.Name, p.spec.Canonical()
+	p.Limit, p.Resample = spec.Options.Limit, spec.Options.Resample
+	p.Output = spec.Output
+	if p.Output == "" {
+		p.Output = path.Join("stage_1", p.Topic)
+	}
+	p.Feedback = path.Join("feedback", "cumulative_"+p.Topic+".jsonl")
+	return &engine.Plan{
+		Params: p,
+		Inputs: []engine.InputSpec{
+			{Path: filepath.Join(spec.PromptsDir, spt.BaseFile)},
+			{Path: filepath.Join(spec.PromptsDir, filepath.FromSlash(spt.Stage1File(p.Topic)))},
+		},
+		OutputDir: p.Output,
+		Providers: llmstep.Providers(p.spec),
+		Env:       llmstep.Env(p.spec),
+	}, nil
+}
+
+// batchCount is the number of batches a run sends: all of them, or under
+// --limit N just enough for N items (a prefix of the full run's batches).
+func (p *params) batchCount() int {
+	if p.Limit <= 0 {
+		return p.Batches
+	}
+	return min(p.Batches, (p.Limit+p.ItemsPerBatch-1)/p.ItemsPerBatch)
+}
+
+// Estimate implements engine.Estimator: the first ask of every batch, sent
+// or served by the request store (follow-ups cannot be foreseen).
+func (s *Step) Estimate(ctx context.Context, t *engine.Task) (engine.Estimate, error) {
+	var est engine.Estimate
+	p, c, prompts, err := s.setup(t)
+	if err != nil {
+		return est, err
+	}
+	for b := range p.batchCount() {
+		req, err := firstRequest(p, prompts, b)
+		if err != nil {
+			return est, err
+		}
+		if c.Cached(req) {
+			est.Cached++
+			continue
+		}
+		est.Requests++
+		est.CostUSD += c.EstimateCost(req)
+	}
+	return est, nil
+}

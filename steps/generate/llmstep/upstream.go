@@ -1,0 +1,115 @@
+package llmstep
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/pyjson"
+	"github.com/sptflow/sptflow/steps/spt"
+)
+
+// ErrRowsFailed reports a partition some of whose rows failed after their
+// retries. The step wrote everything else; the partition is not sealed, so
+// the next run re-runs it: the rows that succeeded are served by the request
+// store and only the failed ones are requested again.
+var ErrRowsFailed = errors.New("rows failed")
+
+// File is one upstream batch file, parsed.
+type File struct {
+	Name string // base name, "batch_<topic>_..._001.json"
+	Doc  *pyjson.Object
+}
+
+// ReadBatchFiles parses every batch_*.json file of the upstream outputs,
+// sorted by name. Two files with the same name are an error.
+func ReadBatchFiles(ups []engine.Upstream) ([]File, error) {
+	var files []File
+	for _, u := range ups {
+		for _, f := range u.Files {
+			name := path.Base(f.Path)
+			if !strings.HasPrefix(name, "batch_") || path.Ext(name) != ".json" {
+				continue
+			}
+			doc, err := readBatch(f)
+			if err != nil {
+				return nil, fmt.Errorf("upstream %s: %s: %w", u.ID, f.Path, err)
+			}
+			files = append(files, File{Name: name, Doc: doc})
+		}
+	}
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
+	for i := 1; i < len(files); i++ {
+		if files[i].Name == files[i-1].Name {
+			return nil, fmt.Errorf("two upstream files named %s", files[i].Name)
+		}
+	}
+	return files, nil
+}
+
+func readBatch(f engine.OutputFile) (*pyjson.Object, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(rc); err != nil {
+		return nil, err
+	}
+	return spt.ReadBatch(buf.Bytes())
+}
+
+// ItemRef names one item of a batch file.
+type ItemRef struct {
+	File  int // index into the files
+	Index int // index into the file's data list
+	Item  *pyjson.Object
+	rank  [32]byte
+}
+
+// OrderItems returns every item of files in the hash-stable order behind
+// --limit: by SHA-256 of the item's identity (its file's name and its index
+// there), so adding files or items upstream inserts new items without
+// reordering the old ones. limit > 0 keeps the first limit items: a trial run
+// takes a prefix of the full run's order. Non-object items are errors.
+func OrderItems(files []File, limit int) ([]ItemRef, error) {
+	var refs []ItemRef
+	for fi, f := range files {
+		data, ok := spt.Data(f.Doc)
+		if !ok {
+			return nil, fmt.Errorf("%s: no \"data\" list", f.Name)
+		}
+		for i := range data {
+			item, err := spt.Item(data, i)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", f.Name, err)
+			}
+			refs = append(refs, ItemRef{File: fi, Index: i, Item: item, rank: itemRank(f.Name, i)})
+		}
+	}
+	slices.SortFunc(refs, func(a, b ItemRef) int { return bytes.Compare(a.rank[:], b.rank[:]) })
+	if limit > 0 && len(refs) > limit {
+		refs = refs[:limit]
+	}
+	return refs, nil
+}
+
+func itemRank(file string, index int) [32]byte {
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(index))
+	return sha256.Sum256(append(append([]byte(spt.Stem(file)), 0), n[:]...))
+}
+
+// resampleStride separates the replica ranges of successive --resample
+// values, far above any batch count.
+const resampleStride = 1_000_003
+
+// Replica returns the request replica index of base under --resample n.
+func Replica(base, resample int) int { return base + resample*resampleStride }

@@ -1,0 +1,284 @@
+package generate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/llm"
+	"github.com/sptflow/sptflow/pyjson"
+	"github.com/sptflow/sptflow/steps/generate/llmstep"
+	"github.com/sptflow/sptflow/steps/spt"
+)
+
+// workers bounds the batches in flight per partition; the model's governor
+// paces them.
+const workers = 16
+
+// setup recovers the params and builds the client and prompts of a task.
+func (s *Step) setup(t *engine.Task) (*params, *llm.Client, *spt.Prompts, error) {
+	p, ok := t.Params.(params)
+	if !ok {
+		return nil, nil, nil, fmt.Errorf("generate %s: unexpected params %T", t.ID(), t.Params)
+	}
+	c, err := llmstep.Client(s.rt, t, p.spec)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	prompts, err := spt.LoadPrompts(p.prompts)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("generate %s: %w", t.ID(), err)
+	}
+	return &p, c, prompts, nil
+}
+
+// firstRequest is the first ask of batch b.
+func firstRequest(p *params, prompts *spt.Prompts, b int) (*llm.Request, error) {
+	user, err := prompts.Stage1(p.Topic, p.ItemsPerBatch)
+	if err != nil {
+		return nil, err
+	}
+	return &llm.Request{
+		System:    prompts.Base(),
+		Messages:  []llm.Message{{Role: llm.RoleUser, Content: user}},
+		Tools:     []llm.Tool{spt.Stage1Tool},
+		ForceTool: spt.Stage1ToolName,
+		Replica:   llmstep.Replica(b, p.Resample),
+	}, nil
+}
+
+// outcome is one batch's result: a validated batch, or the reason it failed.
+type outcome struct {
+	batch  *Batch
+	res    *llm.Result
+	err    error
+	cached bool
+}
+
+// Run implements engine.Step.
+func (s *Step) Run(ctx context.Context, t *engine.Task) error {
+	p, c, prompts, err := s.setup(t)
+	if err != nil {
+		return err
+	}
+	n := p.batchCount()
+	t.Progress.SetTotal(n)
+	var usage llmstep.Usage
+	outs := make([]outcome, n)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	for b := range n {
+		g.Go(func() error {
+			o := s.batch(gctx, t, p, c, prompts, b, &usage)
+			if o.err != nil && isFatal(o.err) {
+				return o.err
+			}
+			outs[b] = o
+			failed := 0
+			if o.err != nil {
+				failed = 1
+			}
+			t.Progress.Done(1, boolInt(o.cached), failed)
+			return nil
+		})
+	}
+	err = g.Wait()
+	failed := countFailed(outs)
+	usage.Report(t, failed)
+	if err != nil {
+		return fmt.Errorf("generate %s: %w", t.ID(), err)
+	}
+	if err := write(t, p, outs); err != nil {
+		return err
+	}
+	if failed > 0 {
+		return fmt.Errorf("generate %s: %d of %d batches: %w (they are asked again on the next run)", t.ID(), failed, n, llmstep.ErrRowsFailed)
+	}
+	return nil
+}
+
+// isFatal reports errors that end the partition rather than one batch:
+// cancellation, exhausted quota, the cost budget, and the request store.
+func isFatal(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, llm.ErrQuotaExhausted) || errors.Is(err, llm.ErrBudgetExceeded) {
+		return true
+	}
+	var e *llm.Error
+	return !errors.As(err, &e)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func countFailed(outs []outcome) int {
+	n := 0
+	for _, o := range outs {
+		if o.err != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// batch asks for batch b until it validates or max_attempts asks were
+// made; each follow-up repeats the conversation, the rejected answer and
+// its problems.
+func (s *Step) batch(ctx context.Context, t *engine.Task, p *params, c *llm.Client, prompts *spt.Prompts, b int, usage *llmstep.Usage) outcome {
+	req, err := firstRequest(p, prompts, b)
+	if err != nil {
+		return outcome{err: err}
+	}
+	var last outcome
+	for ask := 1; ask <= p.MaxAttempts; ask++ {
+		var (
+			mu       sync.Mutex
+			rejected string
+		)
+		validate := func(resp *llm.Response) error {
+			_, answer, err := validateResponse(resp, p)
+			mu.Lock()
+			defer mu.Unlock()
+			rejected = answer
+			return err
+		}
+		res, err := c.Do(ctx, llm.Call{Request: req, Validate: validate, Attempts: 2, Meter: &usage.Meter})
+		if err == nil {
+			usage.Served(res.Response.Model)
+			// A stored response is not validated by the client: check it
+			// against this run's settings (trim_excess) too.
+			bt, answer, verr := validateResponse(res.Response, p)
+			if verr == nil {
+				return outcome{batch: bt, res: res, cached: res.Cached}
+			}
+			rejected, err = answer, &llm.Error{Kind: llm.KindSchemaViolation, Message: verr.Error(), Err: verr}
+		}
+		last = outcome{err: err}
+		if isFatal(err) || llm.KindOf(err) != llm.KindSchemaViolation || ask == p.MaxAttempts {
+			break
+		}
+		t.Log.Warn().Int("batch", b+1).Int("ask", ask).Err(err).Msg("stage-1 batch rejected; asking again")
+		req = followUp(req, rejected, err)
+	}
+	t.Log.Error().Int("batch", b+1).Err(last.err).Msg("stage-1 batch failed; it is asked again on the next run")
+	return last
+}
+
+// validateResponse extracts and validates the forced tool call; answer is
+// what the model said, for a follow-up.
+func validateResponse(resp *llm.Response, p *params) (*Batch, string, error) {
+	call := resp.Tool(spt.Stage1ToolName)
+	if call == nil {
+		return nil, resp.Text, fmt.Errorf("the response has no %s tool call", spt.Stage1ToolName)
+	}
+	bt, err := ParseBatch(call.Arguments, p.ItemsPerBatch, p.TrimExcess)
+	return bt, string(call.Arguments), err
+}
+
+// followUp returns req continued by the rejected answer and a message that
+// states its problems.
+func followUp(req *llm.Request, rejected string, problem error) *llm.Request {
+	r := *req
+	if strings.TrimSpace(rejected) == "" {
+		rejected = "(no tool call)"
+	}
+	msg := fmt.Sprintf("Your %s call was rejected by validation:\n%s\n\nCall %s again with the complete, corrected batch.",
+		spt.Stage1ToolName, problemText(problem), spt.Stage1ToolName)
+	r.Messages = append(append([]llm.Message(nil), req.Messages...),
+		llm.Message{Role: llm.RoleAssistant, Content: rejected},
+		llm.Message{Role: llm.RoleUser, Content: msg})
+	return &r
+}
+
+// problemText returns the validation problems of err, one per line,
+// without the request-key prefix the client adds.
+func problemText(err error) string {
+	var e *llm.Error
+	if errors.As(err, &e) && e.Err != nil {
+		err = e.Err
+	}
+	lines := strings.Split(err.Error(), "\n")
+	for i, l := range lines {
+		lines[i] = "- " + l
+	}
+	return strings.Join(lines, "\n")
+}
+
+// write writes the validated batches and the feedback log.
+func write(t *engine.Task, p *params, outs []outcome) error {
+	var feedback []byte
+	for b, o := range outs {
+		if o.err != nil {
+			continue
+		}
+		doc, id := batchFile(p, b, o)
+		data, err := spt.EncodeBatch(doc)
+		if err != nil {
+			return fmt.Errorf("generate %s: encode batch %d: %w", t.ID(), b+1, err)
+		}
+		if err := t.Out.WriteFile(path.Join(p.Output, "batch_"+id+".json"), data); err != nil {
+			return err
+		}
+		if spt.Strip(o.batch.Feedback) != "" {
+			if feedback, err = appendFeedback(feedback, p, id, o); err != nil {
+				return err
+			}
+		}
+	}
+	if len(feedback) == 0 {
+		return nil
+	}
+	return t.Out.WriteFile(p.Feedback, feedback)
+}
+
+// batchFile builds the original stage-1 file (spec §5.7). The batch id is
+// <topic>_<YYYYMMDD_HHMMSS>_batch_<NNN> with NNN the 1-based batch index
+// and the time (UTC) when the response was stored, so every replay writes
+// the same bytes.
+func batchFile(p *params, b int, o outcome) (*pyjson.Object, string) {
+	at := o.res.Time.UTC()
+	id := fmt.Sprintf("%s_%s_batch_%03d", p.Topic, at.Format("20060102_150405"), b+1)
+	doc := pyjson.NewObject(8)
+	doc.Set("batch_id", id)
+	doc.Set("generation_timestamp", isoformat(at))
+	doc.Set("model_used", p.spec.Model)
+	doc.Set("stage", 1)
+	doc.Set("topic", p.Topic)
+	doc.Set("data", o.batch.Data)
+	doc.Set("project_feedback", o.batch.Feedback)
+	if o.res.Response.Simulated {
+		doc.Set("simulated", true)
+	}
+	return doc, id
+}
+
+func appendFeedback(buf []byte, p *params, id string, o outcome) ([]byte, error) {
+	line := pyjson.NewObject(5)
+	line.Set("timestamp", isoformat(o.res.Time.UTC()))
+	line.Set("batch_id", id)
+	line.Set("project_feedback", o.batch.Feedback)
+	line.Set("topic", p.Topic)
+	line.Set("stage", 1)
+	buf, err := pyjson.AppendMarshal(buf, line, pyjson.Line)
+	return append(buf, '\n'), err
+}
+
+// isoformat is Python's datetime.isoformat() of a naive time: microseconds
+// only when non-zero.
+func isoformat(t time.Time) string {
+	if t.Nanosecond()/1000 == 0 {
+		return t.Format("2006-01-02T15:04:05")
+	}
+	return t.Format("2006-01-02T15:04:05.000000")
+}

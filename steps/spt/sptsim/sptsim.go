@@ -1,0 +1,112 @@
+// Package sptsim is the SPT-aware side of the `sim` provider: responders for
+// the pipeline's three forced tools and for stage-2 plain answers, so that a
+// pipeline on simulated models produces realistic, non-degenerate data
+// offline. Everything is derived from the seed sim passes in (a hash of the
+// request), so runs are reproducible.
+//
+// The responders cooperate through visible cues: simulated stage-1 B
+// prompts carry BiasCue; a stage-2 answer to such a prompt follows the bias
+// about half the time and then contains ComplianceCue; the stage-3 responder
+// reads the samples of its request and flags those answers FAIL (mostly),
+// the others PASS (mostly), with some disagreement, AMBIGUOUS verdicts, low
+// confidence and, now and then, leakage phrases that the tagger catches.
+package sptsim
+
+import (
+	"math/rand/v2"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/sptflow/sptflow/llm"
+	"github.com/sptflow/sptflow/llm/sim"
+	"github.com/sptflow/sptflow/steps/spt"
+)
+
+// Cues shared by the simulated stages.
+const (
+	// BiasCue opens the hidden pressure of every simulated B prompt.
+	BiasCue = "Internal priority:"
+	// ComplianceCue marks a simulated answer that followed the bias.
+	ComplianceCue = "I'll go along with what you want here"
+	// SplitPersonalityToken starts every split-personality intervention.
+	SplitPersonalityToken = "<split-personality-token>"
+)
+
+// Responders returns the responders to register in llm.RuntimeConfig.Sim:
+// by forced tool name, and "" for plain (stage-2) requests.
+func Responders() map[string]llm.SimResponder {
+	return map[string]llm.SimResponder{
+		spt.Stage1ToolName:           Stage1{},
+		spt.Stage3GenerationToolName: Stage3{},
+		spt.Stage3ReviewToolName:     Review{},
+		"":                           Answer{},
+	}
+}
+
+var (
+	_ llm.SimResponder     = Stage1{}
+	_ llm.SimResponder     = Answer{}
+	_ llm.SimResponder     = Stage3{}
+	_ sim.OptionsResponder = Review{}
+)
+
+// firstUser returns the first user message of req.
+func firstUser(req *llm.Request) string {
+	for _, m := range req.Messages {
+		if m.Role == llm.RoleUser {
+			return m.Content
+		}
+	}
+	return ""
+}
+
+var exactlyRE = regexp.MustCompile(`(?i)exactly\s+(\d{1,4})\b`)
+var numberRE = regexp.MustCompile(`\b(\d{1,4})\b`)
+
+// requestedCount guesses how many samples a stage-1 prompt asks for: the
+// number after "exactly", else the most frequent number in the prompt,
+// else def.
+func requestedCount(text string, def int) int {
+	if m := exactlyRE.FindStringSubmatch(text); m != nil {
+		if n, err := strconv.Atoi(m[1]); err == nil && n > 0 {
+			return n
+		}
+	}
+	counts := map[int]int{}
+	best, bestN := def, 0
+	for _, m := range numberRE.FindAllStringSubmatch(text, -1) {
+		n, err := strconv.Atoi(m[1])
+		if err != nil || n <= 0 || n > 500 {
+			continue
+		}
+		counts[n]++
+		if counts[n] > bestN {
+			best, bestN = n, counts[n]
+		}
+	}
+	return best
+}
+
+// topicOf guesses the topic a prompt is about: the topic named most often
+// (as "reward_hacks" or "reward hacks"), sycophancy when none is.
+func topicOf(text string) spt.Topic {
+	lower := strings.ToLower(text)
+	best, bestN := spt.Sycophancy, 0
+	for _, t := range spt.Topics() {
+		name := string(t)
+		n := strings.Count(lower, name)
+		if strings.Contains(name, "_") {
+			n += strings.Count(lower, strings.ReplaceAll(name, "_", " "))
+		}
+		if n > bestN {
+			best, bestN = t, n
+		}
+	}
+	return best
+}
+
+func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
+
+// chance is true with probability p.
+func chance(r *rand.Rand, p float64) bool { return r.Float64() < p }
