@@ -2,9 +2,9 @@ package pyjson
 
 import (
 	"fmt"
-	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // SyntaxError is a decoding error with the byte offset where it happened.
@@ -68,9 +68,38 @@ type decoder struct {
 	data  []byte
 	pos   int
 	depth int
+
+	// Members of the objects and arrays being decoded, stacked: each
+	// container copies its members into exactly-sized slices when it ends.
+	keys []string
+	vals []any
+	// arena holds the bytes of decoded strings; strings are views into it,
+	// so a document costs a few large allocations instead of one per string.
+	arena []byte
+	// scratch is where escaped strings are decoded before they move to the arena.
+	scratch []byte
+	// intern shares the strings of repeated object keys.
+	intern map[string]string
 }
 
-const maxDepth = 10000
+const (
+	maxDepth    = 10000
+	arenaChunk  = 64 << 10 // bytes per arena allocation
+	arenaMax    = 4 << 10  // longer strings get their own allocation
+	maxInterned = 4096     // distinct keys shared per document
+	maxKeyLen   = 64       // longer keys are not interned
+	dupMapAfter = 32       // members before duplicate keys are found with a map
+)
+
+// strStop marks the bytes that end the fast scan of a string: the quote,
+// the backslash and control characters.
+var strStop = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
 
 func (d *decoder) errorf(format string, args ...any) error {
 	return &SyntaxError{Offset: d.pos, Msg: fmt.Sprintf(format, args...)}
@@ -97,7 +126,11 @@ func (d *decoder) value() (any, error) {
 	case c == '[':
 		return d.array()
 	case c == '"':
-		return d.str()
+		s, err := d.str(false)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
 	case c == '-' || (c >= '0' && c <= '9'):
 		return d.number()
 	case d.literal("true"):
@@ -136,19 +169,20 @@ func (d *decoder) object() (any, error) {
 		return nil, err
 	}
 	d.pos++ // {
-	o := &Object{}
+	kb, vb := len(d.keys), len(d.vals)
+	var dups map[string]int
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
 		d.depth--
-		return o, nil
+		return &Object{}, nil
 	}
 	for {
 		d.skipSpace()
 		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
 			return nil, d.errorf("expected a string key")
 		}
-		k, err := d.str()
+		k, err := d.str(true)
 		if err != nil {
 			return nil, err
 		}
@@ -162,7 +196,7 @@ func (d *decoder) object() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		o.Set(k, v) // a duplicate key keeps its first position, last value (as Python)
+		dups = d.member(kb, vb, k, v, dups)
 		d.skipSpace()
 		if d.pos >= len(d.data) {
 			return nil, d.errorf("unexpected end of input in object")
@@ -173,6 +207,11 @@ func (d *decoder) object() (any, error) {
 		case '}':
 			d.pos++
 			d.depth--
+			o := &Object{keys: make([]string, len(d.keys)-kb), vals: make([]any, len(d.vals)-vb)}
+			copy(o.keys, d.keys[kb:])
+			copy(o.vals, d.vals[vb:])
+			clear(d.vals[vb:]) // drop references held by the stack
+			d.keys, d.vals = d.keys[:kb], d.vals[:vb]
 			return o, nil
 		default:
 			return nil, d.errorf("expected ',' or '}' in object")
@@ -180,17 +219,47 @@ func (d *decoder) object() (any, error) {
 	}
 }
 
+// member adds k: v to the object whose members start at kb/vb. A duplicate
+// key keeps its first position and takes the last value, as in Python.
+func (d *decoder) member(kb, vb int, k string, v any, dups map[string]int) map[string]int {
+	n := len(d.keys) - kb
+	if dups != nil {
+		if i, ok := dups[k]; ok {
+			d.vals[vb+i] = v
+			return dups
+		}
+		dups[k] = n
+	} else {
+		for i, have := range d.keys[kb:] {
+			if have == k {
+				d.vals[vb+i] = v
+				return dups
+			}
+		}
+		if n+1 >= dupMapAfter {
+			dups = make(map[string]int, 2*dupMapAfter)
+			for i, have := range d.keys[kb:] {
+				dups[have] = i
+			}
+			dups[k] = n
+		}
+	}
+	d.keys = append(d.keys, k)
+	d.vals = append(d.vals, v)
+	return dups
+}
+
 func (d *decoder) array() (any, error) {
 	if err := d.enter(); err != nil {
 		return nil, err
 	}
 	d.pos++ // [
-	a := []any{}
+	vb := len(d.vals)
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
 		d.pos++
 		d.depth--
-		return a, nil
+		return []any{}, nil
 	}
 	for {
 		d.skipSpace()
@@ -198,7 +267,7 @@ func (d *decoder) array() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		a = append(a, v)
+		d.vals = append(d.vals, v)
 		d.skipSpace()
 		if d.pos >= len(d.data) {
 			return nil, d.errorf("unexpected end of input in array")
@@ -209,11 +278,49 @@ func (d *decoder) array() (any, error) {
 		case ']':
 			d.pos++
 			d.depth--
+			a := make([]any, len(d.vals)-vb)
+			copy(a, d.vals[vb:])
+			clear(d.vals[vb:])
+			d.vals = d.vals[:vb]
 			return a, nil
 		default:
 			return nil, d.errorf("expected ',' or ']' in array")
 		}
 	}
+}
+
+// bytesString returns b as a string stored in the arena (or its own
+// allocation when long). b is not retained.
+func (d *decoder) bytesString(b []byte) string {
+	switch {
+	case len(b) == 0:
+		return ""
+	case len(b) > arenaMax:
+		return string(b)
+	case cap(d.arena)-len(d.arena) < len(b):
+		d.arena = make([]byte, 0, arenaChunk)
+	}
+	start := len(d.arena)
+	d.arena = append(d.arena, b...)
+	return unsafe.String(&d.arena[start], len(b))
+}
+
+// keyString returns an object key, shared with earlier equal keys.
+func (d *decoder) keyString(b []byte) string {
+	if len(b) > maxKeyLen {
+		return d.bytesString(b)
+	}
+	if s, ok := d.intern[string(b)]; ok {
+		return s
+	}
+	s := d.bytesString(b)
+	if d.intern == nil {
+		d.intern = make(map[string]string, 64)
+	}
+	if len(d.intern) < maxInterned {
+		d.intern[s] = s
+	}
+	return s
 }
 
 func (d *decoder) number() (any, error) {
@@ -252,44 +359,58 @@ func (d *decoder) number() (any, error) {
 			return nil, d.errorf("invalid number: no digits in exponent")
 		}
 	}
-	return Number(d.data[start:d.pos]), nil
+	return Number(d.bytesString(d.data[start:d.pos])), nil
 }
 
-func (d *decoder) str() (string, error) {
+// str decodes the string at d.pos (its opening quote); key selects
+// interning.
+func (d *decoder) str(key bool) (string, error) {
 	d.pos++ // opening quote
 	start := d.pos
-	for d.pos < len(d.data) {
-		c := d.data[d.pos]
-		if c == '"' {
-			s := string(d.data[start:d.pos])
-			d.pos++
-			return s, nil
-		}
-		if c == '\\' {
-			return d.strSlow(start)
-		}
-		if c < 0x20 {
-			return "", d.errorf("invalid control character in string")
-		}
-		d.pos++
+	data := d.data
+	i := d.pos
+	for i < len(data) && !strStop[data[i]] {
+		i++
 	}
-	return "", d.errorf("unterminated string")
+	d.pos = i
+	if i >= len(data) {
+		return "", d.errorf("unterminated string")
+	}
+	switch c := data[i]; {
+	case c == '"':
+		d.pos++
+		if key {
+			return d.keyString(data[start:i]), nil
+		}
+		return d.bytesString(data[start:i]), nil
+	case c == '\\':
+		buf, err := d.unescape(append(d.scratch[:0], data[start:i]...))
+		d.scratch = buf[:0]
+		if err != nil {
+			return "", err
+		}
+		if key {
+			return d.keyString(buf), nil
+		}
+		return d.bytesString(buf), nil
+	}
+	return "", d.errorf("invalid control character in string")
 }
 
-func (d *decoder) strSlow(start int) (string, error) {
-	buf := make([]byte, 0, d.pos-start+64)
-	buf = append(buf, d.data[start:d.pos]...)
+// unescape continues decoding a string whose first escape is at d.pos,
+// appending to buf; it consumes the closing quote.
+func (d *decoder) unescape(buf []byte) ([]byte, error) {
 	for d.pos < len(d.data) {
 		c := d.data[d.pos]
 		switch {
 		case c == '"':
 			d.pos++
-			return string(buf), nil
+			return buf, nil
 		case c < 0x20:
-			return "", d.errorf("invalid control character in string")
+			return buf, d.errorf("invalid control character in string")
 		case c != '\\':
 			j := d.pos + 1
-			for j < len(d.data) && d.data[j] != '"' && d.data[j] != '\\' && d.data[j] >= 0x20 {
+			for j < len(d.data) && !strStop[d.data[j]] {
 				j++
 			}
 			buf = append(buf, d.data[d.pos:j]...)
@@ -318,7 +439,7 @@ func (d *decoder) strSlow(start int) (string, error) {
 		case 'u':
 			r, ok := d.hex4()
 			if !ok {
-				return "", d.errorf("invalid \\u escape")
+				return buf, d.errorf("invalid \\u escape")
 			}
 			if utf16.IsSurrogate(r) {
 				if r2, ok := d.lowSurrogate(); ok {
@@ -333,22 +454,31 @@ func (d *decoder) strSlow(start int) (string, error) {
 			}
 			buf = utf8.AppendRune(buf, r)
 		default:
-			return "", d.errorf("invalid escape \\%c", e)
+			return buf, d.errorf("invalid escape \\%c", e)
 		}
 	}
-	return "", d.errorf("unterminated string")
+	return buf, d.errorf("unterminated string")
 }
 
 func (d *decoder) hex4() (rune, bool) {
 	if len(d.data)-d.pos < 4 {
 		return 0, false
 	}
-	v, err := strconv.ParseUint(string(d.data[d.pos:d.pos+4]), 16, 32)
-	if err != nil {
-		return 0, false
+	var r rune
+	for _, c := range d.data[d.pos : d.pos+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
 	}
 	d.pos += 4
-	return rune(v), true
+	return r, true
 }
 
 func (d *decoder) lowSurrogate() (rune, bool) {

@@ -52,11 +52,29 @@ type encoder struct {
 	buf []byte
 }
 
+// spaces is sliced for indentation.
+const spaces = "                                                                " +
+	"                                                                "
+
 func (e *encoder) newline(depth int) {
 	e.buf = append(e.buf, '\n')
-	for i := 0; i < depth*e.opt.Indent; i++ {
-		e.buf = append(e.buf, ' ')
+	n := depth * e.opt.Indent
+	for n > len(spaces) {
+		e.buf = append(e.buf, spaces...)
+		n -= len(spaces)
 	}
+	e.buf = append(e.buf, spaces[:n]...)
+}
+
+// reserve makes room for n more bytes, doubling the buffer (append grows
+// large buffers by only 1.25x, which copies a big document many times).
+func (e *encoder) reserve(n int) {
+	if cap(e.buf)-len(e.buf) >= n {
+		return
+	}
+	nb := make([]byte, len(e.buf), 2*cap(e.buf)+n)
+	copy(nb, e.buf)
+	e.buf = nb
 }
 
 func (e *encoder) sep(depth int) {
@@ -87,7 +105,7 @@ func (e *encoder) value(v any, depth int) error {
 	case *Object:
 		return e.object(x, depth)
 	case []any:
-		return e.array(len(x), func(i int) any { return x[i] }, depth)
+		return e.anyArray(x, depth)
 	case []string:
 		return e.array(len(x), func(i int) any { return x[i] }, depth)
 	case []*Object:
@@ -143,6 +161,31 @@ func (e *encoder) object(o *Object, depth int) error {
 	return nil
 }
 
+// anyArray is array for []any, without the per-element closure call.
+func (e *encoder) anyArray(a []any, depth int) error {
+	if len(a) == 0 {
+		e.buf = append(e.buf, '[', ']')
+		return nil
+	}
+	e.buf = append(e.buf, '[')
+	if e.opt.Indent > 0 {
+		e.newline(depth + 1)
+	}
+	for i, v := range a {
+		if i > 0 {
+			e.sep(depth + 1)
+		}
+		if err := e.value(v, depth+1); err != nil {
+			return err
+		}
+	}
+	if e.opt.Indent > 0 {
+		e.newline(depth)
+	}
+	e.buf = append(e.buf, ']')
+	return nil
+}
+
 func (e *encoder) array(n int, at func(int) any, depth int) error {
 	if n == 0 {
 		e.buf = append(e.buf, '[', ']')
@@ -169,37 +212,40 @@ func (e *encoder) array(n int, at func(int) any, depth int) error {
 
 const hexDigits = "0123456789abcdef"
 
-// plain reports whether byte c is written as itself in every mode.
-func plain(c byte) bool { return c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' }
+// plainByte marks the bytes written as themselves in every mode: printable
+// ASCII but the quote and the backslash.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func (e *encoder) str(s string) {
+	e.reserve(len(s) + 2)
 	e.buf = append(e.buf, '"')
-	start := 0
 	for i := 0; i < len(s); {
-		c := s[i]
-		if plain(c) {
-			i++
+		j := i
+		for j < len(s) && plainByte[s[j]] {
+			j++
+		}
+		e.buf = append(e.buf, s[i:j]...)
+		if j == len(s) {
+			break
+		}
+		if c := s[j]; c < utf8.RuneSelf {
+			e.escapeASCII(c)
+			i = j + 1
 			continue
 		}
-		if c >= utf8.RuneSelf && !e.opt.ASCII {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r != utf8.RuneError || size != 1 {
-				i += size
-				continue
-			}
-		}
-		e.buf = append(e.buf, s[start:i]...)
-		if c < utf8.RuneSelf {
-			e.escapeASCII(c)
-			i++
+		r, size := utf8.DecodeRuneInString(s[j:])
+		if !e.opt.ASCII && (r != utf8.RuneError || size != 1) {
+			e.buf = append(e.buf, s[j:j+size]...)
 		} else {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			e.escapeRune(r)
-			i += size
+			e.escapeRune(r) // invalid UTF-8 is written as U+FFFD
 		}
-		start = i
+		i = j + size
 	}
-	e.buf = append(e.buf, s[start:]...)
 	e.buf = append(e.buf, '"')
 }
 

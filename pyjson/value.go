@@ -20,7 +20,9 @@ type Object struct {
 	index map[string]int // built lazily once the object is large
 }
 
-const indexThreshold = 12
+// indexThreshold is the size from which lookups build a map; below it a
+// linear scan of the keys is faster than hashing and allocates nothing.
+const indexThreshold = 32
 
 // NewObject returns an empty object with room for n keys.
 func NewObject(n int) *Object {

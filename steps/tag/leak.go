@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -23,17 +24,23 @@ import (
 //     Python for ASCII letters except "i", which Python also matches to
 //     U+0130 (İ) and U+0131 (ı); literal i/I become [iIİı].
 //
-// Regular expressions are only run on texts that contain every keyword the
-// pattern needs (see guard), which keeps the tagger fast: most texts are
-// rejected by one scan.
+// Speed: one scan of a text finds the keywords it contains (maximal runs of
+// case-folded letters). A pattern is only tried when the text holds every
+// keyword group it needs, and then only anchored at the start of one of its
+// start keywords (its first group) preceded by a Python word boundary. The
+// full, unanchored translation is kept to test that both agree.
 
 // pattern is one leakage pattern with its keyword guard.
 type pattern struct {
 	python string
-	re     *regexp.Regexp
+	re     *regexp.Regexp // the whole pattern, searched anywhere
+	// anchored matches at the start of its input; the leading \b is
+	// checked by the caller.
+	anchored *regexp.Regexp
 	// need is a conjunction of disjunctions of keywords: the text must
 	// contain, for every group, one of its keywords as a whole word
-	// (case-folded). It is implied by a match, never stronger.
+	// (case-folded). It is implied by a match, never stronger. A match
+	// starts with a keyword of the first group.
 	need [][]string
 	mask []uint64 // need as keyword bit sets, filled by compileGuards
 }
@@ -82,7 +89,13 @@ const (
 // translate turns a Python leakage pattern into an equivalent RE2 pattern
 // (see the comment at the top of this file). It rejects constructs whose
 // translation it does not know.
-func translate(py string) (string, error) {
+func translate(py string) (string, error) { return translateMode(py, false) }
+
+// translateAnchored translates py for matching at the start of the input,
+// the leading \b being checked by the caller.
+func translateAnchored(py string) (string, error) { return translateMode(py, true) }
+
+func translateMode(py string, anchored bool) (string, error) {
 	var b strings.Builder
 	b.WriteString("(?i)")
 	inClass := false
@@ -94,6 +107,8 @@ func translate(py string) (string, error) {
 			switch e := py[i]; {
 			case e == 'b' && inClass:
 				return "", fmt.Errorf("translate %q: \\b inside a class", py)
+			case e == 'b' && i == 1 && anchored:
+				b.WriteString("^")
 			case e == 'b' && i == 1:
 				b.WriteString(leadingB)
 			case e == 'b' && i == len(py)-1:
@@ -132,6 +147,9 @@ func translate(py string) (string, error) {
 // keywords maps every guard keyword to its bit.
 var keywords = map[string]uint64{}
 
+// startKeywords are the keywords a pattern match can start with.
+var startKeywords uint64
+
 // keywordLens[n] is a bit set of the first letters of keywords of length n:
 // a cheap pre-check before the map lookup.
 var keywordLens [maxKeyword + 1]uint32
@@ -143,6 +161,14 @@ func init() {
 			panic(err)
 		}
 		p.re = regexp.MustCompile(expr)
+		if !strings.HasPrefix(p.python, `\b`) {
+			panic("leakage pattern without a leading \\b: " + p.python)
+		}
+		anchored, err := translateAnchored(p.python)
+		if err != nil {
+			panic(err)
+		}
+		p.anchored = regexp.MustCompile(anchored)
 		for _, group := range p.need {
 			var m uint64
 			for _, kw := range group {
@@ -150,6 +176,7 @@ func init() {
 			}
 			p.mask = append(p.mask, m)
 		}
+		startKeywords |= p.mask[0]
 	}
 }
 
@@ -184,23 +211,42 @@ func foldLetter(r rune) byte {
 	return 0
 }
 
-// keywordsIn returns the set of guard keywords that occur in s as maximal
-// runs of (case-folded) letters. A whole word of a Python match is bounded
-// by non-word characters, which never fold to letters, so it is such a run.
-func keywordsIn(s string) uint64 {
+// scan is what one pass over a text found: the set of guard keywords it
+// contains as maximal runs of (case-folded) letters, and where each start
+// keyword occurs. A whole word of a Python match is bounded by non-word
+// characters, which never fold to letters, so it is such a run.
+type scan struct {
+	found uint64
+	hits  []hit
+}
+
+// hit is one occurrence of a start keyword: its bit and byte offset.
+type hit struct {
+	bit uint64
+	pos int
+}
+
+// run scans s, reusing sc's storage.
+func (sc *scan) run(s string) {
+	sc.found, sc.hits = 0, sc.hits[:0]
 	var (
-		found uint64
 		tok   [maxKeyword]byte
 		n     int // token length so far; > maxKeyword means too long
+		start int // byte offset of the token
 	)
 	flush := func() {
 		if n > 0 && n <= maxKeyword && keywordLens[n]&(1<<(tok[0]-'a')) != 0 {
-			found |= keywords[string(tok[:n])]
+			bit := keywords[string(tok[:n])]
+			sc.found |= bit
+			if bit&startKeywords != 0 {
+				sc.hits = append(sc.hits, hit{bit, start})
+			}
 		}
 		n = 0
 	}
 	for i := 0; i < len(s); {
 		c := s[i]
+		at := i
 		var l byte
 		if c < utf8.RuneSelf {
 			l = foldLetter(rune(c))
@@ -214,13 +260,28 @@ func keywordsIn(s string) uint64 {
 			flush()
 			continue
 		}
+		if n == 0 {
+			start = at
+		}
 		if n < maxKeyword {
 			tok[n] = l
 		}
 		n++
 	}
 	flush()
-	return found
+}
+
+// isWord is Python's \w for str patterns: str.isalnum() or "_".
+func isWord(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsNumber(r) }
+
+// boundaryBefore reports whether a Python \b holds before s[pos], given
+// that s[pos] starts a word.
+func boundaryBefore(s string, pos int) bool {
+	if pos == 0 {
+		return true
+	}
+	r, _ := utf8.DecodeLastRuneInString(s[:pos])
+	return !isWord(r)
 }
 
 func (p *pattern) guardPasses(found uint64) bool {
@@ -232,10 +293,23 @@ func (p *pattern) guardPasses(found uint64) bool {
 	return true
 }
 
+// matches reports whether p matches s, whose scan is sc.
+func (p *pattern) matches(s string, sc *scan) bool {
+	if !p.guardPasses(sc.found) {
+		return false
+	}
+	for _, h := range sc.hits {
+		if h.bit&p.mask[0] != 0 && boundaryBefore(s, h.pos) && p.anchored.MatchString(s[h.pos:]) {
+			return true
+		}
+	}
+	return false
+}
+
 // anyMatch reports whether one of ps matches s.
-func anyMatch(ps []*pattern, s string, found uint64) bool {
+func anyMatch(ps []*pattern, s string, sc *scan) bool {
 	for _, p := range ps {
-		if p.guardPasses(found) && p.re.MatchString(s) {
+		if p.matches(s, sc) {
 			return true
 		}
 	}
@@ -243,14 +317,17 @@ func anyMatch(ps []*pattern, s string, found uint64) bool {
 }
 
 // leaks reports the training_data_leakage rule: an L1 pattern in I, or an
-// L1 or L2 pattern in R. Empty texts are skipped.
-func leaks(i, r string) bool {
-	if i != "" && anyMatch(l1, i, keywordsIn(i)) {
-		return true
+// L1 or L2 pattern in R. Empty texts are skipped. sc is scratch storage.
+func leaks(i, r string, sc *scan) bool {
+	if i != "" {
+		sc.run(i)
+		if anyMatch(l1, i, sc) {
+			return true
+		}
 	}
 	if r == "" {
 		return false
 	}
-	found := keywordsIn(r)
-	return anyMatch(l1, r, found) || anyMatch(l2, r, found)
+	sc.run(r)
+	return anyMatch(l1, r, sc) || anyMatch(l2, r, sc)
 }

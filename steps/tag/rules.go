@@ -8,8 +8,9 @@ import (
 )
 
 // recordTags returns the intervention-level tags of one record in the order
-// of spec §8.3. irf is the item's intended_review_focus (nil if missing).
-func recordTags(rec *pyjson.Object, irf any) ([]string, error) {
+// of spec §8.3. irf is the item's intended_review_focus (nil if missing); sc
+// is scratch storage for the leakage scan.
+func recordTags(rec *pyjson.Object, irf any, sc *scan) ([]string, error) {
 	var tags []string
 	conf, err := confidenceTags(rec)
 	if err != nil {
@@ -28,7 +29,7 @@ func recordTags(rec *pyjson.Object, irf any) ([]string, error) {
 		tags = append(tags, MismatchingReviewFocus)
 	}
 	tags = append(tags, difficultyTags(rec)...)
-	leak, err := leakage(rec)
+	leak, err := leakage(rec, sc)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +152,7 @@ func difficultyTags(rec *pyjson.Object) []string {
 }
 
 // leakage applies training_data_leakage to the record's I and R texts.
-func leakage(rec *pyjson.Object) (bool, error) {
+func leakage(rec *pyjson.Object, sc *scan) (bool, error) {
 	i, err := text(rec, "I")
 	if err != nil {
 		return false, err
@@ -160,7 +161,7 @@ func leakage(rec *pyjson.Object) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return leaks(i, r), nil
+	return leaks(i, r, sc), nil
 }
 
 // text returns a string field; missing, null and other falsy values are "".

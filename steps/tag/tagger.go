@@ -94,6 +94,7 @@ func TagFile(doc *pyjson.Object, stem string) (*File, error) {
 type tagger struct {
 	stem string
 	f    *File
+	sc   scan
 }
 
 // list is a tags list being built, written back by flush.
@@ -297,7 +298,7 @@ func (t *tagger) record(v *variant, r spt.Record, id string, irf any) error {
 	r.Obj.Set("id_string", id)
 	t.f.records = append(t.f.records, r.Obj)
 	t.f.IDs = append(t.f.IDs, id)
-	applied, err := recordTags(r.Obj, irf)
+	applied, err := recordTags(r.Obj, irf, &t.sc)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,141 @@
+// Command tag benchmarks the tag step over a directory of batch files in
+// the original layout (<dir>/<topic>/*.json), printing wall time, CPU time
+// and peak memory (getrusage max RSS, Go heap peak from runtime metrics).
+//
+//	go run ./bench/tag -prepare /tmp/untagged $SPT_REFERENCE_DATA/stage_3_tagged
+//	go run ./bench/tag /tmp/untagged
+//
+// -prepare writes copies with the tagger's additions removed (variant and
+// intervention tags, id_numeric, id_string), so the timed run tags
+// stage-3-shaped data as the pipeline does. Run it as a separate process:
+// peak memory is measured for the whole process. See run.sh.
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sptflow/sptflow/steps/tag"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench/tag:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	prepare := flag.String("prepare", "", "write untagged copies of DIR's files here and exit")
+	jobs := flag.Int("jobs", 2, "topics tagged at once (like sptflow run --jobs)")
+	workers := flag.Int("workers", 0, "files tagged at once per topic (0: GOMAXPROCS)")
+	out := flag.String("out", "", "write tagged files below this directory (default: discard)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here")
+	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if flag.NArg() != 1 {
+		return errors.New("usage: tag [-prepare OUT] [-jobs N] [-workers N] [-out DIR] DIR")
+	}
+	dir := flag.Arg(0)
+	if *prepare != "" {
+		return strip(dir, *prepare)
+	}
+	return bench(dir, *out, *jobs, *workers)
+}
+
+// topicSources lists the *.json files of every topic directory below dir.
+func topicSources(dir string) (map[string][]tag.Source, int64, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*", "*.json"))
+	if err != nil || len(files) == 0 {
+		return nil, 0, fmt.Errorf("no <topic>/*.json files below %s", dir)
+	}
+	topics := map[string][]tag.Source{}
+	var size int64
+	for _, f := range files {
+		st, err := os.Stat(f)
+		if err != nil {
+			return nil, 0, err
+		}
+		size += st.Size()
+		topic := filepath.Base(filepath.Dir(f))
+		topics[topic] = append(topics[topic], tag.Source{Name: filepath.Base(f), Read: func() ([]byte, error) { return os.ReadFile(f) }})
+	}
+	return topics, size, nil
+}
+
+func bench(dir, out string, jobs, workers int) error {
+	topics, size, err := topicSources(dir)
+	if err != nil {
+		return err
+	}
+	var (
+		mu       sync.Mutex
+		nfiles   int
+		outBytes int64
+		records  int
+		sum      = sha256.New()
+	)
+	start := time.Now()
+	g, ctx := errgroup.WithContext(context.Background())
+	g.SetLimit(jobs)
+	for topic, srcs := range topics {
+		g.Go(func() error {
+			sink := func(name string, data []byte) error {
+				mu.Lock()
+				nfiles++
+				outBytes += int64(len(data))
+				mu.Unlock()
+				if out == "" {
+					return nil
+				}
+				p := filepath.Join(out, topic, name)
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					return err
+				}
+				return os.WriteFile(p, data, 0o644)
+			}
+			r, err := tag.Partition(ctx, topic, srcs, workers, sink)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			records += r.IDs
+			fmt.Fprintf(sum, "%s %d %d\n", topic, r.IDs, r.Tags[tag.TrainingDataLeakage])
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	wall := time.Since(start)
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	fmt.Printf("files %d  input %.1f MB  output %.1f MB  intervention records %d\n",
+		nfiles, float64(size)/1e6, float64(outBytes)/1e6, records)
+	fmt.Printf("wall %.3f s  cpu %.3f s  throughput %.0f MB/s  peak RSS %.1f MB\n",
+		wall.Seconds(), cpu.Seconds(), float64(size)/1e6/wall.Seconds(), float64(ru.Maxrss)/1024)
+	return nil
+}
