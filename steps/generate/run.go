@@ -77,7 +77,7 @@ func (s *Step) Run(ctx context.Context, t *engine.Task) error {
 	for b := range n {
 		g.Go(func() error {
 			o := s.batch(gctx, t, p, c, prompts, b, &usage)
-			if o.err != nil && isFatal(o.err) {
+			if o.err != nil && llmstep.IsFatal(o.err) {
 				return o.err
 			}
 			outs[b] = o
@@ -102,17 +102,6 @@ func (s *Step) Run(ctx context.Context, t *engine.Task) error {
 		return fmt.Errorf("generate %s: %d of %d batches: %w (they are asked again on the next run)", t.ID(), failed, n, llmstep.ErrRowsFailed)
 	}
 	return nil
-}
-
-// isFatal reports errors that end the partition rather than one batch:
-// cancellation, exhausted quota, the cost budget, and the request store.
-func isFatal(err error) bool {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, llm.ErrQuotaExhausted) || errors.Is(err, llm.ErrBudgetExceeded) {
-		return true
-	}
-	var e *llm.Error
-	return !errors.As(err, &e)
 }
 
 func boolInt(b bool) int {
@@ -165,7 +154,7 @@ func (s *Step) batch(ctx context.Context, t *engine.Task, p *params, c *llm.Clie
 			rejected, err = answer, &llm.Error{Kind: llm.KindSchemaViolation, Message: verr.Error(), Err: verr}
 		}
 		last = outcome{err: err}
-		if isFatal(err) || llm.KindOf(err) != llm.KindSchemaViolation || ask == p.MaxAttempts {
+		if llmstep.IsFatal(err) || llm.KindOf(err) != llm.KindSchemaViolation || ask == p.MaxAttempts {
 			break
 		}
 		t.Log.Warn().Int("batch", b+1).Int("ask", ask).Err(err).Msg("stage-1 batch rejected; asking again")

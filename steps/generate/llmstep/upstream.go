@@ -2,6 +2,7 @@ package llmstep
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/llm"
 	"github.com/sptflow/sptflow/pyjson"
 	"github.com/sptflow/sptflow/steps/spt"
 )
@@ -113,3 +115,16 @@ const resampleStride = 1_000_003
 
 // Replica returns the request replica index of base under --resample n.
 func Replica(base, resample int) int { return base + resample*resampleStride }
+
+// IsFatal reports errors that end a partition rather than one row:
+// cancellation, exhausted quota, the cost budget, and anything that is not
+// a classified model error (the request store failing, say), and
+// authentication failures (every other row would fail the same way).
+func IsFatal(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, llm.ErrQuotaExhausted) || errors.Is(err, llm.ErrBudgetExceeded) {
+		return true
+	}
+	var e *llm.Error
+	return !errors.As(err, &e) || e.Kind == llm.KindAuth
+}

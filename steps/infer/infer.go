@@ -1,0 +1,126 @@
+// Package infer implements the `infer` node kind: stage 2 of the SPT
+// pipeline (spec §6). For every item of the topic's stage-1 files, every
+// variant (A, and B when present and not null) and every target model of
+// `with: models`, it asks the model to answer the user task T under that
+// system prompt and stores the answer S under
+// data[i].inferences[<model id>][A|B] with the original's nine fields, in
+// order, followed by what the original did not record (the exact no-think
+// suffix appended to the system prompt, the served model, the stop reason,
+// and "simulated" for sim models).
+//
+// Every run starts from the upstream files, so items added upstream are
+// answered (spec §16.5 fixed); answers already present in an input file
+// (data loaded from an earlier stage-2 run) are kept. Requests flow through
+// one bounded worker pool over all rows of the partition, paced by each
+// model's rate governor, instead of fixed chunks; each answer is durable in
+// the request store the moment it arrives, so a killed run loses nothing
+// that was paid for. Adding a target model sends only that model's
+// requests: the others are served by the store.
+package infer
+
+import (
+	"context"
+	"fmt"
+	"path"
+
+	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/llm"
+	"github.com/sptflow/sptflow/steps/generate/llmstep"
+)
+
+// Kind is the node kind implemented by Step.
+const Kind = "infer"
+
+// Version is folded into node keys.
+const Version = "1"
+
+// Step is the `infer` node kind. Parameters (`with:`): models (required,
+// names of the pipeline's models block, one key each under inferences). It
+// needs a `topic` foreach key.
+type Step struct {
+	rt *llm.Runtime
+	// Workers bounds the requests in flight per partition (64 when 0); it
+	// does not change the output.
+	Workers int
+}
+
+var (
+	_ engine.Step      = (*Step)(nil)
+	_ engine.Estimator = (*Step)(nil)
+)
+
+// New returns the infer step calling models through rt.
+func New(rt *llm.Runtime) *Step { return &Step{rt: rt} }
+
+// Kind implements engine.Step.
+func (*Step) Kind() string { return Kind }
+
+// Version implements engine.Step.
+func (*Step) Version() string { return Version }
+
+type params struct {
+	Topic    string           `json:"topic"`
+	Models   []map[string]any `json:"models"`
+	Limit    int              `json:"limit,omitempty"`
+	Resample int              `json:"resample,omitempty"`
+	Output   string           `json:"output"`
+
+	specs []*llm.ModelSpec
+}
+
+// Resolve implements engine.Step.
+func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
+	w := llmstep.NewWith(spec)
+	p := params{Topic: spec.Value("topic")}
+	p.specs = w.Models("models")
+	seen := map[string]string{}
+	for _, s := range p.specs {
+		if other, dup := seen[s.Model]; dup {
+			w.Errorf("models", "%q and %q both serve model id %q, which is their key under inferences", other, s.Name, s.Model)
+		}
+		seen[s.Model] = s.Name
+	}
+	if p.Topic == "" {
+		w.Errorf("topic", "infer needs a foreach key \"topic\"")
+	}
+	if err := w.Err(); err != nil {
+		return nil, err
+	}
+	for _, s := range p.specs {
+		p.Models = append(p.Models, s.Canonical())
+	}
+	p.Limit, p.Resample = spec.Options.Limit, spec.Options.Resample
+	p.Output = spec.Output
+	if p.Output == "" {
+		p.Output = path.Join("stage_2", p.Topic)
+	}
+	return &engine.Plan{Params: p, OutputDir: p.Output,
+		Providers: llmstep.Providers(p.specs...), Env: llmstep.Env(p.specs...)}, nil
+}
+
+// Estimate implements engine.Estimator.
+func (s *Step) Estimate(ctx context.Context, t *engine.Task) (engine.Estimate, error) {
+	var est engine.Estimate
+	job, err := s.prepare(t)
+	if err != nil {
+		return est, err
+	}
+	for _, r := range job.rows {
+		c := job.clients[r.model]
+		if c.Cached(r.req) {
+			est.Cached++
+			continue
+		}
+		est.Requests++
+		est.CostUSD += c.EstimateCost(r.req)
+	}
+	return est, nil
+}
+
+func paramsOf(t *engine.Task) (*params, error) {
+	p, ok := t.Params.(params)
+	if !ok {
+		return nil, fmt.Errorf("infer %s: unexpected params %T", t.ID(), t.Params)
+	}
+	return &p, nil
+}
