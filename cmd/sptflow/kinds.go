@@ -6,6 +6,7 @@ import (
 	"github.com/sptflow/sptflow/steps/analyze"
 	"github.com/sptflow/sptflow/steps/evalreport"
 	"github.com/sptflow/sptflow/steps/export"
+	"github.com/sptflow/sptflow/steps/generate"
 	"github.com/sptflow/sptflow/steps/load"
 	"github.com/sptflow/sptflow/steps/tag"
 )
@@ -25,10 +26,10 @@ func kinds(rt *llm.Runtime) map[string]engine.Step {
 		analyze.New(),
 		evalreport.New(),
 		export.New(),
-		// LEAD: add generate.New(rt), infer.New(rt), intervene.New(rt) here
-		// once steps/generate, steps/infer and steps/intervene land on main.
+		generate.New(rt),
+		// LEAD: add infer.New(rt) and intervene.New(rt) here once
+		// steps/infer and steps/intervene land on main.
 	}
-	_ = rt
 	steps = append(steps, extraKinds...)
 	m := make(map[string]engine.Step, len(steps))
 	for _, s := range steps {

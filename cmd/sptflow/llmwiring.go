@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/sptflow/sptflow/engine/store"
 	"github.com/sptflow/sptflow/llm"
 	"github.com/sptflow/sptflow/llm/connect"
+	"github.com/sptflow/sptflow/steps/spt/sptsim"
 )
 
 // requestsNamespace is the record namespace of the LLM request store.
@@ -21,12 +23,9 @@ const requestsNamespace = "requests"
 // server; it never changes request keys.
 const baseURLEnvPrefix = "SPTFLOW_TEST_BASE_URL_"
 
-// simResponders are the SPT-aware simulated responders by forced tool name
-// (nil: the sim provider answers forced tools from their schemas).
-var simResponders map[string]llm.SimResponder
-
 // newRuntime builds the LLM runtime of one command invocation: one request
-// store (the store's "requests" records), one cost budget (maxCost USD,
+// store (the store's "requests" records), the SPT-aware sim responders
+// (steps/spt/sptsim), one cost budget (maxCost USD,
 // 0 = none), one rate governor per (provider, model), shared by every node.
 // API keys come from the environment, which already holds the project's
 // .env (loadPipeline reads it); they are never logged.
@@ -37,7 +36,7 @@ func newRuntime(st *store.Store, log zerolog.Logger, maxCost float64) (*llm.Runt
 		Getenv:          os.Getenv,
 		BaseURLOverride: testBaseURL,
 		MaxCostUSD:      maxCost,
-		Sim:             simResponders,
+		Sim:             sptsim.Responders(),
 		Connect:         connect.Connect,
 	})
 	if err != nil {
@@ -56,5 +55,9 @@ func testBaseURL(provider string) string {
 // parser, so a bad entry is a configuration error at its position.
 func validateModel(name string, raw map[string]any) error {
 	_, err := llm.ParseModelSpec(name, raw)
-	return err
+	if err != nil {
+		// The pipeline loader names the entry already.
+		return errors.New(strings.TrimPrefix(err.Error(), fmt.Sprintf("model %q: ", name)))
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/sptflow/sptflow/engine"
@@ -51,7 +52,7 @@ func cmdLog(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var recs []engine.RunRecord
+	var recs []runEntry
 	for _, d := range dirs {
 		evs, err := engine.ReadJournal(d)
 		if err != nil {
@@ -59,7 +60,7 @@ func cmdLog(ctx context.Context, e *env, args []string) error {
 		}
 		r := engine.Summarize(filepath.Base(d), evs)
 		if name == "" || r.Pipeline == name {
-			recs = append(recs, r)
+			recs = append(recs, runEntry{r, nodeUsage(evs)})
 		}
 	}
 	if len(recs) > *n {
@@ -69,9 +70,79 @@ func cmdLog(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stdout, "no runs recorded")
 	}
 	for _, r := range recs {
-		printRecord(e, r)
+		printRecord(e, r.RunRecord)
+		for _, u := range r.nodes {
+			fmt.Fprintf(e.stdout, "    node %s: %s\n", u.node, llmUsageText(u.Usage))
+		}
 	}
 	return nil
+}
+
+// runEntry is one run of `sptflow log` with its per-node LLM usage.
+type runEntry struct {
+	engine.RunRecord
+	nodes []nodeTotal
+}
+
+// nodeTotal is the LLM usage of one node's executed partitions in a run.
+type nodeTotal struct {
+	node string
+	engine.Usage
+}
+
+// nodeUsage sums the usage of the executed partitions of a run by node,
+// in the order the nodes first finished; nodes that made no LLM calls are
+// left out.
+func nodeUsage(evs []engine.Event) []nodeTotal {
+	var out []nodeTotal
+	idx := map[string]int{}
+	for _, ev := range evs {
+		if ev.Type != engine.EventSucceeded || ev.Usage == nil || ev.Usage.Requests+ev.Usage.Cached+ev.Usage.Failed == 0 {
+			continue
+		}
+		i, ok := idx[ev.Node]
+		if !ok {
+			i = len(out)
+			idx[ev.Node] = i
+			out = append(out, nodeTotal{node: ev.Node})
+		}
+		addUsage(&out[i].Usage, *ev.Usage)
+	}
+	return out
+}
+
+func addUsage(dst *engine.Usage, u engine.Usage) {
+	dst.Requests += u.Requests
+	dst.Cached += u.Cached
+	dst.Failed += u.Failed
+	dst.InputTokens += u.InputTokens
+	dst.OutputTokens += u.OutputTokens
+	dst.CacheRead += u.CacheRead
+	dst.CacheWrite += u.CacheWrite
+	dst.CostUSD += u.CostUSD
+	for _, m := range u.ServedModels {
+		if !slices.Contains(dst.ServedModels, m) {
+			dst.ServedModels = append(dst.ServedModels, m)
+		}
+	}
+}
+
+// llmUsageText renders LLM usage: calls new and cached, failed rows, tokens,
+// cost and the models that served the calls.
+func llmUsageText(u engine.Usage) string {
+	s := fmt.Sprintf("calls %d new, %d cached", u.Requests, u.Cached)
+	if u.Failed > 0 {
+		s += fmt.Sprintf(", %d failed", u.Failed)
+	}
+	s += fmt.Sprintf("; tokens %d in, %d out", u.InputTokens, u.OutputTokens)
+	if u.CacheRead+u.CacheWrite > 0 {
+		s += fmt.Sprintf(" (cache %d read, %d written)", u.CacheRead, u.CacheWrite)
+	}
+	s += fmt.Sprintf("; $%.4f", u.CostUSD)
+	if len(u.ServedModels) > 0 {
+		s += "; served by " + strings.Join(u.ServedModels, ", ")
+	}
+	return s
 }
 
 func printRecord(e *env, r engine.RunRecord) {
@@ -82,8 +153,8 @@ func printRecord(e *env, r engine.RunRecord) {
 	c := r.Counts
 	fmt.Fprintf(e.stdout, "%s  %s  %s  %s: executed %d, cached %d, failed %d, skipped %d",
 		r.ID, r.Start.Local().Format("2006-01-02 15:04:05"), r.Pipeline, state, c.Executed, c.Cached, c.Failed, c.Skipped)
-	if u := r.Usage; u.Requests+u.Cached > 0 {
-		fmt.Fprintf(e.stdout, "; calls %d new, %d cached; tokens %d in, %d out; $%.4f", u.Requests, u.Cached, u.InputTokens, u.OutputTokens, u.CostUSD)
+	if u := r.Usage; u.Requests+u.Cached+u.Failed > 0 {
+		fmt.Fprintf(e.stdout, "; %s", llmUsageText(u))
 	}
 	fmt.Fprintf(e.stdout, "\n    sptflow %s\n", strings.Join(r.Args, " "))
 	for _, f := range r.Failures {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/llm"
 )
 
 // runFlags are the flags of `sptflow run`.
@@ -58,11 +59,14 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 	if err != nil {
 		return err
 	}
-	ids, _, err := pr.eng.Planned(cfg)
+	ids, targets, err := pr.eng.Planned(cfg)
 	if err != nil {
 		return err
 	}
-	if err := missingEnv(pr.eng, staleOnly(ctx, pr.eng, ids)); err != nil {
+	if !cfg.Force {
+		targets = nil
+	}
+	if err := missingEnv(pr.eng, toRun(ctx, pr.eng, ids, targets)); err != nil {
 		return err
 	}
 	runID := newRunID()
@@ -92,6 +96,7 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 		return runErr
 	}
 	printSummary(e.stdout, sum)
+	printTotals(e.stdout, pr.rt.Totals(), e.maxCost)
 	if runErr != nil {
 		return runErr
 	}
@@ -101,8 +106,9 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 	return nil
 }
 
-// staleOnly keeps the partitions of ids that are not up to date.
-func staleOnly(ctx context.Context, eng *engine.Engine, ids []engine.PartitionID) []engine.PartitionID {
+// toRun keeps the partitions of ids that would execute: those not up to
+// date, and the forced ones.
+func toRun(ctx context.Context, eng *engine.Engine, ids []engine.PartitionID, forced map[engine.PartitionID]bool) []engine.PartitionID {
 	sts, err := eng.Status(ctx)
 	if err != nil {
 		return ids
@@ -113,7 +119,7 @@ func staleOnly(ctx context.Context, eng *engine.Engine, ids []engine.PartitionID
 	}
 	var out []engine.PartitionID
 	for _, id := range ids {
-		if !up[id] {
+		if !up[id] || forced[id] {
 			out = append(out, id)
 		}
 	}
@@ -135,6 +141,21 @@ func printSummary(w io.Writer, s *engine.Summary) {
 			fmt.Fprintf(w, "  %s: failed: %v\n", r.ID, r.Err)
 		}
 	}
+}
+
+// printTotals prints the run's LLM usage when it made or looked up calls.
+// A stop at --max-cost is said plainly: the run can be continued with a
+// higher budget, and nothing already paid for is asked again.
+func printTotals(w io.Writer, t llm.Totals, maxCost float64) {
+	if t.Requests+t.Cached+t.Failed == 0 {
+		return
+	}
+	fmt.Fprintf(w, "llm calls: %d new, %d cached, %d failed (%d attempts, %d rate-limited); tokens %d in, %d out; $%.4f",
+		t.Requests, t.Cached, t.Failed, t.Attempts, t.RateLimited, t.Usage.InputTokens, t.Usage.OutputTokens, t.CostUSD)
+	if maxCost > 0 {
+		fmt.Fprintf(w, " of --max-cost $%.2f", maxCost)
+	}
+	fmt.Fprintln(w)
 }
 
 // dryRun prints what a run would do and why.

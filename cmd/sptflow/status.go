@@ -36,8 +36,12 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		pr.eng.Estimate(ctx, sts)
 	}
 	counts := map[engine.State]int{}
+	var total engine.Estimate
 	for _, st := range sts {
 		counts[st.State]++
+		if x := st.Estimate; x != nil && st.State != engine.UpToDate {
+			total.Requests, total.Cached, total.CostUSD = total.Requests+x.Requests, total.Cached+x.Cached, total.CostUSD+x.CostUSD
+		}
 		fmt.Fprintf(e.stdout, "%-12s %s\n", st.State, st.ID)
 		if *why && st.State != engine.UpToDate {
 			for _, r := range st.Reasons {
@@ -49,6 +53,9 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	fmt.Fprintf(e.stdout, "%d up-to-date, %d stale, %d missing\n", counts[engine.UpToDate], counts[engine.Stale], counts[engine.Missing])
+	if total.Requests+total.Cached > 0 {
+		fmt.Fprintf(e.stdout, "bringing it up to date would send %d LLM requests (%d more from cache), ~$%.2f\n", total.Requests, total.Cached, total.CostUSD)
+	}
 	return nil
 }
 
