@@ -80,6 +80,12 @@ type decoder struct {
 	scratch []byte
 	// intern shares the strings of repeated object keys.
 	intern map[string]string
+	// Slabs from which objects and the member slices of containers are
+	// carved, so that a container costs no allocation of its own.
+	objSlab []Object
+	keySlab []string
+	valSlab []any
+	strSlab []string // headers of boxed strings, see boxString
 }
 
 const (
@@ -89,6 +95,7 @@ const (
 	maxInterned = 4096     // distinct keys shared per document
 	maxKeyLen   = 64       // longer keys are not interned
 	dupMapAfter = 32       // members before duplicate keys are found with a map
+	slabLen     = 1024     // elements per slab allocation
 )
 
 // strStop marks the bytes that end the fast scan of a string: the quote,
@@ -130,7 +137,7 @@ func (d *decoder) value() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return s, nil
+		return d.boxString(s), nil
 	case c == '-' || (c >= '0' && c <= '9'):
 		return d.number()
 	case d.literal("true"):
@@ -207,9 +214,9 @@ func (d *decoder) object() (any, error) {
 		case '}':
 			d.pos++
 			d.depth--
-			o := &Object{keys: make([]string, len(d.keys)-kb), vals: make([]any, len(d.vals)-vb)}
-			copy(o.keys, d.keys[kb:])
-			copy(o.vals, d.vals[vb:])
+			o := d.newObject()
+			o.keys = d.takeKeys(d.keys[kb:])
+			o.vals = d.takeVals(d.vals[vb:])
 			clear(d.vals[vb:]) // drop references held by the stack
 			d.keys, d.vals = d.keys[:kb], d.vals[:vb]
 			return o, nil
@@ -278,8 +285,7 @@ func (d *decoder) array() (any, error) {
 		case ']':
 			d.pos++
 			d.depth--
-			a := make([]any, len(d.vals)-vb)
-			copy(a, d.vals[vb:])
+			a := d.takeVals(d.vals[vb:])
 			clear(d.vals[vb:])
 			d.vals = d.vals[:vb]
 			return a, nil
@@ -287,6 +293,85 @@ func (d *decoder) array() (any, error) {
 			return nil, d.errorf("expected ',' or ']' in array")
 		}
 	}
+}
+
+func (d *decoder) newObject() *Object {
+	if len(d.objSlab) == 0 {
+		d.objSlab = make([]Object, slabLen/8)
+	}
+	o := &d.objSlab[0]
+	d.objSlab = d.objSlab[1:]
+	return o
+}
+
+// takeKeys returns a copy of keys carved from the key slab. Its capacity
+// is its length, so appending to it never writes into the slab.
+func (d *decoder) takeKeys(keys []string) []string {
+	n := len(keys)
+	if n > slabLen/4 {
+		return append([]string(nil), keys...)
+	}
+	if len(d.keySlab) < n {
+		d.keySlab = make([]string, slabLen)
+	}
+	out := d.keySlab[:n:n]
+	d.keySlab = d.keySlab[n:]
+	copy(out, keys)
+	return out
+}
+
+// takeVals is takeKeys for values.
+func (d *decoder) takeVals(vals []any) []any {
+	n := len(vals)
+	if n > slabLen/4 {
+		return append([]any(nil), vals...)
+	}
+	if len(d.valSlab) < n {
+		d.valSlab = make([]any, slabLen)
+	}
+	out := d.valSlab[:n:n]
+	d.valSlab = d.valSlab[n:]
+	copy(out, vals)
+	return out
+}
+
+// eface is the runtime layout of an empty interface.
+type eface struct {
+	typ  unsafe.Pointer
+	data unsafe.Pointer
+}
+
+// Runtime type words of string and Number.
+var (
+	stringType = typeWord("")
+	numberType = typeWord(Number(""))
+)
+
+func typeWord(v any) unsafe.Pointer { return (*eface)(unsafe.Pointer(&v)).typ }
+
+// boxString returns s as an interface value whose string header lives in
+// a slab, instead of the 16-byte allocation of a plain any(s). This is what
+// the runtime's convTstring does, minus one allocation per string; the slab
+// entry is written once, before the interface exists, and never again.
+func (d *decoder) boxString(s string) any {
+	if s == "" {
+		return ""
+	}
+	return d.box(stringType, s)
+}
+
+// box returns an interface of type typ (string or Number) holding s.
+func (d *decoder) box(typ unsafe.Pointer, s string) any {
+	if len(d.strSlab) == 0 {
+		d.strSlab = make([]string, slabLen)
+	}
+	p := &d.strSlab[0]
+	d.strSlab = d.strSlab[1:]
+	*p = s
+	var v any
+	(*eface)(unsafe.Pointer(&v)).typ = typ
+	(*eface)(unsafe.Pointer(&v)).data = unsafe.Pointer(p)
+	return v
 }
 
 // bytesString returns b as a string stored in the arena (or its own
@@ -359,7 +444,7 @@ func (d *decoder) number() (any, error) {
 			return nil, d.errorf("invalid number: no digits in exponent")
 		}
 	}
-	return Number(d.bytesString(d.data[start:d.pos])), nil
+	return d.box(numberType, d.bytesString(d.data[start:d.pos])), nil
 }
 
 // str decodes the string at d.pos (its opening quote); key selects

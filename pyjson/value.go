@@ -149,6 +149,9 @@ func Float(f float64) Number { return Number(FormatFloat(f)) }
 
 // Int64 returns the number as an integer; ok is false for non-integers.
 func (n Number) Int64() (int64, bool) {
+	if i, ok := n.smallInt(); ok {
+		return i, true
+	}
 	i, err := strconv.ParseInt(string(n), 10, 64)
 	if err == nil {
 		return i, true
@@ -162,8 +165,36 @@ func (n Number) Int64() (int64, bool) {
 
 // Float64 returns the number as a float.
 func (n Number) Float64() float64 {
+	if i, ok := n.smallInt(); ok {
+		return float64(i)
+	}
 	f, _ := strconv.ParseFloat(string(n), 64)
 	return f
+}
+
+// smallInt parses a token of at most 15 digits (with an optional minus) without
+// strconv: stage data is mostly small integers.
+func (n Number) smallInt() (int64, bool) {
+	s := string(n)
+	neg := len(s) > 0 && s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	if len(s) == 0 || len(s) > 15 {
+		return 0, false
+	}
+	var v int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
 }
 
 // IsInt reports whether the token is written as an integer (no fraction or

@@ -144,8 +144,36 @@ func translateMode(py string, anchored bool) (string, error) {
 	return b.String(), nil
 }
 
-// keywords maps every guard keyword to its bit.
-var keywords = map[string]uint64{}
+// keywords maps every guard keyword to its bit; table is the same map as an
+// open-addressing hash table that lookups use (no hashing of the whole
+// token, no allocation).
+var (
+	keywords = map[string]uint64{}
+	table    [256]struct {
+		kw  string
+		bit uint64
+	}
+)
+
+// slot hashes a lowercase token by its length and its first two and last
+// letters.
+func slot(tok []byte) uint8 {
+	n := len(tok)
+	return uint8(n*61 + int(tok[0])*7 + int(tok[n/2])*3 + int(tok[n-1]))
+}
+
+// lookup returns the bit of keyword tok, or 0.
+func lookup(tok []byte) uint64 {
+	for i := slot(tok); ; i++ {
+		e := &table[i]
+		if e.kw == "" {
+			return 0
+		}
+		if e.kw == string(tok) {
+			return e.bit
+		}
+	}
+}
 
 // startKeywords are the keywords a pattern match can start with.
 var startKeywords uint64
@@ -190,6 +218,11 @@ func keywordBit(kw string) uint64 {
 	bit := uint64(1) << len(keywords)
 	keywords[kw] = bit
 	keywordLens[len(kw)] |= 1 << (kw[0] - 'a')
+	i := slot([]byte(kw))
+	for table[i].kw != "" {
+		i++
+	}
+	table[i].kw, table[i].bit = kw, bit
 	return bit
 }
 
@@ -226,6 +259,14 @@ type hit struct {
 	pos int
 }
 
+// asciiFold maps an ASCII byte to its lowercase letter, 0 for non-letters.
+var asciiFold = func() (t [utf8.RuneSelf]byte) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = byte(c), byte(c)
+	}
+	return t
+}()
+
 // run scans s, reusing sc's storage.
 func (sc *scan) run(s string) {
 	sc.found, sc.hits = 0, sc.hits[:0]
@@ -234,41 +275,44 @@ func (sc *scan) run(s string) {
 		n     int // token length so far; > maxKeyword means too long
 		start int // byte offset of the token
 	)
-	flush := func() {
-		if n > 0 && n <= maxKeyword && keywordLens[n]&(1<<(tok[0]-'a')) != 0 {
-			bit := keywords[string(tok[:n])]
-			sc.found |= bit
-			if bit&startKeywords != 0 {
-				sc.hits = append(sc.hits, hit{bit, start})
-			}
-		}
-		n = 0
-	}
-	for i := 0; i < len(s); {
-		c := s[i]
-		at := i
+	for i := 0; i <= len(s); {
 		var l byte
-		if c < utf8.RuneSelf {
-			l = foldLetter(rune(c))
+		at := i
+		switch {
+		case i == len(s):
+			i++ // end of text: flush the last token
+		case s[i] < utf8.RuneSelf:
+			l = asciiFold[s[i]]
 			i++
-		} else {
+		default:
 			r, size := utf8.DecodeRuneInString(s[i:])
 			l = foldLetter(r)
 			i += size
 		}
-		if l == 0 {
-			flush()
+		if l != 0 {
+			if n == 0 {
+				start = at
+			}
+			if n < maxKeyword {
+				tok[n] = l
+			}
+			n++
 			continue
 		}
-		if n == 0 {
-			start = at
+		if n > 0 && n <= maxKeyword && keywordLens[n]&(1<<(tok[0]-'a')) != 0 {
+			sc.token(tok[:n], start)
 		}
-		if n < maxKeyword {
-			tok[n] = l
-		}
-		n++
+		n = 0
 	}
-	flush()
+}
+
+// token records a letter run that may be a keyword.
+func (sc *scan) token(tok []byte, start int) {
+	bit := lookup(tok)
+	sc.found |= bit
+	if bit&startKeywords != 0 {
+		sc.hits = append(sc.hits, hit{bit, start})
+	}
 }
 
 // isWord is Python's \w for str patterns: str.isalnum() or "_".

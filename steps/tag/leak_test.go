@@ -148,3 +148,16 @@ func FuzzLeakGuard(f *testing.F) {
 		}
 	})
 }
+
+func TestKeywordTable(t *testing.T) {
+	for kw, bit := range keywords {
+		if got := lookup([]byte(kw)); got != bit {
+			t.Errorf("lookup(%q): got %b, want %b", kw, got, bit)
+		}
+	}
+	for _, w := range []string{"prompts", "th", "sampl", "zzzz", "x"} {
+		if got := lookup([]byte(w)); got != 0 {
+			t.Errorf("lookup(%q): got %b, want 0", w, got)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/sptflow/sptflow/pyjson"
 	"github.com/sptflow/sptflow/steps/spt"
 )
 
@@ -29,7 +30,7 @@ type Sink func(name string, data []byte) error
 // partition is an error.
 //
 // Files are tagged concurrently by up to workers goroutines (GOMAXPROCS when
-// workers <= 0); at most workers+1 parsed files are held in memory at once.
+// workers <= 0); at most workers parsed files are held in memory at once.
 // Output bytes do not depend on workers.
 func Partition(ctx context.Context, topic string, sources []Source, workers int, sink Sink) (*Report, error) {
 	if workers <= 0 {
@@ -74,7 +75,7 @@ type partition struct {
 
 func (p *partition) run(ctx context.Context, sources []Source, workers int) error {
 	g, ctx := errgroup.WithContext(ctx)
-	slots := make(chan struct{}, workers+1)
+	slots := make(chan struct{}, workers)
 	for i, src := range sources {
 		select {
 		case slots <- struct{}{}:
@@ -103,6 +104,7 @@ func (p *partition) file(ctx context.Context, i int, src Source) error {
 	if err != nil {
 		return err
 	}
+	outSize := len(data) + len(data)/8 + 64<<10 // tags, ids and \u escapes
 	f, err := TagFile(doc, spt.Stem(src.Name))
 	if err != nil {
 		return err
@@ -120,7 +122,7 @@ func (p *partition) file(ctx context.Context, i int, src Source) error {
 	}
 	close(p.done[i])
 	f.Number(first)
-	out, err := spt.EncodeTagged(doc)
+	out, err := pyjson.AppendMarshal(make([]byte, 0, outSize), doc, pyjson.Tagged)
 	if err != nil {
 		return err
 	}
