@@ -18,6 +18,11 @@ func (e *SyntaxError) Error() string { return fmt.Sprintf("json: %s at offset %d
 // Parse decodes one JSON document. Objects become *Object, arrays []any,
 // strings string, numbers Number, true/false bool and null nil. Python's
 // NaN, Infinity and -Infinity tokens are accepted as numbers.
+//
+// data is not retained. For speed, decoded strings share large backing
+// allocations (64 KiB chunks) and containers share slabs, so a small value
+// kept after the rest of the document is dropped keeps its chunk alive;
+// clone strings (strings.Clone) that outlive a big document.
 func Parse(data []byte) (any, error) {
 	d := decoder{data: data}
 	d.skipSpace()

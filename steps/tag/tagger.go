@@ -103,19 +103,15 @@ type list struct {
 	tags []any
 }
 
-// ensureTags starts o's tag list, appending an empty "tags" key at the end
-// of o when it has none (as the original's setdefault).
-func ensureTags(o *pyjson.Object) (*list, error) {
-	v, ok := o.Get("tags")
-	if !ok {
+// ensureTags starts o's tag list afresh. When o has no "tags" key, an empty
+// one is appended at the end of o (as the original's setdefault); an
+// existing value keeps its position and is replaced, so tagging already
+// tagged data recomputes the tags instead of appending duplicates.
+func ensureTags(o *pyjson.Object) *list {
+	if !o.Has("tags") {
 		o.Set("tags", []any{})
-		return &list{obj: o}, nil
 	}
-	tags, isList := v.([]any)
-	if !isList {
-		return nil, fmt.Errorf("tags is %s, not a list", pyjson.TypeName(v))
-	}
-	return &list{obj: o, tags: tags}, nil
+	return &list{obj: o}
 }
 
 func (l *list) add(tag string) { l.tags = append(l.tags, tag) }
@@ -237,11 +233,7 @@ func (t *tagger) dropIncomplete(m spt.Model) ([2]*pyjson.Object, error) {
 
 // variant tags one variant and its interventions (spec §8.2 step 3.1-3.4).
 func (t *tagger) variant(idx int, model, name string, obj *pyjson.Object, irf any) (*variant, error) {
-	tags, err := ensureTags(obj)
-	if err != nil {
-		return nil, err
-	}
-	v := &variant{name: name, tags: tags}
+	v := &variant{name: name, tags: ensureTags(obj)}
 	if err := t.tokenLimit(v, obj); err != nil {
 		return nil, err
 	}
@@ -290,10 +282,7 @@ func (t *tagger) tokenLimit(v *variant, obj *pyjson.Object) error {
 
 // record tags one non-baseline intervention record and assigns its ids.
 func (t *tagger) record(v *variant, r spt.Record, id string, irf any) error {
-	tags, err := ensureTags(r.Obj)
-	if err != nil {
-		return err
-	}
+	tags := ensureTags(r.Obj)
 	r.Obj.Set("id_numeric", pyjson.Number("0")) // renumbered by File.Number
 	r.Obj.Set("id_string", id)
 	t.f.records = append(t.f.records, r.Obj)

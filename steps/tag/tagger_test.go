@@ -282,12 +282,28 @@ func TestBaselineOnlyVariantsAreUnclear(t *testing.T) {
 	}
 }
 
-func TestPropagationSkipsPresentTags(t *testing.T) {
-	a := `{"k0__v": {"P": "PASS", "tags": ["intervention_tags_disagree_once"]}, "k1__v": {"P": "FAIL"}}`
-	doc, _ := tagged(t, file("", model("m", a, verdictsJSON("FAIL"))))
-	want := []string{DisagreeOnce, MissingConsensusOnA}
-	if got := strs(recordOf(t, doc, "m", "A", "k0__v"), "tags"); !slices.Equal(got, want) {
+func TestRetaggingRecomputesTags(t *testing.T) {
+	a := `{"k0__v": {"P": "PASS", "tags": ["stale", "intervention_tags_disagree_once"], "id_numeric": 9, "id_string": "old", "z": 1}, "k1__v": {"P": "FAIL"}}`
+	src := file("", model("m", a, verdictsJSON("FAIL")))
+	doc, _ := tagged(t, src)
+	rec := recordOf(t, doc, "m", "A", "k0__v")
+	if got, want := strs(rec, "tags"), []string{DisagreeOnce, MissingConsensusOnA}; !slices.Equal(got, want) {
 		t.Errorf("record tags: got %v, want %v", got, want)
+	}
+	if got, want := rec.Keys(), []string{"P", "tags", "id_numeric", "id_string", "z"}; !slices.Equal(got, want) {
+		t.Errorf("record keys: got %v, want %v (existing keys keep their place)", got, want)
+	}
+	once, _ := pyjson.Marshal(doc, pyjson.Tagged)
+	again, err := pyjson.ParseObject(once)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := TagFile(again, "batch_t_001"); err != nil {
+		t.Fatal(err)
+	}
+	twice, _ := pyjson.Marshal(again, pyjson.Tagged)
+	if string(once) != string(twice) {
+		t.Errorf("tagging tagged output changed it:\n%s\n%s", once, twice)
 	}
 }
 
@@ -323,7 +339,6 @@ func TestTagFileErrors(t *testing.T) {
 	tests := []struct{ name, src, want string }{
 		{"confidence string", file("", model("m", one(`"confidence": "high"`), "")), "confidence is a string"},
 		{"variant not object", `{"data": [{"inferences": {"m": {"A": 3}}}]}`, "variant A"},
-		{"tags not list", file("", model("m", one(`"tags": "x"`), "")), "tags is a string"},
 		{"item not object", `{"data": [1]}`, "data[0]"},
 	}
 	for _, tt := range tests {
