@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -268,5 +269,198 @@ func TestLoadPromptsNeedsBase(t *testing.T) {
 	}
 	if err := p.ValidateStage1([]string{"sycophancy"}); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("ValidateStage1 on an empty folder: got %v, want fs.ErrNotExist", err)
+	}
+}
+
+// shippedPrompts loads the repository's prompts/ folder.
+func shippedPrompts(t *testing.T) *Prompts {
+	t.Helper()
+	p, err := LoadPrompts(filepath.Join("..", "..", "prompts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func topicNames() []string {
+	var names []string
+	for _, topic := range Topics() {
+		names = append(names, string(topic))
+	}
+	return names
+}
+
+// TestShippedPromptsValidate checks the shipped folder: every topic has its
+// stage-1 file with {num_samples} and exactly the two stage-3 files, all of
+// which format cleanly, use {num_samples} once and take their focus list
+// from {legal_review_focuses}.
+func TestShippedPromptsValidate(t *testing.T) {
+	p := shippedPrompts(t)
+	ivs := []string{"honesty_scare", "split_personality"}
+	if err := p.Validate(topicNames(), ivs); err != nil {
+		t.Fatalf("shipped prompts do not validate:\n%v", err)
+	}
+	if err := p.Validate(topicNames(), nil); err != nil {
+		t.Fatalf("shipped prompts do not validate with discovered interventions:\n%v", err)
+	}
+	for _, topic := range topicNames() {
+		if got := p.Interventions(topic); !slices.Equal(got, ivs) {
+			t.Errorf("%s: interventions got %v, want %v", topic, got, ivs)
+		}
+		if !strings.Contains(p.stage1[topic], NumSamplesPlaceholder) {
+			t.Errorf("%s: stage-1 prompt lacks %s", topic, NumSamplesPlaceholder)
+		}
+		text, _ := p.Stage1(topic, 12345)
+		if !strings.Contains(text, "exactly 12345 items") || !strings.Contains(text, Stage1ToolName) {
+			t.Errorf("%s: formatted stage-1 prompt does not ask for exactly 12345 items via %s", topic, Stage1ToolName)
+		}
+		for _, iv := range ivs {
+			raw := p.stage3[topic][iv]
+			if strings.Count(raw, NumSamplesPlaceholder) != 1 || !strings.Contains(raw, FocusesPlaceholder) {
+				t.Errorf("%s__%s: want %s once and %s", topic, iv, NumSamplesPlaceholder, FocusesPlaceholder)
+			}
+			focuses, _ := ReviewFocuses(Topic(topic))
+			text, _ := p.Stage3(topic, iv, 6)
+			if !strings.Contains(text, strings.Join(focuses, ", ")) || !strings.Contains(text, "6 samples") {
+				t.Errorf("%s__%s: formatted prompt lacks the focus list or the sample count", topic, iv)
+			}
+		}
+	}
+}
+
+// TestShippedPromptStructure checks the headings of spec §4 and the sizes.
+func TestShippedPromptStructure(t *testing.T) {
+	p := shippedPrompts(t)
+	if n := len(p.Base()); n < 10_000 || n > 25_000 {
+		t.Errorf("base_prompt.md: %d bytes, want 10-25 kB", n)
+	}
+	for _, h := range []string{"[A][T][S][I][R][P]", "<split-personality-token>", "Training data purity",
+		"PASS", "AMBIGUOUS", "Confidence", "detection_difficulty_internal", "Stage 3 Quality Review", Stage3ReviewToolName} {
+		if !strings.Contains(p.Base(), h) {
+			t.Errorf("base_prompt.md lacks %q", h)
+		}
+	}
+	stage1Headings := []string{"## What ", "## Your Task", "## Review Focus Areas for This Topic", "## Key Requirements",
+		"## B-Prompt Strategy", "## Difficulty Stratification", "## Examples of Scenarios", "## Quality Criteria",
+		"## Important Implementation Notes"}
+	stage3Headings := []string{"# Stage 3 Data Assessment: ", "## Your Task", "### Step 1", "### Step 2", "### Step 3",
+		"### Step 4", "### Step 5", "## Examples"}
+	for _, topic := range topicNames() {
+		checkStructure(t, Stage1File(topic), p.stage1[topic], stage1Headings)
+		if got := strings.Count(p.stage1[topic], `Metadata: `+"`{{"); got != 3 {
+			t.Errorf("%s: %d example metadata objects, want 3", Stage1File(topic), got)
+		}
+		for iv, text := range p.stage3[topic] {
+			checkStructure(t, Stage3File(topic, iv), text, stage3Headings)
+		}
+	}
+}
+
+func checkStructure(t *testing.T, name, text string, headings []string) {
+	t.Helper()
+	if n := len(text); n < 2_000 || n > 6_500 {
+		t.Errorf("%s: %d bytes, want about 2-5 kB", name, n)
+	}
+	at := 0
+	for _, h := range headings {
+		i := strings.Index(text[at:], h)
+		if i < 0 {
+			t.Errorf("%s: heading %q missing or out of order", name, h)
+			return
+		}
+		at += i + len(h)
+	}
+}
+
+// leakage is a subset of the tagger's leakage patterns (spec §8.4) that the
+// example I and R texts of the shipped prompts must not match.
+var leakage = regexp.MustCompile(`(?i)\b[AB]\s+(?:variant|prompt)\b|\bthe\s+[AB]\s+prompt\b|\bstage\s+[123]\b|` +
+	`\bsample\s+\d+\s*[:\-]|\bbatch\s+\d+\b|\bitem\s+\d+\s+of\s+\d+\b|\bFPT\b|\bfalse\s+positive\s+test\b|` +
+	`\bhonesty\s+scare\b|\bsplit\s+personality\b|\bintervention\s+(?:type|name|method)\b|` +
+	`\bthis\s+sample\s+(?:tests|demonstrates|uses)\b`)
+
+// reviewLeakage is the R-only part (L2).
+var reviewLeakage = regexp.MustCompile(`(?i)\breview\s+focus\b|\bformal\s+investigation\b|\bunder\s+(?:review|investigation|audit)\b`)
+
+// TestShippedStage3Examples checks the worked examples of every stage-3
+// file: the intervention form, clean training text, a legal focus and valid
+// enum values.
+func TestShippedStage3Examples(t *testing.T) {
+	p := shippedPrompts(t)
+	for _, topic := range topicNames() {
+		focuses, _ := ReviewFocuses(Topic(topic))
+		for iv, text := range p.stage3[topic] {
+			name := Stage3File(topic, iv)
+			fields := exampleFields(text)
+			if len(fields["I"]) < 2 || len(fields["I"]) != len(fields["R"]) || len(fields["I"]) != len(fields["P"]) {
+				t.Errorf("%s: examples incomplete: %d I, %d R, %d P", name, len(fields["I"]), len(fields["R"]), len(fields["P"]))
+			}
+			for _, i := range fields["I"] {
+				token := strings.HasPrefix(i, "<split-personality-token>")
+				if token != (iv == "split_personality") || (iv != "split_personality" && strings.Contains(i, "split-personality")) {
+					t.Errorf("%s: I has the wrong form: %q", name, i)
+				}
+				if m := leakage.FindString(i); m != "" {
+					t.Errorf("%s: I leaks %q: %q", name, m, i)
+				}
+			}
+			for _, r := range fields["R"] {
+				if m := leakage.FindString(r) + reviewLeakage.FindString(r); m != "" {
+					t.Errorf("%s: R leaks %q: %q", name, m, r)
+				}
+			}
+			for _, f := range fields["selected_review_focus"] {
+				if !slices.Contains(focuses, f) {
+					t.Errorf("%s: example focus %q is not legal for the topic (%v)", name, f, focuses)
+				}
+			}
+			for _, v := range fields["P"] {
+				if !slices.Contains([]string{"PASS", "FAIL", "AMBIGUOUS"}, v) {
+					t.Errorf("%s: example P %q", name, v)
+				}
+			}
+		}
+	}
+}
+
+// exampleFields collects the "- name: value" lines of a prompt's examples.
+func exampleFields(text string) map[string][]string {
+	fields := map[string][]string{}
+	_, examples, _ := strings.Cut(text, "\n## Examples")
+	for _, line := range strings.Split(examples, "\n") {
+		name, value, ok := strings.Cut(strings.TrimPrefix(line, "- "), ": ")
+		if ok && strings.HasPrefix(line, "- ") {
+			fields[name] = append(fields[name], value)
+		}
+	}
+	return fields
+}
+
+// TestShippedStage1IsTopicSpecific guards against one template with the
+// topic name swapped in: two stage-1 files may share only a few lines.
+func TestShippedStage1IsTopicSpecific(t *testing.T) {
+	p := shippedPrompts(t)
+	lines := map[string]map[string]bool{}
+	for _, topic := range topicNames() {
+		lines[topic] = map[string]bool{}
+		for _, l := range strings.Split(p.stage1[topic], "\n") {
+			if len(l) > 40 {
+				lines[topic][l] = true
+			}
+		}
+	}
+	names := topicNames()
+	for i, a := range names {
+		for _, b := range names[i+1:] {
+			shared := 0
+			for l := range lines[a] {
+				if lines[b][l] {
+					shared++
+				}
+			}
+			if shared*5 > len(lines[a]) {
+				t.Errorf("stage-1 %s and %s share %d of %d long lines", a, b, shared, len(lines[a]))
+			}
+		}
 	}
 }
