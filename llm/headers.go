@@ -29,12 +29,40 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 // RetryAfterHeader reads retry-after-ms (OpenAI, Anthropic), then
 // Retry-After; 0 when neither says anything usable.
 func RetryAfterHeader(h http.Header, now time.Time) time.Duration {
-	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
+	if v := strings.TrimSpace(headerValue(h, hRetryAfterMs)); v != "" {
 		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
 			return time.Duration(ms * float64(time.Millisecond))
 		}
 	}
-	return ParseRetryAfter(h.Get("Retry-After"), now)
+	return ParseRetryAfter(headerValue(h, hRetryAfter), now)
+}
+
+// Canonical names of the rate-limit headers, looked up directly in the
+// header map (http.Header.Get canonicalises, allocating, on every call; the
+// governor reads these on every response).
+var (
+	hAnthReqLimit  = http.CanonicalHeaderKey("anthropic-ratelimit-requests-limit")
+	hAnthReqRemain = http.CanonicalHeaderKey("anthropic-ratelimit-requests-remaining")
+	hAnthReqReset  = http.CanonicalHeaderKey("anthropic-ratelimit-requests-reset")
+	hAnthTokLimit  = http.CanonicalHeaderKey("anthropic-ratelimit-tokens-limit")
+	hAnthTokRemain = http.CanonicalHeaderKey("anthropic-ratelimit-tokens-remaining")
+	hAnthInLimit   = http.CanonicalHeaderKey("anthropic-ratelimit-input-tokens-limit")
+	hAnthOutLimit  = http.CanonicalHeaderKey("anthropic-ratelimit-output-tokens-limit")
+	hOAIReqLimit   = http.CanonicalHeaderKey("x-ratelimit-limit-requests")
+	hOAIReqRemain  = http.CanonicalHeaderKey("x-ratelimit-remaining-requests")
+	hOAIReqReset   = http.CanonicalHeaderKey("x-ratelimit-reset-requests")
+	hOAITokLimit   = http.CanonicalHeaderKey("x-ratelimit-limit-tokens")
+	hOAITokRemain  = http.CanonicalHeaderKey("x-ratelimit-remaining-tokens")
+	hRetryAfterMs  = http.CanonicalHeaderKey("retry-after-ms")
+	hRetryAfter    = http.CanonicalHeaderKey("retry-after")
+)
+
+// headerValue is h.Get for a name already in canonical form.
+func headerValue(h http.Header, canonical string) string {
+	if v := h[canonical]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // ParseRateLimitHeaders reads Anthropic (anthropic-ratelimit-*) and
@@ -42,7 +70,7 @@ func RetryAfterHeader(h http.Header, now time.Time) time.Duration {
 // present.
 func ParseRateLimitHeaders(h http.Header, now time.Time) (info RateLimitInfo, ok bool) {
 	num := func(name string) int {
-		v := h.Get(name)
+		v := headerValue(h, name)
 		if v == "" {
 			return 0
 		}
@@ -53,14 +81,13 @@ func ParseRateLimitHeaders(h http.Header, now time.Time) (info RateLimitInfo, ok
 		ok = true
 		return n
 	}
-	info.RequestsLimit = max(num("anthropic-ratelimit-requests-limit"), num("x-ratelimit-limit-requests"))
-	info.RequestsRemaining = max(num("anthropic-ratelimit-requests-remaining"), num("x-ratelimit-remaining-requests"))
-	info.TokensLimit = max(num("anthropic-ratelimit-tokens-limit"), num("x-ratelimit-limit-tokens"))
-	info.TokensRemaining = max(num("anthropic-ratelimit-tokens-remaining"), num("x-ratelimit-remaining-tokens"))
-	info.InputTokensLimit = num("anthropic-ratelimit-input-tokens-limit")
-	info.OutputTokensLimit = num("anthropic-ratelimit-output-tokens-limit")
-	info.Reset = max(resetIn(h.Get("anthropic-ratelimit-requests-reset"), now),
-		resetIn(h.Get("x-ratelimit-reset-requests"), now))
+	info.RequestsLimit = max(num(hAnthReqLimit), num(hOAIReqLimit))
+	info.RequestsRemaining = max(num(hAnthReqRemain), num(hOAIReqRemain))
+	info.TokensLimit = max(num(hAnthTokLimit), num(hOAITokLimit))
+	info.TokensRemaining = max(num(hAnthTokRemain), num(hOAITokRemain))
+	info.InputTokensLimit = num(hAnthInLimit)
+	info.OutputTokensLimit = num(hAnthOutLimit)
+	info.Reset = max(resetIn(headerValue(h, hAnthReqReset), now), resetIn(headerValue(h, hOAIReqReset), now))
 	return info, ok
 }
 

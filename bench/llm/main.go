@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,6 +46,8 @@ type options struct {
 	latency         time.Duration
 	tail            float64
 	client          string
+	store           string
+	cpuprofile      string
 }
 
 func main() {
@@ -56,15 +59,38 @@ func main() {
 	flag.DurationVar(&o.latency, "latency", 100*time.Millisecond, "server latency (median with -tail)")
 	flag.Float64Var(&o.tail, "tail", 0, "Pareto shape of a heavy-tailed latency (0 = fixed; 1.5 is heavy)")
 	flag.StringVar(&o.client, "client", "both", "governed | batch128 | both")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the client process to this file")
+	flag.StringVar(&o.store, "store", "disk", "request store of the governed client: disk (engine/store records, fsync'd) | mem (in memory, to isolate its cost)")
 	flag.Parse()
 	if *serve {
 		runServer(o)
 		return
 	}
-	if err := run(o); err != nil {
+	stop, err := startProfile(o.cpuprofile)
+	if err == nil {
+		err = run(o)
+		stop()
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench/llm:", err)
 		os.Exit(1)
 	}
+}
+
+// startProfile starts a CPU profile written to path ("" = none).
+func startProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 func runServer(o options) {
@@ -152,11 +178,11 @@ func governed(ctx context.Context, o options, url string) (figures, error) {
 		return figures{}, err
 	}
 	defer os.RemoveAll(dir)
-	st, err := store.Open(dir)
+	recs, err := openRecords(o.store, dir)
 	if err != nil {
 		return figures{}, err
 	}
-	rt, err := llm.NewRuntime(llm.RuntimeConfig{Records: st.Records("llm"), Log: zerolog.Nop(),
+	rt, err := llm.NewRuntime(llm.RuntimeConfig{Records: recs, Log: zerolog.Nop(),
 		Getenv: func(string) string { return "bench-key" }, Connect: connect.Connect,
 		BaseURLOverride: func(string) string { return url }})
 	if err != nil {
@@ -233,4 +259,39 @@ func batch128(ctx context.Context, o options, url string) (figures, error) {
 	}
 	return figures{name: "batch128", elapsed: time.Since(t0), ok: ok.Load(), fail: fail.Load(),
 		limited: obs.n.Load(), cpuPerReq: (cpuTime() - cpu0) / time.Duration(o.n)}, nil
+}
+
+// openRecords returns the request store the governed client uses.
+func openRecords(kind, dir string) (llm.RecordStore, error) {
+	switch kind {
+	case "disk":
+		st, err := store.Open(dir)
+		if err != nil {
+			return nil, err
+		}
+		return st.Records("llm"), nil
+	case "mem":
+		return &memRecords{data: map[[32]byte][]byte{}}, nil
+	}
+	return nil, fmt.Errorf("-store %q: want disk or mem", kind)
+}
+
+// memRecords is an in-memory llm.RecordStore (not durable).
+type memRecords struct {
+	mu   sync.Mutex
+	data map[[32]byte][]byte
+}
+
+func (m *memRecords) Get(k [32]byte) ([]byte, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d, ok := m.data[k]
+	return d, ok, nil
+}
+
+func (m *memRecords) Put(k [32]byte, d []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.data[k] = d
+	return nil
 }
