@@ -9,6 +9,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/sptflow/sptflow/llm"
+	"github.com/sptflow/sptflow/llm/sim"
 )
 
 func compileTool(t *testing.T, tool llm.Tool) *jsonschema.Schema {
@@ -207,4 +208,25 @@ func sorted(s []string) []string {
 	s = slices.Clone(s)
 	slices.Sort(s)
 	return s
+}
+
+// TestSimArgumentsMatchSchemas checks that the offline sim provider produces
+// arguments these schemas accept, so the demo pipeline exercises them.
+func TestSimArgumentsMatchSchemas(t *testing.T) {
+	for _, tool := range []llm.Tool{Stage1Tool, Stage3GenerationTool, Stage3ReviewTool} {
+		sch := compileTool(t, tool)
+		for seed := range uint64(20) {
+			args, err := sim.Arguments(tool.InputSchema, seed)
+			if err != nil {
+				t.Fatalf("%s: sim arguments: %v", tool.Name, err)
+			}
+			inst, err := jsonschema.UnmarshalJSON(strings.NewReader(string(args)))
+			if err != nil {
+				t.Fatalf("%s: sim arguments are not JSON: %v", tool.Name, err)
+			}
+			if err := sch.Validate(inst); err != nil {
+				t.Errorf("%s (seed %d): sim arguments rejected: %v", tool.Name, seed, err)
+			}
+		}
+	}
 }
