@@ -137,9 +137,12 @@ type Step interface {
 	// Version is part of every node key of this kind: bump it whenever the
 	// same inputs would produce different outputs.
 	Version() string
-	// Resolve validates a partition's parameters and returns its plan. It
-	// must not read input files or call models. Errors should name the
-	// position (spec.WithPos / spec.NodePos).
+	// Resolve validates a partition's parameters and returns its plan. The
+	// engine resolves every partition before anything runs, so this is where
+	// configuration problems surface: Resolve may read small configuration
+	// files (prompt templates, a training config) to validate them, but must
+	// not read upstream data or call models. Errors should name the position
+	// (spec.WithPos / spec.NodePos).
 	Resolve(spec *PartitionSpec) (*Plan, error)
 	// Run produces the partition's outputs through t.Out.
 	Run(ctx context.Context, t *Task) error
