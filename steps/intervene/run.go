@@ -1,0 +1,256 @@
+package intervene
+
+import (
+	"context"
+	"fmt"
+	"path"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/llm"
+	"github.com/sptflow/sptflow/pyjson"
+	"github.com/sptflow/sptflow/steps/generate/llmstep"
+	"github.com/sptflow/sptflow/steps/spt"
+)
+
+// genRequest is the generation request of round r (1-based) of b.
+func (j *job) genRequest(b *batch, round int) (*llm.Request, error) {
+	user, err := j.prompts.Stage3(j.p.Topic, b.intervention, len(b.tasks))
+	if err != nil {
+		return nil, err
+	}
+	return &llm.Request{
+		System:    j.prompts.Base(),
+		Messages:  []llm.Message{{Role: llm.RoleUser, Content: user + b.samples}},
+		Tools:     []llm.Tool{spt.Stage3GenerationTool},
+		ForceTool: spt.Stage3GenerationToolName,
+		Replica:   llmstep.Replica(round-1, j.p.Resample),
+	}, nil
+}
+
+// reviewRequest is the review of one generated result.
+func (j *job) reviewRequest(b *batch, output []byte) *llm.Request {
+	return &llm.Request{
+		System:    j.prompts.Base(),
+		Messages:  []llm.Message{{Role: llm.RoleUser, Content: spt.ReviewMessage(b.views, output)}},
+		Tools:     spt.ReviewTools(),
+		ForceTool: spt.Stage3ReviewToolName,
+		Replica:   llmstep.Replica(0, j.p.Resample),
+	}
+}
+
+// Run implements engine.Step.
+func (s *Step) Run(ctx context.Context, t *engine.Task) error {
+	j, err := s.prepare(t)
+	if err != nil {
+		return err
+	}
+	t.Progress.SetTotal(len(j.batches))
+	var usage llmstep.Usage
+	outs := make([]*outcome, len(j.batches))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(cmpOr(s.Workers, 16))
+	for i, b := range j.batches {
+		g.Go(func() error {
+			o, err := j.process(gctx, t, b, &usage)
+			if err != nil {
+				return err
+			}
+			outs[i] = o
+			t.Progress.Done(1, boolInt(o.cached), boolInt(o.failed()))
+			return nil
+		})
+	}
+	err = g.Wait()
+	failed := 0
+	for _, o := range outs {
+		if o != nil && o.failed() {
+			failed++
+		}
+	}
+	usage.Report(t, failed)
+	if err != nil {
+		return fmt.Errorf("intervene %s: %w", t.ID(), err)
+	}
+	if err := j.write(t, outs); err != nil {
+		return err
+	}
+	if failed > 0 {
+		return fmt.Errorf("intervene %s: %d of %d batches have error records: %w (they are asked again on the next run)",
+			t.ID(), failed, len(j.batches), llmstep.ErrRowsFailed)
+	}
+	return nil
+}
+
+func cmpOr(n, def int) int {
+	if n > 0 {
+		return n
+	}
+	return def
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// outcome is what one batch produced.
+type outcome struct {
+	result     *Result     // the last valid generation, nil if none
+	genRes     *llm.Result // its response
+	rounds     int         // rounds entered
+	passed     bool
+	ctxErrors  []bool // per review made: was it a context-length failure
+	errKind    string // "context_too_large" or "generation_failed"
+	errMessage string
+	reviews    []review
+	cached     bool
+}
+
+func (o *outcome) failed() bool { return o.errKind != "" }
+
+// review is one review made, for the review log.
+type review struct {
+	verdict                   bool
+	thought, evaluation, when string
+}
+
+// process runs the generate-and-review rounds of one batch (spec §7.10).
+// Only fatal errors (cancellation, quota, budget, the store) are returned.
+func (j *job) process(ctx context.Context, t *engine.Task, b *batch, usage *llmstep.Usage) (*outcome, error) {
+	o := &outcome{cached: true}
+	for round := 1; round <= j.p.ReviewRounds; round++ {
+		o.rounds = round
+		res, gr, err := j.generate(ctx, b, round, usage)
+		if err != nil {
+			if llmstep.IsFatal(err) {
+				return nil, err
+			}
+			if llm.KindOf(err) == llm.KindContextTooLong {
+				o.errKind, o.errMessage = "context_too_large", "Input and max_tokens exceed context limit: "+err.Error()
+				o.rounds = 0
+				return o, nil
+			}
+			if round == j.p.ReviewRounds && o.result == nil {
+				o.errKind, o.errMessage = "generation_failed", fmt.Sprintf("generation failed after %d rounds: %v", round, err)
+				t.Log.Error().Str("file", b.file).Int("batch", b.number).Err(err).Msg("stage-3 generation failed; asked again on the next run")
+				return o, nil
+			}
+			continue // an earlier valid but rejected result is kept (§16.18 fixed)
+		}
+		o.result, o.genRes = res, gr
+		o.cached = o.cached && gr.Cached
+		verdict, ctxErr, rv, err := j.reviewOnce(ctx, b, gr, usage)
+		if err != nil {
+			return nil, err
+		}
+		o.ctxErrors = append(o.ctxErrors, ctxErr)
+		if rv != nil {
+			o.reviews = append(o.reviews, *rv)
+		}
+		if verdict {
+			o.passed = true
+			break
+		}
+		if ctxErr {
+			break
+		}
+	}
+	return o, nil
+}
+
+// generate makes round r's generation request and validates it.
+func (j *job) generate(ctx context.Context, b *batch, round int, usage *llmstep.Usage) (*Result, *llm.Result, error) {
+	req, err := j.genRequest(b, round)
+	if err != nil {
+		return nil, nil, err
+	}
+	n := len(b.tasks)
+	validate := func(resp *llm.Response) error {
+		_, err := ParseResult(resp, n)
+		return err
+	}
+	gr, err := j.gen.Do(ctx, llm.Call{Request: req, Validate: validate, Attempts: j.p.Attempts, Meter: &usage.Meter})
+	if err != nil {
+		return nil, nil, err
+	}
+	usage.Served(gr.Response.Model)
+	res, err := ParseResult(gr.Response, n)
+	if err != nil { // a stored response is not re-validated by the client
+		return nil, nil, &llm.Error{Kind: llm.KindSchemaViolation, Message: err.Error(), Err: err}
+	}
+	return res, gr, nil
+}
+
+// reviewOnce asks the review model about a generated result. A review that
+// fails (other than fatally) is a rejection; a context-length failure is
+// reported as such.
+func (j *job) reviewOnce(ctx context.Context, b *batch, gr *llm.Result, usage *llmstep.Usage) (verdict, ctxErr bool, rv *review, err error) {
+	call := gr.Response.Tool(spt.Stage3GenerationToolName)
+	output, err := reindent(call.Arguments)
+	if err != nil {
+		return false, false, nil, nil
+	}
+	validate := func(resp *llm.Response) error { _, err := ParseReview(resp); return err }
+	rr, err := j.review.Do(ctx, llm.Call{Request: j.reviewRequest(b, output), Validate: validate, Meter: &usage.Meter})
+	if err != nil {
+		if llmstep.IsFatal(err) {
+			return false, false, nil, err
+		}
+		return false, llm.KindOf(err) == llm.KindContextTooLong, nil, nil
+	}
+	usage.Served(rr.Response.Model)
+	r, err := ParseReview(rr.Response)
+	if err != nil {
+		return false, false, nil, nil
+	}
+	r.when = isoformat(rr.Time)
+	return r.verdict, false, r, nil
+}
+
+// reindent re-encodes tool arguments with indent 2, as the original dumps
+// the generation result into the review message.
+func reindent(args []byte) ([]byte, error) {
+	v, err := pyjson.Parse(args)
+	if err != nil {
+		return nil, err
+	}
+	return pyjson.Marshal(v, pyjson.DataFile)
+}
+
+// write stores the records of every batch and writes the files and logs.
+func (j *job) write(t *engine.Task, outs []*outcome) error {
+	var feedback, reviews []byte
+	for i, b := range j.batches {
+		o := outs[i]
+		j.store(b, o)
+		var err error
+		if feedback, err = j.feedbackLine(feedback, b, o); err != nil {
+			return err
+		}
+		if reviews, err = j.reviewLines(reviews, b, o); err != nil {
+			return err
+		}
+	}
+	for _, f := range j.files {
+		data, err := spt.EncodeBatch(f.Doc)
+		if err != nil {
+			return fmt.Errorf("intervene %s: encode %s: %w", t.ID(), f.Name, err)
+		}
+		if err := t.Out.WriteFile(path.Join(j.p.Output, f.Name), data); err != nil {
+			return err
+		}
+	}
+	for rel, data := range map[string][]byte{j.p.Feedback: feedback, j.p.Reviews: reviews} {
+		if len(data) == 0 {
+			continue
+		}
+		if err := t.Out.WriteFile(rel, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
