@@ -38,8 +38,8 @@ func main() {
 
 func run() error {
 	prepare := flag.String("prepare", "", "write untagged copies of DIR's files here and exit")
-	jobs := flag.Int("jobs", 2, "topics tagged at once (like sptflow run --jobs)")
-	workers := flag.Int("workers", 0, "files tagged at once per topic (0: GOMAXPROCS)")
+	jobs := flag.Int("jobs", 4, "topics tagged at once (like sptflow run --jobs)")
+	workers := flag.Int("workers", 0, "files tagged at once across topics (0: GOMAXPROCS)")
 	out := flag.String("out", "", "write tagged files below this directory (default: discard)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here")
 	flag.Parse()
@@ -96,6 +96,7 @@ func bench(dir, out string, jobs, workers int) error {
 		records  int
 		sum      = sha256.New()
 	)
+	lim := tag.NewLimiter(workers)
 	start := time.Now()
 	g, ctx := errgroup.WithContext(context.Background())
 	g.SetLimit(jobs)
@@ -115,7 +116,7 @@ func bench(dir, out string, jobs, workers int) error {
 				}
 				return os.WriteFile(p, data, 0o644)
 			}
-			r, err := tag.Partition(ctx, topic, srcs, workers, sink)
+			r, err := tag.Partition(ctx, topic, srcs, lim, sink)
 			if err != nil {
 				return err
 			}

@@ -23,18 +23,32 @@ type Source struct {
 // concurrently, once per source.
 type Sink func(name string, data []byte) error
 
+// Limiter bounds the files being tagged at once (each holds a parsed
+// document in memory). Concurrent Partition calls that share one Limiter
+// share its bound, so memory does not grow with the number of partitions
+// the engine runs at once.
+type Limiter chan struct{}
+
+// NewLimiter returns a Limiter of n slots (GOMAXPROCS when n <= 0).
+func NewLimiter(n int) Limiter {
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	return make(Limiter, n)
+}
+
 // Partition tags the batch files of one partition (one topic) and writes
 // them to sink with pyjson.Tagged. Files are processed in sorted name
 // order: id_numeric runs from 1 across them in that order (the original
 // used unsorted filesystem order), and an id_string that repeats within the
 // partition is an error.
 //
-// Files are tagged concurrently by up to workers goroutines (GOMAXPROCS when
-// workers <= 0); at most workers parsed files are held in memory at once.
-// Output bytes do not depend on workers.
-func Partition(ctx context.Context, topic string, sources []Source, workers int, sink Sink) (*Report, error) {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+// Files are tagged concurrently, each holding a slot of lim from reading to
+// writing (a new Limiter of GOMAXPROCS slots when lim is nil). Output bytes
+// do not depend on the number of slots.
+func Partition(ctx context.Context, topic string, sources []Source, lim Limiter, sink Sink) (*Report, error) {
+	if lim == nil {
+		lim = NewLimiter(0)
 	}
 	sources = slices.Clone(sources)
 	slices.SortFunc(sources, func(a, b Source) int { return strings.Compare(a.Name, b.Name) })
@@ -52,7 +66,7 @@ func Partition(ctx context.Context, topic string, sources []Source, workers int,
 	for i := range p.done {
 		p.done[i] = make(chan struct{})
 	}
-	if err := p.run(ctx, sources, workers); err != nil {
+	if err := p.run(ctx, sources, lim); err != nil {
 		return nil, err
 	}
 	r := p.report
@@ -73,17 +87,20 @@ type partition struct {
 	seen   map[string]struct{}
 }
 
-func (p *partition) run(ctx context.Context, sources []Source, workers int) error {
+// run tags the files. Slots are taken in file order, so a file only holds
+// one while it waits for its predecessors if they hold or held one too: the
+// earliest unfinished file of every partition never waits, and partitions
+// sharing lim cannot deadlock.
+func (p *partition) run(ctx context.Context, sources []Source, lim Limiter) error {
 	g, ctx := errgroup.WithContext(ctx)
-	slots := make(chan struct{}, workers)
 	for i, src := range sources {
 		select {
-		case slots <- struct{}{}:
+		case lim <- struct{}{}:
 		case <-ctx.Done():
 			return g.Wait()
 		}
 		g.Go(func() error {
-			defer func() { <-slots }()
+			defer func() { <-lim }()
 			if err := p.file(ctx, i, src); err != nil {
 				return fmt.Errorf("tag %s: %w", src.Name, err)
 			}

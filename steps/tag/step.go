@@ -24,15 +24,16 @@ const Version = "1"
 // summary to reports/<node>/<topic>.json. It accepts no `with` parameters
 // and needs a `topic` foreach key.
 type Step struct {
-	// Workers bounds the files tagged at once (GOMAXPROCS when 0). It does
-	// not change the output.
-	Workers int
+	// lim bounds the files tagged at once across all partitions this step
+	// runs, whatever the engine's --jobs.
+	lim Limiter
 }
 
 var _ engine.Step = (*Step)(nil)
 
-// New returns the tag step.
-func New() *Step { return &Step{} }
+// New returns the tag step; it tags at most GOMAXPROCS files at once across
+// its partitions.
+func New() *Step { return &Step{lim: NewLimiter(0)} }
 
 // Kind implements engine.Step.
 func (*Step) Kind() string { return Kind }
@@ -83,7 +84,7 @@ func (s *Step) Run(ctx context.Context, t *engine.Task) error {
 		t.Progress.Done(1, 0, 0)
 		return nil
 	}
-	report, err := Partition(ctx, p.Topic, sources, s.Workers, sink)
+	report, err := Partition(ctx, p.Topic, sources, s.lim, sink)
 	if err != nil {
 		return fmt.Errorf("%s: %w", t.ID(), err)
 	}

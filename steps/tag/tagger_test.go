@@ -395,7 +395,7 @@ func TestPartitionNumbersInSortedFileOrder(t *testing.T) {
 	var outputs []map[string][]byte
 	for _, workers := range []int{1, 3} {
 		sink := &memSink{files: map[string][]byte{}}
-		r, err := Partition(context.Background(), "t", memSources(files), workers, sink.write)
+		r, err := Partition(context.Background(), "t", memSources(files), NewLimiter(workers), sink.write)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -423,7 +423,7 @@ func TestPartitionRejectsDuplicateIDs(t *testing.T) {
 	files := map[string]string{
 		"batch_t_001.json": file("", model("org/m", verdictsJSON("PASS"), ""), model("org_m", verdictsJSON("PASS"), "")),
 	}
-	_, err := Partition(context.Background(), "t", memSources(files), 2, (&memSink{files: map[string][]byte{}}).write)
+	_, err := Partition(context.Background(), "t", memSources(files), NewLimiter(2), (&memSink{files: map[string][]byte{}}).write)
 	if err == nil || !strings.Contains(err.Error(), "duplicate ID detected: batch_t_001__idx0__org_m_A__k0__v") {
 		t.Errorf("got %v, want a duplicate ID error", err)
 	}
@@ -431,8 +431,38 @@ func TestPartitionRejectsDuplicateIDs(t *testing.T) {
 
 func TestPartitionStopsOnBadFile(t *testing.T) {
 	files := map[string]string{"a.json": `{"data": [`, "b.json": file("", model("m", verdictsJSON("PASS"), ""))}
-	_, err := Partition(context.Background(), "t", memSources(files), 2, (&memSink{files: map[string][]byte{}}).write)
+	_, err := Partition(context.Background(), "t", memSources(files), NewLimiter(2), (&memSink{files: map[string][]byte{}}).write)
 	if err == nil || !strings.Contains(err.Error(), "a.json") {
 		t.Errorf("got %v, want an error naming a.json", err)
+	}
+}
+
+// TestPartitionsShareALimiter runs many partitions at once on one slot:
+// slots are taken in file order, so they cannot deadlock.
+func TestPartitionsShareALimiter(t *testing.T) {
+	lim := NewLimiter(1)
+	files := map[string]string{}
+	for i := range 5 {
+		files[fmt.Sprintf("batch_%d.json", i)] = file("", model("m", verdictsJSON("PASS"), ""))
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for p := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := Partition(context.Background(), fmt.Sprint(p), memSources(files), lim, (&memSink{files: map[string][]byte{}}).write)
+			if err == nil && r.IDs != 5 {
+				err = fmt.Errorf("partition %d: %d ids, want 5", p, r.IDs)
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
 	}
 }
