@@ -91,13 +91,16 @@ type partition struct {
 // one while it waits for its predecessors if they hold or held one too: the
 // earliest unfinished file of every partition never waits, and partitions
 // sharing lim cannot deadlock.
-func (p *partition) run(ctx context.Context, sources []Source, lim Limiter) error {
-	g, ctx := errgroup.WithContext(ctx)
+func (p *partition) run(parent context.Context, sources []Source, lim Limiter) error {
+	g, ctx := errgroup.WithContext(parent)
 	for i, src := range sources {
 		select {
 		case lim <- struct{}{}:
 		case <-ctx.Done():
-			return g.Wait()
+			if err := g.Wait(); err != nil {
+				return err
+			}
+			return context.Cause(parent)
 		}
 		g.Go(func() error {
 			defer func() { <-lim }()
@@ -113,6 +116,9 @@ func (p *partition) run(ctx context.Context, sources []Source, lim Limiter) erro
 // file parses and tags source i, waits until the files before it are
 // numbered, takes its ids, then encodes and writes it.
 func (p *partition) file(ctx context.Context, i int, src Source) error {
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
 	data, err := src.Read()
 	if err != nil {
 		return err

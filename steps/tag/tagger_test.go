@@ -2,6 +2,7 @@ package tag
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -464,5 +465,17 @@ func TestPartitionsShareALimiter(t *testing.T) {
 		if err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+func TestPartitionCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	files := map[string]string{"a.json": `{}`, "b.json": `{}`, "c.json": `{}`}
+	lim := NewLimiter(1)
+	lim <- struct{}{} // the only slot is busy: the dispatcher sees the cancellation
+	_, err := Partition(ctx, "t", memSources(files), lim, (&memSink{files: map[string][]byte{}}).write)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("got %v, want context.Canceled", err)
 	}
 }
