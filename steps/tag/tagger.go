@@ -66,8 +66,8 @@ func (f *File) Number(first int64) {
 // variant and intervention tags and the id_numeric/id_string identifiers
 // (appended at the end of each record). stem is the file's name without
 // extension, used in id_string. A file without a list "data" is left
-// unchanged. TagFile does not check id_string duplicates across files; see
-// Partition.
+// unchanged. Errors name the item, model, variant and intervention, not the
+// file. TagFile does not check id_string duplicates; see Partition.
 func TagFile(doc *pyjson.Object, stem string) (*File, error) {
 	f := &File{Stats: Stats{Files: 1, DroppedVariants: map[string]int{}, Tags: map[string]int{}}}
 	data, ok := spt.Data(doc)
@@ -79,10 +79,10 @@ func TagFile(doc *pyjson.Object, stem string) (*File, error) {
 	for i := range data {
 		item, err := spt.Item(data, i)
 		if err != nil {
-			return nil, fmt.Errorf("tag %s: %w", stem, err)
+			return nil, err
 		}
 		if err := t.item(i, item); err != nil {
-			return nil, fmt.Errorf("tag %s: item %d: %w", stem, i, err)
+			return nil, fmt.Errorf("item %d: %w", i, err)
 		}
 	}
 	f.Stats.Items = len(data)
@@ -136,7 +136,6 @@ func (l *list) flush() {
 // variant is a variant being tagged: its tag list, the tag lists of its
 // remaining interventions and the P verdicts of those interventions.
 type variant struct {
-	name string
 	tags *list
 	recs []*list
 	ps   []any
@@ -233,7 +232,7 @@ func (t *tagger) dropIncomplete(m spt.Model) ([2]*pyjson.Object, error) {
 
 // variant tags one variant and its interventions (spec §8.2 step 3.1-3.4).
 func (t *tagger) variant(idx int, model, name string, obj *pyjson.Object, irf any) (*variant, error) {
-	v := &variant{name: name, tags: ensureTags(obj)}
+	v := &variant{tags: ensureTags(obj)}
 	if err := t.tokenLimit(v, obj); err != nil {
 		return nil, err
 	}
