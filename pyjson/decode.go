@@ -13,6 +13,7 @@ type SyntaxError struct {
 	Msg    string
 }
 
+// Error implements error.
 func (e *SyntaxError) Error() string { return fmt.Sprintf("json: %s at offset %d", e.Msg, e.Offset) }
 
 // Parse decodes one JSON document. Objects become *Object, arrays []any,
