@@ -60,7 +60,7 @@ func main() {
 	flag.Float64Var(&o.tail, "tail", 0, "Pareto shape of a heavy-tailed latency (0 = fixed; 1.5 is heavy)")
 	flag.StringVar(&o.client, "client", "both", "governed | batch128 | both")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the client process to this file")
-	flag.StringVar(&o.store, "store", "disk", "request store of the governed client: disk (engine/store records, fsync'd) | mem (in memory, to isolate its cost)")
+	flag.StringVar(&o.store, "store", "disk", "request store of the governed client: disk (engine/store Records: a file per record) | log (engine/store RecordLog: fdatasync'd appends) | mem (in memory, not durable: isolates the store's cost)")
 	flag.Parse()
 	if *serve {
 		runServer(o)
@@ -138,8 +138,8 @@ func (f figures) print(o options) {
 }
 
 func run(o options) error {
-	fmt.Printf("fake OpenAI-compatible server enforcing %d requests/min, latency %v (pareto tail %.2g), %d requests per client, real time (no compression)\n",
-		o.rpm, o.latency, o.tail, o.n)
+	fmt.Printf("fake OpenAI-compatible server enforcing %d requests/min, latency %v (pareto tail %.2g), %d requests per client, governed client's request store %s, real time (no compression)\n",
+		o.rpm, o.latency, o.tail, o.n, o.store)
 	for _, c := range []struct {
 		name string
 		fn   func(context.Context, options, string) (figures, error)
@@ -270,10 +270,16 @@ func openRecords(kind, dir string) (llm.RecordStore, error) {
 			return nil, err
 		}
 		return st.Records("llm"), nil
+	case "log":
+		st, err := store.Open(dir)
+		if err != nil {
+			return nil, err
+		}
+		return st.RecordLog("llm"), nil
 	case "mem":
 		return &memRecords{data: map[[32]byte][]byte{}}, nil
 	}
-	return nil, fmt.Errorf("-store %q: want disk or mem", kind)
+	return nil, fmt.Errorf("-store %q: want disk, log or mem", kind)
 }
 
 // memRecords is an in-memory llm.RecordStore (not durable).
