@@ -91,8 +91,7 @@ type nodeTotal struct {
 }
 
 // nodeUsage sums the usage of the executed partitions of a run by node,
-// in the order the nodes first finished; nodes that made no LLM calls are
-// left out.
+// sorted by node name; nodes that made no LLM calls are left out.
 func nodeUsage(evs []engine.Event) []nodeTotal {
 	var out []nodeTotal
 	idx := map[string]int{}
@@ -108,6 +107,7 @@ func nodeUsage(evs []engine.Event) []nodeTotal {
 		}
 		addUsage(&out[i].Usage, *ev.Usage)
 	}
+	slices.SortFunc(out, func(a, b nodeTotal) int { return strings.Compare(a.node, b.node) })
 	return out
 }
 
@@ -140,7 +140,7 @@ func llmUsageText(u engine.Usage) string {
 	}
 	s += fmt.Sprintf("; $%.4f", u.CostUSD)
 	if len(u.ServedModels) > 0 {
-		s += "; served by " + strings.Join(u.ServedModels, ", ")
+		s += "; served by " + strings.Join(slices.Sorted(slices.Values(u.ServedModels)), ", ")
 	}
 	return s
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/sptflow/sptflow/llm/llmtest"
 )
 
 func TestMain(m *testing.M) {
@@ -20,11 +22,16 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	anthropic := llmtest.NewAnthropic(llmtest.Options{APIKey: "test-key"})
+	t.Cleanup(anthropic.Close) // the scripts run in parallel, after TestScripts returns
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("SPTFLOW_HOME", "")
 			env.Setenv("REPO", repo)
+			// The anthropic provider talks to a fake Messages API server.
+			env.Setenv("SPTFLOW_TEST_BASE_URL_ANTHROPIC", anthropic.URL)
+			env.Setenv("FAKE_ANTHROPIC_KEY", "test-key")
 			return nil
 		},
 	})
