@@ -102,19 +102,19 @@ func (c *Client) Do(ctx context.Context, call Call) (*Result, error) {
 		return res, nil
 	}
 	for {
-		led := false // set only in the caller whose function runs
-		ch := c.rt.flight.DoChan(key.String(), func() (any, error) {
-			led = true
-			return c.fetch(ctx, key, call)
-		})
+		f, leader := c.rt.flights.join(key)
+		if leader {
+			res, err := c.rt.flights.lead(key, f, func() (*Result, error) { return c.fetch(ctx, key, call) })
+			return c.finish(call, res, err, false)
+		}
 		select {
 		case <-ctx.Done():
 			return nil, context.Cause(ctx)
-		case out := <-ch:
-			if out.Err != nil && !led && isCtxErr(out.Err) && ctx.Err() == nil {
+		case <-f.done:
+			if f.err != nil && isCtxErr(f.err) && ctx.Err() == nil {
 				continue // the leader was cancelled, this caller was not
 			}
-			return c.finish(call, out.Val, out.Err, !led)
+			return c.finish(call, f.res, f.err, true)
 		}
 	}
 }
@@ -124,11 +124,10 @@ func isCtxErr(err error) bool {
 }
 
 // finish adapts a shared flight's result to this caller.
-func (c *Client) finish(call Call, v any, err error, shared bool) (*Result, error) {
+func (c *Client) finish(call Call, res *Result, err error, shared bool) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := v.(*Result)
 	if !shared {
 		return res, nil
 	}

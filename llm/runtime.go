@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"golang.org/x/sync/singleflight"
 )
 
 // SimResponder produces the simulated response to one request for the sim
@@ -72,7 +71,7 @@ type Runtime struct {
 	debugKey bool
 	meter    Meter
 	budget   budget
-	flight   singleflight.Group
+	flights  flights
 
 	mu      sync.Mutex
 	clients map[string]*Client
