@@ -7,6 +7,8 @@ import (
 	"github.com/sptflow/sptflow/steps/evalreport"
 	"github.com/sptflow/sptflow/steps/export"
 	"github.com/sptflow/sptflow/steps/generate"
+	"github.com/sptflow/sptflow/steps/infer"
+	"github.com/sptflow/sptflow/steps/intervene"
 	"github.com/sptflow/sptflow/steps/load"
 	"github.com/sptflow/sptflow/steps/tag"
 )
@@ -27,8 +29,8 @@ func kinds(rt *llm.Runtime) map[string]engine.Step {
 		evalreport.New(),
 		export.New(),
 		generate.New(rt),
-		// LEAD: add infer.New(rt) and intervene.New(rt) here once
-		// steps/infer and steps/intervene land on main.
+		infer.New(rt),
+		intervene.New(rt),
 	}
 	steps = append(steps, extraKinds...)
 	m := make(map[string]engine.Step, len(steps))
