@@ -1,15 +1,11 @@
 package analyze
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"path"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/sptflow/sptflow/engine"
 )
@@ -106,72 +102,4 @@ func sourceName(p string) string {
 		return rest
 	}
 	return path.Base(p)
-}
-
-// loadAll parses and digests the files concurrently; results keep the
-// files' order. Each worker reuses one read buffer, and nothing returned
-// refers to it.
-func loadAll(ctx context.Context, files []engine.OutputFile, o *options, p engine.Progress) []*fileResult {
-	results := make([]*fileResult, len(files))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	workers := min(runtime.GOMAXPROCS(0), max(len(files), 1))
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var buf []byte
-			for i := range next {
-				results[i], buf = loadFile(files[i], o, buf)
-				p.Done(1, 0, 0)
-			}
-		}()
-	}
-	for i := range files {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	return results
-}
-
-func loadFile(f engine.OutputFile, o *options, buf []byte) (*fileResult, []byte) {
-	fr := &fileResult{file: f, path: f.Path, source: sourceName(f.Path)}
-	data, err := readInto(f, buf)
-	if err != nil {
-		fr.err = err
-		return fr, buf
-	}
-	raw, err := parseFile(data)
-	if err == nil {
-		fr.topic, err = fileTopic(raw)
-	}
-	if err != nil {
-		fr.err = err
-		return fr, data
-	}
-	if fr.topic == "TEST" || !o.keepsTopic(fr.topic) {
-		fr.skipped = true
-		return fr, data
-	}
-	fr.digest(&scanner{b: data}, raw, o)
-	return fr, data
-}
-
-// readInto reads f into buf's storage (grown as needed).
-func readInto(f engine.OutputFile, buf []byte) ([]byte, error) {
-	rc, err := f.Open()
-	if err != nil {
-		return buf, err
-	}
-	defer rc.Close()
-	b := bytes.NewBuffer(buf[:0])
-	if f.Size > 0 {
-		b.Grow(int(f.Size) + 1)
-	}
-	_, err = io.Copy(b, rc)
-	return b.Bytes(), err
 }

@@ -50,7 +50,13 @@
 //     gates its category (token_cutoffs, duplicate_prompts, batch_analysis
 //     and difficulty_patterns are names too, collected by default).
 //
-// Cost: files are scanned concurrently without building JSON trees; only
-// the per-record fields the analysis needs are kept. Items written whole
-// as examples are read again at the end.
+// Cost: files are scanned concurrently (one reused buffer per worker)
+// without building JSON trees; only the per-record fields the analysis
+// needs are kept. Outputs are written one at a time as they are computed.
+// Items written whole as interesting examples are read again at the end
+// (only their byte range when the input is a plain file) and copied as
+// they are, re-indented for their place: the tagger's indent-2 ASCII JSON
+// is already what pyjson.Marshal writes, and anything else goes through
+// parse and marshal. On the 36 reference files (143 MB) this is about 0.5 s
+// of CPU and under 100 MB peak RSS (go run ./bench/analyze).
 package analyze

@@ -20,6 +20,18 @@ var recordCategories = []recordCategory{
 	{"token_cutoffs", "token_cutoffs", func(r *record) bool { return r.outF == 2048 }},
 }
 
+// itemCategory is an example category over items, written whole.
+type itemCategory struct {
+	name string
+	pick func(*itemInfo) []any // affected_subsets; the item belongs when not empty
+}
+
+var itemCategories = []itemCategory{
+	{"unexpected_a_b_inversion", func(it *itemInfo) []any { return it.inversion }},
+	{"intervention_disagreements", func(it *itemInfo) []any { return it.disagree }},
+	{"intervention_disagreements_high_confidence", func(it *itemInfo) []any { return it.disagreeHC }},
+}
+
 // example is one entry of a list category.
 type example struct {
 	topic   string
@@ -65,14 +77,7 @@ func (a *analysis) categories() []*category {
 	}
 	cats := a.recordCats(recBase)
 	o := a.opts
-	for _, rc := range []struct {
-		name string
-		pick func(*itemInfo) []any
-	}{
-		{"unexpected_a_b_inversion", func(it *itemInfo) []any { return it.inversion }},
-		{"intervention_disagreements", func(it *itemInfo) []any { return it.disagree }},
-		{"intervention_disagreements_high_confidence", func(it *itemInfo) []any { return it.disagreeHC }},
-	} {
+	for _, rc := range itemCategories {
 		if o.wants(rc.name) {
 			if c := a.itemCat(rc.name, rc.pick, itemBase); len(c.list) > 0 {
 				cats = append(cats, c)

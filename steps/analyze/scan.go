@@ -77,16 +77,20 @@ func (s *scanner) str() (span, error) {
 	}
 }
 
-// text decodes a string span with Python's json semantics.
+// text decodes a string span with Python's json semantics (a lone
+// surrogate escape becomes U+FFFD, as in pyjson). Skipped strings are not
+// checked; a decoded one with a raw control character is an error.
 func (s *scanner) text(sp span) (string, error) {
-	if !sp.esc {
-		return string(s.b[sp.start:sp.end]), nil
+	b := s.b[sp.start:sp.end]
+	if sp.esc {
+		return unescape(b)
 	}
-	v, err := pyjson.Parse(s.b[sp.start-1 : sp.end+1])
-	if err != nil {
-		return "", err
+	for _, c := range b {
+		if c < 0x20 {
+			return "", s.errorf("invalid control character in string")
+		}
 	}
-	return v.(string), nil
+	return string(b), nil
 }
 
 // skip skips one value of any kind.
@@ -144,21 +148,86 @@ func (s *scanner) raw() ([]byte, error) {
 	return s.b[start:s.i], nil
 }
 
-// scalar decodes the next value into a pyjson value (string, Number, bool,
-// nil, or a tree for containers).
+// scalar decodes the next value: a string, pyjson.Number (its literal
+// token), bool or nil; containers, which the fields read here rarely hold,
+// are parsed into a pyjson tree.
 func (s *scanner) scalar() (any, error) {
-	if s.peek() == '"' {
+	switch c := s.peek(); {
+	case c == '"':
 		sp, err := s.str()
 		if err != nil {
 			return nil, err
 		}
 		return s.text(sp)
+	case c == '-' || (c >= '0' && c <= '9'):
+		return s.number()
+	case c == 't':
+		return true, s.literal("true")
+	case c == 'f':
+		return false, s.literal("false")
+	case c == 'n':
+		return nil, s.literal("null")
+	case c == 'N':
+		return pyjson.Number("NaN"), s.literal("NaN")
+	case c == 'I':
+		return pyjson.Number("Infinity"), s.literal("Infinity")
 	}
 	r, err := s.raw()
 	if err != nil {
 		return nil, err
 	}
 	return pyjson.Parse(r)
+}
+
+func (s *scanner) literal(lit string) error {
+	if !bytes.HasPrefix(s.b[s.i:], []byte(lit)) {
+		return s.errorf("invalid literal")
+	}
+	s.i += len(lit)
+	return nil
+}
+
+// number reads a number token with JSON's grammar (plus Python's
+// -Infinity) and keeps it as written.
+func (s *scanner) number() (any, error) {
+	start := s.i
+	if s.b[s.i] == '-' {
+		s.i++
+		if bytes.HasPrefix(s.b[s.i:], []byte("Infinity")) {
+			s.i += len("Infinity")
+			return pyjson.Number("-Infinity"), nil
+		}
+	}
+	if s.i < len(s.b) && s.b[s.i] == '0' {
+		s.i++
+	} else if s.digits() == 0 {
+		return nil, s.errorf("invalid number")
+	}
+	if s.i < len(s.b) && s.b[s.i] == '.' {
+		s.i++
+		if s.digits() == 0 {
+			return nil, s.errorf("invalid number: no digits after '.'")
+		}
+	}
+	if s.i < len(s.b) && (s.b[s.i] == 'e' || s.b[s.i] == 'E') {
+		s.i++
+		if s.i < len(s.b) && (s.b[s.i] == '+' || s.b[s.i] == '-') {
+			s.i++
+		}
+		if s.digits() == 0 {
+			return nil, s.errorf("invalid number: no digits in exponent")
+		}
+	}
+	return pyjson.Number(s.b[start:s.i]), nil
+}
+
+func (s *scanner) digits() int {
+	n := 0
+	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+		s.i++
+		n++
+	}
+	return n
 }
 
 // strings reads an array of strings (tags); null reads as empty.

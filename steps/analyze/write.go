@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path"
 	"strings"
-	"sync"
 
 	"github.com/sptflow/sptflow/engine"
 	"github.com/sptflow/sptflow/pyjson"
@@ -67,7 +66,7 @@ func (a *analysis) write(ctx context.Context, out engine.Output) error {
 			return err
 		}
 	}
-	if err := a.writeExamples(ctx, r.cats, put); err != nil {
+	if err := a.writeExamples(r.cats, put, out); err != nil {
 		return err
 	}
 	doc := a.document(r)
@@ -85,27 +84,21 @@ func safeName(s string) string {
 	return strings.NewReplacer("/", "_", "\\", "_", "..", "_").Replace(s)
 }
 
-func (a *analysis) writeExamples(ctx context.Context, cats []*category, put func(string, any) error) error {
-	items, err := a.readItems(ctx, cats)
-	if err != nil {
-		return err
-	}
+// writeExamples writes interesting_examples/<category>.json, one file at
+// a time.
+func (a *analysis) writeExamples(cats []*category, put func(string, any) error, out engine.Output) error {
+	src := newItemSource(a.files)
 	for _, c := range cats {
 		name := "interesting_examples/" + c.name + ".json"
-		if !c.isList {
-			if c.obj.Len() > 0 {
-				if err := put(name, c.obj); err != nil {
-					return err
-				}
-			}
-			continue
-		}
-		if len(c.list) == 0 {
-			continue
-		}
-		v, err := a.exampleList(c, items)
-		if err == nil {
-			err = put(name, v)
+		var err error
+		switch {
+		case !c.isList && c.obj.Len() > 0:
+			err = put(name, c.obj)
+		case !c.isList || len(c.list) == 0:
+		case c.raw:
+			err = a.writeItemList(out, name, c, src)
+		default:
+			err = put(name, a.exampleList(c))
 		}
 		if err != nil {
 			return err
@@ -114,80 +107,55 @@ func (a *analysis) writeExamples(ctx context.Context, cats []*category, put func
 	return nil
 }
 
-func (a *analysis) exampleList(c *category, items map[[2]int][]byte) ([]any, error) {
+func (a *analysis) exampleList(c *category) []any {
 	var out []any
 	for _, e := range c.written(a.opts.MaxExamplesPerTopic) {
-		switch {
-		case e.rec != nil:
+		if e.rec != nil {
 			out = append(out, e.rec.ex)
-		case e.obj != nil:
+		} else {
 			out = append(out, e.obj)
-		default:
-			item, err := pyjson.Parse(items[[2]int{e.file, e.item}])
-			if err != nil {
-				return nil, fmt.Errorf("read item %d of %s: %w", e.item, a.files[e.file].path, err)
-			}
-			o := pyjson.NewObject(2)
-			o.Set("affected_subsets", e.subsets)
-			o.Set("item", item)
-			out = append(out, o)
 		}
 	}
-	return out, nil
+	return out
 }
 
-// readItems reads again, concurrently, the files holding items that are
-// written whole, and returns copies of those items' bytes.
-func (a *analysis) readItems(ctx context.Context, cats []*category) (map[[2]int][]byte, error) {
-	need := map[int][]int{}
-	seen := map[[2]int]bool{}
-	for _, c := range cats {
-		if !c.raw {
-			continue
+// writeItemList writes a raw-item category: a list of {"affected_subsets",
+// "item"} objects, the items copied from the input bytes (appendTagged).
+func (a *analysis) writeItemList(out engine.Output, name string, c *category, src *itemSource) error {
+	name = path.Join(a.opts.OutputDir, name)
+	list := c.written(a.opts.MaxExamplesPerTopic)
+	subs := make([][]byte, len(list))
+	size := 4
+	for i, e := range list {
+		var err error
+		if subs[i], err = pyjson.Marshal(e.subsets, pyjson.Tagged); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
 		}
-		for _, e := range c.written(a.opts.MaxExamplesPerTopic) {
-			k := [2]int{e.file, e.item}
-			if !seen[k] {
-				seen[k] = true
-				need[e.file] = append(need[e.file], e.item)
-			}
+		it := a.files[e.file].items[e.item]
+		size += it.end - it.start + 2*len(subs[i]) + 64
+	}
+	buf := make([]byte, 0, size)
+	buf = append(buf, '[')
+	for i, e := range list {
+		sub := subs[i]
+		item, err := src.item(e.file, e.item)
+		if err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
 		}
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, "\n  {\n    \"affected_subsets\": "...)
+		buf = appendNested(buf, sub, 2)
+		buf = append(buf, ",\n    \"item\": "...)
+		if buf, err = appendTagged(buf, item, 2); err != nil {
+			return fmt.Errorf("write %s: item %d of %s: %w", name, e.item, a.files[e.file].path, err)
+		}
+		buf = append(buf, "\n  }"...)
 	}
-	var mu sync.Mutex
-	items := map[[2]int][]byte{}
-	var firstErr error
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 2)
-	for fi, list := range need {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			if ctx.Err() != nil {
-				return
-			}
-			fr := a.files[fi]
-			data, err := readInto(fr.file, nil)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				firstErr = fmt.Errorf("read %s again: %w", fr.path, err)
-				return
-			}
-			for _, ii := range list {
-				it := fr.items[ii]
-				if it.end > len(data) {
-					firstErr = fmt.Errorf("%s changed while being analysed", fr.path)
-					return
-				}
-				items[[2]int{fi, ii}] = append([]byte(nil), data[it.start:it.end]...)
-			}
-		}()
+	buf = append(buf, "\n]"...)
+	if err := out.WriteFile(name, buf); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
 	}
-	wg.Wait()
-	if firstErr == nil {
-		firstErr = ctx.Err()
-	}
-	return items, firstErr
+	return nil
 }

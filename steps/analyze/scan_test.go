@@ -1,0 +1,44 @@
+package analyze
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/sptflow/sptflow/pyjson"
+)
+
+// TestScalarMatchesPyjson checks that the scanner decodes scalars as
+// pyjson.Parse does (the analysis compares and writes these values).
+func TestScalarMatchesPyjson(t *testing.T) {
+	for _, raw := range []string{
+		`"PASS"`, `""`, `"a\"b\\c\/d\n\r\t\b\f"`, `"\u00e9\u2028\ud83d\ude00"`, `"\ud800x"`, `"\udc00\u0041"`,
+		`"\ud800\ud800"`, `"\u00E9"`, `0`, `-0`, `12`, `-3.25`, `1e5`, `2.5E-3`, `true`, `false`, `null`,
+		`NaN`, `Infinity`, `-Infinity`, `{"a": [1]}`, `[1, "x"]`,
+	} {
+		s := &scanner{b: []byte(raw)}
+		got, err := s.scalar()
+		if err != nil {
+			t.Errorf("%s: %v", raw, err)
+			continue
+		}
+		want, err := pyjson.Parse([]byte(raw))
+		if err != nil {
+			t.Fatalf("%s: pyjson: %v", raw, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: got %#v, want %#v", raw, got, want)
+		}
+		if s.i != len(raw) {
+			t.Errorf("%s: stopped at %d of %d", raw, s.i, len(raw))
+		}
+	}
+}
+
+func TestScalarRejects(t *testing.T) {
+	for _, raw := range []string{`"\x"`, `"\u12"`, `-`, `1.`, `1e`, `01x`, `tru`, `nul`, "\"a\x01\""} {
+		s := &scanner{b: []byte(raw)}
+		if v, err := s.scalar(); err == nil && s.i == len(raw) {
+			t.Errorf("%s: got %#v, want an error", raw, v)
+		}
+	}
+}
