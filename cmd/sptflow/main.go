@@ -84,15 +84,20 @@ var commands = map[string]func(ctx context.Context, env *env, args []string) err
 const usageText = `usage: sptflow [global flags] COMMAND [flags] [args]
 
 commands:
-  run PIPELINE [TARGET...]   run what is stale (--jobs, --force, --only, --topic, --dry-run)
-  status PIPELINE [--why]    up-to-date / stale / missing per partition, and why
+  run PIPELINE [TARGET...]   run what is stale (--jobs, --force, --only, --topic, --limit,
+                             --resample, --max-cost USD, --dry-run)
+  status PIPELINE [--why]    up-to-date / stale / missing per partition, why, and what
+                             the LLM requests to bring it up to date would cost
+  log [PIPELINE]             run history with LLM calls, tokens and cost per run and node
   graph PIPELINE --format dot|mermaid
   validate PIPELINE          check a pipeline without running it
-  log [PIPELINE]             run history
   gc [PIPELINE]              remove store entries no lock file pins
 
 global flags (also accepted after the command):
   --log-format console|json  --log-level LEVEL  --data DIR  --set NAME=VALUE  --jobs N
+
+API keys come from the environment or the project's .env. Relative --set
+paths that exist relative to the working directory are taken from there.
 `
 
 // run dispatches to a subcommand.
