@@ -94,6 +94,10 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 	if err := w.Err(); err != nil {
 		return nil, err
 	}
+	err := llmstep.CheckPrompts(spec, func(pr *spt.Prompts) error { return pr.ValidateStage1([]string{p.Topic}) })
+	if err != nil {
+		return nil, err
+	}
 	p.ModelName, p.Model = p.spec.Name, p.spec.Canonical()
 	p.Limit, p.Resample = spec.Options.Limit, spec.Options.Resample
 	p.Output = spec.Output

@@ -122,6 +122,12 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 	if err := w.Err(); err != nil {
 		return nil, err
 	}
+	err := llmstep.CheckPrompts(spec, func(pr *spt.Prompts) error {
+		return pr.ValidateStage3([]string{p.Topic}, p.Interventions)
+	})
+	if err != nil {
+		return nil, err
+	}
 	p.Model, p.ReviewModel = p.gen.Canonical(), p.review.Canonical()
 	p.Limit, p.Resample = spec.Options.Limit, spec.Options.Resample
 	p.Output = spec.Output
