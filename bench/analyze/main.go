@@ -66,7 +66,7 @@ func run() error {
 		return err
 	}
 	step := analyze.New()
-	spec := enginetest.Spec(analyze.Kind, os.TempDir(), map[string]any{"ignore_errors": true})
+	spec := enginetest.Spec(analyze.Kind, os.TempDir(), nil)
 	plan, err := step.Resolve(spec)
 	if err != nil {
 		return err

@@ -20,12 +20,66 @@ type analysis struct {
 	tags     counts
 	tagTopic map[string]*counts
 	tagOrder []string // topics in first-seen order of tag counting
-	failures []string
+	failures []failure
 }
 
-// newAnalysis merges per-file results. Files that failed to load are
-// sanity failures; an error is returned for them unless ignore_errors is
-// set, and for a `topics` filter naming a topic absent from the data.
+// failure is one sanity-check failure: its kind (the message's prefix),
+// the model concerned ("" when none) and the message as written to
+// summary_report.json.
+type failure struct {
+	kind, model, msg string
+}
+
+func (a *analysis) fail(kind, model, format string, args ...any) {
+	a.failures = append(a.failures, failure{kind: kind, model: model, msg: kind + ": " + fmt.Sprintf(format, args...)})
+}
+
+// kindCount is the number of failures of one kind (and model).
+type kindCount struct {
+	kind, model string
+	n           int
+}
+
+// failureCounts counts failures by kind, in first-seen order.
+func (a *analysis) failureCounts() []kindCount {
+	return countFailures(a.failures, func(f failure) [2]string { return [2]string{f.kind, ""} })
+}
+
+// failureCountsByModel counts failures by kind and model, in first-seen order.
+func (a *analysis) failureCountsByModel() []kindCount {
+	return countFailures(a.failures, func(f failure) [2]string { return [2]string{f.kind, f.model} })
+}
+
+func countFailures(fs []failure, key func(failure) [2]string) []kindCount {
+	var out []kindCount
+	at := map[[2]string]int{}
+	for _, f := range fs {
+		k := key(f)
+		i, ok := at[k]
+		if !ok {
+			i = len(out)
+			at[k] = i
+			out = append(out, kindCount{kind: k[0], model: k[1]})
+		}
+		out[i].n++
+	}
+	return out
+}
+
+// failureMessages lists the failures' messages.
+func (a *analysis) failureMessages() []string {
+	out := make([]string, len(a.failures))
+	for i, f := range a.failures {
+		out[i] = f.msg
+	}
+	return out
+}
+
+// newAnalysis merges per-file results. A file that failed to load is a
+// sanity failure ("Error processing <path>: <why>", as the original writes
+// it with --ignore-errors) and is left out of the figures; with
+// fail_on_sanity_errors it is an error. A `topics` filter naming a topic
+// absent from the data is an error.
 func newAnalysis(results []*fileResult, o *options) (*analysis, error) {
 	a := &analysis{opts: o, byTopic: map[string][]*record{}, tagTopic: map[string]*counts{}}
 	seen := map[string]bool{}
@@ -34,11 +88,10 @@ func newAnalysis(results []*fileResult, o *options) (*analysis, error) {
 			continue
 		}
 		if fr.err != nil {
-			msg := fmt.Sprintf("Error processing %s: %v", fr.path, fr.err)
-			if !o.IgnoreErrors {
-				return nil, fmt.Errorf("analyze: %s", strings.TrimPrefix(msg, "Error "))
+			if o.FailOnSanityErrors {
+				return nil, fmt.Errorf("analyze: processing %s: %w", fr.path, fr.err)
 			}
-			a.failures = append(a.failures, msg)
+			a.failures = append(a.failures, failure{kind: "Error processing", msg: fmt.Sprintf("Error processing %s: %v", fr.path, fr.err)})
 			continue
 		}
 		if fr.topic != "TEST" {
@@ -114,8 +167,8 @@ func (a *analysis) itemOf(r *record) *itemInfo { return &a.files[r.file].items[r
 // original grouped by per-file item index across a topic's files).
 func (a *analysis) sanity() {
 	type group struct {
-		key    string
-		sp, hs bool
+		key, model string
+		sp, hs     bool
 	}
 	var order []*group
 	groups := map[[4]string]*group{}
@@ -123,7 +176,7 @@ func (a *analysis) sanity() {
 		k := [4]string{a.source(r), fmt.Sprint(r.item), r.model, r.variant}
 		g := groups[k]
 		if g == nil {
-			g = &group{key: fmt.Sprintf("%s item %d %s %s", a.source(r), r.item, r.model, r.variant)}
+			g = &group{key: fmt.Sprintf("%s item %d %s %s", a.source(r), r.item, r.model, r.variant), model: r.model}
 			groups[k] = g
 			order = append(order, g)
 		}
@@ -132,16 +185,16 @@ func (a *analysis) sanity() {
 	}
 	for _, g := range order {
 		if !g.sp {
-			a.failures = append(a.failures, "Missing split_personality intervention: "+g.key)
+			a.fail("Missing split_personality intervention", g.model, "%s", g.key)
 		}
 		if !g.hs {
-			a.failures = append(a.failures, "Missing honesty_scare intervention: "+g.key)
+			a.fail("Missing honesty_scare intervention", g.model, "%s", g.key)
 		}
 	}
 	for _, r := range a.recs {
 		if r.typeStr == "split_personality" && !r.spToken {
-			a.failures = append(a.failures, fmt.Sprintf("Split personality intervention missing token: %s item %d (%s %s %s)",
-				a.source(r), r.item, r.model, r.variant, r.name))
+			a.fail("Split personality intervention missing token", r.model, "%s item %d (%s %s %s)",
+				a.source(r), r.item, r.model, r.variant, r.name)
 		}
 	}
 	a.checkAlignment()
@@ -153,8 +206,8 @@ func (a *analysis) checkAlignment() {
 	for _, fr := range a.files {
 		for i, it := range fr.items {
 			if s, ok := it.alignment.(string); ok && s != "" && s != fr.topic {
-				a.failures = append(a.failures, fmt.Sprintf("alignment_issue_type mismatch: topic='%s' but alignment_issue_type='%s' in %s item %d",
-					fr.topic, s, fr.source, i))
+				a.fail("alignment_issue_type mismatch", "", "topic='%s' but alignment_issue_type='%s' in %s item %d",
+					fr.topic, s, fr.source, i)
 			}
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/rs/zerolog"
+
 	"github.com/sptflow/sptflow/engine"
 )
 
@@ -15,7 +17,7 @@ const Kind = "analyze"
 
 // version is part of every analyze node key; bump it when the same inputs
 // would give different outputs.
-const version = "1"
+const version = "2"
 
 // Step is the analyze node kind.
 type Step struct{}
@@ -32,7 +34,8 @@ func (*Step) Kind() string { return Kind }
 func (*Step) Version() string { return version }
 
 // Resolve implements engine.Step: it validates the `with:` options
-// (topics, examples, max_examples_per_topic, ignore_errors).
+// (topics, examples, max_examples_per_topic, fail_on_sanity_errors, and
+// the deprecated ignore_errors).
 func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 	o, err := resolveOptions(spec)
 	if err != nil {
@@ -61,16 +64,32 @@ func (s *Step) Run(ctx context.Context, t *engine.Task) error {
 	if err != nil {
 		return err
 	}
+	if o.ignoreErrors != nil {
+		t.Log.Warn().Bool("ignore_errors", *o.ignoreErrors).Msg("analyze: with.ignore_errors is deprecated; sanity-check failures are reported by default, set fail_on_sanity_errors: true to fail on them")
+	}
 	t.Log.Info().Int("files", len(files)).Int("records", len(a.recs)).Int("sanity_failures", len(a.failures)).Msg("analyzed stage-3 data")
-	if len(a.failures) > 0 && !o.IgnoreErrors {
-		return sanityError(a.failures)
+	if len(a.failures) > 0 {
+		if o.FailOnSanityErrors {
+			return sanityError(a.failureMessages())
+		}
+		logFailures(t.Log, a.failureCounts(), len(a.failures))
 	}
 	return a.write(ctx, t.Out)
 }
 
+// logFailures warns once with the number of failures of each kind.
+func logFailures(log zerolog.Logger, kinds []kindCount, total int) {
+	d := zerolog.Dict()
+	for _, k := range kinds {
+		d.Int(k.kind, k.n)
+	}
+	log.Warn().Int("sanity_failures", total).Dict("by_kind", d).
+		Msg("sanity checks failed; the analysis is written and lists them in summary_report.json (sanity_check_failures) and the report")
+}
+
 func sanityError(failures []string) error {
 	n := min(len(failures), 10)
-	msg := fmt.Sprintf("%d sanity check failures (set ignore_errors: true to write the analysis anyway):\n  %s",
+	msg := fmt.Sprintf("%d sanity check failures (fail_on_sanity_errors is set; unset it to write the analysis and list them):\n  %s",
 		len(failures), strings.Join(failures[:n], "\n  "))
 	if len(failures) > n {
 		msg += fmt.Sprintf("\n  ... and %d more", len(failures)-n)

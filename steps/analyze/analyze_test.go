@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rs/zerolog"
+
 	"github.com/sptflow/sptflow/engine"
 	"github.com/sptflow/sptflow/engine/enginetest"
 	"github.com/sptflow/sptflow/pyjson"
@@ -122,9 +124,6 @@ func runStep(t *testing.T, with map[string]any, files ...upFile) (*enginetest.Re
 	u := engine.Upstream{ID: "tag", Node: "tag", Kind: "tag"}
 	for _, f := range files {
 		u.Files = append(u.Files, enginetest.MemFile(f.path, f.data))
-	}
-	if with == nil {
-		with = map[string]any{"ignore_errors": true}
 	}
 	return enginetest.Run(context.Background(), New(), enginetest.Spec(Kind, t.TempDir(), with), u)
 }
@@ -309,13 +308,86 @@ func TestSanityGroupsByFileAndItem(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("sanity failures:\ngot  %q\nwant %q", got, want)
 	}
-	if _, err := runStep(t, map[string]any{}, files...); err == nil || !strings.Contains(err.Error(), "3 sanity check failures") {
-		t.Errorf("without ignore_errors: got error %v, want the sanity failures", err)
+}
+
+// TestSanityPolicy: failures are reported by default and fail the node
+// only with fail_on_sanity_errors (or the deprecated ignore_errors: false).
+func TestSanityPolicy(t *testing.T) {
+	onlyHS := fModel{name: "m", A: &fVar{ivs: []fIv{{key: "honesty_scare__version_4", P: "PASS", conf: 5}}}}
+	files := []upFile{
+		{"s/t/a.json", batchFile("t", "t_20250101_000000_batch_001", fItem{T: "a", models: []fModel{onlyHS}})},
+		{"s/t/broken.json", []byte(`{"topic": "t", "data": [`)},
+	}
+	wantFailures := []any{
+		"Error processing s/t/broken.json: offset 24: expected '{'",
+		"Missing split_personality intervention: t/a.json item 0 m A",
+	}
+	for _, tt := range []struct {
+		name    string
+		with    map[string]any
+		files   []upFile
+		wantErr string
+	}{
+		{"default", nil, files, ""},
+		{"ignore_errors true (deprecated)", map[string]any{"ignore_errors": true}, files, ""},
+		{"fail_on_sanity_errors false", map[string]any{"fail_on_sanity_errors": false}, files, ""},
+		{"fail_on_sanity_errors", map[string]any{"fail_on_sanity_errors": true}, files, "processing s/t/broken.json"},
+		{"ignore_errors false (deprecated)", map[string]any{"ignore_errors": false}, files, "processing s/t/broken.json"},
+		{"strict, readable files", map[string]any{"fail_on_sanity_errors": true}, files[:1], "1 sanity check failures"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := runStep(t, tt.with, tt.files...)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got error %v, want one containing %q", err, tt.wantErr)
+				}
+				if len(res.Out.Files) != 0 {
+					t.Errorf("strict: got %d files written, want none", len(res.Out.Files))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := summary(t, res)["sanity_check_failures"]; !reflect.DeepEqual(got, wantFailures) {
+				t.Errorf("sanity_check_failures:\ngot  %q\nwant %q", got, wantFailures)
+			}
+			md := string(res.Out.Files["stage_3_analysis/report.md"])
+			for _, want := range []string{"Warning: 2 sanity check failures (1 Error processing, 1 Missing split_personality intervention)",
+				"| Missing split_personality intervention | m | 1 |", wantFailures[1].(string)} {
+				if !strings.Contains(md, want) {
+					t.Errorf("report.md lacks %q", want)
+				}
+			}
+		})
+	}
+}
+
+// TestSanityWarningLogged: the failures are counted in one warning.
+func TestSanityWarningLogged(t *testing.T) {
+	onlyHS := fModel{name: "m", A: &fVar{ivs: []fIv{{key: "honesty_scare__version_4", P: "PASS", conf: 5}}}}
+	u := engine.Upstream{ID: "tag", Node: "tag", Kind: "tag", Files: []engine.OutputFile{
+		enginetest.MemFile("s/t/a.json", batchFile("t", "t_20250101_000000_batch_001", fItem{T: "a", models: []fModel{onlyHS}}))}}
+	spec := enginetest.Spec(Kind, t.TempDir(), map[string]any{"ignore_errors": true})
+	plan, err := New().Resolve(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	task := &engine.Task{Spec: spec, Params: plan.Params, Plan: plan, Upstream: []engine.Upstream{u}, Out: enginetest.NewOutput(),
+		Progress: &enginetest.Progress{}, Usage: &enginetest.Progress{}, Log: zerolog.New(&log)}
+	if err := New().Run(context.Background(), task); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"level":"warn","sanity_failures":1,"by_kind":{"Missing split_personality intervention":1}`, `"ignore_errors":true`, "deprecated"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log lacks %s:\n%s", want, log.String())
+		}
 	}
 }
 
 func TestInterestingExamples(t *testing.T) {
-	res, err := runStep(t, map[string]any{"ignore_errors": true, "max_examples_per_topic": 1}, fixture()...)
+	res, err := runStep(t, map[string]any{"max_examples_per_topic": 1}, fixture()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,7 +437,7 @@ func TestInterestingExamples(t *testing.T) {
 }
 
 func TestOptions(t *testing.T) {
-	res, err := runStep(t, map[string]any{"ignore_errors": true, "topics": []any{"two_words"}, "examples": "low_confidence"}, fixture()...)
+	res, err := runStep(t, map[string]any{"topics": []any{"two_words"}, "examples": "low_confidence"}, fixture()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,7 +452,8 @@ func TestOptions(t *testing.T) {
 	if _, err := runStep(t, map[string]any{"topics": []any{"nope"}}, fixture()...); err == nil || !strings.Contains(err.Error(), "available: alpha, two_words") {
 		t.Errorf("unknown topic: got %v", err)
 	}
-	bad := []map[string]any{{"examples": "bogus"}, {"max_examples_per_topic": 0}, {"ignore_errors": "yes"}, {"extra": 1}}
+	bad := []map[string]any{{"examples": "bogus"}, {"max_examples_per_topic": 0}, {"ignore_errors": "yes"}, {"fail_on_sanity_errors": 1}, {"extra": 1},
+		{"ignore_errors": true, "fail_on_sanity_errors": true}}
 	for _, with := range bad {
 		if _, err := New().Resolve(enginetest.Spec(Kind, t.TempDir(), with)); err == nil {
 			t.Errorf("Resolve(%v): want an error", with)

@@ -17,9 +17,24 @@
 // original's key order) and figures the original computes correctly come
 // out the same. Options (`with:`): topics (analyse only these; a topic
 // absent from the data is an error), examples (the example categories to
-// collect), max_examples_per_topic (default 10), ignore_errors (write the
-// analysis despite unreadable files and sanity-check failures; otherwise
-// they fail the node).
+// collect), max_examples_per_topic (default 10), fail_on_sanity_errors
+// (default false).
+//
+// Sanity checks (every item and variant has a split_personality and an
+// honesty_scare record, split_personality interventions start with the
+// split-personality token, alignment_issue_type matches the topic) and
+// unreadable files never stop the analysis by default: the outputs are
+// written, every failure is listed in summary_report.json
+// (sanity_check_failures, the original's messages) and in the report
+// (counted by check and model, the first 50 listed), and one warning with
+// the counts per check is logged. An unreadable file is left out of the
+// figures. fail_on_sanity_errors: true restores the original's strict
+// behaviour (without --ignore-errors): any failure fails the node and
+// nothing is written. The published reference data has 406 such failures
+// (392 missing split_personality records for qwen/qwen3-14b, 14 error
+// records without the token), so the strict mode cannot analyse it.
+// ignore_errors, the earlier name, is still accepted and deprecated:
+// ignore_errors: X means fail_on_sanity_errors: !X (a warning is logged).
 //
 // Where it differs from the original on purpose (spec §16 items 44–51):
 //

@@ -25,8 +25,13 @@ type options struct {
 	Topics              []string `json:"topics"`
 	Examples            []string `json:"examples"`
 	MaxExamplesPerTopic int      `json:"max_examples_per_topic"`
-	IgnoreErrors        bool     `json:"ignore_errors"`
-	OutputDir           string   `json:"output_dir"`
+	// FailOnSanityErrors fails the node on any sanity-check failure or
+	// unreadable file, writing nothing (the original without
+	// --ignore-errors). Off by default: failures are reported instead.
+	FailOnSanityErrors bool   `json:"fail_on_sanity_errors"`
+	OutputDir          string `json:"output_dir"`
+	// ignoreErrors is the deprecated ignore_errors as given (nil if not).
+	ignoreErrors *bool
 }
 
 func (o *options) wants(example string) bool {
@@ -70,6 +75,14 @@ func resolveOptions(spec *engine.PartitionSpec) (*options, error) {
 			return nil, fmt.Errorf("%s: node %q: with.%s: %w", pos, spec.Node, k, err)
 		}
 	}
+	if o.ignoreErrors != nil {
+		strict := !*o.ignoreErrors
+		if _, both := spec.With["fail_on_sanity_errors"]; both && strict != o.FailOnSanityErrors {
+			return nil, fmt.Errorf("%s: node %q: with.ignore_errors (deprecated) contradicts with.fail_on_sanity_errors; keep only fail_on_sanity_errors",
+				spec.NodePos, spec.Node)
+		}
+		o.FailOnSanityErrors = strict
+	}
 	return o, nil
 }
 
@@ -86,16 +99,24 @@ func (o *options) set(k string, v any) error {
 		}
 	case "max_examples_per_topic":
 		o.MaxExamplesPerTopic, err = positiveInt(v)
-	case "ignore_errors":
-		b, ok := v.(bool)
-		if !ok {
-			return fmt.Errorf("want true or false, got %T", v)
-		}
-		o.IgnoreErrors = b
+	case "fail_on_sanity_errors":
+		o.FailOnSanityErrors, err = boolean(v)
+	case "ignore_errors": // deprecated: the inverse of fail_on_sanity_errors
+		var b bool
+		b, err = boolean(v)
+		o.ignoreErrors = &b
 	default:
-		return fmt.Errorf("unknown option (known: examples, ignore_errors, max_examples_per_topic, topics)")
+		return fmt.Errorf("unknown option (known: examples, fail_on_sanity_errors, max_examples_per_topic, topics)")
 	}
 	return err
+}
+
+func boolean(v any) (bool, error) {
+	b, ok := v.(bool)
+	if !ok {
+		return false, fmt.Errorf("want true or false, got %T", v)
+	}
+	return b, nil
 }
 
 // stringList accepts a list of strings or one comma-separated string.

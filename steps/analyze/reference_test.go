@@ -89,7 +89,7 @@ func TestReferenceTotals(t *testing.T) {
 	dir := refDir(t)
 	want := computeExpected(t, dir)
 	up := enginetest.DirUpstream(t, "tag", "tag", dir, "stage_3_tagged", "*.json")
-	res, err := enginetest.Run(context.Background(), New(), enginetest.Spec(Kind, t.TempDir(), map[string]any{"ignore_errors": true}), up)
+	res, err := enginetest.Run(context.Background(), New(), enginetest.Spec(Kind, t.TempDir(), nil), up)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/sptflow/sptflow/pyjson"
 	"github.com/sptflow/sptflow/steps/report"
@@ -17,8 +18,13 @@ var verdictOrder = []string{"PASS", "FAIL", "AMBIGUOUS", "ERROR"}
 // document builds the human report from the computed results.
 func (a *analysis) document(r *results) *report.Document {
 	d := &report.Document{Title: "Stage 3 analysis"}
-	d.Intro = []string{fmt.Sprintf("%s intervention records from %d files: %d topics, %d models, %d intervention types (%d intervention names). %d sanity check failures.",
-		report.Int(len(a.recs)), len(a.files), len(a.topics), len(a.models), len(a.itypes), a.nameCount(), len(a.failures))}
+	d.Intro = []string{fmt.Sprintf("%s intervention records from %d files: %d topics, %d models, %d intervention types (%d intervention names).",
+		report.Int(len(a.recs)), len(a.files), len(a.topics), len(a.models), len(a.itypes), a.nameCount())}
+	if n := len(a.failures); n > 0 {
+		d.Intro = append(d.Intro, fmt.Sprintf("Warning: %s sanity check failures (%s); see \"Sanity checks\" at the end.", report.Int(n), a.failureSummary()))
+	} else {
+		d.Intro = append(d.Intro, "All sanity checks passed.")
+	}
 	a.overview(d, r)
 	a.verdictSections(d)
 	a.topicSection(d, r)
@@ -285,12 +291,31 @@ func (a *analysis) sanitySection(d *report.Document) {
 		d.Add("Sanity checks", report.Paragraph("All sanity checks passed."))
 		return
 	}
+	byKind := &report.Table{Caption: "Sanity check failures by kind and model", Columns: []report.Column{{Name: "check"}, {Name: "model"}, {Name: "failures", Numeric: true}}}
+	for _, k := range a.failureCountsByModel() {
+		model := k.model
+		if model == "" {
+			model = "-"
+		}
+		byKind.Rows = append(byKind.Rows, []string{k.kind, model, report.Int(k.n)})
+	}
 	t := &report.Table{Caption: "Sanity check failures", Columns: []report.Column{{Name: "#", Numeric: true}, {Name: "failure"}}}
 	for i, f := range a.failures[:min(len(a.failures), 50)] {
-		t.Rows = append(t.Rows, []string{strconv.Itoa(i + 1), f})
+		t.Rows = append(t.Rows, []string{strconv.Itoa(i + 1), f.msg})
 	}
-	p := report.Paragraph(fmt.Sprintf("%d failures; the first %d are listed (all are in summary_report.json).", len(a.failures), len(t.Rows)))
-	d.Add("Sanity checks", p, t)
+	p := report.Paragraph(fmt.Sprintf("%s sanity check failures. They did not stop the analysis: the figures above include the records concerned "+
+		"(an unreadable file is left out). The first %d are listed; all are in summary_report.json (sanity_check_failures). "+
+		"Set fail_on_sanity_errors: true to make them fail the node instead.", report.Int(len(a.failures)), len(t.Rows)))
+	d.Add("Sanity checks", p, byKind, t)
+}
+
+// failureSummary is "392 Missing split_personality intervention, 14 ...".
+func (a *analysis) failureSummary() string {
+	var parts []string
+	for _, k := range a.failureCounts() {
+		parts = append(parts, report.Int(k.n)+" "+k.kind)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (a *analysis) nameCount() int {

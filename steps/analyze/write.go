@@ -34,7 +34,7 @@ func (a *analysis) compute() *results {
 	r.report.Set("summary_stats", r.summary)
 	r.report.Set("cross_topic_comparisons", r.cross)
 	r.report.Set("interestingness_breakdowns", breakdowns(r.cats))
-	r.report.Set("sanity_check_failures", append([]string{}, a.failures...))
+	r.report.Set("sanity_check_failures", a.failureMessages())
 	r.report.Set("tag_analysis", r.tags)
 	return r
 }
