@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -174,6 +175,27 @@ type Upstream struct {
 	Foreach []KV
 	Digest  Digest       // manifest digest
 	Files   []OutputFile // sorted by Path
+	// OutputDir is the upstream partition's main output directory
+	// (Plan.OutputDir), relative to the data directory.
+	OutputDir string
+}
+
+// DataFiles returns the upstream's files in its main output directory
+// (all of them when it has none) whose names end in ext (".json"): the
+// batch files a downstream step reads, without side files such as
+// reports or logs written elsewhere.
+func (u *Upstream) DataFiles(ext string) []OutputFile {
+	prefix := ""
+	if u.OutputDir != "" && u.OutputDir != "." {
+		prefix = strings.TrimSuffix(u.OutputDir, "/") + "/"
+	}
+	var out []OutputFile
+	for _, f := range u.Files {
+		if strings.HasPrefix(f.Path, prefix) && strings.HasSuffix(f.Path, ext) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // Output receives a running partition's files. Safe for concurrent use.

@@ -94,6 +94,16 @@ func (o *Output) AsUpstream(id engine.PartitionID, node, kind string, foreach ..
 	return u
 }
 
+// AsUpstream is Out.AsUpstream with the plan's OutputDir, as the engine
+// hands a sealed output to a downstream partition.
+func (r *Result) AsUpstream(id engine.PartitionID, node, kind string, foreach ...engine.KV) engine.Upstream {
+	u := r.Out.AsUpstream(id, node, kind, foreach...)
+	if r.Plan != nil {
+		u.OutputDir = r.Plan.OutputDir
+	}
+	return u
+}
+
 // MemFile is an upstream output file with the given bytes.
 func MemFile(rel string, data []byte) engine.OutputFile {
 	return engine.OutputFile{

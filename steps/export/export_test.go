@@ -356,7 +356,7 @@ func TestErrors(t *testing.T) {
 
 func TestTopicFiles(t *testing.T) {
 	ups := []engine.Upstream{
-		{ID: "tag@sycophancy", Foreach: []engine.KV{{Key: "topic", Value: "sycophancy"}}, Files: []engine.OutputFile{
+		{ID: "tag@sycophancy", Foreach: []engine.KV{{Key: "topic", Value: "sycophancy"}}, OutputDir: "stage_3_tagged/sycophancy", Files: []engine.OutputFile{
 			enginetest.MemFile("reports/tag/sycophancy.json", []byte(`{"topic": "sycophancy"}`)),
 			enginetest.MemFile("stage_3_tagged/sycophancy/batch_2.json", nil),
 			enginetest.MemFile("stage_3_tagged/sycophancy/batch_1.json", nil),

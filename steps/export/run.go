@@ -98,24 +98,14 @@ func newSelection(p *Params, cfg *Config) (*Selection, error) {
 
 // TopicFiles groups the upstream batch files by topic the way the loader
 // finds them, as <dir>/<topic>/*.json: a file's topic is its directory's
-// name. When an upstream partition is bound to a topic (foreach topic),
-// only its files in a directory of that name count, so side files such
-// as the tagger's reports/tag/<topic>.json are not taken for batches.
-// Files are sorted by name within a topic.
+// name. Only files in an upstream's main output directory count, so side
+// files such as the tagger's reports are not taken for batches. Files are
+// sorted by name within a topic.
 func TopicFiles(ups []engine.Upstream) map[string][]engine.OutputFile {
 	out := map[string][]engine.OutputFile{}
-	for _, u := range ups {
-		bound := ""
-		for _, kv := range u.Foreach {
-			if kv.Key == "topic" {
-				bound = kv.Value
-			}
-		}
-		for _, f := range u.Files {
+	for i := range ups {
+		for _, f := range ups[i].DataFiles(".json") {
 			topic := path.Base(path.Dir(f.Path))
-			if path.Ext(f.Path) != ".json" || (bound != "" && topic != bound) {
-				continue
-			}
 			out[topic] = append(out[topic], f)
 		}
 	}

@@ -101,10 +101,7 @@ func (s *Step) Run(ctx context.Context, t *engine.Task) error {
 func Sources(ups []engine.Upstream) []Source {
 	var srcs []Source
 	for _, u := range ups {
-		for _, f := range u.Files {
-			if path.Ext(f.Path) != ".json" {
-				continue
-			}
+		for _, f := range u.DataFiles(".json") {
 			srcs = append(srcs, Source{Name: path.Base(f.Path), Read: readAll(f)})
 		}
 	}
