@@ -88,22 +88,61 @@ func requestedCount(text string, def int) int {
 	return best
 }
 
-// topicOf guesses the topic a prompt is about: the topic named most often
-// (as "reward_hacks" or "reward hacks"), sycophancy when none is.
+// topicOf guesses the topic a prompt is about: the topic its first
+// Markdown heading names ("# Stage 1: Reward Hacks"), else the topic named
+// most often in it (as "reward_hacks" or "reward hacks"), sycophancy when
+// none is.
 func topicOf(text string) spt.Topic {
+	if t, ok := headingTopic(text); ok {
+		return t
+	}
 	lower := strings.ToLower(text)
 	best, bestN := spt.Sycophancy, 0
 	for _, t := range spt.Topics() {
-		name := string(t)
-		n := strings.Count(lower, name)
-		if strings.Contains(name, "_") {
-			n += strings.Count(lower, strings.ReplaceAll(name, "_", " "))
-		}
-		if n > bestN {
+		if n := mentions(lower, t); n > bestN {
 			best, bestN = t, n
 		}
 	}
 	return best
+}
+
+// headingTopic returns the topic named in text's first "# " heading (every
+// word of the name appears: "Reasoning and Metacognition" names
+// reasoning_metacognition); when several are, the longest name wins.
+func headingTopic(text string) (spt.Topic, bool) {
+	var heading string
+	for line := range strings.Lines(text) {
+		if strings.HasPrefix(line, "# ") {
+			heading = strings.ToLower(line)
+			break
+		}
+	}
+	best, found := spt.Topic(""), false
+	for _, t := range spt.Topics() {
+		if namesAll(heading, t) && len(t) > len(best) {
+			best, found = t, true
+		}
+	}
+	return best, found
+}
+
+func namesAll(lower string, topic spt.Topic) bool {
+	for w := range strings.SplitSeq(string(topic), "_") {
+		if !strings.Contains(lower, w) {
+			return false
+		}
+	}
+	return lower != ""
+}
+
+// mentions counts topic's name in lower, with underscores or spaces.
+func mentions(lower string, topic spt.Topic) int {
+	name := string(topic)
+	n := strings.Count(lower, name)
+	if strings.Contains(name, "_") {
+		n += strings.Count(lower, strings.ReplaceAll(name, "_", " "))
+	}
+	return n
 }
 
 func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }

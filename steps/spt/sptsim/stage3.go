@@ -62,7 +62,7 @@ func field(text, label string) string {
 	if i := strings.Index(rest, "\n**"); i >= 0 {
 		rest = rest[:i]
 	}
-	return strings.TrimSuffix(rest, "\n")
+	return strings.TrimRight(rest, "\n")
 }
 
 // Respond implements llm.SimResponder.
