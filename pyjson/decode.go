@@ -91,7 +91,6 @@ type decoder struct {
 	objSlab []Object
 	keySlab []string
 	valSlab []any
-	strSlab []string // headers of boxed strings, see boxString
 }
 
 const (
@@ -143,7 +142,7 @@ func (d *decoder) value() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return d.boxString(s), nil
+		return s, nil
 	case c == '-' || (c >= '0' && c <= '9'):
 		return d.number()
 	case d.literal("true"):
@@ -341,45 +340,6 @@ func (d *decoder) takeVals(vals []any) []any {
 	return out
 }
 
-// eface is the runtime layout of an empty interface.
-type eface struct {
-	typ  unsafe.Pointer
-	data unsafe.Pointer
-}
-
-// Runtime type words of string and Number.
-var (
-	stringType = typeWord("")
-	numberType = typeWord(Number(""))
-)
-
-func typeWord(v any) unsafe.Pointer { return (*eface)(unsafe.Pointer(&v)).typ }
-
-// boxString returns s as an interface value whose string header lives in
-// a slab, instead of the 16-byte allocation of a plain any(s). This is what
-// the runtime's convTstring does, minus one allocation per string; the slab
-// entry is written once, before the interface exists, and never again.
-func (d *decoder) boxString(s string) any {
-	if s == "" {
-		return ""
-	}
-	return d.box(stringType, s)
-}
-
-// box returns an interface of type typ (string or Number) holding s.
-func (d *decoder) box(typ unsafe.Pointer, s string) any {
-	if len(d.strSlab) == 0 {
-		d.strSlab = make([]string, slabLen)
-	}
-	p := &d.strSlab[0]
-	d.strSlab = d.strSlab[1:]
-	*p = s
-	var v any
-	(*eface)(unsafe.Pointer(&v)).typ = typ
-	(*eface)(unsafe.Pointer(&v)).data = unsafe.Pointer(p)
-	return v
-}
-
 // bytesString returns b as a string stored in the arena (or its own
 // allocation when long). b is not retained.
 func (d *decoder) bytesString(b []byte) string {
@@ -450,7 +410,7 @@ func (d *decoder) number() (any, error) {
 			return nil, d.errorf("invalid number: no digits in exponent")
 		}
 	}
-	return d.box(numberType, d.bytesString(d.data[start:d.pos])), nil
+	return Number(d.bytesString(d.data[start:d.pos])), nil
 }
 
 // str decodes the string at d.pos (its opening quote); key selects
