@@ -29,14 +29,27 @@ func (c *BarChart) dataMax() float64 {
 	return m
 }
 
+// maxLabelChars is the longest category label drawn on one line; longer
+// labels wrap onto two lines at a word or "_" boundary (see labelLines).
+const maxLabelChars = 52
+
 func (c *BarChart) layout() barLayout {
 	l := barLayout{}
-	l.labelW = math.Min(280, math.Max(60, charW*float64(maxRunes(c.Categories))+12))
+	longest, wraps := 0, false
+	for _, cat := range c.Categories {
+		lines := labelLines(cat)
+		wraps = wraps || len(lines) > 1
+		longest = max(longest, maxRunes(lines))
+	}
+	l.labelW = math.Max(60, charW*float64(longest)+12)
 	l.x0, l.x1 = l.labelW+12, svgWidth-70
 	n := float64(max(len(c.Series), 1))
 	switch {
 	case c.Stacked || n == 1:
 		l.barH, l.groupH = 18, 26
+		if wraps {
+			l.groupH = 32
+		}
 	case n <= 3:
 		l.barH = 14
 		l.groupH = n*l.barH + 12
@@ -74,7 +87,7 @@ func barSVG(c *BarChart) string {
 	c.drawGrid(&body, l, axisY)
 	for i, cat := range c.Categories {
 		gy := l.top + float64(i)*l.groupH
-		body.text(l.labelW, gy+l.groupH/2+4, "end", fontBody, truncate(cat, 40), "")
+		body.label(l.labelW, gy+l.groupH/2+4, cat)
 		if c.Stacked {
 			c.drawStacked(&body, l, i, gy+(l.groupH-l.barH)/2)
 		} else {

@@ -98,9 +98,10 @@ svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;
 .tw{overflow-x:auto;margin:12px 0 24px}
 table{border-collapse:collapse;background:#fff;font-size:14px;min-width:50%}
 caption{text-align:left;font-weight:600;padding:4px 0}
-th,td{border:1px solid #d4d4d4;padding:4px 10px;vertical-align:top}
-th{background:#eef2f7;cursor:pointer;user-select:none;text-align:left;white-space:nowrap}
+th,td{border:1px solid #d4d4d4;padding:4px 8px;vertical-align:top}
+th{background:#eef2f7;cursor:pointer;user-select:none;text-align:left;vertical-align:bottom;hyphens:manual}
 th.num,td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{white-space:nowrap}
 th[aria-sort=ascending]::after{content:" \25B2"}
 th[aria-sort=descending]::after{content:" \25BC"}
 tbody tr:nth-child(even){background:#f6f8fa}

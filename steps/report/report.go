@@ -5,8 +5,12 @@
 // The HTML page needs no network: CSS is inline, charts are inline SVG drawn
 // here, and a few lines of inline JavaScript make tables sortable by clicking
 // a header. Colours come from the Okabe-Ito palette, which stays readable for
-// the common forms of colour blindness. Rendering is deterministic: the same
-// Document always gives the same bytes.
+// the common forms of colour blindness. Header cells of tables wrap, so a
+// table of a dozen numeric columns fits a 1400 px window without scrolling
+// sideways; a bar chart's category labels longer than 52 characters wrap
+// onto two lines instead of being cut (TestHTMLLayoutInChromium checks both
+// in headless Chromium when SPT_BROWSER_TESTS is set). Rendering is
+// deterministic: the same Document always gives the same bytes.
 package report
 
 import (

@@ -111,3 +111,54 @@ func TestInt(t *testing.T) {
 		}
 	}
 }
+
+func TestLabelLines(t *testing.T) {
+	long := "detection_difficulty_easier_externally_than_internally" // 54 runes
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"sycophancy", []string{"sycophancy"}},
+		{strings.Repeat("x", maxLabelChars), []string{strings.Repeat("x", maxLabelChars)}},
+		{long, []string{"detection_difficulty_easier_", "externally_than_internally"}},
+		{"a very long model name with spaces that goes on and on", []string{"a very long model name with", "spaces that goes on and on"}},
+		{strings.Repeat("y", 60), []string{strings.Repeat("y", 30), strings.Repeat("y", 30)}},
+		{strings.Repeat("z", 120), []string{strings.Repeat("z", 52), strings.Repeat("z", 51) + "…"}},
+	}
+	for _, tt := range tests {
+		got := labelLines(tt.in)
+		if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("labelLines(%q):\ngot  %q\nwant %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestLongLabelsNotCut: a bar chart draws every category label in full
+// (wrapped, never cut) and keeps the plot inside the SVG width.
+func TestLongLabelsNotCut(t *testing.T) {
+	long := "detection_difficulty_easier_externally_than_internally"
+	c := &BarChart{Title: "Tags", Categories: []string{"short", long}, Series: []Series{{Name: "n", Values: []float64{3, 117}}}}
+	svg := barSVG(c)
+	for _, want := range []string{"<title>" + long + "</title>detection_difficulty_easier_<tspan", ">externally_than_internally</tspan>"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("chart lacks %q:\n%s", want, svg)
+		}
+	}
+	if strings.Contains(svg, "…") {
+		t.Errorf("a label was cut:\n%s", svg)
+	}
+	if l := c.layout(); l.x0 >= l.x1-200 {
+		t.Errorf("plot too narrow: x0 %v, x1 %v", l.x0, l.x1)
+	}
+}
+
+// TestTableHeadersWrap: wide tables fit the page because header cells
+// wrap (numeric cells do not).
+func TestTableHeadersWrap(t *testing.T) {
+	if !regexp.MustCompile(`\nth\{[^}]*\}`).MatchString(css) || strings.Contains(regexp.MustCompile(`\nth\{[^}]*\}`).FindString(css), "nowrap") {
+		t.Errorf("th must wrap; css:\n%s", css)
+	}
+	if !strings.Contains(css, "td.num{white-space:nowrap}") {
+		t.Errorf("numeric cells must not wrap; css:\n%s", css)
+	}
+}

@@ -88,6 +88,49 @@ func tickLabel(v float64) string {
 	return strconv.FormatFloat(v, 'g', 4, 64)
 }
 
+// label draws a category label right-aligned at x, centred on baseline y:
+// one line, or two lines 13px apart when it is longer than maxLabelChars.
+// The full label is the element's tooltip.
+func (w *svgWriter) label(x, y float64, s string) {
+	lines := labelLines(s)
+	if len(lines) == 1 {
+		w.text(x, y, "end", fontBody, s, "")
+		return
+	}
+	w.b.WriteString(`<text x="` + f1(x) + `" y="` + f1(y-6.5) + `" text-anchor="end" font-size="` + fontBody + `"><title>` + esc(s) + "</title>" +
+		esc(lines[0]) + `<tspan x="` + f1(x) + `" dy="13">` + esc(lines[1]) + "</tspan></text>\n")
+}
+
+// labelLines splits a label longer than maxLabelChars in two at the word
+// or "_" / "-" / "/" boundary nearest its middle (the break character ends
+// the first line); a second line still too long is cut with "…".
+func labelLines(s string) []string {
+	r := []rune(s)
+	if len(r) <= maxLabelChars {
+		return []string{s}
+	}
+	cut := -1
+	for i, c := range r {
+		if (c == ' ' || c == '_' || c == '-' || c == '/') && i+1 <= maxLabelChars {
+			if cut < 0 || abs(i+1-len(r)/2) < abs(cut-len(r)/2) {
+				cut = i + 1
+			}
+		}
+	}
+	if cut <= 0 || cut >= len(r) {
+		cut = min(len(r)/2, maxLabelChars)
+	}
+	first := strings.TrimRight(string(r[:cut]), " ")
+	return []string{first, truncate(strings.TrimLeft(string(r[cut:]), " "), maxLabelChars)}
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
 // truncate shortens s to at most n runes, ending with "…" when cut.
 func truncate(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
