@@ -207,11 +207,12 @@ func problemText(err error) string {
 // write writes the validated batches and the feedback log.
 func write(t *engine.Task, p *params, outs []outcome) error {
 	var feedback []byte
+	stamp := idTime(outs)
 	for b, o := range outs {
 		if o.err != nil {
 			continue
 		}
-		doc, id := batchFile(p, b, o)
+		doc, id := batchFile(p, b, o, stamp)
 		data, err := spt.EncodeBatch(doc)
 		if err != nil {
 			return fmt.Errorf("generate %s: encode batch %d: %w", t.ID(), b+1, err)
@@ -231,13 +232,30 @@ func write(t *engine.Task, p *params, outs []outcome) error {
 	return t.Out.WriteFile(p.Feedback, feedback)
 }
 
+// idTime is the time in the partition's batch ids: the earliest time (UTC)
+// at which one of its batches was stored. Like the original, whose batches
+// are written one after the other, the batch files of a partition then
+// sort by batch number, however the batches were interleaved, interrupted
+// or resumed; the time stays the same when batches are added, and a
+// --limit trial run's ids are those of the full run.
+func idTime(outs []outcome) time.Time {
+	var first time.Time
+	for _, o := range outs {
+		if o.err == nil && (first.IsZero() || o.res.Time.Before(first)) {
+			first = o.res.Time
+		}
+	}
+	return first.UTC()
+}
+
 // batchFile builds the original stage-1 file (spec §5.7). The batch id is
 // <topic>_<YYYYMMDD_HHMMSS>_batch_<NNN> with NNN the 1-based batch index
-// and the time (UTC) when the response was stored, so every replay writes
-// the same bytes.
-func batchFile(p *params, b int, o outcome) (*pyjson.Object, string) {
+// and the time idTime; generation_timestamp is when this batch's response
+// was stored. Both come from the request store, so every replay writes the
+// same bytes.
+func batchFile(p *params, b int, o outcome, stamp time.Time) (*pyjson.Object, string) {
 	at := o.res.Time.UTC()
-	id := fmt.Sprintf("%s_%s_batch_%03d", p.Topic, at.Format("20060102_150405"), b+1)
+	id := fmt.Sprintf("%s_%s_batch_%03d", p.Topic, stamp.Format("20060102_150405"), b+1)
 	doc := pyjson.NewObject(8)
 	doc.Set("batch_id", id)
 	doc.Set("generation_timestamp", isoformat(at))
