@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"bytes"
+	"encoding/binary"
 
 	"github.com/sptflow/sptflow/pyjson"
 )
@@ -227,6 +228,7 @@ func (r *reindenter) str() bool {
 	start := r.i
 	i := r.i + 1 // after the opening quote
 	for i < len(src) {
+		i = skipPlain8(src, i)
 		for i < len(src) && asciiPlain[src[i]] {
 			i++
 		}
@@ -249,6 +251,21 @@ func (r *reindenter) str() bool {
 		}
 	}
 	return false
+}
+
+// skipPlain8 advances i over whole 8-byte words of asciiPlain bytes.
+func skipPlain8(b []byte, i int) int {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		ctl := (x - 0x20*lo) &^ x // high bit set where a byte < 0x20 (or >= 0x80, caught below)
+		q, bs := x^('"'*lo), x^('\\'*lo)
+		eq := ((q - lo) &^ q) | ((bs - lo) &^ bs) // high bit set where a byte is '"' or '\\'
+		if (x|ctl|eq)&hi != 0 {
+			return i
+		}
+	}
+	return i
 }
 
 // asciiPlain marks the bytes pyjson writes as themselves with ASCII set:
