@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/sptflow/sptflow/pyjson"
@@ -21,7 +22,14 @@ func (s *scanner) errorf(format string, args ...any) error {
 }
 
 func (s *scanner) ws() {
+	const spaces8 = 0x2020202020202020
 	for s.i < len(s.b) {
+		for s.i+8 <= len(s.b) && binary.LittleEndian.Uint64(s.b[s.i:]) == spaces8 { // indentation
+			s.i += 8
+		}
+		if s.i == len(s.b) {
+			return
+		}
 		switch s.b[s.i] {
 		case ' ', '\n', '\r', '\t':
 			s.i++
