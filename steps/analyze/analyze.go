@@ -97,13 +97,15 @@ func sanityError(failures []string) error {
 	return fmt.Errorf("%s", msg)
 }
 
-// inputFiles lists the *.json files of all upstream partitions, sorted by path.
+// inputFiles lists the *.json files in the main output directories of all
+// upstream partitions (not their side files, such as the tagger's reports),
+// sorted by path.
 func inputFiles(ups []engine.Upstream) []engine.OutputFile {
 	var files []engine.OutputFile
 	seen := map[string]bool{}
-	for _, u := range ups {
-		for _, f := range u.Files {
-			if strings.HasSuffix(f.Path, ".json") && !seen[f.Path] {
+	for i := range ups {
+		for _, f := range ups[i].DataFiles(".json") {
+			if !seen[f.Path] {
 				seen[f.Path] = true
 				files = append(files, f)
 			}

@@ -484,3 +484,23 @@ func TestDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestSideFilesIgnored: an upstream's files outside its main output
+// directory (the tagger's reports/tag/<topic>.json) are not batch files.
+func TestSideFilesIgnored(t *testing.T) {
+	u := engine.Upstream{ID: "tag@alpha", Node: "tag", Kind: "tag", OutputDir: "stage_3_tagged/alpha"}
+	for _, f := range fixture()[:1] {
+		u.Files = append(u.Files, enginetest.MemFile(f.path, f.data))
+	}
+	u.Files = append(u.Files, enginetest.MemFile("reports/tag/alpha.json", []byte(`{"topic": "alpha", "files": 1}`)))
+	res, err := enginetest.Run(context.Background(), New(), enginetest.Spec(Kind, t.TempDir(), nil), u)
+	if err != nil {
+		t.Fatalf("analyze with a side file: %v", err)
+	}
+	if got := get(summary(t, res), "summary_stats", "total_samples"); got != float64(12) {
+		t.Errorf("total_samples = %v, want 12 (the batch file's records only)", got)
+	}
+	if got := get(summary(t, res), "sanity_check_failures"); len(got.([]any)) != 0 {
+		t.Errorf("sanity_check_failures = %v, want none", got)
+	}
+}
