@@ -49,7 +49,7 @@ func Main() int {
 		}
 	}()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	if err != nil && !errors.Is(err, errQuiet) {
+	if err != nil && !errors.Is(err, errQuiet) && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "sptflow:", err)
 	}
 	return exitCode(err)
@@ -104,6 +104,7 @@ paths that exist relative to the working directory are taken from there.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	e := &env{stdout: stdout, stderr: stderr}
 	fs := e.flagSet("sptflow")
+	fs.Usage = func() { fmt.Fprint(stderr, usageText) }
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
