@@ -21,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -48,6 +49,7 @@ type options struct {
 	client          string
 	store           string
 	cpuprofile      string
+	trace429        bool
 }
 
 func main() {
@@ -59,6 +61,7 @@ func main() {
 	flag.DurationVar(&o.latency, "latency", 100*time.Millisecond, "server latency (median with -tail)")
 	flag.Float64Var(&o.tail, "tail", 0, "Pareto shape of a heavy-tailed latency (0 = fixed; 1.5 is heavy)")
 	flag.StringVar(&o.client, "client", "both", "governed | batch128 | both")
+	flag.BoolVar(&o.trace429, "trace429", false, "the server prints when it sends a 429 and the arrivals before it")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the client process to this file")
 	flag.StringVar(&o.store, "store", "disk", "request store of the governed client: disk (engine/store Records: a file per record) | log (engine/store RecordLog: fdatasync'd appends) | mem (in memory, not durable: isolates the store's cost)")
 	flag.Parse()
@@ -94,18 +97,55 @@ func startProfile(path string) (func(), error) {
 }
 
 func runServer(o options) {
-	srv := llmtest.NewOpenAI(llmtest.Options{RPM: o.rpm, Latency: o.latency, LatencyTail: o.tail, Seed: 1})
-	fmt.Println(srv.URL)
+	fake := llmtest.NewOpenAIHandler(llmtest.Options{RPM: o.rpm, Latency: o.latency, LatencyTail: o.tail, Seed: 1})
+	var h http.Handler = fake
+	if o.trace429 {
+		h = &tracer{next: fake, t0: time.Now()}
+	}
+	srv := httptest.NewServer(h)
+	fmt.Println(srv.URL + "/v1")
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
 	<-sig
+	fake.Shutdown()
+	srv.CloseClientConnections()
 	srv.Close()
+}
+
+// tracer prints, for every 429 the fake server sends, when it happened and
+// the arrival times of the requests before it (-trace429).
+type tracer struct {
+	next     http.Handler
+	t0       time.Time
+	mu       sync.Mutex
+	arrivals []time.Duration
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(s int) { w.status = s; w.ResponseWriter.WriteHeader(s) }
+
+func (t *tracer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	t.mu.Lock()
+	t.arrivals = append(t.arrivals, time.Since(t.t0))
+	t.mu.Unlock()
+	sw := &statusWriter{ResponseWriter: w, status: 200}
+	t.next.ServeHTTP(sw, r)
+	if sw.status == http.StatusTooManyRequests {
+		t.mu.Lock()
+		last := t.arrivals[max(0, len(t.arrivals)-12):]
+		fmt.Fprintf(os.Stderr, "429 at %v, arrivals before: %v\n", time.Since(t.t0).Round(time.Millisecond), last)
+		t.mu.Unlock()
+	}
 }
 
 // startServer re-executes this program as the fake server.
 func startServer(o options) (string, func(), error) {
 	cmd := exec.Command(os.Args[0], "-serve", fmt.Sprint("-rpm=", o.rpm), fmt.Sprint("-latency=", o.latency),
-		fmt.Sprint("-tail=", o.tail))
+		fmt.Sprint("-tail=", o.tail), fmt.Sprint("-trace429=", o.trace429))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return "", nil, err
