@@ -87,6 +87,7 @@ type received struct {
 	model    string
 	user     string // the first user message
 	answered bool   // the server wrote its whole reply before the client was killed
+	raw      []byte
 }
 
 // tracker wraps a fake server's handler: it records each request's kind and
@@ -123,6 +124,13 @@ func (tr *tracker) freezeWhen(fired chan struct{}, trigger func(r *received, n i
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	tr.trigger, tr.fired = trigger, fired
+}
+
+// freeze holds every request not yet answered from now on.
+func (tr *tracker) freeze() {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.frozen = true
 }
 
 // thaw lets requests through again.
@@ -191,7 +199,7 @@ func describe(body []byte) *received {
 	if len(req.Messages) > 0 {
 		user = req.Messages[0].Content
 	}
-	return &received{kind: k, body: sha256.Sum256(body), model: req.Model, user: user}
+	return &received{kind: k, body: sha256.Sum256(body), model: req.Model, user: user, raw: body}
 }
 
 // wireRequest reads an Anthropic Messages or OpenAI chat request body back

@@ -77,10 +77,14 @@ type ItemRef struct {
 }
 
 // OrderItems returns every item of files in the hash-stable order behind
-// --limit: by SHA-256 of the item's identity (its file's name and its index
-// there), so adding files or items upstream inserts new items without
-// reordering the old ones. limit > 0 keeps the first limit items: a trial run
-// takes a prefix of the full run's order. Non-object items are errors.
+// --limit: by SHA-256 of the item's identity (its stage-1 content and its
+// index in its file), so adding files or items upstream inserts new items
+// without reordering the old ones. The identity leaves out the file name,
+// whose batch id carries the time stage 1 ran: the same items regenerated
+// later, or copied between projects, keep their order (and so the stage-3
+// batches they are grouped into). Ties keep file order. limit > 0 keeps the
+// first limit items: a trial run takes a prefix of the full run's order.
+// Non-object items are errors.
 func OrderItems(files []File, limit int) ([]ItemRef, error) {
 	var refs []ItemRef
 	for fi, f := range files {
@@ -93,20 +97,40 @@ func OrderItems(files []File, limit int) ([]ItemRef, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", f.Name, err)
 			}
-			refs = append(refs, ItemRef{File: fi, Index: i, Item: item, rank: itemRank(f.Name, i)})
+			refs = append(refs, ItemRef{File: fi, Index: i, Item: item, rank: itemRank(item, i)})
 		}
 	}
-	slices.SortFunc(refs, func(a, b ItemRef) int { return bytes.Compare(a.rank[:], b.rank[:]) })
+	slices.SortStableFunc(refs, func(a, b ItemRef) int { return bytes.Compare(a.rank[:], b.rank[:]) })
 	if limit > 0 && len(refs) > limit {
 		refs = refs[:limit]
 	}
 	return refs, nil
 }
 
-func itemRank(file string, index int) [32]byte {
+// rankFields are the stage-1 fields that identify an item.
+var rankFields = []string{"thought_process", "A", "B", "T"}
+
+func itemRank(item *pyjson.Object, index int) [32]byte {
+	h := sha256.New()
+	for _, k := range rankFields {
+		s, ok := item.Str(k)
+		h.Write([]byte{boolByte(ok)})
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
 	var n [8]byte
 	binary.BigEndian.PutUint64(n[:], uint64(index))
-	return sha256.Sum256(append(append([]byte(spt.Stem(file)), 0), n[:]...))
+	h.Write(n[:])
+	var r [32]byte
+	h.Sum(r[:0])
+	return r
+}
+
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // resampleStride separates the replica ranges of successive --resample
