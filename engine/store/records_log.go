@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -34,11 +35,15 @@ import (
 // Within a process, Get sees the latest Put. Safe for concurrent use by
 // goroutines and processes.
 //
-// Layout: records/<ns>/log/<random>.seg; per-file Records of the same
-// namespace ignore it, and GC does not prune it yet.
+// Layout: records/<ns>/log/<random>.seg, beside the per-file Records of
+// the same namespace, which ignore it. RecordLog reads those files too (a
+// miss in the log falls back to them), so a namespace written by Records
+// keeps its records when its users switch to RecordLog; Delete and Range
+// cover both. GC does not prune the log yet.
 type RecordLog struct {
 	ns, dir string
-	err     error // invalid namespace
+	err     error    // invalid namespace
+	files   *Records // the per-file records of the namespace
 
 	mu     sync.Mutex
 	index  map[[32]byte]logLoc
@@ -87,7 +92,7 @@ const (
 // rules as Records). Close it to release its files.
 func (s *Store) RecordLog(namespace string) *RecordLog {
 	l := &RecordLog{ns: namespace, dir: filepath.Join(s.dir, "records", namespace, "log"),
-		index: map[[32]byte]logLoc{}, segs: map[string]*logSeg{}}
+		files: s.Records(namespace), index: map[[32]byte]logLoc{}, segs: map[string]*logSeg{}}
 	if !namespaceRE.MatchString(namespace) {
 		l.err = fmt.Errorf("record log namespace %q: want letters, digits, '_', '.', '-'", namespace)
 	}
@@ -100,22 +105,31 @@ func (l *RecordLog) Get(key [32]byte) ([]byte, bool, error) {
 	if l.err != nil {
 		return nil, false, l.err
 	}
+	data, ok, deleted, err := l.getLog(key)
+	if ok || deleted || err != nil {
+		return data, ok, err
+	}
+	return l.files.Get(key)
+}
+
+// getLog looks key up in the log; deleted reports a tombstone.
+func (l *RecordLog) getLog(key [32]byte) (data []byte, ok, deleted bool, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	loc, ok := l.index[key]
 	if !ok || loc.deleted {
 		if err := l.refreshLocked(); err != nil {
-			return nil, false, fmt.Errorf("get record %s/%s: %w", l.ns, Digest(key).Short(), err)
+			return nil, false, false, fmt.Errorf("get record %s/%s: %w", l.ns, Digest(key).Short(), err)
 		}
 		if loc, ok = l.index[key]; !ok || loc.deleted {
-			return nil, false, nil
+			return nil, false, ok, nil
 		}
 	}
-	data, ok := readLogEntry(loc, key)
+	data, ok = readLogEntry(loc, key)
 	if !ok {
 		delete(l.index, key) // damaged: a miss, as if never written
 	}
-	return data, ok, nil
+	return data, ok, false, nil
 }
 
 // Put appends data under key, replacing any previous record. The record is
@@ -127,44 +141,62 @@ func (l *RecordLog) Put(key [32]byte, data []byte) error {
 	return nil
 }
 
-// Delete removes the record under key (durably); a missing record is not
-// an error.
+// Delete removes the record under key (durably), from the log and the
+// per-file records; a missing record is not an error.
 func (l *RecordLog) Delete(key [32]byte) error {
 	if err := l.append(key, logOpDelete, nil); err != nil {
 		return fmt.Errorf("delete record %s/%s: %w", l.ns, Digest(key).Short(), err)
 	}
-	return nil
+	return l.files.Delete(key)
 }
 
 // Range calls fn for every live record key with the time it was put, in
-// key order, until fn returns false.
+// key order, until fn returns false. A key both in the log and in the
+// per-file records is reported once, with the log's time.
 func (l *RecordLog) Range(fn func(key [32]byte, modTime time.Time) bool) error {
 	if l.err != nil {
 		return l.err
 	}
-	l.mu.Lock()
-	if err := l.refreshLocked(); err != nil {
-		l.mu.Unlock()
-		return fmt.Errorf("range records %s: %w", l.ns, err)
+	all, err := l.logKeys()
+	if err != nil {
+		return err
 	}
-	type kt struct {
-		k [32]byte
-		t int64
-	}
-	all := make([]kt, 0, len(l.index))
-	for k, loc := range l.index {
-		if !loc.deleted {
-			all = append(all, kt{k, loc.modTime})
+	err = l.files.Range(func(k [32]byte, mod time.Time) bool {
+		if _, inLog := all[k]; !inLog {
+			all[k] = logTime{t: mod.UnixNano()}
 		}
+		return true
+	})
+	if err != nil {
+		return err
 	}
-	l.mu.Unlock()
-	slices.SortFunc(all, func(a, b kt) int { return bytes.Compare(a.k[:], b.k[:]) })
-	for _, e := range all {
-		if !fn(e.k, time.Unix(0, e.t)) {
+	keys := slices.SortedFunc(maps.Keys(all), func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
+	for _, k := range keys {
+		if e := all[k]; !e.deleted && !fn(k, time.Unix(0, e.t)) {
 			break
 		}
 	}
 	return nil
+}
+
+// logTime is the time of a key's latest log entry.
+type logTime struct {
+	t       int64
+	deleted bool
+}
+
+// logKeys returns every key of the log, tombstones included.
+func (l *RecordLog) logKeys() (map[[32]byte]logTime, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.refreshLocked(); err != nil {
+		return nil, fmt.Errorf("range records %s: %w", l.ns, err)
+	}
+	all := make(map[[32]byte]logTime, len(l.index))
+	for k, loc := range l.index {
+		all[k] = logTime{t: loc.modTime, deleted: loc.deleted}
+	}
+	return all, nil
 }
 
 // Close closes the segment files. The log must not be used afterwards.

@@ -273,3 +273,34 @@ func TestRecordLogListingShortcut(t *testing.T) {
 	c.Put(key("y"), []byte("y")) // a new segment: the directory changes
 	mustGet(t, b, key("y"), "y")
 }
+
+// TestRecordLogReadsPerFileRecords: records written by Records stay
+// readable after switching the namespace to RecordLog.
+func TestRecordLogReadsPerFileRecords(t *testing.T) {
+	s := openTest(t)
+	files := s.Records("r")
+	files.Put(key("old"), []byte("from a file"))
+	files.Put(key("both"), []byte("file version"))
+	l := s.RecordLog("r")
+	defer l.Close()
+	mustGet(t, l, key("old"), "from a file")
+	l.Put(key("both"), []byte("log version"))
+	mustGet(t, l, key("both"), "log version")
+	l.Put(key("new"), []byte("n"))
+
+	n := 0
+	l.Range(func(k [32]byte, _ time.Time) bool {
+		n++
+		return true
+	})
+	if n != 3 {
+		t.Errorf("Range: got %d keys, want 3 (old, both, new)", n)
+	}
+	if err := l.Delete(key("old")); err != nil {
+		t.Fatal(err)
+	}
+	mustMiss(t, l, key("old"))
+	if _, ok, _ := files.Get(key("old")); ok {
+		t.Error("Delete left the per-file record")
+	}
+}

@@ -2,6 +2,7 @@ package connect_test
 
 import (
 	"context"
+	"flag"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -14,9 +15,10 @@ import (
 	"github.com/sptflow/sptflow/llm/llmtest"
 )
 
-// benchClient is the whole client path of a run: an llm.Runtime over the
-// real record store in a temp dir, the openai provider built by
-// connect.Connect, and an in-process fake with no latency and no rate limit.
+// benchClient is the whole client path of a run: an llm.Runtime over a
+// real record store in a temp dir (store.RecordLog, or store.Records with
+// -records=files), the openai provider built by connect.Connect, and an
+// in-process fake with no latency and no rate limit.
 func benchClient(b *testing.B) *llm.Client {
 	b.Helper()
 	srv := llmtest.NewOpenAI(llmtest.Options{})
@@ -25,7 +27,11 @@ func benchClient(b *testing.B) *llm.Client {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rt, err := llm.NewRuntime(llm.RuntimeConfig{Records: st.Records("requests"), Log: zerolog.Nop(),
+	var recs llm.RecordStore = st.RecordLog("requests")
+	if *recordsKind == "files" {
+		recs = st.Records("requests")
+	}
+	rt, err := llm.NewRuntime(llm.RuntimeConfig{Records: recs, Log: zerolog.Nop(),
 		Getenv: func(string) string { return "bench-key" }, Connect: connect.Connect,
 		BaseURLOverride: func(string) string { return srv.URL }})
 	if err != nil {
@@ -42,6 +48,8 @@ func benchClient(b *testing.B) *llm.Client {
 	}
 	return c
 }
+
+var recordsKind = flag.String("records", "log", "request store of the client benchmarks: log (store.RecordLog) | files (store.Records)")
 
 // benchRequest is a request of realistic size (a ~2 kB system prompt and a
 // short user message), distinct per i so none is served from the store.
