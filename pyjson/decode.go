@@ -2,9 +2,9 @@ package pyjson
 
 import (
 	"fmt"
-	"unicode/utf16"
-	"unicode/utf8"
 	"unsafe"
+
+	"github.com/sptflow/sptflow/pyjson/scan"
 )
 
 // SyntaxError is a decoding error with the byte offset where it happened.
@@ -375,41 +375,13 @@ func (d *decoder) keyString(b []byte) string {
 }
 
 func (d *decoder) number() (any, error) {
+	n, err := scan.NumberLen(d.data[d.pos:])
+	if err != nil {
+		d.pos += n
+		return nil, d.errorf("%v", err)
+	}
 	start := d.pos
-	if d.data[d.pos] == '-' {
-		d.pos++
-		if d.literal("Infinity") {
-			return Number("-Infinity"), nil
-		}
-	}
-	digits := func() int {
-		n := 0
-		for d.pos < len(d.data) && d.data[d.pos] >= '0' && d.data[d.pos] <= '9' {
-			d.pos++
-			n++
-		}
-		return n
-	}
-	if d.pos < len(d.data) && d.data[d.pos] == '0' {
-		d.pos++
-	} else if digits() == 0 {
-		return nil, d.errorf("invalid number")
-	}
-	if d.pos < len(d.data) && d.data[d.pos] == '.' {
-		d.pos++
-		if digits() == 0 {
-			return nil, d.errorf("invalid number: no digits after '.'")
-		}
-	}
-	if d.pos < len(d.data) && (d.data[d.pos] == 'e' || d.data[d.pos] == 'E') {
-		d.pos++
-		if d.pos < len(d.data) && (d.data[d.pos] == '+' || d.data[d.pos] == '-') {
-			d.pos++
-		}
-		if digits() == 0 {
-			return nil, d.errorf("invalid number: no digits in exponent")
-		}
-	}
+	d.pos += n
 	return Number(d.bytesString(d.data[start:d.pos])), nil
 }
 
@@ -468,80 +440,14 @@ func (d *decoder) unescape(buf []byte) ([]byte, error) {
 			d.pos = j
 			continue
 		}
-		d.pos++
-		if d.pos >= len(d.data) {
-			break
+		// A lone surrogate escape, which Python keeps and a Go string
+		// cannot hold, becomes U+FFFD.
+		var n int
+		var err error
+		if buf, n, err = scan.AppendEscape(buf, d.data[d.pos:]); err != nil {
+			return buf, d.errorf("%v", err)
 		}
-		e := d.data[d.pos]
-		d.pos++
-		switch e {
-		case '"', '\\', '/':
-			buf = append(buf, e)
-		case 'b':
-			buf = append(buf, '\b')
-		case 'f':
-			buf = append(buf, '\f')
-		case 'n':
-			buf = append(buf, '\n')
-		case 'r':
-			buf = append(buf, '\r')
-		case 't':
-			buf = append(buf, '\t')
-		case 'u':
-			r, ok := d.hex4()
-			if !ok {
-				return buf, d.errorf("invalid \\u escape")
-			}
-			if utf16.IsSurrogate(r) {
-				if r2, ok := d.lowSurrogate(); ok {
-					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-						buf = utf8.AppendRune(buf, dec)
-						continue
-					}
-				}
-				// A lone surrogate: Python keeps it; Go strings cannot
-				// hold it, so it becomes U+FFFD.
-				r = utf8.RuneError
-			}
-			buf = utf8.AppendRune(buf, r)
-		default:
-			return buf, d.errorf("invalid escape \\%c", e)
-		}
+		d.pos += n
 	}
 	return buf, d.errorf("unterminated string")
-}
-
-func (d *decoder) hex4() (rune, bool) {
-	if len(d.data)-d.pos < 4 {
-		return 0, false
-	}
-	var r rune
-	for _, c := range d.data[d.pos : d.pos+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			r = r<<4 | rune(c-'0')
-		case c >= 'a' && c <= 'f':
-			r = r<<4 | rune(c-'a'+10)
-		case c >= 'A' && c <= 'F':
-			r = r<<4 | rune(c-'A'+10)
-		default:
-			return 0, false
-		}
-	}
-	d.pos += 4
-	return r, true
-}
-
-func (d *decoder) lowSurrogate() (rune, bool) {
-	if len(d.data)-d.pos < 6 || d.data[d.pos] != '\\' || d.data[d.pos+1] != 'u' {
-		return 0, false
-	}
-	save := d.pos
-	d.pos += 2
-	r, ok := d.hex4()
-	if !ok || r < 0xDC00 || r > 0xDFFF {
-		d.pos = save
-		return 0, false
-	}
-	return r, true
 }

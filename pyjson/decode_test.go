@@ -103,3 +103,20 @@ func TestNumberConversions(t *testing.T) {
 		}
 	}
 }
+
+// TestParseSurrogates: pairs join; every lone surrogate escape becomes one
+// U+FFFD and never swallows the escape after it (Python keeps each one).
+func TestParseSurrogates(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{`"\ud83d\ude00"`, "😀"},
+		{`"\ud83dx"`, "\uFFFDx"},
+		{`"\udc00\udc00"`, "\uFFFD\uFFFD"},
+		{`"\ud800\ud800\udc00"`, "\uFFFD𐀀"},
+		{`"\udc00\u0041"`, "\uFFFDA"},
+	} {
+		got, err := Parse([]byte(tt.in))
+		if err != nil || got != tt.want {
+			t.Errorf("Parse(%s): got %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+}

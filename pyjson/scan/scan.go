@@ -1,0 +1,331 @@
+// Package scan reads values out of a JSON document held in memory without
+// building trees: callers walk the objects and arrays they care about,
+// decode the few values they need and skip everything else.
+//
+// Skipping is what makes it fast: a skipped string costs a bytes.IndexByte
+// per quote, a skipped container one pass over its bytes, and nothing is
+// allocated for either. That makes picking a few fields out of hundreds of
+// megabytes several times faster than encoding/json or a full pyjson.Parse.
+//
+// The scanner checks the structure of what it walks (brackets, quotes,
+// separators) and the grammar of the values it decodes (strings with
+// Python's json semantics, numbers with JSON's grammar plus Python's NaN,
+// Infinity and -Infinity). It does not check the grammar of the numbers and
+// literals it skips, nor the contents of skipped strings: a document is
+// only as valid as the parts that were read. Errors carry the byte offset.
+//
+// Decoded strings follow Python's json module, except that a lone surrogate
+// escape, which a Go string cannot hold, becomes U+FFFD (as in pyjson).
+package scan
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+)
+
+// Scanner reads one JSON document. Its methods consume the value at the
+// cursor; white space before a value is skipped. A Scanner holds data
+// (and returns slices of it) and never modifies it.
+type Scanner struct {
+	b []byte
+	i int
+}
+
+// New returns a scanner at the start of data.
+func New(data []byte) *Scanner { return &Scanner{b: data} }
+
+// Offset returns the cursor's byte offset.
+func (s *Scanner) Offset() int { return s.i }
+
+// errorf returns an error prefixed with the cursor's offset.
+func (s *Scanner) errorf(format string, args ...any) error {
+	return fmt.Errorf("offset %d: %s", s.i, fmt.Sprintf(format, args...))
+}
+
+// ws skips white space, whole 8-space runs of indentation at a time.
+func (s *Scanner) ws() {
+	const spaces8 = 0x2020202020202020
+	for s.i < len(s.b) {
+		for s.i+8 <= len(s.b) && binary.LittleEndian.Uint64(s.b[s.i:]) == spaces8 {
+			s.i += 8
+		}
+		if s.i == len(s.b) {
+			return
+		}
+		switch s.b[s.i] {
+		case ' ', '\n', '\r', '\t':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// Peek skips white space and returns the next byte, or 0 at the end (a
+// NUL byte, never valid outside strings, also reads as 0).
+func (s *Scanner) Peek() byte {
+	s.ws()
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+// End reports an error unless only white space is left.
+func (s *Scanner) End() error {
+	if s.ws(); s.i < len(s.b) {
+		return s.errorf("extra data after the top-level value")
+	}
+	return nil
+}
+
+func (s *Scanner) expect(c byte) error {
+	if s.Peek() != c {
+		return s.errorf("expected %q", c)
+	}
+	s.i++
+	return nil
+}
+
+// RawString consumes a string and returns its bytes, quotes included,
+// undecoded (see Unquote). Its contents are not checked.
+func (s *Scanner) RawString() ([]byte, error) {
+	if s.Peek() != '"' {
+		return nil, s.errorf("expected string")
+	}
+	start := s.i
+	j := s.i + 1
+	for {
+		k := bytes.IndexByte(s.b[j:], '"')
+		if k < 0 {
+			return nil, s.errorf("unterminated string")
+		}
+		j += k
+		bs := 0
+		for p := j - 1; p > start && s.b[p] == '\\'; p-- {
+			bs++
+		}
+		j++
+		if bs%2 == 0 {
+			break
+		}
+	}
+	s.i = j
+	return s.b[start:j], nil
+}
+
+// Str consumes a string and returns it decoded.
+func (s *Scanner) Str() (string, error) {
+	start := s.i
+	raw, err := s.RawString()
+	if err != nil {
+		return "", err
+	}
+	v, err := Unquote(raw)
+	if err != nil {
+		s.i = start
+		return "", s.errorf("%v", err)
+	}
+	return v, nil
+}
+
+// NullableString consumes a string or null: ok is false (and v "") for
+// null; anything else is an error.
+func (s *Scanner) NullableString() (v string, ok bool, err error) {
+	if s.Peek() == '"' {
+		v, err = s.Str()
+		return v, err == nil, err
+	}
+	lit, err := s.Skip()
+	if err != nil {
+		return "", false, err
+	}
+	if string(lit) != "null" {
+		return "", false, s.errorf("expected string or null, got %.20s", lit)
+	}
+	return "", false, nil
+}
+
+// Strings consumes an array and returns its string elements, decoded;
+// other elements are skipped.
+func (s *Scanner) Strings() ([]string, error) {
+	var out []string
+	err := s.Array(func() error {
+		if s.Peek() != '"' {
+			_, err := s.Skip()
+			return err
+		}
+		v, err := s.Str()
+		out = append(out, v)
+		return err
+	})
+	return out, err
+}
+
+// Bool consumes true or false; null reads as false.
+func (s *Scanner) Bool() (bool, error) {
+	lit, err := s.Skip()
+	if err != nil {
+		return false, err
+	}
+	switch string(lit) {
+	case "true":
+		return true, nil
+	case "false", "null":
+		return false, nil
+	}
+	return false, s.errorf("expected boolean, got %.20s", lit)
+}
+
+// Number consumes a number and returns its token as written: JSON's
+// grammar, plus Python's NaN, Infinity and -Infinity.
+func (s *Scanner) Number() ([]byte, error) {
+	s.ws()
+	n, err := NumberLen(s.b[s.i:])
+	if err != nil {
+		s.i += n
+		return nil, s.errorf("%v", err)
+	}
+	tok := s.b[s.i : s.i+n]
+	s.i += n
+	return tok, nil
+}
+
+// Skip consumes one value of any kind and returns its bytes.
+func (s *Scanner) Skip() ([]byte, error) {
+	c := s.Peek()
+	start := s.i
+	switch c {
+	case '"':
+		return s.RawString()
+	case '{', '[':
+		if err := s.skipContainer(); err != nil {
+			return nil, err
+		}
+		return s.b[start:s.i], nil
+	case 0:
+		return nil, s.errorf("unexpected end of input")
+	}
+	if lit := s.literal(); len(lit) > 0 {
+		return lit, nil
+	}
+	return nil, s.errorf("unexpected %q", c)
+}
+
+// literal consumes a number, true, false or null, unchecked, up to the
+// next delimiter.
+func (s *Scanner) literal() []byte {
+	start := s.i
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return s.b[start:s.i]
+		}
+		s.i++
+	}
+	return s.b[start:s.i]
+}
+
+func (s *Scanner) skipContainer() error {
+	depth := 0
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case '"':
+			if _, err := s.RawString(); err != nil {
+				return err
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				s.i++
+				return nil
+			}
+		}
+		s.i++
+	}
+	return s.errorf("unterminated container")
+}
+
+// Object consumes an object, calling field for each member in document
+// order. key is the decoded key; it is valid until field returns (and may
+// share the document's bytes, which must not be modified). field must
+// consume the value, if only with Skip.
+func (s *Scanner) Object(field func(key []byte) error) error {
+	if err := s.expect('{'); err != nil {
+		return err
+	}
+	if s.Peek() == '}' {
+		s.i++
+		return nil
+	}
+	for {
+		key, err := s.key()
+		if err != nil {
+			return err
+		}
+		if err := s.expect(':'); err != nil {
+			return err
+		}
+		if err := field(key); err != nil {
+			return err
+		}
+		switch s.Peek() {
+		case ',':
+			s.i++
+		case '}':
+			s.i++
+			return nil
+		default:
+			return s.errorf("expected ',' or '}' in object")
+		}
+	}
+}
+
+// key reads an object key: the document's bytes when it has no escape.
+func (s *Scanner) key() ([]byte, error) {
+	start := s.i
+	raw, err := s.RawString()
+	if err != nil {
+		return nil, err
+	}
+	body := raw[1 : len(raw)-1]
+	if plainLen(body) == len(body) {
+		return body, nil
+	}
+	k, err := Unquote(raw)
+	if err != nil {
+		s.i = start
+		return nil, s.errorf("%v", err)
+	}
+	return []byte(k), nil
+}
+
+// Array consumes an array, calling elem for each element; elem must
+// consume the element.
+func (s *Scanner) Array(elem func() error) error {
+	if err := s.expect('['); err != nil {
+		return err
+	}
+	if s.Peek() == ']' {
+		s.i++
+		return nil
+	}
+	for {
+		if err := elem(); err != nil {
+			return err
+		}
+		switch s.Peek() {
+		case ',':
+			s.i++
+		case ']':
+			s.i++
+			return nil
+		default:
+			return s.errorf("expected ',' or ']' in array")
+		}
+	}
+}

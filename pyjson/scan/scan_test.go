@@ -1,0 +1,172 @@
+package scan
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestUnquote(t *testing.T) {
+	for _, tt := range []struct{ raw, want string }{
+		{`"plain"`, "plain"},
+		{`""`, ""},
+		{`"a\"b\\c\/d"`, `a"b\c/d`},
+		{`"\b\f\n\r\t"`, "\b\f\n\r\t"},
+		{`"caf\u00e9 \u00E9"`, "café é"},
+		{`"smile \ud83d\ude00!"`, "smile 😀!"},
+		{`"lone \ud83d end"`, "lone \uFFFD end"},
+		{`"lone \ude00"`, "lone \uFFFD"},
+		{`"\udc00\udc00"`, "\uFFFD\uFFFD"},  // two lone low surrogates
+		{`"\ud800\ud800"`, "\uFFFD\uFFFD"},  // two lone high surrogates
+		{`"\ud800\udc00\udc00"`, "𐀀\uFFFD"}, // a pair, then a lone one
+		{`"mixed é \n ✓"`, "mixed é \n ✓"},
+		{`"\u0000x"`, "\x00x"},
+		{`"long plain text past eight bytes\n"`, "long plain text past eight bytes\n"},
+	} {
+		got, err := Unquote([]byte(tt.raw))
+		if err != nil || got != tt.want {
+			t.Errorf("Unquote(%s): got %q, %v; want %q", tt.raw, got, err, tt.want)
+		}
+	}
+}
+
+func TestUnquoteRejects(t *testing.T) {
+	for _, bad := range []string{`"\x"`, `"\u12"`, `"\u12g4"`, `"\`, `"\"`, `abc`, `"`, "\"a\x01\"", "\"0123456789\x1f\"", "\"\\n\x01\""} {
+		if got, err := Unquote([]byte(bad)); err == nil {
+			t.Errorf("Unquote(%q): got %q, want an error", bad, got)
+		}
+	}
+}
+
+func TestPlainLen(t *testing.T) {
+	for _, in := range []string{"", "abc", "0123456789abcdef", "0123456\\89", "01234567\x1f", "é✓ non-ASCII bytes are plain", "\x7f\x80\xff", strings.Repeat("x", 40) + "\\"} {
+		want := 0
+		for want < len(in) && in[want] >= 0x20 && in[want] != '\\' {
+			want++
+		}
+		if got := plainLen([]byte(in)); got != want {
+			t.Errorf("plainLen(%q): got %d, want %d", in, got, want)
+		}
+	}
+}
+
+func TestNumberLen(t *testing.T) {
+	for _, tt := range []struct {
+		in    string
+		n     int
+		valid bool
+	}{
+		{"0", 1, true}, {"-0", 2, true}, {"12,", 2, true}, {"-3.25]", 5, true}, {"1e5", 3, true},
+		{"2.5E-3", 6, true}, {"1E+07}", 5, true}, {"01", 1, true}, {"NaN", 3, true}, {"Infinity", 8, true},
+		{"-Infinity", 9, true}, {"-", 1, false}, {"1.", 2, false}, {"1.e3", 2, false}, {"1e", 2, false},
+		{"1e+", 3, false}, {"-NaN", 1, false}, {"-Inf", 1, false}, {"x", 0, false}, {"", 0, false}, {".5", 0, false},
+	} {
+		n, err := NumberLen([]byte(tt.in))
+		if n != tt.n || (err == nil) != tt.valid {
+			t.Errorf("NumberLen(%q): got %d, %v; want %d, valid %v", tt.in, n, err, tt.n, tt.valid)
+		}
+	}
+}
+
+func TestObjectSkipsAndReads(t *testing.T) {
+	doc := `{"skip": {"a": [1, "]}\"", {"b": null}], "c": "x\\"}, "keep": ["s\"1", 2, "s2"],
+	        "k\u00e9y": true, "e": [], "n": -1.5e3, "o": {}}`
+	s := New([]byte(doc))
+	var keys, kept []string
+	var b bool
+	var num []byte
+	err := s.Object(func(key []byte) error {
+		keys = append(keys, string(key))
+		var err error
+		switch string(key) {
+		case "keep":
+			kept, err = s.Strings()
+		case "kéy":
+			b, err = s.Bool()
+		case "n":
+			num, err = s.Number()
+		default:
+			_, err = s.Skip()
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.End(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(keys, ","), "skip,keep,kéy,e,n,o"; got != want {
+		t.Errorf("keys: got %s, want %s", got, want)
+	}
+	if got, want := strings.Join(kept, ","), `s"1,s2`; got != want {
+		t.Errorf("strings: got %s, want %s", got, want)
+	}
+	if !b || string(num) != "-1.5e3" {
+		t.Errorf("got bool %v number %s, want true -1.5e3", b, num)
+	}
+}
+
+func TestSkipReturnsValueBytes(t *testing.T) {
+	for _, tt := range []struct{ doc, want string }{
+		{`  "a\"b" ,`, `"a\"b"`},
+		{"\n\t[1, [2], {\"x\": \"]\"}] x", `[1, [2], {"x": "]"}]`},
+		{"                  true}", "true"},
+		{"-12.5e3]", "-12.5e3"},
+		{"null", "null"},
+	} {
+		got, err := New([]byte(tt.doc)).Skip()
+		if err != nil || string(got) != tt.want {
+			t.Errorf("Skip(%q): got %q, %v; want %q", tt.doc, got, err, tt.want)
+		}
+	}
+}
+
+func TestStructureErrors(t *testing.T) {
+	for _, bad := range []string{`{"a": "x}`, `{"a" 1}`, `{"a": [1, 2}`, `{"a": 1`, `[`, `{"a": }`, `{"\x": 1}`, `{a: 1}`, ``} {
+		s := New([]byte(bad))
+		err := s.Object(func([]byte) error { _, err := s.Skip(); return err })
+		if err == nil {
+			t.Errorf("%s: want an error", bad)
+		} else if !strings.HasPrefix(err.Error(), "offset ") {
+			t.Errorf("%s: got %q, want an error naming the offset", bad, err)
+		}
+	}
+	for doc, wantErr := range map[string]bool{"{} {}": true, "{} \n ": false} {
+		s := New([]byte(doc))
+		if err := s.Object(func([]byte) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.End(); (err != nil) != wantErr {
+			t.Errorf("End after %q: got %v, want error %v", doc, err, wantErr)
+		}
+	}
+}
+
+func TestTypedReaders(t *testing.T) {
+	for _, tt := range []struct {
+		doc  string
+		want string
+	}{
+		{`"x"`, "x true"}, {`null`, " false"}, {`"\u00e9"`, "é true"},
+	} {
+		v, ok, err := New([]byte(tt.doc)).NullableString()
+		if got := v + " " + map[bool]string{true: "true", false: "false"}[ok]; err != nil || got != tt.want {
+			t.Errorf("NullableString(%s): got %q, %v; want %q", tt.doc, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{`1`, `true`, `"\q"`} {
+		if _, _, err := New([]byte(bad)).NullableString(); err == nil {
+			t.Errorf("NullableString(%s): want an error", bad)
+		}
+	}
+	for doc, want := range map[string]bool{"true": true, "false": false, "null": false} {
+		if got, err := New([]byte(doc)).Bool(); err != nil || got != want {
+			t.Errorf("Bool(%s): got %v, %v; want %v", doc, got, err, want)
+		}
+	}
+	for _, bad := range []string{`1`, `"true"`, `tru`} {
+		if _, err := New([]byte(bad)).Bool(); err == nil {
+			t.Errorf("Bool(%s): want an error", bad)
+		}
+	}
+}
