@@ -46,12 +46,18 @@ type fakes struct {
 type fakeOptions struct {
 	latency time.Duration
 	faults  map[kind][]llmtest.Fault
+	// varyRepeats answers the n-th receipt of a body with seed n, as a
+	// sampling model would: the batches of a stage-1 partition (one body,
+	// one replica each) then differ. Without it the same body always gets
+	// the same answer, whatever order replicas arrive in, which the
+	// comparisons with an uninterrupted run need.
+	varyRepeats bool
 }
 
 // newFakes starts the servers and points p's providers at them.
 func newFakes(t *testing.T, p *project, o fakeOptions) *fakes {
 	t.Helper()
-	s := &script{faults: o.faults}
+	s := &script{faults: o.faults, vary: o.varyRepeats, seen: map[[32]byte]uint64{}}
 	f := &fakes{
 		anthropic: newTracker(t, llmtest.NewAnthropicHandler(llmtest.Options{APIKey: "test-anthropic-key",
 			Latency: o.latency, Script: s.anthropic})),
@@ -257,14 +263,13 @@ func text(raw json.RawMessage) string {
 var responders = sptsim.Responders()
 
 // reply computes the sptsim answer to a recorded request.
-func reply(r llmtest.Request) (*llm.Response, bool) {
+func reply(r llmtest.Request, seed uint64) (*llm.Response, bool) {
 	req := wireRequest(r.Body)
 	rs, ok := responders[req.ForceTool]
 	if !ok {
 		return nil, false
 	}
-	sum := sha256.Sum256(r.Body)
-	resp, err := rs.Respond(req, binary.BigEndian.Uint64(sum[:8]))
+	resp, err := rs.Respond(req, seed)
 	return resp, err == nil
 }
 
@@ -272,6 +277,23 @@ func reply(r llmtest.Request) (*llm.Response, bool) {
 type script struct {
 	mu     sync.Mutex
 	faults map[kind][]llmtest.Fault
+	vary   bool
+	seen   map[[32]byte]uint64
+}
+
+// seed is the responders' seed for a body: its hash, varied by the number
+// of earlier receipts when vary is set.
+func (s *script) seed(body []byte) uint64 {
+	sum := sha256.Sum256(body)
+	seed := binary.BigEndian.Uint64(sum[:8])
+	if !s.vary {
+		return seed
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.seen[sum]
+	s.seen[sum] = n + 1
+	return seed ^ n*0x9e3779b97f4a7c15
 }
 
 // fault pops the next scripted fault for r's kind.
@@ -291,7 +313,7 @@ func (s *script) anthropic(r llmtest.Request) llmtest.Fault {
 	if f, ok := s.fault(r); ok {
 		return f
 	}
-	resp, ok := reply(r)
+	resp, ok := reply(r, s.seed(r.Body))
 	if !ok || len(resp.ToolCalls) == 0 {
 		return llmtest.Fault{}
 	}
@@ -302,7 +324,7 @@ func (s *script) openrouter(r llmtest.Request) llmtest.Fault {
 	if f, ok := s.fault(r); ok {
 		return f
 	}
-	resp, ok := reply(r)
+	resp, ok := reply(r, s.seed(r.Body))
 	if !ok {
 		return llmtest.Fault{}
 	}
