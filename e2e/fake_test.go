@@ -3,8 +3,6 @@ package e2e
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,26 +10,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sptflow/sptflow/llm"
 	"github.com/sptflow/sptflow/llm/llmtest"
 	"github.com/sptflow/sptflow/steps/spt"
-	"github.com/sptflow/sptflow/steps/spt/sptsim"
+	"github.com/sptflow/sptflow/steps/spt/sptsim/sptfake"
 )
 
-// The fake servers answer like the SPT-aware sim provider: each reply is
-// computed by the steps/spt/sptsim responders from the request as the wire
-// carries it, seeded by a hash of the request body, so the same request
-// always gets the same answer (from any server instance) and the pipeline
-// sees realistic data: stage-1 batches of the asked size, stage-2 answers
-// that sometimes follow the B prompt's bias, stage-3 records for exactly
-// the samples sent, reviews that sometimes reject.
+// The fake servers answer through sptfake (the sptsim responders, seeded by
+// a hash of the request body), so the same request gets the same answer
+// from any server instance.
 
 // kind classifies a request for counting and kill triggers.
 type kind string
 
 const (
 	stage1 kind = spt.Stage1ToolName
-	stage2 kind = "stage_2_answer"
+	stage2 kind = sptfake.Stage2
 	stage3 kind = spt.Stage3GenerationToolName
 	review kind = spt.Stage3ReviewToolName
 )
@@ -46,23 +39,23 @@ type fakes struct {
 type fakeOptions struct {
 	latency time.Duration
 	faults  map[kind][]llmtest.Fault
-	// varyRepeats answers the n-th receipt of a body with seed n, as a
-	// sampling model would: the batches of a stage-1 partition (one body,
-	// one replica each) then differ. Without it the same body always gets
-	// the same answer, whatever order replicas arrive in, which the
-	// comparisons with an uninterrupted run need.
+	// varyRepeats: see sptfake.Script.VaryRepeats. The comparisons with an
+	// uninterrupted run need it off.
 	varyRepeats bool
 }
 
 // newFakes starts the servers and points p's providers at them.
 func newFakes(t *testing.T, p *project, o fakeOptions) *fakes {
 	t.Helper()
-	s := &script{faults: o.faults, vary: o.varyRepeats, seen: map[[32]byte]uint64{}}
+	s := &sptfake.Script{Faults: map[string][]llmtest.Fault{}, VaryRepeats: o.varyRepeats}
+	for k, fs := range o.faults {
+		s.Faults[string(k)] = fs
+	}
 	f := &fakes{
 		anthropic: newTracker(t, llmtest.NewAnthropicHandler(llmtest.Options{APIKey: "test-anthropic-key",
-			Latency: o.latency, Script: s.anthropic})),
+			Latency: o.latency, Script: s.Anthropic})),
 		openrouter: newTracker(t, llmtest.NewOpenAIHandler(llmtest.Options{APIKey: "test-openrouter-key",
-			Flavor: "openrouter", Latency: o.latency, Script: s.openrouter})),
+			Flavor: "openrouter", Latency: o.latency, Script: s.OpenAI})),
 	}
 	p.env = append(p.env,
 		"SPTFLOW_TEST_BASE_URL_ANTHROPIC="+f.anthropic.url, "ANTHROPIC_API_KEY=test-anthropic-key",
@@ -196,141 +189,11 @@ func (tr *tracker) markKilled() {
 
 // describe classifies a request body.
 func describe(body []byte) *received {
-	req := wireRequest(body)
-	k := kind(req.ForceTool)
-	if k == "" {
-		k = stage2
-	}
+	req := sptfake.Request(body)
+	k := kind(sptfake.Kind(body))
 	user := ""
 	if len(req.Messages) > 0 {
 		user = req.Messages[0].Content
 	}
 	return &received{kind: k, body: sha256.Sum256(body), model: req.Model, user: user, raw: body}
-}
-
-// wireRequest reads an Anthropic Messages or OpenAI chat request body back
-// into the llm.Request the responders understand.
-func wireRequest(body []byte) *llm.Request {
-	var w struct {
-		Model      string          `json:"model"`
-		System     json.RawMessage `json:"system"`
-		MaxTokens  int             `json:"max_tokens"`
-		Messages   []wireMessage   `json:"messages"`
-		ToolChoice json.RawMessage `json:"tool_choice"`
-	}
-	_ = json.Unmarshal(body, &w)
-	req := &llm.Request{Model: w.Model, System: text(w.System), MaxTokens: w.MaxTokens}
-	for _, m := range w.Messages {
-		if m.Role == "system" {
-			req.System = text(m.Content)
-			continue
-		}
-		req.Messages = append(req.Messages, llm.Message{Role: llm.Role(m.Role), Content: text(m.Content)})
-	}
-	var tc struct {
-		Name     string `json:"name"`
-		Function struct {
-			Name string `json:"name"`
-		} `json:"function"`
-	}
-	_ = json.Unmarshal(w.ToolChoice, &tc)
-	req.ForceTool = tc.Name + tc.Function.Name
-	return req
-}
-
-type wireMessage struct {
-	Role    string          `json:"role"`
-	Content json.RawMessage `json:"content"`
-}
-
-// text is a string, or the concatenated text of a list of content blocks.
-func text(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var blocks []struct {
-		Text string `json:"text"`
-	}
-	_ = json.Unmarshal(raw, &blocks)
-	var b bytes.Buffer
-	for _, bl := range blocks {
-		b.WriteString(bl.Text)
-	}
-	return b.String()
-}
-
-var responders = sptsim.Responders()
-
-// reply computes the sptsim answer to a recorded request.
-func reply(r llmtest.Request, seed uint64) (*llm.Response, bool) {
-	req := wireRequest(r.Body)
-	rs, ok := responders[req.ForceTool]
-	if !ok {
-		return nil, false
-	}
-	resp, err := rs.Respond(req, seed)
-	return resp, err == nil
-}
-
-// script answers requests, serving the scripted faults first.
-type script struct {
-	mu     sync.Mutex
-	faults map[kind][]llmtest.Fault
-	vary   bool
-	seen   map[[32]byte]uint64
-}
-
-// seed is the responders' seed for a body: its hash, varied by the number
-// of earlier receipts when vary is set.
-func (s *script) seed(body []byte) uint64 {
-	sum := sha256.Sum256(body)
-	seed := binary.BigEndian.Uint64(sum[:8])
-	if !s.vary {
-		return seed
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := s.seen[sum]
-	s.seen[sum] = n + 1
-	return seed ^ n*0x9e3779b97f4a7c15
-}
-
-// fault pops the next scripted fault for r's kind.
-func (s *script) fault(r llmtest.Request) (llmtest.Fault, bool) {
-	k := describe(r.Body).kind
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.faults[k]) == 0 {
-		return llmtest.Fault{}, false
-	}
-	f := s.faults[k][0]
-	s.faults[k] = s.faults[k][1:]
-	return f, true
-}
-
-func (s *script) anthropic(r llmtest.Request) llmtest.Fault {
-	if f, ok := s.fault(r); ok {
-		return f
-	}
-	resp, ok := reply(r, s.seed(r.Body))
-	if !ok || len(resp.ToolCalls) == 0 {
-		return llmtest.Fault{}
-	}
-	return llmtest.Fault{ToolArgs: string(resp.ToolCalls[0].Arguments)}
-}
-
-func (s *script) openrouter(r llmtest.Request) llmtest.Fault {
-	if f, ok := s.fault(r); ok {
-		return f
-	}
-	resp, ok := reply(r, s.seed(r.Body))
-	if !ok {
-		return llmtest.Fault{}
-	}
-	f := llmtest.Fault{Text: resp.Text}
-	if resp.StopReason == llm.StopMaxTokens {
-		f.StopReason = "length"
-	}
-	return f
 }
