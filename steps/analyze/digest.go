@@ -77,21 +77,21 @@ func (c *counts) merge(o *counts) {
 // digest turns a parsed file into records, item infos and tag counts, and
 // formats the examples this file may contribute (the top `limit` per
 // per-record category, by the original's confidence sort).
-func (fr *fileResult) digest(s *scanner, f *rawFile, o *options) {
+func (fr *fileResult) digest(f *rawFile, o *options) {
 	fr.batchID = f.batchID
 	fr.items = make([]itemInfo, len(f.items))
 	for i := range f.items {
 		it := &f.items[i]
 		fr.items[i] = itemInfo{start: it.start, end: it.end, key50: prefix50(it.t),
 			intended: it.intended, alignment: it.alignment, difficulty: it.difficulty}
-		fr.digestItem(s, i, it)
+		fr.digestItem(i, it)
 		fr.items[i].inversion = inversion(it)
 		fr.items[i].disagree, fr.items[i].disagreeHC = disagreements(it)
 	}
-	fr.formatExamples(s, f, o)
+	fr.formatExamples(f, o)
 }
 
-func (fr *fileResult) digestItem(s *scanner, i int, it *rawItem) {
+func (fr *fileResult) digestItem(i int, it *rawItem) {
 	for _, m := range it.models {
 		fr.models = append(fr.models, m.name)
 		for vi := range m.variants {
@@ -108,16 +108,16 @@ func (fr *fileResult) digestItem(s *scanner, i int, it *rawItem) {
 						fr.tags.add(t, 1)
 					}
 				}
-				fr.records = append(fr.records, newRecord(s, i, m.name, variantNames[vi], v, &r))
+				fr.records = append(fr.records, newRecord(i, m.name, variantNames[vi], v, &r))
 			}
 		}
 	}
 }
 
-func newRecord(s *scanner, item int, model, variant string, v *rawVariant, r *rawInterv) record {
+func newRecord(item int, model, variant string, v *rawVariant, r *rawInterv) record {
 	rec := record{item: item, model: model, variant: variant, name: r.key,
 		itype: r.itype, p: r.p, conf: r.conf, ddInt: r.ddInt, ddExt: r.ddExt,
-		selected: r.selected, outTok: v.outTok, spToken: hasSPToken(s, r.i, r.hasI)}
+		selected: r.selected, outTok: v.outTok, spToken: hasSPToken(r.i)}
 	rec.typeStr, _ = r.itype.(string)
 	rec.pStr, _ = r.p.(string)
 	if n, ok := r.conf.(pyjson.Number); ok {
@@ -218,7 +218,7 @@ func (r *record) sortKey() float64 {
 
 // formatExamples builds the formatted example of every record that may be
 // among the first `limit` of its topic in a per-record category.
-func (fr *fileResult) formatExamples(s *scanner, f *rawFile, o *options) {
+func (fr *fileResult) formatExamples(f *rawFile, o *options) {
 	for _, c := range recordCategories {
 		if !o.wants(c.option) {
 			continue
@@ -232,7 +232,7 @@ func (fr *fileResult) formatExamples(s *scanner, f *rawFile, o *options) {
 		sort.SliceStable(idx, func(a, b int) bool { return fr.records[idx[a]].sortKey() > fr.records[idx[b]].sortKey() })
 		for _, i := range idx[:min(len(idx), o.MaxExamplesPerTopic)] {
 			if fr.records[i].ex == nil {
-				fr.records[i].ex = fr.example(s, f, &fr.records[i])
+				fr.records[i].ex = fr.example(f, &fr.records[i])
 			}
 		}
 	}
@@ -240,7 +240,7 @@ func (fr *fileResult) formatExamples(s *scanner, f *rawFile, o *options) {
 
 // example formats a record as the original's _format_example, with the two
 // detection-difficulty fields in place of the dead `detection_difficulty`.
-func (fr *fileResult) example(s *scanner, f *rawFile, r *record) *pyjson.Object {
+func (fr *fileResult) example(f *rawFile, r *record) *pyjson.Object {
 	it := &f.items[r.item]
 	v, ri := findRaw(it, r)
 	o := pyjson.NewObject(20)
@@ -253,9 +253,9 @@ func (fr *fileResult) example(s *scanner, f *rawFile, r *record) *pyjson.Object 
 	o.Set("intervention", r.name)
 	o.Set("intervention_type", r.itype)
 	o.Set("T", cut(it.t, 200))
-	o.Set("S", cut(spanText(s, v.s, v.hasS), 300))
-	o.Set("I", cut(spanText(s, ri.i, ri.hasI), 200))
-	o.Set("R", cut(spanText(s, ri.r, ri.hasR), 300))
+	o.Set("S", cut(text(v.s), 300))
+	o.Set("I", cut(text(ri.i), 200))
+	o.Set("R", cut(text(ri.r), 300))
 	o.Set("P", r.p)
 	o.Set("confidence", r.conf)
 	o.Set("detection_difficulty_internal", r.ddInt)

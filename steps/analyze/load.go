@@ -1,22 +1,24 @@
 package analyze
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/sptflow/sptflow/pyjson/scan"
 )
 
 // The raw* types are one tagged batch file as the scanner sees it: only the
-// fields the analysis reads, strings of the long texts kept as spans into
-// the file's bytes (valid while those bytes are).
+// fields the analysis reads, the long texts kept as raw string tokens into
+// the file's bytes (valid while those bytes are; nil when absent).
 
 type rawInterv struct {
 	key            string
 	itype          any
 	selected       any
 	conf           any
-	i, r           span
-	hasI, hasR     bool
+	i, r           []byte
 	p              any
 	ddInt, ddExt   any
 	tags           []string
@@ -25,8 +27,7 @@ type rawInterv struct {
 
 type rawVariant struct {
 	present          bool
-	s                span
-	hasS             bool
+	s                []byte
 	outTok, inTok    any
 	tags             []string
 	interventions    []rawInterv
@@ -56,180 +57,169 @@ var variantNames = [2]string{"A", "B"}
 
 // parseFile reads the fields the analysis needs from one batch file.
 func parseFile(data []byte) (*rawFile, error) {
-	s := &scanner{b: data}
+	s := scan.New(data)
 	f := &rawFile{}
-	err := s.object(func(key []byte) error {
+	err := s.Object(func(key []byte) error {
 		switch string(key) {
 		case "topic":
-			v, err := s.scalar()
+			v, err := scalar(s)
 			f.topic = v
 			return err
 		case "batch_id":
-			v, err := s.scalar()
+			v, err := scalar(s)
 			f.batchID = v
 			return err
 		case "data":
-			if s.peek() != '[' {
-				return s.skip()
+			if s.Peek() != '[' {
+				return skipValue(s)
 			}
 			f.hasData = true
-			return s.array(func() error {
+			return s.Array(func() error {
 				it, err := parseItem(s)
 				f.items = append(f.items, it)
 				return err
 			})
 		}
-		return s.skip()
+		return skipValue(s)
 	})
-	if err == nil && s.peek() != 0 {
-		err = s.errorf("extra data after the top-level object")
+	if err == nil {
+		err = s.End()
 	}
 	return f, err
 }
 
-func parseItem(s *scanner) (rawItem, error) {
-	it := rawItem{start: s.i}
-	s.ws()
-	it.start = s.i
-	err := s.object(func(key []byte) error {
+func parseItem(s *scan.Scanner) (rawItem, error) {
+	s.Peek()
+	it := rawItem{start: s.Offset()}
+	err := s.Object(func(key []byte) error {
 		switch string(key) {
 		case "T":
-			v, err := s.scalar()
+			v, err := scalar(s)
 			it.t, _ = v.(string)
 			return err
 		case "metadata":
 			return parseMetadata(s, &it)
 		case "inferences":
-			return s.object(func(model []byte) error {
+			return s.Object(func(model []byte) error {
 				m := rawModel{name: string(model)}
 				err := parseModel(s, &m)
 				it.models = append(it.models, m)
 				return err
 			})
 		}
-		return s.skip()
+		return skipValue(s)
 	})
-	it.end = s.i
+	it.end = s.Offset()
 	return it, err
 }
 
-func parseMetadata(s *scanner, it *rawItem) error {
-	if s.peek() != '{' {
-		return s.skip()
+func parseMetadata(s *scan.Scanner, it *rawItem) error {
+	if s.Peek() != '{' {
+		return skipValue(s)
 	}
-	return s.object(func(key []byte) error {
+	return s.Object(func(key []byte) error {
 		var err error
 		switch string(key) {
 		case "intended_review_focus":
-			it.intended, err = s.scalar()
+			it.intended, err = scalar(s)
 		case "alignment_issue_type":
-			it.alignment, err = s.scalar()
+			it.alignment, err = scalar(s)
 		case "difficulty":
-			it.difficulty, err = s.scalar()
+			it.difficulty, err = scalar(s)
 		default:
-			err = s.skip()
+			err = skipValue(s)
 		}
 		return err
 	})
 }
 
-func parseModel(s *scanner, m *rawModel) error {
-	if s.peek() != '{' {
-		return s.skip()
+func parseModel(s *scan.Scanner, m *rawModel) error {
+	if s.Peek() != '{' {
+		return skipValue(s)
 	}
-	return s.object(func(key []byte) error {
+	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "A":
 			return parseVariant(s, &m.variants[0])
 		case "B":
 			return parseVariant(s, &m.variants[1])
 		}
-		return s.skip()
+		return skipValue(s)
 	})
 }
 
-func parseVariant(s *scanner, v *rawVariant) error {
+func parseVariant(s *scan.Scanner, v *rawVariant) error {
 	v.present = true
 	v.outTok, v.inTok = 0, 0
-	return s.object(func(key []byte) error {
+	return s.Object(func(key []byte) error {
 		var err error
 		switch string(key) {
 		case "S":
-			if s.peek() == '"' {
-				v.s, err = s.str()
-				v.hasS = true
-				return err
-			}
-			return s.skip()
+			v.s, err = optStr(s)
 		case "output_tokens":
-			v.outTok, err = s.scalar()
+			v.outTok, err = scalar(s)
 		case "input_tokens":
-			v.inTok, err = s.scalar()
+			v.inTok, err = scalar(s)
 		case "tags":
-			v.tags, err = s.strings()
+			v.tags, err = tagList(s)
 		case "interventions":
 			v.hasInterventions = true
-			err = s.object(func(k []byte) error {
+			err = s.Object(func(k []byte) error {
 				r := rawInterv{key: string(k)}
 				err := parseInterv(s, &r)
 				v.interventions = append(v.interventions, r)
 				return err
 			})
 		default:
-			err = s.skip()
+			err = skipValue(s)
 		}
 		return err
 	})
 }
 
-func parseInterv(s *scanner, r *rawInterv) error {
-	return s.object(func(key []byte) error {
+func parseInterv(s *scan.Scanner, r *rawInterv) error {
+	return s.Object(func(key []byte) error {
 		var err error
 		switch string(key) {
 		case "intervention_type":
 			r.hasType = true
-			r.itype, err = s.scalar()
+			r.itype, err = scalar(s)
 		case "selected_review_focus":
-			r.selected, err = s.scalar()
+			r.selected, err = scalar(s)
 		case "confidence":
-			r.conf, err = s.scalar()
+			r.conf, err = scalar(s)
 		case "I":
-			r.i, r.hasI, err = optStr(s)
+			r.i, err = optStr(s)
 		case "R":
-			r.r, r.hasR, err = optStr(s)
+			r.r, err = optStr(s)
 		case "P":
-			r.p, err = s.scalar()
+			r.p, err = scalar(s)
 		case "detection_difficulty_internal":
-			r.ddInt, err = s.scalar()
+			r.ddInt, err = scalar(s)
 		case "detection_difficulty_external":
-			r.ddExt, err = s.scalar()
+			r.ddExt, err = scalar(s)
 		case "tags":
-			r.tags, err = s.strings()
+			r.tags, err = tagList(s)
 		default:
-			err = s.skip()
+			err = skipValue(s)
 		}
 		return err
 	})
 }
 
-func optStr(s *scanner) (span, bool, error) {
-	if s.peek() != '"' {
-		return span{}, false, s.skip()
+// optStr reads a string as its raw token; any other value is skipped
+// and reads as absent (nil).
+func optStr(s *scan.Scanner) ([]byte, error) {
+	if s.Peek() != '"' {
+		return nil, skipValue(s)
 	}
-	sp, err := s.str()
-	return sp, err == nil, err
+	return s.RawString()
 }
 
-// spanText decodes sp, or returns "" when absent.
-func spanText(s *scanner, sp span, ok bool) string {
-	if !ok {
-		return ""
-	}
-	t, err := s.text(sp)
-	if err != nil {
-		return ""
-	}
-	return t
+// skipValue skips the next value.
+func skipValue(s *scan.Scanner) error {
+	_, err := s.Skip()
+	return err
 }
 
 // cut is Python's `t[:n] + "..." if len(t) > n else t`, in code points.
@@ -267,15 +257,16 @@ func runeOffset(t string, n int) int {
 
 const spToken = "<split-personality-token>"
 
-// hasSPToken reports whether the string span starts with the split-personality token.
-func hasSPToken(s *scanner, sp span, ok bool) bool {
-	if !ok {
+// hasSPToken reports whether the raw string token starts with the
+// split-personality token, decoding it only when it has escapes.
+func hasSPToken(raw []byte) bool {
+	if raw == nil {
 		return false
 	}
-	if !sp.esc {
-		return strings.HasPrefix(string(s.b[sp.start:min(sp.end, sp.start+len(spToken))]), spToken)
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return bytes.HasPrefix(raw[1:], []byte(spToken))
 	}
-	return strings.HasPrefix(spanText(s, sp, ok), spToken)
+	return strings.HasPrefix(text(raw), spToken)
 }
 
 func fileTopic(f *rawFile) (string, error) {

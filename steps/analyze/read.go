@@ -57,7 +57,7 @@ func loadFile(f engine.OutputFile, o *options, buf []byte) (*fileResult, []byte)
 		fr.skipped = true
 		return fr, data
 	}
-	fr.digest(&scanner{b: data}, raw, o)
+	fr.digest(raw, o)
 	return fr, data
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 
 	"github.com/sptflow/sptflow/pyjson"
+	"github.com/sptflow/sptflow/pyjson/scan"
 )
 
 // Whole items are written into interesting_examples straight from the
@@ -336,11 +337,11 @@ func lowerHex4(b []byte) (rune, bool) {
 // number copies a number token (-Infinity included); its grammar is
 // checked as pyjson checks it.
 func (r *reindenter) number() bool {
-	s := scanner{b: r.src, i: r.i}
-	if _, err := s.number(); err != nil {
+	n, err := scan.NumberLen(r.src[r.i:])
+	if err != nil {
 		return false
 	}
-	r.out = append(r.out, r.src[r.i:s.i]...)
-	r.i = s.i
+	r.out = append(r.out, r.src[r.i:r.i+n]...)
+	r.i += n
 	return true
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/sptflow/sptflow/pyjson"
+	"github.com/sptflow/sptflow/pyjson/scan"
 )
 
 // TestScalarMatchesPyjson checks that the scanner decodes scalars as
@@ -15,8 +16,8 @@ func TestScalarMatchesPyjson(t *testing.T) {
 		`"\ud800\ud800"`, `"\u00E9"`, `0`, `-0`, `12`, `-3.25`, `1e5`, `2.5E-3`, `true`, `false`, `null`,
 		`NaN`, `Infinity`, `-Infinity`, `{"a": [1]}`, `[1, "x"]`,
 	} {
-		s := &scanner{b: []byte(raw)}
-		got, err := s.scalar()
+		s := scan.New([]byte(raw))
+		got, err := scalar(s)
 		if err != nil {
 			t.Errorf("%s: %v", raw, err)
 			continue
@@ -28,16 +29,16 @@ func TestScalarMatchesPyjson(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: got %#v, want %#v", raw, got, want)
 		}
-		if s.i != len(raw) {
-			t.Errorf("%s: stopped at %d of %d", raw, s.i, len(raw))
+		if s.Offset() != len(raw) {
+			t.Errorf("%s: stopped at %d of %d", raw, s.Offset(), len(raw))
 		}
 	}
 }
 
 func TestScalarRejects(t *testing.T) {
 	for _, raw := range []string{`"\x"`, `"\u12"`, `-`, `1.`, `1e`, `01x`, `tru`, `nul`, "\"a\x01\""} {
-		s := &scanner{b: []byte(raw)}
-		if v, err := s.scalar(); err == nil && s.i == len(raw) {
+		s := scan.New([]byte(raw))
+		if v, err := scalar(s); err == nil && s.Offset() == len(raw) {
 			t.Errorf("%s: got %#v, want an error", raw, v)
 		}
 	}
