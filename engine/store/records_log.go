@@ -275,7 +275,7 @@ func (l *RecordLog) activeLocked() (*logSeg, error) {
 	if l.active != nil && l.active.size.Load() < logSegmentSize {
 		return l.active, nil
 	}
-	if err := os.MkdirAll(l.dir, 0o755); err != nil {
+	if err := l.files.ensureDirs(l.dir); err != nil { // records/<ns>, then its log/
 		return nil, err
 	}
 	var rnd [12]byte
@@ -285,7 +285,7 @@ func (l *RecordLog) activeLocked() (*logSeg, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := errors.Join(f.Sync(), syncDir(l.dir), syncDir(filepath.Dir(l.dir))); err != nil {
+	if err := errors.Join(f.Sync(), syncDir(l.dir)); err != nil {
 		f.Close()
 		return nil, err
 	}
