@@ -81,11 +81,7 @@ func (s *Step) Run(ctx context.Context, t *engine.Task) error {
 				return o.err
 			}
 			outs[b] = o
-			failed := 0
-			if o.err != nil {
-				failed = 1
-			}
-			t.Progress.Done(1, boolInt(o.cached), failed)
+			llmstep.RowDone(t.Progress, o.cached, o.err != nil)
 			return nil
 		})
 	}
@@ -102,13 +98,6 @@ func (s *Step) Run(ctx context.Context, t *engine.Task) error {
 		return fmt.Errorf("generate %s: %d of %d batches: %w (they are asked again on the next run)", t.ID(), failed, n, llmstep.ErrRowsFailed)
 	}
 	return nil
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 func countFailed(outs []outcome) int {

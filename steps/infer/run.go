@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -135,7 +136,7 @@ func (s *Step) Run(ctx context.Context, t *engine.Task) error {
 	var usage llmstep.Usage
 	results := make([]result, len(j.rows))
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(cmpOr(s.Workers, 64))
+	g.SetLimit(cmp.Or(s.Workers, 64))
 	for i := range j.rows {
 		g.Go(func() error {
 			r := &j.rows[i]
@@ -148,7 +149,7 @@ func (s *Step) Run(ctx context.Context, t *engine.Task) error {
 					Msg("stage-2 answer failed; it is asked again on the next run")
 			}
 			results[i] = result{rec: rec, err: err}
-			t.Progress.Done(1, boolInt(cached), boolInt(err != nil))
+			llmstep.RowDone(t.Progress, cached, err != nil)
 			return nil
 		})
 	}
@@ -171,20 +172,6 @@ func (s *Step) Run(ctx context.Context, t *engine.Task) error {
 		return fmt.Errorf("infer %s: %d of %d answers: %w (they are asked again on the next run)", t.ID(), failed, len(j.rows), llmstep.ErrRowsFailed)
 	}
 	return nil
-}
-
-func cmpOr(n, def int) int {
-	if n > 0 {
-		return n
-	}
-	return def
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // apply stores the answers in their items, in row order (so model keys

@@ -1,6 +1,7 @@
 package intervene
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"path"
@@ -50,7 +51,7 @@ func (s *Step) Run(ctx context.Context, t *engine.Task) error {
 	var usage llmstep.Usage
 	outs := make([]*outcome, len(j.batches))
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(cmpOr(s.Workers, 16))
+	g.SetLimit(cmp.Or(s.Workers, 16))
 	for i, b := range j.batches {
 		g.Go(func() error {
 			o, err := j.process(gctx, t, b, &usage)
@@ -58,7 +59,7 @@ func (s *Step) Run(ctx context.Context, t *engine.Task) error {
 				return err
 			}
 			outs[i] = o
-			t.Progress.Done(1, boolInt(o.cached), boolInt(o.failed()))
+			llmstep.RowDone(t.Progress, o.cached, o.failed())
 			return nil
 		})
 	}
@@ -81,20 +82,6 @@ func (s *Step) Run(ctx context.Context, t *engine.Task) error {
 			t.ID(), failed, len(j.batches), llmstep.ErrRowsFailed)
 	}
 	return nil
-}
-
-func cmpOr(n, def int) int {
-	if n > 0 {
-		return n
-	}
-	return def
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // outcome is what one batch produced.

@@ -44,3 +44,16 @@ func (u *Usage) Report(t *engine.Task, failedRows int) {
 		CostUSD: tot.CostUSD, ServedModels: served,
 	})
 }
+
+// RowDone reports one finished row to p: served from the request store
+// (cached), or recorded as failed.
+func RowDone(p engine.Progress, cached, failed bool) {
+	n := [2]int{}
+	if cached {
+		n[0] = 1
+	}
+	if failed {
+		n[1] = 1
+	}
+	p.Done(1, n[0], n[1])
+}
