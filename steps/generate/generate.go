@@ -29,7 +29,7 @@ import (
 const Kind = "generate"
 
 // Version is folded into node keys.
-const Version = "1"
+const Version = "2"
 
 // Defaults of the `with:` parameters.
 const (

@@ -46,7 +46,7 @@ import (
 const Kind = "intervene"
 
 // Version is folded into node keys.
-const Version = "1"
+const Version = "2"
 
 // Defaults of the `with:` parameters.
 const (
