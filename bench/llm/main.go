@@ -10,8 +10,17 @@
 // original stage 2: fixed batches of 128 concurrent requests through the
 // same retrying transport, waiting for the slowest of each batch).
 //
+// The governed client's request store is chosen with -store: disk
+// (store.Records, a file per record, what cmd/sptflow wires today), log
+// (store.RecordLog, fdatasync'd appends) or mem (not durable; isolates the
+// store's cost). -rpm 0 -latency 0 measures CPU per request quickly (the
+// governor then paces at the limit the fake's headers announce);
+// -cpuprofile profiles the client; -trace429 makes the server print every
+// 429 with the arrivals before it. Keep the machine otherwise quiet: a
+// starved fake server admits a backlog at once and answers 429s.
+//
 //	go run ./bench/llm                      # both clients, steady latency
-//	go run ./bench/llm -tail 1.5 -client governed
+//	go run ./bench/llm -tail 1.5 -client governed -store log
 package main
 
 import (
@@ -20,6 +29,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -33,6 +43,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/time/rate"
 
 	"github.com/sptflow/sptflow/engine/store"
 	"github.com/sptflow/sptflow/llm"
@@ -60,7 +71,7 @@ func main() {
 	flag.IntVar(&o.workers, "workers", 64, "workers of the governed client")
 	flag.DurationVar(&o.latency, "latency", 100*time.Millisecond, "server latency (median with -tail)")
 	flag.Float64Var(&o.tail, "tail", 0, "Pareto shape of a heavy-tailed latency (0 = fixed; 1.5 is heavy)")
-	flag.StringVar(&o.client, "client", "both", "governed | batch128 | both")
+	flag.StringVar(&o.client, "client", "both", "governed | batch128 | both | floor (plain net/http paced like governed: this machine's CPU floor per request)")
 	flag.BoolVar(&o.trace429, "trace429", false, "the server prints when it sends a 429 and the arrivals before it")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the client process to this file")
 	flag.StringVar(&o.store, "store", "disk", "request store of the governed client: disk (engine/store Records: a file per record) | log (engine/store RecordLog: fdatasync'd appends) | mem (in memory, not durable: isolates the store's cost)")
@@ -183,8 +194,8 @@ func run(o options) error {
 	for _, c := range []struct {
 		name string
 		fn   func(context.Context, options, string) (figures, error)
-	}{{"governed", governed}, {"batch128", batch128}} {
-		if o.client != "both" && o.client != c.name {
+	}{{"governed", governed}, {"batch128", batch128}, {"floor", floor}} {
+		if !(o.client == c.name || o.client == "both" && c.name != "floor") {
 			continue
 		}
 		url, stop, err := startServer(o)
@@ -340,4 +351,64 @@ func (m *memRecords) Put(k [32]byte, d []byte) error {
 	defer m.mu.Unlock()
 	m.data[k] = d
 	return nil
+}
+
+// floor sends the same requests with nothing but net/http, paced like the
+// governed client (98% of the limit) from as many workers: the CPU per
+// request any Go HTTP client pays on this machine at this pace, mostly
+// waking from idle, to read the governed client's figure against.
+func floor(ctx context.Context, o options, url string) (figures, error) {
+	lim := rate.NewLimiter(rate.Limit(float64(o.rpm)*0.98/60), 1)
+	if o.rpm <= 0 {
+		lim = rate.NewLimiter(rate.Inf, 1)
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.workers}}
+	jobs := make(chan int)
+	var ok, fail, limited atomic.Int64
+	var wg sync.WaitGroup
+	cpu0, t0 := cpuTime(), time.Now()
+	for range o.workers {
+		wg.Go(func() {
+			for i := range jobs {
+				switch status := floorPost(ctx, client, url, lim, i); status {
+				case http.StatusOK:
+					ok.Add(1)
+				case http.StatusTooManyRequests:
+					limited.Add(1)
+					fail.Add(1)
+				default:
+					fail.Add(1)
+				}
+			}
+		})
+	}
+	for i := range o.n {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	return figures{name: "floor", elapsed: time.Since(t0), ok: ok.Load(), fail: fail.Load(),
+		limited: limited.Load(), cpuPerReq: (cpuTime() - cpu0) / time.Duration(o.n)}, nil
+}
+
+// floorPost sends request i as plain JSON and returns the status (0 on a
+// transport error).
+func floorPost(ctx context.Context, client *http.Client, url string, lim *rate.Limiter, i int) int {
+	if lim.Wait(ctx) != nil {
+		return 0
+	}
+	body := fmt.Sprintf(`{"model":"gpt-4o-mini","max_completion_tokens":64,"messages":[{"role":"system","content":"You answer briefly."},{"role":"user","content":"Question %d: what is a good test?"}]}`, i)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/chat/completions", strings.NewReader(body))
+	if err != nil {
+		return 0
+	}
+	req.Header.Set("Authorization", "Bearer bench-key")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode
 }
