@@ -5,7 +5,9 @@ import (
 	"flag"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -18,10 +20,12 @@ import (
 // benchClient is the whole client path of a run: an llm.Runtime over a
 // real record store in a temp dir (store.RecordLog, or store.Records with
 // -records=files), the openai provider built by connect.Connect, and an
-// in-process fake with no latency and no rate limit.
+// in-process fake with no latency and a rate limit so high that it never
+// binds (without one, the fake announces a nominal 10,000 requests/min in
+// its headers and the governor paces at that).
 func benchClient(b *testing.B) *llm.Client {
 	b.Helper()
-	srv := llmtest.NewOpenAI(llmtest.Options{})
+	srv := llmtest.NewOpenAI(llmtest.Options{RPM: 1 << 30})
 	b.Cleanup(srv.Close)
 	st, err := store.Open(b.TempDir())
 	if err != nil {
@@ -73,6 +77,7 @@ func BenchmarkClientDo(b *testing.B) {
 	ctx := context.Background()
 	var i int64
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	for b.Loop() {
 		i++
 		res, err := c.Do(ctx, llm.Call{Request: benchRequest(i)})
@@ -82,6 +87,21 @@ func BenchmarkClientDo(b *testing.B) {
 	}
 }
 
+// reportCPU reports the process's user+system CPU per operation (client
+// and in-process server together; bench/llm measures the client alone).
+func reportCPU(b *testing.B) func() {
+	cpu0 := cpuTime()
+	return func() {
+		b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // BenchmarkClientDoParallel is BenchmarkClientDo from many goroutines, as
 // the workers of a generation node call it.
 func BenchmarkClientDoParallel(b *testing.B) {
@@ -89,6 +109,7 @@ func BenchmarkClientDoParallel(b *testing.B) {
 	ctx := context.Background()
 	var i atomic.Int64
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	b.SetParallelism(8)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
