@@ -97,14 +97,10 @@ func (c *Client) Do(ctx context.Context, call Call) (*Result, error) {
 	if c.rt.debugKey {
 		WriteKeyDebug(c.rt.cfg.DebugOut, key, comps)
 	}
-	if res, ok := c.lookup(key); ok {
-		c.countCached(call)
-		return res, nil
-	}
 	for {
 		f, leader := c.rt.flights.join(key)
 		if leader {
-			res, err := c.rt.flights.lead(key, f, func() (*Result, error) { return c.fetch(ctx, key, call) })
+			res, err := c.rt.flights.lead(key, f, func() (*Result, error) { return c.lookupOrFetch(ctx, key, call) })
 			return c.finish(call, res, err, false)
 		}
 		select {
@@ -123,12 +119,25 @@ func isCtxErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// finish adapts a shared flight's result to this caller.
+// lookupOrFetch is what the leader of a flight does: the stored response,
+// else a request. The store is read once per flight, never before joining
+// one, so a response stored by a flight that just landed is found.
+func (c *Client) lookupOrFetch(ctx context.Context, key RequestKey, call Call) (*Result, error) {
+	if res, ok := c.lookup(key); ok {
+		return res, nil
+	}
+	return c.fetch(ctx, key, call)
+}
+
+// finish adapts a flight's result to this caller.
 func (c *Client) finish(call Call, res *Result, err error, shared bool) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
 	if !shared {
+		if res.Cached {
+			c.countCached(call)
+		}
 		return res, nil
 	}
 	if call.Validate != nil {

@@ -21,13 +21,10 @@ type attempt struct {
 	costUSD   float64
 }
 
-// fetch makes the request (the singleflight leader runs it): budget check,
+// fetch makes the request (the flight's leader runs it): budget check,
 // then attempts through the governor until one validates, a non-retryable
 // error, or the attempts run out.
 func (c *Client) fetch(ctx context.Context, key RequestKey, call Call) (*Result, error) {
-	if res, ok := c.lookup(key); ok { // stored while we waited to lead
-		return res, nil
-	}
 	req := c.spec.Apply(call.Request)
 	in, out := c.estimate(req)
 	a := &attempt{call: call, key: key, req: req,
