@@ -22,6 +22,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 )
 
 // Scanner reads one JSON document. Its methods consume the value at the
@@ -43,19 +44,24 @@ func (s *Scanner) errorf(format string, args ...any) error {
 	return fmt.Errorf("offset %d: %s", s.i, fmt.Sprintf(format, args...))
 }
 
-// ws skips white space, whole 8-space runs of indentation at a time.
+// ws skips white space. The indentation after a newline is skipped up to
+// 8 bytes at a time.
 func (s *Scanner) ws() {
 	const spaces8 = 0x2020202020202020
 	for s.i < len(s.b) {
-		for s.i+8 <= len(s.b) && binary.LittleEndian.Uint64(s.b[s.i:]) == spaces8 {
-			s.i += 8
-		}
-		if s.i == len(s.b) {
-			return
-		}
 		switch s.b[s.i] {
-		case ' ', '\n', '\r', '\t':
+		case ' ', '\r', '\t':
 			s.i++
+		case '\n':
+			s.i++
+			for s.i+8 <= len(s.b) {
+				x := binary.LittleEndian.Uint64(s.b[s.i:]) ^ spaces8
+				if x != 0 {
+					s.i += bits.TrailingZeros64(x) / 8 // the spaces before the first other byte
+					break
+				}
+				s.i += 8
+			}
 		default:
 			return
 		}
@@ -285,23 +291,19 @@ func (s *Scanner) Object(field func(key []byte) error) error {
 	}
 }
 
-// key reads an object key: the document's bytes when it has no escape.
+// key reads an object key: the document's bytes when it has no escape
+// (or control character, an error that Str reports).
 func (s *Scanner) key() ([]byte, error) {
-	start := s.i
-	raw, err := s.RawString()
-	if err != nil {
-		return nil, err
+	if s.Peek() != '"' {
+		return nil, s.errorf("expected string")
 	}
-	body := raw[1 : len(raw)-1]
-	if plainLen(body) == len(body) {
-		return body, nil
+	start := s.i + 1
+	if j := start + plainLen(s.b[start:]); j < len(s.b) && s.b[j] == '"' {
+		s.i = j + 1
+		return s.b[start:j], nil
 	}
-	k, err := Unquote(raw)
-	if err != nil {
-		s.i = start
-		return nil, s.errorf("%v", err)
-	}
-	return []byte(k), nil
+	k, err := s.Str()
+	return []byte(k), err
 }
 
 // Array consumes an array, calling elem for each element; elem must

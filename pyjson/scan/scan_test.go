@@ -30,7 +30,7 @@ func TestUnquote(t *testing.T) {
 }
 
 func TestUnquoteRejects(t *testing.T) {
-	for _, bad := range []string{`"\x"`, `"\u12"`, `"\u12g4"`, `"\`, `"\"`, `abc`, `"`, "\"a\x01\"", "\"0123456789\x1f\"", "\"\\n\x01\""} {
+	for _, bad := range []string{`"\x"`, `"\u12"`, `"\u12g4"`, `"\`, `"\"`, `"a"b"`, `abc`, `"`, "\"a\x01\"", "\"0123456789\x1f\"", "\"\\n\x01\""} {
 		if got, err := Unquote([]byte(bad)); err == nil {
 			t.Errorf("Unquote(%q): got %q, want an error", bad, got)
 		}
@@ -38,9 +38,9 @@ func TestUnquoteRejects(t *testing.T) {
 }
 
 func TestPlainLen(t *testing.T) {
-	for _, in := range []string{"", "abc", "0123456789abcdef", "0123456\\89", "01234567\x1f", "é✓ non-ASCII bytes are plain", "\x7f\x80\xff", strings.Repeat("x", 40) + "\\"} {
+	for _, in := range []string{"", "abc", "0123456789abcdef", "0123456\\89", "012345678\"x", "01234567\x1f", "é✓ non-ASCII bytes are plain", "\x7f\x80\xff", strings.Repeat("x", 40) + "\\"} {
 		want := 0
-		for want < len(in) && in[want] >= 0x20 && in[want] != '\\' {
+		for want < len(in) && in[want] >= 0x20 && in[want] != '"' && in[want] != '\\' {
 			want++
 		}
 		if got := plainLen([]byte(in)); got != want {
@@ -167,6 +167,40 @@ func TestTypedReaders(t *testing.T) {
 	for _, bad := range []string{`1`, `"true"`, `tru`} {
 		if _, err := New([]byte(bad)).Bool(); err == nil {
 			t.Errorf("Bool(%s): want an error", bad)
+		}
+	}
+}
+
+// TestWordScans checks the 8-byte-step searches against byte loops at
+// every alignment and length.
+func TestWordScans(t *testing.T) {
+	base := []byte("ab\"cd\\ef\x01gh\xc3\xa9ij\xffkl\x80mn        op\nq")
+	for i := range base {
+		for j := i; j <= len(base); j++ {
+			b := base[i:j]
+			want := 0
+			for want < len(b) && b[want] >= 0x20 && b[want] != '"' && b[want] != '\\' {
+				want++
+			}
+			if got := plainLen(b); got != want {
+				t.Errorf("plainLen(%q): got %d, want %d", b, got, want)
+			}
+		}
+	}
+}
+
+func TestIndentation(t *testing.T) {
+	for n := 0; n < 20; n++ {
+		doc := "[\n" + strings.Repeat(" ", n) + "1,\n\t" + strings.Repeat(" ", n) + "\r\n2\n" + strings.Repeat(" ", n) + "]"
+		s := New([]byte(doc))
+		var got []string
+		err := s.Array(func() error {
+			tok, err := s.Number()
+			got = append(got, string(tok))
+			return err
+		})
+		if err != nil || strings.Join(got, ",") != "1,2" || s.End() != nil {
+			t.Errorf("indent %d: got %v, %v", n, got, err)
 		}
 	}
 }

@@ -4,12 +4,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 )
 
 var (
 	errControl   = errors.New("invalid control character in string")
+	errQuote     = errors.New("unescaped quote in string")
 	errEndEscape = errors.New("invalid escape at the end of a string")
 	errUEscape   = errors.New("invalid \\u escape")
 )
@@ -45,7 +47,11 @@ func appendUnescaped(out, b []byte) ([]byte, error) {
 		if len(b) == 0 {
 			break
 		}
-		if b[0] != '\\' {
+		switch b[0] {
+		case '"':
+			return nil, errQuote
+		case '\\':
+		default:
 			return nil, errControl
 		}
 		var err error
@@ -59,20 +65,21 @@ func appendUnescaped(out, b []byte) ([]byte, error) {
 }
 
 // plainLen returns the length of the prefix of b that a string holds
-// as-is: no backslash, no control character. It reads 8 bytes at a time.
+// as-is: no quote, backslash or control character. It reads 8 bytes at a
+// time, which beats bytes.IndexByte on short strings such as keys.
 func plainLen(b []byte) int {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
 		x := binary.LittleEndian.Uint64(b[i:])
-		bs := x ^ ('\\' * lo)
-		// The high bit of a byte is set where it is < 0x20 or a backslash
-		// (exact for "any", which is all the loop needs).
-		if ((x-0x20*lo)&^x|(bs-lo)&^bs)&hi != 0 {
-			break
+		q, bs := x^('"'*lo), x^('\\'*lo)
+		// High bits set where a byte is < 0x20, '"' or '\\'. The lowest
+		// one is exact (a borrow only marks bytes above a match).
+		if m := ((x-0x20*lo)&^x | (q-lo)&^q | (bs-lo)&^bs) & hi; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
 		}
 	}
-	for i < len(b) && b[i] >= 0x20 && b[i] != '\\' {
+	for i < len(b) && b[i] >= 0x20 && b[i] != '"' && b[i] != '\\' {
 		i++
 	}
 	return i

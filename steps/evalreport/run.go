@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/sptflow/sptflow/steps/evalreport/jsonscan"
+	"github.com/sptflow/sptflow/pyjson/scan"
 )
 
 // Condition names of the evaluation (spec §13.1).
@@ -105,7 +105,7 @@ type metadata struct {
 // each entry are kept.
 func ParseRun(name string, data []byte) (*Run, error) {
 	r := &Run{File: name, Stats: map[string]Stat{}}
-	s := jsonscan.New(data)
+	s := scan.New(data)
 	var md metadata
 	entries := 0
 	err := s.Object(func(key []byte) error {
@@ -177,7 +177,7 @@ func baselineType(md *metadata) string {
 }
 
 // addEntry consumes one result entry and counts it.
-func (r *Run) addEntry(s *jsonscan.Scanner) error {
+func (r *Run) addEntry(s *scan.Scanner) error {
 	var cond, expected, flag string
 	var parsed bool
 	err := s.Object(func(key []byte) error {

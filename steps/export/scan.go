@@ -3,7 +3,7 @@ package export
 import (
 	"fmt"
 
-	"github.com/sptflow/sptflow/steps/evalreport/jsonscan"
+	"github.com/sptflow/sptflow/pyjson/scan"
 )
 
 // The raw* types hold the parts of a batch file the loader reads, as raw
@@ -37,7 +37,7 @@ type rawRecord struct {
 
 // scanBatch reads the data list of a batch file, calling fn per item.
 func scanBatch(data []byte, model string, fn func(i int, it *rawItem) error) error {
-	s := jsonscan.New(data)
+	s := scan.New(data)
 	found := false
 	err := s.Object(func(key []byte) error {
 		if string(key) != "data" {
@@ -61,7 +61,7 @@ func scanBatch(data []byte, model string, fn func(i int, it *rawItem) error) err
 	return err
 }
 
-func scanItem(s *jsonscan.Scanner, model string) (*rawItem, error) {
+func scanItem(s *scan.Scanner, model string) (*rawItem, error) {
 	it := &rawItem{}
 	if s.Peek() != '{' {
 		return nil, fmt.Errorf("item is not an object")
@@ -86,17 +86,14 @@ func scanItem(s *jsonscan.Scanner, model string) (*rawItem, error) {
 	return it, err
 }
 
-func scanModels(s *jsonscan.Scanner, model string) ([]rawModel, error) {
+func scanModels(s *scan.Scanner, model string) ([]rawModel, error) {
 	if s.Peek() != '{' {
 		_, err := s.Skip() // null: no inferences
 		return nil, err
 	}
 	var out []rawModel
 	err := s.Object(func(key []byte) error {
-		name, err := jsonscan.Unquote(append(append([]byte{'"'}, key...), '"'))
-		if err != nil {
-			return err
-		}
+		name := string(key)
 		if model != AllModels && name != model {
 			_, err := s.Skip()
 			return err
@@ -111,7 +108,7 @@ func scanModels(s *jsonscan.Scanner, model string) ([]rawModel, error) {
 	return out, err
 }
 
-func scanModel(s *jsonscan.Scanner, name string) (rawModel, error) {
+func scanModel(s *scan.Scanner, name string) (rawModel, error) {
 	m := rawModel{name: name}
 	if s.Peek() != '{' {
 		return m, fmt.Errorf("not an object")
@@ -134,7 +131,7 @@ func scanModel(s *jsonscan.Scanner, name string) (rawModel, error) {
 	return m, err
 }
 
-func scanVariant(s *jsonscan.Scanner) (*rawVariant, error) {
+func scanVariant(s *scan.Scanner) (*rawVariant, error) {
 	v := &rawVariant{}
 	if s.Peek() != '{' {
 		return nil, fmt.Errorf("not an object")
@@ -157,21 +154,17 @@ func scanVariant(s *jsonscan.Scanner) (*rawVariant, error) {
 	return v, err
 }
 
-func scanRecords(s *jsonscan.Scanner) ([]rawRecord, error) {
+func scanRecords(s *scan.Scanner) ([]rawRecord, error) {
 	if s.Peek() != '{' {
 		return nil, fmt.Errorf("interventions is not an object")
 	}
 	var out []rawRecord
 	err := s.Object(func(key []byte) error {
-		r := rawRecord{}
-		var err error
-		if r.key, err = jsonscan.Unquote(append(append([]byte{'"'}, key...), '"')); err != nil {
-			return err
-		}
+		r := rawRecord{key: string(key)}
 		if s.Peek() != '{' {
 			return fmt.Errorf("interventions[%q] is not an object", r.key)
 		}
-		err = s.Object(func(k []byte) error {
+		err := s.Object(func(k []byte) error {
 			var err error
 			switch string(k) {
 			case "I":
@@ -193,23 +186,14 @@ func scanRecords(s *jsonscan.Scanner) ([]rawRecord, error) {
 	return out, err
 }
 
-// scanStrings reads a list, keeping its string elements.
-func scanStrings(s *jsonscan.Scanner) ([]string, error) {
+// scanStrings reads a list, keeping its string elements; anything else
+// reads as no strings.
+func scanStrings(s *scan.Scanner) ([]string, error) {
 	if s.Peek() != '[' {
 		_, err := s.Skip()
 		return nil, err
 	}
-	var out []string
-	err := s.Array(func() error {
-		if s.Peek() == '"' {
-			v, err := s.Str()
-			out = append(out, v)
-			return err
-		}
-		_, err := s.Skip()
-		return err
-	})
-	return out, err
+	return s.Strings()
 }
 
 // text decodes a raw value that should be a string; anything else
@@ -218,5 +202,5 @@ func text(raw []byte) (string, error) {
 	if len(raw) == 0 || raw[0] != '"' {
 		return "", nil
 	}
-	return jsonscan.Unquote(raw)
+	return scan.Unquote(raw)
 }
