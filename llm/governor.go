@@ -31,6 +31,7 @@ type Governor struct {
 	defaultPause time.Duration
 
 	sem  chan struct{}
+	turn chan struct{} // held by the one caller waiting on rpm
 	rpm  *rate.Limiter // nil = unlimited
 	spec struct{ rpm, tpm, in, out int }
 
@@ -56,6 +57,7 @@ func newGovernor(spec *ModelSpec, defaultPause time.Duration, log zerolog.Logger
 		n = defaultConcurrency
 	}
 	g.sem = make(chan struct{}, n)
+	g.turn = make(chan struct{}, 1)
 	if spec.RPM > 0 {
 		g.rpm = rate.NewLimiter(perMinute(spec.RPM), 1)
 	}
@@ -113,10 +115,8 @@ func (g *Governor) admit(ctx context.Context, t *ticket, estIn, estOut int) erro
 	if err := g.waitPause(ctx); err != nil {
 		return err
 	}
-	if lim := g.limiter(); lim != nil {
-		if err := lim.Wait(ctx); err != nil {
-			return fmt.Errorf("wait for %s request budget: %w", g.name, err)
-		}
+	if err := g.waitTurn(ctx); err != nil {
+		return err
 	}
 	var err error
 	tpm, in, out := g.buckets()
@@ -139,6 +139,28 @@ func (g *Governor) admit(ctx context.Context, t *ticket, estIn, estOut int) erro
 		return err
 	}
 	return g.stopped()
+}
+
+// waitTurn waits for the request limiter. One caller at a time waits on
+// it: a reservation is taken only when it is this caller's turn, never
+// ahead for every queued worker. Otherwise each of N waiting workers holds
+// a future slot, and when the process stalls (or the machine pauses) past
+// them, all N fire at once and burst into the provider's limit.
+func (g *Governor) waitTurn(ctx context.Context) error {
+	lim := g.limiter()
+	if lim == nil {
+		return nil
+	}
+	select {
+	case g.turn <- struct{}{}:
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	defer func() { <-g.turn }()
+	if err := lim.Wait(ctx); err != nil {
+		return fmt.Errorf("wait for %s request budget: %w", g.name, err)
+	}
+	return nil
 }
 
 func (g *Governor) limiter() *rate.Limiter {

@@ -115,12 +115,27 @@ func runServer(o options) {
 	}
 	srv := httptest.NewServer(h)
 	fmt.Println(srv.URL + "/v1")
+	go reportStalls(time.Now())
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
 	<-sig
 	fake.Shutdown()
 	srv.CloseClientConnections()
 	srv.Close()
+}
+
+// reportStalls prints to stderr every time the server process was not
+// scheduled (or the machine was paused) for more than a second: afterwards
+// it admits a backlog at once, and whatever exceeds its bucket gets 429s.
+func reportStalls(t0 time.Time) {
+	const tick = 250 * time.Millisecond
+	last := time.Now()
+	for now := range time.Tick(tick) {
+		if gap := now.Sub(last); gap > time.Second {
+			fmt.Fprintf(os.Stderr, "fake server: stalled %.1fs at t=%.0fs\n", gap.Seconds(), now.Sub(t0).Seconds())
+		}
+		last = now
+	}
 }
 
 // tracer prints, for every 429 the fake server sends, when it happened and
