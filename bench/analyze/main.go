@@ -22,15 +22,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
-	"sort"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/sptflow/sptflow/bench/internal/harness"
 	"github.com/sptflow/sptflow/engine"
 	"github.com/sptflow/sptflow/engine/enginetest"
 	"github.com/sptflow/sptflow/steps/analyze"
@@ -50,20 +47,14 @@ func run() error {
 	cpu := flag.String("cpuprofile", "", "write a CPU profile of the timed runs to this file")
 	mem := flag.String("memprofile", "", "write a heap profile (after the last run) to this file")
 	flag.Parse()
-	if *cpu != "" {
-		f, err := os.Create(*cpu)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
-	up, n, err := upstream(*data)
+	stop, err := harness.StartCPUProfile(*cpu)
 	if err != nil {
 		return err
+	}
+	defer stop()
+	up, err := harness.TaggedUpstream(*data)
+	if err != nil {
+		return fmt.Errorf("%w (set SPT_REFERENCE_DATA or -data)", err)
 	}
 	step := analyze.New()
 	spec := enginetest.Spec(analyze.Kind, os.TempDir(), nil)
@@ -72,32 +63,26 @@ func run() error {
 		return err
 	}
 	var res *sink
-	var times []time.Duration
-	cpu0 := cpuTime()
-	for i := 0; i < *runs; i++ {
+	tm, err := harness.Time(*runs, func(i int) error {
 		res = &sink{files: map[string]fileSum{}}
 		if i == *runs-1 {
 			res.dir = *out
 		}
 		task := &engine.Task{Spec: spec, Params: plan.Params, Plan: plan, Upstream: []engine.Upstream{up},
 			Out: res, Progress: &enginetest.Progress{}, Usage: &enginetest.Progress{}, Log: zerolog.Nop()}
-		start := time.Now()
-		if err := step.Run(context.Background(), task); err != nil {
-			return err
-		}
-		times = append(times, time.Since(start))
-		runtime.GC()
+		return step.Run(context.Background(), task)
+	})
+	if err != nil {
+		return err
 	}
-	cpuUsed := cpuTime() - cpu0
-	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
-	fmt.Printf("analyze: %d files, %d runs, GOMAXPROCS=%d, load average %s\n", n, *runs, runtime.GOMAXPROCS(0), loadAvg())
-	fmt.Printf("wall time: min %v, median %v, max %v (goal <= 0.5s)\n", times[0].Round(time.Millisecond),
-		times[len(times)/2].Round(time.Millisecond), times[len(times)-1].Round(time.Millisecond))
-	fmt.Printf("CPU time (user+sys) per run: %v\n", (cpuUsed / time.Duration(*runs)).Round(time.Millisecond))
-	fmt.Printf("peak RSS: %s (goal <= 100 MB)\n", peakRSS())
+	fmt.Printf("analyze: %d files, %d runs, GOMAXPROCS=%d, load average %s\n", len(up.Files), *runs, runtime.GOMAXPROCS(0), harness.LoadAvg())
+	fmt.Printf("wall time: min %v, median %v, max %v (goal <= 0.5s)\n", tm.Min().Round(time.Millisecond),
+		tm.Median().Round(time.Millisecond), tm.Max().Round(time.Millisecond))
+	fmt.Printf("CPU time (user+sys) per run: %v\n", tm.CPUPerRun().Round(time.Millisecond))
+	fmt.Printf("peak RSS: %.1f MB (goal <= 100 MB)\n", harness.PeakRSSMB())
 	fmt.Printf("output: %d files, %d bytes\n", len(res.files), res.total())
 	if *mem != "" {
-		if err := writeHeapProfile(*mem); err != nil {
+		if err := harness.WriteAllocsProfile(*mem); err != nil {
 			return err
 		}
 	}
@@ -105,42 +90,6 @@ func run() error {
 		fmt.Printf("wrote %d files below %s\n", len(res.files), *out)
 	}
 	return nil
-}
-
-// upstream exposes the *.json files below dir as one upstream partition.
-func upstream(dir string) (engine.Upstream, int, error) {
-	u := engine.Upstream{ID: "tag", Node: "tag", Kind: "tag"}
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		f := enginetest.DiskFile("stage_3_tagged/"+filepath.ToSlash(rel), p)
-		f.Size = info.Size()
-		u.Files = append(u.Files, f)
-		return nil
-	})
-	if err == nil && len(u.Files) == 0 {
-		err = fmt.Errorf("no *.json files below %s (set SPT_REFERENCE_DATA or -data)", dir)
-	}
-	return u, len(u.Files), err
-}
-
-func peakRSS() string {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return "unknown"
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
 }
 
 // sink is a throwaway engine.Output: it keeps each file's size and
@@ -182,34 +131,4 @@ func (s *sink) total() int {
 		n += f.size
 	}
 	return n
-}
-
-// cpuTime is the process's user+sys CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
-}
-
-func writeHeapProfile(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return pprof.Lookup("allocs").WriteTo(f, 0)
 }

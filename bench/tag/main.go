@@ -1,6 +1,6 @@
 // Command tag benchmarks the tag step over a directory of batch files in
 // the original layout (<dir>/<topic>/*.json), printing wall time, CPU time
-// and peak memory (getrusage max RSS, Go heap peak from runtime metrics).
+// and peak memory (the process's peak resident set).
 //
 //	go run ./bench/tag -prepare /tmp/untagged $SPT_REFERENCE_DATA/stage_3_tagged
 //	go run ./bench/tag /tmp/untagged
@@ -19,13 +19,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"sync"
-	"syscall"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/sptflow/sptflow/bench/internal/harness"
 	"github.com/sptflow/sptflow/steps/tag"
 )
 
@@ -43,17 +42,11 @@ func run() error {
 	out := flag.String("out", "", "write tagged files below this directory (default: discard)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here")
 	flag.Parse()
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := harness.StartCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	if flag.NArg() != 1 {
 		return errors.New("usage: tag [-prepare OUT] [-jobs N] [-workers N] [-out DIR] DIR")
 	}
@@ -131,12 +124,10 @@ func bench(dir, out string, jobs, workers int) error {
 		return err
 	}
 	wall := time.Since(start)
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	cpu := harness.CPUTime()
 	fmt.Printf("files %d  input %.1f MB  output %.1f MB  intervention records %d\n",
 		nfiles, float64(size)/1e6, float64(outBytes)/1e6, records)
 	fmt.Printf("wall %.3f s  cpu %.3f s  throughput %.0f MB/s  peak RSS %.1f MB\n",
-		wall.Seconds(), cpu.Seconds(), float64(size)/1e6/wall.Seconds(), float64(ru.Maxrss)/1024)
+		wall.Seconds(), cpu.Seconds(), float64(size)/1e6/wall.Seconds(), harness.PeakRSSMB())
 	return nil
 }
