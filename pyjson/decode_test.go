@@ -120,3 +120,26 @@ func TestParseSurrogates(t *testing.T) {
 		}
 	}
 }
+
+// TestMarshalGoValues: the Go types Marshal accepts besides Parse's.
+func TestMarshalGoValues(t *testing.T) {
+	o := NewObject(6)
+	o.Set("strings", []string{"a", "é"})
+	o.Set("no strings", []string(nil))
+	o.Set("objects", []*Object{NewObject(0)})
+	o.Set("counts", map[string]int{"b": 2, "a": 1, "\n": 0})
+	o.Set("no counts", map[string]int(nil))
+	o.Set("any", map[string]any{"z": []any{1, "x\x01"}, "y": nil})
+	for _, tt := range []struct {
+		opt  Options
+		want string
+	}{
+		{LineASCII, `{"strings": ["a", "\u00e9"], "no strings": [], "objects": [{}], "counts": {"\n": 0, "a": 1, "b": 2}, "no counts": {}, "any": {"y": null, "z": [1, "x\u0001"]}}`},
+		{DataFile, "{\n  \"strings\": [\n    \"a\",\n    \"é\"\n  ],\n  \"no strings\": [],\n  \"objects\": [\n    {}\n  ],\n  \"counts\": {\n    \"\\n\": 0,\n    \"a\": 1,\n    \"b\": 2\n  },\n  \"no counts\": {},\n  \"any\": {\n    \"y\": null,\n    \"z\": [\n      1,\n      \"x\\u0001\"\n    ]\n  }\n}"},
+	} {
+		got, err := Marshal(o, tt.opt)
+		if err != nil || string(got) != tt.want {
+			t.Errorf("Marshal(%+v):\ngot  %s (%v)\nwant %s", tt.opt, got, err, tt.want)
+		}
+	}
+}

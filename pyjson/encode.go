@@ -30,8 +30,8 @@ var (
 )
 
 // Marshal encodes v. Besides the values Parse returns it accepts int, int64,
-// float64 (written as Python's repr), []string, []*Object and map[string]any
-// (keys sorted). There is no trailing newline, as with json.dump.
+// float64 (written as Python's repr), []string, []*Object, map[string]any
+// and map[string]int (keys sorted). There is no trailing newline, as with json.dump.
 func Marshal(v any, opt Options) ([]byte, error) {
 	e := encoder{opt: opt, buf: make([]byte, 0, 4096)}
 	if err := e.value(v, 0); err != nil {
@@ -105,12 +105,14 @@ func (e *encoder) value(v any, depth int) error {
 	case *Object:
 		return e.object(x, depth)
 	case []any:
-		return e.anyArray(x, depth)
+		return encodeArray(e, x, depth)
 	case []string:
-		return e.array(len(x), func(i int) any { return x[i] }, depth)
+		return encodeArray(e, x, depth)
 	case []*Object:
-		return e.array(len(x), func(i int) any { return x[i] }, depth)
+		return encodeArray(e, x, depth)
 	case map[string]any:
+		return e.object(sortedObject(x), depth)
+	case map[string]int:
 		return e.object(sortedObject(x), depth)
 	default:
 		return fmt.Errorf("pyjson: cannot encode %T", v)
@@ -118,7 +120,9 @@ func (e *encoder) value(v any, depth int) error {
 	return nil
 }
 
-func sortedObject(m map[string]any) *Object {
+// sortedObject returns m as an object with its keys in sorted order (as
+// json.dumps(sort_keys=True) writes a dict).
+func sortedObject[V any](m map[string]V) *Object {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -161,8 +165,9 @@ func (e *encoder) object(o *Object, depth int) error {
 	return nil
 }
 
-// anyArray is array for []any, without the per-element closure call.
-func (e *encoder) anyArray(a []any, depth int) error {
+// encodeArray writes a as a JSON array (one instance per element type, so
+// no per-element closure call).
+func encodeArray[T any](e *encoder, a []T, depth int) error {
 	if len(a) == 0 {
 		e.buf = append(e.buf, '[', ']')
 		return nil
@@ -171,35 +176,11 @@ func (e *encoder) anyArray(a []any, depth int) error {
 	if e.opt.Indent > 0 {
 		e.newline(depth + 1)
 	}
-	for i, v := range a {
+	for i := range a {
 		if i > 0 {
 			e.sep(depth + 1)
 		}
-		if err := e.value(v, depth+1); err != nil {
-			return err
-		}
-	}
-	if e.opt.Indent > 0 {
-		e.newline(depth)
-	}
-	e.buf = append(e.buf, ']')
-	return nil
-}
-
-func (e *encoder) array(n int, at func(int) any, depth int) error {
-	if n == 0 {
-		e.buf = append(e.buf, '[', ']')
-		return nil
-	}
-	e.buf = append(e.buf, '[')
-	if e.opt.Indent > 0 {
-		e.newline(depth + 1)
-	}
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			e.sep(depth + 1)
-		}
-		if err := e.value(at(i), depth+1); err != nil {
+		if err := e.value(a[i], depth+1); err != nil {
 			return err
 		}
 	}
@@ -250,25 +231,15 @@ func (e *encoder) str(s string) {
 }
 
 func (e *encoder) escapeASCII(c byte) {
-	switch c {
-	case '"':
-		e.buf = append(e.buf, '\\', '"')
-	case '\\':
-		e.buf = append(e.buf, '\\', '\\')
-	case '\n':
-		e.buf = append(e.buf, '\\', 'n')
-	case '\r':
-		e.buf = append(e.buf, '\\', 'r')
-	case '\t':
-		e.buf = append(e.buf, '\\', 't')
-	case '\b':
-		e.buf = append(e.buf, '\\', 'b')
-	case '\f':
-		e.buf = append(e.buf, '\\', 'f')
-	default:
-		e.u4(rune(c))
+	if r := shortEscapes[c]; r != 0 {
+		e.buf = append(e.buf, '\\', r)
+		return
 	}
+	e.u4(rune(c))
 }
+
+// shortEscapes are the two-character escapes json.dumps writes ('"' -> \").
+var shortEscapes = [256]byte{'"': '"', '\\': '\\', '\n': 'n', '\r': 'r', '\t': 't', '\b': 'b', '\f': 'f'}
 
 // escapeRune writes a non-ASCII rune as \uXXXX (a surrogate pair above
 // U+FFFF). Invalid UTF-8 has already become U+FFFD.

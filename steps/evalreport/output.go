@@ -76,7 +76,7 @@ func (h *Header) json() *pyjson.Object {
 		do := pyjson.NewObject(4)
 		do.Set("evaluation", d.Key)
 		do.Set("latest", d.Kept)
-		do.Set("other_runs", stringsAny(d.Others))
+		do.Set("other_runs", d.Others)
 		do.Set("all_counted", d.Counted)
 		dups = append(dups, do)
 	}
@@ -104,7 +104,7 @@ func (s *Section) json() *pyjson.Object {
 		ds = append(ds, do)
 	}
 	o.Set("deltas", ds)
-	o.Set("notes", stringsAny(s.Notes))
+	o.Set("notes", s.Notes)
 	return o
 }
 
@@ -140,8 +140,8 @@ func (f Figure) json() *pyjson.Object {
 	o.Set("pass", f.Pass)
 	o.Set("fail", f.Fail)
 	o.Set("runs", f.Runs)
-	o.Set("missing_evaluations", stringsAny(f.Missing))
-	o.Set("duplicate_runs", stringsAny(f.Duplicates))
+	o.Set("missing_evaluations", f.Missing)
+	o.Set("duplicate_runs", f.Duplicates)
 	o.Set("duplicates_counted", f.DuplicatesCounted && len(f.Duplicates) > 0)
 	return o
 }
@@ -177,12 +177,4 @@ func (c Check) Explanation() string {
 		s += fmt.Sprintf("%d repeated run(s) of the same evaluation %s (%s)", len(c.Computed.Duplicates), how, joinShort(c.Computed.Duplicates))
 	}
 	return s
-}
-
-func stringsAny(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
-	}
-	return out
 }

@@ -24,13 +24,13 @@ func (r *Result) write(out engine.Output, dir string, s *Selection) error {
 		data func() ([]byte, error)
 	}
 	files := []file{
-		{TrainFile, func() ([]byte, error) { return samplesJSONL(r.Train, &s.Format) }},
-		{TrainChatFile, func() ([]byte, error) { return chatJSONL(r.Train, &s.Format) }},
+		{TrainFile, func() ([]byte, error) { return jsonl(r.Train, &s.Format, SampleObject) }},
+		{TrainChatFile, func() ([]byte, error) { return jsonl(r.Train, &s.Format, ChatObject) }},
 	}
 	if s.Holdout > 0 || len(r.Validation) > 0 {
 		files = append(files,
-			file{ValidationFile, func() ([]byte, error) { return samplesJSONL(r.Validation, &s.Format) }},
-			file{ValidationChatFile, func() ([]byte, error) { return chatJSONL(r.Validation, &s.Format) }})
+			file{ValidationFile, func() ([]byte, error) { return jsonl(r.Validation, &s.Format, SampleObject) }},
+			file{ValidationChatFile, func() ([]byte, error) { return jsonl(r.Validation, &s.Format, ChatObject) }})
 	}
 	files = append(files, file{SummaryFile, func() ([]byte, error) {
 		b, err := pyjson.Marshal(r.Summary(s), pyjson.DataFile)
@@ -66,7 +66,7 @@ func SampleObject(s *Sample, f *Format) *pyjson.Object {
 	o.Set("model", s.Model)
 	o.Set("variant", s.Variant)
 	o.Set("intervention_key", s.Key)
-	o.Set("tags", stringsAny(s.Tags))
+	o.Set("tags", s.Tags)
 	return o
 }
 
@@ -81,11 +81,12 @@ func sizeHint(samples []Sample) int {
 	return n + n/16
 }
 
-func samplesJSONL(samples []Sample, f *Format) ([]byte, error) {
+// jsonl writes one line per sample: obj's compact JSON.
+func jsonl(samples []Sample, f *Format, obj func(*Sample, *Format) *pyjson.Object) ([]byte, error) {
 	buf := make([]byte, 0, sizeHint(samples))
 	var err error
 	for i := range samples {
-		if buf, err = pyjson.AppendMarshal(buf, SampleObject(&samples[i], f), pyjson.Line); err != nil {
+		if buf, err = pyjson.AppendMarshal(buf, obj(&samples[i], f), pyjson.Line); err != nil {
 			return nil, err
 		}
 		buf = append(buf, '\n')
@@ -108,26 +109,6 @@ func ChatObject(s *Sample, f *Format) *pyjson.Object {
 	return o
 }
 
-func chatJSONL(samples []Sample, f *Format) ([]byte, error) {
-	buf := make([]byte, 0, sizeHint(samples))
-	var err error
-	for i := range samples {
-		if buf, err = pyjson.AppendMarshal(buf, ChatObject(&samples[i], f), pyjson.Line); err != nil {
-			return nil, err
-		}
-		buf = append(buf, '\n')
-	}
-	return buf, nil
-}
-
-func stringsAny(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
-	}
-	return out
-}
-
 // Summary returns summary.json: the selection, counts per topic, model,
 // intervention key, variant and verdict, and what was filtered and why.
 func (r *Result) Summary(s *Selection) *pyjson.Object {
@@ -141,8 +122,8 @@ func (r *Result) Summary(s *Selection) *pyjson.Object {
 	o.Set("validation", breakdown(r.Validation))
 	o.Set("filtered", r.filteredJSON())
 	topics := pyjson.NewObject(2)
-	topics.Set("selected_without_data", stringsAny(r.TopicsWithoutData))
-	topics.Set("present_not_selected", stringsAny(r.TopicsNotSelected))
+	topics.Set("selected_without_data", r.TopicsWithoutData)
+	topics.Set("present_not_selected", r.TopicsNotSelected)
 	o.Set("topics", topics)
 	o.Set("files_read", r.Files)
 	return o
@@ -152,11 +133,11 @@ func (s *Selection) json() *pyjson.Object {
 	o := pyjson.NewObject(16)
 	o.Set("config", s.ConfigPath)
 	o.Set("model", s.Model)
-	o.Set("intervention_types", stringsAny(s.Config.InterventionTypes))
-	o.Set("train_topics", stringsAny(s.Config.TrainTopics))
-	o.Set("validation_topics", stringsAny(s.Config.ValidationTopics))
-	o.Set("tags_to_filter", stringsAny(s.Config.TagsToFilter))
-	o.Set("drop_verdicts", stringsAny(s.Drop))
+	o.Set("intervention_types", s.Config.InterventionTypes)
+	o.Set("train_topics", s.Config.TrainTopics)
+	o.Set("validation_topics", s.Config.ValidationTopics)
+	o.Set("tags_to_filter", s.Config.TagsToFilter)
+	o.Set("drop_verdicts", s.Drop)
 	o.Set("validation_holdout_per_topic", s.Holdout)
 	o.Set("elicitation_type", s.Format.Elicitation)
 	o.Set("add_sp_token", s.Format.AddSPToken)
@@ -200,16 +181,8 @@ func (r *Result) filteredJSON() *pyjson.Object {
 	o.Set("variants_without_response", r.Skips.VariantsNoResponse)
 	o.Set("samples_of_other_intervention_types", r.Filtered.OtherTypes)
 	o.Set("samples_with_filtered_tags", r.Filtered.ByTags)
-	o.Set("filtered_tag_counts", intMap(r.Filtered.TagOccurrences))
-	o.Set("samples_with_dropped_verdicts", intMap(r.Filtered.ByVerdict))
+	o.Set("filtered_tag_counts", r.Filtered.TagOccurrences)
+	o.Set("samples_with_dropped_verdicts", r.Filtered.ByVerdict)
 	o.Set("held_out_for_validation", r.HeldOut)
 	return o
-}
-
-func intMap(m map[string]int) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }

@@ -34,18 +34,9 @@ func (r *Report) JSON() ([]byte, error) {
 	o.Set("unique_ids", r.UniqueIDs)
 	o.Set("id_numeric_first", r.FirstID)
 	o.Set("id_numeric_last", r.LastID)
-	o.Set("dropped_variants", sortedCounts(r.DroppedVariants))
-	o.Set("tags", sortedCounts(r.Tags))
+	o.Set("dropped_variants", r.DroppedVariants)
+	o.Set("tags", r.Tags)
 	return pyjson.Marshal(o, pyjson.Options{Indent: 2})
-}
-
-// sortedCounts returns m's counts with the keys sorted, as a pyjson object.
-func sortedCounts(m map[string]int) *pyjson.Object {
-	o := pyjson.NewObject(len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		o.Set(k, m[k])
-	}
-	return o
 }
 
 // Log writes the summary to log: one line of totals, a warning per model
