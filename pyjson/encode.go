@@ -231,15 +231,25 @@ func (e *encoder) str(s string) {
 }
 
 func (e *encoder) escapeASCII(c byte) {
-	if r := shortEscapes[c]; r != 0 {
-		e.buf = append(e.buf, '\\', r)
-		return
+	switch c {
+	case '"':
+		e.buf = append(e.buf, '\\', '"')
+	case '\\':
+		e.buf = append(e.buf, '\\', '\\')
+	case '\n':
+		e.buf = append(e.buf, '\\', 'n')
+	case '\r':
+		e.buf = append(e.buf, '\\', 'r')
+	case '\t':
+		e.buf = append(e.buf, '\\', 't')
+	case '\b':
+		e.buf = append(e.buf, '\\', 'b')
+	case '\f':
+		e.buf = append(e.buf, '\\', 'f')
+	default:
+		e.u4(rune(c))
 	}
-	e.u4(rune(c))
 }
-
-// shortEscapes are the two-character escapes json.dumps writes ('"' -> \").
-var shortEscapes = [256]byte{'"': '"', '\\': '\\', '\n': 'n', '\r': 'r', '\t': 't', '\b': 'b', '\f': 'f'}
 
 // escapeRune writes a non-ASCII rune as \uXXXX (a surrogate pair above
 // U+FFFF). Invalid UTF-8 has already become U+FFFD.
