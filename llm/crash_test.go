@@ -48,21 +48,17 @@ func (p httpProvider) Call(ctx context.Context, req *llm.Request) (*llm.Response
 		Usage: llm.Usage{InputTokens: 10, OutputTokens: 5}}, nil
 }
 
-// crashRecords opens the request store of kind "files" (store.Records) or
-// "log" (store.RecordLog).
-func crashRecords(t *testing.T, dir, kind string) llm.RecordStore {
+// crashRecords opens the request store (store.Records) in dir.
+func crashRecords(t *testing.T, dir string) llm.RecordStore {
 	st, err := store.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kind == "log" {
-		return st.RecordLog("llm")
-	}
 	return st.Records("llm")
 }
 
-func crashRuntime(t *testing.T, dir, kind, url string) *llm.Client {
-	rt, err := llm.NewRuntime(llm.RuntimeConfig{Records: crashRecords(t, dir, kind), Log: zerolog.Nop(),
+func crashRuntime(t *testing.T, dir, url string) *llm.Client {
+	rt, err := llm.NewRuntime(llm.RuntimeConfig{Records: crashRecords(t, dir), Log: zerolog.Nop(),
 		Connect: func(*llm.ModelSpec, llm.ConnectEnv) (llm.Provider, error) { return httpProvider{url}, nil }})
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +72,7 @@ func TestCrashHelper(t *testing.T) {
 	if os.Getenv("SPTFLOW_CRASH_HELPER") != "1" {
 		t.Skip("helper process of TestKill9WhileInFlight")
 	}
-	c := crashRuntime(t, os.Getenv("SPTFLOW_CRASH_STORE"), os.Getenv("SPTFLOW_CRASH_KIND"), os.Getenv("SPTFLOW_CRASH_URL"))
+	c := crashRuntime(t, os.Getenv("SPTFLOW_CRASH_STORE"), os.Getenv("SPTFLOW_CRASH_URL"))
 	var mu sync.Mutex
 	for i := range crashRequests {
 		go func() {
@@ -93,15 +89,8 @@ func TestCrashHelper(t *testing.T) {
 // TestKill9WhileInFlight kills a process with 50 requests in flight (25
 // answered and acknowledged, 25 held by the server), then runs again on the
 // same store: acknowledged responses are served from the store, the
-// in-flight ones are requested exactly once more. It runs against both
-// record stores.
+// in-flight ones are requested exactly once more.
 func TestKill9WhileInFlight(t *testing.T) {
-	for _, kind := range []string{"files", "log"} {
-		t.Run(kind, func(t *testing.T) { testKill9(t, kind) })
-	}
-}
-
-func testKill9(t *testing.T, kind string) {
 	var counts [crashRequests]atomic.Int64
 	var phase atomic.Int64
 	phase.Store(1)
@@ -123,7 +112,7 @@ func testKill9(t *testing.T, kind string) {
 	defer close(hold)
 	dir := t.TempDir()
 
-	acked := runAndKill(t, dir, kind, srv.URL, func() bool {
+	acked := runAndKill(t, dir, srv.URL, func() bool {
 		var n int64
 		for i := range counts {
 			n += counts[i].Load()
@@ -135,7 +124,7 @@ func testKill9(t *testing.T, kind string) {
 	}
 
 	phase.Store(2)
-	c := crashRuntime(t, dir, kind, srv.URL)
+	c := crashRuntime(t, dir, srv.URL)
 	for i := range crashRequests {
 		res, err := c.Do(t.Context(), llm.Call{Request: userReq(strconv.Itoa(i))})
 		if err != nil {
@@ -159,11 +148,11 @@ func testKill9(t *testing.T, kind string) {
 
 // runAndKill starts the helper, waits for 25 acks and for every request to
 // reach the server, then kills it with SIGKILL and returns the acks.
-func runAndKill(t *testing.T, dir, kind, url string, allArrived func() bool) map[int]bool {
+func runAndKill(t *testing.T, dir, url string, allArrived func() bool) map[int]bool {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashHelper$", "-test.count=1")
 	cmd.Env = append(os.Environ(), "SPTFLOW_CRASH_HELPER=1", "SPTFLOW_CRASH_STORE="+dir,
-		"SPTFLOW_CRASH_KIND="+kind, "SPTFLOW_CRASH_URL="+url)
+		"SPTFLOW_CRASH_URL="+url)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

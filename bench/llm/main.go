@@ -11,16 +11,15 @@
 // same retrying transport, waiting for the slowest of each batch).
 //
 // The governed client's request store is chosen with -store: disk
-// (store.Records, a file per record, what cmd/sptflow wires today), log
-// (store.RecordLog, fdatasync'd appends) or mem (not durable; isolates the
-// store's cost). -rpm 0 -latency 0 measures CPU per request quickly (the
-// governor then paces at the limit the fake's headers announce);
-// -cpuprofile profiles the client; -trace429 makes the server print every
-// 429 with the arrivals before it. Keep the machine otherwise quiet: a
+// (store.Records, a file per record, what cmd/sptflow wires) or mem (not
+// durable; isolates the store's cost). -rpm 0 -latency 0 measures CPU per
+// request quickly (the governor then paces at the limit the fake's headers
+// announce); -cpuprofile profiles the client; -trace429 makes the server
+// print every 429 with the arrivals before it. Keep the machine otherwise quiet: a
 // starved fake server admits a backlog at once and answers 429s.
 //
 //	go run ./bench/llm                      # both clients, steady latency
-//	go run ./bench/llm -tail 1.5 -client governed -store log
+//	go run ./bench/llm -tail 1.5 -client governed -store mem
 package main
 
 import (
@@ -74,7 +73,7 @@ func main() {
 	flag.StringVar(&o.client, "client", "both", "governed | batch128 | both | floor (plain net/http paced like governed: this machine's CPU floor per request)")
 	flag.BoolVar(&o.trace429, "trace429", false, "the server prints when it sends a 429 and the arrivals before it")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the client process to this file")
-	flag.StringVar(&o.store, "store", "disk", "request store of the governed client: disk (engine/store Records: a file per record) | log (engine/store RecordLog: fdatasync'd appends) | mem (in memory, not durable: isolates the store's cost)")
+	flag.StringVar(&o.store, "store", "disk", "request store of the governed client: disk (engine/store Records: a file per record) | mem (in memory, not durable: isolates the store's cost)")
 	flag.Parse()
 	if *serve {
 		runServer(o)
@@ -336,16 +335,10 @@ func openRecords(kind, dir string) (llm.RecordStore, error) {
 			return nil, err
 		}
 		return st.Records("llm"), nil
-	case "log":
-		st, err := store.Open(dir)
-		if err != nil {
-			return nil, err
-		}
-		return st.RecordLog("llm"), nil
 	case "mem":
 		return &memRecords{data: map[[32]byte][]byte{}}, nil
 	}
-	return nil, fmt.Errorf("-store %q: want disk, log or mem", kind)
+	return nil, fmt.Errorf("-store %q: want disk or mem", kind)
 }
 
 // memRecords is an in-memory llm.RecordStore (not durable).

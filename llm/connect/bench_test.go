@@ -2,7 +2,6 @@ package connect_test
 
 import (
 	"context"
-	"flag"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -18,10 +17,9 @@ import (
 )
 
 // benchClient is the whole client path of a run: an llm.Runtime over a
-// real record store in a temp dir (store.RecordLog, or store.Records with
-// -records=files), the openai provider built by connect.Connect, and an
-// in-process fake with no latency and a rate limit so high that it never
-// binds (without one, the fake announces a nominal 10,000 requests/min in
+// real record store in a temp dir (store.Records, what cmd/sptflow wires),
+// the openai provider built by connect.Connect, and an in-process fake with
+// no latency and a rate limit so high that it never binds (without one, the fake announces a nominal 10,000 requests/min in
 // its headers and the governor paces at that).
 func benchClient(b *testing.B) *llm.Client {
 	b.Helper()
@@ -31,11 +29,7 @@ func benchClient(b *testing.B) *llm.Client {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var recs llm.RecordStore = st.RecordLog("requests")
-	if *recordsKind == "files" {
-		recs = st.Records("requests")
-	}
-	rt, err := llm.NewRuntime(llm.RuntimeConfig{Records: recs, Log: zerolog.Nop(),
+	rt, err := llm.NewRuntime(llm.RuntimeConfig{Records: st.Records("requests"), Log: zerolog.Nop(),
 		Getenv: func(string) string { return "bench-key" }, Connect: connect.Connect,
 		BaseURLOverride: func(string) string { return srv.URL }})
 	if err != nil {
@@ -52,8 +46,6 @@ func benchClient(b *testing.B) *llm.Client {
 	}
 	return c
 }
-
-var recordsKind = flag.String("records", "log", "request store of the client benchmarks: log (store.RecordLog) | files (store.Records)")
 
 // benchRequest is a request of realistic size (a ~2 kB system prompt and a
 // short user message), distinct per i so none is served from the store.
