@@ -81,7 +81,7 @@ func (s *Step) Run(ctx context.Context, t *engine.Task) error {
 				return o.err
 			}
 			outs[b] = o
-			llmstep.RowDone(t.Progress, o.cached, o.err != nil)
+			usage.RowDone(t, o.cached, o.err != nil)
 			return nil
 		})
 	}

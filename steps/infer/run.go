@@ -149,7 +149,7 @@ func (s *Step) Run(ctx context.Context, t *engine.Task) error {
 					Msg("stage-2 answer failed; it is asked again on the next run")
 			}
 			results[i] = result{rec: rec, err: err}
-			llmstep.RowDone(t.Progress, cached, err != nil)
+			usage.RowDone(t, cached, err != nil)
 			return nil
 		})
 	}

@@ -59,7 +59,7 @@ func (s *Step) Run(ctx context.Context, t *engine.Task) error {
 				return err
 			}
 			outs[i] = o
-			llmstep.RowDone(t.Progress, o.cached, o.failed())
+			usage.RowDone(t, o.cached, o.failed())
 			return nil
 		})
 	}
