@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,10 +15,21 @@ type GCOptions struct {
 	// may have stored objects whose manifest is not sealed yet). Zero means
 	// one hour; anything shorter than two minutes is raised to two minutes.
 	Grace time.Duration
-	// PruneRecords removes records of Namespace older than RecordsOlderThan.
+	// Namespace names the record namespace that PruneRecords and
+	// PruneRecordIf prune. Grace does not apply to records: records are
+	// never referenced by other entries, so their age alone decides.
+	Namespace string
+	// PruneRecords removes the records of Namespace written more than
+	// RecordsOlderThan ago (zero or less: every record).
 	PruneRecords     bool
-	Namespace        string
 	RecordsOlderThan time.Duration
+	// PruneRecordIf, if set, also removes every record of Namespace, of any
+	// age, whose payload it returns true for (a record whose checksum does
+	// not match is removed too: reads treat it as missing already). It
+	// lets the caller prune by content (failed LLM requests, say) without
+	// the store knowing the record format; GC reads each record it is not
+	// already removing by age, and calls it from one goroutine.
+	PruneRecordIf func(data []byte) bool
 	// DryRun counts what would be removed without removing it.
 	DryRun bool
 }
@@ -35,9 +47,11 @@ type GCStats struct {
 
 // GC removes manifests whose keys are not in keep, key infos likewise,
 // objects no remaining manifest references, stale temp files, files of
-// leases nobody holds, and, if
-// opts.PruneRecords, old records of opts.Namespace. Anything modified within
-// the grace period is kept. GC may run while other processes use the store.
+// leases nobody holds, and the records of opts.Namespace that
+// opts.PruneRecords or opts.PruneRecordIf select. Anything but records
+// modified within the grace period is kept. GC may run while other
+// processes use the store; a file replaced after GC looked at it (a record
+// written again, say) is left alone.
 func (s *Store) GC(keep map[[32]byte]bool, opts GCOptions) (GCStats, error) {
 	g := &gc{s: s, keep: keep, opts: opts, live: map[Digest]bool{}}
 	if g.opts.Grace == 0 {
@@ -62,8 +76,12 @@ type gc struct {
 	stats  GCStats
 }
 
-// remove deletes a file (unless dry run) and counts its bytes.
+// remove deletes a file (unless dry run) and counts its bytes. A file that
+// is no longer the one fi describes (replaced meanwhile) is left alone.
 func (g *gc) remove(path string, fi fs.FileInfo, count *int) {
+	if cur, err := os.Lstat(path); err != nil || !os.SameFile(cur, fi) {
+		return
+	}
 	if !g.opts.DryRun {
 		if err := os.Remove(path); err != nil {
 			return
@@ -148,20 +166,47 @@ func (g *gc) temps() error {
 	})
 }
 
+// records prunes the records of the namespace by age and by content.
 func (g *gc) records() error {
-	if !g.opts.PruneRecords {
+	if !g.opts.PruneRecords && g.opts.PruneRecordIf == nil {
 		return nil
 	}
 	r := g.s.Records(g.opts.Namespace)
+	if r.err != nil {
+		return r.err
+	}
 	cutoff := time.Now().Add(-g.opts.RecordsOlderThan)
-	return r.Range(func(key [32]byte, mod time.Time) bool {
-		if mod.Before(cutoff) {
-			if fi, err := os.Stat(r.path(key)); err == nil {
-				g.remove(r.path(key), fi, &g.stats.Records)
+	err := rangeShards(r.dir, "", func(key [32]byte, fi fs.FileInfo) bool {
+		p := r.path(key)
+		if g.opts.PruneRecords && fi.ModTime().Before(cutoff) {
+			g.remove(p, fi, &g.stats.Records)
+		} else if g.opts.PruneRecordIf != nil {
+			if cur, ok := g.recordSelected(p); ok {
+				g.remove(p, cur, &g.stats.Records)
 			}
 		}
 		return true
 	})
+	if err != nil {
+		return fmt.Errorf("records %s: %w", r.ns, err)
+	}
+	return nil
+}
+
+// recordSelected reads the record at p and reports whether PruneRecordIf
+// selects it (or its checksum does not match), with the file's info.
+func (g *gc) recordSelected(p string) (fs.FileInfo, bool) {
+	f, fi, err := openEntry(p)
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return nil, false
+	}
+	data, ok := unframe(b)
+	return fi, !ok || g.opts.PruneRecordIf(data)
 }
 
 // leases removes the files of free leases. It takes each lease before

@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -134,5 +136,123 @@ func TestGCKeepsRePutObject(t *testing.T) {
 	}
 	if !s.HasObject(d) || st.Objects != 0 {
 		t.Fatalf("re-put object collected (stats %+v)", st)
+	}
+}
+
+// TestGCRecords prunes request records by age, by content, or both; other
+// namespaces and the dry run keep everything.
+func TestGCRecords(t *testing.T) {
+	failed := func(data []byte) bool { return strings.HasPrefix(string(data), "failed") }
+	tests := []struct {
+		name       string
+		opts       GCOptions
+		wantPruned []string
+	}{
+		{"by age", GCOptions{PruneRecords: true, RecordsOlderThan: 30 * time.Minute},
+			[]string{"old ok", "old failed"}},
+		{"older than zero is every record", GCOptions{PruneRecords: true},
+			[]string{"old ok", "old failed", "new ok", "new failed"}},
+		{"failures of any age", GCOptions{PruneRecordIf: failed},
+			[]string{"old failed", "new failed"}},
+		{"old or failed", GCOptions{PruneRecords: true, RecordsOlderThan: 30 * time.Minute, PruneRecordIf: failed},
+			[]string{"old ok", "old failed", "new failed"}},
+		{"records not asked for", GCOptions{}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := openTest(t)
+			recs, other := s.Records("requests"), s.Records("other")
+			put := func(name string) {
+				data := []byte(strings.Fields(name)[1] + " " + name)
+				if err := recs.Put(key(name), data); err != nil {
+					t.Fatal(err)
+				}
+				if err := other.Put(key(name), data); err != nil {
+					t.Fatal(err)
+				}
+			}
+			put("old ok")
+			put("old failed")
+			age(t, s.Dir())
+			put("new ok")
+			put("new failed")
+
+			opts := tt.opts
+			opts.Namespace = "requests"
+			opts.DryRun = true
+			dry, err := s.GC(nil, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts.DryRun = false
+			st, err := s.GC(nil, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dry.Records != len(tt.wantPruned) || st.Records != len(tt.wantPruned) {
+				t.Errorf("records pruned: got %d (dry run %d), want %d", st.Records, dry.Records, len(tt.wantPruned))
+			}
+			for _, name := range []string{"old ok", "old failed", "new ok", "new failed"} {
+				_, ok, _ := recs.Get(key(name))
+				if want := !slices.Contains(tt.wantPruned, name); ok != want {
+					t.Errorf("record %q kept: got %v, want %v", name, ok, want)
+				}
+				if _, ok, _ := other.Get(key(name)); !ok {
+					t.Errorf("record %q of another namespace pruned", name)
+				}
+			}
+		})
+	}
+}
+
+// A record whose checksum does not match is pruned with the selected ones;
+// the predicate sees only intact payloads.
+func TestGCRecordsDamaged(t *testing.T) {
+	s := openTest(t)
+	recs := s.Records("requests")
+	recs.Put(key("damaged"), []byte("ok but damaged"))
+	recs.Put(key("intact"), []byte("ok"))
+	p := recs.path(key("damaged"))
+	b, _ := os.ReadFile(p)
+	b[len(b)-1] ^= 1
+	os.WriteFile(p, b, 0o644)
+	var seen []string
+	st, err := s.GC(nil, GCOptions{Namespace: "requests", PruneRecordIf: func(data []byte) bool {
+		seen = append(seen, string(data))
+		return false
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Records != 1 || !slices.Equal(seen, []string{"ok"}) {
+		t.Errorf("got %d pruned, predicate saw %q; want 1 pruned, predicate saw [\"ok\"]", st.Records, seen)
+	}
+	if _, err := os.Stat(p); !os.IsNotExist(err) {
+		t.Errorf("damaged record kept: %v", err)
+	}
+}
+
+// A record written again after GC looked at it is not removed.
+func TestGCLeavesReplacedRecord(t *testing.T) {
+	s := openTest(t)
+	recs := s.Records("requests")
+	recs.Put(key("a"), []byte("first"))
+	p := recs.path(key("a"))
+	fi, err := os.Lstat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs.Put(key("a"), []byte("written again"))
+	g := &gc{s: s}
+	g.remove(p, fi, &g.stats.Records)
+	if got, ok, _ := recs.Get(key("a")); !ok || string(got) != "written again" || g.stats.Records != 0 {
+		t.Errorf("got %q ok=%v removed=%d, want the new record kept", got, ok, g.stats.Records)
+	}
+}
+
+func TestGCRecordsBadNamespace(t *testing.T) {
+	s := openTest(t)
+	if _, err := s.GC(nil, GCOptions{PruneRecords: true, Namespace: "../x"}); err == nil {
+		t.Error("GC with an invalid namespace: got nil error")
 	}
 }
