@@ -2,15 +2,18 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sptflow/sptflow/engine"
 	"github.com/sptflow/sptflow/engine/pipeline"
 	"github.com/sptflow/sptflow/engine/store"
+	"github.com/sptflow/sptflow/llm"
 )
 
 // openStore opens the store of the pipeline named by pos (if any) or of the
@@ -162,21 +165,60 @@ func printRecord(e *env, r engine.RunRecord) {
 	}
 }
 
+// cmdGC removes store entries no lock file pins and, when asked, request
+// records: failed ones (--failed-requests) and those written more than D
+// ago (--requests-older-than D, successes included: they can be bought
+// again). --grace protects young entries but not records.
 func cmdGC(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("gc")
 	dry := fs.Bool("dry-run", false, "count what would be removed")
-	grace := fs.Duration("grace", 0, "keep entries younger than `D` (default 1h)")
+	grace := fs.Duration("grace", 0, "keep entries younger than `D` (default 1h; not applied to request records)")
+	failed := fs.Bool("failed-requests", false, "remove recorded request failures (they only serve diagnostics)")
+	older := fs.Duration("requests-older-than", 0, "remove request records, successes included, not written in the last `D`")
 	pos, err := parse(fs, args)
 	if err != nil {
+		return err
+	}
+	opts := store.GCOptions{Grace: *grace, DryRun: *dry, Namespace: requestsNamespace}
+	if err := requestPruning(fs, &opts, *failed, *older); err != nil {
 		return err
 	}
 	st, _, root, err := e.openStore(pos)
 	if err != nil {
 		return err
 	}
-	lf, err := store.ReadLockFile(filepath.Join(root, "sptflow.lock"))
+	keep, err := pinnedKeys(root)
 	if err != nil {
 		return err
+	}
+	stats, err := st.GC(keep, opts)
+	if err != nil {
+		return err
+	}
+	printGC(e, stats, opts, len(keep))
+	return nil
+}
+
+// requestPruning sets the request-record options of gc from its flags.
+func requestPruning(fs *flag.FlagSet, opts *store.GCOptions, failed bool, older time.Duration) error {
+	fs.Visit(func(f *flag.Flag) {
+		opts.PruneRecords = opts.PruneRecords || f.Name == "requests-older-than"
+	})
+	if older < 0 {
+		return fmt.Errorf("%w: --requests-older-than %v: want a duration of 0 or more", errUsage, older)
+	}
+	opts.RecordsOlderThan = older
+	if failed {
+		opts.PruneRecordIf = llm.IsFailureRecord
+	}
+	return nil
+}
+
+// pinnedKeys returns the node keys the project's sptflow.lock pins.
+func pinnedKeys(root string) (map[[32]byte]bool, error) {
+	lf, err := store.ReadLockFile(filepath.Join(root, "sptflow.lock"))
+	if err != nil {
+		return nil, err
 	}
 	keep := map[[32]byte]bool{}
 	for _, parts := range lf.Pipelines {
@@ -186,15 +228,31 @@ func cmdGC(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	}
-	stats, err := st.GC(keep, store.GCOptions{Grace: *grace, DryRun: *dry})
-	if err != nil {
-		return err
-	}
+	return keep, nil
+}
+
+// printGC prints what gc removed (or would remove, in a dry run).
+func printGC(e *env, stats store.GCStats, opts store.GCOptions, pinned int) {
 	verb := "removed"
-	if *dry {
+	if opts.DryRun {
 		verb = "would remove"
 	}
-	fmt.Fprintf(e.stdout, "%s %d manifests, %d key infos, %d objects, %d temp files (%d bytes); kept %d pinned partitions\n",
-		verb, stats.Manifests, stats.KeyInfos, stats.Objects, stats.Temps, stats.Bytes, len(keep))
-	return nil
+	recs := ""
+	if what := prunedRequests(opts); what != "" {
+		recs = fmt.Sprintf(", %d request records (%s)", stats.Records, what)
+	}
+	fmt.Fprintf(e.stdout, "%s %d manifests, %d key infos, %d objects, %d temp files%s (%d bytes); kept %d pinned partitions\n",
+		verb, stats.Manifests, stats.KeyInfos, stats.Objects, stats.Temps, recs, stats.Bytes, pinned)
+}
+
+// prunedRequests describes which request records gc prunes ("" for none).
+func prunedRequests(opts store.GCOptions) string {
+	var what []string
+	if opts.PruneRecordIf != nil {
+		what = append(what, "failed")
+	}
+	if opts.PruneRecords {
+		what = append(what, "older than "+opts.RecordsOlderThan.String())
+	}
+	return strings.Join(what, " or ")
 }

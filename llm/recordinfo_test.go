@@ -1,0 +1,42 @@
+package llm_test
+
+import (
+	"testing"
+
+	"github.com/sptflow/sptflow/llm"
+)
+
+// IsFailureRecord tells apart what the client stores for a failed request
+// and for a successful one, without their keys.
+func TestIsFailureRecord(t *testing.T) {
+	rs := newMemRecords()
+	p := &fakeProvider{script: func(_ int64, req *llm.Request) (*llm.Response, error) {
+		if req.Messages[0].Content == "fails" {
+			return nil, &llm.Error{Kind: llm.KindInvalidRequest, Status: 400, Message: "bad"}
+		}
+		return okResponse(req), nil
+	}}
+	c := newClient(t, newRuntime(t, rs, p, nil), testSpec(t, nil))
+	if _, err := c.Do(t.Context(), llm.Call{Request: userReq("fails")}); err == nil {
+		t.Fatal("want an error")
+	}
+	if _, err := c.Do(t.Context(), llm.Call{Request: userReq("succeeds")}); err != nil {
+		t.Fatal(err)
+	}
+	var failures, successes int
+	for _, data := range rs.data {
+		if llm.IsFailureRecord(data) {
+			failures++
+		} else {
+			successes++
+		}
+	}
+	if failures != 1 || successes != 1 {
+		t.Errorf("stored records: got %d failures, %d successes; want 1 and 1", failures, successes)
+	}
+	for _, data := range []string{"", "not json", `{"ok": false}`, `[]`} {
+		if llm.IsFailureRecord([]byte(data)) {
+			t.Errorf("IsFailureRecord(%q): got true, want false", data)
+		}
+	}
+}
