@@ -6,7 +6,8 @@
 //	sptflow graph PIPELINE --format dot|mermaid
 //	sptflow validate PIPELINE
 //	sptflow log [PIPELINE]             run history
-//	sptflow gc [PIPELINE]              remove store entries no lock file pins
+//	sptflow gc [PIPELINE]              remove store entries no lock file pins;
+//	                                   --failed-requests, --requests-older-than D prune the request store
 package main
 
 import (
@@ -91,7 +92,8 @@ commands:
   log [PIPELINE]             run history with LLM calls, tokens and cost per run and node
   graph PIPELINE --format dot|mermaid
   validate PIPELINE          check a pipeline without running it
-  gc [PIPELINE]              remove store entries no lock file pins
+  gc [PIPELINE]              remove store entries no lock file pins (--dry-run, --grace D);
+                             --failed-requests, --requests-older-than D prune the request store
 
 global flags (also accepted after the command):
   --log-format console|json  --log-level LEVEL  --data DIR  --set NAME=VALUE  --jobs N
