@@ -118,13 +118,8 @@ func (d *decoder) errorf(format string, args ...any) error {
 }
 
 func (d *decoder) skipSpace() {
-	for d.pos < len(d.data) {
-		switch d.data[d.pos] {
-		case ' ', '\t', '\n', '\r':
-			d.pos++
-		default:
-			return
-		}
+	if d.pos < len(d.data) && d.data[d.pos] <= ' ' {
+		d.pos += scan.SpaceLen(d.data[d.pos:])
 	}
 }
 

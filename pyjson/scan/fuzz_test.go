@@ -2,7 +2,6 @@ package scan_test
 
 import (
 	"bytes"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -33,18 +32,7 @@ func build(s *scan.Scanner) (any, error) {
 	case '"':
 		return s.Str()
 	case 't', 'f', 'n':
-		lit, err := s.Skip()
-		switch {
-		case err != nil:
-			return nil, err
-		case string(lit) == "true":
-			return true, nil
-		case string(lit) == "false":
-			return false, nil
-		case string(lit) == "null":
-			return nil, nil
-		}
-		return nil, fmt.Errorf("bad literal %q", lit)
+		return s.Literal()
 	}
 	tok, err := s.Number()
 	return pyjson.Number(tok), err

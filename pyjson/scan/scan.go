@@ -44,28 +44,37 @@ func (s *Scanner) errorf(format string, args ...any) error {
 	return fmt.Errorf("offset %d: %s", s.i, fmt.Sprintf(format, args...))
 }
 
-// ws skips white space. The indentation after a newline is skipped up to
-// 8 bytes at a time.
+// ws skips white space.
 func (s *Scanner) ws() {
+	if s.i < len(s.b) && s.b[s.i] <= ' ' {
+		s.i += SpaceLen(s.b[s.i:])
+	}
+}
+
+// SpaceLen returns the length of the JSON white space at the start of b.
+// The indentation after a newline is skipped up to 8 bytes at a time.
+func SpaceLen(b []byte) int {
 	const spaces8 = 0x2020202020202020
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
+	i := 0
+	for i < len(b) {
+		switch b[i] {
 		case ' ', '\r', '\t':
-			s.i++
+			i++
 		case '\n':
-			s.i++
-			for s.i+8 <= len(s.b) {
-				x := binary.LittleEndian.Uint64(s.b[s.i:]) ^ spaces8
+			i++
+			for i+8 <= len(b) {
+				x := binary.LittleEndian.Uint64(b[i:]) ^ spaces8
 				if x != 0 {
-					s.i += bits.TrailingZeros64(x) / 8 // the spaces before the first other byte
+					i += bits.TrailingZeros64(x) / 8 // the spaces before the first other byte
 					break
 				}
-				s.i += 8
+				i += 8
 			}
 		default:
-			return
+			return i
 		}
 	}
+	return i
 }
 
 // Peek skips white space and returns the next byte, or 0 at the end (a
@@ -182,6 +191,22 @@ func (s *Scanner) Bool() (bool, error) {
 		return false, nil
 	}
 	return false, s.errorf("expected boolean, got %.20s", lit)
+}
+
+// Literal consumes true, false or null and returns true, false or nil.
+func (s *Scanner) Literal() (any, error) {
+	lit, err := s.Skip()
+	switch {
+	case err != nil:
+		return nil, err
+	case string(lit) == "true":
+		return true, nil
+	case string(lit) == "false":
+		return false, nil
+	case string(lit) == "null":
+		return nil, nil
+	}
+	return nil, fmt.Errorf("offset %d: invalid literal %.20q", s.i-len(lit), lit)
 }
 
 // Number consumes a number and returns its token as written: JSON's

@@ -169,6 +169,16 @@ func TestTypedReaders(t *testing.T) {
 			t.Errorf("Bool(%s): want an error", bad)
 		}
 	}
+	for doc, want := range map[string]any{"true,": true, " false]": false, "null}": nil} {
+		if got, err := New([]byte(doc)).Literal(); err != nil || got != want {
+			t.Errorf("Literal(%s): got %v, %v; want %v", doc, got, err, want)
+		}
+	}
+	for _, bad := range []string{`1`, `nul`, `truex`, `"null"`} {
+		if got, err := New([]byte(bad)).Literal(); err == nil {
+			t.Errorf("Literal(%s): got %v, want an error", bad, got)
+		}
+	}
 }
 
 // TestWordScans checks the 8-byte-step searches against byte loops at
@@ -201,6 +211,20 @@ func TestIndentation(t *testing.T) {
 		})
 		if err != nil || strings.Join(got, ",") != "1,2" || s.End() != nil {
 			t.Errorf("indent %d: got %v, %v", n, got, err)
+		}
+	}
+}
+
+func TestSpaceLen(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want int
+	}{
+		{"", 0}, {"x", 0}, {" x", 1}, {" \t\r\n x", 5}, {"\n" + strings.Repeat(" ", 7) + "x", 8},
+		{"\n" + strings.Repeat(" ", 8), 9}, {"\n" + strings.Repeat(" ", 19) + "\t\n  }", 24}, {"\x00", 0}, {"\n\x0b", 1},
+	} {
+		if got := SpaceLen([]byte(tt.in)); got != tt.want {
+			t.Errorf("SpaceLen(%q): got %d, want %d", tt.in, got, tt.want)
 		}
 	}
 }

@@ -75,13 +75,8 @@ type reindenter struct {
 }
 
 func (r *reindenter) ws() {
-	for r.i < len(r.src) {
-		switch r.src[r.i] {
-		case ' ', '\n', '\r', '\t':
-			r.i++
-		default:
-			return
-		}
+	if r.i < len(r.src) && r.src[r.i] <= ' ' {
+		r.i += scan.SpaceLen(r.src[r.i:])
 	}
 }
 

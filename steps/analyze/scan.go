@@ -1,8 +1,6 @@
 package analyze
 
 import (
-	"fmt"
-
 	"github.com/sptflow/sptflow/pyjson"
 	"github.com/sptflow/sptflow/pyjson/scan"
 )
@@ -23,18 +21,7 @@ func scalar(s *scan.Scanner) (any, error) {
 		tok, err := s.Number()
 		return pyjson.Number(tok), err
 	case c == 't' || c == 'f' || c == 'n':
-		lit, err := s.Skip()
-		switch {
-		case err != nil:
-			return nil, err
-		case string(lit) == "true":
-			return true, nil
-		case string(lit) == "false":
-			return false, nil
-		case string(lit) == "null":
-			return nil, nil
-		}
-		return nil, fmt.Errorf("offset %d: invalid literal %.20q", s.Offset()-len(lit), lit)
+		return s.Literal()
 	}
 	raw, err := s.Skip()
 	if err != nil {
