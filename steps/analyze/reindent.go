@@ -157,17 +157,8 @@ func (r *reindenter) object(depth int) bool {
 		if !r.value(depth + 1) {
 			return false
 		}
-		switch r.peek() {
-		case ',':
-			r.i++
-			r.out = append(r.out, ',')
-		case '}':
-			r.i++
-			r.newline(depth)
-			r.out = append(r.out, '}')
-			return true
-		default:
-			return false
+		if more, ok := r.next(depth, '}'); !more {
+			return ok
 		}
 	}
 }
@@ -201,19 +192,28 @@ func (r *reindenter) array(depth int) bool {
 		if !r.value(depth + 1) {
 			return false
 		}
-		switch r.peek() {
-		case ',':
-			r.i++
-			r.out = append(r.out, ',')
-		case ']':
-			r.i++
-			r.newline(depth)
-			r.out = append(r.out, ']')
-			return true
-		default:
-			return false
+		if more, ok := r.next(depth, ']'); !more {
+			return ok
 		}
 	}
+}
+
+// next copies what follows a member of a container at depth: a comma
+// (more is true) or the closing byte on its own line (more is false, ok
+// true); anything else is not JSON (both false).
+func (r *reindenter) next(depth int, end byte) (more, ok bool) {
+	switch r.peek() {
+	case ',':
+		r.i++
+		r.out = append(r.out, ',')
+		return true, true
+	case end:
+		r.i++
+		r.newline(depth)
+		r.out = append(r.out, end)
+		return false, true
+	}
+	return false, false
 }
 
 // str copies a string that is already in pyjson's ensure_ascii form:
