@@ -2,6 +2,8 @@ package analyze
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -119,7 +121,7 @@ func checkTopics(want []string, seen map[string]bool) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	return fmt.Errorf("analyze: topics %q not found in the data; available: %s", missing, strings.Join(sortedKeys(seen), ", "))
+	return fmt.Errorf("analyze: topics %q not found in the data; available: %s", missing, strings.Join(slices.Sorted(maps.Keys(seen)), ", "))
 }
 
 func (a *analysis) add(fr *fileResult) {
@@ -156,7 +158,7 @@ func (a *analysis) finish() {
 			itypes[r.typeStr] = true
 		}
 	}
-	a.topics, a.models, a.itypes = sortedKeys(topics), sortedKeys(models), sortedKeys(itypes)
+	a.topics, a.models, a.itypes = slices.Sorted(maps.Keys(topics)), slices.Sorted(maps.Keys(models)), slices.Sorted(maps.Keys(itypes))
 }
 
 func (a *analysis) source(r *record) string { return a.files[r.file].source }
@@ -242,15 +244,6 @@ func toF(v any) float64 {
 		return x.Float64()
 	}
 	return 0
-}
-
-func sortedKeys(m map[string]bool) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 // keyOf is the JSON object key Python would write for a counted value.

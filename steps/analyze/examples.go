@@ -1,7 +1,9 @@
 package analyze
 
 import (
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 
 	"github.com/sptflow/sptflow/pyjson"
@@ -166,11 +168,11 @@ func (a *analysis) duplicates() []example {
 			continue
 		}
 		o := pyjson.NewObject(4)
-		topics := sortedKeys(g.topics)
+		topics := slices.Sorted(maps.Keys(g.topics))
 		o.Set("key", g.key)
 		o.Set("count", g.n)
 		o.Set("topics", topics)
-		o.Set("sources", sortedKeys(g.sources))
+		o.Set("sources", slices.Sorted(maps.Keys(g.sources)))
 		out = append(out, example{topic: topics[0], obj: o})
 	}
 	return out

@@ -1,6 +1,8 @@
 package analyze
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -33,7 +35,7 @@ func (a *analysis) summaryStats() *pyjson.Object {
 	o.Set("unique_topics", len(a.topics))
 	o.Set("unique_models", len(a.models))
 	o.Set("unique_interventions", len(a.itypes))
-	o.Set("unique_intervention_names", sortedKeys(names))
+	o.Set("unique_intervention_names", slices.Sorted(maps.Keys(names)))
 	o.Set("topic_counts", countObject(topicC))
 	o.Set("model_counts", countObject(modelC))
 	o.Set("variant_counts", countObject(variantC))

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"runtime"
+	"slices"
 	"sort"
 
 	"golang.org/x/sync/errgroup"
@@ -143,7 +145,7 @@ func (s *Selection) Build(ctx context.Context, files map[string][]engine.OutputF
 	}
 	sort.Strings(res.TopicsNotSelected)
 	var jobs []fileJob
-	for _, t := range sortedKeys(topics) {
+	for _, t := range slices.Sorted(maps.Keys(topics)) {
 		if len(files[t]) == 0 {
 			res.TopicsWithoutData = append(res.TopicsWithoutData, t)
 		}
@@ -199,15 +201,6 @@ func (s *Selection) topics() (all, validationOnly map[string]bool) {
 		all[t] = true
 	}
 	return all, validationOnly
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // extractAll parses and extracts the files in parallel (one per CPU),
