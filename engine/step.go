@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -76,6 +78,22 @@ func (s *PartitionSpec) Value(key string) string {
 		}
 	}
 	return ""
+}
+
+// KeyPos returns the "file:line:col" of the `with` key, or of the node
+// when the key has no position (a default, say).
+func (s *PartitionSpec) KeyPos(key string) string {
+	if p := s.WithPos[key]; p != "" {
+		return p
+	}
+	return s.NodePos
+}
+
+// WithErrorf returns an error about the `with` key, placed and named the
+// same way by every step: `file:line:col: node "N": with.KEY: message`.
+// The format may wrap an error with %w.
+func (s *PartitionSpec) WithErrorf(key, format string, args ...any) error {
+	return fmt.Errorf("%s: node %q: with.%s: "+format, append([]any{s.KeyPos(key), s.Node, key}, args...)...)
 }
 
 // InputSpec declares files a partition reads from outside the store (prompt
@@ -165,6 +183,20 @@ type OutputFile struct {
 	Size   int64
 	// Open reads the file's bytes from the store, verifying its digest.
 	Open func() (io.ReadCloser, error)
+}
+
+// ReadAll reads the whole file (verified against its digest by Open).
+func (f OutputFile) ReadAll() ([]byte, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", f.Path, err)
+	}
+	defer rc.Close()
+	buf := bytes.NewBuffer(make([]byte, 0, f.Size+bytes.MinRead))
+	if _, err := buf.ReadFrom(rc); err != nil {
+		return nil, fmt.Errorf("read %s: %w", f.Path, err)
+	}
+	return buf.Bytes(), nil
 }
 
 // Upstream is the sealed output of one partition this partition needs.

@@ -68,11 +68,7 @@ func resolveOptions(spec *engine.PartitionSpec) (*options, error) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		if err := o.set(k, spec.With[k]); err != nil {
-			pos := spec.WithPos[k]
-			if pos == "" {
-				pos = spec.NodePos
-			}
-			return nil, fmt.Errorf("%s: node %q: with.%s: %w", pos, spec.Node, k, err)
+			return nil, spec.WithErrorf(k, "%w", err)
 		}
 	}
 	if o.ignoreErrors != nil {

@@ -1,11 +1,9 @@
 package export
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"maps"
-	"os"
 	"path"
 	"runtime"
 	"slices"
@@ -214,7 +212,7 @@ func (s *Selection) extractAll(ctx context.Context, jobs []fileJob) ([]*extracti
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			data, err := readAll(j.file)
+			data, err := j.file.ReadAll()
 			if err != nil {
 				return fmt.Errorf("read %s: %w", j.file.Path, err)
 			}
@@ -227,21 +225,4 @@ func (s *Selection) extractAll(ctx context.Context, jobs []fileJob) ([]*extracti
 		})
 	}
 	return outs, g.Wait()
-}
-
-func readAll(f engine.OutputFile) ([]byte, error) {
-	rc, err := f.Open()
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	size := f.Size
-	if st, ok := rc.(interface{ Stat() (os.FileInfo, error) }); ok && size == 0 {
-		if fi, err := st.Stat(); err == nil {
-			size = fi.Size()
-		}
-	}
-	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
-	_, err = buf.ReadFrom(rc)
-	return buf.Bytes(), err
 }

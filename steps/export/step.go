@@ -59,7 +59,7 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 	var errs []string
 	for k, v := range spec.With {
 		if err := p.set(k, v); err != nil {
-			errs = append(errs, fmt.Sprintf("%s: node %q: with.%s: %v", posOf(spec, k), spec.Node, k, err))
+			errs = append(errs, spec.WithErrorf(k, "%v", err).Error())
 		}
 	}
 	if p.Config == "" {
@@ -77,13 +77,6 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 		out = DefaultOutputDir
 	}
 	return &engine.Plan{Params: p, OutputDir: out, Inputs: []engine.InputSpec{{Path: p.Config}}}, nil
-}
-
-func posOf(spec *engine.PartitionSpec, key string) string {
-	if p := spec.WithPos[key]; p != "" {
-		return p
-	}
-	return spec.NodePos
 }
 
 func (p *Params) set(key string, v any) error {

@@ -81,18 +81,17 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 func decodeWith(spec *engine.PartitionSpec, p *params) error {
 	for _, k := range slices.Sorted(maps.Keys(spec.With)) {
 		v := spec.With[k]
-		pos := spec.WithPos[k]
 		s, ok := v.(string)
 		switch {
 		case k != "dir" && k != "pattern":
-			return fmt.Errorf("%s: node %q: unknown load parameter %q (want dir, pattern)", pos, spec.Node, k)
+			return spec.WithErrorf(k, "unknown load parameter (want dir, pattern)")
 		case !ok || s == "":
-			return fmt.Errorf("%s: node %q: load %s must be a non-empty string, got %v", pos, spec.Node, k, v)
+			return spec.WithErrorf(k, "want a non-empty string, got %v", v)
 		case k == "dir":
 			p.Dir = s
 		default:
 			if _, err := path.Match(s, ""); err != nil {
-				return fmt.Errorf("%s: node %q: load pattern %q: %w", pos, spec.Node, s, err)
+				return spec.WithErrorf(k, "pattern %q: %w", s, err)
 			}
 			p.Pattern = s
 		}

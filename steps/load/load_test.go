@@ -87,8 +87,8 @@ func TestLoadErrors(t *testing.T) {
 		want string
 	}{
 		{"no dir", enginetest.Spec("load", root, nil, topic("t")), "load needs `with: {dir: PATH}`"},
-		{"unknown key", enginetest.Spec("load", root, map[string]any{"dir": "src", "dirr": "x"}, topic("t")), `test.yaml:1:1: node "load": unknown load parameter "dirr"`},
-		{"dir not a string", enginetest.Spec("load", root, map[string]any{"dir": 3}, topic("t")), "dir must be a non-empty string"},
+		{"unknown key", enginetest.Spec("load", root, map[string]any{"dir": "src", "dirr": "x"}, topic("t")), `test.yaml:1:1: node "load": with.dirr: unknown load parameter`},
+		{"dir not a string", enginetest.Spec("load", root, map[string]any{"dir": 3}, topic("t")), `with.dir: want a non-empty string, got 3`},
 		{"bad pattern", enginetest.Spec("load", root, map[string]any{"dir": "src", "pattern": "["}, topic("t")), "syntax error in pattern"},
 		{"no topic", enginetest.Spec("load", root, map[string]any{"dir": "src"}), `needs a foreach key "topic"`},
 		{"topic with slash", enginetest.Spec("load", root, map[string]any{"dir": "src"}, topic("../x")), "not a directory name"},

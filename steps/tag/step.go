@@ -1,7 +1,6 @@
 package tag
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"maps"
@@ -102,24 +101,8 @@ func Sources(ups []engine.Upstream) []Source {
 	var srcs []Source
 	for _, u := range ups {
 		for _, f := range u.DataFiles(".json") {
-			srcs = append(srcs, Source{Name: path.Base(f.Path), Read: readAll(f)})
+			srcs = append(srcs, Source{Name: path.Base(f.Path), Read: f.ReadAll})
 		}
 	}
 	return srcs
-}
-
-func readAll(f engine.OutputFile) func() ([]byte, error) {
-	return func() ([]byte, error) {
-		rc, err := f.Open()
-		if err != nil {
-			return nil, fmt.Errorf("open %s: %w", f.Path, err)
-		}
-		defer rc.Close()
-		var buf bytes.Buffer
-		buf.Grow(int(f.Size) + bytes.MinRead)
-		if _, err := buf.ReadFrom(rc); err != nil {
-			return nil, fmt.Errorf("read %s: %w", f.Path, err)
-		}
-		return buf.Bytes(), nil
-	}
 }

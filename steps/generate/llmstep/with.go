@@ -2,7 +2,6 @@ package llmstep
 
 import (
 	"errors"
-	"fmt"
 	"maps"
 	"slices"
 
@@ -25,12 +24,7 @@ func NewWith(spec *engine.PartitionSpec) *With {
 
 // Errorf records a problem with key.
 func (w *With) Errorf(key, format string, args ...any) {
-	pos := w.spec.WithPos[key]
-	if pos == "" {
-		pos = w.spec.NodePos
-	}
-	msg := fmt.Sprintf(format, args...)
-	w.errs = append(w.errs, fmt.Errorf("%s: node %q: %s: %s", pos, w.spec.Node, key, msg))
+	w.errs = append(w.errs, w.spec.WithErrorf(key, format, args...))
 }
 
 func (w *With) get(key string) (any, bool) {
