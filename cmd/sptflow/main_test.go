@@ -24,6 +24,10 @@ func TestScripts(t *testing.T) {
 	}
 	anthropic := llmtest.NewAnthropic(llmtest.Options{APIKey: "test-key"})
 	t.Cleanup(anthropic.Close) // the scripts run in parallel, after TestScripts returns
+	// An OpenRouter whose credits are gone: every request gets a 402.
+	broke := llmtest.NewOpenAI(llmtest.Options{APIKey: "test-key", Flavor: "openrouter",
+		Script: func(llmtest.Request) llmtest.Fault { return llmtest.PaymentRequired() }})
+	t.Cleanup(broke.Close)
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
@@ -32,6 +36,7 @@ func TestScripts(t *testing.T) {
 			// The anthropic provider talks to a fake Messages API server.
 			env.Setenv("SPTFLOW_TEST_BASE_URL_ANTHROPIC", anthropic.URL)
 			env.Setenv("FAKE_ANTHROPIC_KEY", "test-key")
+			env.Setenv("SPTFLOW_TEST_BASE_URL_OPENROUTER", broke.URL)
 			return nil
 		},
 	})
