@@ -298,8 +298,15 @@ func (g *Governor) refine(info RateLimitInfo) {
 	if l := minPositive(g.spec.rpm, info.RequestsLimit); l > 0 {
 		g.setRPM(l)
 	}
+	// Anthropic's tokens-limit is the most restrictive of its input and
+	// output limits, not a budget of input plus output: where those are
+	// announced, only they are applied.
+	total := info.TokensLimit
+	if info.InputTokensLimit > 0 || info.OutputTokensLimit > 0 {
+		total = 0
+	}
 	g.mu.Lock()
-	g.tpm = refineBucket(g.tpm, g.spec.tpm, info.TokensLimit)
+	g.tpm = refineBucket(g.tpm, g.spec.tpm, total)
 	g.in = refineBucket(g.in, g.spec.in, info.InputTokensLimit)
 	g.out = refineBucket(g.out, g.spec.out, info.OutputTokensLimit)
 	g.mu.Unlock()

@@ -2,6 +2,7 @@ package llm
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -52,4 +53,59 @@ func TestOneLimiterReservationAtATime(t *testing.T) {
 	}
 	cancel()
 	wg.Wait()
+}
+
+// TestRefineFromHeaders: announced limits become budgets; Anthropic's
+// tokens-limit (the most restrictive of its input and output limits) is not
+// applied to input plus output when those limits are announced.
+func TestRefineFromHeaders(t *testing.T) {
+	tests := []struct {
+		name             string
+		header           map[string]string
+		wantTPM, wantIn  int
+		wantOut, specTPM int
+	}{
+		{"anthropic input and output", map[string]string{
+			"anthropic-ratelimit-tokens-limit":        "8000",
+			"anthropic-ratelimit-input-tokens-limit":  "40000",
+			"anthropic-ratelimit-output-tokens-limit": "8000",
+		}, 0, 40000, 8000, 0},
+		{"anthropic input and output, spec tpm kept", map[string]string{
+			"anthropic-ratelimit-tokens-limit":        "8000",
+			"anthropic-ratelimit-input-tokens-limit":  "40000",
+			"anthropic-ratelimit-output-tokens-limit": "8000",
+		}, 100000, 40000, 8000, 100000},
+		{"anthropic tokens only", map[string]string{"anthropic-ratelimit-tokens-limit": "80000"}, 80000, 0, 0, 0},
+		{"openai tokens", map[string]string{"x-ratelimit-limit-tokens": "150000"}, 150000, 0, 0, 0},
+		{"openai tokens below spec", map[string]string{"x-ratelimit-limit-tokens": "150000"}, 150000, 0, 0, 200000},
+	}
+	limit := func(b *bucket) int {
+		if b == nil {
+			return 0
+		}
+		return b.limit()
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			spec, err := ParseModelSpec("m", map[string]any{"provider": "anthropic", "model": "x", "tpm": tt.specTPM})
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := newGovernor(spec, time.Second, zerolog.Nop())
+			h := http.Header{}
+			for k, v := range tt.header {
+				h.Set(k, v)
+			}
+			g.ObserveResponse(http.StatusOK, h, 0)
+			if got := limit(g.tpm); got != tt.wantTPM {
+				t.Errorf("tokens per minute: got %d, want %d", got, tt.wantTPM)
+			}
+			if got := limit(g.in); got != tt.wantIn {
+				t.Errorf("input tokens per minute: got %d, want %d", got, tt.wantIn)
+			}
+			if got := limit(g.out); got != tt.wantOut {
+				t.Errorf("output tokens per minute: got %d, want %d", got, tt.wantOut)
+			}
+		})
+	}
 }
