@@ -105,7 +105,7 @@ func (g *Governor) acquire(ctx context.Context, estIn, estOut int) (*ticket, err
 	}
 	t := &ticket{g: g}
 	if err := g.admit(ctx, t, estIn, estOut); err != nil {
-		t.release(Usage{}, false)
+		t.abandon()
 		return nil, err
 	}
 	return t, nil
@@ -200,6 +200,25 @@ func (t *ticket) release(u Usage, settle bool) {
 		g.recordOutput(realOut)
 	}
 	<-g.sem
+}
+
+// abandon returns the token reservations of a request that was never sent
+// and frees its concurrency slot.
+func (t *ticket) abandon() {
+	if t.released {
+		return
+	}
+	t.released = true
+	tpm, in, out := t.g.buckets()
+	for _, r := range []struct {
+		b *bucket
+		n int
+	}{{tpm, t.totRes}, {in, t.inRes}, {out, t.outRes}} {
+		if r.b != nil && r.n > 0 {
+			r.b.settle(-r.n)
+		}
+	}
+	<-t.g.sem
 }
 
 func (g *Governor) recordOutput(n int) {

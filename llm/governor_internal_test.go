@@ -109,3 +109,34 @@ func TestRefineFromHeaders(t *testing.T) {
 		})
 	}
 }
+
+// TestAbandonedAcquireReturnsReservations: a caller cancelled while it
+// waits for one budget gives back what it reserved in the others (the
+// request was never sent) and its concurrency slot.
+func TestAbandonedAcquireReturnsReservations(t *testing.T) {
+	spec, err := ParseModelSpec("m", map[string]any{"provider": "anthropic", "model": "x",
+		"tpm": 60000, "input_tpm": 600, "concurrency": 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newGovernor(spec, time.Second, zerolog.Nop())
+	// The first request empties the 600/min input bucket.
+	first, err := g.acquire(t.Context(), 600, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.release(Usage{}, false)
+	// The second reserves 1,600 of the total budget, then waits a minute
+	// for input tokens, and is cancelled.
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := g.acquire(ctx, 600, 1000); err == nil {
+		t.Fatal("second acquire: got no error, want the context's")
+	}
+	if got := g.tpm.tokens; got < 59300 {
+		t.Errorf("total budget left: got %.0f tokens, want ~59400 (the abandoned reservation returned)", got)
+	}
+	if got := len(g.sem); got != 1 {
+		t.Errorf("concurrency slots held: got %d, want 1 (the first request's)", got)
+	}
+}
