@@ -85,6 +85,9 @@ func (f *fakeStep) Run(ctx context.Context, t *Task) error {
 			}
 		}
 	}
+	if m, ok := t.Spec.With["served"].(string); ok {
+		t.Usage.Add(Usage{Requests: 1, ServedModels: []string{m}})
+	}
 	t.Progress.SetTotal(1)
 	t.Progress.Done(1, 0, 0)
 	return t.Out.WriteFile(t.Spec.Node+"/"+string(t.ID())+".txt", []byte(b.String()))
@@ -388,4 +391,39 @@ func TestCycleIsPrinted(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "dependency cycle: src@a -> sink -> mid@a -> src@a") {
 		t.Errorf("got %v, want the cycle printed", err)
 	}
+}
+
+func TestLockKeepsServedModelsWhenAnOlderOutputIsReused(t *testing.T) {
+	f := newFixture(t)
+	f.with["sink"] = map[string]any{"n": 1, "served": "model-v1"}
+	f.expectExecuted(RunConfig{}, all...)
+	f.with["sink"] = map[string]any{"n": 2, "served": "model-v1"}
+	f.expectExecuted(RunConfig{}, "sink")
+	f.with["sink"] = map[string]any{"n": 1, "served": "model-v1"}
+	f.expectExecuted(RunConfig{}) // the n=1 output is reused from the store
+	lf, err := store.ReadLockFile(filepath.Join(f.dir, "sptflow.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := lf.Pipelines["test"]["sink"]
+	if got.Key != f.lastKey("sink") || strings.Join(got.ServedModels, ",") != "model-v1" || got.Usage == nil {
+		t.Errorf("lock entry of the reused output:\ngot:  key %.12s served %v usage %v\nwant: key %.12s served [model-v1] with usage",
+			got.Key, got.ServedModels, got.Usage, f.lastKey("sink"))
+	}
+}
+
+// lastKey returns the current node key of partition id.
+func (f *fixture) lastKey(id PartitionID) string {
+	f.t.Helper()
+	sts, err := f.engine().Status(context.Background())
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for _, st := range sts {
+		if st.ID == id {
+			return st.Key.String()
+		}
+	}
+	f.t.Fatalf("no partition %s", id)
+	return ""
 }

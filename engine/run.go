@@ -282,7 +282,7 @@ func (r *run) bring(ctx context.Context, id PartitionID) (*PartitionResult, erro
 	res.Key = desc.Key()
 	force := r.cfg.Force && r.targets[id]
 	if !force && r.reuse(n, res) {
-		return res, r.finishSealed(n, res, nil)
+		return res, r.finishSealed(n, res, false)
 	}
 	lease, err := r.lease(ctx, n, res.Key)
 	if err != nil {
@@ -290,7 +290,7 @@ func (r *run) bring(ctx context.Context, id PartitionID) (*PartitionResult, erro
 	}
 	defer lease.Release()
 	if !force && r.reuse(n, res) {
-		return res, r.finishSealed(n, res, nil)
+		return res, r.finishSealed(n, res, false)
 	}
 	return res, r.execute(ctx, n, desc, res)
 }
@@ -359,7 +359,7 @@ func (r *run) execute(ctx context.Context, n *node, desc KeyDesc, res *Partition
 		return err
 	}
 	res.Outcome = Executed
-	return r.finishSealed(n, res, &res.Usage)
+	return r.finishSealed(n, res, true)
 }
 
 // seal writes the manifest and the key's components to the store.
@@ -382,8 +382,9 @@ func (r *run) seal(n *node, desc KeyDesc, m *store.Manifest, res *PartitionResul
 	return nil
 }
 
-// finishSealed materializes a sealed output and records it in the lock file.
-func (r *run) finishSealed(n *node, res *PartitionResult, usage *Usage) error {
+// finishSealed materializes a sealed output and records it in the lock
+// file; executed says whether this run produced it.
+func (r *run) finishSealed(n *node, res *PartitionResult, executed bool) error {
 	s, _ := r.output(n.spec.ID)
 	if !n.plan.NoMaterialize {
 		prev := r.previousManifest(n, res.Key)
@@ -391,7 +392,7 @@ func (r *run) finishSealed(n *node, res *PartitionResult, usage *Usage) error {
 			return err
 		}
 	}
-	return r.e.recordLock(n, s, r.lockOld[string(n.spec.ID)], usage)
+	return r.e.recordLock(n, s, r.lockOld[string(n.spec.ID)], executed)
 }
 
 // previousManifest is the output this partition last materialized, per the
