@@ -1,6 +1,7 @@
 package pyjson
 
 import (
+	"math"
 	"testing"
 )
 
@@ -93,6 +94,8 @@ func TestNumberConversions(t *testing.T) {
 		{"0", 0, 0, true}, {"-12", -12, -12, true}, {"2048", 2048, 2048, true},
 		{"4.5", 4.5, 0, false}, {"1e3", 1000, 1000, true}, {"-0.0", 0, 0, true},
 		{"1234567890123456789", 1234567890123456789, 1234567890123456789, true},
+		{"Infinity", math.Inf(1), 0, false}, {"-Infinity", math.Inf(-1), 0, false},
+		{"1e300", 1e300, 0, false}, {"-1e19", -1e19, 0, false},
 	}
 	for _, tt := range tests {
 		if got := tt.n.Float64(); got != tt.f {
@@ -100,6 +103,17 @@ func TestNumberConversions(t *testing.T) {
 		}
 		if got, ok := tt.n.Int64(); ok != tt.isInt || got != tt.i {
 			t.Errorf("%s.Int64(): got %d, %v; want %d, %v", tt.n, got, ok, tt.i, tt.isInt)
+		}
+	}
+}
+
+func TestNumberIsInt(t *testing.T) {
+	for _, tt := range []struct {
+		n    Number
+		want bool
+	}{{"12", true}, {"-0", true}, {"1.0", false}, {"1e3", false}, {"NaN", false}, {"Infinity", false}, {"-Infinity", false}} {
+		if got := tt.n.IsInt(); got != tt.want {
+			t.Errorf("%s.IsInt(): got %v, want %v", tt.n, got, tt.want)
 		}
 	}
 }

@@ -157,8 +157,8 @@ func (n Number) Int64() (int64, bool) {
 		return i, true
 	}
 	f, err := strconv.ParseFloat(string(n), 64)
-	if err != nil || f != math.Trunc(f) {
-		return 0, false
+	if err != nil || f != math.Trunc(f) || f < math.MinInt64 || f >= math.MaxInt64 {
+		return 0, false // a fraction, NaN, an infinity, or out of range
 	}
 	return int64(f), true
 }
@@ -198,8 +198,9 @@ func (n Number) smallInt() (int64, bool) {
 }
 
 // IsInt reports whether the token is written as an integer (no fraction or
-// exponent), as Python's json module decodes it to int.
-func (n Number) IsInt() bool { return !strings.ContainsAny(string(n), ".eE") }
+// exponent, not NaN or an infinity), as Python's json module decodes it to
+// int.
+func (n Number) IsInt() bool { return !strings.ContainsAny(string(n), ".eENI") }
 
 // FormatFloat formats f as Python's repr(float).
 func FormatFloat(f float64) string {
