@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -140,22 +141,7 @@ func (m *meter) Done(n, cached, failed int) {
 
 // Add implements Meter.
 func (m *meter) Add(u Usage) {
-	m.update(func(r *Rows) {
-		addUsage(&r.Usage, u)
-	})
-}
-
-func addModels(have, add []string) []string {
-	for _, m := range add {
-		found := false
-		for _, h := range have {
-			found = found || h == m
-		}
-		if !found {
-			have = append(have, m)
-		}
-	}
-	return have
+	m.update(func(r *Rows) { r.Usage.Add(u) })
 }
 
 func (m *meter) update(fn func(*Rows)) {
@@ -175,4 +161,22 @@ func (m *meter) usage() Usage {
 	u := m.r.Usage
 	u.ServedModels = append([]string(nil), u.ServedModels...)
 	return u
+}
+
+// Add adds v to u: counts, tokens and cost are summed, and v's served
+// models not yet in u are appended in order.
+func (u *Usage) Add(v Usage) {
+	u.Requests += v.Requests
+	u.Cached += v.Cached
+	u.Failed += v.Failed
+	u.InputTokens += v.InputTokens
+	u.OutputTokens += v.OutputTokens
+	u.CacheRead += v.CacheRead
+	u.CacheWrite += v.CacheWrite
+	u.CostUSD += v.CostUSD
+	for _, m := range v.ServedModels {
+		if !slices.Contains(u.ServedModels, m) {
+			u.ServedModels = append(u.ServedModels, m)
+		}
+	}
 }

@@ -111,7 +111,7 @@ func Summarize(id string, evs []Event) RunRecord {
 		case EventSucceeded:
 			r.Counts.Executed++
 			if ev.Usage != nil {
-				addUsage(&r.Usage, *ev.Usage)
+				r.Usage.Add(*ev.Usage)
 			}
 		case EventCached:
 			r.Counts.Cached++
@@ -123,16 +123,4 @@ func Summarize(id string, evs []Event) RunRecord {
 		}
 	}
 	return r
-}
-
-func addUsage(dst *Usage, u Usage) {
-	dst.Requests += u.Requests
-	dst.Cached += u.Cached
-	dst.Failed += u.Failed
-	dst.InputTokens += u.InputTokens
-	dst.OutputTokens += u.OutputTokens
-	dst.CacheRead += u.CacheRead
-	dst.CacheWrite += u.CacheWrite
-	dst.CostUSD += u.CostUSD
-	dst.ServedModels = addModels(dst.ServedModels, u.ServedModels)
 }

@@ -108,26 +108,10 @@ func nodeUsage(evs []engine.Event) []nodeTotal {
 			idx[ev.Node] = i
 			out = append(out, nodeTotal{node: ev.Node})
 		}
-		addUsage(&out[i].Usage, *ev.Usage)
+		out[i].Usage.Add(*ev.Usage)
 	}
 	slices.SortFunc(out, func(a, b nodeTotal) int { return strings.Compare(a.node, b.node) })
 	return out
-}
-
-func addUsage(dst *engine.Usage, u engine.Usage) {
-	dst.Requests += u.Requests
-	dst.Cached += u.Cached
-	dst.Failed += u.Failed
-	dst.InputTokens += u.InputTokens
-	dst.OutputTokens += u.OutputTokens
-	dst.CacheRead += u.CacheRead
-	dst.CacheWrite += u.CacheWrite
-	dst.CostUSD += u.CostUSD
-	for _, m := range u.ServedModels {
-		if !slices.Contains(dst.ServedModels, m) {
-			dst.ServedModels = append(dst.ServedModels, m)
-		}
-	}
 }
 
 // llmUsageText renders LLM usage: calls new and cached, failed rows, tokens,

@@ -283,13 +283,5 @@ func (p *Progress) Done(n, cached, failed int) {
 func (p *Progress) Add(u engine.Usage) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.Usage.Requests += u.Requests
-	p.Usage.Cached += u.Cached
-	p.Usage.Failed += u.Failed
-	p.Usage.InputTokens += u.InputTokens
-	p.Usage.OutputTokens += u.OutputTokens
-	p.Usage.CacheRead += u.CacheRead
-	p.Usage.CacheWrite += u.CacheWrite
-	p.Usage.CostUSD += u.CostUSD
-	p.Usage.ServedModels = append(p.Usage.ServedModels, u.ServedModels...)
+	p.Usage.Add(u)
 }
