@@ -56,16 +56,11 @@ func ReadBatchFiles(ups []engine.Upstream) ([]File, error) {
 }
 
 func readBatch(f engine.OutputFile) (*pyjson.Object, error) {
-	rc, err := f.Open()
+	data, err := f.ReadAll()
 	if err != nil {
 		return nil, err
 	}
-	defer rc.Close()
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(rc); err != nil {
-		return nil, err
-	}
-	return spt.ReadBatch(buf.Bytes())
+	return spt.ReadBatch(data)
 }
 
 // ItemRef names one item of a batch file.
