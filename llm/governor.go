@@ -16,8 +16,11 @@ import (
 // entry sets no concurrency.
 const defaultConcurrency = 64
 
-// maxHeaderPause caps a pause derived from rate-limit headers.
-const maxHeaderPause = 60 * time.Second
+// maxPause caps a pause the provider asks for (Retry-After, a rate-limit
+// window's reset): a far-off HTTP date from a skewed clock must not stop a
+// model for hours. A model still limited when the pause ends gets another
+// 429 and pauses again.
+const maxPause = 60 * time.Second
 
 // Governor paces the requests of one (provider, model) for every node of a
 // run: a requests-per-minute limiter, tokens-per-minute buckets (total, and
@@ -259,11 +262,14 @@ func (g *Governor) waitPause(ctx context.Context) error {
 	}
 }
 
-// pause stops every worker of this model for d (extending, never
-// shortening, a pause already in force).
+// pause stops every worker of this model for d, at most maxPause (the
+// default pause when d is 0), extending, never shortening, a pause already
+// in force.
 func (g *Governor) pause(d time.Duration, why string) {
 	if d <= 0 {
 		d = g.defaultPause
+	} else {
+		d = min(d, maxPause)
 	}
 	until := time.Now().Add(d)
 	g.mu.Lock()
@@ -330,7 +336,7 @@ func (g *Governor) refine(info RateLimitInfo) {
 	g.out = refineBucket(g.out, g.spec.out, info.OutputTokensLimit)
 	g.mu.Unlock()
 	if info.RequestsLimit > 0 && info.RequestsRemaining == 0 && info.Reset > 0 {
-		g.pause(min(info.Reset, maxHeaderPause), "no requests remaining in window")
+		g.pause(info.Reset, "no requests remaining in window")
 	}
 }
 

@@ -140,3 +140,38 @@ func TestAbandonedAcquireReturnsReservations(t *testing.T) {
 		t.Errorf("concurrency slots held: got %d, want 1 (the first request's)", got)
 	}
 }
+
+// TestPauseIsCapped: a 429's Retry-After pauses the model, at most for
+// maxPause however far off the provider's date is; without one the default
+// pause applies, uncapped.
+func TestPauseIsCapped(t *testing.T) {
+	spec, err := ParseModelSpec("m", map[string]any{"provider": "openai", "model": "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name         string
+		retryAfter   string
+		defaultPause time.Duration
+		want         time.Duration
+	}{
+		{"seconds", "7", time.Second, 7 * time.Second},
+		{"a day", "86400", time.Second, maxPause},
+		{"a date next year", time.Now().AddDate(1, 0, 0).UTC().Format(http.TimeFormat), time.Second, maxPause},
+		{"absent", "", 2 * time.Minute, 2 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := newGovernor(spec, tt.defaultPause, zerolog.Nop())
+			h := http.Header{}
+			if tt.retryAfter != "" {
+				h.Set("Retry-After", tt.retryAfter)
+			}
+			g.ObserveResponse(http.StatusTooManyRequests, h, 0)
+			got := time.Until(g.pausedUntil)
+			if got > tt.want || got < tt.want-time.Second {
+				t.Errorf("pause: got %v, want %v", got.Round(time.Second), tt.want)
+			}
+		})
+	}
+}
