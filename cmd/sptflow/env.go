@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -77,8 +78,13 @@ func orDefaultInt(v, d int) int {
 }
 
 // parse parses args with flags and positionals interleaved ("run p.yaml
-// --jobs 2 target"); "--" ends flags.
+// --jobs 2 target"); the first "--" ends flags: everything after it is
+// positional.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var after []string
+	if i := slices.Index(args, "--"); i >= 0 {
+		args, after = args[:i], args[i+1:]
+	}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -89,10 +95,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 		args = fs.Args()
 		if len(args) == 0 {
-			return pos, nil
-		}
-		if len(args) > 0 && args[0] == "--" {
-			return append(pos, args[1:]...), nil
+			return append(pos, after...), nil
 		}
 		pos, args = append(pos, args[0]), args[1:]
 	}
