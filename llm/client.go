@@ -59,10 +59,6 @@ type Client struct {
 // Spec returns the model entry the client serves.
 func (c *Client) Spec() *ModelSpec { return c.spec }
 
-// Governor returns the rate governor shared by every client of this
-// provider and model.
-func (c *Client) Governor() *Governor { return c.gov }
-
 // Cached reports whether the request store already holds a success for req.
 func (c *Client) Cached(req *Request) bool {
 	key, _ := KeyOf(req, c.spec)

@@ -61,9 +61,8 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// NewRetryable returns the configured retrying client, for callers that
-// want its Do method; most want New.
-func NewRetryable(cfg Config) *retryablehttp.Client {
+// newRetryable returns the configured retrying client.
+func newRetryable(cfg Config) *retryablehttp.Client {
 	cfg = cfg.withDefaults()
 	inner := &http.Client{Transport: &observer{
 		base:          baseTransport(cfg),
@@ -93,7 +92,7 @@ func NewRetryable(cfg Config) *retryablehttp.Client {
 // go-openai (any Doer) and by the Anthropic client alike. Safe for
 // concurrent use; share one per provider.
 func New(cfg Config) *http.Client {
-	return NewRetryable(cfg).StandardClient()
+	return newRetryable(cfg).StandardClient()
 }
 
 func baseTransport(cfg Config) http.RoundTripper {
