@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sptflow/sptflow/llm"
+	"github.com/sptflow/sptflow/steps/spt"
 )
 
 // TestBatchIDsShareThePartitionsFirstTime: batch ids carry the earliest
@@ -29,7 +30,7 @@ func TestBatchIDsShareThePartitionsFirstTime(t *testing.T) {
 		doc, id := batchFile(p, b, o, stamp)
 		ids = append(ids, id)
 		got, _ := doc.Str("generation_timestamp")
-		if want := isoformat(o.res.Time); got != want {
+		if want := spt.ISOFormat(o.res.Time); got != want {
 			t.Errorf("batch %d generation_timestamp: got %s, want %s", b+1, got, want)
 		}
 	}

@@ -243,11 +243,10 @@ func idTime(outs []outcome) time.Time {
 // was stored. Both come from the request store, so every replay writes the
 // same bytes.
 func batchFile(p *params, b int, o outcome, stamp time.Time) (*pyjson.Object, string) {
-	at := o.res.Time.UTC()
 	id := fmt.Sprintf("%s_%s_batch_%03d", p.Topic, stamp.Format("20060102_150405"), b+1)
 	doc := pyjson.NewObject(8)
 	doc.Set("batch_id", id)
-	doc.Set("generation_timestamp", isoformat(at))
+	doc.Set("generation_timestamp", spt.ISOFormat(o.res.Time))
 	doc.Set("model_used", p.spec.Model)
 	doc.Set("stage", 1)
 	doc.Set("topic", p.Topic)
@@ -261,20 +260,11 @@ func batchFile(p *params, b int, o outcome, stamp time.Time) (*pyjson.Object, st
 
 func appendFeedback(buf []byte, p *params, id string, o outcome) ([]byte, error) {
 	line := pyjson.NewObject(5)
-	line.Set("timestamp", isoformat(o.res.Time.UTC()))
+	line.Set("timestamp", spt.ISOFormat(o.res.Time))
 	line.Set("batch_id", id)
 	line.Set("project_feedback", o.batch.Feedback)
 	line.Set("topic", p.Topic)
 	line.Set("stage", 1)
 	buf, err := pyjson.AppendMarshal(buf, line, pyjson.Line)
 	return append(buf, '\n'), err
-}
-
-// isoformat is Python's datetime.isoformat() of a naive time: microseconds
-// only when non-zero.
-func isoformat(t time.Time) string {
-	if t.Nanosecond()/1000 == 0 {
-		return t.Format("2006-01-02T15:04:05")
-	}
-	return t.Format("2006-01-02T15:04:05.000000")
 }

@@ -109,22 +109,13 @@ func (j *job) errorRecord(b *batch, o *outcome, analysis string) *pyjson.Object 
 // epoch is time.time(): seconds since the epoch as a float.
 func epoch(t time.Time) float64 { return float64(t.UnixMicro()) / 1e6 }
 
-// isoformat is Python's naive datetime.isoformat() in UTC.
-func isoformat(t time.Time) string {
-	t = t.UTC()
-	if t.Nanosecond()/1000 == 0 {
-		return t.Format("2006-01-02T15:04:05")
-	}
-	return t.Format("2006-01-02T15:04:05.000000")
-}
-
 // feedbackLine appends the batch's feedback line (spec §7.11 step 5).
 func (j *job) feedbackLine(buf []byte, b *batch, o *outcome) ([]byte, error) {
 	if o.failed() || o.result == nil || spt.Strip(o.result.Feedback) == "" {
 		return buf, nil
 	}
 	line := pyjson.NewObject(6)
-	line.Set("timestamp", isoformat(o.genRes.Time))
+	line.Set("timestamp", spt.ISOFormat(o.genRes.Time))
 	line.Set("intervention_config", b.intervention+spt.KeySep+j.p.KeyVersion)
 	line.Set("batch_number", b.number)
 	line.Set("project_feedback", o.result.Feedback)

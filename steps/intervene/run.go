@@ -194,7 +194,7 @@ func (j *job) reviewOnce(ctx context.Context, b *batch, gr *llm.Result, usage *l
 	if err != nil {
 		return false, false, nil, nil
 	}
-	r.when = isoformat(rr.Time)
+	r.when = spt.ISOFormat(rr.Time)
 	return r.verdict, false, r, nil
 }
 
