@@ -96,14 +96,14 @@ func (c *Client) Do(ctx context.Context, call Call) (*Result, error) {
 	for {
 		f, leader := c.rt.flights.join(key)
 		if leader {
-			res, err := c.rt.flights.lead(key, f, func() (*Result, error) { return c.lookupOrFetch(ctx, key, call) })
+			res, err := c.rt.flights.lead(ctx, key, f, func() (*Result, error) { return c.lookupOrFetch(ctx, key, call) })
 			return c.finish(call, res, err, false)
 		}
 		select {
 		case <-ctx.Done():
 			return nil, context.Cause(ctx)
 		case <-f.done:
-			if f.err != nil && isCtxErr(f.err) && ctx.Err() == nil {
+			if f.cancelled && ctx.Err() == nil {
 				continue // the leader was cancelled, this caller was not
 			}
 			return c.finish(call, f.res, f.err, true)

@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"context"
 	"errors"
 	"sync"
 )
@@ -14,11 +15,15 @@ type flights struct {
 	calls map[RequestKey]*flight
 }
 
-// flight is one request in flight; res and err are set before done closes.
+// flight is one request in flight; res, err and cancelled are set before
+// done closes.
 type flight struct {
 	done chan struct{}
 	res  *Result
 	err  error
+	// cancelled is true when the leader failed because its own context
+	// ended: waiting callers that were not cancelled try again.
+	cancelled bool
 }
 
 // errLeaderPanicked is what waiting callers get when the leader panicked.
@@ -42,24 +47,25 @@ func (fs *flights) join(key RequestKey) (*flight, bool) {
 
 // land publishes the leader's result to the waiting callers; later callers
 // of key start a new flight.
-func (fs *flights) land(key RequestKey, f *flight, res *Result, err error) {
+func (fs *flights) land(key RequestKey, f *flight, res *Result, err error, cancelled bool) {
 	fs.mu.Lock()
 	delete(fs.calls, key)
 	fs.mu.Unlock()
-	f.res, f.err = res, err
+	f.res, f.err, f.cancelled = res, err, cancelled
 	close(f.done)
 }
 
-// lead runs fetch as the leader of f and lands it, also when fetch panics.
-func (fs *flights) lead(key RequestKey, f *flight, fetch func() (*Result, error)) (res *Result, err error) {
+// lead runs fetch as the leader of f, whose context is ctx, and lands it,
+// also when fetch panics.
+func (fs *flights) lead(ctx context.Context, key RequestKey, f *flight, fetch func() (*Result, error)) (res *Result, err error) {
 	landed := false
 	defer func() {
 		if !landed {
-			fs.land(key, f, nil, errLeaderPanicked)
+			fs.land(key, f, nil, errLeaderPanicked, false)
 		}
 	}()
 	res, err = fetch()
 	landed = true
-	fs.land(key, f, res, err)
+	fs.land(key, f, res, err, err != nil && (ctx.Err() != nil || isCtxErr(err)))
 	return res, err
 }

@@ -20,7 +20,7 @@ func TestFlightLeaderPanic(t *testing.T) {
 	}
 	func() {
 		defer func() { _ = recover() }()
-		fs.lead(key, f, func() (*Result, error) { panic("boom") })
+		fs.lead(t.Context(), key, f, func() (*Result, error) { panic("boom") })
 	}()
 	<-f2.done
 	if !errors.Is(f2.err, errLeaderPanicked) {
