@@ -112,13 +112,22 @@ func knownKinds(steps map[string]Step) string {
 // digestInputs matches and digests every declared input file, through the
 // store's stat cache, sorted by (spec index, relative path).
 func (e *Engine) digestInputs(spec *PartitionSpec, ins []InputSpec) ([]InputFile, error) {
+	return MatchInputs(spec.ProjectRoot, ins, e.opt.Store.DigestFile)
+}
+
+// MatchInputs matches the files of every InputSpec (relative paths resolve
+// against root) and digests each with digest, sorted by (spec index,
+// relative path). A missing required input is an error; a missing optional
+// one matches nothing. The engine digests through the store's stat cache;
+// enginetest reads the files.
+func MatchInputs(root string, ins []InputSpec, digest func(path string) (Digest, int64, error)) ([]InputFile, error) {
 	var files []InputFile
 	for i, in := range ins {
-		root := in.Path
-		if !filepath.IsAbs(root) {
-			root = filepath.Join(spec.ProjectRoot, root)
+		p := in.Path
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(root, p)
 		}
-		matched, err := matchInput(root, in.Pattern)
+		matched, err := matchInput(p, in.Pattern)
 		if errors.Is(err, os.ErrNotExist) {
 			if in.Optional {
 				continue
@@ -129,7 +138,7 @@ func (e *Engine) digestInputs(spec *PartitionSpec, ins []InputSpec) ([]InputFile
 			return nil, fmt.Errorf("input %s: %w", in.Path, err)
 		}
 		for _, m := range matched {
-			d, size, err := e.opt.Store.DigestFile(m[0])
+			d, size, err := digest(m[0])
 			if err != nil {
 				return nil, fmt.Errorf("digest input %s: %w", m[0], err)
 			}

@@ -193,71 +193,16 @@ func Run(ctx context.Context, step engine.Step, spec *engine.PartitionSpec, upst
 }
 
 // MatchInputs resolves InputSpecs against root the way the engine does
-// (without a stat cache), sorted by (spec index, Rel).
+// (engine.MatchInputs, reading each file instead of using a stat cache),
+// sorted by (spec index, Rel).
 func MatchInputs(root string, specs []engine.InputSpec) ([]engine.InputFile, error) {
-	var files []engine.InputFile
-	for i, in := range specs {
-		p := in.Path
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(root, p)
+	return engine.MatchInputs(root, specs, func(p string) (engine.Digest, int64, error) {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return engine.Digest{}, 0, err
 		}
-		matched, err := matchSpec(p, in.Pattern)
-		if err != nil && !(in.Optional && os.IsNotExist(err)) {
-			return nil, fmt.Errorf("input %s: %w", in.Path, err)
-		}
-		for _, m := range matched {
-			data, err := os.ReadFile(m.abs)
-			if err != nil {
-				return nil, fmt.Errorf("read input %s: %w", m.abs, err)
-			}
-			files = append(files, engine.InputFile{Abs: m.abs, Rel: m.rel, Spec: i, Digest: store.DigestOf(data), Size: int64(len(data))})
-		}
-	}
-	return files, nil
-}
-
-type match struct{ abs, rel string }
-
-func matchSpec(p, pattern string) ([]match, error) {
-	if pattern == "" {
-		if _, err := os.Stat(p); err != nil {
-			return nil, err
-		}
-		return []match{{p, filepath.Base(p)}}, nil
-	}
-	if _, err := os.Stat(p); err != nil {
-		return nil, err
-	}
-	var out []match
-	err := filepath.WalkDir(p, func(f string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(p, f)
-		rel = filepath.ToSlash(rel)
-		if matchPattern(pattern, rel) {
-			out = append(out, match{f, rel})
-		}
-		return nil
+		return store.DigestOf(data), int64(len(data)), nil
 	})
-	sort.Slice(out, func(i, j int) bool { return out[i].rel < out[j].rel })
-	return out, err
-}
-
-// matchPattern matches rel against pattern; a leading "**/" matches any
-// number of leading directories.
-func matchPattern(pattern, rel string) bool {
-	if rest, ok := strings.CutPrefix(pattern, "**/"); ok {
-		parts := strings.Split(rel, "/")
-		for i := range parts {
-			if ok, _ := path.Match(rest, strings.Join(parts[i:], "/")); ok {
-				return true
-			}
-		}
-		return false
-	}
-	ok, _ := path.Match(pattern, rel)
-	return ok
 }
 
 // Progress records what a step reported; it implements engine.Progress and engine.Meter.
