@@ -13,7 +13,7 @@ import (
 func (w *With) Model(key, def string) *llm.ModelSpec {
 	name := w.Str(key, def)
 	if name == "" {
-		if def == "" {
+		if !w.Has(key) {
 			w.Errorf(key, "required: name a model of the pipeline's models block")
 		}
 		return nil

@@ -92,7 +92,7 @@ func (w *With) Strings(key string, def []string) []string {
 	if !ok {
 		return def
 	}
-	if s, isStr := v.(string); isStr {
+	if s, isStr := v.(string); isStr && s != "" {
 		return []string{s}
 	}
 	list, isList := v.([]any)
