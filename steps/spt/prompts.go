@@ -232,6 +232,7 @@ type TemplateError struct {
 	Msg       string
 }
 
+// Error implements error: file:line:col: message.
 func (e *TemplateError) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
 }

@@ -49,11 +49,13 @@ func (c *Counter) Reset() {
 	c.n, c.reqs = map[string]int{}, nil
 }
 
+// counting is a provider that counts the requests it passes on, by forced tool.
 type counting struct {
 	llm.Provider
 	c *Counter
 }
 
+// Call implements llm.Provider.
 func (p counting) Call(ctx context.Context, req *llm.Request) (*llm.Response, error) {
 	p.c.mu.Lock()
 	p.c.n[req.ForceTool]++
