@@ -46,6 +46,10 @@ func Main() int {
 	defer signal.Stop(sig)
 	go func() {
 		if s, ok := <-sig; ok {
+			// The first signal asks for a clean stop; a second one gets the
+			// default action (the process ends), so a step that is slow to
+			// stop never traps the user. The store survives either.
+			signal.Stop(sig)
 			cancel(fmt.Errorf("received %v", s))
 		}
 	}()

@@ -40,7 +40,9 @@ func (srcStep) Run(ctx context.Context, t *engine.Task) error {
 
 // tagStep ("testtag") writes every upstream file to
 // stage_3_tagged/<topic>/<name> with a line appended, sleeping
-// with.delay_ms before each file (for the kill -9 test).
+// with.delay_ms before each file (for the kill -9 test), through
+// cancellation too when with.ignore_cancel is true (a step that does not
+// stop promptly, for the signal test).
 type tagStep struct{}
 
 func (tagStep) Kind() string    { return "testtag" }
@@ -55,11 +57,20 @@ func (tagStep) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 		}
 		delay = d
 	}
-	return &engine.Plan{Params: map[string]any{"delay_ms": delay}, OutputDir: "stage_3_tagged/" + spec.Value("topic")}, nil
+	params := map[string]any{"delay_ms": delay}
+	if spec.With["ignore_cancel"] == true {
+		params["ignore_cancel"] = true
+	}
+	return &engine.Plan{Params: params, OutputDir: "stage_3_tagged/" + spec.Value("topic")}, nil
 }
 
 func (tagStep) Run(ctx context.Context, t *engine.Task) error {
-	delay := time.Duration(t.Params.(map[string]any)["delay_ms"].(int)) * time.Millisecond
+	params := t.Params.(map[string]any)
+	delay := time.Duration(params["delay_ms"].(int)) * time.Millisecond
+	wait := ctx.Done()
+	if params["ignore_cancel"] == true {
+		wait = nil
+	}
 	n := 0
 	for _, u := range t.Upstream {
 		n += len(u.Files)
@@ -69,7 +80,7 @@ func (tagStep) Run(ctx context.Context, t *engine.Task) error {
 		for _, f := range u.Files {
 			select {
 			case <-time.After(delay):
-			case <-ctx.Done():
+			case <-wait:
 				return context.Cause(ctx)
 			}
 			rc, err := f.Open()
