@@ -61,7 +61,7 @@ type Skipped struct {
 // Duplicate is a set of runs of the same evaluation.
 type Duplicate struct {
 	Key     string
-	Kept    string   // the run counted (the latest), or "" when all are counted
+	Kept    string   // the latest run, always counted
 	Others  []string // the other runs, dropped unless CountDuplicates
 	Counted bool     // all runs counted (CountDuplicates)
 }
@@ -120,7 +120,13 @@ func dedupe(runs []*Run, countAll bool) ([]*Run, []Duplicate) {
 		sort.Strings(d.Others)
 		dups = append(dups, d)
 	}
-	sort.Slice(dups, func(i, j int) bool { return dups[i].Key < dups[j].Key })
+	// Key leaves out the LoRA patch and elicitation: equal keys sort by file.
+	sort.Slice(dups, func(i, j int) bool {
+		if dups[i].Key != dups[j].Key {
+			return dups[i].Key < dups[j].Key
+		}
+		return dups[i].Kept < dups[j].Kept
+	})
 	kept := make([]*Run, 0, len(runs))
 	for _, r := range runs {
 		if !drop[r] {
