@@ -15,3 +15,24 @@ func TestUsageAdd(t *testing.T) {
 		t.Errorf("got:  %+v\nwant: %+v", u, want)
 	}
 }
+
+func TestUsageMapKeepsAnyUsage(t *testing.T) {
+	tests := []struct {
+		u    Usage
+		want bool
+	}{
+		{Usage{}, false},
+		{Usage{Requests: 1}, true},
+		{Usage{OutputTokens: 5}, true},
+		{Usage{ServedModels: []string{"m"}}, true},
+	}
+	for _, tt := range tests {
+		m := usageMap(tt.u)
+		if got := m != nil; got != tt.want {
+			t.Errorf("usageMap(%+v) = %v: got kept %v, want %v", tt.u, m, got, tt.want)
+		}
+		if tt.want && !reflect.DeepEqual(servedModels(m), tt.u.ServedModels) {
+			t.Errorf("usageMap(%+v): served models %v, want %v", tt.u, servedModels(m), tt.u.ServedModels)
+		}
+	}
+}

@@ -431,7 +431,7 @@ func (e *Engine) task(n *node, output func(PartitionID) sealed) (*Task, error) {
 
 // usageMap renders usage as manifest/lock metadata.
 func usageMap(u Usage) map[string]any {
-	if u.Requests == 0 && u.Cached == 0 && u.Failed == 0 && u.CostUSD == 0 && u.InputTokens == 0 {
+	if emptyUsage(u) {
 		return nil
 	}
 	b, _ := json.Marshal(u)
