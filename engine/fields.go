@@ -11,6 +11,5 @@ const (
 	FieldKey       = "key"
 	FieldStatus    = "status"
 	FieldDuration  = "duration_ms"
-	FieldUpstream  = "upstream"
 	FieldRows      = "rows"
 )

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -62,8 +61,7 @@ func (e *Engine) materializeFile(dataDir string, f store.ManifestFile) (bool, er
 // changed it since.
 func (e *Engine) removeStale(dataDir string, f store.ManifestFile) {
 	abs := filepath.Join(dataDir, filepath.FromSlash(f.Path))
-	d, _, err := e.opt.Store.DigestFile(abs)
-	if errors.Is(err, os.ErrNotExist) || err != nil || d != f.Digest {
+	if d, _, err := e.opt.Store.DigestFile(abs); err != nil || d != f.Digest {
 		return
 	}
 	if err := os.Remove(abs); err == nil {

@@ -269,7 +269,7 @@ func (r *run) bring(ctx context.Context, id PartitionID) (*PartitionResult, erro
 		return res, err
 	}
 	n := r.e.nodes[id]
-	desc, _, err := r.e.key(n, func(u PartitionID) (Digest, bool) {
+	desc, ok, err := r.e.key(n, func(u PartitionID) (Digest, bool) {
 		s, ok := r.output(u)
 		if !ok {
 			return Digest{}, false
@@ -278,6 +278,9 @@ func (r *run) bring(ctx context.Context, id PartitionID) (*PartitionResult, erro
 	})
 	if err != nil {
 		return res, err
+	}
+	if !ok {
+		return res, fmt.Errorf("key %s: an upstream partition has no sealed output", id)
 	}
 	res.Key = desc.Key()
 	force := r.cfg.Force && r.targets[id]

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"fmt"
 	"path"
-	"sort"
 	"strings"
 	"unicode"
 
@@ -272,5 +271,3 @@ func (l *loader) checkOutputs(decls []*decl) {
 		}
 	}
 }
-
-func sortStrings(s []string) { sort.Strings(s) }
