@@ -77,6 +77,11 @@ func (c *Client) once(ctx context.Context, a *attempt, in, out int) (*Response, 
 		c.rt.meter.charge(resp.Usage, cost)
 		a.call.Meter.charge(resp.Usage, cost)
 	}
+	// Pause the model before giving the slot back, so no waiting worker
+	// slips in between the 429 and the pause.
+	if e, ok := errors.AsType[*Error](err); ok && e.Kind == KindRateLimited {
+		c.gov.pause(e.RetryAfter, "429 after transport retries")
+	}
 	t.release(usageOf(resp), resp != nil)
 	if err == nil && resp == nil {
 		err = &Error{Kind: KindEmpty, Provider: c.spec.Provider, Model: c.spec.Model, Message: "no response"}
@@ -115,8 +120,7 @@ func (c *Client) retryPlan(ctx context.Context, a *attempt, err error, limit int
 		return 0, false
 	case e.Kind == KindRateLimited && a.limited < maxRateLimitRetries:
 		a.limited++
-		c.gov.pause(e.RetryAfter, "429 after transport retries")
-		return 0, true // acquire waits out the pause
+		return 0, true // once paused the model; acquire waits out the pause
 	case !e.Kind.Retryable():
 		return 0, false
 	case transient(e.Kind):
