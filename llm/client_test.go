@@ -227,8 +227,8 @@ func TestQuotaExhaustionStopsNewRequests(t *testing.T) {
 	if got := p.calls.Load(); got != 1 {
 		t.Errorf("provider calls: got %d, want 1 (no new requests after quota)", got)
 	}
-	if rs.puts.Load() != 0 || rt.Totals().Failed != 0 {
-		t.Errorf("quota stop recorded failures: puts %d, failed %d", rs.puts.Load(), rt.Totals().Failed)
+	if rs.Puts() != 0 || rt.Totals().Failed != 0 {
+		t.Errorf("quota stop recorded failures: puts %d, failed %d", rs.Puts(), rt.Totals().Failed)
 	}
 }
 

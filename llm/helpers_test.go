@@ -12,29 +12,7 @@ import (
 	"github.com/sptflow/sptflow/llm"
 )
 
-// memRecords is an in-memory llm.RecordStore.
-type memRecords struct {
-	mu   sync.Mutex
-	data map[[32]byte][]byte
-	puts atomic.Int64
-}
-
-func newMemRecords() *memRecords { return &memRecords{data: map[[32]byte][]byte{}} }
-
-func (m *memRecords) Get(key [32]byte) ([]byte, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	d, ok := m.data[key]
-	return d, ok, nil
-}
-
-func (m *memRecords) Put(key [32]byte, data []byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.data[key] = append([]byte(nil), data...)
-	m.puts.Add(1)
-	return nil
-}
+func newMemRecords() *llm.MemRecords { return llm.NewMemRecords() }
 
 // fakeProvider answers with a script and counts calls.
 type fakeProvider struct {

@@ -24,7 +24,7 @@ func TestIsFailureRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	var failures, successes int
-	for _, data := range rs.data {
+	for _, data := range rs.Values() {
 		if llm.IsFailureRecord(data) {
 			failures++
 		} else {

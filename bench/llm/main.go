@@ -34,7 +34,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,6 +43,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/time/rate"
 
+	"github.com/sptflow/sptflow/bench/internal/harness"
 	"github.com/sptflow/sptflow/engine/store"
 	"github.com/sptflow/sptflow/llm"
 	"github.com/sptflow/sptflow/llm/connect"
@@ -79,7 +79,7 @@ func main() {
 		runServer(o)
 		return
 	}
-	stop, err := startProfile(o.cpuprofile)
+	stop, err := harness.StartCPUProfile(o.cpuprofile)
 	if err == nil {
 		err = run(o)
 		stop()
@@ -88,22 +88,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench/llm:", err)
 		os.Exit(1)
 	}
-}
-
-// startProfile starts a CPU profile written to path ("" = none).
-func startProfile(path string) (func(), error) {
-	if path == "" {
-		return func() {}, nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 func runServer(o options) {
@@ -336,29 +320,9 @@ func openRecords(kind, dir string) (llm.RecordStore, error) {
 		}
 		return st.Records("llm"), nil
 	case "mem":
-		return &memRecords{data: map[[32]byte][]byte{}}, nil
+		return llm.NewMemRecords(), nil
 	}
 	return nil, fmt.Errorf("-store %q: want disk or mem", kind)
-}
-
-// memRecords is an in-memory llm.RecordStore (not durable).
-type memRecords struct {
-	mu   sync.Mutex
-	data map[[32]byte][]byte
-}
-
-func (m *memRecords) Get(k [32]byte) ([]byte, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	d, ok := m.data[k]
-	return d, ok, nil
-}
-
-func (m *memRecords) Put(k [32]byte, d []byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.data[k] = d
-	return nil
 }
 
 // floor sends the same requests with nothing but net/http, paced like the

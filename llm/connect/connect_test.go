@@ -2,7 +2,6 @@ package connect_test
 
 import (
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,28 +12,9 @@ import (
 	"github.com/sptflow/sptflow/llm/llmtest"
 )
 
-type memRecords struct {
-	mu   sync.Mutex
-	data map[[32]byte][]byte
-}
-
-func (m *memRecords) Get(k [32]byte) ([]byte, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	d, ok := m.data[k]
-	return d, ok, nil
-}
-
-func (m *memRecords) Put(k [32]byte, d []byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.data[k] = d
-	return nil
-}
-
 func runtimeFor(t *testing.T, url string) *llm.Runtime {
 	t.Helper()
-	rt, err := llm.NewRuntime(llm.RuntimeConfig{Records: &memRecords{data: map[[32]byte][]byte{}}, Log: zerolog.Nop(),
+	rt, err := llm.NewRuntime(llm.RuntimeConfig{Records: llm.NewMemRecords(), Log: zerolog.Nop(),
 		Getenv:            func(string) string { return "test-key" },
 		Connect:           connect.Connect,
 		BaseURLOverride:   func(string) string { return url },
