@@ -18,7 +18,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden.json")
 
-const key = "sk-ant-test-secret-0123456789"
+const key = "fake-anthropic-test-secret-0123456789"
 
 var schema = json.RawMessage(`{"type":"object","properties":{"verdict":{"type":"string","enum":["PASS","FAIL"]},"confidence":{"type":"integer","minimum":1,"maximum":5}},"required":["verdict","confidence"]}`)
 
