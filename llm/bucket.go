@@ -60,7 +60,7 @@ func (b *bucket) take(ctx context.Context, n int) (int, error) {
 	b.tokens -= want
 	wait := time.Duration(-b.tokens / b.perSec * float64(time.Second))
 	b.mu.Unlock()
-	if err := sleepCtx(ctx, wait); err != nil {
+	if err := Sleep(ctx, wait); err != nil {
 		b.settle(-int(want))
 		return 0, err
 	}
@@ -75,8 +75,9 @@ func (b *bucket) settle(delta int) {
 	b.tokens = math.Min(b.capacity, b.tokens-float64(delta))
 }
 
-// sleepCtx waits for d or until ctx is done, returning its cause.
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Sleep waits for d or until ctx is done, returning its cause. Every wait
+// of the llm layer (pacing, pauses, backoff, simulated latency) goes through it.
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		if ctx.Err() != nil {
 			return context.Cause(ctx)

@@ -52,7 +52,7 @@ func (c *Client) attempts(ctx context.Context, a *attempt, in, out int) (*Result
 		if !retry {
 			return nil, c.fail(ctx, a, err)
 		}
-		if err := sleepCtx(ctx, wait); err != nil {
+		if err := Sleep(ctx, wait); err != nil {
 			return nil, err
 		}
 	}

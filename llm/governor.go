@@ -256,7 +256,7 @@ func (g *Governor) waitPause(ctx context.Context) error {
 		if d <= 0 {
 			return nil
 		}
-		if err := sleepCtx(ctx, d); err != nil {
+		if err := Sleep(ctx, d); err != nil {
 			return err
 		}
 	}

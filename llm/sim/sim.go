@@ -76,7 +76,7 @@ func (p *Provider) Call(ctx context.Context, req *llm.Request) (*llm.Response, e
 	attempt := p.nextAttempt(key)
 	r := NewRand(seed ^ (attempt+1)*0xbf58476d1ce4e5b9)
 	latency := p.latency(r)
-	if err := sleep(ctx, latency); err != nil {
+	if err := llm.Sleep(ctx, latency); err != nil {
 		return nil, err
 	}
 	if err := p.fault(r.Float64(), latency); err != nil {
@@ -187,19 +187,3 @@ func (p *Provider) finish(req *llm.Request, resp *llm.Response, key llm.RequestK
 	}
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		if ctx.Err() != nil {
-			return context.Cause(ctx)
-		}
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
-}
