@@ -186,4 +186,3 @@ func (p *Provider) finish(req *llm.Request, resp *llm.Response, key llm.RequestK
 		resp.Usage.OutputTokens = int64(out/4 + 1)
 	}
 }
-
