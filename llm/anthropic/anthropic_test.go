@@ -7,7 +7,6 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -222,21 +221,8 @@ func TestFaults(t *testing.T) {
 			}
 			start := time.Now()
 			resp, err := p.Call(context.Background(), req)
-			if got := llm.KindOf(err); got != tt.wantKind {
-				t.Fatalf("kind %q (err %v), want %q", got, err, tt.wantKind)
-			}
-			if srv.Count() != tt.wantReqs {
-				t.Errorf("server saw %d requests, want %d", srv.Count(), tt.wantReqs)
-			}
-			if d := time.Since(start); d < tt.minWait {
-				t.Errorf("returned after %v, want at least %v", d, tt.minWait)
-			}
-			if err == nil && resp.Attempts != tt.wantReqs {
-				t.Errorf("attempts %d, want %d", resp.Attempts, tt.wantReqs)
-			}
-			if err != nil && strings.Contains(err.Error(), key) {
-				t.Errorf("error %q contains the API key", err)
-			}
+			llmtest.CheckCall(t, srv, start, resp, err,
+				llmtest.Outcome{Kind: tt.wantKind, Requests: tt.wantReqs, MinWait: tt.minWait, Secret: key})
 		})
 	}
 }

@@ -1,0 +1,39 @@
+package llmtest
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sptflow/sptflow/llm"
+)
+
+// Outcome is what one provider call against a fake server should come to.
+type Outcome struct {
+	Kind     llm.ErrorKind // "" for success
+	Requests int           // requests the server sees (= attempts on success)
+	MinWait  time.Duration // the call must not return sooner (Retry-After honoured)
+	Secret   string        // must not appear in the error (the API key)
+}
+
+// CheckCall asserts a provider call that started at start against srv came
+// to want: its error kind, the requests the server saw, the time it took,
+// the attempts on the response, and no secret in the error text.
+func CheckCall(t testing.TB, srv *Server, start time.Time, resp *llm.Response, err error, want Outcome) {
+	t.Helper()
+	if got := llm.KindOf(err); got != want.Kind {
+		t.Fatalf("kind %q (err %v), want %q", got, err, want.Kind)
+	}
+	if srv.Count() != want.Requests {
+		t.Errorf("server saw %d requests, want %d", srv.Count(), want.Requests)
+	}
+	if d := time.Since(start); d < want.MinWait {
+		t.Errorf("returned after %v, want at least %v", d, want.MinWait)
+	}
+	if err == nil && resp.Attempts != want.Requests {
+		t.Errorf("attempts %d, want %d", resp.Attempts, want.Requests)
+	}
+	if err != nil && want.Secret != "" && strings.Contains(err.Error(), want.Secret) {
+		t.Errorf("error %q contains the API key", err)
+	}
+}
