@@ -148,12 +148,15 @@ func TestIdenticalRequestsInFlightAreSentOnce(t *testing.T) {
 	}
 }
 
+// TestGovernorPacesRequestsPerMinute: 480/min is paced at 7.84/s in
+// groups of 3 (half a second's budget): the first group goes at once, group
+// k no earlier than k*3/7.84 s after the start.
 func TestGovernorPacesRequestsPerMinute(t *testing.T) {
 	p := &fakeProvider{}
-	c := newClient(t, newRuntime(t, newMemRecords(), p, nil), testSpec(t, map[string]any{"rpm": 1200}))
+	c := newClient(t, newRuntime(t, newMemRecords(), p, nil), testSpec(t, map[string]any{"rpm": 480}))
 	start := time.Now()
 	var wg sync.WaitGroup
-	for i := range 6 {
+	for i := range 9 {
 		wg.Go(func() {
 			if _, err := c.Do(t.Context(), llm.Call{Request: userReq(fmt.Sprint(i))}); err != nil {
 				t.Error(err)
@@ -161,19 +164,22 @@ func TestGovernorPacesRequestsPerMinute(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	// 1200/min = one per 50ms with a burst of one: 6 requests need >= 250ms.
-	if got, want := time.Since(start), 240*time.Millisecond; got < want {
-		t.Errorf("6 requests at 1200 rpm took %v, want at least %v", got, want)
+	const group, every = 3, 382 * time.Millisecond // 3/7.84 s, rounded down
+	if got, want := time.Since(start), 2*every-5*time.Millisecond; got < want {
+		t.Errorf("9 requests at 480 rpm took %v, want at least %v", got, want)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	// The limiter grants slot i no earlier than i*50ms after the start
-	// (goroutines may run late, never early).
+	// Goroutines may run late, never early.
 	slices.SortFunc(p.starts, func(a, b time.Time) int { return a.Compare(b) })
 	for i, s := range p.starts {
-		if got, want := s.Sub(start), time.Duration(i)*50*time.Millisecond-5*time.Millisecond; got < want {
+		if got, want := s.Sub(start), time.Duration(i/group)*every-5*time.Millisecond; got < want {
 			t.Errorf("request %d started after %v, want >= %v", i, got, want)
 		}
+	}
+	// The members of a group go together, not one timer apart.
+	if d := p.starts[group-1].Sub(p.starts[0]); d > every/2 {
+		t.Errorf("the first group was spread over %v, want it sent at once", d)
 	}
 }
 

@@ -11,6 +11,14 @@ import (
 	"golang.org/x/time/rate"
 )
 
+func TestPaceGroupIsHalfASecondsBudget(t *testing.T) {
+	for n, want := range map[int]int{0: 1, 60: 1, 120: 1, 600: 4, 1200: 9, 6000: 49} {
+		if got := paceGroup(n); got != want {
+			t.Errorf("paceGroup(%d): got %d, want %d", n, got, want)
+		}
+	}
+}
+
 func TestPerMinutePacesBelowTheLimit(t *testing.T) {
 	tests := []struct {
 		n    int
