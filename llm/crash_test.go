@@ -48,13 +48,16 @@ func (p httpProvider) Call(ctx context.Context, req *llm.Request) (*llm.Response
 		Usage: llm.Usage{InputTokens: 10, OutputTokens: 5}}, nil
 }
 
-// crashRecords opens the request store (store.Records) in dir.
+// crashRecords opens the request store in dir: the record log, as
+// cmd/sptflow wires it.
 func crashRecords(t *testing.T, dir string) llm.RecordStore {
 	st, err := store.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return st.Records("llm")
+	l := st.RecordLog("llm")
+	t.Cleanup(func() { l.Close() })
+	return l
 }
 
 func crashRuntime(t *testing.T, dir, url string) *llm.Client {

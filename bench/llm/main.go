@@ -10,9 +10,10 @@
 // original stage 2: fixed batches of 128 concurrent requests through the
 // same retrying transport, waiting for the slowest of each batch).
 //
-// The governed client's request store is chosen with -store: disk
-// (store.Records, a file per record, what cmd/sptflow wires) or mem (not
-// durable; isolates the store's cost). -rpm 0 -latency 0 measures CPU per
+// The governed client's request store is chosen with -store: log
+// (store.RecordLog, what cmd/sptflow wires), files (store.Records, a file
+// per record, the layout before it) or mem (not durable; isolates the
+// store's cost). -rpm 0 -latency 0 measures CPU per
 // request quickly (the governor then paces at the limit the fake's headers
 // announce); -cpuprofile profiles the client; -trace429 makes the server
 // print every 429 with the arrivals before it. Keep the machine otherwise quiet: a
@@ -73,7 +74,7 @@ func main() {
 	flag.StringVar(&o.client, "client", "both", "governed | batch128 | both | floor (plain net/http paced like governed: this machine's CPU floor per request)")
 	flag.BoolVar(&o.trace429, "trace429", false, "the server prints when it sends a 429 and the arrivals before it")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the client process to this file")
-	flag.StringVar(&o.store, "store", "disk", "request store of the governed client: disk (engine/store Records: a file per record) | mem (in memory, not durable: isolates the store's cost)")
+	flag.StringVar(&o.store, "store", "log", "request store of the governed client: log (engine/store RecordLog, what sptflow uses) | files (engine/store Records: a file per record) | mem (in memory, not durable: isolates the store's cost)")
 	flag.Parse()
 	if *serve {
 		runServer(o)
@@ -313,16 +314,19 @@ func batch128(ctx context.Context, o options, url string) (figures, error) {
 // openRecords returns the request store the governed client uses.
 func openRecords(kind, dir string) (llm.RecordStore, error) {
 	switch kind {
-	case "disk":
+	case "log", "files":
 		st, err := store.Open(dir)
 		if err != nil {
 			return nil, err
 		}
-		return st.Records("llm"), nil
+		if kind == "files" {
+			return st.Records("llm"), nil
+		}
+		return st.RecordLog("llm"), nil
 	case "mem":
 		return llm.NewMemRecords(), nil
 	}
-	return nil, fmt.Errorf("-store %q: want disk or mem", kind)
+	return nil, fmt.Errorf("-store %q: want log, files or mem", kind)
 }
 
 // floor sends the same requests with nothing but net/http, paced like the

@@ -135,9 +135,13 @@ type project struct {
 	p        *pipeline.Pipeline
 	st       *store.Store
 	eng      *engine.Engine
-	rt       *llm.Runtime // the invocation's LLM runtime, shared by every node
+	rt       *llm.Runtime     // the invocation's LLM runtime, shared by every node
+	records  *store.RecordLog // the runtime's request store
 	lockPath string
 }
+
+// close releases the files the project holds open.
+func (pr *project) close() { _ = pr.records.Close() }
 
 // loadPipeline loads and validates the pipeline file, then reads the
 // project's .env (never overriding the environment).
@@ -217,11 +221,12 @@ func (e *env) open(path string, ro engine.RunOptions, log zerolog.Logger) (*proj
 	if err != nil {
 		return nil, err
 	}
-	rt, err := newRuntime(st, log, e.maxCost)
+	records := st.RecordLog(requestsNamespace)
+	rt, err := newRuntime(records, log, e.maxCost)
 	if err != nil {
 		return nil, err
 	}
-	pr := &project{p: p, st: st, rt: rt, lockPath: filepath.Join(p.ProjectRoot, "sptflow.lock")}
+	pr := &project{p: p, st: st, rt: rt, records: records, lockPath: filepath.Join(p.ProjectRoot, "sptflow.lock")}
 	opt := engine.Options{Steps: kinds(rt), Store: st, LockPath: pr.lockPath, Log: log}
 	if debugNodeKey() {
 		opt.KeyDebug = e.stderr

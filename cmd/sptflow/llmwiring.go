@@ -24,14 +24,16 @@ const requestsNamespace = "requests"
 const baseURLEnvPrefix = "SPTFLOW_TEST_BASE_URL_"
 
 // newRuntime builds the LLM runtime of one command invocation: one request
-// store (the store's "requests" records), the SPT-aware sim responders
+// store (the record log of the store's "requests" namespace, which the
+// caller closes; older stores' per-file records stay readable through it),
+// the SPT-aware sim responders
 // (steps/spt/sptsim), one cost budget (maxCost USD,
 // 0 = none), one rate governor per (provider, model), shared by every node.
 // API keys come from the environment, which already holds the project's
 // .env (loadPipeline reads it); they are never logged.
-func newRuntime(st *store.Store, log zerolog.Logger, maxCost float64) (*llm.Runtime, error) {
+func newRuntime(records *store.RecordLog, log zerolog.Logger, maxCost float64) (*llm.Runtime, error) {
 	rt, err := llm.NewRuntime(llm.RuntimeConfig{
-		Records:         st.Records(requestsNamespace),
+		Records:         records,
 		Log:             log,
 		Getenv:          os.Getenv,
 		BaseURLOverride: testBaseURL,

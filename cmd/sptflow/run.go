@@ -59,6 +59,7 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 	if err != nil {
 		return err
 	}
+	defer pr.close()
 	ids, targets, err := pr.eng.Planned(cfg)
 	if err != nil {
 		return err
@@ -168,6 +169,7 @@ func dryRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg 
 	if err != nil {
 		return err
 	}
+	defer pr.close()
 	ids, targets, err := pr.eng.Planned(cfg)
 	if err != nil {
 		return err

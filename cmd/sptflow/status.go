@@ -28,6 +28,7 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer pr.close()
 	sts, err := pr.eng.Status(ctx)
 	if err != nil {
 		return err
@@ -72,6 +73,7 @@ func cmdValidate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer pr.close()
 	g := pr.eng.Graph()
 	var all []engine.PartitionID
 	for _, p := range g.Partitions {

@@ -16,8 +16,10 @@ type GCOptions struct {
 	// one hour; anything shorter than two minutes is raised to two minutes.
 	Grace time.Duration
 	// Namespace names the record namespace that PruneRecords and
-	// PruneRecordIf prune. Grace does not apply to records: records are
-	// never referenced by other entries, so their age alone decides.
+	// PruneRecordIf prune, as files (Records) and in its record log
+	// (RecordLog), whose sealed segments GC also compacts, pruning or not.
+	// Grace does not apply to records: records are never referenced by
+	// other entries, so their age alone decides.
 	Namespace string
 	// PruneRecords removes the records of Namespace written more than
 	// RecordsOlderThan ago (zero or less: every record).
@@ -166,14 +168,21 @@ func (g *gc) temps() error {
 	})
 }
 
-// records prunes the records of the namespace by age and by content.
+// records prunes the records of the namespace by age and by content, as
+// files and in the record log, and compacts the log.
 func (g *gc) records() error {
-	if !g.opts.PruneRecords && g.opts.PruneRecordIf == nil {
+	if g.opts.Namespace == "" {
 		return nil
 	}
 	r := g.s.Records(g.opts.Namespace)
 	if r.err != nil {
 		return r.err
+	}
+	if err := g.compactLog(); err != nil {
+		return fmt.Errorf("record log %s: %w", r.ns, err)
+	}
+	if !g.opts.PruneRecords && g.opts.PruneRecordIf == nil {
+		return nil
 	}
 	cutoff := time.Now().Add(-g.opts.RecordsOlderThan)
 	err := rangeShards(r.dir, "", func(key [32]byte, fi fs.FileInfo) bool {

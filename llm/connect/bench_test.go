@@ -17,7 +17,7 @@ import (
 )
 
 // benchClient is the whole client path of a run: an llm.Runtime over a
-// real record store in a temp dir (store.Records, what cmd/sptflow wires),
+// real record store in a temp dir (store.RecordLog, what cmd/sptflow wires),
 // the openai provider built by connect.Connect, and an in-process fake with
 // no latency and a rate limit so high that it never binds (without one, the fake announces a nominal 10,000 requests/min in
 // its headers and the governor paces at that).
@@ -29,7 +29,9 @@ func benchClient(b *testing.B) *llm.Client {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rt, err := llm.NewRuntime(llm.RuntimeConfig{Records: st.Records("requests"), Log: zerolog.Nop(),
+	records := st.RecordLog("requests")
+	b.Cleanup(func() { records.Close() })
+	rt, err := llm.NewRuntime(llm.RuntimeConfig{Records: records, Log: zerolog.Nop(),
 		Getenv: func(string) string { return "bench-key" }, Connect: connect.Connect,
 		BaseURLOverride: func(string) string { return srv.URL }})
 	if err != nil {

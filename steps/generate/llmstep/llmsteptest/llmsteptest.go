@@ -85,7 +85,9 @@ func Runtime(t testing.TB, dir string, responders map[string]llm.SimResponder) (
 		}
 		return counting{p, c}, nil
 	}
-	rt, err := llm.NewRuntime(llm.RuntimeConfig{Records: st.Records("llm"), Log: zerolog.Nop(),
+	records := st.RecordLog("llm")
+	t.Cleanup(func() { records.Close() })
+	rt, err := llm.NewRuntime(llm.RuntimeConfig{Records: records, Log: zerolog.Nop(),
 		Getenv: func(string) string { return "" }, Sim: rs, Connect: connect})
 	if err != nil {
 		t.Fatalf("new runtime: %v", err)

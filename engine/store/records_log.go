@@ -1,0 +1,531 @@
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// RecordLog is a durable key-value namespace kept in append-only segment
+// files: the same contract as Records (it implements llm.RecordStore), for
+// callers that put many small records and cannot afford a new file per
+// record. Creating, fsyncing and renaming a file per record cost ~0.7 ms
+// of CPU per LLM request here (bench/llm), most of the client's budget; an
+// append costs one fdatasync, shared by the Puts that arrive while it runs
+// (group commit).
+//
+// Each process appends to a segment of its own, created on its first Put
+// and exclusively flock'ed while the process lives, so writers never
+// interleave and anyone can tell a sealed segment (no live writer: it
+// never changes again) from a growing one. Reads verify a checksum: a torn
+// or damaged entry is a miss. Records other processes append become
+// visible on the next miss (Get reads the new tails of growing segments
+// and any new segment); a key that another process replaces may still be
+// read at its previous value, which suits content-addressed records such
+// as the LLM request store. Within a process, Get sees the latest Put.
+// Safe for concurrent use by goroutines and processes.
+//
+// Store.GC compacts the sealed segments: it drops replaced, deleted,
+// damaged and pruned entries (GCOptions.PruneRecords, PruneRecordIf) and
+// rewrites the rest into one segment.
+//
+// Layout: records/<ns>/log/<random>.seg, beside the per-file Records of
+// the same namespace, which ignore it. RecordLog reads those files too (a
+// miss in the log falls back to them), so a namespace written by Records
+// keeps its records when its users switch to RecordLog; Delete and Range
+// cover both.
+type RecordLog struct {
+	ns, dir string
+	err     error    // invalid namespace
+	files   *Records // the per-file records of the namespace
+
+	mu     sync.Mutex
+	index  map[[32]byte]logLoc
+	segs   map[string]*logSeg
+	active *logSeg // this process's segment; nil before the first Put
+	// dirMod is the log directory's mtime at the last listing that
+	// happened well after it (see listingCurrent).
+	dirMod time.Time
+}
+
+// logSeg is one segment file, open for reading (and, when it is this
+// process's, for appending).
+type logSeg struct {
+	name    string
+	f       *os.File
+	scanned int64        // entries before this offset are indexed (under RecordLog.mu)
+	sealed  bool         // no live writer: scanned to the end, it never grows (under RecordLog.mu)
+	size    atomic.Int64 // bytes written (own segment only)
+
+	syncMu sync.Mutex // held while an fdatasync runs
+	synced int64      // bytes known durable (under syncMu)
+}
+
+// logLoc is where the latest entry of a key lives.
+type logLoc struct {
+	seg     *logSeg
+	off     int64 // of the entry header
+	n       int   // payload length
+	modTime int64 // unix nanoseconds
+	deleted bool  // a tombstone
+}
+
+// Entry framing: magic, op, payload length, time, key, then SHA-256 of all
+// of that followed by the payload, then the payload.
+var logMagic = [4]byte{'s', 'p', 'l', 1}
+
+const (
+	logOpPut       = 1
+	logOpDelete    = 2
+	logHeaderSize  = 4 + 1 + 4 + 8 + 32 + sha256.Size
+	logMaxPayload  = 1 << 30
+	logSegmentSize = 64 << 20 // start a new segment past this size
+	logSuffix      = ".seg"
+)
+
+// RecordLog returns the log-structured record namespace ns (same naming
+// rules as Records). Close it to release its files.
+func (s *Store) RecordLog(namespace string) *RecordLog {
+	l := &RecordLog{ns: namespace, dir: filepath.Join(s.dir, "records", namespace, "log"),
+		files: s.Records(namespace), index: map[[32]byte]logLoc{}, segs: map[string]*logSeg{}}
+	if !namespaceRE.MatchString(namespace) {
+		l.err = fmt.Errorf("record log namespace %q: want letters, digits, '_', '.', '-'", namespace)
+	}
+	return l
+}
+
+// Get returns the record stored under key. A missing, deleted or damaged
+// record is reported as ok == false.
+func (l *RecordLog) Get(key [32]byte) ([]byte, bool, error) {
+	if l.err != nil {
+		return nil, false, l.err
+	}
+	data, ok, deleted, err := l.getLog(key)
+	if ok || deleted || err != nil {
+		return data, ok, err
+	}
+	return l.files.Get(key)
+}
+
+// getLog looks key up in the log; deleted reports a tombstone.
+func (l *RecordLog) getLog(key [32]byte) (data []byte, ok, deleted bool, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	loc, ok := l.index[key]
+	if !ok || loc.deleted {
+		if err := l.refreshLocked(); err != nil {
+			return nil, false, false, fmt.Errorf("get record %s/%s: %w", l.ns, Digest(key).Short(), err)
+		}
+		if loc, ok = l.index[key]; !ok || loc.deleted {
+			return nil, false, ok, nil
+		}
+	}
+	data, ok = readLogEntry(loc, key)
+	if !ok {
+		delete(l.index, key) // damaged: a miss, as if never written
+	}
+	return data, ok, false, nil
+}
+
+// Put appends data under key, replacing any previous record. The record is
+// durable (fdatasync'd) when Put returns.
+func (l *RecordLog) Put(key [32]byte, data []byte) error {
+	if err := l.append(key, logOpPut, data); err != nil {
+		return fmt.Errorf("put record %s/%s: %w", l.ns, Digest(key).Short(), err)
+	}
+	return nil
+}
+
+// Delete removes the record under key (durably), from the log and the
+// per-file records; a missing record is not an error.
+func (l *RecordLog) Delete(key [32]byte) error {
+	if err := l.append(key, logOpDelete, nil); err != nil {
+		return fmt.Errorf("delete record %s/%s: %w", l.ns, Digest(key).Short(), err)
+	}
+	return l.files.Delete(key)
+}
+
+// Range calls fn for every live record key with the time it was put, in
+// key order, until fn returns false. A key both in the log and in the
+// per-file records is reported once, with the log's time.
+func (l *RecordLog) Range(fn func(key [32]byte, modTime time.Time) bool) error {
+	if l.err != nil {
+		return l.err
+	}
+	all, err := l.logKeys()
+	if err != nil {
+		return err
+	}
+	err = l.files.Range(func(k [32]byte, mod time.Time) bool {
+		if _, inLog := all[k]; !inLog {
+			all[k] = logTime{t: mod.UnixNano()}
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	keys := slices.SortedFunc(maps.Keys(all), func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
+	for _, k := range keys {
+		if e := all[k]; !e.deleted && !fn(k, time.Unix(0, e.t)) {
+			break
+		}
+	}
+	return nil
+}
+
+// logTime is the time of a key's latest log entry.
+type logTime struct {
+	t       int64
+	deleted bool
+}
+
+// logKeys returns every key of the log, tombstones included.
+func (l *RecordLog) logKeys() (map[[32]byte]logTime, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.refreshLocked(); err != nil {
+		return nil, fmt.Errorf("range records %s: %w", l.ns, err)
+	}
+	all := make(map[[32]byte]logTime, len(l.index))
+	for k, loc := range l.index {
+		all[k] = logTime{t: loc.modTime, deleted: loc.deleted}
+	}
+	return all, nil
+}
+
+// Close closes the segment files. The log must not be used afterwards.
+func (l *RecordLog) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var errs []error
+	for _, s := range l.segs {
+		errs = append(errs, s.f.Close())
+	}
+	l.segs, l.index, l.active = map[string]*logSeg{}, map[[32]byte]logLoc{}, nil
+	return errors.Join(errs...)
+}
+
+// append writes one entry to this process's segment and waits until it is
+// durable.
+func (l *RecordLog) append(key [32]byte, op byte, data []byte) error {
+	if l.err != nil {
+		return l.err
+	}
+	if len(data) > logMaxPayload {
+		return fmt.Errorf("record of %d bytes: larger than %d", len(data), logMaxPayload)
+	}
+	now := time.Now().UnixNano()
+	entry := frameLogEntry(key, op, now, data)
+	l.mu.Lock()
+	seg, err := l.activeLocked()
+	if err != nil {
+		l.mu.Unlock()
+		return err
+	}
+	off := seg.size.Load()
+	if _, err := seg.f.WriteAt(entry, off); err != nil {
+		l.mu.Unlock()
+		return err
+	}
+	end := off + int64(len(entry))
+	seg.size.Store(end)
+	seg.scanned = end
+	l.applyLocked(key, op, logLoc{seg: seg, off: off, n: len(data), modTime: now})
+	l.mu.Unlock()
+	return seg.syncThrough(end)
+}
+
+// syncThrough returns once the segment is durable up to end: one
+// fdatasync covers every append written before it started (group commit).
+func (s *logSeg) syncThrough(end int64) error {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	if s.synced >= end {
+		return nil
+	}
+	upTo := s.size.Load()
+	if err := fdatasync(s.f); err != nil {
+		return fmt.Errorf("sync %s: %w", s.name, err)
+	}
+	s.synced = upTo
+	return nil
+}
+
+// applyLocked indexes one entry unless a newer entry of key is indexed
+// already (entries of several processes are indexed in any order, so a
+// delete is kept as a tombstone).
+func (l *RecordLog) applyLocked(key [32]byte, op byte, loc logLoc) {
+	if old, ok := l.index[key]; ok && old.modTime > loc.modTime {
+		return
+	}
+	loc.deleted = op == logOpDelete
+	l.index[key] = loc
+}
+
+// activeLocked returns this process's segment, starting a new one on
+// first use and when the current one is full. A new segment is created
+// under a temp name, locked and fsync'd before it is renamed into place,
+// so every visible segment is either locked by its live writer or sealed.
+// The full segment is unlocked (sealed) and stays open for reads.
+func (l *RecordLog) activeLocked() (*logSeg, error) {
+	if l.active != nil && l.active.size.Load() < logSegmentSize {
+		return l.active, nil
+	}
+	if err := l.files.ensureDirs(l.dir); err != nil { // records/<ns>, then its log/
+		return nil, err
+	}
+	seg, err := createSegment(l.dir)
+	if err != nil {
+		return nil, err
+	}
+	if old := l.active; old != nil {
+		_ = unlock(old.f)
+		old.sealed = true // scanned to its end by our own appends
+	}
+	l.segs[seg.name] = seg
+	l.active = seg
+	return seg, nil
+}
+
+// createSegment creates, locks and publishes a new empty segment in dir.
+func createSegment(dir string) (*logSeg, error) {
+	name := randomName() + logSuffix
+	tmp := filepath.Join(dir, tempPrefix+name)
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	publish := func() error {
+		if ok, err := tryLock(f); !ok {
+			return fmt.Errorf("lock new segment %s: %w", name, errors.Join(err, errors.New("not acquired")))
+		}
+		if err := f.Sync(); err != nil {
+			return err
+		}
+		if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+			return err
+		}
+		return syncDir(dir)
+	}
+	if err := publish(); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return nil, err
+	}
+	return &logSeg{name: name, f: f}, nil
+}
+
+func randomName() string {
+	var rnd [12]byte
+	_, _ = rand.Read(rnd[:])
+	return hex.EncodeToString(rnd[:])
+}
+
+// refreshLocked indexes the entries other processes appended since the
+// last refresh: new segments, and the unread tails of known ones.
+func (l *RecordLog) refreshLocked() error {
+	if l.listingCurrent() {
+		return l.scanForeignLocked()
+	}
+	fi, err := os.Stat(l.dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	listedAt := time.Now()
+	ents, err := os.ReadDir(l.dir)
+	if err != nil {
+		return err
+	}
+	l.dirMod = time.Time{}
+	if listedAt.Sub(fi.ModTime()) > time.Second {
+		l.dirMod = fi.ModTime() // no segment created since, as far as mtime tells
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if !strings.HasSuffix(name, logSuffix) || (l.active != nil && name == l.active.name) {
+			continue
+		}
+		seg, ok := l.segs[name]
+		if !ok {
+			if seg, ok = openForeignSegment(l.dir, name); !ok {
+				continue // removed meanwhile
+			}
+			l.segs[name] = seg
+		}
+		if err := l.scanLocked(seg); err != nil {
+			return fmt.Errorf("scan %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// listingCurrent reports whether no segment can have been created since
+// the last listing: the directory's mtime is the one recorded then, which
+// was more than a second older than the listing (mtimes are coarse). It
+// costs one stat instead of a directory read on every miss.
+func (l *RecordLog) listingCurrent() bool {
+	if l.dirMod.IsZero() {
+		return false
+	}
+	fi, err := os.Stat(l.dir)
+	return err == nil && fi.ModTime().Equal(l.dirMod)
+}
+
+// scanForeignLocked indexes what other processes appended to the segments
+// already known.
+func (l *RecordLog) scanForeignLocked() error {
+	for name, seg := range l.segs {
+		if seg == l.active || seg.sealed {
+			continue
+		}
+		if err := l.scanLocked(seg); err != nil {
+			return fmt.Errorf("scan %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// openForeignSegment opens another writer's segment for reading and tells
+// whether it is sealed: nobody holds the lock its writer keeps while
+// alive. It is tested before the first scan, so a sealed segment is read
+// to its end once and never looked at again.
+func openForeignSegment(dir, name string) (*logSeg, bool) {
+	f, err := os.Open(filepath.Join(dir, name))
+	if err != nil {
+		return nil, false
+	}
+	seg := &logSeg{name: name, f: f}
+	if ok, err := tryLockShared(f); err == nil && ok {
+		seg.sealed = true
+		_ = unlock(f)
+	}
+	return seg, true
+}
+
+// scanLocked indexes seg's complete entries from seg.scanned on, reading
+// sequentially. It stops at the first incomplete or unrecognisable entry:
+// the writer may still be appending it (it is read again next time), or
+// it was torn by a crash.
+func (l *RecordLog) scanLocked(seg *logSeg) error {
+	fi, err := seg.f.Stat()
+	if err != nil {
+		return err
+	}
+	size := fi.Size()
+	if size <= seg.scanned {
+		return nil
+	}
+	return walkEntries(seg.f, seg.scanned, size, func(off int64, h logHeader) bool {
+		l.applyLocked(h.key, h.op, logLoc{seg: seg, off: off, n: h.n, modTime: h.time})
+		seg.scanned = off + logHeaderSize + int64(h.n)
+		return true
+	})
+}
+
+// walkEntries calls fn with the offset and header of every complete entry
+// of f from off to size, in order, until fn returns false or an entry is
+// incomplete or unrecognisable. Payloads are skipped, not read.
+func walkEntries(f *os.File, off, size int64, fn func(off int64, h logHeader) bool) error {
+	r := bufio.NewReaderSize(io.NewSectionReader(f, off, size-off), 256<<10)
+	var hdr [logHeaderSize]byte
+	for {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			return nil // the end, or a partial header at most
+		}
+		h, ok := parseLogHeader(hdr[:])
+		if !ok || off+logHeaderSize+int64(h.n) > size {
+			return nil
+		}
+		if !fn(off, h) {
+			return nil
+		}
+		if _, err := r.Discard(h.n); err != nil {
+			return err
+		}
+		off += logHeaderSize + int64(h.n)
+	}
+}
+
+// logHeader is a parsed entry header.
+type logHeader struct {
+	op   byte
+	n    int
+	time int64
+	key  [32]byte
+	sum  [sha256.Size]byte
+}
+
+func parseLogHeader(b []byte) (logHeader, bool) {
+	var h logHeader
+	if !bytes.Equal(b[:4], logMagic[:]) {
+		return h, false
+	}
+	h.op = b[4]
+	n := binary.BigEndian.Uint32(b[5:9])
+	if (h.op != logOpPut && h.op != logOpDelete) || n > logMaxPayload {
+		return h, false
+	}
+	h.n = int(n)
+	h.time = int64(binary.BigEndian.Uint64(b[9:17]))
+	copy(h.key[:], b[17:49])
+	copy(h.sum[:], b[49:logHeaderSize])
+	return h, true
+}
+
+// frameLogEntry returns the bytes of one entry.
+func frameLogEntry(key [32]byte, op byte, t int64, data []byte) []byte {
+	b := make([]byte, logHeaderSize, logHeaderSize+len(data))
+	copy(b, logMagic[:])
+	b[4] = op
+	binary.BigEndian.PutUint32(b[5:9], uint32(len(data)))
+	binary.BigEndian.PutUint64(b[9:17], uint64(t))
+	copy(b[17:49], key[:])
+	sum := logSum(b[:49], data)
+	copy(b[49:], sum[:])
+	return append(b, data...)
+}
+
+func logSum(head, data []byte) [sha256.Size]byte {
+	h := sha256.New()
+	h.Write(head)
+	h.Write(data)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+// readLogEntry reads and verifies the entry at loc; ok is false when it is
+// unreadable, damaged or not key's.
+func readLogEntry(loc logLoc, key [32]byte) ([]byte, bool) {
+	b := make([]byte, logHeaderSize+loc.n)
+	if _, err := loc.seg.f.ReadAt(b, loc.off); err != nil {
+		return nil, false
+	}
+	h, ok := parseLogHeader(b[:logHeaderSize])
+	if !ok || h.op != logOpPut || h.n != loc.n || h.key != key {
+		return nil, false
+	}
+	data := b[logHeaderSize:]
+	if logSum(b[:49], data) != h.sum {
+		return nil, false
+	}
+	return data, true
+}
