@@ -111,6 +111,21 @@ func (r *Records) ensureDirs(shard string) error {
 	return r.s.ensureDir(shard)
 }
 
+// exist reports whether the namespace may hold any record file: it has a
+// shard directory.
+func (r *Records) exist() bool {
+	ents, err := os.ReadDir(r.dir)
+	if err != nil {
+		return !errors.Is(err, os.ErrNotExist)
+	}
+	for _, e := range ents {
+		if e.IsDir() && len(e.Name()) == 2 {
+			return true
+		}
+	}
+	return false
+}
+
 // Delete removes the record under key; a missing record is not an error.
 func (r *Records) Delete(key [32]byte) error {
 	if r.err != nil {

@@ -25,8 +25,8 @@ import (
 // callers that put many small records and cannot afford a new file per
 // record. Creating, fsyncing and renaming a file per record cost ~0.7 ms
 // of CPU per LLM request here (bench/llm), most of the client's budget; an
-// append costs one fdatasync, shared by the Puts that arrive while it runs
-// (group commit).
+// append costs one flush (fdatasync, asynchronous where the platform
+// allows), shared by the Puts that arrive while it runs (group commit).
 //
 // Each process appends to a segment of its own, created on its first Put
 // and exclusively flock'ed while the process lives, so writers never
@@ -53,10 +53,14 @@ type RecordLog struct {
 	err     error    // invalid namespace
 	files   *Records // the per-file records of the namespace
 
+	filesOnce sync.Once
+	hasFiles  bool // files held records when first asked
+
 	mu     sync.Mutex
 	index  map[[32]byte]logLoc
 	segs   map[string]*logSeg
 	active *logSeg // this process's segment; nil before the first Put
+	syncer syncer  // flushes this process's segments; nil before the first Put
 	// dirMod is the log directory's mtime at the last listing that
 	// happened well after it (see listingCurrent).
 	dirMod time.Time
@@ -71,8 +75,9 @@ type logSeg struct {
 	sealed  bool         // no live writer: scanned to the end, it never grows (under RecordLog.mu)
 	size    atomic.Int64 // bytes written (own segment only)
 
-	syncMu sync.Mutex // held while an fdatasync runs
+	syncMu sync.Mutex // held while a flush runs
 	synced int64      // bytes known durable (under syncMu)
+	syncer syncer     // own segment only
 }
 
 // logLoc is where the latest entry of a key lives.
@@ -118,6 +123,18 @@ func (l *RecordLog) Get(key [32]byte) ([]byte, bool, error) {
 	if ok || deleted || err != nil {
 		return data, ok, err
 	}
+	return l.filesGet(key)
+}
+
+// filesGet reads key from the namespace's per-file records if it had any
+// when first asked. Since sptflow has the log it writes only the log, so a
+// namespace without record files (the usual case) costs no file lookup per
+// miss.
+func (l *RecordLog) filesGet(key [32]byte) ([]byte, bool, error) {
+	l.filesOnce.Do(func() { l.hasFiles = l.files.exist() })
+	if !l.hasFiles {
+		return nil, false, nil
+	}
 	return l.files.Get(key)
 }
 
@@ -142,7 +159,7 @@ func (l *RecordLog) getLog(key [32]byte) (data []byte, ok, deleted bool, err err
 }
 
 // Put appends data under key, replacing any previous record. The record is
-// durable (fdatasync'd) when Put returns.
+// durable (its segment's data flushed) when Put returns.
 func (l *RecordLog) Put(key [32]byte, data []byte) error {
 	if err := l.append(key, logOpPut, data); err != nil {
 		return fmt.Errorf("put record %s/%s: %w", l.ns, Digest(key).Short(), err)
@@ -216,7 +233,10 @@ func (l *RecordLog) Close() error {
 	for _, s := range l.segs {
 		errs = append(errs, s.f.Close())
 	}
-	l.segs, l.index, l.active = map[string]*logSeg{}, map[[32]byte]logLoc{}, nil
+	if l.syncer != nil {
+		errs = append(errs, l.syncer.close())
+	}
+	l.segs, l.index, l.active, l.syncer = map[string]*logSeg{}, map[[32]byte]logLoc{}, nil, nil
 	return errors.Join(errs...)
 }
 
@@ -259,7 +279,7 @@ func (s *logSeg) syncThrough(end int64) error {
 		return nil
 	}
 	upTo := s.size.Load()
-	if err := fdatasync(s.f); err != nil {
+	if err := s.syncer.sync(s.f); err != nil {
 		return fmt.Errorf("sync %s: %w", s.name, err)
 	}
 	s.synced = upTo
@@ -297,6 +317,10 @@ func (l *RecordLog) activeLocked() (*logSeg, error) {
 		_ = unlock(old.f)
 		old.sealed = true // scanned to its end by our own appends
 	}
+	if l.syncer == nil {
+		l.syncer = newSyncer(seg.f)
+	}
+	seg.syncer = l.syncer
 	l.segs[seg.name] = seg
 	l.active = seg
 	return seg, nil
