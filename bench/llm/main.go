@@ -3,7 +3,9 @@
 // 100 ms latency, optionally heavy-tailed), in real time, and prints:
 // throughput against the limit, 429s, failed rows and client CPU per
 // request (getrusage of the client process; the server runs in a child
-// process so its CPU is not counted).
+// process so its CPU is not counted), and the machine's CPU outside the
+// server per request (/proc: the client plus the kernel threads that work
+// for it, such as the request store's asynchronous flushes).
 //
 // Two clients are measured on fresh servers: "governed" (llm.Runtime: rate
 // governor, request store, singleflight, N workers) and "batch128" (the
@@ -152,24 +154,25 @@ func (t *tracer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// startServer re-executes this program as the fake server.
-func startServer(o options) (string, func(), error) {
+// startServer re-executes this program as the fake server and returns its
+// URL and process id.
+func startServer(o options) (string, int, func(), error) {
 	cmd := exec.Command(os.Args[0], "-serve", fmt.Sprint("-rpm=", o.rpm), fmt.Sprint("-latency=", o.latency),
 		fmt.Sprint("-tail=", o.tail), fmt.Sprint("-trace429=", o.trace429))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil {
-		return "", nil, fmt.Errorf("read server URL: %w", err)
+		return "", 0, nil, fmt.Errorf("read server URL: %w", err)
 	}
 	stop := func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }
-	return strings.TrimSpace(line), stop, nil
+	return strings.TrimSpace(line), cmd.Process.Pid, stop, nil
 }
 
 type figures struct {
@@ -178,6 +181,10 @@ type figures struct {
 	ok, fail  int64
 	limited   int64
 	cpuPerReq time.Duration
+	// outside is the machine's CPU outside the server process over the
+	// run (client, kernel threads, anything else), when /proc tells.
+	outside   time.Duration
+	outsideOK bool
 }
 
 func (f figures) print(o options) {
@@ -185,6 +192,10 @@ func (f figures) print(o options) {
 	fmt.Printf("%-9s %5d ok %3d failed in %7.1fs: %6.1f req/min = %5.1f%% of %d | 429s %4d (%.2f%%) | client CPU %.3f ms/request\n",
 		f.name, f.ok, f.fail, f.elapsed.Seconds(), rpm, 100*rpm/float64(o.rpm), o.rpm, f.limited,
 		100*float64(f.limited)/float64(max(f.ok+f.fail, 1)), float64(f.cpuPerReq.Microseconds())/1000)
+	if f.outsideOK {
+		fmt.Printf("%-9s machine CPU outside the server (client, kernel threads, anything else): %.3f ms/request\n",
+			"", float64(f.outside.Microseconds())/1000/float64(o.n))
+	}
 }
 
 func run(o options) error {
@@ -197,11 +208,13 @@ func run(o options) error {
 		if !(o.client == c.name || o.client == "both" && c.name != "floor") {
 			continue
 		}
-		url, stop, err := startServer(o)
+		url, pid, stop, err := startServer(o)
 		if err != nil {
 			return err
 		}
+		outside := startOutside(pid)
 		f, err := c.fn(context.Background(), o, url)
+		f.outside, f.outsideOK = outside.stop()
 		stop()
 		if err != nil {
 			return err
