@@ -1,8 +1,9 @@
 // Package store is sptflow's content-addressed storage: immutable objects,
-// sealed partition manifests, durable records (the LLM request store is
-// built on them), per-partition leases, the file-digest stat cache, run
-// directories and the sptflow.lock file. It knows nothing of SPT, YAML,
-// LLM providers or the engine.
+// sealed partition manifests, durable records (a file per record, Records,
+// or an append-only log of them, RecordLog, which the LLM request store
+// uses), per-partition leases, the file-digest stat cache, run directories
+// and the sptflow.lock file. It knows nothing of SPT, YAML, LLM providers
+// or the engine.
 //
 // Guarantees, for any number of goroutines and processes sharing one store
 // directory on a local file system:
@@ -10,7 +11,9 @@
 //   - Every write is a temp file in the destination directory, fsync'd,
 //     renamed into place, with the directory fsync'd: readers never see a
 //     partial file, and whatever a Put acknowledged survives kill -9 (and,
-//     as far as the file system honours fsync, power loss).
+//     as far as the file system honours fsync, power loss). RecordLog
+//     appends instead, and flushes before Put returns; a torn append is a
+//     miss.
 //   - Reads verify: an object is checked against its digest, a manifest
 //     entry against its key and manifest digest, a record against its
 //     checksum. A damaged entry is removed and reported as a miss
@@ -19,7 +22,8 @@
 //     when the holder dies; a lease held by a killed process is free.
 //
 // Costs: each Put pays two fsyncs (file and directory), typically a few
-// milliseconds on a local disk; puts from several goroutines overlap.
+// milliseconds on a local disk; puts from several goroutines overlap. A
+// RecordLog Put pays one flush, shared with concurrent Puts.
 // Reads pay one SHA-256 pass. DigestFile reads a file only when its stat
 // signature changed.
 //

@@ -25,8 +25,8 @@ import (
 // callers that put many small records and cannot afford a new file per
 // record. Creating, fsyncing and renaming a file per record cost ~0.7 ms
 // of CPU per LLM request here (bench/llm), most of the client's budget; an
-// append costs one flush (fdatasync, asynchronous where the platform
-// allows), shared by the Puts that arrive while it runs (group commit).
+// append costs one fdatasync, shared by the Puts that arrive while it runs
+// (group commit).
 //
 // Each process appends to a segment of its own, created on its first Put
 // and exclusively flock'ed while the process lives, so writers never
@@ -60,7 +60,6 @@ type RecordLog struct {
 	index  map[[32]byte]logLoc
 	segs   map[string]*logSeg
 	active *logSeg // this process's segment; nil before the first Put
-	syncer syncer  // flushes this process's segments; nil before the first Put
 	// dirMod is the log directory's mtime at the last listing that
 	// happened well after it (see listingCurrent).
 	dirMod time.Time
@@ -75,9 +74,8 @@ type logSeg struct {
 	sealed  bool         // no live writer: scanned to the end, it never grows (under RecordLog.mu)
 	size    atomic.Int64 // bytes written (own segment only)
 
-	syncMu sync.Mutex // held while a flush runs
+	syncMu sync.Mutex // held while an fdatasync runs
 	synced int64      // bytes known durable (under syncMu)
-	syncer syncer     // own segment only
 }
 
 // logLoc is where the latest entry of a key lives.
@@ -159,7 +157,7 @@ func (l *RecordLog) getLog(key [32]byte) (data []byte, ok, deleted bool, err err
 }
 
 // Put appends data under key, replacing any previous record. The record is
-// durable (its segment's data flushed) when Put returns.
+// durable (fdatasync'd) when Put returns.
 func (l *RecordLog) Put(key [32]byte, data []byte) error {
 	if err := l.append(key, logOpPut, data); err != nil {
 		return fmt.Errorf("put record %s/%s: %w", l.ns, Digest(key).Short(), err)
@@ -233,10 +231,7 @@ func (l *RecordLog) Close() error {
 	for _, s := range l.segs {
 		errs = append(errs, s.f.Close())
 	}
-	if l.syncer != nil {
-		errs = append(errs, l.syncer.close())
-	}
-	l.segs, l.index, l.active, l.syncer = map[string]*logSeg{}, map[[32]byte]logLoc{}, nil, nil
+	l.segs, l.index, l.active = map[string]*logSeg{}, map[[32]byte]logLoc{}, nil
 	return errors.Join(errs...)
 }
 
@@ -279,7 +274,7 @@ func (s *logSeg) syncThrough(end int64) error {
 		return nil
 	}
 	upTo := s.size.Load()
-	if err := s.syncer.sync(s.f); err != nil {
+	if err := fdatasync(s.f); err != nil {
 		return fmt.Errorf("sync %s: %w", s.name, err)
 	}
 	s.synced = upTo
@@ -317,10 +312,6 @@ func (l *RecordLog) activeLocked() (*logSeg, error) {
 		_ = unlock(old.f)
 		old.sealed = true // scanned to its end by our own appends
 	}
-	if l.syncer == nil {
-		l.syncer = newSyncer(seg.f)
-	}
-	seg.syncer = l.syncer
 	l.segs[seg.name] = seg
 	l.active = seg
 	return seg, nil
