@@ -55,8 +55,7 @@ func processCPU(pid int) (time.Duration, bool) {
 
 // outsideServer measures the CPU the machine spends outside the fake
 // server's process: the client, plus the kernel's own threads working for
-// it (writeback, the request store's asynchronous flushes) and anything
-// else running.
+// it (writeback, network softirqs) and anything else running.
 type outsideServer struct {
 	pid            int
 	busy0, server0 time.Duration

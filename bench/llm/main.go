@@ -5,7 +5,8 @@
 // request (getrusage of the client process; the server runs in a child
 // process so its CPU is not counted), and the machine's CPU outside the
 // server per request (/proc: the client plus the kernel threads that work
-// for it, such as the request store's asynchronous flushes).
+// for it, such as writeback and network softirqs, and anything else
+// running).
 //
 // Two clients are measured on fresh servers: "governed" (llm.Runtime: rate
 // governor, request store, singleflight, N workers) and "batch128" (the
