@@ -229,17 +229,7 @@ func TestRecordLogConcurrentPuts(t *testing.T) {
 func BenchmarkRecordLogPut(b *testing.B) {
 	l := openTest(b).RecordLog("requests")
 	defer l.Close()
-	data := randomBytes(b, 4<<10)
-	b.SetBytes(int64(len(data)))
-	i := 0
-	for b.Loop() {
-		var k [32]byte
-		binary.LittleEndian.PutUint64(k[:], uint64(i))
-		i++
-		if err := l.Put(k, data); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchmarkPut(b, l)
 }
 
 func BenchmarkRecordLogGet(b *testing.B) {
