@@ -39,7 +39,7 @@ type Governor struct {
 	// credit is what is left of the last group the limiter granted:
 	// requests admitted without waiting (read and written holding turn).
 	credit int
-	spec struct{ rpm, tpm, in, out int }
+	spec   struct{ rpm, tpm, in, out int }
 
 	mu           sync.Mutex
 	tpm, in, out *bucket // nil = unlimited

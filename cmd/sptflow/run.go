@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/sptflow/sptflow/engine"
 	"github.com/sptflow/sptflow/llm"
 )
@@ -55,15 +57,11 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 	if err != nil {
 		return err
 	}
-	pr, err := e.open(path, ro, log)
+	pr, ids, targets, err := e.openPlanned(path, ro, log, cfg)
 	if err != nil {
 		return err
 	}
 	defer pr.close()
-	ids, targets, err := pr.eng.Planned(cfg)
-	if err != nil {
-		return err
-	}
 	if !cfg.Force {
 		targets = nil
 	}
@@ -159,21 +157,32 @@ func printTotals(w io.Writer, t llm.Totals, maxCost float64) {
 	fmt.Fprintln(w)
 }
 
+// openPlanned opens the project and plans cfg: the partitions the run
+// considers and the targets it forces. The caller closes the project.
+func (e *env) openPlanned(path string, ro engine.RunOptions, log zerolog.Logger, cfg engine.RunConfig) (*project, []engine.PartitionID, map[engine.PartitionID]bool, error) {
+	pr, err := e.open(path, ro, log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ids, targets, err := pr.eng.Planned(cfg)
+	if err != nil {
+		pr.close()
+		return nil, nil, nil, err
+	}
+	return pr, ids, targets, nil
+}
+
 // dryRun prints what a run would do and why.
 func dryRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg engine.RunConfig) error {
 	log, err := e.logger(nil)
 	if err != nil {
 		return err
 	}
-	pr, err := e.open(path, ro, log)
+	pr, ids, targets, err := e.openPlanned(path, ro, log, cfg)
 	if err != nil {
 		return err
 	}
 	defer pr.close()
-	ids, targets, err := pr.eng.Planned(cfg)
-	if err != nil {
-		return err
-	}
 	sts, err := pr.eng.Status(ctx)
 	if err != nil {
 		return err
