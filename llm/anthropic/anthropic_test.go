@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -78,20 +77,7 @@ func TestGoldenRequests(t *testing.T) {
 				t.Fatalf("Call: %v", err)
 			}
 			rec := srv.Requests()[0]
-			got := append(rec.Body, '\n')
-			path := filepath.Join("testdata", tt.name+".golden.json")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update)", err)
-			}
-			if string(got) != string(want) {
-				t.Errorf("request body\ngot:  %s\nwant: %s", got, want)
-			}
+			llmtest.CheckGolden(t, filepath.Join("testdata", tt.name+".golden.json"), rec.Body, *update)
 			if rec.Header.Get("X-Api-Key") != llmtest.Redacted || rec.Header.Get("Anthropic-Version") != DefaultVersion {
 				t.Errorf("headers %v", rec.Header)
 			}

@@ -1,6 +1,7 @@
 package llmtest
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -35,5 +36,25 @@ func CheckCall(t testing.TB, srv *Server, start time.Time, resp *llm.Response, e
 	}
 	if err != nil && want.Secret != "" && strings.Contains(err.Error(), want.Secret) {
 		t.Errorf("error %q contains the API key", err)
+	}
+}
+
+// CheckGolden compares a request body with the golden file at path,
+// rewriting the file first when update is set (tests pass their -update
+// flag).
+func CheckGolden(t testing.TB, path string, body []byte, update bool) {
+	t.Helper()
+	got := append(append([]byte{}, body...), '\n')
+	if update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update)", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("request body\ngot:  %s\nwant: %s", got, want)
 	}
 }

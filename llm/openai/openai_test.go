@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -76,20 +75,8 @@ func TestGoldenRequests(t *testing.T) {
 			if _, err := p.Call(context.Background(), tt.req()); err != nil {
 				t.Fatalf("Call: %v", err)
 			}
-			got := append(srv.Requests()[0].Body, '\n')
-			path := filepath.Join("testdata", tt.name+".golden.json")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update)", err)
-			}
-			if string(got) != string(want) {
-				t.Errorf("request body\ngot:  %s\nwant: %s", got, want)
-			}
+			got := srv.Requests()[0].Body
+			llmtest.CheckGolden(t, filepath.Join("testdata", tt.name+".golden.json"), got, *update)
 			if !strings.Contains(string(got), `"temperature":`) {
 				t.Error("temperature missing from the body")
 			}
