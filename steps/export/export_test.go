@@ -65,6 +65,12 @@ func upstream() engine.Upstream {
 // runExport runs the step on the fixtures and returns its output files.
 func runExport(t *testing.T, cfgExtra string, with map[string]any) map[string][]byte {
 	t.Helper()
+	return runExportOn(t, cfgExtra, with, upstream())
+}
+
+// runExportOn runs the step on up and returns its output files.
+func runExportOn(t *testing.T, cfgExtra string, with map[string]any, up engine.Upstream) map[string][]byte {
+	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "cfg.json"), []byte(testConfig(cfgExtra)), 0o644); err != nil {
 		t.Fatal(err)
@@ -73,7 +79,7 @@ func runExport(t *testing.T, cfgExtra string, with map[string]any) map[string][]
 	for k, v := range with {
 		w[k] = v
 	}
-	res, err := enginetest.Run(context.Background(), New(), enginetest.Spec(Kind, dir, w), upstream())
+	res, err := enginetest.Run(context.Background(), New(), enginetest.Spec(Kind, dir, w), up)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +188,7 @@ func TestFormatting(t *testing.T) {
 	}
 	chat := lines(t, files, TrainChatFile)
 	msgs := chat[1]["messages"].([]any)
-	want := []string{"system:<SYSTEM> PA<SYSTEM> ", "user:T0", "assistant:SA<split-personality-token> INTERVENTION: hello\n\nREVIEW:r\nFLAG: PASS"}
+	want := []string{"system:PA", "user:T0", "assistant:SA<split-personality-token> INTERVENTION: hello\n\nREVIEW:r\nFLAG: PASS"}
 	for i, m := range msgs {
 		mm := m.(map[string]any)
 		if got := mm["role"].(string) + ":" + mm["content"].(string); i >= len(want) || got != want[i] {
@@ -214,19 +220,19 @@ func TestTransformsAndTokens(t *testing.T) {
 		{"exclude from config", `, "exclude_system_prompt": true`, nil, 0,
 			[]string{"system:", "user:RT", "assistant:RS<split-personality-token> INTERVENTION: rh\n\nREVIEW:rr\nFLAG: FAIL"}},
 		{"mismatch: item with A and B", "", map[string]any{"mismatch_prompts": true}, 4,
-			[]string{"system:<SYSTEM> PA4<SYSTEM> ", "user:T4", "assistant:SB4<split-personality-token> INTERVENTION: b4\n\nREVIEW:rb4\nFLAG: PASS"}},
+			[]string{"system:PA4", "user:T4", "assistant:SB4<split-personality-token> INTERVENTION: b4\n\nREVIEW:rb4\nFLAG: PASS"}},
 		{"mismatch: item without A", "", map[string]any{"mismatch_prompts": true}, 3,
-			[]string{"system:<SYSTEM> PB3<SYSTEM> ", "user:T3", "assistant:SB3<split-personality-token> INTERVENTION: ib\n\nREVIEW:rb3\nFLAG: FAIL"}},
+			[]string{"system:PB3", "user:T3", "assistant:SB3<split-personality-token> INTERVENTION: ib\n\nREVIEW:rb3\nFLAG: FAIL"}},
 		{"no sp token", `, "add_sp_token": 0`, nil, 0,
-			[]string{"system:<SYSTEM> RA<SYSTEM> ", "user:RT", "assistant:RS INTERVENTION: rh\n\nREVIEW:rr\nFLAG: FAIL"}},
+			[]string{"system:RA", "user:RT", "assistant:RS INTERVENTION: rh\n\nREVIEW:rr\nFLAG: FAIL"}},
 		{"custom sp token text", "", map[string]any{"sp_token_text": "<|sp|>"}, 0,
-			[]string{"system:<SYSTEM> RA<SYSTEM> ", "user:RT", "assistant:RS<|sp|> INTERVENTION: rh\n\nREVIEW:rr\nFLAG: FAIL"}},
+			[]string{"system:RA", "user:RT", "assistant:RS<|sp|> INTERVENTION: rh\n\nREVIEW:rr\nFLAG: FAIL"}},
 		{"empty system tag", `, "system_tag": ""`, nil, 0,
 			[]string{"system:RA", "user:RT", "assistant:RS<split-personality-token> INTERVENTION: rh\n\nREVIEW:rr\nFLAG: FAIL"}},
 		{"ur elicitation", `, "elicitation_type": "ur"`, nil, 0,
-			[]string{"system:<SYSTEM> RA<SYSTEM> ", "user:RT", "assistant:RS", "user: INTERVENTION: rh", "assistant:<split-personality-token>\n\nREVIEW:rr\nFLAG: FAIL"}},
+			[]string{"system:RA", "user:RT", "assistant:RS", "user: INTERVENTION: rh", "assistant:<split-personality-token>\n\nREVIEW:rr\nFLAG: FAIL"}},
 		{"up elicitation", `, "elicitation_type": "up"`, nil, 0,
-			[]string{"system:<SYSTEM> RA<SYSTEM> ", "user:RT", "assistant:RS", "user:<split-personality-token> INTERVENTION: rh\n\nREVIEW:rr\nFLAG: FAIL"}},
+			[]string{"system:RA", "user:RT", "assistant:RS", "user:<split-personality-token> INTERVENTION: rh\n\nREVIEW:rr\nFLAG: FAIL"}},
 	}
 	for _, tt := range tests {
 		got := chatMessages(t, runExport(t, tt.cfgExtra, tt.with), tt.sample)

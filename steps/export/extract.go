@@ -30,6 +30,7 @@ type Sample struct {
 	Flag         string // P
 	OriginalA    string
 	OriginalB    string
+	Simulated    SimParts // the parts that came from the sim provider
 }
 
 // Skips counts what extraction passed over, and why.
@@ -63,11 +64,16 @@ type extraction struct {
 // loader, and keeps those sel lets through.
 func extract(topic, file string, data []byte, model string, sel *selector) (*extraction, error) {
 	x := &extraction{filtered: newFiltered()}
-	err := scanBatch(data, model, func(i int, it *rawItem) error {
+	simulated, err := scanBatch(data, model, func(i int, it *rawItem) error {
 		return x.item(topic, file, i, it, model, sel)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if simulated { // the marker follows the data list in the file
+		for i := range x.kept {
+			x.kept[i].Simulated |= SimTask
+		}
 	}
 	return x, nil
 }
@@ -129,6 +135,7 @@ func (x *extraction) variants(base Sample, m *rawModel, sel *selector) error {
 		for _, r := range rv.recs {
 			s := base
 			s.Variant, s.Key, s.System = v, r.key, prompt
+			s.Simulated = simParts(rv, &r)
 			s.Tags = append(append(make([]string, 0, len(r.tags)+len(rv.tags)), r.tags...), rv.tags...)
 			x.extracted++
 			if !sel.passes(&s, r.P, &x.filtered) {

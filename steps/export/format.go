@@ -21,7 +21,10 @@ type Format struct {
 
 // Formatted is a sample's text fields as the loader formats them.
 type Formatted struct {
-	System       string // system_tag + prompt + system_tag, or "" for an empty prompt
+	// Prompt is the system prompt after the transforms, without
+	// system_tag: the chat forms' system message.
+	Prompt       string
+	System       string // system_tag + Prompt + system_tag, or "" for an empty prompt
 	Intervention string // intervention_prefix + I
 	Review       string // review_prefix + R
 	Flag         string // flag_prefix + P
@@ -41,6 +44,7 @@ func (f *Format) Apply(s *Sample) Formatted {
 		}
 	}
 	out := Formatted{
+		Prompt:       prompt,
 		Intervention: f.InterventionPrefix + s.Intervention,
 		Review:       f.ReviewPrefix + s.Review,
 		Flag:         f.FlagPrefix + s.Flag,
@@ -58,19 +62,18 @@ type Message struct {
 }
 
 // Messages renders a sample as chat messages for SFT trainers. The system
-// message is always present (possibly empty), as in the loader. With hp
-// elicitation the honest persona continues the assistant turn:
-// assistant = S + [sp token] + intervention + review + flag. With up the
-// persona speaks in a new user turn (sp token, intervention, review,
-// flag); with ur the intervention is a user turn and the assistant answers
-// with [sp token] + review + flag. The sp token text appears only when
-// add_sp_token is set.
+// message is always present (possibly empty), as in the loader, and holds
+// the plain prompt: system_tag is the original's in-text marker around the
+// prompt, not part of it, so it stays out of a chat template's system turn
+// (train.jsonl keeps it). With hp elicitation the honest persona continues
+// the assistant turn: assistant = S + [sp token] + intervention + review +
+// flag. With up the persona speaks in a new user turn (sp token,
+// intervention, review, flag); with ur the intervention is a user turn and
+// the assistant answers with [sp token] + review + flag. The sp token text
+// appears only when add_sp_token is set.
 func (f *Format) Messages(s *Sample, x Formatted) []Message {
-	sp := ""
-	if f.AddSPToken {
-		sp = f.SPTokenText
-	}
-	msgs := []Message{{"system", x.System}, {"user", s.Task}}
+	sp := f.spToken()
+	msgs := f.conversation(s, x)
 	switch f.Elicitation {
 	case "up":
 		return append(msgs, Message{"assistant", s.Response}, Message{"user", sp + x.Intervention + x.Review + x.Flag})
@@ -79,4 +82,17 @@ func (f *Format) Messages(s *Sample, x Formatted) []Message {
 			Message{"assistant", sp + x.Review + x.Flag})
 	}
 	return append(msgs, Message{"assistant", s.Response + sp + x.Intervention + x.Review + x.Flag})
+}
+
+// conversation is the system message and the user's task.
+func (f *Format) conversation(s *Sample, x Formatted) []Message {
+	return []Message{{"system", x.Prompt}, {"user", s.Task}}
+}
+
+// spToken is the split-personality token's text, or "" without add_sp_token.
+func (f *Format) spToken() string {
+	if f.AddSPToken {
+		return f.SPTokenText
+	}
+	return ""
 }

@@ -18,32 +18,48 @@ const (
 	SummaryFile        = "summary.json"
 )
 
-func (r *Result) write(out engine.Output, dir string, s *Selection) error {
-	type file struct {
-		name string
-		data func() ([]byte, error)
-	}
-	files := []file{
-		{TrainFile, func() ([]byte, error) { return jsonl(r.Train, &s.Format, SampleObject) }},
-		{TrainChatFile, func() ([]byte, error) { return jsonl(r.Train, &s.Format, ChatObject) }},
-	}
+// dataFile is one JSONL output, encoded when it is written.
+type dataFile struct {
+	name    string
+	samples []Sample
+	obj     func(*Sample, *Format) *pyjson.Object
+}
+
+// dataFiles lists the JSONL outputs: train.jsonl, the chat form and the
+// prompt-completion form (when the elicitation type has one), and the same
+// three for validation when there is a validation split.
+func (r *Result) dataFiles(s *Selection) []dataFile {
+	files := splitFiles(r.Train, TrainFile, TrainChatFile, TrainPromptCompletionFile, &s.Format)
 	if s.Holdout > 0 || len(r.Validation) > 0 {
-		files = append(files,
-			file{ValidationFile, func() ([]byte, error) { return jsonl(r.Validation, &s.Format, SampleObject) }},
-			file{ValidationChatFile, func() ([]byte, error) { return jsonl(r.Validation, &s.Format, ChatObject) }})
+		files = append(files, splitFiles(r.Validation, ValidationFile, ValidationChatFile, ValidationPromptCompletionFile, &s.Format)...)
 	}
-	files = append(files, file{SummaryFile, func() ([]byte, error) {
-		b, err := pyjson.Marshal(r.Summary(s), pyjson.DataFile)
-		return append(b, '\n'), err
-	}})
-	for _, f := range files {
-		data, err := f.data()
+	return files
+}
+
+func splitFiles(samples []Sample, sample, chat, completion string, f *Format) []dataFile {
+	files := []dataFile{{sample, samples, SampleObject}, {chat, samples, ChatObject}}
+	if f.promptCompletion() {
+		files = append(files, dataFile{completion, samples, PromptCompletionObject})
+	}
+	return files
+}
+
+func (r *Result) write(out engine.Output, dir string, s *Selection) error {
+	for _, f := range r.dataFiles(s) {
+		data, err := jsonl(f.samples, &s.Format, f.obj)
 		if err != nil {
 			return fmt.Errorf("encode %s: %w", f.name, err)
 		}
 		if err := out.WriteFile(path.Join(dir, f.name), data); err != nil {
 			return fmt.Errorf("write %s: %w", f.name, err)
 		}
+	}
+	data, err := pyjson.Marshal(r.Summary(s), pyjson.DataFile)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", SummaryFile, err)
+	}
+	if err := out.WriteFile(path.Join(dir, SummaryFile), append(data, '\n')); err != nil {
+		return fmt.Errorf("write %s: %w", SummaryFile, err)
 	}
 	return nil
 }
@@ -96,28 +112,22 @@ func jsonl(samples []Sample, f *Format, obj func(*Sample, *Format) *pyjson.Objec
 
 // ChatObject is one line of train_chat.jsonl: {"messages": [...]}.
 func ChatObject(s *Sample, f *Format) *pyjson.Object {
-	msgs := f.Messages(s, f.Apply(s))
-	arr := make([]any, len(msgs))
-	for i, m := range msgs {
-		mo := pyjson.NewObject(2)
-		mo.Set("role", m.Role)
-		mo.Set("content", m.Content)
-		arr[i] = mo
-	}
 	o := pyjson.NewObject(1)
-	o.Set("messages", arr)
+	o.Set("messages", messagesJSON(f.Messages(s, f.Apply(s))))
 	return o
 }
 
 // Summary returns summary.json: the selection, counts per topic, model,
-// intervention key, variant and verdict, and what was filtered and why.
+// intervention key, variant and verdict, how many samples hold simulated
+// data, what was filtered and why, and the files written.
 func (r *Result) Summary(s *Selection) *pyjson.Object {
-	o := pyjson.NewObject(8)
+	o := pyjson.NewObject(10)
 	o.Set("selection", s.json())
 	counts := pyjson.NewObject(2)
 	counts.Set("train", len(r.Train))
 	counts.Set("validation", len(r.Validation))
 	o.Set("samples", counts)
+	o.Set("simulated", countSimulated(r.Train, r.Validation).json())
 	o.Set("train", breakdown(r.Train))
 	o.Set("validation", breakdown(r.Validation))
 	o.Set("filtered", r.filteredJSON())
@@ -126,6 +136,24 @@ func (r *Result) Summary(s *Selection) *pyjson.Object {
 	topics.Set("present_not_selected", r.TopicsNotSelected)
 	o.Set("topics", topics)
 	o.Set("files_read", r.Files)
+	o.Set("files", r.filesJSON(s))
+	return o
+}
+
+// filesJSON lists the files written, and why the prompt-completion form
+// is not among them when it is not.
+func (r *Result) filesJSON(s *Selection) *pyjson.Object {
+	var names []string
+	for _, f := range r.dataFiles(s) {
+		names = append(names, f.name)
+	}
+	o := pyjson.NewObject(2)
+	o.Set("written", append(names, SummaryFile))
+	notWritten := map[string]any{}
+	if !s.Format.promptCompletion() {
+		notWritten[TrainPromptCompletionFile] = noPromptCompletion
+	}
+	o.Set("not_written", notWritten)
 	return o
 }
 

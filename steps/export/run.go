@@ -38,6 +38,10 @@ func (s *Step) Run(ctx context.Context, t *engine.Task) error {
 	}
 	t.Log.Info().Int("train", len(res.Train)).Int("validation", len(res.Validation)).
 		Str("model", sel.Model).Msg("training set exported")
+	if sim := countSimulated(res.Train, res.Validation); sim.train+sim.validation > 0 {
+		t.Log.Warn().Int("train", sim.train).Int("validation", sim.validation).
+			Msg("the training set holds simulated data (sim provider); summary.json counts it")
+	}
 	if err := res.write(t.Out, t.Plan.OutputDir, sel); err != nil {
 		return fmt.Errorf("export %s: %w", t.ID(), err)
 	}

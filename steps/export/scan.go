@@ -23,23 +23,36 @@ type rawModel struct {
 }
 
 type rawVariant struct {
-	keys int
-	S    []byte
-	tags []string
-	recs []rawRecord
+	keys      int
+	S         []byte
+	tags      []string
+	recs      []rawRecord
+	simulated bool // the stage-2 response came from the sim provider
 }
 
 type rawRecord struct {
-	key     string
-	I, R, P []byte
-	tags    []string
+	key       string
+	I, R, P   []byte
+	tags      []string
+	simulated bool // the stage-3 record came from the sim provider
 }
 
-// scanBatch reads the data list of a batch file, calling fn per item.
-func scanBatch(data []byte, model string, fn func(i int, it *rawItem) error) error {
+// isTrue reports whether a raw JSON value is the literal true: the
+// "simulated" marker the sim provider's records carry.
+func isTrue(raw []byte) bool { return string(raw) == "true" }
+
+// scanBatch reads the data list of a batch file, calling fn per item, and
+// reports the file's own "simulated" marker (stage 1 ran on the sim
+// provider).
+func scanBatch(data []byte, model string, fn func(i int, it *rawItem) error) (simulated bool, err error) {
 	s := scan.New(data)
 	found := false
-	err := s.Object(func(key []byte) error {
+	err = s.Object(func(key []byte) error {
+		if string(key) == "simulated" {
+			raw, err := s.Skip()
+			simulated = isTrue(raw)
+			return err
+		}
 		if string(key) != "data" {
 			_, err := s.Skip()
 			return err
@@ -58,7 +71,7 @@ func scanBatch(data []byte, model string, fn func(i int, it *rawItem) error) err
 	if err == nil && !found {
 		err = fmt.Errorf("no data list")
 	}
-	return err
+	return simulated, err
 }
 
 func scanItem(s *scan.Scanner, model string) (*rawItem, error) {
@@ -146,6 +159,10 @@ func scanVariant(s *scan.Scanner) (*rawVariant, error) {
 			v.tags, err = scanStrings(s)
 		case "interventions":
 			v.recs, err = scanRecords(s)
+		case "simulated":
+			var raw []byte
+			raw, err = s.Skip()
+			v.simulated = isTrue(raw)
 		default:
 			_, err = s.Skip()
 		}
@@ -175,6 +192,10 @@ func scanRecords(s *scan.Scanner) ([]rawRecord, error) {
 				r.P, err = s.Skip()
 			case "tags":
 				r.tags, err = scanStrings(s)
+			case "simulated":
+				var raw []byte
+				raw, err = s.Skip()
+				r.simulated = isTrue(raw)
 			default:
 				_, err = s.Skip()
 			}

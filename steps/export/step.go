@@ -11,7 +11,9 @@ import (
 // Kind is the node kind this package implements.
 const Kind = "export"
 
-const version = "1"
+// version 2: the chat forms' system message without system_tag, the
+// prompt-completion files, the simulated-data counts in summary.json.
+const version = "2"
 
 // DefaultOutputDir is where outputs go when the node sets no `output:`.
 const DefaultOutputDir = "export"
