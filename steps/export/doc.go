@@ -1,9 +1,13 @@
 // Package export implements the export node kind: the training set that a
 // training config in the original's format selects from tagged stage-3
 // data, assembled the way the original training loader does (spec
-// §10.3–10.4), written as JSONL with provenance, as chat-format JSONL that
-// common SFT trainers read, and with a summary of counts and of what was
-// filtered and why.
+// §10.3–10.4), written in three forms with one line per sample in the same
+// order: JSONL with provenance and the loader's formatting (train.jsonl),
+// chat-format JSONL (train_chat.jsonl) and TRL's conversational
+// prompt-completion JSONL (train_prompt_completion.jsonl), whose prompt
+// ends with the original response so that a completion-only loss is never
+// taken on it. The summary counts the samples, what was filtered and why,
+// and how many hold data from the sim provider.
 //
 // One sample is made per intervention record that survives the filters:
 // its key is one of intervention_types and none of its tags — the record's
@@ -17,8 +21,9 @@
 // AMBIGUOUS and ERROR), and validation_holdout (the per-topic stride split
 // the original applied even with no validation topics).
 //
-// No tokenizer is involved, so the split-personality special token is
-// rendered as text in the chat output: sp_token_text, by default
+// The chat forms carry the plain system prompt, without the config's
+// system_tag. No tokenizer is involved, so the split-personality special
+// token is rendered as text in the chat outputs: sp_token_text, by default
 // "<split-personality-token>", placed between the response and the
 // formatted intervention when the config's add_sp_token is set.
 package export
