@@ -69,9 +69,13 @@ func checkDistinctVersions(spec *engine.PartitionSpec, pr *spt.Prompts, topic st
 			}
 			relFirst, _ := pr.Stage3Source(topic, iv, first)
 			rel, _ := pr.Stage3Source(topic, iv, v)
+			why := "both use " + relFirst
+			if rel != relFirst {
+				why = relFirst + " and " + rel + " have the same text"
+			}
 			errs = append(errs, spec.WithErrorf(key,
-				"versions %s and %s would send identical %s requests for topic %q (prompts %s and %s have the same text), so %s would copy %s's records; give %s its own prompt file %s",
-				first, v, iv, topic, relFirst, rel, v, first, v, spt.Stage3VersionFile(topic, iv, v)))
+				"versions %s and %s would send identical %s requests for topic %q (%s), so %s would copy %s's records; add %s's own prompt %s",
+				first, v, iv, topic, why, v, first, v, spt.Stage3VersionFile(topic, iv, v)))
 		}
 	}
 	return errors.Join(errs...)
