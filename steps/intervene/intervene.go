@@ -45,7 +45,6 @@ import (
 	"context"
 	"fmt"
 	"path"
-	"path/filepath"
 
 	"github.com/sptflow/sptflow/engine"
 	"github.com/sptflow/sptflow/llm"
@@ -162,11 +161,8 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 	p.Reviews = path.Join("stage_3_reviews", p.Topic+"_reviews.jsonl")
 	p.Summary = path.Join("stage_3_reviews", p.Topic+SummarySuffix)
 	return &engine.Plan{
-		Params: p,
-		Inputs: []engine.InputSpec{
-			{Path: filepath.Join(spec.PromptsDir, spt.BaseFile)},
-			{Path: filepath.Join(spec.PromptsDir, spt.Stage3Dir), Pattern: spt.Stage3Pattern(p.Topic)},
-		},
+		Params:    p,
+		Inputs:    promptInputs(spec.PromptsDir, prompts, p.Topic, p.Interventions, p.Versions),
 		OutputDir: p.Output,
 		Providers: llmstep.Providers(p.gen, p.review),
 		Env:       llmstep.Env(p.gen, p.review),

@@ -2,6 +2,7 @@ package intervene
 
 import (
 	"errors"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -79,6 +80,32 @@ func checkDistinctVersions(spec *engine.PartitionSpec, pr *spt.Prompts, topic st
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// promptInputs are the prompt files the partition reads: the base prompt
+// and, for every version and type, the stage-3 file it uses. Listing them
+// (rather than every <topic>__*.md) keeps another version's files out of
+// the node key: adding stage_3/<topic>__<type>__version_5.md for an
+// experiment leaves the pipelines without version_5 up to date. A new
+// shared file still changes the list (Resolve discovers its type), and so
+// does a new file of a version in use.
+func promptInputs(dir string, pr *spt.Prompts, topic string, interventions, versions []string) []engine.InputSpec {
+	inputs := []engine.InputSpec{{Path: filepath.Join(dir, spt.BaseFile)}}
+	seen := map[string]bool{}
+	for _, v := range versions {
+		ivs := interventions
+		if len(ivs) == 0 {
+			ivs = pr.InterventionsFor(topic, v)
+		}
+		for _, iv := range ivs {
+			rel, _ := pr.Stage3Source(topic, iv, v)
+			if !seen[rel] {
+				seen[rel] = true
+				inputs = append(inputs, engine.InputSpec{Path: filepath.Join(dir, filepath.FromSlash(rel))})
+			}
+		}
+	}
+	return inputs
 }
 
 // unionInterventions is the intervention types any version handles, in

@@ -274,3 +274,32 @@ func TestInterveneEstimateCountsEveryVersion(t *testing.T) {
 		t.Errorf("estimated requests: one version %d, two versions %d, want twice as many", one.Requests, two.Requests)
 	}
 }
+
+// TestInterveneInputsAreTheVersionsFiles: a node's prompt inputs (and so
+// its key) are the files its versions use, not another version's files.
+func TestInterveneInputsAreTheVersionsFiles(t *testing.T) {
+	dir := t.TempDir()
+	llmsteptest.WritePrompts(t, dir, "sycophancy")
+	writeVersionPrompts(t, dir, "version_5")
+	inputs := func(vs ...any) []string {
+		plan, err := intervene.New(nil).Resolve(specWith(dir, map[string]any{"versions": vs}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, in := range plan.Inputs {
+			rel, _ := filepath.Rel(filepath.Join(dir, "prompts"), in.Path)
+			out = append(out, filepath.ToSlash(rel)+in.Pattern)
+		}
+		return out
+	}
+	shared := []string{spt.BaseFile, spt.Stage3File("sycophancy", "honesty_scare"), spt.Stage3File("sycophancy", "split_personality")}
+	if got := inputs("version_4"); !slices.Equal(got, shared) {
+		t.Errorf("version_4 alone: inputs\n got %v\nwant %v", got, shared)
+	}
+	both := append(shared, spt.Stage3VersionFile("sycophancy", "honesty_scare", "version_5"),
+		spt.Stage3VersionFile("sycophancy", "split_personality", "version_5"))
+	if got := inputs("version_4", "version_5"); !slices.Equal(got, both) {
+		t.Errorf("version_4 and version_5: inputs\n got %v\nwant %v", got, both)
+	}
+}
