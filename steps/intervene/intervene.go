@@ -8,6 +8,17 @@
 // under ...[A|B].interventions["<type>__<version>"] with the original's
 // keys and order (spec §7.11), ready for `tag`.
 //
+// Versions. One node can write several intervention versions side by side
+// in the same records (`versions: [version_3, version_4]`), as the
+// original's files hold them: per variant, the keys of the first version
+// (types sorted), then those of the next. A version's requests depend only
+// on that version (its prompts, the samples, the round), never on which
+// other versions the node has, so adding a version sends only its own
+// requests. A version takes its stage-3 prompt from
+// stage_3/<topic>__<type>__<version>.md when that file exists, else from
+// the shared stage_3/<topic>__<type>.md; two versions of a node that would
+// send identical requests are refused (see versions.go).
+//
 // Batching. A batch holds batch_size item groups of ONE stage-2 model and
 // one file: an item group is that model's A and B answers of one item,
 // adjacent, A first (the original also put every stage-2 model of an item
@@ -34,7 +45,6 @@ import (
 	"context"
 	"fmt"
 	"path"
-	"path/filepath"
 
 	"github.com/sptflow/sptflow/engine"
 	"github.com/sptflow/sptflow/llm"
@@ -46,7 +56,7 @@ import (
 const Kind = "intervene"
 
 // Version is folded into node keys.
-const Version = "2"
+const Version = "3"
 
 // Defaults of the `with:` parameters.
 const (
@@ -58,10 +68,13 @@ const (
 
 // Step is the `intervene` node kind. Parameters (`with:`): model
 // (required), review_model (default: model), interventions (default: every
-// type with a stage-3 prompt file for the topic), version (the key suffix,
+// type with a stage-3 prompt file for the topic), versions (the key
+// suffixes, written side by side; `version: X` is short for `versions: [X]`,
 // default "baseline" as in the original), batch_size (item groups per
-// call), review_rounds, attempts (per generation request), stage2_model
-// (only that inferences key). It needs a `topic` foreach key.
+// call), review_rounds, review_feedback (regenerate a rejected batch with
+// the rejected result and the reviewer's written evaluation in the request;
+// default false), attempts (per generation request), stage2_model (only
+// that inferences key). It needs a `topic` foreach key.
 type Step struct {
 	rt *llm.Runtime
 	// Workers bounds the batches in flight per partition (16 when 0).
@@ -87,18 +100,22 @@ type params struct {
 	Model         map[string]any `json:"model"`
 	ReviewModel   map[string]any `json:"review_model"`
 	Interventions []string       `json:"interventions,omitempty"`
-	KeyVersion    string         `json:"version"`
+	Versions      []string       `json:"versions"`
 	BatchSize     int            `json:"batch_size"`
 	ReviewRounds  int            `json:"review_rounds"`
-	Attempts      int            `json:"attempts"`
-	Stage2Model   string         `json:"stage2_model,omitempty"`
-	Limit         int            `json:"limit,omitempty"`
-	Resample      int            `json:"resample,omitempty"`
-	Output        string         `json:"output"`
-	Feedback      string         `json:"feedback"`
-	Reviews       string         `json:"reviews"`
-	gen, review   *llm.ModelSpec
-	prompts       string
+	// ReviewFeedback is omitted when false, so the parameters (and node
+	// keys) of nodes that do not set it read as before it existed.
+	ReviewFeedback bool   `json:"review_feedback,omitempty"`
+	Attempts       int    `json:"attempts"`
+	Stage2Model    string `json:"stage2_model,omitempty"`
+	Limit          int    `json:"limit,omitempty"`
+	Resample       int    `json:"resample,omitempty"`
+	Output         string `json:"output"`
+	Feedback       string `json:"feedback"`
+	Reviews        string `json:"reviews"`
+	Summary        string `json:"review_summary"`
+	gen, review    *llm.ModelSpec
+	prompts        string
 }
 
 // Resolve implements engine.Step.
@@ -111,9 +128,10 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 		p.review = w.Model("review_model", "")
 	}
 	p.Interventions = w.Strings("interventions", nil)
-	p.KeyVersion = w.Str("version", DefaultVersion)
+	p.Versions = readVersions(w, spec)
 	p.BatchSize = w.Int("batch_size", DefaultBatchSize, 1)
 	p.ReviewRounds = w.Int("review_rounds", DefaultReviewRounds, 1)
+	p.ReviewFeedback = w.Bool("review_feedback", false)
 	p.Attempts = w.Int("attempts", DefaultAttempts, 1)
 	p.Stage2Model = w.Str("stage2_model", "")
 	if p.Topic == "" {
@@ -122,10 +140,15 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 	if err := w.Err(); err != nil {
 		return nil, err
 	}
+	var prompts *spt.Prompts
 	err := llmstep.CheckPrompts(spec, func(pr *spt.Prompts) error {
-		return pr.ValidateStage3([]string{p.Topic}, p.Interventions)
+		prompts = pr
+		return pr.ValidateStage3Versions([]string{p.Topic}, p.Interventions, p.Versions)
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := checkDistinctVersions(spec, prompts, p.Topic, p.Interventions, p.Versions); err != nil {
 		return nil, err
 	}
 	p.Model, p.ReviewModel = p.gen.Canonical(), p.review.Canonical()
@@ -136,12 +159,10 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 	}
 	p.Feedback = path.Join("feedback", "stage_3", "cumulative_"+p.Topic+".jsonl")
 	p.Reviews = path.Join("stage_3_reviews", p.Topic+"_reviews.jsonl")
+	p.Summary = path.Join("stage_3_reviews", p.Topic+SummarySuffix)
 	return &engine.Plan{
-		Params: p,
-		Inputs: []engine.InputSpec{
-			{Path: filepath.Join(spec.PromptsDir, spt.BaseFile)},
-			{Path: filepath.Join(spec.PromptsDir, spt.Stage3Dir), Pattern: spt.Stage3Pattern(p.Topic)},
-		},
+		Params:    p,
+		Inputs:    promptInputs(spec.PromptsDir, prompts, p.Topic, p.Interventions, p.Versions),
 		OutputDir: p.Output,
 		Providers: llmstep.Providers(p.gen, p.review),
 		Env:       llmstep.Env(p.gen, p.review),
@@ -149,8 +170,8 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 }
 
 // Estimate implements engine.Estimator: the first generation of every
-// batch, and one review each (reviews of stored generations are assumed
-// stored too).
+// batch of every version, and one review each (reviews of stored
+// generations are assumed stored too).
 func (s *Step) Estimate(ctx context.Context, t *engine.Task) (engine.Estimate, error) {
 	var est engine.Estimate
 	j, err := s.prepare(t)
@@ -158,7 +179,7 @@ func (s *Step) Estimate(ctx context.Context, t *engine.Task) (engine.Estimate, e
 		return est, err
 	}
 	for _, b := range j.batches {
-		req, err := j.genRequest(b, 1)
+		req, err := j.genRequest(b, 1, nil)
 		if err != nil {
 			return est, err
 		}

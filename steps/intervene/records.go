@@ -10,7 +10,7 @@ import (
 
 // store puts the batch's records into its variants (spec §7.11).
 func (j *job) store(b *batch, o *outcome) {
-	key := b.intervention + spt.KeySep + j.p.KeyVersion
+	key := b.intervention + spt.KeySep + b.version
 	for i, t := range b.tasks {
 		analysis := fmt.Sprintf("item_%d_of_%d_in_batch_%d_of_%d", i+1, len(b.tasks), b.number, b.of)
 		var rec *pyjson.Object
@@ -116,7 +116,7 @@ func (j *job) feedbackLine(buf []byte, b *batch, o *outcome) ([]byte, error) {
 	}
 	line := pyjson.NewObject(6)
 	line.Set("timestamp", spt.ISOFormat(o.genRes.Time))
-	line.Set("intervention_config", b.intervention+spt.KeySep+j.p.KeyVersion)
+	line.Set("intervention_config", b.intervention+spt.KeySep+b.version)
 	line.Set("batch_number", b.number)
 	line.Set("project_feedback", o.result.Feedback)
 	line.Set("topic", j.p.Topic)
@@ -128,7 +128,7 @@ func (j *job) feedbackLine(buf []byte, b *batch, o *outcome) ([]byte, error) {
 // reviewLines appends one line per review made (spec §7.10).
 func (j *job) reviewLines(buf []byte, b *batch, o *outcome) ([]byte, error) {
 	for _, rv := range o.reviews {
-		line := pyjson.NewObject(8)
+		line := pyjson.NewObject(10)
 		line.Set("timestamp", rv.when)
 		line.Set("dataset", j.p.Topic)
 		line.Set("intervention_type", b.intervention)
@@ -137,6 +137,9 @@ func (j *job) reviewLines(buf []byte, b *batch, o *outcome) ([]byte, error) {
 		line.Set("verdict", rv.verdict)
 		line.Set("thought_process", rv.thought)
 		line.Set("written_evaluation", rv.evaluation)
+		// Appended to the original's fields: which version, which round.
+		line.Set("intervention_config", b.intervention+spt.KeySep+b.version)
+		line.Set("review_round", rv.round)
 		var err error
 		if buf, err = pyjson.AppendMarshal(buf, line, pyjson.Line); err != nil {
 			return nil, err

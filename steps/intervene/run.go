@@ -15,15 +15,22 @@ import (
 	"github.com/sptflow/sptflow/steps/spt"
 )
 
-// genRequest is the generation request of round r (1-based) of b.
-func (j *job) genRequest(b *batch, round int) (*llm.Request, error) {
-	user, err := j.prompts.Stage3(j.p.Topic, b.intervention, len(b.tasks))
+// genRequest is the generation request of round r (1-based) of b. With
+// rej (review_feedback), the request goes on after the first user message
+// with the rejected result as the model's turn and the reviewer's
+// evaluation as the next user turn (feedbackMessages).
+func (j *job) genRequest(b *batch, round int, rej *rejection) (*llm.Request, error) {
+	user, err := j.prompts.Stage3For(j.p.Topic, b.intervention, b.version, len(b.tasks))
 	if err != nil {
 		return nil, err
 	}
+	msgs := []llm.Message{{Role: llm.RoleUser, Content: user + b.samples}}
+	if rej != nil {
+		msgs = append(msgs, feedbackMessages(rej, len(b.tasks))...)
+	}
 	return &llm.Request{
 		System:    j.prompts.Base(),
-		Messages:  []llm.Message{{Role: llm.RoleUser, Content: user + b.samples}},
+		Messages:  msgs,
 		Tools:     []llm.Tool{spt.Stage3GenerationTool},
 		ForceTool: spt.Stage3GenerationToolName,
 		Replica:   llmstep.Replica(round-1, j.p.Resample),
@@ -103,15 +110,26 @@ func (o *outcome) failed() bool { return o.errKind != "" }
 type review struct {
 	verdict                   bool
 	thought, evaluation, when string
+	round                     int // the generation round it reviewed
+}
+
+// rejection is a reviewed and rejected generation: its result as the
+// reviewer saw it and the reviewer's written evaluation.
+type rejection struct {
+	output     []byte
+	evaluation string
 }
 
 // process runs the generate-and-review rounds of one batch (spec §7.10).
 // Only fatal errors (cancellation, quota, budget, the store) are returned.
+// With review_feedback, each round after a rejection carries the latest
+// rejected result and its evaluation.
 func (j *job) process(ctx context.Context, t *engine.Task, b *batch, usage *llmstep.Usage) (*outcome, error) {
 	o := &outcome{cached: true}
+	var last *rejection
 	for round := 1; round <= j.p.ReviewRounds; round++ {
 		o.rounds = round
-		res, gr, err := j.generate(ctx, b, round, usage)
+		res, gr, err := j.generate(ctx, b, round, last, usage)
 		if err != nil {
 			if llmstep.IsFatal(err) {
 				return nil, err
@@ -130,13 +148,21 @@ func (j *job) process(ctx context.Context, t *engine.Task, b *batch, usage *llms
 		}
 		o.result, o.genRes = res, gr
 		o.cached = o.cached && gr.Cached
-		verdict, ctxErr, rv, err := j.reviewOnce(ctx, b, gr, usage)
+		output, err := reindent(gr.Response.Tool(spt.Stage3GenerationToolName).Arguments)
+		if err != nil {
+			output = nil // not reviewable: a rejected round without a review
+		}
+		verdict, ctxErr, rv, err := j.reviewOnce(ctx, b, output, usage)
 		if err != nil {
 			return nil, err
 		}
 		o.ctxErrors = append(o.ctxErrors, ctxErr)
 		if rv != nil {
+			rv.round = round
 			o.reviews = append(o.reviews, *rv)
+			if !rv.verdict && j.p.ReviewFeedback && spt.Strip(rv.evaluation) != "" {
+				last = &rejection{output: output, evaluation: rv.evaluation}
+			}
 		}
 		if verdict {
 			o.passed = true
@@ -150,8 +176,8 @@ func (j *job) process(ctx context.Context, t *engine.Task, b *batch, usage *llms
 }
 
 // generate makes round r's generation request and validates it.
-func (j *job) generate(ctx context.Context, b *batch, round int, usage *llmstep.Usage) (*Result, *llm.Result, error) {
-	req, err := j.genRequest(b, round)
+func (j *job) generate(ctx context.Context, b *batch, round int, rej *rejection, usage *llmstep.Usage) (*Result, *llm.Result, error) {
+	req, err := j.genRequest(b, round, rej)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -175,10 +201,8 @@ func (j *job) generate(ctx context.Context, b *batch, round int, usage *llmstep.
 // reviewOnce asks the review model about a generated result. A review that
 // fails (other than fatally) is a rejection; a context-length failure is
 // reported as such.
-func (j *job) reviewOnce(ctx context.Context, b *batch, gr *llm.Result, usage *llmstep.Usage) (verdict, ctxErr bool, rv *review, err error) {
-	call := gr.Response.Tool(spt.Stage3GenerationToolName)
-	output, err := reindent(call.Arguments)
-	if err != nil {
+func (j *job) reviewOnce(ctx context.Context, b *batch, output []byte, usage *llmstep.Usage) (verdict, ctxErr bool, rv *review, err error) {
+	if output == nil {
 		return false, false, nil, nil
 	}
 	validate := func(resp *llm.Response) error { _, err := ParseReview(resp); return err }
@@ -211,6 +235,10 @@ func reindent(args []byte) ([]byte, error) {
 // write stores the records of every batch and writes the files and logs.
 func (j *job) write(t *engine.Task, outs []*outcome) error {
 	var feedback, reviews []byte
+	summary, err := j.reviewSummary(outs)
+	if err != nil {
+		return fmt.Errorf("intervene %s: %w", t.ID(), err)
+	}
 	for i, b := range j.batches {
 		o := outs[i]
 		j.store(b, o)
@@ -231,7 +259,7 @@ func (j *job) write(t *engine.Task, outs []*outcome) error {
 			return err
 		}
 	}
-	for rel, data := range map[string][]byte{j.p.Feedback: feedback, j.p.Reviews: reviews} {
+	for rel, data := range map[string][]byte{j.p.Feedback: feedback, j.p.Reviews: reviews, j.p.Summary: summary} {
 		if len(data) == 0 {
 			continue
 		}

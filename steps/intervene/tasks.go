@@ -19,12 +19,13 @@ type task struct {
 	target  *pyjson.Object
 }
 
-// batch is one generation call: tasks of one file, one intervention type
-// and one stage-2 model.
+// batch is one generation call: tasks of one file, one intervention
+// version, one intervention type and one stage-2 model.
 type batch struct {
 	file         string
+	version      string
 	intervention string
-	number, of   int // 1-based index among the batches of (file, type, model)
+	number, of   int // 1-based index among the batches of (file, version, type, model)
 	tasks        []task
 	// Built while planning (items are not read concurrently): the sample
 	// block of the generation request and the sample views for the review.
@@ -56,11 +57,7 @@ func (s *Step) prepare(t *engine.Task) (*job, error) {
 	if j.prompts, err = spt.LoadPrompts(p.prompts); err != nil {
 		return nil, fmt.Errorf("intervene %s: %w", t.ID(), err)
 	}
-	ivs := p.Interventions
-	if len(ivs) == 0 {
-		ivs = j.prompts.Interventions(p.Topic)
-	}
-	if err := j.prompts.ValidateStage3([]string{p.Topic}, ivs); err != nil {
+	if err := j.prompts.ValidateStage3Versions([]string{p.Topic}, p.Interventions, p.Versions); err != nil {
 		return nil, fmt.Errorf("intervene %s: %w", t.ID(), err)
 	}
 	if j.files, err = llmstep.ReadBatchFiles(t.Upstream); err != nil {
@@ -70,10 +67,19 @@ func (s *Step) prepare(t *engine.Task) (*job, error) {
 	if err != nil {
 		return nil, fmt.Errorf("intervene %s: %w", t.ID(), err)
 	}
+	// File, then version, then type: the order in which the records' keys
+	// are added to every variant (the original's files hold one version's
+	// types, sorted, then the next version's).
 	for fi, f := range j.files {
-		for _, iv := range ivs {
-			if err := j.plan(f.Name, iv, itemsOf(items, fi)); err != nil {
-				return nil, fmt.Errorf("intervene %s: %s: %w", t.ID(), f.Name, err)
+		for _, v := range p.Versions {
+			ivs := p.Interventions
+			if len(ivs) == 0 {
+				ivs = j.prompts.InterventionsFor(p.Topic, v)
+			}
+			for _, iv := range ivs {
+				if err := j.plan(f.Name, v, iv, itemsOf(items, fi)); err != nil {
+					return nil, fmt.Errorf("intervene %s: %s: %w", t.ID(), f.Name, err)
+				}
 			}
 		}
 	}
@@ -90,11 +96,11 @@ func itemsOf(items []llmstep.ItemRef, file int) []*pyjson.Object {
 	return out
 }
 
-// plan cuts the missing tasks of one file and intervention type into
-// batches: per stage-2 model (in first-seen order), batch_size item groups
-// each.
-func (j *job) plan(file, iv string, items []*pyjson.Object) error {
-	key := iv + spt.KeySep + j.p.KeyVersion
+// plan cuts the missing tasks of one file, version and intervention type
+// into batches: per stage-2 model (in first-seen order), batch_size item
+// groups each. Nothing here depends on the node's other versions.
+func (j *job) plan(file, version, iv string, items []*pyjson.Object) error {
+	key := iv + spt.KeySep + version
 	var models []string
 	groups := map[string][][]task{}
 	for _, item := range items {
@@ -114,7 +120,7 @@ func (j *job) plan(file, iv string, items []*pyjson.Object) error {
 		gs := groups[m]
 		n := (len(gs) + j.p.BatchSize - 1) / j.p.BatchSize
 		for b := 0; b < n; b++ {
-			bt := &batch{file: file, intervention: iv, number: b + 1, of: n}
+			bt := &batch{file: file, version: version, intervention: iv, number: b + 1, of: n}
 			for _, g := range gs[b*j.p.BatchSize : min(len(gs), (b+1)*j.p.BatchSize)] {
 				bt.tasks = append(bt.tasks, g...)
 			}

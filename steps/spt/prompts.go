@@ -18,7 +18,9 @@ const (
 	// Stage1Dir holds one user prompt per topic: <topic>.md.
 	Stage1Dir = "stage_1"
 	// Stage3Dir holds one user prompt per topic and intervention type:
-	// <topic>__<intervention>.md.
+	// <topic>__<intervention>.md, and optionally one per intervention
+	// version that replaces it for that version:
+	// <topic>__<intervention>__<version>.md.
 	Stage3Dir = "stage_3"
 )
 
@@ -46,6 +48,13 @@ func Stage3File(topic, intervention string) string {
 	return Stage3Dir + "/" + topic + KeySep + intervention + ".md"
 }
 
+// Stage3VersionFile returns the slash path of the stage-3 prompt that
+// replaces Stage3File(topic, intervention) for one intervention version,
+// relative to the prompt folder.
+func Stage3VersionFile(topic, intervention, version string) string {
+	return Stage3Dir + "/" + topic + KeySep + intervention + KeySep + version + ".md"
+}
+
 // Stage3Pattern returns a path.Match pattern, relative to the stage_3
 // directory, that matches every stage-3 prompt file of topic. It may match a
 // few files that are not intervention prompts (a stem with a second "__");
@@ -60,6 +69,9 @@ type Prompts struct {
 	base   string
 	stage1 map[string]string            // topic -> template
 	stage3 map[string]map[string]string // topic -> intervention -> template
+	// stage3v holds the version-specific templates:
+	// topic -> intervention -> version -> template.
+	stage3v map[string]map[string]map[string]string
 }
 
 // LoadPrompts reads the prompt folder dir: base_prompt.md (required) and
@@ -75,12 +87,23 @@ func LoadPrompts(dir string) (*Prompts, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Prompts{dir: dir, base: string(base), stage1: stage1, stage3: map[string]map[string]string{}}
+	p := &Prompts{dir: dir, base: string(base), stage1: stage1, stage3: map[string]map[string]string{},
+		stage3v: map[string]map[string]map[string]string{}}
 	stage3, err := readMarkdown(filepath.Join(dir, Stage3Dir))
 	if err != nil {
 		return nil, err
 	}
 	for stem, text := range stage3 {
+		if topic, intervention, version, ok := splitStage3VersionStem(stem); ok {
+			if p.stage3v[topic] == nil {
+				p.stage3v[topic] = map[string]map[string]string{}
+			}
+			if p.stage3v[topic][intervention] == nil {
+				p.stage3v[topic][intervention] = map[string]string{}
+			}
+			p.stage3v[topic][intervention][version] = text
+			continue
+		}
 		topic, intervention, ok := splitStage3Stem(stem)
 		if !ok {
 			continue
@@ -129,6 +152,18 @@ func splitStage3Stem(stem string) (topic, intervention string, ok bool) {
 	return parts[0], parts[1], true
 }
 
+// splitStage3VersionStem splits "<topic>__<intervention>__<version>", the
+// name of a version-specific stage-3 prompt. The original's discovery
+// (exactly two parts) ignores such files, so a prompt folder holding them
+// still works with the original scripts.
+func splitStage3VersionStem(stem string) (topic, intervention, version string, ok bool) {
+	parts := strings.Split(stem, KeySep)
+	if len(parts) != 3 || slices.Contains(parts, "") {
+		return "", "", "", false
+	}
+	return parts[0], parts[1], parts[2], true
+}
+
 // Dir returns the folder the prompts were loaded from.
 func (p *Prompts) Dir() string { return p.dir }
 
@@ -147,6 +182,32 @@ func (p *Prompts) Interventions(topic string) []string {
 	}
 	slices.Sort(ivs)
 	return ivs
+}
+
+// InterventionsFor returns the intervention types of topic for one
+// intervention version, sorted: the types of Interventions plus those that
+// have only a version-specific file for version.
+func (p *Prompts) InterventionsFor(topic, version string) []string {
+	ivs := p.Interventions(topic)
+	for iv, byVersion := range p.stage3v[topic] {
+		if _, ok := byVersion[version]; ok && !slices.Contains(ivs, iv) {
+			ivs = append(ivs, iv)
+		}
+	}
+	slices.Sort(ivs)
+	return ivs
+}
+
+// Stage3Source returns the slash path, relative to the prompt folder, of the
+// template Stage3For uses for topic, intervention and version: the
+// version-specific file when there is one, else the shared file. ok is false
+// when neither exists.
+func (p *Prompts) Stage3Source(topic, intervention, version string) (rel string, ok bool) {
+	if _, has := p.stage3v[topic][intervention][version]; has {
+		return Stage3VersionFile(topic, intervention, version), true
+	}
+	_, has := p.stage3[topic][intervention]
+	return Stage3File(topic, intervention), has
 }
 
 // Files returns the files a node of the given stage (1 or 3) reads for
@@ -197,6 +258,35 @@ func (p *Prompts) Stage3(topic, intervention string, n int) (string, error) {
 	if !ok {
 		return "", p.missing(rel)
 	}
+	return p.stage3Format(rel, topic, text, n)
+}
+
+// Stage3For is Stage3 for one intervention version: the template is
+// stage_3/<topic>__<intervention>__<version>.md when that file exists, else
+// the shared stage_3/<topic>__<intervention>.md (so a version without files
+// of its own sends exactly the requests Stage3 describes).
+func (p *Prompts) Stage3For(topic, intervention, version string, n int) (string, error) {
+	rel, ok := p.Stage3Source(topic, intervention, version)
+	if !ok {
+		return "", p.missing(rel)
+	}
+	text, has := p.stage3v[topic][intervention][version]
+	if !has {
+		text = p.stage3[topic][intervention]
+	}
+	return p.stage3Format(rel, topic, text, n)
+}
+
+// Stage3Template returns the unformatted template Stage3For uses.
+func (p *Prompts) Stage3Template(topic, intervention, version string) (string, bool) {
+	if text, ok := p.stage3v[topic][intervention][version]; ok {
+		return text, true
+	}
+	text, ok := p.stage3[topic][intervention]
+	return text, ok
+}
+
+func (p *Prompts) stage3Format(rel, topic, text string, n int) (string, error) {
 	if strings.Contains(text, FocusesPlaceholder) {
 		focuses, known := ReviewFocuses(Topic(topic))
 		if !known {
@@ -346,6 +436,39 @@ func (p *Prompts) ValidateStage3(topics, interventions []string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ValidateStage3Versions is ValidateStage3 for the given intervention
+// versions: each version's templates (version-specific or shared) must
+// format cleanly. With interventions empty, each version's types are
+// InterventionsFor.
+func (p *Prompts) ValidateStage3Versions(topics, interventions, versions []string) error {
+	var errs []error
+	for _, topic := range topics {
+		for _, version := range versions {
+			ivs := interventions
+			if len(ivs) == 0 {
+				ivs = p.InterventionsFor(topic, version)
+				if len(ivs) == 0 {
+					pattern := path.Join(Stage3Dir, Stage3Pattern(topic))
+					errs = append(errs, fmt.Errorf("topic %q: %w matching %s", topic, ErrNoInterventions, p.path(pattern)))
+					break
+				}
+			}
+			for _, iv := range ivs {
+				if _, err := p.Stage3For(topic, iv, version, 1); err != nil && !slices.ContainsFunc(errs, sameError(err)) {
+					errs = append(errs, err)
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// sameError matches an error with the same message (a shared template is
+// reported once, not once per version).
+func sameError(err error) func(error) bool {
+	return func(e error) bool { return e.Error() == err.Error() }
 }
 
 // Validate checks everything a pipeline over topics needs before any model
