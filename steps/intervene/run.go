@@ -26,7 +26,7 @@ func (j *job) genRequest(b *batch, round int) (*llm.Request, error) {
 		Messages:  []llm.Message{{Role: llm.RoleUser, Content: user + b.samples}},
 		Tools:     []llm.Tool{spt.Stage3GenerationTool},
 		ForceTool: spt.Stage3GenerationToolName,
-		Replica:   llmstep.Replica(round-1, j.p.Resample),
+		Replica:   llmstep.Replica(round-1, j.p.Replica),
 	}, nil
 }
 
@@ -37,7 +37,7 @@ func (j *job) reviewRequest(b *batch, output []byte) *llm.Request {
 		Messages:  []llm.Message{{Role: llm.RoleUser, Content: spt.ReviewMessage(b.views, output)}},
 		Tools:     spt.ReviewTools(),
 		ForceTool: spt.Stage3ReviewToolName,
-		Replica:   llmstep.Replica(0, j.p.Resample),
+		Replica:   llmstep.Replica(0, j.p.Replica),
 	}
 }
 
