@@ -37,9 +37,7 @@ type Engine struct {
 	opt   Options
 	nodes map[PartitionID]*node
 	order []PartitionID // topological, stable in graph order
-	// replicas are the Sampler partitions whose replica is not the
-	// pipeline file's (see resample.go).
-	replicas map[PartitionID]Replica
+	rs    resampling    // replicas not the pipeline file's (resample.go)
 }
 
 // node is one resolved partition.

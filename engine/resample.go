@@ -35,6 +35,16 @@ type Replica struct {
 	Source string
 }
 
+// resampling is an engine's replica state.
+type resampling struct {
+	// replicas are the Sampler partitions whose replica is not the
+	// pipeline file's: recorded in the lock file, or set by this run.
+	replicas map[PartitionID]Replica
+	// leftOut are the downstream partitions already reported as left out
+	// of a resample run (Planned and Run both plan it).
+	leftOut map[PartitionID]bool
+}
+
 const (
 	sourceLock = "sptflow.lock (run --resample)"
 	sourceRun  = "run --resample"
@@ -45,7 +55,7 @@ const (
 // recorded in the lock file (0 included, when the file says otherwise) or a
 // non-zero with.replica.
 func (e *Engine) Replica(id PartitionID) (Replica, bool) {
-	if r, ok := e.replicas[id]; ok {
+	if r, ok := e.rs.replicas[id]; ok {
 		return r, true
 	}
 	spec := e.origSpec(id)
@@ -84,7 +94,7 @@ func (e *Engine) origSpec(id PartitionID) *PartitionSpec {
 // before partitions are resolved. A record for a partition that no longer
 // exists or no longer samples models is ignored, with a warning.
 func (e *Engine) loadReplicas() error {
-	e.replicas = map[PartitionID]Replica{}
+	e.rs = resampling{replicas: map[PartitionID]Replica{}, leftOut: map[PartitionID]bool{}}
 	if e.opt.LockPath == "" {
 		return nil
 	}
@@ -100,7 +110,7 @@ func (e *Engine) loadReplicas() error {
 				Msg("sptflow.lock records a replica for a partition that does not sample models here; ignored")
 			continue
 		}
-		e.replicas[spec.ID] = Replica{N: recorded[id], Source: sourceLock}
+		e.rs.replicas[spec.ID] = Replica{N: recorded[id], Source: sourceLock}
 	}
 	return nil
 }
@@ -109,7 +119,7 @@ func (e *Engine) loadReplicas() error {
 // `with`: a copy whose WithReplica is set (N > 0) or removed (0, the
 // default). Other specs are returned as they are.
 func (e *Engine) replicaSpec(spec *PartitionSpec) *PartitionSpec {
-	r, ok := e.replicas[spec.ID]
+	r, ok := e.rs.replicas[spec.ID]
 	if !ok || !e.samples(spec) {
 		return spec
 	}
@@ -159,9 +169,9 @@ func (e *Engine) resample(sel []PartitionID, n int, named bool) ([]PartitionID, 
 	for _, id := range out {
 		spec := e.origSpec(id)
 		if n == fileReplica(spec) {
-			delete(e.replicas, id)
+			delete(e.rs.replicas, id)
 		} else {
-			e.replicas[id] = Replica{N: n, Source: sourceRun}
+			e.rs.replicas[id] = Replica{N: n, Source: sourceRun}
 		}
 		nd, err := e.resolve(spec)
 		if err != nil {
@@ -205,9 +215,9 @@ func (e *Engine) recordReplicas(ids []PartitionID, n int) error {
 		return err
 	}
 	for _, id := range ids {
-		if r, ok := e.replicas[id]; ok {
+		if r, ok := e.rs.replicas[id]; ok {
 			r.Source = sourceLock
-			e.replicas[id] = r
+			e.rs.replicas[id] = r
 		}
 	}
 	return nil
@@ -240,9 +250,12 @@ func (e *Engine) addDownstream(in map[PartitionID]bool, from []PartitionID) erro
 				blocked = append(blocked, fmt.Sprintf("%s is %s", u, state[u]))
 			}
 		}
-		if len(blocked) > 0 {
+		if len(blocked) > 0 && !e.rs.leftOut[id] {
+			e.rs.leftOut[id] = true
 			e.opt.Log.Warn().Str(FieldPartition, string(id)).Str("because", strings.Join(blocked, ", ")).
 				Msg("not run after --resample: it needs partitions this run does not produce; run them first")
+		}
+		if len(blocked) > 0 {
 			continue
 		}
 		in[id] = true
