@@ -37,6 +37,7 @@ type Engine struct {
 	opt   Options
 	nodes map[PartitionID]*node
 	order []PartitionID // topological, stable in graph order
+	rs    resampling    // replicas not the pipeline file's (resample.go)
 }
 
 // node is one resolved partition.
@@ -53,6 +54,9 @@ type node struct {
 // inputs, cycles.
 func New(g *Graph, opt Options) (*Engine, error) {
 	e := &Engine{g: g, opt: opt, nodes: make(map[PartitionID]*node, len(g.Partitions))}
+	if err := e.loadReplicas(); err != nil {
+		return nil, err
+	}
 	var errs []error
 	for _, spec := range g.Partitions {
 		n, err := e.resolve(spec)
@@ -89,6 +93,7 @@ func (e *Engine) resolve(spec *PartitionSpec) (*node, error) {
 	if step == nil {
 		return nil, fmt.Errorf("%s: node %q: unknown kind %q (known: %s)", spec.NodePos, spec.Node, spec.Kind, knownKinds(e.opt.Steps))
 	}
+	spec = e.replicaSpec(spec)
 	plan, err := step.Resolve(spec)
 	if err != nil {
 		return nil, fmt.Errorf("resolve %s: %w", spec.ID, err)

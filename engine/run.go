@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -18,6 +19,11 @@ type RunConfig struct {
 	Force bool
 	// Only runs the targets alone; their upstream outputs must already exist.
 	Only bool
+	// Resample, when set, makes the Sampler partitions among the targets
+	// (all of them without targets) draw replica *Resample of their model
+	// samples from now on (recorded in the lock file), and adds their
+	// downstream to the run. See resample.go.
+	Resample *int
 	// Jobs bounds how many partitions execute at once (default 1).
 	Jobs int
 	// Monitor receives lifecycle and progress events (may be nil).
@@ -101,13 +107,23 @@ func (e *Engine) planRun(cfg RunConfig) ([]PartitionID, map[PartitionID]bool, er
 	if err != nil {
 		return nil, nil, err
 	}
+	if cfg.Resample != nil {
+		if sel, err = e.resample(sel, *cfg.Resample, len(cfg.Targets) > 0); err != nil {
+			return nil, nil, err
+		}
+	}
 	targets := make(map[PartitionID]bool, len(sel))
 	for _, id := range sel {
 		targets[id] = true
 	}
-	in := targets
+	in := maps.Clone(targets)
 	if !cfg.Only {
 		in = e.closure(sel)
+	}
+	if cfg.Resample != nil {
+		if err := e.addDownstream(in, sel); err != nil {
+			return nil, nil, err
+		}
 	}
 	var ids []PartitionID
 	for _, id := range e.order {
@@ -153,8 +169,13 @@ func (e *Engine) Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 	}
 	r := &run{e: e, cfg: cfg, targets: targets, slots: newSlots(cfg.Jobs), lockOld: lock,
 		outputs: map[PartitionID]sealed{}, results: map[PartitionID]*PartitionResult{}}
-	if cfg.Only {
+	if cfg.Only || cfg.Resample != nil {
 		if err := r.presealUpstream(ids); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Resample != nil {
+		if err := e.recordReplicas(sortedIDs(targets), *cfg.Resample); err != nil {
 			return nil, err
 		}
 	}
@@ -171,9 +192,14 @@ func (e *Engine) Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 	return sum, nil
 }
 
-// presealUpstream loads the sealed outputs of the upstream of an --only
-// run, which must all be up to date.
+// presealUpstream loads the sealed outputs of the partitions that ids need
+// but the run does not produce (the upstream of an --only run, the other
+// needs of a resample's downstream), which must all be up to date.
 func (r *run) presealUpstream(ids []PartitionID) error {
+	in := make(map[PartitionID]bool, len(ids))
+	for _, id := range ids {
+		in[id] = true
+	}
 	sts, err := r.e.Status(context.Background())
 	if err != nil {
 		return err
@@ -185,7 +211,7 @@ func (r *run) presealUpstream(ids []PartitionID) error {
 	var errs []error
 	for _, id := range ids {
 		for _, u := range r.e.g.Needs[id] {
-			if r.targets[u] {
+			if in[u] {
 				continue
 			}
 			st := byID[u]

@@ -39,8 +39,6 @@ type RunOptions struct {
 	// Limit > 0 asks generation steps for a hash-stable subset of at most
 	// Limit items per partition (a trial run is a prefix of the full run).
 	Limit int
-	// Resample > 0 asks for new LLM samples: it salts request keys.
-	Resample int
 }
 
 // PartitionSpec is everything the pipeline file says about one partition,

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -32,7 +33,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print what would run and why; run nothing")
 	fs.StringVar(&f.topic, "topic", "", "only partitions whose topic is `T` (and what they need)")
 	fs.IntVar(&f.limit, "limit", 0, "a hash-stable subset of at most `N` items per partition")
-	fs.IntVar(&f.resample, "resample", 0, "draw new LLM samples for the targets (salt `N`)")
+	fs.IntVar(&f.resample, "resample", 0, "draw replica `N` of the targets' LLM samples (every LLM partition without targets; 0: the original samples) from now on, recorded in sptflow.lock; their downstream runs too")
 	fs.Float64Var(&e.maxCost, "max-cost", 0, "start no LLM request that would take the run's cost past `USD` (0 = no limit)")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -43,11 +44,21 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	}
 	cfg := engine.RunConfig{Selection: engine.Selection{Targets: pos[1:], Topic: f.topic},
 		Force: f.force, Only: f.only, Jobs: e.jobs, Args: append([]string{"run"}, args...)}
-	ro := engine.RunOptions{Limit: f.limit, Resample: f.resample}
+	if flagSet(fs, "resample") {
+		cfg.Resample = &f.resample
+	}
+	ro := engine.RunOptions{Limit: f.limit}
 	if f.dryRun {
 		return dryRun(ctx, e, pos[0], ro, cfg)
 	}
 	return realRun(ctx, e, pos[0], ro, cfg)
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // realRun runs the pipeline with a journal and a run log in a new run directory.

@@ -44,6 +44,9 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 			total.Requests, total.Cached, total.CostUSD = total.Requests+x.Requests, total.Cached+x.Cached, total.CostUSD+x.CostUSD
 		}
 		fmt.Fprintf(e.stdout, "%-12s %s\n", st.State, st.ID)
+		if r, ok := pr.eng.Replica(st.ID); ok && *why {
+			fmt.Fprintf(e.stdout, "    replica %d, from %s\n", r.N, r.Source)
+		}
 		if *why && st.State != engine.UpToDate {
 			for _, r := range st.Reasons {
 				fmt.Fprintf(e.stdout, "    %s\n", r)

@@ -196,7 +196,7 @@ func TestDirsAndOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := engine.RunOptions{Limit: 5, Resample: 2}
+	run := engine.RunOptions{Limit: 5}
 	p := loadOK(t, "testdata/ok/full.yaml", Options{Run: run})
 	if p.ProjectRoot != root {
 		t.Errorf("root got: %s want: %s", p.ProjectRoot, root)

@@ -35,6 +35,10 @@ type LockEntry struct {
 type LockFile struct {
 	Version   int                             `yaml:"version"`
 	Pipelines map[string]map[string]LockEntry `yaml:"pipelines"`
+	// Replicas records, per pipeline and partition, which draw of model
+	// samples the partition holds when it is not what the pipeline file
+	// says (see SetReplica). Written after `pipelines`, only when not empty.
+	Replicas map[string]map[string]int `yaml:"replicas,omitempty"`
 }
 
 const lockHeader = "# sptflow.lock: what produced each node partition (node key, output digest).\n" +
@@ -127,9 +131,9 @@ func (lf *LockFile) Encode() ([]byte, error) {
 	fmt.Fprintf(&buf, "version: %d\n", lf.Version)
 	if len(lf.Pipelines) == 0 {
 		buf.WriteString("pipelines: {}\n")
-		return buf.Bytes(), nil
+	} else {
+		buf.WriteString("pipelines:\n")
 	}
-	buf.WriteString("pipelines:\n")
 	for i, name := range sortedKeys(lf.Pipelines) {
 		if i > 0 {
 			buf.WriteString("\n")
@@ -137,6 +141,9 @@ func (lf *LockFile) Encode() ([]byte, error) {
 		if err := encodePipeline(&buf, name, lf.Pipelines[name]); err != nil {
 			return nil, err
 		}
+	}
+	if err := encodeReplicas(&buf, lf.Replicas); err != nil {
+		return nil, err
 	}
 	return buf.Bytes(), nil
 }

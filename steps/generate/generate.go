@@ -50,6 +50,7 @@ type Step struct {
 var (
 	_ engine.Step      = (*Step)(nil)
 	_ engine.Estimator = (*Step)(nil)
+	_ engine.Sampler   = (*Step)(nil)
 )
 
 // New returns the generate step calling models through rt.
@@ -61,6 +62,9 @@ func (*Step) Kind() string { return Kind }
 // Version implements engine.Step.
 func (*Step) Version() string { return Version }
 
+// SamplesModels implements engine.Sampler: with.replica selects the draw.
+func (*Step) SamplesModels() {}
+
 // params is the canonical parameter set hashed into the node key.
 type params struct {
 	Topic         string         `json:"topic"`
@@ -71,7 +75,7 @@ type params struct {
 	MaxAttempts   int            `json:"max_attempts"`
 	TrimExcess    bool           `json:"trim_excess"`
 	Limit         int            `json:"limit,omitempty"`
-	Resample      int            `json:"resample,omitempty"`
+	Replica       int            `json:"replica,omitempty"`
 	Output        string         `json:"output"`
 	Feedback      string         `json:"feedback"`
 
@@ -88,6 +92,7 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 	p.ItemsPerBatch = w.Int("items_per_batch", DefaultItemsPerBatch, 1)
 	p.MaxAttempts = w.Int("max_attempts", DefaultMaxAttempts, 1)
 	p.TrimExcess = w.Bool("trim_excess", false)
+	p.Replica = w.Replica()
 	if p.Topic == "" {
 		w.Errorf("topic", "generate needs a foreach key \"topic\"")
 	}
@@ -99,7 +104,7 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 		return nil, err
 	}
 	p.ModelName, p.Model = p.spec.Name, p.spec.Canonical()
-	p.Limit, p.Resample = spec.Options.Limit, spec.Options.Resample
+	p.Limit = spec.Options.Limit
 	p.Output = spec.Output
 	if p.Output == "" {
 		p.Output = path.Join("stage_1", p.Topic)

@@ -50,7 +50,7 @@ func firstRequest(p *params, prompts *spt.Prompts, b int) (*llm.Request, error) 
 		Messages:  []llm.Message{{Role: llm.RoleUser, Content: user}},
 		Tools:     []llm.Tool{spt.Stage1Tool},
 		ForceTool: spt.Stage1ToolName,
-		Replica:   llmstep.Replica(b, p.Resample),
+		Replica:   llmstep.Replica(b, p.Replica),
 	}, nil
 }
 

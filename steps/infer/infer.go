@@ -47,6 +47,7 @@ type Step struct {
 var (
 	_ engine.Step      = (*Step)(nil)
 	_ engine.Estimator = (*Step)(nil)
+	_ engine.Sampler   = (*Step)(nil)
 )
 
 // New returns the infer step calling models through rt.
@@ -58,12 +59,15 @@ func (*Step) Kind() string { return Kind }
 // Version implements engine.Step.
 func (*Step) Version() string { return Version }
 
+// SamplesModels implements engine.Sampler: with.replica selects the draw.
+func (*Step) SamplesModels() {}
+
 type params struct {
-	Topic    string           `json:"topic"`
-	Models   []map[string]any `json:"models"`
-	Limit    int              `json:"limit,omitempty"`
-	Resample int              `json:"resample,omitempty"`
-	Output   string           `json:"output"`
+	Topic   string           `json:"topic"`
+	Models  []map[string]any `json:"models"`
+	Limit   int              `json:"limit,omitempty"`
+	Replica int              `json:"replica,omitempty"`
+	Output  string           `json:"output"`
 
 	specs []*llm.ModelSpec
 }
@@ -73,6 +77,7 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 	w := llmstep.NewWith(spec)
 	p := params{Topic: spec.Value("topic")}
 	p.specs = w.Models("models")
+	p.Replica = w.Replica()
 	seen := map[string]string{}
 	for _, s := range p.specs {
 		if other, dup := seen[s.Model]; dup {
@@ -89,7 +94,7 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 	for _, s := range p.specs {
 		p.Models = append(p.Models, s.Canonical())
 	}
-	p.Limit, p.Resample = spec.Options.Limit, spec.Options.Resample
+	p.Limit = spec.Options.Limit
 	p.Output = spec.Output
 	if p.Output == "" {
 		p.Output = path.Join("stage_2", p.Topic)

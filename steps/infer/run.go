@@ -82,7 +82,7 @@ func (j *job) itemRows(item *pyjson.Object) ([]row, error) {
 				continue
 			}
 			req := &llm.Request{System: sys, Messages: []llm.Message{{Role: llm.RoleUser, Content: task}},
-				Replica: llmstep.Replica(0, j.p.Resample)}
+				Replica: llmstep.Replica(0, j.p.Replica)}
 			rows = append(rows, row{item: item, model: mi, variant: v, req: req})
 		}
 	}

@@ -84,6 +84,7 @@ type Step struct {
 var (
 	_ engine.Step      = (*Step)(nil)
 	_ engine.Estimator = (*Step)(nil)
+	_ engine.Sampler   = (*Step)(nil)
 )
 
 // New returns the intervene step calling models through rt.
@@ -94,6 +95,9 @@ func (*Step) Kind() string { return Kind }
 
 // Version implements engine.Step.
 func (*Step) Version() string { return Version }
+
+// SamplesModels implements engine.Sampler: with.replica selects the draw.
+func (*Step) SamplesModels() {}
 
 type params struct {
 	Topic         string         `json:"topic"`
@@ -109,7 +113,7 @@ type params struct {
 	Attempts       int    `json:"attempts"`
 	Stage2Model    string `json:"stage2_model,omitempty"`
 	Limit          int    `json:"limit,omitempty"`
-	Resample       int    `json:"resample,omitempty"`
+	Replica        int    `json:"replica,omitempty"`
 	Output         string `json:"output"`
 	Feedback       string `json:"feedback"`
 	Reviews        string `json:"reviews"`
@@ -134,6 +138,7 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 	p.ReviewFeedback = w.Bool("review_feedback", false)
 	p.Attempts = w.Int("attempts", DefaultAttempts, 1)
 	p.Stage2Model = w.Str("stage2_model", "")
+	p.Replica = w.Replica()
 	if p.Topic == "" {
 		w.Errorf("topic", "intervene needs a foreach key \"topic\"")
 	}
@@ -152,7 +157,7 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 		return nil, err
 	}
 	p.Model, p.ReviewModel = p.gen.Canonical(), p.review.Canonical()
-	p.Limit, p.Resample = spec.Options.Limit, spec.Options.Resample
+	p.Limit = spec.Options.Limit
 	p.Output = spec.Output
 	if p.Output == "" {
 		p.Output = path.Join("stage_3", p.Topic)

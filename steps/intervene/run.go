@@ -33,7 +33,7 @@ func (j *job) genRequest(b *batch, round int, rej *rejection) (*llm.Request, err
 		Messages:  msgs,
 		Tools:     []llm.Tool{spt.Stage3GenerationTool},
 		ForceTool: spt.Stage3GenerationToolName,
-		Replica:   llmstep.Replica(round-1, j.p.Resample),
+		Replica:   llmstep.Replica(round-1, j.p.Replica),
 	}, nil
 }
 
@@ -44,7 +44,7 @@ func (j *job) reviewRequest(b *batch, output []byte) *llm.Request {
 		Messages:  []llm.Message{{Role: llm.RoleUser, Content: spt.ReviewMessage(b.views, output)}},
 		Tools:     spt.ReviewTools(),
 		ForceTool: spt.Stage3ReviewToolName,
-		Replica:   llmstep.Replica(0, j.p.Resample),
+		Replica:   llmstep.Replica(0, j.p.Replica),
 	}
 }
 

@@ -2,5 +2,5 @@
 // intervene) share: strict decoding of their `with:` blocks with positions,
 // resolving model names to validated llm.ModelSpecs and clients, reading
 // upstream batch files, the hash-stable item order behind --limit, the
-// replica salt behind --resample, and turning llm usage into engine.Usage.
+// replica salt behind with.replica and --resample, and turning llm usage into engine.Usage.
 package llmstep

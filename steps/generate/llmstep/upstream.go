@@ -128,12 +128,14 @@ func boolByte(b bool) byte {
 	return 0
 }
 
-// resampleStride separates the replica ranges of successive --resample
-// values, far above any batch count.
-const resampleStride = 1_000_003
+// replicaStride separates the request replica ranges of successive
+// with.replica values, far above any batch count.
+const replicaStride = 1_000_003
 
-// Replica returns the request replica index of base under --resample n.
-func Replica(base, resample int) int { return base + resample*resampleStride }
+// Replica returns the request replica index of base (batch i, review round
+// r) in draw replica of the partition's samples: base itself for replica 0,
+// so the original draw's request keys never change.
+func Replica(base, replica int) int { return base + replica*replicaStride }
 
 // IsFatal reports errors that end a partition rather than one row:
 // cancellation, exhausted quota, the cost budget, and anything that is not

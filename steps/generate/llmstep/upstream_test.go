@@ -69,3 +69,24 @@ func TestOrderItemsIgnoresTheBatchTime(t *testing.T) {
 		t.Errorf("after adding an item: got %v, want %v", got, first)
 	}
 }
+
+// TestReplica: replica 0 keeps every request replica index as it is (the
+// original draw's request keys never change); the indexes of different
+// draws never meet.
+func TestReplica(t *testing.T) {
+	for _, base := range []int{0, 1, 9, 999} {
+		if got := llmstep.Replica(base, 0); got != base {
+			t.Errorf("Replica(%d, 0): got %d, want %d", base, got, base)
+		}
+	}
+	seen := map[int][2]int{}
+	for replica := range 4 {
+		for base := range 50 {
+			idx := llmstep.Replica(base, replica)
+			if prev, dup := seen[idx]; dup {
+				t.Fatalf("Replica(%d, %d) = Replica(%d, %d) = %d", base, replica, prev[0], prev[1], idx)
+			}
+			seen[idx] = [2]int{base, replica}
+		}
+	}
+}

@@ -116,6 +116,11 @@ func (w *With) Strings(key string, def []string) []string {
 	return out
 }
 
+// Replica reads engine.WithReplica, the draw of model samples the
+// partition holds: 0 (the default) the original one, N > 0 the N-th
+// redraw. The engine sets it for partitions resampled by `run --resample`.
+func (w *With) Replica() int { return w.Int(engine.WithReplica, 0, 0) }
+
 // Err reports every problem, including keys no accessor read, in key order.
 func (w *With) Err() error {
 	for _, k := range slices.Sorted(maps.Keys(w.spec.With)) {

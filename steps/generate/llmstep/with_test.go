@@ -28,6 +28,9 @@ func TestWithErrors(t *testing.T) {
 		{"model required", map[string]any{}, func(w *With) any { return w.Model("model", "") == nil }, true, []string{"model: required"}},
 		{"model of the wrong type", map[string]any{"model": 3}, func(w *With) any { return w.Model("model", "") == nil }, true, []string{"model: want a non-empty string"}},
 		{"model unknown", map[string]any{"model": "m"}, func(w *With) any { return w.Model("model", "") == nil }, true, []string{`unknown model "m"`}},
+		{"replica absent: the original draw", map[string]any{}, func(w *With) any { return w.Replica() }, 0, nil},
+		{"replica", map[string]any{"replica": 3}, func(w *With) any { return w.Replica() }, 3, nil},
+		{"replica negative", map[string]any{"replica": -1}, func(w *With) any { return w.Replica() }, 0, []string{"replica: -1: must be at least 0"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
