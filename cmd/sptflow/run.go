@@ -187,12 +187,13 @@ func dryRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg 
 	if err != nil {
 		return err
 	}
-	pr.eng.Estimate(ctx, sts)
 	in := map[engine.PartitionID]bool{}
 	for _, id := range ids {
 		in[id] = true
 	}
+	re := estimateRun(ctx, pr.eng, sts, func(id engine.PartitionID) bool { return in[id] })
 	run, reuse := 0, 0
+	var runIDs []engine.PartitionID
 	for _, st := range sts {
 		if !in[st.ID] {
 			continue
@@ -204,19 +205,14 @@ func dryRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg 
 		case st.State == engine.UpToDate:
 			reuse++
 		default:
-			fmt.Fprintf(e.stdout, "would run %s: %s: %s%s\n", st.ID, st.State, strings.Join(st.Reasons, "; "), estimate(st.Estimate))
+			fmt.Fprintf(e.stdout, "would run %s: %s: %s; %s\n", st.ID, st.State, strings.Join(st.Reasons, "; "), re.short(st.Estimate))
 			run++
+			runIDs = append(runIDs, st.ID)
 		}
 	}
 	fmt.Fprintf(e.stdout, "dry run: would execute %d, reuse %d\n", run, reuse)
+	re.print(e.stdout, envNeeds(pr.eng, runIDs))
 	return nil
-}
-
-func estimate(x *engine.Estimate) string {
-	if x == nil {
-		return ""
-	}
-	return fmt.Sprintf(" (%d requests, %d cached, ~$%.2f)", x.Requests, x.Cached, x.CostUSD)
 }
 
 // newRunID is a sortable, unique run id.

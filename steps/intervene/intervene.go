@@ -31,7 +31,6 @@
 package intervene
 
 import (
-	"context"
 	"fmt"
 	"path"
 	"path/filepath"
@@ -68,10 +67,7 @@ type Step struct {
 	Workers int
 }
 
-var (
-	_ engine.Step      = (*Step)(nil)
-	_ engine.Estimator = (*Step)(nil)
-)
+var _ engine.Step = (*Step)(nil)
 
 // New returns the intervene step calling models through rt.
 func New(rt *llm.Runtime) *Step { return &Step{rt: rt} }
@@ -146,30 +142,6 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 		Providers: llmstep.Providers(p.gen, p.review),
 		Env:       llmstep.Env(p.gen, p.review),
 	}, nil
-}
-
-// Estimate implements engine.Estimator: the first generation of every
-// batch, and one review each (reviews of stored generations are assumed
-// stored too).
-func (s *Step) Estimate(ctx context.Context, t *engine.Task) (engine.Estimate, error) {
-	var est engine.Estimate
-	j, err := s.prepare(t)
-	if err != nil {
-		return est, err
-	}
-	for _, b := range j.batches {
-		req, err := j.genRequest(b, 1)
-		if err != nil {
-			return est, err
-		}
-		if j.gen.Cached(req) {
-			est.Cached += 2
-			continue
-		}
-		est.Requests += 2
-		est.CostUSD += j.gen.EstimateCost(req) + j.review.EstimateCost(req)
-	}
-	return est, nil
 }
 
 func paramsOf(t *engine.Task) (*params, error) {

@@ -42,27 +42,47 @@ type job struct {
 }
 
 func (s *Step) prepare(t *engine.Task) (*job, error) {
-	p, err := paramsOf(t)
+	j, err := plan(t)
 	if err != nil {
 		return nil, err
 	}
+	if j.gen, err = llmstep.Client(s.rt, t, j.p.gen); err != nil {
+		return nil, err
+	}
+	if j.review, err = llmstep.Client(s.rt, t, j.p.review); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+// setup recovers the params and the prompts and lists the intervention
+// types (no clients: estimates need none).
+func setup(t *engine.Task) (*job, []string, error) {
+	p, err := paramsOf(t)
+	if err != nil {
+		return nil, nil, err
+	}
 	j := &job{p: p}
-	if j.gen, err = llmstep.Client(s.rt, t, p.gen); err != nil {
-		return nil, err
-	}
-	if j.review, err = llmstep.Client(s.rt, t, p.review); err != nil {
-		return nil, err
-	}
 	if j.prompts, err = spt.LoadPrompts(p.prompts); err != nil {
-		return nil, fmt.Errorf("intervene %s: %w", t.ID(), err)
+		return nil, nil, fmt.Errorf("intervene %s: %w", t.ID(), err)
 	}
 	ivs := p.Interventions
 	if len(ivs) == 0 {
 		ivs = j.prompts.Interventions(p.Topic)
 	}
 	if err := j.prompts.ValidateStage3([]string{p.Topic}, ivs); err != nil {
-		return nil, fmt.Errorf("intervene %s: %w", t.ID(), err)
+		return nil, nil, fmt.Errorf("intervene %s: %w", t.ID(), err)
 	}
+	return j, ivs, nil
+}
+
+// plan reads the upstream files and cuts the missing tasks into batches.
+func plan(t *engine.Task) (*job, error) {
+	j, ivs, err := setup(t)
+	if err != nil {
+		return nil, err
+	}
+	p := j.p
 	if j.files, err = llmstep.ReadBatchFiles(t.Upstream); err != nil {
 		return nil, fmt.Errorf("intervene %s: %w", t.ID(), err)
 	}
