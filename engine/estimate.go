@@ -162,8 +162,8 @@ func (e *Engine) estimate(ctx context.Context, st *PartitionStatus, byID map[Par
 // NodeEstimate is the estimate of a node's partitions that would run.
 type NodeEstimate struct {
 	Node       string   `json:"node"`
-	Partitions int      `json:"partitions"`          // partitions that would run
-	Unpriced   int      `json:"unpriced,omitempty"`  // of which without an estimate
+	Partitions int      `json:"partitions"`         // partitions that would run
+	Unpriced   int      `json:"unpriced,omitempty"` // of which without an estimate
 	Estimate   Estimate `json:"estimate"`
 }
 

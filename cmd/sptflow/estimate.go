@@ -29,6 +29,22 @@ func estimateRun(ctx context.Context, eng *engine.Engine, sts []engine.Partition
 	return &runEstimate{nodes: nodes, total: total, sts: sts, keep: keep}
 }
 
+// priced reports whether anything that would run calls a model (or could
+// not be priced): otherwise there is nothing to print.
+func (re *runEstimate) priced() bool {
+	x := re.total.Estimate
+	return x.Requests.High+x.Cached > 0 || re.total.Unpriced > 0
+}
+
+// suffix is "; " and the short estimate of x, or "" when the run calls
+// no model.
+func (re *runEstimate) suffix(x *engine.Estimate) string {
+	if !re.priced() {
+		return ""
+	}
+	return "; " + re.short(x)
+}
+
 // short renders an estimate on one line: requests (and those the request
 // store answers), tokens and dollars.
 func (re *runEstimate) short(x *engine.Estimate) string {
@@ -56,7 +72,7 @@ func (re *runEstimate) short(x *engine.Estimate) string {
 // print writes the estimate per node, the total, what the figures rest on
 // and what could not be priced.
 func (re *runEstimate) print(w io.Writer, needKeys []string) {
-	if re.total.Partitions == 0 {
+	if !re.priced() {
 		return
 	}
 	fmt.Fprintln(w, "estimate of what would run, per node:")
@@ -66,14 +82,14 @@ func (re *runEstimate) print(w io.Writer, needKeys []string) {
 	}
 	for _, n := range re.nodes {
 		x := n.Estimate
-		fmt.Fprintf(w, "  %-*s  %3d partitions: %s%s\n", width, n.Node, n.Partitions, re.short(&x), unpricedText(n))
+		fmt.Fprintf(w, "  %-*s  %s: %s%s\n", width, n.Node, plural(n.Partitions, "partition"), re.short(&x), unpricedText(n))
 	}
 	x := re.total.Estimate
 	atLeast := ""
 	if re.total.Unpriced > 0 {
 		atLeast = "at least "
 	}
-	fmt.Fprintf(w, "total: %d partitions would run: %s%s%s\n", re.total.Partitions, atLeast, re.short(&x), unpricedText(re.total))
+	fmt.Fprintf(w, "total: %s would run: %s%s%s\n", plural(re.total.Partitions, "partition"), atLeast, re.short(&x), unpricedText(re.total))
 	for _, b := range x.Basis {
 		fmt.Fprintf(w, "  basis: %s\n", b)
 	}
@@ -91,7 +107,15 @@ func unpricedText(n engine.NodeEstimate) string {
 	if n.Unpriced == 0 {
 		return ""
 	}
-	return fmt.Sprintf("; %d partitions not priced", n.Unpriced)
+	return fmt.Sprintf("; %s not priced", plural(n.Unpriced, "partition"))
+}
+
+// plural renders "1 partition" or "n partitions".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // envNeeds lists the API-key variables the partitions ids need, each
@@ -140,4 +164,31 @@ func num(n int64) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// printEstimateVsActual prints, for a run that recorded an estimate, the
+// estimate of each node beside what the node sent and cost.
+func printEstimateVsActual(w io.Writer, r runEntry) {
+	if len(r.Estimates) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "    estimate vs actual:")
+	actual := map[string]engine.Usage{}
+	var total engine.Usage
+	for _, n := range r.nodes {
+		actual[n.node] = n.Usage
+		total.Add(n.Usage)
+	}
+	for _, ne := range r.Estimates {
+		u := actual[ne.Node]
+		if ne.Node == "total" {
+			u = total
+		}
+		x := ne.Estimate
+		if x.Requests.High+x.Cached == 0 && u.Requests+u.Cached == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "      %s: estimated %s requests, %s; actual %d requests (+%d from the request store), $%.2f\n",
+			ne.Node, rangeText(x.Requests), dollars(x.CostUSD), u.Requests, u.Cached, u.CostUSD)
+	}
 }

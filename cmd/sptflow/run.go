@@ -84,6 +84,7 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 		return err
 	}
 	log.Info().Str(engine.FieldPipeline, pr.p.Name).Str(engine.FieldRun, runID).Int("partitions", len(ids)).Msg("run started")
+	journalEstimate(ctx, e, pr.eng, ids, journal)
 	prog := newProgress(e, log, e.logOut)
 	cfg.Monitor = engine.Monitors{journal, prog}
 	sum, runErr := pr.eng.Run(ctx, cfg)
@@ -103,6 +104,30 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 		return err
 	}
 	return nil
+}
+
+// journalEstimate prices what the run would execute, records the estimate
+// per node in the journal (sptflow log compares it with what was spent)
+// and warns when its high end is above --max-cost.
+func journalEstimate(ctx context.Context, e *env, eng *engine.Engine, ids []engine.PartitionID, j *engine.Journal) {
+	sts, err := eng.Status(ctx)
+	if err != nil {
+		return
+	}
+	in := map[engine.PartitionID]bool{}
+	for _, id := range ids {
+		in[id] = true
+	}
+	re := estimateRun(ctx, eng, sts, func(id engine.PartitionID) bool { return in[id] })
+	if re.total.Partitions == 0 {
+		return
+	}
+	j.Event(engine.Event{Type: engine.EventEstimate, Estimates: append(re.nodes, re.total)})
+	x := re.total.Estimate
+	if e.maxCost > 0 && x.CostUSD.High > e.maxCost {
+		fmt.Fprintf(e.stderr, "estimate: %s, more than --max-cost $%.2f at the high end: the run starts no request past the limit; a later run continues\n",
+			dollars(x.CostUSD), e.maxCost)
+	}
 }
 
 // toRun keeps the partitions of ids that would execute: those not up to
@@ -205,7 +230,7 @@ func dryRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg 
 		case st.State == engine.UpToDate:
 			reuse++
 		default:
-			fmt.Fprintf(e.stdout, "would run %s: %s: %s; %s\n", st.ID, st.State, strings.Join(st.Reasons, "; "), re.short(st.Estimate))
+			fmt.Fprintf(e.stdout, "would run %s: %s: %s%s\n", st.ID, st.State, strings.Join(st.Reasons, "; "), re.suffix(st.Estimate))
 			run++
 			runIDs = append(runIDs, st.ID)
 		}

@@ -44,18 +44,19 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		}
 		run = append(run, st.ID)
 		if !*why {
-			fmt.Fprintf(e.stdout, "%-12s %s: %s\n", st.State, st.ID, re.short(st.Estimate))
+			fmt.Fprintf(e.stdout, "%-12s %s%s\n", st.State, st.ID, re.suffix(st.Estimate))
 			continue
 		}
 		fmt.Fprintf(e.stdout, "%-12s %s\n", st.State, st.ID)
 		for _, r := range st.Reasons {
 			fmt.Fprintf(e.stdout, "    %s\n", r)
 		}
-		if st.Estimate == nil {
+		switch x := st.Estimate; {
+		case x == nil:
 			fmt.Fprintf(e.stdout, "    not priced: %v\n", st.EstimateErr)
-			continue
+		case x.Requests.High+x.Cached > 0:
+			fmt.Fprintf(e.stdout, "    would send %s\n", re.short(x))
 		}
-		fmt.Fprintf(e.stdout, "    would send %s\n", re.short(st.Estimate))
 	}
 	fmt.Fprintf(e.stdout, "%d up-to-date, %d stale, %d missing\n", counts[engine.UpToDate], counts[engine.Stale], counts[engine.Missing])
 	re.print(e.stdout, envNeeds(pr.eng, run))
