@@ -125,7 +125,7 @@ func journalEstimate(ctx context.Context, e *env, eng *engine.Engine, ids []engi
 	j.Event(engine.Event{Type: engine.EventEstimate, Estimates: append(re.nodes, re.total)})
 	x := re.total.Estimate
 	if e.maxCost > 0 && x.CostUSD.High > e.maxCost {
-		fmt.Fprintf(e.stderr, "estimate: %s, more than --max-cost $%.2f at the high end: the run starts no request past the limit; a later run continues\n",
+		fmt.Fprintf(e.stderr, "estimate: %s, more than --max-cost $%g at the high end: the run starts no request past the limit; a later run continues\n",
 			dollars(x.CostUSD), e.maxCost)
 	}
 }
