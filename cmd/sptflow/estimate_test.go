@@ -89,3 +89,23 @@ func TestEstimateContainsWhatASimRunSends(t *testing.T) {
 		t.Errorf("the sim run cost nothing: %+v", rec.Usage)
 	}
 }
+
+func TestEstimateFormatting(t *testing.T) {
+	tests := []struct{ got, want string }{
+		{num(0), "0"},
+		{num(999), "999"},
+		{num(12740), "12,740"},
+		{num(-1234567), "-1,234,567"},
+		{rangeText(engine.Range{Low: 3, High: 3}), "3"},
+		{rangeText(engine.Range{Low: 4200, High: 8400}), "4,200–8,400"},
+		{dollars(engine.Dollars{Low: 0.954, High: 1.886}), "$0.95–1.89"},
+		{dollars(engine.Dollars{Low: 0.001, High: 0.004}), "$0.00"},
+		{plural(1, "partition"), "1 partition"},
+		{plural(14, "partition"), "14 partitions"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
