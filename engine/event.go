@@ -15,6 +15,9 @@ const (
 	EventFailed    = "failed"
 	EventSkipped   = "skipped"
 	EventRunEnd    = "run_end"
+	// EventEstimate records, before the first partition runs, what the
+	// run was estimated to send and cost per node (and a "total" entry).
+	EventEstimate = "estimate"
 )
 
 // Event is one thing that happened in a run; the journal stores one per line.
@@ -33,6 +36,9 @@ type Event struct {
 	Pipeline string   `json:"pipeline,omitempty"`
 	Args     []string `json:"args,omitempty"`
 	Summary  *Counts  `json:"summary,omitempty"`
+
+	// Estimate only.
+	Estimates []NodeEstimate `json:"estimates,omitempty"`
 }
 
 // Counts are a run's totals.

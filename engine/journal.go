@@ -96,6 +96,9 @@ type RunRecord struct {
 	Counts   Counts
 	Usage    Usage
 	Failures []Event // failed partitions
+	// Estimates are the run's estimate per node, recorded at its start
+	// (the last entry is the total); nil for runs that recorded none.
+	Estimates []NodeEstimate
 }
 
 // Summarize folds a run's events into a RunRecord. Counts come from the
@@ -108,6 +111,8 @@ func Summarize(id string, evs []Event) RunRecord {
 			r.Pipeline, r.Args, r.Start = ev.Pipeline, ev.Args, ev.Time
 		case EventRunEnd:
 			r.End = ev.Time
+		case EventEstimate:
+			r.Estimates = ev.Estimates
 		case EventSucceeded:
 			r.Counts.Executed++
 			if ev.Usage != nil {

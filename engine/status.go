@@ -36,8 +36,11 @@ type PartitionStatus struct {
 	// Changes are the key components that differ from the key recorded in
 	// the lock file.
 	Changes []Change
-	// Estimate is what running it would cost, for steps that can say.
-	Estimate *Estimate
+	// Estimate is what running it would cost (see Engine.Estimate); nil
+	// before Estimate or when it could not be priced, then EstimateErr
+	// says why.
+	Estimate    *Estimate
+	EstimateErr error
 }
 
 // Status computes every partition's state, in topological order. It reads
@@ -150,32 +153,4 @@ func (e *Engine) keyInfo(hex string) (KeyDesc, error) {
 		return nil, fmt.Errorf("decode key info %s: %w", k.Short(), err)
 	}
 	return d, nil
-}
-
-// Estimate asks steps that implement Estimator what running each stale or
-// missing partition would cost. Partitions whose upstream is not up to date
-// cannot be estimated yet and are left alone.
-func (e *Engine) Estimate(ctx context.Context, sts []PartitionStatus) {
-	outs := map[PartitionID]PartitionStatus{}
-	for _, st := range sts {
-		outs[st.ID] = st
-	}
-	for i := range sts {
-		st := &sts[i]
-		n := e.nodes[st.ID]
-		est, ok := n.step.(Estimator)
-		if !ok || st.State == UpToDate || st.Key.IsZero() {
-			continue
-		}
-		t, err := e.task(n, func(u PartitionID) sealed {
-			m, d, _ := e.opt.Store.GetManifest(outs[u].Key)
-			return sealed{key: outs[u].Key, digest: d, m: m}
-		})
-		if err != nil {
-			continue
-		}
-		if x, err := est.Estimate(ctx, t); err == nil {
-			st.Estimate = &x
-		}
-	}
 }

@@ -132,20 +132,6 @@ type Plan struct {
 	Env []string
 }
 
-// Estimate is what a stale partition would cost to run.
-type Estimate struct {
-	Requests int     // requests that would be sent
-	Cached   int     // requests the request store would answer
-	CostUSD  float64 // estimated cost of the sent requests
-}
-
-// Estimator is implemented by steps that call models, so `status --why`
-// and `run --dry-run` can say how many requests a stale partition would
-// send and what they would cost. t.Out is nil; upstream outputs exist.
-type Estimator interface {
-	Estimate(ctx context.Context, t *Task) (Estimate, error)
-}
-
 // Step implements one node kind. Steps are registered explicitly by the
 // command (no init registries); they receive their own dependencies (an LLM
 // runtime, say) at construction.

@@ -72,6 +72,7 @@ type Runtime struct {
 	meter    Meter
 	budget   budget
 	flights  flights
+	hist     historyState
 
 	mu      sync.Mutex
 	clients map[string]*Client

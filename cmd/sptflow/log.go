@@ -77,6 +77,7 @@ func cmdLog(ctx context.Context, e *env, args []string) error {
 		for _, u := range r.nodes {
 			fmt.Fprintf(e.stdout, "    node %s: %s\n", u.node, llmUsageText(u.Usage))
 		}
+		printEstimateVsActual(e.stdout, r)
 	}
 	return nil
 }

@@ -95,6 +95,7 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 		return err
 	}
 	log.Info().Str(engine.FieldPipeline, pr.p.Name).Str(engine.FieldRun, runID).Int("partitions", len(ids)).Msg("run started")
+	journalEstimate(ctx, e, pr.eng, ids, journal)
 	prog := newProgress(e, log, e.logOut)
 	cfg.Monitor = engine.Monitors{journal, prog}
 	sum, runErr := pr.eng.Run(ctx, cfg)
@@ -114,6 +115,30 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 		return err
 	}
 	return nil
+}
+
+// journalEstimate prices what the run would execute, records the estimate
+// per node in the journal (sptflow log compares it with what was spent)
+// and warns when its high end is above --max-cost.
+func journalEstimate(ctx context.Context, e *env, eng *engine.Engine, ids []engine.PartitionID, j *engine.Journal) {
+	sts, err := eng.Status(ctx)
+	if err != nil {
+		return
+	}
+	in := map[engine.PartitionID]bool{}
+	for _, id := range ids {
+		in[id] = true
+	}
+	re := estimateRun(ctx, eng, sts, func(id engine.PartitionID) bool { return in[id] })
+	if re.total.Partitions == 0 {
+		return
+	}
+	j.Event(engine.Event{Type: engine.EventEstimate, Estimates: append(re.nodes, re.total)})
+	x := re.total.Estimate
+	if e.maxCost > 0 && x.CostUSD.High > e.maxCost {
+		fmt.Fprintf(e.stderr, "estimate: %s, more than --max-cost $%g at the high end: the run starts no request past the limit; a later run continues\n",
+			dollars(x.CostUSD), e.maxCost)
+	}
 }
 
 // toRun keeps the partitions of ids that would execute: those not up to
@@ -198,12 +223,13 @@ func dryRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg 
 	if err != nil {
 		return err
 	}
-	pr.eng.Estimate(ctx, sts)
 	in := map[engine.PartitionID]bool{}
 	for _, id := range ids {
 		in[id] = true
 	}
+	re := estimateRun(ctx, pr.eng, sts, func(id engine.PartitionID) bool { return in[id] })
 	run, reuse := 0, 0
+	var runIDs []engine.PartitionID
 	for _, st := range sts {
 		if !in[st.ID] {
 			continue
@@ -215,19 +241,14 @@ func dryRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg 
 		case st.State == engine.UpToDate:
 			reuse++
 		default:
-			fmt.Fprintf(e.stdout, "would run %s: %s: %s%s\n", st.ID, st.State, strings.Join(st.Reasons, "; "), estimate(st.Estimate))
+			fmt.Fprintf(e.stdout, "would run %s: %s: %s%s\n", st.ID, st.State, strings.Join(st.Reasons, "; "), re.suffix(st.Estimate))
 			run++
+			runIDs = append(runIDs, st.ID)
 		}
 	}
 	fmt.Fprintf(e.stdout, "dry run: would execute %d, reuse %d\n", run, reuse)
+	re.print(e.stdout, envNeeds(pr.eng, runIDs))
 	return nil
-}
-
-func estimate(x *engine.Estimate) string {
-	if x == nil {
-		return ""
-	}
-	return fmt.Sprintf(" (%d requests, %d cached, ~$%.2f)", x.Requests, x.Cached, x.CostUSD)
 }
 
 // newRunID is a sortable, unique run id.

@@ -33,33 +33,40 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *why {
-		pr.eng.Estimate(ctx, sts)
-	}
+	re := estimateRun(ctx, pr.eng, sts, nil)
 	counts := map[engine.State]int{}
-	var total engine.Estimate
+	var run []engine.PartitionID
 	for _, st := range sts {
 		counts[st.State]++
-		if x := st.Estimate; x != nil && st.State != engine.UpToDate {
-			total.Requests, total.Cached, total.CostUSD = total.Requests+x.Requests, total.Cached+x.Cached, total.CostUSD+x.CostUSD
+		suffix := ""
+		if st.State != engine.UpToDate {
+			run = append(run, st.ID)
+			if !*why {
+				suffix = re.suffix(st.Estimate)
+			}
 		}
-		fmt.Fprintf(e.stdout, "%-12s %s\n", st.State, st.ID)
-		if r, ok := pr.eng.Replica(st.ID); ok && *why {
+		fmt.Fprintf(e.stdout, "%-12s %s%s\n", st.State, st.ID, suffix)
+		if !*why {
+			continue
+		}
+		if r, ok := pr.eng.Replica(st.ID); ok {
 			fmt.Fprintf(e.stdout, "    replica %d, from %s\n", r.N, r.Source)
 		}
-		if *why && st.State != engine.UpToDate {
-			for _, r := range st.Reasons {
-				fmt.Fprintf(e.stdout, "    %s\n", r)
-			}
-			if x := st.Estimate; x != nil {
-				fmt.Fprintf(e.stdout, "    would send %d requests (%d from cache), ~$%.2f\n", x.Requests, x.Cached, x.CostUSD)
-			}
+		if st.State == engine.UpToDate {
+			continue
+		}
+		for _, r := range st.Reasons {
+			fmt.Fprintf(e.stdout, "    %s\n", r)
+		}
+		switch x := st.Estimate; {
+		case x == nil:
+			fmt.Fprintf(e.stdout, "    not priced: %v\n", st.EstimateErr)
+		case x.Requests.High+x.Cached > 0:
+			fmt.Fprintf(e.stdout, "    would send %s\n", re.short(x))
 		}
 	}
 	fmt.Fprintf(e.stdout, "%d up-to-date, %d stale, %d missing\n", counts[engine.UpToDate], counts[engine.Stale], counts[engine.Missing])
-	if total.Requests+total.Cached > 0 {
-		fmt.Fprintf(e.stdout, "bringing it up to date would send %d LLM requests (%d more from cache), ~$%.2f\n", total.Requests, total.Cached, total.CostUSD)
-	}
+	re.print(e.stdout, envNeeds(pr.eng, run))
 	return nil
 }
 

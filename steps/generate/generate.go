@@ -15,7 +15,6 @@
 package generate
 
 import (
-	"context"
 	"path"
 	"path/filepath"
 
@@ -48,9 +47,8 @@ type Step struct {
 }
 
 var (
-	_ engine.Step      = (*Step)(nil)
-	_ engine.Estimator = (*Step)(nil)
-	_ engine.Sampler   = (*Step)(nil)
+	_ engine.Step    = (*Step)(nil)
+	_ engine.Sampler = (*Step)(nil)
 )
 
 // New returns the generate step calling models through rt.
@@ -129,27 +127,4 @@ func (p *params) batchCount() int {
 		return p.Batches
 	}
 	return min(p.Batches, (p.Limit+p.ItemsPerBatch-1)/p.ItemsPerBatch)
-}
-
-// Estimate implements engine.Estimator: the first ask of every batch, sent
-// or served by the request store (follow-ups cannot be foreseen).
-func (s *Step) Estimate(ctx context.Context, t *engine.Task) (engine.Estimate, error) {
-	var est engine.Estimate
-	p, c, prompts, err := s.setup(t)
-	if err != nil {
-		return est, err
-	}
-	for b := range p.batchCount() {
-		req, err := firstRequest(p, prompts, b)
-		if err != nil {
-			return est, err
-		}
-		if c.Cached(req) {
-			est.Cached++
-			continue
-		}
-		est.Requests++
-		est.CostUSD += c.EstimateCost(req)
-	}
-	return est, nil
 }

@@ -19,7 +19,6 @@
 package infer
 
 import (
-	"context"
 	"fmt"
 	"path"
 
@@ -45,9 +44,8 @@ type Step struct {
 }
 
 var (
-	_ engine.Step      = (*Step)(nil)
-	_ engine.Estimator = (*Step)(nil)
-	_ engine.Sampler   = (*Step)(nil)
+	_ engine.Step    = (*Step)(nil)
+	_ engine.Sampler = (*Step)(nil)
 )
 
 // New returns the infer step calling models through rt.
@@ -101,25 +99,6 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 	}
 	return &engine.Plan{Params: p, OutputDir: p.Output,
 		Providers: llmstep.Providers(p.specs...), Env: llmstep.Env(p.specs...)}, nil
-}
-
-// Estimate implements engine.Estimator.
-func (s *Step) Estimate(ctx context.Context, t *engine.Task) (engine.Estimate, error) {
-	var est engine.Estimate
-	job, err := s.prepare(t)
-	if err != nil {
-		return est, err
-	}
-	for _, r := range job.rows {
-		c := job.clients[r.model]
-		if c.Cached(r.req) {
-			est.Cached++
-			continue
-		}
-		est.Requests++
-		est.CostUSD += c.EstimateCost(r.req)
-	}
-	return est, nil
 }
 
 func paramsOf(t *engine.Task) (*params, error) {

@@ -34,18 +34,28 @@ type job struct {
 }
 
 func (s *Step) prepare(t *engine.Task) (*job, error) {
-	p, err := paramsOf(t)
+	j, err := plan(t)
 	if err != nil {
 		return nil, err
 	}
-	j := &job{p: p}
-	for _, spec := range p.specs {
+	for _, spec := range j.p.specs {
 		c, err := llmstep.Client(s.rt, t, spec)
 		if err != nil {
 			return nil, err
 		}
 		j.clients = append(j.clients, c)
 	}
+	return j, nil
+}
+
+// plan reads the upstream files and lists the missing rows (no clients:
+// estimates need none).
+func plan(t *engine.Task) (*job, error) {
+	p, err := paramsOf(t)
+	if err != nil {
+		return nil, err
+	}
+	j := &job{p: p}
 	if j.files, err = llmstep.ReadBatchFiles(t.Upstream); err != nil {
 		return nil, fmt.Errorf("infer %s: %w", t.ID(), err)
 	}

@@ -42,7 +42,6 @@
 package intervene
 
 import (
-	"context"
 	"fmt"
 	"path"
 
@@ -82,9 +81,8 @@ type Step struct {
 }
 
 var (
-	_ engine.Step      = (*Step)(nil)
-	_ engine.Estimator = (*Step)(nil)
-	_ engine.Sampler   = (*Step)(nil)
+	_ engine.Step    = (*Step)(nil)
+	_ engine.Sampler = (*Step)(nil)
 )
 
 // New returns the intervene step calling models through rt.
@@ -172,30 +170,6 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 		Providers: llmstep.Providers(p.gen, p.review),
 		Env:       llmstep.Env(p.gen, p.review),
 	}, nil
-}
-
-// Estimate implements engine.Estimator: the first generation of every
-// batch of every version, and one review each (reviews of stored
-// generations are assumed stored too).
-func (s *Step) Estimate(ctx context.Context, t *engine.Task) (engine.Estimate, error) {
-	var est engine.Estimate
-	j, err := s.prepare(t)
-	if err != nil {
-		return est, err
-	}
-	for _, b := range j.batches {
-		req, err := j.genRequest(b, 1, nil)
-		if err != nil {
-			return est, err
-		}
-		if j.gen.Cached(req) {
-			est.Cached += 2
-			continue
-		}
-		est.Requests += 2
-		est.CostUSD += j.gen.EstimateCost(req) + j.review.EstimateCost(req)
-	}
-	return est, nil
 }
 
 func paramsOf(t *engine.Task) (*params, error) {

@@ -43,23 +43,43 @@ type job struct {
 }
 
 func (s *Step) prepare(t *engine.Task) (*job, error) {
+	j, err := plan(t)
+	if err != nil {
+		return nil, err
+	}
+	if j.gen, err = llmstep.Client(s.rt, t, j.p.gen); err != nil {
+		return nil, err
+	}
+	if j.review, err = llmstep.Client(s.rt, t, j.p.review); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+// setup recovers the params and the prompts and lists the intervention
+// types (no clients: estimates need none).
+func setup(t *engine.Task) (*job, error) {
 	p, err := paramsOf(t)
 	if err != nil {
 		return nil, err
 	}
 	j := &job{p: p}
-	if j.gen, err = llmstep.Client(s.rt, t, p.gen); err != nil {
-		return nil, err
-	}
-	if j.review, err = llmstep.Client(s.rt, t, p.review); err != nil {
-		return nil, err
-	}
 	if j.prompts, err = spt.LoadPrompts(p.prompts); err != nil {
 		return nil, fmt.Errorf("intervene %s: %w", t.ID(), err)
 	}
 	if err := j.prompts.ValidateStage3Versions([]string{p.Topic}, p.Interventions, p.Versions); err != nil {
 		return nil, fmt.Errorf("intervene %s: %w", t.ID(), err)
 	}
+	return j, nil
+}
+
+// plan reads the upstream files and cuts the missing tasks into batches.
+func plan(t *engine.Task) (*job, error) {
+	j, err := setup(t)
+	if err != nil {
+		return nil, err
+	}
+	p := j.p
 	if j.files, err = llmstep.ReadBatchFiles(t.Upstream); err != nil {
 		return nil, fmt.Errorf("intervene %s: %w", t.ID(), err)
 	}
@@ -70,16 +90,11 @@ func (s *Step) prepare(t *engine.Task) (*job, error) {
 	// File, then version, then type: the order in which the records' keys
 	// are added to every variant (the original's files hold one version's
 	// types, sorted, then the next version's).
+	types := j.types()
 	for fi, f := range j.files {
-		for _, v := range p.Versions {
-			ivs := p.Interventions
-			if len(ivs) == 0 {
-				ivs = j.prompts.InterventionsFor(p.Topic, v)
-			}
-			for _, iv := range ivs {
-				if err := j.plan(f.Name, v, iv, itemsOf(items, fi)); err != nil {
-					return nil, fmt.Errorf("intervene %s: %s: %w", t.ID(), f.Name, err)
-				}
+		for _, tv := range types {
+			if err := j.plan(f.Name, tv.version, tv.iv, itemsOf(items, fi)); err != nil {
+				return nil, fmt.Errorf("intervene %s: %s: %w", t.ID(), f.Name, err)
 			}
 		}
 	}

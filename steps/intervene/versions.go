@@ -92,20 +92,34 @@ func checkDistinctVersions(spec *engine.PartitionSpec, pr *spt.Prompts, topic st
 func promptInputs(dir string, pr *spt.Prompts, topic string, interventions, versions []string) []engine.InputSpec {
 	inputs := []engine.InputSpec{{Path: filepath.Join(dir, spt.BaseFile)}}
 	seen := map[string]bool{}
+	for _, tv := range typeVersions(pr, topic, interventions, versions) {
+		rel, _ := pr.Stage3Source(topic, tv.iv, tv.version)
+		if !seen[rel] {
+			seen[rel] = true
+			inputs = append(inputs, engine.InputSpec{Path: filepath.Join(dir, filepath.FromSlash(rel))})
+		}
+	}
+	return inputs
+}
+
+// typeVersion is one (intervention type, version) pair a partition writes.
+type typeVersion struct{ iv, version string }
+
+// typeVersions lists every (intervention type, version) pair a partition
+// writes, version by version: the given interventions, or those the
+// prompt folder has for the topic and version.
+func typeVersions(pr *spt.Prompts, topic string, interventions, versions []string) []typeVersion {
+	var out []typeVersion
 	for _, v := range versions {
 		ivs := interventions
 		if len(ivs) == 0 {
 			ivs = pr.InterventionsFor(topic, v)
 		}
 		for _, iv := range ivs {
-			rel, _ := pr.Stage3Source(topic, iv, v)
-			if !seen[rel] {
-				seen[rel] = true
-				inputs = append(inputs, engine.InputSpec{Path: filepath.Join(dir, filepath.FromSlash(rel))})
-			}
+			out = append(out, typeVersion{iv, v})
 		}
 	}
-	return inputs
+	return out
 }
 
 // unionInterventions is the intervention types any version handles, in

@@ -263,15 +263,15 @@ func TestInterveneEstimateCountsEveryVersion(t *testing.T) {
 		}
 		task := &engine.Task{Spec: s, Params: plan.Params, Plan: plan, Inputs: inputs,
 			Upstream: []engine.Upstream{upstream(stage2)}, Out: enginetest.NewOutput(), Progress: &enginetest.Progress{}}
-		est, err := step.Estimate(context.Background(), task)
+		est, err := step.Estimate(context.Background(), task, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return est
 	}
 	one, two := estimate("version_3"), estimate("version_3", "version_4")
-	if one.Requests == 0 || two.Requests != 2*one.Requests {
-		t.Errorf("estimated requests: one version %d, two versions %d, want twice as many", one.Requests, two.Requests)
+	if one.Requests.Low == 0 || two.Requests != (engine.Range{Low: 2 * one.Requests.Low, High: 2 * one.Requests.High}) {
+		t.Errorf("estimated requests: one version %v, two versions %v, want twice as many", one.Requests, two.Requests)
 	}
 }
 
