@@ -84,6 +84,7 @@ var commands = map[string]func(ctx context.Context, env *env, args []string) err
 	"validate": cmdValidate,
 	"log":      cmdLog,
 	"gc":       cmdGC,
+	"diff":     cmdDiff,
 }
 
 const usageText = `usage: sptflow [global flags] COMMAND [flags] [args]
