@@ -103,12 +103,15 @@ func diffPair(a, b *Side) PartitionDiff {
 		d.State = DiffSameBytes
 	}
 	if a.Desc == nil || b.Desc == nil {
-		for _, s := range []*Side{a, b} {
-			if s.Desc == nil {
-				d.Why = append(d.Why, fmt.Sprintf("node key changed (%s → %s); the components of %s's key %s are not in the store",
-					short(a.Key), short(b.Key), sideName(s, a), short(s.Key)))
-			}
+		which := "A's key is"
+		switch {
+		case a.Desc == nil && b.Desc == nil:
+			which = "both keys are"
+		case b.Desc == nil:
+			which = "B's key is"
 		}
+		d.Why = []string{fmt.Sprintf("node key changed (%s → %s); the components of %s not in the store, so what changed cannot be named",
+			short(a.Key), short(b.Key), which)}
 		return d
 	}
 	d.Changes = Diff(a.Desc, b.Desc)
@@ -272,7 +275,7 @@ func (c Change) Details() []string {
 	if json.Unmarshal([]byte(c.Old), &o) != nil || json.Unmarshal([]byte(c.New), &n) != nil {
 		return []string{c.String()}
 	}
-	if _, ok := o.(map[string]any); !ok {
+	if !isComposite(o) || !isComposite(n) {
 		return []string{c.String()}
 	}
 	var out []string
@@ -283,9 +286,26 @@ func (c Change) Details() []string {
 	return out
 }
 
+func isComposite(v any) bool {
+	switch v.(type) {
+	case map[string]any, []any:
+		return true
+	}
+	return false
+}
+
 // leafChanges appends "path: old → new" for every differing leaf of two
-// decoded JSON values; objects are walked key by key, in sorted order.
+// decoded JSON values; objects are walked key by key, in sorted order,
+// lists element by element.
 func leafChanges(name string, o, n any, out *[]string) {
+	ol, oIsList := o.([]any)
+	nl, nIsList := n.([]any)
+	if oIsList && nIsList {
+		for i := range max(len(ol), len(nl)) {
+			leafChanges(fmt.Sprintf("%s[%d]", name, i), at(ol, i), at(nl, i), out)
+		}
+		return
+	}
 	om, oIsObj := o.(map[string]any)
 	nm, nIsObj := n.(map[string]any)
 	if !oIsObj || !nIsObj {
@@ -317,4 +337,11 @@ func leafChanges(name string, o, n any, out *[]string) {
 	for _, k := range keys {
 		leafChanges(name+"."+k, om[k], nm[k], out)
 	}
+}
+
+func at(l []any, i int) any {
+	if i < len(l) {
+		return l[i]
+	}
+	return nil
 }

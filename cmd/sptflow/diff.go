@@ -109,7 +109,11 @@ func dataSide(st *store.Store, name string, sides []engine.Side) compare.Side {
 	for i := range sides {
 		s := &sides[i]
 		if s.Manifest == nil {
-			out.Unread = append(out.Unread, fmt.Sprintf("%s: %s", s.ID, orDefault(s.Note, "no sealed output")))
+			why := orDefault(s.Note, "no sealed output")
+			if s.Output != "" {
+				why = fmt.Sprintf("output %.12s is not in the store", s.Output)
+			}
+			out.Unread = append(out.Unread, fmt.Sprintf("%s: %s", s.ID, why))
 			continue
 		}
 		p := compare.Partition{ID: string(s.ID), Kind: s.Kind, Usage: s.Usage}
@@ -207,39 +211,51 @@ func diffLocks(a, b, names string) (*compare.Diff, error) {
 	if err != nil {
 		return nil, err
 	}
+	return lockDiff(a, b, [2]*store.Store{stA, stB}, [2]*store.LockFile{lfA, lfB}, pairs, notes)
+}
+
+// lockDiff compares the lock entries of each pair of pipelines, and the
+// data of one pair: the only one, or the only one whose partitions differ.
+func lockDiff(a, b string, st [2]*store.Store, lf [2]*store.LockFile, pairs [][2]string, notes []string) (*compare.Diff, error) {
 	d := &compare.Diff{A: a, B: b}
-	var sidesA, sidesB []engine.Side
+	var data [][2][]engine.Side
 	for _, p := range pairs {
-		sa, sb := engine.LockSides(stA, lfA.Pipelines[p[0]]), engine.LockSides(stB, lfB.Pipelines[p[1]])
+		sa, sb := engine.LockSides(st[0], lf[0].Pipelines[p[0]]), engine.LockSides(st[1], lf[1].Pipelines[p[1]])
+		parts := engine.DiffSides(sa, sb)
 		if len(pairs) > 1 {
-			prefix(sa, p[0])
-			prefix(sb, p[1])
+			parts = engine.DiffSides(prefix(sa, p[0]), prefix(sb, p[1]))
 		}
-		sidesA, sidesB = append(sidesA, sa...), append(sidesB, sb...)
+		d.Partitions = append(d.Partitions, parts...)
+		if len(pairs) == 1 || slices.ContainsFunc(parts, func(x engine.PartitionDiff) bool { return x.State != engine.DiffSame }) {
+			data = append(data, [2][]engine.Side{sa, sb})
+			d.A, d.B = fmt.Sprintf("%s (pipeline %s)", a, p[0]), fmt.Sprintf("%s (pipeline %s)", b, p[1])
+		}
 	}
-	d.Partitions = engine.DiffSides(sidesA, sidesB)
-	if len(pairs) == 1 {
-		d.A += " (pipeline " + pairs[0][0] + ")"
-		d.B += " (pipeline " + pairs[0][1] + ")"
-		if d.Data, err = compare.Compare(dataSide(stA, "A", sidesA), dataSide(stB, "B", sidesB)); err != nil {
-			return nil, err
+	if len(data) != 1 {
+		d.A, d.B = a, b
+		if len(data) > 1 {
+			notes = append(notes, "several pipelines differ; the data is compared for one at a time: add --pipeline NAME")
 		}
-		d.Data.Notes = append(notes, d.Data.Notes...)
+		d.Notes = notes
 		return d, nil
 	}
-	if len(pairs) > 1 {
-		notes = append(notes, "the data is compared for one pipeline at a time: add --pipeline NAME")
+	r, err := compare.Compare(dataSide(st[0], "A", data[0][0]), dataSide(st[1], "B", data[0][1]))
+	if err != nil {
+		return nil, err
 	}
-	d.Notes = notes
+	r.Notes = append(notes, r.Notes...)
+	d.Data = r
 	return d, nil
 }
 
-func prefix(sides []engine.Side, name string) {
-	for i := range sides {
-		sides[i].ID = engine.PartitionID(name + ":" + string(sides[i].ID))
+// prefix returns a copy of sides with IDs "<pipeline>:<partition>".
+func prefix(sides []engine.Side, name string) []engine.Side {
+	out := slices.Clone(sides)
+	for i := range out {
+		out[i].ID = engine.PartitionID(name + ":" + string(out[i].ID))
 	}
+	return out
 }
-
 // lockPairs chooses which pipelines of the two lock files to compare: the
 // --pipeline NAME (or A_NAME,B_NAME); else every pipeline both have; else,
 // when each has exactly one, those two.

@@ -93,7 +93,8 @@ type Report struct {
 func (r *Report) MarshalJSON() ([]byte, error) {
 	type plain Report
 	return json.Marshal(struct {
-		A, B Summary
+		A Summary `json:"a"`
+		B Summary `json:"b"`
 		*plain
 	}{r.A, r.B, (*plain)(r)})
 }

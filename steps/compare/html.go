@@ -56,7 +56,7 @@ func (r *Report) verdictBlocks() []report.Block {
 	f := r.Flips
 	p := report.Paragraph(fmt.Sprintf("Records from the %s output: A %d, B %d; matched by topic, task, stage-2 model, variant and intervention: %d (only in A %d, only in B %d).",
 		r.Source, r.A.Records, r.B.Records, f.Matched, f.OnlyA, f.OnlyB))
-	ds := Deltas(r.A.Verdicts, r.B.Verdicts)
+	ds := r.VerdictDeltas()
 	t := deltaTable("verdict", ds)
 	chart := &report.BarChart{Title: "Verdicts", CategoryLabel: "verdict", ValueLabel: "records",
 		Series: []report.Series{{Name: "A"}, {Name: "B"}}}

@@ -75,10 +75,9 @@ func (r *Report) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "stage-3 records (%s output): A %d, B %d; matched %d, only in A %d, only in B %d\n",
 		r.Source, r.A.Records, r.B.Records, f.Matched, f.OnlyA, f.OnlyB)
 	var vs []string
-	for _, v := range Deltas(r.A.Verdicts, r.B.Verdicts) {
+	for _, v := range r.VerdictDeltas() {
 		vs = append(vs, fmt.Sprintf("%s %d → %d (%+d)", v.Name, v.A, v.B, v.Delta))
 	}
-	slices.Sort(vs)
 	if len(vs) > 0 {
 		fmt.Fprintf(w, "verdicts: %s\n", strings.Join(vs, ", "))
 	}
@@ -168,4 +167,16 @@ func nodesOf(r *Report) []string {
 	}
 	slices.Sort(ns)
 	return ns
+}
+
+// VerdictDeltas compares the verdict counts, in the flip matrix's order.
+func (r *Report) VerdictDeltas() []CountDelta {
+	var out []CountDelta
+	for _, l := range r.Flips.Labels {
+		a, b := r.A.Verdicts[l], r.B.Verdicts[l]
+		if l != Absent && a+b > 0 {
+			out = append(out, CountDelta{Name: l, A: a, B: b, Delta: b - a})
+		}
+	}
+	return out
 }
