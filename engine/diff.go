@@ -103,14 +103,14 @@ func diffPair(a, b *Side) PartitionDiff {
 		d.State = DiffSameBytes
 	}
 	if a.Desc == nil || b.Desc == nil {
-		which := "A's key is"
+		which := "A's key"
 		switch {
 		case a.Desc == nil && b.Desc == nil:
-			which = "both keys are"
+			which = "both keys"
 		case b.Desc == nil:
-			which = "B's key is"
+			which = "B's key"
 		}
-		d.Why = []string{fmt.Sprintf("node key changed (%s → %s); the components of %s not in the store, so what changed cannot be named",
+		d.Why = []string{fmt.Sprintf("node key changed (%s → %s); the components of %s are not in the store, so what changed cannot be named",
 			short(a.Key), short(b.Key), which)}
 		return d
 	}
