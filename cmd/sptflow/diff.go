@@ -229,6 +229,9 @@ func lockDiff(a, b string, st [2]*store.Store, lf [2]*store.LockFile, pairs [][2
 		if len(pairs) == 1 || slices.ContainsFunc(parts, func(x engine.PartitionDiff) bool { return x.State != engine.DiffSame }) {
 			data = append(data, [2][]engine.Side{sa, sb})
 			d.A, d.B = fmt.Sprintf("%s (pipeline %s)", a, p[0]), fmt.Sprintf("%s (pipeline %s)", b, p[1])
+			if len(pairs) > 1 {
+				d.A, d.B = fmt.Sprintf("%s (%d pipelines; the data of %s, the only one that differs)", a, len(pairs), p[0]), b
+			}
 		}
 	}
 	if len(data) != 1 {
@@ -256,6 +259,7 @@ func prefix(sides []engine.Side, name string) []engine.Side {
 	}
 	return out
 }
+
 // lockPairs chooses which pipelines of the two lock files to compare: the
 // --pipeline NAME (or A_NAME,B_NAME); else every pipeline both have; else,
 // when each has exactly one, those two.
