@@ -19,6 +19,8 @@ type Side struct {
 	// upstream has no output for its current key).
 	Key string `json:"key,omitempty"`
 	// Desc is the key's description; nil when the store does not hold it.
+	// When Key is "", it holds the partition's own components only
+	// (parameters, step version, input files; no upstream outputs).
 	Desc KeyDesc `json:"-"`
 	// Output is the sealed output's manifest digest in hex, "" when there
 	// is none; Manifest is that manifest when the store holds it.
@@ -87,13 +89,7 @@ func diffPair(a, b *Side) PartitionDiff {
 	d := PartitionDiff{ID: a.ID, A: a, B: b}
 	switch {
 	case a.Key == "" || b.Key == "":
-		d.State = DiffUnknown
-		for _, s := range []*Side{a, b} {
-			if s.Key == "" {
-				d.Why = append(d.Why, fmt.Sprintf("%s: key unknown (%s)", sideName(s, a), s.Note))
-			}
-		}
-		return d
+		return diffUnkeyed(d)
 	case a.Key == b.Key:
 		d.State = DiffSame
 		return d
@@ -119,6 +115,41 @@ func diffPair(a, b *Side) PartitionDiff {
 		d.Why = append(d.Why, c.Details()...)
 	}
 	return d
+}
+
+// diffUnkeyed compares a partition whose key is not known on one side (an
+// upstream has no output yet): its own components (parameters, step
+// version, input files) can still differ, which makes it changed whatever
+// the upstream will produce.
+func diffUnkeyed(d PartitionDiff) PartitionDiff {
+	a, b := d.A, d.B
+	d.State = DiffUnknown
+	if a.Desc != nil && b.Desc != nil {
+		d.Changes = Diff(ownComponents(a.Desc), ownComponents(b.Desc))
+		if len(d.Changes) > 0 {
+			d.State = DiffChanged
+		}
+		for _, c := range d.Changes {
+			d.Why = append(d.Why, c.Details()...)
+		}
+	}
+	for _, s := range []*Side{a, b} {
+		if s.Key == "" {
+			d.Why = append(d.Why, fmt.Sprintf("%s: key not known until its upstream is produced (%s)", sideName(s, a), s.Note))
+		}
+	}
+	return d
+}
+
+// ownComponents leaves out the upstream outputs of a key description.
+func ownComponents(d KeyDesc) KeyDesc {
+	var out KeyDesc
+	for _, c := range d {
+		if !strings.HasPrefix(c.Name, prefixUpstrm) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func sideName(s, a *Side) string {
@@ -229,12 +260,17 @@ func (e *Engine) Sides(ctx context.Context) ([]Side, error) {
 
 func (e *Engine) side(st PartitionStatus, known map[PartitionID]PartitionStatus) (Side, error) {
 	s := Side{ID: st.ID, Kind: st.Kind}
+	n := e.nodes[st.ID]
 	if st.Key.IsZero() {
 		s.Note = strings.Join(st.Reasons, "; ")
-		return s, nil
+		// Without upstream outputs there is no key, but the partition's
+		// own components can be compared.
+		desc, err := Describe(n.spec.Kind, n.step.Version(), n.plan.Params, n.inputs, n.plan.Inputs, nil)
+		s.Desc = desc
+		return s, err
 	}
 	s.Key = st.Key.String()
-	desc, _, err := e.key(e.nodes[st.ID], func(u PartitionID) (Digest, bool) { return known[u].Content, true })
+	desc, _, err := e.key(n, func(u PartitionID) (Digest, bool) { return known[u].Content, true })
 	if err != nil {
 		return s, err
 	}

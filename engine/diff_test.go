@@ -26,7 +26,9 @@ func TestDiffSides(t *testing.T) {
 	a := []Side{side("generate@x", "generate", gen), side("tag@x", "tag", tag), side("load", "load", KeyDesc{{compKind, "load"}}),
 		side("only@a", "load", KeyDesc{{"a", "1"}}), noDesc, {ID: "export", Note: "upstream analyze is missing"}}
 	b := []Side{side("generate@x", "generate", gen2), side("tag@x", "tag", tag2), side("load", "load", KeyDesc{{compKind, "load"}}),
-		noDesc2, side("export", "export", KeyDesc{{"e", "1"}}), side("only@b", "load", KeyDesc{{"b", "1"}})}
+		noDesc2, side("export", "export", KeyDesc{{"e", "1"}}), side("only@b", "load", KeyDesc{{"b", "1"}}),
+		{ID: "infer@y", Desc: KeyDesc{{"with.models", `["q","l"]`}}, Note: "upstream generate@y is missing"}}
+	a = append(a, Side{ID: "infer@y", Desc: KeyDesc{{"with.models", `["q"]`}}, Note: "upstream generate@y is missing"})
 	got := DiffSides(a, b)
 	want := []struct {
 		id    PartitionID
@@ -39,7 +41,10 @@ func TestDiffSides(t *testing.T) {
 		{"only@a", DiffOnlyA, []string{"only in A"}},
 		{"analyze", DiffChanged, []string{"node key changed (" + noDesc.Key[:12] + " → " + noDesc2.Key[:12] +
 			"); the components of A's key are not in the store, so what changed cannot be named"}},
-		{"export", DiffUnknown, []string{"A: key unknown (upstream analyze is missing)"}},
+		{"export", DiffUnknown, []string{"A: key not known until its upstream is produced (upstream analyze is missing)"}},
+		{"infer@y", DiffChanged, []string{`with.models[1]: added "l"`,
+			"A: key not known until its upstream is produced (upstream generate@y is missing)",
+			"B: key not known until its upstream is produced (upstream generate@y is missing)"}},
 		{"only@b", DiffOnlyB, []string{"only in B"}},
 	}
 	if len(got) != len(want) {
