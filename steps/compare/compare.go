@@ -168,15 +168,21 @@ func hasKind(s Side, kind string) bool {
 	return slices.ContainsFunc(s.Partitions, func(p Partition) bool { return p.Kind == kind && len(p.Files) > 0 })
 }
 
+// reader accumulates one side's figures while its files are read.
+type reader struct {
+	source  string
+	sum     *Summary
+	recs    *records // the records matched across sides (of the source kind)
+	tagged  *records // the tagged output, for tag counts
+	reviews Reviews
+	batches map[string][2]int // see batchReviews
+}
+
 // summarize reads one side: its records (from the source kind), tags,
 // export size, reviews and usage.
 func summarize(s Side, source string, sum *Summary) (*records, error) {
 	*sum = Summary{Name: s.Name, Verdicts: map[string]int{}, ByNode: map[string]Usage{}}
-	recs := newRecords()
-	tagged := newRecords()
-	seen, seenTagged := map[string]int{}, map[string]int{}
-	batches := map[string][2]int{}
-	var reviews Reviews
+	r := &reader{source: source, sum: sum, recs: newRecords(), tagged: newRecords(), batches: map[string][2]int{}}
 	for _, p := range s.Partitions {
 		node, _, _ := strings.Cut(p.ID, "@")
 		u := usageOf(p.Usage)
@@ -184,46 +190,44 @@ func summarize(s Side, source string, sum *Summary) (*records, error) {
 		nu := sum.ByNode[node]
 		nu.add(u)
 		sum.ByNode[node] = nu
-		if err := readPartition(p, source, recs, tagged, seen, seenTagged, &reviews, batches, sum); err != nil {
-			return nil, err
+		for _, f := range p.Files {
+			if err := r.file(p.Kind, f); err != nil {
+				return nil, fmt.Errorf("partition %s: %w", p.ID, err)
+			}
 		}
 	}
-	sum.Records = len(recs.order)
-	for _, k := range recs.order {
-		sum.Verdicts[recs.byKey[k].verdict]++
+	sum.Records = len(r.recs.order)
+	for _, k := range r.recs.order {
+		sum.Verdicts[r.recs.byKey[k].verdict]++
 	}
 	if hasKind(s, "tag") {
-		sum.Tags = tagged.tags
+		sum.Tags = r.tagged.tags
 	}
-	sum.Reviews = reviewsOf(reviews, batches)
-	return recs, nil
+	sum.Reviews = reviewsOf(r.reviews, r.batches)
+	return r.recs, nil
 }
 
-func readPartition(p Partition, source string, recs, tagged *records, seen, seenTagged map[string]int,
-	reviews *Reviews, batches map[string][2]int, sum *Summary) error {
-	for _, f := range p.Files {
-		var err error
-		switch {
-		case p.Kind == "intervene" && strings.HasSuffix(f.Path, "_reviews.jsonl"):
-			err = reviews.readReviewLog(f)
-		case p.Kind == "intervene" && isBatchFile(f.Path):
-			if source == "intervene" {
-				err = recs.readBatchFile(f, seen)
-			}
-			if err == nil {
-				err = batchReviews(f, batches)
-			}
-		case p.Kind == "tag" && isBatchFile(f.Path):
-			err = tagged.readBatchFile(f, seenTagged)
-			if err == nil && source == "tag" {
-				err = recs.readBatchFile(f, seen)
-			}
-		case p.Kind == "export":
-			err = readExport(f, sum)
+// file reads one output file of a partition of the given kind.
+func (r *reader) file(kind string, f File) error {
+	switch {
+	case kind == "intervene" && strings.HasSuffix(f.Path, "_reviews.jsonl"):
+		return r.reviews.readReviewLog(f)
+	case kind == "export":
+		return readExport(f, r.sum)
+	case (kind == "intervene" || kind == "tag") && isBatchFile(f.Path):
+		doc, err := readBatch(f)
+		if err != nil || doc == nil {
+			return err
 		}
-		if err != nil {
-			return fmt.Errorf("partition %s: %w", p.ID, err)
+		if kind == r.source {
+			if err := r.recs.addDoc(f.Path, doc); err != nil {
+				return err
+			}
 		}
+		if kind == "tag" {
+			return r.tagged.addDoc(f.Path, doc)
+		}
+		batchReviews(f.Path, doc, r.batches)
 	}
 	return nil
 }

@@ -186,9 +186,12 @@ func TestDuplicateTasksMatchOneToOne(t *testing.T) {
 	recs := []rec{{"same", "m", "A", sp4, "PASS", nil, 0, false}}
 	two := batchFile("t", recs)
 	rs := newRecords()
-	seen := map[string]int{}
 	for _, name := range []string{"b1.json", "b2.json"} {
-		if err := rs.readBatchFile(file("stage_3/t/"+name, two), seen); err != nil {
+		doc, err := readBatch(file("stage_3/t/"+name, two))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rs.addDoc("stage_3/t/"+name, doc); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -31,7 +31,6 @@ func (k RecordKey) String() string {
 // record is what the comparison needs of one intervention record.
 type record struct {
 	verdict string
-	tags    []string
 }
 
 // records holds one side's records by key, with tag applications counted
@@ -40,45 +39,51 @@ type records struct {
 	byKey map[RecordKey]record
 	order []RecordKey
 	tags  map[string]int
+	seen  map[string]int // occurrences of topic + item identity
 }
 
 func newRecords() *records {
-	return &records{byKey: map[RecordKey]record{}, tags: map[string]int{}}
+	return &records{byKey: map[RecordKey]record{}, tags: map[string]int{}, seen: map[string]int{}}
 }
 
-// readBatchFile adds the records of one stage-3 (or tagged) batch file. A
-// JSON file that is not a batch file (no "data" list) adds nothing. An item
-// whose task text repeats within its topic gets the occurrence number
-// appended, so duplicates still match one to one.
-func (rs *records) readBatchFile(f File, seen map[string]int) error {
+// readBatch parses a batch file; nil when it is JSON but not a batch file
+// (no "data" list).
+func readBatch(f File) (*pyjson.Object, error) {
 	b, err := readAll(f)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	doc, err := spt.ReadBatch(b)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", f.Path, err)
+		return nil, fmt.Errorf("read %s: %w", f.Path, err)
 	}
-	data, ok := spt.Data(doc)
-	if !ok {
-		return nil
+	if _, ok := spt.Data(doc); !ok {
+		return nil, nil
 	}
+	return doc, nil
+}
+
+// addDoc adds the records of one stage-3 (or tagged) batch file. An item
+// whose task text repeats within its topic gets the occurrence number
+// appended, so duplicates still match one to one.
+func (rs *records) addDoc(file string, doc *pyjson.Object) error {
+	data, _ := spt.Data(doc)
 	topic, _ := doc.Str("topic")
 	if topic == "" {
-		topic = path.Base(path.Dir(f.Path))
+		topic = path.Base(path.Dir(file))
 	}
 	for i := range data {
 		item, err := spt.Item(data, i)
 		if err != nil {
-			return fmt.Errorf("read %s: %w", f.Path, err)
+			return fmt.Errorf("read %s: %w", file, err)
 		}
-		id := itemIdentity(item, f.Path, i)
-		seen[topic+"\x00"+id]++
-		if n := seen[topic+"\x00"+id]; n > 1 {
+		id := itemIdentity(item, file, i)
+		rs.seen[topic+"\x00"+id]++
+		if n := rs.seen[topic+"\x00"+id]; n > 1 {
 			id = fmt.Sprintf("%s #%d", id, n)
 		}
 		if err := rs.addItem(topic, id, item); err != nil {
-			return fmt.Errorf("read %s: item %d: %w", f.Path, i, err)
+			return fmt.Errorf("read %s: item %d: %w", file, i, err)
 		}
 	}
 	return nil
@@ -120,23 +125,21 @@ func (rs *records) addItem(topic, id string, item *pyjson.Object) error {
 					rs.order = append(rs.order, k)
 				}
 				p, _ := r.Obj.Str("P")
-				rs.byKey[k] = record{verdict: p, tags: rs.countTags(r.Obj)}
+				rs.byKey[k] = record{verdict: p}
+				rs.countTags(r.Obj)
 			}
 		}
 	}
 	return nil
 }
 
-// countTags counts the strings of o's "tags" list and returns them.
-func (rs *records) countTags(o *pyjson.Object) []string {
-	var out []string
+// countTags counts the strings of o's "tags" list.
+func (rs *records) countTags(o *pyjson.Object) {
 	for _, t := range o.Arr("tags") {
 		if s, ok := t.(string); ok {
 			rs.tags[s]++
-			out = append(out, s)
 		}
 	}
-	return out
 }
 
 // Reviews counts the stage-3 quality reviews a side made and accepted.
@@ -187,24 +190,16 @@ func (r *Reviews) readReviewLog(f File) error {
 	return sc.Err()
 }
 
-// batchReviews derives review counts from the records themselves when no
-// review log was written: every record of a batch repeats the batch's
-// num_stage_3_reviews_made and stage_3_reviews_passed, so each batch
-// (file, intervention key, "batch_<i>_of_<n>") is counted once.
-func batchReviews(f File, into map[string][2]int) error {
-	b, err := readAll(f)
-	if err != nil {
-		return err
-	}
-	doc, err := spt.ReadBatch(b)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", f.Path, err)
-	}
+// batchReviews derives review counts from the records themselves, for
+// when no review log was written: every record of a batch repeats the
+// batch's num_stage_3_reviews_made and stage_3_reviews_passed, so each
+// batch (file, intervention key, "batch_<i>_of_<n>") is counted once.
+func batchReviews(file string, doc *pyjson.Object, into map[string][2]int) {
 	data, _ := spt.Data(doc)
 	for i := range data {
 		item, err := spt.Item(data, i)
 		if err != nil {
-			return err
+			continue
 		}
 		models, _ := spt.Models(item)
 		for _, m := range models {
@@ -215,12 +210,11 @@ func batchReviews(f File, into map[string][2]int) error {
 				}
 				recs, _, _ := spt.Interventions(v)
 				for _, r := range recs {
-					addBatchReview(f.Path, r, into)
+					addBatchReview(file, r, into)
 				}
 			}
 		}
 	}
-	return nil
 }
 
 func addBatchReview(file string, r spt.Record, into map[string][2]int) {
