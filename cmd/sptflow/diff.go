@@ -118,7 +118,7 @@ func dataSide(st *store.Store, name string, sides []engine.Side) compare.Side {
 		}
 		p := compare.Partition{ID: string(s.ID), Kind: s.Kind, Usage: s.Usage}
 		for _, f := range engine.SideFiles(st, s) {
-			p.Files = append(p.Files, compare.File{Path: f.Path, Open: f.Open})
+			p.Files = append(p.Files, compare.File{Path: f.Path, Digest: f.Digest.String(), Open: f.Open})
 		}
 		out.Partitions = append(out.Partitions, p)
 	}

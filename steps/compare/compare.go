@@ -22,7 +22,10 @@ import (
 // File is one file of a sealed partition output.
 type File struct {
 	Path string // slash-separated, relative to the data directory
-	Open func() (io.ReadCloser, error)
+	// Digest identifies the content (optional): a file both sides share
+	// is read once.
+	Digest string
+	Open   func() (io.ReadCloser, error)
 }
 
 // Partition is one partition output of a side.
@@ -110,11 +113,12 @@ type CountDelta struct {
 // Compare reads both sides' outputs and compares them.
 func Compare(a, b Side) (*Report, error) {
 	r := &Report{Source: recordSource(a, b)}
-	ra, err := summarize(a, r.Source, &r.A)
+	cache := map[string]*facts{}
+	ra, err := summarize(a, r.Source, &r.A, cache)
 	if err != nil {
 		return nil, fmt.Errorf("compare %s: %w", a.Name, err)
 	}
-	rb, err := summarize(b, r.Source, &r.B)
+	rb, err := summarize(b, r.Source, &r.B, cache)
 	if err != nil {
 		return nil, fmt.Errorf("compare %s: %w", b.Name, err)
 	}
@@ -175,14 +179,15 @@ type reader struct {
 	recs    *records // the records matched across sides (of the source kind)
 	tagged  *records // the tagged output, for tag counts
 	reviews Reviews
-	batches map[string][2]int // see batchReviews
+	batches map[string][2]int // see addBatchReview
+	cache   map[string]*facts // by file digest, shared by both sides
 }
 
 // summarize reads one side: its records (from the source kind), tags,
 // export size, reviews and usage.
-func summarize(s Side, source string, sum *Summary) (*records, error) {
+func summarize(s Side, source string, sum *Summary, cache map[string]*facts) (*records, error) {
 	*sum = Summary{Name: s.Name, Verdicts: map[string]int{}, ByNode: map[string]Usage{}}
-	r := &reader{source: source, sum: sum, recs: newRecords(), tagged: newRecords(), batches: map[string][2]int{}}
+	r := &reader{source: source, sum: sum, recs: newRecords(), tagged: newRecords(), batches: map[string][2]int{}, cache: cache}
 	for _, p := range s.Partitions {
 		node, _, _ := strings.Cut(p.ID, "@")
 		u := usageOf(p.Usage)
@@ -215,21 +220,32 @@ func (r *reader) file(kind string, f File) error {
 	case kind == "export":
 		return readExport(f, r.sum)
 	case (kind == "intervene" || kind == "tag") && isBatchFile(f.Path):
-		doc, err := readBatch(f)
-		if err != nil || doc == nil {
+		fs, err := r.facts(f)
+		if err != nil || fs == nil {
 			return err
 		}
 		if kind == r.source {
-			if err := r.recs.addDoc(f.Path, doc); err != nil {
-				return err
-			}
+			r.recs.add(fs)
 		}
 		if kind == "tag" {
-			return r.tagged.addDoc(f.Path, doc)
+			r.tagged.add(fs)
+		} else {
+			maps.Copy(r.batches, fs.batches)
 		}
-		batchReviews(f.Path, doc, r.batches)
 	}
 	return nil
+}
+
+// facts reads a batch file's facts, once per content digest.
+func (r *reader) facts(f File) (*facts, error) {
+	if fs, ok := r.cache[f.Digest]; ok && f.Digest != "" {
+		return fs, nil
+	}
+	fs, err := readFacts(f)
+	if err == nil && f.Digest != "" {
+		r.cache[f.Digest] = fs
+	}
+	return fs, err
 }
 
 // isBatchFile reports whether a path looks like a stage batch file (not a

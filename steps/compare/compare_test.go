@@ -187,13 +187,11 @@ func TestDuplicateTasksMatchOneToOne(t *testing.T) {
 	two := batchFile("t", recs)
 	rs := newRecords()
 	for _, name := range []string{"b1.json", "b2.json"} {
-		doc, err := readBatch(file("stage_3/t/"+name, two))
+		fs, err := readFacts(file("stage_3/t/"+name, two))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := rs.addDoc("stage_3/t/"+name, doc); err != nil {
-			t.Fatal(err)
-		}
+		rs.add(fs)
 	}
 	if got := len(rs.order); got != 2 {
 		t.Fatalf("records: got %d, want 2 (the repeated task is numbered)", got)
@@ -230,5 +228,27 @@ func TestTextAndHTML(t *testing.T) {
 		if !strings.Contains(html, want) {
 			t.Errorf("html: want %q", want)
 		}
+	}
+}
+
+func TestSharedFilesReadOnce(t *testing.T) {
+	opens := 0
+	content := batchFile("t", baseRecs)
+	shared := File{Path: "stage_3/t/b.json", Digest: "d1", Open: func() (io.ReadCloser, error) {
+		opens++
+		return io.NopCloser(strings.NewReader(content)), nil
+	}}
+	s := func(name string) Side {
+		return Side{Name: name, Partitions: []Partition{{ID: "intervene@t", Kind: "intervene", Files: []File{shared}}}}
+	}
+	r, err := Compare(s("A"), s("B"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opens != 1 {
+		t.Errorf("opens: got %d, want 1 (same digest on both sides)", opens)
+	}
+	if r.Flips.Matched != 4 || r.Flips.Changed != 0 {
+		t.Errorf("matched/changed: got %d/%d, want 4/0", r.Flips.Matched, r.Flips.Changed)
 	}
 }

@@ -33,22 +33,27 @@ type record struct {
 	verdict string
 }
 
-// records holds one side's records by key, with tag applications counted
-// at every level that carries tags (variants and records).
-type records struct {
-	byKey map[RecordKey]record
-	order []RecordKey
-	tags  map[string]int
-	seen  map[string]int // occurrences of topic + item identity
+// facts is what the comparison takes from one batch file: its items'
+// records, its tag applications (variants and records) and its batches'
+// review fields. Every string is a copy, so the parsed file can be freed.
+type facts struct {
+	items   []itemFacts
+	tags    map[string]int
+	batches map[string][2]int // see batchReviews
 }
 
-func newRecords() *records {
-	return &records{byKey: map[RecordKey]record{}, tags: map[string]int{}, seen: map[string]int{}}
+type itemFacts struct {
+	topic, id string
+	recs      []recFact
 }
 
-// readBatch parses a batch file; nil when it is JSON but not a batch file
-// (no "data" list).
-func readBatch(f File) (*pyjson.Object, error) {
+type recFact struct {
+	model, variant, key, verdict string
+}
+
+// readFacts parses a batch file and extracts its facts; nil when it is
+// JSON but not a batch file (no "data" list).
+func readFacts(f File) (*facts, error) {
 	b, err := readAll(f)
 	if err != nil {
 		return nil, err
@@ -57,36 +62,27 @@ func readBatch(f File) (*pyjson.Object, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", f.Path, err)
 	}
-	if _, ok := spt.Data(doc); !ok {
+	data, ok := spt.Data(doc)
+	if !ok {
 		return nil, nil
 	}
-	return doc, nil
-}
-
-// addDoc adds the records of one stage-3 (or tagged) batch file. An item
-// whose task text repeats within its topic gets the occurrence number
-// appended, so duplicates still match one to one.
-func (rs *records) addDoc(file string, doc *pyjson.Object) error {
-	data, _ := spt.Data(doc)
 	topic, _ := doc.Str("topic")
 	if topic == "" {
-		topic = path.Base(path.Dir(file))
+		topic = path.Base(path.Dir(f.Path))
 	}
+	fs := &facts{tags: map[string]int{}, batches: map[string][2]int{}}
 	for i := range data {
 		item, err := spt.Item(data, i)
 		if err != nil {
-			return fmt.Errorf("read %s: %w", file, err)
+			return nil, fmt.Errorf("read %s: %w", f.Path, err)
 		}
-		id := itemIdentity(item, file, i)
-		rs.seen[topic+"\x00"+id]++
-		if n := rs.seen[topic+"\x00"+id]; n > 1 {
-			id = fmt.Sprintf("%s #%d", id, n)
+		it := itemFacts{topic: strings.Clone(topic), id: strings.Clone(itemIdentity(item, f.Path, i))}
+		if err := fs.addItem(&it, item, f.Path); err != nil {
+			return nil, fmt.Errorf("read %s: item %d: %w", f.Path, i, err)
 		}
-		if err := rs.addItem(topic, id, item); err != nil {
-			return fmt.Errorf("read %s: item %d: %w", file, i, err)
-		}
+		fs.items = append(fs.items, it)
 	}
-	return nil
+	return fs, nil
 }
 
 // itemIdentity is the item's task text T, or its id when it has one and no
@@ -103,7 +99,7 @@ func itemIdentity(item *pyjson.Object, file string, i int) string {
 	return fmt.Sprintf("%s[%d]", path.Base(file), i)
 }
 
-func (rs *records) addItem(topic, id string, item *pyjson.Object) error {
+func (fs *facts) addItem(it *itemFacts, item *pyjson.Object, file string) error {
 	models, err := spt.Models(item)
 	if err != nil {
 		return err
@@ -114,19 +110,16 @@ func (rs *records) addItem(topic, id string, item *pyjson.Object) error {
 			if err != nil || v == nil {
 				continue
 			}
-			rs.countTags(v)
+			fs.countTags(v)
 			recs, _, err := spt.Interventions(v)
 			if err != nil {
 				return fmt.Errorf("model %s variant %s: %w", m.Name, vn, err)
 			}
 			for _, r := range recs {
-				k := RecordKey{Topic: topic, Item: id, Model: m.Name, Variant: vn, Intervention: r.Key}
-				if _, dup := rs.byKey[k]; !dup {
-					rs.order = append(rs.order, k)
-				}
 				p, _ := r.Obj.Str("P")
-				rs.byKey[k] = record{verdict: p}
-				rs.countTags(r.Obj)
+				it.recs = append(it.recs, recFact{model: strings.Clone(m.Name), variant: vn, key: strings.Clone(r.Key), verdict: strings.Clone(p)})
+				fs.countTags(r.Obj)
+				addBatchReview(file, r, fs.batches)
 			}
 		}
 	}
@@ -134,11 +127,49 @@ func (rs *records) addItem(topic, id string, item *pyjson.Object) error {
 }
 
 // countTags counts the strings of o's "tags" list.
-func (rs *records) countTags(o *pyjson.Object) {
+func (fs *facts) countTags(o *pyjson.Object) {
 	for _, t := range o.Arr("tags") {
 		if s, ok := t.(string); ok {
-			rs.tags[s]++
+			if _, known := fs.tags[s]; !known {
+				s = strings.Clone(s)
+			}
+			fs.tags[s]++
 		}
+	}
+}
+
+// records holds one side's records by key, and its tag applications.
+type records struct {
+	byKey map[RecordKey]record
+	order []RecordKey
+	tags  map[string]int
+	seen  map[string]int // occurrences of topic + item identity
+}
+
+func newRecords() *records {
+	return &records{byKey: map[RecordKey]record{}, tags: map[string]int{}, seen: map[string]int{}}
+}
+
+// add adds one file's records and tags. An item whose task text repeats
+// within its topic gets the occurrence number appended, so duplicates
+// still match one to one.
+func (rs *records) add(fs *facts) {
+	for _, it := range fs.items {
+		id := it.id
+		rs.seen[it.topic+"\x00"+id]++
+		if n := rs.seen[it.topic+"\x00"+id]; n > 1 {
+			id = fmt.Sprintf("%s #%d", id, n)
+		}
+		for _, r := range it.recs {
+			k := RecordKey{Topic: it.topic, Item: id, Model: r.model, Variant: r.variant, Intervention: r.key}
+			if _, dup := rs.byKey[k]; !dup {
+				rs.order = append(rs.order, k)
+			}
+			rs.byKey[k] = record{verdict: r.verdict}
+		}
+	}
+	for t, n := range fs.tags {
+		rs.tags[t] += n
 	}
 }
 
@@ -190,33 +221,10 @@ func (r *Reviews) readReviewLog(f File) error {
 	return sc.Err()
 }
 
-// batchReviews derives review counts from the records themselves, for
-// when no review log was written: every record of a batch repeats the
-// batch's num_stage_3_reviews_made and stage_3_reviews_passed, so each
-// batch (file, intervention key, "batch_<i>_of_<n>") is counted once.
-func batchReviews(file string, doc *pyjson.Object, into map[string][2]int) {
-	data, _ := spt.Data(doc)
-	for i := range data {
-		item, err := spt.Item(data, i)
-		if err != nil {
-			continue
-		}
-		models, _ := spt.Models(item)
-		for _, m := range models {
-			for _, vn := range spt.Variants {
-				v, _ := spt.Variant(m.Obj, vn)
-				if v == nil {
-					continue
-				}
-				recs, _, _ := spt.Interventions(v)
-				for _, r := range recs {
-					addBatchReview(file, r, into)
-				}
-			}
-		}
-	}
-}
-
+// addBatchReview records a batch's review fields, for when no review log
+// was written: every record of a batch repeats the batch's
+// num_stage_3_reviews_made and stage_3_reviews_passed, so each batch (file,
+// intervention key, "batch_<i>_of_<n>") is counted once.
 func addBatchReview(file string, r spt.Record, into map[string][2]int) {
 	made, ok := r.Obj.Num("num_stage_3_reviews_made")
 	if !ok {
