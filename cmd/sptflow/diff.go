@@ -46,6 +46,8 @@ func cmdDiff(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: sptflow diff: %s and %s: compare two pipelines or two lock files, not one of each", errUsage, pos[0], pos[1])
 	case la:
 		d, err = diffLocks(pos[0], pos[1], *names)
+	case *names != "":
+		return fmt.Errorf("%w: sptflow diff: --pipeline picks pipelines of lock files; %s and %s are pipeline files", errUsage, pos[0], pos[1])
 	default:
 		d, err = diffPipelines(ctx, e, pos[0], pos[1])
 	}
