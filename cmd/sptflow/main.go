@@ -6,6 +6,7 @@
 //	sptflow graph PIPELINE --format dot|mermaid
 //	sptflow validate PIPELINE
 //	sptflow log [PIPELINE]             run history
+//	sptflow diff A B                   compare two pipelines or two lock files (REV:path)
 //	sptflow gc [PIPELINE]              remove store entries no lock file pins;
 //	                                   --failed-requests, --requests-older-than D prune the request store
 package main
@@ -84,6 +85,7 @@ var commands = map[string]func(ctx context.Context, env *env, args []string) err
 	"validate": cmdValidate,
 	"log":      cmdLog,
 	"gc":       cmdGC,
+	"diff":     cmdDiff,
 }
 
 const usageText = `usage: sptflow [global flags] COMMAND [flags] [args]
@@ -94,6 +96,9 @@ commands:
   status PIPELINE [--why]    up-to-date / stale / missing per partition, why, and what
                              the LLM requests to bring it up to date would cost
   log [PIPELINE]             run history with LLM calls, tokens and cost per run and node
+  diff A B                   compare two pipelines or two lock files (git REV:path too):
+                             partitions that differ and why, verdict flips, tags, export,
+                             reviews, cost (--json, --html FILE, --pipeline NAME)
   graph PIPELINE --format dot|mermaid
   validate PIPELINE          check a pipeline without running it
   gc [PIPELINE]              remove store entries no lock file pins (--dry-run, --grace D);

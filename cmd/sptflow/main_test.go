@@ -29,7 +29,8 @@ func TestScripts(t *testing.T) {
 		Script: func(llmtest.Request) llmtest.Fault { return llmtest.PaymentRequired() }})
 	t.Cleanup(broke.Close)
 	testscript.Run(t, testscript.Params{
-		Dir: "testdata/script",
+		Dir:  "testdata/script",
+		Cmds: scriptCmds,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("SPTFLOW_HOME", "")
 			env.Setenv("REPO", repo)
