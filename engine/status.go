@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -139,18 +138,4 @@ func short(hex string) string {
 }
 
 // keyInfo reads the stored components of a hex node key.
-func (e *Engine) keyInfo(hex string) (KeyDesc, error) {
-	k, err := ParseNodeKey(hex)
-	if err != nil {
-		return nil, err
-	}
-	b, err := e.opt.Store.GetKeyInfo(k)
-	if err != nil {
-		return nil, err
-	}
-	var d KeyDesc
-	if err := json.Unmarshal(b, &d); err != nil {
-		return nil, fmt.Errorf("decode key info %s: %w", k.Short(), err)
-	}
-	return d, nil
-}
+func (e *Engine) keyInfo(hex string) (KeyDesc, error) { return storedKeyDesc(e.opt.Store, hex) }
