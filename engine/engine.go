@@ -142,10 +142,21 @@ func MatchInputs(root string, ins []InputSpec, digest func(path string) (Digest,
 			if err != nil {
 				return nil, fmt.Errorf("digest input %s: %w", m[0], err)
 			}
-			files = append(files, InputFile{Abs: m[0], Rel: m[1], Spec: i, Digest: d, Size: size})
+			files = append(files, InputFile{Abs: m[0], Rel: m[1], Name: portableName(root, i, m[0], m[1]), Spec: i, Digest: d, Size: size})
 		}
 	}
 	return files, nil
+}
+
+// portableName is InputFile.Name: abs relative to root (slash-separated)
+// when it lies below root, else "external#<spec>/<rel>".
+func portableName(root string, spec int, abs, rel string) string {
+	if root != "" {
+		if r, err := filepath.Rel(root, abs); err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) && !filepath.IsAbs(r) {
+			return filepath.ToSlash(r)
+		}
+	}
+	return fmt.Sprintf("external#%d/%s", spec, rel)
 }
 
 // matchInput returns [absolute, relative] pairs: the file itself when

@@ -427,7 +427,7 @@ func (e *Engine) task(n *node, output func(PartitionID) sealed) (*Task, error) {
 		}
 		un := e.nodes[u]
 		t.Upstream = append(t.Upstream, Upstream{ID: u, Node: un.spec.Node, Kind: un.spec.Kind, Foreach: un.spec.Foreach,
-			Digest: s.digest, Files: upstreamFiles(e.opt.Store, s.m), OutputDir: un.plan.OutputDir})
+			Digest: s.digest, Files: upstreamFiles(e.opt.Store, s.m, un.inputs), OutputDir: un.plan.OutputDir})
 	}
 	return t, nil
 }

@@ -169,9 +169,14 @@ type Step interface {
 
 // InputFile is one file matched by a Plan input, digested.
 type InputFile struct {
-	Abs    string // absolute path on disk
-	Rel    string // path relative to the InputSpec's Path (its base name for a single file)
-	Spec   int    // index into Plan.Inputs
+	Abs string // absolute path on disk
+	Rel string // path relative to the InputSpec's Path (its base name for a single file)
+	// Name is how node keys and manifests name the file, the same in every
+	// clone of the project: its slash-separated path relative to the project
+	// root, or, for a file outside the root, "external#<i>/<Rel>" with i the
+	// index of its InputSpec. Never an absolute path.
+	Name   string
+	Spec   int // index into Plan.Inputs
 	Digest Digest
 	Size   int64
 }
