@@ -50,7 +50,7 @@ type node struct {
 // New resolves every partition with its step and digests its declared
 // inputs. All configuration problems are reported at once, as an error
 // matching ErrInvalid: unknown kinds, Resolve errors, missing required
-// inputs, cycles.
+// inputs, cycles, partitions whose outputs overlap.
 func New(g *Graph, opt Options) (*Engine, error) {
 	e := &Engine{g: g, opt: opt, nodes: make(map[PartitionID]*node, len(g.Partitions))}
 	var errs []error
@@ -66,6 +66,7 @@ func New(g *Graph, opt Options) (*Engine, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, checkCollisions(g, e.nodes)...)
 	if len(errs) > 0 {
 		return nil, invalid(errs...)
 	}

@@ -17,15 +17,16 @@ import (
 // into the store as objects at once, so a partition's output is sealed by
 // writing only its manifest.
 type storeOutput struct {
-	st    *store.Store
-	mu    sync.Mutex
-	files map[string]store.ManifestFile
+	st     *store.Store
+	claims []string // the paths the partition declared (nil: anywhere)
+	mu     sync.Mutex
+	files  map[string]store.ManifestFile
 }
 
 var _ Output = (*storeOutput)(nil)
 
-func newStoreOutput(st *store.Store) *storeOutput {
-	return &storeOutput{st: st, files: map[string]store.ManifestFile{}}
+func newStoreOutput(st *store.Store, claims []string) *storeOutput {
+	return &storeOutput{st: st, claims: claims, files: map[string]store.ManifestFile{}}
 }
 
 // checkRel rejects output paths that are absolute or escape the data directory.
@@ -42,6 +43,9 @@ func (o *storeOutput) WriteFile(rel string, data []byte) error {
 	c, err := checkRel(rel)
 	if err != nil {
 		return err
+	}
+	if !within(c, o.claims) {
+		return fmt.Errorf("write %s: outside the outputs the partition declares (%s)", c, strings.Join(o.claims, ", "))
 	}
 	d, err := o.st.PutObject(data)
 	if err != nil {

@@ -151,6 +151,9 @@ func (e *Engine) Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := e.claimOutputs(); err != nil {
+		return nil, err
+	}
 	r := &run{e: e, cfg: cfg, targets: targets, slots: newSlots(cfg.Jobs), lockOld: lock,
 		outputs: map[PartitionID]sealed{}, results: map[PartitionID]*PartitionResult{}}
 	if cfg.Only {
@@ -340,7 +343,7 @@ func (r *run) execute(ctx context.Context, n *node, desc KeyDesc, res *Partition
 		return err
 	}
 	r.e.event(r.cfg.Monitor, Event{Type: EventStarted, Partition: n.spec.ID, Node: n.spec.Node, Key: res.Key.String()})
-	out := newStoreOutput(r.e.opt.Store)
+	out := newStoreOutput(r.e.opt.Store, n.claims())
 	t, err := r.e.task(n, func(u PartitionID) sealed { s, _ := r.output(u); return s })
 	if err != nil {
 		r.slots.release()

@@ -121,9 +121,16 @@ type Plan struct {
 	// Inputs are the files the partition reads besides upstream outputs.
 	Inputs []InputSpec
 	// OutputDir is the partition's main output directory, relative to the
-	// data directory ("stage_3_tagged/sycophancy"). Informational: steps may
-	// write anywhere below the data directory.
+	// data directory ("stage_3_tagged/sycophancy"), where downstream steps
+	// find its data files (Upstream.DataFiles).
 	OutputDir string
+	// Outputs are every path (a file, or a directory and all below it) the
+	// partition may write, relative to the data directory; OutputDir alone
+	// when empty. They are authoritative: Output.WriteFile refuses any other
+	// path, and two partitions whose outputs overlap, in one pipeline or in
+	// pipelines sharing a data directory, are a configuration error. A
+	// partition that declares neither owns the whole data directory.
+	Outputs []string
 	// NoMaterialize marks outputs that stay in the store only.
 	NoMaterialize bool
 	// Providers lists the LLM providers the partition will call

@@ -74,6 +74,9 @@ func cmdValidate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer pr.close()
+	if err := pr.eng.CheckOwnership(); err != nil {
+		return err
+	}
 	g := pr.eng.Graph()
 	var all []engine.PartitionID
 	for _, p := range g.Partitions {

@@ -136,6 +136,10 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 	}
 	p.Feedback = path.Join("feedback", "stage_3", "cumulative_"+p.Topic+".jsonl")
 	p.Reviews = path.Join("stage_3_reviews", p.Topic+"_reviews.jsonl")
+	if spec.Output != "" { // side files of a node with its own output go below its name
+		p.Feedback = path.Join("feedback", "stage_3", spec.Node, "cumulative_"+p.Topic+".jsonl")
+		p.Reviews = path.Join("stage_3_reviews", spec.Node, p.Topic+"_reviews.jsonl")
+	}
 	return &engine.Plan{
 		Params: p,
 		Inputs: []engine.InputSpec{
@@ -143,6 +147,7 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 			{Path: filepath.Join(spec.PromptsDir, spt.Stage3Dir), Pattern: spt.Stage3Pattern(p.Topic)},
 		},
 		OutputDir: p.Output,
+		Outputs:   []string{p.Output, p.Feedback, p.Reviews},
 		Providers: llmstep.Providers(p.gen, p.review),
 		Env:       llmstep.Env(p.gen, p.review),
 	}, nil
