@@ -394,8 +394,12 @@ func (r *run) finishSealed(n *node, res *PartitionResult, executed bool) error {
 	s, _ := r.output(n.spec.ID)
 	if !n.plan.NoMaterialize {
 		prev := r.previousManifest(n, res.Key)
-		if _, err := r.e.materialize(n.spec.DataDir, s.m, prev); err != nil {
+		written, err := r.e.materialize(n.spec.DataDir, s.m, prev)
+		if err != nil {
 			return err
+		}
+		if !executed && len(written) > 0 {
+			r.e.logRestored(n, written)
 		}
 	}
 	return r.e.recordLock(n, s, r.lockOld[string(n.spec.ID)], executed)

@@ -38,6 +38,12 @@ type PartitionStatus struct {
 	Changes []Change
 	// Estimate is what running it would cost, for steps that can say.
 	Estimate *Estimate
+	// Disk lists the materialized files of an up-to-date partition that
+	// do not match its sealed output (modified, missing, foreign); run
+	// restores them.
+	Disk []FileCheck
+
+	manifest *store.Manifest // the sealed output, when up to date
 }
 
 // Status computes every partition's state, in topological order. It reads
@@ -57,7 +63,7 @@ func (e *Engine) Status(ctx context.Context) ([]PartitionStatus, error) {
 		known[id] = st
 		out = append(out, st)
 	}
-	return out, nil
+	return out, e.checkDisk(out)
 }
 
 func (e *Engine) readLock() (map[string]store.LockEntry, error) {
@@ -95,7 +101,7 @@ func (e *Engine) status(id PartitionID, lock map[string]store.LockEntry, known m
 	}
 	st.Key = desc.Key()
 	if m, d, err := e.opt.Store.GetManifest(st.Key); err == nil {
-		st.State, st.Output, st.Content = UpToDate, d, ContentDigest(m.Files)
+		st.State, st.Output, st.Content, st.manifest = UpToDate, d, ContentDigest(m.Files), m
 		return st, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return st, fmt.Errorf("status %s: %w", id, err)

@@ -37,13 +37,19 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		pr.eng.Estimate(ctx, sts)
 	}
 	counts := map[engine.State]int{}
+	onDisk := 0
 	var total engine.Estimate
 	for _, st := range sts {
 		counts[st.State]++
+		if len(st.Disk) > 0 {
+			counts[st.State]--
+			onDisk++
+		}
 		if x := st.Estimate; x != nil && st.State != engine.UpToDate {
 			total.Requests, total.Cached, total.CostUSD = total.Requests+x.Requests, total.Cached+x.Cached, total.CostUSD+x.CostUSD
 		}
-		fmt.Fprintf(e.stdout, "%-12s %s\n", st.State, st.ID)
+		fmt.Fprintf(e.stdout, "%-12s %s\n", stateLabel(st), st.ID)
+		printDisk(e.stdout, st)
 		if *why && st.State != engine.UpToDate {
 			for _, r := range st.Reasons {
 				fmt.Fprintf(e.stdout, "    %s\n", r)
@@ -53,7 +59,11 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	}
-	fmt.Fprintf(e.stdout, "%d up-to-date, %d stale, %d missing\n", counts[engine.UpToDate], counts[engine.Stale], counts[engine.Missing])
+	fmt.Fprintf(e.stdout, "%d up-to-date, %d stale, %d missing", counts[engine.UpToDate], counts[engine.Stale], counts[engine.Missing])
+	if onDisk > 0 {
+		fmt.Fprintf(e.stdout, ", %d with files changed on disk (run restores them)", onDisk)
+	}
+	fmt.Fprintln(e.stdout)
 	if total.Requests+total.Cached > 0 {
 		fmt.Fprintf(e.stdout, "bringing it up to date would send %d LLM requests (%d more from cache), ~$%.2f\n", total.Requests, total.Cached, total.CostUSD)
 	}
