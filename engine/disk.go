@@ -33,7 +33,7 @@ type FileCheck struct {
 // with its sealed output and fills PartitionStatus.Disk. Files are compared
 // through the store's stat cache: size first, then (size, mtime, inode,
 // ctime), and their content only when those changed.
-func (e *Engine) checkDisk(sts []PartitionStatus) error {
+func (e *Engine) checkDisk(sts []PartitionStatus) {
 	var fx *foreignIndex
 	for i := range sts {
 		st := &sts[i]
@@ -64,7 +64,6 @@ func (e *Engine) checkDisk(sts []PartitionStatus) error {
 	if err := e.opt.Store.SaveStatCache(); err != nil {
 		e.opt.Log.Warn().Err(err).Msg("save stat cache")
 	}
-	return nil
 }
 
 // logRestored says, in one line, which files of a reused output run wrote

@@ -153,7 +153,7 @@ func MatchInputs(root string, ins []InputSpec, digest func(path string) (Digest,
 // when it lies below root, else "external#<spec>/<rel>".
 func portableName(root string, spec int, abs, rel string) string {
 	if root != "" {
-		if r, err := filepath.Rel(root, abs); err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) && !filepath.IsAbs(r) {
+		if r, err := filepath.Rel(root, abs); err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) {
 			return filepath.ToSlash(r)
 		}
 	}

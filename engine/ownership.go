@@ -25,7 +25,7 @@ type ownership struct {
 	Pipelines map[string]ownerEntry `json:"pipelines"`
 }
 
-// owner is one pipeline's entry: its file (relative to the project root)
+// ownerEntry is one pipeline's entry: its file (relative to the project root)
 // and the output paths its partitions declare (sorted).
 type ownerEntry struct {
 	File    string   `json:"file"`
@@ -165,7 +165,7 @@ func (e *Engine) claimOutputs() error {
 	return nil
 }
 
-// owners returns, for a data directory's record, which other pipeline
+// owner returns, from a data directory's record, which other pipeline
 // claims path (slash-separated, relative to the data directory), or "".
 func (o *ownership) owner(path, self string) string {
 	if o == nil {

@@ -63,7 +63,8 @@ func (e *Engine) Status(ctx context.Context) ([]PartitionStatus, error) {
 		known[id] = st
 		out = append(out, st)
 	}
-	return out, e.checkDisk(out)
+	e.checkDisk(out)
+	return out, nil
 }
 
 func (e *Engine) readLock() (map[string]store.LockEntry, error) {
