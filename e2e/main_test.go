@@ -130,8 +130,9 @@ func (p *project) try(args ...string) (string, error) {
 	}
 }
 
-// data is the project's data directory.
-func (p *project) data() string { return filepath.Join(p.dir, "data") }
+// data is the output tree of the e2e experiment (pipelines/experiments/e2e.yaml,
+// named spt-e2e): data/<name>, since it sets no data: of its own.
+func (p *project) data() string { return filepath.Join(p.dir, "data", "spt-e2e") }
 
 func tail(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")

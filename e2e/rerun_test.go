@@ -163,7 +163,8 @@ vars:
 	if perKind[stage1] != 0 || perKind[stage2] == 0 || perKind[stage3] == 0 {
 		t.Errorf("got %v new requests, want no stage-1 and some stage-2 and stage-3", perKind)
 	}
-	checkShapes(t, p.data(), []string{"sycophancy", "reward_hacks"}, []stageShape{{dir: "stage_3", item: []string{"inferences"},
+	// The experiment materializes into its own tree (data/spt-e2e-llama), never into its base's.
+	checkShapes(t, filepath.Join(p.dir, "data", "spt-e2e-llama"), []string{"sycophancy", "reward_hacks"}, []stageShape{{dir: "stage_3", item: []string{"inferences"},
 		variant: []string{"interventions"}, record: []string{}, models: []string{"qwen/qwen3-32b", "meta-llama/llama-3.3-70b-instruct"},
 		recordKeys: []string{"honesty_scare__version_4", "split_personality__version_4"}}})
 }

@@ -30,6 +30,9 @@ type Side struct {
 	Note         string         `json:"note,omitempty"`
 	Usage        map[string]any `json:"usage,omitempty"`
 	ServedModels []string       `json:"served_models,omitempty"`
+	// inputs are the partition's input files as matched in this project,
+	// where referenced (load) outputs are found; nil for a lock-file side.
+	inputs []InputFile
 }
 
 // DiffState is how a partition compares between two sides.
@@ -259,7 +262,7 @@ func (e *Engine) Sides(ctx context.Context) ([]Side, error) {
 }
 
 func (e *Engine) side(st PartitionStatus, known map[PartitionID]PartitionStatus) (Side, error) {
-	s := Side{ID: st.ID, Kind: st.Kind}
+	s := Side{ID: st.ID, Kind: st.Kind, inputs: e.nodes[st.ID].inputs}
 	n := e.nodes[st.ID]
 	if st.Key.IsZero() {
 		s.Note = strings.Join(st.Reasons, "; ")
@@ -294,12 +297,13 @@ func (e *Engine) side(st PartitionStatus, known map[PartitionID]PartitionStatus)
 
 // SideFiles opens the files of a side's sealed output for reading (none
 // when the store does not hold its manifest). Store objects are verified
-// on read, referenced input files against their recorded digest.
+// on read, referenced input files against their recorded digest (a
+// lock-file side cannot open them: it knows no project's inputs).
 func SideFiles(st *store.Store, s *Side) []OutputFile {
 	if s == nil || s.Manifest == nil {
 		return nil
 	}
-	return upstreamFiles(st, s.Manifest)
+	return upstreamFiles(st, s.Manifest, s.inputs)
 }
 
 // Details says what changed inside a parameter whose old and new values

@@ -51,7 +51,7 @@ type node struct {
 // New resolves every partition with its step and digests its declared
 // inputs. All configuration problems are reported at once, as an error
 // matching ErrInvalid: unknown kinds, Resolve errors, missing required
-// inputs, cycles.
+// inputs, cycles, partitions whose outputs overlap.
 func New(g *Graph, opt Options) (*Engine, error) {
 	e := &Engine{g: g, opt: opt, nodes: make(map[PartitionID]*node, len(g.Partitions))}
 	if err := e.loadReplicas(); err != nil {
@@ -70,6 +70,7 @@ func New(g *Graph, opt Options) (*Engine, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, checkCollisions(g, e.nodes)...)
 	if len(errs) > 0 {
 		return nil, invalid(errs...)
 	}
@@ -147,10 +148,21 @@ func MatchInputs(root string, ins []InputSpec, digest func(path string) (Digest,
 			if err != nil {
 				return nil, fmt.Errorf("digest input %s: %w", m[0], err)
 			}
-			files = append(files, InputFile{Abs: m[0], Rel: m[1], Spec: i, Digest: d, Size: size})
+			files = append(files, InputFile{Abs: m[0], Rel: m[1], Name: portableName(root, i, m[0], m[1]), Spec: i, Digest: d, Size: size})
 		}
 	}
 	return files, nil
+}
+
+// portableName is InputFile.Name: abs relative to root (slash-separated)
+// when it lies below root, else "external#<spec>/<rel>".
+func portableName(root string, spec int, abs, rel string) string {
+	if root != "" {
+		if r, err := filepath.Rel(root, abs); err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+			return filepath.ToSlash(r)
+		}
+	}
+	return fmt.Sprintf("external#%d/%s", spec, rel)
 }
 
 // matchInput returns [absolute, relative] pairs: the file itself when

@@ -38,7 +38,7 @@ func (f *fakeStep) Resolve(spec *PartitionSpec) (*Plan, error) {
 	if _, bad := spec.With["bad"]; bad {
 		return nil, fmt.Errorf("%s: bad parameter", spec.WithPos["bad"])
 	}
-	p := &Plan{Params: spec.With, OutputDir: spec.Node}
+	p := &Plan{Params: spec.With, OutputDir: spec.Node, Outputs: []string{spec.Node + "/" + string(spec.ID) + ".txt"}}
 	if in, ok := spec.With["input"].(string); ok {
 		p.Inputs = append(p.Inputs, InputSpec{Path: in})
 	}

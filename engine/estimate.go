@@ -146,7 +146,7 @@ func (e *Engine) estimate(ctx context.Context, st *PartitionStatus, byID map[Par
 		}
 		un := e.nodes[u]
 		t.Upstream = append(t.Upstream, Upstream{ID: u, Node: un.spec.Node, Kind: un.spec.Kind, Foreach: un.spec.Foreach,
-			Digest: d, Files: upstreamFiles(e.opt.Store, m), OutputDir: un.plan.OutputDir})
+			Digest: d, Files: upstreamFiles(e.opt.Store, m, un.inputs), OutputDir: un.plan.OutputDir})
 	}
 	x, err := est.Estimate(ctx, t, ups)
 	if err != nil {

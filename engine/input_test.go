@@ -55,3 +55,36 @@ func TestMatchInputs(t *testing.T) {
 		}
 	}
 }
+
+// TestInputNamesArePortable: inputs are named relative to the project root,
+// whichever way their InputSpec spelled the path; files outside the root
+// by spec index and relative path. No name holds an absolute path.
+func TestInputNamesArePortable(t *testing.T) {
+	base := t.TempDir()
+	root, outside := filepath.Join(base, "clone"), filepath.Join(base, "shared")
+	for _, f := range []string{filepath.Join(root, "prompts", "base.md"), filepath.Join(outside, "t", "batch_1.json")} {
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ins := []InputSpec{
+		{Path: filepath.Join(root, "prompts", "base.md")}, // absolute, as generate declares prompt files
+		{Path: "prompts", Pattern: "*.md"},
+		{Path: filepath.Join(outside, "t"), Pattern: "*.json"},
+	}
+	files, err := MatchInputs(root, ins, func(string) (Digest, int64, error) { return Digest{}, 1, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range files {
+		got = append(got, f.Name)
+	}
+	want := "prompts/base.md prompts/base.md external#2/batch_1.json"
+	if strings.Join(got, " ") != want {
+		t.Errorf("names got: %q want: %q", strings.Join(got, " "), want)
+	}
+}

@@ -16,7 +16,7 @@ import (
 // KeySchemaVersion salts every node key. Bump it whenever the description
 // hashed by ComputeKey changes shape, so old cache entries are never reused
 // under a new meaning.
-const KeySchemaVersion = "sptflow-nodekey-1"
+const KeySchemaVersion = "sptflow-nodekey-2"
 
 // NodeKey identifies one partition's work: the SHA-256 of a versioned,
 // canonical description of everything that determines its output (DESIGN §4).
@@ -51,7 +51,7 @@ const (
 	compVersion  = "version"
 	compParams   = "params"    // the whole Params when it is not a JSON object
 	prefixWith   = "with."     // one top-level Params field
-	prefixInput  = "input:"    // one input file, by project-relative path
+	prefixInput  = "input:"    // one input file, by its portable name (InputFile.Name)
 	prefixUpstrm = "upstream:" // one upstream partition's output manifest digest
 )
 
@@ -121,7 +121,7 @@ type UpstreamDigest struct {
 
 // Describe builds the key description of a partition: schema version, kind,
 // step version, canonical Params (split by top-level field), every input
-// file's project-relative path and digest, and every upstream partition's
+// file's portable name (see InputFile.Name) and digest, and every upstream partition's
 // output content digest (see ContentDigest). Secrets, --jobs, log level and timeouts are never
 // part of it: steps must keep them out of Params.
 func Describe(kind, version string, params any, inputs []InputFile, ins []InputSpec, ups []UpstreamDigest) (KeyDesc, error) {
@@ -140,9 +140,13 @@ func Describe(kind, version string, params any, inputs []InputFile, ins []InputS
 	return d, nil
 }
 
-// inputName is the slash-separated path of an input file as the pipeline
-// author wrote it: the InputSpec path joined with the matched relative path.
+// inputName is the name an input file is keyed by: its portable Name when
+// it was matched by MatchInputs, else the InputSpec path joined with the
+// matched relative path.
 func inputName(f InputFile, ins []InputSpec) string {
+	if f.Name != "" {
+		return f.Name
+	}
 	if f.Spec < 0 || f.Spec >= len(ins) {
 		return f.Rel
 	}

@@ -12,9 +12,10 @@ import (
 // skipping files whose current content already matches (checked through the
 // stat cache), and removes files that prev (this partition's previous
 // output) materialized but m no longer has, if they were not modified since.
-// Referenced (external) files are never materialized.
-func (e *Engine) materialize(dataDir string, m, prev *store.Manifest) (int, error) {
-	written := 0
+// Referenced (external) files are never materialized. It returns the
+// paths it wrote.
+func (e *Engine) materialize(dataDir string, m, prev *store.Manifest) ([]string, error) {
+	var written []string
 	keep := make(map[string]bool, len(m.Files))
 	for _, f := range m.Files {
 		keep[f.Path] = true
@@ -26,7 +27,7 @@ func (e *Engine) materialize(dataDir string, m, prev *store.Manifest) (int, erro
 			return written, err
 		}
 		if w {
-			written++
+			written = append(written, f.Path)
 		}
 	}
 	if prev != nil {

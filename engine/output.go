@@ -17,15 +17,16 @@ import (
 // into the store as objects at once, so a partition's output is sealed by
 // writing only its manifest.
 type storeOutput struct {
-	st    *store.Store
-	mu    sync.Mutex
-	files map[string]store.ManifestFile
+	st     *store.Store
+	claims []string // the paths the partition declared (nil: anywhere)
+	mu     sync.Mutex
+	files  map[string]store.ManifestFile
 }
 
 var _ Output = (*storeOutput)(nil)
 
-func newStoreOutput(st *store.Store) *storeOutput {
-	return &storeOutput{st: st, files: map[string]store.ManifestFile{}}
+func newStoreOutput(st *store.Store, claims []string) *storeOutput {
+	return &storeOutput{st: st, claims: claims, files: map[string]store.ManifestFile{}}
 }
 
 // checkRel rejects output paths that are absolute or escape the data directory.
@@ -43,6 +44,9 @@ func (o *storeOutput) WriteFile(rel string, data []byte) error {
 	if err != nil {
 		return err
 	}
+	if !within(c, o.claims) {
+		return fmt.Errorf("write %s: outside the outputs the partition declares (%s)", c, strings.Join(o.claims, ", "))
+	}
 	d, err := o.st.PutObject(data)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", rel, err)
@@ -57,7 +61,10 @@ func (o *storeOutput) Reference(rel string, f InputFile) error {
 	if err != nil {
 		return err
 	}
-	o.put(store.ManifestFile{Path: c, Digest: f.Digest, Size: f.Size, External: f.Abs})
+	if f.Name == "" {
+		return fmt.Errorf("reference %s: input file %s has no portable name (not matched by the engine)", rel, f.Abs)
+	}
+	o.put(store.ManifestFile{Path: c, Digest: f.Digest, Size: f.Size, External: f.Name})
 	return nil
 }
 
@@ -80,9 +87,11 @@ func (o *storeOutput) manifest() []store.ManifestFile {
 }
 
 // upstreamFiles exposes a sealed manifest to a downstream step. Store
-// objects are verified by the store on read; external files are verified
-// here against their recorded digest.
-func upstreamFiles(st *store.Store, m *store.Manifest) []OutputFile {
+// objects are verified by the store on read; external files are found by
+// their portable name among inputs, the producing partition's inputs as
+// matched in this project (so a clone never reads another clone's files),
+// and verified here against their recorded digest.
+func upstreamFiles(st *store.Store, m *store.Manifest, inputs []InputFile) []OutputFile {
 	out := make([]OutputFile, 0, len(m.Files))
 	for _, f := range m.Files {
 		f := f
@@ -90,7 +99,7 @@ func upstreamFiles(st *store.Store, m *store.Manifest) []OutputFile {
 		if f.External == "" {
 			of.Open = func() (io.ReadCloser, error) { return st.OpenObject(f.Digest) }
 		} else {
-			of.Open = func() (io.ReadCloser, error) { return openExternal(f) }
+			of.Open = func() (io.ReadCloser, error) { return openExternal(f, inputs) }
 		}
 		out = append(out, of)
 	}
@@ -99,13 +108,23 @@ func upstreamFiles(st *store.Store, m *store.Manifest) []OutputFile {
 
 // openExternal opens a referenced input file, checking that it still has
 // the content it was sealed with.
-func openExternal(f store.ManifestFile) (io.ReadCloser, error) {
-	data, err := os.ReadFile(f.External)
+func openExternal(f store.ManifestFile, inputs []InputFile) (io.ReadCloser, error) {
+	abs := ""
+	for _, in := range inputs {
+		if in.Name == f.External {
+			abs = in.Abs
+			break
+		}
+	}
+	if abs == "" {
+		return nil, fmt.Errorf("open referenced input %s: not among the inputs of the partition that sealed %s; run again to pick up the change", f.External, f.Path)
+	}
+	data, err := os.ReadFile(abs)
 	if err != nil {
 		return nil, fmt.Errorf("open referenced input %s: %w", f.External, err)
 	}
 	if store.DigestOf(data) != f.Digest {
-		return nil, fmt.Errorf("referenced input %s changed since it was sealed as %s; run again to pick up the change", f.External, f.Path)
+		return nil, fmt.Errorf("referenced input %s changed since it was sealed as %s; run again to pick up the change", abs, f.Path)
 	}
 	return io.NopCloser(bytes.NewReader(data)), nil
 }

@@ -167,6 +167,9 @@ func (e *Engine) Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := e.claimOutputs(); err != nil {
+		return nil, err
+	}
 	r := &run{e: e, cfg: cfg, targets: targets, slots: newSlots(cfg.Jobs), lockOld: lock,
 		outputs: map[PartitionID]sealed{}, results: map[PartitionID]*PartitionResult{}}
 	if cfg.Only || cfg.Resample != nil {
@@ -366,7 +369,7 @@ func (r *run) execute(ctx context.Context, n *node, desc KeyDesc, res *Partition
 		return err
 	}
 	r.e.event(r.cfg.Monitor, Event{Type: EventStarted, Partition: n.spec.ID, Node: n.spec.Node, Key: res.Key.String()})
-	out := newStoreOutput(r.e.opt.Store)
+	out := newStoreOutput(r.e.opt.Store, n.claims())
 	t, err := r.e.task(n, func(u PartitionID) sealed { s, _ := r.output(u); return s })
 	if err != nil {
 		r.slots.release()
@@ -417,8 +420,12 @@ func (r *run) finishSealed(n *node, res *PartitionResult, executed bool) error {
 	s, _ := r.output(n.spec.ID)
 	if !n.plan.NoMaterialize {
 		prev := r.previousManifest(n, res.Key)
-		if _, err := r.e.materialize(n.spec.DataDir, s.m, prev); err != nil {
+		written, err := r.e.materialize(n.spec.DataDir, s.m, prev)
+		if err != nil {
 			return err
+		}
+		if !executed && len(written) > 0 {
+			r.e.logRestored(n, written)
 		}
 	}
 	return r.e.recordLock(n, s, r.lockOld[string(n.spec.ID)], executed)
@@ -453,7 +460,7 @@ func (e *Engine) task(n *node, output func(PartitionID) sealed) (*Task, error) {
 		}
 		un := e.nodes[u]
 		t.Upstream = append(t.Upstream, Upstream{ID: u, Node: un.spec.Node, Kind: un.spec.Kind, Foreach: un.spec.Foreach,
-			Digest: s.digest, Files: upstreamFiles(e.opt.Store, s.m), OutputDir: un.plan.OutputDir})
+			Digest: s.digest, Files: upstreamFiles(e.opt.Store, s.m, un.inputs), OutputDir: un.plan.OutputDir})
 	}
 	return t, nil
 }

@@ -40,6 +40,12 @@ type PartitionStatus struct {
 	// says why.
 	Estimate    *Estimate
 	EstimateErr error
+	// Disk lists the materialized files of an up-to-date partition that
+	// do not match its sealed output (modified, missing, foreign); run
+	// restores them.
+	Disk []FileCheck
+
+	manifest *store.Manifest // the sealed output, when up to date
 }
 
 // Status computes every partition's state, in topological order. It reads
@@ -59,6 +65,7 @@ func (e *Engine) Status(ctx context.Context) ([]PartitionStatus, error) {
 		known[id] = st
 		out = append(out, st)
 	}
+	e.checkDisk(out)
 	return out, nil
 }
 
@@ -97,7 +104,7 @@ func (e *Engine) status(id PartitionID, lock map[string]store.LockEntry, known m
 	}
 	st.Key = desc.Key()
 	if m, d, err := e.opt.Store.GetManifest(st.Key); err == nil {
-		st.State, st.Output, st.Content = UpToDate, d, ContentDigest(m.Files)
+		st.State, st.Output, st.Content, st.manifest = UpToDate, d, ContentDigest(m.Files), m
 		return st, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return st, fmt.Errorf("status %s: %w", id, err)

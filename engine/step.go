@@ -119,9 +119,16 @@ type Plan struct {
 	// Inputs are the files the partition reads besides upstream outputs.
 	Inputs []InputSpec
 	// OutputDir is the partition's main output directory, relative to the
-	// data directory ("stage_3_tagged/sycophancy"). Informational: steps may
-	// write anywhere below the data directory.
+	// data directory ("stage_3_tagged/sycophancy"), where downstream steps
+	// find its data files (Upstream.DataFiles).
 	OutputDir string
+	// Outputs are every path (a file, or a directory and all below it) the
+	// partition may write, relative to the data directory; OutputDir alone
+	// when empty. They are authoritative: Output.WriteFile refuses any other
+	// path, and two partitions whose outputs overlap, in one pipeline or in
+	// pipelines sharing a data directory, are a configuration error. A
+	// partition that declares neither owns the whole data directory.
+	Outputs []string
 	// NoMaterialize marks outputs that stay in the store only.
 	NoMaterialize bool
 	// Providers lists the LLM providers the partition will call
@@ -153,9 +160,14 @@ type Step interface {
 
 // InputFile is one file matched by a Plan input, digested.
 type InputFile struct {
-	Abs    string // absolute path on disk
-	Rel    string // path relative to the InputSpec's Path (its base name for a single file)
-	Spec   int    // index into Plan.Inputs
+	Abs string // absolute path on disk
+	Rel string // path relative to the InputSpec's Path (its base name for a single file)
+	// Name is how node keys and manifests name the file, the same in every
+	// clone of the project: its slash-separated path relative to the project
+	// root, or, for a file outside the root, "external#<i>/<Rel>" with i the
+	// index of its InputSpec. Never an absolute path.
+	Name   string
+	Spec   int // index into Plan.Inputs
 	Digest Digest
 	Size   int64
 }

@@ -30,7 +30,7 @@ type cheap struct{}
 func (cheap) Kind() string    { return "cheap" }
 func (cheap) Version() string { return "1" }
 func (cheap) Resolve(s *engine.PartitionSpec) (*engine.Plan, error) {
-	p := &engine.Plan{Params: s.With}
+	p := &engine.Plan{Params: s.With, Outputs: []string{fmt.Sprintf("%s/%s.txt", s.Node, s.Value("topic"))}}
 	if src, ok := s.With["source"].(string); ok {
 		p.Inputs = []engine.InputSpec{{Path: filepath.Join(src, s.Value("topic")), Pattern: "*.json"}}
 	}
@@ -103,7 +103,7 @@ func BenchmarkStatus(b *testing.B) {
 	start := time.Now()
 	for b.Loop() {
 		sts, err := open().Status(context.Background())
-		if err != nil || len(sts) != 70 || sts[69].State != engine.UpToDate {
+		if err != nil || len(sts) != 70 || sts[69].State != engine.UpToDate || len(sts[69].Disk) != 0 {
 			b.Fatalf("status: %v", err)
 		}
 	}

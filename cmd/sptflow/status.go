@@ -36,8 +36,13 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	re := estimateRun(ctx, pr.eng, sts, nil)
 	counts := map[engine.State]int{}
 	var run []engine.PartitionID
+	onDisk := 0
 	for _, st := range sts {
 		counts[st.State]++
+		if len(st.Disk) > 0 {
+			counts[st.State]--
+			onDisk++
+		}
 		suffix := ""
 		if st.State != engine.UpToDate {
 			run = append(run, st.ID)
@@ -45,7 +50,8 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 				suffix = re.suffix(st.Estimate)
 			}
 		}
-		fmt.Fprintf(e.stdout, "%-12s %s%s\n", st.State, st.ID, suffix)
+		fmt.Fprintf(e.stdout, "%-12s %s%s\n", stateLabel(st), st.ID, suffix)
+		printDisk(e.stdout, st)
 		if !*why {
 			continue
 		}
@@ -65,7 +71,11 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "    would send %s\n", re.short(x))
 		}
 	}
-	fmt.Fprintf(e.stdout, "%d up-to-date, %d stale, %d missing\n", counts[engine.UpToDate], counts[engine.Stale], counts[engine.Missing])
+	fmt.Fprintf(e.stdout, "%d up-to-date, %d stale, %d missing", counts[engine.UpToDate], counts[engine.Stale], counts[engine.Missing])
+	if onDisk > 0 {
+		fmt.Fprintf(e.stdout, ", %d with files changed on disk (run restores them)", onDisk)
+	}
+	fmt.Fprintln(e.stdout)
 	re.print(e.stdout, envNeeds(pr.eng, run))
 	return nil
 }
@@ -84,6 +94,9 @@ func cmdValidate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer pr.close()
+	if err := pr.eng.CheckOwnership(); err != nil {
+		return err
+	}
 	g := pr.eng.Graph()
 	var all []engine.PartitionID
 	for _, p := range g.Partitions {

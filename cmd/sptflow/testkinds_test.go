@@ -25,7 +25,7 @@ func (srcStep) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 		return nil, fmt.Errorf("%s: node %q: with.source: want a directory", spec.NodePos, spec.Node)
 	}
 	topic := spec.Value("topic")
-	return &engine.Plan{Params: map[string]any{"topic": topic},
+	return &engine.Plan{Params: map[string]any{"topic": topic}, OutputDir: "stage_3/" + topic,
 		Inputs: []engine.InputSpec{{Path: path.Join(src, topic), Pattern: "batch_*.json"}}}, nil
 }
 

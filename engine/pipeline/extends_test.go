@@ -60,7 +60,7 @@ func TestExtendsChain(t *testing.T) {
 	if got := spec(t, p, "first@c").With["n"]; got != 9 {
 		t.Errorf("--set over a chain got: %v want: 9", got)
 	}
-	if got, want := p.Nodes[1].Pos, "testdata/ok/sub/grandchild.yaml:5:3"; got != want {
+	if got, want := p.Nodes[1].Pos, "testdata/ok/sub/grandchild.yaml:6:3"; got != want {
 		t.Errorf("node pos got: %s want: %s", got, want)
 	}
 }
@@ -117,7 +117,7 @@ func TestProjectRoot(t *testing.T) {
 			if want := filepath.Join(dir, tt.want); p.ProjectRoot != want {
 				t.Errorf("root got: %s want: %s", p.ProjectRoot, want)
 			}
-			if want := filepath.Join(dir, tt.want, "data"); p.DataDir != want {
+			if want := filepath.Join(dir, tt.want, "data", "t"); p.DataDir != want {
 				t.Errorf("data got: %s want: %s", p.DataDir, want)
 			}
 		})
@@ -169,5 +169,54 @@ func TestAliasBomb(t *testing.T) {
 	_, err := Load(file, Options{})
 	if err == nil || !strings.Contains(err.Error(), "expands to more than 262144 values") {
 		t.Errorf("got: %v\nwant: an expansion error", err)
+	}
+}
+
+// TestDataDirExtends: `data:` is not inherited; the default is data/<name>,
+// so an experiment never writes into its base's tree; a child must name
+// itself.
+func TestDataDirExtends(t *testing.T) {
+	tests := []struct {
+		name  string
+		base  string // appended to a minimal base named "base"
+		child string // the child file
+		want  string // data dir relative to the root, or "error: ..." substring
+	}{
+		{"default", "", "extends: base.yaml\nname: exp\n", "data/exp"},
+		{"base data not inherited", "data: out\n", "extends: base.yaml\nname: exp\n", "data/exp"},
+		{"own data", "data: out\n", "extends: base.yaml\nname: exp\ndata: out/exp\n", "out/exp"},
+		{"base alone", "data: out\n", "", "out"},
+		{"inherited name", "", "extends: base.yaml\nvars: {}\n", "error: must set its own name"},
+		{"name not a dir", "", "extends: base.yaml\nname: a/b\n", "error: cannot name the default data directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			touch(t, dir, ".sptflow/")
+			base := "version: 1\nname: base\nnodes: {a: {kind: load}}\n" + tt.base
+			if err := os.WriteFile(filepath.Join(dir, "base.yaml"), []byte(base), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(dir, "base.yaml")
+			if tt.child != "" {
+				file = filepath.Join(dir, "child.yaml")
+				if err := os.WriteFile(file, []byte(tt.child), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			p, err := Load(file, Options{})
+			if msg, ok := strings.CutPrefix(tt.want, "error: "); ok {
+				if err == nil || !strings.Contains(err.Error(), msg) {
+					t.Fatalf("got error %v, want one containing %q", err, msg)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := filepath.Join(dir, tt.want); p.DataDir != want {
+				t.Errorf("data got: %s want: %s", p.DataDir, want)
+			}
+		})
 	}
 }

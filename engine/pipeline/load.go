@@ -122,6 +122,8 @@ func (l *loader) header(m *yaml.Node, top map[string]*yaml.Node, p *Pipeline) {
 	}
 	if v := top["name"]; v == nil {
 		l.errorf(m, "name is required")
+	} else if ext := top["extends"]; ext != nil && l.file[resolve(v)] != p.Path {
+		l.errorf(ext, "a pipeline that extends another must set its own name (it would share the base's lock entries and outputs)")
 	} else if s, ok := l.str(v, "name"); ok {
 		if strings.TrimSpace(s) == "" {
 			l.errorf(v, "name must not be empty")
@@ -151,7 +153,7 @@ func (l *loader) dirs(top map[string]*yaml.Node, p *Pipeline) {
 		}
 	}
 	p.PromptsDir = l.dir(top["prompts"], "prompts", p.ProjectRoot)
-	p.DataDir = l.dir(top["data"], "data", p.ProjectRoot)
+	p.DataDir = l.dataDir(top, p)
 	if l.opt.DataDir != "" {
 		d, err := filepath.Abs(l.opt.DataDir)
 		if err != nil {
@@ -159,6 +161,25 @@ func (l *loader) dirs(top map[string]*yaml.Node, p *Pipeline) {
 		}
 		p.DataDir = d
 	}
+}
+
+// dataDir returns the pipeline's output tree, absolute: its own `data:`, or
+// data/<name> by default. `data:` is not inherited through extends (one
+// written in a base file is ignored), so an experiment never materializes
+// into the tree of the pipeline it extends.
+func (l *loader) dataDir(top map[string]*yaml.Node, p *Pipeline) string {
+	if v := top["data"]; v != nil && l.file[resolve(v)] == p.Path {
+		return l.dir(v, "data", p.ProjectRoot)
+	}
+	if p.Name == "" {
+		return ""
+	}
+	if p.Name == "." || p.Name == ".." || strings.ContainsAny(p.Name, "/\\") || strings.TrimSpace(p.Name) != p.Name {
+		at := top["name"]
+		l.errorf(at, "name %q cannot name the default data directory data/<name>; set data:", p.Name)
+		return ""
+	}
+	return absUnder(p.ProjectRoot, filepath.Join("data", p.Name))
 }
 
 // dir returns the directory named by v (default def), absolute against root.

@@ -204,7 +204,7 @@ func TestDirsAndOptions(t *testing.T) {
 	if want := filepath.Join(root, "my_prompts"); p.PromptsDir != want {
 		t.Errorf("prompts got: %s want: %s", p.PromptsDir, want)
 	}
-	if want := filepath.Join(root, "data"); p.DataDir != want {
+	if want := filepath.Join(root, "data", "spt-test"); p.DataDir != want {
 		t.Errorf("data got: %s want: %s", p.DataDir, want)
 	}
 	for _, s := range p.Graph.Partitions {

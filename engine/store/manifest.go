@@ -16,8 +16,11 @@ type ManifestFile struct {
 	Path   string `json:"path"` // slash-separated, relative to the data directory
 	Digest Digest `json:"digest"`
 	Size   int64  `json:"size"`
-	// External is the absolute path of a referenced input file that is not
-	// copied into the store; its Digest still identifies the content.
+	// External names a referenced input file that is not copied into the
+	// store, portably (never an absolute path): its path relative to the
+	// project root, or "external#<i>/<path>" for a file outside it. Readers
+	// resolve it against the current project's matched inputs and verify it
+	// by Digest, so a second clone sharing the store reads its own files.
 	External string `json:"external,omitempty"`
 }
 

@@ -42,7 +42,7 @@ func (*Step) Version() string { return version }
 
 // Params are the resolved parameters of an analyze_eval partition.
 type Params struct {
-	Dir              string `json:"dir"`
+	Dir              string `json:"-"` // named by the inputs (portably), not keyed as written
 	IncludeBaselines bool   `json:"include_baselines"`
 	OnPolicyOnly     bool   `json:"on_policy_only"`
 	OffPolicyOnly    bool   `json:"off_policy_only"`

@@ -108,6 +108,9 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 		p.Output = path.Join("stage_1", p.Topic)
 	}
 	p.Feedback = path.Join("feedback", "cumulative_"+p.Topic+".jsonl")
+	if spec.Output != "" { // the feedback of a node with its own output goes below its name
+		p.Feedback = path.Join("feedback", spec.Node, "cumulative_"+p.Topic+".jsonl")
+	}
 	return &engine.Plan{
 		Params: p,
 		Inputs: []engine.InputSpec{
@@ -115,6 +118,7 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 			{Path: filepath.Join(spec.PromptsDir, filepath.FromSlash(spt.Stage1File(p.Topic)))},
 		},
 		OutputDir: p.Output,
+		Outputs:   []string{p.Output, p.Feedback},
 		Providers: llmstep.Providers(p.spec),
 		Env:       llmstep.Env(p.spec),
 	}, nil

@@ -163,10 +163,16 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 	p.Feedback = path.Join("feedback", "stage_3", "cumulative_"+p.Topic+".jsonl")
 	p.Reviews = path.Join("stage_3_reviews", p.Topic+"_reviews.jsonl")
 	p.Summary = path.Join("stage_3_reviews", p.Topic+SummarySuffix)
+	if spec.Output != "" { // side files of a node with its own output go below its name
+		p.Feedback = path.Join("feedback", "stage_3", spec.Node, "cumulative_"+p.Topic+".jsonl")
+		p.Reviews = path.Join("stage_3_reviews", spec.Node, p.Topic+"_reviews.jsonl")
+		p.Summary = path.Join("stage_3_reviews", spec.Node, p.Topic+SummarySuffix)
+	}
 	return &engine.Plan{
 		Params:    p,
 		Inputs:    promptInputs(spec.PromptsDir, prompts, p.Topic, p.Interventions, p.Versions),
 		OutputDir: p.Output,
+		Outputs:   []string{p.Output, p.Feedback, p.Reviews, p.Summary},
 		Providers: llmstep.Providers(p.gen, p.review),
 		Env:       llmstep.Env(p.gen, p.review),
 	}, nil

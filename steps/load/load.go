@@ -46,7 +46,7 @@ func (*Step) Version() string { return Version }
 
 // params is the canonical parameter set hashed into the node key.
 type params struct {
-	Dir     string `json:"dir"`
+	Dir     string `json:"-"` // named by the inputs (portably), not keyed as written
 	Pattern string `json:"pattern"`
 	Topic   string `json:"topic"`
 	Output  string `json:"output"`

@@ -62,7 +62,7 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 		out = path.Join("stage_3_tagged", topic)
 	}
 	p := params{Topic: topic, Output: out, Report: path.Join("reports", spec.Node, topic+".json")}
-	return &engine.Plan{Params: p, OutputDir: out}, nil
+	return &engine.Plan{Params: p, OutputDir: out, Outputs: []string{out, p.Report}}, nil
 }
 
 // Run implements engine.Step.

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/sptflow/sptflow/engine"
+)
+
+// stateLabel is the state status prints for a partition: its state against
+// the store, or, for an up-to-date partition whose materialized files do not
+// match its sealed output, "foreign" (another pipeline's files are there),
+// "modified" or "incomplete" (files are missing).
+func stateLabel(st engine.PartitionStatus) string {
+	if st.State != engine.UpToDate || len(st.Disk) == 0 {
+		return string(st.State)
+	}
+	label := "incomplete"
+	for _, f := range st.Disk {
+		switch f.State {
+		case engine.FileForeign:
+			return "foreign"
+		case engine.FileModified:
+			label = "modified"
+		}
+	}
+	return label
+}
+
+// printDisk lists the files of st that do not match its sealed output.
+func printDisk(w io.Writer, st engine.PartitionStatus) {
+	for _, f := range st.Disk {
+		if f.Owner != "" {
+			fmt.Fprintf(w, "    %s: %s (written by pipeline %q)\n", f.State, f.Path, f.Owner)
+			continue
+		}
+		fmt.Fprintf(w, "    %s: %s\n", f.State, f.Path)
+	}
+}

@@ -1,0 +1,160 @@
+package engine
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/sptflow/sptflow/engine/store"
+)
+
+// FileState is what the materialized copy of one output file is like,
+// compared with the sealed output the lock file pins.
+type FileState string
+
+// File states other than up to date (which is not reported).
+const (
+	FileModified FileState = "modified" // its content differs from the sealed output
+	FileMissing  FileState = "missing"  // it is not on disk
+	FileForeign  FileState = "foreign"  // it holds what another pipeline sealed there
+)
+
+// FileCheck is one materialized output file that does not match its
+// partition's sealed output; run restores it.
+type FileCheck struct {
+	Path  string // slash-separated, relative to the data directory
+	State FileState
+	// Owner is the pipeline whose output the file holds (FileForeign).
+	Owner string
+}
+
+// checkDisk compares the materialized files of every up-to-date partition
+// with its sealed output and fills PartitionStatus.Disk. Files are compared
+// through the store's stat cache: size first, then (size, mtime, inode,
+// ctime), and their content only when those changed.
+func (e *Engine) checkDisk(sts []PartitionStatus) {
+	var fx *foreignIndex
+	for i := range sts {
+		st := &sts[i]
+		n := e.nodes[st.ID]
+		if st.State != UpToDate || n.plan.NoMaterialize || st.manifest == nil {
+			continue
+		}
+		for _, f := range st.manifest.Files {
+			if f.External != "" {
+				continue
+			}
+			state, d := e.checkFile(n.spec.DataDir, f)
+			if state == "" {
+				continue
+			}
+			fc := FileCheck{Path: f.Path, State: state}
+			if state == FileModified {
+				if fx == nil {
+					fx = e.newForeignIndex()
+				}
+				if owner := fx.owner(f.Path, d); owner != "" {
+					fc.State, fc.Owner = FileForeign, owner
+				}
+			}
+			st.Disk = append(st.Disk, fc)
+		}
+	}
+	if err := e.opt.Store.SaveStatCache(); err != nil {
+		e.opt.Log.Warn().Err(err).Msg("save stat cache")
+	}
+}
+
+// logRestored says, in one line, which files of a reused output run wrote
+// back because they were missing or did not match it.
+func (e *Engine) logRestored(n *node, files []string) {
+	const show = 10
+	ev := e.opt.Log.Info().Str(FieldPartition, string(n.spec.ID)).Int("count", len(files))
+	if len(files) > show {
+		ev = ev.Strs("files", files[:show]).Int("more", len(files)-show)
+	} else {
+		ev = ev.Strs("files", files)
+	}
+	ev.Msg("restored materialized outputs from the store")
+}
+
+// checkFile returns "" when the file on disk matches f, else its state and
+// (when it was read) its digest.
+func (e *Engine) checkFile(dataDir string, f store.ManifestFile) (FileState, Digest) {
+	abs := filepath.Join(dataDir, filepath.FromSlash(f.Path))
+	fi, err := os.Stat(abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return FileMissing, Digest{}
+	case err != nil || !fi.Mode().IsRegular():
+		return FileModified, Digest{}
+	case fi.Size() != f.Size:
+		d, _, _ := e.opt.Store.DigestFile(abs)
+		return FileModified, d
+	}
+	d, _, err := e.opt.Store.DigestFile(abs)
+	if err != nil {
+		return FileMissing, Digest{}
+	}
+	if d != f.Digest {
+		return FileModified, d
+	}
+	return "", d
+}
+
+// foreignIndex tells which other pipeline a file belongs to: one that the
+// data directory's ownership record says writes the path, or one whose
+// sealed output (per the lock file) has exactly this path and content.
+type foreignIndex struct {
+	self  string
+	own   *ownership
+	byDig map[Digest]map[string]string // digest → path → pipeline
+}
+
+func (e *Engine) newForeignIndex() *foreignIndex {
+	fx := &foreignIndex{self: e.g.Name, byDig: map[Digest]map[string]string{}}
+	if dir := e.dataDir(); dir != "" {
+		path := filepath.Join(dir, OwnershipFile)
+		if b, err := os.ReadFile(path); err == nil {
+			fx.own, _ = readOwnership(b, path)
+		}
+	}
+	if e.opt.LockPath == "" {
+		return fx
+	}
+	lf, err := store.ReadLockFile(e.opt.LockPath)
+	if err != nil {
+		return fx
+	}
+	for name, parts := range lf.Pipelines {
+		if name == e.g.Name {
+			continue
+		}
+		for _, ent := range parts {
+			k, err := ParseNodeKey(ent.Key)
+			if err != nil {
+				continue
+			}
+			m, _, err := e.opt.Store.GetManifest(k)
+			if err != nil {
+				continue
+			}
+			for _, f := range m.Files {
+				if fx.byDig[f.Digest] == nil {
+					fx.byDig[f.Digest] = map[string]string{}
+				}
+				fx.byDig[f.Digest][f.Path] = name
+			}
+		}
+	}
+	return fx
+}
+
+// owner returns the other pipeline that wrote path with digest d, or "".
+func (fx *foreignIndex) owner(path string, d Digest) string {
+	if name := fx.own.owner(path, fx.self); name != "" {
+		return name
+	}
+	return fx.byDig[d][path]
+}
