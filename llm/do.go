@@ -105,7 +105,9 @@ func (c *Client) once(ctx context.Context, a *attempt, in, out int) (*Response, 
 		c.rt.meter.wasted(resp.Usage, cost)
 		a.call.Meter.wasted(resp.Usage, cost)
 	}
-	c.noteReply(ctx, a, call, resp, cost, err)
+	if sent.Load() > 0 { // a call refused before anything was sent is no spending
+		c.noteReply(ctx, a, call, resp, cost, err)
+	}
 	return resp, err
 }
 
