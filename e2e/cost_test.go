@@ -134,8 +134,9 @@ func TestCostsOfFailedRun(t *testing.T) {
 
 // stopRun starts a run, lets the servers hold the n-th request of kind k
 // and every later one, waits until the run's ledger accounts for every
-// request the servers received and every reply they finished, then sends
-// sig and waits for the process to end. It returns the run's output.
+// request the servers received and every reply they finished, and says
+// that every good reply is in the request store, then sends sig and waits
+// for the process to end. It returns the run's output.
 func stopRun(t *testing.T, p *project, f *fakes, k kind, n int, sig os.Signal) string {
 	t.Helper()
 	fired := make(chan struct{})
@@ -163,7 +164,7 @@ func stopRun(t *testing.T, p *project, f *fakes, k kind, n int, sig os.Signal) s
 		t.Fatalf("request %d of %s never came", n, k)
 	}
 	waitFor(t, "the ledger to account for every request received and every reply sent", func() bool {
-		sent, replies := ledgerCounts(t, p)
+		spent, replies := ledger(t, p)
 		received, answered := 0, 0
 		for _, r := range f.all() {
 			received++
@@ -171,7 +172,7 @@ func stopRun(t *testing.T, p *project, f *fakes, k kind, n int, sig os.Signal) s
 				answered++
 			}
 		}
-		return sent == received && replies == answered && answered == received-1
+		return spent.Requests == int64(received) && replies == answered && answered == received-1 && spent.Lost == 0
 	})
 	if err := cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
@@ -196,26 +197,26 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// ledgerCounts counts the sent and reply lines of the project's only run.
-func ledgerCounts(t *testing.T, p *project) (sent, replies int) {
+// ledger adds up the spend ledger of the project's only run and counts its
+// reply lines (provider calls ended).
+func ledger(t *testing.T, p *project) (llm.Spent, int) {
 	t.Helper()
-	dirs, _ := filepath.Glob(filepath.Join(p.dir, ".sptflow", "runs", "*", "spend.jsonl"))
-	if len(dirs) != 1 {
-		return -1, -1
+	paths, _ := filepath.Glob(filepath.Join(p.dir, ".sptflow", "runs", "*", "spend.jsonl"))
+	if len(paths) != 1 {
+		return llm.Spent{Requests: -1}, -1
 	}
-	lines, err := llm.ReadLedger(dirs[0])
+	lines, err := llm.ReadLedger(paths[0])
 	if err != nil {
 		t.Fatal(err)
 	}
+	replies := 0
 	for _, l := range lines {
-		switch l.Event {
-		case llm.SpendSent:
-			sent++
-		case llm.SpendReply:
+		if l.Event == llm.SpendReply {
 			replies++
 		}
 	}
-	return sent, replies
+	total, _ := llm.Tally(lines, nil)
+	return total, replies
 }
 
 // loggedRun is one run of `sptflow log --json`.

@@ -20,7 +20,8 @@ type attempt struct {
 	limited   int // 429s waited out
 	transient int // 5xx/network errors backed off
 	costUSD   float64
-	failed    Usage // usage of responses that were not stored
+	failed    Usage  // usage of responses that were not stored
+	lastCall  uint64 // the ledger number of the last provider call
 }
 
 // fetch makes the request (the flight's leader runs it): budget check,
@@ -48,7 +49,7 @@ func (c *Client) attempts(ctx context.Context, a *attempt, in, out int) (*Result
 	for {
 		resp, err := c.once(ctx, a, in, out)
 		if err == nil {
-			return c.succeed(a, resp)
+			return c.succeed(ctx, a, resp)
 		}
 		wait, retry := c.retryPlan(ctx, a, err, limit)
 		if !retry {
@@ -67,6 +68,7 @@ func (c *Client) once(ctx context.Context, a *attempt, in, out int) (*Response, 
 		return nil, err
 	}
 	call := c.rt.calls.Add(1)
+	a.lastCall = call
 	var sent atomic.Int64
 	pctx := withSendHook(ctx, func() { sent.Add(1); c.noteSent(ctx, a, call) })
 	start := time.Now()
@@ -193,7 +195,7 @@ func transient(k ErrorKind) bool {
 }
 
 // succeed stores the validated response durably, then reports it.
-func (c *Client) succeed(a *attempt, resp *Response) (*Result, error) {
+func (c *Client) succeed(ctx context.Context, a *attempt, resp *Response) (*Result, error) {
 	attempts := max(a.tries, 1)
 	resp.Attempts = attempts
 	rec := &Record{Key: a.key.String(), OK: true, Provider: c.spec.Provider, Model: a.req.Model,
@@ -204,6 +206,9 @@ func (c *Client) succeed(a *attempt, resp *Response) (*Result, error) {
 		c.rt.meter.failed()
 		a.call.Meter.failed()
 		return nil, fmt.Errorf("%s request %s: %w", c.spec.Name, a.key.Short(), err)
+	}
+	if l := c.rt.ledger; l != nil {
+		l.Note(ctx, Spend{Event: SpendStored, Call: a.lastCall, Key: a.key.String(), Model: c.spec.Name, Provider: c.spec.Provider})
 	}
 	c.rt.meter.succeeded()
 	a.call.Meter.succeeded()

@@ -24,6 +24,9 @@ const (
 	// response body reported (zero without a body); OK says it validated
 	// and is being stored, else Error names why not.
 	SpendReply SpendEvent = "reply"
+	// SpendStored: the response of the call that ended OK is durably in
+	// the request store (the next run will not buy it again).
+	SpendStored SpendEvent = "stored"
 	// SpendServed: a call was served from the request store (or shared an
 	// identical request in flight); Usage and CostUSD are what it
 	// originally cost, paid by an earlier call.
@@ -150,6 +153,10 @@ type Spent struct {
 	InFlight int64 `json:"in_flight"`
 	// Stored are the calls whose response validated and was stored.
 	Stored int64 `json:"stored"`
+	// Lost are calls whose response validated and was paid for but did
+	// not reach the request store (the run was killed in between): the
+	// next run buys them again.
+	Lost int64 `json:"lost"`
 	// FailedCalls are provider calls that ended without a usable response
 	// (an error status, a cut connection, a response that failed
 	// validation; a call's transport retries are one call).
@@ -177,12 +184,15 @@ func (s *Spent) Add(l Spend) {
 		s.Usage.add(l.Usage)
 		s.CostUSD += l.CostUSD
 		if l.OK {
-			s.Stored++
+			s.Lost++ // until its stored line
 			return
 		}
 		s.FailedCalls++
 		s.FailedUsage.add(l.Usage)
 		s.FailedCostUSD += l.CostUSD
+	case SpendStored:
+		s.Stored++
+		s.Lost--
 	case SpendServed:
 		s.Served++
 		s.SavedUSD += l.CostUSD

@@ -99,6 +99,9 @@ func printSpendDetail(w io.Writer, indent string, t llm.Spent) {
 	if t.InFlight > 0 {
 		s += fmt.Sprintf(" (%d in flight when the run stopped: sent, reply never received)", t.InFlight)
 	}
+	if t.Lost > 0 {
+		s += fmt.Sprintf("; %d good responses paid for and not stored (the run stopped first; the next run buys them again)", t.Lost)
+	}
 	if t.FailedUsage != (llm.Usage{}) || t.FailedCostUSD > 0 {
 		s += fmt.Sprintf("; paid for responses not stored: tokens %d in, %d out, $%.4f",
 			t.FailedUsage.InputTokens, t.FailedUsage.OutputTokens, t.FailedCostUSD)
