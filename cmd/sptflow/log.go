@@ -114,7 +114,8 @@ type runEntry struct {
 	spend *runSpend // nil without a ledger
 }
 
-// nodeTotal is the LLM usage of one node's executed partitions in a run.
+// nodeTotal is the LLM usage of one node in a run: of all its partitions
+// from the run's spend ledger, else of its executed ones from the journal.
 type nodeTotal struct {
 	node string
 	engine.Usage
@@ -169,7 +170,7 @@ func printRecord(e *env, r runEntry) {
 		r.ID, r.Start.Local().Format("2006-01-02 15:04:05"), r.Pipeline, state, c.Executed, c.Cached, c.Failed, c.Skipped)
 	u := r.Usage
 	if r.spend != nil {
-		u = usage(r.spend.total, r.spend.allServed())
+		u = spentUsage(r.spend.total, r.spend.allServed())
 	}
 	if u.Requests+u.Cached+u.Failed > 0 {
 		fmt.Fprintf(e.stdout, "; %s", llmUsageText(u))

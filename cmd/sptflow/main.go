@@ -5,7 +5,7 @@
 //	sptflow status PIPELINE [--why]    what is up to date, stale or missing, and why
 //	sptflow graph PIPELINE --format dot|mermaid
 //	sptflow validate PIPELINE
-//	sptflow log [PIPELINE]             run history
+//	sptflow log [PIPELINE] [--json]    run history: requests sent, tokens, cost
 //	sptflow gc [PIPELINE]              remove store entries no lock file pins;
 //	                                   --failed-requests, --requests-older-than D prune the request store
 package main
@@ -93,7 +93,7 @@ commands:
                              --resample, --max-cost USD, --dry-run)
   status PIPELINE [--why]    up-to-date / stale / missing per partition, why, and what
                              the LLM requests to bring it up to date would cost
-  log [PIPELINE]             run history with LLM calls, tokens and cost per run and node
+  log [PIPELINE] [--json]    run history: requests sent, tokens and cost per run and node
   graph PIPELINE --format dot|mermaid
   validate PIPELINE          check a pipeline without running it
   gc [PIPELINE]              remove store entries no lock file pins (--dry-run, --grace D);

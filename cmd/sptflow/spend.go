@@ -55,9 +55,9 @@ func readSpend(dir string) (runSpend, bool, error) {
 	return s, true, nil
 }
 
-// usage is a ledger total in the journal's terms: calls stored (new),
+// spentUsage is a ledger total in the journal's terms: calls stored (new),
 // served from the store (cached) and failed provider calls.
-func usage(t llm.Spent, served []string) engine.Usage {
+func spentUsage(t llm.Spent, served []string) engine.Usage {
 	return engine.Usage{Requests: int(t.Stored), Cached: int(t.Served), Failed: int(t.FailedCalls),
 		InputTokens: t.Usage.InputTokens, OutputTokens: t.Usage.OutputTokens,
 		CacheRead: t.Usage.CacheReadTokens, CacheWrite: t.Usage.CacheWriteTokens,
@@ -85,7 +85,7 @@ func (s runSpend) nodeTotals() []nodeTotal {
 		if name == "" {
 			name = "(outside any node)"
 		}
-		out = append(out, nodeTotal{node: name, Usage: usage(*t, s.served[node])})
+		out = append(out, nodeTotal{node: name, Usage: spentUsage(*t, s.served[node])})
 	}
 	slices.SortFunc(out, func(a, b nodeTotal) int { return strings.Compare(a.node, b.node) })
 	return out
