@@ -157,9 +157,9 @@ type Spent struct {
 	// not reach the request store (the run was killed in between): the
 	// next run buys them again.
 	Lost int64 `json:"lost"`
-	// FailedCalls are provider calls that ended without a usable response
-	// (an error status, a cut connection, a response that failed
-	// validation; a call's transport retries are one call).
+	// FailedCalls are provider calls that ended without a usable response:
+	// an error status, a cut connection, a response that failed validation,
+	// or a cancellation (Ctrl-C) while the request was out.
 	FailedCalls int64 `json:"failed_calls"`
 	// Usage and CostUSD are over every response received, stored or not.
 	Usage   Usage   `json:"usage"`
