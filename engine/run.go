@@ -377,7 +377,7 @@ func (r *run) execute(ctx context.Context, n *node, desc KeyDesc, res *Partition
 	}
 	meter := newMeter(n.spec.ID, r.cfg.Monitor)
 	t.Out, t.Progress, t.Usage = out, meter, meter
-	err = n.step.Run(ctx, t)
+	err = n.step.Run(withPartition(ctx, n.spec.ID, n.spec.Node), t)
 	r.slots.release()
 	if err != nil {
 		return err

@@ -97,7 +97,7 @@ func (c *Client) Do(ctx context.Context, call Call) (*Result, error) {
 		f, leader := c.rt.flights.join(key)
 		if leader {
 			res, err := c.rt.flights.lead(ctx, key, f, func() (*Result, error) { return c.lookupOrFetch(ctx, key, call) })
-			return c.finish(call, res, err, false)
+			return c.finish(ctx, call, res, err, false)
 		}
 		select {
 		case <-ctx.Done():
@@ -106,7 +106,7 @@ func (c *Client) Do(ctx context.Context, call Call) (*Result, error) {
 			if f.cancelled && ctx.Err() == nil {
 				continue // the leader was cancelled, this caller was not
 			}
-			return c.finish(call, f.res, f.err, true)
+			return c.finish(ctx, call, f.res, f.err, true)
 		}
 	}
 }
@@ -126,13 +126,13 @@ func (c *Client) lookupOrFetch(ctx context.Context, key RequestKey, call Call) (
 }
 
 // finish adapts a flight's result to this caller.
-func (c *Client) finish(call Call, res *Result, err error, shared bool) (*Result, error) {
+func (c *Client) finish(ctx context.Context, call Call, res *Result, err error, shared bool) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
 	if !shared {
 		if res.Cached {
-			c.countCached(call)
+			c.countCached(ctx, call, res, false)
 		}
 		return res, nil
 	}
@@ -141,15 +141,21 @@ func (c *Client) finish(call Call, res *Result, err error, shared bool) (*Result
 			return nil, fmt.Errorf("%s request %s: %w", c.spec.Name, res.Key.Short(), asCallError(verr, c.spec))
 		}
 	}
-	c.countCached(call)
+	c.countCached(ctx, call, res, true)
 	cp := *res
 	cp.Cached = true
 	return &cp, nil
 }
 
-func (c *Client) countCached(call Call) {
-	c.rt.meter.cached()
-	call.Meter.cached()
+// countCached accounts a call served from the store (or shared with an
+// identical one in flight), with what its response originally cost.
+func (c *Client) countCached(ctx context.Context, call Call, res *Result, shared bool) {
+	c.rt.meter.cached(res.CostUSD)
+	call.Meter.cached(res.CostUSD)
+	if l := c.rt.ledger; l != nil {
+		l.Note(ctx, Spend{Event: SpendServed, Key: res.Key.String(), Model: c.spec.Name, Provider: c.spec.Provider,
+			Served: res.Response.Model, Usage: res.Response.Usage, CostUSD: res.CostUSD, Shared: shared})
+	}
 }
 
 func (c *Client) lookup(key RequestKey) (*Result, bool) {

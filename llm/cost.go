@@ -27,10 +27,16 @@ type Totals struct {
 	Requests    int64 // calls that succeeded and were stored
 	Cached      int64 // calls served from the request store
 	Failed      int64 // calls that ended in an error
-	Attempts    int64 // provider attempts, including retries
+	Attempts    int64 // HTTP requests sent, retries included (one per call of a local provider)
 	RateLimited int64 // 429 responses seen (Runtime totals only)
-	Usage       Usage // tokens of every attempt made
+	Usage       Usage // tokens of every response received, stored or not
 	CostUSD     float64
+	// FailedUsage and FailedCostUSD are the part of Usage and CostUSD paid
+	// for responses that were not stored (they failed validation).
+	FailedUsage   Usage
+	FailedCostUSD float64
+	// SavedUSD is what the calls served from the store originally cost.
+	SavedUSD float64
 }
 
 // Meter accumulates Totals; it is safe for concurrent use. A Runtime keeps
@@ -71,15 +77,19 @@ func (m *Meter) charge(u Usage, cost float64) {
 	})
 }
 
-func (m *Meter) succeeded(attempts int) {
-	m.add(func(t *Totals) { t.Requests++; t.Attempts += int64(attempts) })
+// wasted adds the usage and cost of a response that was not stored (it
+// was charged already).
+func (m *Meter) wasted(u Usage, cost float64) {
+	m.add(func(t *Totals) { t.FailedUsage.add(u); t.FailedCostUSD += cost })
 }
 
-func (m *Meter) failed(attempts int) {
-	m.add(func(t *Totals) { t.Failed++; t.Attempts += int64(attempts) })
-}
+func (m *Meter) sent() { m.add(func(t *Totals) { t.Attempts++ }) }
 
-func (m *Meter) cached() { m.add(func(t *Totals) { t.Cached++ }) }
+func (m *Meter) succeeded() { m.add(func(t *Totals) { t.Requests++ }) }
+
+func (m *Meter) failed() { m.add(func(t *Totals) { t.Failed++ }) }
+
+func (m *Meter) cached(saved float64) { m.add(func(t *Totals) { t.Cached++; t.SavedUSD += saved }) }
 
 // EstimateInputTokens is a provider-independent estimate of a request's
 // input tokens: about four bytes per token over the system prompt, messages

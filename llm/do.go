@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,6 +20,8 @@ type attempt struct {
 	limited   int // 429s waited out
 	transient int // 5xx/network errors backed off
 	costUSD   float64
+	failed    Usage  // usage of responses that were not stored
+	lastCall  uint64 // the ledger number of the last provider call
 }
 
 // fetch makes the request (the flight's leader runs it): budget check,
@@ -46,7 +49,7 @@ func (c *Client) attempts(ctx context.Context, a *attempt, in, out int) (*Result
 	for {
 		resp, err := c.once(ctx, a, in, out)
 		if err == nil {
-			return c.succeed(a, resp)
+			return c.succeed(ctx, a, resp)
 		}
 		wait, retry := c.retryPlan(ctx, a, err, limit)
 		if !retry {
@@ -64,15 +67,23 @@ func (c *Client) once(ctx context.Context, a *attempt, in, out int) (*Response, 
 	if err != nil {
 		return nil, err
 	}
+	call := c.rt.calls.Add(1)
+	a.lastCall = call
+	var sent atomic.Int64
+	pctx := withSendHook(ctx, func() { sent.Add(1); c.noteSent(ctx, a, call) })
 	start := time.Now()
-	resp, err := c.provider.Call(ctx, a.req)
-	a.tries++
+	resp, err := c.provider.Call(pctx, a.req)
+	if sent.Load() == 0 && unsentCounts(err) {
+		sent.Add(1)
+		c.noteSent(ctx, a, call)
+	}
+	a.tries += int(sent.Load())
+	var cost float64
 	if resp != nil {
-		a.tries += max(resp.Attempts, 1) - 1
 		if resp.Latency == 0 {
 			resp.Latency = time.Since(start)
 		}
-		cost := c.spec.Prices.Cost(resp.Usage, false)
+		cost = c.spec.Prices.Cost(resp.Usage, false)
 		a.costUSD += cost
 		c.rt.meter.charge(resp.Usage, cost)
 		a.call.Meter.charge(resp.Usage, cost)
@@ -91,7 +102,51 @@ func (c *Client) once(ctx context.Context, a *attempt, in, out int) (*Response, 
 			err = asCallError(verr, c.spec)
 		}
 	}
+	if err != nil && resp != nil {
+		a.failed.add(resp.Usage)
+		c.rt.meter.wasted(resp.Usage, cost)
+		a.call.Meter.wasted(resp.Usage, cost)
+	}
+	if sent.Load() > 0 { // a call refused before anything was sent is no spending
+		c.noteReply(ctx, a, call, resp, cost, err)
+	}
 	return resp, err
+}
+
+// noteSent accounts one HTTP request of a provider call as it goes out.
+func (c *Client) noteSent(ctx context.Context, a *attempt, call uint64) {
+	c.rt.meter.sent()
+	a.call.Meter.sent()
+	if l := c.rt.ledger; l != nil {
+		l.Note(ctx, Spend{Event: SpendSent, Call: call, Key: a.key.String(), Model: c.spec.Name, Provider: c.spec.Provider})
+	}
+}
+
+// noteReply writes the end of a provider call to the ledger: the usage and
+// cost its response reported (it is paid for whether or not it is used),
+// and whether it validated. A validated response is noted before it is
+// stored, so a kill between the two cannot hide what was paid.
+func (c *Client) noteReply(ctx context.Context, a *attempt, call uint64, resp *Response, cost float64, err error) {
+	l := c.rt.ledger
+	if l == nil {
+		return
+	}
+	s := Spend{Event: SpendReply, Call: call, Key: a.key.String(), Model: c.spec.Name, Provider: c.spec.Provider,
+		CostUSD: cost, OK: err == nil}
+	if resp != nil {
+		s.Usage, s.Served = resp.Usage, resp.Model
+	}
+	if err != nil {
+		s.Error = KindOf(err)
+		switch {
+		case s.Error != "":
+		case isCtxErr(err) || ctx.Err() != nil:
+			s.Error = "cancelled"
+		default:
+			s.Error = "error"
+		}
+	}
+	l.Note(ctx, s)
 }
 
 func usageOf(r *Response) Usage {
@@ -140,19 +195,23 @@ func transient(k ErrorKind) bool {
 }
 
 // succeed stores the validated response durably, then reports it.
-func (c *Client) succeed(a *attempt, resp *Response) (*Result, error) {
+func (c *Client) succeed(ctx context.Context, a *attempt, resp *Response) (*Result, error) {
 	attempts := max(a.tries, 1)
 	resp.Attempts = attempts
 	rec := &Record{Key: a.key.String(), OK: true, Provider: c.spec.Provider, Model: a.req.Model,
 		ServedModel: resp.Model, Response: resp, Usage: resp.Usage, CostUSD: a.costUSD,
-		Attempts: attempts, Time: time.Now().UTC(), Simulated: resp.Simulated}
+		Attempts: attempts, Time: time.Now().UTC(), Simulated: resp.Simulated,
+		Run: c.rt.runID, FailedUsage: nonZero(a.failed)}
 	if err := putRecord(c.rt.cfg.Records, a.key, rec); err != nil {
-		c.rt.meter.failed(attempts)
-		a.call.Meter.failed(attempts)
+		c.rt.meter.failed()
+		a.call.Meter.failed()
 		return nil, fmt.Errorf("%s request %s: %w", c.spec.Name, a.key.Short(), err)
 	}
-	c.rt.meter.succeeded(attempts)
-	a.call.Meter.succeeded(attempts)
+	if l := c.rt.ledger; l != nil {
+		l.Note(ctx, Spend{Event: SpendStored, Call: a.lastCall, Key: a.key.String(), Model: c.spec.Name, Provider: c.spec.Provider})
+	}
+	c.rt.meter.succeeded()
+	a.call.Meter.succeeded()
 	return &Result{Response: resp, Key: a.key, CostUSD: a.costUSD, Time: rec.Time}, nil
 }
 
@@ -173,11 +232,19 @@ func (c *Client) fail(ctx context.Context, a *attempt, err error) error {
 	attempts := max(a.tries, 1)
 	rec := &Record{Key: a.key.String(), Provider: c.spec.Provider, Model: a.req.Model,
 		CostUSD: a.costUSD, Attempts: attempts, Time: time.Now().UTC(),
-		ErrorKind: KindOf(err), Error: err.Error()}
+		ErrorKind: KindOf(err), Error: err.Error(), Run: c.rt.runID, FailedUsage: nonZero(a.failed)}
 	if perr := putRecord(c.rt.cfg.Records, FailureKey(a.key), rec); perr != nil {
 		c.rt.cfg.Log.Warn().Err(perr).Str("request", a.key.Short()).Msg("record failure")
 	}
-	c.rt.meter.failed(attempts)
-	a.call.Meter.failed(attempts)
+	c.rt.meter.failed()
+	a.call.Meter.failed()
 	return wrapped
+}
+
+// nonZero returns &u, or nil when u counts no tokens.
+func nonZero(u Usage) *Usage {
+	if u == (Usage{}) {
+		return nil
+	}
+	return &u
 }

@@ -24,7 +24,13 @@ type Record struct {
 	Response    *Response `json:"response,omitempty"`
 	Usage       Usage     `json:"usage"`
 	CostUSD     float64   `json:"cost_usd"`
-	Attempts    int       `json:"attempts"`
+	Attempts    int       `json:"attempts"` // HTTP requests sent, retries included
+	// Run is the run that paid for it ("" before runs were recorded).
+	Run string `json:"run,omitempty"`
+	// FailedUsage is the usage of the responses to this request that were
+	// paid for and not stored (they failed validation); Usage is the stored
+	// response's, CostUSD covers both.
+	FailedUsage *Usage    `json:"failed_usage,omitempty"`
 	Time        time.Time `json:"time"`
 	Simulated   bool      `json:"simulated,omitempty"`
 	ErrorKind   ErrorKind `json:"error_kind,omitempty"`

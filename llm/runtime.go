@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -73,6 +74,11 @@ type Runtime struct {
 	budget   budget
 	flights  flights
 	hist     historyState
+	calls    atomic.Uint64 // numbers provider calls in the ledger
+
+	// Set by SetRun before the first call.
+	runID  string
+	ledger Ledger
 
 	mu      sync.Mutex
 	clients map[string]*Client
@@ -174,4 +180,12 @@ func (r *Runtime) Totals() Totals {
 		t.RateLimited += g.RateLimited()
 	}
 	return t
+}
+
+// SetRun names the run the Runtime's calls belong to (stored with each
+// request record) and the ledger that accounts every request sent, every
+// response paid for and every call served from the store. Call it before
+// the first call; l may be nil.
+func (r *Runtime) SetRun(id string, l Ledger) {
+	r.runID, r.ledger = id, l
 }

@@ -5,7 +5,9 @@
 //
 // then point a model entry's base_url at http://127.0.0.1:8089/v1. Fault
 // rates inject 429s, 5xx/529s, connection resets and truncated outputs at
-// random (seeded).
+// random (seeded). GET http://127.0.0.1:8089/stats returns the server's own
+// counts (requests received, replies and tokens billed per model) to compare
+// with `sptflow log --json`.
 package main
 
 import (

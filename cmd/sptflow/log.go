@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -43,6 +45,7 @@ func (e *env) openStore(pos []string) (*store.Store, string, string, error) {
 func cmdLog(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("log")
 	n := fs.Int("n", 20, "show the last `N` runs")
+	asJSON := fs.Bool("json", false, "print the runs as a JSON array")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -62,18 +65,28 @@ func cmdLog(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		r := engine.Summarize(filepath.Base(d), evs)
-		if name == "" || r.Pipeline == name {
-			recs = append(recs, runEntry{r, nodeUsage(evs)})
+		if name != "" && r.Pipeline != name {
+			continue
 		}
+		ent := runEntry{RunRecord: r, nodes: nodeUsage(evs)}
+		if sp, ok, err := readSpend(d); err != nil {
+			return err
+		} else if ok {
+			ent.spend, ent.nodes = &sp, sp.nodeTotals()
+		}
+		recs = append(recs, ent)
 	}
 	if len(recs) > *n {
 		recs = recs[len(recs)-*n:]
+	}
+	if *asJSON {
+		return printLogJSON(e.stdout, recs)
 	}
 	if len(recs) == 0 {
 		fmt.Fprintln(e.stdout, "no runs recorded")
 	}
 	for _, r := range recs {
-		printRecord(e, r.RunRecord)
+		printRecord(e, r)
 		for _, u := range r.nodes {
 			fmt.Fprintf(e.stdout, "    node %s: %s\n", u.node, llmUsageText(u.Usage))
 		}
@@ -82,13 +95,28 @@ func cmdLog(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// runEntry is one run of `sptflow log` with its per-node LLM usage.
+// printLogJSON prints the runs as one indented JSON array.
+func printLogJSON(w io.Writer, recs []runEntry) error {
+	out := make([]logJSON, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, jsonRun(r))
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// runEntry is one run of `sptflow log` with its per-node LLM usage: from
+// its spend ledger when it has one (every call, whatever became of the
+// partition or the run), else from the journal's executed partitions.
 type runEntry struct {
 	engine.RunRecord
 	nodes []nodeTotal
+	spend *runSpend // nil without a ledger
 }
 
-// nodeTotal is the LLM usage of one node's executed partitions in a run.
+// nodeTotal is the LLM usage of one node in a run: of all its partitions
+// from the run's spend ledger, else of its executed ones from the journal.
 type nodeTotal struct {
 	node string
 	engine.Usage
@@ -133,7 +161,7 @@ func llmUsageText(u engine.Usage) string {
 	return s
 }
 
-func printRecord(e *env, r engine.RunRecord) {
+func printRecord(e *env, r runEntry) {
 	state := "finished"
 	if r.End.IsZero() {
 		state = "did not finish"
@@ -141,10 +169,17 @@ func printRecord(e *env, r engine.RunRecord) {
 	c := r.Counts
 	fmt.Fprintf(e.stdout, "%s  %s  %s  %s: executed %d, cached %d, failed %d, skipped %d",
 		r.ID, r.Start.Local().Format("2006-01-02 15:04:05"), r.Pipeline, state, c.Executed, c.Cached, c.Failed, c.Skipped)
-	if u := r.Usage; u.Requests+u.Cached+u.Failed > 0 {
+	u := r.Usage
+	if r.spend != nil {
+		u = spentUsage(r.spend.total, r.spend.allServed())
+	}
+	if u.Requests+u.Cached+u.Failed > 0 {
 		fmt.Fprintf(e.stdout, "; %s", llmUsageText(u))
 	}
 	fmt.Fprintf(e.stdout, "\n    sptflow %s\n", strings.Join(r.Args, " "))
+	if r.spend != nil {
+		printSpendDetail(e.stdout, "    ", r.spend.total)
+	}
 	for _, f := range r.Failures {
 		fmt.Fprintf(e.stdout, "    failed %s: %s\n", f.Partition, f.Error)
 	}

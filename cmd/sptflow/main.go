@@ -5,7 +5,7 @@
 //	sptflow status PIPELINE [--why]    what is up to date, stale or missing, and why
 //	sptflow graph PIPELINE --format dot|mermaid
 //	sptflow validate PIPELINE
-//	sptflow log [PIPELINE]             run history
+//	sptflow log [PIPELINE] [--json]    run history: requests sent, tokens, cost
 //	sptflow diff A B                   compare two pipelines or two lock files (REV:path)
 //	sptflow gc [PIPELINE]              remove store entries no lock file pins;
 //	                                   --failed-requests, --requests-older-than D prune the request store
@@ -95,7 +95,7 @@ commands:
                              --resample, --max-cost USD, --dry-run)
   status PIPELINE [--why]    up-to-date / stale / missing per partition, why, and what
                              the LLM requests to bring it up to date would cost
-  log [PIPELINE]             run history with LLM calls, tokens and cost per run and node
+  log [PIPELINE] [--json]    run history: requests sent, tokens and cost per run and node
   diff A B                   compare two pipelines or two lock files (git REV:path too):
                              partitions that differ and why, verdict flips, tags, export,
                              reviews, cost (--json, --html FILE, --pipeline NAME)

@@ -94,6 +94,16 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 	if err != nil {
 		return err
 	}
+	ledger, err := openSpendLedger(dir)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := ledger.Close(); err != nil {
+			log.Warn().Err(err).Msg("spend ledger")
+		}
+	}()
+	pr.rt.SetRun(runID, ledger)
 	log.Info().Str(engine.FieldPipeline, pr.p.Name).Str(engine.FieldRun, runID).Int("partitions", len(ids)).Msg("run started")
 	journalEstimate(ctx, e, pr.eng, ids, journal)
 	prog := newProgress(e, log, e.logOut)
@@ -178,19 +188,33 @@ func printSummary(w io.Writer, s *engine.Summary) {
 	}
 }
 
-// printTotals prints the run's LLM usage when it made or looked up calls.
-// A stop at --max-cost is said plainly: the run can be continued with a
-// higher budget, and nothing already paid for is asked again.
+// printTotals prints the run's LLM usage when it made or looked up calls:
+// attempts are the HTTP requests sent (retries included); tokens and cost
+// cover every response received, with the part paid for responses that
+// were not stored (max-tokens stops, invalid tool calls) said apart; calls
+// served from the request store are counted with what they originally
+// cost. A stop at --max-cost is said plainly: the run can be continued with
+// a higher budget, and nothing already paid for is asked again.
 func printTotals(w io.Writer, t llm.Totals, maxCost float64) {
-	if t.Requests+t.Cached+t.Failed == 0 {
+	if t.Requests+t.Cached+t.Failed+t.Attempts == 0 {
 		return
 	}
-	fmt.Fprintf(w, "llm calls: %d new, %d cached, %d failed (%d attempts, %d rate-limited); tokens %d in, %d out; $%.4f",
-		t.Requests, t.Cached, t.Failed, t.Attempts, t.RateLimited, t.Usage.InputTokens, t.Usage.OutputTokens, t.CostUSD)
+	fmt.Fprintf(w, "llm calls: %d new, %d cached, %d failed (%d attempts, %d rate-limited); tokens %d in, %d out",
+		t.Requests, t.Cached, t.Failed, t.Attempts, t.RateLimited, t.Usage.InputTokens, t.Usage.OutputTokens)
+	if u := t.Usage; u.CacheReadTokens+u.CacheWriteTokens > 0 {
+		fmt.Fprintf(w, " (cache %d read, %d written)", u.CacheReadTokens, u.CacheWriteTokens)
+	}
+	fmt.Fprintf(w, "; $%.4f", t.CostUSD)
 	if maxCost > 0 {
 		fmt.Fprintf(w, " of --max-cost $%.2f", maxCost)
 	}
+	if u := t.FailedUsage; u != (llm.Usage{}) || t.FailedCostUSD > 0 {
+		fmt.Fprintf(w, "; of which responses not stored: tokens %d in, %d out, $%.4f", u.InputTokens, u.OutputTokens, t.FailedCostUSD)
+	}
 	fmt.Fprintln(w)
+	if t.Cached > 0 {
+		fmt.Fprintf(w, "llm %s\n", savedText(t.Cached, t.SavedUSD))
+	}
 }
 
 // openPlanned opens the project and plans cfg: the partitions the run

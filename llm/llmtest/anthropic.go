@@ -228,6 +228,15 @@ func (d anthropicDialect) serve(w http.ResponseWriter, r *http.Request, x *excha
 		return
 	}
 	writeJSON(w, 200, raw)
+	if json.Valid(raw) {
+		x.billAnthropic(usage)
+	}
+}
+
+// billAnthropic bills a reply written whole with its usage.
+func (x *exchange) billAnthropic(u map[string]any) {
+	n := func(k string) int { v, _ := u[k].(int); return v }
+	x.bill(n("input_tokens"), n("output_tokens"), n("cache_read_input_tokens"), n("cache_creation_input_tokens"))
 }
 
 func messageJSON(x *exchange, id int, content []any, stop any, usage map[string]any) map[string]any {
@@ -295,6 +304,7 @@ func (d anthropicDialect) stream(w http.ResponseWriter, r *http.Request, x *exch
 	ev("message_delta", map[string]any{"delta": map[string]any{"stop_reason": rep.stop, "stop_sequence": nil},
 		"usage": map[string]any{"output_tokens": usage["output_tokens"]}})
 	ev("message_stop", map[string]any{})
+	x.billAnthropic(usage)
 }
 
 func orDefault(v, d int) int {

@@ -361,3 +361,31 @@ func TestAnthropicStream(t *testing.T) {
 		})
 	}
 }
+
+// TestStats: the fake bills whole replies, not errors, per requested
+// model, and serves its counts at StatsPath without counting that request.
+func TestStats(t *testing.T) {
+	srv := NewOpenAI(Options{Faults: []Fault{ServerError(500)}})
+	defer srv.Close()
+	for range 2 {
+		resp, err := http.Post(srv.URL+"/chat/completions", "application/json",
+			strings.NewReader(`{"model":"m1","messages":[{"role":"user","content":"hello there"}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	resp, err := http.Get(srv.HTTP.URL + StatsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st Stats
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	b := st.Billed["m1"]
+	if st.Requests != 2 || b.Replies != 1 || b.InputTokens == 0 || b.OutputTokens == 0 {
+		t.Errorf("stats: got %+v, want 2 requests and 1 billed reply with tokens", st)
+	}
+}

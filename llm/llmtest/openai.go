@@ -217,7 +217,8 @@ func (d *openaiDialect) serve(w http.ResponseWriter, r *http.Request, x *exchang
 	}
 	body := d.envelope(x, id, "chat.completion")
 	body["choices"] = []any{map[string]any{"index": 0, "message": msg, "logprobs": nil, "finish_reason": rep.finish}}
-	body["usage"] = d.usage(x, rep)
+	usage := d.usage(x, rep)
+	body["usage"] = usage
 	raw := compact(body)
 	if x.fault.StallAfter > 0 {
 		x.writeStalling(w, r, raw)
@@ -232,6 +233,14 @@ func (d *openaiDialect) serve(w http.ResponseWriter, r *http.Request, x *exchang
 		return
 	}
 	writeJSON(w, 200, raw)
+	billOpenAI(x, usage)
+}
+
+// billOpenAI bills a reply written whole with its usage.
+func billOpenAI(x *exchange, u map[string]any) {
+	in, _ := u["prompt_tokens"].(int)
+	out, _ := u["completion_tokens"].(int)
+	x.bill(in, out, 0, 0)
 }
 
 func nullable(s string) any {
@@ -288,14 +297,16 @@ func (d *openaiDialect) stream(w http.ResponseWriter, r *http.Request, x *exchan
 		}
 	}
 	chunk(map[string]any{}, rep.finish)
+	usage := d.usage(x, rep)
 	if opts, _ := x.body["stream_options"].(map[string]any); opts["include_usage"] == true || d.openrouter {
 		c := d.envelope(x, id, "chat.completion.chunk")
 		c["choices"] = []any{}
-		c["usage"] = d.usage(x, rep)
+		c["usage"] = usage
 		s.event("", compact(c))
 	}
 	_, _ = fmt.Fprint(w, "data: [DONE]\n\n")
 	s.flush()
+	billOpenAI(x, usage)
 }
 
 // parts are the streamed deltas of a reply.

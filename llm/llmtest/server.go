@@ -165,6 +165,7 @@ type Fake struct {
 	toks     *bucket
 	cached   map[string]bool // Anthropic prompt-cache prefixes seen
 	seq      int
+	billed   map[string]*Billed
 }
 
 // dialect renders one provider's wire format.
@@ -220,6 +221,10 @@ func (f *Fake) Count() int {
 func (f *Fake) Shutdown() { f.closing.Do(func() { close(f.done) }) }
 
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && r.URL.Path == StatsPath {
+		f.serveStats(w)
+		return
+	}
 	body, _ := io.ReadAll(r.Body)
 	rec := f.record(r, body)
 	if r.Method != http.MethodPost || r.URL.Path != f.dialect.path() {

@@ -55,6 +55,7 @@ func (o *observer) RoundTrip(req *http.Request) (*http.Response, error) {
 	if a, ok := req.Context().Value(attemptsKey{}).(*Attempts); ok {
 		a.n.Add(1)
 	}
+	llm.NoteSend(req.Context())
 	ctx, cancel := context.WithCancelCause(req.Context())
 	var headerTimer *time.Timer
 	if o.headerTimeout > 0 {

@@ -1,0 +1,70 @@
+package llmtest
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// StatsPath is where a fake server answers GET with its Stats as JSON
+// (cmd/fakellm serves it too), so a test or a person can compare what a
+// client says it sent and paid with what the server received and billed.
+const StatsPath = "/stats"
+
+// Billed is what a fake server billed one model: the replies it wrote
+// whole (a 200 with a usage object, including unusable ones: truncated,
+// malformed tool arguments, refusals) and the tokens their usage reported.
+// Error statuses, resets, stalls and cut streams bill nothing, and neither
+// does a non-streamed Anthropic body spliced into invalid JSON (malformed
+// tool input): no real Messages reply has that shape, and no client could
+// read its usage.
+type Billed struct {
+	Replies          int64 `json:"replies"`
+	InputTokens      int64 `json:"input_tokens"`
+	OutputTokens     int64 `json:"output_tokens"`
+	CacheReadTokens  int64 `json:"cache_read_tokens"`
+	CacheWriteTokens int64 `json:"cache_write_tokens"`
+}
+
+// Stats are a fake server's own counts.
+type Stats struct {
+	Requests int               `json:"requests"` // every request received
+	Billed   map[string]Billed `json:"billed"`   // by requested model
+}
+
+// Stats returns the server's counts so far.
+func (f *Fake) Stats() Stats {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := Stats{Requests: len(f.requests), Billed: map[string]Billed{}}
+	for m, b := range f.billed {
+		s.Billed[m] = *b
+	}
+	return s
+}
+
+// bill adds one reply written whole to the model's account.
+func (x *exchange) bill(in, out, cacheRead, cacheWrite int) {
+	m := x.str("model")
+	f := x.fake
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.billed == nil {
+		f.billed = map[string]*Billed{}
+	}
+	b := f.billed[m]
+	if b == nil {
+		b = &Billed{}
+		f.billed[m] = b
+	}
+	b.Replies++
+	b.InputTokens += int64(in)
+	b.OutputTokens += int64(out)
+	b.CacheReadTokens += int64(cacheRead)
+	b.CacheWriteTokens += int64(cacheWrite)
+}
+
+// serveStats answers GET StatsPath.
+func (f *Fake) serveStats(w http.ResponseWriter) {
+	b, _ := json.Marshal(f.Stats())
+	writeJSON(w, 200, b)
+}
