@@ -36,7 +36,8 @@ type KeyComponent struct {
 // have the same key. The key covers the provider kind, model id, system
 // prompt, messages, tools, forced tool, output schema, sampling parameters,
 // token limit (and its parameter name), thinking, extra body fields, the
-// replica index and RequestKeySchema. Never in it: API keys, base URLs,
+// replica index and RequestKeySchema, and for the sim provider the options
+// that change a stored response (simComponent). Never in it: API keys, base URLs,
 // budgets, retry or timeout settings, concurrency.
 func KeyOf(req *Request, spec *ModelSpec) (RequestKey, []KeyComponent) {
 	r := spec.Apply(req)
@@ -58,7 +59,24 @@ func KeyOf(req *Request, spec *ModelSpec) (RequestKey, []KeyComponent) {
 		{"extra", canonExtra(r.Extra)},
 		{"replica", strconv.Itoa(r.Replica)},
 	}
+	if c, ok := simComponent(spec); ok {
+		comps = append(comps, c)
+	}
 	return hashComponents(comps), comps
+}
+
+// simComponent is the part of a sim model's options that changes what a
+// stored response says: the review rejection rate decides the verdicts of
+// simulated reviews, so two experiments that differ in it must not share
+// responses. Other sim options (latency, failure and truncation rates)
+// change only how a call fails, and failures are never stored. Real
+// providers, and sim models with the default rate, have no such component,
+// so their keys are as before.
+func simComponent(spec *ModelSpec) (KeyComponent, bool) {
+	if spec.Provider != ProviderSim || spec.Sim.ReviewRejectionRate == 0 {
+		return KeyComponent{}, false
+	}
+	return KeyComponent{"sim.review_rejection_rate", strconv.FormatFloat(spec.Sim.ReviewRejectionRate, 'g', -1, 64)}, true
 }
 
 func hashComponents(comps []KeyComponent) RequestKey {

@@ -132,3 +132,40 @@ func TestKeyDebugPrintsComponents(t *testing.T) {
 		t.Errorf("debug output contains the API key")
 	}
 }
+
+// TestKeySimReviewRate: the sim provider's review rejection rate decides
+// what a stored review says, so it is part of a sim model's keys; its
+// other options change only how calls fail, and the default rate adds
+// nothing, so sim keys from before the component existed stay valid.
+func TestKeySimReviewRate(t *testing.T) {
+	key := func(sim map[string]any) llm.RequestKey {
+		entry := map[string]any{"provider": "sim", "model": "m"}
+		if sim != nil {
+			entry["sim"] = sim
+		}
+		spec, err := llm.ParseModelSpec("m", entry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, _ := llm.KeyOf(baseKeyRequest(), spec)
+		return k
+	}
+	plain := key(nil)
+	tests := []struct {
+		name string
+		sim  map[string]any
+		same bool
+	}{
+		{"default rate", map[string]any{"review_rejection_rate": 0}, true},
+		{"latency and failures", map[string]any{"latency": "10ms", "server_error_rate": 0.2, "truncation_rate": 0.1}, true},
+		{"review rate", map[string]any{"review_rejection_rate": 0.3}, false},
+	}
+	for _, tt := range tests {
+		if got := key(tt.sim) == plain; got != tt.same {
+			t.Errorf("%s: key equal to the plain sim key: got %v, want %v", tt.name, got, tt.same)
+		}
+	}
+	if key(map[string]any{"review_rejection_rate": 0.3}) == key(map[string]any{"review_rejection_rate": 0.6}) {
+		t.Error("two review rates share a key")
+	}
+}
