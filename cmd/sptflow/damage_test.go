@@ -52,6 +52,13 @@ func TestStoreDamageHealsInOneRun(t *testing.T) {
 	}
 	damages := []damage{
 		{"flip", func(b []byte) []byte { b[len(b)/2] ^= 0x01; return b }},
+		// The length field of the log entry after the middle (what made
+		// 12-101 of 102 responses be requested again).
+		{"flip entry header", func(b []byte) []byte {
+			i := bytes.Index(b[len(b)/2:], []byte{'s', 'p', 'l', 2})
+			b[len(b)/2+i+6] ^= 0x10
+			return b
+		}},
 		{"truncate", func(b []byte) []byte { return b[:len(b)/2] }},
 		{"delete", nil},
 	}
@@ -73,6 +80,9 @@ func TestStoreDamageHealsInOneRun(t *testing.T) {
 	}
 	for _, k := range kinds {
 		for _, d := range damages {
+			if d.name == "flip entry header" && !k.log {
+				continue
+			}
 			t.Run(k.name+"/"+d.name, func(t *testing.T) {
 				restore(t, backup, work)
 				files, _ := filepath.Glob(k.glob)
