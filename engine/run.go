@@ -378,6 +378,9 @@ func (r *run) execute(ctx context.Context, n *node, desc KeyDesc, res *Partition
 	t.Out, t.Progress, t.Usage = out, meter, meter
 	err = n.step.Run(ctx, t)
 	r.slots.release()
+	if err != nil && r.healUpstream(ctx, n) {
+		return r.execute(context.WithValue(ctx, healKey{n.spec.ID}, true), n, desc, res)
+	}
 	if err != nil {
 		return err
 	}
