@@ -244,3 +244,44 @@ func TestRecordLogGCDamagedFirstSegment(t *testing.T) {
 		})
 	}
 }
+
+// FuzzRecordLogWalk: on any bytes, a verifying walk reports intact
+// entries and damaged ranges that tile the segment from 0 to where it
+// stops, and stops only before an incomplete entry at the end.
+func FuzzRecordLogWalk(f *testing.F) {
+	seg, _ := testSegment("f", false)
+	segV1, _ := testSegment("f", true)
+	f.Add(seg, 10, byte(1))
+	f.Add(segV1, 90, byte(0x80))
+	f.Add(append(slices.Clone(segV1), seg...), 200, byte(0xff))
+	f.Fuzz(func(t *testing.T, b []byte, at int, mask byte) {
+		if len(b) > 0 {
+			b[(at%len(b)+len(b))%len(b)] ^= mask
+		}
+		w := &segWalker{f: bytes.NewReader(b), size: int64(len(b)), verify: true}
+		next := int64(0)
+		end, err := w.walk(0, func(off int64, h logHeader) {
+			if off != next {
+				t.Fatalf("entry at %d, want %d", off, next)
+			}
+			e := b[off : off+h.size()]
+			if logSum(e[:logHeadSize], e[h.headerLen():]) != h.sum {
+				t.Fatalf("entry at %d reported intact, its checksum does not match", off)
+			}
+			next = off + h.size()
+		}, func(from, to int64) {
+			if from != next || to <= from {
+				t.Fatalf("damaged [%d,%d), want from %d", from, to, next)
+			}
+			next = to
+		})
+		if err != nil || end != next {
+			t.Fatalf("walk stopped at %d (err %v), ranges cover up to %d", end, err, next)
+		}
+		if end < int64(len(b)) {
+			if _, st, _ := w.entry(end); st != entryIncomplete && st != entryBad {
+				t.Fatalf("walk stopped at %d before a readable entry", end)
+			}
+		}
+	})
+}
