@@ -302,30 +302,6 @@ func (r *run) bring(ctx context.Context, id PartitionID) (*PartitionResult, erro
 	return res, r.execute(ctx, n, desc, res)
 }
 
-// finishReused finishes a reused output. A stored file found missing or
-// damaged meanwhile (ErrNotFound, the damaged object removed) is not done:
-// the partition is executed instead, which stores it again. It also
-// restores the key's components if their entry is missing or damaged.
-func (r *run) finishReused(n *node, desc KeyDesc, res *PartitionResult) (done bool, err error) {
-	err = r.finishSealed(n, res, false)
-	if errors.Is(err, store.ErrNotFound) {
-		r.e.opt.Log.Warn().Err(err).Str(FieldPartition, string(n.spec.ID)).Msg("stored output damaged; re-running")
-		r.mu.Lock()
-		delete(r.outputs, n.spec.ID)
-		r.mu.Unlock()
-		res.Outcome, res.Output = "", Digest{}
-		return false, nil
-	}
-	if err == nil {
-		if info, merr := json.Marshal(desc); merr == nil {
-			if kerr := r.e.opt.Store.EnsureKeyInfo(res.Key, info); kerr != nil {
-				r.e.opt.Log.Warn().Err(kerr).Str(FieldPartition, string(n.spec.ID)).Msg("cannot restore the key's components")
-			}
-		}
-	}
-	return true, err
-}
-
 // reuse looks up a sealed output for res.Key; on a hit it records it as cached.
 func (r *run) reuse(n *node, res *PartitionResult) bool {
 	m, d, err := r.e.opt.Store.GetManifest(res.Key)
