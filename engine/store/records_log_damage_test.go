@@ -285,3 +285,29 @@ func FuzzRecordLogWalk(f *testing.F) {
 		}
 	})
 }
+
+// TestRecordLogResyncLargeEntries: entries larger than a read window,
+// whose payloads are full of near-magic text, are found again past a
+// damaged header.
+func TestRecordLogResyncLargeEntries(t *testing.T) {
+	d := newDamageStore(t)
+	big := bytes.Repeat([]byte("display; split; spl\x03; "), 3*walkWindow/20)
+	var seg []byte
+	var ents []segEntry
+	for i := range 3 {
+		k := key(fmt.Sprint("big", i))
+		e := segEntry{key: k, val: fmt.Sprint(i, string(big)), from: len(seg)}
+		seg = append(seg, frameLogEntry(k, logOpPut, int64(i), []byte(e.val))...)
+		e.to = len(seg)
+		ents = append(ents, e)
+	}
+	seg[6] ^= 0x01 // the first entry's length
+	lost := func(e segEntry) bool { return e.from == 0 }
+	d.reset(seg)
+	d.check("damaged first header", ents, lost)
+	st, kept := d.gc(GCOptions{})
+	d.check("after gc", ents, lost)
+	if st.Damaged != int64(ents[0].to) || !bytes.Equal(kept, seg[:ents[0].to]) {
+		t.Errorf("gc: %d damaged bytes, want %d", st.Damaged, ents[0].to)
+	}
+}

@@ -138,15 +138,25 @@ func (w *segWalker) resync(from int64) (int64, bool, error) {
 		if err != nil {
 			return 0, false, err
 		}
-		i := bytes.Index(b, prefix)
-		if i < 0 {
+		c := int64(-1)
+		for i := 0; c < 0; {
+			j := bytes.Index(b[i:], prefix)
+			if j < 0 {
+				break
+			}
+			i += j
+			if i+3 >= len(b) || b[i+3] == logMagic[3] || b[i+3] == logMagicV1[3] {
+				c = p + int64(i) // a candidate: check it (this moves the window)
+			}
+			i++
+		}
+		if c < 0 {
 			if len(b) < len(prefix) {
 				return 0, false, nil
 			}
 			p += int64(len(b) - len(prefix) + 1) // a magic may straddle windows
 			continue
 		}
-		c := p + int64(i)
 		if _, st, err := w.entry(c); err != nil {
 			return 0, false, err
 		} else if st != entryBad {
