@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -213,10 +214,29 @@ func demoProject(t *testing.T, dir string) {
 	}
 }
 
+// syncBuffer is a buffer safe for concurrent writes, as os.Stderr is
+// (the run logs from several goroutines).
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 // runOK runs sptflow in-process and returns its standard output.
 func runOK(t *testing.T, args ...string) string {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
+	var stdout, stderr syncBuffer
 	if err := run(context.Background(), args, &stdout, &stderr); err != nil {
 		t.Fatalf("sptflow %v: %v\n%s\n%s", args, err, stdout.String(), lastLines(stderr.String(), 20))
 	}
