@@ -314,7 +314,9 @@ func (r *run) bring(ctx context.Context, id PartitionID) (*PartitionResult, erro
 	res.Key = desc.Key()
 	force := r.cfg.Force && r.targets[id]
 	if !force && r.reuse(n, res) {
-		return res, r.finishSealed(n, res, false)
+		if done, err := r.finishReused(n, desc, res); done {
+			return res, err
+		}
 	}
 	lease, err := r.lease(ctx, n, res.Key)
 	if err != nil {
@@ -322,7 +324,9 @@ func (r *run) bring(ctx context.Context, id PartitionID) (*PartitionResult, erro
 	}
 	defer lease.Release()
 	if !force && r.reuse(n, res) {
-		return res, r.finishSealed(n, res, false)
+		if done, err := r.finishReused(n, desc, res); done {
+			return res, err
+		}
 	}
 	return res, r.execute(ctx, n, desc, res)
 }
@@ -379,6 +383,9 @@ func (r *run) execute(ctx context.Context, n *node, desc KeyDesc, res *Partition
 	t.Out, t.Progress, t.Usage = out, meter, meter
 	err = n.step.Run(withPartition(ctx, n.spec.ID, n.spec.Node), t)
 	r.slots.release()
+	if err != nil && r.healUpstream(ctx, n) {
+		return r.execute(context.WithValue(ctx, healKey{n.spec.ID}, true), n, desc, res)
+	}
 	if err != nil {
 		return err
 	}

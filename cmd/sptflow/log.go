@@ -195,11 +195,12 @@ func cmdGC(ctx context.Context, e *env, args []string) error {
 	grace := fs.Duration("grace", 0, "keep entries younger than `D` (default 1h; not applied to request records)")
 	failed := fs.Bool("failed-requests", false, "remove recorded request failures (they only serve diagnostics)")
 	older := fs.Duration("requests-older-than", 0, "remove request records, successes included, not written in the last `D`")
+	dropDamaged := fs.Bool("drop-damaged", false, "discard damaged request-log bytes instead of keeping a copy in the store's records/requests/damaged/")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	opts := store.GCOptions{Grace: *grace, DryRun: *dry, Namespace: requestsNamespace}
+	opts := store.GCOptions{Grace: *grace, DryRun: *dry, Namespace: requestsNamespace, DropDamaged: *dropDamaged}
 	if err := requestPruning(fs, &opts, *failed, *older); err != nil {
 		return err
 	}
@@ -216,7 +217,23 @@ func cmdGC(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	printGC(e, stats, opts, len(keep))
+	printDamaged(e, st, stats, opts)
 	return nil
+}
+
+// printDamaged reports the request-log bytes gc found damaged, apart from
+// what it reclaimed, and where it kept them.
+func printDamaged(e *env, st *store.Store, stats store.GCStats, opts store.GCOptions) {
+	switch {
+	case stats.Damaged == 0:
+	case opts.DryRun:
+		fmt.Fprintf(e.stdout, "found %d damaged bytes in the request log (gc would move them out of the log, to %s)\n",
+			stats.Damaged, st.DamagedRecordsDir(requestsNamespace))
+	case opts.DropDamaged:
+		fmt.Fprintf(e.stdout, "dropped %d damaged bytes of the request log (--drop-damaged)\n", stats.Damaged)
+	default:
+		fmt.Fprintf(e.stdout, "moved %d damaged bytes of the request log to %s\n", stats.Damaged, st.DamagedRecordsDir(requestsNamespace))
+	}
 }
 
 // requestPruning sets the request-record options of gc from its flags.

@@ -26,12 +26,16 @@ type GCOptions struct {
 	PruneRecords     bool
 	RecordsOlderThan time.Duration
 	// PruneRecordIf, if set, also removes every record of Namespace, of any
-	// age, whose payload it returns true for (a record whose checksum does
-	// not match is removed too: reads treat it as missing already). It
-	// lets the caller prune by content (failed LLM requests, say) without
+	// age, whose payload it returns true for (a record of the log whose
+	// checksum does not match is damaged, see DropDamaged). It lets the
+	// caller prune by content (failed LLM requests, say) without
 	// the store knowing the record format; GC reads each record it is not
 	// already removing by age, and calls it from one goroutine.
 	PruneRecordIf func(data []byte) bool
+	// DropDamaged discards the damaged byte ranges of the record log's
+	// sealed segments when GC compacts them, instead of copying them to
+	// records/<ns>/damaged/ (see DamagedRecordsDir).
+	DropDamaged bool
 	// DryRun counts what would be removed without removing it.
 	DryRun bool
 }
@@ -44,7 +48,11 @@ type GCStats struct {
 	Temps     int   // stale temp files of killed writers
 	Records   int   // pruned records
 	Leases    int   // lease files of free leases
-	Bytes     int64 // bytes of the removed files
+	Bytes     int64 // bytes of the removed files, record-log bytes reclaimed
+	// Damaged counts the bytes of the record log that held no intact entry
+	// (apart from Bytes): moved out of the log, kept in DamagedRecordsDir
+	// unless GCOptions.DropDamaged.
+	Damaged int64
 }
 
 // GC removes manifests whose keys are not in keep, key infos likewise,

@@ -1,9 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"slices"
@@ -97,7 +98,9 @@ func (s *Store) PutManifest(key [32]byte, m *Manifest) (Digest, error) {
 
 // GetManifest returns the manifest sealed for node key and its digest. A
 // missing or damaged entry, or one whose manifest or stored files are
-// missing, is ErrNotFound. External files are not checked.
+// missing or damaged (see CheckObject), is ErrNotFound; damaged files are
+// removed, so sealing the output again replaces them. External files are
+// not checked.
 func (s *Store) GetManifest(key [32]byte) (*Manifest, Digest, error) {
 	d, err := s.readPointer(key)
 	if err != nil {
@@ -108,8 +111,11 @@ func (s *Store) GetManifest(key [32]byte) (*Manifest, Digest, error) {
 		return nil, d, fmt.Errorf("get manifest %s: %w", Digest(key).Short(), err)
 	}
 	for _, f := range m.Files {
-		if f.External == "" && !s.HasObject(f.Digest) {
-			return nil, d, fmt.Errorf("get manifest %s: file %s: object %s missing: %w", Digest(key).Short(), f.Path, f.Digest.Short(), ErrNotFound)
+		if f.External != "" {
+			continue
+		}
+		if err := s.CheckObject(f.Digest); err != nil {
+			return nil, d, fmt.Errorf("get manifest %s: file %s: %w", Digest(key).Short(), f.Path, err)
 		}
 	}
 	return m, d, nil
@@ -147,23 +153,66 @@ func (s *Store) readManifest(d Digest) (*Manifest, error) {
 	return &m, nil
 }
 
+// keyInfoMagic starts a key-info file, followed by the SHA-256 of the
+// info (hex) and a newline, then the info. Files without it (written
+// before) are read if they hold valid JSON.
+const keyInfoMagic = "sptflow-keyinfo 1 "
+
+func frameKeyInfo(info []byte) []byte {
+	sum := DigestOf(info)
+	return append([]byte(keyInfoMagic+sum.String()+"\n"), info...)
+}
+
 // PutKeyInfo stores the components of node key (opaque bytes, JSON by
 // convention) so that `status --why` can name what changed.
 func (s *Store) PutKeyInfo(key [32]byte, info []byte) error {
-	if err := s.writeEntry(s.keyInfoPath(key), info); err != nil {
+	if err := s.writeEntry(s.keyInfoPath(key), frameKeyInfo(info)); err != nil {
 		return fmt.Errorf("put key info %s: %w", Digest(key).Short(), err)
 	}
 	return nil
 }
 
-// GetKeyInfo returns what PutKeyInfo stored for key, or ErrNotFound.
-func (s *Store) GetKeyInfo(key [32]byte) ([]byte, error) {
-	b, err := os.ReadFile(s.keyInfoPath(key))
-	if errors.Is(err, os.ErrNotExist) {
-		err = ErrNotFound
+// EnsureKeyInfo stores info for key unless exactly that is stored: it
+// replaces a missing, damaged or older-format entry at the cost of one
+// small read when the entry is intact.
+func (s *Store) EnsureKeyInfo(key [32]byte, info []byte) error {
+	if b, err := os.ReadFile(s.keyInfoPath(key)); err == nil && bytes.Equal(b, frameKeyInfo(info)) {
+		return nil
 	}
+	return s.PutKeyInfo(key, info)
+}
+
+// GetKeyInfo returns what PutKeyInfo stored for key, or ErrNotFound. A
+// damaged entry is ErrNotFound too, and removed.
+func (s *Store) GetKeyInfo(key [32]byte) ([]byte, error) {
+	p := s.keyInfoPath(key)
+	f, fi, err := openEntry(p)
 	if err != nil {
 		return nil, fmt.Errorf("get key info %s: %w", Digest(key).Short(), err)
 	}
-	return b, nil
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("get key info %s: %w", Digest(key).Short(), err)
+	}
+	info, ok := unframeKeyInfo(b)
+	if !ok {
+		removeIfSame(p, fi)
+		return nil, fmt.Errorf("get key info %s: corrupt: %w", Digest(key).Short(), ErrNotFound)
+	}
+	return info, nil
+}
+
+// unframeKeyInfo returns the info of a key-info file that checks.
+func unframeKeyInfo(b []byte) ([]byte, bool) {
+	rest, ok := bytes.CutPrefix(b, []byte(keyInfoMagic))
+	if !ok {
+		return b, json.Valid(b) // the older format, unframed
+	}
+	hexSum, info, ok := bytes.Cut(rest, []byte("\n"))
+	if !ok {
+		return nil, false
+	}
+	sum, err := ParseDigest(string(hexSum))
+	return info, err == nil && DigestOf(info) == sum
 }

@@ -24,11 +24,12 @@ const (
 // PutObject stores data and returns its digest. It is atomic, durable and
 // idempotent: concurrent Puts of the same data from goroutines or processes
 // leave one complete object. Putting an object that exists refreshes its
-// modification time so a concurrent GC keeps it.
+// modification time so a concurrent GC keeps it; an existing object whose
+// content does not match its digest (damaged) is replaced.
 func (s *Store) PutObject(data []byte) (Digest, error) {
 	d := DigestOf(data)
 	p := s.objectPath(d)
-	if s.objectPresent(p, int64(len(data))) {
+	if s.objectPresent(p, d) {
 		return d, nil
 	}
 	if err := s.writeEntry(p, data); err != nil {
@@ -50,7 +51,7 @@ func (s *Store) PutObjectReader(r io.Reader) (Digest, int64, error) {
 		return d, n, fmt.Errorf("put object: %w", err)
 	}
 	p := s.objectPath(d)
-	if s.objectPresent(p, n) {
+	if s.objectPresent(p, d) {
 		_ = os.Remove(f.Name())
 		return d, n, nil
 	}
@@ -91,11 +92,16 @@ func (s *Store) renameIn(tmp, path string) error {
 	return syncDir(dir)
 }
 
-// objectPresent reports whether the object at p exists with the given size,
-// refreshing a stale mtime.
-func (s *Store) objectPresent(p string, size int64) bool {
+// objectPresent reports whether the object at p exists with the content
+// of digest d, refreshing a stale mtime. The content is checked through
+// the stat cache (see DigestFile): an object hashed once is not read
+// again while its size, mtime, inode and ctime stay the same.
+func (s *Store) objectPresent(p string, d Digest) bool {
 	fi, err := os.Stat(p)
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() != size {
+	if err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	if got, _, err := s.DigestFile(p); err != nil || got != d {
 		return false
 	}
 	if now := time.Now(); now.Sub(fi.ModTime()) > touchAfter {
@@ -105,10 +111,37 @@ func (s *Store) objectPresent(p string, size int64) bool {
 }
 
 // HasObject reports whether an object is present. It does not verify the
-// content; reading does.
+// content; reading does, and so does CheckObject.
 func (s *Store) HasObject(d Digest) bool {
 	fi, err := os.Stat(s.objectPath(d))
 	return err == nil && fi.Mode().IsRegular()
+}
+
+// CheckObject verifies that an object is present and intact, through the
+// stat cache (an object hashed once is not read again while its stat
+// signature stays the same). A missing object is ErrNotFound; so is a
+// damaged one, which is removed.
+func (s *Store) CheckObject(d Digest) error {
+	p := s.objectPath(d)
+	fi, err := os.Lstat(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("check object %s: %w", d.Short(), ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("check object %s: %w", d.Short(), err)
+	}
+	got, _, err := s.DigestFile(p)
+	if err == nil && got == d {
+		return nil
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("check object %s: %w", d.Short(), ErrNotFound)
+	}
+	if err == nil || !fi.Mode().IsRegular() {
+		removeIfSame(p, fi)
+		return fmt.Errorf("check object %s: corrupt: %w", d.Short(), ErrNotFound)
+	}
+	return fmt.Errorf("check object %s: %w", d.Short(), err)
 }
 
 // ReadObject returns an object's bytes, verifying its digest. A missing,

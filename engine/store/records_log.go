@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
@@ -9,7 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
+	"hash/crc32"
 	"maps"
 	"os"
 	"path/filepath"
@@ -32,7 +31,8 @@ import (
 // and exclusively flock'ed while the process lives, so writers never
 // interleave and anyone can tell a sealed segment (no live writer: it
 // never changes again) from a growing one. Reads verify a checksum: a torn
-// or damaged entry is a miss. Records other processes append become
+// or damaged entry is a miss, and the entries after it are still read
+// (damage costs only the damaged entries). Records other processes append become
 // visible on the next miss (Get reads the new tails of growing segments
 // and any new segment); a key that another process replaces may still be
 // read at its previous value, which suits content-addressed records such
@@ -85,19 +85,33 @@ type logLoc struct {
 	n       int   // payload length
 	modTime int64 // unix nanoseconds
 	deleted bool  // a tombstone
+	v1      bool  // a format 1 entry
 }
 
-// Entry framing: magic, op, payload length, time, key, then SHA-256 of all
-// of that followed by the payload, then the payload.
-var logMagic = [4]byte{'s', 'p', 'l', 1}
+// Entry framing, format 2: magic (its last byte is the format version),
+// op, payload length, time, key, the SHA-256 of all of that followed by
+// the payload, a CRC-32C of everything before it, then the payload. The
+// header CRC lets a scan trust the length without reading the payload and
+// lets a reader that meets a damaged entry resynchronise on the next magic
+// whose header checks (records_log_walk.go), so damage costs only the
+// damaged entries. Format 1 entries (written before; no header CRC) are
+// still read: their length is trusted once their SHA-256 checks. New
+// entries, and entries GC rewrites, are format 2.
+var (
+	logMagic   = [4]byte{'s', 'p', 'l', 2}
+	logMagicV1 = [4]byte{'s', 'p', 'l', 1}
+	castagnoli = crc32.MakeTable(crc32.Castagnoli)
+)
 
 const (
-	logOpPut       = 1
-	logOpDelete    = 2
-	logHeaderSize  = 4 + 1 + 4 + 8 + 32 + sha256.Size
-	logMaxPayload  = 1 << 30
-	logSegmentSize = 64 << 20 // start a new segment past this size
-	logSuffix      = ".seg"
+	logOpPut        = 1
+	logOpDelete     = 2
+	logHeadSize     = 4 + 1 + 4 + 8 + 32 // what the SHA-256 covers before the payload
+	logHeaderSizeV1 = logHeadSize + sha256.Size
+	logHeaderSize   = logHeaderSizeV1 + 4
+	logMaxPayload   = 1 << 30
+	logSegmentSize  = 64 << 20 // start a new segment past this size
+	logSuffix       = ".seg"
 )
 
 // RecordLog returns the log-structured record namespace ns (same naming
@@ -435,10 +449,10 @@ func openForeignSegment(dir, name string) (*logSeg, bool) {
 	return seg, true
 }
 
-// scanLocked indexes seg's complete entries from seg.scanned on, reading
-// sequentially. It stops at the first incomplete or unrecognisable entry:
-// the writer may still be appending it (it is read again next time), or
-// it was torn by a crash.
+// scanLocked indexes seg's entries from seg.scanned on, reading
+// sequentially and skipping damaged ones. It stops at an incomplete entry
+// at the end: the writer may still be appending it (it is read again next
+// time), or it was torn by a crash. A sealed segment is not read again.
 func (l *RecordLog) scanLocked(seg *logSeg) error {
 	fi, err := seg.f.Stat()
 	if err != nil {
@@ -448,35 +462,18 @@ func (l *RecordLog) scanLocked(seg *logSeg) error {
 	if size <= seg.scanned {
 		return nil
 	}
-	return walkEntries(seg.f, seg.scanned, size, func(off int64, h logHeader) bool {
-		l.applyLocked(h.key, h.op, logLoc{seg: seg, off: off, n: h.n, modTime: h.time})
-		seg.scanned = off + logHeaderSize + int64(h.n)
-		return true
-	})
-}
-
-// walkEntries calls fn with the offset and header of every complete entry
-// of f from off to size, in order, until fn returns false or an entry is
-// incomplete or unrecognisable. Payloads are skipped, not read.
-func walkEntries(f *os.File, off, size int64, fn func(off int64, h logHeader) bool) error {
-	r := bufio.NewReaderSize(io.NewSectionReader(f, off, size-off), 256<<10)
-	var hdr [logHeaderSize]byte
-	for {
-		if _, err := io.ReadFull(r, hdr[:]); err != nil {
-			return nil // the end, or a partial header at most
-		}
-		h, ok := parseLogHeader(hdr[:])
-		if !ok || off+logHeaderSize+int64(h.n) > size {
-			return nil
-		}
-		if !fn(off, h) {
-			return nil
-		}
-		if _, err := r.Discard(h.n); err != nil {
-			return err
-		}
-		off += logHeaderSize + int64(h.n)
+	w := &segWalker{f: seg.f, size: size}
+	end, err := w.walk(seg.scanned, func(off int64, h logHeader) {
+		l.applyLocked(h.key, h.op, logLoc{seg: seg, off: off, n: h.n, modTime: h.time, v1: h.v1})
+	}, nil)
+	if err != nil {
+		return err
 	}
+	seg.scanned = end
+	if seg.sealed {
+		seg.scanned = size
+	}
+	return nil
 }
 
 // logHeader is a parsed entry header.
@@ -486,35 +483,65 @@ type logHeader struct {
 	time int64
 	key  [32]byte
 	sum  [sha256.Size]byte
+	v1   bool // format 1
 }
 
-func parseLogHeader(b []byte) (logHeader, bool) {
-	var h logHeader
-	if !bytes.Equal(b[:4], logMagic[:]) {
-		return h, false
+// headerLen is the length of the entry's header.
+func (h logHeader) headerLen() int {
+	if h.v1 {
+		return logHeaderSizeV1
+	}
+	return logHeaderSize
+}
+
+// size is the length of the whole entry.
+func (h logHeader) size() int64 { return int64(h.headerLen() + h.n) }
+
+// parseLogHeader parses the entry header at the start of b. need is the
+// length of the header b starts with (0: no magic); ok is false unless b
+// holds a whole header that checks (format 2) or is plausible (format 1,
+// whose header only the payload's SHA-256 checks).
+func parseLogHeader(b []byte) (h logHeader, need int, ok bool) {
+	if len(b) < len(logMagic) {
+		return h, len(logMagic), false
+	}
+	switch [4]byte(b[:4]) {
+	case logMagic:
+		need = logHeaderSize
+	case logMagicV1:
+		need, h.v1 = logHeaderSizeV1, true
+	default:
+		return h, 0, false
+	}
+	if len(b) < need {
+		return h, need, false
+	}
+	if !h.v1 && crc32.Checksum(b[:logHeaderSizeV1], castagnoli) != binary.BigEndian.Uint32(b[logHeaderSizeV1:]) {
+		return h, need, false
 	}
 	h.op = b[4]
 	n := binary.BigEndian.Uint32(b[5:9])
 	if (h.op != logOpPut && h.op != logOpDelete) || n > logMaxPayload {
-		return h, false
+		return h, need, false
 	}
 	h.n = int(n)
 	h.time = int64(binary.BigEndian.Uint64(b[9:17]))
-	copy(h.key[:], b[17:49])
-	copy(h.sum[:], b[49:logHeaderSize])
-	return h, true
+	copy(h.key[:], b[17:logHeadSize])
+	copy(h.sum[:], b[logHeadSize:logHeaderSizeV1])
+	return h, need, true
 }
 
-// frameLogEntry returns the bytes of one entry.
+// frameLogEntry returns the bytes of one entry (format 2).
 func frameLogEntry(key [32]byte, op byte, t int64, data []byte) []byte {
 	b := make([]byte, logHeaderSize, logHeaderSize+len(data))
 	copy(b, logMagic[:])
 	b[4] = op
 	binary.BigEndian.PutUint32(b[5:9], uint32(len(data)))
 	binary.BigEndian.PutUint64(b[9:17], uint64(t))
-	copy(b[17:49], key[:])
-	sum := logSum(b[:49], data)
-	copy(b[49:], sum[:])
+	copy(b[17:logHeadSize], key[:])
+	sum := logSum(b[:logHeadSize], data)
+	copy(b[logHeadSize:], sum[:])
+	binary.BigEndian.PutUint32(b[logHeaderSizeV1:], crc32.Checksum(b[:logHeaderSizeV1], castagnoli))
 	return append(b, data...)
 }
 
@@ -530,16 +557,20 @@ func logSum(head, data []byte) [sha256.Size]byte {
 // readLogEntry reads and verifies the entry at loc; ok is false when it is
 // unreadable, damaged or not key's.
 func readLogEntry(loc logLoc, key [32]byte) ([]byte, bool) {
-	b := make([]byte, logHeaderSize+loc.n)
+	hl := logHeaderSize
+	if loc.v1 {
+		hl = logHeaderSizeV1
+	}
+	b := make([]byte, hl+loc.n)
 	if _, err := loc.seg.f.ReadAt(b, loc.off); err != nil {
 		return nil, false
 	}
-	h, ok := parseLogHeader(b[:logHeaderSize])
-	if !ok || h.op != logOpPut || h.n != loc.n || h.key != key {
+	h, _, ok := parseLogHeader(b[:hl])
+	if !ok || h.v1 != loc.v1 || h.op != logOpPut || h.n != loc.n || h.key != key {
 		return nil, false
 	}
-	data := b[logHeaderSize:]
-	if logSum(b[:49], data) != h.sum {
+	data := b[hl:]
+	if logSum(b[:logHeadSize], data) != h.sum {
 		return nil, false
 	}
 	return data, true

@@ -17,7 +17,11 @@ import (
 // segment, and the sealed segments are removed. Growing segments (their
 // writers are alive) are read, not touched. The new segment is durable
 // before any old one is removed; a crash in between leaves duplicates,
-// which readers and the next GC take for one entry.
+// which readers and the next GC take for one entry. Every entry that
+// checks survives unless pruned; the byte ranges of sealed segments that
+// hold no intact entry (damaged entries, garbage, a torn tail) are counted
+// apart (GCStats.Damaged) and copied to records/<ns>/damaged/ first,
+// unless GCOptions.DropDamaged.
 func (g *gc) compactLog() error {
 	dir := filepath.Join(g.s.dir, "records", g.opts.Namespace, "log")
 	segs, err := lockSealedSegments(dir)
@@ -30,15 +34,21 @@ func (g *gc) compactLog() error {
 		return err
 	}
 	g.stats.Records += plan.pruned
-	if plan.sealed == 0 || (plan.sealed == 1 && plan.dropped == 0) {
+	if plan.sealed == 0 || (plan.sealed == 1 && plan.dropped == 0 && len(plan.damaged) == 0) {
 		return nil // nothing to reclaim
 	}
-	g.stats.Bytes += plan.oldBytes - plan.newBytes
+	g.stats.Damaged += plan.damagedBytes
+	g.stats.Bytes += max(0, plan.oldBytes-plan.newBytes-plan.damagedBytes)
 	if g.opts.DryRun {
 		return nil
 	}
 	if plan.newBytes > 0 {
-		if err := writeSegment(dir, segs, plan.keep); err != nil {
+		if err := writeSegment(dir, plan.keep); err != nil {
+			return err
+		}
+	}
+	if !g.opts.DropDamaged {
+		if err := saveDamaged(g.s.DamagedRecordsDir(g.opts.Namespace), plan.damaged); err != nil {
 			return err
 		}
 	}
@@ -111,30 +121,42 @@ type gcEntry struct {
 	tombstone bool
 }
 
-func (e gcEntry) size() int64 {
+// newSize is the entry's size once rewritten (format 2).
+func (e gcEntry) newSize() int64 {
 	if e.tombstone {
 		return logHeaderSize
 	}
 	return logHeaderSize + int64(e.h.n)
 }
 
+// damagedRange is a byte range of a sealed segment holding no intact
+// entry.
+type damagedRange struct {
+	seg      *gcSegment
+	from, to int64
+}
+
 // compaction is what compactLog will do.
 type compaction struct {
 	keep               []gcEntry // entries of sealed segments to rewrite, in order
 	sealed             int       // sealed segments
-	pruned             int       // live records pruned (by age, content or damage)
+	pruned             int       // live records pruned (by age or content)
 	dropped            int       // entries of sealed segments not kept as they are
+	damaged            []damagedRange
 	oldBytes, newBytes int64
+	damagedBytes       int64
 }
 
-// planCompaction reads every entry header, finds each key's latest entry,
-// and selects the entries of sealed segments to keep.
+// planCompaction reads and verifies every entry, finds each key's latest
+// intact entry, and selects the entries of sealed segments to keep.
 func (g *gc) planCompaction(segs []*gcSegment) (compaction, error) {
+	var c compaction
 	var all []gcEntry
 	latest := map[[32]byte]int{}   // key -> index in all of its latest entry
 	growing := map[[32]byte]bool{} // keys with an entry in a growing segment
 	for _, s := range segs {
-		err := walkEntries(s.f, 0, s.size, func(off int64, h logHeader) bool {
+		w := &segWalker{f: s.f, size: s.size, verify: true}
+		end, err := w.walk(0, func(off int64, h logHeader) {
 			if i, ok := latest[h.key]; !ok || all[i].h.time <= h.time {
 				latest[h.key] = len(all)
 			}
@@ -142,13 +164,21 @@ func (g *gc) planCompaction(segs []*gcSegment) (compaction, error) {
 				growing[h.key] = true
 			}
 			all = append(all, gcEntry{seg: s, off: off, h: h})
-			return true
+		}, func(from, to int64) {
+			if s.locked {
+				c.damaged = append(c.damaged, damagedRange{s, from, to})
+			}
 		})
 		if err != nil {
 			return compaction{}, fmt.Errorf("read segment %s: %w", s.name, err)
 		}
+		if s.locked && end < s.size {
+			c.damaged = append(c.damaged, damagedRange{s, end, s.size})
+		}
 	}
-	var c compaction
+	for _, d := range c.damaged {
+		c.damagedBytes += d.to - d.from
+	}
 	cutoff := time.Now().Add(-g.opts.RecordsOlderThan)
 	for _, s := range segs {
 		if s.locked {
@@ -175,7 +205,7 @@ func (g *gc) planCompaction(segs []*gcSegment) (compaction, error) {
 		}
 		if keep {
 			c.keep = append(c.keep, e)
-			c.newBytes += e.size()
+			c.newBytes += e.newSize()
 		} else {
 			c.dropped++
 		}
@@ -183,26 +213,29 @@ func (g *gc) planCompaction(segs []*gcSegment) (compaction, error) {
 	return c, nil
 }
 
-// keepEntry decides one entry of a sealed segment: keep it (the latest of
-// its key, an intact record GC does not prune), or not; pruned reports a
-// record GC removes (by age, content, or damage).
+// keepEntry decides one intact entry of a sealed segment: keep it (the
+// latest of its key, a record GC does not prune), or not; pruned reports
+// a record GC removes (by age or content).
 func (g *gc) keepEntry(e gcEntry, isLatest bool, cutoff time.Time) (keep, pruned bool) {
 	switch {
 	case !isLatest || e.h.op == logOpDelete:
 		return false, false
 	case g.opts.PruneRecords && time.Unix(0, e.h.time).Before(cutoff):
 		return false, true
+	case g.opts.PruneRecordIf == nil:
+		return true, false
 	}
-	data, ok := readLogEntry(logLoc{seg: &logSeg{f: e.seg.f}, off: e.off, n: e.h.n}, e.h.key)
-	if !ok || g.opts.PruneRecordIf != nil && g.opts.PruneRecordIf(data) {
+	data, ok := readLogEntry(logLoc{seg: &logSeg{f: e.seg.f}, off: e.off, n: e.h.n, v1: e.h.v1}, e.h.key)
+	if ok && g.opts.PruneRecordIf(data) {
 		return false, true
 	}
-	return true, false
+	return true, false // kept even if unreadable now: it checked when walked
 }
 
-// writeSegment writes the kept entries, byte for byte, into a new sealed
-// segment of dir, durably, before it appears under its name.
-func writeSegment(dir string, segs []*gcSegment, keep []gcEntry) error {
+// writeSegment writes the kept entries into a new sealed segment of dir,
+// durably, before it appears under its name. Format 2 entries are copied
+// byte for byte, format 1 entries are framed again.
+func writeSegment(dir string, keep []gcEntry) error {
 	name := randomName() + logSuffix
 	tmp := filepath.Join(dir, tempPrefix+name)
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
@@ -234,7 +267,7 @@ func copyEntries(f *os.File, keep []gcEntry) error {
 			}
 			continue
 		}
-		n := int(e.size())
+		n := int(e.h.size())
 		if cap(buf) < n {
 			buf = make([]byte, n)
 		}
@@ -242,9 +275,41 @@ func copyEntries(f *os.File, keep []gcEntry) error {
 		if _, err := e.seg.f.ReadAt(buf, e.off); err != nil {
 			return fmt.Errorf("read segment %s: %w", e.seg.name, err)
 		}
-		if _, err := w.Write(buf); err != nil {
+		out := buf
+		if e.h.v1 {
+			out = frameLogEntry(e.h.key, e.h.op, e.h.time, buf[logHeaderSizeV1:])
+		}
+		if _, err := w.Write(out); err != nil {
 			return err
 		}
 	}
 	return w.Flush()
+}
+
+// DamagedRecordsDir is where GC keeps the damaged byte ranges of the
+// record log of namespace ns.
+func (s *Store) DamagedRecordsDir(ns string) string {
+	return filepath.Join(s.dir, "records", ns, "damaged")
+}
+
+// saveDamaged copies each damaged range, durably, to a file of dir named
+// after its segment and offset (<segment>-<offset>.bin).
+func saveDamaged(dir string, ranges []damagedRange) error {
+	if len(ranges) == 0 {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("keep damaged records: %w", err)
+	}
+	for _, d := range ranges {
+		b := make([]byte, d.to-d.from)
+		if _, err := d.seg.f.ReadAt(b, d.from); err != nil {
+			return fmt.Errorf("read segment %s: %w", d.seg.name, err)
+		}
+		name := fmt.Sprintf("%s-%d.bin", strings.TrimSuffix(d.seg.name, logSuffix), d.from)
+		if err := writeAtomic(filepath.Join(dir, name), b, 0o644); err != nil {
+			return fmt.Errorf("keep damaged records: %w", err)
+		}
+	}
+	return syncDir(dir)
 }

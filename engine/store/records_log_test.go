@@ -130,7 +130,7 @@ func TestRecordLogTornAndDamagedEntries(t *testing.T) {
 		{"huge length", func(d []byte) []byte {
 			binary.BigEndian.PutUint32(d[5:9], 1<<31)
 			return d
-		}, false, false, true},
+		}, false, true, true}, // b is found past the damaged header
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -38,6 +38,8 @@ const defaultGrace = time.Hour
 //	manifests/ab/<hex>.json     node key -> manifest digest pointer
 //	keys/ab/<hex>.json          node key components (for status --why)
 //	records/<ns>/ab/<hex>       durable records (the LLM request store)
+//	records/<ns>/log/<id>.seg   record-log segments (RecordLog)
+//	records/<ns>/damaged/       damaged record-log bytes GC moved out of the log
 //	leases/<sha of name>.lock   lease files
 //	runs/<id>/                  per-run journal and log
 //	tmp/                        scratch space for streaming writes
