@@ -24,6 +24,9 @@ type Options struct {
 	// LockPath is the lock file (sptflow.lock), updated after every
 	// partition that produced or reused an output.
 	LockPath string
+	// LockCodec is the lock file's format (engine/lockyaml.Codec); required
+	// with LockPath.
+	LockCodec store.LockCodec
 	// Log receives the engine's log lines.
 	Log zerolog.Logger
 	// KeyDebug, when set, receives every component of every node key
@@ -53,6 +56,9 @@ type node struct {
 // matching ErrInvalid: unknown kinds, Resolve errors, missing required
 // inputs, cycles, partitions whose outputs overlap.
 func New(g *Graph, opt Options) (*Engine, error) {
+	if opt.LockPath != "" && opt.LockCodec == nil {
+		return nil, fmt.Errorf("new engine: lock file %s without a LockCodec", opt.LockPath)
+	}
 	e := &Engine{g: g, opt: opt, nodes: make(map[PartitionID]*node, len(g.Partitions))}
 	if err := e.loadReplicas(); err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/sptflow/sptflow/engine/lockyaml"
 	"github.com/sptflow/sptflow/engine/store"
 )
 
@@ -164,7 +165,7 @@ func (f *fixture) graph() *Graph {
 func (f *fixture) engine() *Engine {
 	f.t.Helper()
 	e, err := New(f.graph(), Options{Steps: map[string]Step{"fake": f.step}, Store: f.st,
-		LockPath: filepath.Join(f.dir, "sptflow.lock"), Log: zerolog.Nop()})
+		LockPath: filepath.Join(f.dir, "sptflow.lock"), LockCodec: lockyaml.Codec{}, Log: zerolog.Nop()})
 	if err != nil {
 		f.t.Fatalf("New: %v", err)
 	}
@@ -401,7 +402,7 @@ func TestLockKeepsServedModelsWhenAnOlderOutputIsReused(t *testing.T) {
 	f.expectExecuted(RunConfig{}, "sink")
 	f.with["sink"] = map[string]any{"n": 1, "served": "model-v1"}
 	f.expectExecuted(RunConfig{}) // the n=1 output is reused from the store
-	lf, err := store.ReadLockFile(filepath.Join(f.dir, "sptflow.lock"))
+	lf, err := store.ReadLockFile(filepath.Join(f.dir, "sptflow.lock"), lockyaml.Codec{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/rs/zerolog"
+
+	"github.com/sptflow/sptflow/engine/lockyaml"
 )
 
 // estFake is fakeStep with an estimate: a source forecasts 5 items; a
@@ -34,7 +36,7 @@ func (f *fixture) estimate(mod func(*Graph), steps map[string]Step) []PartitionS
 	if mod != nil {
 		mod(g)
 	}
-	e, err := New(g, Options{Steps: steps, Store: f.st, LockPath: filepath.Join(f.dir, "sptflow.lock"), Log: zerolog.Nop()})
+	e, err := New(g, Options{Steps: steps, Store: f.st, LockPath: filepath.Join(f.dir, "sptflow.lock"), LockCodec: lockyaml.Codec{}, Log: zerolog.Nop()})
 	if err != nil {
 		f.t.Fatal(err)
 	}

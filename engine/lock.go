@@ -23,7 +23,7 @@ func (e *Engine) recordLock(n *node, s sealed, old store.LockEntry, executed boo
 	if u, ok := s.m.Meta["usage"].(map[string]any); ok {
 		entry.Usage = u
 	}
-	return store.UpdateLockFile(e.opt.LockPath, func(lf *store.LockFile) error {
+	return store.UpdateLockFile(e.opt.LockPath, e.opt.LockCodec, func(lf *store.LockFile) error {
 		if lf.Pipelines == nil {
 			lf.Pipelines = map[string]map[string]store.LockEntry{}
 		}

@@ -98,7 +98,7 @@ func (e *Engine) loadReplicas() error {
 	if e.opt.LockPath == "" {
 		return nil
 	}
-	lf, err := store.ReadLockFile(e.opt.LockPath)
+	lf, err := store.ReadLockFile(e.opt.LockPath, e.opt.LockCodec)
 	if err != nil {
 		return fmt.Errorf("read lock file: %w", err)
 	}
@@ -201,7 +201,7 @@ func (e *Engine) recordReplicas(ids []PartitionID, n int) error {
 	if e.opt.LockPath == "" {
 		return nil
 	}
-	err := store.UpdateLockFile(e.opt.LockPath, func(lf *store.LockFile) error {
+	err := store.UpdateLockFile(e.opt.LockPath, e.opt.LockCodec, func(lf *store.LockFile) error {
 		for _, id := range ids {
 			if n == fileReplica(e.origSpec(id)) {
 				lf.DeleteReplica(e.g.Name, string(id))

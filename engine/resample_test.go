@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/sptflow/sptflow/engine/lockyaml"
 	"github.com/sptflow/sptflow/engine/store"
 )
 
@@ -34,7 +35,7 @@ func (f *fixture) sampleEngine() *Engine {
 		}
 	}
 	e, err := New(g, Options{Steps: map[string]Step{"fake": f.step, "sample": sampleStep{f.step}}, Store: f.st,
-		LockPath: filepath.Join(f.dir, "sptflow.lock"), Log: zerolog.Nop()})
+		LockPath: filepath.Join(f.dir, "sptflow.lock"), LockCodec: lockyaml.Codec{}, Log: zerolog.Nop()})
 	if err != nil {
 		f.t.Fatalf("New: %v", err)
 	}
@@ -61,7 +62,7 @@ func (f *fixture) runSample(cfg RunConfig, want ...string) *Summary {
 
 func (f *fixture) lockReplicas() map[string]int {
 	f.t.Helper()
-	lf, err := store.ReadLockFile(filepath.Join(f.dir, "sptflow.lock"))
+	lf, err := store.ReadLockFile(filepath.Join(f.dir, "sptflow.lock"), lockyaml.Codec{})
 	if err != nil {
 		f.t.Fatal(err)
 	}

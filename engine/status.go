@@ -73,7 +73,7 @@ func (e *Engine) readLock() (map[string]store.LockEntry, error) {
 	if e.opt.LockPath == "" {
 		return nil, nil
 	}
-	lf, err := store.ReadLockFile(e.opt.LockPath)
+	lf, err := store.ReadLockFile(e.opt.LockPath, e.opt.LockCodec)
 	if err != nil {
 		return nil, fmt.Errorf("read lock file: %w", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/engine/lockyaml"
 	"github.com/sptflow/sptflow/engine/pipeline"
 	"github.com/sptflow/sptflow/engine/store"
 )
@@ -69,7 +70,7 @@ func setup(b *testing.B) (string, func() *engine.Engine) {
 			b.Fatal(err)
 		}
 		e, err := engine.New(p.Graph, engine.Options{Steps: map[string]engine.Step{"cheap": cheap{}}, Store: st,
-			LockPath: filepath.Join(dir, "sptflow.lock"), Log: zerolog.Nop()})
+			LockPath: filepath.Join(dir, "sptflow.lock"), LockCodec: lockyaml.Codec{}, Log: zerolog.Nop()})
 		if err != nil {
 			b.Fatal(err)
 		}

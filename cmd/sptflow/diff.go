@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/engine/lockyaml"
 	"github.com/sptflow/sptflow/engine/pipeline"
 	"github.com/sptflow/sptflow/engine/store"
 	"github.com/sptflow/sptflow/steps/compare"
@@ -159,7 +160,7 @@ func readLockArg(arg string) (*store.LockFile, string, error) {
 		if err != nil {
 			return nil, "", err
 		}
-		lf, err := store.ReadLockFile(abs)
+		lf, err := store.ReadLockFile(abs, lockyaml.Codec{})
 		return lf, pipeline.FindProjectRoot(filepath.Dir(abs)), err
 	}
 	wd, err := os.Getwd()
@@ -181,7 +182,7 @@ func readLockArg(arg string) (*store.LockFile, string, error) {
 	if cerr := tmp.Close(); werr != nil || cerr != nil {
 		return nil, "", fmt.Errorf("read lock file %s: %w", arg, errors.Join(werr, cerr))
 	}
-	lf, err := store.ReadLockFile(tmp.Name())
+	lf, err := store.ReadLockFile(tmp.Name(), lockyaml.Codec{})
 	if err != nil {
 		return nil, "", fmt.Errorf("read lock file %s: %w", arg, err)
 	}

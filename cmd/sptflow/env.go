@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/engine/lockyaml"
 	"github.com/sptflow/sptflow/engine/pipeline"
 	"github.com/sptflow/sptflow/engine/store"
 	"github.com/sptflow/sptflow/llm"
@@ -227,7 +228,7 @@ func (e *env) open(path string, ro engine.RunOptions, log zerolog.Logger) (*proj
 		return nil, err
 	}
 	pr := &project{p: p, st: st, rt: rt, records: records, lockPath: filepath.Join(p.ProjectRoot, "sptflow.lock")}
-	opt := engine.Options{Steps: kinds(rt), Store: st, LockPath: pr.lockPath, Log: log}
+	opt := engine.Options{Steps: kinds(rt), Store: st, LockPath: pr.lockPath, LockCodec: lockyaml.Codec{}, Log: log}
 	if debugNodeKey() {
 		opt.KeyDebug = e.stderr
 	}

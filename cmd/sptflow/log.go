@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/engine/lockyaml"
 	"github.com/sptflow/sptflow/engine/pipeline"
 	"github.com/sptflow/sptflow/engine/store"
 	"github.com/sptflow/sptflow/llm"
@@ -253,7 +254,7 @@ func requestPruning(fs *flag.FlagSet, opts *store.GCOptions, failed bool, older 
 
 // pinnedKeys returns the node keys the project's sptflow.lock pins.
 func pinnedKeys(root string) (map[[32]byte]bool, error) {
-	lf, err := store.ReadLockFile(filepath.Join(root, "sptflow.lock"))
+	lf, err := store.ReadLockFile(filepath.Join(root, "sptflow.lock"), lockyaml.Codec{})
 	if err != nil {
 		return nil, err
 	}

@@ -2,8 +2,9 @@
 // sealed partition manifests, durable records (a file per record, Records,
 // or an append-only log of them, RecordLog, which the LLM request store
 // uses), per-partition leases, the file-digest stat cache, run directories
-// and the sptflow.lock file. It knows nothing of SPT, YAML, LLM providers
-// or the engine.
+// and the sptflow.lock file (locked and replaced here, its bytes a
+// LockCodec's: engine/lockyaml). It knows nothing of SPT, YAML, LLM
+// providers or the engine, and imports no other sptflow package.
 //
 // Guarantees, for any number of goroutines and processes sharing one store
 // directory on a local file system:

@@ -6,11 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"time"
-
-	"gopkg.in/yaml.v3"
 )
 
 // LockFileVersion is the format version written to sptflow.lock.
@@ -28,10 +24,9 @@ type LockEntry struct {
 // LockFile is the content of sptflow.lock: pipeline name → partition id →
 // entry.
 //
-// The file is YAML meant to be committed: a comment header, `version`, then
-// `pipelines`, with pipelines and partitions sorted by name, one block per
-// partition separated by a blank line, times in UTC. The same content
-// always gives the same bytes, so diffs show only what changed.
+// The store locks, reads and atomically replaces the file; its bytes are a
+// LockCodec's (sptflow's is engine/lockyaml, a canonical YAML meant to be
+// committed). The field tags name the file's keys for the codec.
 type LockFile struct {
 	Version   int                             `yaml:"version"`
 	Pipelines map[string]map[string]LockEntry `yaml:"pipelines"`
@@ -41,11 +36,18 @@ type LockFile struct {
 	Replicas map[string]map[string]int `yaml:"replicas,omitempty"`
 }
 
-const lockHeader = "# sptflow.lock: what produced each node partition (node key, output digest).\n" +
-	"# Written by sptflow; commit it with your pipelines. Do not edit by hand.\n"
+// LockCodec is the format of the lock file: it turns the file's bytes into
+// a LockFile and back. Encode must be canonical (the same content always
+// gives the same bytes): UpdateLockFile does not rewrite a file whose
+// content did not change, and diffs of the file show only what changed.
+type LockCodec interface {
+	Decode(b []byte) (*LockFile, error)
+	Encode(lf *LockFile) ([]byte, error)
+}
 
-// ReadLockFile reads a lock file. A missing file is an empty LockFile.
-func ReadLockFile(path string) (*LockFile, error) {
+// ReadLockFile reads a lock file in codec's format. A missing file is an
+// empty LockFile.
+func ReadLockFile(path string, codec LockCodec) (*LockFile, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return &LockFile{Version: LockFileVersion, Pipelines: map[string]map[string]LockEntry{}}, nil
@@ -53,12 +55,12 @@ func ReadLockFile(path string) (*LockFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read lock file: %w", err)
 	}
-	return parseLockFile(path, b)
+	return parseLockFile(path, b, codec)
 }
 
-func parseLockFile(path string, b []byte) (*LockFile, error) {
-	lf := &LockFile{}
-	if err := yaml.Unmarshal(b, lf); err != nil {
+func parseLockFile(path string, b []byte, codec LockCodec) (*LockFile, error) {
+	lf, err := codec.Decode(b)
+	if err != nil {
 		return nil, fmt.Errorf("read lock file %s: %w", path, err)
 	}
 	if lf.Version == 0 && len(lf.Pipelines) == 0 {
@@ -74,10 +76,10 @@ func parseLockFile(path string, b []byte) (*LockFile, error) {
 }
 
 // UpdateLockFile reads the lock file at path, applies fn and writes the
-// result atomically, all under an exclusive flock on the file's directory,
-// so concurrent updates from several processes all land. Unchanged content
-// is not rewritten.
-func UpdateLockFile(path string, fn func(*LockFile) error) error {
+// result atomically in codec's format, all under an exclusive flock on the
+// file's directory, so concurrent updates from several processes all land.
+// Unchanged content is not rewritten.
+func UpdateLockFile(path string, codec LockCodec, fn func(*LockFile) error) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("update lock file %s: %w", path, err)
@@ -93,14 +95,14 @@ func UpdateLockFile(path string, fn func(*LockFile) error) error {
 	}
 	lf := &LockFile{Version: LockFileVersion, Pipelines: map[string]map[string]LockEntry{}}
 	if old != nil {
-		if lf, err = parseLockFile(path, old); err != nil {
+		if lf, err = parseLockFile(path, old, codec); err != nil {
 			return err
 		}
 	}
 	if err := fn(lf); err != nil {
 		return fmt.Errorf("update lock file %s: %w", path, err)
 	}
-	b, err := lf.Encode()
+	b, err := codec.Encode(lf)
 	if err != nil {
 		return fmt.Errorf("update lock file %s: %w", path, err)
 	}
@@ -122,92 +124,4 @@ func lockDir(dir string) (func(), error) {
 		return nil, fmt.Errorf("lock %s: %w", dir, err)
 	}
 	return func() { _ = unlock(d); d.Close() }, nil
-}
-
-// Encode returns the lock file's canonical bytes (see LockFile).
-func (lf *LockFile) Encode() ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteString(lockHeader)
-	fmt.Fprintf(&buf, "version: %d\n", lf.Version)
-	if len(lf.Pipelines) == 0 {
-		buf.WriteString("pipelines: {}\n")
-	} else {
-		buf.WriteString("pipelines:\n")
-	}
-	for i, name := range sortedKeys(lf.Pipelines) {
-		if i > 0 {
-			buf.WriteString("\n")
-		}
-		if err := encodePipeline(&buf, name, lf.Pipelines[name]); err != nil {
-			return nil, err
-		}
-	}
-	if err := encodeReplicas(&buf, lf.Replicas); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-func encodePipeline(buf *bytes.Buffer, name string, parts map[string]LockEntry) error {
-	k, err := yamlKey(name)
-	if err != nil {
-		return fmt.Errorf("pipeline %q: %w", name, err)
-	}
-	if len(parts) == 0 {
-		fmt.Fprintf(buf, "  %s: {}\n", k)
-		return nil
-	}
-	fmt.Fprintf(buf, "  %s:\n", k)
-	for i, id := range sortedKeys(parts) {
-		if i > 0 {
-			buf.WriteString("\n")
-		}
-		if err := encodeEntry(buf, id, parts[id]); err != nil {
-			return fmt.Errorf("pipeline %q: partition %q: %w", name, id, err)
-		}
-	}
-	return nil
-}
-
-// encodeEntry writes one partition block, indented under its pipeline.
-func encodeEntry(buf *bytes.Buffer, id string, e LockEntry) error {
-	if _, err := yamlKey(id); err != nil {
-		return err
-	}
-	e.Produced = e.Produced.UTC()
-	var b bytes.Buffer
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(2)
-	if err := enc.Encode(map[string]LockEntry{id: e}); err != nil {
-		return err
-	}
-	if err := enc.Close(); err != nil {
-		return err
-	}
-	for line := range strings.Lines(b.String()) {
-		buf.WriteString("    ")
-		buf.WriteString(line)
-	}
-	return nil
-}
-
-// yamlKey returns name as a YAML scalar, quoted if needed.
-func yamlKey(name string) (string, error) {
-	if name == "" || strings.ContainsAny(name, "\n\r") {
-		return "", fmt.Errorf("invalid name %q", name)
-	}
-	b, err := yaml.Marshal(name)
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimSuffix(string(b), "\n"), nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

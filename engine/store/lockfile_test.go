@@ -1,11 +1,11 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -13,7 +13,7 @@ import (
 )
 
 func TestReadLockFileMissing(t *testing.T) {
-	lf, err := ReadLockFile(filepath.Join(t.TempDir(), "sptflow.lock"))
+	lf, err := ReadLockFile(filepath.Join(t.TempDir(), "sptflow.lock"), jsonLockCodec{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,65 +32,19 @@ func sampleEntry(n string) LockEntry {
 	}
 }
 
-func TestLockFileFormat(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "sptflow.lock")
-	err := UpdateLockFile(p, func(lf *LockFile) error {
-		lf.Pipelines["spt-full"] = map[string]LockEntry{
-			"tag@sycophancy":                      sampleEntry("2"),
-			"infer@topic=sycophancy,model=qwen32": sampleEntry("1"),
-		}
-		lf.Pipelines["demo"] = map[string]LockEntry{"load": {Key: "k", Output: "o", Produced: time.Unix(0, 0)}}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(p)
-	text := string(b)
-	wantInOrder := []string{
-		"version: 1\n", "pipelines:\n", "  demo:\n", "    load:\n", "      key: k\n",
-		"  spt-full:\n", "    infer@topic=sycophancy,model=qwen32:\n",
-		"      produced: 2025-01-02T02:04:05Z\n", "      served_models: [claude-sonnet-4-5-20250929]\n",
-		"      usage:\n        cost_usd: 0.25\n        input_tokens: 1200\n",
-		"\n    tag@sycophancy:\n",
-	}
-	rest := text
-	for _, w := range wantInOrder {
-		i := strings.Index(rest, w)
-		if i < 0 {
-			t.Fatalf("lock file lacks %q (in order); got:\n%s", w, text)
-		}
-		rest = rest[i+len(w):]
-	}
-	lf, err := ReadLockFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := lf.Pipelines["spt-full"]["tag@sycophancy"]
-	want := sampleEntry("2")
-	if got.Key != want.Key || got.Output != want.Output || !got.Produced.Equal(want.Produced) || !reflect.DeepEqual(got.ServedModels, want.ServedModels) {
-		t.Errorf("round trip: got %+v, want %+v", got, want)
-	}
-	// Re-encoding what was read gives the same bytes.
-	again, _ := lf.Encode()
-	if string(again) != text {
-		t.Errorf("encoding is not stable:\n%s\nvs\n%s", again, text)
-	}
-}
-
 func TestUpdateLockFileUnchangedNotRewritten(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "sptflow.lock")
 	set := func(lf *LockFile) error {
 		lf.Pipelines["p"] = map[string]LockEntry{"a": sampleEntry("a")}
 		return nil
 	}
-	if err := UpdateLockFile(p, set); err != nil {
+	if err := UpdateLockFile(p, jsonLockCodec{}, set); err != nil {
 		t.Fatal(err)
 	}
 	old := time.Now().Add(-time.Hour).Truncate(time.Second)
 	os.Chtimes(p, old, old)
 	fi1, _ := os.Stat(p)
-	if err := UpdateLockFile(p, set); err != nil {
+	if err := UpdateLockFile(p, jsonLockCodec{}, set); err != nil {
 		t.Fatal(err)
 	}
 	fi2, _ := os.Stat(p)
@@ -103,28 +57,50 @@ func TestUpdateLockFileErrors(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "sptflow.lock")
 	boom := errors.New("boom")
-	if err := UpdateLockFile(p, func(*LockFile) error { return boom }); !errors.Is(err, boom) {
+	if err := UpdateLockFile(p, jsonLockCodec{}, func(*LockFile) error { return boom }); !errors.Is(err, boom) {
 		t.Fatalf("got %v, want boom", err)
 	}
 	if _, err := os.Stat(p); !os.IsNotExist(err) {
 		t.Fatal("failed update wrote the file")
 	}
-	os.WriteFile(p, []byte("version: 99\n"), 0o644)
-	if _, err := ReadLockFile(p); err == nil || !strings.Contains(err.Error(), "version 99") {
+	os.WriteFile(p, []byte(`{"Version": 99}`), 0o644)
+	if _, err := ReadLockFile(p, jsonLockCodec{}); err == nil || !strings.Contains(err.Error(), "version 99") {
 		t.Fatalf("newer version: got %v", err)
 	}
-	os.WriteFile(p, []byte("pipelines: [\n"), 0o644)
-	if _, err := ReadLockFile(p); err == nil || !strings.Contains(err.Error(), p) {
+	os.WriteFile(p, []byte(`{"Pipelines": [`), 0o644)
+	if _, err := ReadLockFile(p, jsonLockCodec{}); err == nil || !strings.Contains(err.Error(), p) {
 		t.Fatalf("malformed lock file: got %v, want an error naming the file", err)
 	}
-	err := UpdateLockFile(filepath.Join(dir, "x.lock"), func(lf *LockFile) error {
-		lf.Pipelines["p"] = map[string]LockEntry{"bad\nid": {}}
+	x := filepath.Join(dir, "x.lock")
+	err := UpdateLockFile(x, failingEncode{boom}, func(lf *LockFile) error {
+		lf.Pipelines["p"] = map[string]LockEntry{"id": {}}
 		return nil
 	})
-	if err == nil {
-		t.Fatal("a partition id with a newline was written")
+	if !errors.Is(err, boom) || !strings.Contains(err.Error(), x) {
+		t.Fatalf("encoding error: got %v, want boom naming %s", err, x)
+	}
+	if _, err := os.Stat(x); !os.IsNotExist(err) {
+		t.Fatal("an update that failed to encode wrote the file")
 	}
 }
+
+// jsonLockCodec is a LockCodec for the store's own tests, which are about
+// locking, atomic replacement and version checks; engine/lockyaml tests
+// sptflow's format.
+type jsonLockCodec struct{}
+
+func (jsonLockCodec) Decode(b []byte) (*LockFile, error) {
+	lf := &LockFile{}
+	return lf, json.Unmarshal(b, lf)
+}
+
+func (jsonLockCodec) Encode(lf *LockFile) ([]byte, error) { return json.MarshalIndent(lf, "", "  ") }
+
+// failingEncode decodes as JSON and fails to encode.
+type failingEncode struct{ err error }
+
+func (failingEncode) Decode(b []byte) (*LockFile, error) { return jsonLockCodec{}.Decode(b) }
+func (f failingEncode) Encode(*LockFile) ([]byte, error) { return nil, f.err }
 
 func TestUpdateLockFileConcurrentGoroutines(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "sptflow.lock")
@@ -132,7 +108,7 @@ func TestUpdateLockFileConcurrentGoroutines(t *testing.T) {
 	for g := range 6 {
 		wg.Go(func() {
 			for i := range 4 {
-				err := UpdateLockFile(p, func(lf *LockFile) error {
+				err := UpdateLockFile(p, jsonLockCodec{}, func(lf *LockFile) error {
 					if lf.Pipelines["p"] == nil {
 						lf.Pipelines["p"] = map[string]LockEntry{}
 					}
@@ -146,7 +122,7 @@ func TestUpdateLockFileConcurrentGoroutines(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	lf, err := ReadLockFile(p)
+	lf, err := ReadLockFile(p, jsonLockCodec{})
 	if err != nil || len(lf.Pipelines["p"]) != 24 {
 		t.Fatalf("got %d entries (%v), want 24", len(lf.Pipelines["p"]), err)
 	}

@@ -59,7 +59,7 @@ func runHelper(mode, dir, arg string) error {
 		}
 	case "lockfile":
 		for i := range 15 {
-			err := UpdateLockFile(dir, func(lf *LockFile) error {
+			err := UpdateLockFile(dir, jsonLockCodec{}, func(lf *LockFile) error {
 				p := lf.Pipelines["p"]
 				if p == nil {
 					p = map[string]LockEntry{}
@@ -168,7 +168,7 @@ func TestLockFileConcurrentProcesses(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	lf, err := ReadLockFile(p)
+	lf, err := ReadLockFile(p, jsonLockCodec{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/sptflow/sptflow/pyjson"
 	"github.com/sptflow/sptflow/steps/generate/llmstep"
 	"github.com/sptflow/sptflow/steps/spt"
+	"github.com/sptflow/sptflow/steps/spt/spttool"
 )
 
 // workers bounds the batches in flight per partition; the model's governor
@@ -48,7 +49,7 @@ func firstRequest(p *params, prompts *spt.Prompts, b int) (*llm.Request, error) 
 	return &llm.Request{
 		System:    prompts.Base(),
 		Messages:  []llm.Message{{Role: llm.RoleUser, Content: user}},
-		Tools:     []llm.Tool{spt.Stage1Tool},
+		Tools:     []llm.Tool{spttool.Stage1},
 		ForceTool: spt.Stage1ToolName,
 		Replica:   llmstep.Replica(b, p.Replica),
 	}, nil

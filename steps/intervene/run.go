@@ -13,6 +13,7 @@ import (
 	"github.com/sptflow/sptflow/pyjson"
 	"github.com/sptflow/sptflow/steps/generate/llmstep"
 	"github.com/sptflow/sptflow/steps/spt"
+	"github.com/sptflow/sptflow/steps/spt/spttool"
 )
 
 // genRequest is the generation request of round r (1-based) of b. With
@@ -31,7 +32,7 @@ func (j *job) genRequest(b *batch, round int, rej *rejection) (*llm.Request, err
 	return &llm.Request{
 		System:    j.prompts.Base(),
 		Messages:  msgs,
-		Tools:     []llm.Tool{spt.Stage3GenerationTool},
+		Tools:     []llm.Tool{spttool.Stage3Generation},
 		ForceTool: spt.Stage3GenerationToolName,
 		Replica:   llmstep.Replica(round-1, j.p.Replica),
 	}, nil
@@ -42,7 +43,7 @@ func (j *job) reviewRequest(b *batch, output []byte) *llm.Request {
 	return &llm.Request{
 		System:    j.prompts.Base(),
 		Messages:  []llm.Message{{Role: llm.RoleUser, Content: spt.ReviewMessage(b.views, output)}},
-		Tools:     spt.ReviewTools(),
+		Tools:     spttool.ReviewTools(),
 		ForceTool: spt.Stage3ReviewToolName,
 		Replica:   llmstep.Replica(0, j.p.Replica),
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/sptflow/sptflow/pyjson"
 	"github.com/sptflow/sptflow/steps/spt"
 	"github.com/sptflow/sptflow/steps/spt/sptsim"
+	"github.com/sptflow/sptflow/steps/spt/spttool"
 )
 
 // The tests drive the responders through the sim provider as the pipeline
@@ -85,9 +86,9 @@ func newWorld(t *testing.T, reviewOpts map[string]any) *world {
 		gen: provider(t, "claude-opus-4-1", nil), tgt: provider(t, "qwen/qwen3-32b", nil),
 		rev: provider(t, "claude-sonnet-4-5", reviewOpts),
 		schemas: map[string]*jsonschema.Schema{
-			spt.Stage1ToolName:           compile(t, spt.Stage1Tool),
-			spt.Stage3GenerationToolName: compile(t, spt.Stage3GenerationTool),
-			spt.Stage3ReviewToolName:     compile(t, spt.Stage3ReviewTool),
+			spt.Stage1ToolName:           compile(t, spttool.Stage1),
+			spt.Stage3GenerationToolName: compile(t, spttool.Stage3Generation),
+			spt.Stage3ReviewToolName:     compile(t, spttool.Stage3Review),
 		}}
 }
 
@@ -134,7 +135,7 @@ func (w *world) stage1(topic string, replica int) []*pyjson.Object {
 		w.t.Fatal(err)
 	}
 	args, _ := w.call(w.gen, &llm.Request{System: w.prompts.Base(), Messages: []llm.Message{{Role: llm.RoleUser, Content: user}},
-		Tools: []llm.Tool{spt.Stage1Tool}, ForceTool: spt.Stage1ToolName, Replica: replica})
+		Tools: []llm.Tool{spttool.Stage1}, ForceTool: spt.Stage1ToolName, Replica: replica})
 	list, _ := args.Get("batch_data")
 	items := list.([]any)
 	if len(items) != itemsPerBatch {
@@ -192,7 +193,7 @@ func (w *world) stage3(topic, intervention string, samples []sample) ([]*pyjson.
 	}
 	args, raw := w.call(w.gen, &llm.Request{System: w.prompts.Base(),
 		Messages: []llm.Message{{Role: llm.RoleUser, Content: user + block(samples)}},
-		Tools:    []llm.Tool{spt.Stage3GenerationTool}, ForceTool: spt.Stage3GenerationToolName})
+		Tools:    []llm.Tool{spttool.Stage3Generation}, ForceTool: spt.Stage3GenerationToolName})
 	list, _ := args.Get("batch_interventions")
 	ivs := list.([]any)
 	if len(ivs) != len(samples) {
@@ -209,7 +210,7 @@ func (w *world) review(samples string, output string, round int) bool {
 	w.t.Helper()
 	args, _ := w.call(w.rev, &llm.Request{System: w.prompts.Base(),
 		Messages: []llm.Message{{Role: llm.RoleUser, Content: spt.ReviewMessage([]byte(samples), []byte(output))}},
-		Tools:    spt.ReviewTools(), ForceTool: spt.Stage3ReviewToolName, Replica: round})
+		Tools:    spttool.ReviewTools(), ForceTool: spt.Stage3ReviewToolName, Replica: round})
 	v, _ := args.Get("final_verdict")
 	return v == true
 }
