@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/rs/zerolog"
+
+	"github.com/sptflow/sptflow/engine/lockyaml"
 )
 
 // corruptingStep is the fake step, except that the first time target
@@ -53,7 +55,7 @@ func TestDamagedUpstreamHealedInTheSameRun(t *testing.T) {
 	f.with["sink"] = map[string]any{"n": 2}
 	step := &corruptingStep{fakeStep: f.step, objects: filepath.Join(f.dir, ".sptflow", "objects"), target: "sink"}
 	e, err := New(f.graph(), Options{Steps: map[string]Step{"fake": step}, Store: f.st,
-		LockPath: filepath.Join(f.dir, "sptflow.lock"), Log: zerolog.Nop()})
+		LockPath: filepath.Join(f.dir, "sptflow.lock"), LockCodec: lockyaml.Codec{}, Log: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}
