@@ -90,7 +90,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 			if err == flag.ErrHelp {
 				return nil, &helpRequest{fs: fs}
 			}
-			return nil, fmt.Errorf("%w: %v; see 'sptflow help %s'", errUsage, err, fs.Name())
+			return nil, flagError(fs, err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {

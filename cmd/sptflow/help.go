@@ -326,6 +326,20 @@ func cmdHelp(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+// flagError is the usage error for a flag fs could not parse: an unknown
+// flag gets the nearest known one as a suggestion.
+func flagError(fs *flag.FlagSet, err error) error {
+	hint := ""
+	if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok {
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+		if s := suggest(strings.TrimPrefix(name, "-"), names); s != "" {
+			hint = fmt.Sprintf("; did you mean --%s?", s)
+		}
+	}
+	return fmt.Errorf("%w: %v%s; see 'sptflow help %s'", errUsage, err, hint, fs.Name())
+}
+
 // lookupCommand returns the named command, or a usage error that suggests
 // the nearest known command.
 func lookupCommand(name string) (command, error) {
