@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"context"
+	"testing"
+)
 
 func TestEditDistance(t *testing.T) {
 	tests := []struct {
@@ -26,6 +29,36 @@ func TestSuggest(t *testing.T) {
 	for _, tt := range tests {
 		if got := suggest(tt.in, names); got != tt.want {
 			t.Errorf("suggest(%q) got: %q want: %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// Every command has help, answers --help with its flag set, and is listed
+// in the usage; every help belongs to a command.
+func TestEveryCommandHasHelp(t *testing.T) {
+	for name := range commands() {
+		if name == "__complete" {
+			continue
+		}
+		if _, ok := docFor(name); !ok {
+			t.Errorf("command %q has no entry in docs", name)
+		}
+	}
+	for _, d := range docs {
+		if commands()[d.name] == nil {
+			t.Errorf("docs entry %q names no command", d.name)
+			continue
+		}
+		fs, err := flagSetOf(context.Background(), d.name)
+		if err != nil {
+			t.Errorf("%s --help: %v", d.name, err)
+			continue
+		}
+		if fs.Name() != d.name {
+			t.Errorf("%s --help: flag set named %q", d.name, fs.Name())
+		}
+		if d.summary == "" || d.text == "" {
+			t.Errorf("%s: empty summary or text", d.name)
 		}
 	}
 }
