@@ -54,8 +54,7 @@ func (s *setFlag) Set(v string) error {
 
 // flagSet returns a FlagSet with the global flags registered on e.
 func (e *env) flagSet(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := e.bareFlagSet(name)
 	fs.StringVar(&e.logFormat, "log-format", e.logFormat, "log format: console or json (default console on a terminal)")
 	fs.StringVar(&e.logLevel, "log-level", orDefault(e.logLevel, "info"), "log level: debug, info, warn, error")
 	fs.StringVar(&e.data, "data", e.data, "materialize outputs into `DIR` (relative to the working directory)")
@@ -80,7 +79,7 @@ func orDefaultInt(v, d int) int {
 
 // parse parses args with flags and positionals interleaved ("run p.yaml
 // --jobs 2 target"); the first "--" ends flags: everything after it is
-// positional.
+// positional. -h and --help return a *helpRequest.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var after []string
 	if i := slices.Index(args, "--"); i >= 0 {
@@ -90,9 +89,9 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if err == flag.ErrHelp {
-				return nil, err
+				return nil, &helpRequest{fs: fs}
 			}
-			return nil, fmt.Errorf("%w: %v", errUsage, err)
+			return nil, flagError(fs, err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {

@@ -2,13 +2,19 @@
 // declared in YAML, with content-addressed caching and resume.
 //
 //	sptflow run PIPELINE [TARGET...]   bring targets up to date
-//	sptflow status PIPELINE [--why]    what is up to date, stale or missing, and why
+//	sptflow status PIPELINE [--why|--json]  what is up to date, stale or missing, why, and its cost
 //	sptflow graph PIPELINE --format dot|mermaid
 //	sptflow validate PIPELINE
 //	sptflow log [PIPELINE] [--json]    run history: requests sent, tokens, cost
 //	sptflow diff A B                   compare two pipelines or two lock files (REV:path)
 //	sptflow gc [PIPELINE]              remove store entries no lock file pins;
 //	                                   --failed-requests, --requests-older-than D prune the request store
+//	sptflow init [DIR]                 create a ready-to-run project
+//	sptflow version [--json]
+//	sptflow completion bash|zsh|fish   shell completion script
+//	sptflow help [COMMAND]             the commands, or a command's help
+//
+// The help texts live in help.go; each command has its own file.
 package main
 
 import (
@@ -77,57 +83,52 @@ func exitCode(err error) int {
 	}
 }
 
-// commands maps a subcommand name to its implementation.
-var commands = map[string]func(ctx context.Context, env *env, args []string) error{
-	"run":      cmdRun,
-	"status":   cmdStatus,
-	"graph":    cmdGraph,
-	"validate": cmdValidate,
-	"log":      cmdLog,
-	"gc":       cmdGC,
-	"diff":     cmdDiff,
+// command is a subcommand's implementation.
+type command func(ctx context.Context, env *env, args []string) error
+
+// commands maps a subcommand name to its implementation. docs (help.go)
+// holds their help, in the order the usage lists them. (A function, not a
+// variable: help looks commands up.)
+func commands() map[string]command {
+	return map[string]command{
+		"run":        cmdRun,
+		"status":     cmdStatus,
+		"graph":      cmdGraph,
+		"validate":   cmdValidate,
+		"log":        cmdLog,
+		"gc":         cmdGC,
+		"diff":       cmdDiff,
+		"init":       cmdInit,
+		"version":    cmdVersion,
+		"completion": cmdCompletion,
+		"help":       cmdHelp,
+		"__complete": cmdComplete, // hidden: what the completion scripts ask
+	}
 }
 
-const usageText = `usage: sptflow [global flags] COMMAND [flags] [args]
-
-commands:
-  run PIPELINE [TARGET...]   run what is stale (--jobs, --force, --only, --topic, --limit,
-                             --resample, --max-cost USD, --dry-run)
-  status PIPELINE [--why]    up-to-date / stale / missing per partition, why, and what
-                             the LLM requests to bring it up to date would cost
-  log [PIPELINE] [--json]    run history: requests sent, tokens and cost per run and node
-  diff A B                   compare two pipelines or two lock files (git REV:path too):
-                             partitions that differ and why, verdict flips, tags, export,
-                             reviews, cost (--json, --html FILE, --pipeline NAME)
-  graph PIPELINE --format dot|mermaid
-  validate PIPELINE          check a pipeline without running it
-  gc [PIPELINE]              remove store entries no lock file pins (--dry-run, --grace D);
-                             --failed-requests, --requests-older-than D prune the request store
-
-global flags (also accepted after the command):
-  --log-format console|json  --log-level LEVEL  --data DIR  --set NAME=VALUE  --jobs N
-
-API keys come from the environment or the project's .env. Relative --set
-paths that exist relative to the working directory are taken from there.
-`
-
-// run dispatches to a subcommand.
+// run dispatches to a subcommand. -h and --help print help on stdout.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	e := &env{stdout: stdout, stderr: stderr}
 	fs := e.flagSet("sptflow")
-	fs.Usage = func() { fmt.Fprint(stderr, usageText) }
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			usage(stdout)
+			return nil
+		}
+		return fmt.Errorf("%w: %v; 'sptflow help' lists the commands and flags", errUsage, err)
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprint(stderr, usageText)
+		usage(stderr)
 		return fmt.Errorf("%w: no command", errUsage)
 	}
-	name, rest := fs.Arg(0), fs.Args()[1:]
-	cmd := commands[name]
-	if cmd == nil {
-		fmt.Fprint(stderr, usageText)
-		return fmt.Errorf("%w: unknown command %q", errUsage, name)
+	cmd, err := lookupCommand(fs.Arg(0))
+	if err != nil {
+		return err
 	}
-	return cmd(ctx, e, rest)
+	err = cmd(ctx, e, fs.Args()[1:])
+	if h := (*helpRequest)(nil); errors.As(err, &h) {
+		printHelp(stdout, h.fs)
+		return nil
+	}
+	return err
 }

@@ -13,6 +13,7 @@ import (
 func cmdStatus(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("status")
 	why := fs.Bool("why", false, "say exactly which component changed for stale partitions")
+	asJSON := fs.Bool("json", false, "print every partition's state, reasons, changes, key, output and estimate as one JSON document")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -34,6 +35,9 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	re := estimateRun(ctx, pr.eng, sts, nil)
+	if *asJSON {
+		return writeStatusJSON(e.stdout, pr, sts, re)
+	}
 	counts := map[engine.State]int{}
 	var run []engine.PartitionID
 	onDisk := 0
