@@ -339,3 +339,15 @@ func (m *ModelSpec) checkExtra(bad badFunc) {
 		}
 	}
 }
+
+// ForcedToolProblem says why the model cannot serve requests that force a
+// tool call (Request.ForceTool), or returns "". Anthropic refuses thinking
+// combined with a forced tool_choice (extended-thinking documentation,
+// "Tool use with thinking only supports tool_choice auto or none").
+func (m *ModelSpec) ForcedToolProblem() string {
+	if m.Provider == ProviderAnthropic && m.Thinking > 0 {
+		return fmt.Sprintf("model %q has thinking %d, and Anthropic refuses thinking with a forced tool call, which this step sends; name a model entry without thinking",
+			m.Name, m.Thinking)
+	}
+	return ""
+}
