@@ -128,6 +128,7 @@ func (m *ModelSpec) check() []*FieldError {
 	}
 	m.checkTokenParam(bad)
 	m.checkSampling(bad)
+	m.checkOpenAIReasoning(bad)
 	m.checkThinking(bad)
 	m.checkExtra(bad)
 	for _, b := range []struct {
@@ -225,6 +226,36 @@ func (m *ModelSpec) checkTokenParam(bad badFunc) {
 	if m.TokenParam != TokenParamMaxTokens && m.TokenParam != TokenParamMaxCompletionTokens {
 		bad("token_param", "%q: want max_tokens or max_completion_tokens", m.TokenParam)
 	}
+}
+
+// checkOpenAIReasoning: OpenAI's reasoning models (o1, o3, o4, gpt-5 but
+// gpt-5-chat) take max_completion_tokens ("max_tokens … is not compatible
+// with o-series models", https://platform.openai.com/docs/api-reference/chat/create)
+// and refuse any temperature or top_p but the default 1 ("Unsupported
+// value: 'temperature' does not support 0.5 with this model. Only the
+// default (1) value is supported.").
+func (m *ModelSpec) checkOpenAIReasoning(bad badFunc) {
+	if m.Provider != ProviderOpenAI || !openAIReasoningModel(m.Model) {
+		return
+	}
+	if m.TokenParam == TokenParamMaxTokens {
+		bad("token_param", "%q: OpenAI reasoning models (%s) take max_completion_tokens", m.TokenParam, m.Model)
+	}
+	for _, s := range []struct {
+		name string
+		v    *float64
+	}{{"temperature", m.Temperature}, {"top_p", m.TopP}} {
+		if s.v != nil && *s.v != 1 {
+			bad(s.name, "%g: OpenAI reasoning models (%s) accept only the default 1 (remove it)", *s.v, m.Model)
+		}
+	}
+}
+
+func openAIReasoningModel(model string) bool {
+	if strings.HasPrefix(model, "gpt-5-chat") {
+		return false
+	}
+	return defaultTokenParam(model) == TokenParamMaxCompletionTokens
 }
 
 func (m *ModelSpec) checkSampling(bad badFunc) {

@@ -65,6 +65,13 @@ var validationTable = []entry{
 	{"max_tokens 0", m("anthropic", "c", "max_tokens", 0), "max_tokens", "want a positive number of tokens"},
 	{"max_tokens negative", m("openai", "g", "max_tokens", -5), "max_tokens", "want a positive number of tokens"},
 
+	// OpenAI reasoning models.
+	{"o3 max_tokens", m("openai", "o3-mini", "token_param", "max_tokens"), "token_param", "take max_completion_tokens"},
+	{"o1 temperature", m("openai", "o1", "temperature", 0.5), "temperature", "accept only the default 1"},
+	{"gpt-5 top_p", m("openai", "gpt-5", "top_p", 0.9), "top_p", "accept only the default 1"},
+	{"gpt-5-chat temperature", m("openai", "gpt-5-chat-latest", "temperature", 0.5), "", ""},
+	{"o3 temperature 1", m("openai", "o3", "temperature", 1), "", ""},
+
 	// Thinking.
 	{"thinking below 1024 on anthropic", m("anthropic", "c", "thinking", 1000), "thinking", "at least 1024"},
 	{"thinking over max_tokens", m("anthropic", "c", "thinking", 5000, "max_tokens", 4000), "thinking", "below max_tokens 4000"},
