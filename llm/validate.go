@@ -211,7 +211,7 @@ func urlErrMsg(err error) string {
 
 func redactURL(u *url.URL) string {
 	c := *u
-	c.User = url.User("…")
+	c.User = url.User("REDACTED")
 	return c.String()
 }
 

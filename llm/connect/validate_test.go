@@ -88,7 +88,7 @@ var validationTable = []entry{
 	{"base_url no host", m("vllm", "q", "base_url", "http:///v1"), "base_url", "no host"},
 	{"base_url query", m("openrouter", "q", "base_url", "https://openrouter.ai/api/v1?x=1"), "base_url", "no query"},
 	{"base_url fragment", m("openai", "g", "base_url", "https://h/v1#frag"), "base_url", "no fragment"},
-	{"base_url credentials", m("openai", "g", "base_url", "https://user:secret@h/v1"), "base_url", "credentials"},
+	{"base_url credentials", m("openai", "g", "base_url", "https://user:secret@h/v1"), "base_url", `"https://REDACTED@h/v1": credentials do not belong`},
 	{"base_url bad port", m("openai", "g", "base_url", "https://h:port/v1"), "base_url", "invalid port"},
 	{"base_url space", m("openai", "g", "base_url", "https://h x/v1"), "base_url", "invalid character"},
 	{"base_url bare host", m("vllm", "q", "base_url", "http://gpu:8000"), "base_url", "write http://gpu:8000/v1"},
