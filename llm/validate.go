@@ -123,7 +123,10 @@ func (m *ModelSpec) check() []*FieldError {
 	}
 	m.checkModel(bad)
 	m.checkBaseURL(bad)
-	if m.APIKeyEnv != "" && !envNameRE.MatchString(m.APIKeyEnv) {
+	if m.Provider == ProviderSim && m.APIKeyEnv != "" {
+		// A run would demand the variable for nothing.
+		bad("api_key_env", "the sim provider sends no requests; remove api_key_env")
+	} else if m.APIKeyEnv != "" && !envNameRE.MatchString(m.APIKeyEnv) {
 		bad("api_key_env", "%q: want an environment variable name (letters, digits and _, not starting with a digit)", m.APIKeyEnv)
 	}
 	m.checkTokenParam(bad)

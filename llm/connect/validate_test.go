@@ -95,6 +95,7 @@ var validationTable = []entry{
 	{"base_url endpoint", m("openai", "g", "base_url", "https://api.openai.com/v1/chat/completions"), "base_url", "not the endpoint"},
 	{"anthropic endpoint", m("anthropic", "c", "base_url", "https://api.anthropic.com/v1/messages"), "base_url", "not the endpoint"},
 	{"base_url on sim", m("sim", "s", "base_url", "http://h/v1"), "base_url", "sim provider sends no requests"},
+	{"api_key_env on sim", m("sim", "s", "api_key_env", "SIM_KEY"), "api_key_env", "sim provider sends no requests"},
 	{"api_key_env space", m("anthropic", "c", "api_key_env", "MY KEY"), "api_key_env", "want an environment variable name"},
 	{"api_key_env digit", m("openai", "g", "api_key_env", "1KEY"), "api_key_env", "want an environment variable name"},
 	{"api_key_env dollar", m("openai", "g", "api_key_env", "$OPENAI_API_KEY"), "api_key_env", "want an environment variable name"},
