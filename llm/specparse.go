@@ -72,8 +72,12 @@ func (p *fieldParser) optInt(k string) *int {
 	if f == nil {
 		return nil
 	}
-	if *f != math.Trunc(*f) || math.Abs(*f) > math.MaxInt32 {
+	switch {
+	case *f != math.Trunc(*f):
 		p.fail(k, "want an integer, got %g", *f)
+		return nil
+	case math.Abs(*f) > math.MaxInt32:
+		p.fail(k, "%g: want an integer of at most %d", *f, math.MaxInt32)
 		return nil
 	}
 	i := int(*f)

@@ -115,6 +115,7 @@ var validationTable = []entry{
 	{"extra reasoning with thinking", m("openrouter", "q", "supports_thinking", true, "thinking", 2000, "extra", map[string]any{"reasoning": map[string]any{}}), "extra", "sets reasoning already"},
 	{"negative rpm", m("openai", "g", "rpm", -1), "rpm", "want a positive integer"},
 	{"negative concurrency", m("openai", "g", "concurrency", -2), "concurrency", "want a positive integer"},
+	{"huge tpm", m("openai", "g", "tpm", 3e9), "tpm", "3e+09: want an integer of at most 2147483647"},
 	{"fractional tpm", m("openai", "g", "tpm", 1.5), "tpm", "want an integer"},
 	{"negative price", m("openai", "g", "prices", map[string]any{"output": -1}), "prices", "want a non-negative price"},
 	{"unknown price", m("openai", "g", "prices", map[string]any{"inptu": 1}), "prices", "unknown field"},
