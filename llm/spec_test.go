@@ -81,6 +81,7 @@ func TestParseModelSpecErrors(t *testing.T) {
 		{"bad rate", map[string]any{"provider": "sim", "model": "m", "sim": map[string]any{"truncation_rate": 2}}, []string{"sim.truncation_rate: 2: want a probability in [0, 1]"}},
 		{"bad duration", map[string]any{"provider": "sim", "model": "m", "sim": map[string]any{"latency": "soon"}}, []string{"sim.latency"}},
 		{"several at once", map[string]any{"provider": "sim", "x": 1, "y": 2}, []string{"model: required", "x: unknown field", "y: unknown field"}},
+		{"bad provider and no model", map[string]any{"provider": "gemini"}, []string{`provider: "gemini"`, "model: required"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

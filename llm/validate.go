@@ -117,11 +117,11 @@ func (m *ModelSpec) check() []*FieldError {
 		// Top-level fields have no dot; an extra key may.
 		errs = append(errs, &FieldError{Path: strings.SplitN(field, ".", 2), Msg: fmt.Sprintf(format, args...)})
 	}
+	m.checkModel(bad)
 	if _, ok := defaults[m.Provider]; !ok {
 		bad("provider", "%q: want one of %s", m.Provider, strings.Join(Providers(), ", "))
 		return errs // every other check depends on the provider
 	}
-	m.checkModel(bad)
 	m.checkBaseURL(bad)
 	if m.Provider == ProviderSim && m.APIKeyEnv != "" {
 		// A run would demand the variable for nothing.
