@@ -123,25 +123,13 @@ func (m *ModelSpec) check() []*FieldError {
 		return errs // every other check depends on the provider
 	}
 	m.checkBaseURL(bad)
-	if m.Provider == ProviderSim && m.APIKeyEnv != "" {
-		// A run would demand the variable for nothing.
-		bad("api_key_env", "the sim provider sends no requests; remove api_key_env")
-	} else if m.APIKeyEnv != "" && !envNameRE.MatchString(m.APIKeyEnv) {
-		bad("api_key_env", "%q: want an environment variable name (letters, digits and _, not starting with a digit)", m.APIKeyEnv)
-	}
+	m.checkAPIKeyEnv(bad)
 	m.checkTokenParam(bad)
 	m.checkSampling(bad)
 	m.checkOpenAIReasoning(bad)
 	m.checkThinking(bad)
 	m.checkExtra(bad)
-	for _, b := range []struct {
-		name string
-		v    int
-	}{{"rpm", m.RPM}, {"tpm", m.TPM}, {"input_tpm", m.InputTPM}, {"output_tpm", m.OutputTPM}, {"concurrency", m.Concurrency}} {
-		if b.v < 0 {
-			bad(b.name, "%d: want a positive integer (0 or absent: no limit)", b.v)
-		}
-	}
+	m.checkBudgets(bad)
 	return errs
 }
 
@@ -155,6 +143,29 @@ func (m *ModelSpec) checkModel(bad badFunc) {
 		bad("model", "%q: leading or trailing white space", m.Model)
 	case strings.ContainsFunc(m.Model, unicode.IsControl):
 		bad("model", "%q: contains a control character", m.Model)
+	}
+}
+
+func (m *ModelSpec) checkAPIKeyEnv(bad badFunc) {
+	switch {
+	case m.APIKeyEnv == "":
+	case m.Provider == ProviderSim: // a run would demand the variable for nothing
+		bad("api_key_env", "the sim provider sends no requests; remove api_key_env")
+	case !envNameRE.MatchString(m.APIKeyEnv):
+		bad("api_key_env", "%q: want an environment variable name (letters, digits and _, not starting with a digit)", m.APIKeyEnv)
+	}
+}
+
+// checkBudgets: 0 (or absent) is no limit; an extends child writes 0 to
+// lift its base's limit.
+func (m *ModelSpec) checkBudgets(bad badFunc) {
+	for _, b := range []struct {
+		name string
+		v    int
+	}{{"rpm", m.RPM}, {"tpm", m.TPM}, {"input_tpm", m.InputTPM}, {"output_tpm", m.OutputTPM}, {"concurrency", m.Concurrency}} {
+		if b.v < 0 {
+			bad(b.name, "%d: want a positive integer (0 or absent: no limit)", b.v)
+		}
 	}
 }
 
