@@ -50,7 +50,7 @@ func TestKeySensitivity(t *testing.T) {
 		{"spec temperature", nil, map[string]any{"temperature": 0.5}},
 		{"token param", nil, map[string]any{"token_param": "max_completion_tokens"}},
 		{"no-think suffix", nil, map[string]any{"no_think_suffix": "\n/no_think"}},
-		{"spec extra", nil, map[string]any{"extra": map[string]any{"top_k": 20}}},
+		{"spec extra", nil, map[string]any{"extra": map[string]any{"min_p": 0.05}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

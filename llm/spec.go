@@ -1,7 +1,6 @@
 package llm
 
 import (
-	"fmt"
 	"maps"
 	"strings"
 	"time"
@@ -32,7 +31,7 @@ type providerDefaults struct {
 }
 
 var defaults = map[string]providerDefaults{
-	ProviderAnthropic:  {"https://api.anthropic.com", "ANTHROPIC_API_KEY", true},
+	ProviderAnthropic:  {"https://api.anthropic.com/v1", "ANTHROPIC_API_KEY", true},
 	ProviderOpenAI:     {"https://api.openai.com/v1", "OPENAI_API_KEY", false},
 	ProviderOpenRouter: {"https://openrouter.ai/api/v1", "OPENROUTER_API_KEY", false},
 	ProviderVLLM:       {"http://localhost:8000/v1", "", false},
@@ -91,7 +90,8 @@ type ModelSpec struct {
 	SupportsThinking bool // capability: may Thinking be > 0
 	// NoThinkSuffix is appended to the system prompt (Qwen's "\n\n/no_think").
 	NoThinkSuffix string
-	// Extra are provider body fields (OpenRouter reasoning, provider, top_k).
+	// Extra are provider body fields (OpenRouter reasoning, provider); never
+	// one sptflow sets itself (reservedExtra).
 	Extra map[string]any
 
 	RPM, TPM, InputTPM, OutputTPM, Concurrency int // budgets; 0 = unlimited / provider default
@@ -101,8 +101,11 @@ type ModelSpec struct {
 }
 
 // ParseModelSpec validates the raw `models:` entry called name. It is strict:
-// unknown fields, wrong types and illegal combinations are errors that name
-// the entry and the field; all problems are reported at once.
+// unknown fields, wrong types, values outside the provider's documented
+// ranges and illegal combinations are errors; all problems are reported at
+// once, as a *SpecError listing one *FieldError per problem. A spec it
+// returns connects (package llm/connect) and builds requests without a
+// configuration error.
 func ParseModelSpec(name string, raw map[string]any) (*ModelSpec, error) {
 	p := &fieldParser{raw: raw, seen: map[string]bool{}}
 	m := &ModelSpec{Name: name}
@@ -110,7 +113,7 @@ func ParseModelSpec(name string, raw map[string]any) (*ModelSpec, error) {
 	m.Model = p.str("model")
 	m.BaseURL = p.str("base_url")
 	m.APIKeyEnv = p.str("api_key_env")
-	m.MaxTokens = p.int("max_tokens")
+	maxTokens := p.optInt("max_tokens")
 	m.TokenParam = p.str("token_param")
 	m.Temperature = p.optFloat("temperature")
 	m.TopP = p.optFloat("top_p")
@@ -125,10 +128,19 @@ func ParseModelSpec(name string, raw map[string]any) (*ModelSpec, error) {
 	m.Prices = p.prices("prices")
 	m.Sim = p.sim("sim")
 	p.unknown()
+	if maxTokens != nil {
+		m.MaxTokens = *maxTokens
+		if m.MaxTokens <= 0 {
+			p.fail("max_tokens", "%d: want a positive number of tokens", m.MaxTokens)
+		}
+	}
 	m.fillDefaults(supports)
-	p.errs = append(p.errs, m.check()...)
-	if len(p.errs) > 0 {
-		return nil, fmt.Errorf("model %q: %s", name, strings.Join(p.errs, "; "))
+	errs := append(p.errs, m.check()...)
+	if len(errs) > 0 {
+		return nil, &SpecError{Model: name, Fields: errs}
+	}
+	if m.Provider == ProviderAnthropic {
+		m.BaseURL = AnthropicAPIRoot(m.BaseURL)
 	}
 	return m, nil
 }
@@ -167,66 +179,27 @@ func defaultTokenParam(model string) string {
 	return TokenParamMaxTokens
 }
 
+// AnthropicAPIRoot returns the Messages API root of an Anthropic base URL,
+// which ends in /v1 (the provider posts to ROOT/messages). Both conventions
+// are accepted: the SDKs' (https://api.anthropic.com, to which they add
+// /v1) and the full root (https://api.anthropic.com/v1). "" stays "".
+func AnthropicAPIRoot(base string) string {
+	if base == "" {
+		return ""
+	}
+	base = strings.TrimRight(base, "/")
+	if strings.HasSuffix(base, "/v1") {
+		return base
+	}
+	return base + "/v1"
+}
+
 func (m *ModelSpec) openAICompatible() bool {
 	switch m.Provider {
 	case ProviderOpenAI, ProviderOpenRouter, ProviderVLLM, ProviderLlamaCpp, ProviderOllama:
 		return true
 	}
 	return false
-}
-
-func (m *ModelSpec) check() []string {
-	var errs []string
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
-	if _, ok := defaults[m.Provider]; !ok {
-		bad("provider %q: want one of %s", m.Provider, strings.Join(Providers(), ", "))
-	}
-	if m.Model == "" {
-		bad("model: required")
-	}
-	if m.MaxTokens < 0 {
-		bad("max_tokens %d: must be positive", m.MaxTokens)
-	}
-	if m.TokenParam != "" && m.TokenParam != TokenParamMaxTokens && m.TokenParam != TokenParamMaxCompletionTokens {
-		bad("token_param %q: want max_tokens or max_completion_tokens", m.TokenParam)
-	}
-	if m.TokenParam != "" && !m.openAICompatible() && m.Provider != "" {
-		if _, ok := defaults[m.Provider]; ok {
-			bad("token_param: only for OpenAI-compatible providers, not %s", m.Provider)
-		}
-	}
-	if m.Thinking < 0 {
-		bad("thinking %d: must be 0 (off) or a token budget", m.Thinking)
-	}
-	if m.Thinking > 0 && !m.SupportsThinking {
-		bad("thinking %d: model does not support thinking (set supports_thinking: true if it does)", m.Thinking)
-	}
-	if m.Thinking > 0 && m.MaxTokens > 0 && m.Thinking >= m.MaxTokens {
-		bad("thinking %d: budget must be below max_tokens %d", m.Thinking, m.MaxTokens)
-	}
-	for _, b := range []struct {
-		name string
-		v    int
-	}{{"rpm", m.RPM}, {"tpm", m.TPM}, {"input_tpm", m.InputTPM}, {"output_tpm", m.OutputTPM}, {"concurrency", m.Concurrency}} {
-		if b.v < 0 {
-			bad("%s %d: must be 0 (unlimited) or positive", b.name, b.v)
-		}
-	}
-	return append(errs, m.Sim.check()...)
-}
-
-func (o SimOptions) check() []string {
-	var errs []string
-	for _, r := range []struct {
-		name string
-		v    float64
-	}{{"rate_limit_rate", o.RateLimitRate}, {"server_error_rate", o.ServerErrorRate},
-		{"truncation_rate", o.TruncationRate}, {"review_rejection_rate", o.ReviewRejectionRate}} {
-		if r.v < 0 || r.v > 1 {
-			errs = append(errs, fmt.Sprintf("sim.%s %g: must be in [0, 1]", r.name, r.v))
-		}
-	}
-	return errs
 }
 
 // Canonical is what goes into node keys: every field that can change what

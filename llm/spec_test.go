@@ -13,7 +13,9 @@ func TestParseModelSpecDefaults(t *testing.T) {
 		raw                         map[string]any
 		wantURL, wantKey, wantParam string
 	}{
-		{map[string]any{"provider": "anthropic", "model": "claude-opus-4-1"}, "https://api.anthropic.com", "ANTHROPIC_API_KEY", ""},
+		{map[string]any{"provider": "anthropic", "model": "claude-opus-4-1"}, "https://api.anthropic.com/v1", "ANTHROPIC_API_KEY", ""},
+		{map[string]any{"provider": "anthropic", "model": "c", "base_url": "https://proxy.example/anthropic/"}, "https://proxy.example/anthropic/v1", "ANTHROPIC_API_KEY", ""},
+		{map[string]any{"provider": "anthropic", "model": "c", "base_url": "https://proxy.example/v1/"}, "https://proxy.example/v1", "ANTHROPIC_API_KEY", ""},
 		{map[string]any{"provider": "openai", "model": "gpt-5"}, "https://api.openai.com/v1", "OPENAI_API_KEY", "max_completion_tokens"},
 		{map[string]any{"provider": "openai", "model": "gpt-4o"}, "https://api.openai.com/v1", "OPENAI_API_KEY", "max_tokens"},
 		{map[string]any{"provider": "openrouter", "model": "qwen/qwen3-32b"}, "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY", "max_tokens"},
@@ -69,15 +71,17 @@ func TestParseModelSpecErrors(t *testing.T) {
 	}{
 		{"unknown field", map[string]any{"provider": "sim", "model": "m", "temprature": 1}, []string{`temprature: unknown field`}},
 		{"unknown nested", map[string]any{"provider": "sim", "model": "m", "prices": map[string]any{"inptu": 1}}, []string{"prices.inptu: unknown field"}},
-		{"bad provider", map[string]any{"provider": "gemini", "model": "m"}, []string{`provider "gemini"`}},
+		{"bad provider", map[string]any{"provider": "gemini", "model": "m"}, []string{`provider: "gemini": want one of`}},
 		{"no model", map[string]any{"provider": "sim"}, []string{"model: required"}},
 		{"wrong type", map[string]any{"provider": "sim", "model": "m", "rpm": "fast"}, []string{"rpm: want a number"}},
 		{"not integer", map[string]any{"provider": "sim", "model": "m", "max_tokens": 1.5}, []string{"max_tokens: want an integer"}},
-		{"thinking unsupported", map[string]any{"provider": "openai", "model": "gpt-4o", "thinking": 1000}, []string{"does not support thinking"}},
+		{"thinking unsupported", map[string]any{"provider": "openrouter", "model": "x", "thinking": 1000}, []string{"does not support thinking"}},
+		{"thinking on openai", map[string]any{"provider": "openai", "model": "gpt-4o", "thinking": 1000}, []string{"thinking: the openai provider takes no thinking budget"}},
 		{"thinking over max", map[string]any{"provider": "anthropic", "model": "c", "thinking": 5000, "max_tokens": 4000}, []string{"below max_tokens"}},
-		{"bad rate", map[string]any{"provider": "sim", "model": "m", "sim": map[string]any{"truncation_rate": 2}}, []string{"sim.truncation_rate 2"}},
+		{"bad rate", map[string]any{"provider": "sim", "model": "m", "sim": map[string]any{"truncation_rate": 2}}, []string{"sim.truncation_rate: 2: want a probability in [0, 1]"}},
 		{"bad duration", map[string]any{"provider": "sim", "model": "m", "sim": map[string]any{"latency": "soon"}}, []string{"sim.latency"}},
 		{"several at once", map[string]any{"provider": "sim", "x": 1, "y": 2}, []string{"model: required", "x: unknown field", "y: unknown field"}},
+		{"bad provider and no model", map[string]any{"provider": "gemini"}, []string{`provider: "gemini"`, "model: required"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,10 +10,10 @@ import (
 // fieldParser reads typed fields out of a decoded YAML/JSON map, collecting
 // every problem instead of stopping at the first.
 type fieldParser struct {
-	prefix string
-	raw    map[string]any
-	seen   map[string]bool
-	errs   []string
+	path []string // of raw inside the entry; nil at the top
+	raw  map[string]any
+	seen map[string]bool
+	errs []*FieldError
 }
 
 func (p *fieldParser) get(k string) (any, bool) {
@@ -23,7 +23,12 @@ func (p *fieldParser) get(k string) (any, bool) {
 }
 
 func (p *fieldParser) fail(k, format string, args ...any) {
-	p.errs = append(p.errs, p.prefix+k+": "+fmt.Sprintf(format, args...))
+	p.errs = append(p.errs, &FieldError{Path: p.at(k), Msg: fmt.Sprintf(format, args...)})
+}
+
+// at returns the path of field k of raw.
+func (p *fieldParser) at(k string) []string {
+	return append(append([]string(nil), p.path...), k)
 }
 
 func (p *fieldParser) str(k string) string {
@@ -48,6 +53,10 @@ func (p *fieldParser) optFloat(k string) *float64 {
 		p.fail(k, "want a number, got %T", v)
 		return nil
 	}
+	if !finite(f) {
+		p.fail(k, "want a finite number, got %g", f)
+		return nil
+	}
 	return &f
 }
 
@@ -63,8 +72,12 @@ func (p *fieldParser) optInt(k string) *int {
 	if f == nil {
 		return nil
 	}
-	if *f != math.Trunc(*f) || math.Abs(*f) > math.MaxInt32 {
+	switch {
+	case *f != math.Trunc(*f):
 		p.fail(k, "want an integer, got %g", *f)
+		return nil
+	case math.Abs(*f) > math.MaxInt32:
+		p.fail(k, "%g: want an integer of at most %d", *f, math.MaxInt32)
 		return nil
 	}
 	i := int(*f)
@@ -125,7 +138,7 @@ func (p *fieldParser) mapField(k string) map[string]any {
 
 func (p *fieldParser) sub(k string) *fieldParser {
 	m := p.mapField(k)
-	return &fieldParser{prefix: p.prefix + k + ".", raw: m, seen: map[string]bool{}}
+	return &fieldParser{path: p.at(k), raw: m, seen: map[string]bool{}}
 }
 
 func (p *fieldParser) merge(s *fieldParser) {
@@ -142,11 +155,11 @@ func (p *fieldParser) prices(k string) Prices {
 		v float64
 	}{{"input", pr.Input}, {"output", pr.Output}, {"cache_read", pr.CacheRead}, {"cache_write", pr.CacheWrite}} {
 		if f.v < 0 {
-			s.fail(f.n, "price %g: must not be negative", f.v)
+			s.fail(f.n, "%g: want a non-negative price in USD per million tokens", f.v)
 		}
 	}
-	if pr.BatchDiscount < 0 || pr.BatchDiscount > 1 {
-		s.fail("batch_discount", "%g: must be in [0, 1]", pr.BatchDiscount)
+	if !inRange(pr.BatchDiscount, 0, 1) {
+		s.fail("batch_discount", "%g: want a fraction in [0, 1]", pr.BatchDiscount)
 	}
 	p.merge(s)
 	return pr
@@ -166,6 +179,15 @@ func (p *fieldParser) sim(k string) SimOptions {
 	if b := s.optBool("heavy_tail"); b != nil {
 		o.HeavyTail = *b
 	}
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"rate_limit_rate", o.RateLimitRate}, {"server_error_rate", o.ServerErrorRate},
+		{"truncation_rate", o.TruncationRate}, {"review_rejection_rate", o.ReviewRejectionRate}} {
+		if !inRange(r.v, 0, 1) {
+			s.fail(r.name, "%g: want a probability in [0, 1]", r.v)
+		}
+	}
 	p.merge(s)
 	return o
 }
@@ -180,9 +202,14 @@ func (p *fieldParser) unknown() {
 	}
 	sort.Strings(bad)
 	for _, k := range bad {
-		p.errs = append(p.errs, fmt.Sprintf("%s%s: unknown field", p.prefix, k))
+		p.fail(k, "unknown field")
 	}
 }
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+// inRange reports whether lo <= f <= hi.
+func inRange(f, lo, hi float64) bool { return f >= lo && f <= hi }
 
 func toFloat(v any) (float64, bool) {
 	switch n := v.(type) {

@@ -54,12 +54,14 @@ func testBaseURL(provider string) string {
 }
 
 // validateModel checks one `models:` entry with the llm package's strict
-// parser, so a bad entry is a configuration error at its position.
+// parser. It returns one error per problem (errors.Join of
+// *llm.FieldError), which the pipeline loader reports at the field's
+// position, prefixed with the entry's name.
 func validateModel(name string, raw map[string]any) error {
 	_, err := llm.ParseModelSpec(name, raw)
-	if err != nil {
-		// The pipeline loader names the entry already.
-		return errors.New(strings.TrimPrefix(err.Error(), fmt.Sprintf("model %q: ", name)))
+	var se *llm.SpecError
+	if errors.As(err, &se) {
+		return errors.Join(se.Unwrap()...)
 	}
-	return nil
+	return err
 }

@@ -282,7 +282,7 @@ func (l *loader) checkModel(e entry, raw map[string]any, ctx string) bool {
 	}
 	if ok && l.opt.ValidateModel != nil {
 		if err := l.opt.ValidateModel(e.Name, raw); err != nil {
-			l.errorf(e.Key, "%s%v", ctx, err)
+			l.modelProblems(e, ctx, err)
 			ok = false
 		}
 	}

@@ -36,7 +36,7 @@ func Connect(spec *llm.ModelSpec, env llm.ConnectEnv) (llm.Provider, error) {
 	case llm.ProviderAnthropic:
 		return anthropic.New(anthropic.Config{
 			APIKey:     env.APIKey,
-			BaseURL:    env.BaseURL,
+			BaseURL:    llm.AnthropicAPIRoot(env.BaseURL), // with or without /v1
 			HTTPClient: HTTPClient(env),
 			Log:        env.Log,
 		})

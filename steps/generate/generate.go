@@ -85,7 +85,7 @@ type params struct {
 func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 	w := llmstep.NewWith(spec)
 	p := params{Topic: spec.Value("topic"), prompts: spec.PromptsDir}
-	p.spec = w.Model("model", "")
+	p.spec = w.ToolModel("model", "")
 	p.Batches = w.Int("batches", DefaultBatches, 1)
 	p.ItemsPerBatch = w.Int("items_per_batch", DefaultItemsPerBatch, 1)
 	p.MaxAttempts = w.Int("max_attempts", DefaultMaxAttempts, 1)

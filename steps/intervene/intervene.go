@@ -124,10 +124,10 @@ type params struct {
 func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 	w := llmstep.NewWith(spec)
 	p := params{Topic: spec.Value("topic"), prompts: spec.PromptsDir}
-	p.gen = w.Model("model", "")
+	p.gen = w.ToolModel("model", "")
 	p.review = p.gen
 	if w.Has("review_model") {
-		p.review = w.Model("review_model", "")
+		p.review = w.ToolModel("review_model", "")
 	}
 	p.Interventions = w.Strings("interventions", nil)
 	p.Versions = readVersions(w, spec)

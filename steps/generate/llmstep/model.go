@@ -21,6 +21,20 @@ func (w *With) Model(key, def string) *llm.ModelSpec {
 	return w.lookupModel(key, name)
 }
 
+// ToolModel is Model for a step that forces a tool call in every request:
+// a model that cannot serve those (llm.ModelSpec.ForcedToolProblem) is a
+// problem at key.
+func (w *With) ToolModel(key, def string) *llm.ModelSpec {
+	spec := w.Model(key, def)
+	if spec != nil {
+		if why := spec.ForcedToolProblem(); why != "" {
+			w.Errorf(key, "%s", why)
+			return nil
+		}
+	}
+	return spec
+}
+
 // Models reads a list of model names at key.
 func (w *With) Models(key string) []*llm.ModelSpec {
 	names := w.Strings(key, nil)
