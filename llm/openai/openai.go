@@ -161,13 +161,14 @@ func callError(ctx context.Context, x *exchange, header http.Header, err error) 
 		// checks: max_tokens with a reasoning model, for instance), or
 		// the extra fields could not be encoded.
 		return &llm.Error{Kind: llm.KindInvalidRequest, Message: err.Error(), Err: err}
-	case errors.As(err, &apiErr):
-		return transport.ClassifyError(apiErr.HTTPStatusCode, header, transport.APIError{
-			Type: apiErr.Type, Code: codeText(apiErr.Code), Message: apiErr.Message})
 	case errors.As(err, &reqErr):
 		// An error body that is not OpenAI's {"error":{...}} (vLLM's
 		// {"object":"error"}, Ollama's {"error":"text"}, an HTML page).
+		// Checked first: it may wrap a half-decoded, empty *APIError.
 		return transport.Classify(reqErr.HTTPStatusCode, header, reqErr.Body)
+	case errors.As(err, &apiErr):
+		return transport.ClassifyError(apiErr.HTTPStatusCode, header, transport.APIError{
+			Type: apiErr.Type, Code: codeText(apiErr.Code), Message: apiErr.Message})
 	case errors.As(err, &statusErr):
 		return transport.Classify(statusErr.status, statusErr.header, statusErr.body)
 	case x.body != nil:
