@@ -1,10 +1,15 @@
 // Package openai is the sptflow provider for OpenAI-compatible chat
 // completion APIs: OpenAI, OpenRouter, vLLM, llama.cpp server and Ollama.
-// It sends requests with github.com/sashabaranov/go-openai over the
-// retrying stack of llm/transport; a small body-patching Doer adds what
-// go-openai cannot express (temperature 0, the chosen token parameter,
-// top_k, extra body fields) and keeps the raw response for what it does
-// not parse (OpenRouter reasoning, usage.cost, errors inside a 200).
+// github.com/sashabaranov/go-openai builds the request
+// (ChatCompletionRequest), sends it (Client.CreateChatCompletion) over the
+// retrying stack of llm/transport, decodes the response
+// (ChatCompletionResponse, headers included) and the error bodies
+// (*openai.APIError, *openai.RequestError). Two things go-openai v1.43
+// cannot express are done around it, in the Doer it is given: extra body
+// fields (temperature 0, top_k, OpenRouter reasoning and provider, any
+// extra) are merged into the JSON it marshals, and the raw 2xx body is kept
+// for what its response type does not model (OpenRouter reasoning,
+// usage.cost, an error object inside a 200).
 package openai
 
 import (
@@ -12,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,8 +61,8 @@ type Config struct {
 
 // Provider implements llm.Provider for OpenAI-compatible APIs.
 type Provider struct {
-	cfg    Config
-	client *goopenai.Client
+	cfg Config
+	gc  goopenai.ClientConfig // each call's client: this, over its own exchange
 }
 
 var _ llm.Provider = (*Provider)(nil)
@@ -94,8 +100,7 @@ func New(cfg Config) (*Provider, error) {
 	}
 	gc := goopenai.DefaultConfig(cfg.APIKey)
 	gc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	gc.HTTPClient = &doer{client: cfg.HTTPClient, headers: cfg.Headers}
-	return &Provider{cfg: cfg, client: goopenai.NewClientWithConfig(gc)}, nil
+	return &Provider{cfg: cfg, gc: gc}, nil
 }
 
 func defaultBaseURL(flavor string) string {
@@ -117,31 +122,77 @@ func (p *Provider) Name() string { return "openai" }
 // is returned too, so its usage can still be accounted. Cancellation
 // returns the context's cause.
 func (p *Provider) Call(ctx context.Context, req *llm.Request) (*llm.Response, error) {
-	patch, err := p.patch(req)
+	cr, extra, err := p.chatRequest(req)
 	if err != nil {
 		return nil, p.fail(req, err)
 	}
+	x := &exchange{client: p.cfg.HTTPClient, headers: p.cfg.Headers, extra: extra}
+	gc := p.gc
+	gc.HTTPClient = x
 	ctx, attempts := transport.WithAttempts(ctx)
-	capt := &capture{}
-	ctx = context.WithValue(ctx, callKey{}, &call{patch: patch, capture: capt})
 	start := time.Now()
-	_, err = p.client.CreateChatCompletion(ctx, p.chatRequest(req))
+	out, err := goopenai.NewClientWithConfig(gc).CreateChatCompletion(ctx, cr)
 	latency := time.Since(start)
-	if err != nil && capt.status == 0 {
-		return nil, p.fail(req, transport.ClassifyErr(ctx, err))
+	if err != nil {
+		return nil, p.fail(req, callError(ctx, x, out.Header(), err))
 	}
-	if capt.status >= 300 {
-		return nil, p.fail(req, transport.Classify(capt.status, capt.header, capt.body))
-	}
-	resp, perr := p.parse(req, capt.body)
+	resp, perr := response(req, &out, x.body)
 	if resp != nil {
 		resp.Latency, resp.Attempts = latency, max(1, attempts.Count())
-		resp.RateLimit = transport.RateLimit(capt.header, time.Now())
+		resp.RateLimit = transport.RateLimit(out.Header(), time.Now())
 	}
 	if perr != nil {
 		return resp, p.fail(req, perr)
 	}
 	return resp, nil
+}
+
+// callError maps an error of CreateChatCompletion to an *llm.Error (or
+// the context's cause). header is the response's, when one came.
+func callError(ctx context.Context, x *exchange, header http.Header, err error) error {
+	var (
+		apiErr    *goopenai.APIError
+		reqErr    *goopenai.RequestError
+		statusErr *statusError
+	)
+	switch {
+	case !x.sent:
+		// go-openai refused the request before sending it (its model
+		// checks: max_tokens with a reasoning model, for instance), or
+		// the extra fields could not be encoded.
+		return &llm.Error{Kind: llm.KindInvalidRequest, Message: err.Error(), Err: err}
+	case errors.As(err, &reqErr):
+		// An error body that is not OpenAI's {"error":{...}} (vLLM's
+		// {"object":"error"}, Ollama's {"error":"text"}, an HTML page).
+		// Checked first: it may wrap a half-decoded, empty *APIError.
+		return transport.Classify(reqErr.HTTPStatusCode, header, reqErr.Body)
+	case errors.As(err, &apiErr):
+		return transport.ClassifyError(apiErr.HTTPStatusCode, header, transport.APIError{
+			Type: apiErr.Type, Code: codeText(apiErr.Code), Message: apiErr.Message})
+	case errors.As(err, &statusErr):
+		return transport.Classify(statusErr.status, statusErr.header, statusErr.body)
+	case x.body != nil:
+		// The 2xx body arrived whole; go-openai could not decode it.
+		return &llm.Error{Kind: llm.KindServer, Status: 200, Message: "response body is not valid JSON", Err: err}
+	}
+	return transport.ClassifyErr(ctx, err)
+}
+
+// codeText is an APIError code as text: go-openai decodes numeric codes
+// (OpenRouter's 402) as int, and a null code as 0.
+func codeText(code any) string {
+	switch c := code.(type) {
+	case nil:
+		return ""
+	case string:
+		return c
+	case int:
+		if c == 0 {
+			return ""
+		}
+		return strconv.Itoa(c)
+	}
+	return fmt.Sprint(code)
 }
 
 // fail stamps provider and model on an *llm.Error; other errors (context

@@ -144,6 +144,14 @@ func TestFaults(t *testing.T) {
 		{"malformed arguments", "", []llmtest.Fault{{ToolArgs: `{"verdict": PASS`}}, transport.Config{}, llm.KindMalformedArguments, 1, 0},
 		{"content filter", "", []llmtest.Fault{{StopReason: "content_filter"}}, transport.Config{}, llm.KindRefusal, 1, 0},
 		{"empty", "", []llmtest.Fault{{Empty: true}}, transport.Config{}, llm.KindEmpty, 1, 0},
+		{"529 recovered", "", []llmtest.Fault{llmtest.Overloaded()}, transport.Config{}, "", 2, 0},
+		{"529 always", "", []llmtest.Fault{llmtest.Overloaded(), llmtest.Overloaded()}, transport.Config{MaxRetries: 1}, llm.KindOverloaded, 2, 0},
+		// Error bodies that are not OpenAI's {"error":{...}} reach the
+		// provider as go-openai's *RequestError.
+		{"vllm error body", FlavorVLLM, []llmtest.Fault{{Status: 400, Body: `{"object":"error","message":"This model's maximum context length is 4096 tokens.","type":"BadRequestError","param":null,"code":400}`}}, transport.Config{}, llm.KindContextTooLong, 1, 0},
+		{"ollama error body", FlavorOllama, []llmtest.Fault{{Status: 404, Body: `{"error":"model \"qwen3\" not found, try pulling it first"}`}}, transport.Config{}, llm.KindInvalidRequest, 1, 0},
+		{"html 502 always", "", []llmtest.Fault{{Status: 502, Body: "<html>Bad Gateway</html>"}, {Status: 502, Body: "<html>Bad Gateway</html>"}}, transport.Config{MaxRetries: 1}, llm.KindServer, 2, 0},
+		{"300 is no success", "", []llmtest.Fault{{Status: 300, Body: `{"choices":[]}`}}, transport.Config{}, llm.KindServer, 1, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,7 +160,11 @@ func TestFaults(t *testing.T) {
 			if tt.tc.MaxRetries == 0 {
 				tt.tc.MaxRetries = 3
 			}
-			p := newProvider(t, srv, Config{Flavor: tt.flavor}, tt.tc)
+			cfg := Config{Flavor: tt.flavor}
+			if tt.flavor == FlavorVLLM || tt.flavor == FlavorOllama {
+				cfg.TokenParam = MaxCompletionTokens // the request's top_k is refused for flavor openai only
+			}
+			p := newProvider(t, srv, cfg, tt.tc)
 			start := time.Now()
 			resp, err := p.Call(context.Background(), toolRequest())
 			llmtest.CheckCall(t, srv, start, resp, err,
@@ -175,12 +187,80 @@ func TestCancelDuringRetryWait(t *testing.T) {
 }
 
 func TestRefusedBeforeSending(t *testing.T) {
-	srv := llmtest.NewOpenAI(llmtest.Options{})
+	tests := []struct {
+		name string
+		edit func(*llm.Request)
+	}{
+		{"top_k on OpenAI", func(r *llm.Request) { r.TopK = ptr(5) }},
+		{"thinking on OpenAI", func(r *llm.Request) { r.Thinking = &llm.Thinking{BudgetTokens: 1000} }},
+		// go-openai's own check: gpt-6-sol reasons by default, and then
+		// takes tools only through the Responses API.
+		{"go-openai model check", func(r *llm.Request) { r.Model = "gpt-6-sol" }},
+		{"extra field not JSON", func(r *llm.Request) { r.Extra = map[string]any{"bad": make(chan int)} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := llmtest.NewOpenAI(llmtest.Options{})
+			defer srv.Close()
+			p := newProvider(t, srv, Config{}, transport.Config{})
+			req := toolRequest()
+			tt.edit(req)
+			_, err := p.Call(context.Background(), req)
+			var e *llm.Error
+			if !errors.As(err, &e) || e.Kind != llm.KindInvalidRequest || e.Provider != "openai" || srv.Count() != 0 {
+				t.Errorf("err %v after %d requests, want an invalid_request *llm.Error before sending", err, srv.Count())
+			}
+		})
+	}
+}
+
+// TestErrorFromResponse checks the typed error of a failed response: the
+// status and Retry-After come from the response go-openai returns with its
+// *APIError, the kind from the error object.
+func TestErrorFromResponse(t *testing.T) {
+	tests := []struct {
+		name      string
+		fault     llmtest.Fault
+		wantKind  llm.ErrorKind
+		wantRetry time.Duration
+	}{
+		{"429 retry-after", llmtest.RateLimited("7"), llm.KindRateLimited, 7 * time.Second},
+		{"503 retry-after", llmtest.Fault{Status: 503, RetryAfter: "3"}, llm.KindServer, 3 * time.Second},
+		{"quota", llmtest.QuotaExhausted(), llm.KindQuotaExhausted, 0},
+		{"openrouter 402 code", llmtest.Fault{Status: 402, Message: "Insufficient credits"}, llm.KindQuotaExhausted, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := llmtest.NewOpenAI(llmtest.Options{Faults: []llmtest.Fault{tt.fault}, Flavor: FlavorOpenRouter})
+			defer srv.Close()
+			p := newProvider(t, srv, Config{Flavor: FlavorOpenRouter}, transport.Config{MaxRetries: -1})
+			_, err := p.Call(context.Background(), toolRequest())
+			var e *llm.Error
+			if !errors.As(err, &e) {
+				t.Fatalf("err %v, want *llm.Error", err)
+			}
+			if e.Kind != tt.wantKind || e.Status != tt.fault.Status || e.RetryAfter != tt.wantRetry || e.Message == "" || e.Model != "gpt-5" {
+				t.Errorf("got %+v, want kind %s, status %d, retry after %v, a message", e, tt.wantKind, tt.fault.Status, tt.wantRetry)
+			}
+		})
+	}
+}
+
+// TestUsage checks the usage go-openai decodes plus the cost it does not
+// model, against the fake's own formula (OpenRouter: $1/M in, $4/M out).
+func TestUsage(t *testing.T) {
+	srv := llmtest.NewOpenAI(llmtest.Options{Flavor: FlavorOpenRouter})
 	defer srv.Close()
-	p := newProvider(t, srv, Config{}, transport.Config{})
-	req := toolRequest()
-	req.TopK = ptr(5)
-	if _, err := p.Call(context.Background(), req); llm.KindOf(err) != llm.KindInvalidRequest || srv.Count() != 0 {
-		t.Errorf("top_k on OpenAI: err %v after %d requests, want invalid_request before sending", err, srv.Count())
+	p := newProvider(t, srv, Config{Flavor: FlavorOpenRouter}, transport.Config{})
+	resp, err := p.Call(context.Background(), toolRequest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := resp.Usage
+	if u.InputTokens <= 0 || u.OutputTokens <= 0 || u.ProviderCostUSD == nil {
+		t.Fatalf("usage %+v", u)
+	}
+	if want := float64(u.InputTokens)*0.000001 + float64(u.OutputTokens)*0.000004; *u.ProviderCostUSD != want {
+		t.Errorf("cost %v, want %v", *u.ProviderCostUSD, want)
 	}
 }

@@ -4,72 +4,64 @@ import (
 	"encoding/json"
 	"fmt"
 
+	goopenai "github.com/sashabaranov/go-openai"
+
 	"github.com/sptflow/sptflow/llm"
 	"github.com/sptflow/sptflow/llm/transport"
 )
 
-// wireResponse is a chat completion as OpenAI-compatible servers send it,
-// including OpenRouter's additions (message.reasoning, usage.cost, an
-// error object inside a 200).
-type wireResponse struct {
-	Model   string `json:"model"`
+// bodyExtras are the parts of a chat completion that go-openai's
+// ChatCompletionResponse does not model, read from the raw body:
+// OpenRouter's message.reasoning and usage.cost, and the error object
+// OpenRouter may send inside a 200.
+type bodyExtras struct {
 	Choices []struct {
 		Message struct {
-			Content          *string `json:"content"`
-			Refusal          *string `json:"refusal"`
-			Reasoning        *string `json:"reasoning"`
-			ReasoningContent *string `json:"reasoning_content"`
-			ToolCalls        []struct {
-				ID       string `json:"id"`
-				Function struct {
-					Name      string `json:"name"`
-					Arguments string `json:"arguments"`
-				} `json:"function"`
-			} `json:"tool_calls"`
+			Reasoning *string `json:"reasoning"`
 		} `json:"message"`
-		FinishReason string `json:"finish_reason"`
 	} `json:"choices"`
 	Usage struct {
-		PromptTokens        int64    `json:"prompt_tokens"`
-		CompletionTokens    int64    `json:"completion_tokens"`
-		Cost                *float64 `json:"cost"`
-		PromptTokensDetails struct {
-			CachedTokens int64 `json:"cached_tokens"`
-		} `json:"prompt_tokens_details"`
+		Cost *float64 `json:"cost"`
 	} `json:"usage"`
 	Error json.RawMessage `json:"error"`
 }
 
-// parse turns a 200 body into a Response, or a partial Response and an
-// *llm.Error when the body is unusable.
-func (p *Provider) parse(req *llm.Request, body []byte) (*llm.Response, error) {
-	var w wireResponse
-	if err := json.Unmarshal(body, &w); err != nil {
+// response turns go-openai's decoded 2xx response cr, with its raw body,
+// into a Response, or a partial Response and an *llm.Error when the body
+// is unusable.
+func response(req *llm.Request, cr *goopenai.ChatCompletionResponse, body []byte) (*llm.Response, error) {
+	var x bodyExtras
+	if err := json.Unmarshal(body, &x); err != nil {
 		return nil, &llm.Error{Kind: llm.KindServer, Status: 200, Message: "response body is not valid JSON", Err: err}
 	}
-	if len(w.Error) > 0 && string(w.Error) != "null" {
+	if len(x.Error) > 0 && string(x.Error) != "null" {
 		info, _ := transport.ParseError(body)
-		e := transport.ClassifyBody(info)
-		return nil, e
+		return nil, transport.ClassifyBody(info)
 	}
-	resp := &llm.Response{Model: w.Model, Usage: llm.Usage{
-		InputTokens: w.Usage.PromptTokens, OutputTokens: w.Usage.CompletionTokens,
-		CacheReadTokens: w.Usage.PromptTokensDetails.CachedTokens, ProviderCostUSD: w.Usage.Cost,
+	resp := &llm.Response{Model: cr.Model, Usage: llm.Usage{
+		InputTokens: int64(cr.Usage.PromptTokens), OutputTokens: int64(cr.Usage.CompletionTokens),
+		ProviderCostUSD: x.Usage.Cost,
 	}}
-	if len(w.Choices) == 0 {
+	if d := cr.Usage.PromptTokensDetails; d != nil {
+		resp.Usage.CacheReadTokens = int64(d.CachedTokens)
+	}
+	if len(cr.Choices) == 0 {
 		return resp, &llm.Error{Kind: llm.KindEmpty, Status: 200, Message: "response has no choices"}
 	}
-	c := w.Choices[0]
-	resp.StopReason = stopReason(c.FinishReason)
-	resp.Text = deref(c.Message.Content)
-	resp.Reasoning = deref(c.Message.Reasoning) + deref(c.Message.ReasoningContent)
+	c := cr.Choices[0]
+	resp.StopReason = stopReason(string(c.FinishReason))
+	resp.Text = c.Message.Content
+	if len(x.Choices) > 0 {
+		resp.Reasoning = deref(x.Choices[0].Message.Reasoning)
+	}
+	resp.Reasoning += c.Message.ReasoningContent
 	for _, tc := range c.Message.ToolCalls {
 		resp.ToolCalls = append(resp.ToolCalls, llm.ToolCall{ID: tc.ID, Name: tc.Function.Name,
 			Arguments: json.RawMessage(tc.Function.Arguments)})
 	}
-	if c.Message.Refusal != nil && *c.Message.Refusal != "" {
+	if c.Message.Refusal != "" {
 		resp.StopReason = llm.StopRefusal
-		return resp, &llm.Error{Kind: llm.KindRefusal, Status: 200, Message: *c.Message.Refusal}
+		return resp, &llm.Error{Kind: llm.KindRefusal, Status: 200, Message: c.Message.Refusal}
 	}
 	return resp, check(req, resp)
 }

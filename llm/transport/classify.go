@@ -108,7 +108,12 @@ func containsAny(s string, subs []string) bool {
 // Status, RetryAfter and the provider's message (never the request). The
 // caller fills Provider and Model.
 func Classify(status int, header http.Header, body []byte) *llm.Error {
-	info := parseErrorBody(body)
+	return ClassifyError(status, header, parseErrorBody(body))
+}
+
+// ClassifyError is Classify for an error object the caller has already
+// decoded (go-openai's *openai.APIError, for instance).
+func ClassifyError(status int, header http.Header, info APIError) *llm.Error {
 	e := &llm.Error{Kind: kindOf(status, info), Status: status, Message: info.Message}
 	if e.Message == "" {
 		e.Message = strings.TrimSpace(http.StatusText(status))
