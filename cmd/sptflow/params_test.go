@@ -2,8 +2,8 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
