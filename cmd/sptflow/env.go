@@ -59,7 +59,7 @@ func (e *env) flagSet(name string) *flag.FlagSet {
 	fs.StringVar(&e.logLevel, "log-level", orDefault(e.logLevel, "info"), "log level: debug, info, warn, error")
 	fs.StringVar(&e.data, "data", e.data, "materialize outputs into `DIR` (relative to the working directory)")
 	fs.Var(&e.sets, "set", "override a pipeline var: `NAME=VALUE` (repeatable)")
-	fs.IntVar(&e.jobs, "jobs", orDefaultInt(e.jobs, 4), "partitions to execute at once")
+	intFlag(fs, &e.jobs, "jobs", orDefaultInt(e.jobs, 4), 1, "partitions to execute at once (at least 1)")
 	return fs
 }
 

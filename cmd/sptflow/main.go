@@ -56,9 +56,20 @@ func Main() int {
 	}()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	if err != nil && !errors.Is(err, errQuiet) && !errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(os.Stderr, "sptflow:", err)
+		report(os.Stderr, err)
 	}
 	return exitCode(err)
+}
+
+// report prints err for the user: configuration problems one per line, each
+// starting with its position (file:line:col: message), anything else after
+// "sptflow: ".
+func report(w io.Writer, err error) {
+	if errors.Is(err, pipeline.ErrInvalid) || errors.Is(err, engine.ErrInvalid) {
+		fmt.Fprintln(w, err)
+		return
+	}
+	fmt.Fprintln(w, "sptflow:", err)
 }
 
 // errQuiet is a failure already reported to the user.
@@ -86,6 +97,7 @@ var commands = map[string]func(ctx context.Context, env *env, args []string) err
 	"log":      cmdLog,
 	"gc":       cmdGC,
 	"diff":     cmdDiff,
+	"kinds":    cmdKinds,
 }
 
 const usageText = `usage: sptflow [global flags] COMMAND [flags] [args]
@@ -117,7 +129,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := e.flagSet("sptflow")
 	fs.Usage = func() { fmt.Fprint(stderr, usageText) }
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	if fs.NArg() == 0 {
 		fmt.Fprint(stderr, usageText)

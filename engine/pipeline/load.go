@@ -1,15 +1,18 @@
 package pipeline
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/internal/suggest"
 )
 
 // Options are the command-line inputs to Load.
@@ -95,7 +98,7 @@ func (l *loader) load(path string) *Pipeline {
 	ents, _ := l.entries(m, "pipeline")
 	for _, e := range ents {
 		if !topKeys[e.Name] {
-			l.errorf(e.Key, "unknown key %q in pipeline", e.Name)
+			l.errorf(e.Key, "unknown key %q in pipeline%s", e.Name, suggest.DidYouMean(e.Name, slices.Sorted(maps.Keys(topKeys))))
 			continue
 		}
 		top[e.Name] = e.Val
@@ -213,7 +216,7 @@ func (l *loader) vars(n *yaml.Node) map[string]any {
 	for _, name := range names {
 		raw := l.opt.Sets[name]
 		if _, ok := vars[name]; !ok {
-			l.probs.add(Pos{}, "--set %s=%s: the pipeline defines no variable %q", name, raw, name)
+			l.probs.add(Pos{}, "--set %s=%s: the pipeline defines no variable %q%s", name, raw, name, suggest.DidYouMean(name, slices.Sorted(maps.Keys(vars))))
 			continue
 		}
 		v, err := parseSet(raw)

@@ -65,7 +65,7 @@ const typeList engine.ParamType = `[]string | "a, b"`
 var Params = []engine.Param{
 	{Name: "topics", Type: typeList, DefaultDoc: "every topic",
 		Doc: "analyse only these topics (a list, or one comma-separated string)"},
-	{Name: "examples", Type: typeList, Default: exampleTypes, Enum: exampleTypes,
+	{Name: "examples", Type: typeList, Default: exampleTypes, DefaultDoc: "all", Enum: exampleTypes,
 		Doc: "the interesting-example categories to collect"},
 	{Name: "max_examples_per_topic", Type: engine.TypeInt, Default: 10, Min: 1,
 		Doc: "examples kept per category and topic"},

@@ -31,8 +31,8 @@ func New() engine.Step { return engine.Adapt[*Params](&Step{}) }
 var WithParams = []engine.Param{
 	{Name: "config", Type: engine.TypePath, Required: true,
 		Doc: "the training config (JSON, the original's format), relative to the project root; read and checked by validate"},
-	{Name: "model", Type: engine.TypeString, DefaultDoc: "the config's data_model_source",
-		Doc: "the stage-2 model id whose answers are exported, or \"" + AllModels + "\" for every model"},
+	{Name: "model", Type: engine.TypeString, DefaultDoc: "from config",
+		Doc: "the stage-2 model id whose answers are exported, or \"" + AllModels + "\" for every model; by default the config's data_model_source"},
 	{Name: "drop_verdicts", Type: engine.TypeStrings, Default: []string{},
 		Doc: "leave out samples with these verdicts"},
 	{Name: "validation_holdout", Type: engine.TypeHoldout, Default: false,

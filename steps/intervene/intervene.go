@@ -91,9 +91,9 @@ func New(rt *llm.Runtime) engine.Step { return engine.Adapt[params](&Step{rt: rt
 // Params are intervene's `with:` parameters.
 var Params = []engine.Param{
 	{Name: "model", Type: engine.TypeModel, Required: true, Doc: "the model that writes interventions, reviews and verdicts"},
-	{Name: "review_model", Type: engine.TypeModel, DefaultDoc: "model", Doc: "the model that reviews each generated batch"},
-	{Name: "interventions", Type: engine.TypeStrings, DefaultDoc: "every type with a stage-3 prompt file for the topic", Min: 1,
-		Doc: "the intervention types (split_personality, honesty_scare, ...)"},
+	{Name: "review_model", Type: engine.TypeModel, DefaultDoc: "model", Doc: "the model that reviews each generated batch; by default with.model"},
+	{Name: "interventions", Type: engine.TypeStrings, DefaultDoc: "all with a prompt", Min: 1,
+		Doc: "the intervention types (split_personality, honesty_scare, ...); by default every type with a stage-3 prompt file for the topic"},
 	{Name: "versions", Type: engine.TypeStrings, Default: []string{DefaultVersion}, Min: 1,
 		Doc: "the intervention versions written side by side (keys <type>__<version>); a version's prompt is stage_3/<topic>__<type>__<version>.md when it exists"},
 	{Name: "version", Type: engine.TypeString, Default: DefaultVersion, Doc: "short for versions: [VERSION]"},
@@ -102,7 +102,7 @@ var Params = []engine.Param{
 	{Name: "review_feedback", Type: engine.TypeBool, Default: false,
 		Doc: "regenerate a rejected batch with the rejected result and the reviewer's written evaluation in the request"},
 	{Name: "attempts", Type: engine.TypeInt, Default: DefaultAttempts, Min: 1, Doc: "attempts per generation request"},
-	{Name: "stage2_model", Type: engine.TypeString, DefaultDoc: "every stage-2 model", Doc: "only this inferences key (a stage-2 model id)"},
+	{Name: "stage2_model", Type: engine.TypeString, DefaultDoc: "all", Doc: "only this inferences key (a stage-2 model id); by default every stage-2 model"},
 	with.Replica,
 }
 

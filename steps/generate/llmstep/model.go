@@ -52,7 +52,7 @@ func (w *With) lookupModel(key, name string) *llm.ModelSpec {
 	}
 	spec, err := llm.ParseModelSpec(name, entry.Raw)
 	if err != nil {
-		w.Add(fmt.Errorf("%s: model %q: %w", entry.Pos, name, err))
+		w.Add(fmt.Errorf("%s: %w", entry.Pos, err))
 		return nil
 	}
 	return spec
