@@ -32,6 +32,10 @@ type Options struct {
 	ValidateModel func(name string, raw map[string]any) error
 	// Run is copied into every PartitionSpec.Options.
 	Run engine.RunOptions
+	// Partial makes Load return what it could build along with its error,
+	// so that a caller can check the rest (resolve the nodes with the
+	// engine) and report every problem in one pass; see Pipeline.Resolvable.
+	Partial bool
 }
 
 // Pipeline is a loaded, validated pipeline file.
@@ -46,6 +50,38 @@ type Pipeline struct {
 	Models                           map[string]engine.ModelEntry
 	Nodes                            []*Node // declaration order
 	Graph                            *engine.Graph
+
+	// broken are the nodes whose declaration had a problem, and
+	// graphBroken says the graph itself had one (needs, cycles, outputs,
+	// the file's structure); set by a Partial Load that failed.
+	broken      map[string]bool
+	graphBroken bool
+}
+
+// Resolvable returns, after a Partial Load that failed, the part of the
+// graph whose declarations had no problem (every partition of a sound node,
+// needing only sound partitions), for the engine to check further; nil when
+// the problems leave no such part (a broken structure, say).
+func (p *Pipeline) Resolvable() *engine.Graph {
+	if p == nil || p.Graph == nil || p.graphBroken {
+		return nil
+	}
+	g := &engine.Graph{Name: p.Graph.Name, Path: p.Graph.Path, Needs: map[engine.PartitionID][]engine.PartitionID{}}
+	keep := map[engine.PartitionID]bool{}
+	for _, s := range p.Graph.Partitions {
+		if !p.broken[s.Node] {
+			keep[s.ID] = true
+			g.Partitions = append(g.Partitions, s)
+		}
+	}
+	for _, s := range g.Partitions {
+		for _, u := range p.Graph.Needs[s.ID] {
+			if keep[u] {
+				g.Needs[s.ID] = append(g.Needs[s.ID], u)
+			}
+		}
+	}
+	return g
 }
 
 // Node is one entry of `nodes:`.
@@ -69,16 +105,24 @@ type loader struct {
 	file  map[*yaml.Node]string // the file each node was written in
 	src   map[string][]string   // lines of each file, for exact positions
 	spent int                   // nodes visited, bounded by maxExpand
+
+	// broken and graphBroken attribute problems (Pipeline.Resolvable).
+	broken      map[string]bool
+	graphBroken bool
 }
 
 // Load reads the pipeline file at path (and the files it extends),
 // validates it and expands it into a graph of partitions. Every problem is
 // reported at once in an *Error wrapping ErrInvalid.
 func Load(path string, opt Options) (*Pipeline, error) {
-	l := &loader{opt: opt, file: map[*yaml.Node]string{}, src: map[string][]string{}}
+	l := &loader{opt: opt, file: map[*yaml.Node]string{}, src: map[string][]string{}, broken: map[string]bool{}}
 	p := l.load(path)
 	if err := l.probs.err(); err != nil {
-		return nil, err
+		if !opt.Partial || p == nil {
+			return nil, err
+		}
+		p.broken, p.graphBroken = l.broken, l.graphBroken
+		return p, err
 	}
 	return p, nil
 }
@@ -106,6 +150,9 @@ func (l *loader) load(path string) *Pipeline {
 	p := &Pipeline{Path: path}
 	l.header(m, top, p)
 	l.dirs(top, p)
+	if !l.probs.empty() {
+		l.graphBroken = true // no sound root, data or prompts directory to resolve against
+	}
 	p.Vars = l.vars(top["vars"])
 	p.Models = l.models(top["models"], p.Vars)
 	l.nodes(m, top["nodes"], p)
@@ -256,17 +303,20 @@ func (l *loader) models(n *yaml.Node, vars map[string]any) map[string]engine.Mod
 			continue
 		}
 		me := engine.ModelEntry{Name: e.Name, Raw: raw.(map[string]any), Pos: l.pos(e.Key).String()}
-		if !l.checkModel(e, me.Raw, ctx) {
+		if required, valid := l.checkModel(e, me.Raw, ctx); !required || (!valid && !l.opt.Partial) {
 			continue
 		}
+		// In a Partial load an entry that failed ValidateModel stays, so
+		// the nodes naming it are not told it is unknown: resolving them
+		// reports the same problem again, which the caller drops.
 		models[e.Name] = me
 	}
 	return models
 }
 
-// checkModel checks the required fields of a model entry and runs
-// Options.ValidateModel.
-func (l *loader) checkModel(e entry, raw map[string]any, ctx string) bool {
+// checkModel checks the required fields of a model entry (required) and
+// runs Options.ValidateModel (valid).
+func (l *loader) checkModel(e entry, raw map[string]any, ctx string) (required, valid bool) {
 	ok := true
 	for _, field := range []string{"provider", "model"} {
 		s, isStr := raw[field].(string)
@@ -283,11 +333,14 @@ func (l *loader) checkModel(e entry, raw map[string]any, ctx string) bool {
 			ok = false
 		}
 	}
-	if ok && l.opt.ValidateModel != nil {
+	if !ok {
+		return false, false
+	}
+	if l.opt.ValidateModel != nil {
 		if err := l.opt.ValidateModel(e.Name, raw); err != nil {
 			l.errorf(e.Key, "%s%v", ctx, err)
-			ok = false
+			return true, false
 		}
 	}
-	return ok
+	return true, true
 }

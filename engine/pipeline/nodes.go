@@ -53,8 +53,12 @@ func (l *loader) nodes(m, n *yaml.Node, p *Pipeline) {
 	}
 	var decls []*decl
 	for _, e := range ents {
+		before := len(l.probs.list)
 		if d := l.decl(e, p); d != nil {
 			decls = append(decls, d)
+		}
+		if len(l.probs.list) > before {
+			l.broken[e.Name] = true
 		}
 	}
 	byName := map[string]*decl{}
@@ -62,10 +66,14 @@ func (l *loader) nodes(m, n *yaml.Node, p *Pipeline) {
 		byName[d.node.Name] = d
 		p.Nodes = append(p.Nodes, d.node)
 	}
+	before := len(l.probs.list)
 	l.checkNeeds(decls, byName)
 	l.checkCycles(decls, byName)
 	l.checkOutputs(decls)
 	p.Graph = l.graph(p, decls, byName)
+	if len(l.probs.list) > before || !ok {
+		l.graphBroken = true
+	}
 }
 
 // decl decodes one node and expands its partitions.
