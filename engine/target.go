@@ -59,17 +59,20 @@ func Select(g *Graph, sel Selection) ([]PartitionID, error) {
 // nearest partition of the node.
 func suggestTarget(g *Graph, t string) string {
 	node, spec, hasSpec := strings.Cut(t, "@")
-	var nodes, ids []string
+	var nodes, specs []string
 	for _, p := range g.Partitions {
 		if !slices.Contains(nodes, p.Node) {
 			nodes = append(nodes, p.Node)
 		}
-		if p.Node == node {
-			ids = append(ids, string(p.ID))
+		if _, s, ok := strings.Cut(string(p.ID), "@"); ok && p.Node == node {
+			specs = append(specs, s)
 		}
 	}
-	if len(ids) > 0 {
-		return suggest.DidYouMean(t, ids)
+	if slices.Contains(nodes, node) {
+		if s, ok := suggest.Closest(spec, specs); ok && hasSpec {
+			return fmt.Sprintf(" (did you mean %q?)", node+"@"+s)
+		}
+		return ""
 	}
 	n, ok := suggest.Closest(node, nodes)
 	if !ok {
