@@ -315,7 +315,7 @@ func (e *Engine) key(n *node, outputs func(PartitionID) (Digest, bool)) (KeyDesc
 	}
 	desc, err := Describe(n.spec.Kind, n.step.Version(), n.plan.Params, n.inputs, n.plan.Inputs, ups)
 	if err != nil {
-		return nil, false, fmt.Errorf("key %s: %w", n.spec.ID, err)
+		return nil, false, fmt.Errorf("describe key: %w", err)
 	}
 	if e.opt.KeyDebug != nil {
 		desc.Dump(e.opt.KeyDebug, n.spec.ID)

@@ -98,7 +98,7 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*Params, *engine.Plan, error) 
 	if err := w.Err(); err != nil {
 		return nil, nil, err
 	}
-	cfg, err := ReadConfig(absolute(spec.ProjectRoot, p.Config))
+	cfg, err := readConfig(absolute(spec.ProjectRoot, p.Config), p.Config)
 	if err != nil {
 		return nil, nil, spec.WithErrorf("config", "%w", err)
 	}
