@@ -141,7 +141,9 @@ type Plan struct {
 
 // Step implements one node kind. Steps are registered explicitly by the
 // command (no init registries); they receive their own dependencies (an LLM
-// runtime, say) at construction.
+// runtime, say) at construction. Node kinds are written as Kind[P] and
+// adapted with Adapt (kind.go), which states the contract and the version
+// rule.
 type Step interface {
 	Kind() string
 	// Version is part of every node key of this kind: bump it whenever the
