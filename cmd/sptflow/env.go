@@ -254,10 +254,22 @@ func (e *env) open(path string, ro engine.RunOptions, log zerolog.Logger) (*proj
 
 // resolveOnly resolves the sound part g of a pipeline that has problems,
 // returning the problems the engine finds there.
+//
+// It writes nothing into the project: without a store there yet, the inputs
+// are digested through a temporary one.
 func (e *env) resolveOnly(p *pipeline.Pipeline, g *engine.Graph, log zerolog.Logger) error {
-	st, err := store.Open(storeDir(p.ProjectRoot))
+	dir := storeDir(p.ProjectRoot)
+	if _, err := os.Stat(dir); err != nil {
+		tmp, err := os.MkdirTemp("", "sptflow-validate-")
+		if err != nil {
+			return nil // the pipeline's own problems come first
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	st, err := store.Open(dir)
 	if err != nil {
-		return nil // the pipeline's own problems come first
+		return nil
 	}
 	known := kinds(nil)
 	sound := &engine.Graph{Name: g.Name, Path: g.Path, Needs: g.Needs}
