@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/sptflow/sptflow/engine/store"
+	"github.com/sptflow/sptflow/internal/suggest"
 )
 
 // Options configure an Engine.
@@ -63,22 +64,24 @@ func New(g *Graph, opt Options) (*Engine, error) {
 	if err := e.loadReplicas(); err != nil {
 		return nil, err
 	}
-	var errs []error
+	var errs problems
 	for _, spec := range g.Partitions {
 		n, err := e.resolve(spec)
 		if err != nil {
-			errs = append(errs, err)
+			errs.add(err)
 			continue
 		}
 		e.nodes[spec.ID] = n
 	}
 	order, err := topoOrder(g)
 	if err != nil {
-		errs = append(errs, err)
+		errs.add(err)
 	}
-	errs = append(errs, checkCollisions(g, e.nodes)...)
-	if len(errs) > 0 {
-		return nil, invalid(errs...)
+	for _, err := range checkCollisions(g, e.nodes) {
+		errs.add(err)
+	}
+	if len(errs.list) > 0 {
+		return nil, invalid(errs.list...)
 	}
 	e.order = order
 	return e, nil
@@ -98,27 +101,70 @@ func (e *Engine) Plan(id PartitionID) *Plan {
 func (e *Engine) resolve(spec *PartitionSpec) (*node, error) {
 	step := e.opt.Steps[spec.Kind]
 	if step == nil {
-		return nil, fmt.Errorf("%s: node %q: unknown kind %q (known: %s)", spec.NodePos, spec.Node, spec.Kind, knownKinds(e.opt.Steps))
+		known := knownKinds(e.opt.Steps)
+		if s := suggest.DidYouMean(spec.Kind, known); s != "" {
+			return nil, fmt.Errorf("%s: node %q: unknown kind %q%s", spec.NodePos, spec.Node, spec.Kind, s)
+		}
+		return nil, fmt.Errorf("%s: node %q: unknown kind %q (known: %s)", spec.NodePos, spec.Node, spec.Kind, strings.Join(known, ", "))
 	}
 	spec = e.replicaSpec(spec)
 	plan, err := step.Resolve(spec)
 	if err != nil {
-		return nil, fmt.Errorf("resolve %s: %w", spec.ID, err)
+		return nil, err // placed by the step; the same for every partition of a node, it is reported once
 	}
 	inputs, err := e.digestInputs(spec, plan.Inputs)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s: %w", spec.NodePos, spec.ID, err)
+		return nil, fmt.Errorf("%s: node %q: %w", spec.NodePos, spec.Node, err)
 	}
 	return &node{spec: spec, step: step, plan: plan, inputs: inputs}, nil
 }
 
-func knownKinds(steps map[string]Step) string {
+func knownKinds(steps map[string]Step) []string {
 	ks := make([]string, 0, len(steps))
 	for k := range steps {
 		ks = append(ks, k)
 	}
 	sort.Strings(ks)
-	return strings.Join(ks, ", ")
+	return ks
+}
+
+// problems collects configuration errors, each once: the leaves of joined
+// errors are kept apart, and a message already seen (the same problem of a
+// node in each of its partitions) is dropped. Typed errors are kept as
+// they are, so errors.As finds them in the joined result.
+type problems struct {
+	list []error
+	seen map[string]bool
+}
+
+func (ps *problems) add(err error) {
+	if j, ok := err.(interface{ Unwrap() []error }); ok && isJoin(err) {
+		for _, e := range j.Unwrap() {
+			ps.add(e)
+		}
+		return
+	}
+	if ps.seen == nil {
+		ps.seen = map[string]bool{}
+	}
+	if msg := err.Error(); !ps.seen[msg] {
+		ps.seen[msg] = true
+		ps.list = append(ps.list, err)
+	}
+}
+
+// isJoin reports whether err is a plain errors.Join (whose message is its
+// leaves', one per line), not a typed error that wraps several.
+func isJoin(err error) bool {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return false
+	}
+	var lines []string
+	for _, e := range j.Unwrap() {
+		lines = append(lines, e.Error())
+	}
+	return err.Error() == strings.Join(lines, "\n")
 }
 
 // digestInputs matches and digests every declared input file, through the
@@ -275,7 +321,7 @@ func (e *Engine) key(n *node, outputs func(PartitionID) (Digest, bool)) (KeyDesc
 	}
 	desc, err := Describe(n.spec.Kind, n.step.Version(), n.plan.Params, n.inputs, n.plan.Inputs, ups)
 	if err != nil {
-		return nil, false, fmt.Errorf("key %s: %w", n.spec.ID, err)
+		return nil, false, fmt.Errorf("describe key: %w", err)
 	}
 	if e.opt.KeyDebug != nil {
 		desc.Dump(e.opt.KeyDebug, n.spec.ID)

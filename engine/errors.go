@@ -7,6 +7,11 @@ import "errors"
 // target. The command maps it to exit code 2.
 var ErrInvalid = errors.New("invalid pipeline configuration")
 
+// ErrReported fails a Resolve for a problem already reported elsewhere (a
+// model entry the pipeline loader found broken). Its text is empty: the
+// command prints no line for it, so the problem appears once.
+var ErrReported = errors.New("")
+
 // ErrRunFailed is returned by Run when at least one partition failed or
 // was skipped because an upstream failed. The command maps it to exit code 1.
 var ErrRunFailed = errors.New("run failed")

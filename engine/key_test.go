@@ -68,8 +68,12 @@ func TestSelect(t *testing.T) {
 		{Selection{Targets: []string{"tag@a", "analyze"}}, "tag@a analyze"},
 		{Selection{Topic: "a"}, "infer@topic=a,model=m1 infer@topic=a,model=m2 tag@a"},
 		{Selection{Targets: []string{"infer"}, Topic: "b"}, "infer@topic=b,model=m1"},
-		{Selection{Targets: []string{"nope"}}, `error: p.yaml: unknown target "nope"`},
+		{Selection{Targets: []string{"nope"}}, `error: p.yaml: unknown target "nope" (nodes: infer, tag, analyze)`},
 		{Selection{Targets: []string{"tag@zz"}}, `error: p.yaml: unknown target "tag@zz"`},
+		{Selection{Targets: []string{"tga@a"}}, `error: p.yaml: unknown target "tga@a" (did you mean "tag@a"?)`},
+		{Selection{Targets: []string{"infer@topic=b,model=m3"}}, `error: p.yaml: unknown target "infer@topic=b,model=m3" (did you mean "infer@topic=b,model=m1"?)`},
+		{Selection{Targets: []string{"infr"}}, `error: p.yaml: unknown target "infr" (did you mean "infer"?)`},
+		{Selection{Topic: "zz"}, `error: p.yaml: no selected partition has topic "zz"`},
 	}
 	for _, tt := range tests {
 		ids, err := Select(g, tt.sel)

@@ -309,7 +309,7 @@ func (r *run) bring(ctx context.Context, id PartitionID) (*PartitionResult, erro
 		return res, err
 	}
 	if !ok {
-		return res, fmt.Errorf("key %s: an upstream partition has no sealed output", id)
+		return res, fmt.Errorf("compute key: an upstream partition has no sealed output")
 	}
 	res.Key = desc.Key()
 	force := r.cfg.Force && r.targets[id]
@@ -353,7 +353,7 @@ func (r *run) lease(ctx context.Context, n *node, key NodeKey) (*store.Lease, er
 	name := "partition-" + key.String()
 	l, ok, err := r.e.opt.Store.TryLease(name)
 	if err != nil {
-		return nil, fmt.Errorf("lease %s: %w", n.spec.ID, err)
+		return nil, fmt.Errorf("take lease: %w", err)
 	}
 	if ok {
 		return l, nil
@@ -362,7 +362,7 @@ func (r *run) lease(ctx context.Context, n *node, key NodeKey) (*store.Lease, er
 		Msg("another process is producing this partition; waiting for it")
 	l, err = r.e.opt.Store.Lease(ctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("lease %s: %w", n.spec.ID, err)
+		return nil, fmt.Errorf("take lease: %w", err)
 	}
 	return l, nil
 }
@@ -412,7 +412,7 @@ func (r *run) seal(n *node, desc KeyDesc, m *store.Manifest, res *PartitionResul
 	}
 	d, err := r.e.opt.Store.PutManifest(res.Key, m)
 	if err != nil {
-		return fmt.Errorf("seal %s: %w", n.spec.ID, err)
+		return fmt.Errorf("seal output: %w", err)
 	}
 	res.Output = d
 	r.mu.Lock()
@@ -463,7 +463,7 @@ func (e *Engine) task(n *node, output func(PartitionID) sealed) (*Task, error) {
 	for _, u := range e.g.Needs[n.spec.ID] {
 		s := output(u)
 		if s.m == nil {
-			return nil, fmt.Errorf("upstream %s of %s has no sealed output", u, n.spec.ID)
+			return nil, fmt.Errorf("read upstream %s: no sealed output", u)
 		}
 		un := e.nodes[u]
 		t.Upstream = append(t.Upstream, Upstream{ID: u, Node: un.spec.Node, Kind: un.spec.Kind, Foreach: un.spec.Foreach,

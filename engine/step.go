@@ -30,6 +30,10 @@ type ModelEntry struct {
 	Name string
 	Raw  map[string]any
 	Pos  string // "file:line:col" of the entry
+	// Broken marks an entry whose problems the pipeline loader already
+	// reported (kept in partial loads, see pipeline.Options.Partial; Raw
+	// is nil): a step naming it fails its Resolve with ErrReported.
+	Broken bool
 }
 
 // RunOptions are the command-line options that change what a step produces.
@@ -141,7 +145,9 @@ type Plan struct {
 
 // Step implements one node kind. Steps are registered explicitly by the
 // command (no init registries); they receive their own dependencies (an LLM
-// runtime, say) at construction.
+// runtime, say) at construction. Node kinds are written as Kind[P] and
+// adapted with Adapt (kind.go), which states the contract and the version
+// rule.
 type Step interface {
 	Kind() string
 	// Version is part of every node key of this kind: bump it whenever the

@@ -2,7 +2,10 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/sptflow/sptflow/internal/suggest"
 )
 
 // Selection says which partitions a command works on.
@@ -29,7 +32,7 @@ func Select(g *Graph, sel Selection) ([]PartitionID, error) {
 	for _, t := range sel.Targets {
 		ids := matchTarget(g, t)
 		if len(ids) == 0 {
-			errs = append(errs, fmt.Errorf("%s: unknown target %q", g.Path, t))
+			errs = append(errs, fmt.Errorf("%s: unknown target %q%s", g.Path, t, suggestTarget(g, t)))
 		}
 		for _, id := range ids {
 			chosen[id] = true
@@ -45,9 +48,51 @@ func Select(g *Graph, sel Selection) ([]PartitionID, error) {
 		}
 	}
 	if len(out) == 0 && sel.Topic != "" {
-		return nil, invalid(fmt.Errorf("%s: no selected partition has topic %q", g.Path, sel.Topic))
+		return nil, invalid(fmt.Errorf("%s: no selected partition has topic %q%s", g.Path, sel.Topic, suggest.DidYouMean(sel.Topic, topics(g))))
 	}
 	return out, nil
+}
+
+// suggestTarget returns " (did you mean "X"?)" for a target that names a
+// node or partition of g nearly: the nearest node name (keeping the
+// partition part, "intervne@sycophancy" → "intervene@sycophancy"), or the
+// nearest partition of the node.
+func suggestTarget(g *Graph, t string) string {
+	node, spec, hasSpec := strings.Cut(t, "@")
+	var nodes, specs []string
+	for _, p := range g.Partitions {
+		if !slices.Contains(nodes, p.Node) {
+			nodes = append(nodes, p.Node)
+		}
+		if _, s, ok := strings.Cut(string(p.ID), "@"); ok && p.Node == node {
+			specs = append(specs, s)
+		}
+	}
+	if slices.Contains(nodes, node) {
+		if s, ok := suggest.Closest(spec, specs); ok && hasSpec {
+			return fmt.Sprintf(" (did you mean %q?)", node+"@"+s)
+		}
+		return ""
+	}
+	n, ok := suggest.Closest(node, nodes)
+	if !ok {
+		return " (nodes: " + strings.Join(nodes, ", ") + ")"
+	}
+	if hasSpec {
+		n += "@" + spec
+	}
+	return fmt.Sprintf(" (did you mean %q?)", n)
+}
+
+// topics returns the distinct topic values of g's partitions.
+func topics(g *Graph) []string {
+	var out []string
+	for _, p := range g.Partitions {
+		if v := p.Value("topic"); v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // matchTarget returns the partitions target t names, in graph order.

@@ -5,6 +5,8 @@ import (
 	"math"
 	"sort"
 	"time"
+
+	"github.com/sptflow/sptflow/internal/suggest"
 )
 
 // fieldParser reads typed fields out of a decoded YAML/JSON map, collecting
@@ -192,17 +194,22 @@ func (p *fieldParser) sim(k string) SimOptions {
 	return o
 }
 
-// unknown records every key of raw that no accessor asked for, sorted.
+// unknown records every key of raw that no accessor asked for, sorted,
+// with the nearest field the accessors know.
 func (p *fieldParser) unknown() {
-	var bad []string
+	var bad, known []string
 	for k := range p.raw {
 		if !p.seen[k] {
 			bad = append(bad, k)
 		}
 	}
+	for k := range p.seen {
+		known = append(known, k)
+	}
 	sort.Strings(bad)
+	sort.Strings(known)
 	for _, k := range bad {
-		p.fail(k, "unknown field")
+		p.fail(k, "unknown field%s", suggest.DidYouMean(k, known))
 	}
 }
 

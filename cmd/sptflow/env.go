@@ -6,8 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/joho/godotenv"
@@ -59,7 +61,7 @@ func (e *env) flagSet(name string) *flag.FlagSet {
 	fs.StringVar(&e.logLevel, "log-level", orDefault(e.logLevel, "info"), "log level: debug, info, warn, error")
 	fs.StringVar(&e.data, "data", e.data, "materialize outputs into `DIR` (relative to the working directory)")
 	fs.Var(&e.sets, "set", "override a pipeline var: `NAME=VALUE` (repeatable)")
-	fs.IntVar(&e.jobs, "jobs", orDefaultInt(e.jobs, 4), "partitions to execute at once")
+	intFlag(fs, &e.jobs, "jobs", orDefaultInt(e.jobs, 4), 1, "execute `N` partitions at once (at least 1)")
 	return fs
 }
 
@@ -146,27 +148,33 @@ func (pr *project) close() { _ = pr.records.Close() }
 // loadPipeline loads and validates the pipeline file, then reads the
 // project's .env (never overriding the environment).
 func (e *env) loadPipeline(path string, ro engine.RunOptions) (*pipeline.Pipeline, error) {
+	return e.loadPipelineOpt(path, ro, false)
+}
+
+// loadPipelineOpt is loadPipeline; partial returns the pipeline along with
+// its problems when it has a resolvable part (pipeline.Options.Partial).
+func (e *env) loadPipelineOpt(path string, ro engine.RunOptions, partial bool) (*pipeline.Pipeline, error) {
 	ks := map[string]bool{}
 	for k := range kinds(nil) {
 		ks[k] = true
 	}
 	load := func(sets map[string]string) (*pipeline.Pipeline, error) {
 		return pipeline.Load(path, pipeline.Options{Sets: sets, DataDir: e.data, Kinds: ks,
-			ValidateModel: validateModel, Run: ro})
+			ValidateModel: validateModel, Run: ro, Partial: partial})
 	}
 	p, err := load(e.sets)
-	if err != nil {
+	if p == nil {
 		return nil, err
 	}
 	if sets, changed := cwdSets(e.sets, p.ProjectRoot); changed {
-		if p, err = load(sets); err != nil {
+		if p, err = load(sets); p == nil {
 			return nil, err
 		}
 	}
 	if err := godotenv.Load(filepath.Join(p.ProjectRoot, ".env")); err != nil && !os.IsNotExist(err) {
 		return nil, fmt.Errorf("read %s: %w", filepath.Join(p.ProjectRoot, ".env"), err)
 	}
-	return p, nil
+	return p, err
 }
 
 // cwdSets rewrites the --set values that name an existing path relative to
@@ -211,11 +219,17 @@ func storeDir(root string) string {
 	return filepath.Join(root, ".sptflow")
 }
 
-// open loads the pipeline and builds its engine.
+// open loads the pipeline and builds its engine. Every configuration
+// problem is reported at once: when the file has problems, the nodes they
+// leave sound are still resolved, and both lists are returned together,
+// each problem once.
 func (e *env) open(path string, ro engine.RunOptions, log zerolog.Logger) (*project, error) {
-	p, err := e.loadPipeline(path, ro)
-	if err != nil {
-		return nil, err
+	p, perr := e.loadPipelineOpt(path, ro, true)
+	if perr != nil {
+		if g := p.Resolvable(); g != nil {
+			return nil, configErrors(perr, e.resolveOnly(p, g, log))
+		}
+		return nil, perr
 	}
 	st, err := store.Open(storeDir(p.ProjectRoot))
 	if err != nil {
@@ -237,6 +251,102 @@ func (e *env) open(path string, ro engine.RunOptions, log zerolog.Logger) (*proj
 	}
 	return pr, nil
 }
+
+// resolveOnly resolves the sound part g of a pipeline that has problems,
+// returning the problems the engine finds there.
+//
+// It writes nothing into the project: without a store there yet, the inputs
+// are digested through a temporary one.
+func (e *env) resolveOnly(p *pipeline.Pipeline, g *engine.Graph, log zerolog.Logger) error {
+	dir := storeDir(p.ProjectRoot)
+	if _, err := os.Stat(dir); err != nil {
+		tmp, err := os.MkdirTemp("", "sptflow-validate-")
+		if err != nil {
+			return nil // the pipeline's own problems come first
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	st, err := store.Open(dir)
+	if err != nil {
+		return nil
+	}
+	known := kinds(nil)
+	sound := &engine.Graph{Name: g.Name, Path: g.Path, Needs: g.Needs}
+	for _, s := range g.Partitions {
+		if known[s.Kind] != nil {
+			sound.Partitions = append(sound.Partitions, s)
+		}
+	}
+	_, err = engine.New(sound, engine.Options{Steps: known, Store: st, LockPath: filepath.Join(p.ProjectRoot, "sptflow.lock"), LockCodec: lockyaml.Codec{}, Log: log})
+	return err
+}
+
+// configErrors joins configuration errors, printing each line once; errors.Is
+// and errors.As see every one.
+func configErrors(errs ...error) error {
+	var keep []error
+	for _, err := range errs {
+		if err != nil {
+			keep = append(keep, err)
+		}
+	}
+	return &joinedConfig{errs: keep}
+}
+
+type joinedConfig struct{ errs []error }
+
+// Error lists the problems, each once, in file and position order (lines
+// without a position last, in their order). A problem the pipeline loader
+// placed at a field and a node's Resolve again at the entry holding it
+// (a broken model entry, say) is the same message at two positions of one
+// file: only the first, the loader's, is kept.
+func (j *joinedConfig) Error() string {
+	var lines []string
+	seen := map[string]bool{}
+	for _, err := range j.errs {
+		for _, l := range strings.Split(err.Error(), "\n") {
+			if k := problemKey(l); l != "" && !seen[k] { // "": engine.ErrReported
+				seen[k] = true
+				lines = append(lines, l)
+			}
+		}
+	}
+	sort.SliceStable(lines, func(a, b int) bool { return posLess(lines[a], lines[b]) })
+	return strings.Join(lines, "\n")
+}
+
+// problemKey is a message without its line and column: its file and text.
+func problemKey(l string) string {
+	if m := posRE.FindStringSubmatchIndex(l); m != nil {
+		return l[m[2]:m[3]] + ": " + l[m[1]:]
+	}
+	return l
+}
+
+// posRE matches the "file:line:col: " that starts a positioned message.
+var posRE = regexp.MustCompile(`^(.+?):(\d+):(\d+): `)
+
+// posLess orders two messages by file, line and column.
+func posLess(a, b string) bool {
+	ma, mb := posRE.FindStringSubmatch(a), posRE.FindStringSubmatch(b)
+	switch {
+	case ma == nil || mb == nil:
+		return ma != nil && mb == nil
+	case ma[1] != mb[1]:
+		return ma[1] < mb[1]
+	}
+	la, _ := strconv.Atoi(ma[2])
+	lb, _ := strconv.Atoi(mb[2])
+	if la != lb {
+		return la < lb
+	}
+	ca, _ := strconv.Atoi(ma[3])
+	cb, _ := strconv.Atoi(mb[3])
+	return ca < cb
+}
+
+func (j *joinedConfig) Unwrap() []error { return j.errs }
 
 // debugNodeKey reports whether SPTFLOW_DEBUG contains "nodekey".
 func debugNodeKey() bool {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/sptflow/sptflow/internal/suggest"
 )
 
 // cmdDoc is the help of one command: what `sptflow help NAME` and
@@ -89,6 +91,13 @@ set.`,
 		examples: []string{"sptflow validate pipelines/full.yaml",
 			"sptflow validate pipelines/full.yaml --set topics='[sycophancy]'"},
 		exits: "0 the pipeline is valid; 2 it is not (or bad usage)."},
+	{name: "kinds", args: "[KIND|models]", summary: "the node kinds' parameters, and the fields of a model entry",
+		text: `Prints every node kind's with: parameters (type, default, bounds, doc), generated
+from the kinds themselves; with KIND, that kind alone; with models, the fields of a
+model entry, its prices and the sim provider's options. docs/kinds.md holds the same
+reference.`,
+		examples: []string{"sptflow kinds", "sptflow kinds intervene", "sptflow kinds models"},
+		exits:    "0 printed; 2 an unknown kind (or bad usage)."},
 	{name: "gc", args: "[PIPELINE]", summary: "remove store entries no lock file pins; prune the request store",
 		text: `Removes the store entries (outputs, manifests, keys) that no sptflow.lock entry of the
 project pins and that are older than --grace. Request records (paid LLM responses) are
@@ -333,7 +342,7 @@ func flagError(fs *flag.FlagSet, err error) error {
 	if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok {
 		var names []string
 		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
-		if s := suggest(strings.TrimPrefix(name, "-"), names); s != "" {
+		if s := suggestName(strings.TrimPrefix(name, "-"), names); s != "" {
 			hint = fmt.Sprintf("; did you mean --%s?", s)
 		}
 	}
@@ -350,26 +359,17 @@ func lookupCommand(name string) (command, error) {
 	for _, d := range docs {
 		names = append(names, d.name)
 	}
-	if s := suggest(name, names); s != "" {
+	if s := suggestName(name, names); s != "" {
 		return nil, fmt.Errorf("%w: unknown command %q; did you mean %q?", errUsage, name, s)
 	}
 	return nil, fmt.Errorf("%w: unknown command %q; 'sptflow help' lists the commands", errUsage, name)
 }
 
-// suggest returns the name of names nearest to s in edit distance, or ""
-// when none is near enough to be a likely typo: at most a third of the
-// longer word's letters (and at least 1) differ. A unique name s is a
-// prefix of is suggested too.
-func suggest(s string, names []string) string {
-	best, bestD := "", -1
-	for _, n := range names {
-		d := editDistance(s, n)
-		if bestD < 0 || d < bestD {
-			best, bestD = n, d
-		}
-	}
-	if bestD >= 0 && bestD <= max(1, max(len(s), len(best))/3) {
-		return best
+// suggestName returns the name of names nearest to s (internal/suggest),
+// else the one name s is a prefix of, else "".
+func suggestName(s string, names []string) string {
+	if n, ok := suggest.Closest(s, names); ok {
+		return n
 	}
 	var prefixed []string
 	for _, n := range names {
@@ -381,31 +381,4 @@ func suggest(s string, names []string) string {
 		return prefixed[0]
 	}
 	return ""
-}
-
-// editDistance is the Levenshtein distance of a and b, counting an
-// adjacent transposition as one edit (optimal string alignment).
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }

@@ -5,30 +5,15 @@ import (
 	"testing"
 )
 
-func TestEditDistance(t *testing.T) {
-	tests := []struct {
-		a, b string
-		want int
-	}{
-		{"", "", 0}, {"run", "run", 0}, {"", "run", 3}, {"stauts", "status", 1},
-		{"vresion", "version", 1}, {"rn", "run", 1}, {"gcc", "gc", 1}, {"kitten", "sitting", 3},
-	}
-	for _, tt := range tests {
-		if got := editDistance(tt.a, tt.b); got != tt.want {
-			t.Errorf("editDistance(%q, %q) got: %d want: %d", tt.a, tt.b, got, tt.want)
-		}
-	}
-}
-
 func TestSuggest(t *testing.T) {
 	names := []string{"run", "status", "log", "diff", "graph", "validate", "gc", "init", "version", "completion", "help"}
 	tests := []struct{ in, want string }{
 		{"stauts", "status"}, {"rnu", "run"}, {"vesrion", "version"}, {"valid", "validate"},
-		{"complete", "completion"}, {"frobnicate", ""}, {"x", ""}, {"hlep", "help"}, {"", ""},
+		{"compl", "completion"}, {"frobnicate", ""}, {"x", ""}, {"hlep", "help"}, {"", ""},
 	}
 	for _, tt := range tests {
-		if got := suggest(tt.in, names); got != tt.want {
-			t.Errorf("suggest(%q) got: %q want: %q", tt.in, got, tt.want)
+		if got := suggestName(tt.in, names); got != tt.want {
+			t.Errorf("suggestName(%q) got: %q want: %q", tt.in, got, tt.want)
 		}
 	}
 }

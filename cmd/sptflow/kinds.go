@@ -22,6 +22,16 @@ var extraKinds []engine.Step
 // it may be nil when only the kind names are needed (pipeline validation
 // before the store is open).
 func kinds(rt *llm.Runtime) map[string]engine.Step {
+	steps := kindList(rt)
+	m := make(map[string]engine.Step, len(steps))
+	for _, s := range steps {
+		m[s.Kind()] = s
+	}
+	return m
+}
+
+// kindList returns the node kinds in registration order.
+func kindList(rt *llm.Runtime) []engine.Step {
 	steps := []engine.Step{
 		load.New(),
 		tag.New(),
@@ -32,10 +42,5 @@ func kinds(rt *llm.Runtime) map[string]engine.Step {
 		infer.New(rt),
 		intervene.New(rt),
 	}
-	steps = append(steps, extraKinds...)
-	m := make(map[string]engine.Step, len(steps))
-	for _, s := range steps {
-		m[s.Kind()] = s
-	}
-	return m
+	return append(steps, extraKinds...)
 }

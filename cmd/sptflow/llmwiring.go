@@ -42,7 +42,7 @@ func newRuntime(records *store.RecordLog, log zerolog.Logger, maxCost float64) (
 		Connect:         connect.Connect,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
+		return nil, fmt.Errorf("%w: %w", errUsage, err)
 	}
 	return rt, nil
 }

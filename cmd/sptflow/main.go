@@ -62,9 +62,20 @@ func Main() int {
 	}()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	if err != nil && !errors.Is(err, errQuiet) && !errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(os.Stderr, "sptflow:", err)
+		report(os.Stderr, err)
 	}
 	return exitCode(err)
+}
+
+// report prints err for the user: configuration problems one per line, each
+// starting with its position (file:line:col: message), anything else after
+// "sptflow: ".
+func report(w io.Writer, err error) {
+	if errors.Is(err, pipeline.ErrInvalid) || errors.Is(err, engine.ErrInvalid) {
+		fmt.Fprintln(w, err)
+		return
+	}
+	fmt.Fprintln(w, "sptflow:", err)
 }
 
 // errQuiet is a failure already reported to the user.
@@ -98,6 +109,7 @@ func commands() map[string]command {
 		"log":        cmdLog,
 		"gc":         cmdGC,
 		"diff":       cmdDiff,
+		"kinds":      cmdKinds,
 		"init":       cmdInit,
 		"version":    cmdVersion,
 		"completion": cmdCompletion,
@@ -115,7 +127,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			usage(stdout)
 			return nil
 		}
-		return fmt.Errorf("%w: %v; 'sptflow help' lists the commands and flags", errUsage, err)
+		return fmt.Errorf("%w: %w; 'sptflow help' lists the commands and flags", errUsage, err)
 	}
 	if fs.NArg() == 0 {
 		usage(stderr)

@@ -32,9 +32,9 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&f.only, "only", false, "run the targets alone; their inputs must already exist")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print what would run and why; run nothing")
 	fs.StringVar(&f.topic, "topic", "", "only partitions whose topic is `T` (and what they need)")
-	fs.IntVar(&f.limit, "limit", 0, "a hash-stable subset of at most `N` items per partition")
-	fs.IntVar(&f.resample, "resample", 0, "draw replica `N` of the targets' LLM samples (every LLM partition without targets; 0: the original samples) from now on, recorded in sptflow.lock; their downstream runs too")
-	fs.Float64Var(&e.maxCost, "max-cost", 0, "start no LLM request that would take the run's cost past `USD` (0 = no limit)")
+	intFlag(fs, &f.limit, "limit", 0, 0, "a hash-stable subset of at most `N` items per partition (0: all)")
+	intFlag(fs, &f.resample, "resample", 0, 0, "draw replica `N` of the targets' LLM samples (every LLM partition without targets; 0: the original samples) from now on, recorded in sptflow.lock; their downstream runs too")
+	fs.Var(nonNegative{&e.maxCost}, "max-cost", "start no LLM request that would take the run's cost past `USD` (0 = no limit)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err

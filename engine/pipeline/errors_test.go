@@ -64,7 +64,7 @@ func TestLoadErrors(t *testing.T) {
 			`testdata/err/header.yaml:2:8: nodes: the pipeline has no nodes`,
 		}},
 		{"kinds", []string{
-			`testdata/err/kinds.yaml:4:13: unknown kind "lod" in node "a" (known: load, tag)`,
+			`testdata/err/kinds.yaml:4:13: unknown kind "lod" in node "a" (did you mean "load"?)`,
 			`testdata/err/kinds.yaml:5:3: node "b": kind is required`,
 			`testdata/err/kinds.yaml:6:3: invalid node name "bad@name" (letters, digits, _ . -)`,
 		}},
@@ -102,7 +102,7 @@ func TestLoadErrors(t *testing.T) {
 		}},
 		{"unknown_key", []string{
 			`testdata/err/unknown_key.yaml:3:1: unknown key "colour" in pipeline`,
-			`testdata/err/unknown_key.yaml:7:5: unknown key "withh" in node "a"`,
+			`testdata/err/unknown_key.yaml:7:5: unknown key "withh" in node "a" (did you mean "with"?)`,
 		}},
 		{"version_type", []string{
 			`testdata/err/version_type.yaml:1:10: version: expected an integer, got a string`,
@@ -117,6 +117,7 @@ func TestLoadErrors(t *testing.T) {
 			`testdata/err/vars.yaml:16:10: node "a": undefined variable "un"`,
 			`testdata/err/vars.yaml:17:15: node "a": unterminated ${ (write $${ for a literal ${)`,
 			`testdata/err/vars.yaml:18:18: node "a": undefined variable "where"`,
+			`testdata/err/vars.yaml:21:16: node "b": undefined variable "topcs" (did you mean "topics"?)`,
 		}},
 		{"wrong_type", []string{
 			`testdata/err/wrong_type.yaml:2:7: name: expected a string, got a list`,

@@ -1,15 +1,18 @@
 package pipeline
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/internal/suggest"
 )
 
 // Options are the command-line inputs to Load.
@@ -29,6 +32,10 @@ type Options struct {
 	ValidateModel func(name string, raw map[string]any) error
 	// Run is copied into every PartitionSpec.Options.
 	Run engine.RunOptions
+	// Partial makes Load return what it could build along with its error,
+	// so that a caller can check the rest (resolve the nodes with the
+	// engine) and report every problem in one pass; see Pipeline.Resolvable.
+	Partial bool
 }
 
 // Pipeline is a loaded, validated pipeline file.
@@ -43,6 +50,38 @@ type Pipeline struct {
 	Models                           map[string]engine.ModelEntry
 	Nodes                            []*Node // declaration order
 	Graph                            *engine.Graph
+
+	// broken are the nodes whose declaration had a problem, and
+	// graphBroken says the graph itself had one (needs, cycles, outputs,
+	// the file's structure); set by a Partial Load that failed.
+	broken      map[string]bool
+	graphBroken bool
+}
+
+// Resolvable returns, after a Partial Load that failed, the part of the
+// graph whose declarations had no problem (every partition of a sound node,
+// needing only sound partitions), for the engine to check further; nil when
+// the problems leave no such part (a broken structure, say).
+func (p *Pipeline) Resolvable() *engine.Graph {
+	if p == nil || p.Graph == nil || p.graphBroken {
+		return nil
+	}
+	g := &engine.Graph{Name: p.Graph.Name, Path: p.Graph.Path, Needs: map[engine.PartitionID][]engine.PartitionID{}}
+	keep := map[engine.PartitionID]bool{}
+	for _, s := range p.Graph.Partitions {
+		if !p.broken[s.Node] {
+			keep[s.ID] = true
+			g.Partitions = append(g.Partitions, s)
+		}
+	}
+	for _, s := range g.Partitions {
+		for _, u := range p.Graph.Needs[s.ID] {
+			if keep[u] {
+				g.Needs[s.ID] = append(g.Needs[s.ID], u)
+			}
+		}
+	}
+	return g
 }
 
 // Node is one entry of `nodes:`.
@@ -66,16 +105,24 @@ type loader struct {
 	file  map[*yaml.Node]string // the file each node was written in
 	src   map[string][]string   // lines of each file, for exact positions
 	spent int                   // nodes visited, bounded by maxExpand
+
+	// broken and graphBroken attribute problems (Pipeline.Resolvable).
+	broken      map[string]bool
+	graphBroken bool
 }
 
 // Load reads the pipeline file at path (and the files it extends),
 // validates it and expands it into a graph of partitions. Every problem is
 // reported at once in an *Error wrapping ErrInvalid.
 func Load(path string, opt Options) (*Pipeline, error) {
-	l := &loader{opt: opt, file: map[*yaml.Node]string{}, src: map[string][]string{}}
+	l := &loader{opt: opt, file: map[*yaml.Node]string{}, src: map[string][]string{}, broken: map[string]bool{}}
 	p := l.load(path)
 	if err := l.probs.err(); err != nil {
-		return nil, err
+		if !opt.Partial || p == nil {
+			return nil, err
+		}
+		p.broken, p.graphBroken = l.broken, l.graphBroken
+		return p, err
 	}
 	return p, nil
 }
@@ -95,7 +142,7 @@ func (l *loader) load(path string) *Pipeline {
 	ents, _ := l.entries(m, "pipeline")
 	for _, e := range ents {
 		if !topKeys[e.Name] {
-			l.errorf(e.Key, "unknown key %q in pipeline", e.Name)
+			l.errorf(e.Key, "unknown key %q in pipeline%s", e.Name, suggest.DidYouMean(e.Name, slices.Sorted(maps.Keys(topKeys))))
 			continue
 		}
 		top[e.Name] = e.Val
@@ -103,6 +150,9 @@ func (l *loader) load(path string) *Pipeline {
 	p := &Pipeline{Path: path}
 	l.header(m, top, p)
 	l.dirs(top, p)
+	if !l.probs.empty() {
+		l.graphBroken = true // no sound root, data or prompts directory to resolve against
+	}
 	p.Vars = l.vars(top["vars"])
 	p.Models = l.models(top["models"], p.Vars)
 	l.nodes(m, top["nodes"], p)
@@ -213,7 +263,7 @@ func (l *loader) vars(n *yaml.Node) map[string]any {
 	for _, name := range names {
 		raw := l.opt.Sets[name]
 		if _, ok := vars[name]; !ok {
-			l.probs.add(Pos{}, "--set %s=%s: the pipeline defines no variable %q", name, raw, name)
+			l.probs.add(Pos{}, "--set %s=%s: the pipeline defines no variable %q%s", name, raw, name, suggest.DidYouMean(name, slices.Sorted(maps.Keys(vars))))
 			continue
 		}
 		v, err := parseSet(raw)
@@ -244,16 +294,24 @@ func (l *loader) models(n *yaml.Node, vars map[string]any) map[string]engine.Mod
 			l.errorf(e.Key, "invalid model name %q", e.Name)
 			continue
 		}
+		pos := l.pos(e.Key).String()
+		// In a Partial load a broken entry stays, marked Broken, so the
+		// nodes naming it are not told it is unknown and add nothing to
+		// the problems reported here.
+		broken := engine.ModelEntry{Name: e.Name, Pos: pos, Broken: true}
 		if v := resolve(e.Val); v.Kind != yaml.MappingNode {
 			l.errorf(v, "%sexpected a mapping, got %s", ctx, describe(v))
+			l.keepBroken(models, broken)
 			continue
 		}
 		raw, ok := l.value(e.Val, &scope{vars: vars}, ctx)
 		if !ok {
+			l.keepBroken(models, broken)
 			continue
 		}
-		me := engine.ModelEntry{Name: e.Name, Raw: raw.(map[string]any), Pos: l.pos(e.Key).String()}
+		me := engine.ModelEntry{Name: e.Name, Raw: raw.(map[string]any), Pos: pos}
 		if !l.checkModel(e, me.Raw, ctx) {
+			l.keepBroken(models, broken)
 			continue
 		}
 		models[e.Name] = me
@@ -261,8 +319,16 @@ func (l *loader) models(n *yaml.Node, vars map[string]any) map[string]engine.Mod
 	return models
 }
 
+// keepBroken records a model entry whose problems were reported, in a
+// Partial load.
+func (l *loader) keepBroken(models map[string]engine.ModelEntry, e engine.ModelEntry) {
+	if l.opt.Partial {
+		models[e.Name] = e
+	}
+}
+
 // checkModel checks the required fields of a model entry and runs
-// Options.ValidateModel.
+// Options.ValidateModel, reporting every problem; it says whether none was found.
 func (l *loader) checkModel(e entry, raw map[string]any, ctx string) bool {
 	ok := true
 	for _, field := range []string{"provider", "model"} {
@@ -280,11 +346,14 @@ func (l *loader) checkModel(e entry, raw map[string]any, ctx string) bool {
 			ok = false
 		}
 	}
-	if ok && l.opt.ValidateModel != nil {
+	if !ok {
+		return false
+	}
+	if l.opt.ValidateModel != nil {
 		if err := l.opt.ValidateModel(e.Name, raw); err != nil {
 			l.modelProblems(e, ctx, err)
-			ok = false
+			return false
 		}
 	}
-	return ok
+	return true
 }

@@ -2,12 +2,14 @@ package pipeline
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/internal/suggest"
 )
 
 // nodeKeys are the keys a node may have.
@@ -51,8 +53,12 @@ func (l *loader) nodes(m, n *yaml.Node, p *Pipeline) {
 	}
 	var decls []*decl
 	for _, e := range ents {
+		before := len(l.probs.list)
 		if d := l.decl(e, p); d != nil {
 			decls = append(decls, d)
+		}
+		if len(l.probs.list) > before {
+			l.broken[e.Name] = true
 		}
 	}
 	byName := map[string]*decl{}
@@ -60,10 +66,14 @@ func (l *loader) nodes(m, n *yaml.Node, p *Pipeline) {
 		byName[d.node.Name] = d
 		p.Nodes = append(p.Nodes, d.node)
 	}
+	before := len(l.probs.list)
 	l.checkNeeds(decls, byName)
 	l.checkCycles(decls, byName)
 	l.checkOutputs(decls)
 	p.Graph = l.graph(p, decls, byName)
+	if len(l.probs.list) > before || !ok {
+		l.graphBroken = true
+	}
 }
 
 // decl decodes one node and expands its partitions.
@@ -81,7 +91,7 @@ func (l *loader) decl(e entry, p *Pipeline) *decl {
 	fields := map[string]*yaml.Node{}
 	for _, f := range ents {
 		if !nodeKeys[f.Name] {
-			l.errorf(f.Key, "unknown key %q in node %q", f.Name, e.Name)
+			l.errorf(f.Key, "unknown key %q in node %q%s", f.Name, e.Name, suggest.DidYouMean(f.Name, slices.Sorted(maps.Keys(nodeKeys))))
 			continue
 		}
 		fields[f.Name] = f.Val
@@ -109,11 +119,16 @@ func (l *loader) kind(d *decl, v *yaml.Node) {
 	}
 	d.node.Kind = s
 	if l.opt.Kinds != nil && !l.opt.Kinds[s] {
-		l.errorf(resolve(v), "unknown kind %q in node %q (known: %s)", s, d.node.Name, knownKinds(l.opt.Kinds))
+		known := knownKinds(l.opt.Kinds)
+		if sug := suggest.DidYouMean(s, known); sug != "" {
+			l.errorf(resolve(v), "unknown kind %q in node %q%s", s, d.node.Name, sug)
+		} else {
+			l.errorf(resolve(v), "unknown kind %q in node %q (known: %s)", s, d.node.Name, strings.Join(known, ", "))
+		}
 	}
 }
 
-func knownKinds(kinds map[string]bool) string {
+func knownKinds(kinds map[string]bool) []string {
 	var names []string
 	for k, ok := range kinds {
 		if ok {
@@ -121,7 +136,7 @@ func knownKinds(kinds map[string]bool) string {
 		}
 	}
 	slices.Sort(names)
-	return strings.Join(names, ", ")
+	return names
 }
 
 // needsList decodes `needs:`, a list of node names without duplicates.
@@ -161,7 +176,7 @@ func (l *loader) checkNeeds(decls []*decl, byName map[string]*decl) {
 	for _, d := range decls {
 		for _, n := range d.needs {
 			if byName[n.Value] == nil {
-				l.errorf(n, "%sneeds unknown node %q", d.ctx(), n.Value)
+				l.errorf(n, "%sneeds unknown node %q%s", d.ctx(), n.Value, suggest.DidYouMean(n.Value, slices.Sorted(maps.Keys(byName))))
 			}
 		}
 	}

@@ -2,8 +2,10 @@ package pipeline
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -11,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/internal/suggest"
 )
 
 // identRE is the syntax of var names, foreach keys and `${...}` references.
@@ -77,6 +80,16 @@ type scope struct {
 	literal bool
 }
 
+// suggest returns " (did you mean "X"?)" for the variable in scope nearest
+// to name, or "".
+func (sc *scope) suggest(name string) string {
+	known := slices.Sorted(maps.Keys(sc.vars))
+	for _, kv := range sc.local {
+		known = append(known, kv.Key)
+	}
+	return suggest.DidYouMean(name, known)
+}
+
 func (sc *scope) lookup(name string) (any, bool) {
 	for _, kv := range sc.local {
 		if kv.Key == name {
@@ -107,7 +120,7 @@ func (l *loader) subst(n *yaml.Node, sc *scope, ctx string) (any, bool) {
 	if len(parts) == 1 && parts[0].ref != "" {
 		v, ok := sc.lookup(parts[0].ref)
 		if !ok {
-			l.probs.add(l.refPos(n, parts[0].off), "%sundefined variable %q", ctx, parts[0].ref)
+			l.probs.add(l.refPos(n, parts[0].off), "%sundefined variable %q%s", ctx, parts[0].ref, sc.suggest(parts[0].ref))
 			return nil, false
 		}
 		if !l.spendCopy(n, v) {
@@ -124,7 +137,7 @@ func (l *loader) subst(n *yaml.Node, sc *scope, ctx string) (any, bool) {
 		}
 		v, found := sc.lookup(p.ref)
 		if !found {
-			l.probs.add(l.refPos(n, p.off), "%sundefined variable %q", ctx, p.ref)
+			l.probs.add(l.refPos(n, p.off), "%sundefined variable %q%s", ctx, p.ref, sc.suggest(p.ref))
 			ok = false
 			continue
 		}

@@ -19,41 +19,33 @@ const Kind = "analyze"
 // would give different outputs.
 const version = "2"
 
-// Step is the analyze node kind.
+// Step is the analyze node kind (an engine.Kind).
 type Step struct{}
 
-var _ engine.Step = (*Step)(nil)
+var _ engine.Kind[*options] = (*Step)(nil)
 
 // New returns the analyze step.
-func New() *Step { return &Step{} }
+func New() engine.Step { return engine.Adapt[*options](&Step{}) }
 
-// Kind implements engine.Step.
-func (*Step) Kind() string { return Kind }
-
-// Version implements engine.Step.
-func (*Step) Version() string { return version }
-
-// Resolve implements engine.Step: it validates the `with:` options
-// (topics, examples, max_examples_per_topic, fail_on_sanity_errors, and
-// the deprecated ignore_errors).
-func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
-	o, err := resolveOptions(spec)
-	if err != nil {
-		return nil, err
-	}
-	return &engine.Plan{Params: o, OutputDir: o.OutputDir}, nil
+// Info implements engine.Kind.
+func (*Step) Info() engine.KindInfo {
+	return engine.KindInfo{Name: Kind, Version: version, Params: Params,
+		Summary: "stage-3 data-quality reports over every upstream partition (fan-in): statistics, sanity checks, tag analysis, interesting examples",
+		Outputs: DefaultOutputDir + "/: summary_report.json, topic_comparisons.json, by_topic/, tag_analysis.json, interesting_examples/, report.md, report.html"}
 }
 
-// Run implements engine.Step: it reads every *.json file of the upstream
-// partitions, analyses them and writes the JSON outputs and the report.
-func (s *Step) Run(ctx context.Context, t *engine.Task) error {
-	o, ok := t.Params.(*options)
-	if !ok {
-		var err error
-		if o, err = resolveOptions(t.Spec); err != nil {
-			return err
-		}
+// Resolve implements engine.Kind: it validates the `with:` options.
+func (*Step) Resolve(spec *engine.PartitionSpec) (*options, *engine.Plan, error) {
+	o, err := resolveOptions(spec)
+	if err != nil {
+		return nil, nil, err
 	}
+	return o, &engine.Plan{OutputDir: o.OutputDir}, nil
+}
+
+// Run implements engine.Kind: it reads every *.json file of the upstream
+// partitions, analyses them and writes the JSON outputs and the report.
+func (s *Step) Run(ctx context.Context, o *options, t *engine.Task) error {
 	files := inputFiles(t.Upstream)
 	t.Progress.SetTotal(len(files))
 	results := loadAll(ctx, files, o, t.Progress)

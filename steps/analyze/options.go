@@ -2,10 +2,13 @@ package analyze
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/engine/with"
+	"github.com/sptflow/sptflow/internal/suggest"
 )
 
 // Example types accepted by the `examples` option. The first six are the
@@ -55,64 +58,61 @@ func (o *options) keepsTopic(t string) bool {
 	return false
 }
 
+// typeList is a list of strings, or one comma-separated string.
+const typeList engine.ParamType = `[]string | "a, b"`
+
+// Params are analyze's `with:` parameters.
+var Params = []engine.Param{
+	{Name: "topics", Type: typeList, DefaultDoc: "every topic",
+		Doc: "analyse only these topics (a list, or one comma-separated string)"},
+	{Name: "examples", Type: typeList, Default: exampleTypes, DefaultDoc: "all", Enum: exampleTypes,
+		Doc: "the interesting-example categories to collect"},
+	{Name: "max_examples_per_topic", Type: engine.TypeInt, Default: 10, Min: 1,
+		Doc: "examples kept per category and topic"},
+	{Name: "fail_on_sanity_errors", Type: engine.TypeBool, Default: false,
+		Doc: "fail the node, writing nothing, on any sanity-check failure or unreadable file (the original without --ignore-errors); by default failures are listed in summary_report.json and the report"},
+	{Name: "ignore_errors", Type: engine.TypeBool, DefaultDoc: "—",
+		Doc: "deprecated: the inverse of fail_on_sanity_errors"},
+}
+
 // resolveOptions validates a partition's `with:` block.
 func resolveOptions(spec *engine.PartitionSpec) (*options, error) {
-	o := &options{MaxExamplesPerTopic: 10, OutputDir: DefaultOutputDir, Examples: append([]string(nil), exampleTypes...)}
+	w := with.New(spec, Params)
+	o := &options{OutputDir: DefaultOutputDir, Examples: append([]string(nil), exampleTypes...)}
 	if spec.Output != "" {
 		o.OutputDir = spec.Output
 	}
-	keys := make([]string, 0, len(spec.With))
-	for k := range spec.With {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if err := o.set(k, spec.With[k]); err != nil {
-			return nil, spec.WithErrorf(k, "%w", err)
+	if v, ok := w.Value("topics"); ok {
+		if list, err := stringList(v); err != nil {
+			w.Errorf("topics", "%w", err)
+		} else {
+			o.Topics = list
+			sort.Strings(o.Topics)
 		}
 	}
-	if o.ignoreErrors != nil {
-		strict := !*o.ignoreErrors
-		if _, both := spec.With["fail_on_sanity_errors"]; both && strict != o.FailOnSanityErrors {
-			return nil, fmt.Errorf("%s: node %q: with.ignore_errors (deprecated) contradicts with.fail_on_sanity_errors; keep only fail_on_sanity_errors",
-				spec.NodePos, spec.Node)
+	if v, ok := w.Value("examples"); ok {
+		if list, err := stringList(v); err != nil {
+			w.Errorf("examples", "%w", err)
+		} else if err := checkExamples(list); err != nil {
+			w.Errorf("examples", "%w", err)
+		} else {
+			o.Examples = list
 		}
-		o.FailOnSanityErrors = strict
+	}
+	o.MaxExamplesPerTopic = w.Int("max_examples_per_topic")
+	o.FailOnSanityErrors = w.Bool("fail_on_sanity_errors")
+	if w.Has("ignore_errors") {
+		ignore := w.Bool("ignore_errors")
+		o.ignoreErrors = &ignore
+		if w.Has("fail_on_sanity_errors") && !ignore != o.FailOnSanityErrors {
+			w.NodeErrorf("with.ignore_errors (deprecated) contradicts with.fail_on_sanity_errors; keep only fail_on_sanity_errors")
+		}
+		o.FailOnSanityErrors = !ignore
+	}
+	if err := w.Err(); err != nil {
+		return nil, err
 	}
 	return o, nil
-}
-
-func (o *options) set(k string, v any) error {
-	var err error
-	switch k {
-	case "topics":
-		o.Topics, err = stringList(v)
-		sort.Strings(o.Topics)
-	case "examples":
-		o.Examples, err = stringList(v)
-		if err == nil {
-			err = checkExamples(o.Examples)
-		}
-	case "max_examples_per_topic":
-		o.MaxExamplesPerTopic, err = positiveInt(v)
-	case "fail_on_sanity_errors":
-		o.FailOnSanityErrors, err = boolean(v)
-	case "ignore_errors": // deprecated: the inverse of fail_on_sanity_errors
-		var b bool
-		b, err = boolean(v)
-		o.ignoreErrors = &b
-	default:
-		return fmt.Errorf("unknown option (known: examples, fail_on_sanity_errors, max_examples_per_topic, topics)")
-	}
-	return err
-}
-
-func boolean(v any) (bool, error) {
-	b, ok := v.(bool)
-	if !ok {
-		return false, fmt.Errorf("want true or false, got %T", v)
-	}
-	return b, nil
 }
 
 // stringList accepts a list of strings or one comma-separated string.
@@ -143,36 +143,16 @@ func stringList(v any) ([]string, error) {
 
 func checkExamples(names []string) error {
 	for _, n := range names {
-		ok := false
-		for _, e := range exampleTypes {
-			ok = ok || e == n
-		}
-		if !ok {
-			return fmt.Errorf("unknown example type %q (known: %s)", n, strings.Join(exampleTypes, ", "))
+		if !slices.Contains(exampleTypes, n) {
+			return fmt.Errorf("unknown example type %q%s", n, suggestExample(n))
 		}
 	}
 	return nil
 }
 
-func positiveInt(v any) (int, error) {
-	var n int
-	switch x := v.(type) {
-	case int:
-		n = x
-	case int64:
-		n = int(x)
-	case uint64:
-		n = int(x)
-	case float64:
-		if x != float64(int(x)) {
-			return 0, fmt.Errorf("want a whole number, got %v", x)
-		}
-		n = int(x)
-	default:
-		return 0, fmt.Errorf("want a number, got %T", v)
+func suggestExample(n string) string {
+	if s := suggest.DidYouMean(n, exampleTypes); s != "" {
+		return s
 	}
-	if n < 1 {
-		return 0, fmt.Errorf("want at least 1, got %d", n)
-	}
-	return n, nil
+	return " (known: " + strings.Join(exampleTypes, ", ") + ")"
 }

@@ -6,12 +6,11 @@ import (
 	"os"
 	"path"
 	"runtime"
-	"sort"
-	"strings"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/engine/with"
 )
 
 // Kind is the node kind this package implements.
@@ -26,19 +25,32 @@ const DefaultOutputDir = "evaluation_analysis"
 // resultsPattern selects the quantitative result files below `dir`.
 const resultsPattern = "quantitative/results_*.json"
 
-// Step is the analyze_eval node kind.
+// Step is the analyze_eval node kind (an engine.Kind).
 type Step struct{}
 
-var _ engine.Step = (*Step)(nil)
+var _ engine.Kind[*Params] = (*Step)(nil)
 
 // New returns the analyze_eval step.
-func New() *Step { return &Step{} }
+func New() engine.Step { return engine.Adapt[*Params](&Step{}) }
 
-// Kind implements engine.Step.
-func (*Step) Kind() string { return Kind }
+// WithParams are analyze_eval's `with:` parameters.
+var WithParams = []engine.Param{
+	{Name: "dir", Type: engine.TypePath, Required: true,
+		Doc: "the evaluation_results directory (" + resultsPattern + " below it), relative to the project root"},
+	{Name: "include_baselines", Type: engine.TypeBool, Default: false, Doc: "include the baseline runs in the tables"},
+	{Name: "on_policy_only", Type: engine.TypeBool, Default: false, Doc: "only on-policy runs"},
+	{Name: "off_policy_only", Type: engine.TypeBool, Default: false, Doc: "only off-policy runs"},
+	{Name: "baselines_only", Type: engine.TypeBool, Default: false, Doc: "only the baseline runs"},
+	{Name: "count_duplicates", Type: engine.TypeBool, Default: false,
+		Doc: "count duplicate runs of the same configuration (by default they are reported, not double-counted)"},
+}
 
-// Version implements engine.Step.
-func (*Step) Version() string { return version }
+// Info implements engine.Kind.
+func (*Step) Info() engine.KindInfo {
+	return engine.KindInfo{Name: Kind, Version: version, Params: WithParams,
+		Summary: "accuracy tables from evaluation result files",
+		Outputs: DefaultOutputDir + "/: evaluation_summary.json, report.md, report.html"}
+}
 
 // Params are the resolved parameters of an analyze_eval partition.
 type Params struct {
@@ -55,68 +67,32 @@ func (p *Params) options() Options {
 		BaselinesOnly: p.BaselinesOnly, CountDuplicates: p.CountDuplicates}
 }
 
-// Resolve implements engine.Step.
-func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
-	p := &Params{}
-	var errs []string
-	for k, v := range spec.With {
-		if err := p.set(k, v); err != nil {
-			errs = append(errs, spec.WithErrorf(k, "%v", err).Error())
-		}
-	}
-	if p.Dir == "" {
-		errs = append(errs, fmt.Sprintf("%s: node %q: with.dir is required (the evaluation_results directory)", spec.NodePos, spec.Node))
-	}
-	if len(errs) > 0 {
-		sort.Strings(errs)
-		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
+// Resolve implements engine.Kind.
+func (*Step) Resolve(spec *engine.PartitionSpec) (*Params, *engine.Plan, error) {
+	w := with.New(spec, WithParams)
+	p := &Params{Dir: w.Str("dir"), IncludeBaselines: w.Bool("include_baselines"), OnPolicyOnly: w.Bool("on_policy_only"),
+		OffPolicyOnly: w.Bool("off_policy_only"), BaselinesOnly: w.Bool("baselines_only"), CountDuplicates: w.Bool("count_duplicates")}
+	if err := w.Err(); err != nil {
+		return nil, nil, err
 	}
 	out := spec.Output
 	if out == "" {
 		out = DefaultOutputDir
 	}
-	return &engine.Plan{Params: p, OutputDir: out,
-		Inputs: []engine.InputSpec{{Path: p.Dir, Pattern: resultsPattern}}}, nil
+	return p, &engine.Plan{OutputDir: out, Inputs: []engine.InputSpec{{Path: p.Dir, Pattern: resultsPattern}}}, nil
 }
 
-func (p *Params) set(key string, v any) error {
-	if key == "dir" {
-		s, ok := v.(string)
-		if !ok || s == "" {
-			return fmt.Errorf("want a non-empty path, got %v", v)
-		}
-		p.Dir = s
-		return nil
-	}
-	flags := map[string]*bool{"include_baselines": &p.IncludeBaselines, "on_policy_only": &p.OnPolicyOnly,
-		"off_policy_only": &p.OffPolicyOnly, "baselines_only": &p.BaselinesOnly, "count_duplicates": &p.CountDuplicates}
-	dst, ok := flags[key]
-	if !ok {
-		return fmt.Errorf("unknown key (want dir, include_baselines, on_policy_only, off_policy_only, baselines_only, count_duplicates)")
-	}
-	b, ok := v.(bool)
-	if !ok {
-		return fmt.Errorf("want true or false, got %v", v)
-	}
-	*dst = b
-	return nil
-}
-
-// Run implements engine.Step.
-func (s *Step) Run(ctx context.Context, t *engine.Task) error {
-	p, ok := t.Params.(*Params)
-	if !ok {
-		return fmt.Errorf("analyze_eval %s: unexpected params %T", t.ID(), t.Params)
-	}
+// Run implements engine.Kind.
+func (s *Step) Run(ctx context.Context, p *Params, t *engine.Task) error {
 	runs, err := LoadRuns(ctx, t.Inputs, t.Progress)
 	if err != nil {
-		return fmt.Errorf("analyze_eval %s: %w", t.ID(), err)
+		return err
 	}
 	a := Analyze(runs, p.options())
 	t.Log.Info().Int("files", a.Header.Files).Int("working", a.Header.Working).
 		Int("skipped", len(a.Header.Skipped)).Int("duplicates", len(a.Header.Duplicates)).Msg("evaluation analysed")
 	if err := writeOutputs(t.Out, t.Plan.OutputDir, a); err != nil {
-		return fmt.Errorf("analyze_eval %s: %w", t.ID(), err)
+		return fmt.Errorf("write evaluation analysis: %w", err)
 	}
 	return nil
 }
@@ -142,7 +118,7 @@ func LoadRuns(ctx context.Context, files []engine.InputFile, prog engine.Progres
 			}
 			r, err := ParseRun(path.Base(f.Rel), data)
 			if err != nil {
-				return fmt.Errorf("%s: %w", f.Abs, err)
+				return fmt.Errorf("parse result file %s: %w", f.Abs, err)
 			}
 			runs[i] = r
 			if prog != nil {

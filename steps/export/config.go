@@ -53,17 +53,21 @@ func (t *truthy) UnmarshalJSON(b []byte) error {
 }
 
 // ReadConfig reads and checks a training config file.
-func ReadConfig(path string) (*Config, error) {
+func ReadConfig(path string) (*Config, error) { return readConfig(path, path) }
+
+// readConfig reads and checks the training config at path, naming it
+// shown in errors (the path as the pipeline gives it).
+func readConfig(path, shown string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read training config: %w", err)
+		return nil, fmt.Errorf("read training config %s: %w", shown, err)
 	}
 	var c Config
 	if err := json.Unmarshal(data, &c); err != nil {
-		return nil, fmt.Errorf("training config %s: %w", path, err)
+		return nil, fmt.Errorf("training config %s: %w", shown, err)
 	}
 	if err := c.check(); err != nil {
-		return nil, fmt.Errorf("training config %s: %w", path, err)
+		return nil, fmt.Errorf("training config %s: %w", shown, err)
 	}
 	return &c, nil
 }

@@ -339,13 +339,16 @@ func TestErrors(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "nomodel.json"), []byte(`{"intervention_types": ["x"], "train_topics": ["t"]}`), 0o644)
 	os.WriteFile(filepath.Join(dir, "both.json"), []byte(`{"intervention_types": ["x"], "train_topics": ["t"], "data_model_source": "m", "exclude_system_prompt": true, "mismatch_prompts": 1}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "broken.json"), []byte(`{not json`), 0o644)
 	os.WriteFile(filepath.Join(dir, "notopics.json"), []byte(`{"intervention_types": ["x"], "train_topics": [], "data_model_source": "m"}`), 0o644)
 	tests := []struct {
 		with map[string]any
 		want string
 	}{
 		{map[string]any{}, "with.config is required"},
-		{map[string]any{"config": "nomodel.json", "colour": 1}, "unknown key"},
+		{map[string]any{"config": "nomodel.json", "colour": 1}, "with.colour: unknown parameter of kind export"},
+		{map[string]any{"config": "broken.json"}, "test.yaml:1:1: node \"export\": with.config: training config"},
+		{map[string]any{"config": "absent.json"}, "with.config: read training config"},
 		{map[string]any{"config": "nomodel.json", "validation_holdout": -2}, "validation_holdout"},
 		{map[string]any{"config": "nomodel.json"}, "no data model"},
 		{map[string]any{"config": "both.json"}, "cannot both be set"},
@@ -353,7 +356,9 @@ func TestErrors(t *testing.T) {
 		{map[string]any{"config": "nomodel.json", "model": "m", "validation_holdout": true}, "val_samples_per_topic"},
 	}
 	for _, tt := range tests {
-		_, err := enginetest.Run(context.Background(), New(), enginetest.Spec(Kind, dir, tt.with), upstream())
+		// Every problem of the parameters or of the training config is
+		// found by Resolve, before anything runs.
+		_, err := New().Resolve(enginetest.Spec(Kind, dir, tt.with))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("with %v: got %v, want an error containing %q", tt.with, err, tt.want)
 		}

@@ -14,27 +14,16 @@ import (
 	"github.com/sptflow/sptflow/engine"
 )
 
-// Run implements engine.Step.
-func (s *Step) Run(ctx context.Context, t *engine.Task) error {
-	p, ok := t.Params.(*Params)
-	if !ok {
-		return fmt.Errorf("export %s: unexpected params %T", t.ID(), t.Params)
-	}
-	cfgFile, err := configInput(t.Inputs)
+// Run implements engine.Kind. It uses the training config Resolve read
+// (the engine keys the partition by that file's digest).
+func (s *Step) Run(ctx context.Context, p *Params, t *engine.Task) error {
+	sel, err := newSelection(p, p.cfg)
 	if err != nil {
-		return fmt.Errorf("export %s: %w", t.ID(), err)
-	}
-	cfg, err := ReadConfig(cfgFile)
-	if err != nil {
-		return fmt.Errorf("export %s: %w", t.ID(), err)
-	}
-	sel, err := newSelection(p, cfg)
-	if err != nil {
-		return fmt.Errorf("export %s: %s: %w", t.ID(), cfgFile, err)
+		return fmt.Errorf("select with training config %s: %w", p.Config, err)
 	}
 	res, err := sel.Build(ctx, TopicFiles(t.Upstream))
 	if err != nil {
-		return fmt.Errorf("export %s: %w", t.ID(), err)
+		return fmt.Errorf("build training set: %w", err)
 	}
 	t.Log.Info().Int("train", len(res.Train)).Int("validation", len(res.Validation)).
 		Str("model", sel.Model).Msg("training set exported")
@@ -43,18 +32,9 @@ func (s *Step) Run(ctx context.Context, t *engine.Task) error {
 			Msg("the training set holds simulated data (sim provider); summary.json counts it")
 	}
 	if err := res.write(t.Out, t.Plan.OutputDir, sel); err != nil {
-		return fmt.Errorf("export %s: %w", t.ID(), err)
+		return fmt.Errorf("write training set: %w", err)
 	}
 	return nil
-}
-
-func configInput(inputs []engine.InputFile) (string, error) {
-	for _, in := range inputs {
-		if in.Spec == 0 {
-			return in.Abs, nil
-		}
-	}
-	return "", fmt.Errorf("training config file not found among the inputs")
 }
 
 // Selection is everything that decides the exported samples.

@@ -2,10 +2,11 @@ package export
 
 import (
 	"fmt"
+	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/engine/with"
 )
 
 // Kind is the node kind this package implements.
@@ -18,19 +19,38 @@ const version = "2"
 // DefaultOutputDir is where outputs go when the node sets no `output:`.
 const DefaultOutputDir = "export"
 
-// Step is the export node kind.
+// Step is the export node kind (an engine.Kind).
 type Step struct{}
 
-var _ engine.Step = (*Step)(nil)
+var _ engine.Kind[*Params] = (*Step)(nil)
 
 // New returns the export step.
-func New() *Step { return &Step{} }
+func New() engine.Step { return engine.Adapt[*Params](&Step{}) }
 
-// Kind implements engine.Step.
-func (*Step) Kind() string { return Kind }
+// WithParams are export's `with:` parameters.
+var WithParams = []engine.Param{
+	{Name: "config", Type: engine.TypePath, Required: true,
+		Doc: "the training config (JSON, the original's format), relative to the project root; read and checked by validate"},
+	{Name: "model", Type: engine.TypeString, DefaultDoc: "from config",
+		Doc: "the stage-2 model id whose answers are exported, or \"" + AllModels + "\" for every model; by default the config's data_model_source"},
+	{Name: "drop_verdicts", Type: engine.TypeStrings, Default: []string{},
+		Doc: "leave out samples with these verdicts"},
+	{Name: "validation_holdout", Type: engine.TypeHoldout, Default: false,
+		Doc: "false: no validation split; true: the config's val_samples_per_topic; N: N validation samples per topic"},
+	{Name: "exclude_system_prompt", Type: engine.TypeBool, DefaultDoc: "the config's",
+		Doc: "leave the system prompt out of the samples (overrides the config)"},
+	{Name: "mismatch_prompts", Type: engine.TypeBool, DefaultDoc: "the config's",
+		Doc: "pair each sample with another sample's system prompt (overrides the config)"},
+	{Name: "sp_token_text", Type: engine.TypeString, Default: DefaultSPTokenText,
+		Doc: "the text of the split-personality token (written when the config sets add_sp_token)"},
+}
 
-// Version implements engine.Step.
-func (*Step) Version() string { return version }
+// Info implements engine.Kind.
+func (*Step) Info() engine.KindInfo {
+	return engine.KindInfo{Name: Kind, Version: version, Params: WithParams,
+		Summary: "the training set selected by a training config, in the forms trainers read",
+		Outputs: DefaultOutputDir + "/: train.jsonl, train_chat.jsonl, train_prompt_completion.jsonl, validation*.jsonl, summary.json"}
+}
 
 // Holdout values of Params.ValidationHoldout besides a per-topic count.
 const (
@@ -53,71 +73,60 @@ type Params struct {
 	ExcludeSystemPrompt *bool  `json:"exclude_system_prompt"`
 	MismatchPrompts     *bool  `json:"mismatch_prompts"`
 	SPTokenText         string `json:"sp_token_text"`
+
+	cfg *Config // the training config, read and checked by Resolve
 }
 
-// Resolve implements engine.Step.
-func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
-	p := &Params{SPTokenText: DefaultSPTokenText, DropVerdicts: []string{}}
-	var errs []string
-	for k, v := range spec.With {
-		if err := p.set(k, v); err != nil {
-			errs = append(errs, spec.WithErrorf(k, "%v", err).Error())
+// Resolve implements engine.Kind. It reads and checks the training
+// config, and the selection it makes with the parameters, so that a broken
+// config is a configuration error before anything runs.
+func (*Step) Resolve(spec *engine.PartitionSpec) (*Params, *engine.Plan, error) {
+	w := with.New(spec, WithParams)
+	p := &Params{Config: w.Str("config"), Model: w.Str("model"), DropVerdicts: w.Strings("drop_verdicts"),
+		SPTokenText: w.Str("sp_token_text")}
+	sort.Strings(p.DropVerdicts)
+	if v, ok := w.Value("validation_holdout"); ok {
+		if err := p.setHoldout(v); err != nil {
+			w.Errorf("validation_holdout", "%w", err)
 		}
 	}
-	if p.Config == "" {
-		errs = append(errs, fmt.Sprintf("%s: node %q: with.config is required (a training config JSON file)", spec.NodePos, spec.Node))
-	}
+	p.ExcludeSystemPrompt = optionalBool(w, "exclude_system_prompt")
+	p.MismatchPrompts = optionalBool(w, "mismatch_prompts")
 	if p.ExcludeSystemPrompt != nil && p.MismatchPrompts != nil && *p.ExcludeSystemPrompt && *p.MismatchPrompts {
-		errs = append(errs, fmt.Sprintf("%s: node %q: exclude_system_prompt and mismatch_prompts cannot both be true", spec.NodePos, spec.Node))
+		w.NodeErrorf("exclude_system_prompt and mismatch_prompts cannot both be true")
 	}
-	if len(errs) > 0 {
-		sort.Strings(errs)
-		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
+	if err := w.Err(); err != nil {
+		return nil, nil, err
 	}
+	cfg, err := readConfig(absolute(spec.ProjectRoot, p.Config), p.Config)
+	if err != nil {
+		return nil, nil, spec.WithErrorf("config", "%w", err)
+	}
+	if _, err := newSelection(p, cfg); err != nil {
+		return nil, nil, spec.WithErrorf("config", "training config %s: %w", p.Config, err)
+	}
+	p.cfg = cfg
 	out := spec.Output
 	if out == "" {
 		out = DefaultOutputDir
 	}
-	return &engine.Plan{Params: p, OutputDir: out, Inputs: []engine.InputSpec{{Path: p.Config}}}, nil
+	return p, &engine.Plan{OutputDir: out, Inputs: []engine.InputSpec{{Path: p.Config}}}, nil
 }
 
-func (p *Params) set(key string, v any) error {
-	switch key {
-	case "config", "model", "sp_token_text":
-		s, ok := v.(string)
-		if !ok || s == "" {
-			return fmt.Errorf("want a non-empty string, got %v", v)
-		}
-		*map[string]*string{"config": &p.Config, "model": &p.Model, "sp_token_text": &p.SPTokenText}[key] = s
-	case "drop_verdicts":
-		list, ok := v.([]any)
-		if !ok {
-			return fmt.Errorf("want a list of verdicts, got %v", v)
-		}
-		for _, x := range list {
-			s, ok := x.(string)
-			if !ok {
-				return fmt.Errorf("want verdict strings, got %v", x)
-			}
-			p.DropVerdicts = append(p.DropVerdicts, s)
-		}
-		sort.Strings(p.DropVerdicts)
-	case "validation_holdout":
-		return p.setHoldout(v)
-	case "exclude_system_prompt", "mismatch_prompts":
-		b, ok := v.(bool)
-		if !ok {
-			return fmt.Errorf("want true or false, got %v", v)
-		}
-		if key == "exclude_system_prompt" {
-			p.ExcludeSystemPrompt = &b
-		} else {
-			p.MismatchPrompts = &b
-		}
-	default:
-		return fmt.Errorf("unknown key (want config, model, drop_verdicts, validation_holdout, exclude_system_prompt, mismatch_prompts, sp_token_text)")
+// optionalBool reads a boolean that is nil when absent.
+func optionalBool(w *with.With, key string) *bool {
+	if !w.Has(key) {
+		return nil
 	}
-	return nil
+	b := w.Bool(key)
+	return &b
+}
+
+func absolute(root, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(root, p)
 }
 
 // setHoldout accepts false (off), true (the config's val_samples_per_topic)

@@ -13,26 +13,20 @@ import (
 // feedbackTokens is the assumed size of a batch's project_feedback.
 const feedbackTokens = 100
 
-var _ engine.Estimator = (*Step)(nil)
-
-// Estimate implements engine.Estimator. Every batch the request store does
+// Estimate implements engine.KindEstimator. Every batch the request store does
 // not hold is asked once (low) or max_attempts times (high: each ask
 // rejected by validation and followed up with the conversation so far).
 // Output tokens per batch are the mean of stored stage-1 responses of the
 // model, else items_per_batch items of the published data's item size.
 // The forecast is batches × items_per_batch items (at most --limit) of
 // that size.
-func (s *Step) Estimate(ctx context.Context, t *engine.Task, _ []*engine.Forecast) (engine.Estimate, error) {
-	p, ok := t.Params.(params)
-	if !ok {
-		return engine.Estimate{}, fmt.Errorf("generate %s: unexpected params %T", t.ID(), t.Params)
-	}
+func (s *Step) Estimate(ctx context.Context, p params, t *engine.Task, _ []*engine.Forecast) (engine.Estimate, error) {
 	if s.rt == nil {
-		return engine.Estimate{}, fmt.Errorf("generate %s: no LLM runtime configured", t.ID())
+		return engine.Estimate{}, fmt.Errorf("estimate: no LLM runtime configured for kind %s", Kind)
 	}
 	prompts, err := spt.LoadPrompts(p.prompts)
 	if err != nil {
-		return engine.Estimate{}, fmt.Errorf("generate %s: %w", t.ID(), err)
+		return engine.Estimate{}, fmt.Errorf("load prompts: %w", err)
 	}
 	pr := s.rt.Pricer(p.spec)
 	var tally llmstep.Tally
@@ -41,7 +35,7 @@ func (s *Step) Estimate(ctx context.Context, t *engine.Task, _ []*engine.Forecas
 	for b := range n {
 		req, err := firstRequest(&p, prompts, b)
 		if err != nil {
-			return engine.Estimate{}, fmt.Errorf("generate %s: %w", t.ID(), err)
+			return engine.Estimate{}, fmt.Errorf("build batch %d request: %w", b+1, err)
 		}
 		if pr.Cached(req) {
 			tally.Cached++

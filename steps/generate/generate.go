@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 
 	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/engine/with"
 	"github.com/sptflow/sptflow/llm"
 	"github.com/sptflow/sptflow/steps/generate/llmstep"
 	"github.com/sptflow/sptflow/steps/spt"
@@ -37,31 +38,39 @@ const (
 	DefaultMaxAttempts   = 3
 )
 
-// Step is the `generate` node kind. Parameters (`with:`): model (required,
-// a name of the pipeline's models block), batches, items_per_batch,
-// max_attempts (asks per batch, including follow-ups) and trim_excess (keep
-// the first items_per_batch samples of a longer batch instead of asking
-// again). It needs a `topic` foreach key.
+// Step is the `generate` node kind (an engine.Kind). It needs a `topic`
+// foreach key.
 type Step struct {
 	rt *llm.Runtime
 }
 
 var (
-	_ engine.Step    = (*Step)(nil)
-	_ engine.Sampler = (*Step)(nil)
+	_ engine.Kind[params]          = (*Step)(nil)
+	_ engine.KindEstimator[params] = (*Step)(nil)
 )
 
 // New returns the generate step calling models through rt.
-func New(rt *llm.Runtime) *Step { return &Step{rt: rt} }
+func New(rt *llm.Runtime) engine.Step { return engine.Adapt[params](&Step{rt: rt}) }
 
-// Kind implements engine.Step.
-func (*Step) Kind() string { return Kind }
+// Params are generate's `with:` parameters.
+var Params = []engine.Param{
+	{Name: "model", Type: engine.TypeModel, Required: true, Doc: "the model that writes the tasks"},
+	{Name: "batches", Type: engine.TypeInt, Default: DefaultBatches, Min: 1,
+		Doc: "batches per topic; batch i is request replica i, so raising it sends only the new batches"},
+	{Name: "items_per_batch", Type: engine.TypeInt, Default: DefaultItemsPerBatch, Min: 1, Doc: "samples asked for per batch"},
+	{Name: "max_attempts", Type: engine.TypeInt, Default: DefaultMaxAttempts, Min: 1,
+		Doc: "asks per batch, including follow-ups stating why a batch failed validation"},
+	{Name: "trim_excess", Type: engine.TypeBool, Default: false,
+		Doc: "keep the first items_per_batch samples of a longer batch instead of asking again"},
+	with.Replica,
+}
 
-// Version implements engine.Step.
-func (*Step) Version() string { return Version }
-
-// SamplesModels implements engine.Sampler: with.replica selects the draw.
-func (*Step) SamplesModels() {}
+// Info implements engine.Kind.
+func (*Step) Info() engine.KindInfo {
+	return engine.KindInfo{Name: Kind, Version: Version, Foreach: "topic", Params: Params, Samples: true,
+		Summary: "stage 1: a model writes tasks (unbiased system prompt A, biased system prompt B, user task T, metadata) through the forced tool stage_1_generation",
+		Outputs: "stage_1/<topic>/batch_<id>.json, feedback/cumulative_<topic>.jsonl"}
+}
 
 // params is the canonical parameter set hashed into the node key.
 type params struct {
@@ -81,25 +90,25 @@ type params struct {
 	prompts string
 }
 
-// Resolve implements engine.Step.
-func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
-	w := llmstep.NewWith(spec)
+// Resolve implements engine.Kind.
+func (*Step) Resolve(spec *engine.PartitionSpec) (params, *engine.Plan, error) {
+	w := llmstep.NewWith(spec, Params)
 	p := params{Topic: spec.Value("topic"), prompts: spec.PromptsDir}
-	p.spec = w.ToolModel("model", "")
-	p.Batches = w.Int("batches", DefaultBatches, 1)
-	p.ItemsPerBatch = w.Int("items_per_batch", DefaultItemsPerBatch, 1)
-	p.MaxAttempts = w.Int("max_attempts", DefaultMaxAttempts, 1)
-	p.TrimExcess = w.Bool("trim_excess", false)
+	p.spec = w.ToolModel("model")
+	p.Batches = w.Int("batches")
+	p.ItemsPerBatch = w.Int("items_per_batch")
+	p.MaxAttempts = w.Int("max_attempts")
+	p.TrimExcess = w.Bool("trim_excess")
 	p.Replica = w.Replica()
 	if p.Topic == "" {
-		w.Errorf("topic", "generate needs a foreach key \"topic\"")
+		w.NodeErrorf("generate needs a foreach key \"topic\"")
 	}
 	if err := w.Err(); err != nil {
-		return nil, err
+		return params{}, nil, err
 	}
 	err := llmstep.CheckPrompts(spec, func(pr *spt.Prompts) error { return pr.ValidateStage1([]string{p.Topic}) })
 	if err != nil {
-		return nil, err
+		return params{}, nil, err
 	}
 	p.ModelName, p.Model = p.spec.Name, p.spec.Canonical()
 	p.Limit = spec.Options.Limit
@@ -111,8 +120,7 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 	if spec.Output != "" { // the feedback of a node with its own output goes below its name
 		p.Feedback = path.Join("feedback", spec.Node, "cumulative_"+p.Topic+".jsonl")
 	}
-	return &engine.Plan{
-		Params: p,
+	return p, &engine.Plan{
 		Inputs: []engine.InputSpec{
 			{Path: filepath.Join(spec.PromptsDir, spt.BaseFile)},
 			{Path: filepath.Join(spec.PromptsDir, filepath.FromSlash(spt.Stage1File(p.Topic)))},

@@ -209,7 +209,7 @@ func TestGenerateResolveErrors(t *testing.T) {
 		with map[string]any
 		want string
 	}{
-		{map[string]any{}, "model: required"},
+		{map[string]any{}, "with.model is required"},
 		{map[string]any{"model": "nope"}, `unknown model "nope"`},
 		{map[string]any{"model": "opus", "batches": 0}, "batches: 0: must be at least 1"},
 		{map[string]any{"model": "opus", "batchs": 2}, "batchs: unknown parameter"},

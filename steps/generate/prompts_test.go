@@ -42,7 +42,7 @@ func TestGenerateResolveChecksPrompts(t *testing.T) {
 			if err == nil {
 				t.Fatalf("got no error, want one containing %q", tt.want)
 			}
-			want := append([]string{"test.yaml:1:1", `node "generate" (generate@sycophancy)`}, tt.want...)
+			want := append([]string{"test.yaml:1:1", `node "generate": `}, tt.want...)
 			for _, w := range want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("got %q, want it to contain %q", err, w)

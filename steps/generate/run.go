@@ -23,19 +23,15 @@ import (
 // paces them.
 const workers = 16
 
-// setup recovers the params and builds the client and prompts of a task.
-func (s *Step) setup(t *engine.Task) (*params, *llm.Client, *spt.Prompts, error) {
-	p, ok := t.Params.(params)
-	if !ok {
-		return nil, nil, nil, fmt.Errorf("generate %s: unexpected params %T", t.ID(), t.Params)
-	}
+// setup builds the client and prompts of a task.
+func (s *Step) setup(p params, t *engine.Task) (*params, *llm.Client, *spt.Prompts, error) {
 	c, err := llmstep.Client(s.rt, t, p.spec)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	prompts, err := spt.LoadPrompts(p.prompts)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("generate %s: %w", t.ID(), err)
+		return nil, nil, nil, fmt.Errorf("load prompts: %w", err)
 	}
 	return &p, c, prompts, nil
 }
@@ -63,9 +59,9 @@ type outcome struct {
 	cached bool
 }
 
-// Run implements engine.Step.
-func (s *Step) Run(ctx context.Context, t *engine.Task) error {
-	p, c, prompts, err := s.setup(t)
+// Run implements engine.Kind.
+func (s *Step) Run(ctx context.Context, params params, t *engine.Task) error {
+	p, c, prompts, err := s.setup(params, t)
 	if err != nil {
 		return err
 	}
@@ -90,13 +86,13 @@ func (s *Step) Run(ctx context.Context, t *engine.Task) error {
 	failed := countFailed(outs)
 	usage.Report(t, failed)
 	if err != nil {
-		return fmt.Errorf("generate %s: %w", t.ID(), err)
+		return err
 	}
 	if err := write(t, p, outs); err != nil {
 		return err
 	}
 	if failed > 0 {
-		return fmt.Errorf("generate %s: %d of %d batches: %w (they are asked again on the next run)", t.ID(), failed, n, llmstep.ErrRowsFailed)
+		return fmt.Errorf("%d of %d batches: %w (they are asked again on the next run)", failed, n, llmstep.ErrRowsFailed)
 	}
 	return nil
 }
@@ -205,7 +201,7 @@ func write(t *engine.Task, p *params, outs []outcome) error {
 		doc, id := batchFile(p, b, o, stamp)
 		data, err := spt.EncodeBatch(doc)
 		if err != nil {
-			return fmt.Errorf("generate %s: encode batch %d: %w", t.ID(), b+1, err)
+			return fmt.Errorf("encode batch %d: %w", b+1, err)
 		}
 		if err := t.Out.WriteFile(path.Join(p.Output, "batch_"+id+".json"), data); err != nil {
 			return err

@@ -10,22 +10,17 @@ import (
 	"github.com/sptflow/sptflow/steps/generate/llmstep"
 )
 
-var _ engine.Estimator = (*Step)(nil)
-
-// Estimate implements engine.Estimator. With the stage-1 output at hand it
+// Estimate implements engine.KindEstimator. With the stage-1 output at hand it
 // counts the exact rows (item × variant × model) the request store does not
 // hold; from a forecast of it, every item is answered under A and, when it
 // has one, B: low counts A only, high both. Output tokens per answer are
 // the mean of the model's stored text answers, else the published data's
 // answer size (capped by max_tokens). The forecast is the input's items
 // with each model's answers of that size.
-func (s *Step) Estimate(ctx context.Context, t *engine.Task, ups []*engine.Forecast) (engine.Estimate, error) {
-	p, err := paramsOf(t)
-	if err != nil {
-		return engine.Estimate{}, err
-	}
+func (s *Step) Estimate(ctx context.Context, params params, t *engine.Task, ups []*engine.Forecast) (engine.Estimate, error) {
+	p := &params
 	if s.rt == nil {
-		return engine.Estimate{}, fmt.Errorf("infer %s: no LLM runtime configured", t.ID())
+		return engine.Estimate{}, fmt.Errorf("estimate: no LLM runtime configured for kind %s", Kind)
 	}
 	e := estimator{p: p, node: t.Spec.Node}
 	for _, spec := range p.specs {
@@ -41,7 +36,7 @@ func (s *Step) Estimate(ctx context.Context, t *engine.Task, ups []*engine.Forec
 	}
 	for _, f := range ups {
 		if err := e.forecast(f); err != nil {
-			return engine.Estimate{}, fmt.Errorf("infer %s: %w", t.ID(), err)
+			return engine.Estimate{}, fmt.Errorf("forecast: %w", err)
 		}
 	}
 	e.tally.Output = e.output()
@@ -61,7 +56,7 @@ type estimator struct {
 
 // exact prices the rows of the existing upstream files.
 func (e *estimator) exact(t *engine.Task) error {
-	j, err := plan(t)
+	j, err := plan(e.p, t)
 	if err != nil {
 		return err
 	}

@@ -19,10 +19,10 @@
 package infer
 
 import (
-	"fmt"
 	"path"
 
 	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/engine/with"
 	"github.com/sptflow/sptflow/llm"
 	"github.com/sptflow/sptflow/steps/generate/llmstep"
 )
@@ -33,9 +33,8 @@ const Kind = "infer"
 // Version is folded into node keys.
 const Version = "1"
 
-// Step is the `infer` node kind. Parameters (`with:`): models (required,
-// names of the pipeline's models block, one key each under inferences). It
-// needs a `topic` foreach key.
+// Step is the `infer` node kind (an engine.Kind). It needs a `topic`
+// foreach key.
 type Step struct {
 	rt *llm.Runtime
 	// Workers bounds the requests in flight per partition (64 when 0); it
@@ -44,21 +43,26 @@ type Step struct {
 }
 
 var (
-	_ engine.Step    = (*Step)(nil)
-	_ engine.Sampler = (*Step)(nil)
+	_ engine.Kind[params]          = (*Step)(nil)
+	_ engine.KindEstimator[params] = (*Step)(nil)
 )
 
 // New returns the infer step calling models through rt.
-func New(rt *llm.Runtime) *Step { return &Step{rt: rt} }
+func New(rt *llm.Runtime) engine.Step { return engine.Adapt[params](&Step{rt: rt}) }
 
-// Kind implements engine.Step.
-func (*Step) Kind() string { return Kind }
+// Params are infer's `with:` parameters.
+var Params = []engine.Param{
+	{Name: "models", Type: engine.TypeModels, Required: true, Min: 1,
+		Doc: "the target models that answer; each model id is a key under inferences"},
+	with.Replica,
+}
 
-// Version implements engine.Step.
-func (*Step) Version() string { return Version }
-
-// SamplesModels implements engine.Sampler: with.replica selects the draw.
-func (*Step) SamplesModels() {}
+// Info implements engine.Kind.
+func (*Step) Info() engine.KindInfo {
+	return engine.KindInfo{Name: Kind, Version: Version, Foreach: "topic", Params: Params, Samples: true,
+		Summary: "stage 2: every target model answers each stage-1 task under system prompt A and, when there is one, B",
+		Outputs: "stage_2/<topic>/<file> (+ items[i].inferences[<model>][A|B])"}
+}
 
 type params struct {
 	Topic   string           `json:"topic"`
@@ -70,9 +74,9 @@ type params struct {
 	specs []*llm.ModelSpec
 }
 
-// Resolve implements engine.Step.
-func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
-	w := llmstep.NewWith(spec)
+// Resolve implements engine.Kind.
+func (*Step) Resolve(spec *engine.PartitionSpec) (params, *engine.Plan, error) {
+	w := llmstep.NewWith(spec, Params)
 	p := params{Topic: spec.Value("topic")}
 	p.specs = w.Models("models")
 	p.Replica = w.Replica()
@@ -84,10 +88,10 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 		seen[s.Model] = s.Name
 	}
 	if p.Topic == "" {
-		w.Errorf("topic", "infer needs a foreach key \"topic\"")
+		w.NodeErrorf("infer needs a foreach key \"topic\"")
 	}
 	if err := w.Err(); err != nil {
-		return nil, err
+		return params{}, nil, err
 	}
 	for _, s := range p.specs {
 		p.Models = append(p.Models, s.Canonical())
@@ -97,14 +101,6 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 	if p.Output == "" {
 		p.Output = path.Join("stage_2", p.Topic)
 	}
-	return &engine.Plan{Params: p, OutputDir: p.Output,
+	return p, &engine.Plan{OutputDir: p.Output,
 		Providers: llmstep.Providers(p.specs...), Env: llmstep.Env(p.specs...)}, nil
-}
-
-func paramsOf(t *engine.Task) (*params, error) {
-	p, ok := t.Params.(params)
-	if !ok {
-		return nil, fmt.Errorf("infer %s: unexpected params %T", t.ID(), t.Params)
-	}
-	return &p, nil
 }

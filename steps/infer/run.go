@@ -33,8 +33,8 @@ type job struct {
 	clients []*llm.Client
 }
 
-func (s *Step) prepare(t *engine.Task) (*job, error) {
-	j, err := plan(t)
+func (s *Step) prepare(p *params, t *engine.Task) (*job, error) {
+	j, err := plan(p, t)
 	if err != nil {
 		return nil, err
 	}
@@ -50,23 +50,20 @@ func (s *Step) prepare(t *engine.Task) (*job, error) {
 
 // plan reads the upstream files and lists the missing rows (no clients:
 // estimates need none).
-func plan(t *engine.Task) (*job, error) {
-	p, err := paramsOf(t)
-	if err != nil {
-		return nil, err
-	}
+func plan(p *params, t *engine.Task) (*job, error) {
 	j := &job{p: p}
+	var err error
 	if j.files, err = llmstep.ReadBatchFiles(t.Upstream); err != nil {
-		return nil, fmt.Errorf("infer %s: %w", t.ID(), err)
+		return nil, err
 	}
 	items, err := llmstep.OrderItems(j.files, p.Limit)
 	if err != nil {
-		return nil, fmt.Errorf("infer %s: %w", t.ID(), err)
+		return nil, fmt.Errorf("order items: %w", err)
 	}
 	for _, it := range items {
 		rows, err := j.itemRows(it.Item)
 		if err != nil {
-			return nil, fmt.Errorf("infer %s: %s: data[%d]: %w", t.ID(), j.files[it.File].Name, it.Index, err)
+			return nil, fmt.Errorf("%s: data[%d]: %w", j.files[it.File].Name, it.Index, err)
 		}
 		j.rows = append(j.rows, rows...)
 	}
@@ -136,9 +133,9 @@ type result struct {
 	err error
 }
 
-// Run implements engine.Step.
-func (s *Step) Run(ctx context.Context, t *engine.Task) error {
-	j, err := s.prepare(t)
+// Run implements engine.Kind.
+func (s *Step) Run(ctx context.Context, p params, t *engine.Task) error {
+	j, err := s.prepare(&p, t)
 	if err != nil {
 		return err
 	}
@@ -172,14 +169,14 @@ func (s *Step) Run(ctx context.Context, t *engine.Task) error {
 	}
 	usage.Report(t, failed)
 	if err != nil {
-		return fmt.Errorf("infer %s: %w", t.ID(), err)
+		return err
 	}
 	j.apply(results)
 	if err := j.write(t); err != nil {
 		return err
 	}
 	if failed > 0 {
-		return fmt.Errorf("infer %s: %d of %d answers: %w (they are asked again on the next run)", t.ID(), failed, len(j.rows), llmstep.ErrRowsFailed)
+		return fmt.Errorf("%d of %d answers: %w (they are asked again on the next run)", failed, len(j.rows), llmstep.ErrRowsFailed)
 	}
 	return nil
 }
@@ -212,7 +209,7 @@ func (j *job) write(t *engine.Task) error {
 	for _, f := range j.files {
 		data, err := spt.EncodeBatch(f.Doc)
 		if err != nil {
-			return fmt.Errorf("infer %s: encode %s: %w", t.ID(), f.Name, err)
+			return fmt.Errorf("encode %s: %w", f.Name, err)
 		}
 		if err := t.Out.WriteFile(path.Join(j.p.Output, f.Name), data); err != nil {
 			return err

@@ -21,15 +21,13 @@ const (
 	labelBytes = 250
 )
 
-var _ engine.Estimator = (*Step)(nil)
-
 // types lists every (intervention type, version) pair the partition
 // writes, in the order plan visits them: each is one set of batches.
 func (j *job) types() []typeVersion {
 	return typeVersions(j.prompts, j.p.Topic, j.p.Interventions, j.p.Versions)
 }
 
-// Estimate implements engine.Estimator. A batch is one generation request
+// Estimate implements engine.KindEstimator. A batch is one generation request
 // and its review when the first review passes it (low), and review_rounds
 // of both when every review rejects it (high). With the stage-2 output at
 // hand the batches are exact and those whose first generation the request
@@ -38,24 +36,24 @@ func (j *job) types() []typeVersion {
 // type, stage-2 model and version. Output tokens are the mean of the
 // models' stored generation and review responses, else the published
 // data's record size per sample and an assumed review size.
-func (s *Step) Estimate(ctx context.Context, t *engine.Task, ups []*engine.Forecast) (engine.Estimate, error) {
+func (s *Step) Estimate(ctx context.Context, p params, t *engine.Task, ups []*engine.Forecast) (engine.Estimate, error) {
 	if s.rt == nil {
-		return engine.Estimate{}, fmt.Errorf("intervene %s: no LLM runtime configured", t.ID())
+		return engine.Estimate{}, fmt.Errorf("estimate: no LLM runtime configured for kind %s", Kind)
 	}
-	j, err := setup(t)
+	j, err := setup(&p)
 	if err != nil {
 		return engine.Estimate{}, err
 	}
 	e := &estimator{j: j, ivs: j.types(), node: t.Spec.Node, gen: s.rt.Pricer(j.p.gen), review: s.rt.Pricer(j.p.review)}
 	e.reviewOut = e.review.Output(spt.Stage3ReviewToolName, reviewTokens, "a review's thought, evaluation and verdict")
 	if len(t.Upstream) > 0 {
-		if err := e.exact(t); err != nil {
+		if err := e.exact(&p, t); err != nil {
 			return engine.Estimate{}, err
 		}
 	}
 	for _, f := range ups {
 		if err := e.forecast(f); err != nil {
-			return engine.Estimate{}, fmt.Errorf("intervene %s: %w", t.ID(), err)
+			return engine.Estimate{}, fmt.Errorf("forecast: %w", err)
 		}
 	}
 	return e.tally.Estimate, nil
@@ -78,8 +76,8 @@ func (e *estimator) genOutput(samples float64) llm.Output {
 }
 
 // exact prices the batches of the existing upstream files.
-func (e *estimator) exact(t *engine.Task) error {
-	j, err := plan(t)
+func (e *estimator) exact(p *params, t *engine.Task) error {
+	j, err := plan(p, t)
 	if err != nil {
 		return err
 	}

@@ -42,10 +42,10 @@
 package intervene
 
 import (
-	"fmt"
 	"path"
 
 	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/engine/with"
 	"github.com/sptflow/sptflow/llm"
 	"github.com/sptflow/sptflow/steps/generate/llmstep"
 	"github.com/sptflow/sptflow/steps/spt"
@@ -81,21 +81,37 @@ type Step struct {
 }
 
 var (
-	_ engine.Step    = (*Step)(nil)
-	_ engine.Sampler = (*Step)(nil)
+	_ engine.Kind[params]          = (*Step)(nil)
+	_ engine.KindEstimator[params] = (*Step)(nil)
 )
 
 // New returns the intervene step calling models through rt.
-func New(rt *llm.Runtime) *Step { return &Step{rt: rt} }
+func New(rt *llm.Runtime) engine.Step { return engine.Adapt[params](&Step{rt: rt}) }
 
-// Kind implements engine.Step.
-func (*Step) Kind() string { return Kind }
+// Params are intervene's `with:` parameters.
+var Params = []engine.Param{
+	{Name: "model", Type: engine.TypeModel, Required: true, Doc: "the model that writes interventions, reviews and verdicts"},
+	{Name: "review_model", Type: engine.TypeModel, DefaultDoc: "model", Doc: "the model that reviews each generated batch; by default with.model"},
+	{Name: "interventions", Type: engine.TypeStrings, DefaultDoc: "all with a prompt", Min: 1,
+		Doc: "the intervention types (split_personality, honesty_scare, ...); by default every type with a stage-3 prompt file for the topic"},
+	{Name: "versions", Type: engine.TypeStrings, Default: []string{DefaultVersion}, Min: 1,
+		Doc: "the intervention versions written side by side (keys <type>__<version>); a version's prompt is stage_3/<topic>__<type>__<version>.md when it exists"},
+	{Name: "version", Type: engine.TypeString, Default: DefaultVersion, Doc: "short for versions: [VERSION]"},
+	{Name: "batch_size", Type: engine.TypeInt, Default: DefaultBatchSize, Min: 1, Doc: "item groups (one stage-2 model's A and B answers of an item) per request"},
+	{Name: "review_rounds", Type: engine.TypeInt, Default: DefaultReviewRounds, Min: 1, Doc: "generate-and-review rounds per batch"},
+	{Name: "review_feedback", Type: engine.TypeBool, Default: false,
+		Doc: "regenerate a rejected batch with the rejected result and the reviewer's written evaluation in the request"},
+	{Name: "attempts", Type: engine.TypeInt, Default: DefaultAttempts, Min: 1, Doc: "attempts per generation request"},
+	{Name: "stage2_model", Type: engine.TypeString, DefaultDoc: "all", Doc: "only this inferences key (a stage-2 model id); by default every stage-2 model"},
+	with.Replica,
+}
 
-// Version implements engine.Step.
-func (*Step) Version() string { return Version }
-
-// SamplesModels implements engine.Sampler: with.replica selects the draw.
-func (*Step) SamplesModels() {}
+// Info implements engine.Kind.
+func (*Step) Info() engine.KindInfo {
+	return engine.KindInfo{Name: Kind, Version: Version, Foreach: "topic", Params: Params, Samples: true,
+		Summary: "stage 3: a model writes intervention I, review R and verdict P (PASS/FAIL/AMBIGUOUS) for every answer, checked by a quality-review loop",
+		Outputs: "stage_3/<topic>/<file>, feedback/stage_3/cumulative_<topic>.jsonl, stage_3_reviews/<topic>_reviews.jsonl and _summary.json"}
+}
 
 type params struct {
 	Topic         string         `json:"topic"`
@@ -120,28 +136,28 @@ type params struct {
 	prompts        string
 }
 
-// Resolve implements engine.Step.
-func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
-	w := llmstep.NewWith(spec)
+// Resolve implements engine.Kind.
+func (*Step) Resolve(spec *engine.PartitionSpec) (params, *engine.Plan, error) {
+	w := llmstep.NewWith(spec, Params)
 	p := params{Topic: spec.Value("topic"), prompts: spec.PromptsDir}
-	p.gen = w.ToolModel("model", "")
+	p.gen = w.ToolModel("model")
 	p.review = p.gen
 	if w.Has("review_model") {
-		p.review = w.ToolModel("review_model", "")
+		p.review = w.ToolModel("review_model")
 	}
-	p.Interventions = w.Strings("interventions", nil)
+	p.Interventions = w.Strings("interventions")
 	p.Versions = readVersions(w, spec)
-	p.BatchSize = w.Int("batch_size", DefaultBatchSize, 1)
-	p.ReviewRounds = w.Int("review_rounds", DefaultReviewRounds, 1)
-	p.ReviewFeedback = w.Bool("review_feedback", false)
-	p.Attempts = w.Int("attempts", DefaultAttempts, 1)
-	p.Stage2Model = w.Str("stage2_model", "")
+	p.BatchSize = w.Int("batch_size")
+	p.ReviewRounds = w.Int("review_rounds")
+	p.ReviewFeedback = w.Bool("review_feedback")
+	p.Attempts = w.Int("attempts")
+	p.Stage2Model = w.Str("stage2_model")
 	p.Replica = w.Replica()
 	if p.Topic == "" {
-		w.Errorf("topic", "intervene needs a foreach key \"topic\"")
+		w.NodeErrorf("intervene needs a foreach key \"topic\"")
 	}
 	if err := w.Err(); err != nil {
-		return nil, err
+		return params{}, nil, err
 	}
 	var prompts *spt.Prompts
 	err := llmstep.CheckPrompts(spec, func(pr *spt.Prompts) error {
@@ -149,10 +165,10 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 		return pr.ValidateStage3Versions([]string{p.Topic}, p.Interventions, p.Versions)
 	})
 	if err != nil {
-		return nil, err
+		return params{}, nil, err
 	}
 	if err := checkDistinctVersions(spec, prompts, p.Topic, p.Interventions, p.Versions); err != nil {
-		return nil, err
+		return params{}, nil, err
 	}
 	p.Model, p.ReviewModel = p.gen.Canonical(), p.review.Canonical()
 	p.Limit = spec.Options.Limit
@@ -168,20 +184,11 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 		p.Reviews = path.Join("stage_3_reviews", spec.Node, p.Topic+"_reviews.jsonl")
 		p.Summary = path.Join("stage_3_reviews", spec.Node, p.Topic+SummarySuffix)
 	}
-	return &engine.Plan{
-		Params:    p,
+	return p, &engine.Plan{
 		Inputs:    promptInputs(spec.PromptsDir, prompts, p.Topic, p.Interventions, p.Versions),
 		OutputDir: p.Output,
 		Outputs:   []string{p.Output, p.Feedback, p.Reviews, p.Summary},
 		Providers: llmstep.Providers(p.gen, p.review),
 		Env:       llmstep.Env(p.gen, p.review),
 	}, nil
-}
-
-func paramsOf(t *engine.Task) (*params, error) {
-	p, ok := t.Params.(params)
-	if !ok {
-		return nil, fmt.Errorf("intervene %s: unexpected params %T", t.ID(), t.Params)
-	}
-	return &p, nil
 }

@@ -52,7 +52,7 @@ func TestInterveneResolveChecksPrompts(t *testing.T) {
 			if err == nil {
 				t.Fatalf("got no error, want one containing %q", tt.want)
 			}
-			want := append([]string{"test.yaml:1:1", `node "intervene" (intervene@sycophancy)`}, tt.want...)
+			want := append([]string{"test.yaml:1:1", `node "intervene": `}, tt.want...)
 			for _, w := range want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("got %q, want it to contain %q", err, w)

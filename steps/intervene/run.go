@@ -49,9 +49,9 @@ func (j *job) reviewRequest(b *batch, output []byte) *llm.Request {
 	}
 }
 
-// Run implements engine.Step.
-func (s *Step) Run(ctx context.Context, t *engine.Task) error {
-	j, err := s.prepare(t)
+// Run implements engine.Kind.
+func (s *Step) Run(ctx context.Context, p params, t *engine.Task) error {
+	j, err := s.prepare(&p, t)
 	if err != nil {
 		return err
 	}
@@ -80,14 +80,13 @@ func (s *Step) Run(ctx context.Context, t *engine.Task) error {
 	}
 	usage.Report(t, failed)
 	if err != nil {
-		return fmt.Errorf("intervene %s: %w", t.ID(), err)
+		return err
 	}
 	if err := j.write(t, outs); err != nil {
 		return err
 	}
 	if failed > 0 {
-		return fmt.Errorf("intervene %s: %d of %d batches have error records: %w (they are asked again on the next run)",
-			t.ID(), failed, len(j.batches), llmstep.ErrRowsFailed)
+		return fmt.Errorf("%d of %d batches have error records: %w (they are asked again on the next run)", failed, len(j.batches), llmstep.ErrRowsFailed)
 	}
 	return nil
 }
@@ -238,7 +237,7 @@ func (j *job) write(t *engine.Task, outs []*outcome) error {
 	var feedback, reviews []byte
 	summary, err := j.reviewSummary(outs)
 	if err != nil {
-		return fmt.Errorf("intervene %s: %w", t.ID(), err)
+		return fmt.Errorf("summarize reviews: %w", err)
 	}
 	for i, b := range j.batches {
 		o := outs[i]
@@ -254,7 +253,7 @@ func (j *job) write(t *engine.Task, outs []*outcome) error {
 	for _, f := range j.files {
 		data, err := spt.EncodeBatch(f.Doc)
 		if err != nil {
-			return fmt.Errorf("intervene %s: encode %s: %w", t.ID(), f.Name, err)
+			return fmt.Errorf("encode %s: %w", f.Name, err)
 		}
 		if err := t.Out.WriteFile(path.Join(j.p.Output, f.Name), data); err != nil {
 			return err

@@ -42,8 +42,8 @@ type job struct {
 	batches     []*batch
 }
 
-func (s *Step) prepare(t *engine.Task) (*job, error) {
-	j, err := plan(t)
+func (s *Step) prepare(p *params, t *engine.Task) (*job, error) {
+	j, err := plan(p, t)
 	if err != nil {
 		return nil, err
 	}
@@ -56,36 +56,31 @@ func (s *Step) prepare(t *engine.Task) (*job, error) {
 	return j, nil
 }
 
-// setup recovers the params and the prompts and lists the intervention
-// types (no clients: estimates need none).
-func setup(t *engine.Task) (*job, error) {
-	p, err := paramsOf(t)
-	if err != nil {
-		return nil, err
-	}
+// setup loads the prompts (no clients: estimates need none).
+func setup(p *params) (*job, error) {
 	j := &job{p: p}
+	var err error
 	if j.prompts, err = spt.LoadPrompts(p.prompts); err != nil {
-		return nil, fmt.Errorf("intervene %s: %w", t.ID(), err)
+		return nil, fmt.Errorf("load prompts: %w", err)
 	}
 	if err := j.prompts.ValidateStage3Versions([]string{p.Topic}, p.Interventions, p.Versions); err != nil {
-		return nil, fmt.Errorf("intervene %s: %w", t.ID(), err)
+		return nil, fmt.Errorf("check prompts: %w", err)
 	}
 	return j, nil
 }
 
 // plan reads the upstream files and cuts the missing tasks into batches.
-func plan(t *engine.Task) (*job, error) {
-	j, err := setup(t)
+func plan(p *params, t *engine.Task) (*job, error) {
+	j, err := setup(p)
 	if err != nil {
 		return nil, err
 	}
-	p := j.p
 	if j.files, err = llmstep.ReadBatchFiles(t.Upstream); err != nil {
-		return nil, fmt.Errorf("intervene %s: %w", t.ID(), err)
+		return nil, err
 	}
 	items, err := llmstep.OrderItems(j.files, p.Limit)
 	if err != nil {
-		return nil, fmt.Errorf("intervene %s: %w", t.ID(), err)
+		return nil, fmt.Errorf("order items: %w", err)
 	}
 	// File, then version, then type: the order in which the records' keys
 	// are added to every variant (the original's files hold one version's
@@ -94,7 +89,7 @@ func plan(t *engine.Task) (*job, error) {
 	for fi, f := range j.files {
 		for _, tv := range types {
 			if err := j.plan(f.Name, tv.version, tv.iv, itemsOf(items, fi)); err != nil {
-				return nil, fmt.Errorf("intervene %s: %s: %w", t.ID(), f.Name, err)
+				return nil, fmt.Errorf("%s: %w", f.Name, err)
 			}
 		}
 	}

@@ -23,9 +23,9 @@ func readVersions(w *llmstep.With, spec *engine.PartitionSpec) []string {
 		w.Errorf("versions", "set either versions or version (at %s), not both", spec.KeyPos("version"))
 		return []string{DefaultVersion}
 	case hasMany:
-		vs = w.Strings("versions", nil)
+		vs = w.Strings("versions")
 	default:
-		vs = []string{w.Str("version", DefaultVersion)}
+		vs = []string{w.Str("version")}
 	}
 	key := "version"
 	if hasMany {

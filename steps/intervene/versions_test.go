@@ -263,7 +263,7 @@ func TestInterveneEstimateCountsEveryVersion(t *testing.T) {
 		}
 		task := &engine.Task{Spec: s, Params: plan.Params, Plan: plan, Inputs: inputs,
 			Upstream: []engine.Upstream{upstream(stage2)}, Out: enginetest.NewOutput(), Progress: &enginetest.Progress{}}
-		est, err := step.Estimate(context.Background(), task, nil)
+		est, err := step.(engine.Estimator).Estimate(context.Background(), task, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,13 +8,12 @@ package load
 import (
 	"context"
 	"fmt"
-	"maps"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/engine/with"
 )
 
 // Kind is the node kind implemented by Step.
@@ -26,23 +25,30 @@ const Version = "1"
 // DefaultPattern selects the batch files of a topic directory.
 const DefaultPattern = "batch_*.json"
 
-// Step is the `load` node kind. Parameters: `dir` (required; relative to
-// the project root, typically ${source}) and `pattern` (default
-// "batch_*.json", path.Match syntax on names inside dir/<topic>). It needs a
-// `topic` foreach key. Outputs are <output dir>/<file name>, with output dir
+// Step is the `load` node kind (an engine.Kind). It needs a `topic`
+// foreach key. Outputs are <output dir>/<file name>, with output dir
 // "source/<topic>" unless the node sets `output:`.
 type Step struct{}
 
-var _ engine.Step = (*Step)(nil)
+var _ engine.Kind[params] = (*Step)(nil)
 
 // New returns the load step.
-func New() *Step { return &Step{} }
+func New() engine.Step { return engine.Adapt[params](&Step{}) }
 
-// Kind implements engine.Step.
-func (*Step) Kind() string { return Kind }
+// Params are load's `with:` parameters.
+var Params = []engine.Param{
+	{Name: "dir", Type: engine.TypePath, Required: true,
+		Doc: "the data directory in the original layout (<dir>/<topic>/batch_*.json), relative to the project root; typically ${source}"},
+	{Name: "pattern", Type: engine.TypeString, Default: DefaultPattern,
+		Doc: "which files of <dir>/<topic> to load (path.Match syntax on names)"},
+}
 
-// Version implements engine.Step.
-func (*Step) Version() string { return Version }
+// Info implements engine.Kind.
+func (*Step) Info() engine.KindInfo {
+	return engine.KindInfo{Name: Kind, Version: Version, Foreach: "topic", Params: Params,
+		Summary: "a source node: an existing data directory in the original layout, one partition per topic, referenced in place (never copied or materialized)",
+		Outputs: "source/<topic>/<file> (store only)"}
+}
 
 // params is the canonical parameter set hashed into the node key.
 type params struct {
@@ -52,63 +58,36 @@ type params struct {
 	Output  string `json:"output"`
 }
 
-// Resolve implements engine.Step.
-func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
-	p := params{Pattern: DefaultPattern, Topic: spec.Value("topic")}
-	if err := decodeWith(spec, &p); err != nil {
-		return nil, err
+// Resolve implements engine.Kind.
+func (*Step) Resolve(spec *engine.PartitionSpec) (params, *engine.Plan, error) {
+	w := with.New(spec, Params)
+	p := params{Dir: w.Str("dir"), Pattern: w.Str("pattern"), Topic: spec.Value("topic")}
+	if _, err := path.Match(p.Pattern, ""); err != nil {
+		w.Errorf("pattern", "%q: %w", p.Pattern, err)
 	}
-	if p.Topic == "" {
-		return nil, fmt.Errorf("%s: node %q: load needs a foreach key \"topic\"", spec.NodePos, spec.Node)
+	switch {
+	case p.Topic == "":
+		w.NodeErrorf("load needs a foreach key \"topic\"")
+	case strings.ContainsAny(p.Topic, `/\`) || p.Topic == "." || p.Topic == "..":
+		w.NodeErrorf("topic %q is not a directory name", p.Topic)
 	}
-	if strings.ContainsAny(p.Topic, `/\`) || p.Topic == "." || p.Topic == ".." {
-		return nil, fmt.Errorf("%s: node %q: topic %q is not a directory name", spec.NodePos, spec.Node, p.Topic)
+	if err := w.Err(); err != nil {
+		return params{}, nil, err
 	}
 	p.Output = spec.Output
 	if p.Output == "" {
 		p.Output = path.Join("source", p.Topic)
 	}
-	return &engine.Plan{
-		Params:        p,
+	return p, &engine.Plan{
 		Inputs:        []engine.InputSpec{{Path: filepath.Join(p.Dir, p.Topic), Pattern: p.Pattern}},
 		OutputDir:     p.Output,
 		NoMaterialize: true,
 	}, nil
 }
 
-// decodeWith validates the `with` block into p: dir is a required string,
-// pattern an optional valid path.Match pattern; other keys are errors.
-func decodeWith(spec *engine.PartitionSpec, p *params) error {
-	for _, k := range slices.Sorted(maps.Keys(spec.With)) {
-		v := spec.With[k]
-		s, ok := v.(string)
-		switch {
-		case k != "dir" && k != "pattern":
-			return spec.WithErrorf(k, "unknown load parameter (want dir, pattern)")
-		case !ok || s == "":
-			return spec.WithErrorf(k, "want a non-empty string, got %v", v)
-		case k == "dir":
-			p.Dir = s
-		default:
-			if _, err := path.Match(s, ""); err != nil {
-				return spec.WithErrorf(k, "pattern %q: %w", s, err)
-			}
-			p.Pattern = s
-		}
-	}
-	if p.Dir == "" {
-		return fmt.Errorf("%s: node %q: load needs `with: {dir: PATH}`", spec.NodePos, spec.Node)
-	}
-	return nil
-}
-
-// Run implements engine.Step: it references every matched file under the
+// Run implements engine.Kind: it references every matched file under the
 // output directory by its name.
-func (*Step) Run(_ context.Context, t *engine.Task) error {
-	p, ok := t.Params.(params)
-	if !ok {
-		return fmt.Errorf("load %s: unexpected params %T", t.ID(), t.Params)
-	}
+func (*Step) Run(_ context.Context, p params, t *engine.Task) error {
 	var files []engine.InputFile
 	for _, f := range t.Inputs {
 		if f.Spec == 0 {
@@ -116,12 +95,12 @@ func (*Step) Run(_ context.Context, t *engine.Task) error {
 		}
 	}
 	if len(files) == 0 {
-		return fmt.Errorf("load %s: no %s files in %s", t.ID(), p.Pattern, filepath.Join(p.Dir, p.Topic))
+		return fmt.Errorf("load: no %s files in %s", p.Pattern, filepath.Join(p.Dir, p.Topic))
 	}
 	t.Progress.SetTotal(len(files))
 	for _, f := range files {
 		if err := t.Out.Reference(path.Join(p.Output, f.Rel), f); err != nil {
-			return fmt.Errorf("load %s: %w", t.ID(), err)
+			return fmt.Errorf("reference %s: %w", f.Rel, err)
 		}
 		t.Progress.Done(1, 0, 0)
 	}

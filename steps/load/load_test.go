@@ -86,8 +86,8 @@ func TestLoadErrors(t *testing.T) {
 		spec *engine.PartitionSpec
 		want string
 	}{
-		{"no dir", enginetest.Spec("load", root, nil, topic("t")), "load needs `with: {dir: PATH}`"},
-		{"unknown key", enginetest.Spec("load", root, map[string]any{"dir": "src", "dirr": "x"}, topic("t")), `test.yaml:1:1: node "load": with.dirr: unknown load parameter`},
+		{"no dir", enginetest.Spec("load", root, nil, topic("t")), `node "load": with.dir is required (path; see `},
+		{"unknown key", enginetest.Spec("load", root, map[string]any{"dir": "src", "dirr": "x"}, topic("t")), `test.yaml:1:1: node "load": with.dirr: unknown parameter of kind load (did you mean "dir"?)`},
 		{"dir not a string", enginetest.Spec("load", root, map[string]any{"dir": 3}, topic("t")), `with.dir: want a non-empty string, got 3`},
 		{"bad pattern", enginetest.Spec("load", root, map[string]any{"dir": "src", "pattern": "["}, topic("t")), "syntax error in pattern"},
 		{"no topic", enginetest.Spec("load", root, map[string]any{"dir": "src"}), `needs a foreach key "topic"`},

@@ -54,7 +54,7 @@ func Partition(ctx context.Context, topic string, sources []Source, lim Limiter,
 	slices.SortFunc(sources, func(a, b Source) int { return strings.Compare(a.Name, b.Name) })
 	for i := 1; i < len(sources); i++ {
 		if sources[i].Name == sources[i-1].Name {
-			return nil, fmt.Errorf("tag %s: two input files named %s", topic, sources[i].Name)
+			return nil, fmt.Errorf("two input files named %s", sources[i].Name)
 		}
 	}
 	p := &partition{

@@ -3,11 +3,10 @@ package tag
 import (
 	"context"
 	"fmt"
-	"maps"
 	"path"
-	"slices"
 
 	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/engine/with"
 )
 
 // Kind is the node kind implemented by Step.
@@ -17,8 +16,8 @@ const Kind = "tag"
 // same inputs would produce different outputs.
 const Version = "1"
 
-// Step is the `tag` node kind. It takes every *.json file of its upstream
-// outputs (by base name) and writes the tagged files to
+// Step is the `tag` node kind (an engine.Kind). It takes every *.json file
+// of its upstream outputs (by base name) and writes the tagged files to
 // stage_3_tagged/<topic>/<name> (or the node's `output:` directory) and a
 // summary to reports/<node>/<topic>.json. It accepts no `with` parameters
 // and needs a `topic` foreach key.
@@ -28,17 +27,18 @@ type Step struct {
 	lim Limiter
 }
 
-var _ engine.Step = (*Step)(nil)
+var _ engine.Kind[params] = (*Step)(nil)
 
 // New returns the tag step; it tags at most GOMAXPROCS files at once across
 // its partitions.
-func New() *Step { return &Step{lim: NewLimiter(0)} }
+func New() engine.Step { return engine.Adapt[params](&Step{lim: NewLimiter(0)}) }
 
-// Kind implements engine.Step.
-func (*Step) Kind() string { return Kind }
-
-// Version implements engine.Step.
-func (*Step) Version() string { return Version }
+// Info implements engine.Kind.
+func (*Step) Info() engine.KindInfo {
+	return engine.KindInfo{Name: Kind, Version: Version, Foreach: "topic",
+		Summary: "quality tags at every level (confidence, leakage, consensus, A/B separation, ...) on the upstream stage-3 files, with id_numeric and id_string",
+		Outputs: "stage_3_tagged/<topic>/<file>, reports/<node>/<topic>.json"}
+}
 
 // params is the canonical parameter set hashed into the node key.
 type params struct {
@@ -47,33 +47,29 @@ type params struct {
 	Report string `json:"report"`
 }
 
-// Resolve implements engine.Step.
-func (*Step) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
-	if len(spec.With) > 0 {
-		k := slices.Min(slices.Collect(maps.Keys(spec.With)))
-		return nil, fmt.Errorf("%s: node %q: tag takes no parameters, got %q", spec.WithPos[k], spec.Node, k)
-	}
+// Resolve implements engine.Kind.
+func (*Step) Resolve(spec *engine.PartitionSpec) (params, *engine.Plan, error) {
+	w := with.New(spec, nil)
 	topic := spec.Value("topic")
 	if topic == "" {
-		return nil, fmt.Errorf("%s: node %q: tag needs a foreach key \"topic\"", spec.NodePos, spec.Node)
+		w.NodeErrorf("tag needs a foreach key \"topic\"")
+	}
+	if err := w.Err(); err != nil {
+		return params{}, nil, err
 	}
 	out := spec.Output
 	if out == "" {
 		out = path.Join("stage_3_tagged", topic)
 	}
 	p := params{Topic: topic, Output: out, Report: path.Join("reports", spec.Node, topic+".json")}
-	return &engine.Plan{Params: p, OutputDir: out, Outputs: []string{out, p.Report}}, nil
+	return p, &engine.Plan{OutputDir: out, Outputs: []string{out, p.Report}}, nil
 }
 
-// Run implements engine.Step.
-func (s *Step) Run(ctx context.Context, t *engine.Task) error {
-	p, ok := t.Params.(params)
-	if !ok {
-		return fmt.Errorf("tag %s: unexpected params %T", t.ID(), t.Params)
-	}
+// Run implements engine.Kind.
+func (s *Step) Run(ctx context.Context, p params, t *engine.Task) error {
 	sources := Sources(t.Upstream)
 	if len(sources) == 0 {
-		return fmt.Errorf("tag %s: no *.json files in the upstream outputs", t.ID())
+		return fmt.Errorf("tag: no *.json files in the upstream outputs")
 	}
 	t.Progress.SetTotal(len(sources))
 	sink := func(name string, data []byte) error {
@@ -85,12 +81,12 @@ func (s *Step) Run(ctx context.Context, t *engine.Task) error {
 	}
 	report, err := Partition(ctx, p.Topic, sources, s.lim, sink)
 	if err != nil {
-		return fmt.Errorf("%s: %w", t.ID(), err)
+		return err
 	}
 	report.Log(t.Log)
 	js, err := report.JSON()
 	if err != nil {
-		return err
+		return fmt.Errorf("encode tag report: %w", err)
 	}
 	return t.Out.WriteFile(p.Report, js)
 }

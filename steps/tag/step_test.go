@@ -110,7 +110,7 @@ func TestStepResolveErrors(t *testing.T) {
 		spec *engine.PartitionSpec
 		want string
 	}{
-		{"parameter", enginetest.Spec("tag", "/p", map[string]any{"strict": true}, topic("x")), `test.yaml:1:1: node "tag": tag takes no parameters, got "strict"`},
+		{"parameter", enginetest.Spec("tag", "/p", map[string]any{"strict": true}, topic("x")), `test.yaml:1:1: node "tag": with.strict: unknown parameter of kind tag (it takes no parameters)`},
 		{"no topic", enginetest.Spec("tag", "/p", nil), `tag needs a foreach key "topic"`},
 	}
 	for _, tt := range tests {

@@ -2,20 +2,21 @@ package llmstep
 
 import (
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 
 	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/internal/suggest"
 	"github.com/sptflow/sptflow/llm"
 )
 
-// Model reads the model name at key and returns its validated entry from
-// the pipeline's `models:` block (nil after recording a problem).
-func (w *With) Model(key, def string) *llm.ModelSpec {
-	name := w.Str(key, def)
+// Model reads the model name at key (a required engine.TypeModel
+// parameter) and returns its validated entry from the pipeline's `models:`
+// block (nil after recording a problem).
+func (w *With) Model(key string) *llm.ModelSpec {
+	name := w.Str(key)
 	if name == "" {
-		if !w.Has(key) {
-			w.Errorf(key, "required: name a model of the pipeline's models block")
-		}
 		return nil
 	}
 	return w.lookupModel(key, name)
@@ -24,8 +25,8 @@ func (w *With) Model(key, def string) *llm.ModelSpec {
 // ToolModel is Model for a step that forces a tool call in every request:
 // a model that cannot serve those (llm.ModelSpec.ForcedToolProblem) is a
 // problem at key.
-func (w *With) ToolModel(key, def string) *llm.ModelSpec {
-	spec := w.Model(key, def)
+func (w *With) ToolModel(key string) *llm.ModelSpec {
+	spec := w.Model(key)
 	if spec != nil {
 		if why := spec.ForcedToolProblem(); why != "" {
 			w.Errorf(key, "%s", why)
@@ -35,13 +36,11 @@ func (w *With) ToolModel(key, def string) *llm.ModelSpec {
 	return spec
 }
 
-// Models reads a list of model names at key.
+// Models reads a list of model names at key (an engine.TypeModels
+// parameter).
 func (w *With) Models(key string) []*llm.ModelSpec {
-	names := w.Strings(key, nil)
-	if names == nil {
-		if !w.Has(key) {
-			w.Errorf(key, "required: list models of the pipeline's models block")
-		}
+	names := w.Strings(key)
+	if len(names) == 0 {
 		return nil
 	}
 	specs := make([]*llm.ModelSpec, 0, len(names))
@@ -54,19 +53,24 @@ func (w *With) Models(key string) []*llm.ModelSpec {
 }
 
 func (w *With) lookupModel(key, name string) *llm.ModelSpec {
-	entry, ok := w.spec.Models[name]
+	models := w.Spec().Models
+	entry, ok := models[name]
 	if !ok {
-		known := make([]string, 0, len(w.spec.Models))
-		for k := range w.spec.Models {
-			known = append(known, k)
+		known := slices.Sorted(maps.Keys(models))
+		if s := suggest.DidYouMean(name, known); s != "" {
+			w.Errorf(key, "unknown model %q%s", name, s)
+		} else {
+			w.Errorf(key, "unknown model %q (known: %s)", name, strings.Join(known, ", "))
 		}
-		slices.Sort(known)
-		w.Errorf(key, "unknown model %q (known: %v)", name, known)
+		return nil
+	}
+	if entry.Broken {
+		w.Add(engine.ErrReported)
 		return nil
 	}
 	spec, err := llm.ParseModelSpec(name, entry.Raw)
 	if err != nil {
-		w.errs = append(w.errs, fmt.Errorf("%s: %w", entry.Pos, err))
+		w.Add(fmt.Errorf("%s: %w", entry.Pos, err))
 		return nil
 	}
 	return spec
@@ -94,15 +98,15 @@ func Providers(specs ...*llm.ModelSpec) []string {
 	return ps
 }
 
-// Client returns rt's client for spec, or an error naming the partition
-// when the step was built without a runtime.
+// Client returns rt's client for spec, or an error when the step was built
+// without a runtime.
 func Client(rt *llm.Runtime, t *engine.Task, spec *llm.ModelSpec) (*llm.Client, error) {
 	if rt == nil {
-		return nil, fmt.Errorf("%s: no LLM runtime configured for kind %s", t.ID(), t.Spec.Kind)
+		return nil, fmt.Errorf("no LLM runtime configured for kind %s", t.Spec.Kind)
 	}
 	c, err := rt.Client(spec)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", t.ID(), err)
+		return nil, fmt.Errorf("connect model %s: %w", spec.Name, err)
 	}
 	return c, nil
 }
