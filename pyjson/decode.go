@@ -20,11 +20,21 @@ func (e *SyntaxError) Error() string { return fmt.Sprintf("json: %s at offset %d
 // strings string, numbers Number, true/false bool and null nil. Python's
 // NaN, Infinity and -Infinity tokens are accepted as numbers.
 //
+// It accepts and decodes what Python's json.load does: data must be valid
+// UTF-8 (an invalid byte is a SyntaxError at its offset, as Python's
+// UnicodeDecodeError), a lone surrogate escape is kept (see
+// scan.AppendSurrogate) and written back by Marshal as the same escape, and
+// numbers become what Python writes back (see NumberOf).
+//
 // data is not retained. For speed, decoded strings share large backing
 // allocations (64 KiB chunks) and containers share slabs, so a small value
 // kept after the rest of the document is dropped keeps its chunk alive;
 // clone strings (strings.Clone) that outlive a big document.
 func Parse(data []byte) (any, error) {
+	if err := scan.CheckUTF8(data); err != nil {
+		e := err.(*scan.UTF8Error)
+		return nil, &SyntaxError{Offset: e.Offset, Msg: fmt.Sprintf("invalid UTF-8 (byte 0x%02x)", e.Byte)}
+	}
 	d := decoder{data: data}
 	d.skipSpace()
 	v, err := d.value()
@@ -375,9 +385,12 @@ func (d *decoder) number() (any, error) {
 		d.pos += n
 		return nil, d.errorf("%v", err)
 	}
-	start := d.pos
+	tok := d.data[d.pos : d.pos+n]
 	d.pos += n
-	return Number(d.bytesString(d.data[start:d.pos])), nil
+	if c, ok := canonicalNumber(tok); ok {
+		return Number(d.bytesString(c)), nil
+	}
+	return Number(pythonFloat(tok)), nil
 }
 
 // str decodes the string at d.pos (its opening quote); key selects
@@ -435,8 +448,7 @@ func (d *decoder) unescape(buf []byte) ([]byte, error) {
 			d.pos = j
 			continue
 		}
-		// A lone surrogate escape, which Python keeps and a Go string
-		// cannot hold, becomes U+FFFD.
+		// A lone surrogate escape is kept, as Python keeps it.
 		var n int
 		var err error
 		if buf, n, err = scan.AppendEscape(buf, d.data[d.pos:]); err != nil {

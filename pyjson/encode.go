@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/sptflow/sptflow/pyjson/scan"
 )
 
 // Options select the json.dumps flavour to reproduce.
@@ -14,6 +16,10 @@ type Options struct {
 	// ", " and ": " separators (one line).
 	Indent int
 	// ASCII escapes every non-ASCII character as \uXXXX (ensure_ascii=True).
+	// A lone surrogate (kept by Parse) is written as its \uXXXX escape in
+	// both modes: Python writes it so with ensure_ascii=True, and with
+	// ensure_ascii=False Python cannot write it to a UTF-8 file at all; the
+	// escape is the only form that reads back as the same string.
 	ASCII bool
 }
 
@@ -220,10 +226,18 @@ func (e *encoder) str(s string) {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[j:])
-		if !e.opt.ASCII && (r != utf8.RuneError || size != 1) {
+		switch {
+		case r == utf8.RuneError && size == 1:
+			if sr := scan.Surrogate(s[j:]); sr != 0 {
+				e.u4(sr) // a lone surrogate, escaped in both modes
+				size = 3
+			} else {
+				e.escapeRune(r) // other invalid UTF-8 is written as U+FFFD
+			}
+		case !e.opt.ASCII:
 			e.buf = append(e.buf, s[j:j+size]...)
-		} else {
-			e.escapeRune(r) // invalid UTF-8 is written as U+FFFD
+		default:
+			e.escapeRune(r)
 		}
 		i = j + size
 	}
