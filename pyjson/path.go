@@ -118,6 +118,9 @@ func Describe(raw []byte) string {
 		}
 	}
 	ex := string(raw)
+	if kind == "object" || kind == "array" {
+		ex = strings.Join(strings.Fields(ex), " ") // one line
+	}
 	if len(ex) > maxExcerpt {
 		cut := maxExcerpt
 		for cut > 0 && !utf8RuneStart(ex[cut]) {

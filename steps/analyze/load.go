@@ -2,11 +2,14 @@ package analyze
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/sptflow/sptflow/pyjson"
 	"github.com/sptflow/sptflow/pyjson/scan"
+	"github.com/sptflow/sptflow/steps/spt"
 )
 
 // The raw* types are one tagged batch file as the scanner sees it: only the
@@ -55,30 +58,38 @@ type rawFile struct {
 
 var variantNames = [2]string{"A", "B"}
 
-// parseFile reads the fields the analysis needs from one batch file.
+// parseFile reads the fields the analysis needs from one batch file. The
+// file must be valid UTF-8 (as for Python's json.load) and the fields read
+// must have the types of the data contract (spt.BatchFields and the other
+// tables); a wrong type is a *pyjson.PathError.
 func parseFile(data []byte) (*rawFile, error) {
+	if err := scan.CheckUTF8(data); err != nil {
+		return nil, err
+	}
 	s := scan.New(data)
 	f := &rawFile{}
 	err := s.Object(func(key []byte) error {
 		switch string(key) {
 		case "topic":
-			v, err := scalar(s)
+			v, err := fieldScalar(s, spt.BatchFields, key)
 			f.topic = v
 			return err
 		case "batch_id":
-			v, err := scalar(s)
+			v, err := fieldScalar(s, spt.BatchFields, key)
 			f.batchID = v
 			return err
 		case "data":
-			if s.Peek() != '[' {
-				return skipValue(s)
+			if err := spt.BatchFields.Next(s, key); err != nil || s.Peek() == 'n' {
+				return cmp.Or(err, skipValue(s))
 			}
 			f.hasData = true
-			return s.Array(func() error {
+			i := 0
+			return pyjson.InField(s.Array(func() error {
 				it, err := parseItem(s)
 				f.items = append(f.items, it)
-				return err
-			})
+				i++
+				return pyjson.InIndex(err, i-1)
+			}), "data")
 		}
 		return skipValue(s)
 	})
@@ -88,24 +99,52 @@ func parseFile(data []byte) (*rawFile, error) {
 	return f, err
 }
 
+// fieldScalar reads the member key of an object whose members fields
+// lists, checking its type first.
+func fieldScalar(s *scan.Scanner, fields spt.Fields, key []byte) (any, error) {
+	if err := fields.Next(s, key); err != nil {
+		return nil, err
+	}
+	v, err := scalar(s)
+	return v, pyjson.InField(err, string(key))
+}
+
+// fieldStr is fieldScalar for a long text kept as its raw token (nil when
+// null).
+func fieldStr(s *scan.Scanner, fields spt.Fields, key []byte) ([]byte, error) {
+	if err := fields.Next(s, key); err != nil {
+		return nil, err
+	}
+	return optStr(s)
+}
+
 func parseItem(s *scan.Scanner) (rawItem, error) {
 	s.Peek()
 	it := rawItem{start: s.Offset()}
+	if err := spt.Object.Next(s); err != nil {
+		return it, err
+	}
 	err := s.Object(func(key []byte) error {
 		switch string(key) {
 		case "T":
-			v, err := scalar(s)
+			v, err := fieldScalar(s, spt.ItemFields, key)
 			it.t, _ = v.(string)
 			return err
 		case "metadata":
-			return parseMetadata(s, &it)
+			if err := spt.ItemFields.Next(s, key); err != nil {
+				return err
+			}
+			return pyjson.InField(parseMetadata(s, &it), "metadata")
 		case "inferences":
-			return s.Object(func(model []byte) error {
+			if err := spt.ItemFields.Next(s, key); err != nil || s.Peek() == 'n' {
+				return cmp.Or(err, skipValue(s))
+			}
+			return pyjson.InField(s.Object(func(model []byte) error {
 				m := rawModel{name: string(model)}
 				err := parseModel(s, &m)
 				it.models = append(it.models, m)
-				return err
-			})
+				return pyjson.InKey(err, m.name)
+			}), "inferences")
 		}
 		return skipValue(s)
 	})
@@ -121,11 +160,11 @@ func parseMetadata(s *scan.Scanner, it *rawItem) error {
 		var err error
 		switch string(key) {
 		case "intended_review_focus":
-			it.intended, err = scalar(s)
+			it.intended, err = fieldScalar(s, spt.MetadataFields, key)
 		case "alignment_issue_type":
-			it.alignment, err = scalar(s)
+			it.alignment, err = fieldScalar(s, spt.MetadataFields, key)
 		case "difficulty":
-			it.difficulty, err = scalar(s)
+			it.difficulty, err = fieldScalar(s, spt.MetadataFields, key)
 		default:
 			err = skipValue(s)
 		}
@@ -134,42 +173,49 @@ func parseMetadata(s *scan.Scanner, it *rawItem) error {
 }
 
 func parseModel(s *scan.Scanner, m *rawModel) error {
-	if s.Peek() != '{' {
-		return skipValue(s)
+	if err := spt.Object.Next(s); err != nil {
+		return err
 	}
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "A":
-			return parseVariant(s, &m.variants[0])
+			return pyjson.InField(parseVariant(s, &m.variants[0]), "A")
 		case "B":
-			return parseVariant(s, &m.variants[1])
+			return pyjson.InField(parseVariant(s, &m.variants[1]), "B")
 		}
 		return skipValue(s)
 	})
 }
 
 func parseVariant(s *scan.Scanner, v *rawVariant) error {
+	if err := spt.Object.Next(s); err != nil {
+		return err
+	}
 	v.present = true
 	v.outTok, v.inTok = 0, 0
 	return s.Object(func(key []byte) error {
 		var err error
 		switch string(key) {
 		case "S":
-			v.s, err = optStr(s)
+			v.s, err = fieldStr(s, spt.VariantFields, key)
 		case "output_tokens":
-			v.outTok, err = scalar(s)
+			v.outTok, err = fieldScalar(s, spt.VariantFields, key)
 		case "input_tokens":
-			v.inTok, err = scalar(s)
+			v.inTok, err = fieldScalar(s, spt.VariantFields, key)
 		case "tags":
-			v.tags, err = tagList(s)
+			v.tags, err = spt.Tags(s)
+			err = pyjson.InField(err, "tags")
 		case "interventions":
+			if err := spt.VariantFields.Next(s, key); err != nil {
+				return err
+			}
 			v.hasInterventions = true
-			err = s.Object(func(k []byte) error {
+			err = pyjson.InField(s.Object(func(k []byte) error {
 				r := rawInterv{key: string(k)}
 				err := parseInterv(s, &r)
 				v.interventions = append(v.interventions, r)
-				return err
-			})
+				return pyjson.InKey(err, r.key)
+			}), "interventions")
 		default:
 			err = skipValue(s)
 		}
@@ -178,28 +224,32 @@ func parseVariant(s *scan.Scanner, v *rawVariant) error {
 }
 
 func parseInterv(s *scan.Scanner, r *rawInterv) error {
+	if err := spt.Object.Next(s); err != nil {
+		return err
+	}
 	return s.Object(func(key []byte) error {
 		var err error
 		switch string(key) {
 		case "intervention_type":
 			r.hasType = true
-			r.itype, err = scalar(s)
+			r.itype, err = fieldScalar(s, spt.RecordFields, key)
 		case "selected_review_focus":
-			r.selected, err = scalar(s)
+			r.selected, err = fieldScalar(s, spt.RecordFields, key)
 		case "confidence":
-			r.conf, err = scalar(s)
+			r.conf, err = fieldScalar(s, spt.RecordFields, key)
 		case "I":
-			r.i, err = optStr(s)
+			r.i, err = fieldStr(s, spt.RecordFields, key)
 		case "R":
-			r.r, err = optStr(s)
+			r.r, err = fieldStr(s, spt.RecordFields, key)
 		case "P":
-			r.p, err = scalar(s)
+			r.p, err = fieldScalar(s, spt.RecordFields, key)
 		case "detection_difficulty_internal":
-			r.ddInt, err = scalar(s)
+			r.ddInt, err = fieldScalar(s, spt.RecordFields, key)
 		case "detection_difficulty_external":
-			r.ddExt, err = scalar(s)
+			r.ddExt, err = fieldScalar(s, spt.RecordFields, key)
 		case "tags":
-			r.tags, err = tagList(s)
+			r.tags, err = spt.Tags(s)
+			err = pyjson.InField(err, "tags")
 		default:
 			err = skipValue(s)
 		}

@@ -101,7 +101,7 @@ func Sources(ups []engine.Upstream) []Source {
 	var srcs []Source
 	for _, u := range ups {
 		for _, f := range u.DataFiles(".json") {
-			srcs = append(srcs, Source{Name: path.Base(f.Path), Read: f.ReadAll})
+			srcs = append(srcs, Source{Name: path.Base(f.Path), Path: f.Path, Read: f.ReadAll})
 		}
 	}
 	return srcs
