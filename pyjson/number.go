@@ -1,6 +1,9 @@
 package pyjson
 
-import "strconv"
+import (
+	"bytes"
+	"strconv"
+)
 
 // NumberOf returns the Number that Python's json.load and json.dumps make
 // of a number token (JSON's grammar plus NaN, Infinity and -Infinity):
@@ -13,7 +16,8 @@ func NumberOf(tok []byte) Number {
 	if c, ok := canonicalNumber(tok); ok {
 		return Number(c)
 	}
-	return Number(pythonFloat(tok))
+	var buf [32]byte
+	return Number(appendPythonFloat(buf[:0], tok))
 }
 
 // zeroToken is what Python writes for the int -0.
@@ -83,14 +87,14 @@ func isReprFloat(intPart, frac []byte) bool {
 	return digits <= 15
 }
 
-// pythonFloat is repr(float(tok)); a token out of float64's range becomes
-// an infinity or zero, as in Python.
-func pythonFloat(tok []byte) string {
+// appendPythonFloat appends repr(float(tok)); a token out of float64's
+// range becomes an infinity or zero, as in Python.
+func appendPythonFloat(dst, tok []byte) []byte {
 	f, err := strconv.ParseFloat(string(tok), 64)
 	if err != nil && f == 0 && !isRangeErr(err) {
-		return string(tok) // not a number token: left as it is
+		return append(dst, tok...) // not a number token: left as it is
 	}
-	return FormatFloat(f)
+	return AppendFloat(dst, f)
 }
 
 func isRangeErr(err error) bool {
@@ -104,5 +108,6 @@ func KeepsToken(tok []byte) bool {
 	if c, ok := canonicalNumber(tok); ok {
 		return len(c) == len(tok)
 	}
-	return pythonFloat(tok) == string(tok) // "1e-05", "1e+16": rare
+	var buf [32]byte
+	return bytes.Equal(appendPythonFloat(buf[:0], tok), tok) // "1e-05", "1e+16": rare
 }

@@ -14,18 +14,27 @@ func CheckUTF8(data []byte) error {
 	if utf8.Valid(data) {
 		return nil
 	}
-	for i := 0; i < len(data); {
-		if data[i] < utf8.RuneSelf {
-			i++
-			continue
+	for i := 0; i < len(data); i++ {
+		if data[i] >= utf8.RuneSelf {
+			n := RuneLen(data[i:])
+			if n == 0 {
+				return &UTF8Error{Offset: i, Byte: data[i]}
+			}
+			i += n - 1
 		}
-		r, n := utf8.DecodeRune(data[i:])
-		if r == utf8.RuneError && n == 1 {
-			return &UTF8Error{Offset: i, Byte: data[i]}
-		}
-		i += n
 	}
 	return nil
+}
+
+// RuneLen returns the length of the valid UTF-8 encoding of a non-ASCII
+// character at the start of b, or 0 when it is not valid UTF-8 (a
+// surrogate's encoding included).
+func RuneLen(b []byte) int {
+	r, n := utf8.DecodeRune(b)
+	if r == utf8.RuneError && n == 1 {
+		return 0
+	}
+	return n
 }
 
 // UTF8Error is a byte that is not valid UTF-8.

@@ -101,7 +101,7 @@ func parseFile(data []byte) (*rawFile, error) {
 
 // fieldScalar reads the member key of an object whose members fields
 // lists, checking its type first.
-func fieldScalar(s *scan.Scanner, fields spt.Fields, key []byte) (any, error) {
+func fieldScalar(s *scan.Scanner, fields *spt.Fields, key []byte) (any, error) {
 	if err := fields.Next(s, key); err != nil {
 		return nil, err
 	}
@@ -111,7 +111,7 @@ func fieldScalar(s *scan.Scanner, fields spt.Fields, key []byte) (any, error) {
 
 // fieldStr is fieldScalar for a long text kept as its raw token (nil when
 // null).
-func fieldStr(s *scan.Scanner, fields spt.Fields, key []byte) ([]byte, error) {
+func fieldStr(s *scan.Scanner, fields *spt.Fields, key []byte) ([]byte, error) {
 	if err := fields.Next(s, key); err != nil {
 		return nil, err
 	}

@@ -92,7 +92,7 @@ func skip(s *scan.Scanner) error {
 
 // skipField returns the raw value of the member key of an object whose
 // members fields lists, checking its type first.
-func skipField(s *scan.Scanner, fields spt.Fields, key []byte) ([]byte, error) {
+func skipField(s *scan.Scanner, fields *spt.Fields, key []byte) ([]byte, error) {
 	if err := fields.Next(s, key); err != nil {
 		return nil, err
 	}

@@ -23,14 +23,17 @@ const (
 	Count = Number | Bool // Python compares booleans as 0 and 1
 )
 
-var kindNames = [...]string{"a string", "a number", "a boolean", "null", "an object", "an array"}
+var kindNames = []struct {
+	k    Kind
+	name string
+}{{String, "a string"}, {Number, "a number"}, {Bool, "a boolean"}, {Object, "an object"}, {Array, "an array"}, {Null, "null"}}
 
 // String names the kind for messages: "a string or null".
 func (k Kind) String() string {
 	var names []string
-	for i, n := range kindNames {
-		if k&(1<<i) != 0 {
-			names = append(names, n)
+	for _, n := range kindNames {
+		if k&n.k != 0 {
+			names = append(names, n.name)
 		}
 	}
 	return strings.Join(names, " or ")
@@ -99,7 +102,30 @@ func (k Kind) Next(s *scan.Scanner) error {
 
 // Fields is the kind of each member of an object that a step reads.
 // Members not listed are copied or ignored and may hold anything.
-type Fields map[string]Kind
+type Fields struct {
+	kinds map[string]Kind
+	lens  uint64 // bit n set: a listed name is n bytes long (n < 64)
+}
+
+// NewFields returns the Fields of kinds.
+func NewFields(kinds map[string]Kind) *Fields {
+	f := &Fields{kinds: kinds}
+	for name := range kinds {
+		f.lens |= 1 << min(len(name), 63)
+	}
+	return f
+}
+
+// Kind returns the kind of the member key; ok is false when f does not
+// list it. Most members are not listed: their length rules them out
+// before any hashing.
+func (f *Fields) Kind(key string) (k Kind, ok bool) {
+	if f.lens&(1<<min(len(key), 63)) == 0 {
+		return 0, false
+	}
+	k, ok = f.kinds[key]
+	return k, ok
+}
 
 // The data contract of batch files (stages 1-3, tagged or not): the JSON
 // types of the members the steps read. Every step checks the members it
@@ -107,36 +133,39 @@ type Fields map[string]Kind
 // the file and the JSON path. Null reads as absent where it is allowed.
 var (
 	// BatchFields are the top-level members.
-	BatchFields = Fields{"data": Array | Null, "topic": Text, "batch_id": Text, "simulated": Bool | Null}
+	BatchFields = NewFields(map[string]Kind{"data": Array | Null, "topic": Text, "batch_id": Text, "simulated": Bool | Null})
 	// ItemFields are the members of an element of "data".
-	ItemFields = Fields{"T": Text, "A": Text, "B": Text, "thought_process": Text,
-		"metadata": Object | Null, "inferences": Object | Null}
+	ItemFields = NewFields(map[string]Kind{"T": Text, "A": Text, "B": Text, "thought_process": Text,
+		"metadata": Object | Null, "inferences": Object | Null})
 	// MetadataFields are the members of an item's "metadata".
-	MetadataFields = Fields{"intended_review_focus": Text, "alignment_issue_type": Text, "difficulty": Text}
+	MetadataFields = NewFields(map[string]Kind{"intended_review_focus": Text, "alignment_issue_type": Text, "difficulty": Text})
 	// VariantFields are the members of inferences[model].A and .B.
-	VariantFields = Fields{"S": Text, "output_tokens": Count, "input_tokens": Count,
-		"tags": Array | Null, "interventions": Object, "simulated": Bool | Null}
+	VariantFields = NewFields(map[string]Kind{"S": Text, "output_tokens": Count, "input_tokens": Count,
+		"tags": Array | Null, "interventions": Object, "simulated": Bool | Null})
 	// RecordFields are the members of an intervention record.
-	RecordFields = Fields{"I": Text, "R": Text, "P": Text, "intervention_type": Text,
+	RecordFields = NewFields(map[string]Kind{"I": Text, "R": Text, "P": Text, "intervention_type": Text,
 		"selected_review_focus": Text, "confidence": Count | Null,
 		"detection_difficulty_internal": Text, "detection_difficulty_external": Text,
-		"tags": Array | Null, "simulated": Bool | Null}
+		"tags": Array | Null, "simulated": Bool | Null})
 )
 
 // Next checks the value at the cursor when key is one of f (see Kind.Next);
 // the error is about .key.
-func (f Fields) Next(s *scan.Scanner, key []byte) error {
-	if k, ok := f[string(key)]; ok {
+func (f *Fields) Next(s *scan.Scanner, key []byte) error {
+	if f.lens&(1<<min(len(key), 63)) == 0 {
+		return nil
+	}
+	if k, ok := f.kinds[string(key)]; ok {
 		return pyjson.InField(k.Next(s), string(key))
 	}
 	return nil
 }
 
 // Check checks the members of o that f lists.
-func (f Fields) Check(o *pyjson.Object) error {
+func (f *Fields) Check(o *pyjson.Object) error {
 	for i := range o.Len() {
 		key, v := o.At(i)
-		if k, ok := f[key]; ok {
+		if k, ok := f.Kind(key); ok {
 			if err := k.Check(v); err != nil {
 				return pyjson.InField(err, key)
 			}
