@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/sptflow/sptflow/pyjson"
 	"github.com/sptflow/sptflow/pyjson/scan"
@@ -274,13 +273,12 @@ func skipValue(s *scan.Scanner) error {
 
 // cut is Python's `t[:n] + "..." if len(t) > n else t`, in code points.
 func cut(t string, n int) string {
-	if utf8.RuneCountInString(t) <= n {
+	if spt.Len(t) <= n {
 		return t
 	}
 	i := 0
 	for k := 0; k < n; k++ {
-		_, size := utf8.DecodeRuneInString(t[i:])
-		i += size
+		i += spt.CodePointLen(t[i:])
 	}
 	return t[:i] + "..."
 }
@@ -299,8 +297,7 @@ func runeOffset(t string, n int) int {
 		if i >= len(t) {
 			return -1
 		}
-		_, size := utf8.DecodeRuneInString(t[i:])
-		i += size
+		i += spt.CodePointLen(t[i:])
 	}
 	return i
 }
