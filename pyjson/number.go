@@ -25,7 +25,7 @@ var zeroToken = []byte("0")
 
 // canonicalNumber returns what Python writes back for a token when that is
 // the token itself (or zeroToken for -0), with ok false when the token
-// must be re-encoded (pythonFloat).
+// must be re-encoded (appendPythonFloat).
 func canonicalNumber(tok []byte) ([]byte, bool) {
 	s := tok
 	if len(s) > 0 && s[0] == '-' {

@@ -1,7 +1,9 @@
 // Package pyjson reads and writes JSON the way the original SPT pipeline's
-// Python code does: objects keep their key order, numbers keep their
-// original tokens, and the encoder reproduces json.dumps byte for byte
-// (indent 2 or compact separators, with or without ASCII escaping).
+// Python code does: objects keep their key order, numbers and strings come
+// back as json.dumps(json.load(f)) writes them (Python-written numbers keep
+// their tokens, 1e999 becomes Infinity, lone surrogate escapes are kept),
+// and the encoder reproduces json.dumps byte for byte (indent 2 or compact
+// separators, with or without ASCII escaping).
 //
 // Values are plain Go values: *Object, []any, string, Number, bool and nil.
 package pyjson
@@ -135,8 +137,9 @@ func (o *Object) Clone() *Object {
 	return c
 }
 
-// Number is a JSON number kept as its literal token, so that values read
-// from a file are written back unchanged.
+// Number is a JSON number kept as a token: Parse gives the token Python's
+// json.dumps writes back for it (see NumberOf), so values read from a file
+// are written back as the original pipeline writes them.
 type Number string
 
 // Int returns a Number for an integer.
