@@ -70,15 +70,15 @@ func parseFile(data []byte) (*rawFile, error) {
 	err := s.Object(func(key []byte) error {
 		switch string(key) {
 		case "topic":
-			v, err := fieldScalar(s, spt.BatchFields, key)
+			v, err := fieldScalar(s, fTopic)
 			f.topic = v
 			return err
 		case "batch_id":
-			v, err := fieldScalar(s, spt.BatchFields, key)
+			v, err := fieldScalar(s, fBatchID)
 			f.batchID = v
 			return err
 		case "data":
-			if err := spt.BatchFields.Next(s, key); err != nil || s.Peek() == 'n' {
+			if err := fData.Next(s); err != nil || s.Peek() == 'n' {
 				return cmp.Or(err, skipValue(s))
 			}
 			f.hasData = true
@@ -98,20 +98,31 @@ func parseFile(data []byte) (*rawFile, error) {
 	return f, err
 }
 
-// fieldScalar reads the member key of an object whose members fields
-// lists, checking its type first.
-func fieldScalar(s *scan.Scanner, fields *spt.Fields, key []byte) (any, error) {
-	if err := fields.Next(s, key); err != nil {
+// The members the analysis reads, typed by the data contract.
+var (
+	fTopic, fBatchID, fData    = spt.BatchFields.Field("topic"), spt.BatchFields.Field("batch_id"), spt.BatchFields.Field("data")
+	fT, fMetadata, fInferences = spt.ItemFields.Field("T"), spt.ItemFields.Field("metadata"), spt.ItemFields.Field("inferences")
+	fIntended, fAlignment      = spt.MetadataFields.Field("intended_review_focus"), spt.MetadataFields.Field("alignment_issue_type")
+	fDifficulty                = spt.MetadataFields.Field("difficulty")
+	fS, fOutTok, fInTok        = spt.VariantFields.Field("S"), spt.VariantFields.Field("output_tokens"), spt.VariantFields.Field("input_tokens")
+	fInterventions             = spt.VariantFields.Field("interventions")
+	fType, fSelected, fConf    = spt.RecordFields.Field("intervention_type"), spt.RecordFields.Field("selected_review_focus"), spt.RecordFields.Field("confidence")
+	fI, fR, fP                 = spt.RecordFields.Field("I"), spt.RecordFields.Field("R"), spt.RecordFields.Field("P")
+	fDDInt, fDDExt             = spt.RecordFields.Field("detection_difficulty_internal"), spt.RecordFields.Field("detection_difficulty_external")
+)
+
+// fieldScalar reads the value of member f, checking its type first.
+func fieldScalar(s *scan.Scanner, f spt.Field) (any, error) {
+	if err := f.Next(s); err != nil {
 		return nil, err
 	}
-	v, err := scalar(s)
-	return v, pyjson.InField(err, string(key))
+	return scalar(s)
 }
 
 // fieldStr is fieldScalar for a long text kept as its raw token (nil when
 // null).
-func fieldStr(s *scan.Scanner, fields *spt.Fields, key []byte) ([]byte, error) {
-	if err := fields.Next(s, key); err != nil {
+func fieldStr(s *scan.Scanner, f spt.Field) ([]byte, error) {
+	if err := f.Next(s); err != nil {
 		return nil, err
 	}
 	return optStr(s)
@@ -126,16 +137,16 @@ func parseItem(s *scan.Scanner) (rawItem, error) {
 	err := s.Object(func(key []byte) error {
 		switch string(key) {
 		case "T":
-			v, err := fieldScalar(s, spt.ItemFields, key)
+			v, err := fieldScalar(s, fT)
 			it.t, _ = v.(string)
 			return err
 		case "metadata":
-			if err := spt.ItemFields.Next(s, key); err != nil {
+			if err := fMetadata.Next(s); err != nil {
 				return err
 			}
 			return pyjson.InField(parseMetadata(s, &it), "metadata")
 		case "inferences":
-			if err := spt.ItemFields.Next(s, key); err != nil || s.Peek() == 'n' {
+			if err := fInferences.Next(s); err != nil || s.Peek() == 'n' {
 				return cmp.Or(err, skipValue(s))
 			}
 			return pyjson.InField(s.Object(func(model []byte) error {
@@ -159,11 +170,11 @@ func parseMetadata(s *scan.Scanner, it *rawItem) error {
 		var err error
 		switch string(key) {
 		case "intended_review_focus":
-			it.intended, err = fieldScalar(s, spt.MetadataFields, key)
+			it.intended, err = fieldScalar(s, fIntended)
 		case "alignment_issue_type":
-			it.alignment, err = fieldScalar(s, spt.MetadataFields, key)
+			it.alignment, err = fieldScalar(s, fAlignment)
 		case "difficulty":
-			it.difficulty, err = fieldScalar(s, spt.MetadataFields, key)
+			it.difficulty, err = fieldScalar(s, fDifficulty)
 		default:
 			err = skipValue(s)
 		}
@@ -196,16 +207,16 @@ func parseVariant(s *scan.Scanner, v *rawVariant) error {
 		var err error
 		switch string(key) {
 		case "S":
-			v.s, err = fieldStr(s, spt.VariantFields, key)
+			v.s, err = fieldStr(s, fS)
 		case "output_tokens":
-			v.outTok, err = fieldScalar(s, spt.VariantFields, key)
+			v.outTok, err = fieldScalar(s, fOutTok)
 		case "input_tokens":
-			v.inTok, err = fieldScalar(s, spt.VariantFields, key)
+			v.inTok, err = fieldScalar(s, fInTok)
 		case "tags":
 			v.tags, err = spt.Tags(s)
 			err = pyjson.InField(err, "tags")
 		case "interventions":
-			if err := spt.VariantFields.Next(s, key); err != nil {
+			if err := fInterventions.Next(s); err != nil {
 				return err
 			}
 			v.hasInterventions = true
@@ -231,21 +242,21 @@ func parseInterv(s *scan.Scanner, r *rawInterv) error {
 		switch string(key) {
 		case "intervention_type":
 			r.hasType = true
-			r.itype, err = fieldScalar(s, spt.RecordFields, key)
+			r.itype, err = fieldScalar(s, fType)
 		case "selected_review_focus":
-			r.selected, err = fieldScalar(s, spt.RecordFields, key)
+			r.selected, err = fieldScalar(s, fSelected)
 		case "confidence":
-			r.conf, err = fieldScalar(s, spt.RecordFields, key)
+			r.conf, err = fieldScalar(s, fConf)
 		case "I":
-			r.i, err = fieldStr(s, spt.RecordFields, key)
+			r.i, err = fieldStr(s, fI)
 		case "R":
-			r.r, err = fieldStr(s, spt.RecordFields, key)
+			r.r, err = fieldStr(s, fR)
 		case "P":
-			r.p, err = fieldScalar(s, spt.RecordFields, key)
+			r.p, err = fieldScalar(s, fP)
 		case "detection_difficulty_internal":
-			r.ddInt, err = fieldScalar(s, spt.RecordFields, key)
+			r.ddInt, err = fieldScalar(s, fDDInt)
 		case "detection_difficulty_external":
-			r.ddExt, err = fieldScalar(s, spt.RecordFields, key)
+			r.ddExt, err = fieldScalar(s, fDDExt)
 		case "tags":
 			r.tags, err = spt.Tags(s)
 			err = pyjson.InField(err, "tags")

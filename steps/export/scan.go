@@ -58,11 +58,11 @@ func scanBatch(data []byte, model string, fn func(i int, it *rawItem) error) (si
 	err = s.Object(func(key []byte) error {
 		switch string(key) {
 		case "simulated":
-			raw, err := skipField(s, spt.BatchFields, key)
+			raw, err := skipField(s, fBatchSimulated)
 			simulated = isTrue(raw)
 			return err
 		case "data":
-			if err := spt.BatchFields.Next(s, key); err != nil || s.Peek() == 'n' {
+			if err := fData.Next(s); err != nil || s.Peek() == 'n' {
 				return cmp.Or(err, skip(s))
 			}
 		default:
@@ -90,10 +90,20 @@ func skip(s *scan.Scanner) error {
 	return err
 }
 
-// skipField returns the raw value of the member key of an object whose
-// members fields lists, checking its type first.
-func skipField(s *scan.Scanner, fields *spt.Fields, key []byte) ([]byte, error) {
-	if err := fields.Next(s, key); err != nil {
+// The members the export reads, typed by the data contract.
+var (
+	fData, fBatchSimulated = spt.BatchFields.Field("data"), spt.BatchFields.Field("simulated")
+	fA, fB, fT             = spt.ItemFields.Field("A"), spt.ItemFields.Field("B"), spt.ItemFields.Field("T")
+	fInferences            = spt.ItemFields.Field("inferences")
+	fS, fInterventions     = spt.VariantFields.Field("S"), spt.VariantFields.Field("interventions")
+	fVariantSimulated      = spt.VariantFields.Field("simulated")
+	fI, fR, fP             = spt.RecordFields.Field("I"), spt.RecordFields.Field("R"), spt.RecordFields.Field("P")
+	fRecordSimulated       = spt.RecordFields.Field("simulated")
+)
+
+// skipField returns the raw value of member f, checking its type first.
+func skipField(s *scan.Scanner, f spt.Field) ([]byte, error) {
+	if err := f.Next(s); err != nil {
 		return nil, err
 	}
 	return s.Skip()
@@ -108,13 +118,13 @@ func scanItem(s *scan.Scanner, model string) (*rawItem, error) {
 		var err error
 		switch string(key) {
 		case "A":
-			it.A, err = skipField(s, spt.ItemFields, key)
+			it.A, err = skipField(s, fA)
 		case "B":
-			it.B, err = skipField(s, spt.ItemFields, key)
+			it.B, err = skipField(s, fB)
 		case "T":
-			it.T, err = skipField(s, spt.ItemFields, key)
+			it.T, err = skipField(s, fT)
 		case "inferences":
-			if err := spt.ItemFields.Next(s, key); err != nil {
+			if err := fInferences.Next(s); err != nil {
 				return err
 			}
 			it.hasInf = true
@@ -174,19 +184,19 @@ func scanVariant(s *scan.Scanner) (*rawVariant, error) {
 		var err error
 		switch string(key) {
 		case "S":
-			v.S, err = skipField(s, spt.VariantFields, key)
+			v.S, err = skipField(s, fS)
 		case "tags":
 			v.tags, err = spt.Tags(s)
 			err = pyjson.InField(err, "tags")
 		case "interventions":
-			if err := spt.VariantFields.Next(s, key); err != nil {
+			if err := fInterventions.Next(s); err != nil {
 				return err
 			}
 			v.recs, err = scanRecords(s)
 			err = pyjson.InField(err, "interventions")
 		case "simulated":
 			var raw []byte
-			raw, err = skipField(s, spt.VariantFields, key)
+			raw, err = skipField(s, fVariantSimulated)
 			v.simulated = isTrue(raw)
 		default:
 			err = skip(s)
@@ -215,17 +225,17 @@ func scanRecord(s *scan.Scanner, r *rawRecord) error {
 		var err error
 		switch string(k) {
 		case "I":
-			r.I, err = skipField(s, spt.RecordFields, k)
+			r.I, err = skipField(s, fI)
 		case "R":
-			r.R, err = skipField(s, spt.RecordFields, k)
+			r.R, err = skipField(s, fR)
 		case "P":
-			r.P, err = skipField(s, spt.RecordFields, k)
+			r.P, err = skipField(s, fP)
 		case "tags":
 			r.tags, err = spt.Tags(s)
 			err = pyjson.InField(err, "tags")
 		case "simulated":
 			var raw []byte
-			raw, err = skipField(s, spt.RecordFields, k)
+			raw, err = skipField(s, fRecordSimulated)
 			r.simulated = isTrue(raw)
 		default:
 			err = skip(s)

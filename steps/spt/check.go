@@ -149,16 +149,30 @@ var (
 		"tags": Array | Null, "simulated": Bool | Null})
 )
 
-// Next checks the value at the cursor when key is one of f (see Kind.Next);
-// the error is about .key.
-func (f *Fields) Next(s *scan.Scanner, key []byte) error {
-	if f.lens&(1<<min(len(key), 63)) == 0 {
+// Field is one member that a Fields lists, for readers that check a
+// member they know by name without looking it up per document.
+type Field struct {
+	Name string
+	Kind Kind
+}
+
+// Field returns the member name of f. It panics if f does not list it (a
+// reader asking for a member outside the contract is a programming error).
+func (f *Fields) Field(name string) Field {
+	k, ok := f.kinds[name]
+	if !ok {
+		panic("spt: no field " + name + " in the data contract")
+	}
+	return Field{Name: name, Kind: k}
+}
+
+// Next checks the value at the scanner's cursor, the value of member
+// f.Name (see Kind.Next); the error is about .Name.
+func (f Field) Next(s *scan.Scanner) error {
+	if got := kindOfByte(s.Peek()); got&f.Kind != 0 || got == 0 {
 		return nil
 	}
-	if k, ok := f.kinds[string(key)]; ok {
-		return pyjson.InField(k.Next(s), string(key))
-	}
-	return nil
+	return pyjson.InField(f.Kind.Next(s), f.Name)
 }
 
 // Check checks the members of o that f lists.
@@ -287,14 +301,12 @@ func Tags(s *scan.Scanner) ([]string, error) {
 		return nil, err
 	}
 	var out []string
-	i := 0
 	err := s.Array(func() error {
-		if err := String.Next(s); err != nil {
-			return pyjson.InIndex(err, i)
+		if s.Peek() != '"' {
+			return pyjson.InIndex(String.Next(s), len(out))
 		}
 		t, err := s.Str()
 		out = append(out, t)
-		i++
 		return err
 	})
 	return out, err
