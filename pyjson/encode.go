@@ -200,9 +200,11 @@ func encodeArray[T any](e *encoder, a []T, depth int) error {
 const hexDigits = "0123456789abcdef"
 
 // plainByte marks the bytes written as themselves in every mode: printable
-// ASCII but the quote and the backslash.
+// ASCII but the quote and the backslash. DEL (0x7f) is written as itself
+// only without ASCII escaping: json.dumps escapes everything outside
+// ' '..'~' when ensure_ascii is set.
 var plainByte = func() (t [256]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
+	for c := 0x20; c < 0x7f; c++ {
 		t[c] = c != '"' && c != '\\'
 	}
 	return t
@@ -221,7 +223,11 @@ func (e *encoder) str(s string) {
 			break
 		}
 		if c := s[j]; c < utf8.RuneSelf {
-			e.escapeASCII(c)
+			if c == 0x7f && !e.opt.ASCII {
+				e.buf = append(e.buf, c)
+			} else {
+				e.escapeASCII(c)
+			}
 			i = j + 1
 			continue
 		}

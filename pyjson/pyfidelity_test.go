@@ -27,6 +27,8 @@ func TestRoundTripLikePython(t *testing.T) {
 		{"pair joins, utf8", `["\ud83d\ude00"]`, Line, "[\"\U0001F600\"]"},
 		{"lone surrogate in a key", `{"\udabc": 1}`, LineASCII, `{"\udabc": 1}`},
 		{"uppercase hex", `["\uDBFF"]`, LineASCII, `["\udbff"]`},
+		{"DEL escaped with ensure_ascii", "[\"a\x7fb\", \"\\u007f\"]", LineASCII, `["a\u007fb", "\u007f"]`},
+		{"DEL raw without", "[\"a\x7fb\", \"\\u007f\"]", Line, "[\"a\x7fb\", \"\x7f\"]"},
 		{"1e999", `[1e999]`, Line, `[Infinity]`},
 		{"-1e999", `[-1e999]`, Line, `[-Infinity]`},
 		{"1e-999", `[1e-999, -1e-999]`, Line, `[0.0, -0.0]`},

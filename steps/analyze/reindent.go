@@ -254,8 +254,8 @@ func skipPlain8(b []byte, i int) int {
 	for ; i+8 <= len(b); i += 8 {
 		x := binary.LittleEndian.Uint64(b[i:])
 		ctl := (x - 0x20*lo) &^ x // high bit set where a byte < 0x20 (or >= 0x80, caught below)
-		q, bs := x^('"'*lo), x^('\\'*lo)
-		eq := ((q - lo) &^ q) | ((bs - lo) &^ bs) // high bit set where a byte is '"' or '\\'
+		q, bs, del := x^('"'*lo), x^('\\'*lo), x^(0x7f*lo)
+		eq := ((q - lo) &^ q) | ((bs - lo) &^ bs) | ((del - lo) &^ del) // high bit set where a byte is '"', '\\' or DEL
 		if (x|ctl|eq)&hi != 0 {
 			return i
 		}
@@ -264,9 +264,9 @@ func skipPlain8(b []byte, i int) int {
 }
 
 // asciiPlain marks the bytes pyjson writes as themselves with ASCII set:
-// printable ASCII (DEL included) but the quote and the backslash.
+// printable ASCII (' '..'~', as json.dumps) but the quote and the backslash.
 var asciiPlain = func() (t [256]bool) {
-	for c := 0x20; c < 0x80; c++ {
+	for c := 0x20; c < 0x7f; c++ {
 		t[c] = c != '"' && c != '\\'
 	}
 	return t
@@ -294,8 +294,8 @@ func canonicalEscape(b []byte) int {
 			return 0
 		}
 		return 6
-	case c < 0x80:
-		return 0
+	case c < 0x7f:
+		return 0 // written as itself
 	case c >= 0xD800 && c < 0xDC00: // a high surrogate must start a pair
 		if len(b) >= 12 && b[6] == '\\' && b[7] == 'u' {
 			if lo, ok := lowerHex4(b[8:]); ok && lo >= 0xDC00 && lo < 0xE000 {
