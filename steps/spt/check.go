@@ -135,7 +135,9 @@ var (
 	// BatchFields are the top-level members.
 	BatchFields = NewFields(map[string]Kind{"data": Array | Null, "topic": Text, "batch_id": Text, "simulated": Bool | Null})
 	// ItemFields are the members of an element of "data".
-	ItemFields = NewFields(map[string]Kind{"T": Text, "A": Text, "B": Text, "thought_process": Text,
+	// (thought_process and the rest of metadata are shown as Python's str()
+	// shows any value, so they may hold anything.)
+	ItemFields = NewFields(map[string]Kind{"T": Text, "A": Text, "B": Text,
 		"metadata": Object | Null, "inferences": Object | Null})
 	// MetadataFields are the members of an item's "metadata".
 	MetadataFields = NewFields(map[string]Kind{"intended_review_focus": Text, "alignment_issue_type": Text, "difficulty": Text})
