@@ -1,7 +1,9 @@
 package pyjson
 
 import (
+	"errors"
 	"fmt"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/sptflow/sptflow/pyjson/scan"
@@ -20,6 +22,12 @@ func (e *SyntaxError) Error() string { return fmt.Sprintf("json: %s at offset %d
 // strings string, numbers Number, true/false bool and null nil. Python's
 // NaN, Infinity and -Infinity tokens are accepted as numbers.
 //
+// It accepts and decodes what Python's json.load does: data must be valid
+// UTF-8 (an invalid byte is a SyntaxError at its offset, as Python's
+// UnicodeDecodeError), a lone surrogate escape is kept (see
+// scan.AppendSurrogate) and written back by Marshal as the same escape, and
+// numbers become what Python writes back (see NumberOf).
+//
 // data is not retained. For speed, decoded strings share large backing
 // allocations (64 KiB chunks) and containers share slabs, so a small value
 // kept after the rest of the document is dropped keeps its chunk alive;
@@ -28,12 +36,22 @@ func Parse(data []byte) (any, error) {
 	d := decoder{data: data}
 	d.skipSpace()
 	v, err := d.value()
-	if err != nil {
-		return nil, err
+	if err == nil {
+		d.skipSpace()
+		if d.pos != len(d.data) {
+			err = d.errorf("unexpected data after the top-level value")
+		}
 	}
-	d.skipSpace()
-	if d.pos != len(d.data) {
-		return nil, d.errorf("unexpected data after the top-level value")
+	if err != nil {
+		// Python decodes the whole file before parsing it: invalid UTF-8
+		// anywhere is the error. On success there is none: the strings
+		// were checked as they were decoded, and a non-ASCII byte
+		// anywhere else is a syntax error.
+		if uerr := scan.CheckUTF8(data); uerr != nil {
+			e := uerr.(*scan.UTF8Error)
+			return nil, &SyntaxError{Offset: e.Offset, Msg: fmt.Sprintf("invalid UTF-8 (byte 0x%02x)", e.Byte)}
+		}
+		return nil, err
 	}
 	return v, nil
 }
@@ -104,14 +122,22 @@ const (
 )
 
 // strStop marks the bytes that end the fast scan of a string: the quote,
-// the backslash and control characters.
+// the backslash, control characters and non-ASCII bytes (checked to be
+// valid UTF-8).
 var strStop = func() (t [256]bool) {
 	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	for c := utf8.RuneSelf; c < 256; c++ {
 		t[c] = true
 	}
 	t['"'], t['\\'] = true, true
 	return t
 }()
+
+// errUTF8 is returned by the string scan; Parse replaces it with the
+// offset of the first invalid byte.
+var errUTF8 = errors.New("invalid UTF-8")
 
 func (d *decoder) errorf(format string, args ...any) error {
 	return &SyntaxError{Offset: d.pos, Msg: fmt.Sprintf(format, args...)}
@@ -375,9 +401,13 @@ func (d *decoder) number() (any, error) {
 		d.pos += n
 		return nil, d.errorf("%v", err)
 	}
-	start := d.pos
+	tok := d.data[d.pos : d.pos+n]
 	d.pos += n
-	return Number(d.bytesString(d.data[start:d.pos])), nil
+	if c, ok := canonicalNumber(tok); ok {
+		return Number(d.bytesString(c)), nil
+	}
+	var buf [32]byte
+	return Number(d.bytesString(appendPythonFloat(buf[:0], tok))), nil
 }
 
 // str decodes the string at d.pos (its opening quote); key selects
@@ -387,8 +417,18 @@ func (d *decoder) str(key bool) (string, error) {
 	start := d.pos
 	data := d.data
 	i := d.pos
-	for i < len(data) && !strStop[data[i]] {
-		i++
+	for {
+		for i < len(data) && !strStop[data[i]] {
+			i++
+		}
+		if i == len(data) || data[i] < utf8.RuneSelf {
+			break
+		}
+		n := scan.RuneLen(data[i:])
+		if n == 0 {
+			return "", errUTF8
+		}
+		i += n
 	}
 	d.pos = i
 	if i >= len(data) {
@@ -426,6 +466,14 @@ func (d *decoder) unescape(buf []byte) ([]byte, error) {
 			return buf, nil
 		case c < 0x20:
 			return buf, d.errorf("invalid control character in string")
+		case c >= utf8.RuneSelf:
+			n := scan.RuneLen(d.data[d.pos:])
+			if n == 0 {
+				return buf, errUTF8
+			}
+			buf = append(buf, d.data[d.pos:d.pos+n]...)
+			d.pos += n
+			continue
 		case c != '\\':
 			j := d.pos + 1
 			for j < len(d.data) && !strStop[d.data[j]] {
@@ -435,8 +483,7 @@ func (d *decoder) unescape(buf []byte) ([]byte, error) {
 			d.pos = j
 			continue
 		}
-		// A lone surrogate escape, which Python keeps and a Go string
-		// cannot hold, becomes U+FFFD.
+		// A lone surrogate escape is kept, as Python keeps it.
 		var n int
 		var err error
 		if buf, n, err = scan.AppendEscape(buf, d.data[d.pos:]); err != nil {

@@ -51,7 +51,7 @@ func TestParseTypes(t *testing.T) {
 	tests := []struct {
 		key  string
 		want any
-	}{{"s", "x"}, {"e", ""}, {"n", Number("-1e5")}, {"t", true}, {"z", nil}, {"dup", Number("2")}}
+	}{{"s", "x"}, {"e", ""}, {"n", Number("-100000.0")}, {"t", true}, {"z", nil}, {"dup", Number("2")}}
 	for _, tt := range tests {
 		if got, _ := o.Get(tt.key); got != tt.want {
 			t.Errorf("%s: got %#v (%T), want %#v (%T)", tt.key, got, got, tt.want, tt.want)
@@ -118,15 +118,16 @@ func TestNumberIsInt(t *testing.T) {
 	}
 }
 
-// TestParseSurrogates: pairs join; every lone surrogate escape becomes one
-// U+FFFD and never swallows the escape after it (Python keeps each one).
+// TestParseSurrogates: pairs join; every lone surrogate escape is kept as
+// its three WTF-8 bytes (Python keeps it in the str) and never swallows the
+// escape after it.
 func TestParseSurrogates(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
 		{`"\ud83d\ude00"`, "😀"},
-		{`"\ud83dx"`, "\uFFFDx"},
-		{`"\udc00\udc00"`, "\uFFFD\uFFFD"},
-		{`"\ud800\ud800\udc00"`, "\uFFFD𐀀"},
-		{`"\udc00\u0041"`, "\uFFFDA"},
+		{`"\ud83dx"`, "\xed\xa0\xbdx"},
+		{`"\udc00\udc00"`, "\xed\xb0\x80\xed\xb0\x80"},
+		{`"\ud800\ud800\udc00"`, "\xed\xa0\x80𐀀"},
+		{`"\udc00\u0041"`, "\xed\xb0\x80A"},
 	} {
 		got, err := Parse([]byte(tt.in))
 		if err != nil || got != tt.want {

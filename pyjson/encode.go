@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/sptflow/sptflow/pyjson/scan"
 )
 
 // Options select the json.dumps flavour to reproduce.
@@ -14,6 +16,10 @@ type Options struct {
 	// ", " and ": " separators (one line).
 	Indent int
 	// ASCII escapes every non-ASCII character as \uXXXX (ensure_ascii=True).
+	// A lone surrogate (kept by Parse) is written as its \uXXXX escape in
+	// both modes: Python writes it so with ensure_ascii=True, and with
+	// ensure_ascii=False Python cannot write it to a UTF-8 file at all; the
+	// escape is the only form that reads back as the same string.
 	ASCII bool
 }
 
@@ -194,9 +200,11 @@ func encodeArray[T any](e *encoder, a []T, depth int) error {
 const hexDigits = "0123456789abcdef"
 
 // plainByte marks the bytes written as themselves in every mode: printable
-// ASCII but the quote and the backslash.
+// ASCII but the quote and the backslash. DEL (0x7f) is written as itself
+// only without ASCII escaping: json.dumps escapes everything outside
+// ' '..'~' when ensure_ascii is set.
 var plainByte = func() (t [256]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
+	for c := 0x20; c < 0x7f; c++ {
 		t[c] = c != '"' && c != '\\'
 	}
 	return t
@@ -215,15 +223,27 @@ func (e *encoder) str(s string) {
 			break
 		}
 		if c := s[j]; c < utf8.RuneSelf {
-			e.escapeASCII(c)
+			if c == 0x7f && !e.opt.ASCII {
+				e.buf = append(e.buf, c)
+			} else {
+				e.escapeASCII(c)
+			}
 			i = j + 1
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[j:])
-		if !e.opt.ASCII && (r != utf8.RuneError || size != 1) {
+		switch {
+		case r == utf8.RuneError && size == 1:
+			if sr := scan.Surrogate(s[j:]); sr != 0 {
+				e.u4(sr) // a lone surrogate, escaped in both modes
+				size = 3
+			} else {
+				e.escapeRune(r) // other invalid UTF-8 is written as U+FFFD
+			}
+		case !e.opt.ASCII:
 			e.buf = append(e.buf, s[j:j+size]...)
-		} else {
-			e.escapeRune(r) // invalid UTF-8 is written as U+FFFD
+		default:
+			e.escapeRune(r)
 		}
 		i = j + size
 	}

@@ -28,16 +28,18 @@ func TestFormatFloatMatchesPythonRepr(t *testing.T) {
 	}
 }
 
-func TestRoundTripPreservesOrderAndTokens(t *testing.T) {
+// TestRoundTripLikeJSONDumps: keys keep their order, and numbers come back
+// as Python's json.dumps(json.loads(in)) writes them.
+func TestRoundTripLikeJSONDumps(t *testing.T) {
 	in := `{"b": 1.50, "a": [1, 2.0, -0, 1e5, true, null], "c": {}, "d": [], "e": "x\"y\\z\n\u00e9\ud83d\ude00<>&/"}`
 	v, err := Parse([]byte(in))
 	require.NoError(t, err)
 	got, err := Marshal(v, LineASCII)
 	require.NoError(t, err)
-	assert.Equal(t, `{"b": 1.50, "a": [1, 2.0, -0, 1e5, true, null], "c": {}, "d": [], "e": "x\"y\\z\n\u00e9\ud83d\ude00<>&/"}`, string(got))
+	assert.Equal(t, `{"b": 1.5, "a": [1, 2.0, 0, 100000.0, true, null], "c": {}, "d": [], "e": "x\"y\\z\n\u00e9\ud83d\ude00<>&/"}`, string(got))
 	got, err = Marshal(v, Line)
 	require.NoError(t, err)
-	assert.Equal(t, `{"b": 1.50, "a": [1, 2.0, -0, 1e5, true, null], "c": {}, "d": [], "e": "x\"y\\z\né😀<>&/"}`, string(got))
+	assert.Equal(t, `{"b": 1.5, "a": [1, 2.0, 0, 100000.0, true, null], "c": {}, "d": [], "e": "x\"y\\z\né😀<>&/"}`, string(got))
 }
 
 func TestIndentMatchesPythonDumps(t *testing.T) {

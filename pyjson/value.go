@@ -1,12 +1,15 @@
 // Package pyjson reads and writes JSON the way the original SPT pipeline's
-// Python code does: objects keep their key order, numbers keep their
-// original tokens, and the encoder reproduces json.dumps byte for byte
-// (indent 2 or compact separators, with or without ASCII escaping).
+// Python code does: objects keep their key order, numbers and strings come
+// back as json.dumps(json.load(f)) writes them (Python-written numbers keep
+// their tokens, 1e999 becomes Infinity, lone surrogate escapes are kept),
+// and the encoder reproduces json.dumps byte for byte (indent 2 or compact
+// separators, with or without ASCII escaping).
 //
 // Values are plain Go values: *Object, []any, string, Number, bool and nil.
 package pyjson
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
@@ -134,8 +137,9 @@ func (o *Object) Clone() *Object {
 	return c
 }
 
-// Number is a JSON number kept as its literal token, so that values read
-// from a file are written back unchanged.
+// Number is a JSON number kept as a token: Parse gives the token Python's
+// json.dumps writes back for it (see NumberOf), so values read from a file
+// are written back as the original pipeline writes them.
 type Number string
 
 // Int returns a Number for an integer.
@@ -204,36 +208,42 @@ func (n Number) IsInt() bool { return !strings.ContainsAny(string(n), ".eENI") }
 
 // FormatFloat formats f as Python's repr(float).
 func FormatFloat(f float64) string {
+	var b [32]byte
+	return string(AppendFloat(b[:0], f))
+}
+
+// AppendFloat appends f as Python's repr(float) writes it.
+func AppendFloat(dst []byte, f float64) []byte {
 	switch {
 	case math.IsNaN(f):
-		return "NaN"
+		return append(dst, "NaN"...)
 	case math.IsInf(f, 1):
-		return "Infinity"
+		return append(dst, "Infinity"...)
 	case math.IsInf(f, -1):
-		return "-Infinity"
+		return append(dst, "-Infinity"...)
 	case f == 0:
 		if math.Signbit(f) {
-			return "-0.0"
+			return append(dst, "-0.0"...)
 		}
-		return "0.0"
+		return append(dst, "0.0"...)
 	}
-	e := strconv.FormatFloat(f, 'e', -1, 64) // d.ddde±XX
-	mant, expStr, _ := strings.Cut(e, "e")
-	exp, _ := strconv.Atoi(expStr)
+	var buf [32]byte
+	e := strconv.AppendFloat(buf[:0], f, 'e', -1, 64) // d.ddde±XX
+	at := bytes.IndexByte(e, 'e')
+	exp := 0
+	for _, c := range e[at+2:] {
+		exp = exp*10 + int(c-'0')
+	}
+	if e[at+1] == '-' {
+		exp = -exp
+	}
 	if exp < -4 || exp >= 16 {
-		sign := "+"
-		if exp < 0 {
-			sign, exp = "-", -exp
-		}
-		es := strconv.Itoa(exp)
-		if len(es) < 2 {
-			es = "0" + es
-		}
-		return mant + "e" + sign + es
+		return append(dst, e...) // Go writes at least two exponent digits, as Python
 	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.ContainsAny(s, ".") {
-		s += ".0"
+	start := len(dst)
+	dst = strconv.AppendFloat(dst, f, 'f', -1, 64)
+	if bytes.IndexByte(dst[start:], '.') < 0 {
+		dst = append(dst, '.', '0')
 	}
-	return s
+	return dst
 }

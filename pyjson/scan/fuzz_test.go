@@ -35,10 +35,13 @@ func build(s *scan.Scanner) (any, error) {
 		return s.Literal()
 	}
 	tok, err := s.Number()
-	return pyjson.Number(tok), err
+	return pyjson.NumberOf(tok), err
 }
 
 func parseWithScanner(data []byte) (any, error) {
+	if err := scan.CheckUTF8(data); err != nil {
+		return nil, err
+	}
 	s := scan.New(data)
 	v, err := build(s)
 	if err != nil {

@@ -14,8 +14,10 @@
 // literals it skips, nor the contents of skipped strings: a document is
 // only as valid as the parts that were read. Errors carry the byte offset.
 //
-// Decoded strings follow Python's json module, except that a lone surrogate
-// escape, which a Go string cannot hold, becomes U+FFFD (as in pyjson).
+// Decoded strings follow Python's json module; a lone surrogate escape is
+// kept in the three bytes UTF-8 would use for it (WTF-8, see
+// AppendSurrogate), as in pyjson. The scanner does not check for invalid
+// UTF-8 in what it skips: readers call CheckUTF8 on the document first.
 package scan
 
 import (

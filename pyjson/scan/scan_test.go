@@ -13,11 +13,11 @@ func TestUnquote(t *testing.T) {
 		{`"\b\f\n\r\t"`, "\b\f\n\r\t"},
 		{`"caf\u00e9 \u00E9"`, "café é"},
 		{`"smile \ud83d\ude00!"`, "smile 😀!"},
-		{`"lone \ud83d end"`, "lone \uFFFD end"},
-		{`"lone \ude00"`, "lone \uFFFD"},
-		{`"\udc00\udc00"`, "\uFFFD\uFFFD"},  // two lone low surrogates
-		{`"\ud800\ud800"`, "\uFFFD\uFFFD"},  // two lone high surrogates
-		{`"\ud800\udc00\udc00"`, "𐀀\uFFFD"}, // a pair, then a lone one
+		{`"lone \ud83d end"`, "lone \xed\xa0\xbd end"}, // kept as WTF-8
+		{`"lone \ude00"`, "lone \xed\xb8\x80"},
+		{`"\udc00\udc00"`, "\xed\xb0\x80\xed\xb0\x80"}, // two lone low surrogates
+		{`"\ud800\ud800"`, "\xed\xa0\x80\xed\xa0\x80"}, // two lone high surrogates
+		{`"\ud800\udc00\udc00"`, "𐀀\xed\xb0\x80"},      // a pair, then a lone one
 		{`"mixed é \n ✓"`, "mixed é \n ✓"},
 		{`"\u0000x"`, "\x00x"},
 		{`"long plain text past eight bytes\n"`, "long plain text past eight bytes\n"},

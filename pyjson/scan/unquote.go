@@ -19,7 +19,9 @@ var (
 // Unquote decodes a JSON string token, quotes included (as RawString
 // returns it), with Python's json semantics: a raw control character or an
 // unknown escape is an error, \uXXXX pairs of surrogates join, and a lone
-// surrogate becomes U+FFFD. A string without escapes costs one copy.
+// surrogate is kept (as AppendSurrogate encodes it). The body is not
+// checked for invalid UTF-8 (see CheckUTF8). A string without escapes
+// costs one copy.
 func Unquote(raw []byte) (string, error) {
 	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
 		return "", fmt.Errorf("not a JSON string: %.20q", raw)
@@ -90,9 +92,10 @@ var simpleEscapes = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\
 // AppendEscape decodes the escape sequence at the start of b (b[0] is a
 // backslash), appends its UTF-8 to dst and returns the bytes of b it
 // consumed. A high surrogate escape followed by a low one decodes as their
-// pair (12 bytes); any other surrogate escape becomes U+FFFD (6 bytes), so
-// a lone one never swallows the escape after it. For decoders that find
-// their strings' ends themselves (pyjson).
+// pair (12 bytes); any other surrogate escape is kept as a lone surrogate
+// (6 bytes, see AppendSurrogate), as Python keeps it, so a lone one never
+// swallows the escape after it. For decoders that find their strings' ends
+// themselves (pyjson).
 func AppendEscape(dst, b []byte) ([]byte, int, error) {
 	if len(b) < 2 {
 		return dst, 0, errEndEscape
@@ -117,7 +120,7 @@ func AppendEscape(dst, b []byte) ([]byte, int, error) {
 			}
 		}
 	}
-	return utf8.AppendRune(dst, utf8.RuneError), 6, nil
+	return AppendSurrogate(dst, r), 6, nil
 }
 
 func hex4(b []byte) (rune, bool) {

@@ -16,8 +16,10 @@ import (
 const Kind = "analyze"
 
 // version is part of every analyze node key; bump it when the same inputs
-// would give different outputs.
-const version = "2"
+// would give different outputs. Version 3: wrong JSON types and invalid
+// UTF-8 are "Error processing" failures; numbers and lone surrogates are
+// written as Python's json writes them.
+const version = "3"
 
 // Step is the analyze node kind (an engine.Kind).
 type Step struct{}

@@ -2,11 +2,13 @@ package analyze
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/sptflow/sptflow/pyjson"
 	"github.com/sptflow/sptflow/pyjson/scan"
+	"github.com/sptflow/sptflow/steps/spt"
 )
 
 // The raw* types are one tagged batch file as the scanner sees it: only the
@@ -55,30 +57,38 @@ type rawFile struct {
 
 var variantNames = [2]string{"A", "B"}
 
-// parseFile reads the fields the analysis needs from one batch file.
+// parseFile reads the fields the analysis needs from one batch file. The
+// file must be valid UTF-8 (as for Python's json.load) and the fields read
+// must have the types of the data contract (spt.BatchFields and the other
+// tables); a wrong type is a *pyjson.PathError.
 func parseFile(data []byte) (*rawFile, error) {
+	if err := scan.CheckUTF8(data); err != nil {
+		return nil, err
+	}
 	s := scan.New(data)
 	f := &rawFile{}
 	err := s.Object(func(key []byte) error {
 		switch string(key) {
 		case "topic":
-			v, err := scalar(s)
+			v, err := fieldScalar(s, fTopic)
 			f.topic = v
 			return err
 		case "batch_id":
-			v, err := scalar(s)
+			v, err := fieldScalar(s, fBatchID)
 			f.batchID = v
 			return err
 		case "data":
-			if s.Peek() != '[' {
-				return skipValue(s)
+			if err := fData.Next(s); err != nil || s.Peek() == 'n' {
+				return cmp.Or(err, skipValue(s))
 			}
 			f.hasData = true
-			return s.Array(func() error {
+			i := 0
+			return pyjson.InField(s.Array(func() error {
 				it, err := parseItem(s)
 				f.items = append(f.items, it)
-				return err
-			})
+				i++
+				return pyjson.InIndex(err, i-1)
+			}), "data")
 		}
 		return skipValue(s)
 	})
@@ -88,24 +98,63 @@ func parseFile(data []byte) (*rawFile, error) {
 	return f, err
 }
 
+// The members the analysis reads, typed by the data contract.
+var (
+	fTopic, fBatchID, fData    = spt.BatchFields.Field("topic"), spt.BatchFields.Field("batch_id"), spt.BatchFields.Field("data")
+	fT, fMetadata, fInferences = spt.ItemFields.Field("T"), spt.ItemFields.Field("metadata"), spt.ItemFields.Field("inferences")
+	fIntended, fAlignment      = spt.MetadataFields.Field("intended_review_focus"), spt.MetadataFields.Field("alignment_issue_type")
+	fDifficulty                = spt.MetadataFields.Field("difficulty")
+	fS, fOutTok, fInTok        = spt.VariantFields.Field("S"), spt.VariantFields.Field("output_tokens"), spt.VariantFields.Field("input_tokens")
+	fInterventions             = spt.VariantFields.Field("interventions")
+	fType, fSelected, fConf    = spt.RecordFields.Field("intervention_type"), spt.RecordFields.Field("selected_review_focus"), spt.RecordFields.Field("confidence")
+	fI, fR, fP                 = spt.RecordFields.Field("I"), spt.RecordFields.Field("R"), spt.RecordFields.Field("P")
+	fDDInt, fDDExt             = spt.RecordFields.Field("detection_difficulty_internal"), spt.RecordFields.Field("detection_difficulty_external")
+)
+
+// fieldScalar reads the value of member f, checking its type first.
+func fieldScalar(s *scan.Scanner, f spt.Field) (any, error) {
+	if err := f.Next(s); err != nil {
+		return nil, err
+	}
+	return scalar(s)
+}
+
+// fieldStr is fieldScalar for a long text kept as its raw token (nil when
+// null).
+func fieldStr(s *scan.Scanner, f spt.Field) ([]byte, error) {
+	if err := f.Next(s); err != nil {
+		return nil, err
+	}
+	return optStr(s)
+}
+
 func parseItem(s *scan.Scanner) (rawItem, error) {
 	s.Peek()
 	it := rawItem{start: s.Offset()}
+	if err := spt.Object.Next(s); err != nil {
+		return it, err
+	}
 	err := s.Object(func(key []byte) error {
 		switch string(key) {
 		case "T":
-			v, err := scalar(s)
+			v, err := fieldScalar(s, fT)
 			it.t, _ = v.(string)
 			return err
 		case "metadata":
-			return parseMetadata(s, &it)
+			if err := fMetadata.Next(s); err != nil {
+				return err
+			}
+			return pyjson.InField(parseMetadata(s, &it), "metadata")
 		case "inferences":
-			return s.Object(func(model []byte) error {
+			if err := fInferences.Next(s); err != nil || s.Peek() == 'n' {
+				return cmp.Or(err, skipValue(s))
+			}
+			return pyjson.InField(s.Object(func(model []byte) error {
 				m := rawModel{name: string(model)}
 				err := parseModel(s, &m)
 				it.models = append(it.models, m)
-				return err
-			})
+				return pyjson.InKey(err, m.name)
+			}), "inferences")
 		}
 		return skipValue(s)
 	})
@@ -121,11 +170,11 @@ func parseMetadata(s *scan.Scanner, it *rawItem) error {
 		var err error
 		switch string(key) {
 		case "intended_review_focus":
-			it.intended, err = scalar(s)
+			it.intended, err = fieldScalar(s, fIntended)
 		case "alignment_issue_type":
-			it.alignment, err = scalar(s)
+			it.alignment, err = fieldScalar(s, fAlignment)
 		case "difficulty":
-			it.difficulty, err = scalar(s)
+			it.difficulty, err = fieldScalar(s, fDifficulty)
 		default:
 			err = skipValue(s)
 		}
@@ -134,42 +183,49 @@ func parseMetadata(s *scan.Scanner, it *rawItem) error {
 }
 
 func parseModel(s *scan.Scanner, m *rawModel) error {
-	if s.Peek() != '{' {
-		return skipValue(s)
+	if err := spt.Object.Next(s); err != nil {
+		return err
 	}
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "A":
-			return parseVariant(s, &m.variants[0])
+			return pyjson.InField(parseVariant(s, &m.variants[0]), "A")
 		case "B":
-			return parseVariant(s, &m.variants[1])
+			return pyjson.InField(parseVariant(s, &m.variants[1]), "B")
 		}
 		return skipValue(s)
 	})
 }
 
 func parseVariant(s *scan.Scanner, v *rawVariant) error {
+	if err := spt.Object.Next(s); err != nil {
+		return err
+	}
 	v.present = true
 	v.outTok, v.inTok = 0, 0
 	return s.Object(func(key []byte) error {
 		var err error
 		switch string(key) {
 		case "S":
-			v.s, err = optStr(s)
+			v.s, err = fieldStr(s, fS)
 		case "output_tokens":
-			v.outTok, err = scalar(s)
+			v.outTok, err = fieldScalar(s, fOutTok)
 		case "input_tokens":
-			v.inTok, err = scalar(s)
+			v.inTok, err = fieldScalar(s, fInTok)
 		case "tags":
-			v.tags, err = tagList(s)
+			v.tags, err = spt.Tags(s)
+			err = pyjson.InField(err, "tags")
 		case "interventions":
+			if err := fInterventions.Next(s); err != nil {
+				return err
+			}
 			v.hasInterventions = true
-			err = s.Object(func(k []byte) error {
+			err = pyjson.InField(s.Object(func(k []byte) error {
 				r := rawInterv{key: string(k)}
 				err := parseInterv(s, &r)
 				v.interventions = append(v.interventions, r)
-				return err
-			})
+				return pyjson.InKey(err, r.key)
+			}), "interventions")
 		default:
 			err = skipValue(s)
 		}
@@ -178,28 +234,32 @@ func parseVariant(s *scan.Scanner, v *rawVariant) error {
 }
 
 func parseInterv(s *scan.Scanner, r *rawInterv) error {
+	if err := spt.Object.Next(s); err != nil {
+		return err
+	}
 	return s.Object(func(key []byte) error {
 		var err error
 		switch string(key) {
 		case "intervention_type":
 			r.hasType = true
-			r.itype, err = scalar(s)
+			r.itype, err = fieldScalar(s, fType)
 		case "selected_review_focus":
-			r.selected, err = scalar(s)
+			r.selected, err = fieldScalar(s, fSelected)
 		case "confidence":
-			r.conf, err = scalar(s)
+			r.conf, err = fieldScalar(s, fConf)
 		case "I":
-			r.i, err = optStr(s)
+			r.i, err = fieldStr(s, fI)
 		case "R":
-			r.r, err = optStr(s)
+			r.r, err = fieldStr(s, fR)
 		case "P":
-			r.p, err = scalar(s)
+			r.p, err = fieldScalar(s, fP)
 		case "detection_difficulty_internal":
-			r.ddInt, err = scalar(s)
+			r.ddInt, err = fieldScalar(s, fDDInt)
 		case "detection_difficulty_external":
-			r.ddExt, err = scalar(s)
+			r.ddExt, err = fieldScalar(s, fDDExt)
 		case "tags":
-			r.tags, err = tagList(s)
+			r.tags, err = spt.Tags(s)
+			err = pyjson.InField(err, "tags")
 		default:
 			err = skipValue(s)
 		}
@@ -224,13 +284,12 @@ func skipValue(s *scan.Scanner) error {
 
 // cut is Python's `t[:n] + "..." if len(t) > n else t`, in code points.
 func cut(t string, n int) string {
-	if utf8.RuneCountInString(t) <= n {
+	if spt.Len(t) <= n {
 		return t
 	}
 	i := 0
 	for k := 0; k < n; k++ {
-		_, size := utf8.DecodeRuneInString(t[i:])
-		i += size
+		i += spt.CodePointLen(t[i:])
 	}
 	return t[:i] + "..."
 }
@@ -249,8 +308,7 @@ func runeOffset(t string, n int) int {
 		if i >= len(t) {
 			return -1
 		}
-		_, size := utf8.DecodeRuneInString(t[i:])
-		i += size
+		i += spt.CodePointLen(t[i:])
 	}
 	return i
 }

@@ -9,12 +9,13 @@ import (
 )
 
 // Whole items are written into interesting_examples straight from the
-// input bytes. pyjson.Marshal(pyjson.Parse(b), pyjson.Tagged) keeps number
-// tokens as they are and writes strings in one canonical ensure_ascii form,
-// so when every string of b is already in that form (the tagger writes it)
-// the output is b's tokens with the indentation of their new depth. Anything
-// else (other escapes, raw non-ASCII, duplicate or escaped keys) takes the parse
-// and marshal path, which gives the same bytes, only slower.
+// input bytes. pyjson.Marshal(pyjson.Parse(b), pyjson.Tagged) writes
+// numbers and strings in one canonical form (Python's), so when every number
+// and string of b is already in that form (the tagger writes it) the output
+// is b's tokens with the indentation of their new depth. Anything else (other
+// escapes, raw non-ASCII, lone surrogates, numbers such as 1e5 or 1e999,
+// duplicate or escaped keys) takes the parse and marshal path, which gives
+// the same bytes, only slower.
 
 // appendTagged appends the JSON value raw as pyjson.Marshal(v,
 // pyjson.Tagged) writes it when nested at depth (members indented by
@@ -52,9 +53,7 @@ func appendNested(dst, b []byte, depth int) []byte {
 
 // appendReindented appends raw re-indented for depth, copying its tokens;
 // ok is false (and dst is unchanged) when raw is not one JSON value whose
-// strings and keys are all canonical.
-// Number tokens (NaN and the infinities included) are copied, as pyjson
-// keeps them.
+// strings, keys and numbers are all canonical (pyjson.KeepsToken).
 func appendReindented(dst, raw []byte, depth int) ([]byte, bool) {
 	r := reindenter{src: raw, out: dst}
 	if !r.value(depth) {
@@ -255,8 +254,8 @@ func skipPlain8(b []byte, i int) int {
 	for ; i+8 <= len(b); i += 8 {
 		x := binary.LittleEndian.Uint64(b[i:])
 		ctl := (x - 0x20*lo) &^ x // high bit set where a byte < 0x20 (or >= 0x80, caught below)
-		q, bs := x^('"'*lo), x^('\\'*lo)
-		eq := ((q - lo) &^ q) | ((bs - lo) &^ bs) // high bit set where a byte is '"' or '\\'
+		q, bs, del := x^('"'*lo), x^('\\'*lo), x^(0x7f*lo)
+		eq := ((q - lo) &^ q) | ((bs - lo) &^ bs) | ((del - lo) &^ del) // high bit set where a byte is '"', '\\' or DEL
 		if (x|ctl|eq)&hi != 0 {
 			return i
 		}
@@ -265,9 +264,9 @@ func skipPlain8(b []byte, i int) int {
 }
 
 // asciiPlain marks the bytes pyjson writes as themselves with ASCII set:
-// printable ASCII (DEL included) but the quote and the backslash.
+// printable ASCII (' '..'~', as json.dumps) but the quote and the backslash.
 var asciiPlain = func() (t [256]bool) {
-	for c := 0x20; c < 0x80; c++ {
+	for c := 0x20; c < 0x7f; c++ {
 		t[c] = c != '"' && c != '\\'
 	}
 	return t
@@ -295,8 +294,8 @@ func canonicalEscape(b []byte) int {
 			return 0
 		}
 		return 6
-	case c < 0x80:
-		return 0
+	case c < 0x7f:
+		return 0 // written as itself
 	case c >= 0xD800 && c < 0xDC00: // a high surrogate must start a pair
 		if len(b) >= 12 && b[6] == '\\' && b[7] == 'u' {
 			if lo, ok := lowerHex4(b[8:]); ok && lo >= 0xDC00 && lo < 0xE000 {
@@ -329,11 +328,11 @@ func lowerHex4(b []byte) (rune, bool) {
 	return v, true
 }
 
-// number copies a number token (-Infinity included); its grammar is
-// checked as pyjson checks it.
+// number copies a number token (-Infinity included) that pyjson writes
+// back unchanged; its grammar is checked as pyjson checks it.
 func (r *reindenter) number() bool {
 	n, err := scan.NumberLen(r.src[r.i:])
-	if err != nil {
+	if err != nil || !pyjson.KeepsToken(r.src[r.i:r.i+n]) {
 		return false
 	}
 	r.out = append(r.out, r.src[r.i:r.i+n]...)

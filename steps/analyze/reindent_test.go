@@ -31,14 +31,15 @@ var reindentCases = []struct {
 	fast  bool // copied without parsing
 	depth int
 }{
-	{"scalars", `[1, -2.5e+10, 0, -0.0, 1E5, true, false, null, "x"]`, true, 0},
+	{"scalars", `[1, -25000000000.0, 0, -0.0, 100000.0, 2.5e+16, true, false, null, "x"]`, true, 0},
+	{"numbers Python rewrites", `[-2.5e+10, 1E5, 1.50, -0, 1e999]`, false, 0},
 	{"python floats and specials", `{"a": NaN, "b": Infinity, "c": -Infinity, "d": 1e-05}`, true, 1},
 	{"empty containers", `{"a": {}, "b": [], "c": [{}, []], "d": {"e": []}}`, true, 2},
 	{"compact input", `{"a":[1,2,{"b":"c"}],"d":{}}`, true, 2},
 	{"deep", `{"a": {"b": {"c": {"d": [[["x"]]]}}}}`, true, 3},
 	{"canonical escapes", `["q\"b\\n\nr\rt\tb\bf\f", "\u0000\u001f\u00e9\u2028\ud83d\ude00\ufffd", "/~"]`, true, 2},
-	{"DEL as \\u", `["\u007f"]`, false, 2},
-	{"DEL raw", "[\"a\x7fb\"]", true, 0},
+	{"DEL as \\u", `["\u007f"]`, true, 2},
+	{"DEL raw", "[\"a\x7fb\"]", false, 0},
 	{"solidus escape", `["a\/b"]`, false, 2},
 	{"uppercase hex", `["\u00E9"]`, false, 2},
 	{"ascii as \\u", `["\u0041"]`, false, 2},

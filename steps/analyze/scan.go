@@ -11,7 +11,7 @@ import (
 // kept as raw tokens and decoded only when used.
 
 // scalar decodes the next value as pyjson.Parse would: a string,
-// pyjson.Number (its literal token), bool or nil; containers, which the
+// pyjson.Number (as Python writes it back), bool or nil; containers, which the
 // fields read here rarely hold, are parsed into a pyjson tree.
 func scalar(s *scan.Scanner) (any, error) {
 	switch c := s.Peek(); {
@@ -19,7 +19,7 @@ func scalar(s *scan.Scanner) (any, error) {
 		return s.Str()
 	case c == '-' || c == 'N' || c == 'I' || (c >= '0' && c <= '9'):
 		tok, err := s.Number()
-		return pyjson.Number(tok), err
+		return pyjson.NumberOf(tok), err
 	case c == 't' || c == 'f' || c == 'n':
 		return s.Literal()
 	}
@@ -28,15 +28,6 @@ func scalar(s *scan.Scanner) (any, error) {
 		return nil, err
 	}
 	return pyjson.Parse(raw)
-}
-
-// tagList reads a list of tags (its string elements); null reads as none.
-func tagList(s *scan.Scanner) ([]string, error) {
-	if s.Peek() == 'n' {
-		_, err := s.Skip()
-		return nil, err
-	}
-	return s.Strings()
 }
 
 // text decodes a raw string token, or returns "" when absent (nil) or

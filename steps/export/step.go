@@ -14,7 +14,9 @@ const Kind = "export"
 
 // version 2: the chat forms' system message without system_tag, the
 // prompt-completion files, the simulated-data counts in summary.json.
-const version = "2"
+// version 3: wrong JSON types and invalid UTF-8 rejected, lone surrogates
+// kept (written as their \u escapes).
+const version = "3"
 
 // DefaultOutputDir is where outputs go when the node sets no `output:`.
 const DefaultOutputDir = "export"

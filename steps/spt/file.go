@@ -8,11 +8,16 @@ import (
 	"github.com/sptflow/sptflow/pyjson"
 )
 
-// ReadBatch parses a batch file. Its top level must be an object.
+// ReadBatch parses a batch file and checks it against the data contract
+// (CheckBatch). Its top level must be an object. A type error is a
+// *pyjson.PathError; the caller names the file.
 func ReadBatch(data []byte) (*pyjson.Object, error) {
 	o, err := pyjson.ParseObject(data)
 	if err != nil {
 		return nil, fmt.Errorf("parse batch file: %w", err)
+	}
+	if err := CheckBatch(o); err != nil {
+		return nil, err
 	}
 	return o, nil
 }

@@ -1,6 +1,7 @@
 package tag
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"runtime"
@@ -16,6 +17,7 @@ import (
 // Source is one batch file of a partition.
 type Source struct {
 	Name string                 // base name, "batch_<topic>_..._001.json"
+	Path string                 // where it is, for messages ("" for Name)
 	Read func() ([]byte, error) // its bytes
 }
 
@@ -105,7 +107,7 @@ func (p *partition) run(parent context.Context, sources []Source, lim Limiter) e
 		g.Go(func() error {
 			defer func() { <-lim }()
 			if err := p.file(ctx, i, src); err != nil {
-				return fmt.Errorf("tag %s: %w", src.Name, err)
+				return fmt.Errorf("tag %s: %w", cmp.Or(src.Path, src.Name), err)
 			}
 			return nil
 		})

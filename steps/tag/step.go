@@ -13,8 +13,10 @@ import (
 const Kind = "tag"
 
 // Version is the step version folded into node keys; bump it whenever the
-// same inputs would produce different outputs.
-const Version = "1"
+// same inputs would produce different outputs. Version 2: numbers written
+// as Python's json.dumps writes them (1e999 as Infinity), lone surrogates
+// kept, wrong JSON types and invalid UTF-8 rejected.
+const Version = "2"
 
 // Step is the `tag` node kind (an engine.Kind). It takes every *.json file
 // of its upstream outputs (by base name) and writes the tagged files to
@@ -97,7 +99,7 @@ func Sources(ups []engine.Upstream) []Source {
 	var srcs []Source
 	for _, u := range ups {
 		for _, f := range u.DataFiles(".json") {
-			srcs = append(srcs, Source{Name: path.Base(f.Path), Read: f.ReadAll})
+			srcs = append(srcs, Source{Name: path.Base(f.Path), Path: f.Path, Read: f.ReadAll})
 		}
 	}
 	return srcs
