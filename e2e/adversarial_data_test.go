@@ -91,15 +91,16 @@ func TestAdversarialData(t *testing.T) {
 			if exit != want[0].exit {
 				t.Fatalf("exit %d, want %d\n%s", exit, want[0].exit, tail(out, 20))
 			}
-			tagged := filepath.Join(p.data(), "stage_3_tagged", "sycophancy", batch)
+			dataDir := filepath.Join(p.dir, "data") // --data data
+			tagged := filepath.Join(dataDir, "stage_3_tagged", "sycophancy", batch)
 			if exit != 0 {
-				for _, gone := range []string{filepath.Dir(tagged), filepath.Join(p.data(), "export"), filepath.Join(p.data(), "stage_3_analysis")} {
+				for _, gone := range []string{filepath.Dir(tagged), filepath.Join(dataDir, "export"), filepath.Join(dataDir, "stage_3_analysis")} {
 					if _, err := os.Stat(gone); err == nil {
 						t.Errorf("%s written by a failed run", gone)
 					}
 				}
 			}
-			where := map[string]string{"output": out, "tagged": readOr(tagged), "train": readOr(filepath.Join(p.data(), "export", "train.jsonl"))}
+			where := map[string]string{"output": out, "tagged": readOr(tagged), "train": readOr(filepath.Join(dataDir, "export", "train.jsonl"))}
 			for _, w := range want {
 				text, ok := where[w.where]
 				if !ok {
