@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sptflow/sptflow/regfile"
 )
 
 // LockFileVersion is the format version written to sptflow.lock.
@@ -46,7 +48,7 @@ const lockHeader = "# sptflow.lock: what produced each node partition (node key,
 
 // ReadLockFile reads a lock file. A missing file is an empty LockFile.
 func ReadLockFile(path string) (*LockFile, error) {
-	b, err := os.ReadFile(path)
+	b, err := regfile.Read(path, regfile.MaxLock)
 	if errors.Is(err, os.ErrNotExist) {
 		return &LockFile{Version: LockFileVersion, Pipelines: map[string]map[string]LockEntry{}}, nil
 	}
@@ -87,7 +89,7 @@ func UpdateLockFile(path string, fn func(*LockFile) error) error {
 		return fmt.Errorf("update lock file %s: %w", path, err)
 	}
 	defer unlockDir()
-	old, err := os.ReadFile(path)
+	old, err := regfile.Read(path, regfile.MaxLock)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("update lock file: %w", err)
 	}

@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
+
+	"github.com/sptflow/sptflow/regfile"
 )
 
 // Config is a training config in the original's format
@@ -54,7 +55,7 @@ func (t *truthy) UnmarshalJSON(b []byte) error {
 
 // ReadConfig reads and checks a training config file.
 func ReadConfig(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := regfile.Read(path, regfile.MaxConfig)
 	if err != nil {
 		return nil, fmt.Errorf("read training config: %w", err)
 	}
