@@ -181,7 +181,7 @@ func loadDotEnv(path string) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("read .env: %w", err)
+		return fmt.Errorf("%w: read .env: %w", errUsage, err)
 	}
 	vars, err := godotenv.UnmarshalBytes(b)
 	if err != nil {
