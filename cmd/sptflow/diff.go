@@ -18,6 +18,7 @@ import (
 	"github.com/sptflow/sptflow/engine"
 	"github.com/sptflow/sptflow/engine/pipeline"
 	"github.com/sptflow/sptflow/engine/store"
+	"github.com/sptflow/sptflow/regfile"
 	"github.com/sptflow/sptflow/steps/compare"
 )
 
@@ -137,7 +138,7 @@ func isLockArg(arg string) bool {
 	if strings.HasSuffix(arg, ".lock") {
 		return true
 	}
-	b, err := os.ReadFile(arg)
+	b, err := regfile.Read(arg, regfile.MaxLock) // a FIFO must not block
 	if err != nil {
 		return false
 	}

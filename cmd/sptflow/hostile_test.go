@@ -199,50 +199,51 @@ func TestHostileConfigFiles(t *testing.T) {
 		args  []string
 		code  int
 		want  []string
+		env   []string
 	}
-	okPipeline := "version: 1\nname: ok\ndata: data\nnodes:\n  load:\n    kind: load\n    with: {dir: src}\n"
+	okPipeline := "version: 1\nname: ok\ndata: data\nnodes:\n  load:\n    kind: load\n    foreach: {topic: [a]}\n    with: {dir: src}\n"
 	withSrc := func(t *testing.T, dir string) {
-		writeFile(t, filepath.Join(dir, "src", "batch_1.json"), "{}")
+		writeFile(t, filepath.Join(dir, "src", "a", "batch_1.json"), "{}")
 	}
 	tests := []tc{
 		{"pipeline FIFO", func(t *testing.T, dir string) {
 			if err := syscall.Mkfifo(filepath.Join(dir, "p.yaml"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-		}, []string{"validate", "p.yaml"}, 2, []string{"read pipeline: open p.yaml: not a regular file (a named pipe)"}},
+		}, []string{"validate", "p.yaml"}, 2, []string{"read pipeline: open p.yaml: not a regular file (a named pipe)"}, nil},
 		{"pipeline device", func(t *testing.T, dir string) {}, []string{"validate", "/dev/zero"}, 2,
-			[]string{"read pipeline: open /dev/zero: not a regular file (a character device)"}},
+			[]string{"read pipeline: open /dev/zero: not a regular file (a character device)"}, nil},
 		{"pipeline directory", func(t *testing.T, dir string) {
 			if err := os.Mkdir(filepath.Join(dir, "p.yaml"), 0o755); err != nil {
 				t.Fatal(err)
 			}
-		}, []string{"validate", "p.yaml"}, 2, []string{"open p.yaml: not a regular file (a directory)"}},
+		}, []string{"validate", "p.yaml"}, 2, []string{"open p.yaml: not a regular file (a directory)"}, nil},
 		{"pipeline 2 GiB", func(t *testing.T, dir string) {
 			writeFile(t, filepath.Join(dir, "p.yaml"), okPipeline)
 			if err := os.Truncate(filepath.Join(dir, "p.yaml"), 2<<30); err != nil {
 				t.Fatal(err)
 			}
-		}, []string{"validate", "p.yaml"}, 2, []string{"open p.yaml: file is 2 GiB, over the limit of 16 MiB"}},
+		}, []string{"validate", "p.yaml"}, 2, []string{"open p.yaml: file is 2 GiB, over the limit of 16 MiB"}, nil},
 		{"extends FIFO", func(t *testing.T, dir string) {
 			writeFile(t, filepath.Join(dir, "p.yaml"), "extends: base.yaml\n"+okPipeline)
 			if err := syscall.Mkfifo(filepath.Join(dir, "base.yaml"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-		}, []string{"validate", "p.yaml"}, 2, []string{"p.yaml:1:10: read pipeline: open base.yaml: not a regular file (a named pipe)"}},
+		}, []string{"validate", "p.yaml"}, 2, []string{"p.yaml:1:10: read pipeline: open base.yaml: not a regular file (a named pipe)"}, nil},
 		{".env FIFO", func(t *testing.T, dir string) {
 			writeFile(t, filepath.Join(dir, "p.yaml"), okPipeline)
 			withSrc(t, dir)
 			if err := syscall.Mkfifo(filepath.Join(dir, ".env"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-		}, []string{"validate", "p.yaml"}, 2, []string{"read .env: open ", ".env: not a regular file (a named pipe)"}},
+		}, []string{"validate", "p.yaml"}, 2, []string{"read .env: open ", ".env: not a regular file (a named pipe)"}, nil},
 		{"lock file FIFO", func(t *testing.T, dir string) {
 			writeFile(t, filepath.Join(dir, "p.yaml"), okPipeline)
 			withSrc(t, dir)
 			if err := syscall.Mkfifo(filepath.Join(dir, "sptflow.lock"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-		}, []string{"status", "p.yaml"}, 1, []string{"sptflow.lock: not a regular file (a named pipe)"}},
+		}, []string{"status", "p.yaml"}, 1, []string{"sptflow.lock: not a regular file (a named pipe)"}, nil},
 		{"prompt FIFO", func(t *testing.T, dir string) {
 			writeFile(t, filepath.Join(dir, "p.yaml"), "version: 1\nname: gen\ndata: data\nprompts: prompts\nnodes:\n  generate:\n    kind: generate\n    foreach: {topic: [sycophancy]}\n    with: {model: m}\nmodels:\n  m: {provider: sim, model: sim-1}\n")
 			if err := os.MkdirAll(filepath.Join(dir, "prompts"), 0o755); err != nil {
@@ -251,13 +252,36 @@ func TestHostileConfigFiles(t *testing.T) {
 			if err := syscall.Mkfifo(filepath.Join(dir, "prompts", "base_prompt.md"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-		}, []string{"validate", "p.yaml"}, 2, []string{"base_prompt.md: not a regular file (a named pipe)"}},
+		}, []string{"validate", "p.yaml"}, 2, []string{"base_prompt.md: not a regular file (a named pipe)"}, nil},
+		{"diff FIFO", func(t *testing.T, dir string) {
+			writeFile(t, filepath.Join(dir, "p.yaml"), okPipeline)
+			withSrc(t, dir)
+			if err := syscall.Mkfifo(filepath.Join(dir, "other"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"diff", "p.yaml", "other"}, 2, []string{"open other: not a regular file (a named pipe)"}, nil},
+		{"lock file 2 GiB", func(t *testing.T, dir string) {
+			writeFile(t, filepath.Join(dir, "p.yaml"), okPipeline)
+			withSrc(t, dir)
+			writeFile(t, filepath.Join(dir, "sptflow.lock"), "")
+			if err := os.Truncate(filepath.Join(dir, "sptflow.lock"), 2<<30); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"status", "p.yaml"}, 1, []string{"sptflow.lock: file is 2 GiB, over the limit of 256 MiB"}, nil},
+		{"bad SPTFLOW_MAX_DATA_FILE", func(t *testing.T, dir string) {
+			writeFile(t, filepath.Join(dir, "p.yaml"), okPipeline)
+			withSrc(t, dir)
+		}, []string{"validate", "p.yaml"}, 2, []string{"SPTFLOW_MAX_DATA_FILE: invalid size \"lots\""}, []string{"SPTFLOW_MAX_DATA_FILE=lots"}},
+		{"data file over a lowered limit", func(t *testing.T, dir string) {
+			writeFile(t, filepath.Join(dir, "p.yaml"), okPipeline)
+			withSrc(t, dir)
+		}, []string{"run", "p.yaml"}, 1, []string{"input src/a/batch_1.json: file is 2 B, over the limit of 1 B"}, []string{"SPTFLOW_MAX_DATA_FILE=1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			tt.setup(t, dir)
-			r := sptflowIn(t, dir, nil, tt.args...)
+			r := sptflowIn(t, dir, tt.env, tt.args...)
 			if r.code != tt.code {
 				t.Errorf("got exit %d\nwant: %d\nstdout:\n%s\nstderr:\n%s", r.code, tt.code, r.stdout, lastLines(r.stderr, 10))
 			}
