@@ -268,6 +268,16 @@ func TestHostileConfigFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, []string{"status", "p.yaml"}, 1, []string{"sptflow.lock: file is 2 GiB, over the limit of 256 MiB"}, nil},
+		{"output layout file FIFO", func(t *testing.T, dir string) {
+			writeFile(t, filepath.Join(dir, "p.yaml"), okPipeline)
+			withSrc(t, dir)
+			if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := syscall.Mkfifo(filepath.Join(dir, "data", ".sptflow-outputs.json"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"validate", "p.yaml"}, 1, []string{".sptflow-outputs.json: not a regular file (a named pipe)"}, nil},
 		{"bad SPTFLOW_MAX_DATA_FILE", func(t *testing.T, dir string) {
 			writeFile(t, filepath.Join(dir, "p.yaml"), okPipeline)
 			withSrc(t, dir)
