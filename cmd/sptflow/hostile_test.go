@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -304,5 +305,68 @@ func TestHostileConfigFiles(t *testing.T) {
 				t.Errorf("stderr holds a Go stack trace:\n%s", lastLines(r.stderr, 10))
 			}
 		})
+	}
+}
+
+// TestFirstSignalEndsRun: with a run blocked in a step (one that stops when
+// its context is cancelled), the first SIGTERM ends the process within a
+// few seconds, reporting the interruption. The signal is sent once the log
+// says the step started (no sleep).
+func TestFirstSignalEndsRun(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "src", "a", "batch_1.json"), `{"topic": "a", "batch": 1}`)
+	writeFile(t, filepath.Join(dir, "p.yaml"), `version: 1
+name: blocked
+data: data
+nodes:
+  load:
+    kind: testload
+    foreach: {topic: [a]}
+    with: {source: src}
+  tag:
+    kind: testtag
+    foreach: {topic: [a]}
+    needs: [load]
+    with: {delay_ms: 600000}
+`)
+	ctx, cancel := context.WithTimeout(context.Background(), hostileTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sptflow", "run", "p.yaml", "--log-format", "json")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "SPTFLOW_HOME=")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		log.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), `"partition":"tag@a"`) && strings.Contains(sc.Text(), `"message":"started"`) {
+			break
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Now()
+	for sc.Scan() { // until the process closes its output
+		log.WriteString(sc.Text() + "\n")
+	}
+	err = cmd.Wait()
+	took := time.Since(sent)
+	if ctx.Err() != nil {
+		t.Fatalf("run did not end after SIGTERM within %v\n%s", hostileTimeout, log.String())
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() == 0 {
+		t.Errorf("got: %v\nwant: a non-zero exit", err)
+	}
+	if took > 5*time.Second {
+		t.Errorf("run ended %v after SIGTERM\nwant: within a few seconds", took)
 	}
 }
