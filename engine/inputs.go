@@ -1,13 +1,17 @@
 package engine
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 
+	"github.com/sptflow/sptflow/engine/store"
 	"github.com/sptflow/sptflow/regfile"
 )
 
@@ -161,3 +165,55 @@ func problemList(err error) []string {
 	}
 	return []string{err.Error()}
 }
+
+// openSealedInput opens the input file abs that was sealed as f (a
+// reference), streaming: the caller holds at most what it reads, and the
+// reader fails with "changed" as soon as the file differs from f in size
+// or, once f.Size bytes are read, in digest.
+func openSealedInput(abs string, f store.ManifestFile) (io.ReadCloser, error) {
+	changed := fmt.Errorf("referenced input %s changed since it was sealed as %s; run again to pick up the change", abs, f.Path)
+	file, fi, err := regfile.Open(abs, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open referenced input %s: %w", f.External, err)
+	}
+	if fi.Size() != f.Size {
+		file.Close()
+		return nil, changed
+	}
+	return &sealedReader{f: file, r: io.LimitReader(file, f.Size+1), h: sha256.New(), want: f.Digest, size: f.Size, changed: changed}, nil
+}
+
+// sealedReader checks what it reads against a sealed size and digest.
+type sealedReader struct {
+	f       *os.File
+	r       io.Reader
+	h       hash.Hash
+	want    Digest
+	size, n int64
+	changed error
+	err     error
+}
+
+func (r *sealedReader) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	n, err := r.r.Read(p)
+	r.h.Write(p[:n])
+	r.n += int64(n)
+	switch {
+	case r.n > r.size, err == io.EOF && r.n < r.size:
+		err = r.changed
+	case r.n == r.size && (err == nil || err == io.EOF):
+		var got Digest
+		if r.h.Sum(got[:0]); got != r.want {
+			err = r.changed
+		}
+	}
+	if err != nil {
+		r.err = err
+	}
+	return n, err
+}
+
+func (r *sealedReader) Close() error { return r.f.Close() }

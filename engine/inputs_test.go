@@ -3,6 +3,7 @@
 package engine
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,5 +80,47 @@ func TestMatchInputFilesSetsProblemsApart(t *testing.T) {
 	}
 	if _, err := MatchInputs(root, ins, st.DigestFile); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 		t.Errorf("MatchInputs got: %v\nwant: the per-file problems as its error", err)
+	}
+}
+
+// TestOpenSealedInput: a referenced input reads back only while it has the
+// size and content it was sealed with.
+func TestOpenSealedInput(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "f.json")
+	sealed := []byte(`{"a": 1}`)
+	mf := store.ManifestFile{Path: "stage/f.json", External: "src/f.json", Digest: store.DigestOf(sealed), Size: int64(len(sealed))}
+	tests := []struct {
+		name, content string
+		want          string // "" for the sealed bytes
+	}{
+		{"unchanged", string(sealed), ""},
+		{"same size, other bytes", `{"a": 2}`, "changed since it was sealed"},
+		{"grew", `{"a": 10}`, "changed since it was sealed"},
+		{"shrank", `{}`, "changed since it was sealed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := os.WriteFile(p, []byte(tt.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			of := OutputFile{Path: mf.Path, Size: mf.Size, Open: func() (io.ReadCloser, error) { return openSealedInput(p, mf) }}
+			got, err := of.ReadAll()
+			if tt.want == "" {
+				if err != nil || string(got) != string(sealed) {
+					t.Fatalf("got: %q, %v\nwant: %q", got, err, sealed)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got: %q, %v\nwant an error containing %q", got, err, tt.want)
+			}
+		})
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := openSealedInput(filepath.Join(dir, "fifo"), mf); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("fifo: got %v\nwant: not a regular file", err)
 	}
 }

@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -11,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/sptflow/sptflow/engine/store"
-	"github.com/sptflow/sptflow/regfile"
 )
 
 // storeOutput is the engine.Output of a running partition: written files go
@@ -120,16 +117,5 @@ func openExternal(f store.ManifestFile, inputs []InputFile) (io.ReadCloser, erro
 	if abs == "" {
 		return nil, fmt.Errorf("open referenced input %s: not among the inputs of the partition that sealed %s; run again to pick up the change", f.External, f.Path)
 	}
-	data, err := regfile.Read(abs, max(f.Size, 1)) // larger means changed: bounded memory
-	var tl *regfile.TooLargeError
-	if errors.As(err, &tl) {
-		return nil, fmt.Errorf("referenced input %s changed since it was sealed as %s (it grew); run again to pick up the change", abs, f.Path)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open referenced input %s: %w", f.External, err)
-	}
-	if store.DigestOf(data) != f.Digest {
-		return nil, fmt.Errorf("referenced input %s changed since it was sealed as %s; run again to pick up the change", abs, f.Path)
-	}
-	return io.NopCloser(bytes.NewReader(data)), nil
+	return openSealedInput(abs, f)
 }
