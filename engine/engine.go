@@ -122,7 +122,7 @@ func knownKinds(steps map[string]Step) string {
 // digestInputs matches and digests every declared input file, through the
 // store's stat cache, sorted by (spec index, relative path), setting
 // per-file problems apart (inputs.go).
-func (e *Engine) digestInputs(spec *PartitionSpec, ins []InputSpec) ([]InputFile, error, error) {
+func (e *Engine) digestInputs(spec *PartitionSpec, ins []InputSpec) (files []InputFile, problems, err error) {
 	return matchInputFiles(spec.ProjectRoot, ins, e.opt.Store.DigestFile, e.opt.MaxDataFile)
 }
 
