@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/sptflow/sptflow/engine/store"
+	"github.com/sptflow/sptflow/regfile"
 )
 
 // FileState is what the materialized copy of one output file is like,
@@ -116,7 +117,7 @@ func (e *Engine) newForeignIndex() *foreignIndex {
 	fx := &foreignIndex{self: e.g.Name, byDig: map[Digest]map[string]string{}}
 	if dir := e.dataDir(); dir != "" {
 		path := filepath.Join(dir, OwnershipFile)
-		if b, err := os.ReadFile(path); err == nil {
+		if b, err := regfile.Read(path, regfile.MaxLock); err == nil {
 			fx.own, _ = readOwnership(b, path)
 		}
 	}

@@ -1,10 +1,8 @@
 package engine
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -33,6 +31,9 @@ type Options struct {
 	// KeyDebug, when set, receives every component of every node key
 	// computed (SPTFLOW_DEBUG=nodekey).
 	KeyDebug io.Writer
+	// MaxDataFile bounds each matched input file, in bytes (0: no limit);
+	// a larger file is an input problem of its partition (inputs.go).
+	MaxDataFile int64
 }
 
 // Engine plans, keys and runs one expanded pipeline.
@@ -50,6 +51,9 @@ type node struct {
 	step   Step
 	plan   *Plan
 	inputs []InputFile
+	// inputErr joins the partition's input problems (inputs.go); the run
+	// fails the partition with it.
+	inputErr error
 }
 
 // New resolves every partition with its step and digests its declared
@@ -112,11 +116,11 @@ func (e *Engine) resolve(spec *PartitionSpec) (*node, error) {
 	if err != nil {
 		return nil, err // placed by the step; the same for every partition of a node, it is reported once
 	}
-	inputs, err := e.digestInputs(spec, plan.Inputs)
+	inputs, inputErr, err := e.digestInputs(spec, plan.Inputs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: node %q: %w", spec.NodePos, spec.Node, err)
 	}
-	return &node{spec: spec, step: step, plan: plan, inputs: inputs}, nil
+	return &node{spec: spec, step: step, plan: plan, inputs: inputs, inputErr: inputErr}, nil
 }
 
 func knownKinds(steps map[string]Step) []string {
@@ -168,9 +172,10 @@ func isJoin(err error) bool {
 }
 
 // digestInputs matches and digests every declared input file, through the
-// store's stat cache, sorted by (spec index, relative path).
-func (e *Engine) digestInputs(spec *PartitionSpec, ins []InputSpec) ([]InputFile, error) {
-	return MatchInputs(spec.ProjectRoot, ins, e.opt.Store.DigestFile)
+// store's stat cache, sorted by (spec index, relative path), setting
+// per-file problems apart (inputs.go).
+func (e *Engine) digestInputs(spec *PartitionSpec, ins []InputSpec) (files []InputFile, problems, err error) {
+	return matchInputFiles(spec.ProjectRoot, ins, e.opt.Store.DigestFile, e.opt.MaxDataFile)
 }
 
 // MatchInputs matches the files of every InputSpec (relative paths resolve
@@ -179,31 +184,11 @@ func (e *Engine) digestInputs(spec *PartitionSpec, ins []InputSpec) ([]InputFile
 // one matches nothing. The engine digests through the store's stat cache;
 // enginetest reads the files.
 func MatchInputs(root string, ins []InputSpec, digest func(path string) (Digest, int64, error)) ([]InputFile, error) {
-	var files []InputFile
-	for i, in := range ins {
-		p := in.Path
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(root, p)
-		}
-		matched, err := matchInput(p, in.Pattern)
-		if errors.Is(err, os.ErrNotExist) {
-			if in.Optional {
-				continue
-			}
-			return nil, fmt.Errorf("missing input %s", in.Path)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("input %s: %w", in.Path, err)
-		}
-		for _, m := range matched {
-			d, size, err := digest(m[0])
-			if err != nil {
-				return nil, fmt.Errorf("digest input %s: %w", m[0], err)
-			}
-			files = append(files, InputFile{Abs: m[0], Rel: m[1], Name: portableName(root, i, m[0], m[1]), Spec: i, Digest: d, Size: size})
-		}
+	files, problems, err := matchInputFiles(root, ins, digest, 0)
+	if err == nil {
+		err = problems
 	}
-	return files, nil
+	return files, err
 }
 
 // portableName is InputFile.Name: abs relative to root (slash-separated)
@@ -215,35 +200,6 @@ func portableName(root string, spec int, abs, rel string) string {
 		}
 	}
 	return fmt.Sprintf("external#%d/%s", spec, rel)
-}
-
-// matchInput returns [absolute, relative] pairs: the file itself when
-// pattern is empty, else the files below dir whose relative path matches.
-func matchInput(p, pattern string) ([][2]string, error) {
-	fi, err := os.Stat(p)
-	if err != nil {
-		return nil, err
-	}
-	if pattern == "" {
-		if fi.IsDir() {
-			return nil, fmt.Errorf("%s is a directory, not a file", p)
-		}
-		return [][2]string{{p, filepath.Base(p)}}, nil
-	}
-	var out [][2]string
-	err = filepath.WalkDir(p, func(f string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(p, f)
-		rel = filepath.ToSlash(rel)
-		if matchPattern(pattern, rel) {
-			out = append(out, [2]string{f, rel})
-		}
-		return nil
-	})
-	sort.Slice(out, func(i, j int) bool { return out[i][1] < out[j][1] })
-	return out, err
 }
 
 // matchPattern matches rel against a path.Match pattern; a leading "**/"
@@ -311,6 +267,9 @@ func cycleError(g *Graph, stack []PartitionID, id PartitionID) error {
 
 // key computes the key description of n given its upstream outputs.
 func (e *Engine) key(n *node, outputs func(PartitionID) (Digest, bool)) (KeyDesc, bool, error) {
+	if n.inputErr != nil {
+		return nil, false, n.inputErr
+	}
 	var ups []UpstreamDigest
 	for _, u := range e.g.Needs[n.spec.ID] {
 		d, ok := outputs(u)

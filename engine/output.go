@@ -1,10 +1,8 @@
 package engine
 
 import (
-	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"sort"
 	"strings"
@@ -119,12 +117,5 @@ func openExternal(f store.ManifestFile, inputs []InputFile) (io.ReadCloser, erro
 	if abs == "" {
 		return nil, fmt.Errorf("open referenced input %s: not among the inputs of the partition that sealed %s; run again to pick up the change", f.External, f.Path)
 	}
-	data, err := os.ReadFile(abs)
-	if err != nil {
-		return nil, fmt.Errorf("open referenced input %s: %w", f.External, err)
-	}
-	if store.DigestOf(data) != f.Digest {
-		return nil, fmt.Errorf("referenced input %s changed since it was sealed as %s; run again to pick up the change", abs, f.Path)
-	}
-	return io.NopCloser(bytes.NewReader(data)), nil
+	return openSealedInput(abs, f)
 }

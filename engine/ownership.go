@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/sptflow/sptflow/engine/store"
+	"github.com/sptflow/sptflow/regfile"
 )
 
 // OwnershipFile is the record, kept in a data directory, of which pipeline
@@ -116,7 +117,7 @@ func (e *Engine) CheckOwnership() error {
 		return nil
 	}
 	path := filepath.Join(dir, OwnershipFile)
-	b, err := os.ReadFile(path)
+	b, err := regfile.Read(path, regfile.MaxLock)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("check output ownership: %w", err)
 	}

@@ -85,6 +85,13 @@ func (e *Engine) status(id PartitionID, lock map[string]store.LockEntry, known m
 	n := e.nodes[id]
 	st := PartitionStatus{ID: id, Node: n.spec.Node, Kind: n.spec.Kind}
 	entry, inLock := lock[string(id)]
+	if n.inputErr != nil {
+		st.State, st.Reasons = Missing, problemList(n.inputErr)
+		if inLock {
+			st.State = Stale
+		}
+		return st, nil
+	}
 	var notReady []string
 	for _, u := range e.g.Needs[id] {
 		if us := known[u]; us.State != UpToDate {

@@ -19,6 +19,7 @@ import (
 	"github.com/sptflow/sptflow/engine/lockyaml"
 	"github.com/sptflow/sptflow/engine/pipeline"
 	"github.com/sptflow/sptflow/engine/store"
+	"github.com/sptflow/sptflow/regfile"
 	"github.com/sptflow/sptflow/steps/compare"
 )
 
@@ -138,7 +139,7 @@ func isLockArg(arg string) bool {
 	if strings.HasSuffix(arg, ".lock") {
 		return true
 	}
-	b, err := os.ReadFile(arg)
+	b, err := regfile.Read(arg, regfile.MaxLock) // a FIFO must not block
 	if err != nil {
 		return false
 	}

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,6 +23,7 @@ import (
 	"github.com/sptflow/sptflow/engine/pipeline"
 	"github.com/sptflow/sptflow/engine/store"
 	"github.com/sptflow/sptflow/llm"
+	"github.com/sptflow/sptflow/regfile"
 )
 
 // env is the command's environment: output streams and global flags.
@@ -171,10 +174,33 @@ func (e *env) loadPipelineOpt(path string, ro engine.RunOptions, partial bool) (
 			return nil, err
 		}
 	}
-	if err := godotenv.Load(filepath.Join(p.ProjectRoot, ".env")); err != nil && !os.IsNotExist(err) {
-		return nil, fmt.Errorf("read %s: %w", filepath.Join(p.ProjectRoot, ".env"), err)
+	if err := loadDotEnv(filepath.Join(p.ProjectRoot, ".env")); err != nil {
+		return nil, err
 	}
 	return p, err
+}
+
+// loadDotEnv sets the variables of the .env file at path that the
+// environment does not set. A missing file is no error; anything but a
+// regular file, or a file over regfile.MaxConfig, is.
+func loadDotEnv(path string) error {
+	b, err := regfile.Read(path, regfile.MaxConfig)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%w: read .env: %w", errUsage, err)
+	}
+	vars, err := godotenv.UnmarshalBytes(b)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	for k, v := range vars {
+		if _, set := os.LookupEnv(k); !set {
+			os.Setenv(k, v)
+		}
+	}
+	return nil
 }
 
 // cwdSets rewrites the --set values that name an existing path relative to
@@ -241,7 +267,11 @@ func (e *env) open(path string, ro engine.RunOptions, log zerolog.Logger) (*proj
 		return nil, err
 	}
 	pr := &project{p: p, st: st, rt: rt, records: records, lockPath: filepath.Join(p.ProjectRoot, "sptflow.lock")}
-	opt := engine.Options{Steps: kinds(rt), Store: st, LockPath: pr.lockPath, LockCodec: lockyaml.Codec{}, Log: log}
+	maxData, err := maxDataFile()
+	if err != nil {
+		return nil, err
+	}
+	opt := engine.Options{Steps: kinds(rt), Store: st, LockPath: pr.lockPath, LockCodec: lockyaml.Codec{}, Log: log, MaxDataFile: maxData}
 	if debugNodeKey() {
 		opt.KeyDebug = e.stderr
 	}
@@ -348,6 +378,20 @@ func posLess(a, b string) bool {
 
 func (j *joinedConfig) Unwrap() []error { return j.errs }
 
+// maxDataFile is $SPTFLOW_MAX_DATA_FILE ("512MiB"), or
+// regfile.MaxDataDefault: the largest input file a partition may read.
+func maxDataFile() (int64, error) {
+	v := os.Getenv("SPTFLOW_MAX_DATA_FILE")
+	if v == "" {
+		return regfile.MaxDataDefault, nil
+	}
+	n, err := regfile.ParseBytes(v)
+	if err != nil {
+		return 0, fmt.Errorf("%w: SPTFLOW_MAX_DATA_FILE: %v", errUsage, err)
+	}
+	return n, nil
+}
+
 // debugNodeKey reports whether SPTFLOW_DEBUG contains "nodekey".
 func debugNodeKey() bool {
 	for _, f := range strings.Split(os.Getenv("SPTFLOW_DEBUG"), ",") {
@@ -390,4 +434,21 @@ func onePipeline(cmd string, pos []string) (string, error) {
 		return "", fmt.Errorf("%w: sptflow %s PIPELINE: want one pipeline file, got %d arguments", errUsage, cmd, len(pos))
 	}
 	return pos[0], nil
+}
+
+// inputWarnings words the engine's per-partition input problems for
+// validate: the run will fail those partitions and run the others.
+func inputWarnings(eng *engine.Engine) []string {
+	probs := eng.InputProblems()
+	ids := make([]engine.PartitionID, 0, len(probs))
+	for id := range probs {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		msg := strings.ReplaceAll(probs[id].Error(), "\n", "; ")
+		out = append(out, fmt.Sprintf("%s will fail (the other partitions run): %s", id, msg))
+	}
+	return out
 }

@@ -110,6 +110,7 @@ func cmdValidate(ctx context.Context, e *env, args []string) error {
 	if err := missingEnv(pr.eng, all); err != nil {
 		warn = append(warn, strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
 	}
+	warn = append(warn, inputWarnings(pr.eng)...)
 	fmt.Fprintf(e.stdout, "%s: ok: pipeline %q, %d nodes, %d partitions\n", path, pr.p.Name, len(pr.p.Nodes), len(g.Partitions))
 	for _, w := range warn {
 		fmt.Fprintf(e.stdout, "warning: %s\n", w)

@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sptflow/sptflow/regfile"
 )
 
 // maxExpand bounds how many YAML nodes one Load may visit while following
@@ -31,7 +32,7 @@ var yamlErrRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // reported at from (the `extends` value naming the file) when the file
 // cannot be read, and inside the file otherwise.
 func (l *loader) parseFile(display string, from Pos) *yaml.Node {
-	b, err := os.ReadFile(display)
+	b, err := regfile.Read(display, regfile.MaxPipeline)
 	if err != nil {
 		l.probs.add(from, "read pipeline: %v", err)
 		return nil

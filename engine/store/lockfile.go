@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/sptflow/sptflow/regfile"
 )
 
 // LockFileVersion is the format version written to sptflow.lock.
@@ -48,7 +50,7 @@ type LockCodec interface {
 // ReadLockFile reads a lock file in codec's format. A missing file is an
 // empty LockFile.
 func ReadLockFile(path string, codec LockCodec) (*LockFile, error) {
-	b, err := os.ReadFile(path)
+	b, err := regfile.Read(path, regfile.MaxLock)
 	if errors.Is(err, os.ErrNotExist) {
 		return &LockFile{Version: LockFileVersion, Pipelines: map[string]map[string]LockEntry{}}, nil
 	}
@@ -89,7 +91,7 @@ func UpdateLockFile(path string, codec LockCodec, fn func(*LockFile) error) erro
 		return fmt.Errorf("update lock file %s: %w", path, err)
 	}
 	defer unlockDir()
-	old, err := os.ReadFile(path)
+	old, err := regfile.Read(path, regfile.MaxLock)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("update lock file: %w", err)
 	}

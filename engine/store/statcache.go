@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/sptflow/sptflow/regfile"
 )
 
 // statCacheVersion is written into statcache.json; another version is ignored.
@@ -114,15 +116,11 @@ func (s *Store) hashStable(abs string) (Digest, fileSig, error) {
 }
 
 func (s *Store) hashOnce(abs string) (d Digest, before, after fileSig, err error) {
-	f, err := os.Open(abs)
+	f, fi, err := regfile.Open(abs, 0) // never blocks on a FIFO swapped in after the Stat
 	if err != nil {
 		return d, before, after, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return d, before, after, err
-	}
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
 		return d, before, after, err

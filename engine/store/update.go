@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/sptflow/sptflow/regfile"
 )
 
 // UpdateFile replaces the file at path with what fn returns for its current
@@ -22,7 +24,7 @@ func UpdateFile(path string, fn func(old []byte) ([]byte, error)) error {
 		return fmt.Errorf("update %s: %w", path, err)
 	}
 	defer unlockDir()
-	old, err := os.ReadFile(path)
+	old, err := regfile.Read(path, regfile.MaxLock)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("update %s: %w", path, err)
 	}

@@ -3,7 +3,6 @@ package evalreport
 import (
 	"context"
 	"fmt"
-	"os"
 	"path"
 	"runtime"
 
@@ -112,9 +111,9 @@ func LoadRuns(ctx context.Context, files []engine.InputFile, prog engine.Progres
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			data, err := os.ReadFile(f.Abs)
+			data, err := engine.ReadInput(f)
 			if err != nil {
-				return fmt.Errorf("read result file: %w", err)
+				return fmt.Errorf("result file: %w", err)
 			}
 			r, err := ParseRun(path.Base(f.Rel), data)
 			if err != nil {

@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
+
+	"github.com/sptflow/sptflow/regfile"
 )
 
 // Config is a training config in the original's format
@@ -58,7 +59,7 @@ func ReadConfig(path string) (*Config, error) { return readConfig(path, path) }
 // readConfig reads and checks the training config at path, naming it
 // shown in errors (the path as the pipeline gives it).
 func readConfig(path, shown string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := regfile.Read(path, regfile.MaxConfig)
 	if err != nil {
 		return nil, fmt.Errorf("read training config %s: %w", shown, err)
 	}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/sptflow/sptflow/regfile"
 )
 
 // Prompt folder layout (spec §4), slash-separated and relative to the folder.
@@ -79,7 +81,7 @@ type Prompts struct {
 // then reports the missing files). Templates are checked when they are
 // used, or all at once by Validate.
 func LoadPrompts(dir string) (*Prompts, error) {
-	base, err := os.ReadFile(filepath.Join(dir, BaseFile))
+	base, err := regfile.Read(filepath.Join(dir, BaseFile), regfile.MaxConfig)
 	if err != nil {
 		return nil, fmt.Errorf("load prompts: %w", err)
 	}
@@ -132,7 +134,7 @@ func readMarkdown(dir string) (map[string]string, error) {
 		if e.IsDir() || !strings.HasSuffix(name, ".md") {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(dir, name))
+		data, err := regfile.Read(filepath.Join(dir, name), regfile.MaxConfig)
 		if err != nil {
 			return nil, fmt.Errorf("load prompts: %w", err)
 		}

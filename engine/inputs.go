@@ -1,0 +1,219 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/sptflow/sptflow/engine/store"
+	"github.com/sptflow/sptflow/regfile"
+)
+
+// An input problem is one matched file of a partition that cannot be used:
+// not a regular file (a FIFO, a device, a directory behind a link), a
+// dangling link or a link loop, an unreadable file or directory, or a file
+// over the data-file size limit. It belongs to its partition alone: the
+// engine is still built, that partition fails when the run reaches it
+// (Engine.key returns the problem) and status shows it, while partitions
+// without problems (other topics) run.
+
+// matchInputFiles is MatchInputs that sets per-file problems apart: err is
+// a configuration error (a required input missing, a file input that is a
+// directory), problems join every per-file problem. Files over max bytes
+// (max <= 0: no limit) are problems and are not digested.
+func matchInputFiles(root string, ins []InputSpec, digest func(string) (Digest, int64, error), max int64) (files []InputFile, problems, err error) {
+	var probs []error
+	for i, in := range ins {
+		p := in.Path
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(root, p)
+		}
+		matched, walkProbs, err := matchInput(p, in.Pattern)
+		if errors.Is(err, os.ErrNotExist) {
+			if in.Optional {
+				continue
+			}
+			return nil, nil, fmt.Errorf("missing input %s", in.Path)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("input %s: %w", in.Path, err)
+		}
+		probs = append(probs, walkProbs...)
+		for _, m := range matched {
+			f := InputFile{Abs: m[0], Rel: m[1], Name: portableName(root, i, m[0], m[1]), Spec: i}
+			if err := digestInput(&f, digest, max); err != nil {
+				probs = append(probs, err)
+				continue
+			}
+			files = append(files, f)
+		}
+	}
+	return files, errors.Join(probs...), nil
+}
+
+// digestInput checks that f is a regular file within max bytes and
+// digests it. Its error names the file by f.Name.
+func digestInput(f *InputFile, digest func(string) (Digest, int64, error), max int64) error {
+	if _, err := regfile.Check(f.Abs, max); err != nil {
+		return inputProblem(f.Name, err)
+	}
+	d, size, err := digest(f.Abs)
+	if err != nil {
+		return inputProblem(f.Name, err)
+	}
+	f.Digest, f.Size = d, size
+	return nil
+}
+
+// inputProblem words a per-file problem: "input topics/a/x.json: not a
+// regular file (a named pipe)", without repeating the absolute path.
+func inputProblem(name string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	var tl *regfile.TooLargeError
+	if errors.As(err, &tl) {
+		return fmt.Errorf("input %s: %w (the data-file limit; SPTFLOW_MAX_DATA_FILE raises it)", name, err)
+	}
+	return fmt.Errorf("input %s: %w", name, err)
+}
+
+// matchInput returns [absolute, relative] pairs: the file itself when
+// pattern is empty, else the files below dir whose relative path matches.
+// Unreadable directories below p are problems, not errors: the walk goes on.
+func matchInput(p, pattern string) (out [][2]string, problems []error, err error) {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	if pattern == "" {
+		if fi.IsDir() {
+			return nil, nil, fmt.Errorf("%s is a directory, not a file", p)
+		}
+		return [][2]string{{p, filepath.Base(p)}}, nil, nil
+	}
+	err = filepath.WalkDir(p, func(f string, d os.DirEntry, err error) error {
+		rel, _ := filepath.Rel(p, f)
+		rel = filepath.ToSlash(rel)
+		if err != nil {
+			if f == p {
+				return err
+			}
+			problems = append(problems, fmt.Errorf("input directory %s: %w", filepath.Join(filepath.Base(p), rel), unwrapPath(err)))
+			return nil
+		}
+		if !d.IsDir() && matchPattern(pattern, rel) {
+			out = append(out, [2]string{f, rel})
+		}
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i][1] < out[j][1] })
+	return out, problems, err
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// InputProblems returns, for each partition with input problems, the
+// problems found when its inputs were matched (validate reports them as
+// warnings; the run fails those partitions).
+func (e *Engine) InputProblems() map[PartitionID]error {
+	out := map[PartitionID]error{}
+	for id, n := range e.nodes {
+		if n.inputErr != nil {
+			out[id] = n.inputErr
+		}
+	}
+	return out
+}
+
+// ReadInput reads a matched input file whole, refusing anything but the
+// regular file of at most the size it was matched with, so memory stays
+// bounded by the size the engine checked against the data-file limit.
+func ReadInput(f InputFile) ([]byte, error) {
+	b, err := regfile.Read(f.Abs, max(f.Size, 1))
+	var tl *regfile.TooLargeError
+	if errors.As(err, &tl) {
+		return nil, fmt.Errorf("read input %s: it grew since it was matched (%d bytes then); run again", f.Abs, f.Size)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read input: %w", err)
+	}
+	return b, nil
+}
+
+// problemList splits joined input problems into one reason each.
+func problemList(err error) []string {
+	var out []string
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			out = append(out, e.Error())
+		}
+		return out
+	}
+	return []string{err.Error()}
+}
+
+// openSealedInput opens the input file abs that was sealed as f (a
+// reference), streaming: the caller holds at most what it reads, and the
+// reader fails with "changed" as soon as the file differs from f in size
+// or, once f.Size bytes are read, in digest.
+func openSealedInput(abs string, f store.ManifestFile) (io.ReadCloser, error) {
+	changed := fmt.Errorf("referenced input %s changed since it was sealed as %s; run again to pick up the change", abs, f.Path)
+	file, fi, err := regfile.Open(abs, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open referenced input %s: %w", f.External, err)
+	}
+	if fi.Size() != f.Size {
+		file.Close()
+		return nil, changed
+	}
+	return &sealedReader{f: file, r: io.LimitReader(file, f.Size+1), h: sha256.New(), want: f.Digest, size: f.Size, changed: changed}, nil
+}
+
+// sealedReader checks what it reads against a sealed size and digest.
+type sealedReader struct {
+	f       *os.File
+	r       io.Reader
+	h       hash.Hash
+	want    Digest
+	size, n int64
+	changed error
+	err     error
+}
+
+func (r *sealedReader) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	n, err := r.r.Read(p)
+	r.h.Write(p[:n])
+	r.n += int64(n)
+	switch {
+	case r.n > r.size, err == io.EOF && r.n < r.size:
+		err = r.changed
+	case r.n == r.size && (err == nil || err == io.EOF):
+		var got Digest
+		if r.h.Sum(got[:0]); got != r.want {
+			err = r.changed
+		}
+	}
+	if err != nil {
+		r.err = err
+	}
+	return n, err
+}
+
+func (r *sealedReader) Close() error { return r.f.Close() }

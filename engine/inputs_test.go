@@ -1,0 +1,126 @@
+//go:build unix
+
+package engine
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/sptflow/sptflow/engine/store"
+)
+
+// TestMatchInputFilesSetsProblemsApart: per-file problems are returned
+// apart from the files that digest, naming each file by its portable name;
+// only a missing required input is an error.
+func TestMatchInputFilesSetsProblemsApart(t *testing.T) {
+	root := t.TempDir()
+	write := func(rel, data string) {
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("in/a.json", "{}")
+	write("in/sub/b.json", "{}")
+	write("in/big.json", "0123456789")
+	write("in/skipped.txt", "")
+	if err := syscall.Mkfifo(filepath.Join(root, "in/fifo.json"), 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	if err := os.Symlink("nothere", filepath.Join(root, "in/dangling.json")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("loop.json", filepath.Join(root, "in/loop.json")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(root, "in/fifo.txt"), 0o644); err != nil { // not matched: no problem
+		t.Fatal(err)
+	}
+	st, err := store.Open(filepath.Join(root, ".sptflow"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins := []InputSpec{{Path: "in", Pattern: "**/*.json"}, {Path: "nothere", Optional: true}}
+	files, problems, err := matchInputFiles(root, ins, st.DigestFile, 5)
+	if err != nil {
+		t.Fatalf("got error %v\nwant: none", err)
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, f.Name)
+	}
+	if got, want := strings.Join(names, " "), "in/a.json in/sub/b.json"; got != want {
+		t.Errorf("files got: %s\nwant: %s", got, want)
+	}
+	wantProblems := []string{
+		"input in/big.json: file is 10 B, over the limit of 5 B",
+		"input in/dangling.json: no such file or directory",
+		"input in/fifo.json: not a regular file (a named pipe)",
+		"input in/loop.json: too many levels of symbolic links",
+	}
+	got := problemList(problems)
+	if len(got) != len(wantProblems) {
+		t.Fatalf("problems got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantProblems, "\n"))
+	}
+	for i, w := range wantProblems {
+		if !strings.HasPrefix(got[i], w) {
+			t.Errorf("problem %d got: %s\nwant: %s…", i, got[i], w)
+		}
+	}
+
+	if _, _, err := matchInputFiles(root, []InputSpec{{Path: "nothere"}}, st.DigestFile, 0); err == nil || !strings.Contains(err.Error(), "missing input nothere") {
+		t.Errorf("required missing input: got %v\nwant: missing input nothere", err)
+	}
+	if _, err := MatchInputs(root, ins, st.DigestFile); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("MatchInputs got: %v\nwant: the per-file problems as its error", err)
+	}
+}
+
+// TestOpenSealedInput: a referenced input reads back only while it has the
+// size and content it was sealed with.
+func TestOpenSealedInput(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "f.json")
+	sealed := []byte(`{"a": 1}`)
+	mf := store.ManifestFile{Path: "stage/f.json", External: "src/f.json", Digest: store.DigestOf(sealed), Size: int64(len(sealed))}
+	tests := []struct {
+		name, content string
+		want          string // "" for the sealed bytes
+	}{
+		{"unchanged", string(sealed), ""},
+		{"same size, other bytes", `{"a": 2}`, "changed since it was sealed"},
+		{"grew", `{"a": 10}`, "changed since it was sealed"},
+		{"shrank", `{}`, "changed since it was sealed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := os.WriteFile(p, []byte(tt.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			of := OutputFile{Path: mf.Path, Size: mf.Size, Open: func() (io.ReadCloser, error) { return openSealedInput(p, mf) }}
+			got, err := of.ReadAll()
+			if tt.want == "" {
+				if err != nil || string(got) != string(sealed) {
+					t.Fatalf("got: %q, %v\nwant: %q", got, err, sealed)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got: %q, %v\nwant an error containing %q", got, err, tt.want)
+			}
+		})
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := openSealedInput(filepath.Join(dir, "fifo"), mf); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("fifo: got %v\nwant: not a regular file", err)
+	}
+}
