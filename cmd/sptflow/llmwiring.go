@@ -56,10 +56,10 @@ func testBaseURL(provider string) string {
 // validateModel checks one `models:` entry with the llm package's strict
 // parser, so a bad entry is a configuration error at its position.
 func validateModel(name string, raw map[string]any) error {
-	_, err := llm.ParseModelSpec(name, raw)
+	spec, err := llm.ParseModelSpec(name, raw)
 	if err != nil {
 		// The pipeline loader names the entry already.
 		return errors.New(strings.TrimPrefix(err.Error(), fmt.Sprintf("model %q: ", name)))
 	}
-	return nil
+	return llm.CheckBaseURL(spec.Provider, spec.BaseURL)
 }

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -36,7 +35,9 @@ const (
 // header; it is never logged nor put in errors.
 type Config struct {
 	APIKey  string
-	BaseURL string // default DefaultBaseURL
+	// BaseURL is the host root or the root ending in /v1 (see
+	// llm.APIBaseURL); default DefaultBaseURL.
+	BaseURL string
 	// HTTPClient carries the requests; nil builds transport.New with
 	// defaults.
 	HTTPClient *http.Client
@@ -72,7 +73,11 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = transport.New(transport.Config{Logger: cfg.Log})
 	}
-	return &Provider{cfg: cfg, url: strings.TrimRight(cfg.BaseURL, "/") + "/messages"}, nil
+	base, err := llm.APIBaseURL(llm.ProviderAnthropic, cfg.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("anthropic: %w", err)
+	}
+	return &Provider{cfg: cfg, url: base + "/messages"}, nil
 }
 
 // Name is "anthropic".

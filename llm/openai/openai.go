@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -93,7 +92,11 @@ func New(cfg Config) (*Provider, error) {
 		cfg.HTTPClient = transport.New(transport.Config{Logger: cfg.Log})
 	}
 	gc := goopenai.DefaultConfig(cfg.APIKey)
-	gc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	base, err := llm.APIBaseURL(cfg.Flavor, cfg.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("openai: %w", err)
+	}
+	gc.BaseURL = base
 	gc.HTTPClient = &doer{client: cfg.HTTPClient, headers: cfg.Headers}
 	return &Provider{cfg: cfg, client: goopenai.NewClientWithConfig(gc)}, nil
 }
