@@ -34,7 +34,7 @@ const (
 // Config configures a Provider. APIKey is only ever sent in the x-api-key
 // header; it is never logged nor put in errors.
 type Config struct {
-	APIKey  string
+	APIKey string
 	// BaseURL is the host root or the root ending in /v1 (see
 	// llm.APIBaseURL); default DefaultBaseURL.
 	BaseURL string
