@@ -179,7 +179,7 @@ type Fake struct {
 	toks     *bucket
 	perModel map[string][2]*bucket // Options.PerModel: by requested model
 	limited  int                   // 429s for enforced budgets
-	cached   map[string]bool // Anthropic prompt-cache prefixes seen
+	cached   map[string]bool       // Anthropic prompt-cache prefixes seen
 	seq      int
 	billed   map[string]*Billed
 }
