@@ -44,8 +44,10 @@ func (r Request) JSON() map[string]any {
 // Options configure a fake server. The zero value serves every request
 // successfully with no delay.
 type Options struct {
-	// Faults are served to the first requests, one each, in order; after
-	// the queue is empty Script (if set) decides, then the default.
+	// Faults are served to the first requests (within the RPM/TPM budget:
+	// a request answered 429 for the budget consumes none), one each, in
+	// order; after the queue is empty Script (if set) decides, then the
+	// default.
 	Faults []Fault
 	// Script decides the reply to a request; the zero Fault is a normal
 	// success.
@@ -243,8 +245,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.dialect.writeError(w, &Fault{Status: 401}, f.opts.Flavor)
 		return
 	}
-	fault := f.next(rec)
-	x := &exchange{fake: f, req: rec, fault: &fault}
+	x := &exchange{fake: f, req: rec}
 	if !json.Valid(body) {
 		f.dialect.writeError(w, &Fault{Status: 400, Message: "request body is not valid JSON"}, f.opts.Flavor)
 		return
@@ -253,6 +254,9 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !f.admit(w, x) {
 		return
 	}
+	// Only requests within budget consume a fault or reach Script.
+	fault := f.next(rec)
+	x.fault = &fault
 	if !f.sleep(r, f.latency()+fault.Delay) {
 		return
 	}
