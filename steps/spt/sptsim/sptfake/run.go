@@ -2,6 +2,7 @@ package sptfake
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/sptflow/sptflow/llm/connect"
 )
@@ -32,6 +34,9 @@ func Run(ctx context.Context, cfg Config, urlFile string, out io.Writer) error {
 		return err
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("listen: %w (a fake already running? --addr 127.0.0.1:0 picks a free port)", err)
+	}
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
@@ -68,11 +73,14 @@ func (s *Server) writeBanner(w io.Writer, root string) {
 		env = append(env, k.Env+"="+k.Value)
 	}
 	fmt.Fprintf(w, "  export %s\n", strings.Join(env, " "))
-	run := "sptflow run pipelines/experiments/fake.yaml"
-	if root != "http://"+DefaultAddr {
-		run += " --set fake_url=" + root
+	if s.cfg.SPT {
+		run := "sptflow run pipelines/experiments/fake.yaml"
+		if root != "http://"+DefaultAddr {
+			run += " --set fake_url=" + root
+		}
+		fmt.Fprintf(w, "then, in the project:\n  %s\n", run)
 	}
-	fmt.Fprintf(w, "then, in the project:\n  %s\nCtrl-C stops the fake and prints its counts.\n", run)
+	fmt.Fprintln(w, "Ctrl-C stops the fake and prints its counts.")
 }
 
 // describe sums up the latency, limits and faults.

@@ -1,13 +1,19 @@
 package sptfake_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sptflow/sptflow/llm/llmtest"
 	"github.com/sptflow/sptflow/steps/spt"
@@ -177,5 +183,63 @@ func TestServerRoutesAndStats(t *testing.T) {
 		st.Providers["openrouter"].Requests != 1 || st.Billed["qwen/qwen3-32b"].Replies != 1 ||
 		st.Billed["claude-sonnet-4-5"].Replies != 1 || st.Billed["other/qwen3-32b"].Replies != 1 {
 		t.Errorf("stats got: %+v; want 4 requests (the 404 is none), 1 rate-limited, replies billed per model", st)
+	}
+}
+
+// Run on a busy address says what to do; on a free port it writes its URL
+// to the URL file, serves, and stops with the context, printing its counts.
+func TestRun(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	cfg := defaults(t, "--addr", busy.Addr().String())
+	err = sptfake.Run(t.Context(), cfg, "", io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--addr 127.0.0.1:0 picks a free port") {
+		t.Errorf("busy address: got %v, want the hint", err)
+	}
+
+	cfg = defaults(t, "--addr", "127.0.0.1:0")
+	urlFile := filepath.Join(t.TempDir(), "url")
+	ctx, cancel := context.WithCancel(t.Context())
+	var out bytes.Buffer
+	done := make(chan error, 1)
+	go func() { done <- sptfake.Run(ctx, cfg, urlFile, &out) }()
+	url := waitFile(t, urlFile, done)
+	if status, b := post(t, url+"/v1/chat/completions", `{"model": "m", "max_tokens": 10, "messages": []}`); status != 200 {
+		t.Errorf("chat: HTTP %d %s", status, b)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if strings.Contains(out.String(), "fake.yaml") {
+		t.Errorf("a generic fake suggests the SPT experiment:\n%s", out.String())
+	}
+	for _, want := range []string{"(generic, simulated replies served as fake/<model>) on " + url, "served 1 requests in", "  m    "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// waitFile returns the trimmed contents of path once it exists; done
+// failing first fails the test.
+func waitFile(t *testing.T, path string, done <-chan error) string {
+	t.Helper()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if b, err := os.ReadFile(path); err == nil {
+			return strings.TrimSpace(string(b))
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("Run ended before writing its URL: %v", err)
+		case <-tick.C:
+		case <-time.After(30 * time.Second):
+			t.Fatal("no URL file within 30s")
+		}
 	}
 }
