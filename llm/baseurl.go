@@ -15,30 +15,27 @@ import (
 //   - OpenAI-compatible (openai, openrouter, vllm, llamacpp, ollama): the
 //     API root the SDKs take, which ends in /v1 (https://api.openai.com/v1,
 //     https://openrouter.ai/api/v1, http://localhost:8000/v1); the provider
-//     sends to <base>/chat/completions. A bare host (no path) gets /v1;
-//     any other path is kept as written, for gateways that serve the API
-//     elsewhere.
+//     sends to <base>/chat/completions. Any path is kept as written, for
+//     gateways that serve the API elsewhere; a bare host is refused (every
+//     server these providers name serves the API under a path).
 //
 // A base URL that names an endpoint instead (…/v1/messages,
 // …/chat/completions), repeats /v1 (…/v1/v1), or is not an absolute
-// http(s) URL without query or fragment is an error that says what to
-// write.
+// http(s) URL without query, fragment or credentials is an error that says
+// what to write.
 
 // APIBaseURL returns the URL the provider's endpoint paths are appended
 // to: for anthropic the root ending in /v1, for the OpenAI-compatible
-// providers the API root (a bare host gets /v1). It never has a trailing
-// slash. raw must pass CheckBaseURL.
+// providers the API root as written. It never has a trailing slash. raw
+// must pass CheckBaseURL.
 func APIBaseURL(provider, raw string) (string, error) {
 	if err := CheckBaseURL(provider, raw); err != nil {
 		return "", err
 	}
 	u, _ := url.Parse(raw)
 	path := strings.TrimRight(u.Path, "/")
-	switch {
-	case provider == ProviderAnthropic && !strings.HasSuffix(path, "/v1"):
+	if provider == ProviderAnthropic && !strings.HasSuffix(path, "/v1") {
 		path += "/v1"
-	case provider != ProviderAnthropic && path == "":
-		path = "/v1"
 	}
 	u.Path, u.RawPath = path, ""
 	return u.String(), nil
@@ -70,6 +67,10 @@ func CheckBaseURL(provider, raw string) error {
 	}
 	if strings.HasSuffix(path, "/v1/v1") {
 		return fmt.Errorf("base_url %q repeats /v1; write %q", raw, root(u, strings.TrimSuffix(path, "/v1")))
+	}
+	if path == "" && provider != ProviderAnthropic {
+		return fmt.Errorf("base_url %q: the OpenAI-compatible API is served under a path such as /v1; write %q",
+			raw, root(u, "/v1"))
 	}
 	return nil
 }

@@ -15,8 +15,6 @@ func TestAPIBaseURL(t *testing.T) {
 		{ProviderAnthropic, "http://127.0.0.1:8089/v1/", "http://127.0.0.1:8089/v1"},
 		{ProviderAnthropic, "https://gateway.example/anthropic", "https://gateway.example/anthropic/v1"},
 		{ProviderOpenAI, "https://api.openai.com/v1", "https://api.openai.com/v1"},
-		{ProviderOpenAI, "http://127.0.0.1:8089", "http://127.0.0.1:8089/v1"},
-		{ProviderOpenAI, "http://127.0.0.1:8089/", "http://127.0.0.1:8089/v1"},
 		{ProviderOpenRouter, "https://openrouter.ai/api/v1/", "https://openrouter.ai/api/v1"},
 		{ProviderVLLM, "http://gpu:8000/openai", "http://gpu:8000/openai"},
 		{ProviderOllama, "http://localhost:11434/v1", "http://localhost:11434/v1"},
@@ -43,6 +41,8 @@ func TestCheckBaseURL(t *testing.T) {
 		{ProviderOpenAI, "https://host/v1?key=x", "want no query, fragment or user info"},
 		{ProviderOpenAI, "https://user:pw@host/v1", "want no query, fragment or user info"},
 		{ProviderOpenAI, "http://[::1", `base_url "http://[::1": missing ']' in host`},
+		{ProviderVLLM, "http://gpu:8000/", `the OpenAI-compatible API is served under a path such as /v1; write "http://gpu:8000/v1"`},
+		{ProviderAnthropic, "http://127.0.0.1:8089", ""},
 	}
 	for _, tt := range tests {
 		err := CheckBaseURL(tt.provider, tt.raw)

@@ -8,13 +8,13 @@ import (
 	"github.com/sptflow/sptflow/llm/llmtest"
 )
 
-// The base URL is the API root ending in /v1; a bare host gets /v1. An
-// endpoint URL is refused with the fix.
+// The base URL is the API root ending in /v1 (a trailing slash is
+// fine). An endpoint URL or a bare host is refused with the fix.
 func TestBaseURLForms(t *testing.T) {
 	srv := llmtest.NewOpenAI(llmtest.Options{APIKey: key})
 	defer srv.Close()
 	root := srv.HTTP.URL
-	for _, base := range []string{root, root + "/", root + "/v1", root + "/v1/"} {
+	for _, base := range []string{root + "/v1", root + "/v1/"} {
 		p, err := New(Config{APIKey: key, BaseURL: base})
 		if err != nil {
 			t.Fatalf("New(%q): %v", base, err)
@@ -28,8 +28,9 @@ func TestBaseURLForms(t *testing.T) {
 			t.Errorf("request path got: %s want: /v1/chat/completions", r.Path)
 		}
 	}
-	_, err := New(Config{APIKey: key, BaseURL: root + "/v1/chat/completions"})
-	if err == nil || !strings.Contains(err.Error(), "names an endpoint") {
-		t.Errorf("endpoint as base URL: got %v, want an error naming the endpoint", err)
+	for base, want := range map[string]string{root + "/v1/chat/completions": "names an endpoint", root: "write \"" + root + "/v1\""} {
+		if _, err := New(Config{APIKey: key, BaseURL: base}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("base URL %s: got %v, want an error saying %s", base, err, want)
+		}
 	}
 }
