@@ -201,6 +201,10 @@ func (m *ModelSpec) checkBaseURL(bad badFunc) {
 }
 
 func (m *ModelSpec) checkBasePath(bad badFunc, path string) {
+	if strings.HasSuffix(path, "/v1/v1") {
+		bad("base_url", "%q: repeats /v1; write %s", m.BaseURL, strings.TrimSuffix(strings.TrimRight(m.BaseURL, "/"), "/v1"))
+		return
+	}
 	if m.Provider == ProviderAnthropic {
 		if strings.HasSuffix(path, "/messages") {
 			bad("base_url", "%q: give the API root (https://api.anthropic.com or …/v1), not the endpoint; sptflow adds /v1/messages", m.BaseURL)

@@ -2,28 +2,25 @@ package main
 
 import (
 	"testing"
-
-	"github.com/sptflow/sptflow/llm/llmtest"
 )
 
 func TestParse(t *testing.T) {
-	if _, err := parse([]string{"-provider", "gemini"}); err == nil {
-		t.Error("unknown provider accepted")
+	for _, args := range [][]string{
+		{"-provider", "anthropic"},                        // one listener serves every provider now
+		{"-addr", "0.0.0.0:8089"},                         // loopback only
+		{"-error-rate", "1.5"},                            // not a probability
+		{"-rpm", "-1"},                                    // not a budget
+		{"-rate-limit-rate", "0.6", "-error-rate", "0.6"}, // more than every request
+	} {
+		if _, err := parse(args); err == nil {
+			t.Errorf("parse(%q) accepted", args)
+		}
 	}
-	f, err := parse([]string{"-provider", "anthropic", "-rpm", "600", "-rate-429", "0.5", "-seed", "7"})
+	o, err := parse([]string{"-rpm", "600", "-error-rate", "0.5", "-seed", "7", "-spt"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.opts.RPM != 600 {
-		t.Errorf("rpm %d, want 600", f.opts.RPM)
-	}
-	n := 0
-	for range 1000 {
-		if f.opts.Script(llmtest.Request{}).Status == 429 {
-			n++
-		}
-	}
-	if n < 430 || n > 570 {
-		t.Errorf("%d of 1000 requests got 429, want about half", n)
+	if o.cfg.RPM != 600 || o.cfg.Faults.ServerError != 0.5 || o.cfg.Seed != 7 || !o.cfg.SPT {
+		t.Errorf("parsed %+v, want rpm 600, error rate 0.5, seed 7, spt", o.cfg)
 	}
 }

@@ -112,6 +112,24 @@ and the empty store .sptflow/ that marks the project root. It refuses to overwri
 existing file (and names it) unless --force, and prints the command to run next.`,
 		examples: []string{"sptflow init myproject && cd myproject && sptflow run pipelines/demo.yaml"},
 		exits:    "0 the project was created; 1 a file could not be written; 2 a file exists (without --force) or bad usage."},
+	{name: "fake", args: "", summary: "serve fake LLM APIs on loopback, to run pipelines over HTTP offline",
+		text: `Serves Anthropic-, OpenAI- and OpenRouter-compatible APIs on loopback that answer like
+the SPT pipeline's models (the sim provider's SPT-aware responders), until Ctrl-C. It
+prints the base_url of each provider and the environment to set: the fake accepts any
+API key, so the keys it suggests are dummies. pipelines/experiments/fake.yaml points
+every model of full.yaml at it, so the whole pipeline runs over real HTTP, offline.
+Replies are served as fake/<model> and labelled simulated in the records, the data and
+the training set. Latency, per-model rate limits (429 with Retry-After) and faults are
+configurable; GET /stats returns the fake's own counts (requests, 429s, faults, tokens
+billed per model) to compare with 'sptflow log --json'.`,
+		examples: []string{
+			"sptflow fake &                                          # then:",
+			"sptflow run pipelines/experiments/fake.yaml              # needs the FAKE_*_KEY it prints",
+			"sptflow fake --latency 300ms --jitter 200ms --rpm 60     # slow and rate-limited",
+			"sptflow fake --error-rate 0.05 --malformed-rate 0.05 --quota-after 500",
+			"curl -s http://127.0.0.1:8089/stats",
+		},
+		exits: "0 stopped by Ctrl-C or SIGTERM; 1 the address could not be served; 2 bad usage."},
 	{name: "version", args: "", summary: "sptflow's version, commit and Go version",
 		text: `Prints the module version, the VCS revision and time it was built from (and whether
 the work tree had changes), and the Go version.`,

@@ -113,6 +113,7 @@ func commands() map[string]command {
 		"init":       cmdInit,
 		"version":    cmdVersion,
 		"completion": cmdCompletion,
+		"fake":       cmdFake,
 		"help":       cmdHelp,
 		"__complete": cmdComplete, // hidden: what the completion scripts ask
 	}

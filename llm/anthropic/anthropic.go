@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -36,7 +35,7 @@ const (
 // header; it is never logged nor put in errors.
 type Config struct {
 	APIKey  string
-	BaseURL string // default DefaultBaseURL
+	BaseURL string // with or without /v1 (llm.AnthropicAPIRoot); default DefaultBaseURL
 	// HTTPClient carries the requests; nil builds transport.New with
 	// defaults.
 	HTTPClient *http.Client
@@ -72,7 +71,7 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = transport.New(transport.Config{Logger: cfg.Log})
 	}
-	return &Provider{cfg: cfg, url: strings.TrimRight(cfg.BaseURL, "/") + "/messages"}, nil
+	return &Provider{cfg: cfg, url: llm.AnthropicAPIRoot(cfg.BaseURL) + "/messages"}, nil
 }
 
 // Name is "anthropic".

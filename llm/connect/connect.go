@@ -34,21 +34,21 @@ func Connect(spec *llm.ModelSpec, env llm.ConnectEnv) (llm.Provider, error) {
 	case llm.ProviderSim:
 		return sim.Connect(spec, env)
 	case llm.ProviderAnthropic:
-		return anthropic.New(anthropic.Config{
+		return simulatedByServer(anthropic.New(anthropic.Config{
 			APIKey:     env.APIKey,
 			BaseURL:    llm.AnthropicAPIRoot(env.BaseURL), // with or without /v1
 			HTTPClient: HTTPClient(env),
 			Log:        env.Log,
-		})
+		}))
 	case llm.ProviderOpenAI, llm.ProviderOpenRouter, llm.ProviderVLLM, llm.ProviderLlamaCpp, llm.ProviderOllama:
-		return openai.New(openai.Config{
+		return simulatedByServer(openai.New(openai.Config{
 			APIKey:     env.APIKey,
 			BaseURL:    env.BaseURL,
 			HTTPClient: HTTPClient(env),
 			Flavor:     spec.Provider,
 			TokenParam: spec.TokenParam,
 			Log:        env.Log,
-		})
+		}))
 	}
 	return nil, fmt.Errorf("no provider for %q", spec.Provider)
 }

@@ -94,6 +94,8 @@ var validationTable = []entry{
 	{"base_url bare host", m("vllm", "q", "base_url", "http://gpu:8000"), "base_url", "write http://gpu:8000/v1"},
 	{"base_url endpoint", m("openai", "g", "base_url", "https://api.openai.com/v1/chat/completions"), "base_url", "not the endpoint"},
 	{"anthropic endpoint", m("anthropic", "c", "base_url", "https://api.anthropic.com/v1/messages"), "base_url", "not the endpoint"},
+	{"anthropic repeated v1", m("anthropic", "c", "base_url", "https://api.anthropic.com/v1/v1"), "base_url", "repeats /v1; write https://api.anthropic.com/v1"},
+	{"openai repeated v1", m("openai", "gpt-x", "base_url", "http://127.0.0.1:8000/v1/v1/"), "base_url", "repeats /v1; write http://127.0.0.1:8000/v1"},
 	{"base_url on sim", m("sim", "s", "base_url", "http://h/v1"), "base_url", "sim provider sends no requests"},
 	{"api_key_env on sim", m("sim", "s", "api_key_env", "SIM_KEY"), "api_key_env", "sim provider sends no requests"},
 	{"api_key_env space", m("anthropic", "c", "api_key_env", "MY KEY"), "api_key_env", "want an environment variable name"},

@@ -29,13 +29,16 @@ type Billed struct {
 type Stats struct {
 	Requests int               `json:"requests"` // every request received
 	Billed   map[string]Billed `json:"billed"`   // by requested model
+	// RateLimited counts the 429s answered for the enforced budgets (RPM,
+	// TPM); scripted 429 faults are not in it.
+	RateLimited int `json:"rate_limited"`
 }
 
 // Stats returns the server's counts so far.
 func (f *Fake) Stats() Stats {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	s := Stats{Requests: len(f.requests), Billed: map[string]Billed{}}
+	s := Stats{Requests: f.received, Billed: map[string]Billed{}, RateLimited: f.limited}
 	for m, b := range f.billed {
 		s.Billed[m] = *b
 	}

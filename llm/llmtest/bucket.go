@@ -68,30 +68,33 @@ const (
 func (f *Fake) admit(w http.ResponseWriter, x *exchange) bool {
 	tokens := float64(estimateTokens(x.req.Body) + x.maxTokens())
 	f.mu.Lock()
+	reqs, toks := f.bucketsLocked(x.str("model"))
 	now := time.Now()
 	var wait time.Duration
 	kind := ""
-	if f.reqs != nil {
-		f.reqs.refill(now)
-		if d := f.reqs.wait(1); d > wait {
+	if reqs != nil {
+		reqs.refill(now)
+		if d := reqs.wait(1); d > wait {
 			wait, kind = d, "requests"
 		}
 	}
-	if f.toks != nil {
-		f.toks.refill(now)
-		if d := f.toks.wait(tokens); d > wait {
+	if toks != nil {
+		toks.refill(now)
+		if d := toks.wait(tokens); d > wait {
 			wait, kind = d, "tokens"
 		}
 	}
 	if wait == 0 {
-		if f.reqs != nil {
-			f.reqs.take(1)
+		if reqs != nil {
+			reqs.take(1)
 		}
-		if f.toks != nil {
-			f.toks.take(tokens)
+		if toks != nil {
+			toks.take(tokens)
 		}
+	} else {
+		f.limited++
 	}
-	rs := f.rateStateLocked(int(tokens))
+	rs := rateStateOf(reqs, toks, int(tokens))
 	f.mu.Unlock()
 	f.dialect.rateHeaders(w.Header(), rs)
 	if wait == 0 {
@@ -106,14 +109,49 @@ func (f *Fake) admit(w http.ResponseWriter, x *exchange) bool {
 	return false
 }
 
-func (f *Fake) rateStateLocked(tokens int) rateState {
+// bucketsLocked returns the request and token buckets that pay for a
+// request to model: the server's, or with Options.PerModel the model's own
+// (made on its first request).
+func (f *Fake) bucketsLocked(model string) (reqs, toks *bucket) {
+	if !f.opts.PerModel {
+		return f.reqs, f.toks
+	}
+	b, ok := f.perModel[model]
+	if !ok {
+		b = f.newBuckets()
+		if f.perModel == nil {
+			f.perModel = map[string][2]*bucket{}
+		}
+		f.perModel[model] = b
+	}
+	return b[0], b[1]
+}
+
+// newBuckets makes the request and token buckets of the enforced budgets
+// (nil when unlimited).
+func (f *Fake) newBuckets() [2]*bucket {
+	window := f.opts.BurstWindow
+	if window <= 0 {
+		window = time.Second
+	}
+	var b [2]*bucket
+	if f.opts.RPM > 0 {
+		b[0] = newBucket(float64(f.opts.RPM), window)
+	}
+	if f.opts.TPM > 0 {
+		b[1] = newBucket(float64(f.opts.TPM), window)
+	}
+	return b
+}
+
+func rateStateOf(reqs, toks *bucket, tokens int) rateState {
 	rs := rateState{reqLimit: nominalRPM, reqRemaining: nominalRPM - 1, tokLimit: nominalTPM,
 		tokRemaining: nominalTPM - tokens, reqReset: 6 * time.Millisecond, tokReset: time.Millisecond}
-	if f.reqs != nil {
-		rs.reqLimit, rs.reqRemaining, rs.reqReset = f.reqs.state()
+	if reqs != nil {
+		rs.reqLimit, rs.reqRemaining, rs.reqReset = reqs.state()
 	}
-	if f.toks != nil {
-		rs.tokLimit, rs.tokRemaining, rs.tokReset = f.toks.state()
+	if toks != nil {
+		rs.tokLimit, rs.tokRemaining, rs.tokReset = toks.state()
 	}
 	return rs
 }

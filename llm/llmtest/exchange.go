@@ -47,10 +47,14 @@ func (x *exchange) model() string {
 	if x.fake.opts.Model != "" {
 		return x.fake.opts.Model
 	}
-	if m := x.str("model"); m != "" {
-		return m
+	m := x.str("model")
+	if m == "" {
+		m = "fake-model"
 	}
-	return "fake-model"
+	if p := x.fake.opts.ModelPrefix; !strings.HasPrefix(m, p) {
+		m = p + m
+	}
+	return m
 }
 
 // seed is a hash of the request body: the same request gets the same

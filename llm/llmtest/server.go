@@ -44,8 +44,10 @@ func (r Request) JSON() map[string]any {
 // Options configure a fake server. The zero value serves every request
 // successfully with no delay.
 type Options struct {
-	// Faults are served to the first requests, one each, in order; after
-	// the queue is empty Script (if set) decides, then the default.
+	// Faults are served to the first requests (within the RPM/TPM budget:
+	// a request answered 429 for the budget consumes none), one each, in
+	// order; after the queue is empty Script (if set) decides, then the
+	// default.
 	Faults []Fault
 	// Script decides the reply to a request; the zero Fault is a normal
 	// success.
@@ -68,16 +70,29 @@ type Options struct {
 	// bytes/4 plus max_tokens, as the real services do.
 	RPM, TPM    int
 	BurstWindow time.Duration
+	// PerModel enforces RPM and TPM for each requested model separately,
+	// as providers do, instead of for the server as a whole.
+	PerModel bool
 
 	// Latency delays every response before its headers. With LatencyTail > 0
 	// it is the median of a Pareto distribution of that shape (1 < shape;
 	// smaller is heavier), capped at 50 times the median.
 	Latency     time.Duration
 	LatencyTail float64
+	// LatencyJitter adds a uniform random delay in [0, LatencyJitter).
+	LatencyJitter time.Duration
 	// StreamChunkDelay is the pause between streamed events.
 	StreamChunkDelay time.Duration
 	// Seed makes latency sampling reproducible.
 	Seed uint64
+	// ModelPrefix labels the served model name ("fake/" serves
+	// "fake/claude-x" for claude-x; a requested name that already starts
+	// with it is served as it is). Model, when set, wins.
+	ModelPrefix string
+	// Forget keeps no request after recording its count: Requests returns
+	// none, Count and Stats still count. For long-running servers, whose
+	// memory would otherwise grow with every request body.
+	Forget bool
 }
 
 // Fault scripts one reply. Zero fields mean "as normal".
@@ -160,10 +175,13 @@ type Fake struct {
 	mu       sync.Mutex
 	faults   []Fault
 	requests []Request
+	received int // requests received (Options.Forget keeps no Request)
 	rng      *rand.Rand
 	reqs     *bucket
 	toks     *bucket
-	cached   map[string]bool // Anthropic prompt-cache prefixes seen
+	perModel map[string][2]*bucket // Options.PerModel: by requested model
+	limited  int                   // 429s for enforced budgets
+	cached   map[string]bool       // Anthropic prompt-cache prefixes seen
 	seq      int
 	billed   map[string]*Billed
 }
@@ -181,16 +199,8 @@ type dialect interface {
 func newFake(d dialect, o Options) *Fake {
 	f := &Fake{opts: o, dialect: d, done: make(chan struct{}), faults: append([]Fault(nil), o.Faults...),
 		rng: rand.New(rand.NewPCG(o.Seed, 0x5eed)), cached: map[string]bool{}}
-	window := o.BurstWindow
-	if window <= 0 {
-		window = time.Second
-	}
-	if o.RPM > 0 {
-		f.reqs = newBucket(float64(o.RPM), window)
-	}
-	if o.TPM > 0 {
-		f.toks = newBucket(float64(o.TPM), window)
-	}
+	b := f.newBuckets()
+	f.reqs, f.toks = b[0], b[1]
 	return f
 }
 
@@ -213,7 +223,7 @@ func (f *Fake) Requests() []Request {
 func (f *Fake) Count() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return len(f.requests)
+	return f.received
 }
 
 // Shutdown releases every stalled handler; call it before closing the
@@ -235,8 +245,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.dialect.writeError(w, &Fault{Status: 401}, f.opts.Flavor)
 		return
 	}
-	fault := f.next(rec)
-	x := &exchange{fake: f, req: rec, fault: &fault}
+	x := &exchange{fake: f, req: rec}
 	if !json.Valid(body) {
 		f.dialect.writeError(w, &Fault{Status: 400, Message: "request body is not valid JSON"}, f.opts.Flavor)
 		return
@@ -245,6 +254,9 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !f.admit(w, x) {
 		return
 	}
+	// Only requests within budget consume a fault or reach Script.
+	fault := f.next(rec)
+	x.fault = &fault
 	if !f.sleep(r, f.latency()+fault.Delay) {
 		return
 	}
@@ -268,7 +280,10 @@ func (f *Fake) record(r *http.Request, body []byte) Request {
 	}
 	rec := Request{Method: r.Method, Path: r.URL.Path, Header: h, Body: body, Time: time.Now()}
 	f.mu.Lock()
-	f.requests = append(f.requests, rec)
+	f.received++
+	if !f.opts.Forget {
+		f.requests = append(f.requests, rec)
+	}
 	f.mu.Unlock()
 	return rec
 }
@@ -299,17 +314,21 @@ func (f *Fake) setHeaders(w http.ResponseWriter, ft *Fault) {
 
 // latency samples the configured delay before headers.
 func (f *Fake) latency() time.Duration {
-	base := f.opts.Latency
-	if base <= 0 || f.opts.LatencyTail <= 0 {
+	base, jitter := f.opts.Latency, f.opts.LatencyJitter
+	if (base <= 0 || f.opts.LatencyTail <= 0) && jitter <= 0 {
 		return base
 	}
 	f.mu.Lock()
 	u := 1 - f.rng.Float64() // (0, 1]
+	j := f.rng.Float64()     // [0, 1)
 	f.mu.Unlock()
-	alpha := f.opts.LatencyTail
-	xm := float64(base) / math.Pow(2, 1/alpha)
-	d := xm * math.Pow(u, -1/alpha)
-	return time.Duration(min(d, 50*float64(base)))
+	d := float64(base)
+	if base > 0 && f.opts.LatencyTail > 0 {
+		alpha := f.opts.LatencyTail
+		xm := d / math.Pow(2, 1/alpha)
+		d = min(xm*math.Pow(u, -1/alpha), 50*d)
+	}
+	return time.Duration(d + j*float64(max(jitter, 0)))
 }
 
 // sleep waits d unless the client goes away or the server shuts down.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sptflow/sptflow/llm"
 	"github.com/sptflow/sptflow/llm/llmtest"
+	"github.com/sptflow/sptflow/llm/sim"
 	"github.com/sptflow/sptflow/steps/spt/sptsim"
 )
 
@@ -43,6 +44,9 @@ type Script struct {
 	// one replica each) then differ. Without it the same body always gets
 	// the same answer, whatever order its replicas arrive in.
 	VaryRepeats bool
+	// Sim are the options the responders that take them see (the review
+	// rejection rate: 0 means sptsim's default of 10%).
+	Sim llm.SimOptions
 
 	mu   sync.Mutex
 	seen map[[32]byte]uint64
@@ -99,7 +103,12 @@ func (s *Script) reply(r llmtest.Request) (*llm.Response, bool) {
 	if !ok {
 		return nil, false
 	}
-	resp, err := rs.Respond(req, s.seed(r.Body))
+	seed := s.seed(r.Body)
+	if or, ok := rs.(sim.OptionsResponder); ok {
+		resp, err := or.RespondWithOptions(req, seed, s.Sim)
+		return resp, err == nil
+	}
+	resp, err := rs.Respond(req, seed)
 	return resp, err == nil
 }
 
