@@ -69,17 +69,6 @@ func (e *Engine) Status(ctx context.Context) ([]PartitionStatus, error) {
 	return out, nil
 }
 
-func (e *Engine) readLock() (map[string]store.LockEntry, error) {
-	if e.opt.LockPath == "" {
-		return nil, nil
-	}
-	lf, err := store.ReadLockFile(e.opt.LockPath, e.opt.LockCodec)
-	if err != nil {
-		return nil, fmt.Errorf("read lock file: %w", err)
-	}
-	return lf.Pipelines[e.g.Name], nil
-}
-
 // status evaluates one partition given the status of its needs.
 func (e *Engine) status(id PartitionID, lock map[string]store.LockEntry, known map[PartitionID]PartitionStatus) (PartitionStatus, error) {
 	n := e.nodes[id]

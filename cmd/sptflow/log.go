@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"context"
 	"encoding/json"
 	"flag"
@@ -255,6 +256,9 @@ func requestPruning(fs *flag.FlagSet, opts *store.GCOptions, failed bool, older 
 // pinnedKeys returns the node keys the project's sptflow.lock pins.
 func pinnedKeys(root string) (map[[32]byte]bool, error) {
 	lf, err := store.ReadLockFile(filepath.Join(root, "sptflow.lock"), lockyaml.Codec{})
+	if dmg := (*store.LockDamage)(nil); errors.As(err, &dmg) {
+		return nil, fmt.Errorf("%w; gc keeps what the lock file pins, so it does not collect with a damaged one: `sptflow status <pipeline>` rebuilds it", err)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -22,10 +22,12 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := e.logger(nil); err != nil {
+	log, err := e.logger(nil)
+	if err != nil {
 		return err
 	}
-	pr, err := e.open(path, engine.RunOptions{}, zerolog.Nop())
+	// Only warnings (a damaged lock file being rebuilt, say) and errors.
+	pr, err := e.open(path, engine.RunOptions{}, log.Level(max(log.GetLevel(), zerolog.WarnLevel)))
 	if err != nil {
 		return err
 	}
