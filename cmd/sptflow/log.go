@@ -218,6 +218,9 @@ func cmdGC(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Killed runs' temp files in the project (data directories, the root).
+	tmp := store.RemoveLeftovers(store.TempScan{Dir: root, Recursive: true, Skip: []string{st.Dir()}, DryRun: opts.DryRun})
+	stats.Temps, stats.Bytes = stats.Temps+tmp.Files, stats.Bytes+tmp.Bytes
 	printGC(e, stats, opts, len(keep))
 	printDamaged(e, st, stats, opts)
 	return nil

@@ -152,7 +152,7 @@ func (s *Store) writeEntry(path string, data []byte) error {
 	if err := s.ensureDir(filepath.Dir(path)); err != nil {
 		return err
 	}
-	return writeAtomic(path, data, 0o644)
+	return writeAtomicVia(s.TempDir(), path, data, 0o644)
 }
 
 // removeIfSame removes path only if it is still the file described by fi,

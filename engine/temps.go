@@ -1,0 +1,27 @@
+package engine
+
+import (
+	"path/filepath"
+
+	"github.com/sptflow/sptflow/engine/store"
+)
+
+// Leftovers counts the temp files that killed writers left where this
+// pipeline writes: its data directory, the project root and the store's
+// temp directories (see store.TempPrefix). Run removes them.
+func (e *Engine) Leftovers() store.TempStats { return e.removeLeftovers(true) }
+
+// removeLeftovers removes (or, in a dry run, counts) the leftovers.
+func (e *Engine) removeLeftovers(dryRun bool) store.TempStats {
+	st := e.opt.Store.RemoveLeftovers(dryRun)
+	skip := []string{e.opt.Store.Dir()}
+	if dir := e.dataDir(); dir != "" {
+		if abs, err := filepath.Abs(dir); err == nil {
+			st.Add(store.RemoveLeftovers(store.TempScan{Dir: abs, Recursive: true, Skip: skip, DryRun: dryRun}))
+		}
+	}
+	if e.opt.LockPath != "" {
+		st.Add(store.RemoveLeftovers(store.TempScan{Dir: filepath.Dir(e.opt.LockPath), DryRun: dryRun}))
+	}
+	return st
+}
