@@ -2,6 +2,7 @@ package engine
 
 import (
 	"maps"
+	"os"
 	"sync"
 	"time"
 
@@ -11,6 +12,10 @@ import (
 // lockState is what an engine remembers about its lock file.
 type lockState struct {
 	warned sync.Once // damage is reported once per engine
+
+	mu     sync.Mutex
+	fi     os.FileInfo     // the file last read, if intact
+	parsed *store.LockFile // its content
 }
 
 // lockBatch collects a run's lock entries; the run writes them to the lock
@@ -84,14 +89,43 @@ func lockEntry(key NodeKey, digest Digest, m *store.Manifest) store.LockEntry {
 // loadLockFile reads the lock file. Damage is a warning (once per engine),
 // and what is left of the file is returned with damaged set.
 func (e *Engine) loadLockFile() (lf *store.LockFile, damaged bool, err error) {
+	if lf := e.lock.cached(e.opt.LockPath); lf != nil {
+		return lf, false, nil
+	}
+	fi, _ := os.Stat(e.opt.LockPath)
 	lf, dmg, err := store.LoadLockFile(e.opt.LockPath, e.opt.LockCodec)
 	if err != nil {
 		return nil, false, err
+	}
+	if dmg == nil {
+		e.lock.remember(fi, lf)
 	}
 	if dmg != nil {
 		e.lock.warned.Do(func() { e.opt.Log.Warn().Msg(dmg.Error() + "; rebuilding it") })
 	}
 	return lf, dmg != nil, nil
+}
+
+// cached returns the lock file last read when the file at path is still
+// that one (it is only ever replaced by rename, so a rewrite changes the
+// inode), or nil. Callers must not modify it.
+func (s *lockState) cached(path string) *store.LockFile {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fi == nil {
+		return nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil || !os.SameFile(fi, s.fi) || fi.Size() != s.fi.Size() || !fi.ModTime().Equal(s.fi.ModTime()) {
+		return nil
+	}
+	return s.parsed
+}
+
+func (s *lockState) remember(fi os.FileInfo, lf *store.LockFile) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fi, s.parsed = fi, lf
 }
 
 // readLock returns this pipeline's lock entries. A damaged lock file is
