@@ -171,9 +171,7 @@ func (e *Engine) Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 	if err := e.claimOutputs(); err != nil {
 		return nil, err
 	}
-	if tmp := e.removeLeftovers(false); tmp.Files > 0 {
-		e.opt.Log.Info().Int("files", tmp.Files).Int64("bytes", tmp.Bytes).Msg("removed temporary files left by interrupted runs")
-	}
+	e.housekeep()
 	r := &run{e: e, cfg: cfg, targets: targets, slots: newSlots(cfg.Jobs), lockOld: lock,
 		outputs: map[PartitionID]sealed{}, results: map[PartitionID]*PartitionResult{}}
 	if cfg.Only || cfg.Resample != nil {

@@ -55,6 +55,7 @@ func (e *Engine) Status(ctx context.Context) ([]PartitionStatus, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.logStoreWarnings()
 	out := make([]PartitionStatus, 0, len(e.order))
 	known := map[PartitionID]PartitionStatus{}
 	for _, id := range e.order {

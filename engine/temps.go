@@ -6,6 +6,22 @@ import (
 	"github.com/sptflow/sptflow/engine/store"
 )
 
+// housekeep, at the start of a run, removes the temp files of killed
+// writers and reports the store files found damaged (and ignored or
+// repaired).
+func (e *Engine) housekeep() {
+	if tmp := e.removeLeftovers(false); tmp.Files > 0 {
+		e.opt.Log.Info().Int("files", tmp.Files).Int64("bytes", tmp.Bytes).Msg("removed temporary files left by interrupted runs")
+	}
+	e.logStoreWarnings()
+}
+
+func (e *Engine) logStoreWarnings() {
+	for _, w := range e.opt.Store.Warnings() {
+		e.opt.Log.Warn().Msg(w)
+	}
+}
+
 // Leftovers counts the temp files that killed writers left where this
 // pipeline writes: its data directory, the project root and the store's
 // temp directories (see store.TempPrefix). Run removes them.
