@@ -51,7 +51,7 @@ type Store struct {
 
 	stat       statCache
 	warnMu     sync.Mutex
-	warnings   []string // damage repaired or ignored, see Warnings
+	warnings   []string      // damage repaired or ignored, see Warnings
 	racyWindow time.Duration // see DigestFile
 	hashes     atomic.Int64  // files hashed by DigestFile (tests, benchmarks)
 }
