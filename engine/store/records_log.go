@@ -389,7 +389,7 @@ func (l *RecordLog) refreshLocked() error {
 	}
 	for _, e := range ents {
 		name := e.Name()
-		if !strings.HasSuffix(name, logSuffix) || (l.active != nil && name == l.active.name) {
+		if !strings.HasSuffix(name, logSuffix) || isTemp(name) || (l.active != nil && name == l.active.name) {
 			continue
 		}
 		seg, ok := l.segs[name]
