@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"io/fs"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -11,6 +13,9 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/txtar"
+
+	"github.com/sptflow/sptflow/engine/lockyaml"
+	"github.com/sptflow/sptflow/engine/store"
 )
 
 // killLoopCount is how many runs TestKillLoop kills per pipeline: 16 (32
@@ -31,7 +36,8 @@ func killLoopCount() int {
 // reference pipeline (on small fixture data); every fourth run is a plain
 // one, the others --force runs, so that kills keep landing in work. A last run then brings
 // the project up to date: its outputs equal an uninterrupted run's (up to
-// times of day), and no temporary file is left anywhere in the project.
+// times of day), its lock file pins every partition's current key, and no
+// temporary file is left anywhere in the project.
 func TestKillLoop(t *testing.T) {
 	t.Parallel()
 	ref := referenceFixture(t)
@@ -74,6 +80,9 @@ func TestKillLoop(t *testing.T) {
 			t.Logf("%d kills; %d temporary files found after them (each run removes the previous ones)", killed, seen)
 			p.run(tc.args...)
 			compareFiles(t, normalized(files(t, filepath.Join(p.dir, tc.data))), want)
+			if got, want := lockKeys(t, p), statusKeys(t, p, tc.args); !maps.Equal(got, want) {
+				t.Errorf("lock file after the kills and a run: partitions and keys\n%v\nwant (status: every partition up to date)\n%v", got, want)
+			}
 			if left := tempFiles(t, p.dir); len(left) > 0 {
 				t.Errorf("after %d kills and a run, temporary files are left: %v", killed, left)
 			}
@@ -122,6 +131,51 @@ func killAtRandom(t *testing.T, p *project, args []string, r *rand.Rand, span ti
 func journals(p *project) []string {
 	m, _ := filepath.Glob(filepath.Join(p.dir, ".sptflow", "runs", "*", "journal.jsonl"))
 	return m
+}
+
+// lockKeys reads the node key of every partition of p's lock file.
+func lockKeys(t *testing.T, p *project) map[string]string {
+	t.Helper()
+	lf, err := store.ReadLockFile(filepath.Join(p.dir, "sptflow.lock"), lockyaml.Codec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for name, parts := range lf.Pipelines {
+		for id, e := range parts {
+			out[name+"/"+id] = e.Key
+		}
+	}
+	return out
+}
+
+// statusKeys returns the current key of every partition `status --json`
+// reports, which must all be up to date, by pipeline/partition.
+func statusKeys(t *testing.T, p *project, runArgs []string) map[string]string {
+	t.Helper()
+	args := append([]string{"status", "--json"}, runArgs[1:]...)
+	cmd := p.command(args...)
+	b, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("sptflow %s: %v", strings.Join(args, " "), err)
+	}
+	var st struct {
+		Pipeline   string `json:"pipeline"`
+		Partitions []struct {
+			ID, State, Key string
+		} `json:"partitions"`
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, pt := range st.Partitions {
+		if pt.State != "up-to-date" {
+			t.Errorf("after the last run, %s is %s", pt.ID, pt.State)
+		}
+		out[st.Pipeline+"/"+pt.ID] = pt.Key
+	}
+	return out
 }
 
 // tempFiles lists the temporary files (of any sptflow version's naming)
