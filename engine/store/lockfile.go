@@ -105,6 +105,17 @@ func LoadLockFile(path string, codec LockCodec) (*LockFile, *LockDamage, error) 
 	return lf, dmg, nil
 }
 
+// ParseLockFile decodes the bytes of a lock file read elsewhere (`git show
+// rev:sptflow.lock`); name stands for its path in messages. Damage is a
+// *LockDamage error.
+func ParseLockFile(name string, b []byte, codec LockCodec) (*LockFile, error) {
+	lf, dmg := parseLockFile(name, b, codec)
+	if dmg != nil {
+		return nil, dmg
+	}
+	return lf, nil
+}
+
 func emptyLockFile() *LockFile {
 	return &LockFile{Version: LockFileVersion, Pipelines: map[string]map[string]LockEntry{}}
 }
