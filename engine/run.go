@@ -171,7 +171,6 @@ func (e *Engine) Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 	if err := e.claimOutputs(); err != nil {
 		return nil, err
 	}
-	e.housekeep()
 	r := &run{e: e, cfg: cfg, targets: targets, slots: newSlots(cfg.Jobs), lockOld: lock,
 		outputs: map[PartitionID]sealed{}, results: map[PartitionID]*PartitionResult{}}
 	if cfg.Only || cfg.Resample != nil {
@@ -185,6 +184,7 @@ func (e *Engine) Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 		}
 	}
 	e.event(cfg.Monitor, Event{Type: EventRunStart, Pipeline: e.g.Name, Args: cfg.Args})
+	e.housekeep()
 	outcomes := walk(ctx, ids, e.g.Needs, r.visit)
 	r.flushLock()
 	sum := r.summary(ids, outcomes)
