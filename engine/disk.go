@@ -124,7 +124,7 @@ func (e *Engine) newForeignIndex() *foreignIndex {
 	if e.opt.LockPath == "" {
 		return fx
 	}
-	lf, err := store.ReadLockFile(e.opt.LockPath, e.opt.LockCodec)
+	lf, _, err := e.loadLockFile()
 	if err != nil {
 		return fx
 	}

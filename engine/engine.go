@@ -20,8 +20,8 @@ type Options struct {
 	Steps map[string]Step
 	// Store holds objects, manifests, key components and leases.
 	Store *store.Store
-	// LockPath is the lock file (sptflow.lock), updated after every
-	// partition that produced or reused an output.
+	// LockPath is the lock file (sptflow.lock), updated once at the end of
+	// every run with the partitions that produced or reused an output.
 	LockPath string
 	// LockCodec is the lock file's format (engine/lockyaml.Codec); required
 	// with LockPath.
@@ -43,6 +43,7 @@ type Engine struct {
 	nodes map[PartitionID]*node
 	order []PartitionID // topological, stable in graph order
 	rs    resampling    // replicas not the pipeline file's (resample.go)
+	lock  lockState     // lock.go
 }
 
 // node is one resolved partition.

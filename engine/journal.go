@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -63,8 +64,9 @@ func (j *Journal) Close() error {
 	return nil
 }
 
-// ReadJournal reads the events of the journal in runDir. A truncated last
-// line (a killed run) is ignored.
+// ReadJournal reads the events of the journal in runDir. A line that does
+// not decode (a killed run's truncated last line, a damaged one, however
+// long) is skipped: damage costs that line's event, never the journal.
 func ReadJournal(runDir string) ([]Event, error) {
 	f, err := os.Open(filepath.Join(runDir, JournalFile))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -75,15 +77,20 @@ func ReadJournal(runDir string) ([]Event, error) {
 	}
 	defer f.Close()
 	var evs []Event
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 16<<20)
-	for sc.Scan() {
+	rd := bufio.NewReader(f)
+	for {
+		line, err := rd.ReadBytes('\n')
 		var ev Event
-		if json.Unmarshal(sc.Bytes(), &ev) == nil {
+		if len(line) > 0 && json.Unmarshal(line, &ev) == nil {
 			evs = append(evs, ev)
 		}
+		if errors.Is(err, io.EOF) {
+			return evs, nil
+		}
+		if err != nil {
+			return evs, fmt.Errorf("read journal: %w", err)
+		}
 	}
-	return evs, sc.Err()
 }
 
 // RunRecord summarises one run from its journal.

@@ -34,7 +34,13 @@ func (n *node) claims() []string {
 // overlaps reports whether two claimed paths share any file: they are
 // equal, or one is a directory holding the other ("" holds everything).
 func overlaps(a, b string) bool {
-	return a == b || a == "" || b == "" || strings.HasPrefix(b, a+"/") || strings.HasPrefix(a, b+"/")
+	return a == b || a == "" || b == "" || below(b, a) || below(a, b)
+}
+
+// below reports whether path p lies below directory dir, without
+// allocating (checkCollisions calls overlaps for every pair of claims).
+func below(p, dir string) bool {
+	return len(p) > len(dir) && p[len(dir)] == '/' && strings.HasPrefix(p, dir)
 }
 
 // within reports whether rel lies inside one of claims (nil claims: anywhere).

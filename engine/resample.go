@@ -98,9 +98,9 @@ func (e *Engine) loadReplicas() error {
 	if e.opt.LockPath == "" {
 		return nil
 	}
-	lf, err := store.ReadLockFile(e.opt.LockPath, e.opt.LockCodec)
+	lf, _, err := e.loadLockFile()
 	if err != nil {
-		return fmt.Errorf("read lock file: %w", err)
+		return err
 	}
 	recorded := lf.Replicas[e.g.Name]
 	for _, id := range slices.Sorted(maps.Keys(recorded)) {

@@ -89,6 +89,7 @@ type run struct {
 	targets map[PartitionID]bool
 	slots   slots
 	lockOld map[string]store.LockEntry
+	lockNew lockBatch // written once, when the run ends (lock.go)
 
 	mu      sync.Mutex
 	outputs map[PartitionID]sealed
@@ -183,7 +184,9 @@ func (e *Engine) Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 		}
 	}
 	e.event(cfg.Monitor, Event{Type: EventRunStart, Pipeline: e.g.Name, Args: cfg.Args})
+	e.housekeep()
 	outcomes := walk(ctx, ids, e.g.Needs, r.visit)
+	r.flushLock()
 	sum := r.summary(ids, outcomes)
 	e.event(cfg.Monitor, Event{Type: EventRunEnd, Pipeline: e.g.Name, Summary: &Counts{sum.Executed, sum.Cached, sum.Failed, sum.Skipped}})
 	if err := e.opt.Store.SaveStatCache(); err != nil {
@@ -435,7 +438,7 @@ func (r *run) finishSealed(n *node, res *PartitionResult, executed bool) error {
 			r.e.logRestored(n, written)
 		}
 	}
-	return r.e.recordLock(n, s, r.lockOld[string(n.spec.ID)], executed)
+	return r.recordLock(n, s, executed)
 }
 
 // previousManifest is the output this partition last materialized, per the

@@ -55,6 +55,7 @@ func (e *Engine) Status(ctx context.Context) ([]PartitionStatus, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.logStoreWarnings()
 	out := make([]PartitionStatus, 0, len(e.order))
 	known := map[PartitionID]PartitionStatus{}
 	for _, id := range e.order {
@@ -67,17 +68,6 @@ func (e *Engine) Status(ctx context.Context) ([]PartitionStatus, error) {
 	}
 	e.checkDisk(out)
 	return out, nil
-}
-
-func (e *Engine) readLock() (map[string]store.LockEntry, error) {
-	if e.opt.LockPath == "" {
-		return nil, nil
-	}
-	lf, err := store.ReadLockFile(e.opt.LockPath, e.opt.LockCodec)
-	if err != nil {
-		return nil, fmt.Errorf("read lock file: %w", err)
-	}
-	return lf.Pipelines[e.g.Name], nil
 }
 
 // status evaluates one partition given the status of its needs.

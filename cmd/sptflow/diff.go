@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -174,18 +173,9 @@ func readLockArg(arg string) (*store.LockFile, string, error) {
 	if err := cmd.Run(); err != nil {
 		return nil, "", fmt.Errorf("%w: read lock file %s: not a file, and git show %s: %v: %s", errUsage, arg, arg, err, strings.TrimSpace(errOut.String()))
 	}
-	tmp, err := os.CreateTemp("", "sptflow-diff-*.lock")
+	lf, err := store.ParseLockFile(arg, out.Bytes(), lockyaml.Codec{})
 	if err != nil {
-		return nil, "", err
-	}
-	defer os.Remove(tmp.Name())
-	_, werr := tmp.Write(out.Bytes())
-	if cerr := tmp.Close(); werr != nil || cerr != nil {
-		return nil, "", fmt.Errorf("read lock file %s: %w", arg, errors.Join(werr, cerr))
-	}
-	lf, err := store.ReadLockFile(tmp.Name(), lockyaml.Codec{})
-	if err != nil {
-		return nil, "", fmt.Errorf("read lock file %s: %w", arg, err)
+		return nil, "", err // a *store.LockDamage, which names arg
 	}
 	return lf, pipeline.FindProjectRoot(wd), nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -217,6 +218,9 @@ func cmdGC(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Killed runs' temp files in the project (data directories, the root).
+	tmp := store.RemoveLeftovers(store.TempScan{Dir: root, Recursive: true, Skip: []string{st.Dir()}, DryRun: opts.DryRun})
+	stats.Temps, stats.Bytes = stats.Temps+tmp.Files, stats.Bytes+tmp.Bytes
 	printGC(e, stats, opts, len(keep))
 	printDamaged(e, st, stats, opts)
 	return nil
@@ -255,6 +259,9 @@ func requestPruning(fs *flag.FlagSet, opts *store.GCOptions, failed bool, older 
 // pinnedKeys returns the node keys the project's sptflow.lock pins.
 func pinnedKeys(root string) (map[[32]byte]bool, error) {
 	lf, err := store.ReadLockFile(filepath.Join(root, "sptflow.lock"), lockyaml.Codec{})
+	if dmg := (*store.LockDamage)(nil); errors.As(err, &dmg) {
+		return nil, fmt.Errorf("%w; gc keeps what the lock file pins, so it does not collect with a damaged one: `sptflow status <pipeline>` rebuilds it", err)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -22,10 +22,12 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := e.logger(nil); err != nil {
+	log, err := e.logger(nil)
+	if err != nil {
 		return err
 	}
-	pr, err := e.open(path, engine.RunOptions{}, zerolog.Nop())
+	// Only warnings (a damaged lock file being rebuilt, say) and errors.
+	pr, err := e.open(path, engine.RunOptions{}, log.Level(max(log.GetLevel(), zerolog.WarnLevel)))
 	if err != nil {
 		return err
 	}
@@ -80,6 +82,9 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, ", %d with files changed on disk (run restores them)", onDisk)
 	}
 	fmt.Fprintln(e.stdout)
+	if tmp := pr.eng.Leftovers(); tmp.Files > 0 {
+		fmt.Fprintf(e.stdout, "%d temporary files (%d bytes) left by interrupted runs; the next run removes them\n", tmp.Files, tmp.Bytes)
+	}
 	re.print(e.stdout, envNeeds(pr.eng, run))
 	return nil
 }

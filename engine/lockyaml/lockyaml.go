@@ -27,13 +27,59 @@ type Codec struct{}
 var _ store.LockCodec = Codec{}
 
 // Decode parses a lock file. Unknown keys are ignored; the store checks the
-// version.
+// version. Damage is a *store.LockDamage with the line: the first git merge
+// conflict marker, or where YAML stopped.
 func (Codec) Decode(b []byte) (*store.LockFile, error) {
+	if line := firstConflictMarker(b); line > 0 {
+		return nil, &store.LockDamage{Line: line, Conflict: true, Err: errConflict}
+	}
 	lf := &store.LockFile{}
 	if err := yaml.Unmarshal(b, lf); err != nil {
+		return nil, &store.LockDamage{Line: yamlErrorLine(err), Err: trimYAMLError(err)}
+	}
+	if err := checkEntries(b, lf); err != nil {
 		return nil, err
 	}
 	return lf, nil
+}
+
+// checkEntries reports an entry that YAML reads but that is incomplete or
+// not a digest (a truncated file, a flipped bit) as damage at its line.
+func checkEntries(b []byte, lf *store.LockFile) error {
+	for _, name := range sortedKeys(lf.Pipelines) {
+		parts := lf.Pipelines[name]
+		for _, id := range sortedKeys(parts) {
+			e := parts[id]
+			bad := ""
+			switch {
+			case !isHexDigest(e.Key):
+				bad = "key: " + e.Key
+			case !isHexDigest(e.Output):
+				bad = "output: " + e.Output
+			case e.Produced.IsZero():
+				bad = "produced"
+			default:
+				continue
+			}
+			return &store.LockDamage{Line: entryLine(b, "    "+id+":", bad),
+				Err: fmt.Errorf("pipeline %q: partition %q: %s: want a complete entry with digests", name, id, strings.TrimSuffix(bad, ": "))}
+		}
+	}
+	return nil
+}
+
+// entryLine returns the 1-based line of the first "field" line after the
+// partition line "head" in b (or of head itself, or 0).
+func entryLine(b []byte, head, field string) int {
+	i := bytes.Index(b, []byte("\n"+head))
+	if i < 0 {
+		return 0
+	}
+	line := bytes.Count(b[:i+1], []byte("\n")) + 1
+	if j := bytes.Index(b[i+1:], []byte(field)); j >= 0 {
+		return line + bytes.Count(b[i+1:i+1+j], []byte("\n"))
+	}
+	return line
 }
 
 const lockHeader = "# sptflow.lock: what produced each node partition (node key, output digest).\n" +

@@ -29,7 +29,7 @@ func TestLockFileFormat(t *testing.T) {
 			"tag@sycophancy":                      sampleEntry("2"),
 			"infer@topic=sycophancy,model=qwen32": sampleEntry("1"),
 		}
-		lf.Pipelines["demo"] = map[string]store.LockEntry{"load": {Key: "k", Output: "o", Produced: time.Unix(0, 0)}}
+		lf.Pipelines["demo"] = map[string]store.LockEntry{"load": {Key: store.DigestOf([]byte("k")).String(), Output: store.DigestOf([]byte("o")).String(), Produced: time.Unix(0, 0)}}
 		return nil
 	})
 	if err != nil {
@@ -38,7 +38,7 @@ func TestLockFileFormat(t *testing.T) {
 	b, _ := os.ReadFile(p)
 	text := string(b)
 	wantInOrder := []string{
-		"version: 1\n", "pipelines:\n", "  demo:\n", "    load:\n", "      key: k\n",
+		"version: 1\n", "pipelines:\n", "  demo:\n", "    load:\n", "      key: 8254c329a928",
 		"  spt-full:\n", "    infer@topic=sycophancy,model=qwen32:\n",
 		"      produced: 2025-01-02T02:04:05Z\n", "      served_models: [claude-sonnet-4-5-20250929]\n",
 		"      usage:\n        cost_usd: 0.25\n        input_tokens: 1200\n",

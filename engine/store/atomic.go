@@ -4,12 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 )
-
-// tempPrefix starts the name of every temp file the store writes, so GC can
-// recognise (and listings can skip) leftovers of killed writers.
-const tempPrefix = ".tmp-"
 
 // WriteFileAtomic writes data to path: a temp file in the same directory,
 // fsync, close, rename over path, fsync the directory. Parent directories
@@ -27,8 +22,14 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 
 // writeAtomic is WriteFileAtomic without directory creation.
 func writeAtomic(path string, data []byte, perm os.FileMode) error {
+	return writeAtomicVia(filepath.Dir(path), path, data, perm)
+}
+
+// writeAtomicVia is writeAtomic with the temp file in tmpDir, which must be
+// on path's file system.
+func writeAtomicVia(tmpDir, path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, tempPrefix+filepath.Base(path)+".*")
+	f, err := createTemp(tmpDir)
 	if err != nil {
 		return err
 	}
@@ -74,6 +75,3 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
-
-// isTemp reports whether a directory entry name is a store temp file.
-func isTemp(name string) bool { return strings.HasPrefix(name, tempPrefix) }

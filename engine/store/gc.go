@@ -152,24 +152,29 @@ func (g *gc) objects() error {
 	})
 }
 
-// temps removes stale temp files anywhere in the store and anything stale
-// in tmp/. Leases and runs are left alone.
+// temps removes the temp files of writers that are gone (see leftover)
+// anywhere in the store, and anything else stale in tmp/. Leases are left
+// alone.
 func (g *gc) temps() error {
-	tmpDir := g.s.TempDir()
+	tmpDir, now := g.s.TempDir(), time.Now()
 	return filepath.WalkDir(g.s.dir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return nil // entries vanish under concurrent use
 		}
 		if e.IsDir() {
-			if p == filepath.Join(g.s.dir, "leases") || p == filepath.Join(g.s.dir, "runs") {
+			if p == filepath.Join(g.s.dir, "leases") {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		if !isTemp(e.Name()) && filepath.Dir(p) != tmpDir {
-			return nil
-		}
-		if fi, err := e.Info(); err == nil && g.old(fi) {
+		fi, err := e.Info()
+		switch {
+		case err != nil:
+		case isTemp(e.Name()):
+			if leftover(p, fi, now) {
+				g.remove(p, fi, &g.stats.Temps)
+			}
+		case filepath.Dir(p) == tmpDir && g.old(fi):
 			g.remove(p, fi, &g.stats.Temps)
 		}
 		return nil

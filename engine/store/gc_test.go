@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -37,7 +38,7 @@ func TestGC(t *testing.T) {
 	s.PutKeyInfo(key("dropped"), []byte("{}"))
 	recs := s.Records("requests")
 	recs.Put(key("old request"), []byte("r"))
-	os.WriteFile(filepath.Join(s.Dir(), "objects", tempPrefix+"killed"), []byte("partial"), 0o644)
+	os.WriteFile(filepath.Join(s.Dir(), "objects", legacyTempPrefix+"killed"), []byte("partial"), 0o644)
 	os.WriteFile(filepath.Join(s.TempDir(), "scratch"), []byte("partial"), 0o644)
 	lease, _, _ := s.TryLease("held")
 	defer lease.Release()
@@ -49,7 +50,10 @@ func TestGC(t *testing.T) {
 	young, _ := s.PutObject([]byte("young, manifest not sealed yet"))
 	s.PutManifest(key("young"), &Manifest{Partition: "c"})
 	recs.Put(key("new request"), []byte("r"))
-	os.WriteFile(filepath.Join(s.TempDir(), tempPrefix+"in-flight"), nil, 0o644)
+	os.WriteFile(filepath.Join(s.TempDir(), legacyTempPrefix+"in-flight"), nil, 0o644)
+	// Named by pid: a dead writer's leftover goes at once, a live one's stays.
+	os.WriteFile(filepath.Join(s.Dir(), "manifests", TempPrefix+strconv.Itoa(deadPid(t))+"-abc"), []byte("x"), 0o644)
+	os.WriteFile(filepath.Join(s.TempDir(), tempName("")), nil, 0o644)
 
 	dry, err := s.GC(map[[32]byte]bool{key("kept"): true}, GCOptions{Grace: time.Minute, DryRun: true})
 	if err != nil {
@@ -64,7 +68,7 @@ func TestGC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := GCStats{Manifests: 1, KeyInfos: 1, Objects: 3, Temps: 2, Records: 1, Leases: 1}
+	want := GCStats{Manifests: 1, KeyInfos: 1, Objects: 3, Temps: 3, Records: 1, Leases: 1}
 	st.Bytes, dry.Bytes = 0, 0
 	if st != want {
 		t.Errorf("GC stats: got %+v, want %+v", st, want)
@@ -105,7 +109,7 @@ func TestGC(t *testing.T) {
 	if _, ok, _ := recs.Get(key("new request")); !ok {
 		t.Error("new record pruned")
 	}
-	if _, err := os.Stat(filepath.Join(s.TempDir(), tempPrefix+"in-flight")); err != nil {
+	if _, err := os.Stat(filepath.Join(s.TempDir(), legacyTempPrefix+"in-flight")); err != nil {
 		t.Error("in-flight temp file removed")
 	}
 	if _, ok, _ := s.TryLease("held"); ok {

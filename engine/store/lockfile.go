@@ -47,40 +47,120 @@ type LockCodec interface {
 	Encode(lf *LockFile) ([]byte, error)
 }
 
-// ReadLockFile reads a lock file in codec's format. A missing file is an
-// empty LockFile.
-func ReadLockFile(path string, codec LockCodec) (*LockFile, error) {
-	b, err := regfile.Read(path, regfile.MaxLock)
-	if errors.Is(err, os.ErrNotExist) {
-		return &LockFile{Version: LockFileVersion, Pipelines: map[string]map[string]LockEntry{}}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read lock file: %w", err)
-	}
-	return parseLockFile(path, b, codec)
+// LockDamage reports a lock file that did not read whole: a bit flip, a
+// truncation, unresolved git merge conflict markers, an unknown version.
+type LockDamage struct {
+	Path     string
+	Line     int  // 1-based line of the damage; 0 when unknown
+	Conflict bool // git merge conflict markers (Line is the first one)
+	Err      error
 }
 
-func parseLockFile(path string, b []byte, codec LockCodec) (*LockFile, error) {
-	lf, err := codec.Decode(b)
+func (d *LockDamage) Error() string {
+	name := filepath.Base(d.Path)
+	switch {
+	case d.Conflict:
+		return fmt.Sprintf("%s has unresolved merge conflict markers at line %d", name, d.Line)
+	case d.Line > 0:
+		return fmt.Sprintf("%s is damaged at line %d: %v", name, d.Line, d.Err)
+	}
+	return fmt.Sprintf("%s is damaged: %v", name, d.Err)
+}
+
+func (d *LockDamage) Unwrap() error { return d.Err }
+
+// LockSalvager is implemented by a LockCodec that can read the intact parts
+// of a damaged file.
+type LockSalvager interface {
+	// Salvage returns the pipelines' entries and the replica records of b
+	// that read on their own and are complete (possibly none).
+	Salvage(b []byte) *LockFile
+}
+
+// ReadLockFile reads a lock file in codec's format. A missing file is an
+// empty LockFile. A file that does not decode is a *LockDamage error; see
+// LoadLockFile to read what is left of it.
+func ReadLockFile(path string, codec LockCodec) (*LockFile, error) {
+	lf, dmg, err := LoadLockFile(path, codec)
 	if err != nil {
-		return nil, fmt.Errorf("read lock file %s: %w", path, err)
+		return nil, err
 	}
-	if lf.Version == 0 && len(lf.Pipelines) == 0 {
-		lf.Version = LockFileVersion
-	}
-	if lf.Version != LockFileVersion {
-		return nil, fmt.Errorf("read lock file %s: version %d, this sptflow understands %d", path, lf.Version, LockFileVersion)
-	}
-	if lf.Pipelines == nil {
-		lf.Pipelines = map[string]map[string]LockEntry{}
+	if dmg != nil {
+		return nil, dmg
 	}
 	return lf, nil
+}
+
+// LoadLockFile reads a lock file like ReadLockFile, but damage is not an
+// error: it returns what the codec salvages (nothing unless it is a
+// LockSalvager) and the damage. The error is for a file that cannot be
+// read at all (permissions, a directory).
+func LoadLockFile(path string, codec LockCodec) (*LockFile, *LockDamage, error) {
+	b, err := regfile.Read(path, regfile.MaxLock)
+	if errors.Is(err, os.ErrNotExist) {
+		return emptyLockFile(), nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("read lock file: %w", err)
+	}
+	lf, dmg := parseLockFile(path, b, codec)
+	return lf, dmg, nil
+}
+
+// ParseLockFile decodes the bytes of a lock file read elsewhere (`git show
+// rev:sptflow.lock`); name stands for its path in messages. Damage is a
+// *LockDamage error.
+func ParseLockFile(name string, b []byte, codec LockCodec) (*LockFile, error) {
+	lf, dmg := parseLockFile(name, b, codec)
+	if dmg != nil {
+		return nil, dmg
+	}
+	return lf, nil
+}
+
+func emptyLockFile() *LockFile {
+	return &LockFile{Version: LockFileVersion, Pipelines: map[string]map[string]LockEntry{}}
+}
+
+// parseLockFile decodes b; on damage it returns the salvaged content.
+func parseLockFile(path string, b []byte, codec LockCodec) (*LockFile, *LockDamage) {
+	lf, err := codec.Decode(b)
+	if err == nil {
+		if lf.Version == 0 && len(lf.Pipelines) == 0 {
+			lf.Version = LockFileVersion
+		}
+		if lf.Version != LockFileVersion {
+			err = fmt.Errorf("version %d, this sptflow understands %d", lf.Version, LockFileVersion)
+		}
+	}
+	if err == nil {
+		if lf.Pipelines == nil {
+			lf.Pipelines = map[string]map[string]LockEntry{}
+		}
+		return lf, nil
+	}
+	dmg := &LockDamage{}
+	if !errors.As(err, &dmg) {
+		dmg = &LockDamage{Err: err}
+	}
+	dmg.Path = path
+	lf = emptyLockFile()
+	if s, ok := codec.(LockSalvager); ok {
+		if got := s.Salvage(b); got != nil {
+			lf.Pipelines, lf.Replicas = got.Pipelines, got.Replicas
+			if lf.Pipelines == nil {
+				lf.Pipelines = map[string]map[string]LockEntry{}
+			}
+		}
+	}
+	return lf, dmg
 }
 
 // UpdateLockFile reads the lock file at path, applies fn and writes the
 // result atomically in codec's format, all under an exclusive flock on the
 // file's directory, so concurrent updates from several processes all land.
-// Unchanged content is not rewritten.
+// Unchanged content is not rewritten. A damaged file is replaced: fn gets
+// what the codec salvaged from it (see LoadLockFile).
 func UpdateLockFile(path string, codec LockCodec, fn func(*LockFile) error) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -93,13 +173,11 @@ func UpdateLockFile(path string, codec LockCodec, fn func(*LockFile) error) erro
 	defer unlockDir()
 	old, err := regfile.Read(path, regfile.MaxLock)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("update lock file: %w", err)
+		return fmt.Errorf("update lock file %s: %w", path, err)
 	}
-	lf := &LockFile{Version: LockFileVersion, Pipelines: map[string]map[string]LockEntry{}}
+	lf := emptyLockFile()
 	if old != nil {
-		if lf, err = parseLockFile(path, old, codec); err != nil {
-			return err
-		}
+		lf, _ = parseLockFile(path, old, codec)
 	}
 	if err := fn(lf); err != nil {
 		return fmt.Errorf("update lock file %s: %w", path, err)

@@ -68,11 +68,29 @@ func TestUpdateLockFileErrors(t *testing.T) {
 		t.Fatalf("newer version: got %v", err)
 	}
 	os.WriteFile(p, []byte(`{"Pipelines": [`), 0o644)
-	if _, err := ReadLockFile(p, jsonLockCodec{}); err == nil || !strings.Contains(err.Error(), p) {
-		t.Fatalf("malformed lock file: got %v, want an error naming the file", err)
+	_, err := ReadLockFile(p, jsonLockCodec{})
+	var dmg *LockDamage
+	if !errors.As(err, &dmg) || dmg.Path != p || !strings.Contains(err.Error(), "sptflow.lock is damaged") {
+		t.Fatalf("malformed lock file: got %v, want a *LockDamage naming the file", err)
+	}
+	if strings.Count(err.Error(), "lock file") > 0 {
+		t.Errorf("damage message %q: want it to name the file once, not stutter", err)
+	}
+	lf, dmg, err := LoadLockFile(p, jsonLockCodec{})
+	if err != nil || dmg == nil || lf == nil || len(lf.Pipelines) != 0 {
+		t.Fatalf("LoadLockFile of a damaged file: got %+v, %v, %v; want an empty lock and the damage", lf, dmg, err)
+	}
+	if err := UpdateLockFile(p, jsonLockCodec{}, func(lf *LockFile) error {
+		lf.Pipelines["p"] = map[string]LockEntry{"a": sampleEntry("a")}
+		return nil
+	}); err != nil {
+		t.Fatalf("update of a damaged lock file: %v, want it replaced", err)
+	}
+	if lf, err := ReadLockFile(p, jsonLockCodec{}); err != nil || len(lf.Pipelines["p"]) != 1 {
+		t.Fatalf("after replacing a damaged lock file: got %+v, %v", lf, err)
 	}
 	x := filepath.Join(dir, "x.lock")
-	err := UpdateLockFile(x, failingEncode{boom}, func(lf *LockFile) error {
+	err = UpdateLockFile(x, failingEncode{boom}, func(lf *LockFile) error {
 		lf.Pipelines["p"] = map[string]LockEntry{"id": {}}
 		return nil
 	})

@@ -41,7 +41,7 @@ func (s *Store) PutObject(data []byte) (Digest, error) {
 // PutObjectReader streams r into the store and returns its digest and size,
 // without holding the content in memory.
 func (s *Store) PutObjectReader(r io.Reader) (Digest, int64, error) {
-	f, err := os.CreateTemp(s.TempDir(), tempPrefix+"object.*")
+	f, err := createTemp(s.TempDir())
 	if err != nil {
 		return Digest{}, 0, fmt.Errorf("put object: %w", err)
 	}

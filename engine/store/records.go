@@ -97,7 +97,7 @@ func (r *Records) Put(key [32]byte, data []byte) error {
 	if err := r.ensureDirs(filepath.Dir(p)); err != nil {
 		return fmt.Errorf("put record %s/%s: %w", r.ns, Digest(key).Short(), err)
 	}
-	if err := writeAtomic(p, frame(data), 0o644); err != nil {
+	if err := writeAtomicVia(r.s.TempDir(), p, frame(data), 0o644); err != nil {
 		return fmt.Errorf("put record %s/%s: %w", r.ns, Digest(key).Short(), err)
 	}
 	return nil

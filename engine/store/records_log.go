@@ -334,7 +334,7 @@ func (l *RecordLog) activeLocked() (*logSeg, error) {
 // createSegment creates, locks and publishes a new empty segment in dir.
 func createSegment(dir string) (*logSeg, error) {
 	name := randomName() + logSuffix
-	tmp := filepath.Join(dir, tempPrefix+name)
+	tmp := filepath.Join(dir, tempName("-"+name))
 	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return nil, err
@@ -389,7 +389,7 @@ func (l *RecordLog) refreshLocked() error {
 	}
 	for _, e := range ents {
 		name := e.Name()
-		if !strings.HasSuffix(name, logSuffix) || (l.active != nil && name == l.active.name) {
+		if !strings.HasSuffix(name, logSuffix) || isTemp(name) || (l.active != nil && name == l.active.name) {
 			continue
 		}
 		seg, ok := l.segs[name]

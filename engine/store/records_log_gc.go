@@ -237,7 +237,7 @@ func (g *gc) keepEntry(e gcEntry, isLatest bool, cutoff time.Time) (keep, pruned
 // byte for byte, format 1 entries are framed again.
 func writeSegment(dir string, keep []gcEntry) error {
 	name := randomName() + logSuffix
-	tmp := filepath.Join(dir, tempPrefix+name)
+	tmp := filepath.Join(dir, tempName("-"+name))
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err

@@ -338,7 +338,7 @@ func TestRecordLogSealedSegments(t *testing.T) {
 	if seg := c.segs[name]; seg == nil || !seg.sealed {
 		t.Fatalf("a's segment after a closed: %+v, want sealed", seg)
 	}
-	if tmps, _ := filepath.Glob(filepath.Join(dir, "records", "r", "log", tempPrefix+"*")); len(tmps) != 0 {
+	if tmps, _ := filepath.Glob(filepath.Join(dir, "records", "r", "log", TempPrefix+"*")); len(tmps) != 0 {
 		t.Errorf("temp files left: %v", tmps)
 	}
 }

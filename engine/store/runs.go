@@ -27,7 +27,7 @@ func (s *Store) NewRunDir(id string) (string, error) {
 		return "", fmt.Errorf("new run %s: %w", id, err)
 	}
 	now := time.Now().UTC().Format(time.RFC3339Nano)
-	if err := WriteFileAtomic(filepath.Join(dir, createdFile), []byte(now+"\n"), 0o644); err != nil {
+	if err := writeAtomicVia(s.TempDir(), filepath.Join(dir, createdFile), []byte(now+"\n"), 0o644); err != nil {
 		return "", fmt.Errorf("new run %s: %w", id, err)
 	}
 	return dir, syncDir(filepath.Dir(dir))

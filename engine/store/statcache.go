@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -48,8 +49,14 @@ type statCache struct {
 
 func (s *Store) statCachePath() string { return filepath.Join(s.dir, "statcache.json") }
 
+// statCacheMagic starts statcache.json, followed by the SHA-256 (hex) of
+// the JSON after the newline that ends the line, so that a flipped bit in
+// a digest is not taken for a file's digest. Files without it (written
+// before) are read if they are valid JSON.
+const statCacheMagic = "sptflow-statcache "
+
 // loadStatCache reads statcache.json once; a missing or unreadable file is
-// an empty cache.
+// an empty cache, and so is a damaged one (with a warning, see Warnings).
 func (s *Store) loadStatCache() {
 	s.stat.once.Do(func() {
 		s.stat.files = map[string]statEntry{}
@@ -59,10 +66,30 @@ func (s *Store) loadStatCache() {
 			return
 		}
 		var f statCacheFile
-		if json.Unmarshal(b, &f) == nil && f.Version == statCacheVersion && f.Files != nil {
+		body, ok := unframeStatCache(b)
+		if ok && json.Unmarshal(body, &f) == nil && f.Version == statCacheVersion && f.Files != nil {
 			s.stat.files = f.Files
+			return
 		}
+		s.warn(fmt.Sprintf("%s is damaged; ignored (the next save rewrites it)", s.statCachePath()))
 	})
+}
+
+func frameStatCache(body []byte) []byte {
+	return append([]byte(statCacheMagic+DigestOf(body).String()+"\n"), body...)
+}
+
+func unframeStatCache(b []byte) ([]byte, bool) {
+	rest, ok := bytes.CutPrefix(b, []byte(statCacheMagic))
+	if !ok {
+		return b, json.Valid(b) // the older format
+	}
+	hexSum, body, ok := bytes.Cut(rest, []byte("\n"))
+	if !ok {
+		return nil, false
+	}
+	sum, err := ParseDigest(string(hexSum))
+	return body, err == nil && DigestOf(body) == sum
 }
 
 // DigestFile returns the SHA-256 and size of the file at path. Files whose
@@ -155,7 +182,7 @@ func (s *Store) SaveStatCache() error {
 	s.stat.dirty = false
 	s.stat.mu.Unlock()
 	if err == nil {
-		err = WriteFileAtomic(s.statCachePath(), b, 0o644)
+		err = WriteFileAtomic(s.statCachePath(), frameStatCache(b), 0o644)
 	}
 	if err != nil {
 		s.stat.mu.Lock()

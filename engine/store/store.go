@@ -50,6 +50,8 @@ type Store struct {
 	dirs sync.Map // shard directories known to exist
 
 	stat       statCache
+	warnMu     sync.Mutex
+	warnings   []string      // damage repaired or ignored, see Warnings
 	racyWindow time.Duration // see DigestFile
 	hashes     atomic.Int64  // files hashed by DigestFile (tests, benchmarks)
 }
@@ -89,13 +91,31 @@ func (s *Store) checkLayout() error {
 		return err
 	}
 	var v int
-	if _, err := fmt.Sscanf(string(b), "sptflow-store %d", &v); err != nil {
-		return fmt.Errorf("unrecognised layout file %s: %q", p, strings.TrimSpace(string(b)))
+	if _, err := fmt.Sscanf(string(b), "sptflow-store %d", &v); err != nil || v < 1 {
+		// Damaged: every layout this sptflow knows of was written that way.
+		s.warn(fmt.Sprintf("layout file %s is damaged (%q); rewritten", p, strings.TrimSpace(string(b))))
+		return WriteFileAtomic(p, []byte(want), 0o644)
 	}
 	if v != layoutVersion {
 		return fmt.Errorf("store layout version %d, this sptflow understands %d", v, layoutVersion)
 	}
 	return nil
+}
+
+// Warnings returns (and forgets) what the store found damaged and repaired
+// or ignored since the last call: a layout file, the stat cache.
+func (s *Store) Warnings() []string {
+	s.warnMu.Lock()
+	defer s.warnMu.Unlock()
+	w := s.warnings
+	s.warnings = nil
+	return w
+}
+
+func (s *Store) warn(msg string) {
+	s.warnMu.Lock()
+	s.warnings = append(s.warnings, msg)
+	s.warnMu.Unlock()
 }
 
 // Dir returns the store's absolute root directory.
@@ -152,7 +172,7 @@ func (s *Store) writeEntry(path string, data []byte) error {
 	if err := s.ensureDir(filepath.Dir(path)); err != nil {
 		return err
 	}
-	return writeAtomic(path, data, 0o644)
+	return writeAtomicVia(s.TempDir(), path, data, 0o644)
 }
 
 // removeIfSame removes path only if it is still the file described by fi,
