@@ -95,6 +95,24 @@ project pins and that are older than --grace. Request records (paid LLM response
 kept unless --failed-requests or --requests-older-than asks to remove them.`,
 		examples: []string{"sptflow gc --dry-run", "sptflow gc --failed-requests",
 			"sptflow gc --requests-older-than 720h"}},
+	{name: "store", args: "selftest URL | push | pull", summary: "share the store: check a remote store, push or pull what a lock pins",
+		text: `Works with a remote store, chosen by URL: s3://bucket/prefix?region=R (endpoint=URL
+and use_path_style=true for S3-compatible servers), gs://bucket/prefix, or
+file:///path (a directory, also on NFS). Credentials come from the environment (AWS_*
+variables or profiles, Google application default credentials), never from a file.
+selftest URL races 16 create-only writers of one key (exactly one must win), reads
+after writing, lists, offers a poisoned object and record (both must be refused) and
+takes a lease twice; it prints one line a check. push copies every sealed output the
+lock file pins (files, manifest, pointer) to the remote store; pull copies them back,
+verifying each object against its digest, and reseals them locally. Remote writes
+never replace an entry; a damaged remote entry is refused and reported.`,
+		examples: []string{
+			"sptflow store selftest file:///mnt/shared/sptflow",
+			"sptflow store selftest 's3://team-bucket/spt?region=eu-west-1'",
+			"sptflow store push --remote s3://team-bucket/spt      # after a run",
+			"sptflow store pull --remote s3://team-bucket/spt      # in a fresh clone",
+		},
+		exits: "0 every check passed, or everything pinned was copied; 1 a check failed or a pinned output is missing on the source side; 2 bad usage."},
 	{name: "init", args: "[DIR]", summary: "create a ready-to-run project (demo pipeline, prompts, config)",
 		text: `Creates a project in DIR (default: the working directory): pipelines/demo.yaml (the
 whole pipeline on simulated models, offline), the prompt set in prompts/, the training

@@ -99,6 +99,7 @@ func commands() map[string]command {
 		"gc":         cmdGC,
 		"diff":       cmdDiff,
 		"init":       cmdInit,
+		"store":      cmdStore,
 		"version":    cmdVersion,
 		"completion": cmdCompletion,
 		"help":       cmdHelp,
