@@ -100,6 +100,7 @@ func commands() map[string]command {
 		"diff":       cmdDiff,
 		"init":       cmdInit,
 		"store":      cmdStore,
+		"emit":       cmdEmit,
 		"version":    cmdVersion,
 		"completion": cmdCompletion,
 		"help":       cmdHelp,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"path"
 	"strings"
 
 	"gocloud.dev/blob"
@@ -54,32 +55,45 @@ type bucket interface {
 // usual environment: AWS_* variables or profiles, Google application
 // default credentials).
 func openBucket(ctx context.Context, rawURL string) (bucket, error) {
+	u, err := ParseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme == "file" {
+		return openFileBucket(u.Path)
+	}
+	b, err := openBlob(ctx, u)
+	if err != nil {
+		return nil, fmt.Errorf("open remote store %s: %w", Redact(rawURL), err)
+	}
+	return b, nil
+}
+
+// ParseURL checks the form of a store URL (see openBucket) without
+// opening the store.
+func ParseURL(rawURL string) (*url.URL, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("open remote store: %w", err)
+		return nil, fmt.Errorf("remote store URL: %w", err)
 	}
 	switch u.Scheme {
 	case "file":
-		if u.Host != "" && u.Host != "localhost" {
-			return nil, fmt.Errorf("open remote store %s: want file:///absolute/path", rawURL)
+		if (u.Host != "" && u.Host != "localhost") || !path.IsAbs(u.Path) {
+			return nil, fmt.Errorf("remote store %s: want file:///absolute/path", rawURL)
 		}
-		return openFileBucket(u.Path)
-	case "s3", "gs", "mem":
-		b, err := openBlob(ctx, u)
-		if err != nil {
-			return nil, fmt.Errorf("open remote store %s: %w", Redact(rawURL), err)
+	case "s3", "gs":
+		if u.Host == "" {
+			return nil, fmt.Errorf("remote store %s: want %s://bucket/prefix", Redact(rawURL), u.Scheme)
 		}
-		return b, nil
+	case "mem":
 	default:
-		return nil, fmt.Errorf("open remote store %s: unknown scheme %q (want s3, gs, file or mem)", Redact(rawURL), u.Scheme)
+		return nil, fmt.Errorf("remote store %s: unknown scheme %q (want s3, gs or file)", Redact(rawURL), u.Scheme)
 	}
+	return u, nil
 }
 
 // openBlob opens a gocloud.dev bucket; the URL path becomes a key prefix.
 func openBlob(ctx context.Context, u *url.URL) (*blobBucket, error) {
-	if u.Host == "" && u.Scheme != "mem" {
-		return nil, errors.New("want a bucket name")
-	}
 	prefix := strings.Trim(u.Path, "/")
 	bu := *u
 	bu.Path = ""
