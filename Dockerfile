@@ -13,7 +13,7 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -o /out/sptflow ./cmd/sptflow
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/sptflow ./cmd/sptflow
 
 FROM alpine:3.22
 # /bin/sh runs the job's command (it turns the 0-based pod index into the
