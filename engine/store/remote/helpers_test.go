@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -43,11 +44,17 @@ func mustOpen(t *testing.T, url string, opt Options) *Store {
 // for it, with a key prefix. Credentials are dummies from the environment.
 func fakeS3(t *testing.T) string {
 	t.Helper()
+	return fakeS3With(t, func(h http.Handler) http.Handler { return h })
+}
+
+// fakeS3With is fakeS3 with wrap around the server's handler.
+func fakeS3With(t *testing.T, wrap func(http.Handler) http.Handler) string {
+	t.Helper()
 	backend := s3mem.New()
 	if err := backend.CreateBucket("team"); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(gofakes3.New(backend).Server())
+	srv := httptest.NewServer(wrap(gofakes3.New(backend).Server()))
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")

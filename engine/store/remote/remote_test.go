@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/sptflow/sptflow/engine/store"
@@ -327,5 +329,35 @@ func TestOpenErrors(t *testing.T) {
 		if _, err := Open(context.Background(), url, Options{}); err == nil {
 			t.Errorf("open %q: got nil error", url)
 		}
+	}
+}
+
+// TestS3ConflictIsRetried: S3 answers 409 ConditionalRequestConflict when
+// conditional writes of one key overlap, and asks for a retry; the retry
+// sees the winner (here: the first write succeeds on its second try, the
+// next create of the key is refused).
+func TestS3ConflictIsRetried(t *testing.T) {
+	var conflicts atomic.Int32
+	url := fakeS3With(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPut && r.Header.Get("If-None-Match") == "*" && conflicts.Add(1) == 1 {
+				w.Header().Set("Content-Type", "application/xml")
+				w.WriteHeader(http.StatusConflict)
+				fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>ConditionalRequestConflict</Code><Message>A conflicting conditional operation is in progress.</Message></Error>`)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	s := mustOpen(t, url, Options{})
+	ctx := context.Background()
+	if err := s.b.create(ctx, "k", []byte("first")); err != nil {
+		t.Fatalf("create after a conflict: got %v, want nil", err)
+	}
+	if err := s.b.create(ctx, "k", []byte("second")); !errors.Is(err, ErrExist) {
+		t.Errorf("second create: got %v, want ErrExist", err)
+	}
+	if n := conflicts.Load(); n < 2 {
+		t.Errorf("conditional PUTs seen: %d, want the conflict and its retry", n)
 	}
 }
