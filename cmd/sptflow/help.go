@@ -104,6 +104,37 @@ project pins and that are older than --grace. Request records (paid LLM response
 kept unless --failed-requests or --requests-older-than asks to remove them.`,
 		examples: []string{"sptflow gc --dry-run", "sptflow gc --failed-requests",
 			"sptflow gc --requests-older-than 720h"}},
+	{name: "store", args: "selftest URL | push | pull", summary: "share the store: check a remote store, push or pull what a lock pins",
+		text: `Works with a remote store, chosen by URL: s3://bucket/prefix?region=R (endpoint=URL
+and use_path_style=true for S3-compatible servers), gs://bucket/prefix, or
+file:///path (a directory, also on NFS). Credentials come from the environment (AWS_*
+variables or profiles, Google application default credentials), never from a file.
+selftest URL races 16 create-only writers of one key (exactly one must win), reads
+after writing, lists, offers a poisoned object and record (both must be refused) and
+takes a lease twice; it prints one line a check. push copies every sealed output the
+lock file pins (files, manifest, pointer) to the remote store; pull copies them back,
+verifying each object against its digest, and reseals them locally. Remote writes
+never replace an entry; a damaged remote entry is refused and reported.`,
+		examples: []string{
+			"sptflow store selftest file:///mnt/shared/sptflow",
+			"sptflow store selftest 's3://team-bucket/spt?region=eu-west-1'",
+			"sptflow store push --remote s3://team-bucket/spt      # after a run",
+			"sptflow store pull --remote s3://team-bucket/spt      # in a fresh clone",
+		},
+		exits: "0 every check passed, or everything pinned was copied; 1 a check failed or a pinned output is missing on the source side; 2 bad usage."},
+	{name: "emit", args: "k8s|slurm PIPELINE", summary: "write a Kubernetes Indexed Job or a Slurm array job running N shards",
+		text: `Writes, on stdout, a job that runs the pipeline as N shards on N machines sharing the
+remote store (--remote, or $SPTFLOW_REMOTE): k8s a Kubernetes Indexed Job (completions
+= parallelism = N, image --image, environment from the Secret --secret), slurm an
+sbatch array-job script (--array=0-(N-1), extra #SBATCH lines with --sbatch). Shards
+are numbered 1..N as 'run --shard i/N' takes them; pod or task index i (0-based, from
+JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID) runs shard i+1. The pipeline path is
+written relative to the project root: the image's /work, or the directory sbatch runs
+in. No key or credential is written into the job.`,
+		examples: []string{
+			"sptflow emit k8s pipelines/full.yaml --shards 4 --image ghcr.io/team/spt:1 --secret llm-keys --remote s3://team/spt > job.yaml",
+			"sptflow emit slurm pipelines/full.yaml --shards 8 --remote s3://team/spt --sbatch --partition=gpu > job.sh",
+		}},
 	{name: "init", args: "[DIR]", summary: "create a ready-to-run project (demo pipeline, prompts, config)",
 		text: `Creates a project in DIR (default: the working directory): pipelines/demo.yaml (the
 whole pipeline on simulated models, offline), the prompt set in prompts/, the training

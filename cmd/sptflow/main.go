@@ -9,6 +9,8 @@
 //	sptflow diff A B                   compare two pipelines or two lock files (REV:path)
 //	sptflow gc [PIPELINE]              remove store entries no lock file pins;
 //	                                   --failed-requests, --requests-older-than D prune the request store
+//	sptflow store selftest URL|push|pull  check a remote store; copy what a lock pins
+//	sptflow emit k8s|slurm PIPELINE --shards N  a Kubernetes Indexed Job or Slurm array job
 //	sptflow init [DIR]                 create a ready-to-run project
 //	sptflow version [--json]
 //	sptflow completion bash|zsh|fish   shell completion script
@@ -111,6 +113,8 @@ func commands() map[string]command {
 		"diff":       cmdDiff,
 		"kinds":      cmdKinds,
 		"init":       cmdInit,
+		"store":      cmdStore,
+		"emit":       cmdEmit,
 		"version":    cmdVersion,
 		"completion": cmdCompletion,
 		"fake":       cmdFake,

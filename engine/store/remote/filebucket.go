@@ -1,0 +1,173 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// fileBucket is a bucket in a directory, local or on a network file
+// system shared by several machines (file:///path).
+//
+// Create-only writes are exclusive across processes and machines: the
+// object is written to a temp file, fsync'd, then hard-linked to its name;
+// link(2) fails if the name exists, atomically, on local file systems and
+// on NFS alike. (gocloud.dev's fileblob is not used: its IfNotExist is a
+// mutex of the writing process around a stat and a rename, which a second
+// process or machine can interleave, and the rename then clobbers.)
+type fileBucket struct{ root string }
+
+// tempDir holds the temp files of writes in progress (and those of killed
+// writers); listing skips it.
+const tempDir = ".tmp"
+
+func openFileBucket(dir string) (*fileBucket, error) {
+	if !filepath.IsAbs(dir) {
+		return nil, fmt.Errorf("open remote store file://%s: want an absolute path", dir)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, tempDir), 0o755); err != nil {
+		return nil, fmt.Errorf("open remote store file://%s: %w", dir, err)
+	}
+	return &fileBucket{root: filepath.Clean(dir)}, nil
+}
+
+func (b *fileBucket) path(key string) (string, error) {
+	if key == "" || path.Clean(key) != key || path.IsAbs(key) || key == ".." ||
+		strings.HasPrefix(key, "../") || strings.HasPrefix(key, tempDir) {
+		return "", fmt.Errorf("invalid remote key %q", key)
+	}
+	return filepath.Join(b.root, filepath.FromSlash(key)), nil
+}
+
+func (b *fileBucket) create(ctx context.Context, key string, data []byte) error {
+	p, err := b.path(key)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Join(b.root, tempDir), "w-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := writeSync(f, data); err != nil {
+		return err
+	}
+	if err := os.Link(tmp, p); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return ErrExist
+		}
+		return err
+	}
+	return syncDir(filepath.Dir(p))
+}
+
+func writeSync(f *os.File, data []byte) error {
+	_, err := f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o444)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (b *fileBucket) read(ctx context.Context, key string) ([]byte, error) {
+	p, err := b.path(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotFound
+	}
+	return data, err
+}
+
+// list walks the deepest directory that prefix names and sorts the keys it
+// finds.
+func (b *fileBucket) list(ctx context.Context, prefix string, fn func(string) bool) error {
+	dir := path.Dir(prefix + "x")
+	start := b.root
+	if dir != "." {
+		start = filepath.Join(b.root, filepath.FromSlash(dir))
+	}
+	var keys []string
+	err := filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		rel, _ := filepath.Rel(b.root, p)
+		key := filepath.ToSlash(rel)
+		if d.IsDir() {
+			if key == tempDir {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasPrefix(key, prefix) {
+			keys = append(keys, key)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if !fn(k) {
+			break
+		}
+	}
+	return nil
+}
+
+func (b *fileBucket) remove(ctx context.Context, key string) error {
+	p, err := b.path(key)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+func (b *fileBucket) close() error { return nil }

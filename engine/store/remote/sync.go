@@ -1,0 +1,174 @@
+package remote
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/sptflow/sptflow/engine/store"
+)
+
+// Pin is one sealed partition output a lock file pins.
+type Pin struct {
+	Name     string       // pipeline/partition, for messages
+	Key      [32]byte     // node key
+	Manifest store.Digest // digest of the manifest object
+}
+
+// SyncStats counts what Push or Pull did.
+type SyncStats struct {
+	Partitions int      // pins brought over (or already there)
+	Objects    int      // objects copied (manifests included)
+	Bytes      int64    // bytes copied
+	Missing    []string // pins the source did not have, by Name
+}
+
+// keyInfoNS is the record namespace of node-key descriptions (what
+// `status --why` compares).
+const keyInfoNS = "keyinfo"
+
+// Push copies the pinned outputs of the local store to the remote one:
+// each file object, then the manifest object, then the manifest pointer
+// and the key description, so a pointer never names an object that is not
+// there. A pin the local store lacks is listed in Missing, not an error.
+func Push(ctx context.Context, local *store.Store, rs *Store, pins []Pin) (SyncStats, error) {
+	var st SyncStats
+	for _, p := range pins {
+		raw, err := local.ReadObject(p.Manifest)
+		if errors.Is(err, store.ErrNotFound) {
+			st.Missing = append(st.Missing, p.Name)
+			continue
+		}
+		if err != nil {
+			return st, fmt.Errorf("push %s: %w", p.Name, err)
+		}
+		if err := pushPin(ctx, local, rs, p, raw, &st); err != nil {
+			return st, fmt.Errorf("push %s: %w", p.Name, err)
+		}
+		st.Partitions++
+	}
+	return st, nil
+}
+
+func pushPin(ctx context.Context, local *store.Store, rs *Store, p Pin, raw []byte, st *SyncStats) error {
+	m, err := decodeManifest(raw)
+	if err != nil {
+		return err
+	}
+	for _, f := range m.Files {
+		if f.External != "" {
+			continue
+		}
+		data, err := local.ReadObject(f.Digest)
+		if err != nil {
+			return fmt.Errorf("file %s: %w", f.Path, err)
+		}
+		if err := pushObject(ctx, rs, data, st); err != nil {
+			return err
+		}
+	}
+	if err := pushObject(ctx, rs, raw, st); err != nil {
+		return err
+	}
+	if _, err := rs.PutManifestPointer(ctx, p.Key, p.Manifest); err != nil {
+		return err
+	}
+	if info, err := local.GetKeyInfo(p.Key); err == nil {
+		if _, err := rs.PutRecord(ctx, keyInfoNS, p.Key, info); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func pushObject(ctx context.Context, rs *Store, data []byte, st *SyncStats) error {
+	_, created, err := rs.PutObject(ctx, data)
+	if created {
+		st.Objects++
+		st.Bytes += int64(len(data))
+	}
+	return err
+}
+
+// Pull copies the pinned outputs from the remote store into the local one,
+// verifying every object against its digest, and seals each manifest
+// locally under its node key; the resealed manifest must have the pinned
+// digest. Pins already sealed locally are skipped. A pin the remote store
+// lacks (or holds damaged) is listed in Missing.
+func Pull(ctx context.Context, local *store.Store, rs *Store, pins []Pin) (SyncStats, error) {
+	var st SyncStats
+	for _, p := range pins {
+		if _, d, err := local.GetManifest(p.Key); err == nil && d == p.Manifest {
+			st.Partitions++
+			continue
+		}
+		raw, err := rs.GetObject(ctx, p.Manifest)
+		if errors.Is(err, ErrNotFound) {
+			st.Missing = append(st.Missing, p.Name)
+			continue
+		}
+		if err != nil {
+			return st, fmt.Errorf("pull %s: %w", p.Name, err)
+		}
+		ok, err := pullPin(ctx, local, rs, p, raw, &st)
+		if err != nil {
+			return st, fmt.Errorf("pull %s: %w", p.Name, err)
+		}
+		if !ok {
+			st.Missing = append(st.Missing, p.Name)
+			continue
+		}
+		st.Partitions++
+	}
+	return st, nil
+}
+
+// pullPin brings one pin's files and seals its manifest; ok is false if a
+// file is missing (or damaged) remotely.
+func pullPin(ctx context.Context, local *store.Store, rs *Store, p Pin, raw []byte, st *SyncStats) (bool, error) {
+	m, err := decodeManifest(raw)
+	if err != nil {
+		return false, err
+	}
+	for _, f := range m.Files {
+		if f.External != "" || local.HasObject(f.Digest) {
+			continue
+		}
+		data, err := rs.GetObject(ctx, f.Digest)
+		if errors.Is(err, ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("file %s: %w", f.Path, err)
+		}
+		if _, err := local.PutObject(data); err != nil {
+			return false, err
+		}
+		st.Objects++
+		st.Bytes += int64(len(data))
+	}
+	if info, ok, err := rs.GetRecord(ctx, keyInfoNS, p.Key); err == nil && ok {
+		if err := local.EnsureKeyInfo(p.Key, info); err != nil {
+			return false, err
+		}
+	}
+	d, err := local.PutManifest(p.Key, m)
+	if err != nil {
+		return false, err
+	}
+	if d != p.Manifest {
+		return false, fmt.Errorf("manifest resealed as %s, the lock pins %s", d.Short(), p.Manifest.Short())
+	}
+	st.Objects++
+	st.Bytes += int64(len(raw))
+	return true, nil
+}
+
+func decodeManifest(raw []byte) (*store.Manifest, error) {
+	var m store.Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("decode manifest: %w", err)
+	}
+	return &m, nil
+}
