@@ -104,6 +104,8 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 		}
 	}()
 	pr.rt.SetRun(runID, ledger)
+	cfg.Stop = interruptsOf(ctx).gracefulStop()
+	pr.rt.SetInterrupt(cfg.Stop, ctx.Done())
 	log.Info().Str(engine.FieldPipeline, pr.p.Name).Str(engine.FieldRun, runID).Int("partitions", len(ids)).Msg("run started")
 	journalEstimate(ctx, e, pr.eng, ids, journal)
 	prog := newProgress(e, log, e.logOut)
@@ -118,13 +120,23 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 	}
 	printSummary(e.stdout, sum)
 	printTotals(e.stdout, pr.rt.Totals(), e.maxCost)
-	if runErr != nil {
-		return runErr
+	printUnreachable(e.stdout, pr.rt.Unreachable())
+	if runErr == nil {
+		runErr = sum.Err()
 	}
-	if err := sum.Err(); err != nil {
-		return err
+	if errors.Is(runErr, engine.ErrInterrupted) {
+		return fmt.Errorf("%w — run the same command to continue", runErr)
 	}
-	return nil
+	return runErr
+}
+
+// printUnreachable says which models the run stopped because their server
+// could not be reached, and that their rows are left for the next run.
+func printUnreachable(w io.Writer, us []*llm.UnreachableError) {
+	for _, u := range us {
+		fmt.Fprintf(w, "model %s: server unreachable at %s: %s (%d connection failures in a row over %s); its requests stopped: the rows not done stay pending for the next run\n",
+			u.Model, u.Target, u.Cause, u.Failures, u.Span.Round(100*time.Millisecond))
+	}
 }
 
 // journalEstimate prices what the run would execute, records the estimate
@@ -172,11 +184,15 @@ func toRun(ctx context.Context, eng *engine.Engine, ids []engine.PartitionID, fo
 }
 
 func printSummary(w io.Writer, s *engine.Summary) {
-	if s.Executed == 0 && s.Failed == 0 && s.Skipped == 0 {
+	if s.Executed == 0 && s.Failed == 0 && s.Skipped == 0 && s.Interrupted == 0 {
 		fmt.Fprintf(w, "nothing to do: all %d partitions up to date\n", s.Cached)
 		return
 	}
-	fmt.Fprintf(w, "executed %d, cached %d, failed %d, skipped %d\n", s.Executed, s.Cached, s.Failed, s.Skipped)
+	fmt.Fprintf(w, "executed %d, cached %d, failed %d, skipped %d", s.Executed, s.Cached, s.Failed, s.Skipped)
+	if s.Interrupted > 0 {
+		fmt.Fprintf(w, ", interrupted %d", s.Interrupted)
+	}
+	fmt.Fprintln(w)
 	for _, r := range s.Results {
 		var skip *engine.SkippedError
 		switch {
@@ -184,6 +200,8 @@ func printSummary(w io.Writer, s *engine.Summary) {
 			fmt.Fprintf(w, "  %s: %v\n", r.ID, r.Err)
 		case r.Outcome == engine.Failed:
 			fmt.Fprintf(w, "  %s: failed: %v\n", r.ID, r.Err)
+		case r.Outcome == engine.Interrupted:
+			fmt.Fprintf(w, "  %s: interrupted: %v\n", r.ID, r.Err)
 		}
 	}
 }
