@@ -66,12 +66,17 @@ func TestCostsAfterKillAndInterrupt(t *testing.T) {
 			p := newProject(t)
 			p.write(e2ePipeline, costExperiment("[sycophancy]", 3, 2))
 			f := newFakes(t, p, fakeOptions{varyRepeats: true})
+			if c.sig == os.Interrupt {
+				// The held request is never answered: the run waits for it
+				// until the grace period ends, then cuts it off.
+				p.env = append(p.env, "SPTFLOW_INTERRUPT_GRACE=1s")
+			}
 			out := stopRun(t, p, f, c.kind, c.n, c.sig)
 			run := lastRun(t, p)
 			checkAgainstServers(t, p, f, run)
 			inFlight := int64(1)
 			if c.sig == os.Interrupt {
-				inFlight = 0 // the held request was cancelled: its call ended
+				inFlight = 0 // the held request was cut off after the grace period: its call ended
 				checkSummaryAttempts(t, out, f)
 			}
 			if run.LLM.InFlight != inFlight || run.Finished != (c.sig == os.Interrupt) {

@@ -12,8 +12,14 @@ import (
 var ErrInterrupted = errors.New("interrupted")
 
 // errNotStarted is the outcome of a partition the run did not start
-// because its stop was requested.
-var errNotStarted = fmt.Errorf("not started: the run is stopping: %w", context.Canceled)
+// because its stop was requested. It matches context.Canceled.
+var errNotStarted error = notStartedError{}
+
+type notStartedError struct{}
+
+func (notStartedError) Error() string { return "not started: the run is stopping" }
+
+func (notStartedError) Is(target error) bool { return target == context.Canceled }
 
 // stopping reports whether the run's graceful stop was requested.
 func (r *run) stopping() bool {

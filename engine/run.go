@@ -87,7 +87,7 @@ func (s *Summary) Err() error {
 	case s.Interrupted > 0 && failed != nil:
 		return fmt.Errorf("%w; %w", ErrInterrupted, failed)
 	case s.Interrupted > 0:
-		return fmt.Errorf("%w: %d partitions", ErrInterrupted, s.Interrupted)
+		return ErrInterrupted
 	}
 	return failed
 }
@@ -305,7 +305,7 @@ func (r *run) visit(ctx context.Context, id PartitionID) error {
 			res.Outcome = Interrupted
 		}
 		if ctx.Err() != nil {
-			res.Err = fmt.Errorf("interrupted: %w", context.Cause(ctx))
+			res.Err = context.Cause(ctx)
 		}
 	}
 	r.setResult(res)
