@@ -9,6 +9,10 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/sptflow/sptflow/engine"
 )
 
 // exitInterrupted is the exit code of a run stopped by an interrupt
@@ -97,4 +101,23 @@ func (in *interrupts) gracefulStop() <-chan struct{} {
 	}
 	in.graceful.Store(true)
 	return in.stop
+}
+
+// journalStop records the stop request in the run's journal and log when
+// it comes. Call the returned function before closing the journal.
+func journalStop(stop <-chan struct{}, j *engine.Journal, log zerolog.Logger) func() {
+	if stop == nil {
+		return func() {}
+	}
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		select {
+		case <-stop:
+			log.Warn().Msg("interrupt: no new requests or partitions; waiting for those in flight")
+			j.Event(engine.Event{Type: engine.EventInterrupt})
+		case <-done:
+		}
+	}()
+	return func() { close(done); <-finished }
 }

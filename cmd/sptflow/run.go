@@ -110,7 +110,9 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 	journalEstimate(ctx, e, pr.eng, ids, journal)
 	prog := newProgress(e, log, e.logOut)
 	cfg.Monitor = engine.Monitors{journal, prog}
+	unjournal := journalStop(cfg.Stop, journal, log)
 	sum, runErr := pr.eng.Run(ctx, cfg)
+	unjournal()
 	prog.Stop()
 	if err := journal.Close(); err != nil {
 		log.Warn().Err(err).Msg("journal")
