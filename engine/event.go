@@ -20,7 +20,7 @@ const (
 	// EventInterrupt: the run was asked to stop (the first Ctrl-C); what
 	// was in flight then may still finish.
 	EventInterrupt = "interrupt"
-	EventRunEnd      = "run_end"
+	EventRunEnd    = "run_end"
 	// EventEstimate records, before the first partition runs, what the
 	// run was estimated to send and cost per node (and a "total" entry).
 	EventEstimate = "estimate"
