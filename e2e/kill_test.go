@@ -80,7 +80,7 @@ func killAndResume(t *testing.T, k kind, n int, want map[string][]byte, sends ma
 	case <-fired:
 	case err := <-exited:
 		t.Fatalf("the run ended (%v) before request %d of %s\n%s", err, n, k, tail(out.String(), 20))
-	case <-time.After(30 * time.Second):
+	case <-time.After(2 * time.Minute):
 		t.Fatalf("request %d of %s never came", n, k)
 	}
 	waitStored(t, p, f)
