@@ -109,7 +109,8 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 	log.Info().Str(engine.FieldPipeline, pr.p.Name).Str(engine.FieldRun, runID).Int("partitions", len(ids)).Msg("run started")
 	journalEstimate(ctx, e, pr.eng, ids, journal)
 	prog := newProgress(e, log, e.logOut)
-	cfg.Monitor = engine.Monitors{journal, prog}
+	rows := &rowsSeen{last: map[engine.PartitionID]engine.Rows{}}
+	cfg.Monitor = engine.Monitors{journal, prog, rows}
 	unjournal := journalStop(cfg.Stop, journal, log)
 	sum, runErr := pr.eng.Run(ctx, cfg)
 	unjournal()
@@ -122,7 +123,7 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 	}
 	printSummary(e.stdout, sum)
 	printTotals(e.stdout, pr.rt.Totals(), e.maxCost)
-	printUnreachable(e.stdout, pr.rt.Unreachable())
+	printUnreachable(e.stdout, pr.rt.Unreachable(), sum, rows)
 	if runErr == nil {
 		runErr = sum.Err()
 	}
@@ -133,12 +134,41 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 }
 
 // printUnreachable says which models the run stopped because their server
-// could not be reached, and that their rows are left for the next run.
-func printUnreachable(w io.Writer, us []*llm.UnreachableError) {
+// could not be reached, how many rows of the partitions that ended on it
+// were not done, and that they are left for the next run.
+func printUnreachable(w io.Writer, us []*llm.UnreachableError, sum *engine.Summary, rows *rowsSeen) {
 	for _, u := range us {
-		fmt.Fprintf(w, "model %s: server unreachable at %s: %s (%d connection failures in a row over %s); its requests stopped: the rows not done stay pending for the next run\n",
-			u.Model, u.Target, u.Cause, u.Failures, u.Span.Round(100*time.Millisecond))
+		pending := 0
+		for _, r := range sum.Results {
+			if ue, ok := errors.AsType[*llm.UnreachableError](r.Err); ok && ue.Model == u.Model {
+				pending += rows.pending(r.ID)
+			}
+		}
+		fmt.Fprintf(w, "model %s: server unreachable at %s: %s (%d connection failures in a row over %s); %d rows not done stay pending for the next run\n",
+			u.Model, u.Target, u.Cause, u.Failures, u.Span.Round(100*time.Millisecond), pending)
 	}
+}
+
+// rowsSeen is a Monitor that keeps each partition's last progress.
+type rowsSeen struct {
+	mu   sync.Mutex
+	last map[engine.PartitionID]engine.Rows
+}
+
+func (r *rowsSeen) Event(engine.Event) {}
+
+func (r *rowsSeen) Progress(id engine.PartitionID, rows engine.Rows) {
+	r.mu.Lock()
+	r.last[id] = rows
+	r.mu.Unlock()
+}
+
+// pending is how many of a partition's rows were not done.
+func (r *rowsSeen) pending(id engine.PartitionID) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rows := r.last[id]
+	return max(0, rows.Total-rows.Done)
 }
 
 // journalEstimate prices what the run would execute, records the estimate
