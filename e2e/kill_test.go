@@ -218,12 +218,13 @@ func around(b []byte, i int) string {
 }
 
 // waitStored waits, once the servers hold every new request, until no
-// reply is being written, the run's spend ledger accounts for every reply
-// written, each good one stored ("answered" then means "stored" when the
-// run is killed), and the run is idle: every partition it started and did
-// not finish (journal) waits for a request held by the servers (ledger).
-// The kill then comes while requests are in flight, never while an output
-// is being written.
+// reply is being written, every request the run's spend ledger says it sent
+// has reached the servers (none is in transit, to be received after the
+// kill), the ledger accounts for every reply written, each good one stored
+// ("answered" then means "stored" when the run is killed), and the run is
+// idle: every partition it started and did not finish (journal) waits for
+// a request held by the servers (ledger). The kill then comes while
+// requests are in flight, never while an output is being written.
 func waitStored(t *testing.T, p *project, f *fakes) {
 	t.Helper()
 	waitFor(t, "every answered request to be stored and the run to be idle", func() bool {
@@ -232,14 +233,15 @@ func waitStored(t *testing.T, p *project, f *fakes) {
 		if a+o > 0 {
 			return false
 		}
+		all := f.all()
 		answered := 0
-		for _, r := range f.all() {
+		for _, r := range all {
 			if r.answered {
 				answered++
 			}
 		}
 		spent, replies := ledger(t, p)
-		return replies == answered && spent.Lost == 0 && idle(t, p)
+		return spent.Requests == int64(len(all)) && replies == answered && spent.Lost == 0 && idle(t, p)
 	})
 }
 
