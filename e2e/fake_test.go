@@ -102,6 +102,11 @@ type tracker struct {
 	killed  bool
 	trigger func(r *received, n int) bool // n: requests of r.kind so far
 	fired   chan struct{}
+	// release, when set, ends the freeze of the requests held so far: they
+	// are answered (see hold).
+	release chan struct{}
+	held    int // requests held now
+	serving int // requests being answered now
 }
 
 func newTracker(t *testing.T, h *llmtest.Fake) *tracker {
@@ -167,16 +172,61 @@ func (tr *tracker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			close(tr.fired)
 		}
 	}
-	frozen := tr.frozen
-	tr.mu.Unlock()
+	frozen, release := tr.frozen, tr.release
 	if frozen {
-		<-r.Context().Done() // held until the killed client's connection closes
+		tr.held++
+	}
+	tr.mu.Unlock()
+	if frozen && !tr.wait(r, release) {
 		return
 	}
+	tr.mu.Lock()
+	tr.serving++
+	tr.mu.Unlock()
 	tr.h.ServeHTTP(w, r)
 	tr.mu.Lock()
 	rec.answered = !tr.killed
+	tr.serving--
 	tr.mu.Unlock()
+}
+
+// wait holds a request until the client's connection closes (false) or
+// release is closed (true; nil never is).
+func (tr *tracker) wait(r *http.Request, release chan struct{}) bool {
+	defer func() {
+		tr.mu.Lock()
+		tr.held--
+		tr.mu.Unlock()
+	}()
+	select {
+	case <-r.Context().Done():
+		return false
+	case <-release:
+		return true
+	}
+}
+
+// hold holds every request from now on, unanswered, until releaseHeld.
+func (tr *tracker) hold() {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.frozen, tr.release = true, make(chan struct{})
+}
+
+// releaseHeld answers the held requests, and every later one.
+func (tr *tracker) releaseHeld() {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.frozen = false
+	close(tr.release)
+	tr.release = nil
+}
+
+// busy returns how many requests are held and how many being answered.
+func (tr *tracker) busy() (held, serving int) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return tr.held, tr.serving
 }
 
 // markKilled records that the client is about to be killed: replies

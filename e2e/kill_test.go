@@ -4,17 +4,16 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-)
 
-// killGrace is how long a killed run gets, after the fake servers stop
-// answering, to store the replies already written (so that "answered"
-// means "stored" when it is killed).
-const killGrace = 500 * time.Millisecond
+	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/llm"
+)
 
 // killSize is the experiment of the kill tests: two topics, three batches
 // of three items each.
@@ -81,10 +80,10 @@ func killAndResume(t *testing.T, k kind, n int, want map[string][]byte, sends ma
 	case <-fired:
 	case err := <-exited:
 		t.Fatalf("the run ended (%v) before request %d of %s\n%s", err, n, k, tail(out.String(), 20))
-	case <-time.After(30 * time.Second):
+	case <-time.After(2 * time.Minute):
 		t.Fatalf("request %d of %s never came", n, k)
 	}
-	time.Sleep(killGrace)
+	waitStored(t, p, f)
 	f.anthropic.markKilled()
 	f.openrouter.markKilled()
 	if err := cmd.Process.Kill(); err != nil {
@@ -216,4 +215,77 @@ func firstDiff(a, b []byte) int {
 func around(b []byte, i int) string {
 	lo, hi := max(0, i-80), min(len(b), i+80)
 	return strings.ReplaceAll(string(b[lo:hi]), "\n", "⏎")
+}
+
+// waitStored waits, once the servers hold every new request, until no
+// reply is being written, every request the run's spend ledger says it sent
+// has reached the servers (none is in transit, to be received after the
+// kill), the ledger accounts for every reply written, each good one stored
+// ("answered" then means "stored" when the run is killed), and the run is
+// idle: every partition it started and did not finish (journal) waits for
+// a request held by the servers (ledger). The kill then comes while
+// requests are in flight, never while an output is being written.
+func waitStored(t *testing.T, p *project, f *fakes) {
+	t.Helper()
+	waitFor(t, "every answered request to be stored and the run to be idle", func() bool {
+		_, a := f.anthropic.busy()
+		_, o := f.openrouter.busy()
+		if a+o > 0 {
+			return false
+		}
+		all := f.all()
+		answered := 0
+		for _, r := range all {
+			if r.answered {
+				answered++
+			}
+		}
+		spent, replies := ledger(t, p)
+		return spent.Requests == int64(len(all)) && replies == answered && spent.Lost == 0 && idle(t, p)
+	})
+}
+
+// idle reports whether every partition the project's only run started and
+// did not finish has a request out (sent, no reply).
+func idle(t *testing.T, p *project) bool {
+	dirs, _ := filepath.Glob(filepath.Join(p.dir, ".sptflow", "runs", "*"))
+	if len(dirs) != 1 {
+		return false
+	}
+	evs, err := engine.ReadJournal(dirs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	running := map[string]bool{}
+	for _, ev := range evs {
+		switch ev.Type {
+		case engine.EventStarted:
+			running[string(ev.Partition)] = true
+		case engine.EventSucceeded, engine.EventFailed, engine.EventInterrupted:
+			delete(running, string(ev.Partition))
+		}
+	}
+	lines, err := llm.ReadLedger(filepath.Join(dirs[0], "spend.jsonl"))
+	if err != nil {
+		return false
+	}
+	out := map[uint64]string{}
+	for _, l := range lines {
+		switch l.Event {
+		case llm.SpendSent:
+			out[l.Call] = l.Partition
+		case llm.SpendReply:
+			delete(out, l.Call)
+		}
+	}
+	waiting := map[string]bool{}
+	for _, part := range out {
+		waiting[part] = true
+	}
+	for part := range running {
+		if !waiting[part] {
+			return false
+		}
+	}
+	return true
 }

@@ -112,7 +112,7 @@ func (p *project) try(args ...string) (string, error) {
 	cmd := p.command(args...)
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	if err := cmd.Start(); err != nil {
 		p.t.Fatal(err)
@@ -125,7 +125,7 @@ func (p *project) try(args ...string) (string, error) {
 	case <-ctx.Done():
 		_ = cmd.Process.Kill()
 		<-done
-		p.t.Fatalf("sptflow %s: no exit within a minute\n%s", strings.Join(args, " "), tail(buf.String(), 40))
+		p.t.Fatalf("sptflow %s: no exit within 3 minutes\n%s", strings.Join(args, " "), tail(buf.String(), 40))
 		return "", nil
 	}
 }

@@ -14,6 +14,12 @@ const (
 	EventSucceeded = "succeeded"
 	EventFailed    = "failed"
 	EventSkipped   = "skipped"
+	// EventInterrupted: a partition stopped by an interrupt, or not started
+	// because of one; nothing was sealed.
+	EventInterrupted = "interrupted"
+	// EventInterrupt: the run was asked to stop (the first Ctrl-C); what
+	// was in flight then may still finish.
+	EventInterrupt = "interrupt"
 	EventRunEnd    = "run_end"
 	// EventEstimate records, before the first partition runs, what the
 	// run was estimated to send and cost per node (and a "total" entry).
@@ -47,6 +53,9 @@ type Counts struct {
 	Cached   int `json:"cached"`
 	Failed   int `json:"failed"`
 	Skipped  int `json:"skipped"`
+	// Interrupted partitions (an interrupt stopped them); absent in
+	// journals of earlier versions.
+	Interrupted int `json:"interrupted,omitempty"`
 }
 
 // Rows is a running partition's progress.
@@ -110,11 +119,22 @@ func (e *Engine) finished(m Monitor, n *node, res *PartitionResult) {
 	case Cached:
 		ev.Type = EventCached
 		log.Debug().Str(FieldStatus, string(Cached)).Str(FieldKey, res.Key.Short()).Msg("cached")
+	case Interrupted:
+		ev.Type, ev.Error = EventInterrupted, errString(res.Err)
+		log.Warn().Str(FieldStatus, string(Interrupted)).Err(res.Err).Msg("interrupted")
 	default:
 		ev.Type, ev.Error = EventFailed, errString(res.Err)
 		log.Error().Str(FieldStatus, string(Failed)).Err(res.Err).Msg("failed")
 	}
 	e.event(m, ev)
+}
+
+// eventOf is the journal event of a partition that did not run.
+func eventOf(o Outcome) string {
+	if o == Interrupted {
+		return EventInterrupted
+	}
+	return EventSkipped
 }
 
 func emptyUsage(u Usage) bool {

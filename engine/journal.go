@@ -103,6 +103,9 @@ type RunRecord struct {
 	Counts   Counts
 	Usage    Usage
 	Failures []Event // failed partitions
+	// Interrupted partitions (stopped by an interrupt or not started
+	// because of one).
+	Interrupted []Event
 	// Estimates are the run's estimate per node, recorded at its start
 	// (the last entry is the total); nil for runs that recorded none.
 	Estimates []NodeEstimate
@@ -132,6 +135,9 @@ func Summarize(id string, evs []Event) RunRecord {
 			r.Failures = append(r.Failures, ev)
 		case EventSkipped:
 			r.Counts.Skipped++
+		case EventInterrupted:
+			r.Counts.Interrupted++
+			r.Interrupted = append(r.Interrupted, ev)
 		}
 	}
 	return r

@@ -30,6 +30,11 @@ type RunConfig struct {
 	Monitor Monitor
 	// Args are the command-line arguments, recorded in the run_start event.
 	Args []string
+	// Stop, once closed, stops the run gracefully: no partition starts,
+	// running steps go on (their LLM requests are refused by then, see
+	// llm.Runtime.SetInterrupt) and partitions that end by cancellation
+	// are Interrupted, not Failed (interrupt.go). Nil never closes.
+	Stop <-chan struct{}
 }
 
 // Outcome is what happened to one partition in a run.
@@ -41,6 +46,9 @@ const (
 	Cached   Outcome = "cached"
 	Failed   Outcome = "failed"
 	Skipped  Outcome = "skipped"
+	// Interrupted partitions were stopped by an interrupt (or did not start
+	// because of one): nothing is sealed, the next run continues them.
+	Interrupted Outcome = "interrupted"
 )
 
 // PartitionResult is one partition's outcome.
@@ -56,12 +64,14 @@ type PartitionResult struct {
 
 // Summary is the outcome of a run.
 type Summary struct {
-	Results                           []PartitionResult // in topological order
-	Executed, Cached, Failed, Skipped int
+	Results                                        []PartitionResult // in topological order
+	Executed, Cached, Failed, Skipped, Interrupted int
 }
 
-// Err returns nil when nothing failed or was skipped, else an error
-// matching ErrRunFailed that lists the failures (not their dependents).
+// Err returns nil when nothing failed, was skipped or interrupted, else an
+// error matching ErrRunFailed that lists the failures (not their
+// dependents), or ErrInterrupted when partitions were interrupted (both
+// when both happened).
 func (s *Summary) Err() error {
 	var errs []error
 	for _, r := range s.Results {
@@ -69,10 +79,17 @@ func (s *Summary) Err() error {
 			errs = append(errs, fmt.Errorf("%s: %w", r.ID, r.Err))
 		}
 	}
-	if len(errs) == 0 && s.Skipped == 0 {
-		return nil
+	var failed error
+	if len(errs) > 0 || s.Skipped > 0 {
+		failed = fmt.Errorf("%w: %w", ErrRunFailed, errors.Join(errs...))
 	}
-	return fmt.Errorf("%w: %w", ErrRunFailed, errors.Join(errs...))
+	switch {
+	case s.Interrupted > 0 && failed != nil:
+		return fmt.Errorf("%w; %w", ErrInterrupted, failed)
+	case s.Interrupted > 0:
+		return ErrInterrupted
+	}
+	return failed
 }
 
 // sealed is a partition's sealed output.
@@ -188,12 +205,12 @@ func (e *Engine) Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 	outcomes := walk(ctx, ids, e.g.Needs, r.visit)
 	r.flushLock()
 	sum := r.summary(ids, outcomes)
-	e.event(cfg.Monitor, Event{Type: EventRunEnd, Pipeline: e.g.Name, Summary: &Counts{sum.Executed, sum.Cached, sum.Failed, sum.Skipped}})
+	e.event(cfg.Monitor, Event{Type: EventRunEnd, Pipeline: e.g.Name, Summary: &Counts{sum.Executed, sum.Cached, sum.Failed, sum.Skipped, sum.Interrupted}})
 	if err := e.opt.Store.SaveStatCache(); err != nil {
 		e.opt.Log.Warn().Err(err).Msg("save stat cache")
 	}
 	if cause := context.Cause(ctx); cause != nil {
-		return sum, fmt.Errorf("run interrupted: %w", cause)
+		return sum, fmt.Errorf("run %w: %w", ErrInterrupted, cause)
 	}
 	return sum, nil
 }
@@ -241,7 +258,9 @@ func (r *run) summary(ids []PartitionID, outcomes map[PartitionID]error) *Summar
 		res := r.results[id]
 		if res == nil {
 			res = &PartitionResult{ID: id, Outcome: Skipped, Err: outcomes[id]}
-			r.e.event(r.cfg.Monitor, Event{Type: EventSkipped, Partition: id, Node: r.e.nodes[id].spec.Node, Error: errString(res.Err)})
+			r.skippedInterrupted(res)
+			r.results[id] = res
+			r.e.event(r.cfg.Monitor, Event{Type: eventOf(res.Outcome), Partition: id, Node: r.e.nodes[id].spec.Node, Error: errString(res.Err)})
 		}
 		switch res.Outcome {
 		case Executed:
@@ -252,6 +271,8 @@ func (r *run) summary(ids []PartitionID, outcomes map[PartitionID]error) *Summar
 			s.Failed++
 		case Skipped:
 			s.Skipped++
+		case Interrupted:
+			s.Interrupted++
 		}
 		s.Results = append(s.Results, *res)
 	}
@@ -283,8 +304,11 @@ func (r *run) visit(ctx context.Context, id PartitionID) error {
 	res, err := r.bring(ctx, id)
 	if err != nil {
 		res.Outcome, res.Err = Failed, err
+		if r.interrupted(ctx, err) {
+			res.Outcome = Interrupted
+		}
 		if ctx.Err() != nil {
-			res.Err = fmt.Errorf("interrupted: %w", context.Cause(ctx))
+			res.Err = context.Cause(ctx)
 		}
 	}
 	r.setResult(res)
@@ -299,6 +323,9 @@ func (r *run) bring(ctx context.Context, id PartitionID) (*PartitionResult, erro
 	defer func() { res.Duration = time.Since(start) }()
 	if err := context.Cause(ctx); err != nil {
 		return res, err
+	}
+	if r.stopping() {
+		return res, errNotStarted
 	}
 	n := r.e.nodes[id]
 	desc, ok, err := r.e.key(n, func(u PartitionID) (Digest, bool) {
@@ -372,7 +399,7 @@ func (r *run) lease(ctx context.Context, n *node, key NodeKey) (*store.Lease, er
 
 // execute runs the step, seals its output and materializes it.
 func (r *run) execute(ctx context.Context, n *node, desc KeyDesc, res *PartitionResult) error {
-	if err := r.slots.acquire(ctx); err != nil {
+	if err := r.slots.acquire(ctx, r.cfg.Stop); err != nil {
 		return err
 	}
 	r.e.event(r.cfg.Monitor, Event{Type: EventStarted, Partition: n.spec.ID, Node: n.spec.Node, Key: res.Key.String()})

@@ -99,13 +99,16 @@ func newSlots(n int) slots {
 	return make(slots, n)
 }
 
-// acquire takes a slot or returns the context's cause.
-func (s slots) acquire(ctx context.Context) error {
+// acquire takes a slot or returns the context's cause, or errNotStarted
+// once stop is closed.
+func (s slots) acquire(ctx context.Context, stop <-chan struct{}) error {
 	select {
 	case s <- struct{}{}:
 		return nil
 	case <-ctx.Done():
 		return context.Cause(ctx)
+	case <-stop:
+		return errNotStarted
 	}
 }
 

@@ -46,31 +46,50 @@ func (c *Client) attempts(ctx context.Context, a *attempt, in, out int) (*Result
 	if limit <= 0 {
 		limit = defaultAttempts
 	}
+	actx, done := c.rt.admission(ctx)
+	defer done()
 	for {
-		resp, err := c.once(ctx, a, in, out)
+		resp, err := c.once(ctx, actx, a, in, out)
 		if err == nil {
 			return c.succeed(ctx, a, resp)
 		}
+		if u, ok := errors.AsType[*UnreachableError](err); ok {
+			return nil, c.fail(ctx, a, u) // not recorded: the row stays pending
+		}
 		wait, retry := c.retryPlan(ctx, a, err, limit)
+		if retry && c.rt.stopping() {
+			return nil, c.fail(ctx, a, fmt.Errorf("%w (after %w)", ErrStopping, err))
+		}
 		if !retry {
 			return nil, c.fail(ctx, a, err)
 		}
-		if err := Sleep(ctx, wait); err != nil {
+		if err := Sleep(actx, wait); err != nil {
 			return nil, err
 		}
 	}
 }
 
 // once sends one attempt through the governor and validates the response.
-func (c *Client) once(ctx context.Context, a *attempt, in, out int) (*Response, error) {
-	t, err := c.gov.acquire(ctx, in, out)
+// The governor's waits end when the run stops (actx); a request admitted
+// before the stop is sent and left to finish (sendContext).
+func (c *Client) once(ctx, actx context.Context, a *attempt, in, out int) (*Response, error) {
+	t, err := c.gov.acquire(actx, in, out)
+	if err == nil && c.rt.stopping() {
+		t.abandon()
+		err = ErrStopping
+	}
 	if err != nil {
+		if c.rt.stopping() && isCtxErr(err) {
+			return nil, ErrStopping
+		}
 		return nil, err
 	}
 	call := c.rt.calls.Add(1)
 	a.lastCall = call
 	var sent atomic.Int64
-	pctx := withSendHook(ctx, func() { sent.Add(1); c.noteSent(ctx, a, call) })
+	sctx, release := c.rt.sendContext(ctx)
+	defer release()
+	pctx := withSendHook(sctx, func() { sent.Add(1); c.noteSent(ctx, a, call) })
 	start := time.Now()
 	resp, err := c.provider.Call(pctx, a.req)
 	if sent.Load() == 0 && unsentCounts(err) {
@@ -216,8 +235,9 @@ func (c *Client) succeed(ctx context.Context, a *attempt, resp *Response) (*Resu
 }
 
 // fail records a failure (its kind and attempts) and returns the error.
-// Quota exhaustion and cancellation are not failures of the request: they
-// are not recorded, and the row stays pending for the next run.
+// Quota exhaustion, an unreachable server, a stop and cancellation are not
+// failures of the request: they are not recorded, and the row stays
+// pending for the next run.
 func (c *Client) fail(ctx context.Context, a *attempt, err error) error {
 	wrapped := fmt.Errorf("%s request %s: %w", c.spec.Name, a.key.Short(), err)
 	if errors.Is(err, ErrQuotaExhausted) || KindOf(err) == KindQuotaExhausted {
@@ -226,7 +246,7 @@ func (c *Client) fail(ctx context.Context, a *attempt, err error) error {
 		}
 		return wrapped
 	}
-	if isCtxErr(err) || ctx.Err() != nil {
+	if isCtxErr(err) || ctx.Err() != nil || errors.Is(err, ErrUnreachable) {
 		return wrapped
 	}
 	attempts := max(a.tries, 1)

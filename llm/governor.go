@@ -45,8 +45,13 @@ type Governor struct {
 	tpm, in, out *bucket // nil = unlimited
 	pausedUntil  time.Time
 	quotaErr     error
-	outSum       int64
-	outN         int64
+	// A streak of connection failures, and the stop it led to (unreachable.go).
+	connFails       int
+	connFirst       time.Time
+	unreachableSpan time.Duration
+	unreachable     *UnreachableError
+	outSum          int64
+	outN            int64
 
 	rateLimited atomic.Int64
 }
@@ -56,7 +61,8 @@ var _ Observer = (*Governor)(nil)
 // newGovernor builds the governor for spec; defaultPause is the pause after
 // a 429 that carries no Retry-After.
 func newGovernor(spec *ModelSpec, defaultPause time.Duration, log zerolog.Logger) *Governor {
-	g := &Governor{name: spec.Provider + "/" + spec.Model, log: log, defaultPause: defaultPause}
+	g := &Governor{name: spec.Provider + "/" + spec.Model, log: log, defaultPause: defaultPause,
+		unreachableSpan: defaultUnreachableSpan}
 	g.spec.rpm, g.spec.tpm, g.spec.in, g.spec.out = spec.RPM, spec.TPM, spec.InputTPM, spec.OutputTPM
 	n := spec.Concurrency
 	if n <= 0 {
@@ -323,6 +329,9 @@ func (g *Governor) stopQuota(cause error) {
 func (g *Governor) stopped() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.unreachable != nil {
+		return g.unreachable
+	}
 	return g.quotaErr
 }
 
@@ -333,6 +342,7 @@ func (g *Governor) RateLimited() int64 { return g.rateLimited.Load() }
 // Retry-After (or the default pause), and rate-limit headers lower the
 // budgets to what the provider enforces.
 func (g *Governor) ObserveResponse(status int, h http.Header, _ time.Duration) {
+	g.connected()
 	if status == http.StatusTooManyRequests {
 		g.rateLimited.Add(1)
 		g.pause(RetryAfterHeader(h, time.Now()), "429")

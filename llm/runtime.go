@@ -60,6 +60,10 @@ type RuntimeConfig struct {
 	// (default 10s). RetryBase and RetryCap bound the jittered exponential
 	// backoff after 5xx/529 and malformed responses (defaults 1s and 60s).
 	DefaultRetryAfter, RetryBase, RetryCap time.Duration
+	// UnreachableSpan is how long connection failures must go on (at least
+	// 5 in a row) before a model's server counts as unreachable and its
+	// requests stop (default 10s).
+	UnreachableSpan time.Duration
 	// DebugOut receives SPTFLOW_DEBUG=requestkey output (default stderr).
 	DebugOut io.Writer
 }
@@ -79,6 +83,8 @@ type Runtime struct {
 	// Set by SetRun before the first call.
 	runID  string
 	ledger Ledger
+	// Set by SetInterrupt (stop.go): a graceful stop, then the abort.
+	stop, abort <-chan struct{}
 
 	mu      sync.Mutex
 	clients map[string]*Client
@@ -132,6 +138,9 @@ func (r *Runtime) Client(spec *ModelSpec) (*Client, error) {
 	g, ok := r.govs[gid]
 	if !ok {
 		g = newGovernor(spec, r.cfg.DefaultRetryAfter, r.cfg.Log)
+		if r.cfg.UnreachableSpan > 0 {
+			g.unreachableSpan = r.cfg.UnreachableSpan
+		}
 		r.govs[gid] = g
 	}
 	p, err := r.cfg.Connect(spec, r.connectEnv(spec, g))

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/sptflow/sptflow/internal/refdata"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -77,10 +78,7 @@ func TestParseErrors(t *testing.T) {
 // TestReferenceFilesRoundTrip re-encodes every published tagged file and
 // compares bytes: the tagger wrote them with indent 2 and ASCII escaping.
 func TestReferenceFilesRoundTrip(t *testing.T) {
-	root := os.Getenv("SPT_REFERENCE_DATA")
-	if root == "" {
-		t.Skip("SPT_REFERENCE_DATA is not set: skipping the round trip of the published tagged files")
-	}
+	root := refdata.Dir(t, "stage_3_tagged")
 	files, err := filepath.Glob(filepath.Join(root, "stage_3_tagged", "*", "*.json"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)

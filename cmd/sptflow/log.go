@@ -165,12 +165,18 @@ func llmUsageText(u engine.Usage) string {
 
 func printRecord(e *env, r runEntry) {
 	state := "finished"
-	if r.End.IsZero() {
+	switch {
+	case r.End.IsZero():
 		state = "did not finish"
+	case r.Counts.Interrupted > 0:
+		state = "interrupted"
 	}
 	c := r.Counts
 	fmt.Fprintf(e.stdout, "%s  %s  %s  %s: executed %d, cached %d, failed %d, skipped %d",
 		r.ID, r.Start.Local().Format("2006-01-02 15:04:05"), r.Pipeline, state, c.Executed, c.Cached, c.Failed, c.Skipped)
+	if c.Interrupted > 0 {
+		fmt.Fprintf(e.stdout, ", interrupted %d", c.Interrupted)
+	}
 	u := r.Usage
 	if r.spend != nil {
 		u = spentUsage(r.spend.total, r.spend.allServed())
@@ -184,6 +190,9 @@ func printRecord(e *env, r runEntry) {
 	}
 	for _, f := range r.Failures {
 		fmt.Fprintf(e.stdout, "    failed %s: %s\n", f.Partition, f.Error)
+	}
+	for _, f := range r.Interrupted {
+		fmt.Fprintf(e.stdout, "    interrupted %s: %s\n", f.Partition, f.Error)
 	}
 }
 

@@ -26,8 +26,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/sptflow/sptflow/engine"
 	"github.com/sptflow/sptflow/engine/pipeline"
@@ -36,8 +34,9 @@ import (
 // Exit codes.
 const (
 	exitOK     = 0
-	exitFailed = 1 // a run failed (or was interrupted)
+	exitFailed = 1 // a run failed
 	exitUsage  = 2 // bad usage or configuration
+	// exitInterrupted (130, interrupt.go): a run stopped by an interrupt.
 )
 
 // errUsage marks command-line mistakes.
@@ -50,18 +49,12 @@ func main() { os.Exit(Main()) }
 func Main() int {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sig)
-	go func() {
-		if s, ok := <-sig; ok {
-			// The first signal asks for a clean stop; a second one gets the
-			// default action (the process ends), so a step that is slow to
-			// stop never traps the user. The store survives either.
-			signal.Stop(sig)
-			cancel(fmt.Errorf("received %v", s))
-		}
-	}()
+	// The first signal asks for a clean stop (a run lets the requests in
+	// flight finish: interrupt.go); a second one ends the process at once,
+	// so a step that is slow to stop never traps the user. The store
+	// survives either.
+	ctx, unwatch := watchSignals(ctx, cancel, os.Stderr)
+	defer unwatch()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	if err != nil && !errors.Is(err, errQuiet) && !errors.Is(err, flag.ErrHelp) {
 		report(os.Stderr, err)
@@ -89,6 +82,8 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
+	case errors.Is(err, engine.ErrInterrupted):
+		return exitInterrupted
 	case errors.Is(err, errUsage), errors.Is(err, pipeline.ErrInvalid), errors.Is(err, engine.ErrInvalid):
 		return exitUsage
 	default:

@@ -109,7 +109,7 @@ func (b *bars) Event(ev engine.Event) {
 	switch ev.Type {
 	case engine.EventStarted:
 		b.start(ev.Partition)
-	case engine.EventSucceeded, engine.EventFailed:
+	case engine.EventSucceeded, engine.EventFailed, engine.EventInterrupted:
 		b.finish(ev.Partition, ev.Type == engine.EventSucceeded)
 	}
 }

@@ -104,11 +104,16 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 		}
 	}()
 	pr.rt.SetRun(runID, ledger)
+	cfg.Stop = interruptsOf(ctx).gracefulStop()
+	pr.rt.SetInterrupt(cfg.Stop, ctx.Done())
 	log.Info().Str(engine.FieldPipeline, pr.p.Name).Str(engine.FieldRun, runID).Int("partitions", len(ids)).Msg("run started")
 	journalEstimate(ctx, e, pr.eng, ids, journal)
 	prog := newProgress(e, log, e.logOut)
-	cfg.Monitor = engine.Monitors{journal, prog}
+	rows := &rowsSeen{last: map[engine.PartitionID]engine.Rows{}}
+	cfg.Monitor = engine.Monitors{journal, prog, rows}
+	unjournal := journalStop(cfg.Stop, journal, log)
 	sum, runErr := pr.eng.Run(ctx, cfg)
+	unjournal()
 	prog.Stop()
 	if err := journal.Close(); err != nil {
 		log.Warn().Err(err).Msg("journal")
@@ -118,13 +123,52 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 	}
 	printSummary(e.stdout, sum)
 	printTotals(e.stdout, pr.rt.Totals(), e.maxCost)
-	if runErr != nil {
-		return runErr
+	printUnreachable(e.stdout, pr.rt.Unreachable(), sum, rows)
+	if runErr == nil {
+		runErr = sum.Err()
 	}
-	if err := sum.Err(); err != nil {
-		return err
+	if errors.Is(runErr, engine.ErrInterrupted) {
+		return fmt.Errorf("%w — run the same command to continue", runErr)
 	}
-	return nil
+	return runErr
+}
+
+// printUnreachable says which models the run stopped because their server
+// could not be reached, how many rows of the partitions that ended on it
+// were not done, and that they are left for the next run.
+func printUnreachable(w io.Writer, us []*llm.UnreachableError, sum *engine.Summary, rows *rowsSeen) {
+	for _, u := range us {
+		pending := 0
+		for _, r := range sum.Results {
+			if ue, ok := errors.AsType[*llm.UnreachableError](r.Err); ok && ue.Model == u.Model {
+				pending += rows.pending(r.ID)
+			}
+		}
+		fmt.Fprintf(w, "model %s: server unreachable at %s: %s (%d connection failures in a row over %s); %d rows not done stay pending for the next run\n",
+			u.Model, u.Target, u.Cause, u.Failures, u.Span.Round(100*time.Millisecond), pending)
+	}
+}
+
+// rowsSeen is a Monitor that keeps each partition's last progress.
+type rowsSeen struct {
+	mu   sync.Mutex
+	last map[engine.PartitionID]engine.Rows
+}
+
+func (r *rowsSeen) Event(engine.Event) {}
+
+func (r *rowsSeen) Progress(id engine.PartitionID, rows engine.Rows) {
+	r.mu.Lock()
+	r.last[id] = rows
+	r.mu.Unlock()
+}
+
+// pending is how many of a partition's rows were not done.
+func (r *rowsSeen) pending(id engine.PartitionID) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rows := r.last[id]
+	return max(0, rows.Total-rows.Done)
 }
 
 // journalEstimate prices what the run would execute, records the estimate
@@ -172,11 +216,15 @@ func toRun(ctx context.Context, eng *engine.Engine, ids []engine.PartitionID, fo
 }
 
 func printSummary(w io.Writer, s *engine.Summary) {
-	if s.Executed == 0 && s.Failed == 0 && s.Skipped == 0 {
+	if s.Executed == 0 && s.Failed == 0 && s.Skipped == 0 && s.Interrupted == 0 {
 		fmt.Fprintf(w, "nothing to do: all %d partitions up to date\n", s.Cached)
 		return
 	}
-	fmt.Fprintf(w, "executed %d, cached %d, failed %d, skipped %d\n", s.Executed, s.Cached, s.Failed, s.Skipped)
+	fmt.Fprintf(w, "executed %d, cached %d, failed %d, skipped %d", s.Executed, s.Cached, s.Failed, s.Skipped)
+	if s.Interrupted > 0 {
+		fmt.Fprintf(w, ", interrupted %d", s.Interrupted)
+	}
+	fmt.Fprintln(w)
 	for _, r := range s.Results {
 		var skip *engine.SkippedError
 		switch {
@@ -184,6 +232,8 @@ func printSummary(w io.Writer, s *engine.Summary) {
 			fmt.Fprintf(w, "  %s: %v\n", r.ID, r.Err)
 		case r.Outcome == engine.Failed:
 			fmt.Fprintf(w, "  %s: failed: %v\n", r.ID, r.Err)
+		case r.Outcome == engine.Interrupted:
+			fmt.Fprintf(w, "  %s: interrupted: %v\n", r.ID, r.Err)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"strconv"
 	"time"
@@ -40,10 +41,20 @@ func (srcStep) Run(ctx context.Context, t *engine.Task) error {
 
 // tagStep ("testtag") writes every upstream file to
 // stage_3_tagged/<topic>/<name> with a line appended, sleeping
-// with.delay_ms before each file (for the kill -9 test), through
-// cancellation too when with.ignore_cancel is true (a step that does not
-// stop promptly, for the signal test).
+// with.delay_ms before each file. With with.hold {topic, after, marker,
+// gate}, the partition of that topic (every one for "*"), after writing `after` files,
+// creates the file marker and waits until the file gate exists: the
+// scripts kill or interrupt it at that point, after `waitfile marker`, and
+// create the gate to let it go on. It waits through cancellation too when
+// with.ignore_cancel is true (a step that does not stop promptly, for the
+// signal test).
 type tagStep struct{}
+
+// tagHold is the with.hold setting of testtag.
+type tagHold struct {
+	topic, marker, gate string
+	after               int
+}
 
 func (tagStep) Kind() string    { return "testtag" }
 func (tagStep) Version() string { return "1" }
@@ -61,6 +72,13 @@ func (tagStep) Resolve(spec *engine.PartitionSpec) (*engine.Plan, error) {
 	if spec.With["ignore_cancel"] == true {
 		params["ignore_cancel"] = true
 	}
+	if h, ok := spec.With["hold"].(map[string]any); ok {
+		after, _ := strconv.Atoi(fmt.Sprint(h["after"]))
+		hold := tagHold{topic: fmt.Sprint(h["topic"]), marker: fmt.Sprint(h["marker"]), gate: fmt.Sprint(h["gate"]), after: after}
+		if hold.topic == "*" || hold.topic == spec.Value("topic") {
+			params["hold"] = hold
+		}
+	}
 	return &engine.Plan{Params: params, OutputDir: "stage_3_tagged/" + spec.Value("topic")}, nil
 }
 
@@ -76,8 +94,16 @@ func (tagStep) Run(ctx context.Context, t *engine.Task) error {
 		n += len(u.Files)
 	}
 	t.Progress.SetTotal(n)
+	hold, held := params["hold"].(tagHold)
+	written := 0
 	for _, u := range t.Upstream {
 		for _, f := range u.Files {
+			if held && written == hold.after {
+				if err := holdAt(ctx, hold, wait); err != nil {
+					return err
+				}
+			}
+			written++
 			select {
 			case <-time.After(delay):
 			case <-wait:
@@ -100,4 +126,24 @@ func (tagStep) Run(ctx context.Context, t *engine.Task) error {
 		}
 	}
 	return nil
+}
+
+// holdAt creates the hold's marker, then waits until its gate exists or
+// wait is closed.
+func holdAt(ctx context.Context, h tagHold, wait <-chan struct{}) error {
+	if err := os.WriteFile(h.marker, nil, 0o644); err != nil {
+		return err
+	}
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if _, err := os.Stat(h.gate); err == nil {
+			return nil
+		}
+		select {
+		case <-tick.C:
+		case <-wait:
+			return context.Cause(ctx)
+		}
+	}
 }

@@ -72,7 +72,7 @@ func (o *observer) RoundTrip(req *http.Request) (*http.Response, error) {
 		if errors.Is(cause, ErrHeaderTimeout) && req.Context().Err() == nil {
 			return nil, ErrHeaderTimeout
 		}
-		return nil, err
+		return nil, observeConnFailure(o.obs, req, err)
 	}
 	if o.obs != nil {
 		o.obs.ObserveResponse(resp.StatusCode, resp.Header, time.Since(start))

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/sptflow/sptflow/llm"
 )
 
 // peekLimit bounds how much of an error body CheckRetry reads to tell a
@@ -23,6 +25,9 @@ const peekLimit = 64 << 10
 func CheckRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, context.Cause(ctx)
+	}
+	if llm.Stopping(ctx) {
+		return false, nil // the run is stopping: no new request, retries included
 	}
 	if err != nil {
 		return retryableNetErr(err), nil
@@ -51,6 +56,9 @@ func CheckRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 // retryableNetErr reports whether a transport error may pass on retry:
 // everything but TLS certificate failures and malformed URLs.
 func retryableNetErr(err error) bool {
+	if errors.Is(err, llm.ErrUnreachable) {
+		return false
+	}
 	var cert *x509.UnknownAuthorityError
 	var host x509.HostnameError
 	if errors.As(err, &cert) || errors.As(err, &host) {

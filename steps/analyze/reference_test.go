@@ -10,19 +10,12 @@ import (
 	"testing"
 
 	"github.com/sptflow/sptflow/engine/enginetest"
+	"github.com/sptflow/sptflow/internal/refdata"
 )
 
 // refDir returns $SPT_REFERENCE_DATA/stage_3_tagged or skips the test.
 func refDir(t testing.TB) string {
-	root := os.Getenv("SPT_REFERENCE_DATA")
-	if root == "" {
-		t.Skip("SPT_REFERENCE_DATA is not set: skipping the test on the published reference data")
-	}
-	dir := filepath.Join(root, "stage_3_tagged")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("no reference tagged data: %v", err)
-	}
-	return dir
+	return filepath.Join(refdata.Dir(t, "stage_3_tagged"), "stage_3_tagged")
 }
 
 // expectedTotals recomputes the totals with encoding/json and plain loops,

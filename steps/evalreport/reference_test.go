@@ -2,20 +2,17 @@ package evalreport
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/sptflow/sptflow/engine/enginetest"
+	"github.com/sptflow/sptflow/internal/refdata"
 )
 
 // referenceRuns parses $SPT_REFERENCE_DATA/evaluation_results, or skips.
 func referenceRuns(t *testing.T) []*Run {
 	t.Helper()
-	ref := os.Getenv("SPT_REFERENCE_DATA")
-	if ref == "" {
-		t.Skip("SPT_REFERENCE_DATA is unset: set it to the unpacked reference data (with evaluation_results/) to run the conformance test")
-	}
+	ref := refdata.Dir(t, "evaluation_results")
 	root := filepath.Join(ref, "evaluation_results")
 	spec := enginetest.Spec(Kind, ref, map[string]any{"dir": "evaluation_results"})
 	plan, err := New().Resolve(spec)

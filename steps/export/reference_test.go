@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sptflow/sptflow/engine/enginetest"
+	"github.com/sptflow/sptflow/internal/refdata"
 )
 
 // loaderCounts counts, per data model, the samples the original training
@@ -93,10 +94,7 @@ func loaderItem(item map[string]any, model string, types, filter map[string]bool
 // hold-out, the export holds exactly as many samples as the original
 // loader would produce, model by model.
 func TestReferenceExportCount(t *testing.T) {
-	ref := os.Getenv("SPT_REFERENCE_DATA")
-	if ref == "" {
-		t.Skip("SPT_REFERENCE_DATA is unset: set it to the unpacked reference data (with stage_3_tagged/) to run the export count test")
-	}
+	ref := refdata.Dir(t, "stage_3_tagged")
 	root, _ := filepath.Abs("../..")
 	cfgBytes, err := os.ReadFile(filepath.Join(root, "config", "training_config.json"))
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sptflow/sptflow/engine"
 	"github.com/sptflow/sptflow/engine/enginetest"
+	"github.com/sptflow/sptflow/internal/refdata"
 	"github.com/sptflow/sptflow/pyjson"
 	"github.com/sptflow/sptflow/steps/spt"
 	"github.com/sptflow/sptflow/steps/tag"
@@ -21,10 +22,7 @@ import (
 // tags the published files as they are: tags are recomputed, not appended,
 // so the result is the same.
 func TestConformancePublishedData(t *testing.T) {
-	root := os.Getenv("SPT_REFERENCE_DATA")
-	if root == "" {
-		t.Skip("SPT_REFERENCE_DATA is not set: skipping the conformance check against the published tagged data")
-	}
+	root := refdata.Dir(t, "stage_3_tagged")
 	topics, err := filepath.Glob(filepath.Join(root, "stage_3_tagged", "*"))
 	if err != nil || len(topics) == 0 {
 		t.Fatalf("no topic directories under %s/stage_3_tagged: %v", root, err)
