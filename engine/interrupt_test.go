@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/rs/zerolog"
+
+	"github.com/sptflow/sptflow/engine/lockyaml"
 )
 
 // stoppingStep wraps the fake step: partition id signals started, waits
@@ -40,7 +42,7 @@ func TestStopInterruptsWithoutFailing(t *testing.T) {
 	f := newFixture(t)
 	step := &stoppingStep{fakeStep: f.step, id: "mid@a", started: make(chan struct{}), stop: make(chan struct{})}
 	e, err := New(f.graph(), Options{Steps: map[string]Step{"fake": step}, Store: f.st,
-		LockPath: filepath.Join(f.dir, "sptflow.lock"), Log: zerolog.Nop()})
+		LockPath: filepath.Join(f.dir, "sptflow.lock"), LockCodec: lockyaml.Codec{}, Log: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,40 +7,28 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
 // Script commands for tests that talk to a background `sptflow fake`.
 func init() {
-	scriptCmds["waitfile"] = cmdWaitFile
+	scriptCmds["waitvar"] = cmdWaitVar
 	scriptCmds["httpget"] = cmdHTTPGet
 	scriptCmds["jsonvar"] = cmdJSONVar
 }
 
-// cmdWaitFile waits until FILE exists (a background command writes it
-// atomically), then sets the variable VAR to its contents, trimmed:
-// `waitfile FILE VAR`. It gives up after a minute.
-func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
+// cmdWaitVar waits until FILE exists (a background command writes it
+// atomically; see waitfile), then sets the variable VAR to its contents,
+// trimmed: `waitvar FILE VAR`.
+func cmdWaitVar(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
-		ts.Fatalf("usage: waitfile FILE VAR")
+		ts.Fatalf("usage: waitvar FILE VAR")
 	}
-	path := ts.MkAbs(args[0])
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(time.Minute)
-	for {
-		if b, err := os.ReadFile(path); err == nil {
-			ts.Setenv(args[1], strings.TrimSpace(string(b)))
-			return
-		}
-		select {
-		case <-tick.C:
-		case <-deadline:
-			ts.Fatalf("waitfile: %s did not appear within a minute", args[0])
-		}
-	}
+	cmdWaitFile(ts, false, args[:1])
+	b, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	ts.Setenv(args[1], strings.TrimSpace(string(b)))
 }
 
 // cmdHTTPGet GETs URL and writes the body to stdout; a status other than
