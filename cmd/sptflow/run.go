@@ -106,7 +106,8 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 	pr.rt.SetRun(runID, ledger)
 	log.Info().Str(engine.FieldPipeline, pr.p.Name).Str(engine.FieldRun, runID).Int("partitions", len(ids)).Msg("run started")
 	journalEstimate(ctx, e, pr.eng, ids, journal)
-	prog := newProgress(e, log, e.logOut)
+	prog := newProgress(e, log, e.logOut, runInfo{partitions: len(ids), totals: pr.rt.Totals, activity: pr.rt.Activity,
+		providers: func(id engine.PartitionID) []string { return pr.eng.Plan(id).Providers }})
 	cfg.Monitor = engine.Monitors{journal, prog}
 	sum, runErr := pr.eng.Run(ctx, cfg)
 	prog.Stop()
@@ -116,8 +117,10 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 	if sum == nil {
 		return runErr
 	}
+	out := collectOutcome(pr.eng, ids, pr.p.DataDir, dir)
 	printSummary(e.stdout, sum)
-	printTotals(e.stdout, pr.rt.Totals(), e.maxCost)
+	printTotals(e.stdout, pr.rt.Totals(), e.maxCost, out.calls)
+	out.print(e.stdout)
 	if runErr != nil {
 		return runErr
 	}
@@ -195,7 +198,7 @@ func printSummary(w io.Writer, s *engine.Summary) {
 // served from the request store are counted with what they originally
 // cost. A stop at --max-cost is said plainly: the run can be continued with
 // a higher budget, and nothing already paid for is asked again.
-func printTotals(w io.Writer, t llm.Totals, maxCost float64) {
+func printTotals(w io.Writer, t llm.Totals, maxCost float64, calls ledgerCalls) {
 	if t.Requests+t.Cached+t.Failed+t.Attempts == 0 {
 		return
 	}
@@ -212,8 +215,8 @@ func printTotals(w io.Writer, t llm.Totals, maxCost float64) {
 		fmt.Fprintf(w, "; of which responses not stored: tokens %d in, %d out, $%.4f", u.InputTokens, u.OutputTokens, t.FailedCostUSD)
 	}
 	fmt.Fprintln(w)
-	if t.Cached > 0 {
-		fmt.Fprintf(w, "llm %s\n", savedText(t.Cached, t.SavedUSD))
+	if line := servedLine(t, calls); t.Cached > 0 && line != "" {
+		fmt.Fprintf(w, "llm %s\n", line)
 	}
 }
 
