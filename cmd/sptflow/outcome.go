@@ -134,8 +134,8 @@ func userPath(path string) string {
 	return rel
 }
 
-// print writes the outcome lines: outputs, report, training set, simulated
-// replies and how calls were served without a request of their own.
+// print writes the outcome lines: outputs, report, training set and
+// simulated replies.
 func (o runOutcome) print(w io.Writer) {
 	fmt.Fprintf(w, "outputs: %s\n", o.dataDir)
 	for _, r := range o.reports {
@@ -150,20 +150,25 @@ func (o runOutcome) print(w io.Writer) {
 		fmt.Fprintf(w, "simulated: %d of %d LLM replies came from simulated models (sim provider or sptflow fake), not real ones\n",
 			c.simulated, c.replies)
 	}
-	if c.shared > 0 {
-		fmt.Fprintf(w, "llm %d identical requests shared: sent once in this run, the reply served each repeat (counted as cached)\n", c.shared)
-	}
 }
 
-// servedLine is the "served from the store" line of the totals, from the
-// ledger when it counted calls (calls that shared a request in flight are
-// said apart by print), else from the runtime's totals.
-func servedLine(t llm.Totals, c ledgerCalls) string {
+// servedLines are the lines of the totals about calls served without a
+// request of their own, from the ledger when it counted calls: those that
+// repeated a request of this run, then those served from the store
+// (bought by an earlier run); without a ledger, from the runtime's totals.
+func servedLines(t llm.Totals, c ledgerCalls) []string {
+	if t.Cached == 0 {
+		return nil
+	}
 	if c.replies == 0 {
-		return savedText(t.Cached, t.SavedUSD)
+		return []string{savedText(t.Cached, t.SavedUSD)}
 	}
-	if c.stored == 0 {
-		return ""
+	var out []string
+	if c.shared > 0 {
+		out = append(out, fmt.Sprintf("%d identical requests shared: sent once in this run, the reply served each repeat (counted as cached)", c.shared))
 	}
-	return savedText(c.stored, c.storedUSD)
+	if c.stored > 0 {
+		out = append(out, savedText(c.stored, c.storedUSD))
+	}
+	return out
 }

@@ -215,7 +215,7 @@ func printTotals(w io.Writer, t llm.Totals, maxCost float64, calls ledgerCalls) 
 		fmt.Fprintf(w, "; of which responses not stored: tokens %d in, %d out, $%.4f", u.InputTokens, u.OutputTokens, t.FailedCostUSD)
 	}
 	fmt.Fprintln(w)
-	if line := servedLine(t, calls); t.Cached > 0 && line != "" {
+	for _, line := range servedLines(t, calls) {
 		fmt.Fprintf(w, "llm %s\n", line)
 	}
 }
