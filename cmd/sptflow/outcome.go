@@ -10,6 +10,7 @@ import (
 
 	"github.com/sptflow/sptflow/engine"
 	"github.com/sptflow/sptflow/llm"
+	"github.com/sptflow/sptflow/llm/connect"
 	"github.com/sptflow/sptflow/regfile"
 	"github.com/sptflow/sptflow/steps/export"
 )
@@ -44,7 +45,7 @@ type ledgerCalls struct {
 // simulatedModel reports whether a served model name is a simulated one:
 // the sim provider serves "sim/<model>", `sptflow fake` "fake/<model>".
 func simulatedModel(served string) bool {
-	return strings.HasPrefix(served, "sim/") || strings.HasPrefix(served, "fake/")
+	return strings.HasPrefix(served, "sim/") || strings.HasPrefix(served, connect.FakeModelPrefix)
 }
 
 // countCalls reads the run's spend ledger in runDir.
