@@ -67,9 +67,19 @@ func (e *Engine) checkDisk(sts []PartitionStatus) {
 	}
 }
 
-// logRestored says, in one line, which files of a reused output run wrote
-// back because they were missing or did not match it.
-func (e *Engine) logRestored(n *node, files []string) {
+// logRestored says which files of a reused output a run wrote: one line
+// for those that were absent ("materialized outputs from the store": a
+// fresh clone, a deleted file) and one for those whose content differed
+// ("restored modified outputs from the store").
+func (e *Engine) logRestored(n *node, w writes) {
+	e.logWritten(n, w.created, "materialized outputs from the store")
+	e.logWritten(n, w.replaced, "restored modified outputs from the store")
+}
+
+func (e *Engine) logWritten(n *node, files []string, msg string) {
+	if len(files) == 0 {
+		return
+	}
 	const show = 10
 	ev := e.opt.Log.Info().Str(FieldPartition, string(n.spec.ID)).Int("count", len(files))
 	if len(files) > show {
@@ -77,7 +87,7 @@ func (e *Engine) logRestored(n *node, files []string) {
 	} else {
 		ev = ev.Strs("files", files)
 	}
-	ev.Msg("restored materialized outputs from the store")
+	ev.Msg(msg)
 }
 
 // checkFile returns "" when the file on disk matches f, else its state and

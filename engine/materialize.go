@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -13,21 +15,24 @@ import (
 // stat cache), and removes files that prev (this partition's previous
 // output) materialized but m no longer has, if they were not modified since.
 // Referenced (external) files are never materialized. It returns the
-// paths it wrote.
-func (e *Engine) materialize(dataDir string, m, prev *store.Manifest) ([]string, error) {
-	var written []string
+// paths it wrote: those that were absent and those that differed.
+func (e *Engine) materialize(dataDir string, m, prev *store.Manifest) (writes, error) {
+	var w writes
 	keep := make(map[string]bool, len(m.Files))
 	for _, f := range m.Files {
 		keep[f.Path] = true
 		if f.External != "" {
 			continue
 		}
-		w, err := e.materializeFile(dataDir, f)
+		state, err := e.materializeFile(dataDir, f)
 		if err != nil {
-			return written, err
+			return w, err
 		}
-		if w {
-			written = append(written, f.Path)
+		switch state {
+		case FileMissing:
+			w.created = append(w.created, f.Path)
+		case FileModified:
+			w.replaced = append(w.replaced, f.Path)
 		}
 	}
 	if prev != nil {
@@ -37,25 +42,35 @@ func (e *Engine) materialize(dataDir string, m, prev *store.Manifest) ([]string,
 			}
 		}
 	}
-	return written, nil
+	return w, nil
 }
 
-func (e *Engine) materializeFile(dataDir string, f store.ManifestFile) (bool, error) {
+// writes are the files materialize wrote: created were absent, replaced
+// held other content.
+type writes struct{ created, replaced []string }
+
+// materializeFile writes f below dataDir unless it is there already; it
+// returns what the file was before: "" (up to date, not written),
+// FileMissing or FileModified.
+func (e *Engine) materializeFile(dataDir string, f store.ManifestFile) (FileState, error) {
 	abs := filepath.Join(dataDir, filepath.FromSlash(f.Path))
+	state := FileModified
 	if d, _, err := e.opt.Store.DigestFile(abs); err == nil && d == f.Digest {
-		return false, nil
+		return "", nil
+	} else if errors.Is(err, fs.ErrNotExist) {
+		state = FileMissing
 	}
 	data, err := e.opt.Store.ReadObject(f.Digest)
 	if err != nil {
-		return false, fmt.Errorf("materialize %s: %w", f.Path, err)
+		return "", fmt.Errorf("materialize %s: %w", f.Path, err)
 	}
 	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
-		return false, fmt.Errorf("materialize %s: %w", f.Path, err)
+		return "", fmt.Errorf("materialize %s: %w", f.Path, err)
 	}
 	if err := store.WriteFileAtomic(abs, data, 0o644); err != nil {
-		return false, fmt.Errorf("materialize %s: %w", f.Path, err)
+		return "", fmt.Errorf("materialize %s: %w", f.Path, err)
 	}
-	return true, nil
+	return state, nil
 }
 
 // removeStale removes a file a previous output materialized, unless someone

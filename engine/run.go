@@ -461,7 +461,7 @@ func (r *run) finishSealed(n *node, res *PartitionResult, executed bool) error {
 		if err != nil {
 			return err
 		}
-		if !executed && len(written) > 0 {
+		if !executed {
 			r.e.logRestored(n, written)
 		}
 	}

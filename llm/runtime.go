@@ -79,6 +79,7 @@ type Runtime struct {
 	flights  flights
 	hist     historyState
 	calls    atomic.Uint64 // numbers provider calls in the ledger
+	retries  retryWatch    // retryable responses, for Activity
 
 	// Set by SetRun before the first call.
 	runID  string
@@ -153,7 +154,8 @@ func (r *Runtime) Client(spec *ModelSpec) (*Client, error) {
 }
 
 func (r *Runtime) connectEnv(spec *ModelSpec, g *Governor) ConnectEnv {
-	env := ConnectEnv{BaseURL: spec.BaseURL, Observer: g, Sim: r.cfg.Sim,
+	obs := watchedObserver{gov: g, id: spec.Provider + "/" + spec.Model, watch: &r.retries}
+	env := ConnectEnv{BaseURL: spec.BaseURL, Observer: obs, Sim: r.cfg.Sim,
 		Log: r.cfg.Log.With().Str("model", spec.Name).Logger()}
 	if spec.APIKeyEnv != "" {
 		env.APIKey = r.cfg.Getenv(spec.APIKeyEnv)

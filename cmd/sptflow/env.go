@@ -60,7 +60,7 @@ func (s *setFlag) Set(v string) error {
 // flagSet returns a FlagSet with the global flags registered on e.
 func (e *env) flagSet(name string) *flag.FlagSet {
 	fs := e.bareFlagSet(name)
-	fs.StringVar(&e.logFormat, "log-format", e.logFormat, "log format: console or json (default console on a terminal)")
+	fs.StringVar(&e.logFormat, "log-format", e.logFormat, "log format: console or json (default console)")
 	fs.StringVar(&e.logLevel, "log-level", orDefault(e.logLevel, "info"), "log level: debug, info, warn, error")
 	fs.StringVar(&e.data, "data", e.data, "materialize outputs into `DIR` (relative to the working directory)")
 	fs.Var(&e.sets, "set", "override a pipeline var: `NAME=VALUE` (repeatable)")
@@ -106,8 +106,9 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// logger builds the zerolog logger: console on a terminal unless
-// --log-format json; extra receives JSON too (the run's run.log).
+// logger builds the zerolog logger: console lines (coloured on a terminal
+// unless NO_COLOR is set) unless --log-format json; extra receives JSON
+// too (the run's run.log).
 func (e *env) logger(extra io.Writer) (zerolog.Logger, error) {
 	lvl, err := zerolog.ParseLevel(e.logLevel)
 	if err != nil || e.logLevel == "" {
@@ -118,9 +119,7 @@ func (e *env) logger(extra io.Writer) (zerolog.Logger, error) {
 	switch e.logFormat {
 	case "json":
 	case "console", "":
-		if e.logFormat == "console" || isTerminal(e.stderr) {
-			w = zerolog.ConsoleWriter{Out: e.logOut, TimeFormat: "15:04:05", NoColor: !isTerminal(e.stderr)}
-		}
+		w = zerolog.ConsoleWriter{Out: e.logOut, TimeFormat: "15:04:05", NoColor: !colorOK(e.stderr)}
 	default:
 		return zerolog.Nop(), fmt.Errorf("%w: --log-format %q: want console or json", errUsage, e.logFormat)
 	}
@@ -129,6 +128,10 @@ func (e *env) logger(extra io.Writer) (zerolog.Logger, error) {
 	}
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
 }
+
+// colorOK reports whether output to w may be coloured: w is a terminal and
+// NO_COLOR (https://no-color.org) is unset or empty.
+func colorOK(w io.Writer) bool { return isTerminal(w) && os.Getenv("NO_COLOR") == "" }
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)

@@ -108,7 +108,8 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 	pr.rt.SetInterrupt(cfg.Stop, ctx.Done())
 	log.Info().Str(engine.FieldPipeline, pr.p.Name).Str(engine.FieldRun, runID).Int("partitions", len(ids)).Msg("run started")
 	journalEstimate(ctx, e, pr.eng, ids, journal)
-	prog := newProgress(e, log, e.logOut)
+	prog := newProgress(e, log, e.logOut, runInfo{partitions: len(ids), totals: pr.rt.Totals, activity: pr.rt.Activity,
+		providers: func(id engine.PartitionID) []string { return pr.eng.Plan(id).Providers }})
 	rows := &rowsSeen{last: map[engine.PartitionID]engine.Rows{}}
 	cfg.Monitor = engine.Monitors{journal, prog, rows}
 	unjournal := journalStop(cfg.Stop, journal, log)
@@ -121,9 +122,11 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 	if sum == nil {
 		return runErr
 	}
+	out := collectOutcome(pr.eng, ids, pr.p.DataDir, dir)
 	printSummary(e.stdout, sum)
-	printTotals(e.stdout, pr.rt.Totals(), e.maxCost)
+	printTotals(e.stdout, pr.rt.Totals(), e.maxCost, out.calls)
 	printUnreachable(e.stdout, pr.rt.Unreachable(), sum, rows)
+	out.print(e.stdout)
 	if runErr == nil {
 		runErr = sum.Err()
 	}
@@ -245,7 +248,7 @@ func printSummary(w io.Writer, s *engine.Summary) {
 // served from the request store are counted with what they originally
 // cost. A stop at --max-cost is said plainly: the run can be continued with
 // a higher budget, and nothing already paid for is asked again.
-func printTotals(w io.Writer, t llm.Totals, maxCost float64) {
+func printTotals(w io.Writer, t llm.Totals, maxCost float64, calls ledgerCalls) {
 	if t.Requests+t.Cached+t.Failed+t.Attempts == 0 {
 		return
 	}
@@ -262,8 +265,8 @@ func printTotals(w io.Writer, t llm.Totals, maxCost float64) {
 		fmt.Fprintf(w, "; of which responses not stored: tokens %d in, %d out, $%.4f", u.InputTokens, u.OutputTokens, t.FailedCostUSD)
 	}
 	fmt.Fprintln(w)
-	if t.Cached > 0 {
-		fmt.Fprintf(w, "llm %s\n", savedText(t.Cached, t.SavedUSD))
+	for _, line := range servedLines(t, calls) {
+		fmt.Fprintf(w, "llm %s\n", line)
 	}
 }
 

@@ -126,6 +126,9 @@ func (p *Provider) fault(u float64, latency time.Duration) error {
 		}
 	case u < o.RateLimitRate+o.ServerErrorRate:
 		e.Kind, e.Status, e.Message = llm.KindServer, 500, "simulated server error"
+		if p.obs != nil {
+			p.obs.ObserveResponse(500, http.Header{}, latency) // as a transport would: the run shows "retrying"
+		}
 	case u < o.RateLimitRate+o.ServerErrorRate+o.TruncationRate:
 		e.Kind, e.Message = llm.KindTruncated, "simulated max_tokens cut inside the tool arguments"
 	default:

@@ -39,14 +39,15 @@ func (r *Report) JSON() ([]byte, error) {
 	return pyjson.Marshal(o, pyjson.Options{Indent: 2})
 }
 
-// Log writes the summary to log: one line of totals, a warning per model
-// whose variants were dropped, and one line of tag counts.
+// Log writes the summary to log: a warning per model whose variants were
+// dropped; the totals, the baseline note and the tag counts are details
+// (debug level: the partition's "executed" line is what a user acts on).
 func (r *Report) Log(log zerolog.Logger) {
-	log.Info().Str("topic", r.Topic).Int("files", r.Files).Int("items", r.Items).
+	log.Debug().Str("topic", r.Topic).Int("files", r.Files).Int("items", r.Items).
 		Int("baselines_removed", r.BaselinesRemoved).Int("ids", r.IDs).Int("unique_ids", r.UniqueIDs).
 		Msg("tagged")
 	if r.BaselinesRemoved == 0 {
-		log.Info().Msg("no *_baseline interventions found (the original tagger would fail here; sptflow does not)")
+		log.Debug().Msg("no *_baseline interventions found (the original tagger would fail here; sptflow does not)")
 	}
 	for _, m := range slices.Sorted(maps.Keys(r.DroppedVariants)) {
 		log.Warn().Str("model", m).Int("variants", r.DroppedVariants[m]).Msg("dropped variants without interventions")
@@ -55,5 +56,5 @@ func (r *Report) Log(log zerolog.Logger) {
 	for _, k := range slices.Sorted(maps.Keys(r.Tags)) {
 		d = d.Int(k, r.Tags[k])
 	}
-	log.Info().Dict("tags", d).Msg("tags applied")
+	log.Debug().Dict("tags", d).Msg("tags applied")
 }
