@@ -160,7 +160,7 @@ func toRun(ctx context.Context, eng *engine.Engine, ids []engine.PartitionID, fo
 	}
 	up := map[engine.PartitionID]bool{}
 	for _, st := range sts {
-		up[st.ID] = st.State == engine.UpToDate
+		up[st.ID] = st.State == engine.UpToDate && st.FailedRows == 0
 	}
 	var out []engine.PartitionID
 	for _, id := range ids {
@@ -184,6 +184,8 @@ func printSummary(w io.Writer, s *engine.Summary) {
 			fmt.Fprintf(w, "  %s: %v\n", r.ID, r.Err)
 		case r.Outcome == engine.Failed:
 			fmt.Fprintf(w, "  %s: failed: %v\n", r.ID, r.Err)
+		case r.FailedRows > 0:
+			fmt.Fprintf(w, "  %s: sealed with %s\n", r.ID, engine.FailedRowsText(r.FailedRows))
 		}
 	}
 }
@@ -262,6 +264,10 @@ func dryRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg 
 		case cfg.Force && targets[st.ID]:
 			fmt.Fprintf(e.stdout, "would run %s: forced\n", st.ID)
 			run++
+		case st.State == engine.UpToDate && st.FailedRows > 0:
+			fmt.Fprintf(e.stdout, "would run %s: sealed with %s\n", st.ID, engine.FailedRowsText(st.FailedRows))
+			run++
+			runIDs = append(runIDs, st.ID)
 		case st.State == engine.UpToDate:
 			reuse++
 		default:

@@ -63,6 +63,7 @@ var Params = []engine.Param{
 	{Name: "trim_excess", Type: engine.TypeBool, Default: false,
 		Doc: "keep the first items_per_batch samples of a longer batch instead of asking again"},
 	with.Replica,
+	llmstep.MaxFailedRows,
 }
 
 // Info implements engine.Kind.
@@ -88,6 +89,7 @@ type params struct {
 
 	spec    *llm.ModelSpec
 	prompts string
+	budget  llmstep.Budget // not in the key (see llmstep.MaxFailedRows)
 }
 
 // Resolve implements engine.Kind.
@@ -100,6 +102,7 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (params, *engine.Plan, error) {
 	p.MaxAttempts = w.Int("max_attempts")
 	p.TrimExcess = w.Bool("trim_excess")
 	p.Replica = w.Replica()
+	p.budget = w.Budget()
 	if p.Topic == "" {
 		w.NodeErrorf("generate needs a foreach key \"topic\"")
 	}
