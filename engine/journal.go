@@ -96,6 +96,9 @@ type RunRecord struct {
 	Counts   Counts
 	Usage    Usage
 	Failures []Event // failed partitions
+	// SealedWithFailures are the executed partitions sealed with failed
+	// rows (Event.FailedRows).
+	SealedWithFailures []Event
 	// Estimates are the run's estimate per node, recorded at its start
 	// (the last entry is the total); nil for runs that recorded none.
 	Estimates []NodeEstimate
@@ -115,6 +118,9 @@ func Summarize(id string, evs []Event) RunRecord {
 			r.Estimates = ev.Estimates
 		case EventSucceeded:
 			r.Counts.Executed++
+			if ev.FailedRows > 0 {
+				r.SealedWithFailures = append(r.SealedWithFailures, ev)
+			}
 			if ev.Usage != nil {
 				r.Usage.Add(*ev.Usage)
 			}

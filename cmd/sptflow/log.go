@@ -184,6 +184,9 @@ func printRecord(e *env, r runEntry) {
 	for _, f := range r.Failures {
 		fmt.Fprintf(e.stdout, "    failed %s: %s\n", f.Partition, f.Error)
 	}
+	for _, f := range r.SealedWithFailures {
+		fmt.Fprintf(e.stdout, "    sealed %s with %s\n", f.Partition, engine.FailedRowsText(f.FailedRows))
+	}
 }
 
 // cmdGC removes store entries no lock file pins and, when asked, request
