@@ -63,7 +63,7 @@ var Params = []engine.Param{
 	{Name: "trim_excess", Type: engine.TypeBool, Default: false,
 		Doc: "keep the first items_per_batch samples of a longer batch instead of asking again"},
 	with.Replica,
-	llmstep.MaxFailedRows,
+	llmstep.MaxFailedRows("batches", "a failed batch writes no file (the original writes no record for it)"),
 }
 
 // Info implements engine.Kind.

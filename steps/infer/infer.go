@@ -55,7 +55,7 @@ var Params = []engine.Param{
 	{Name: "models", Type: engine.TypeModels, Required: true, Min: 1,
 		Doc: "the target models that answer; each model id is a key under inferences"},
 	with.Replica,
-	llmstep.MaxFailedRows,
+	llmstep.MaxFailedRows("answers", "a failed answer is left out of inferences (the original has no error record in stage 2)"),
 }
 
 // Info implements engine.Kind.

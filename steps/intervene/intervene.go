@@ -104,7 +104,7 @@ var Params = []engine.Param{
 	{Name: "attempts", Type: engine.TypeInt, Default: DefaultAttempts, Min: 1, Doc: "attempts per generation request"},
 	{Name: "stage2_model", Type: engine.TypeString, DefaultDoc: "all", Doc: "only this inferences key (a stage-2 model id); by default every stage-2 model"},
 	with.Replica,
-	llmstep.MaxFailedRows,
+	llmstep.MaxFailedRows("batches", "a failed batch's answers hold the original's error records (generation_failed, context_too_large), which tag, analyze and export accept"),
 }
 
 // Info implements engine.Kind.

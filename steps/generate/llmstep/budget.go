@@ -13,15 +13,21 @@ import (
 // TypeBudget is the reference type of max_failed_rows.
 const TypeBudget engine.ParamType = "int | fraction"
 
-// MaxFailedRows is the failure budget every LLM kind declares. It is not
-// part of the node key: it changes what is written only when rows fail,
-// and a partition sealed with failed rows is executed again by every run
-// anyway, so raising or lowering it never re-runs a partition that
-// succeeded.
-var MaxFailedRows = engine.Param{Name: "max_failed_rows", Type: TypeBudget, Default: 0,
-	Doc: "failed rows a partition may seal with (a count such as 3, or a fraction of its rows: 0.05 or \"5%\", rounded down); " +
-		"they are recorded as the original records them and asked again by every later run, which updates the dependents when they succeed; " +
-		"more failed rows fail the partition. Not part of the node key"}
+// MaxFailedRowsName names the failure budget.
+const MaxFailedRowsName = "max_failed_rows"
+
+// MaxFailedRows is the failure budget every LLM kind declares; rows says
+// what the kind's rows are ("batches") and recorded how a failed one is
+// written. The budget is not part of the node key: it changes what is
+// written only when rows fail, and a partition sealed with failed rows is
+// executed again by every run anyway, so raising or lowering it never
+// re-runs a partition that succeeded.
+func MaxFailedRows(rows, recorded string) engine.Param {
+	return engine.Param{Name: MaxFailedRowsName, Type: TypeBudget, Default: 0,
+		Doc: "failed " + rows + " (after their retries) a partition may seal with: a count (3) or a fraction of its " + rows +
+			" (0.05 or \"5%\", rounded down); " + recorded + "; every later run asks them again (and only them) and " +
+			"updates the dependents when they succeed; more failures fail the partition. Not part of the node key"}
+}
 
 // Budget is a decoded max_failed_rows: a count, or a fraction of the
 // partition's rows.
@@ -91,13 +97,13 @@ func parseBudgetString(s string) (Budget, error) {
 
 // Budget reads the MaxFailedRows parameter.
 func (w *With) Budget() Budget {
-	v, ok := w.Value(MaxFailedRows.Name)
+	v, ok := w.Value(MaxFailedRowsName)
 	if !ok {
 		return Budget{}
 	}
 	b, err := ParseBudget(v)
 	if err != nil {
-		w.Errorf(MaxFailedRows.Name, "%w", err)
+		w.Errorf(MaxFailedRowsName, "%w", err)
 	}
 	return b
 }
@@ -120,7 +126,7 @@ func (b Budget) SealOrFail(t *engine.Task, failed, rows int, what string) error 
 		return fmt.Errorf("%d of %d %s%s: %w (they are asked again on the next run)", failed, rows, what, over, ErrRowsFailed)
 	}
 	t.Log.Warn().Int("failed", failed).Int("rows", rows).Str("max_failed_rows", b.String()).
-		Msgf("%d of %d %s failed; sealed within max_failed_rows, asked again on the next run", failed, rows, what)
+		Msgf("%d of %d %s: sealed within max_failed_rows %s; asked again on the next run", failed, rows, what, b)
 	t.SealWithFailedRows(failed)
 	return nil
 }
