@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"sync/atomic"
 
 	"github.com/sptflow/sptflow/engine/store"
 )
@@ -14,29 +13,17 @@ import (
 // again.
 const metaFailedRows = "failed_rows"
 
-// failedRows is set by Task.SealWithFailedRows.
-type failedRows struct{ n atomic.Int64 }
-
 // SealWithFailedRows says that the partition's output, though complete
 // enough to seal, holds n failed rows (error records, or rows left out)
 // within the node's failure budget: the engine seals it, runs its
 // dependents, records n in the manifest and executes the partition again
 // on the next run. A step whose failed rows exceed its budget returns an
-// error instead.
-func (t *Task) SealWithFailedRows(n int) {
-	if t.failed == nil {
-		t.failed = &failedRows{}
-	}
-	t.failed.n.Store(int64(n))
-}
+// error instead. Call it from the goroutine that runs the step, before Run
+// returns.
+func (t *Task) SealWithFailedRows(n int) { t.failedRows = n }
 
 // SealedFailedRows is what the step said through SealWithFailedRows.
-func (t *Task) SealedFailedRows() int {
-	if t.failed == nil {
-		return 0
-	}
-	return int(t.failed.n.Load())
-}
+func (t *Task) SealedFailedRows() int { return t.failedRows }
 
 // withFailedRows adds n failed rows to manifest metadata.
 func withFailedRows(meta map[string]any, n int) map[string]any {

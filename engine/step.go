@@ -282,7 +282,7 @@ type Task struct {
 	Log      zerolog.Logger
 	Started  time.Time
 
-	failed *failedRows // see SealWithFailedRows
+	failedRows int // see SealWithFailedRows
 }
 
 // ID returns the partition ID.
