@@ -61,3 +61,9 @@ func FailedRowsText(n int) string {
 	}
 	return fmt.Sprintf("%d failed rows (will retry)", n)
 }
+
+// sealedDuringRun reports whether m was sealed after this run started: by
+// another process, whose lease this run waited for. Its failed rows were
+// just asked again, so this run takes the output as it is rather than pay
+// for them twice.
+func (r *run) sealedDuringRun(m *store.Manifest) bool { return m.Produced.After(r.start) }

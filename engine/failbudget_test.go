@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -120,4 +121,34 @@ func TestSealedWithFailedRowsIsRetried(t *testing.T) {
 		t.Errorf("sink was not updated with src@a's complete output")
 	}
 	f.budgetRun(b)
+}
+
+// A partition another process re-sealed with failed rows while this run
+// waited for its lease is taken as it is: its failed rows were just asked
+// again, and asking them once more would pay twice.
+func TestSealedWithFailedRowsDuringTheRunIsReused(t *testing.T) {
+	f := newFixture(t)
+	b := &budgetStep{fakeStep: f.step, failing: map[PartitionID]int{"src@a": 1}}
+	sum, e := f.budgetRun(b, all...)
+	var key NodeKey
+	for _, r := range sum.Results {
+		if r.ID == "src@a" {
+			key = r.Key
+		}
+	}
+	tests := []struct {
+		name  string
+		start time.Time
+		want  bool
+	}{
+		{"sealed before the run", time.Now(), false},
+		{"sealed during the run", time.Now().Add(-time.Hour), true},
+	}
+	for _, tt := range tests {
+		r := &run{e: e, start: tt.start, outputs: map[PartitionID]sealed{}}
+		res := &PartitionResult{ID: "src@a", Key: key}
+		if got := r.reuse(e.nodes["src@a"], res); got != tt.want {
+			t.Errorf("%s: reuse got %v, want %v", tt.name, got, tt.want)
+		}
+	}
 }

@@ -95,6 +95,7 @@ type run struct {
 	targets map[PartitionID]bool
 	slots   slots
 	lockOld map[string]store.LockEntry
+	start   time.Time
 
 	mu      sync.Mutex
 	outputs map[PartitionID]sealed
@@ -176,7 +177,7 @@ func (e *Engine) Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 	if err := e.claimOutputs(); err != nil {
 		return nil, err
 	}
-	r := &run{e: e, cfg: cfg, targets: targets, slots: newSlots(cfg.Jobs), lockOld: lock,
+	r := &run{e: e, cfg: cfg, targets: targets, slots: newSlots(cfg.Jobs), lockOld: lock, start: time.Now(),
 		outputs: map[PartitionID]sealed{}, results: map[PartitionID]*PartitionResult{}}
 	if cfg.Only || cfg.Resample != nil {
 		if err := r.presealUpstream(ids); err != nil {
@@ -349,7 +350,7 @@ func (r *run) reuse(n *node, res *PartitionResult) bool {
 		}
 		return false
 	}
-	if f := ManifestFailedRows(m); f > 0 {
+	if f := ManifestFailedRows(m); f > 0 && !r.sealedDuringRun(m) {
 		r.e.opt.Log.Info().Str(FieldPartition, string(n.spec.ID)).Int("failed_rows", f).
 			Msg("sealed with failed rows; asking them again")
 		return false
