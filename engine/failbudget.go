@@ -67,3 +67,7 @@ func FailedRowsText(n int) string {
 // just asked again, so this run takes the output as it is rather than pay
 // for them twice.
 func (r *run) sealedDuringRun(m *store.Manifest) bool { return m.Produced.After(r.start) }
+
+// WillRun reports whether a run would execute the partition: it is not up
+// to date, or it was sealed with failed rows.
+func (st *PartitionStatus) WillRun() bool { return st.State != UpToDate || st.FailedRows > 0 }

@@ -160,7 +160,7 @@ func toRun(ctx context.Context, eng *engine.Engine, ids []engine.PartitionID, fo
 	}
 	up := map[engine.PartitionID]bool{}
 	for _, st := range sts {
-		up[st.ID] = st.State == engine.UpToDate && st.FailedRows == 0
+		up[st.ID] = !st.WillRun()
 	}
 	var out []engine.PartitionID
 	for _, id := range ids {
@@ -265,7 +265,7 @@ func dryRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg 
 			fmt.Fprintf(e.stdout, "would run %s: forced\n", st.ID)
 			run++
 		case st.State == engine.UpToDate && st.FailedRows > 0:
-			fmt.Fprintf(e.stdout, "would run %s: sealed with %s\n", st.ID, engine.FailedRowsText(st.FailedRows))
+			fmt.Fprintf(e.stdout, "would run %s: sealed with %s%s\n", st.ID, engine.FailedRowsText(st.FailedRows), re.suffix(st.Estimate))
 			run++
 			runIDs = append(runIDs, st.ID)
 		case st.State == engine.UpToDate:

@@ -52,6 +52,9 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 			suffix = ", " + engine.FailedRowsText(st.FailedRows)
 			withFailures++
 			run = append(run, st.ID)
+			if !*why {
+				suffix += re.suffix(st.Estimate)
+			}
 		}
 		if st.State != engine.UpToDate {
 			run = append(run, st.ID)

@@ -40,8 +40,8 @@ type partitionDoc struct {
 	Reasons []string     `json:"reasons"`
 	Changes []changeJSON `json:"changes"`
 	Replica int          `json:"replica"`
-	// Estimate is what running it would cost; null when up to date or
-	// not priced (then EstimateError says why).
+	// Estimate is what running it would cost; null when up to date
+	// (without failed rows) or not priced (then EstimateError says why).
 	Estimate      *estimateJSON `json:"estimate"`
 	EstimateError string        `json:"estimate_error"`
 	// FailedRows are the failed rows an up-to-date output was sealed
@@ -116,7 +116,7 @@ func writeStatusJSON(w io.Writer, pr *project, sts []engine.PartitionStatus, re 
 	for _, st := range sts {
 		doc.Counts[st.State]++
 		doc.Partitions = append(doc.Partitions, partitionOf(pr.eng, specs[st.ID], st))
-		if st.State != engine.UpToDate {
+		if st.WillRun() {
 			run = append(run, st.ID)
 		}
 	}
