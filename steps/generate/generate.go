@@ -11,7 +11,9 @@
 // fails validation is asked again with its problems stated (a follow-up
 // message, up to max_attempts asks); if it still fails, it is logged,
 // counted and left out, the other batches finish, and the partition reports
-// llmstep.ErrRowsFailed so that the next run asks for it again.
+// llmstep.ErrRowsFailed so that the next run asks for it again; within
+// max_failed_rows it seals without the batch instead (the engine executes it
+// again on the next run).
 package generate
 
 import (
