@@ -96,7 +96,7 @@ type Estimator interface {
 	Estimate(ctx context.Context, t *Task, ups []*Forecast) (Estimate, error)
 }
 
-// Estimate prices every partition of sts that is not up to date, in
+// Estimate prices every partition of sts that would run (WillRun), in
 // topological order, so that a partition whose upstream will run is priced
 // from that upstream's forecast. Steps that are not Estimators cost
 // nothing and forecast nothing. A partition is left without an estimate
@@ -109,7 +109,7 @@ func (e *Engine) Estimate(ctx context.Context, sts []PartitionStatus) {
 	}
 	for i := range sts {
 		st := &sts[i]
-		if st.State == UpToDate {
+		if !st.WillRun() {
 			continue
 		}
 		x, err := e.estimate(ctx, st, byID)
@@ -167,15 +167,15 @@ type NodeEstimate struct {
 	Estimate   Estimate `json:"estimate"`
 }
 
-// EstimateByNode sums the estimates of the partitions of sts that are not
-// up to date (and, if keep is not nil, that keep accepts) by node, in the
+// EstimateByNode sums the estimates of the partitions of sts that would
+// run (and, if keep is not nil, that keep accepts) by node, in the
 // order nodes first appear in sts. The second result is the total.
 func EstimateByNode(sts []PartitionStatus, keep func(PartitionID) bool) ([]NodeEstimate, NodeEstimate) {
 	var out []NodeEstimate
 	idx := map[string]int{}
 	total := NodeEstimate{Node: "total"}
 	for _, st := range sts {
-		if st.State == UpToDate || (keep != nil && !keep(st.ID)) {
+		if !st.WillRun() || (keep != nil && !keep(st.ID)) {
 			continue
 		}
 		i, ok := idx[st.Node]

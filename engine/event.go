@@ -37,6 +37,9 @@ type Event struct {
 	DurationMS int64       `json:"duration_ms,omitempty"`
 	Usage      *Usage      `json:"usage,omitempty"`
 	Error      string      `json:"error,omitempty"`
+	// FailedRows are the failed rows a succeeded partition was sealed
+	// with (a failure budget; asked again by the next run).
+	FailedRows int `json:"failed_rows,omitempty"`
 
 	// Run start and end only.
 	Pipeline string   `json:"pipeline,omitempty"`
@@ -110,7 +113,7 @@ func (e *Engine) finished(m Monitor, n *node, res *PartitionResult) {
 	log := e.opt.Log.With().Str(FieldPartition, string(res.ID)).Str(FieldNode, n.spec.Node).Int64(FieldDuration, ev.DurationMS).Logger()
 	switch res.Outcome {
 	case Executed:
-		ev.Type = EventSucceeded
+		ev.Type, ev.FailedRows = EventSucceeded, res.FailedRows
 		if !emptyUsage(res.Usage) {
 			u := res.Usage
 			ev.Usage = &u

@@ -106,6 +106,9 @@ type RunRecord struct {
 	// Interrupted partitions (stopped by an interrupt or not started
 	// because of one).
 	Interrupted []Event
+	// SealedWithFailures are the executed partitions sealed with failed
+	// rows (Event.FailedRows).
+	SealedWithFailures []Event
 	// Estimates are the run's estimate per node, recorded at its start
 	// (the last entry is the total); nil for runs that recorded none.
 	Estimates []NodeEstimate
@@ -125,6 +128,9 @@ func Summarize(id string, evs []Event) RunRecord {
 			r.Estimates = ev.Estimates
 		case EventSucceeded:
 			r.Counts.Executed++
+			if ev.FailedRows > 0 {
+				r.SealedWithFailures = append(r.SealedWithFailures, ev)
+			}
 			if ev.Usage != nil {
 				r.Usage.Add(*ev.Usage)
 			}

@@ -59,13 +59,19 @@ type PartitionResult struct {
 	Output   Digest
 	Duration time.Duration
 	Usage    Usage
-	Err      error // Failed or Skipped
+	// FailedRows are the failed rows its output was sealed with (a
+	// failure budget): it is executed again by the next run.
+	FailedRows int
+	Err        error // Failed or Skipped
 }
 
 // Summary is the outcome of a run.
 type Summary struct {
 	Results                                        []PartitionResult // in topological order
 	Executed, Cached, Failed, Skipped, Interrupted int
+	// SealedWithFailures counts the executed partitions sealed with
+	// failed rows (PartitionResult.FailedRows).
+	SealedWithFailures int
 }
 
 // Err returns nil when nothing failed, was skipped or interrupted, else an
@@ -107,6 +113,7 @@ type run struct {
 	slots   slots
 	lockOld map[string]store.LockEntry
 	lockNew lockBatch // written once, when the run ends (lock.go)
+	start   time.Time
 
 	mu      sync.Mutex
 	outputs map[PartitionID]sealed
@@ -188,7 +195,7 @@ func (e *Engine) Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 	if err := e.claimOutputs(); err != nil {
 		return nil, err
 	}
-	r := &run{e: e, cfg: cfg, targets: targets, slots: newSlots(cfg.Jobs), lockOld: lock,
+	r := &run{e: e, cfg: cfg, targets: targets, slots: newSlots(cfg.Jobs), lockOld: lock, start: time.Now(),
 		outputs: map[PartitionID]sealed{}, results: map[PartitionID]*PartitionResult{}}
 	if cfg.Only || cfg.Resample != nil {
 		if err := r.presealUpstream(ids); err != nil {
@@ -265,6 +272,9 @@ func (r *run) summary(ids []PartitionID, outcomes map[PartitionID]error) *Summar
 		switch res.Outcome {
 		case Executed:
 			s.Executed++
+			if res.FailedRows > 0 {
+				s.SealedWithFailures++
+			}
 		case Cached:
 			s.Cached++
 		case Failed:
@@ -370,6 +380,11 @@ func (r *run) reuse(n *node, res *PartitionResult) bool {
 		}
 		return false
 	}
+	if f := ManifestFailedRows(m); f > 0 && !r.sealedDuringRun(m) {
+		r.e.opt.Log.Info().Str(FieldPartition, string(n.spec.ID)).Int("failed_rows", f).
+			Msg("sealed with failed rows; asking them again")
+		return false
+	}
 	res.Outcome, res.Output = Cached, d
 	r.mu.Lock()
 	r.outputs[n.spec.ID] = sealed{key: res.Key, digest: d, m: m}
@@ -422,8 +437,9 @@ func (r *run) execute(ctx context.Context, n *node, desc KeyDesc, res *Partition
 	if err := context.Cause(ctx); err != nil {
 		return err // never seal the output of an interrupted step
 	}
-	res.Usage = meter.usage()
-	m := &store.Manifest{Partition: string(n.spec.ID), Files: out.manifest(), Produced: time.Now().UTC(), Meta: usageMap(res.Usage)}
+	res.Usage, res.FailedRows = meter.usage(), t.SealedFailedRows()
+	m := &store.Manifest{Partition: string(n.spec.ID), Files: out.manifest(), Produced: time.Now().UTC(),
+		Meta: withFailedRows(usageMap(res.Usage), res.FailedRows)}
 	if err := r.seal(n, desc, m, res); err != nil {
 		return err
 	}

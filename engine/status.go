@@ -44,6 +44,9 @@ type PartitionStatus struct {
 	// do not match its sealed output (modified, missing, foreign); run
 	// restores them.
 	Disk []FileCheck
+	// FailedRows are the failed rows an up-to-date output was sealed with
+	// (a failure budget); the next run executes it again for them.
+	FailedRows int
 
 	manifest *store.Manifest // the sealed output, when up to date
 }
@@ -102,6 +105,7 @@ func (e *Engine) status(id PartitionID, lock map[string]store.LockEntry, known m
 	st.Key = desc.Key()
 	if m, d, err := e.opt.Store.GetManifest(st.Key); err == nil {
 		st.State, st.Output, st.Content, st.manifest = UpToDate, d, ContentDigest(m.Files), m
+		st.FailedRows = ManifestFailedRows(m)
 		return st, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return st, fmt.Errorf("status %s: %w", id, err)

@@ -281,6 +281,8 @@ type Task struct {
 	Usage    Meter
 	Log      zerolog.Logger
 	Started  time.Time
+
+	failedRows int // see SealWithFailedRows
 }
 
 // ID returns the partition ID.

@@ -94,7 +94,7 @@ func (re *runEstimate) print(w io.Writer, needKeys []string) {
 		fmt.Fprintf(w, "  basis: %s\n", b)
 	}
 	for _, st := range re.sts {
-		if st.State != engine.UpToDate && st.Estimate == nil && (re.keep == nil || re.keep(st.ID)) {
+		if st.WillRun() && st.Estimate == nil && (re.keep == nil || re.keep(st.ID)) {
 			fmt.Fprintf(w, "  not priced: %s: %v\n", st.ID, st.EstimateErr)
 		}
 	}

@@ -194,6 +194,9 @@ func printRecord(e *env, r runEntry) {
 	for _, f := range r.Interrupted {
 		fmt.Fprintf(e.stdout, "    interrupted %s: %s\n", f.Partition, f.Error)
 	}
+	for _, f := range r.SealedWithFailures {
+		fmt.Fprintf(e.stdout, "    sealed %s with %s\n", f.Partition, engine.FailedRowsText(f.FailedRows))
+	}
 }
 
 // cmdGC removes store entries no lock file pins and, when asked, request

@@ -207,7 +207,7 @@ func toRun(ctx context.Context, eng *engine.Engine, ids []engine.PartitionID, fo
 	}
 	up := map[engine.PartitionID]bool{}
 	for _, st := range sts {
-		up[st.ID] = st.State == engine.UpToDate
+		up[st.ID] = !st.WillRun()
 	}
 	var out []engine.PartitionID
 	for _, id := range ids {
@@ -237,6 +237,8 @@ func printSummary(w io.Writer, s *engine.Summary) {
 			fmt.Fprintf(w, "  %s: failed: %v\n", r.ID, r.Err)
 		case r.Outcome == engine.Interrupted:
 			fmt.Fprintf(w, "  %s: interrupted: %v\n", r.ID, r.Err)
+		case r.FailedRows > 0:
+			fmt.Fprintf(w, "  %s: sealed with %s\n", r.ID, engine.FailedRowsText(r.FailedRows))
 		}
 	}
 }
@@ -315,6 +317,10 @@ func dryRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg 
 		case cfg.Force && targets[st.ID]:
 			fmt.Fprintf(e.stdout, "would run %s: forced\n", st.ID)
 			run++
+		case st.State == engine.UpToDate && st.FailedRows > 0:
+			fmt.Fprintf(e.stdout, "would run %s: sealed with %s%s\n", st.ID, engine.FailedRowsText(st.FailedRows), re.suffix(st.Estimate))
+			run++
+			runIDs = append(runIDs, st.ID)
 		case st.State == engine.UpToDate:
 			reuse++
 		default:

@@ -131,6 +131,14 @@ type logJSON struct {
 	Models     map[string]*llm.Spent `json:"models,omitempty"`
 	Nodes      map[string]*llm.Spent `json:"nodes,omitempty"`
 	Failures   []logFailure          `json:"failures,omitempty"`
+	// SealedWithFailures are the partitions sealed with failed rows
+	// (with.max_failed_rows), asked again by the next run.
+	SealedWithFailures []logSealed `json:"sealed_with_failures,omitempty"`
+}
+
+type logSealed struct {
+	Partition  engine.PartitionID `json:"partition"`
+	FailedRows int                `json:"failed_rows"`
 }
 
 type logFailure struct {
@@ -150,6 +158,9 @@ func jsonRun(r runEntry) logJSON {
 	}
 	for _, f := range r.Failures {
 		j.Failures = append(j.Failures, logFailure{f.Partition, f.Error})
+	}
+	for _, f := range r.SealedWithFailures {
+		j.SealedWithFailures = append(j.SealedWithFailures, logSealed{f.Partition, f.FailedRows})
 	}
 	switch {
 	case r.spend != nil:

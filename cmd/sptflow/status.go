@@ -42,7 +42,7 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	}
 	counts := map[engine.State]int{}
 	var run []engine.PartitionID
-	onDisk := 0
+	onDisk, withFailures := 0, 0
 	for _, st := range sts {
 		counts[st.State]++
 		if len(st.Disk) > 0 {
@@ -50,6 +50,14 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 			onDisk++
 		}
 		suffix := ""
+		if st.FailedRows > 0 {
+			suffix = ", " + engine.FailedRowsText(st.FailedRows)
+			withFailures++
+			run = append(run, st.ID)
+			if !*why {
+				suffix += re.suffix(st.Estimate)
+			}
+		}
 		if st.State != engine.UpToDate {
 			run = append(run, st.ID)
 			if !*why {
@@ -80,6 +88,9 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "%d up-to-date, %d stale, %d missing", counts[engine.UpToDate], counts[engine.Stale], counts[engine.Missing])
 	if onDisk > 0 {
 		fmt.Fprintf(e.stdout, ", %d with files changed on disk (run restores them)", onDisk)
+	}
+	if withFailures > 0 {
+		fmt.Fprintf(e.stdout, ", %d sealed with failed rows (run asks them again)", withFailures)
 	}
 	fmt.Fprintln(e.stdout)
 	if tmp := pr.eng.Leftovers(); tmp.Files > 0 {

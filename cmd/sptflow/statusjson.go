@@ -40,10 +40,13 @@ type partitionDoc struct {
 	Reasons []string     `json:"reasons"`
 	Changes []changeJSON `json:"changes"`
 	Replica int          `json:"replica"`
-	// Estimate is what running it would cost; null when up to date or
-	// not priced (then EstimateError says why).
+	// Estimate is what running it would cost; null when up to date
+	// (without failed rows) or not priced (then EstimateError says why).
 	Estimate      *estimateJSON `json:"estimate"`
 	EstimateError string        `json:"estimate_error"`
+	// FailedRows are the failed rows an up-to-date output was sealed
+	// with (with.max_failed_rows); the next run asks them again.
+	FailedRows int `json:"failed_rows"`
 }
 
 // changeJSON is a key component that differs from the key the lock file
@@ -113,7 +116,7 @@ func writeStatusJSON(w io.Writer, pr *project, sts []engine.PartitionStatus, re 
 	for _, st := range sts {
 		doc.Counts[st.State]++
 		doc.Partitions = append(doc.Partitions, partitionOf(pr.eng, specs[st.ID], st))
-		if st.State != engine.UpToDate {
+		if st.WillRun() {
 			run = append(run, st.ID)
 		}
 	}
@@ -128,7 +131,7 @@ func writeStatusJSON(w io.Writer, pr *project, sts []engine.PartitionStatus, re 
 
 func partitionOf(eng *engine.Engine, spec *engine.PartitionSpec, st engine.PartitionStatus) partitionDoc {
 	d := partitionDoc{ID: string(st.ID), Node: st.Node, Kind: st.Kind, Foreach: map[string]string{},
-		State: st.State, Reasons: orEmpty(st.Reasons), Changes: []changeJSON{}}
+		State: st.State, Reasons: orEmpty(st.Reasons), Changes: []changeJSON{}, FailedRows: st.FailedRows}
 	for _, c := range st.Changes {
 		d.Changes = append(d.Changes, changeJSON{Component: c.Component, Old: c.Old, New: c.New})
 	}

@@ -168,6 +168,9 @@ type Result struct {
 	Plan *engine.Plan
 	Out  *Output
 	Rows Progress
+	// SealedFailedRows is what the step said through
+	// Task.SealWithFailedRows (a failure budget).
+	SealedFailedRows int
 }
 
 // Run resolves spec with step, digests the plan's inputs from disk, and runs
@@ -189,6 +192,7 @@ func Run(ctx context.Context, step engine.Step, spec *engine.PartitionSpec, upst
 	if err := step.Run(ctx, task); err != nil {
 		return res, fmt.Errorf("run %s: %w", spec.ID, err)
 	}
+	res.SealedFailedRows = task.SealedFailedRows()
 	return res, nil
 }
 

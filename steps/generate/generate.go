@@ -11,7 +11,9 @@
 // fails validation is asked again with its problems stated (a follow-up
 // message, up to max_attempts asks); if it still fails, it is logged,
 // counted and left out, the other batches finish, and the partition reports
-// llmstep.ErrRowsFailed so that the next run asks for it again.
+// llmstep.ErrRowsFailed so that the next run asks for it again; within
+// max_failed_rows it seals without the batch instead (the engine executes it
+// again on the next run).
 package generate
 
 import (
@@ -63,6 +65,7 @@ var Params = []engine.Param{
 	{Name: "trim_excess", Type: engine.TypeBool, Default: false,
 		Doc: "keep the first items_per_batch samples of a longer batch instead of asking again"},
 	with.Replica,
+	llmstep.MaxFailedRows("batches", "a failed batch writes no file (the original writes no record for it)"),
 }
 
 // Info implements engine.Kind.
@@ -88,6 +91,7 @@ type params struct {
 
 	spec    *llm.ModelSpec
 	prompts string
+	budget  llmstep.Budget // not in the key (see llmstep.MaxFailedRows)
 }
 
 // Resolve implements engine.Kind.
@@ -100,6 +104,7 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (params, *engine.Plan, error) {
 	p.MaxAttempts = w.Int("max_attempts")
 	p.TrimExcess = w.Bool("trim_excess")
 	p.Replica = w.Replica()
+	p.budget = w.Budget()
 	if p.Topic == "" {
 		w.NodeErrorf("generate needs a foreach key \"topic\"")
 	}

@@ -214,6 +214,8 @@ func TestGenerateResolveErrors(t *testing.T) {
 		{map[string]any{"model": "opus", "batches": 0}, "batches: 0: must be at least 1"},
 		{map[string]any{"model": "opus", "batchs": 2}, "batchs: unknown parameter"},
 		{map[string]any{"model": "opus", "trim_excess": "yes"}, "trim_excess: want true or false"},
+		{map[string]any{"model": "opus", "max_failed_rows": "lots"}, `max_failed_rows: "lots": want a count`},
+		{map[string]any{"model": "opus", "max_failed_rows": 1.5}, "max_failed_rows: 1.5: a fraction must be between 0 and 1"},
 	}
 	for _, tt := range tests {
 		_, err := generate.New(nil).Resolve(spec(dir, tt.with))

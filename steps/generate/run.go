@@ -91,10 +91,7 @@ func (s *Step) Run(ctx context.Context, params params, t *engine.Task) error {
 	if err := write(t, p, outs); err != nil {
 		return err
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d batches: %w (they are asked again on the next run)", failed, n, llmstep.ErrRowsFailed)
-	}
-	return nil
+	return p.budget.SealOrFail(t, failed, n, "batches")
 }
 
 func countFailed(outs []outcome) int {

@@ -55,6 +55,7 @@ var Params = []engine.Param{
 	{Name: "models", Type: engine.TypeModels, Required: true, Min: 1,
 		Doc: "the target models that answer; each model id is a key under inferences"},
 	with.Replica,
+	llmstep.MaxFailedRows("answers", "a failed answer is left out of inferences (the original has no error record in stage 2)"),
 }
 
 // Info implements engine.Kind.
@@ -71,7 +72,8 @@ type params struct {
 	Replica int              `json:"replica,omitempty"`
 	Output  string           `json:"output"`
 
-	specs []*llm.ModelSpec
+	specs  []*llm.ModelSpec
+	budget llmstep.Budget // not in the key (see llmstep.MaxFailedRows)
 }
 
 // Resolve implements engine.Kind.
@@ -80,6 +82,7 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (params, *engine.Plan, error) {
 	p := params{Topic: spec.Value("topic")}
 	p.specs = w.Models("models")
 	p.Replica = w.Replica()
+	p.budget = w.Budget()
 	seen := map[string]string{}
 	for _, s := range p.specs {
 		if other, dup := seen[s.Model]; dup {

@@ -175,10 +175,7 @@ func (s *Step) Run(ctx context.Context, p params, t *engine.Task) error {
 	if err := j.write(t); err != nil {
 		return err
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d answers: %w (they are asked again on the next run)", failed, len(j.rows), llmstep.ErrRowsFailed)
-	}
-	return nil
+	return p.budget.SealOrFail(t, failed, len(j.rows), "answers")
 }
 
 // apply stores the answers in their items, in row order (so model keys

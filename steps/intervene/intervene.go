@@ -104,6 +104,7 @@ var Params = []engine.Param{
 	{Name: "attempts", Type: engine.TypeInt, Default: DefaultAttempts, Min: 1, Doc: "attempts per generation request"},
 	{Name: "stage2_model", Type: engine.TypeString, DefaultDoc: "all", Doc: "only this inferences key (a stage-2 model id); by default every stage-2 model"},
 	with.Replica,
+	llmstep.MaxFailedRows("batches", "a failed batch's answers hold the original's error records (generation_failed, context_too_large), which tag, analyze and export accept"),
 }
 
 // Info implements engine.Kind.
@@ -133,6 +134,7 @@ type params struct {
 	Reviews        string `json:"reviews"`
 	Summary        string `json:"review_summary"`
 	gen, review    *llm.ModelSpec
+	budget         llmstep.Budget // not in the key (see llmstep.MaxFailedRows)
 	prompts        string
 }
 
@@ -153,6 +155,7 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (params, *engine.Plan, error) {
 	p.Attempts = w.Int("attempts")
 	p.Stage2Model = w.Str("stage2_model")
 	p.Replica = w.Replica()
+	p.budget = w.Budget()
 	if p.Topic == "" {
 		w.NodeErrorf("intervene needs a foreach key \"topic\"")
 	}

@@ -85,10 +85,7 @@ func (s *Step) Run(ctx context.Context, p params, t *engine.Task) error {
 	if err := j.write(t, outs); err != nil {
 		return err
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d batches have error records: %w (they are asked again on the next run)", failed, len(j.batches), llmstep.ErrRowsFailed)
-	}
-	return nil
+	return p.budget.SealOrFail(t, failed, len(j.batches), "batches have error records")
 }
 
 // outcome is what one batch produced.
