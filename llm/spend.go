@@ -52,7 +52,10 @@ type Spend struct {
 	OK        bool      `json:"ok,omitempty"`
 	Error     ErrorKind `json:"error,omitempty"` // reply: why it was not stored
 	Shared    bool      `json:"shared,omitempty"`
-	Time      time.Time `json:"time"`
+	// Batch is the provider batch of a batch request ("" online); its
+	// cost is at the batch price.
+	Batch string    `json:"batch,omitempty"`
+	Time  time.Time `json:"time"`
 }
 
 // Ledger receives a run's Spend lines (RuntimeConfig.Ledger). ctx is the
