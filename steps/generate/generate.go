@@ -62,6 +62,7 @@ var Params = []engine.Param{
 		Doc: "asks per batch, including follow-ups stating why a batch failed validation"},
 	{Name: "trim_excess", Type: engine.TypeBool, Default: false,
 		Doc: "keep the first items_per_batch samples of a longer batch instead of asking again"},
+	llmstep.ExecutionParam,
 	with.Replica,
 }
 
@@ -86,8 +87,9 @@ type params struct {
 	Output        string         `json:"output"`
 	Feedback      string         `json:"feedback"`
 
-	spec    *llm.ModelSpec
-	prompts string
+	spec      *llm.ModelSpec
+	prompts   string
+	execution string // with.execution; not in the node key
 }
 
 // Resolve implements engine.Kind.
@@ -100,6 +102,7 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (params, *engine.Plan, error) {
 	p.MaxAttempts = w.Int("max_attempts")
 	p.TrimExcess = w.Bool("trim_excess")
 	p.Replica = w.Replica()
+	p.execution = w.Execution(p.spec)
 	if p.Topic == "" {
 		w.NodeErrorf("generate needs a foreach key \"topic\"")
 	}
