@@ -286,11 +286,6 @@ func (x *batchRun) create(ctx context.Context, ids []string) (*BatchEntry, error
 	}
 	x.rep.Batches++
 	x.rep.Submitted += len(ids)
-	for _, id := range ids {
-		if l := x.c.rt.ledger; l != nil {
-			l.Note(ctx, Spend{Event: SpendSent, Key: id, Model: x.c.spec.Name, Provider: x.c.spec.Provider, Batch: st.ID})
-		}
-	}
 	x.c.rt.cfg.Log.Info().Str("batch", st.ID).Int("requests", len(ids)).Msg("batch created")
 	return e, nil
 }
@@ -391,16 +386,21 @@ func (x *batchRun) result(ctx context.Context, e *BatchEntry, r *BatchResult) (b
 		return false, nil
 	}
 	req := x.items[id]
-	var cost float64
+	var cost, list float64
 	if r.Response != nil {
 		cost = c.spec.Prices.Cost(r.Response.Usage, true)
+		list = c.spec.Prices.Cost(r.Response.Usage, false)
 		c.rt.meter.charge(r.Response.Usage, cost)
 		x.rep.CostUSD += cost
 		c.rt.budget.settle(0, cost)
 	}
+	call := c.rt.calls.Add(1)
 	note := func(s Spend) {
 		if l := c.rt.ledger; l != nil {
-			s.Key, s.Model, s.Provider, s.Batch = id, c.spec.Name, c.spec.Provider, e.BatchID
+			s.Call, s.Key, s.Model, s.Provider, s.Batch = call, id, c.spec.Name, c.spec.Provider, e.BatchID
+			if s.Event == SpendReply {
+				s.ListUSD = list
+			}
 			l.Note(ctx, s)
 		}
 	}
