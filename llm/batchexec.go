@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -121,7 +122,7 @@ func (x *batchRun) run(ctx context.Context) error {
 			continue
 		}
 		if e.BatchID == "" {
-			if err := x.recover(ctx, e, all); err != nil {
+			if err := x.recover(ctx, e); err != nil {
 				return err
 			}
 		}
@@ -176,11 +177,20 @@ func (x *batchRun) pending(open []*BatchEntry) []string {
 }
 
 // recover finds the batch of an intent record whose id was never recorded:
-// the account's batches created since the intent, with as many requests,
-// not claimed by another entry. Found, it is adopted (and recorded); not
+// of the account's batches created since the intent, with as many
+// requests and not claimed by another entry, the one created nearest the
+// intent. Found, it is adopted (and recorded); not
 // found, the batch was never created and the entry is dropped, its keys
 // pending again.
-func (x *batchRun) recover(ctx context.Context, e *BatchEntry, all []*BatchEntry) error {
+func (x *batchRun) recover(ctx context.Context, e *BatchEntry) error {
+	// One recovery at a time in the process, over a fresh read of the
+	// ledger, so two partitions never adopt the same batch.
+	recoverMu.Lock()
+	defer recoverMu.Unlock()
+	all, err := x.led.entries(x.c.spec.Provider, x.c.spec.Model)
+	if err != nil {
+		return err
+	}
 	list, err := x.api.ListBatches(ctx, e.Intent.Add(-adoptSkew))
 	if err != nil {
 		return fmt.Errorf("recover batch %s: list batches: %w", e.Name, err)
@@ -194,7 +204,7 @@ func (x *batchRun) recover(ctx context.Context, e *BatchEntry, all []*BatchEntry
 		if claimed[b.ID] || b.Counts.Total() != len(e.Keys) || b.Created.Before(e.Intent.Add(-adoptSkew)) {
 			continue
 		}
-		if pick == nil || b.Created.Before(pick.Created) {
+		if pick == nil || absDur(b.Created.Sub(e.Intent)) < absDur(pick.Created.Sub(e.Intent)) {
 			pick = b
 		}
 	}
@@ -217,6 +227,16 @@ func (e *InFlightError) add(st *BatchStatus) {
 	if eta := batchETA(st, time.Now()); eta.After(e.ETA) {
 		e.ETA = eta
 	}
+}
+
+// recoverMu serializes the recoveries of a process.
+var recoverMu sync.Mutex
+
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
 }
 
 // batchETA extrapolates a batch's end from its progress so far; without
