@@ -11,7 +11,7 @@ import (
 // be, so outputs are the same either way.
 var ExecutionParam = engine.Param{Name: "execution", Type: engine.TypeString, Enum: llm.Executions(),
 	DefaultDoc: "the model entry's execution",
-	Doc:        "online, batch (the provider's batch API, at prices.batch_discount) or auto (batch from the model's batch_threshold requests on); wins over the model entry's"}
+	Doc:        "batch: through the provider's batch API, at prices.batch_discount; auto: batch from the model's batch_threshold requests on; wins over the model entry's execution"}
 
 // Execution returns the node's with.execution ("" when absent), refusing
 // batch or auto for a model whose provider has no batch API.
