@@ -377,11 +377,13 @@ func (x *batchRun) harvest(ctx context.Context, e *BatchEntry) ([]string, error)
 			return nil // not ours (an adopted batch is checked here)
 		}
 		seen[r.CustomID] = true
-		if x.items[r.CustomID] == nil {
-			return nil // stored by an earlier harvest, or not asked for by this run
+		if x.items[r.CustomID] == nil && x.stored(r.CustomID) {
+			return nil // stored by an earlier harvest
 		}
+		// A key of the entry this run did not ask for (fewer batches than
+		// when it was submitted) is stored all the same: it was paid for.
 		retry, err := x.result(ctx, e, r)
-		if retry {
+		if retry && x.items[r.CustomID] != nil {
 			again = append(again, r.CustomID)
 		}
 		return err
@@ -398,6 +400,15 @@ func (x *batchRun) harvest(ctx context.Context, e *BatchEntry) ([]string, error)
 	return again, x.led.remove(e)
 }
 
+func (x *batchRun) stored(id string) bool {
+	var key RequestKey
+	if _, err := hex.Decode(key[:], []byte(id)); err != nil {
+		return false
+	}
+	_, ok := LookupRecord(x.c.rt.cfg.Records, key)
+	return ok
+}
+
 // result stores one result; retry says it is to be submitted again.
 func (x *batchRun) result(ctx context.Context, e *BatchEntry, r *BatchResult) (bool, error) {
 	c, id := x.c, r.CustomID
@@ -405,7 +416,10 @@ func (x *batchRun) result(ctx context.Context, e *BatchEntry, r *BatchResult) (b
 	if _, err := hex.Decode(key[:], []byte(id)); err != nil || len(id) != 64 {
 		return false, nil
 	}
-	req := x.items[id]
+	model := c.spec.Model
+	if req := x.items[id]; req != nil {
+		model = req.Model
+	}
 	var cost, list float64
 	if r.Response != nil {
 		cost = c.spec.Prices.Cost(r.Response.Usage, true)
@@ -428,7 +442,7 @@ func (x *batchRun) result(ctx context.Context, e *BatchEntry, r *BatchResult) (b
 	case r.Outcome == BatchSucceeded && r.Err == nil && r.Response != nil:
 		note(Spend{Event: SpendReply, Usage: r.Response.Usage, Served: r.Response.Model, CostUSD: cost, OK: true})
 		r.Response.Attempts = 1
-		rec := &Record{Key: id, OK: true, Provider: c.spec.Provider, Model: req.Model, ServedModel: r.Response.Model,
+		rec := &Record{Key: id, OK: true, Provider: c.spec.Provider, Model: model, ServedModel: r.Response.Model,
 			Response: r.Response, Usage: r.Response.Usage, CostUSD: cost, Attempts: 1, Time: time.Now().UTC(),
 			Run: c.rt.runID, Batch: e.BatchID}
 		if err := putRecord(c.rt.cfg.Records, key, rec); err != nil {
@@ -451,7 +465,7 @@ func (x *batchRun) result(ctx context.Context, e *BatchEntry, r *BatchResult) (b
 	case r.Outcome == BatchErrored && !batchRetryable(r.Err):
 		note(Spend{Event: SpendReply, Error: errKind(r.Err)})
 		err := fmt.Errorf("%s request %s (batch %s): %w", c.spec.Name, key.Short(), e.BatchID, r.Err)
-		rec := &Record{Key: id, Provider: c.spec.Provider, Model: req.Model, Attempts: 1, Time: time.Now().UTC(),
+		rec := &Record{Key: id, Provider: c.spec.Provider, Model: model, Attempts: 1, Time: time.Now().UTC(),
 			ErrorKind: KindOf(r.Err), Error: err.Error(), Run: c.rt.runID, Batch: e.BatchID}
 		if perr := putRecord(c.rt.cfg.Records, FailureKey(key), rec); perr != nil {
 			return false, perr

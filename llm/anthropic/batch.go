@@ -179,10 +179,11 @@ func lineResult(l *batchLine, req *llm.Request) *llm.BatchResult {
 		}
 		r.Response = l.Result.Message.response()
 		r.Response.Attempts = 1
-		if req != nil {
-			if err := check(req, l.Result.Message, r.Response); err != nil {
-				r.Err = err
-			}
+		if req == nil { // not asked for by this run: check what can be checked
+			req = &llm.Request{}
+		}
+		if err := check(req, l.Result.Message, r.Response); err != nil {
+			r.Err = err
 		}
 	case "errored":
 		r.Err = classifyBatchError(l.Result.Error)

@@ -231,6 +231,9 @@ func TestBatchOutcomes(t *testing.T) {
 	if rec, ok := llm.LookupFailure(env.records, k0); !ok || !strings.Contains(rec.Error, "invalid shape") {
 		t.Errorf("failure record of request 0: %+v, want the provider's message", rec)
 	}
+	if st := env.srv.Stats(); st.BatchBilled["claude-sonnet-4-5"].Replies != 5 {
+		t.Errorf("batch-billed replies %+v: want the 5 succeeded only", st.BatchBilled)
+	}
 	if n := seen[ids[0]]; n != 1 {
 		t.Errorf("the invalid request was submitted %d times, want once", n)
 	}
@@ -257,5 +260,37 @@ func TestBatchNoWait(t *testing.T) {
 	}
 	if n := env.srv.Stats().Batches; n != 1 {
 		t.Errorf("batches created: %d, want 1", n)
+	}
+}
+
+// TestBatchKeepsPaidResults: a rerun that asks for fewer requests than
+// the interrupted run submitted still stores every result of the batch it
+// adopts (they were paid for), and creates no batch.
+func TestBatchKeepsPaidResults(t *testing.T) {
+	ctx := context.Background()
+	env := newBatchEnv(t, llmtest.Options{})
+	reqs := batchRequests(5)
+	crash := func(c *llm.RuntimeConfig) {
+		c.BatchHook = func(p string) error {
+			if p == llm.HookBatchCreated {
+				return errCrash
+			}
+			return nil
+		}
+	}
+	if _, err := env.client(t, crash).RunBatch(ctx, "p1", reqs); !errors.Is(err, errCrash) {
+		t.Fatalf("crashing run: %v", err)
+	}
+	rep, err := env.client(t, nil).RunBatch(ctx, "p1", reqs[:2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Adopted != 1 || rep.Batches != 0 || rep.Succeeded != 5 {
+		t.Errorf("report %+v: want the batch adopted and its 5 results stored", rep)
+	}
+	for i, r := range reqs {
+		if _, ok := llm.LookupRecord(env.records, env.spec.KeyOfRequest(r)); !ok {
+			t.Errorf("request %d: paid result not stored", i)
+		}
 	}
 }
