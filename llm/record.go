@@ -35,6 +35,9 @@ type Record struct {
 	Simulated   bool      `json:"simulated,omitempty"`
 	ErrorKind   ErrorKind `json:"error_kind,omitempty"`
 	Error       string    `json:"error,omitempty"`
+	// Batch is the provider batch that produced it ("" online); CostUSD
+	// is then at the batch price.
+	Batch string `json:"batch,omitempty"`
 }
 
 // FailureKey is where the last failure of key is recorded.

@@ -66,6 +66,17 @@ type RuntimeConfig struct {
 	UnreachableSpan time.Duration
 	// DebugOut receives SPTFLOW_DEBUG=requestkey output (default stderr).
 	DebugOut io.Writer
+
+	// Batches holds the write-ahead batch ledger (required for execution
+	// batch). BatchPoll is how often a batch in flight is polled (default
+	// DefaultBatchPoll); BatchNoWait ends a stage whose batches are still
+	// processing with an *InFlightError instead of waiting. BatchHook, if
+	// set, is called at the HookBatch* points and its error ends the
+	// submission there (tests simulate a crash with it).
+	Batches     BatchFiles
+	BatchPoll   time.Duration
+	BatchNoWait bool
+	BatchHook   func(point string) error
 }
 
 // Runtime is the LLM side of one run: one Client (and rate governor) per

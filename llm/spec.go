@@ -98,6 +98,14 @@ type ModelSpec struct {
 
 	Prices Prices
 	Sim    SimOptions
+
+	// Execution is how requests are sent: ExecOnline (default), ExecBatch
+	// (the provider's batch API, at Prices.BatchDiscount) or ExecAuto
+	// (batch when a stage has at least BatchThreshold requests to send).
+	// It never changes a request key or a node key: a batch result lands
+	// where an online response would.
+	Execution      string
+	BatchThreshold int
 }
 
 // ParseModelSpec validates the raw `models:` entry called name. It is strict:
@@ -127,6 +135,8 @@ func ParseModelSpec(name string, raw map[string]any) (*ModelSpec, error) {
 	m.Concurrency = p.int("concurrency")
 	m.Prices = p.prices("prices")
 	m.Sim = p.sim("sim")
+	m.Execution = p.str("execution")
+	m.BatchThreshold = p.int("batch_threshold")
 	p.unknown()
 	if maxTokens != nil {
 		m.MaxTokens = *maxTokens
@@ -162,6 +172,12 @@ func (m *ModelSpec) fillDefaults(supports *bool) {
 	}
 	if m.MaxTokens == 0 {
 		m.MaxTokens = 4096
+	}
+	if m.Execution == "" {
+		m.Execution = ExecOnline
+	}
+	if m.BatchThreshold == 0 {
+		m.BatchThreshold = DefaultBatchThreshold
 	}
 	if m.TokenParam == "" && m.openAICompatible() {
 		m.TokenParam = defaultTokenParam(m.Model)

@@ -52,7 +52,12 @@ type Spend struct {
 	OK        bool      `json:"ok,omitempty"`
 	Error     ErrorKind `json:"error,omitempty"` // reply: why it was not stored
 	Shared    bool      `json:"shared,omitempty"`
-	Time      time.Time `json:"time"`
+	// Batch is the provider batch of a batch result ("" online); CostUSD
+	// is then at the batch price and ListUSD what the same usage costs
+	// online.
+	Batch   string    `json:"batch,omitempty"`
+	ListUSD float64   `json:"list_usd,omitempty"`
+	Time    time.Time `json:"time"`
 }
 
 // Ledger receives a run's Spend lines (RuntimeConfig.Ledger). ctx is the
@@ -173,6 +178,13 @@ type Spent struct {
 	// identical request in flight); SavedUSD is what they originally cost.
 	Served   int64   `json:"served"`
 	SavedUSD float64 `json:"saved_usd"`
+	// BatchResults are the results of provider batches received (their
+	// usage and cost are in Usage and CostUSD), BatchCostUSD what they
+	// cost at the batch price and BatchListUSD what the same usage costs
+	// online.
+	BatchResults int64   `json:"batch_results,omitempty"`
+	BatchCostUSD float64 `json:"batch_cost_usd,omitempty"`
+	BatchListUSD float64 `json:"batch_list_usd,omitempty"`
 }
 
 // Add adds one ledger line.
@@ -183,6 +195,11 @@ func (s *Spent) Add(l Spend) {
 	case SpendReply:
 		s.Usage.add(l.Usage)
 		s.CostUSD += l.CostUSD
+		if l.Batch != "" {
+			s.BatchResults++
+			s.BatchCostUSD += l.CostUSD
+			s.BatchListUSD += l.ListUSD
+		}
 		if l.OK {
 			s.Lost++ // until its stored line
 			return
@@ -212,8 +229,15 @@ func (u *Usage) add(v Usage) {
 func Tally(lines []Spend, by func(Spend) string) (Spent, map[string]*Spent) {
 	var total Spent
 	groups := map[string]*Spent{}
-	open := map[uint64]*Spent{} // calls with a sent line and no reply yet
+	open := map[uint64]*Spent{}  // calls with a sent line and no reply yet
+	batched := map[string]bool{} // keys stored from a batch by this run
 	for _, l := range lines {
+		if l.Event == SpendStored && l.Batch != "" {
+			batched[l.Key] = true
+		}
+		if l.Event == SpendServed && batched[l.Key] {
+			continue // the online pass over a batch's results saved nothing
+		}
 		total.Add(l)
 		var g *Spent
 		if by != nil {

@@ -130,6 +130,7 @@ func (m *ModelSpec) check() []*FieldError {
 	m.checkThinking(bad)
 	m.checkExtra(bad)
 	m.checkBudgets(bad)
+	m.checkExecution(bad)
 	return errs
 }
 

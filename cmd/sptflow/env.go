@@ -36,6 +36,7 @@ type env struct {
 	sets      setFlag
 	jobs      int
 	maxCost   float64 // run --max-cost USD; 0 = no limit
+	noWait    bool    // run --no-wait: batches in flight end the run
 
 	logOut *redirect // the log's stderr, redirected above progress bars
 }
@@ -265,7 +266,7 @@ func (e *env) open(path string, ro engine.RunOptions, log zerolog.Logger) (*proj
 		return nil, err
 	}
 	records := st.RecordLog(requestsNamespace)
-	rt, err := newRuntime(records, log, e.maxCost)
+	rt, err := newRuntime(records, log, e.maxCost, batchConfig(st.Dir(), e.noWait))
 	if err != nil {
 		return nil, err
 	}

@@ -31,7 +31,7 @@ const baseURLEnvPrefix = "SPTFLOW_TEST_BASE_URL_"
 // 0 = none), one rate governor per (provider, model), shared by every node.
 // API keys come from the environment, which already holds the project's
 // .env (loadPipeline reads it); they are never logged.
-func newRuntime(records *store.RecordLog, log zerolog.Logger, maxCost float64) (*llm.Runtime, error) {
+func newRuntime(records *store.RecordLog, log zerolog.Logger, maxCost float64, batch batchOptions) (*llm.Runtime, error) {
 	rt, err := llm.NewRuntime(llm.RuntimeConfig{
 		Records:         records,
 		Log:             log,
@@ -40,6 +40,10 @@ func newRuntime(records *store.RecordLog, log zerolog.Logger, maxCost float64) (
 		MaxCostUSD:      maxCost,
 		Sim:             sptsim.Responders(),
 		Connect:         connect.Connect,
+		Batches:         batch.ledger,
+		BatchPoll:       batch.poll,
+		BatchNoWait:     batch.noWait,
+		BatchHook:       batch.hook,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errUsage, err)

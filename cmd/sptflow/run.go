@@ -34,6 +34,8 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.topic, "topic", "", "only partitions whose topic is `T` (and what they need)")
 	intFlag(fs, &f.limit, "limit", 0, 0, "a hash-stable subset of at most `N` items per partition (0: all)")
 	intFlag(fs, &f.resample, "resample", 0, 0, "draw replica `N` of the targets' LLM samples (every LLM partition without targets; 0: the original samples) from now on, recorded in sptflow.lock; their downstream runs too")
+	fs.BoolFunc("no-wait", "end the run, saying how many provider batches are in flight and their ETA, instead of waiting for them (they are harvested by a later run, never resubmitted)", func(string) error { e.noWait = true; return nil })
+	fs.BoolFunc("wait", "wait for provider batches in flight (the default)", func(string) error { e.noWait = false; return nil })
 	fs.Var(nonNegative{&e.maxCost}, "max-cost", "start no LLM request that would take the run's cost past `USD` (0 = no limit)")
 	pos, err := parse(fs, args)
 	if err != nil {

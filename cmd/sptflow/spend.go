@@ -107,6 +107,10 @@ func printSpendDetail(w io.Writer, indent string, t llm.Spent) {
 			t.FailedUsage.InputTokens, t.FailedUsage.OutputTokens, t.FailedCostUSD)
 	}
 	fmt.Fprintln(w, s)
+	if t.BatchResults > 0 {
+		fmt.Fprintf(w, "%sbatch API: %d results, $%.4f (online price $%.4f, saved $%.4f)\n", indent,
+			t.BatchResults, t.BatchCostUSD, t.BatchListUSD, t.BatchListUSD-t.BatchCostUSD)
+	}
 	if t.Served > 0 {
 		fmt.Fprintf(w, "%s%s\n", indent, savedText(t.Served, t.SavedUSD))
 	}

@@ -171,10 +171,10 @@ func skipped(p string, skip []string) bool {
 }
 
 // RemoveLeftovers removes the temp files killed writers left in the
-// store's own temp directories: tmp/, the root and the record logs (see
-// GC for a scan of the whole store).
+// store's own temp directories: tmp/, the root, the batch ledger and the
+// record logs (see GC for a scan of the whole store).
 func (s *Store) RemoveLeftovers(dryRun bool) TempStats {
-	dirs := []string{s.TempDir(), s.dir}
+	dirs := []string{s.TempDir(), s.dir, filepath.Join(s.dir, BatchesDir)}
 	logs, _ := filepath.Glob(filepath.Join(s.dir, "records", "*", "log"))
 	var st TempStats
 	for _, d := range append(dirs, logs...) {

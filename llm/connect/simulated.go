@@ -19,6 +19,9 @@ func simulatedByServer(p llm.Provider, err error) (llm.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
+	if b, ok := p.(llm.BatchAPI); ok {
+		return fakeAwareBatch{fakeAware{p}, b}, nil
+	}
 	return fakeAware{p}, nil
 }
 

@@ -32,6 +32,11 @@ type Stats struct {
 	// RateLimited counts the 429s answered for the enforced budgets (RPM,
 	// TPM); scripted 429 faults are not in it.
 	RateLimited int `json:"rate_limited"`
+	// Batches counts the message batches created; BatchBilled is what
+	// their succeeded requests billed, by requested model (charged at
+	// BatchDiscount off the online price).
+	Batches     int               `json:"batches,omitempty"`
+	BatchBilled map[string]Billed `json:"batch_billed,omitempty"`
 }
 
 // Stats returns the server's counts so far.
@@ -41,6 +46,13 @@ func (f *Fake) Stats() Stats {
 	s := Stats{Requests: f.received, Billed: map[string]Billed{}, RateLimited: f.limited}
 	for m, b := range f.billed {
 		s.Billed[m] = *b
+	}
+	s.Batches = len(f.batches)
+	if len(f.batchBilled) > 0 {
+		s.BatchBilled = map[string]Billed{}
+		for m, b := range f.batchBilled {
+			s.BatchBilled[m] = *b
+		}
 	}
 	return s
 }
@@ -54,10 +66,17 @@ func (x *exchange) bill(in, out, cacheRead, cacheWrite int) {
 	if f.billed == nil {
 		f.billed = map[string]*Billed{}
 	}
-	b := f.billed[m]
+	if f.batchBilled == nil {
+		f.batchBilled = map[string]*Billed{}
+	}
+	account := f.billed
+	if x.batch {
+		account = f.batchBilled
+	}
+	b := account[m]
 	if b == nil {
 		b = &Billed{}
-		f.billed[m] = b
+		account[m] = b
 	}
 	b.Replies++
 	b.InputTokens += int64(in)

@@ -16,6 +16,7 @@ type exchange struct {
 	req   Request
 	body  map[string]any
 	fault *Fault
+	batch bool // a request of a batch: billed into Stats.BatchBilled
 }
 
 func (x *exchange) str(key string) string {

@@ -93,6 +93,8 @@ type Options struct {
 	// none, Count and Stats still count. For long-running servers, whose
 	// memory would otherwise grow with every request body.
 	Forget bool
+	// Batch scripts the Anthropic Message Batches API (batch.go).
+	Batch BatchScript
 }
 
 // Fault scripts one reply. Zero fields mean "as normal".
@@ -172,18 +174,20 @@ type Fake struct {
 	done    chan struct{}
 	closing sync.Once
 
-	mu       sync.Mutex
-	faults   []Fault
-	requests []Request
-	received int // requests received (Options.Forget keeps no Request)
-	rng      *rand.Rand
-	reqs     *bucket
-	toks     *bucket
-	perModel map[string][2]*bucket // Options.PerModel: by requested model
-	limited  int                   // 429s for enforced budgets
-	cached   map[string]bool       // Anthropic prompt-cache prefixes seen
-	seq      int
-	billed   map[string]*Billed
+	mu          sync.Mutex
+	faults      []Fault
+	requests    []Request
+	received    int // requests received (Options.Forget keeps no Request)
+	rng         *rand.Rand
+	reqs        *bucket
+	toks        *bucket
+	perModel    map[string][2]*bucket // Options.PerModel: by requested model
+	limited     int                   // 429s for enforced budgets
+	cached      map[string]bool       // Anthropic prompt-cache prefixes seen
+	seq         int
+	billed      map[string]*Billed
+	batches     []*fakeBatch
+	batchBilled map[string]*Billed
 }
 
 // dialect renders one provider's wire format.
@@ -237,6 +241,9 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, _ := io.ReadAll(r.Body)
 	rec := f.record(r, body)
+	if f.serveBatches(w, r, body) {
+		return
+	}
 	if r.Method != http.MethodPost || r.URL.Path != f.dialect.path() {
 		f.dialect.writeError(w, &Fault{Status: 404, Message: "unknown path " + r.URL.Path}, f.opts.Flavor)
 		return

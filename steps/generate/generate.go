@@ -64,6 +64,7 @@ var Params = []engine.Param{
 		Doc: "asks per batch, including follow-ups stating why a batch failed validation"},
 	{Name: "trim_excess", Type: engine.TypeBool, Default: false,
 		Doc: "keep the first items_per_batch samples of a longer batch instead of asking again"},
+	llmstep.ExecutionParam,
 	with.Replica,
 	llmstep.MaxFailedRows("batches", "a failed batch writes no file (the original writes no record for it)"),
 }
@@ -89,9 +90,10 @@ type params struct {
 	Output        string         `json:"output"`
 	Feedback      string         `json:"feedback"`
 
-	spec    *llm.ModelSpec
-	prompts string
-	budget  llmstep.Budget // not in the key (see llmstep.MaxFailedRows)
+	spec      *llm.ModelSpec
+	prompts   string
+	budget    llmstep.Budget // not in the key (see llmstep.MaxFailedRows)
+	execution string         // with.execution; not in the node key
 }
 
 // Resolve implements engine.Kind.
@@ -105,6 +107,7 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (params, *engine.Plan, error) {
 	p.TrimExcess = w.Bool("trim_excess")
 	p.Replica = w.Replica()
 	p.budget = w.Budget()
+	p.execution = w.Execution(p.spec)
 	if p.Topic == "" {
 		w.NodeErrorf("generate needs a foreach key \"topic\"")
 	}

@@ -67,13 +67,17 @@ func (s *Step) Run(ctx context.Context, params params, t *engine.Task) error {
 	}
 	n := p.batchCount()
 	t.Progress.SetTotal(n)
+	refused, err := s.viaBatch(ctx, t, p, c, prompts, n)
+	if err != nil {
+		return err
+	}
 	var usage llmstep.Usage
 	outs := make([]outcome, n)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers)
 	for b := range n {
 		g.Go(func() error {
-			o := s.batch(gctx, t, p, c, prompts, b, &usage)
+			o := s.batch(gctx, t, p, c, prompts, b, &usage, refused)
 			if o.err != nil && llmstep.IsFatal(o.err) {
 				return o.err
 			}
@@ -107,9 +111,13 @@ func countFailed(outs []outcome) int {
 // batch asks for batch b until it validates or max_attempts asks were
 // made; each follow-up repeats the conversation, the rejected answer and
 // its problems.
-func (s *Step) batch(ctx context.Context, t *engine.Task, p *params, c *llm.Client, prompts *spt.Prompts, b int, usage *llmstep.Usage) outcome {
+func (s *Step) batch(ctx context.Context, t *engine.Task, p *params, c *llm.Client, prompts *spt.Prompts, b int, usage *llmstep.Usage, refused *llm.BatchReport) outcome {
 	req, err := firstRequest(p, prompts, b)
 	if err != nil {
+		return outcome{err: err}
+	}
+	if err := refused.Failure(c.KeyOf(req)); err != nil {
+		t.Log.Error().Int("batch", b+1).Err(err).Msg("stage-1 batch refused by the provider's batch API; it is asked again on the next run")
 		return outcome{err: err}
 	}
 	var last outcome

@@ -165,6 +165,8 @@ func NewServer(cfg Config) (*Server, error) {
 		openrouter: llmtest.NewOpenAIHandler(opts(llmtest.DialectOpenRouter, script.OpenAI)),
 	}
 	s.mux.Handle(anthropicPath, s.anthropic)
+	s.mux.Handle(anthropicPath+"/batches", s.anthropic)  // the Message Batches API
+	s.mux.Handle(anthropicPath+"/batches/", s.anthropic) // (llmtest/batch.go)
 	s.mux.Handle(openaiPath, s.openai)
 	s.mux.Handle(openrouterRoot+openaiPath, http.StripPrefix(openrouterRoot, s.openrouter))
 	s.mux.HandleFunc("GET "+llmtest.StatsPath, s.serveStats)

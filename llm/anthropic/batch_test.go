@@ -1,0 +1,296 @@
+package anthropic
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/sptflow/sptflow/engine/store"
+	"github.com/sptflow/sptflow/llm"
+	"github.com/sptflow/sptflow/llm/llmtest"
+	"github.com/sptflow/sptflow/llm/transport"
+)
+
+// batchEnv is one "process": a runtime over a request store and a batch
+// ledger that outlive it, talking to a fake server.
+type batchEnv struct {
+	records *llm.MemRecords
+	ledger  string
+	srv     *llmtest.Server
+	spec    *llm.ModelSpec
+}
+
+func newBatchEnv(t *testing.T, o llmtest.Options) *batchEnv {
+	t.Helper()
+	o.APIKey = key
+	srv := llmtest.NewAnthropic(o)
+	t.Cleanup(srv.Close)
+	return &batchEnv{records: llm.NewMemRecords(), ledger: t.TempDir(), srv: srv, spec: judgeSpec(t)}
+}
+
+func judgeSpec(t *testing.T) *llm.ModelSpec {
+	t.Helper()
+	spec, err := llm.ParseModelSpec("judge", map[string]any{"provider": "anthropic", "model": "claude-sonnet-4-5",
+		"execution": "batch", "prices": map[string]any{"input": 3.0, "output": 15.0, "cache_read": 0.3, "cache_write": 3.75, "batch_discount": 0.5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec
+}
+
+func (e *batchEnv) client(t *testing.T, tweak func(*llm.RuntimeConfig)) *llm.Client {
+	t.Helper()
+	cfg := llm.RuntimeConfig{Records: e.records, Log: zerolog.Nop(), Getenv: func(string) string { return key },
+		Batches: store.Batches(e.ledger), BatchPoll: time.Millisecond,
+		Connect: func(_ *llm.ModelSpec, _ llm.ConnectEnv) (llm.Provider, error) {
+			return New(Config{APIKey: key, BaseURL: e.srv.URL, HTTPClient: transport.New(transport.Config{
+				MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, MaxRetries: 2})})
+		}}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	rt, err := llm.NewRuntime(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := rt.Client(e.spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func batchRequests(n int) []*llm.Request {
+	reqs := make([]*llm.Request, n)
+	for i := range reqs {
+		r := toolRequest()
+		r.Messages = []llm.Message{{Role: llm.RoleUser, Content: fmt.Sprintf("Review sample %d.", i)}}
+		reqs[i] = r
+	}
+	return reqs
+}
+
+// TestBatchEqualsOnline: the batch path stores, under the request keys,
+// the responses the online path gets for the same requests, at half the
+// price, and then serves every call from the store.
+func TestBatchEqualsOnline(t *testing.T) {
+	ctx := context.Background()
+	reqs := batchRequests(7)
+	online := newBatchEnv(t, llmtest.Options{})
+	oc := online.client(t, nil)
+	var want []*llm.Result
+	for _, r := range reqs {
+		res, err := oc.Do(ctx, llm.Call{Request: r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, res)
+	}
+
+	batch := newBatchEnv(t, llmtest.Options{Batch: llmtest.BatchScript{Polls: 3}})
+	bc := batch.client(t, nil)
+	rep, err := bc.RunBatch(ctx, "p1", reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Batches != 1 || rep.Succeeded != 7 || rep.Submitted != 7 {
+		t.Errorf("report %+v: want 1 batch, 7 submitted and succeeded", rep)
+	}
+	for i, r := range reqs {
+		res, err := bc.Do(ctx, llm.Call{Request: r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Cached {
+			t.Errorf("request %d: not served from the store after the batch", i)
+		}
+		if got, w := string(res.Response.ToolCalls[0].Arguments), string(want[i].Response.ToolCalls[0].Arguments); got != w {
+			t.Errorf("request %d: batch answer %s, online %s", i, got, w)
+		}
+		full := batch.spec.Prices.Cost(res.Response.Usage, false)
+		if d := res.CostUSD - full/2; d > 1e-12 || d < -1e-12 {
+			t.Errorf("request %d: cost %g, want half of %g", i, res.CostUSD, full)
+		}
+	}
+	st := batch.srv.Stats()
+	if len(st.Billed) != 0 || st.Batches != 1 || st.BatchBilled["claude-sonnet-4-5"].Replies != 7 {
+		t.Errorf("fake stats %+v: want 7 batch-billed replies in 1 batch, nothing online", st)
+	}
+	if all, _ := store.Batches(batch.ledger).All(); len(all) != 0 {
+		t.Errorf("ledger entries left after the harvest: %d", len(all))
+	}
+	// A second run sends nothing.
+	rep, err = batch.client(t, nil).RunBatch(ctx, "p1", reqs)
+	if err != nil || rep.Stored != 7 || rep.Batches != 0 {
+		t.Errorf("rerun: %+v, %v: want all 7 stored, no batch", rep, err)
+	}
+}
+
+var errCrash = errors.New("simulated crash")
+
+// TestBatchCrashRecovery: a "process" that dies after the intent record
+// (before or after the provider created the batch) is followed by one that
+// creates no second batch for the same keys, and loses no result.
+func TestBatchCrashRecovery(t *testing.T) {
+	for _, tc := range []struct {
+		point       string
+		wantBatches int // created by the crashed run
+		wantAdopted int
+	}{
+		{llm.HookBatchIntent, 0, 0},
+		{llm.HookBatchCreated, 1, 1},
+	} {
+		t.Run(tc.point, func(t *testing.T) {
+			ctx := context.Background()
+			env := newBatchEnv(t, llmtest.Options{Batch: llmtest.BatchScript{Polls: 2}})
+			reqs := batchRequests(5)
+			crashing := env.client(t, func(c *llm.RuntimeConfig) {
+				c.BatchHook = func(p string) error {
+					if p == tc.point {
+						return errCrash
+					}
+					return nil
+				}
+			})
+			if _, err := crashing.RunBatch(ctx, "p1", reqs); !errors.Is(err, errCrash) {
+				t.Fatalf("crashing run: %v, want the crash", err)
+			}
+			if n := env.srv.Stats().Batches; n != tc.wantBatches {
+				t.Fatalf("batches after the crash: %d, want %d", n, tc.wantBatches)
+			}
+			if all, _ := store.Batches(env.ledger).All(); len(all) != 1 {
+				t.Fatalf("intent records after the crash: %d, want 1", len(all))
+			}
+			rep, err := env.client(t, nil).RunBatch(ctx, "p1", reqs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := env.srv.Batches(); len(got) != 1 || got[0] != 5 {
+				t.Errorf("fake batches %v: want exactly one of 5 requests", got)
+			}
+			if rep.Adopted != tc.wantAdopted || rep.Succeeded != 5 {
+				t.Errorf("rerun report %+v: want %d adopted, 5 stored", rep, tc.wantAdopted)
+			}
+			for i, r := range reqs {
+				if _, ok := llm.LookupRecord(env.records, env.spec.KeyOfRequest(r)); !ok {
+					t.Errorf("request %d: not stored", i)
+				}
+			}
+		})
+	}
+}
+
+// TestBatchOutcomes: an invalid request becomes a failure with the
+// provider's message and is not resubmitted; expired requests and server
+// errors go into the next wave.
+func TestBatchOutcomes(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	seen := map[string]int{}
+	reqs := batchRequests(6)
+	var ids []string
+	for _, r := range reqs {
+		ids = append(ids, judgeSpec(t).KeyOfRequest(r).String())
+	}
+	env := newBatchEnv(t, llmtest.Options{Batch: llmtest.BatchScript{Polls: 1, Fate: func(id string, i int) llmtest.BatchFate {
+		mu.Lock()
+		defer mu.Unlock()
+		seen[id]++
+		first := seen[id] == 1
+		switch {
+		case id == ids[0]:
+			return llmtest.BatchFate{Error: "messages.0.content: invalid shape"}
+		case id == ids[1] && first:
+			return llmtest.BatchFate{Expire: true}
+		case id == ids[2] && first:
+			return llmtest.BatchFate{ServerError: true}
+		}
+		return llmtest.BatchFate{}
+	}}})
+	rep, err := env.client(t, nil).RunBatch(ctx, "p1", reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := env.srv.Batches(); len(got) != 2 || got[0] != 6 || got[1] != 2 {
+		t.Errorf("batches %v: want [6 2] (the expired and the server error again)", got)
+	}
+	if rep.Succeeded != 5 || rep.Again != 2 || len(rep.Failures) != 1 {
+		t.Errorf("report %+v: want 5 stored, 2 resubmitted, 1 failure", rep)
+	}
+	k0 := env.spec.KeyOfRequest(reqs[0])
+	ferr := rep.Failure(k0)
+	if ferr == nil || !strings.Contains(ferr.Error(), "invalid shape") || llm.KindOf(ferr) != llm.KindInvalidRequest {
+		t.Errorf("failure of request 0: %v, want the provider's invalid_request message", ferr)
+	}
+	if rec, ok := llm.LookupFailure(env.records, k0); !ok || !strings.Contains(rec.Error, "invalid shape") {
+		t.Errorf("failure record of request 0: %+v, want the provider's message", rec)
+	}
+	if st := env.srv.Stats(); st.BatchBilled["claude-sonnet-4-5"].Replies != 5 {
+		t.Errorf("batch-billed replies %+v: want the 5 succeeded only", st.BatchBilled)
+	}
+	if n := seen[ids[0]]; n != 1 {
+		t.Errorf("the invalid request was submitted %d times, want once", n)
+	}
+}
+
+// TestBatchNoWait: without waiting, a batch in flight ends the run with
+// "N batches in flight, ETA"; the reruns never submit it again, and a
+// waiting run harvests it.
+func TestBatchNoWait(t *testing.T) {
+	ctx := context.Background()
+	env := newBatchEnv(t, llmtest.Options{Batch: llmtest.BatchScript{Polls: 4}})
+	reqs := batchRequests(3)
+	noWait := func(c *llm.RuntimeConfig) { c.BatchNoWait = true }
+	for run := 1; run <= 2; run++ {
+		_, err := env.client(t, noWait).RunBatch(ctx, "p1", reqs)
+		var ie *llm.InFlightError
+		if !errors.As(err, &ie) || ie.Batches != 1 || !strings.Contains(err.Error(), "1 batches in flight") {
+			t.Fatalf("no-wait run %d: %v, want 1 batch in flight", run, err)
+		}
+	}
+	rep, err := env.client(t, nil).RunBatch(ctx, "p1", reqs)
+	if err != nil || rep.Succeeded != 3 || rep.Batches != 0 {
+		t.Fatalf("waiting run: %+v, %v: want the 3 results of the batch in flight, no new batch", rep, err)
+	}
+	if n := env.srv.Stats().Batches; n != 1 {
+		t.Errorf("batches created: %d, want 1", n)
+	}
+}
+
+// TestBatchKeepsPaidResults: a rerun that asks for fewer requests than
+// the interrupted run submitted still stores every result of the batch it
+// adopts (they were paid for), and creates no batch.
+func TestBatchKeepsPaidResults(t *testing.T) {
+	ctx := context.Background()
+	env := newBatchEnv(t, llmtest.Options{})
+	reqs := batchRequests(5)
+	crash := func(c *llm.RuntimeConfig) {
+		c.BatchHook = func(p string) error {
+			if p == llm.HookBatchCreated {
+				return errCrash
+			}
+			return nil
+		}
+	}
+	if _, err := env.client(t, crash).RunBatch(ctx, "p1", reqs); !errors.Is(err, errCrash) {
+		t.Fatalf("crashing run: %v", err)
+	}
+	rep, err := env.client(t, nil).RunBatch(ctx, "p1", reqs[:2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Adopted != 1 || rep.Batches != 0 || rep.Succeeded != 5 {
+		t.Errorf("report %+v: want the batch adopted and its 5 results stored", rep)
+	}
+	for i, r := range reqs {
+		if _, ok := llm.LookupRecord(env.records, env.spec.KeyOfRequest(r)); !ok {
+			t.Errorf("request %d: paid result not stored", i)
+		}
+	}
+}

@@ -1,0 +1,311 @@
+package llmtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The fake Anthropic server implements the Message Batches API:
+//
+//	POST /v1/messages/batches              create ({"requests":[{custom_id, params}]})
+//	GET  /v1/messages/batches              list, newest first (limit, after_id)
+//	GET  /v1/messages/batches/{id}         retrieve
+//	POST /v1/messages/batches/{id}/cancel  cancel
+//	GET  /v1/messages/batches/{id}/results results as JSONL, once ended
+//
+// A batch stays in_progress for BatchScript.Polls retrievals, then every
+// request is answered at once (through Options.Script and the fault queue,
+// as an online request with the same body would be) and the batch ends.
+// Results come in a seeded shuffled order. Only succeeded requests are
+// billed, into Stats.BatchBilled (the provider charges them at
+// BatchDiscount of the online price).
+
+// BatchDiscount is the fraction the fake's provider takes off batch prices.
+const BatchDiscount = 0.5
+
+// BatchFate scripts what becomes of one request of a batch; the zero
+// value processes it as normal.
+type BatchFate struct {
+	Expire bool // the batch's 24 h ran out before it was processed
+	// Error makes it errored with an invalid_request_error of this message.
+	Error string
+	// ServerError makes it errored with an api_error (worth retrying).
+	ServerError bool
+}
+
+// BatchScript scripts the batch API of a fake Anthropic server.
+type BatchScript struct {
+	// Polls is how many retrievals a batch answers in_progress before it
+	// ends (0: it ends at the first).
+	Polls int
+	// Fate decides each request's fate, by custom id and its index in its
+	// batch; nil processes every request.
+	Fate func(customID string, i int) BatchFate
+	// InOrder keeps results in request order (default: shuffled).
+	InOrder bool
+}
+
+type fakeBatch struct {
+	ID       string
+	Created  time.Time
+	Requests []batchReq
+	Polls    int
+	Canceled bool
+	Ended    bool
+	busy     bool     // being processed (f.mu is released around each answer)
+	Results  [][]byte // JSONL lines, once ended
+	Counts   map[string]int
+}
+
+type batchReq struct {
+	CustomID string          `json:"custom_id"`
+	Params   json.RawMessage `json:"params"`
+}
+
+// Batches returns how many batches were created, and their request counts.
+func (f *Fake) Batches() []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]int, len(f.batches))
+	for i, b := range f.batches {
+		out[i] = len(b.Requests)
+	}
+	return out
+}
+
+// serveBatches answers the batch endpoints; it reports false for other
+// paths.
+func (f *Fake) serveBatches(w http.ResponseWriter, r *http.Request, body []byte) bool {
+	const root = "/v1/messages/batches"
+	if _, ok := f.dialect.(anthropicDialect); !ok || !strings.HasPrefix(r.URL.Path, root) {
+		return false
+	}
+	if f.opts.APIKey != "" && !f.dialect.authorized(r.Header, f.opts.APIKey) {
+		f.dialect.writeError(w, &Fault{Status: 401}, "")
+		return true
+	}
+	rest := strings.Trim(strings.TrimPrefix(r.URL.Path, root), "/")
+	parts := strings.Split(rest, "/")
+	switch {
+	case rest == "" && r.Method == http.MethodPost:
+		f.createBatch(w, body)
+	case rest == "" && r.Method == http.MethodGet:
+		f.listBatches(w, r)
+	case len(parts) == 1 && r.Method == http.MethodGet:
+		f.withBatch(w, parts[0], func(b *fakeBatch) { f.pollLocked(b); writeJSON(w, 200, f.batchJSONLocked(b)) })
+	case len(parts) == 2 && parts[1] == "cancel" && r.Method == http.MethodPost:
+		f.withBatch(w, parts[0], func(b *fakeBatch) {
+			b.Canceled = true
+			writeJSON(w, 200, f.batchJSONLocked(b))
+		})
+	case len(parts) == 2 && parts[1] == "results" && r.Method == http.MethodGet:
+		f.withBatch(w, parts[0], func(b *fakeBatch) {
+			if !b.Ended {
+				f.dialect.writeError(w, &Fault{Status: 400, Message: "batch " + b.ID + " is still processing; results are not available yet"}, "")
+				return
+			}
+			w.Header().Set("Content-Type", "application/x-jsonl")
+			w.WriteHeader(200)
+			for _, l := range b.Results {
+				_, _ = w.Write(append(l, '\n'))
+			}
+		})
+	default:
+		f.dialect.writeError(w, &Fault{Status: 404, Message: "unknown path " + r.URL.Path}, "")
+	}
+	return true
+}
+
+func (f *Fake) createBatch(w http.ResponseWriter, body []byte) {
+	var in struct {
+		Requests []batchReq `json:"requests"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil || len(in.Requests) == 0 {
+		f.dialect.writeError(w, &Fault{Status: 400, Message: "requests: at least one request is required"}, "")
+		return
+	}
+	seen := map[string]bool{}
+	for i, rq := range in.Requests {
+		switch {
+		case len(rq.CustomID) < 1 || len(rq.CustomID) > 64:
+			f.dialect.writeError(w, &Fault{Status: 400, Message: fmt.Sprintf("requests.%d.custom_id: 1 to 64 characters", i)}, "")
+			return
+		case seen[rq.CustomID]:
+			f.dialect.writeError(w, &Fault{Status: 400, Message: fmt.Sprintf("requests.%d.custom_id: duplicate %q", i, rq.CustomID)}, "")
+			return
+		case len(in.Requests) > 100_000:
+			f.dialect.writeError(w, &Fault{Status: 400, Message: "requests: at most 100000"}, "")
+			return
+		}
+		seen[rq.CustomID] = true
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.seq++
+	b := &fakeBatch{ID: fmt.Sprintf("msgbatch_fake%06d", f.seq), Created: time.Now().UTC(), Requests: in.Requests}
+	f.batches = append(f.batches, b)
+	writeJSON(w, 200, f.batchJSONLocked(b))
+}
+
+func (f *Fake) listBatches(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	after := r.URL.Query().Get("after_id")
+	limit := 20
+	if n, err := fmt.Sscan(r.URL.Query().Get("limit"), &limit); n != 1 || err != nil || limit <= 0 {
+		limit = 20
+	}
+	var data []json.RawMessage
+	started := after == ""
+	last := ""
+	more := false
+	for i := len(f.batches) - 1; i >= 0; i-- {
+		b := f.batches[i]
+		if !started {
+			started = b.ID == after
+			continue
+		}
+		if len(data) == limit {
+			more = true
+			break
+		}
+		data = append(data, f.batchJSONLocked(b))
+		last = b.ID
+	}
+	writeJSON(w, 200, compact(map[string]any{"data": data, "has_more": more, "first_id": nil, "last_id": last}))
+}
+
+func (f *Fake) withBatch(w http.ResponseWriter, id string, fn func(*fakeBatch)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, b := range f.batches {
+		if b.ID == id {
+			fn(b)
+			return
+		}
+	}
+	f.dialect.writeError(w, &Fault{Status: 404, Message: "batch " + id + " not found"}, "")
+}
+
+// pollLocked counts one retrieval and ends the batch when its polls are
+// used up (or it was canceled).
+func (f *Fake) pollLocked(b *fakeBatch) {
+	if b.Ended || b.busy {
+		return
+	}
+	b.Polls++
+	if b.Polls <= f.opts.Batch.Polls && !b.Canceled {
+		return
+	}
+	f.processLocked(b)
+}
+
+// processLocked answers every request of b, as the online endpoint would
+// answer the same body, and ends it. It runs with f.mu held and releases
+// it around each answer.
+func (f *Fake) processLocked(b *fakeBatch) {
+	b.busy = true
+	defer func() { b.busy = false }()
+	b.Counts = map[string]int{}
+	lines := make([][]byte, 0, len(b.Requests))
+	for i, rq := range b.Requests {
+		var fate BatchFate
+		if f.opts.Batch.Fate != nil {
+			fate = f.opts.Batch.Fate(rq.CustomID, i)
+		}
+		var result any
+		switch {
+		case b.Canceled:
+			result = map[string]any{"type": "canceled"}
+		case fate.Expire:
+			result = map[string]any{"type": "expired"}
+		case fate.Error != "" || fate.ServerError:
+			ft := &Fault{Status: 400, Message: fate.Error}
+			if fate.ServerError {
+				ft = &Fault{Status: 500}
+			}
+			_, eb := anthropicError(ft)
+			result = map[string]any{"type": "errored", "error": json.RawMessage(eb)}
+		default:
+			f.mu.Unlock()
+			result = f.answerBatched(rq.Params)
+			f.mu.Lock()
+		}
+		typ := result.(map[string]any)["type"].(string)
+		b.Counts[typ]++
+		lines = append(lines, compact(map[string]any{"custom_id": rq.CustomID, "result": result}))
+	}
+	if !f.opts.Batch.InOrder {
+		rng := rand.New(rand.NewPCG(f.opts.Seed, uint64(len(f.batches))))
+		rng.Shuffle(len(lines), func(i, j int) { lines[i], lines[j] = lines[j], lines[i] })
+	}
+	b.Results, b.Ended = lines, true
+}
+
+// answerBatched answers one batched request as POST /v1/messages with the
+// same body would be answered (script, fault queue, validation), without
+// latency, billing a success into the batch account.
+func (f *Fake) answerBatched(params json.RawMessage) map[string]any {
+	h := http.Header{}
+	h.Set("Anthropic-Version", "2023-06-01")
+	rec := Request{Method: http.MethodPost, Path: f.dialect.path(), Header: h, Body: params, Time: time.Now()}
+	x := &exchange{fake: f, req: rec, batch: true}
+	if json.Unmarshal(params, &x.body) != nil {
+		_, eb := anthropicError(&Fault{Status: 400, Message: "params: not a JSON object"})
+		return map[string]any{"type": "errored", "error": json.RawMessage(eb)}
+	}
+	if x.stream() {
+		_, eb := anthropicError(&Fault{Status: 400, Message: "params.stream: streaming is not supported in batches"})
+		return map[string]any{"type": "errored", "error": json.RawMessage(eb)}
+	}
+	fault := f.next(rec)
+	x.fault = &fault
+	fault.Delay, fault.StallAfter = 0, 0
+	if fault.Reset || fault.StreamError {
+		fault = Fault{Status: 500}
+	}
+	rw := httptest.NewRecorder()
+	if fault.Status != 0 && fault.Status != 200 && !fault.ErrorIn200 {
+		f.dialect.writeError(rw, &fault, "")
+	} else {
+		r := httptest.NewRequest(http.MethodPost, f.dialect.path(), bytes.NewReader(params))
+		f.dialect.serve(rw, r, x)
+	}
+	raw := rw.Body.Bytes()
+	if rw.Code != 200 || !json.Valid(raw) {
+		if rw.Code == 200 {
+			_, raw = anthropicError(&Fault{Status: 500, Message: "the model's output could not be encoded"})
+		}
+		return map[string]any{"type": "errored", "error": json.RawMessage(slices.Clone(raw))}
+	}
+	return map[string]any{"type": "succeeded", "message": json.RawMessage(slices.Clone(raw))}
+}
+
+func (f *Fake) batchJSONLocked(b *fakeBatch) []byte {
+	status := "in_progress"
+	counts := map[string]int{"processing": len(b.Requests), "succeeded": 0, "errored": 0, "canceled": 0, "expired": 0}
+	var ended, results any
+	if b.Canceled && !b.Ended {
+		status = "canceling"
+	}
+	if b.Ended {
+		status = "ended"
+		counts["processing"] = 0
+		for k, v := range b.Counts {
+			counts[k] = v
+		}
+		ended = b.Created.Add(time.Duration(b.Polls) * time.Second).Format(time.RFC3339Nano)
+		results = "/v1/messages/batches/" + b.ID + "/results"
+	}
+	return compact(map[string]any{"id": b.ID, "type": "message_batch", "processing_status": status,
+		"request_counts": counts, "created_at": b.Created.Format(time.RFC3339Nano),
+		"expires_at": b.Created.Add(24 * time.Hour).Format(time.RFC3339Nano), "ended_at": ended,
+		"cancel_initiated_at": nil, "archived_at": nil, "results_url": results})
+}
