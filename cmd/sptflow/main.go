@@ -98,6 +98,7 @@ func commands() map[string]command {
 		"log":        cmdLog,
 		"gc":         cmdGC,
 		"diff":       cmdDiff,
+		"view":       cmdView,
 		"init":       cmdInit,
 		"version":    cmdVersion,
 		"completion": cmdCompletion,
