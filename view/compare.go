@@ -99,7 +99,16 @@ func compareSide(name string, src Source) (compare.Side, error) {
 	side := compare.Side{Name: name}
 	tag := compare.Partition{ID: "tag", Kind: "tag"}
 	iv := compare.Partition{ID: "intervene", Kind: "intervene"}
-	for _, rel := range slices.Concat(l.records, l.reviews) {
+	stage3, err := batchFiles(src.Dir, dirStage3)
+	if err != nil {
+		return compare.Side{}, err
+	}
+	seen := map[string]bool{}
+	for _, rel := range slices.Concat(l.records, stage3, l.reviews) {
+		if seen[rel] {
+			continue // stage_3 is the record source when nothing is tagged
+		}
+		seen[rel] = true
 		p := filepath.Join(src.Dir, filepath.FromSlash(rel))
 		f := compare.File{Path: rel, Open: func() (io.ReadCloser, error) { return os.Open(p) }}
 		if strings.HasPrefix(rel, dirTagged+"/") || !strings.HasPrefix(rel, "stage_") {
