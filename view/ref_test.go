@@ -2,9 +2,12 @@ package view
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 // refSource is the published data (SPT_REFERENCE_DATA), or a skip.
@@ -43,5 +46,69 @@ func TestReferenceIndex(t *testing.T) {
 	t.Logf("built in %v; rows %v", ix.Built, ix.Counts)
 	if got, want := ix.Counts[3], 29930; got != want {
 		t.Errorf("stage-3 rows = %d, want %d", got, want)
+	}
+}
+
+func TestReferenceAPI(t *testing.T) {
+	ix := refIndex(t)
+	ctx := context.Background()
+	start := time.Now()
+	p, err := ix.Rows(ctx, ParseQuery(url.Values{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ix.Facets(ctx, ParseQuery(url.Values{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("first page and facets in %v", time.Since(start))
+	if p.Total != 29930 || len(p.Rows) != 50 {
+		t.Errorf("first page: total %d, %d rows; want 29930, 50", p.Total, len(p.Rows))
+	}
+	n := 0
+	for _, c := range f["topic"] {
+		n += c.Count
+	}
+	if len(f["topic"]) != 7 || n != 29930 {
+		t.Errorf("topic facet: %d topics, %d rows; want 7 (the published topics with files), 29930", len(f["topic"]), n)
+	}
+	verdicts := map[string]int{}
+	for _, c := range f["verdict"] {
+		verdicts[c.Value] = c.Count
+	}
+	fails, err := ix.Rows(ctx, ParseQuery(url.Values{"verdict": {"FAIL"}, "page": {"3"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fails.Total != verdicts["FAIL"] || len(fails.Rows) != 50 || fails.Rows[0].Verdict != "FAIL" {
+		t.Errorf("verdict=FAIL page 4: total %d (facet %d), %d rows", fails.Total, verdicts["FAIL"], len(fails.Rows))
+	}
+	// Search inside the reviews: a phrase of one record's R finds it.
+	l, err := ix.Lineage(ctx, p.Rows[7].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec *RecordView
+	for i := range l.Records {
+		if l.Records[i].Row == p.Rows[7].ID {
+			rec = &l.Records[i]
+		}
+	}
+	if rec == nil || l.Item.T == "" || len(l.Answers) == 0 {
+		t.Fatalf("lineage of row %d: item %q, %d answers, record %v", p.Rows[7].ID, l.Item.T, len(l.Answers), rec)
+	}
+	words := strings.Fields(rec.R)
+	phrase := `"` + strings.Join(words[:min(5, len(words))], " ") + `"`
+	phrase = strings.NewReplacer(`"`, "", "'", " ").Replace(phrase)
+	found, err := ix.Rows(ctx, ParseQuery(url.Values{"q": {`"` + phrase + `"`}, "size": {"500"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hit := false
+	for _, r := range found.Rows {
+		hit = hit || r.ID == p.Rows[7].ID
+	}
+	if !hit {
+		t.Errorf("q=%s (from its R) does not find row %d among %d", phrase, p.Rows[7].ID, found.Total)
 	}
 }
