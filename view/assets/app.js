@@ -146,10 +146,16 @@ function renderFacets(facets) {
   };
 }
 
+function callHTML(c) {
+  return `<details class="call"><summary>call ${esc(c.key.slice(0, 12))} · ${esc(c.provider)}/${esc(c.model)} served by ${esc(c.served_model)} · ${c.input_tokens} in / ${c.output_tokens} out${c.cache_read_tokens ? ' (' + c.cache_read_tokens + ' cached)' : ''} · $${c.cost_usd.toFixed(4)} · ${c.attempts} attempt(s) · ${esc(c.partition)} · run ${esc(c.run)}${c.simulated ? ' · simulated' : ''}</summary>
+    <pre>${esc(JSON.stringify(c.record, null, 2))}</pre></details>`;
+}
+
 function callsHTML(calls) {
   if (!calls || !calls.length) return '<div class="muted">no call of the request store produced this text</div>';
-  return calls.map(c => `<details class="call"><summary>call ${esc(c.key.slice(0, 12))} · ${esc(c.provider)}/${esc(c.model)} served by ${esc(c.served_model)} · ${c.input_tokens} in / ${c.output_tokens} out${c.cache_read_tokens ? ' (' + c.cache_read_tokens + ' cached)' : ''} · $${c.cost_usd.toFixed(4)} · ${c.attempts} attempt(s) · ${esc(c.partition)} · run ${esc(c.run)}${c.simulated ? ' · simulated' : ''}</summary>
-    <pre>${esc(JSON.stringify(c.record, null, 2))}</pre></details>`).join('');
+  if (calls.length === 1) return callHTML(calls[0]);
+  const cost = calls.reduce((a, c) => a + c.cost_usd, 0);
+  return `<details class="calls"><summary>${calls.length} LLM calls hold this text (${esc(calls[0].served_model)}, $${cost.toFixed(4)})</summary>${calls.map(callHTML).join('')}</details>`;
 }
 
 function curlHTML(curl) {
