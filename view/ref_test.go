@@ -20,20 +20,10 @@ func refSource(t testing.TB) Source {
 	return Source{Name: "reference", Dir: filepath.Join(dir, "stage_3_tagged")}
 }
 
-// refIndex is the index of the published data, built once per test binary.
-var refIndexDir string
-
-func refIndex(t testing.TB) *Index {
+// refIndex builds the index of the published data in a temporary directory.
+func refIndex(t *testing.T) *Index {
 	t.Helper()
-	src := refSource(t)
-	if refIndexDir == "" {
-		d, err := os.MkdirTemp("", "sptflow-view-ref-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		refIndexDir = d
-	}
-	ix, err := OpenIndex(context.Background(), src, refIndexDir)
+	ix, err := OpenIndex(context.Background(), refSource(t), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,16 +31,21 @@ func refIndex(t testing.TB) *Index {
 	return ix
 }
 
-func TestReferenceIndex(t *testing.T) {
+// TestReference builds the index of the published data once and queries it.
+func TestReference(t *testing.T) {
 	ix := refIndex(t)
+	t.Run("index", func(t *testing.T) { testReferenceIndex(t, ix) })
+	t.Run("api", func(t *testing.T) { testReferenceAPI(t, ix) })
+}
+
+func testReferenceIndex(t *testing.T, ix *Index) {
 	t.Logf("built in %v; rows %v", ix.Built, ix.Counts)
 	if got, want := ix.Counts[3], 29930; got != want {
 		t.Errorf("stage-3 rows = %d, want %d", got, want)
 	}
 }
 
-func TestReferenceAPI(t *testing.T) {
-	ix := refIndex(t)
+func testReferenceAPI(t *testing.T, ix *Index) {
 	ctx := context.Background()
 	start := time.Now()
 	p, err := ix.Rows(ctx, ParseQuery(url.Values{}))

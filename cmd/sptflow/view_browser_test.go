@@ -109,7 +109,7 @@ func (p *page) shot(name string) {
 
 func TestViewBrowser(t *testing.T) {
 	exe := browser(t)
-	_, hs := demoServer(t, true)
+	_, hs, _ := demoServer(t, true)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
 		chromedp.Headless, chromedp.DisableGPU, chromedp.WindowSize(1400, 1000))
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/sptflow/sptflow/view"
@@ -26,44 +25,27 @@ models:
   sonnet: {provider: sim, model: claude-sonnet-4-5-20250929, max_tokens: 30000, sim: {review_rejection_rate: 0.15}}
 `
 
-var (
-	demoOnce sync.Once
-	demoDir  string
-	demoErr  error
-)
-
-// viewDemo is a project in which the demo and demoB have run (once per
-// test binary).
+// viewDemo is a new project in which the demo and demoB have run.
 func viewDemo(t testing.TB) string {
 	t.Helper()
-	demoOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "sptflow-view-demo-")
-		if err != nil {
-			demoErr = err
-			return
-		}
-		demoDir = dir
-		ctx := context.Background()
-		if demoErr = run(ctx, []string{"init", dir}, io.Discard, io.Discard); demoErr != nil {
-			return
-		}
-		if demoErr = os.WriteFile(filepath.Join(dir, "pipelines", "demo_b.yaml"), []byte(demoB), 0o644); demoErr != nil {
-			return
-		}
-		for _, p := range []string{"demo.yaml", "demo_b.yaml"} {
-			if demoErr = run(ctx, []string{"run", filepath.Join(dir, "pipelines", p), "--log-level", "error"}, io.Discard, io.Discard); demoErr != nil {
-				return
-			}
-		}
-	})
-	if demoErr != nil {
-		t.Fatalf("demo project: %v", demoErr)
+	dir := t.TempDir()
+	ctx := context.Background()
+	if err := run(ctx, []string{"init", dir}, io.Discard, io.Discard); err != nil {
+		t.Fatalf("init: %v", err)
 	}
-	return demoDir
+	if err := os.WriteFile(filepath.Join(dir, "pipelines", "demo_b.yaml"), []byte(demoB), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"demo.yaml", "demo_b.yaml"} {
+		if err := run(ctx, []string{"run", filepath.Join(dir, "pipelines", p), "--log-level", "error"}, io.Discard, io.Discard); err != nil {
+			t.Fatalf("run %s: %v", p, err)
+		}
+	}
+	return dir
 }
 
 // demoServer serves the demo (and demoB when compare is set).
-func demoServer(t testing.TB, compare bool) (*view.Server, *httptest.Server) {
+func demoServer(t testing.TB, compare bool) (*view.Server, *httptest.Server, string) {
 	t.Helper()
 	dir := viewDemo(t)
 	st := filepath.Join(dir, ".sptflow")
@@ -77,7 +59,7 @@ func demoServer(t testing.TB, compare bool) (*view.Server, *httptest.Server) {
 	}
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(func() { hs.Close(); s.Close() })
-	return s, hs
+	return s, hs, dir
 }
 
 func getJSON(t testing.TB, base, path string, into any) {
@@ -97,7 +79,7 @@ func getJSON(t testing.TB, base, path string, into any) {
 }
 
 func TestViewRowsFacetsSearch(t *testing.T) {
-	_, hs := demoServer(t, false)
+	_, hs, _ := demoServer(t, false)
 	var info view.Info
 	getJSON(t, hs.URL, "/api/info", &info)
 	if info.Rows[1] != 24 || info.Rows[2] < 24 || info.Rows[2] > 48 || info.Rows[3] == 0 {
@@ -178,7 +160,7 @@ func TestViewRowsFacetsSearch(t *testing.T) {
 }
 
 func TestViewLineage(t *testing.T) {
-	_, hs := demoServer(t, false)
+	_, hs, _ := demoServer(t, false)
 	var p view.Page
 	getJSON(t, hs.URL, "/api/rows?variant=B&size=1", &p)
 	r := p.Rows[0]
@@ -232,7 +214,7 @@ func TestViewLineage(t *testing.T) {
 }
 
 func TestViewOverview(t *testing.T) {
-	_, hs := demoServer(t, false)
+	_, hs, _ := demoServer(t, false)
 	var ov view.Overview
 	getJSON(t, hs.URL, "/api/overview", &ov)
 	if ov.Pipeline != "spt-demo" || !ov.Ended || len(ov.Partitions) != 14 {
@@ -266,7 +248,7 @@ func TestViewOverview(t *testing.T) {
 }
 
 func TestViewCompare(t *testing.T) {
-	_, hs := demoServer(t, true)
+	_, hs, _ := demoServer(t, true)
 	var c view.CompareView
 	getJSON(t, hs.URL, "/api/compare", &c)
 	m := c.Report.Flips
@@ -305,7 +287,7 @@ func TestViewCompare(t *testing.T) {
 }
 
 func TestViewEvents(t *testing.T) {
-	s, hs := demoServer(t, false)
+	s, hs, dir := demoServer(t, false)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", hs.URL+"/api/events", nil)
@@ -320,7 +302,7 @@ func TestViewEvents(t *testing.T) {
 		t.Fatalf("first event = %q", buf[:n])
 	}
 	// A run going on: its journal grows.
-	runs, _ := filepath.Glob(filepath.Join(viewDemo(t), ".sptflow", "runs", "*", "journal.jsonl"))
+	runs, _ := filepath.Glob(filepath.Join(dir, ".sptflow", "runs", "*", "journal.jsonl"))
 	last := runs[len(runs)-1]
 	f, err := os.OpenFile(last, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
@@ -338,7 +320,7 @@ func TestViewEvents(t *testing.T) {
 }
 
 func TestViewExport(t *testing.T) {
-	s, _ := demoServer(t, false)
+	s, _, _ := demoServer(t, false)
 	dir := t.TempDir()
 	q := view.ParseQuery(url.Values{"verdict": {"FAIL"}})
 	n, err := s.Index().Export(context.Background(), "demo", q, dir)
