@@ -67,7 +67,7 @@ func Pairs(ctx context.Context, a, b *Index) ([]Pair, error) {
 }
 
 func (ix *Index) pairRows(ctx context.Context) (map[pairKey]pairRow, []pairKey, error) {
-	rs, err := ix.db.QueryContext(ctx, `SELECT id, item, model, variant, intervention, topic, task, verdict, content FROM rows WHERE stage = 3 ORDER BY id`)
+	rs, err := ix.db.QueryContext(ctx, `SELECT r.id, r.item, r.model, r.variant, r.intervention, r.topic, s.task, r.verdict, r.content FROM rows r JOIN snips s ON s.id = r.id WHERE r.stage = 3 ORDER BY r.id`)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -40,7 +40,7 @@ func (ix *Index) Export(ctx context.Context, name string, q Query, dir string) (
 	// The other stages' rows of the exported items, so the lineage view's
 	// rows and the stage selector find them.
 	for item := range byItem {
-		rs, err := ix.db.QueryContext(ctx, "SELECT "+rowCols+" FROM rows r WHERE r.item = ? AND r.stage != ?", item, q.Stage)
+		rs, err := ix.db.QueryContext(ctx, "SELECT "+rowCols+rowFrom+" WHERE r.item = ? AND r.stage != ?", item, q.Stage)
 		if err != nil {
 			return 0, err
 		}

@@ -22,7 +22,7 @@ import (
 )
 
 // schemaVersion versions the index; a new version makes a new index.
-const schemaVersion = 1
+const schemaVersion = 2
 
 const schema = `
 CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT);
@@ -44,11 +44,18 @@ CREATE TABLE rows (
 	review_rounds TEXT NOT NULL DEFAULT '',
 	failed INTEGER NOT NULL DEFAULT 0,
 	tags TEXT NOT NULL DEFAULT '',
-	task TEXT NOT NULL DEFAULT '',  -- the first 300 characters of T
-	text TEXT NOT NULL DEFAULT '',  -- of S (stage 2), I (stage 3), B (stage 1)
+	answer TEXT NOT NULL DEFAULT '',    -- the answer's identity (stages 2 and 3): item, model, variant
 	content INTEGER NOT NULL DEFAULT 0  -- fingerprint of the row's texts and verdict
 );
-CREATE INDEX rows_item ON rows(item);
+-- The texts the table shows, apart, so that filters and facet counts scan
+-- narrow rows.
+CREATE TABLE snips (
+	id INTEGER PRIMARY KEY,
+	task TEXT NOT NULL DEFAULT '',  -- the first 300 characters of T
+	text TEXT NOT NULL DEFAULT ''   -- of S (stage 2), I (stage 3), B (stage 1)
+);
+CREATE INDEX rows_item ON rows(item, stage);
+CREATE INDEX rows_answer ON rows(answer, stage);
 CREATE INDEX rows_stage ON rows(stage, topic);
 CREATE TABLE row_tags (row INTEGER NOT NULL, tag TEXT NOT NULL);
 CREATE INDEX row_tags_tag ON row_tags(tag, row);
@@ -200,15 +207,18 @@ type row struct {
 }
 
 type writer struct {
-	ctx             context.Context
-	rows, tags, fts *sql.Stmt
-	next            int64
+	ctx                    context.Context
+	rows, snips, tags, fts *sql.Stmt
+	next                   int64
 }
 
 func newWriter(ctx context.Context, tx *sql.Tx) (*writer, error) {
 	w := &writer{ctx: ctx}
 	var err error
-	if w.rows, err = tx.PrepareContext(ctx, `INSERT INTO rows VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`); err != nil {
+	if w.rows, err = tx.PrepareContext(ctx, `INSERT INTO rows VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`); err != nil {
+		return nil, err
+	}
+	if w.snips, err = tx.PrepareContext(ctx, `INSERT INTO snips VALUES (?,?,?)`); err != nil {
 		return nil, err
 	}
 	if w.tags, err = tx.PrepareContext(ctx, `INSERT INTO row_tags VALUES (?,?)`); err != nil {
@@ -227,12 +237,19 @@ func (w *writer) add(r *row) error {
 	if r.failed {
 		failed = 1
 	}
+	answer := ""
+	if r.stage > 1 {
+		answer = r.item + "\x00" + r.model + "\x00" + r.variant
+	}
 	tags := ""
 	if len(r.tags) > 0 {
 		tags = " " + strings.Join(r.tags, " ") + " "
 	}
 	if _, err := w.rows.ExecContext(w.ctx, id, r.stage, r.topic, r.file, r.idx, r.item, r.model, r.variant, r.intervention,
-		r.itype, r.iversion, r.verdict, r.confidence, r.difficulty, r.reviewRounds, failed, tags, clip(r.task, 300), clip(r.text, 300), r.content); err != nil {
+		r.itype, r.iversion, r.verdict, r.confidence, r.difficulty, r.reviewRounds, failed, tags, answer, r.content); err != nil {
+		return fmt.Errorf("index row: %w", err)
+	}
+	if _, err := w.snips.ExecContext(w.ctx, id, clip(r.task, 300), clip(r.text, 300)); err != nil {
 		return fmt.Errorf("index row: %w", err)
 	}
 	for _, t := range r.tags {
@@ -390,11 +407,11 @@ func itemRows(item *pyjson.Object, topic, rel string, i int, want map[int]bool) 
 	}
 	var out []*row
 	base := func(stage int) *row {
-		return &row{stage: stage, topic: topic, file: rel, idx: i, item: id, task: t, ftsPrompt: prompt}
+		return &row{stage: stage, topic: topic, file: rel, idx: i, item: id, task: t}
 	}
 	if want[1] {
 		r := base(1)
-		r.difficulty, r.text = diff, b
+		r.difficulty, r.text, r.ftsPrompt = diff, b, prompt
 		if meta != nil {
 			r.tags = strs(meta, "tags")
 		}
@@ -454,7 +471,6 @@ func itemRows(item *pyjson.Object, topic, rel string, i int, want map[int]bool) 
 				r.failed = r.verdict == "" || strings.EqualFold(passed, "false") || strings.EqualFold(str(o, "faulty_data"), "true")
 				r.tags = strs(o, "tags")
 				r.text = str(o, "I")
-				r.ftsResp = s
 				r.ftsInterv = r.text
 				r.ftsRevie = str(o, "R") + "\n" + str(o, "thought_process")
 				r.content = fingerprint(r.verdict + "\x00" + r.text + "\x00" + str(o, "R"))

@@ -117,7 +117,7 @@ func (ix *Index) Lineage(ctx context.Context, id int64) (*Lineage, error) {
 		}
 		return nil, err
 	}
-	rs, err := ix.db.QueryContext(ctx, "SELECT "+rowCols+" FROM rows r WHERE r.item = ? ORDER BY r.stage, r.id", item)
+	rs, err := ix.db.QueryContext(ctx, "SELECT "+rowCols+rowFrom+" WHERE r.item = ? ORDER BY r.stage, r.id", item)
 	if err != nil {
 		return nil, err
 	}

@@ -73,8 +73,21 @@ func (q Query) where(skip string) (string, []any) {
 		}
 	}
 	if m := matchExpr(q.Search); m != "" {
-		conds = append(conds, "r.id IN (SELECT rowid FROM rows_fts WHERE rows_fts MATCH ?)")
+		// Each row's own texts are indexed once: an item's prompts on its
+		// stage-1 row, an answer on its stage-2 row. A record matches when
+		// its own texts, its answer's or its item's prompts hold every word.
+		fts := "SELECT rowid FROM rows_fts WHERE rows_fts MATCH ?"
+		c := "r.id IN (" + fts + ")"
 		args = append(args, m)
+		if q.Stage >= 2 {
+			c += " OR r.item IN (SELECT item FROM rows WHERE stage = 1 AND id IN (" + fts + "))"
+			args = append(args, m)
+		}
+		if q.Stage == 3 {
+			c += " OR r.answer IN (SELECT answer FROM rows WHERE stage = 2 AND id IN (" + fts + "))"
+			args = append(args, m)
+		}
+		conds = append(conds, "("+c+")")
 	}
 	return strings.Join(conds, " AND "), args
 }
@@ -146,7 +159,10 @@ type Page struct {
 	Rows  []Row `json:"rows"`
 }
 
-const rowCols = `r.id, r.stage, r.topic, r.file, r.idx, r.item, r.model, r.variant, r.intervention, r.verdict, r.confidence, r.difficulty, r.review_rounds, r.failed, r.tags, r.task, r.text`
+const rowCols = `r.id, r.stage, r.topic, r.file, r.idx, r.item, r.model, r.variant, r.intervention, r.verdict, r.confidence, r.difficulty, r.review_rounds, r.failed, r.tags, s.task, s.text`
+
+// rowFrom is the FROM clause of rowCols.
+const rowFrom = ` FROM rows r JOIN snips s ON s.id = r.id`
 
 // Rows returns one page of the rows q selects.
 func (ix *Index) Rows(ctx context.Context, q Query) (*Page, error) {
@@ -166,7 +182,7 @@ func (ix *Index) Rows(ctx context.Context, q Query) (*Page, error) {
 		}
 		order += ", r.id"
 	}
-	rows, err := ix.db.QueryContext(ctx, "SELECT "+rowCols+" FROM rows r WHERE "+where+" ORDER BY "+order+" LIMIT ? OFFSET ?",
+	rows, err := ix.db.QueryContext(ctx, "SELECT "+rowCols+rowFrom+" WHERE "+where+" ORDER BY "+order+" LIMIT ? OFFSET ?",
 		append(args, q.Size, q.Page*q.Size)...)
 	if err != nil {
 		return nil, fmt.Errorf("read rows: %w", err)

@@ -386,7 +386,7 @@ func (s *Server) comparePair(w http.ResponseWriter, r *http.Request) {
 
 // Record returns the stage-3 record of row id and its task.
 func (ix *Index) Record(ctx context.Context, id int64) (*RecordView, string, error) {
-	row, err := scanRow(ix.db.QueryRowContext(ctx, "SELECT "+rowCols+" FROM rows r WHERE r.id = ? AND r.stage = 3", id))
+	row, err := scanRow(ix.db.QueryRowContext(ctx, "SELECT "+rowCols+rowFrom+" WHERE r.id = ? AND r.stage = 3", id))
 	if err != nil {
 		return nil, "", fmt.Errorf("record %d: %w", id, errNotFound)
 	}
