@@ -3,7 +3,6 @@ package view
 import (
 	"bufio"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -27,7 +26,7 @@ const minFingerprintLen = 24
 // cost, which partition paid for it (from the runs' spend ledgers), and a
 // fingerprint of every text of its response, so a row's texts find the
 // calls that produced them.
-func indexCalls(ctx context.Context, storeDir string, tx *sql.Tx) error {
+func indexCalls(ctx context.Context, storeDir string, tx preparer) error {
 	st, err := store.Open(storeDir)
 	if err != nil {
 		return fmt.Errorf("open store %s: %w", storeDir, err)
@@ -133,7 +132,7 @@ func ledgerPartitions(storeDir string) map[string][2]string {
 }
 
 // indexReviews indexes the stage-3 review logs: one line per review made.
-func indexReviews(ctx context.Context, dir string, files []string, tx *sql.Tx) error {
+func indexReviews(ctx context.Context, dir string, files []string, tx preparer) error {
 	ins, err := tx.PrepareContext(ctx, `INSERT INTO reviews VALUES (?,?,?,?,?,?,?,?,?)`)
 	if err != nil {
 		return err

@@ -116,7 +116,7 @@ func OpenIndex(ctx context.Context, src Source, dir string) (*Index, error) {
 }
 
 func openDB(p string) (*sql.DB, error) {
-	db, err := sql.Open("sqlite", "file:"+p+"?mode=ro&_pragma=query_only(1)&_pragma=mmap_size(268435456)")
+	db, err := sql.Open("sqlite", "file:"+p+"?mode=ro&_pragma=query_only(1)&_pragma=cache_size(-8000)")
 	if err != nil {
 		return nil, fmt.Errorf("open index %s: %w", p, err)
 	}
@@ -152,33 +152,37 @@ func build(ctx context.Context, src Source, l layout, p string) error {
 	}
 	db.SetMaxOpenConns(1)
 	err = func() error {
-		if _, err := db.ExecContext(ctx, schema); err != nil {
-			return fmt.Errorf("create index schema: %w", err)
-		}
-		tx, err := db.BeginTx(ctx, nil)
+		conn, err := db.Conn(ctx)
 		if err != nil {
 			return err
 		}
-		defer tx.Rollback()
-		w, err := newWriter(ctx, tx)
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, schema); err != nil {
+			return fmt.Errorf("create index schema: %w", err)
+		}
+		if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+			return err
+		}
+		w, err := newWriter(ctx, conn)
 		if err != nil {
 			return err
 		}
 		if err := indexFiles(ctx, src.Dir, l, w); err != nil {
 			return err
 		}
-		if err := indexReviews(ctx, src.Dir, l.reviews, tx); err != nil {
+		if err := indexReviews(ctx, src.Dir, l.reviews, conn); err != nil {
 			return err
 		}
 		if src.Store != "" {
-			if err := indexCalls(ctx, src.Store, tx); err != nil {
+			if err := indexCalls(ctx, src.Store, conn); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO meta VALUES ('dir', ?), ('name', ?)`, src.Dir, src.Name); err != nil {
+		if _, err := conn.ExecContext(ctx, `INSERT INTO meta VALUES ('dir', ?), ('name', ?)`, src.Dir, src.Name); err != nil {
 			return err
 		}
-		return tx.Commit()
+		_, err = conn.ExecContext(ctx, "COMMIT")
+		return err
 	}()
 	if cerr := db.Close(); err == nil {
 		err = cerr
@@ -206,14 +210,26 @@ type row struct {
 	content                                 int64
 }
 
+// preparer is a connection or a transaction.
+type preparer interface {
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// commitEvery is how many batch files' rows one transaction holds: SQLite
+// (FTS5's pending terms above all) keeps a transaction's work in memory.
+const commitEvery = 8
+
 type writer struct {
+	conn                   preparer
+	files                  int
 	ctx                    context.Context
 	rows, snips, tags, fts *sql.Stmt
 	next                   int64
 }
 
-func newWriter(ctx context.Context, tx *sql.Tx) (*writer, error) {
-	w := &writer{ctx: ctx}
+func newWriter(ctx context.Context, tx preparer) (*writer, error) {
+	w := &writer{ctx: ctx, conn: tx}
 	var err error
 	if w.rows, err = tx.PrepareContext(ctx, `INSERT INTO rows VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`); err != nil {
 		return nil, err
@@ -314,9 +330,9 @@ func indexFiles(ctx context.Context, dir string, l layout, w *writer) error {
 		for i, j := range jobs {
 			// At most a few files ahead of the writer, so memory stays
 			// bounded by a few parsed files whatever the data's size.
-			if i >= 4 {
+			if i >= 2 {
 				select {
-				case <-jobs[i-4].done:
+				case <-jobs[i-2].done:
 				case <-ctx.Done():
 					return
 				}
@@ -344,6 +360,13 @@ func indexFiles(ctx context.Context, dir string, l layout, w *writer) error {
 			}
 		}
 		j.rows = nil
+		if w.files++; w.files%commitEvery == 0 {
+			for _, stmt := range []string{"COMMIT", "BEGIN"} {
+				if _, err := w.conn.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("index: %s: %w", stmt, err)
+				}
+			}
+		}
 	}
 	return nil
 }
