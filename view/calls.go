@@ -133,7 +133,7 @@ func ledgerPartitions(storeDir string) map[string][2]string {
 
 // indexReviews indexes the stage-3 review logs: one line per review made.
 func indexReviews(ctx context.Context, dir string, files []string, tx preparer) error {
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO reviews VALUES (?,?,?,?,?,?,?,?,?)`)
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO reviews VALUES (?,?,?,?,?,?,?,?,?,?)`)
 	if err != nil {
 		return err
 	}
@@ -154,6 +154,7 @@ func indexReviews(ctx context.Context, dir string, files []string, tx preparer) 
 				Model      string `json:"review_model"`
 				Evaluation string `json:"written_evaluation"`
 				Thought    string `json:"thought_process"`
+				Timestamp  string `json:"timestamp"`
 			}
 			if len(strings.TrimSpace(sc.Text())) == 0 {
 				continue
@@ -162,7 +163,7 @@ func indexReviews(ctx context.Context, dir string, files []string, tx preparer) 
 				f.Close()
 				return fmt.Errorf("read %s:%d: %w", rel, n, err)
 			}
-			if _, err := ins.ExecContext(ctx, v.Dataset, v.Config, v.Batch, v.Round, v.Verdict != nil && *v.Verdict, v.Model, v.Evaluation, v.Thought, rel); err != nil {
+			if _, err := ins.ExecContext(ctx, v.Dataset, v.Config, v.Batch, v.Round, v.Verdict != nil && *v.Verdict, v.Model, v.Evaluation, v.Thought, rel, unixTime(v.Timestamp)); err != nil {
 				f.Close()
 				return err
 			}
@@ -174,4 +175,16 @@ func indexReviews(ctx context.Context, dir string, files []string, tx preparer) 
 		}
 	}
 	return nil
+}
+
+// unixTime reads a Python datetime.isoformat() timestamp (naive, in local
+// time, as the original pipeline writes them) as Unix seconds; 0 when it
+// cannot.
+func unixTime(s string) float64 {
+	for _, layout := range []string{"2006-01-02T15:04:05.999999", time.RFC3339Nano} {
+		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+			return float64(t.UnixNano()) / 1e9
+		}
+	}
+	return 0
 }

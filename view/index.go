@@ -22,7 +22,7 @@ import (
 )
 
 // schemaVersion versions the index; a new version makes a new index.
-const schemaVersion = 2
+const schemaVersion = 3
 
 const schema = `
 CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT);
@@ -61,7 +61,7 @@ CREATE TABLE row_tags (row INTEGER NOT NULL, tag TEXT NOT NULL);
 CREATE INDEX row_tags_tag ON row_tags(tag, row);
 CREATE INDEX row_tags_row ON row_tags(row);
 CREATE VIRTUAL TABLE rows_fts USING fts5(prompt, response, intervention, review, content='', tokenize='unicode61');
-CREATE TABLE reviews (topic TEXT, intervention TEXT, batch INTEGER, round INTEGER, verdict INTEGER, model TEXT, evaluation TEXT, thought TEXT, file TEXT);
+CREATE TABLE reviews (topic TEXT, intervention TEXT, batch INTEGER, round INTEGER, verdict INTEGER, model TEXT, evaluation TEXT, thought TEXT, file TEXT, time REAL);
 CREATE INDEX reviews_key ON reviews(topic, intervention, batch);
 CREATE TABLE calls (key TEXT PRIMARY KEY, provider TEXT, model TEXT, served TEXT, ok INTEGER, input_tokens INTEGER, output_tokens INTEGER, cache_read INTEGER, cost REAL, attempts INTEGER, run TEXT, time TEXT, simulated INTEGER, partition TEXT, node TEXT, record TEXT);
 CREATE TABLE call_fp (fp INTEGER NOT NULL, key TEXT NOT NULL);

@@ -240,15 +240,18 @@ func (ix *Index) recordView(ctx context.Context, r Row, it *pyjson.Object) (Reco
 			rv.Fields = b
 		}
 		rv.Calls = ix.callsFor(ctx, r.Topic, rv.I, rv.R)
-		rv.Reviews = ix.reviewsFor(ctx, r.Topic, rec.Key, str(o, "stage_3_analysis"))
+		rv.Reviews = ix.reviewsFor(ctx, r.Topic, rec.Key, str(o, "stage_3_analysis"), str(o, "generation_time"), str(o, "num_stage_3_reviews_made"))
 		break
 	}
 	return rv, nil
 }
 
 // reviewsFor returns the reviews of the batch a record was generated in:
-// stage_3_analysis names it ("item_1_of_6_in_batch_2_of_15").
-func (ix *Index) reviewsFor(ctx context.Context, topic, key, analysis string) []Review {
+// stage_3_analysis names it ("item_1_of_6_in_batch_2_of_15"), numbered
+// within its stage-2 file, which the review log does not name. When the
+// record has a generation_time, the reviews are the chain of rounds ending
+// at the review closest after it; otherwise every review of that number.
+func (ix *Index) reviewsFor(ctx context.Context, topic, key, analysis, generated, made string) []Review {
 	out := []Review{}
 	_, b, ok := strings.Cut(analysis, "_in_batch_")
 	if !ok {
@@ -258,19 +261,61 @@ func (ix *Index) reviewsFor(ctx context.Context, topic, key, analysis string) []
 	if _, err := fmt.Sscanf(b, "%d", &batch); err != nil {
 		return out
 	}
-	rs, err := ix.db.QueryContext(ctx, `SELECT round, verdict, model, evaluation, thought FROM reviews WHERE topic = ? AND intervention = ? AND batch = ? ORDER BY round`, topic, key, batch)
+	rs, err := ix.db.QueryContext(ctx, `SELECT round, verdict, model, evaluation, thought, time FROM reviews WHERE topic = ? AND intervention = ? AND batch = ? ORDER BY time, round`, topic, key, batch)
 	if err != nil {
 		return out
 	}
-	defer rs.Close()
+	var times []float64
 	for rs.Next() {
 		var r Review
-		if rs.Scan(&r.Round, &r.Accepted, &r.Model, &r.Evaluation, &r.Thought) == nil {
-			r.Calls = ix.callsFor(ctx, topic, r.Evaluation, r.Thought)
+		var t float64
+		if rs.Scan(&r.Round, &r.Accepted, &r.Model, &r.Evaluation, &r.Thought, &t) == nil {
 			out = append(out, r)
+			times = append(times, t)
 		}
 	}
+	rs.Close()
+	out = reviewChain(out, times, generated, made)
+	for i := range out {
+		out[i].Calls = ix.callsFor(ctx, topic, out[i].Evaluation, out[i].Thought)
+	}
 	return out
+}
+
+// reviewChain picks, of reviews sorted by time, the one closest to (and
+// not long before) the generation time, then the rounds before it and
+// after it up to the number the record says were made.
+func reviewChain(revs []Review, times []float64, generated, made string) []Review {
+	var g float64
+	if _, err := fmt.Sscanf(generated, "%g", &g); err != nil || g == 0 || len(revs) < 2 {
+		return revs
+	}
+	best := -1
+	for i, t := range times {
+		if t == 0 {
+			return revs
+		}
+		if t >= g-1 && (best < 0 || t-g < times[best]-g) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return revs
+	}
+	n := 0
+	fmt.Sscanf(made, "%d", &n)
+	chain := []Review{revs[best]}
+	for i := best - 1; i >= 0 && chain[0].Round > 1; i-- {
+		if revs[i].Round == chain[0].Round-1 {
+			chain = append([]Review{revs[i]}, chain...)
+		}
+	}
+	for i := best + 1; i < len(revs) && chain[len(chain)-1].Round < n; i++ {
+		if revs[i].Round == chain[len(chain)-1].Round+1 {
+			chain = append(chain, revs[i])
+		}
+	}
+	return chain
 }
 
 // callsFor returns the calls whose response holds the texts: those

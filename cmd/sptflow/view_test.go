@@ -198,6 +198,27 @@ func TestViewLineage(t *testing.T) {
 		t.Errorf("record = verdict %q, I %d bytes, R %d bytes, %d calls, %d reviews; want the record's verdict %q, texts, calls and reviews",
 			rec.Verdict, len(rec.I), len(rec.R), len(rec.Calls), len(rec.Reviews), r.Verdict)
 	}
+	// Every record's reviews are its batch's rounds, 1 to the number it
+	// made, though two stage-2 files number their batches alike.
+	for _, x := range l.Records {
+		var f struct {
+			Made   json.Number `json:"num_stage_3_reviews_made"`
+			Passed bool        `json:"stage_3_reviews_passed"`
+		}
+		if err := json.Unmarshal(x.Fields, &f); err != nil {
+			t.Fatal(err)
+		}
+		if string(f.Made) != itoa(len(x.Reviews)) {
+			t.Errorf("record %d made %s reviews, the lineage shows %d", x.Row, f.Made, len(x.Reviews))
+			continue
+		}
+		for i, rv := range x.Reviews {
+			last := i == len(x.Reviews)-1
+			if rv.Round != i+1 || last && rv.Accepted != f.Passed || !last && rv.Accepted {
+				t.Errorf("record %d review %d: round %d, accepted %v", x.Row, i, rv.Round, rv.Accepted)
+			}
+		}
+	}
 	for _, c := range rec.Calls {
 		if c.Node != "intervene" || !strings.HasSuffix(c.Partition, "@"+r.Topic) {
 			t.Errorf("record call from %s (%s), want intervene@%s", c.Partition, c.Node, r.Topic)
