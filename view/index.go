@@ -22,7 +22,7 @@ import (
 )
 
 // schemaVersion versions the index; a new version makes a new index.
-const schemaVersion = 3
+const schemaVersion = 4
 
 const schema = `
 CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT);
@@ -55,11 +55,21 @@ CREATE TABLE snips (
 	text TEXT NOT NULL DEFAULT ''   -- of S (stage 2), I (stage 3), B (stage 1)
 );
 CREATE INDEX rows_item ON rows(item, stage);
+CREATE INDEX rows_f_topic ON rows(stage, topic);
+CREATE INDEX rows_f_model ON rows(stage, model);
+CREATE INDEX rows_f_variant ON rows(stage, variant);
+CREATE INDEX rows_f_itype ON rows(stage, itype);
+CREATE INDEX rows_f_iversion ON rows(stage, iversion);
+CREATE INDEX rows_f_verdict ON rows(stage, verdict);
+CREATE INDEX rows_f_confidence ON rows(stage, confidence);
+CREATE INDEX rows_f_difficulty ON rows(stage, difficulty);
+CREATE INDEX rows_f_review_rounds ON rows(stage, review_rounds);
+CREATE INDEX rows_f_failed ON rows(stage, failed);
 CREATE INDEX rows_answer ON rows(answer, stage);
-CREATE INDEX rows_stage ON rows(stage, topic);
-CREATE TABLE row_tags (row INTEGER NOT NULL, tag TEXT NOT NULL);
+CREATE TABLE row_tags (row INTEGER NOT NULL, tag TEXT NOT NULL, stage INTEGER NOT NULL);
 CREATE INDEX row_tags_tag ON row_tags(tag, row);
 CREATE INDEX row_tags_row ON row_tags(row);
+CREATE INDEX row_tags_stage ON row_tags(stage, tag);
 CREATE VIRTUAL TABLE rows_fts USING fts5(prompt, response, intervention, review, content='', tokenize='unicode61');
 CREATE TABLE reviews (topic TEXT, intervention TEXT, batch INTEGER, round INTEGER, verdict INTEGER, model TEXT, evaluation TEXT, thought TEXT, file TEXT, time REAL);
 CREATE INDEX reviews_key ON reviews(topic, intervention, batch);
@@ -237,7 +247,7 @@ func newWriter(ctx context.Context, tx preparer) (*writer, error) {
 	if w.snips, err = tx.PrepareContext(ctx, `INSERT INTO snips VALUES (?,?,?)`); err != nil {
 		return nil, err
 	}
-	if w.tags, err = tx.PrepareContext(ctx, `INSERT INTO row_tags VALUES (?,?)`); err != nil {
+	if w.tags, err = tx.PrepareContext(ctx, `INSERT INTO row_tags VALUES (?,?,?)`); err != nil {
 		return nil, err
 	}
 	if w.fts, err = tx.PrepareContext(ctx, `INSERT INTO rows_fts(rowid, prompt, response, intervention, review) VALUES (?,?,?,?,?)`); err != nil {
@@ -269,7 +279,7 @@ func (w *writer) add(r *row) error {
 		return fmt.Errorf("index row: %w", err)
 	}
 	for _, t := range r.tags {
-		if _, err := w.tags.ExecContext(w.ctx, id, t); err != nil {
+		if _, err := w.tags.ExecContext(w.ctx, id, t, r.stage); err != nil {
 			return fmt.Errorf("index tag: %w", err)
 		}
 	}
@@ -282,11 +292,12 @@ func (w *writer) add(r *row) error {
 // fileJob is one batch file to parse, and which stages of rows to take
 // from it.
 type fileJob struct {
-	rel    string
-	stages []int
-	rows   []*row
-	err    error
-	done   chan struct{}
+	rel     string
+	stages  []int
+	rows    []*row
+	err     error
+	done    chan struct{} // parsed
+	written chan struct{} // its rows are in the index
 }
 
 // indexFiles parses the batch files in parallel and writes their rows in
@@ -311,7 +322,7 @@ func indexFiles(ctx context.Context, dir string, l layout, w *writer) error {
 		jobs = append(jobs, &fileJob{rel: f, stages: st})
 	}
 	for _, j := range jobs {
-		j.done = make(chan struct{})
+		j.done, j.written = make(chan struct{}), make(chan struct{})
 	}
 	work := make(chan *fileJob)
 	var wg sync.WaitGroup
@@ -330,9 +341,9 @@ func indexFiles(ctx context.Context, dir string, l layout, w *writer) error {
 		for i, j := range jobs {
 			// At most a few files ahead of the writer, so memory stays
 			// bounded by a few parsed files whatever the data's size.
-			if i >= 2 {
+			if i >= 3 {
 				select {
-				case <-jobs[i-2].done:
+				case <-jobs[i-3].written:
 				case <-ctx.Done():
 					return
 				}
@@ -360,6 +371,7 @@ func indexFiles(ctx context.Context, dir string, l layout, w *writer) error {
 			}
 		}
 		j.rows = nil
+		close(j.written)
 		if w.files++; w.files%commitEvery == 0 {
 			for _, stmt := range []string{"COMMIT", "BEGIN"} {
 				if _, err := w.conn.ExecContext(ctx, stmt); err != nil {

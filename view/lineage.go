@@ -290,27 +290,28 @@ func reviewChain(revs []Review, times []float64, generated, made string) []Revie
 	if _, err := fmt.Sscanf(generated, "%g", &g); err != nil || g == 0 || len(revs) < 2 {
 		return revs
 	}
+	n := 0
+	fmt.Sscanf(made, "%d", &n)
 	best := -1
 	for i, t := range times {
 		if t == 0 {
 			return revs
 		}
-		if t >= g-1 && (best < 0 || t-g < times[best]-g) {
+		if t >= g-1 && (revs[i].Round == n || !revs[i].Accepted) && (best < 0 || t-g < times[best]-g) {
 			best = i
 		}
 	}
 	if best < 0 {
 		return revs
 	}
-	n := 0
-	fmt.Sscanf(made, "%d", &n)
 	chain := []Review{revs[best]}
+	// Every round but the last rejected its batch.
 	for i := best - 1; i >= 0 && chain[0].Round > 1; i-- {
-		if revs[i].Round == chain[0].Round-1 {
+		if revs[i].Round == chain[0].Round-1 && !revs[i].Accepted {
 			chain = append([]Review{revs[i]}, chain...)
 		}
 	}
-	for i := best + 1; i < len(revs) && chain[len(chain)-1].Round < n; i++ {
+	for i := best + 1; i < len(revs) && chain[len(chain)-1].Round < n && !chain[len(chain)-1].Accepted; i++ {
 		if revs[i].Round == chain[len(chain)-1].Round+1 {
 			chain = append(chain, revs[i])
 		}

@@ -251,9 +251,13 @@ func (ix *Index) Facets(ctx context.Context, q Query) (map[string][]Count, error
 func (ix *Index) facet(ctx context.Context, q Query, f string) ([]Count, error) {
 	where, args := q.where(f)
 	var sqlText string
-	if f == "tag" {
+	switch {
+	case f == "tag" && where == "r.stage = ?":
+		// No filter: the tags of the stage, from their own index.
+		sqlText = "SELECT t.tag, count(*) FROM row_tags t WHERE t.stage = ? GROUP BY t.tag ORDER BY count(*) DESC, t.tag"
+	case f == "tag":
 		sqlText = "SELECT t.tag, count(*) FROM row_tags t JOIN rows r ON r.id = t.row WHERE " + where + " GROUP BY t.tag ORDER BY count(*) DESC, t.tag"
-	} else {
+	default:
 		sqlText = fmt.Sprintf("SELECT r.%s, count(*) FROM rows r WHERE %s GROUP BY r.%s ORDER BY count(*) DESC, r.%s", f, where, f, f)
 	}
 	rows, err := ix.db.QueryContext(ctx, sqlText, args...)
