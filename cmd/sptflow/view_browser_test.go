@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/sptflow/sptflow/view"
 )
 
 // browser returns the path of a Chromium, or skips the test: unless
@@ -109,7 +112,7 @@ func (p *page) shot(name string) {
 
 func TestViewBrowser(t *testing.T) {
 	exe := browser(t)
-	_, hs, _ := demoServer(t, true)
+	s, hs, _ := demoServer(t, true)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
 		chromedp.Headless, chromedp.DisableGPU, chromedp.WindowSize(1400, 1000))
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -180,4 +183,17 @@ func TestViewBrowser(t *testing.T) {
 	if n := p.eval(`document.querySelectorAll('#pair .del, #pair .ins').length`); n == float64(0) {
 		t.Errorf("the changed record shows no word diff")
 	}
+
+	// The export of a selection opens from the file system, with no server.
+	out := t.TempDir()
+	if _, err := s.Index().Export(context.Background(), "demo", view.ParseQuery(url.Values{"verdict": {"FAIL"}}), out); err != nil {
+		t.Fatal(err)
+	}
+	p.do("export", chromedp.Navigate("file://"+filepath.Join(out, "index.html")))
+	p.wait("export rows", `document.querySelectorAll('#rows tbody tr').length > 0`)
+	if p.eval(`[...document.querySelectorAll('#rows td.verdict')].every(td => td.textContent === 'FAIL')`) != true {
+		t.Errorf("the export shows rows outside its selection")
+	}
+	p.do("export lineage", chromedp.Click("#rows tbody tr.row"), chromedp.WaitVisible("#lineage .record"))
+	p.shot("6-export-lineage")
 }
