@@ -148,6 +148,9 @@ func ReadOverview(storeDir, id, pipeline string) (*Overview, error) {
 		if s := byNode[n]; s != nil {
 			nv.Spent = *s
 		}
+		if n == "total" && byNode[n] == nil {
+			nv.Spent = total // the estimate's total line
+		}
 		ov.Nodes = append(ov.Nodes, nv)
 	}
 	return ov, nil

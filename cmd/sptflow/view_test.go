@@ -248,6 +248,9 @@ func TestViewOverview(t *testing.T) {
 	if n := nodes["intervene"]; n.Estimate == nil || n.Spent.Requests == 0 {
 		t.Errorf("intervene node = %+v, want its estimate and requests", n)
 	}
+	if n := nodes["total"]; n.Spent.Requests != ov.Total.Requests || ov.Total.Requests == 0 {
+		t.Errorf("total line: %d requests, want the run's %d", n.Spent.Requests, ov.Total.Requests)
+	}
 	for _, p := range ov.Partitions {
 		if p.State != "succeeded" {
 			t.Errorf("partition %s: state %s", p.ID, p.State)
