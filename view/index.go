@@ -22,7 +22,7 @@ import (
 )
 
 // schemaVersion versions the index; a new version makes a new index.
-const schemaVersion = 4
+const schemaVersion = 6
 
 const schema = `
 CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT);
@@ -73,6 +73,8 @@ CREATE INDEX row_tags_stage ON row_tags(stage, tag);
 CREATE VIRTUAL TABLE rows_fts USING fts5(prompt, response, intervention, review, content='', tokenize='unicode61');
 CREATE TABLE reviews (topic TEXT, intervention TEXT, batch INTEGER, round INTEGER, verdict INTEGER, model TEXT, evaluation TEXT, thought TEXT, file TEXT, time REAL);
 CREATE INDEX reviews_key ON reviews(topic, intervention, batch);
+-- Every facet's counts without a filter (the first page's), per stage.
+CREATE TABLE facet_counts (stage INTEGER, facet TEXT, value TEXT, n INTEGER);
 CREATE TABLE calls (key TEXT PRIMARY KEY, provider TEXT, model TEXT, served TEXT, ok INTEGER, input_tokens INTEGER, output_tokens INTEGER, cache_read INTEGER, cost REAL, attempts INTEGER, run TEXT, time TEXT, simulated INTEGER, partition TEXT, node TEXT, record TEXT);
 CREATE TABLE call_fp (fp INTEGER NOT NULL, key TEXT NOT NULL);
 CREATE INDEX call_fp_fp ON call_fp(fp);
@@ -135,7 +137,7 @@ func openDB(p string) (*sql.DB, error) {
 }
 
 func (ix *Index) counts(ctx context.Context) (map[int]int, error) {
-	rs, err := ix.db.QueryContext(ctx, `SELECT stage, count(*) FROM rows GROUP BY stage`)
+	rs, err := ix.db.QueryContext(ctx, `SELECT stage, n FROM facet_counts WHERE facet = ''`)
 	if err != nil {
 		return nil, fmt.Errorf("read index %s: %w", ix.Path, err)
 	}
@@ -191,7 +193,15 @@ func build(ctx context.Context, src Source, l layout, p string) error {
 		if _, err := conn.ExecContext(ctx, `INSERT INTO meta VALUES ('dir', ?), ('name', ?)`, src.Dir, src.Name); err != nil {
 			return err
 		}
-		_, err = conn.ExecContext(ctx, "COMMIT")
+		if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+			return err
+		}
+		if err := countFacets(ctx, conn); err != nil {
+			return err
+		}
+		// Statistics, so the planner starts a filtered count from the
+		// most selective facet's index.
+		_, err = conn.ExecContext(ctx, "ANALYZE")
 		return err
 	}()
 	if cerr := db.Close(); err == nil {
@@ -202,6 +212,21 @@ func build(ctx context.Context, src Source, l layout, p string) error {
 		return fmt.Errorf("build index of %s: %w", src.Dir, err)
 	}
 	return os.Rename(tmp, p)
+}
+
+// countFacets stores every facet's counts without a filter.
+func countFacets(ctx context.Context, conn preparer) error {
+	for _, f := range Facets {
+		q := fmt.Sprintf(`INSERT INTO facet_counts SELECT stage, '%s', %s, count(*) FROM rows GROUP BY stage, %s`, f, f, f)
+		if f == "tag" {
+			q = `INSERT INTO facet_counts SELECT stage, 'tag', tag, count(*) FROM row_tags GROUP BY stage, tag`
+		}
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("count facet %s: %w", f, err)
+		}
+	}
+	_, err := conn.ExecContext(ctx, `INSERT INTO facet_counts SELECT stage, '', '', count(*) FROM rows GROUP BY stage`)
+	return err
 }
 
 // row is one row to index.

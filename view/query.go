@@ -77,16 +77,17 @@ func (q Query) where(skip string) (string, []any) {
 		// stage-1 row, an answer on its stage-2 row. A record matches when
 		// its own texts, its answer's or its item's prompts hold every word.
 		fts := "SELECT rowid FROM rows_fts WHERE rows_fts MATCH ?"
-		c := "r.id IN (" + fts + ")"
+		c := fts
 		args = append(args, m)
 		if q.Stage >= 2 {
-			c += " OR r.item IN (SELECT item FROM rows WHERE stage = 1 AND id IN (" + fts + "))"
-			args = append(args, m)
+			c += " UNION SELECT x.id FROM rows x WHERE x.item IN (SELECT item FROM rows WHERE stage = 1 AND id IN (" + fts + ")) AND x.stage = ?"
+			args = append(args, m, q.Stage)
 		}
 		if q.Stage == 3 {
-			c += " OR r.answer IN (SELECT answer FROM rows WHERE stage = 2 AND id IN (" + fts + "))"
+			c += " UNION SELECT x.id FROM rows x WHERE x.answer IN (SELECT answer FROM rows WHERE stage = 2 AND id IN (" + fts + ")) AND x.stage = 3"
 			args = append(args, m)
 		}
+		c = "r.id IN (" + c + ")"
 		conds = append(conds, "("+c+")")
 	}
 	return strings.Join(conds, " AND "), args
@@ -168,7 +169,9 @@ const rowFrom = ` FROM rows r JOIN snips s ON s.id = r.id`
 func (ix *Index) Rows(ctx context.Context, q Query) (*Page, error) {
 	where, args := q.where("")
 	p := &Page{Page: q.Page, Size: q.Size, Rows: []Row{}}
-	if err := ix.db.QueryRowContext(ctx, "SELECT count(*) FROM rows r WHERE "+where, args...).Scan(&p.Total); err != nil {
+	if where == "r.stage = ?" {
+		p.Total = ix.Counts[q.Stage]
+	} else if err := ix.db.QueryRowContext(ctx, "SELECT count(*) FROM rows r WHERE "+where, args...).Scan(&p.Total); err != nil {
 		return nil, fmt.Errorf("count rows: %w", err)
 	}
 	order := "r.id"
@@ -252,13 +255,15 @@ func (ix *Index) facet(ctx context.Context, q Query, f string) ([]Count, error) 
 	where, args := q.where(f)
 	var sqlText string
 	switch {
-	case f == "tag" && where == "r.stage = ?":
-		// No filter: the tags of the stage, from their own index.
-		sqlText = "SELECT t.tag, count(*) FROM row_tags t WHERE t.stage = ? GROUP BY t.tag ORDER BY count(*) DESC, t.tag"
+	case where == "r.stage = ?":
+		// No filter: the counts stored when the index was built.
+		sqlText = "SELECT value, n FROM facet_counts WHERE stage = ? AND facet = '" + f + "' ORDER BY n DESC, value"
 	case f == "tag":
 		sqlText = "SELECT t.tag, count(*) FROM row_tags t JOIN rows r ON r.id = t.row WHERE " + where + " GROUP BY t.tag ORDER BY count(*) DESC, t.tag"
 	default:
-		sqlText = fmt.Sprintf("SELECT r.%s, count(*) FROM rows r WHERE %s GROUP BY r.%s ORDER BY count(*) DESC, r.%s", f, where, f, f)
+		// "+" keeps the planner from walking the whole stage in the
+		// grouped column's index: it starts from a filter's index instead.
+		sqlText = fmt.Sprintf("SELECT +r.%s, count(*) FROM rows r WHERE %s GROUP BY +r.%s ORDER BY count(*) DESC, 1", f, where, f)
 	}
 	rows, err := ix.db.QueryContext(ctx, sqlText, args...)
 	if err != nil {
