@@ -23,7 +23,7 @@ func (ix *Index) Export(ctx context.Context, name string, q Query, dir string) (
 	if err != nil {
 		return 0, err
 	}
-	lineages := map[string]*Lineage{}
+	lineages := map[string]*Lineage{} // by item: its rows share it
 	byItem := map[string]*Lineage{}
 	var rows []Row
 	for _, r := range page.Rows {
@@ -34,7 +34,7 @@ func (ix *Index) Export(ctx context.Context, name string, q Query, dir string) (
 			}
 			byItem[r.Item] = l
 		}
-		lineages[fmt.Sprint(r.ID)] = l
+		lineages[r.Item] = l
 		rows = append(rows, r)
 	}
 	// The other stages' rows of the exported items, so the lineage view's
@@ -50,7 +50,6 @@ func (ix *Index) Export(ctx context.Context, name string, q Query, dir string) (
 				rs.Close()
 				return 0, err
 			}
-			lineages[fmt.Sprint(r.ID)] = byItem[item]
 			rows = append(rows, r)
 		}
 		rs.Close()

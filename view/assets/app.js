@@ -49,7 +49,10 @@ function staticApi(path, p) {
     }
     return out;
   }
-  if (path === 'api/lineage') return STATIC.lineages[p.id] || Promise.reject(new Error('not in the export'));
+  if (path === 'api/lineage') {
+    const r = STATIC.rows.find(x => String(x.id) === String(p.id));
+    return (r && STATIC.lineages[r.item]) || Promise.reject(new Error('row ' + p.id + ' is not in the export'));
+  }
   if (path === 'api/overview') return {partitions: [], nodes: [], failures: [], runs: []};
   return Promise.reject(new Error('not available in an export'));
 }
