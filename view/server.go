@@ -492,7 +492,12 @@ func (s *Server) Poll(ctx context.Context) error {
 		old := side.ix.Swap(ix)
 		// Requests already reading the old index finish first: it is
 		// closed a little later rather than under them.
-		time.AfterFunc(time.Minute, func() { old.Close() })
+		time.AfterFunc(time.Minute, func() {
+			old.Close()
+			if old.Path != ix.Path {
+				os.Remove(old.Path) // superseded: the data it indexed is gone
+			}
+		})
 		s.mu.Lock()
 		s.pairs, s.report = nil, nil
 		s.mu.Unlock()

@@ -390,3 +390,26 @@ func contains(l []string, s string) bool {
 	}
 	return false
 }
+
+func TestViewLiveData(t *testing.T) {
+	s, _, dir := demoServer(t, false)
+	before := s.Index()
+	// The run writes another stage-3 file: a new digest, a new index.
+	tagged := filepath.Join(dir, "data", "demo", "stage_3_tagged", "sycophancy")
+	files, _ := filepath.Glob(filepath.Join(tagged, "*.json"))
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tagged, "batch_sycophancy_copy.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Poll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	after := s.Index()
+	if after.Digest == before.Digest || after.Counts[3] <= before.Counts[3] {
+		t.Errorf("after a new file: digest %.8s → %.8s, records %d → %d; want a new index with more records",
+			before.Digest, after.Digest, before.Counts[3], after.Counts[3])
+	}
+}
