@@ -225,6 +225,16 @@ type Count struct {
 // q selects without its own filter on that facet (so other values of a
 // facet stay visible). Facets with a single empty value are left out.
 func (ix *Index) Facets(ctx context.Context, q Query) (map[string][]Count, error) {
+	if where, _ := q.where(""); where != "r.stage = ?" {
+		return ix.facetsOnePass(ctx, q)
+	}
+	return ix.facetsEach(ctx, q)
+}
+
+// facetsEach counts each facet with its own query: for the unfiltered
+// query, whose counts are stored, and as the definition the one-pass count
+// is tested against.
+func (ix *Index) facetsEach(ctx context.Context, q Query) (map[string][]Count, error) {
 	out := map[string][]Count{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup

@@ -36,6 +36,7 @@ func TestReference(t *testing.T) {
 	ix := refIndex(t)
 	t.Run("index", func(t *testing.T) { testReferenceIndex(t, ix) })
 	t.Run("api", func(t *testing.T) { testReferenceAPI(t, ix) })
+	t.Run("facets in one pass", func(t *testing.T) { testFacetsOnePass(t, ix) })
 }
 
 func testReferenceIndex(t *testing.T, ix *Index) {
