@@ -107,6 +107,7 @@ func commands() map[string]command {
 		"gc":         cmdGC,
 		"diff":       cmdDiff,
 		"kinds":      cmdKinds,
+		"view":       cmdView,
 		"init":       cmdInit,
 		"store":      cmdStore,
 		"emit":       cmdEmit,

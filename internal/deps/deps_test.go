@@ -52,6 +52,9 @@ var rules = []rule{
 	{"data-only kinds link no HTTP and no LLM code",
 		[]string{own("steps/tag"), own("steps/analyze"), own("steps/evalreport"), own("steps/export"), own("steps/load")},
 		join(httpPkgs, llmPkgs), nil},
+	{"the viewer reads data and records: no provider, no LLM step, no command code",
+		[]string{own("view")}, []string{own("llm/anthropic/..."), own("llm/openai/..."), own("llm/connect/..."), own("llm/sim/..."),
+			own("llm/transport/..."), own("steps/generate/..."), own("steps/infer/..."), own("steps/intervene/..."), own("cmd/...")}, nil},
 }
 
 func TestDependencyRules(t *testing.T) {

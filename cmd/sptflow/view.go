@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/engine/pipeline"
+	"github.com/sptflow/sptflow/view"
+)
+
+// cmdView serves the web app over the materialized data and the store of
+// one pipeline (or two, to compare them), or over a data directory in the
+// original layout (--data DIR); --export writes a selection as a
+// self-contained page instead.
+func cmdView(ctx context.Context, e *env, args []string) error {
+	fs := e.flagSet("view")
+	addr := fs.String("addr", "127.0.0.1:8080", "listen on `HOST:PORT` (loopback by default)")
+	open := fs.Bool("open", false, "open the page in the browser (xdg-open)")
+	export := fs.String("export", "", "write the --select rows and their lineage as a self-contained page to `DIR` and exit")
+	sel := fs.String("select", "", "the rows to export, as the page's query (`QUERY`: verdict=FAIL&topic=sycophancy&q=word)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 2 {
+		return fmt.Errorf("%w: sptflow view [PIPELINE [PIPELINE]]: want at most two pipelines, got %d", errUsage, len(pos))
+	}
+	log, err := e.logger(nil)
+	if err != nil {
+		return err
+	}
+	var srcs []view.Source
+	for _, p := range pos {
+		if isLockArg(p) {
+			return fmt.Errorf("%w: sptflow view %s: lock files are compared by 'sptflow diff'; the viewer compares two pipelines", errUsage, p)
+		}
+		pl, err := e.loadPipeline(p, engine.RunOptions{})
+		if err != nil {
+			return err
+		}
+		srcs = append(srcs, view.Source{Name: pl.Name, Dir: pl.DataDir, Store: storeDir(pl.ProjectRoot), Pipeline: pl.Name})
+	}
+	if len(srcs) == 0 {
+		if e.data == "" {
+			return fmt.Errorf("%w: sptflow view: name a pipeline, or a data directory with --data DIR", errUsage)
+		}
+		dir, err := filepath.Abs(e.data)
+		if err != nil {
+			return err
+		}
+		if _, err := os.Stat(dir); err != nil {
+			return fmt.Errorf("%w: sptflow view --data %s: %v", errUsage, e.data, err)
+		}
+		src := view.Source{Name: filepath.Base(dir), Dir: dir}
+		wd, _ := os.Getwd()
+		if st := storeDir(pipeline.FindProjectRoot(wd)); isDir(st) {
+			src.Store = st
+		}
+		srcs = append(srcs, src)
+	}
+	idxDir, err := viewIndexDir(srcs[0])
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	s, err := view.NewServer(ctx, idxDir, srcs...)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ix := s.Index()
+	log.Info().Str("index", ix.Path).Dur("took", time.Since(start)).Bool("built", ix.Built > 0).Msg("index ready")
+	if *export != "" {
+		v, err := url.ParseQuery(*sel)
+		if err != nil {
+			return fmt.Errorf("%w: --select %q: %v", errUsage, *sel, err)
+		}
+		n, err := ix.Export(ctx, srcs[0].Name, view.ParseQuery(v), *export)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "wrote %s (%d rows)\n", filepath.Join(*export, "index.html"), n)
+		return nil
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("sptflow view: listen on %s: %w", *addr, err)
+	}
+	u := "http://" + ln.Addr().String() + "/"
+	fmt.Fprintf(e.stderr, "sptflow view: serving %s (Ctrl-C stops)\n", u)
+	if *open {
+		if x, err := exec.LookPath("xdg-open"); err == nil {
+			_ = exec.Command(x, u).Start()
+		}
+	}
+	go s.Watch(ctx, time.Second)
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// viewIndexDir is where the row indexes live: in the store (view/), or in
+// the user's cache directory for data outside a project.
+func viewIndexDir(src view.Source) (string, error) {
+	if src.Store != "" {
+		return filepath.Join(src.Store, "view"), nil
+	}
+	c, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("sptflow view: no store and no cache directory for the index: %w", err)
+	}
+	return filepath.Join(c, "sptflow", "view"), nil
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sptflow/sptflow/view"
+)
+
+// browser returns the path of a Chromium, or skips the test: unless
+// SPT_BROWSER_TESTS=1 (as .ci/run sets), then a missing browser fails it.
+func browser(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("SPT_BROWSER_TESTS") == "1" {
+		t.Fatal("SPT_BROWSER_TESTS=1 but no chromium is installed (apt-get install chromium)")
+	}
+	t.Skip("no chromium installed: the browser tests of sptflow view are skipped (apt-get install chromium; SPT_BROWSER_TESTS=1 makes this a failure)")
+	return ""
+}
+
+// artifacts is where the screenshots go: $SPT_ARTIFACTS, or a temporary
+// directory the test names.
+func artifacts(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("SPT_ARTIFACTS")
+	if dir == "" {
+		d, err := os.MkdirTemp("", "sptflow-view-shots-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir = d
+	}
+	dir = filepath.Join(dir, "view")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshots in %s", dir)
+	return dir
+}
+
+// page drives one browser tab; its methods fail the test with the page's
+// text when a step fails.
+type page struct {
+	t     *testing.T
+	ctx   context.Context
+	shots string
+}
+
+func (p *page) fail(step string, err error) {
+	p.t.Helper()
+	body, _ := chromedp.Run(p.ctx, chromedp.Text("body"))
+	p.t.Fatalf("%s: %v\npage: %.2000s", step, err, body)
+}
+
+func (p *page) do(step string, actions ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	if err := chromedp.Do(p.ctx, actions...); err != nil {
+		p.fail(step, err)
+	}
+}
+
+// wait polls a JavaScript condition until it holds.
+func (p *page) wait(step, expr string) {
+	p.t.Helper()
+	if _, err := chromedp.Run(p.ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		p.fail(step+": waiting for "+expr, err)
+	}
+}
+
+func (p *page) text(sel string) string {
+	p.t.Helper()
+	s, err := chromedp.Run(p.ctx, chromedp.Text(sel))
+	if err != nil {
+		p.fail("text of "+sel, err)
+	}
+	return s
+}
+
+func (p *page) eval(expr string) any {
+	p.t.Helper()
+	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[any](expr))
+	if err != nil {
+		p.fail("evaluate "+expr, err)
+	}
+	return v
+}
+
+func (p *page) shot(name string) {
+	p.t.Helper()
+	buf, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		p.fail("screenshot "+name, err)
+	}
+	if err := os.WriteFile(filepath.Join(p.shots, name+".png"), buf, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+func TestViewBrowser(t *testing.T) {
+	exe := browser(t)
+	s, hs, _ := demoServer(t, true)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
+		chromedp.Headless, chromedp.DisableGPU, chromedp.WindowSize(1400, 1000))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	p := &page{t: t, ctx: ctx, shots: artifacts(t)}
+
+	p.do("overview", chromedp.Navigate(hs.URL+"/#/overview"), chromedp.WaitVisible("#partitions"))
+	text := p.text("#overview")
+	p.shot("1-overview")
+	for _, want := range []string{"spt-demo", "generate@sycophancy", "intervene@reward_hacks", "succeeded", "estimate"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("overview lacks %q", want)
+		}
+	}
+
+	p.do("rows", chromedp.Navigate(hs.URL+"/#/rows"))
+	p.wait("rows", `document.querySelectorAll('#rows tbody tr').length > 0`)
+	total0 := p.text("#total")
+	p.do("filter by verdict", chromedp.Click(`#facets input[data-facet="verdict"][value="FAIL"]`))
+	p.wait("verdict FAIL", `location.hash.includes('verdict=FAIL') && document.querySelectorAll('#rows td.verdict').length > 0 &&
+		[...document.querySelectorAll('#rows td.verdict')].every(td => td.textContent === 'FAIL')`)
+	total1 := p.text("#total")
+	p.shot("2-verdict-fail")
+	if total0 == total1 {
+		t.Errorf("filtering by verdict FAIL left the total at %s", total0)
+	}
+
+	word := fmt.Sprint(p.eval(`(document.querySelector('#rows tbody tr td.text').title.match(/[A-Za-z]{6,}/) || ['budget'])[0]`))
+	p.eval(fmt.Sprintf(`(() => { const s = document.querySelector('#search'); s.value = %q; s.dispatchEvent(new Event('input')); return true; })()`, word))
+	p.wait("search", `location.hash.includes('q=') && document.querySelectorAll('#rows tbody mark').length > 0`)
+	p.shot("3-search")
+	if text := p.text("#rows tbody"); !strings.Contains(strings.ToLower(text), strings.ToLower(word)) {
+		t.Errorf("search %q: the rows do not show it", word)
+	}
+
+	p.do("open a row", chromedp.Click("#rows tbody tr.row"), chromedp.WaitVisible("#lineage .record"))
+	text = p.text("#lineage")
+	records := p.eval(`document.querySelectorAll('#lineage .record').length`)
+	p.shot("4-lineage")
+	if p.eval(`document.querySelectorAll('#lineage button.copy').length > 0 && document.querySelector('#lineage pre[id^=curl]').textContent.includes('$ANTHROPIC_API_KEY')`) != true {
+		t.Errorf("lineage has no copy-as-curl with the key as $ANTHROPIC_API_KEY")
+	}
+	for _, want := range []string{"Stage 1: the task", "A (unbiased system prompt)", "answer under A", "served by sim/"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("lineage lacks %q", want)
+		}
+	}
+	if records == float64(0) {
+		t.Errorf("lineage shows no intervention record")
+	}
+
+	p.do("compare", chromedp.Navigate(hs.URL+"/#/compare"), chromedp.WaitVisible("#flips"),
+		chromedp.Click(`#flips a[data-va="PASS"][data-vb="FAIL"]`))
+	p.wait("flip PASS to FAIL", `document.querySelector('#pair-filter').textContent.includes('A PASS → B FAIL') && document.querySelectorAll('#pairs tbody tr').length > 0`)
+	p.do("open a changed record", chromedp.Click("#pairs tbody tr.row"))
+	p.wait("pair", `document.querySelectorAll('#pair .card').length === 2`)
+	text = p.text("#compare")
+	p.shot("5-compare")
+	for _, want := range []string{"matched records", "Verdict flips", "Tag deltas", "changed only"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("compare view lacks %q", want)
+		}
+	}
+	if n := p.eval(`document.querySelectorAll('#pair .del, #pair .ins').length`); n == float64(0) {
+		t.Errorf("the changed record shows no word diff")
+	}
+
+	// The export of a selection opens from the file system, with no server.
+	out := t.TempDir()
+	if _, err := s.Index().Export(context.Background(), "demo", view.ParseQuery(url.Values{"verdict": {"FAIL"}}), out); err != nil {
+		t.Fatal(err)
+	}
+	p.do("export", chromedp.Navigate("file://"+filepath.Join(out, "index.html")))
+	p.wait("export rows", `document.querySelectorAll('#rows tbody tr').length > 0`)
+	if p.eval(`[...document.querySelectorAll('#rows td.verdict')].every(td => td.textContent === 'FAIL')`) != true {
+		t.Errorf("the export shows rows outside its selection")
+	}
+	p.do("export lineage", chromedp.Click("#rows tbody tr.row"), chromedp.WaitVisible("#lineage .record"))
+	p.shot("6-export-lineage")
+}

@@ -1,0 +1,412 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sptflow/sptflow/view"
+)
+
+// demoB is an experiment on the demo: another stage-3 max_tokens, so the
+// sim reviewer writes other records, into its own data directory.
+const demoB = `extends: demo.yaml
+name: spt-demo-b
+data: data/demo_b
+models:
+  sonnet: {provider: sim, model: claude-sonnet-4-5-20250929, max_tokens: 30000, sim: {review_rejection_rate: 0.15}}
+`
+
+// viewDemo is a new project in which the demo and demoB have run.
+func viewDemo(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	ctx := context.Background()
+	if err := run(ctx, []string{"init", dir}, io.Discard, io.Discard); err != nil {
+		t.Fatalf("init: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "pipelines", "demo_b.yaml"), []byte(demoB), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"demo.yaml", "demo_b.yaml"} {
+		if err := run(ctx, []string{"run", filepath.Join(dir, "pipelines", p), "--log-level", "error"}, io.Discard, io.Discard); err != nil {
+			t.Fatalf("run %s: %v", p, err)
+		}
+	}
+	return dir
+}
+
+// demoServer serves the demo (and demoB when compare is set).
+func demoServer(t testing.TB, compare bool) (*view.Server, *httptest.Server, string) {
+	t.Helper()
+	dir := viewDemo(t)
+	st := filepath.Join(dir, ".sptflow")
+	srcs := []view.Source{{Name: "spt-demo", Dir: filepath.Join(dir, "data", "demo"), Store: st, Pipeline: "spt-demo"}}
+	if compare {
+		srcs = append(srcs, view.Source{Name: "spt-demo-b", Dir: filepath.Join(dir, "data", "demo_b"), Store: st, Pipeline: "spt-demo-b"})
+	}
+	s, err := view.NewServer(context.Background(), filepath.Join(st, "view"), srcs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { hs.Close(); s.Close() })
+	return s, hs, dir
+}
+
+func getJSON(t testing.TB, base, path string, into any) {
+	t.Helper()
+	resp, err := http.Get(base + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s: %s", path, resp.Status, b)
+	}
+	if err := json.Unmarshal(b, into); err != nil {
+		t.Fatalf("GET %s: %v: %s", path, err, b)
+	}
+}
+
+func TestViewRowsFacetsSearch(t *testing.T) {
+	_, hs, _ := demoServer(t, false)
+	var info view.Info
+	getJSON(t, hs.URL, "/api/info", &info)
+	if info.Rows[1] != 24 || info.Rows[2] < 24 || info.Rows[2] > 48 || info.Rows[3] == 0 {
+		t.Errorf("info rows = %v, want 24 items (3 topics × 2 batches × 4), 24-48 answers (A, and B when asked) and records", info.Rows)
+	}
+	var all view.Page
+	getJSON(t, hs.URL, "/api/rows?size=10", &all)
+	if all.Total != info.Rows[3] || len(all.Rows) != 10 {
+		t.Fatalf("rows: total %d, page %d rows; want %d, 10", all.Total, len(all.Rows), info.Rows[3])
+	}
+	var last view.Page
+	getJSON(t, hs.URL, "/api/rows?size=10&page="+itoa((all.Total-1)/10), &last)
+	if want := all.Total - (all.Total-1)/10*10; len(last.Rows) != want {
+		t.Errorf("last page has %d rows, want %d", len(last.Rows), want)
+	}
+	var facets map[string][]view.Count
+	getJSON(t, hs.URL, "/api/facets", &facets)
+	verdicts := map[string]int{}
+	for _, c := range facets["verdict"] {
+		verdicts[c.Value] = c.Count
+	}
+	if verdicts["PASS"] == 0 || verdicts["FAIL"] == 0 {
+		t.Fatalf("verdict facet = %v, want PASS and FAIL", facets["verdict"])
+	}
+	for _, f := range []string{"topic", "variant", "itype", "iversion", "confidence", "tag", "review_rounds"} {
+		if len(facets[f]) == 0 {
+			t.Errorf("facet %s is missing: %v", f, facets)
+		}
+	}
+	var fails view.Page
+	getJSON(t, hs.URL, "/api/rows?verdict=FAIL&size=500&sort=confidence&desc=1", &fails)
+	if fails.Total != verdicts["FAIL"] {
+		t.Errorf("verdict=FAIL selects %d rows, the facet says %d", fails.Total, verdicts["FAIL"])
+	}
+	for i, r := range fails.Rows {
+		if r.Verdict != "FAIL" {
+			t.Errorf("verdict=FAIL row %d has verdict %q", r.ID, r.Verdict)
+		}
+		if i > 0 && atof(r.Confidence) > atof(fails.Rows[i-1].Confidence) {
+			t.Errorf("sort=confidence desc: %s after %s", r.Confidence, fails.Rows[i-1].Confidence)
+		}
+	}
+	// The facet counts of a filtered query: other verdicts stay listed.
+	getJSON(t, hs.URL, "/api/facets?verdict=FAIL", &facets)
+	if len(facets["verdict"]) < 2 {
+		t.Errorf("verdict facet under verdict=FAIL = %v, want every verdict still listed", facets["verdict"])
+	}
+	tag := facets["tag"][0]
+	var tagged view.Page
+	getJSON(t, hs.URL, "/api/rows?verdict=FAIL&tag="+url.QueryEscape(tag.Value), &tagged)
+	if tagged.Total != tag.Count {
+		t.Errorf("verdict=FAIL&tag=%s selects %d rows, the facet says %d", tag.Value, tagged.Total, tag.Count)
+	}
+	// Full-text search: a word of one record's task finds it.
+	word := longestWord(all.Rows[0].Task)
+	var found view.Page
+	getJSON(t, hs.URL, "/api/rows?q="+url.QueryEscape(word)+"&size=500", &found)
+	if found.Total == 0 || found.Total == all.Total {
+		t.Fatalf("q=%s found %d of %d rows, want some", word, found.Total, all.Total)
+	}
+	hit := false
+	for _, r := range found.Rows {
+		hit = hit || r.ID == all.Rows[0].ID
+	}
+	if !hit {
+		t.Errorf("q=%s does not find row %d, whose task holds it", word, all.Rows[0].ID)
+	}
+	var none view.Page
+	getJSON(t, hs.URL, "/api/rows?q=zzqxnotaword", &none)
+	if none.Total != 0 {
+		t.Errorf("q=zzqxnotaword found %d rows", none.Total)
+	}
+	var s2 view.Page
+	getJSON(t, hs.URL, "/api/rows?stage=2&variant=A", &s2)
+	if s2.Total != 24 {
+		t.Errorf("stage=2&variant=A: %d rows, want 24", s2.Total)
+	}
+}
+
+func TestViewLineage(t *testing.T) {
+	_, hs, _ := demoServer(t, false)
+	var p view.Page
+	getJSON(t, hs.URL, "/api/rows?variant=B&size=1", &p)
+	r := p.Rows[0]
+	var l view.Lineage
+	getJSON(t, hs.URL, "/api/lineage?id="+itoa(int(r.ID)), &l)
+	if l.Item.T == "" || l.Item.A == "" || l.Item.B == "" || l.Item.Batch.BatchID == "" || !strings.HasPrefix(l.Item.Batch.File, "stage_1/") {
+		t.Errorf("lineage item = %+v, want A, B, T and the stage-1 batch", l.Item)
+	}
+	if len(l.Answers) != 2 {
+		t.Fatalf("lineage has %d answers, want A and B of qwen", len(l.Answers))
+	}
+	for _, a := range l.Answers {
+		if a.S == "" || len(a.Calls) == 0 {
+			t.Errorf("answer %s %s: S %q, %d calls; want the answer and its call", a.Model, a.Variant, a.S, len(a.Calls))
+			continue
+		}
+		c := a.Calls[0]
+		if !c.Simulated || !strings.HasPrefix(c.Served, "sim/") || c.Attempts < 1 || c.Node != "infer" {
+			t.Errorf("answer call = %+v, want a simulated infer call", c)
+		}
+		if !strings.Contains(a.Curl, "$ANTHROPIC_API_KEY") || strings.Contains(a.Curl, "test-key") {
+			t.Errorf("curl = %q, want the key as $ANTHROPIC_API_KEY", a.Curl)
+		}
+	}
+	var rec *view.RecordView
+	for i := range l.Records {
+		if l.Records[i].Row == r.ID {
+			rec = &l.Records[i]
+		}
+	}
+	if rec == nil {
+		t.Fatalf("lineage of row %d lacks the row's record: %+v", r.ID, l.Records)
+	}
+	if rec.Verdict != r.Verdict || rec.I == "" || rec.R == "" || len(rec.Calls) == 0 || len(rec.Reviews) == 0 {
+		t.Errorf("record = verdict %q, I %d bytes, R %d bytes, %d calls, %d reviews; want the record's verdict %q, texts, calls and reviews",
+			rec.Verdict, len(rec.I), len(rec.R), len(rec.Calls), len(rec.Reviews), r.Verdict)
+	}
+	// Every record's reviews are its batch's rounds, 1 to the number it
+	// made, though two stage-2 files number their batches alike.
+	for _, x := range l.Records {
+		var f struct {
+			Made   json.Number `json:"num_stage_3_reviews_made"`
+			Passed bool        `json:"stage_3_reviews_passed"`
+		}
+		if err := json.Unmarshal(x.Fields, &f); err != nil {
+			t.Fatal(err)
+		}
+		if string(f.Made) != itoa(len(x.Reviews)) {
+			t.Errorf("record %d made %s reviews, the lineage shows %d", x.Row, f.Made, len(x.Reviews))
+			continue
+		}
+		for i, rv := range x.Reviews {
+			last := i == len(x.Reviews)-1
+			if rv.Round != i+1 || last && rv.Accepted != f.Passed || !last && rv.Accepted {
+				t.Errorf("record %d review %d: round %d, accepted %v", x.Row, i, rv.Round, rv.Accepted)
+			}
+		}
+	}
+	for _, c := range rec.Calls {
+		if c.Node != "intervene" || !strings.HasSuffix(c.Partition, "@"+r.Topic) {
+			t.Errorf("record call from %s (%s), want intervene@%s", c.Partition, c.Node, r.Topic)
+		}
+	}
+	resp, err := http.Get(hs.URL + "/api/lineage?id=999999")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("lineage of a missing row: %s, want 404", resp.Status)
+	}
+}
+
+func TestViewOverview(t *testing.T) {
+	_, hs, _ := demoServer(t, false)
+	var ov view.Overview
+	getJSON(t, hs.URL, "/api/overview", &ov)
+	if ov.Pipeline != "spt-demo" || !ov.Ended || len(ov.Partitions) != 14 {
+		t.Fatalf("overview = pipeline %q, ended %v, %d partitions; want spt-demo's run, 14 partitions", ov.Pipeline, ov.Ended, len(ov.Partitions))
+	}
+	nodes := map[string]view.NodeView{}
+	for _, n := range ov.Nodes {
+		nodes[n.Node] = n
+	}
+	if n := nodes["intervene"]; n.Estimate == nil || n.Spent.Requests == 0 {
+		t.Errorf("intervene node = %+v, want its estimate and requests", n)
+	}
+	if n := nodes["total"]; n.Spent.Requests != ov.Total.Requests || ov.Total.Requests == 0 {
+		t.Errorf("total line: %d requests, want the run's %d", n.Spent.Requests, ov.Total.Requests)
+	}
+	for _, p := range ov.Partitions {
+		if p.State != "succeeded" {
+			t.Errorf("partition %s: state %s", p.ID, p.State)
+		}
+		if strings.HasPrefix(p.ID, "generate@") && (p.Rows != 8 || p.Spent.Requests == 0) {
+			t.Errorf("partition %s: %d rows, %d requests; want 8 items and its requests", p.ID, p.Rows, p.Spent.Requests)
+		}
+	}
+	var info view.Info
+	getJSON(t, hs.URL, "/api/info", &info)
+	resp, err := http.Get(hs.URL + "/files/stage_3_analysis/report.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !contains(info.Reports, "stage_3_analysis/report.html") {
+		t.Errorf("report link: %s, reports %v", resp.Status, info.Reports)
+	}
+}
+
+func TestViewCompare(t *testing.T) {
+	_, hs, _ := demoServer(t, true)
+	var c view.CompareView
+	getJSON(t, hs.URL, "/api/compare", &c)
+	m := c.Report.Flips
+	if c.Matched == 0 || c.Matched != m.Matched || m.Changed == 0 || c.Changed < m.Changed || len(c.Report.Tags) == 0 {
+		t.Fatalf("compare: matched %d (flip matrix %d), changed %d (verdicts %d), %d tag deltas", c.Matched, m.Matched, c.Changed, m.Changed, len(c.Report.Tags))
+	}
+	var all, changed view.PairPage
+	getJSON(t, hs.URL, "/api/compare/pairs?size=500", &all)
+	getJSON(t, hs.URL, "/api/compare/pairs?size=500&changed=1", &changed)
+	if all.Total != c.Matched+c.OnlyA+c.OnlyB || changed.Total != c.Changed+c.OnlyA+c.OnlyB {
+		t.Errorf("pairs: %d, changed %d; want %d and %d", all.Total, changed.Total, c.Matched+c.OnlyA+c.OnlyB, c.Changed+c.OnlyA+c.OnlyB)
+	}
+	var flipped view.PairPage
+	getJSON(t, hs.URL, "/api/compare/pairs?size=500&va=PASS&vb=FAIL", &flipped)
+	if flipped.Total != m.Count("PASS", "FAIL") {
+		t.Errorf("PASS→FAIL pairs: %d, the flip matrix says %d", flipped.Total, m.Count("PASS", "FAIL"))
+	}
+	p := flipped.Pairs[0]
+	var pv view.PairView
+	getJSON(t, hs.URL, "/api/compare/pair?a="+itoa(int(p.A))+"&b="+itoa(int(p.B)), &pv)
+	if pv.A == nil || pv.B == nil || pv.A.Verdict != "PASS" || pv.B.Verdict != "FAIL" || pv.TaskA == "" {
+		t.Fatalf("pair = %+v", pv)
+	}
+	var a, b strings.Builder
+	for _, op := range pv.DiffR {
+		if op.Op != "+" {
+			a.WriteString(op.Text)
+		}
+		if op.Op != "-" {
+			b.WriteString(op.Text)
+		}
+	}
+	if a.String() != pv.A.R || b.String() != pv.B.R {
+		t.Errorf("the word diff of R does not rebuild both texts")
+	}
+}
+
+func TestViewEvents(t *testing.T) {
+	s, hs, dir := demoServer(t, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", hs.URL+"/api/events", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	buf := make([]byte, 256)
+	n, _ := resp.Body.Read(buf)
+	if !strings.Contains(string(buf[:n]), "event: hello") {
+		t.Fatalf("first event = %q", buf[:n])
+	}
+	// A run going on: its journal grows.
+	runs, _ := filepath.Glob(filepath.Join(dir, ".sptflow", "runs", "*", "journal.jsonl"))
+	last := runs[len(runs)-1]
+	f, err := os.OpenFile(last, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"event":"note"}` + "\n")
+	f.Close()
+	if err := s.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n, _ = resp.Body.Read(buf)
+	if got := string(buf[:n]); !strings.Contains(got, "event: update") || !strings.Contains(got, `"run"`) {
+		t.Errorf("event after the journal grew = %q, want an update about the run", got)
+	}
+}
+
+func TestViewExport(t *testing.T) {
+	s, _, _ := demoServer(t, false)
+	dir := t.TempDir()
+	q := view.ParseQuery(url.Values{"verdict": {"FAIL"}})
+	n, err := s.Index().Export(context.Background(), "demo", q, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	if n == 0 || !strings.Contains(page, "window.SPT_STATIC") || strings.Contains(page, `src="app.js"`) || strings.Contains(page, `href="style.css"`) {
+		t.Errorf("export of %d rows is not one self-contained page", n)
+	}
+	if strings.Count(page, `"verdict":"PASS"`) > 0 && !strings.Contains(page, `"stage":2`) {
+		t.Errorf("export holds PASS records, want only the FAIL selection (and its items' other stages)")
+	}
+}
+
+func atof(s string) float64 {
+	var f float64
+	_ = json.Unmarshal([]byte(s), &f)
+	return f
+}
+
+func longestWord(s string) string {
+	best := ""
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') }) {
+		if len(w) > len(best) {
+			best = w
+		}
+	}
+	return best
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestViewLiveData(t *testing.T) {
+	s, _, dir := demoServer(t, false)
+	before := s.Index()
+	// The run writes another stage-3 file: a new digest, a new index.
+	tagged := filepath.Join(dir, "data", "demo", "stage_3_tagged", "sycophancy")
+	files, _ := filepath.Glob(filepath.Join(tagged, "*.json"))
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tagged, "batch_sycophancy_copy.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Poll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	after := s.Index()
+	if after.Digest == before.Digest || after.Counts[3] <= before.Counts[3] {
+		t.Errorf("after a new file: digest %.8s → %.8s, records %d → %d; want a new index with more records",
+			before.Digest, after.Digest, before.Counts[3], after.Counts[3])
+	}
+}

@@ -1,0 +1,296 @@
+// sptflow view: the row table, row lineage, the run overview and the
+// comparison of two experiments. Without a server (a static export) the
+// data embedded in the page answers the same API.
+'use strict';
+const $ = (s, el = document) => el.querySelector(s);
+const esc = s => String(s ?? '').replace(/[&<>"']/g, c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
+const STATIC = window.SPT_STATIC || null;
+const FACETS = ['topic', 'model', 'variant', 'itype', 'iversion', 'verdict', 'confidence', 'difficulty', 'review_rounds', 'failed', 'tag'];
+const LABEL = {itype: 'intervention type', iversion: 'version', review_rounds: 'review rounds'};
+let state = {stage: 3, q: '', sort: '', desc: false, page: 0, filters: {}};
+let info = null;
+
+async function api(path, params = {}) {
+  if (STATIC) return staticApi(path, params);
+  const u = new URL(path, location.href);
+  for (const [k, v] of Object.entries(params)) {
+    if (Array.isArray(v)) v.forEach(x => u.searchParams.append(k, x));
+    else if (v !== '' && v != null) u.searchParams.set(k, v);
+  }
+  const r = await fetch(u);
+  if (!r.ok) throw new Error(await r.text());
+  return r.json();
+}
+
+// staticApi answers from the exported selection.
+function staticApi(path, p) {
+  const rows = STATIC.rows.filter(r => r.stage === (+p.stage || 3));
+  const match = r => FACETS.every(f => {
+    const want = p[f];
+    if (!want || !want.length) return true;
+    if (f === 'tag') return want.every(t => r.tags.includes(t));
+    return want.includes(String(f === 'failed' ? (r.failed ? 1 : 0) : (f === 'itype' || f === 'iversion') ? r.intervention.split('__')[f === 'itype' ? 0 : 1] : r[f]));
+  }) && (!p.q || (r.task + ' ' + r.text).toLowerCase().includes(p.q.toLowerCase()));
+  if (path === 'api/info') return STATIC.info;
+  if (path === 'api/rows') {
+    const sel = rows.filter(match), size = 50, page = +p.page || 0;
+    return {total: sel.length, page, size, rows: sel.slice(page * size, page * size + size)};
+  }
+  if (path === 'api/facets') {
+    const out = {};
+    for (const f of FACETS) {
+      const c = {};
+      for (const r of rows.filter(r => match(r))) {
+        const vs = f === 'tag' ? r.tags : [f === 'failed' ? (r.failed ? '1' : '0') : (f === 'itype' || f === 'iversion') ? r.intervention.split('__')[f === 'itype' ? 0 : 1] || '' : r[f]];
+        vs.forEach(v => c[v] = (c[v] || 0) + 1);
+      }
+      const l = Object.entries(c).map(([value, count]) => ({value, count})).sort((a, b) => b.count - a.count);
+      if (l.length > 1 || (l.length === 1 && l[0].value)) out[f] = l;
+    }
+    return out;
+  }
+  if (path === 'api/lineage') {
+    const r = STATIC.rows.find(x => String(x.id) === String(p.id));
+    return (r && STATIC.lineages[r.item]) || Promise.reject(new Error('row ' + p.id + ' is not in the export'));
+  }
+  if (path === 'api/overview') return {partitions: [], nodes: [], failures: [], runs: []};
+  return Promise.reject(new Error('not available in an export'));
+}
+
+function highlight(text, q) {
+  let h = esc(text);
+  for (const w of (q || '').replace(/["*]/g, ' ').split(/\s+/).filter(w => w.length > 1)) {
+    h = h.replace(new RegExp('(' + w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + ')', 'gi'), '<mark>$1</mark>');
+  }
+  return h;
+}
+
+function writeHash() {
+  const p = new URLSearchParams();
+  if (state.stage !== 3) p.set('stage', state.stage);
+  if (state.q) p.set('q', state.q);
+  if (state.sort) p.set('sort', state.sort);
+  if (state.desc) p.set('desc', '1');
+  if (state.page) p.set('page', state.page);
+  for (const [f, vs] of Object.entries(state.filters)) vs.forEach(v => p.append(f, v));
+  const h = '#/rows?' + p;
+  if (location.hash !== h) history.replaceState(null, '', h);
+}
+
+function readHash() {
+  const [, query] = location.hash.split('?');
+  const p = new URLSearchParams(query || '');
+  state = {stage: +p.get('stage') || 3, q: p.get('q') || '', sort: p.get('sort') || '', desc: p.get('desc') === '1', page: +p.get('page') || 0, filters: {}};
+  for (const f of FACETS) if (p.getAll(f).length) state.filters[f] = p.getAll(f);
+}
+
+function params() {
+  return {stage: state.stage, q: state.q, sort: state.sort, desc: state.desc ? 1 : '', page: state.page, ...state.filters};
+}
+
+async function showRows() {
+  const main = $('#main');
+  if (!$('#rows-view')) {
+    main.innerHTML = `<div id="rows-view" class="layout"><aside id="facets"></aside><div class="grow">
+      <div class="bar"><select id="stage"><option value="3">stage 3: interventions</option><option value="2">stage 2: answers</option><option value="1">stage 1: items</option></select>
+      <input type="search" id="search" placeholder="search prompts, responses, interventions, reviews"> <span id="total"></span>
+      <button id="prev">◀</button><span id="pageno"></span><button id="next">▶</button>
+      ${STATIC ? '' : '<button id="export-hint" title="sptflow view --export DIR --select QUERY">export…</button>'}</div>
+      <table id="rows"><thead></thead><tbody></tbody></table></div></div>`;
+    $('#stage').onchange = e => { state.stage = +e.target.value; state.page = 0; state.filters = {}; refreshRows(); };
+    let t;
+    $('#search').oninput = e => { clearTimeout(t); t = setTimeout(() => { state.q = e.target.value; state.page = 0; refreshRows(); }, 250); };
+    $('#prev').onclick = () => { if (state.page > 0) { state.page--; refreshRows(); } };
+    $('#next').onclick = () => { state.page++; refreshRows(); };
+    const hint = $('#export-hint');
+    if (hint) hint.onclick = () => { const q = location.hash.split('?')[1] || ''; prompt('Export this selection with:', `sptflow view --export DIR --select '${q}'`); };
+  }
+  $('#stage').value = state.stage;
+  $('#search').value = state.q;
+  await refreshRows();
+}
+
+async function refreshRows() {
+  writeHash();
+  const [page, facets] = await Promise.all([api('api/rows', params()), api('api/facets', params())]);
+  if (page.rows.length === 0 && state.page > 0 && page.total > 0) { state.page = 0; return refreshRows(); }
+  renderFacets(facets);
+  const cols = state.stage === 3 ? ['id', 'topic', 'model', 'variant', 'intervention', 'verdict', 'confidence', 'difficulty', 'review_rounds', 'failed', 'tags', 'task', 'text']
+    : state.stage === 2 ? ['id', 'topic', 'model', 'variant', 'failed', 'tags', 'task', 'text'] : ['id', 'topic', 'difficulty', 'failed', 'tags', 'task', 'text'];
+  const head = {text: state.stage === 3 ? 'intervention I' : state.stage === 2 ? 'answer S' : 'B prompt', task: 'task T'};
+  $('#rows thead').innerHTML = '<tr>' + cols.map(c => `<th data-col="${c}">${esc(head[c] || LABEL[c] || c)}${state.sort === c ? (state.desc ? ' ▼' : ' ▲') : ''}</th>`).join('') + '</tr>';
+  for (const th of document.querySelectorAll('#rows th')) th.onclick = () => {
+    const c = th.dataset.col; if (['tags', 'task', 'text'].includes(c)) return;
+    state.desc = state.sort === c ? !state.desc : false; state.sort = c; refreshRows();
+  };
+  $('#rows tbody').innerHTML = page.rows.map(r => '<tr class="row" data-id="' + r.id + '">' + cols.map(c => {
+    if (c === 'verdict') return `<td class="verdict ${esc(r.verdict)}">${esc(r.verdict)}</td>`;
+    if (c === 'tags') return '<td>' + r.tags.map(t => `<span class="tag">${esc(t)}</span>`).join('') + '</td>';
+    if (c === 'task' || c === 'text') return `<td class="text" title="${esc(r[c])}">${highlight(r[c], state.q)}</td>`;
+    if (c === 'failed') return `<td>${r.failed ? '<span class="err">failed</span>' : ''}</td>`;
+    return `<td>${esc(r[c])}</td>`;
+  }).join('') + '</tr>').join('');
+  for (const tr of document.querySelectorAll('#rows tr.row')) tr.onclick = () => { location.hash = '#/row/' + tr.dataset.id; };
+  $('#total').textContent = `${page.total.toLocaleString()} rows`;
+  $('#pageno').textContent = ` page ${page.page + 1} of ${Math.max(1, Math.ceil(page.total / page.size))} `;
+}
+
+function renderFacets(facets) {
+  const el = $('#facets');
+  el.innerHTML = FACETS.filter(f => facets[f]).map(f => `<h4>${esc(LABEL[f] || f)}</h4>` + facets[f].slice(0, 40).map(c => {
+    const on = (state.filters[f] || []).includes(c.value);
+    return `<label><input type="checkbox" data-facet="${f}" value="${esc(c.value)}" ${on ? 'checked' : ''}> ${esc(f === 'failed' ? (c.value === '1' ? 'failed' : 'ok') : c.value || '(none)')} <span class="n">${c.count}</span></label>`;
+  }).join('')).join('');
+  for (const cb of el.querySelectorAll('input')) cb.onchange = () => {
+    const f = cb.dataset.facet, vs = new Set(state.filters[f] || []);
+    cb.checked ? vs.add(cb.value) : vs.delete(cb.value);
+    if (vs.size) state.filters[f] = [...vs]; else delete state.filters[f];
+    state.page = 0; refreshRows();
+  };
+}
+
+function callHTML(c) {
+  return `<details class="call"><summary>call ${esc(c.key.slice(0, 12))} · ${esc(c.provider)}/${esc(c.model)} served by ${esc(c.served_model)} · ${c.input_tokens} in / ${c.output_tokens} out${c.cache_read_tokens ? ' (' + c.cache_read_tokens + ' cached)' : ''} · $${c.cost_usd.toFixed(4)} · ${c.attempts} attempt(s) · ${esc(c.partition)} · run ${esc(c.run)}${c.simulated ? ' · simulated' : ''}</summary>
+    <pre>${esc(JSON.stringify(c.record, null, 2))}</pre></details>`;
+}
+
+function callsHTML(calls) {
+  if (!calls || !calls.length) return '<div class="muted">no call of the request store produced this text</div>';
+  if (calls.length === 1) return callHTML(calls[0]);
+  const cost = calls.reduce((a, c) => a + c.cost_usd, 0);
+  return `<details class="calls"><summary>${calls.length} LLM calls hold this text (${esc(calls[0].served_model)}, $${cost.toFixed(4)})</summary>${calls.map(callHTML).join('')}</details>`;
+}
+
+function curlHTML(curl) {
+  if (!curl) return '';
+  const id = 'curl' + Math.random().toString(36).slice(2);
+  return `<details><summary>curl (the request rebuilt from the row; the key stays in the environment)</summary><pre id="${id}">${esc(curl)}</pre><button class="copy" data-for="${id}">copy as curl</button></details>`;
+}
+
+async function showLineage(id) {
+  const main = $('#main');
+  main.innerHTML = '<p>loading…</p>';
+  let l;
+  try { l = await api('api/lineage', {id}); } catch (e) { main.innerHTML = `<p class="err">${esc(e.message)}</p>`; return; }
+  const it = l.item;
+  const models = [...new Set(l.answers.map(a => a.model))];
+  main.innerHTML = `<div id="lineage"><p><a href="javascript:history.back()">◀ back</a> · item ${esc(it.id)} · topic <b>${esc(it.topic)}</b></p>
+    <div class="card"><h3>Stage 1: the task</h3>
+    <div class="muted">batch ${esc(it.batch.batch_id)} · ${esc(it.batch.file)} · generated by ${esc(it.batch.model_used)} at ${esc(it.batch.generation_timestamp)}</div>
+    <div class="cols"><div><b>A (unbiased system prompt)</b><pre>${esc(it.A)}</pre></div><div><b>B (biased system prompt)</b><pre>${esc(it.B)}</pre></div></div>
+    <b>T (task)</b><pre>${esc(it.T)}</pre><b>metadata</b><pre>${esc(JSON.stringify(it.metadata, null, 1))}</pre>${callsHTML(it.calls)}</div>
+    ${models.map(m => `<div class="card answers"><h3>Stage 2: ${esc(m)}</h3><div class="cols">${['A', 'B'].map(v => {
+      const a = l.answers.find(x => x.model === m && x.variant === v);
+      const recs = l.records.filter(r => r.model === m && r.variant === v);
+      if (!a) return '<div class="muted">no answer under ' + v + '</div>';
+      return `<div><b>answer under ${v}</b> <span class="muted">${esc(a.input_tokens)} in / ${esc(a.output_tokens)} out</span> ${a.tags.map(t => `<span class="tag">${esc(t)}</span>`).join('')}<pre>${esc(a.S)}</pre>${callsHTML(a.calls)}${curlHTML(a.curl)}
+        ${recs.map(r => `<div class="card record" data-row="${r.row}"><b>${esc(r.intervention)}</b> <span class="${esc(r.P)}">${esc(r.P)}</span> · confidence ${esc(r.confidence)} · difficulty ${esc(r.detection_difficulty_internal)}/${esc(r.detection_difficulty_external)} ${r.tags.map(t => `<span class="tag">${esc(t)}</span>`).join('')}
+          <details><summary>I (intervention)</summary><pre>${esc(r.I)}</pre></details><details open><summary>R (review)</summary><pre>${esc(r.R)}</pre></details>
+          ${r.reviews.map(v => `<div class="muted">quality review round ${v.round}: ${v.accepted ? "accepted" : "rejected"} by ${esc(v.model)} — ${esc(v.evaluation)}${callsHTML(v.calls)}</div>`).join('')}
+          <details><summary>every field</summary><pre>${esc(JSON.stringify(r.fields, null, 1))}</pre></details>${callsHTML(r.calls)}</div>`).join('')}</div>`;
+    }).join('')}</div></div>`).join('')}</div>`;
+  for (const b of main.querySelectorAll('button.copy')) b.onclick = async () => {
+    const text = document.getElementById(b.dataset.for).textContent;
+    try { await navigator.clipboard.writeText(text); b.textContent = 'copied'; } catch { b.textContent = 'select and copy the text above'; }
+  };
+  const focus = main.querySelector(`.record[data-row="${id}"]`);
+  if (focus) { focus.style.outline = '2px solid #23395d'; focus.scrollIntoView({block: 'center'}); }
+}
+
+function money(x) { return '$' + (x || 0).toFixed(4); }
+
+async function showOverview() {
+  const ov = await api('api/overview');
+  const main = $('#main');
+  if (!ov.run) { main.innerHTML = '<p class="muted">No run of this project is recorded in the store (or the viewer was started on a data directory).</p>' + reportsHTML(); return; }
+  const est = e => e ? `${e.requests.low}–${e.requests.high} req, $${e.cost_usd.low.toFixed(2)}–${e.cost_usd.high.toFixed(2)}` : '—';
+  main.innerHTML = `<div id="overview"><h3>Run ${esc(ov.run)} · ${esc(ov.pipeline)} ${ov.ended ? '' : '<span class="live">(running)</span>'}</h3>
+    <p>${ov.total.requests} requests sent, ${ov.total.served} served from the store, ${ov.total.failed_calls} failed, ${ov.rate_limits} rate-limited, ${ov.total.in_flight} in flight · ${ov.total.usage.input_tokens} in / ${ov.total.usage.output_tokens} out tokens · ${money(ov.total.cost_usd)}</p>
+    ${ov.failures.length ? '<div class="err">' + ov.failures.map(esc).join('<br>') + '</div>' : ''}
+    <h4>Per node: estimate vs actual</h4><table id="nodes"><tr><th>node</th><th>estimate</th><th>requests</th><th>served</th><th>tokens in/out</th><th>cost</th></tr>
+    ${ov.nodes.map(n => `<tr><td>${esc(n.node)}</td><td>${est(n.estimate)}</td><td>${n.spent.requests}</td><td>${n.spent.served}</td><td>${n.spent.usage.input_tokens}/${n.spent.usage.output_tokens}</td><td>${money(n.spent.cost_usd)}</td></tr>`).join('')}</table>
+    <h4>Per partition</h4><table id="partitions"><tr><th>partition</th><th>state</th><th>rows</th><th>requests new</th><th>cached</th><th>failed</th><th>tokens in/out</th><th>cost</th><th>time</th></tr>
+    ${ov.partitions.map(p => `<tr><td>${esc(p.id)}</td><td class="${p.state === 'failed' ? 'err' : ''}">${esc(p.state)}</td><td>${p.rows}</td><td>${p.spent.requests}</td><td>${p.spent.served}</td><td>${p.spent.failed_calls}</td><td>${p.spent.usage.input_tokens}/${p.spent.usage.output_tokens}</td><td>${money(p.spent.cost_usd)}</td><td>${(p.duration_ms / 1000).toFixed(1)} s</td></tr>`).join('')}</table>
+    ${reportsHTML()}</div>`;
+}
+
+function reportsHTML() {
+  if (!info || !info.reports.length) return '';
+  return '<h4>Reports</h4>' + info.reports.map(r => `<a href="files/${esc(r)}" target="_blank">${esc(r)}</a>`).join('<br>');
+}
+
+let cmpState = {changed: true, page: 0, va: '', vb: ''};
+async function showCompare() {
+  const c = await api('api/compare');
+  const m = c.report.flips;
+  const main = $('#main');
+  main.innerHTML = `<div id="compare"><h3>A: ${esc(c.a)} · B: ${esc(c.b)}</h3>
+    <p>${c.matched} matched records, ${c.changed} changed, ${c.only_a} only in A, ${c.only_b} only in B</p>
+    <div class="cols"><div><h4>Verdict flips (A rows, B columns)</h4><table id="flips"><tr><th></th>${m.labels.map(l => `<th>${esc(l)}</th>`).join('')}</tr>
+    ${m.labels.map((la, i) => `<tr><th>${esc(la)}</th>${m.labels.map((lb, j) => `<td><a href="#" data-va="${esc(la)}" data-vb="${esc(lb)}" class="${i !== j ? 'flip' : ''}">${m.counts[i][j]}</a></td>`).join('')}</tr>`).join('')}</table></div>
+    <div><h4>Tag deltas</h4><table id="tagdeltas"><tr><th>tag</th><th>A</th><th>B</th><th>Δ</th></tr>${(c.report.tag_deltas || []).slice(0, 30).map(d => `<tr><td>${esc(d.name)}</td><td>${d.a}</td><td>${d.b}</td><td>${d.delta > 0 ? '+' : ''}${d.delta}</td></tr>`).join('')}</table></div></div>
+    <div class="bar"><label><input type="checkbox" id="changed-only" ${cmpState.changed ? 'checked' : ''}> changed only</label> <span id="pair-filter"></span> <span id="pair-total"></span>
+    <button id="cprev">◀</button><button id="cnext">▶</button></div>
+    <table id="pairs"><thead><tr><th>topic</th><th>model</th><th>variant</th><th>intervention</th><th>A</th><th>B</th><th>task</th></tr></thead><tbody></tbody></table><div id="pair"></div></div>`;
+  $('#changed-only').onchange = e => { cmpState.changed = e.target.checked; cmpState.page = 0; refreshPairs(); };
+  $('#cprev').onclick = () => { if (cmpState.page > 0) { cmpState.page--; refreshPairs(); } };
+  $('#cnext').onclick = () => { cmpState.page++; refreshPairs(); };
+  for (const a of main.querySelectorAll('#flips a')) a.onclick = e => { e.preventDefault(); cmpState.va = a.dataset.va; cmpState.vb = a.dataset.vb; cmpState.page = 0; refreshPairs(); };
+  await refreshPairs();
+}
+
+async function refreshPairs() {
+  const p = await api('api/compare/pairs', {changed: cmpState.changed ? 1 : '', page: cmpState.page, va: cmpState.va, vb: cmpState.vb});
+  $('#pair-filter').textContent = cmpState.va ? `A ${cmpState.va} → B ${cmpState.vb}` : '';
+  $('#pair-total').textContent = `${p.total} records`;
+  $('#pairs tbody').innerHTML = p.pairs.map(x => `<tr class="row" data-a="${x.a}" data-b="${x.b}"><td>${esc(x.topic)}</td><td>${esc(x.model)}</td><td>${esc(x.variant)}</td><td>${esc(x.intervention)}</td><td class="${esc(x.verdict_a)}">${esc(x.a ? x.verdict_a : '(absent)')}</td><td class="${esc(x.verdict_b)}">${esc(x.b ? x.verdict_b : '(absent)')}</td><td class="text">${esc(x.task)}</td></tr>`).join('');
+  for (const tr of document.querySelectorAll('#pairs tr.row')) tr.onclick = () => showPair(tr.dataset.a, tr.dataset.b);
+}
+
+function diffHTML(ops, side) {
+  return ops.map(o => o.op === '=' ? esc(o.text) : o.op === (side === 'a' ? '-' : '+') ? `<span class="${side === 'a' ? 'del' : 'ins'}">${esc(o.text)}</span>` : '').join('');
+}
+
+async function showPair(a, b) {
+  const v = await api('api/compare/pair', {a, b});
+  const side = (r, s) => r ? `<div class="card"><b>${s.toUpperCase()}</b> <span class="${esc(r.P)}">${esc(r.P)}</span> · confidence ${esc(r.confidence)}
+     <h4>I</h4><pre class="diff">${diffHTML(v.diff_I, s)}</pre><h4>R</h4><pre class="diff">${diffHTML(v.diff_R, s)}</pre></div>` : `<div class="card muted">${s.toUpperCase()}: absent</div>`;
+  $('#pair').innerHTML = `<h4>Task</h4><pre>${esc(v.task)}</pre><div class="cols">${side(v.a, 'a')}${side(v.b, 'b')}</div>`;
+  $('#pair').scrollIntoView();
+}
+
+async function route() {
+  const h = location.hash || '#/rows';
+  for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', h.startsWith(a.getAttribute('href')));
+  try {
+    if (h.startsWith('#/row/')) { await showLineage(h.slice(6)); return; }
+    if (h.startsWith('#/overview')) { await showOverview(); return; }
+    if (h.startsWith('#/compare')) { await showCompare(); return; }
+    readHash();
+    await showRows();
+  } catch (e) {
+    $('#main').innerHTML = `<p class="err">${esc(e.message)}</p>`;
+  }
+}
+
+async function start() {
+  info = await api('api/info');
+  const counts = info.rows || {};
+  $('#source').textContent = `${info.name} · ${(counts[3] || 0).toLocaleString()} records · ${(counts[2] || 0).toLocaleString()} answers · ${(counts[1] || 0).toLocaleString()} items`;
+  $('#nav-compare').hidden = !info.compare;
+  $('#reports').innerHTML = STATIC ? '' : info.reports.filter(r => r.endsWith('.html')).map(r => `<a href="files/${esc(r)}" target="_blank">${esc(r.split('/').pop())}</a>`).join('');
+  window.addEventListener('hashchange', () => { if (!location.hash.startsWith('#/rows') || !$('#rows-view')) { if (location.hash.startsWith('#/rows')) $('#main').innerHTML = ''; route(); } });
+  await route();
+  if (!STATIC && window.EventSource) {
+    const es = new EventSource('api/events');
+    es.addEventListener('update', ev => {
+      const d = JSON.parse(ev.data);
+      $('#live').textContent = 'updated ' + new Date().toLocaleTimeString() + ' (' + d.changed.join(', ') + ')';
+      if (location.hash.startsWith('#/overview')) showOverview();
+      else if (d.changed.includes('data') && $('#rows-view')) refreshRows();
+    });
+    es.addEventListener('hello', () => { $('#live').textContent = 'live'; });
+  }
+  document.body.dataset.ready = '1';
+}
+start();

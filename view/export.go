@@ -1,0 +1,100 @@
+package view
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// maxExportRows bounds an export: it is for sharing a finding, not the data.
+const maxExportRows = 500
+
+// Export writes dir/index.html: the app with the rows q selects (at most
+// maxExportRows) and the lineage of each, embedded in the page, which
+// opens from the file system without a server. It returns the number of
+// rows written.
+func (ix *Index) Export(ctx context.Context, name string, q Query, dir string) (int, error) {
+	q.Page, q.Size = 0, maxExportRows
+	page, err := ix.Rows(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	lineages := map[string]*Lineage{} // by item: its rows share it
+	byItem := map[string]*Lineage{}
+	var rows []Row
+	for _, r := range page.Rows {
+		l := byItem[r.Item]
+		if l == nil {
+			if l, err = ix.Lineage(ctx, r.ID); err != nil {
+				return 0, err
+			}
+			byItem[r.Item] = l
+		}
+		lineages[r.Item] = l
+		rows = append(rows, r)
+	}
+	// The other stages' rows of the exported items, so the lineage view's
+	// rows and the stage selector find them.
+	for item := range byItem {
+		rs, err := ix.db.QueryContext(ctx, "SELECT "+rowCols+rowFrom+" WHERE r.item = ? AND r.stage != ?", item, q.Stage)
+		if err != nil {
+			return 0, err
+		}
+		for rs.Next() {
+			r, err := scanRow(rs)
+			if err != nil {
+				rs.Close()
+				return 0, err
+			}
+			rows = append(rows, r)
+		}
+		rs.Close()
+	}
+	counts := map[int]int{}
+	for _, r := range rows {
+		counts[r.Stage]++
+	}
+	data := map[string]any{
+		"info":     &Info{Name: name + " (export)", Rows: counts, Reports: []string{}, Facets: Facets},
+		"rows":     rows,
+		"lineages": lineages,
+	}
+	page.Total = len(page.Rows)
+	b, err := json.Marshal(data)
+	if err != nil {
+		return 0, err
+	}
+	html, err := staticPage(b)
+	if err != nil {
+		return 0, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, fmt.Errorf("export: %w", err)
+	}
+	p := filepath.Join(dir, "index.html")
+	if err := os.WriteFile(p, html, 0o644); err != nil {
+		return 0, fmt.Errorf("export: %w", err)
+	}
+	return len(page.Rows), nil
+}
+
+// staticPage is index.html with the style sheet, the data and the script
+// inlined.
+func staticPage(data []byte) ([]byte, error) {
+	page, err := assets.ReadFile("assets/index.html")
+	if err != nil {
+		return nil, err
+	}
+	css, _ := assets.ReadFile("assets/style.css")
+	js, _ := assets.ReadFile("assets/app.js")
+	// "</" inside a script element would end it early.
+	safe := func(b []byte) string { return strings.ReplaceAll(string(b), "</", `<\/`) }
+	out := bytes.Replace(page, []byte(`<link rel="stylesheet" href="style.css">`), []byte("<style>\n"+string(css)+"</style>"), 1)
+	out = bytes.Replace(out, []byte(`<script src="app.js"></script>`),
+		[]byte("<script>window.SPT_STATIC = "+safe(data)+";</script>\n<script>\n"+safe(js)+"</script>"), 1)
+	return out, nil
+}

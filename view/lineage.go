@@ -1,0 +1,420 @@
+package view
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/sptflow/sptflow/pyjson"
+	"github.com/sptflow/sptflow/steps/spt"
+)
+
+// Lineage is one item through every stage: the task, each target model's
+// answers, each intervention record with its reviews, and the LLM calls
+// behind each text the request store holds.
+type Lineage struct {
+	Item    ItemView     `json:"item"`
+	Answers []AnswerView `json:"answers"`
+	Records []RecordView `json:"records"`
+}
+
+// ItemView is a stage-1 item and the batch that generated it.
+type ItemView struct {
+	ID             string          `json:"id"`
+	Topic          string          `json:"topic"`
+	A              string          `json:"A"`
+	B              string          `json:"B"`
+	T              string          `json:"T"`
+	ThoughtProcess string          `json:"thought_process"`
+	Metadata       json.RawMessage `json:"metadata"`
+	Batch          BatchView       `json:"batch"`
+	Calls          []Call          `json:"calls"`
+}
+
+// BatchView is the header of the batch file an item comes from.
+type BatchView struct {
+	File      string `json:"file"`
+	BatchID   string `json:"batch_id"`
+	Model     string `json:"model_used"`
+	Generated string `json:"generation_timestamp"`
+}
+
+// AnswerView is one target model's answer under one variant.
+type AnswerView struct {
+	Row     int64    `json:"row"`
+	Model   string   `json:"model"`
+	Variant string   `json:"variant"`
+	S       string   `json:"S"`
+	Input   string   `json:"input_tokens"`
+	Output  string   `json:"output_tokens"`
+	Tags    []string `json:"tags"`
+	Calls   []Call   `json:"calls"`
+	// Curl reproduces the answer's request (system prompt and task) for
+	// the provider that served it, with the key as a shell variable.
+	Curl string `json:"curl,omitempty"`
+}
+
+// RecordView is one stage-3 intervention record.
+type RecordView struct {
+	Row                int64           `json:"row"`
+	Model              string          `json:"model"`
+	Variant            string          `json:"variant"`
+	Intervention       string          `json:"intervention"`
+	Fields             json.RawMessage `json:"fields"` // every field of the record, in order
+	Verdict            string          `json:"P"`
+	I                  string          `json:"I"`
+	R                  string          `json:"R"`
+	Confidence         string          `json:"confidence"`
+	DifficultyInternal string          `json:"detection_difficulty_internal"`
+	DifficultyExternal string          `json:"detection_difficulty_external"`
+	Tags               []string        `json:"tags"`
+	Reviews            []Review        `json:"reviews"`
+	Calls              []Call          `json:"calls"`
+}
+
+// Review is one stage-3 quality review of a record's batch.
+type Review struct {
+	Round      int    `json:"round"`
+	Accepted   bool   `json:"accepted"`
+	Model      string `json:"model"`
+	Evaluation string `json:"evaluation"`
+	Thought    string `json:"thought_process"`
+	Calls      []Call `json:"calls"`
+}
+
+// Call is one request record of the store.
+type Call struct {
+	Key          string          `json:"key"`
+	Provider     string          `json:"provider"`
+	Model        string          `json:"model"`
+	Served       string          `json:"served_model"`
+	OK           bool            `json:"ok"`
+	InputTokens  int64           `json:"input_tokens"`
+	OutputTokens int64           `json:"output_tokens"`
+	CacheRead    int64           `json:"cache_read_tokens"`
+	CostUSD      float64         `json:"cost_usd"`
+	Attempts     int             `json:"attempts"`
+	Run          string          `json:"run"`
+	Time         string          `json:"time"`
+	Simulated    bool            `json:"simulated"`
+	Partition    string          `json:"partition"`
+	Node         string          `json:"node"`
+	Record       json.RawMessage `json:"record"` // the stored record: response, usage, ...
+}
+
+// Lineage returns the lineage of the item of row id.
+func (ix *Index) Lineage(ctx context.Context, id int64) (*Lineage, error) {
+	var item string
+	if err := ix.db.QueryRowContext(ctx, `SELECT item FROM rows WHERE id = ?`, id).Scan(&item); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("row %d: %w", id, errNotFound)
+		}
+		return nil, err
+	}
+	rs, err := ix.db.QueryContext(ctx, "SELECT "+rowCols+rowFrom+" WHERE r.item = ? ORDER BY r.stage, r.id", item)
+	if err != nil {
+		return nil, err
+	}
+	var rows []Row
+	for rs.Next() {
+		r, err := scanRow(rs)
+		if err != nil {
+			rs.Close()
+			return nil, err
+		}
+		rows = append(rows, r)
+	}
+	rs.Close()
+	dir, err := ix.meta(ctx, "dir")
+	if err != nil {
+		return nil, err
+	}
+	files := map[string]*pyjson.Object{}
+	load := func(rel string) (*pyjson.Object, error) {
+		if f, ok := files[rel]; ok {
+			return f, nil
+		}
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", rel, err)
+		}
+		f, err := spt.ReadBatch(b)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", rel, err)
+		}
+		files[rel] = f
+		return f, nil
+	}
+	l := &Lineage{Answers: []AnswerView{}, Records: []RecordView{}}
+	for _, r := range rows {
+		f, err := load(r.File)
+		if err != nil {
+			return nil, err
+		}
+		data, _ := spt.Data(f)
+		if r.Index >= len(data) {
+			return nil, fmt.Errorf("read %s: item %d: the file changed since it was indexed", r.File, r.Index)
+		}
+		it, err := spt.Item(data, r.Index)
+		if err != nil {
+			return nil, err
+		}
+		switch r.Stage {
+		case 1:
+			l.Item = itemView(r, f, it)
+			l.Item.Calls = ix.callsFor(ctx, r.Topic, l.Item.T)
+		case 2:
+			v := variantOf(it, r.Model, r.Variant)
+			a := AnswerView{Row: r.ID, Model: r.Model, Variant: r.Variant, Tags: r.Tags}
+			if v != nil {
+				a.S, a.Input, a.Output = str(v, "S"), str(v, "input_tokens"), str(v, "output_tokens")
+			}
+			a.Calls = ix.callsFor(ctx, r.Topic, a.S)
+			if len(a.Calls) > 0 {
+				sys := str(it, r.Variant)
+				a.Curl = Curl(a.Calls[0].Provider, a.Calls[0].Model, sys, str(it, "T"))
+			}
+			l.Answers = append(l.Answers, a)
+		case 3:
+			rv, err := ix.recordView(ctx, r, it)
+			if err != nil {
+				return nil, err
+			}
+			l.Records = append(l.Records, rv)
+		}
+	}
+	if l.Item.ID == "" && len(rows) > 0 {
+		return nil, fmt.Errorf("item %s has no stage-1 row", item)
+	}
+	return l, nil
+}
+
+func itemView(r Row, f, it *pyjson.Object) ItemView {
+	v := ItemView{ID: r.Item, Topic: r.Topic, A: str(it, "A"), B: str(it, "B"), T: str(it, "T"), ThoughtProcess: str(it, "thought_process"),
+		Metadata: json.RawMessage("null"),
+		Batch:    BatchView{File: r.File, BatchID: str(f, "batch_id"), Model: str(f, "model_used"), Generated: str(f, "generation_timestamp")}}
+	if m, ok := it.Get("metadata"); ok {
+		if b, err := pyjson.Marshal(m, pyjson.Options{}); err == nil {
+			v.Metadata = b
+		}
+	}
+	return v
+}
+
+func variantOf(it *pyjson.Object, model, variant string) *pyjson.Object {
+	models, _ := spt.Models(it)
+	for _, m := range models {
+		if m.Name == model {
+			v, _ := spt.Variant(m.Obj, variant)
+			return v
+		}
+	}
+	return nil
+}
+
+func (ix *Index) recordView(ctx context.Context, r Row, it *pyjson.Object) (RecordView, error) {
+	rv := RecordView{Row: r.ID, Model: r.Model, Variant: r.Variant, Intervention: r.Intervention, Tags: r.Tags, Fields: json.RawMessage("{}"),
+		Reviews: []Review{}}
+	v := variantOf(it, r.Model, r.Variant)
+	if v == nil {
+		return rv, nil
+	}
+	recs, _, err := spt.Interventions(v)
+	if err != nil {
+		return rv, err
+	}
+	for _, rec := range recs {
+		if rec.Key != r.Intervention {
+			continue
+		}
+		o := rec.Obj
+		rv.Verdict, rv.I, rv.R, rv.Confidence = str(o, "P"), str(o, "I"), str(o, "R"), str(o, "confidence")
+		rv.DifficultyInternal, rv.DifficultyExternal = str(o, "detection_difficulty_internal"), str(o, "detection_difficulty_external")
+		if b, err := pyjson.Marshal(o, pyjson.Options{}); err == nil {
+			rv.Fields = b
+		}
+		rv.Calls = ix.callsFor(ctx, r.Topic, rv.I, rv.R)
+		rv.Reviews = ix.reviewsFor(ctx, r.Topic, rec.Key, str(o, "stage_3_analysis"), str(o, "generation_time"), str(o, "num_stage_3_reviews_made"))
+		break
+	}
+	return rv, nil
+}
+
+// reviewsFor returns the reviews of the batch a record was generated in:
+// stage_3_analysis names it ("item_1_of_6_in_batch_2_of_15"), numbered
+// within its stage-2 file, which the review log does not name. When the
+// record has a generation_time, the reviews are the chain of rounds ending
+// at the review closest after it; otherwise every review of that number.
+func (ix *Index) reviewsFor(ctx context.Context, topic, key, analysis, generated, made string) []Review {
+	out := []Review{}
+	_, b, ok := strings.Cut(analysis, "_in_batch_")
+	if !ok {
+		return out
+	}
+	var batch int
+	if _, err := fmt.Sscanf(b, "%d", &batch); err != nil {
+		return out
+	}
+	rs, err := ix.db.QueryContext(ctx, `SELECT round, verdict, model, evaluation, thought, time FROM reviews WHERE topic = ? AND intervention = ? AND batch = ? ORDER BY time, round`, topic, key, batch)
+	if err != nil {
+		return out
+	}
+	var times []float64
+	for rs.Next() {
+		var r Review
+		var t float64
+		if rs.Scan(&r.Round, &r.Accepted, &r.Model, &r.Evaluation, &r.Thought, &t) == nil {
+			out = append(out, r)
+			times = append(times, t)
+		}
+	}
+	rs.Close()
+	out = reviewChain(out, times, generated, made)
+	for i := range out {
+		out[i].Calls = ix.callsFor(ctx, topic, out[i].Evaluation, out[i].Thought)
+	}
+	return out
+}
+
+// reviewChain picks, of reviews sorted by time, the one closest to (and
+// not long before) the generation time, then the rounds before it and
+// after it up to the number the record says were made.
+func reviewChain(revs []Review, times []float64, generated, made string) []Review {
+	var g float64
+	if _, err := fmt.Sscanf(generated, "%g", &g); err != nil || g == 0 || len(revs) < 2 {
+		return revs
+	}
+	n := 0
+	fmt.Sscanf(made, "%d", &n)
+	best := -1
+	for i, t := range times {
+		if t == 0 {
+			return revs
+		}
+		if t >= g-1 && (revs[i].Round == n || !revs[i].Accepted) && (best < 0 || t-g < times[best]-g) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return revs
+	}
+	chain := []Review{revs[best]}
+	// Every round but the last rejected its batch.
+	for i := best - 1; i >= 0 && chain[0].Round > 1; i-- {
+		if revs[i].Round == chain[0].Round-1 && !revs[i].Accepted {
+			chain = append([]Review{revs[i]}, chain...)
+		}
+	}
+	for i := best + 1; i < len(revs) && chain[len(chain)-1].Round < n && !chain[len(chain)-1].Accepted; i++ {
+		if revs[i].Round == chain[len(chain)-1].Round+1 {
+			chain = append(chain, revs[i])
+		}
+	}
+	return chain
+}
+
+// callsFor returns the calls whose response holds the texts: those
+// holding every one of them when there are such, else any of them; of
+// those, the ones a partition of topic paid for when the spend ledgers
+// say so.
+func (ix *Index) callsFor(ctx context.Context, topic string, texts ...string) []Call {
+	var sets []map[string]bool
+	for _, t := range texts {
+		if len(strings.TrimSpace(t)) < minFingerprintLen {
+			continue
+		}
+		set := map[string]bool{}
+		rs, err := ix.db.QueryContext(ctx, `SELECT key FROM call_fp WHERE fp = ?`, fingerprint(t))
+		if err != nil {
+			continue
+		}
+		for rs.Next() {
+			var k string
+			if rs.Scan(&k) == nil {
+				set[k] = true
+			}
+		}
+		rs.Close()
+		sets = append(sets, set)
+	}
+	keys := map[string]bool{}
+	for i, set := range sets {
+		for k := range set {
+			all := true
+			for _, o := range sets[i+1:] {
+				all = all && o[k]
+			}
+			if all && i == 0 {
+				keys[k] = true
+			}
+		}
+	}
+	if len(keys) == 0 {
+		for _, set := range sets {
+			for k := range set {
+				keys[k] = true
+			}
+		}
+	}
+	var calls, ofTopic []Call
+	for k := range keys {
+		c, ok := ix.call(ctx, k)
+		if !ok {
+			continue
+		}
+		calls = append(calls, c)
+		if topic != "" && (strings.HasSuffix(c.Partition, "@"+topic) || strings.Contains(c.Partition, "="+topic)) {
+			ofTopic = append(ofTopic, c)
+		}
+	}
+	if len(ofTopic) > 0 {
+		calls = ofTopic
+	}
+	slices.SortFunc(calls, func(a, b Call) int { return strings.Compare(a.Time+a.Key, b.Time+b.Key) })
+	if calls == nil {
+		calls = []Call{}
+	}
+	return calls
+}
+
+func (ix *Index) call(ctx context.Context, key string) (Call, bool) {
+	var c Call
+	var rec string
+	err := ix.db.QueryRowContext(ctx, `SELECT key, provider, model, served, ok, input_tokens, output_tokens, cache_read, cost, attempts, run, time, simulated, partition, node, record
+		FROM calls WHERE key = ?`, key).Scan(&c.Key, &c.Provider, &c.Model, &c.Served, &c.OK, &c.InputTokens, &c.OutputTokens, &c.CacheRead, &c.CostUSD, &c.Attempts,
+		&c.Run, &c.Time, &c.Simulated, &c.Partition, &c.Node, &rec)
+	c.Record = json.RawMessage(rec)
+	return c, err == nil
+}
+
+func (ix *Index) meta(ctx context.Context, k string) (string, error) {
+	var v string
+	err := ix.db.QueryRowContext(ctx, `SELECT v FROM meta WHERE k = ?`, k).Scan(&v)
+	return v, err
+}
+
+// Curl is a curl command sending a system prompt and a user message to the
+// provider's API, the key read from the environment ($ANTHROPIC_API_KEY,
+// ...), never written. The sim provider, which sends nothing, gets the
+// Anthropic form.
+func Curl(provider, model, system, user string) string {
+	q := func(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+	switch provider {
+	case "openai", "openrouter":
+		url, key := "https://api.openai.com/v1/chat/completions", "$OPENAI_API_KEY"
+		if provider == "openrouter" {
+			url, key = "https://openrouter.ai/api/v1/chat/completions", "$OPENROUTER_API_KEY"
+		}
+		body, _ := json.Marshal(map[string]any{"model": model, "messages": []map[string]string{{"role": "system", "content": system}, {"role": "user", "content": user}}})
+		return fmt.Sprintf("curl %s \\\n  -H 'content-type: application/json' \\\n  -H \"authorization: Bearer %s\" \\\n  -d %s", url, key, q(string(body)))
+	default:
+		body, _ := json.Marshal(map[string]any{"model": model, "max_tokens": 4096, "system": system, "messages": []map[string]string{{"role": "user", "content": user}}})
+		return fmt.Sprintf("curl https://api.anthropic.com/v1/messages \\\n  -H 'content-type: application/json' \\\n  -H 'anthropic-version: 2023-06-01' \\\n  -H \"x-api-key: $ANTHROPIC_API_KEY\" \\\n  -d %s", q(string(body)))
+	}
+}

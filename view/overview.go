@@ -1,0 +1,186 @@
+package view
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/sptflow/sptflow/llm"
+)
+
+// Overview is one run of the project: per partition its state, rows,
+// failures, requests, tokens and cost; per node the estimate recorded at
+// the run's start against what it sent.
+type Overview struct {
+	Run        string          `json:"run"`
+	Pipeline   string          `json:"pipeline"`
+	Ended      bool            `json:"ended"`
+	Summary    json.RawMessage `json:"summary,omitempty"`
+	Partitions []PartitionView `json:"partitions"`
+	Nodes      []NodeView      `json:"nodes"`
+	Total      llm.Spent       `json:"total"`
+	RateLimits int             `json:"rate_limits"` // replies refused for the rate limit
+	Failures   []string        `json:"failures"`
+	Runs       []string        `json:"runs"`
+	Reports    []string        `json:"reports"`
+}
+
+// PartitionView is one partition of a run.
+type PartitionView struct {
+	ID         string    `json:"id"`
+	Node       string    `json:"node"`
+	State      string    `json:"state"` // started, succeeded, failed, cached, ...
+	DurationMS int64     `json:"duration_ms"`
+	Error      string    `json:"error,omitempty"`
+	Rows       int       `json:"rows"`
+	Spent      llm.Spent `json:"spent"`
+}
+
+// NodeView is one node's estimate and spend.
+type NodeView struct {
+	Node     string          `json:"node"`
+	Estimate json.RawMessage `json:"estimate,omitempty"`
+	Spent    llm.Spent       `json:"spent"`
+}
+
+// runDirs lists the store's runs, oldest first (run IDs sort by time).
+func runDirs(storeDir string) []string {
+	m, _ := filepath.Glob(filepath.Join(storeDir, "runs", "*", "journal.jsonl"))
+	var out []string
+	for _, p := range m {
+		out = append(out, filepath.Base(filepath.Dir(p)))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ReadOverview reads run id (the latest when "") of the store, for
+// pipeline name ("" = any).
+func ReadOverview(storeDir, id, pipeline string) (*Overview, error) {
+	runs := runDirs(storeDir)
+	ov := &Overview{Runs: runs, Partitions: []PartitionView{}, Nodes: []NodeView{}, Failures: []string{}}
+	if id == "" {
+		for i := len(runs) - 1; i >= 0 && id == ""; i-- {
+			if pipeline == "" || runPipeline(storeDir, runs[i]) == pipeline {
+				id = runs[i]
+			}
+		}
+	}
+	if id == "" {
+		return ov, nil
+	}
+	ov.Run = id
+	dir := filepath.Join(storeDir, "runs", id)
+	parts := map[string]*PartitionView{}
+	var order []string
+	estimates := map[string]json.RawMessage{}
+	var nodeOrder []string
+	_ = readJSONL(filepath.Join(dir, "journal.jsonl"), func(line []byte) {
+		var e struct {
+			Event      string          `json:"event"`
+			Partition  string          `json:"partition"`
+			Node       string          `json:"node"`
+			Pipeline   string          `json:"pipeline"`
+			DurationMS int64           `json:"duration_ms"`
+			Error      string          `json:"error"`
+			Summary    json.RawMessage `json:"summary"`
+			Estimates  []struct {
+				Node     string          `json:"node"`
+				Estimate json.RawMessage `json:"estimate"`
+			} `json:"estimates"`
+		}
+		if json.Unmarshal(line, &e) != nil {
+			return
+		}
+		switch {
+		case e.Event == "run_start":
+			ov.Pipeline = e.Pipeline
+		case e.Event == "run_end":
+			ov.Ended, ov.Summary = true, e.Summary
+		case e.Event == "estimate":
+			for _, x := range e.Estimates {
+				estimates[x.Node] = x.Estimate
+				nodeOrder = append(nodeOrder, x.Node)
+			}
+		case e.Partition != "":
+			p := parts[e.Partition]
+			if p == nil {
+				p = &PartitionView{ID: e.Partition, Node: e.Node}
+				parts[e.Partition] = p
+				order = append(order, e.Partition)
+			}
+			p.State = e.Event
+			if e.DurationMS > 0 {
+				p.DurationMS = e.DurationMS
+			}
+			if e.Error != "" {
+				p.Error = e.Error
+				ov.Failures = append(ov.Failures, e.Partition+": "+e.Error)
+			}
+		}
+	})
+	lines, _ := llm.ReadLedger(filepath.Join(dir, "spend.jsonl"))
+	for _, l := range lines {
+		if l.Event == llm.SpendReply && l.Error == "rate_limit" {
+			ov.RateLimits++
+		}
+	}
+	total, byPart := llm.Tally(lines, func(s llm.Spend) string { return s.Partition })
+	_, byNode := llm.Tally(lines, func(s llm.Spend) string { return s.Node })
+	ov.Total = total
+	for _, id := range order {
+		p := parts[id]
+		if s := byPart[id]; s != nil {
+			p.Spent = *s
+		}
+		ov.Partitions = append(ov.Partitions, *p)
+	}
+	for n := range byNode {
+		if n != "" && !slices.Contains(nodeOrder, n) {
+			nodeOrder = append(nodeOrder, n)
+		}
+	}
+	for _, n := range nodeOrder {
+		nv := NodeView{Node: n, Estimate: estimates[n]}
+		if s := byNode[n]; s != nil {
+			nv.Spent = *s
+		}
+		if n == "total" && byNode[n] == nil {
+			nv.Spent = total // the estimate's total line
+		}
+		ov.Nodes = append(ov.Nodes, nv)
+	}
+	return ov, nil
+}
+
+func runPipeline(storeDir, id string) string {
+	name := ""
+	_ = readJSONL(filepath.Join(storeDir, "runs", id, "journal.jsonl"), func(line []byte) {
+		if name == "" && strings.Contains(string(line), `"run_start"`) {
+			var e struct {
+				Pipeline string `json:"pipeline"`
+			}
+			if json.Unmarshal(line, &e) == nil {
+				name = e.Pipeline
+			}
+		}
+	})
+	return name
+}
+
+func readJSONL(p string, fn func([]byte)) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64*1024), 16<<20)
+	for sc.Scan() {
+		fn(sc.Bytes())
+	}
+	return sc.Err()
+}
