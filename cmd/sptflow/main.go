@@ -60,7 +60,9 @@ func Main() int {
 			cancel(fmt.Errorf("received %v", s))
 		}
 	}()
+	stopProfiles := startProfiles()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stopProfiles()
 	if err != nil && !errors.Is(err, errQuiet) && !errors.Is(err, flag.ErrHelp) {
 		report(os.Stderr, err)
 	}
