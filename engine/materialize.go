@@ -10,7 +10,8 @@ import (
 	"github.com/sptflow/sptflow/engine/store"
 )
 
-// materialize writes m's stored files below dataDir with atomic writes,
+// materialize places m's stored files below dataDir atomically (linked to
+// the store where possible, see placeObject),
 // skipping files whose current content already matches (checked through the
 // stat cache), and removes files that prev (this partition's previous
 // output) materialized but m no longer has, if they were not modified since.
@@ -60,14 +61,10 @@ func (e *Engine) materializeFile(dataDir string, f store.ManifestFile) (FileStat
 	} else if errors.Is(err, fs.ErrNotExist) {
 		state = FileMissing
 	}
-	data, err := e.opt.Store.ReadObject(f.Digest)
-	if err != nil {
-		return "", fmt.Errorf("materialize %s: %w", f.Path, err)
-	}
 	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
 		return "", fmt.Errorf("materialize %s: %w", f.Path, err)
 	}
-	if err := store.WriteFileAtomic(abs, data, 0o644); err != nil {
+	if err := e.placeObject(f, abs); err != nil {
 		return "", fmt.Errorf("materialize %s: %w", f.Path, err)
 	}
 	return state, nil

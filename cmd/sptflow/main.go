@@ -55,7 +55,9 @@ func Main() int {
 	// survives either.
 	ctx, unwatch := watchSignals(ctx, cancel, os.Stderr)
 	defer unwatch()
+	stopProfiles := startProfiles()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stopProfiles()
 	if err != nil && !errors.Is(err, errQuiet) && !errors.Is(err, flag.ErrHelp) {
 		report(os.Stderr, err)
 	}

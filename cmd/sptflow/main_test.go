@@ -34,6 +34,9 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("SPTFLOW_HOME", "")
 			env.Setenv("REPO", repo)
+			// SPTFLOW_MATERIALIZE=hardlink go test … runs the scripts with
+			// hard-linked outputs (root copies by default).
+			env.Setenv("SPTFLOW_MATERIALIZE", os.Getenv("SPTFLOW_MATERIALIZE"))
 			// The anthropic provider talks to a fake Messages API server.
 			env.Setenv("SPTFLOW_TEST_BASE_URL_ANTHROPIC", anthropic.URL)
 			env.Setenv("FAKE_ANTHROPIC_KEY", "test-key")

@@ -16,10 +16,17 @@ import (
 func scalar(s *scan.Scanner) (any, error) {
 	switch c := s.Peek(); {
 	case c == '"':
-		return s.Str()
+		v, err := s.Str()
+		if err != nil {
+			return nil, err
+		}
+		return internStr(v), nil
 	case c == '-' || c == 'N' || c == 'I' || (c >= '0' && c <= '9'):
 		tok, err := s.Number()
-		return pyjson.NumberOf(tok), err
+		if err != nil {
+			return pyjson.NumberOf(tok), err
+		}
+		return internNumber(tok), nil
 	case c == 't' || c == 'f' || c == 'n':
 		return s.Literal()
 	}

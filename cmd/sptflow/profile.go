@@ -1,0 +1,45 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
+)
+
+// startProfiles starts the profiles named by the undocumented environment
+// variables SPTFLOW_CPUPROFILE (a CPU profile of the whole process) and
+// SPTFLOW_MEMPROFILE (allocations, written at exit), for measuring where a
+// run's time goes (README, Benchmarks). The returned stop writes them out.
+func startProfiles() (stop func()) {
+	var stops []func()
+	if p := os.Getenv("SPTFLOW_CPUPROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "sptflow: cpu profile:", err)
+		} else {
+			stops = append(stops, func() { pprof.StopCPUProfile(); f.Close() })
+		}
+	}
+	if p := os.Getenv("SPTFLOW_MEMPROFILE"); p != "" {
+		runtime.MemProfileRate = 64 << 10
+		stops = append(stops, func() {
+			f, err := os.Create(p)
+			if err == nil {
+				err = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "sptflow: memory profile:", err)
+			}
+		})
+	}
+	return func() {
+		for _, s := range stops {
+			s()
+		}
+	}
+}

@@ -1,0 +1,136 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// LinkMethod is how MaterializeObject placed a stored object in the data
+// directory.
+type LinkMethod int
+
+const (
+	// LinkCopy writes a full copy (the fallback).
+	LinkCopy LinkMethod = iota
+	// LinkReflink clones the object's blocks copy-on-write (FICLONE): the
+	// file is independent of the object and takes no space until edited.
+	LinkReflink
+	// LinkHard hard-links the object, which is made read-only (0444); the
+	// data file is the same inode, so it is read-only too.
+	LinkHard
+)
+
+func (m LinkMethod) String() string {
+	switch m {
+	case LinkReflink:
+		return "reflink"
+	case LinkHard:
+		return "hardlink"
+	}
+	return "copy"
+}
+
+// MaterializeEnv names the environment variable that chooses how objects
+// are materialized: "copy" always copies; "reflink" tries a reflink, then
+// copies; "hardlink" tries a reflink, then a hard link, then copies;
+// "auto" (the default, also any other value) is "hardlink" for a user
+// that read-only permissions stop and "reflink" for root, whom they do not
+// stop (see MaterializeObject).
+const MaterializeEnv = "SPTFLOW_MATERIALIZE"
+
+var materializeMode = sync.OnceValue(func() string {
+	switch m := os.Getenv(MaterializeEnv); m {
+	case "copy", "reflink", "hardlink":
+		return m
+	}
+	if os.Geteuid() == 0 {
+		return "reflink"
+	}
+	return "hardlink"
+})
+
+// MaterializeObject places object d at dst, replacing dst atomically (a
+// temp name in dst's directory, renamed over it, the directory fsync'd),
+// without a second copy of the data where the file system allows: a
+// reflink, else a hard link, else a copy. dst's directory must exist.
+//
+// The object is verified first (through the stat cache), so a damaged one
+// is never spread: a missing or damaged object is ErrNotFound and the
+// damaged file is removed, as ReadObject does.
+//
+// A hard-linked object is made read-only (0444), and so is the data file,
+// being the same inode: writing to it in place fails, and edits need a
+// copy (editors that save by rename, like sed -i, replace the link and
+// leave the object alone). Root ignores permissions, so by default root
+// never hard-links (MaterializeEnv). Whoever writes to a hard-linked file
+// anyway changes the object too; the store detects that on its next read
+// or check of the object (its size, mtime or ctime differ from the stat
+// cache, so it is hashed again) and treats it as damaged: readers fail
+// with ErrNotFound and the engine re-runs the partition that produced it.
+func (s *Store) MaterializeObject(d Digest, dst string) (LinkMethod, error) {
+	p := s.objectPath(d)
+	fi, err := os.Lstat(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return LinkCopy, fmt.Errorf("materialize object %s: %w", d.Short(), ErrNotFound)
+	}
+	if err != nil {
+		return LinkCopy, fmt.Errorf("materialize object %s: %w", d.Short(), err)
+	}
+	if got, _, err := s.DigestFile(p); err != nil || got != d {
+		if errors.Is(err, os.ErrNotExist) {
+			return LinkCopy, fmt.Errorf("materialize object %s: %w", d.Short(), ErrNotFound)
+		}
+		if err != nil && fi.Mode().IsRegular() {
+			return LinkCopy, fmt.Errorf("materialize object %s: %w", d.Short(), err)
+		}
+		removeIfSame(p, fi)
+		return LinkCopy, fmt.Errorf("materialize object %s: corrupt: %w", d.Short(), ErrNotFound)
+	}
+	mode := materializeMode()
+	if mode != "copy" {
+		if err := linkInto(p, dst, reflink); err == nil {
+			return LinkReflink, nil
+		}
+	}
+	if mode != "copy" && mode != "reflink" {
+		if err := linkInto(p, dst, hardLink); err == nil {
+			return LinkHard, nil
+		}
+	}
+	data, err := s.ReadObject(d)
+	if err != nil {
+		return LinkCopy, err
+	}
+	return LinkCopy, writeAtomic(dst, data, 0o644)
+}
+
+// linkInto makes a temp name in dst's directory with place, then renames
+// it over dst and fsyncs the directory.
+func linkInto(obj, dst string, place func(obj, tmp string) error) error {
+	tmp := filepath.Join(filepath.Dir(dst), tempName(""))
+	if err := place(obj, tmp); err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	// Renaming a link over another link to the same inode does nothing and
+	// leaves the temp name behind.
+	if _, err := os.Lstat(tmp); err == nil {
+		_ = os.Remove(tmp)
+	}
+	return syncDir(filepath.Dir(dst))
+}
+
+// hardLink makes the object read-only and links it at tmp.
+func hardLink(obj, tmp string) error {
+	if err := os.Chmod(obj, 0o444); err != nil {
+		return err
+	}
+	return os.Link(obj, tmp)
+}

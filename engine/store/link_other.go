@@ -1,0 +1,9 @@
+//go:build !linux
+
+package store
+
+import "errors"
+
+// reflink is only implemented on Linux (FICLONE); elsewhere objects are
+// hard-linked or copied.
+func reflink(obj, tmp string) error { return errors.ErrUnsupported }
