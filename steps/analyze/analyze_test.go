@@ -17,13 +17,12 @@ import (
 
 // Fixture builders: a batch file in the tagged layout.
 type fIv struct {
-	key, P     string
-	conf       any // int or nil
-	I          string
-	ddi, dde   string
-	tags       []string
-	selected   string
-	noTypeFlag bool
+	key, P   string
+	conf     any // int or nil
+	I        string
+	ddi, dde string
+	tags     []string
+	selected string
 }
 
 type fVar struct {

@@ -16,15 +16,15 @@ import (
 // the file's bytes (valid while those bytes are; nil when absent).
 
 type rawInterv struct {
-	key            string
-	itype          any
-	selected       any
-	conf           any
-	i, r           []byte
-	p              any
-	ddInt, ddExt   any
-	tags           []string
-	hasType, hasDD bool
+	key          string
+	itype        any
+	selected     any
+	conf         any
+	i, r         []byte
+	p            any
+	ddInt, ddExt any
+	tags         []string
+	hasType      bool
 }
 
 type rawVariant struct {

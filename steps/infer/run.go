@@ -75,7 +75,7 @@ func plan(p *params, t *engine.Task) (*job, error) {
 func (j *job) itemRows(item *pyjson.Object) ([]row, error) {
 	task, ok := item.Str("T")
 	if !ok {
-		return nil, errors.New("T is missing or not a string")
+		return nil, errors.New("field T is missing or not a string")
 	}
 	var rows []row
 	for mi, spec := range j.p.specs {
