@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -144,30 +143,7 @@ func TestCostsOfFailedRun(t *testing.T) {
 // for the process to end. It returns the run's output.
 func stopRun(t *testing.T, p *project, f *fakes, k kind, n int, sig os.Signal) string {
 	t.Helper()
-	fired := make(chan struct{})
-	trigger := func(r *received, count int) bool { return r.kind == k && count == n }
-	f.anthropic.freezeWhen(fired, trigger)
-	f.openrouter.freezeWhen(fired, trigger)
-	go func() {
-		<-fired
-		f.anthropic.freeze()
-		f.openrouter.freeze()
-	}()
-	cmd := p.command("run", e2ePipeline, "--jobs", "1")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	select {
-	case <-fired:
-	case err := <-exited:
-		t.Fatalf("the run ended (%v) before request %d of %s\n%s", err, n, k, tail(out.String(), 20))
-	case <-time.After(2 * time.Minute):
-		t.Fatalf("request %d of %s never came", n, k)
-	}
+	cmd, out, exited := runFrozenAt(t, p, f, k, n, "run", e2ePipeline, "--jobs", "1")
 	waitFor(t, "the ledger to account for every request received and every reply sent", func() bool {
 		spent, replies := ledger(t, p)
 		received, answered := 0, 0

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -57,32 +58,7 @@ func killAndResume(t *testing.T, k kind, n int, want map[string][]byte, sends ma
 	p := newProject(t)
 	p.write(e2ePipeline, killSize)
 	f := newFakes(t, p, fakeOptions{latency: 20 * time.Millisecond})
-	fired := make(chan struct{})
-	trigger := func(r *received, count int) bool { return r.kind == k && count == n }
-	f.anthropic.freezeWhen(fired, trigger)
-	f.openrouter.freezeWhen(fired, trigger)
-	// Whichever server fires freezes; the other must stop answering too.
-	go func() {
-		<-fired
-		f.anthropic.freeze()
-		f.openrouter.freeze()
-	}()
-
-	cmd := p.command("run", e2ePipeline, "tag", "export")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	select {
-	case <-fired:
-	case err := <-exited:
-		t.Fatalf("the run ended (%v) before request %d of %s\n%s", err, n, k, tail(out.String(), 20))
-	case <-time.After(2 * time.Minute):
-		t.Fatalf("request %d of %s never came", n, k)
-	}
+	cmd, _, exited := runFrozenAt(t, p, f, k, n, "run", e2ePipeline, "tag", "export")
 	waitStored(t, p, f)
 	f.anthropic.markKilled()
 	f.openrouter.markKilled()
@@ -288,4 +264,37 @@ func idle(t *testing.T, p *project) bool {
 		}
 	}
 	return true
+}
+
+// runFrozenAt starts `sptflow ARGS...` and returns once the servers hold
+// the n-th request of kind k; from then on both servers hold every request
+// (whichever fires first, the other must stop answering too). It returns
+// the process, its combined output and a channel that receives its exit.
+func runFrozenAt(t *testing.T, p *project, f *fakes, k kind, n int, args ...string) (*exec.Cmd, *bytes.Buffer, <-chan error) {
+	t.Helper()
+	fired := make(chan struct{})
+	trigger := func(r *received, count int) bool { return r.kind == k && count == n }
+	f.anthropic.freezeWhen(fired, trigger)
+	f.openrouter.freezeWhen(fired, trigger)
+	go func() {
+		<-fired
+		f.anthropic.freeze()
+		f.openrouter.freeze()
+	}()
+	cmd := p.command(args...)
+	out := new(bytes.Buffer)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case <-fired:
+	case err := <-exited:
+		t.Fatalf("the run ended (%v) before request %d of %s\n%s", err, n, k, tail(out.String(), 20))
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("request %d of %s never came", n, k)
+	}
+	return cmd, out, exited
 }
