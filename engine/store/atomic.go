@@ -34,7 +34,7 @@ func writeAtomicVia(tmpDir, path string, data []byte, perm os.FileMode) error {
 		return err
 	}
 	tmp := f.Name()
-	if err := writeSyncClose(f, data, perm); err != nil {
+	if err := WriteSyncClose(f, data, perm); err != nil {
 		_ = os.Remove(tmp)
 		return err
 	}
@@ -42,11 +42,11 @@ func writeAtomicVia(tmpDir, path string, data []byte, perm os.FileMode) error {
 		_ = os.Remove(tmp)
 		return err
 	}
-	return syncDir(dir)
+	return SyncDir(dir)
 }
 
-// writeSyncClose writes data to f, sets its mode, fsyncs and closes it.
-func writeSyncClose(f *os.File, data []byte, perm os.FileMode) error {
+// WriteSyncClose writes data to f, sets its mode, fsyncs and closes it.
+func WriteSyncClose(f *os.File, data []byte, perm os.FileMode) error {
 	_, err := f.Write(data)
 	if err == nil {
 		err = f.Chmod(perm)
@@ -60,8 +60,8 @@ func writeSyncClose(f *os.File, data []byte, perm os.FileMode) error {
 	return err
 }
 
-// syncDir fsyncs a directory so that renames and creations in it are durable.
-func syncDir(dir string) error {
+// SyncDir fsyncs a directory so that renames and creations in it are durable.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

@@ -40,7 +40,7 @@ func (d *BatchDir) Remove(name string) error {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove batch entry %s: %w", name, err)
 	}
-	return syncDir(d.dir)
+	return SyncDir(d.dir)
 }
 
 // All returns every entry by name; temp files of killed writers are

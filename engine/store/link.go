@@ -124,7 +124,7 @@ func linkInto(obj, dst string, place func(obj, tmp string) error) error {
 	if _, err := os.Lstat(tmp); err == nil {
 		_ = os.Remove(tmp)
 	}
-	return syncDir(filepath.Dir(dst))
+	return SyncDir(filepath.Dir(dst))
 }
 
 // hardLink makes the object read-only and links it at tmp.

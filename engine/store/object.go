@@ -89,7 +89,7 @@ func (s *Store) renameIn(tmp, path string) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return err
 	}
-	return syncDir(dir)
+	return SyncDir(dir)
 }
 
 // objectPresent reports whether the object at p exists with the content

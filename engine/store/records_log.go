@@ -349,7 +349,7 @@ func createSegment(dir string) (*logSeg, error) {
 		if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
 			return err
 		}
-		return syncDir(dir)
+		return SyncDir(dir)
 	}
 	if err := publish(); err != nil {
 		f.Close()

@@ -59,7 +59,7 @@ func (g *gc) compactLog() error {
 			}
 		}
 	}
-	return syncDir(dir)
+	return SyncDir(dir)
 }
 
 // gcSegment is a segment as GC sees it: locked (sealed, GC compacts it) or
@@ -254,7 +254,7 @@ func writeSegment(dir string, keep []gcEntry) error {
 		os.Remove(tmp)
 		return fmt.Errorf("write compacted segment: %w", err)
 	}
-	return syncDir(dir)
+	return SyncDir(dir)
 }
 
 func copyEntries(f *os.File, keep []gcEntry) error {
@@ -311,5 +311,5 @@ func saveDamaged(dir string, ranges []damagedRange) error {
 			return fmt.Errorf("keep damaged records: %w", err)
 		}
 	}
-	return syncDir(dir)
+	return SyncDir(dir)
 }

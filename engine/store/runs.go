@@ -30,7 +30,7 @@ func (s *Store) NewRunDir(id string) (string, error) {
 	if err := writeAtomicVia(s.TempDir(), filepath.Join(dir, createdFile), []byte(now+"\n"), 0o644); err != nil {
 		return "", fmt.Errorf("new run %s: %w", id, err)
 	}
-	return dir, syncDir(filepath.Dir(dir))
+	return dir, SyncDir(filepath.Dir(dir))
 }
 
 // RunDirs returns the run directories, oldest first (by creation time,

@@ -151,7 +151,7 @@ func (s *Store) ensureDir(dir string) error {
 	err := os.Mkdir(dir, 0o755)
 	switch {
 	case err == nil:
-		if err := syncDir(filepath.Dir(dir)); err != nil {
+		if err := SyncDir(filepath.Dir(dir)); err != nil {
 			return err
 		}
 	case errors.Is(err, os.ErrExist):

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/sptflow/sptflow/engine/store"
 )
 
 // fileBucket is a bucket in a directory, local or on a network file
@@ -62,7 +64,7 @@ func (b *fileBucket) create(ctx context.Context, key string, data []byte) error 
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp)
-	if err := writeSync(f, data); err != nil {
+	if err := store.WriteSyncClose(f, data, 0o444); err != nil {
 		return err
 	}
 	if err := os.Link(tmp, p); err != nil {
@@ -71,33 +73,7 @@ func (b *fileBucket) create(ctx context.Context, key string, data []byte) error 
 		}
 		return err
 	}
-	return syncDir(filepath.Dir(p))
-}
-
-func writeSync(f *os.File, data []byte) error {
-	_, err := f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o444)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return store.SyncDir(filepath.Dir(p))
 }
 
 func (b *fileBucket) read(ctx context.Context, key string) ([]byte, error) {
