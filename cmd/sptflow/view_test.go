@@ -565,6 +565,29 @@ func TestViewLockFiles(t *testing.T) {
 		if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "--pipeline") {
 			t.Errorf("two pipelines without --pipeline: %v, want a usage error asking for --pipeline", err)
 		}
+		// Of two pipelines both locks hold, the only one that differs.
+		lf, err := store.ReadLockFile(lock, lockyaml.Codec{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lf.Pipelines["spt-demo-b"] = lf.Pipelines["spt-demo"]
+		enc, _ := lockyaml.Codec{}.Encode(lf)
+		both := filepath.Join(dir, "both.lock")
+		if err := os.WriteFile(both, enc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		base, err = serveView(t, both, lock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c view.CompareView
+		getJSON(t, base, "/api/compare", &c)
+		if !strings.HasSuffix(c.A, "(pipeline spt-demo-b)") || !strings.HasSuffix(c.B, "(pipeline spt-demo-b)") ||
+			c.Matched != want.Matched || c.Report.Flips.Count("PASS", "FAIL") != want.Report.Flips.Count("PASS", "FAIL") {
+			// both.lock's spt-demo-b pins spt-demo's outputs: the pipelines' comparison again.
+			t.Errorf("the pipeline that differs: %q vs %q, matched %d, PASS→FAIL %d; want spt-demo-b, %d, %d",
+				c.A, c.B, c.Matched, c.Report.Flips.Count("PASS", "FAIL"), want.Matched, want.Report.Flips.Count("PASS", "FAIL"))
+		}
 		_, err = serveView(t, lock, lock, "--pipeline", "nope")
 		if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), `no pipeline "nope"`) {
 			t.Errorf("--pipeline nope: %v", err)
