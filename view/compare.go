@@ -92,6 +92,11 @@ func (ix *Index) pairRows(ctx context.Context) (map[pairKey]pairRow, []pairKey, 
 // of the kinds it reads: tagged files as "tag", stage-3 files and review
 // logs as "intervene".
 func compareSide(name string, src Source) (compare.Side, error) {
+	if src.Compare != nil {
+		side, err := src.Compare()
+		side.Name = name
+		return side, err
+	}
 	l, err := src.scan()
 	if err != nil {
 		return compare.Side{}, err

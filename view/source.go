@@ -19,6 +19,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/sptflow/sptflow/steps/compare"
 )
 
 // Source is what one view shows: a data directory and, optionally, the
@@ -33,6 +35,10 @@ type Source struct {
 	Store string
 	// Pipeline is the pipeline's name in the store's runs ("" = every run).
 	Pipeline string
+	// Compare, when set, is what the comparison's report (steps/compare)
+	// reads for this side instead of Dir's files: for a lock file, the
+	// sealed outputs its entries pin, from the store, with the lock's usage.
+	Compare func() (compare.Side, error)
 }
 
 // Stage directories of the original layout.

@@ -78,7 +78,7 @@ request.`,
 			"sptflow diff base.yaml exp.yaml --html diff.html",
 		},
 		exits: "0 whether or not the sides differ; 1 the store or a file could not be read; 2 bad usage or an invalid pipeline."},
-	{name: "view", args: "[PIPELINE [PIPELINE]]", summary: "browse rows, lineage, calls, runs and comparisons in a local web app",
+	{name: "view", args: "[PIPELINE [PIPELINE] | A.lock B.lock]", summary: "browse rows, lineage, calls, runs and comparisons in a local web app",
 		text: `Serves a web app from the binary on 127.0.0.1 (no network, no CDN) over the pipeline's
 materialized data and the project's store, or over any directory in the original layout
 (--data DIR, e.g. the published stage_3_tagged/). Rows of every stage are indexed once per
@@ -88,11 +88,17 @@ one item's lineage from stage 1 through every answer, intervention and review do
 LLM calls behind each; the latest run per partition (state, rows, requests, tokens, cost,
 estimate vs actual), updated live while a run goes. With two pipelines it compares them:
 matched records, the verdict flip matrix, tag deltas and word diffs of changed records.
---export DIR writes the --select rows as one self-contained page.`,
+With two lock files (paths, or REV:path read through git show, as sptflow diff takes
+them) it compares the outputs their entries pin, read from the store through the
+manifests (into .sptflow/view/locks/), not the data directories: one pipeline of each
+lock (--pipeline NAME or A_NAME,B_NAME when they hold several); an output the store
+lacks stops it with the partitions named. --export DIR writes the --select rows as one
+self-contained page.`,
 		examples: []string{
 			"sptflow view pipelines/demo.yaml --open",
 			"sptflow view --data /tmp/ref/stage_3_tagged --addr 127.0.0.1:9000",
 			"sptflow view pipelines/full.yaml pipelines/experiments/version_5.yaml  # compare",
+			"sptflow view HEAD~1:sptflow.lock sptflow.lock --pipeline spt-full  # compare locks",
 			"sptflow view pipelines/demo.yaml --export share/ --select 'verdict=FAIL&q=flattery'",
 		},
 		exits: "0 after Ctrl-C or a written export; 1 the index could not be built or the address is taken; 2 bad usage."},

@@ -18,31 +18,50 @@ import (
 )
 
 // cmdView serves the web app over the materialized data and the store of
-// one pipeline (or two, to compare them), or over a data directory in the
-// original layout (--data DIR); --export writes a selection as a
-// self-contained page instead.
+// one pipeline (or two, to compare them; or the outputs two lock files pin,
+// read from the store), or over a data directory in the original layout
+// (--data DIR); --export writes a selection as a self-contained page
+// instead.
 func cmdView(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("view")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen on `HOST:PORT` (loopback by default)")
 	open := fs.Bool("open", false, "open the page in the browser (xdg-open)")
 	export := fs.String("export", "", "write the --select rows and their lineage as a self-contained page to `DIR` and exit")
 	sel := fs.String("select", "", "the rows to export, as the page's query (`QUERY`: verdict=FAIL&topic=sycophancy&q=word)")
+	names := fs.String("pipeline", "", "compare the lock files' entries of pipeline `NAME` (or A_NAME,B_NAME)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 2 {
-		return fmt.Errorf("%w: sptflow view [PIPELINE [PIPELINE]]: want at most two pipelines, got %d", errUsage, len(pos))
+		return fmt.Errorf("%w: sptflow view [PIPELINE [PIPELINE]] | A.lock B.lock: want at most two pipelines or two lock files, got %d", errUsage, len(pos))
+	}
+	locks := 0
+	for _, p := range pos {
+		if isLockArg(p) {
+			locks++
+		}
+	}
+	switch {
+	case locks == 1 && len(pos) == 1:
+		return fmt.Errorf("%w: sptflow view %s: a lock file is viewed beside another (sptflow view A.lock B.lock); name a pipeline to browse one", errUsage, pos[0])
+	case locks == 1:
+		return fmt.Errorf("%w: sptflow view: %s and %s: compare two pipelines or two lock files, not one of each", errUsage, pos[0], pos[1])
+	case locks == 0 && *names != "":
+		return fmt.Errorf("%w: sptflow view: --pipeline picks pipelines of lock files; name two lock files", errUsage)
 	}
 	log, err := e.logger(nil)
 	if err != nil {
 		return err
 	}
 	var srcs []view.Source
-	for _, p := range pos {
-		if isLockArg(p) {
-			return fmt.Errorf("%w: sptflow view %s: lock files are compared by 'sptflow diff'; the viewer compares two pipelines", errUsage, p)
+	if locks == 2 {
+		if srcs, err = viewLockSources(e, pos[0], pos[1], *names); err != nil {
+			return err
 		}
+		pos = nil
+	}
+	for _, p := range pos {
 		pl, err := e.loadPipeline(p, engine.RunOptions{})
 		if err != nil {
 			return err

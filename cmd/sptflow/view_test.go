@@ -1,17 +1,24 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/sptflow/sptflow/engine/lockyaml"
+	"github.com/sptflow/sptflow/engine/store"
 	"github.com/sptflow/sptflow/view"
 )
 
@@ -409,4 +416,259 @@ func TestViewLiveData(t *testing.T) {
 		t.Errorf("after a new file: digest %.8s → %.8s, records %d → %d; want a new index with more records",
 			before.Digest, after.Digest, before.Counts[3], after.Counts[3])
 	}
+}
+
+var servingRE = regexp.MustCompile(`serving (http://\S+)/ `)
+
+// serveView runs `sptflow view ARGS --addr 127.0.0.1:0` until the test
+// ends and returns the address it serves, or the error it stopped with.
+func serveView(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"view", "--addr", "127.0.0.1:0", "--log-level", "error"}, args...), &bytes.Buffer{}, &stderr)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	deadline := time.After(2 * time.Minute)
+	for {
+		if m := servingRE.FindStringSubmatch(stderr.String()); m != nil {
+			return m[1], nil
+		}
+		select {
+		case err := <-done:
+			done <- err
+			if err == nil {
+				err = errors.New("stopped without serving: " + stderr.String())
+			}
+			return "", err
+		case <-deadline:
+			t.Fatalf("sptflow view %v: not serving after 2 minutes: %s", args, stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// writeLock writes the lock file of dir with only the named pipelines to
+// name, in dir.
+func writeLock(t *testing.T, dir, name string, keep ...string) string {
+	t.Helper()
+	lf, err := store.ReadLockFile(filepath.Join(dir, "sptflow.lock"), lockyaml.Codec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := range lf.Pipelines {
+		if !contains(keep, p) {
+			delete(lf.Pipelines, p)
+		}
+	}
+	b, err := lockyaml.Codec{}.Encode(lf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestViewLockFiles compares the outputs two lock files pin, read from the
+// store: the same matched records, flip matrix and tag deltas as comparing
+// the two pipelines' data directories.
+func TestViewLockFiles(t *testing.T) {
+	dir := viewDemo(t)
+	st := filepath.Join(dir, ".sptflow")
+	ps, err := view.NewServer(context.Background(), filepath.Join(st, "view"),
+		view.Source{Name: "spt-demo", Dir: filepath.Join(dir, "data", "demo"), Store: st, Pipeline: "spt-demo"},
+		view.Source{Name: "spt-demo-b", Dir: filepath.Join(dir, "data", "demo_b"), Store: st, Pipeline: "spt-demo-b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ps.Close() })
+	var want view.CompareView
+	pipelines := serveHandler(t, ps)
+	getJSON(t, pipelines, "/api/compare", &want)
+
+	a := writeLock(t, dir, "A.lock", "spt-demo")
+	b := writeLock(t, dir, "B.lock", "spt-demo-b")
+	// The data directories are gone: the viewer reads the store.
+	if err := os.RemoveAll(filepath.Join(dir, "data")); err != nil {
+		t.Fatal(err)
+	}
+	check := func(t *testing.T, base string, wantA, wantB string) {
+		t.Helper()
+		var c view.CompareView
+		getJSON(t, base, "/api/compare", &c)
+		m := c.Report.Flips
+		if !strings.Contains(c.A, wantA) || !strings.Contains(c.B, wantB) {
+			t.Errorf("compare sides %q, %q; want %s and %s", c.A, c.B, wantA, wantB)
+		}
+		if c.Matched == 0 || c.Matched != want.Matched || c.Changed != want.Changed || c.OnlyA != want.OnlyA || c.OnlyB != want.OnlyB {
+			t.Errorf("compare: matched %d, changed %d, only A %d, only B %d; the pipelines' compare says %d, %d, %d, %d",
+				c.Matched, c.Changed, c.OnlyA, c.OnlyB, want.Matched, want.Changed, want.OnlyA, want.OnlyB)
+		}
+		if m.Matched != want.Report.Flips.Matched || m.Changed == 0 || m.Changed != want.Report.Flips.Changed ||
+			m.Count("PASS", "FAIL") != want.Report.Flips.Count("PASS", "FAIL") {
+			t.Errorf("flip matrix: matched %d, changed %d, PASS→FAIL %d; the pipelines': %d, %d, %d", m.Matched, m.Changed, m.Count("PASS", "FAIL"),
+				want.Report.Flips.Matched, want.Report.Flips.Changed, want.Report.Flips.Count("PASS", "FAIL"))
+		}
+		if len(c.Report.Tags) == 0 || len(c.Report.Tags) != len(want.Report.Tags) {
+			t.Errorf("%d tag deltas, the pipelines' compare has %d", len(c.Report.Tags), len(want.Report.Tags))
+		}
+		// The sides' summaries: the records of the pinned outputs.
+		var sums struct {
+			Report struct {
+				A, B struct {
+					Records int `json:"records"`
+				}
+			} `json:"report"`
+		}
+		getJSON(t, base, "/api/compare", &sums)
+		if ra, rb := sums.Report.A.Records, sums.Report.B.Records; ra == 0 || rb == 0 || ra != info(t, base).Rows[3] {
+			t.Errorf("report: %d records in A, %d in B; want A's %d indexed records", ra, rb, info(t, base).Rows[3])
+		}
+		var flipped view.PairPage
+		getJSON(t, base, "/api/compare/pairs?size=500&va=PASS&vb=FAIL", &flipped)
+		if flipped.Total != m.Count("PASS", "FAIL") || flipped.Total == 0 {
+			t.Fatalf("PASS→FAIL pairs: %d, the flip matrix says %d", flipped.Total, m.Count("PASS", "FAIL"))
+		}
+		p := flipped.Pairs[0]
+		var pv view.PairView
+		getJSON(t, base, "/api/compare/pair?a="+itoa(int(p.A))+"&b="+itoa(int(p.B)), &pv)
+		if pv.A == nil || pv.B == nil || pv.A.Verdict != "PASS" || pv.B.Verdict != "FAIL" || pv.TaskA == "" || pv.A.R == "" {
+			t.Errorf("pair = %+v", pv)
+		}
+		info := info(t, base)
+		if info.Rows[1] != 24 || info.Rows[3] == 0 || info.Compare == nil || info.Compare.Rows[3] == 0 {
+			t.Errorf("info rows = %v, compare %+v; want every stage of the pinned outputs", info.Rows, info.Compare)
+		}
+	}
+
+	t.Run("files", func(t *testing.T) {
+		base, err := serveView(t, a, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, base, "A.lock (pipeline spt-demo)", "B.lock (pipeline spt-demo-b)")
+	})
+	t.Run("pipeline flag", func(t *testing.T) {
+		lock := filepath.Join(dir, "sptflow.lock")
+		base, err := serveView(t, lock, lock, "--pipeline", "spt-demo,spt-demo-b")
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, base, "(pipeline spt-demo)", "(pipeline spt-demo-b)")
+		// Without --pipeline, two pipelines neither of which differs: which one?
+		_, err = serveView(t, lock, lock)
+		if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "--pipeline") {
+			t.Errorf("two pipelines without --pipeline: %v, want a usage error asking for --pipeline", err)
+		}
+		// Of two pipelines both locks hold, the only one that differs.
+		lf, err := store.ReadLockFile(lock, lockyaml.Codec{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lf.Pipelines["spt-demo-b"] = lf.Pipelines["spt-demo"]
+		enc, _ := lockyaml.Codec{}.Encode(lf)
+		both := filepath.Join(dir, "both.lock")
+		if err := os.WriteFile(both, enc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		base, err = serveView(t, both, lock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c view.CompareView
+		getJSON(t, base, "/api/compare", &c)
+		if !strings.HasSuffix(c.A, "(pipeline spt-demo-b)") || !strings.HasSuffix(c.B, "(pipeline spt-demo-b)") ||
+			c.Matched != want.Matched || c.Report.Flips.Count("PASS", "FAIL") != want.Report.Flips.Count("PASS", "FAIL") {
+			// both.lock's spt-demo-b pins spt-demo's outputs: the pipelines' comparison again.
+			t.Errorf("the pipeline that differs: %q vs %q, matched %d, PASS→FAIL %d; want spt-demo-b, %d, %d",
+				c.A, c.B, c.Matched, c.Report.Flips.Count("PASS", "FAIL"), want.Matched, want.Report.Flips.Count("PASS", "FAIL"))
+		}
+		_, err = serveView(t, lock, lock, "--pipeline", "nope")
+		if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), `no pipeline "nope"`) {
+			t.Errorf("--pipeline nope: %v", err)
+		}
+	})
+	t.Run("one of each", func(t *testing.T) {
+		_, err := serveView(t, a, filepath.Join(dir, "pipelines", "demo.yaml"))
+		if !errors.Is(err, errUsage) {
+			t.Errorf("a lock file and a pipeline: %v, want a usage error", err)
+		}
+	})
+	t.Run("missing store entry", func(t *testing.T) {
+		lf, err := store.ReadLockFile(b, lockyaml.Codec{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := lf.Pipelines["spt-demo-b"]["tag@sycophancy"]
+		e.Output = strings.Repeat("ab", 32)
+		lf.Pipelines["spt-demo-b"]["tag@sycophancy"] = e
+		enc, _ := lockyaml.Codec{}.Encode(lf)
+		c := filepath.Join(dir, "C.lock")
+		if err := os.WriteFile(c, enc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err = serveView(t, a, c)
+		if err == nil || !strings.Contains(err.Error(), "does not hold 1 of the") || !strings.Contains(err.Error(), "tag@sycophancy (output abababababab)") {
+			t.Errorf("a lock pinning an output the store lacks: %v", err)
+		}
+	})
+	t.Run("git revision", func(t *testing.T) {
+		git, err := exec.LookPath("git")
+		if err != nil {
+			t.Skip("no git")
+		}
+		g := func(args ...string) {
+			t.Helper()
+			cmd := exec.Command(git, append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"}, args...)...)
+			cmd.Dir = dir
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("git %v: %v: %s", args, err, out)
+			}
+		}
+		g("init", "-q")
+		g("add", "A.lock")
+		g("commit", "-q", "-m", "A")
+		// The committed lock, not the file: A.lock now pins B's outputs.
+		if err := os.WriteFile(a, mustRead(t, b), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Chdir(dir)
+		base, err := serveView(t, "HEAD:A.lock", "B.lock")
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, base, "HEAD:A.lock (pipeline spt-demo)", "B.lock (pipeline spt-demo-b)")
+		_, err = serveView(t, "HEAD:nope.lock", "B.lock")
+		if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "git show") {
+			t.Errorf("a revision without the file: %v", err)
+		}
+	})
+}
+
+func serveHandler(t *testing.T, s *view.Server) string {
+	t.Helper()
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(hs.Close)
+	return hs.URL
+}
+
+func info(t *testing.T, base string) view.Info {
+	t.Helper()
+	var in view.Info
+	getJSON(t, base, "/api/info", &in)
+	return in
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
