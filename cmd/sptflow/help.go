@@ -154,7 +154,8 @@ sbatch array-job script (--array=0-(N-1), extra #SBATCH lines with --sbatch). Sh
 are numbered 1..N as 'run --shard i/N' takes them; pod or task index i (0-based, from
 JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID) runs shard i+1. The pipeline path is
 written relative to the project root: the image's /work, or the directory sbatch runs
-in. No key or credential is written into the job.`,
+in. No key or credential is written into the job. Not runnable yet: run has no --shard
+flag and does not use the remote store so far (a note on stderr says so).`,
 		examples: []string{
 			"sptflow emit k8s pipelines/full.yaml --shards 4 --image ghcr.io/team/spt:1 --secret llm-keys --remote s3://team/spt > job.yaml",
 			"sptflow emit slurm pipelines/full.yaml --shards 8 --remote s3://team/spt --sbatch --partition=gpu > job.sh",
