@@ -183,29 +183,47 @@ func readLockArg(arg string) (*store.LockFile, string, error) {
 // diffLocks compares the entries of two lock files, pipeline by pipeline
 // (see lockPairs), reading key components and outputs from the store.
 func diffLocks(a, b, names string) (*compare.Diff, error) {
-	lfA, rootA, err := readLockArg(a)
+	la, err := readLockArgs(a, b)
 	if err != nil {
 		return nil, err
 	}
-	lfB, rootB, err := readLockArg(b)
+	pairs, notes, err := lockPairs(la.lf[0], la.lf[1], names)
 	if err != nil {
 		return nil, err
 	}
-	stA, err := store.Open(storeDir(rootA))
+	return lockDiff(a, b, la.st, la.lf, pairs, notes)
+}
+
+// lockArgs are two lock-file arguments read, with the store and the root of
+// the project each belongs to.
+type lockArgs struct {
+	lf   [2]*store.LockFile
+	st   [2]*store.Store
+	root [2]string
+}
+
+// readLockArgs reads two lock-file arguments (paths or REV:path) and opens
+// the store of each one's project, once when they share it.
+func readLockArgs(a, b string) (*lockArgs, error) {
+	la := &lockArgs{}
+	for i, arg := range [2]string{a, b} {
+		lf, root, err := readLockArg(arg)
+		if err != nil {
+			return nil, err
+		}
+		la.lf[i], la.root[i] = lf, root
+	}
+	st, err := store.Open(storeDir(la.root[0]))
 	if err != nil {
 		return nil, err
 	}
-	stB := stA
-	if storeDir(rootB) != storeDir(rootA) {
-		if stB, err = store.Open(storeDir(rootB)); err != nil {
+	la.st = [2]*store.Store{st, st}
+	if storeDir(la.root[1]) != storeDir(la.root[0]) {
+		if la.st[1], err = store.Open(storeDir(la.root[1])); err != nil {
 			return nil, err
 		}
 	}
-	pairs, notes, err := lockPairs(lfA, lfB, names)
-	if err != nil {
-		return nil, err
-	}
-	return lockDiff(a, b, [2]*store.Store{stA, stB}, [2]*store.LockFile{lfA, lfB}, pairs, notes)
+	return la, nil
 }
 
 // lockDiff compares the lock entries of each pair of pipelines, and the

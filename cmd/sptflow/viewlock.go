@@ -26,25 +26,11 @@ import (
 // comparison's report reads the same outputs as `sptflow diff` does,
 // with the usage the locks recorded.
 func viewLockSources(e *env, a, b, names string) ([]view.Source, error) {
-	lfA, rootA, err := readLockArg(a)
+	la, err := readLockArgs(a, b)
 	if err != nil {
 		return nil, err
 	}
-	lfB, rootB, err := readLockArg(b)
-	if err != nil {
-		return nil, err
-	}
-	stA, err := store.Open(storeDir(rootA))
-	if err != nil {
-		return nil, err
-	}
-	stB := stA
-	if storeDir(rootB) != storeDir(rootA) {
-		if stB, err = store.Open(storeDir(rootB)); err != nil {
-			return nil, err
-		}
-	}
-	pair, err := viewLockPair(lfA, lfB, names, [2]*store.Store{stA, stB})
+	pair, err := viewLockPair(la.lf[0], la.lf[1], names, la.st)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +39,7 @@ func viewLockSources(e *env, a, b, names string) ([]view.Source, error) {
 		arg, root, name string
 		st              *store.Store
 		lf              *store.LockFile
-	}{{a, rootA, pair[0], stA, lfA}, {b, rootB, pair[1], stB, lfB}} {
+	}{{a, la.root[0], pair[0], la.st[0], la.lf[0]}, {b, la.root[1], pair[1], la.st[1], la.lf[1]}} {
 		side := string(rune('A' + i))
 		sides := engine.LockSides(c.st, c.lf.Pipelines[c.name])
 		if len(sides) == 0 {
