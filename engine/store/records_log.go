@@ -531,18 +531,26 @@ func parseLogHeader(b []byte) (h logHeader, need int, ok bool) {
 	return h, need, true
 }
 
-// frameLogEntry returns the bytes of one entry (format 2).
+// frameLogEntry returns the bytes of one entry (format 2): the format-1
+// header and its SHA-256, then a CRC-32C over both.
 func frameLogEntry(key [32]byte, op byte, t int64, data []byte) []byte {
-	b := make([]byte, logHeaderSize, logHeaderSize+len(data))
-	copy(b, logMagic[:])
+	b := frameHeader(logMagic, logHeaderSize, key, op, t, data)
+	binary.BigEndian.PutUint32(b[logHeaderSizeV1:], crc32.Checksum(b[:logHeaderSizeV1], castagnoli))
+	return append(b, data...)
+}
+
+// frameHeader returns a header of size bytes: magic, op, data length,
+// time, key and the SHA-256 over them and data (the rest is left zero).
+func frameHeader(magic [4]byte, size int, key [32]byte, op byte, t int64, data []byte) []byte {
+	b := make([]byte, size, size+len(data))
+	copy(b, magic[:])
 	b[4] = op
 	binary.BigEndian.PutUint32(b[5:9], uint32(len(data)))
 	binary.BigEndian.PutUint64(b[9:17], uint64(t))
 	copy(b[17:logHeadSize], key[:])
 	sum := logSum(b[:logHeadSize], data)
 	copy(b[logHeadSize:], sum[:])
-	binary.BigEndian.PutUint32(b[logHeaderSizeV1:], crc32.Checksum(b[:logHeaderSizeV1], castagnoli))
-	return append(b, data...)
+	return b
 }
 
 func logSum(head, data []byte) [sha256.Size]byte {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,15 +19,7 @@ type segEntry struct {
 // frameLogEntryV1 frames an entry in format 1 (no header CRC), as sptflow
 // wrote them before format 2.
 func frameLogEntryV1(key [32]byte, op byte, t int64, data []byte) []byte {
-	b := make([]byte, logHeaderSizeV1, logHeaderSizeV1+len(data))
-	copy(b, logMagicV1[:])
-	b[4] = op
-	binary.BigEndian.PutUint32(b[5:9], uint32(len(data)))
-	binary.BigEndian.PutUint64(b[9:17], uint64(t))
-	copy(b[17:logHeadSize], key[:])
-	sum := logSum(b[:logHeadSize], data)
-	copy(b[logHeadSize:], sum[:])
-	return append(b, data...)
+	return append(frameHeader(logMagicV1, logHeaderSizeV1, key, op, t, data), data...)
 }
 
 // testSegment frames a handful of records (one empty, one holding what
