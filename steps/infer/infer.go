@@ -54,6 +54,7 @@ func New(rt *llm.Runtime) engine.Step { return engine.Adapt[params](&Step{rt: rt
 var Params = []engine.Param{
 	{Name: "models", Type: engine.TypeModels, Required: true, Min: 1,
 		Doc: "the target models that answer; each model id is a key under inferences"},
+	llmstep.ExecutionParam,
 	with.Replica,
 	llmstep.MaxFailedRows("answers", "a failed answer is left out of inferences (the original has no error record in stage 2)"),
 }
@@ -72,8 +73,9 @@ type params struct {
 	Replica int              `json:"replica,omitempty"`
 	Output  string           `json:"output"`
 
-	specs  []*llm.ModelSpec
-	budget llmstep.Budget // not in the key (see llmstep.MaxFailedRows)
+	specs     []*llm.ModelSpec
+	budget    llmstep.Budget // not in the key (see llmstep.MaxFailedRows)
+	execution string         // with.execution; not in the node key
 }
 
 // Resolve implements engine.Kind.
@@ -83,8 +85,10 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (params, *engine.Plan, error) {
 	p.specs = w.Models("models")
 	p.Replica = w.Replica()
 	p.budget = w.Budget()
+	p.execution = w.Execution(nil)
 	seen := map[string]string{}
 	for _, s := range p.specs {
+		w.Execution(s)
 		if other, dup := seen[s.Model]; dup {
 			w.Errorf("models", "%q and %q both serve model id %q, which is their key under inferences", other, s.Name, s.Model)
 		}

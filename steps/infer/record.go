@@ -20,6 +20,9 @@ const maxLeakedReasoning = 10
 func (j *job) answer(ctx context.Context, r *row, usage *llmstep.Usage) (*pyjson.Object, bool, error) {
 	spec := j.p.specs[r.model]
 	validate := func(resp *llm.Response) error { return checkAnswer(resp, spec) }
+	if err := j.refused[j.clients[r.model].KeyOf(r.req)]; err != nil {
+		return nil, false, err
+	}
 	res, err := j.clients[r.model].Do(ctx, llm.Call{Request: r.req, Validate: validate, Meter: &usage.Meter})
 	if err != nil {
 		return nil, false, err

@@ -31,6 +31,9 @@ type job struct {
 	files   []llmstep.File
 	rows    []row
 	clients []*llm.Client
+	// refused are the requests the provider's batch API refused (an
+	// invalid request): failed rows, not sent again online.
+	refused map[llm.RequestKey]error
 }
 
 func (s *Step) prepare(p *params, t *engine.Task) (*job, error) {
@@ -137,6 +140,9 @@ type result struct {
 func (s *Step) Run(ctx context.Context, p params, t *engine.Task) error {
 	j, err := s.prepare(&p, t)
 	if err != nil {
+		return err
+	}
+	if err := j.viaBatch(ctx, t); err != nil {
 		return err
 	}
 	t.Progress.SetTotal(len(j.rows))

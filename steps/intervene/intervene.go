@@ -103,6 +103,7 @@ var Params = []engine.Param{
 		Doc: "regenerate a rejected batch with the rejected result and the reviewer's written evaluation in the request"},
 	{Name: "attempts", Type: engine.TypeInt, Default: DefaultAttempts, Min: 1, Doc: "attempts per generation request"},
 	{Name: "stage2_model", Type: engine.TypeString, DefaultDoc: "all", Doc: "only this inferences key (a stage-2 model id); by default every stage-2 model"},
+	llmstep.ExecutionParam,
 	with.Replica,
 	llmstep.MaxFailedRows("batches", "a failed batch's answers hold the original's error records (generation_failed, context_too_large), which tag, analyze and export accept"),
 }
@@ -136,6 +137,7 @@ type params struct {
 	gen, review    *llm.ModelSpec
 	budget         llmstep.Budget // not in the key (see llmstep.MaxFailedRows)
 	prompts        string
+	execution      string // with.execution; not in the node key
 }
 
 // Resolve implements engine.Kind.
@@ -156,6 +158,10 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (params, *engine.Plan, error) {
 	p.Stage2Model = w.Str("stage2_model")
 	p.Replica = w.Replica()
 	p.budget = w.Budget()
+	p.execution = w.Execution(p.gen)
+	if p.review != p.gen {
+		w.Execution(p.review)
+	}
 	if p.Topic == "" {
 		w.NodeErrorf("intervene needs a foreach key \"topic\"")
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 
+	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sptflow/sptflow/engine"
@@ -55,6 +56,9 @@ func (s *Step) Run(ctx context.Context, p params, t *engine.Task) error {
 	if err != nil {
 		return err
 	}
+	if err := j.viaBatch(ctx, t); err != nil {
+		return err
+	}
 	t.Progress.SetTotal(len(j.batches))
 	var usage llmstep.Usage
 	outs := make([]*outcome, len(j.batches))
@@ -62,7 +66,7 @@ func (s *Step) Run(ctx context.Context, p params, t *engine.Task) error {
 	g.SetLimit(cmp.Or(s.Workers, 16))
 	for i, b := range j.batches {
 		g.Go(func() error {
-			o, err := j.process(gctx, t, b, &usage)
+			o, err := j.process(gctx, t.Log, b, &usage)
 			if err != nil {
 				return err
 			}
@@ -121,7 +125,7 @@ type rejection struct {
 // Only fatal errors (cancellation, quota, budget, the store) are returned.
 // With review_feedback, each round after a rejection carries the latest
 // rejected result and its evaluation.
-func (j *job) process(ctx context.Context, t *engine.Task, b *batch, usage *llmstep.Usage) (*outcome, error) {
+func (j *job) process(ctx context.Context, log zerolog.Logger, b *batch, usage *llmstep.Usage) (*outcome, error) {
 	o := &outcome{cached: true}
 	var last *rejection
 	for round := 1; round <= j.p.ReviewRounds; round++ {
@@ -138,7 +142,7 @@ func (j *job) process(ctx context.Context, t *engine.Task, b *batch, usage *llms
 			}
 			if round == j.p.ReviewRounds && o.result == nil {
 				o.errKind, o.errMessage = "generation_failed", fmt.Sprintf("generation failed after %d rounds: %v", round, err)
-				t.Log.Error().Str("file", b.file).Int("batch", b.number).Err(err).Msg("stage-3 generation failed; asked again on the next run")
+				log.Error().Str("file", b.file).Int("batch", b.number).Err(err).Msg("stage-3 generation failed; asked again on the next run")
 				return o, nil
 			}
 			continue // an earlier valid but rejected result is kept (§16.18 fixed)

@@ -35,11 +35,14 @@ type batch struct {
 
 // job is a partition's work.
 type job struct {
-	p           *params
-	prompts     *spt.Prompts
-	gen, review *llm.Client
-	files       []llmstep.File
-	batches     []*batch
+	p       *params
+	prompts *spt.Prompts
+	// gen and review are what the rows call: the clients, or in a batch
+	// run the planner's views of them (batchapi.go).
+	gen, review             caller
+	genClient, reviewClient *llm.Client
+	files                   []llmstep.File
+	batches                 []*batch
 }
 
 func (s *Step) prepare(p *params, t *engine.Task) (*job, error) {
@@ -47,12 +50,13 @@ func (s *Step) prepare(p *params, t *engine.Task) (*job, error) {
 	if err != nil {
 		return nil, err
 	}
-	if j.gen, err = llmstep.Client(s.rt, t, j.p.gen); err != nil {
+	if j.genClient, err = llmstep.Client(s.rt, t, j.p.gen); err != nil {
 		return nil, err
 	}
-	if j.review, err = llmstep.Client(s.rt, t, j.p.review); err != nil {
+	if j.reviewClient, err = llmstep.Client(s.rt, t, j.p.review); err != nil {
 		return nil, err
 	}
+	j.gen, j.review = j.genClient, j.reviewClient
 	return j, nil
 }
 
