@@ -142,10 +142,10 @@ func (s *Step) Run(ctx context.Context, p params, t *engine.Task) error {
 	if err != nil {
 		return err
 	}
+	t.Progress.SetTotal(len(j.rows))
 	if err := j.viaBatch(ctx, t); err != nil {
 		return err
 	}
-	t.Progress.SetTotal(len(j.rows))
 	var usage llmstep.Usage
 	results := make([]result, len(j.rows))
 	g, gctx := errgroup.WithContext(ctx)

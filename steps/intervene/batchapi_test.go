@@ -2,6 +2,7 @@ package intervene_test
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"math"
 	"regexp"
@@ -39,6 +40,16 @@ func runAnthropic(t *testing.T, srv *llmtest.Server, dir, prompts string, with m
 
 func runAnthropicModel(t *testing.T, srv *llmtest.Server, dir, prompts string, with, model map[string]any) *anthropicRun {
 	t.Helper()
+	r, err := tryAnthropic(t, srv, dir, prompts, with, model, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// tryAnthropic is one run; hook, if set, is the runtime's batch hook.
+func tryAnthropic(t *testing.T, srv *llmtest.Server, dir, prompts string, with, model map[string]any, hook func(string) error) (*anthropicRun, error) {
+	t.Helper()
 	st, err := store.Open(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +58,7 @@ func runAnthropicModel(t *testing.T, srv *llmtest.Server, dir, prompts string, w
 	defer records.Close()
 	rt, err := llm.NewRuntime(llm.RuntimeConfig{Records: records, Log: zerolog.Nop(),
 		Getenv: func(string) string { return "test-key" }, Connect: connect.Connect,
-		Batches: store.Batches(dir), BatchPoll: time.Millisecond})
+		Batches: store.Batches(dir), BatchPoll: time.Millisecond, BatchHook: hook})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,10 +69,7 @@ func runAnthropicModel(t *testing.T, srv *llmtest.Server, dir, prompts string, w
 		"prices":      map[string]any{"input": 3.0, "output": 15.0, "batch_discount": 0.5}}}
 	maps.Copy(s.Models["sonnet"].Raw, model)
 	res, err := enginetest.Run(context.Background(), intervene.New(rt), s, upstream(stage2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &anthropicRun{srv: srv, rt: rt, res: res}
+	return &anthropicRun{srv: srv, rt: rt, res: res}, err
 }
 
 func newAnthropicFake(t *testing.T) *llmtest.Server {
@@ -169,4 +177,39 @@ func TestBatchWavesAutoTail(t *testing.T) {
 		t.Errorf("cost: auto $%.6f, want between half and all of the online run's $%.6f", got, full)
 	}
 	compareOutputs(t, "auto run vs online run (times aside)", masked(auto.res.Out.Files), masked(online.res.Out.Files))
+}
+
+// TestBatchWavesCrash: a run that dies in a later wave, after the
+// provider created its batch and before its id was recorded, is resumed
+// by the next run: the earlier waves come from the store, the interrupted
+// wave's batch is adopted (no batch is created twice), and the outputs
+// are the uninterrupted run's.
+func TestBatchWavesCrash(t *testing.T) {
+	prompts := t.TempDir()
+	llmsteptest.WritePrompts(t, prompts, "sycophancy")
+	with := map[string]any{"review_feedback": true, "execution": "batch"}
+	whole := runAnthropic(t, newAnthropicFake(t), t.TempDir(), prompts, with)
+
+	srv, dir := newAnthropicFake(t), t.TempDir()
+	created := 0
+	crash := errors.New("killed at the batch hook")
+	hook := func(point string) error {
+		if point == llm.HookBatchCreated {
+			if created++; created == 3 {
+				return crash
+			}
+		}
+		return nil
+	}
+	if _, err := tryAnthropic(t, srv, dir, prompts, with, nil, hook); !errors.Is(err, crash) {
+		t.Fatalf("interrupted run: got %v, want the crash", err)
+	}
+	resumed := runAnthropic(t, srv, dir, prompts, with)
+	if got, want := srv.Batches(), whole.srv.Batches(); !slices.Equal(got, want) {
+		t.Errorf("batches over both runs: got %v, want the uninterrupted run's %v", got, want)
+	}
+	if st := srv.Stats(); st.Billed["claude-sonnet-4-5"].Replies != 0 {
+		t.Errorf("resumed run sent %d requests online, want 0", st.Billed["claude-sonnet-4-5"].Replies)
+	}
+	compareOutputs(t, "resumed vs uninterrupted (times aside)", masked(resumed.res.Out.Files), masked(whole.res.Out.Files))
 }

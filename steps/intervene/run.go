@@ -56,10 +56,10 @@ func (s *Step) Run(ctx context.Context, p params, t *engine.Task) error {
 	if err != nil {
 		return err
 	}
+	t.Progress.SetTotal(len(j.batches))
 	if err := j.viaBatch(ctx, t); err != nil {
 		return err
 	}
-	t.Progress.SetTotal(len(j.batches))
 	var usage llmstep.Usage
 	outs := make([]*outcome, len(j.batches))
 	g, gctx := errgroup.WithContext(ctx)
