@@ -73,7 +73,8 @@ const (
 // call), review_rounds, review_feedback (regenerate a rejected batch with
 // the rejected result and the reviewer's written evaluation in the request;
 // default false), attempts (per generation request), stage2_model (only
-// that inferences key). It needs a `topic` foreach key.
+// that inferences key), execution (the rounds through the provider's batch
+// API, as waves: batchapi.go). It needs a `topic` foreach key.
 type Step struct {
 	rt *llm.Runtime
 	// Workers bounds the batches in flight per partition (16 when 0).

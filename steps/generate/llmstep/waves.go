@@ -49,8 +49,12 @@ func Waves(ctx context.Context, t *engine.Task, pl *llm.Planner, execution, stag
 		for _, p := range pl.Take() {
 			spec := p.Client.Spec()
 			if !llm.UseBatch(spec, execution, len(p.Requests)) {
+				why := "wave below the batch threshold"
+				if !MayBatch(spec, execution) {
+					why = "model online"
+				}
 				t.Log.Info().Int("wave", wave).Str("model", spec.Name).Int("requests", len(p.Requests)).
-					Msgf("%s: wave below the batch threshold; the online pass sends the rest", stage)
+					Msgf("%s: %s; the online pass sends these requests and what follows them", stage, why)
 				pl.Harvested(p, nil)
 				continue
 			}
