@@ -47,8 +47,9 @@ func runAnthropicModel(t *testing.T, srv *llmtest.Server, dir, prompts string, w
 	return r
 }
 
-// tryAnthropic is one run; hook, if set, is the runtime's batch hook.
-func tryAnthropic(t *testing.T, srv *llmtest.Server, dir, prompts string, with, model map[string]any, hook func(string) error) (*anthropicRun, error) {
+// tryAnthropic is one run; tweak, if set, changes the runtime's
+// configuration.
+func tryAnthropic(t *testing.T, srv *llmtest.Server, dir, prompts string, with, model map[string]any, tweak func(*llm.RuntimeConfig)) (*anthropicRun, error) {
 	t.Helper()
 	st, err := store.Open(dir)
 	if err != nil {
@@ -56,9 +57,13 @@ func tryAnthropic(t *testing.T, srv *llmtest.Server, dir, prompts string, with, 
 	}
 	records := st.RecordLog("llm")
 	defer records.Close()
-	rt, err := llm.NewRuntime(llm.RuntimeConfig{Records: records, Log: zerolog.Nop(),
+	cfg := llm.RuntimeConfig{Records: records, Log: zerolog.Nop(),
 		Getenv: func(string) string { return "test-key" }, Connect: connect.Connect,
-		Batches: store.Batches(dir), BatchPoll: time.Millisecond, BatchHook: hook})
+		Batches: store.Batches(dir), BatchPoll: time.Millisecond}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	rt, err := llm.NewRuntime(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +206,7 @@ func TestBatchWavesCrash(t *testing.T) {
 		}
 		return nil
 	}
-	if _, err := tryAnthropic(t, srv, dir, prompts, with, nil, hook); !errors.Is(err, crash) {
+	if _, err := tryAnthropic(t, srv, dir, prompts, with, nil, func(c *llm.RuntimeConfig) { c.BatchHook = hook }); !errors.Is(err, crash) {
 		t.Fatalf("interrupted run: got %v, want the crash", err)
 	}
 	resumed := runAnthropic(t, srv, dir, prompts, with)
@@ -212,4 +217,39 @@ func TestBatchWavesCrash(t *testing.T) {
 		t.Errorf("resumed run sent %d requests online, want 0", st.Billed["claude-sonnet-4-5"].Replies)
 	}
 	compareOutputs(t, "resumed vs uninterrupted (times aside)", masked(resumed.res.Out.Files), masked(whole.res.Out.Files))
+}
+
+// TestBatchWavesNoWait: without waiting, a run ends at the first wave
+// still in flight; the reruns harvest it and go on with the next waves,
+// never resubmitting, and end with the outputs of a run that waited.
+func TestBatchWavesNoWait(t *testing.T) {
+	prompts := t.TempDir()
+	llmsteptest.WritePrompts(t, prompts, "sycophancy")
+	with := map[string]any{"review_feedback": true, "execution": "batch"}
+	whole := runAnthropic(t, newAnthropicFake(t), t.TempDir(), prompts, with)
+
+	script := &sptfake.Script{Sim: llm.SimOptions{ReviewRejectionRate: 0.6}}
+	srv := llmtest.NewAnthropic(llmtest.Options{APIKey: "test-key", Script: script.Anthropic,
+		Batch: llmtest.BatchScript{Polls: 1}})
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	noWait := func(c *llm.RuntimeConfig) { c.BatchNoWait = true }
+	var last *anthropicRun
+	for run := 1; ; run++ {
+		r, err := tryAnthropic(t, srv, dir, prompts, with, nil, noWait)
+		if err == nil {
+			last = r
+			break
+		}
+		if !errors.Is(err, llm.ErrBatchesInFlight) {
+			t.Fatalf("run %d: got %v, want batches in flight", run, err)
+		}
+		if got := len(srv.Batches()); got != run {
+			t.Fatalf("after run %d: %d batches created, want %d (one new wave per run, none resubmitted)", run, got, run)
+		}
+	}
+	if got, want := srv.Batches(), whole.srv.Batches(); !slices.Equal(got, want) {
+		t.Errorf("batches over the runs: got %v, want the waiting run's %v", got, want)
+	}
+	compareOutputs(t, "no-wait runs vs a waiting run (times aside)", masked(last.res.Out.Files), masked(whole.res.Out.Files))
 }
