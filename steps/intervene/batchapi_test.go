@@ -253,3 +253,28 @@ func TestBatchWavesNoWait(t *testing.T) {
 	}
 	compareOutputs(t, "no-wait runs vs a waiting run (times aside)", masked(last.res.Out.Files), masked(whole.res.Out.Files))
 }
+
+// TestBatchWavesNodeWins: the node's with.execution wins over the model
+// entry's, both ways.
+func TestBatchWavesNodeWins(t *testing.T) {
+	prompts := t.TempDir()
+	llmsteptest.WritePrompts(t, prompts, "sycophancy")
+	for _, tc := range []struct {
+		node, entry string
+		batched     bool
+	}{
+		{"online", "batch", false},
+		{"batch", "online", true},
+		{"", "batch", true},
+		{"", "online", false},
+	} {
+		with := map[string]any{}
+		if tc.node != "" {
+			with["execution"] = tc.node
+		}
+		r := runAnthropicModel(t, newAnthropicFake(t), t.TempDir(), prompts, with, map[string]any{"execution": tc.entry})
+		if got := len(r.srv.Batches()) > 0; got != tc.batched {
+			t.Errorf("node %q, entry %q: batched %v, want %v", tc.node, tc.entry, got, tc.batched)
+		}
+	}
+}
