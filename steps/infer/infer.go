@@ -85,10 +85,13 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (params, *engine.Plan, error) {
 	p.specs = w.Models("models")
 	p.Replica = w.Replica()
 	p.budget = w.Budget()
-	p.execution = w.Execution(nil)
+	if p.execution = w.Execution(nil); p.execution == llm.ExecBatch || p.execution == llm.ExecAuto {
+		for _, s := range p.specs {
+			w.Execution(s) // refuses a model without a batch API
+		}
+	}
 	seen := map[string]string{}
 	for _, s := range p.specs {
-		w.Execution(s)
 		if other, dup := seen[s.Model]; dup {
 			w.Errorf("models", "%q and %q both serve model id %q, which is their key under inferences", other, s.Name, s.Model)
 		}

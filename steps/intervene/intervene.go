@@ -160,7 +160,7 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (params, *engine.Plan, error) {
 	p.Replica = w.Replica()
 	p.budget = w.Budget()
 	p.execution = w.Execution(p.gen)
-	if p.review != p.gen {
+	if p.review != p.gen && (p.execution == llm.ExecBatch || p.execution == llm.ExecAuto) {
 		w.Execution(p.review)
 	}
 	if p.Topic == "" {
