@@ -6,6 +6,7 @@ import (
 
 	"github.com/sptflow/sptflow/engine"
 	"github.com/sptflow/sptflow/llm"
+	"github.com/sptflow/sptflow/steps/generate/llmstep"
 )
 
 // viaBatch sends the partition's missing answers through the provider's
@@ -19,6 +20,9 @@ import (
 func (j *job) viaBatch(ctx context.Context, t *engine.Task) error {
 	j.refused = map[llm.RequestKey]error{}
 	for mi, c := range j.clients {
+		if !llmstep.MayBatch(j.p.specs[mi], j.p.execution) {
+			continue
+		}
 		var reqs []*llm.Request
 		for _, r := range j.rows {
 			if r.model == mi && !c.Cached(r.req) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,6 +83,9 @@ func TestInferBatch(t *testing.T) {
 		t.Errorf("cost: got $%.6f, want half the online run's $%.6f", got, ort.Totals().CostUSD)
 	}
 	name := "stage_2/sycophancy/batch_x.json"
+	if !strings.Contains(string(batched.Out.Files[name]), `"generation_time": 0.0,`) {
+		t.Errorf("batched records: want generation_time 0.0 (a batch has no per-request latency):\n%s", batched.Out.Files[name])
+	}
 	got := latency.ReplaceAll(batched.Out.Files[name], []byte("T"))
 	want := latency.ReplaceAll(online.Out.Files[name], []byte("T"))
 	if string(got) != string(want) {
