@@ -86,10 +86,15 @@ func (p *Provider) GetBatch(ctx context.Context, id string) (*llm.BatchStatus, e
 	return b.status(), nil
 }
 
-// CancelBatch implements llm.BatchAPI.
-func (p *Provider) CancelBatch(ctx context.Context, id string) error {
+// CancelBatch implements llm.BatchAPI (POST .../batches/{id}/cancel): the
+// batch is canceling until the requests in processing are done; its
+// results then hold them, the others canceled.
+func (p *Provider) CancelBatch(ctx context.Context, id string) (*llm.BatchStatus, error) {
 	var b wireBatch
-	return p.batchJSON(ctx, http.MethodPost, p.batchURL(id)+"/cancel", nil, &b)
+	if err := p.batchJSON(ctx, http.MethodPost, p.batchURL(id)+"/cancel", nil, &b); err != nil {
+		return nil, err
+	}
+	return b.status(), nil
 }
 
 // ListBatches implements llm.BatchAPI: it pages through the account's
