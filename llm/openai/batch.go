@@ -43,6 +43,13 @@ import (
 const (
 	MaxBatchRequests = 50_000
 	MaxBatchBytes    = 200 << 20
+)
+
+// batchLimits are the limits SplitBatch and CreateBatch keep to (tests
+// lower them).
+var batchLimits = struct{ requests, bytes int }{MaxBatchRequests, MaxBatchBytes}
+
+const (
 	// batchEndpoint is the endpoint of every batch sptflow creates.
 	batchEndpoint = goopenai.BatchEndpointChatCompletions
 	// IntentMetadata is the batch metadata key holding the name of the
@@ -130,10 +137,10 @@ func (p *Provider) SplitBatch(items []llm.BatchItem) ([]int, error) {
 			return nil, err
 		}
 		l := len(body) + len(it.CustomID) + 80
-		if l > MaxBatchBytes {
+		if l > batchLimits.bytes {
 			return nil, fmt.Errorf("openai batch: request %s: %d bytes, more than a batch holds", it.CustomID, l)
 		}
-		if n == MaxBatchRequests || size+l > MaxBatchBytes {
+		if n == batchLimits.requests || size+l > batchLimits.bytes {
 			sizes = append(sizes, n)
 			n, size = 0, 0
 		}
@@ -150,8 +157,8 @@ func (p *Provider) SplitBatch(items []llm.BatchItem) ([]int, error) {
 // creates the batch, its metadata naming the intent record of ctx
 // (llm.WithBatchIntent).
 func (p *Provider) CreateBatch(ctx context.Context, items []llm.BatchItem) (*llm.BatchStatus, error) {
-	if len(items) == 0 || len(items) > MaxBatchRequests {
-		return nil, fmt.Errorf("openai batch: %d requests: want 1 to %d", len(items), MaxBatchRequests)
+	if len(items) == 0 || len(items) > batchLimits.requests {
+		return nil, fmt.Errorf("openai batch: %d requests: want 1 to %d", len(items), batchLimits.requests)
 	}
 	var file bytes.Buffer
 	model := ""
@@ -171,8 +178,8 @@ func (p *Provider) CreateBatch(ctx context.Context, items []llm.BatchItem) (*llm
 		}
 		file.Write(line)
 	}
-	if file.Len() > MaxBatchBytes {
-		return nil, fmt.Errorf("openai batch: input file of %d bytes: at most %d", file.Len(), MaxBatchBytes)
+	if file.Len() > batchLimits.bytes {
+		return nil, fmt.Errorf("openai batch: input file of %d bytes: at most %d", file.Len(), batchLimits.bytes)
 	}
 	intent := llm.BatchIntent(ctx)
 	name := "sptflow-batch.jsonl"
