@@ -339,7 +339,9 @@ type resultLine struct {
 // retried); a 5xx a server error. Requests an expired or cancelled batch
 // never ran are expired or canceled. A batch that failed validation as a
 // whole has no files: each request of its input file is errored with the
-// batch's errors (the one naming its line, else all of them).
+// batch's errors (the one naming its line, else all of them); if the input
+// file cannot be read back, it has no results (its requests are submitted
+// again).
 func (p *Provider) BatchResults(ctx context.Context, id string, request func(string) *llm.Request, fn func(*llm.BatchResult) error) error {
 	b, err := p.retrieve(ctx, id)
 	if err != nil {
@@ -430,7 +432,8 @@ func (p *Provider) failedResults(ctx context.Context, b *goopenai.Batch, fn func
 	if all == "" && len(byLine) == 0 {
 		all = "the batch failed validation"
 	}
-	return p.fileLines(ctx, b.InputFileID, func(n int, line []byte) error {
+	sent := 0
+	err := p.fileLines(ctx, b.InputFileID, func(n int, line []byte) error {
 		var l struct {
 			CustomID string `json:"custom_id"`
 		}
@@ -444,9 +447,19 @@ func (p *Provider) failedResults(ctx context.Context, b *goopenai.Batch, fn func
 		if msg == "" {
 			msg = "the batch failed validation (on other lines)"
 		}
+		sent++
 		return fn(&llm.BatchResult{CustomID: l.CustomID, Outcome: llm.BatchErrored, Err: &llm.Error{
 			Kind: llm.KindInvalidRequest, Provider: p.Name(), Status: 400, Message: "batch " + b.ID + " failed validation: " + msg}})
 	})
+	var e *llm.Error
+	if sent == 0 && errors.As(err, &e) && e.Status >= 400 && e.Status < 500 {
+		// The input file cannot be read back (deleted, or the server
+		// keeps batch inputs private): no result, so every request of the
+		// batch is submitted again, and after the last wave goes online,
+		// where its error shows.
+		return nil
+	}
+	return err
 }
 
 // fileLines streams a file's content to fn, line by line (numbered from

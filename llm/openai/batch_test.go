@@ -456,3 +456,83 @@ func TestBatchNotServed(t *testing.T) {
 		t.Errorf("create on a base URL without /files: %v, want it named", err)
 	}
 }
+
+// crashing is the provider of a "process" that dies while polling (at its
+// first poll) or while harvesting (after keep results were handed over).
+type crashing struct {
+	*Provider
+	poll bool
+	keep int
+}
+
+func (c *crashing) GetBatch(ctx context.Context, id string) (*llm.BatchStatus, error) {
+	if c.poll {
+		return nil, errCrash
+	}
+	return c.Provider.GetBatch(ctx, id)
+}
+
+func (c *crashing) BatchResults(ctx context.Context, id string, request func(string) *llm.Request, fn func(*llm.BatchResult) error) error {
+	n := 0
+	return c.Provider.BatchResults(ctx, id, request, func(r *llm.BatchResult) error {
+		if n++; n > c.keep {
+			return errCrash
+		}
+		return fn(r)
+	})
+}
+
+// TestBatchCrashWhilePollingOrHarvesting: a "process" that dies while
+// polling, or halfway through a harvest, is followed by one that creates
+// no batch, keeps the results stored before the crash, and stores the
+// rest from the same batch.
+func TestBatchCrashWhilePollingOrHarvesting(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		crash      *crashing
+		wantStored int // by the crashed run
+	}{
+		{"polling", &crashing{poll: true}, 0},
+		{"harvesting", &crashing{keep: 2}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			env := newBatchEnv(t, llmtest.Options{Batch: llmtest.BatchScript{Polls: 1}})
+			reqs := batchRequests(5)
+			_, err := env.client(t, func(c *llm.RuntimeConfig) {
+				c.Connect = func(*llm.ModelSpec, llm.ConnectEnv) (llm.Provider, error) {
+					tc.crash.Provider = env.provider()
+					return tc.crash, nil
+				}
+			}).RunBatch(ctx, "p1", reqs)
+			if !errors.Is(err, errCrash) {
+				t.Fatalf("crashing run: %v, want the crash", err)
+			}
+			stored := 0
+			for _, r := range reqs {
+				if _, ok := llm.LookupRecord(env.records, env.spec.KeyOfRequest(r)); ok {
+					stored++
+				}
+			}
+			if stored != tc.wantStored {
+				t.Errorf("stored by the crashed run: %d, want %d", stored, tc.wantStored)
+			}
+			rep, err := env.client(t, nil).RunBatch(ctx, "p1", reqs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Batches != 0 || rep.Stored != tc.wantStored || rep.Succeeded != 5-tc.wantStored || rep.Harvested != 1 {
+				t.Errorf("rerun report %+v: want no batch, %d stored before, the rest harvested", rep, tc.wantStored)
+			}
+			if got := env.srv.Batches(); len(got) != 1 {
+				t.Errorf("batches %v: want 1", got)
+			}
+			if st := env.srv.Stats(); st.BatchBilled["gpt-5"].Replies != 5 {
+				t.Errorf("billed %+v: want the 5 requests once", st.BatchBilled)
+			}
+			if all, _ := store.Batches(env.ledger).All(); len(all) != 0 {
+				t.Errorf("ledger entries left: %d", len(all))
+			}
+		})
+	}
+}
