@@ -361,3 +361,43 @@ func TestCancelBatch(t *testing.T) {
 		t.Errorf("after cancel: %+v, %v: want ended, 2 canceled", st, err)
 	}
 }
+
+// TestSplitBatch: batches keep to the request and byte limits, in order,
+// and RunBatch creates them so.
+func TestSplitBatch(t *testing.T) {
+	saved := batchLimits
+	t.Cleanup(func() { batchLimits = saved })
+	p, err := New(Config{APIKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []llm.BatchItem
+	for i, r := range batchRequests(7) {
+		items = append(items, llm.BatchItem{CustomID: fmt.Sprint(i), Request: r})
+	}
+	body, err := encodeRequest(items[0].Request, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := len(body) + 33
+	for _, tc := range []struct {
+		requests, bytes int
+		want            string
+	}{
+		{100_000, 256 << 20, "[7]"},
+		{3, 256 << 20, "[3 3 1]"},
+		{100_000, 2*line + line/2, "[2 2 2 1]"},
+	} {
+		batchLimits.requests, batchLimits.bytes = tc.requests, tc.bytes
+		sizes, err := p.SplitBatch(items)
+		if got := fmt.Sprint(sizes); err != nil || got != tc.want {
+			t.Errorf("limits %d requests, %d bytes: sizes %s, %v; want %s", tc.requests, tc.bytes, got, err, tc.want)
+		}
+	}
+	batchLimits.requests, batchLimits.bytes = 3, 256<<20
+	env := newBatchEnv(t, llmtest.Options{})
+	rep, err := env.client(t, nil).RunBatch(context.Background(), "p1", batchRequests(7))
+	if err != nil || rep.Batches != 3 || rep.Succeeded != 7 {
+		t.Errorf("run: %+v, %v: want 3 batches, 7 stored", rep, err)
+	}
+}
