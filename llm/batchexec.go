@@ -179,9 +179,9 @@ func (x *batchRun) pending(open []*BatchEntry) []string {
 // recover finds the batch of an intent record whose id was never recorded:
 // of the account's batches created since the intent, matching it (naming
 // it in their metadata, else with as many requests; see adoptable) and not
-// claimed by another entry, the one created nearest the intent. Found, it is adopted (and recorded); not
-// found, the batch was never created and the entry is dropped, its keys
-// pending again.
+// claimed by another entry, the one created nearest the intent. Found, it
+// is adopted (and recorded); not found, the batch was never created and
+// the entry is dropped, its keys pending again.
 func (x *batchRun) recover(ctx context.Context, e *BatchEntry) error {
 	// One recovery at a time in the process, over a fresh read of the
 	// ledger, so two partitions never adopt the same batch.
