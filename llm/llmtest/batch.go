@@ -56,6 +56,10 @@ type BatchScript struct {
 	// invalid_request_error of it; OpenAI ends the batch failed, with the
 	// message in its errors.
 	Fail string
+	// FailCode is the error code of an OpenAI batch failed by Fail
+	// (default invalid_request; token_limit_exceeded is the enqueued-token
+	// limit, worth submitting again later).
+	FailCode string
 	// RestartAfter > 0 restarts the server mid-poll: once that many
 	// retrievals of batches were answered, the next RestartFor requests to
 	// the batch API are refused (the connection closed without a

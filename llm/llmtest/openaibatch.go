@@ -2,6 +2,7 @@ package llmtest
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -329,7 +330,8 @@ func (f *Fake) listOpenAIBatches(w http.ResponseWriter, r *http.Request) {
 func (f *Fake) processOpenAILocked(b *fakeBatch) {
 	oa := b.oa
 	if msg := f.opts.Batch.Fail; msg != "" && len(oa.Invalid) == 0 {
-		oa.Invalid = []map[string]any{{"code": "invalid_request", "message": msg, "param": nil, "line": nil}}
+		code := cmp.Or(f.opts.Batch.FailCode, "invalid_request")
+		oa.Invalid = []map[string]any{{"code": code, "message": msg, "param": nil, "line": nil}}
 	}
 	if len(oa.Invalid) > 0 {
 		oa.Status, b.Ended = "failed", true

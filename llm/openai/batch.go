@@ -340,8 +340,8 @@ type resultLine struct {
 // never ran are expired or canceled. A batch that failed validation as a
 // whole has no files: each request of its input file is errored with the
 // batch's errors (the one naming its line, else all of them); if the input
-// file cannot be read back, it has no results (its requests are submitted
-// again).
+// file cannot be read back, or the failure is the account's enqueued-token
+// limit, it has no results (its requests are submitted again).
 func (p *Provider) BatchResults(ctx context.Context, id string, request func(string) *llm.Request, fn func(*llm.BatchResult) error) error {
 	b, err := p.retrieve(ctx, id)
 	if err != nil {
@@ -411,6 +411,11 @@ func (p *Provider) lineResult(l *resultLine, req *llm.Request) *llm.BatchResult 
 	return r
 }
 
+// retryableBatchFailure are the error codes of a failed batch that say
+// nothing about its requests: the account's limit of enqueued tokens was
+// reached, so the same requests are worth submitting again later.
+var retryableBatchFailure = map[string]bool{"token_limit_exceeded": true, "rate_limit_exceeded": true}
+
 // failedResults answers the requests of a batch that failed validation,
 // read back from its input file.
 func (p *Provider) failedResults(ctx context.Context, b *goopenai.Batch, fn func(*llm.BatchResult) error) error {
@@ -418,6 +423,9 @@ func (p *Provider) failedResults(ctx context.Context, b *goopenai.Batch, fn func
 	all := ""
 	if b.Errors != nil {
 		for _, e := range b.Errors.Data {
+			if retryableBatchFailure[e.Code] {
+				return nil // no results: every request is submitted again
+			}
 			msg := e.Code + ": " + e.Message
 			if e.Line != nil {
 				byLine[*e.Line] += msg

@@ -536,3 +536,18 @@ func TestBatchCrashWhilePollingOrHarvesting(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchTokenLimitFailure: a batch failed for the account's limit of
+// enqueued tokens says nothing about its requests: they are submitted
+// again in the next waves, then left to the online pass, never failed.
+func TestBatchTokenLimitFailure(t *testing.T) {
+	env := newBatchEnv(t, llmtest.Options{Batch: llmtest.BatchScript{Fail: "Enqueued token limit reached for gpt-5.",
+		FailCode: "token_limit_exceeded"}})
+	rep, err := env.client(t, nil).RunBatch(context.Background(), "p1", batchRequests(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Failures) != 0 || rep.Batches != 3 || rep.Again != 4 {
+		t.Errorf("report %+v: want no failure, 3 waves of 2 (4 resubmitted)", rep)
+	}
+}
