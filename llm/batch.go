@@ -53,6 +53,9 @@ type BatchStatus struct {
 	Created time.Time
 	Expires time.Time
 	Counts  BatchCounts
+	// Intent is the name of the intent record the batch was created for,
+	// when the provider keeps it (OpenAI batch metadata); "" otherwise.
+	Intent string
 }
 
 // BatchResult is one request's result. Response is set for succeeded
@@ -80,8 +83,10 @@ type BatchAPI interface {
 	// order, to fn; request returns the request of a custom id (nil if the
 	// batch holds one sptflow did not send), to check a response against.
 	BatchResults(ctx context.Context, id string, request func(customID string) *Request, fn func(*BatchResult) error) error
-	// CancelBatch asks the provider to stop a batch.
-	CancelBatch(ctx context.Context, id string) error
+	// CancelBatch asks the provider to stop a batch and returns its status
+	// (canceling until the provider has stopped it; its finished results
+	// stay available).
+	CancelBatch(ctx context.Context, id string) (*BatchStatus, error)
 }
 
 // BatchFiles is where the write-ahead batch ledger keeps its entries:

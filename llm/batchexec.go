@@ -177,11 +177,11 @@ func (x *batchRun) pending(open []*BatchEntry) []string {
 }
 
 // recover finds the batch of an intent record whose id was never recorded:
-// of the account's batches created since the intent, with as many
-// requests and not claimed by another entry, the one created nearest the
-// intent. Found, it is adopted (and recorded); not
-// found, the batch was never created and the entry is dropped, its keys
-// pending again.
+// of the account's batches created since the intent, matching it (naming
+// it in their metadata, else with as many requests; see adoptable) and not
+// claimed by another entry, the one created nearest the intent. Found, it
+// is adopted (and recorded); not found, the batch was never created and
+// the entry is dropped, its keys pending again.
 func (x *batchRun) recover(ctx context.Context, e *BatchEntry) error {
 	// One recovery at a time in the process, over a fresh read of the
 	// ledger, so two partitions never adopt the same batch.
@@ -201,7 +201,7 @@ func (x *batchRun) recover(ctx context.Context, e *BatchEntry) error {
 	}
 	var pick *BatchStatus
 	for _, b := range list {
-		if claimed[b.ID] || b.Counts.Total() != len(e.Keys) || b.Created.Before(e.Intent.Add(-adoptSkew)) {
+		if claimed[b.ID] || !adoptable(b, e) || b.Created.Before(e.Intent.Add(-adoptSkew)) {
 			continue
 		}
 		if pick == nil || absDur(b.Created.Sub(e.Intent)) < absDur(pick.Created.Sub(e.Intent)) {
@@ -258,7 +258,11 @@ func batchETA(st *BatchStatus, now time.Time) time.Time {
 // record is durable, and records each batch id as soon as it is known.
 func (x *batchRun) submit(ctx context.Context, pending []string) ([]*BatchEntry, error) {
 	var out []*BatchEntry
-	for chunk := range slices.Chunk(pending, MaxBatchRequests) {
+	chunks, err := x.chunks(pending)
+	if err != nil {
+		return nil, err
+	}
+	for _, chunk := range chunks {
 		e, err := x.create(ctx, chunk)
 		if err != nil {
 			return out, err
@@ -291,7 +295,7 @@ func (x *batchRun) create(ctx context.Context, ids []string) (*BatchEntry, error
 	if err := x.hook(HookBatchIntent); err != nil {
 		return nil, err
 	}
-	st, err := x.api.CreateBatch(ctx, items)
+	st, err := x.api.CreateBatch(WithBatchIntent(ctx, e.Name), items)
 	if err != nil {
 		// Nothing was created (or the provider's answer was lost: the
 		// next run finds the batch by listing). Keep the intent.

@@ -16,8 +16,12 @@ const DefaultBatchThreshold = 100
 // Executions returns the execution modes, in documentation order.
 func Executions() []string { return []string{ExecOnline, ExecBatch, ExecAuto} }
 
-// batchProviders are the provider kinds with a batch API sptflow drives.
-var batchProviders = []string{ProviderAnthropic}
+// batchProviders are the provider kinds with a batch API sptflow drives:
+// Anthropic's Message Batches, and the OpenAI Batch API (/files and
+// /batches) for every OpenAI-compatible kind, whose base URL must serve it
+// (OpenAI and OpenRouter do; a local server may not, and says so at the
+// upload).
+var batchProviders = []string{ProviderAnthropic, ProviderOpenAI, ProviderOpenRouter, ProviderVLLM, ProviderLlamaCpp, ProviderOllama}
 
 // HasBatchAPI reports whether sptflow can send the provider's requests
 // through its batch API.
@@ -28,7 +32,7 @@ func (m *ModelSpec) checkExecution(bad badFunc) {
 	case !slices.Contains(Executions(), m.Execution):
 		bad("execution", "%q: want online, batch or auto", m.Execution)
 	case m.Execution != ExecOnline && !HasBatchAPI(m.Provider):
-		bad("execution", "%s: provider %s has no batch API sptflow drives (anthropic only so far)", m.Execution, m.Provider)
+		bad("execution", "%s: provider %s has no batch API sptflow drives (anthropic and the OpenAI-compatible ones)", m.Execution, m.Provider)
 	}
 	if m.BatchThreshold < 0 {
 		bad("batch_threshold", "%d: want a positive number of requests", m.BatchThreshold)

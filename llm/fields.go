@@ -29,7 +29,7 @@ var ModelFields = []FieldDoc{
 	{"output_tpm", "int", "0 (none)", "output tokens per minute"},
 	{"concurrency", "int", "0 (none)", "requests in flight at most"},
 	{"prices", "mapping", "{}", "USD per million tokens (see prices fields)"},
-	{"execution", "string", "online", "online, batch (the provider's batch API at prices.batch_discount; anthropic only so far) or auto (batch when a stage sends at least batch_threshold requests); a node's with.execution wins"},
+	{"execution", "string", "online", "online, batch (the provider's batch API at prices.batch_discount; anthropic, and OpenAI-compatible base URLs serving /files and /batches) or auto (batch when a stage sends at least batch_threshold requests); a node's with.execution wins"},
 	{"batch_threshold", "int", "100", "with execution auto: the fewest requests a stage sends through the batch API"},
 	{"sim", "mapping", "{}", "options of the sim provider (see sim fields)"},
 }

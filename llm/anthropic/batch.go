@@ -21,7 +21,46 @@ import (
 // any order, each succeeded, errored, canceled or expired; only succeeded
 // requests are billed (at half price).
 
-var _ llm.BatchAPI = (*Provider)(nil)
+var (
+	_ llm.BatchAPI      = (*Provider)(nil)
+	_ llm.BatchSplitter = (*Provider)(nil)
+)
+
+// Limits of one Message Batch.
+const (
+	MaxBatchRequests = 100_000
+	MaxBatchBytes    = 256 << 20
+)
+
+// batchLimits are the limits SplitBatch keeps to (tests lower them).
+var batchLimits = struct{ requests, bytes int }{MaxBatchRequests, MaxBatchBytes}
+
+// SplitBatch implements llm.BatchSplitter: consecutive batches of at most
+// MaxBatchRequests requests and MaxBatchBytes of create body.
+func (p *Provider) SplitBatch(items []llm.BatchItem) ([]int, error) {
+	var sizes []int
+	n, size := 0, 0
+	for _, it := range items {
+		body, err := encodeRequest(it.Request, false)
+		if err != nil {
+			return nil, p.fail(it.Request, err)
+		}
+		l := len(body) + len(it.CustomID) + 32 // {"custom_id":"…","params":…},
+		if l+16 > batchLimits.bytes {
+			return nil, fmt.Errorf("anthropic batch: request %s: %d bytes, more than a batch holds", it.CustomID, l)
+		}
+		if n == batchLimits.requests || size+l+16 > batchLimits.bytes { // {"requests":[…]}
+			sizes = append(sizes, n)
+			n, size = 0, 0
+		}
+		n++
+		size += l
+	}
+	if n > 0 {
+		sizes = append(sizes, n)
+	}
+	return sizes, nil
+}
 
 // createClient sends batch creations: never retried, since a retry after
 // a lost answer would create (and bill) the batch twice. A lost answer
@@ -86,10 +125,15 @@ func (p *Provider) GetBatch(ctx context.Context, id string) (*llm.BatchStatus, e
 	return b.status(), nil
 }
 
-// CancelBatch implements llm.BatchAPI.
-func (p *Provider) CancelBatch(ctx context.Context, id string) error {
+// CancelBatch implements llm.BatchAPI (POST .../batches/{id}/cancel): the
+// batch is canceling until the requests in processing are done; its
+// results then hold them, the others canceled.
+func (p *Provider) CancelBatch(ctx context.Context, id string) (*llm.BatchStatus, error) {
 	var b wireBatch
-	return p.batchJSON(ctx, http.MethodPost, p.batchURL(id)+"/cancel", nil, &b)
+	if err := p.batchJSON(ctx, http.MethodPost, p.batchURL(id)+"/cancel", nil, &b); err != nil {
+		return nil, err
+	}
+	return b.status(), nil
 }
 
 // ListBatches implements llm.BatchAPI: it pages through the account's

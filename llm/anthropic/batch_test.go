@@ -294,3 +294,110 @@ func TestBatchKeepsPaidResults(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchValidationFailure: a batch whose every request fails
+// validation makes each a failure with the provider's message; none is
+// resubmitted.
+func TestBatchValidationFailure(t *testing.T) {
+	ctx := context.Background()
+	env := newBatchEnv(t, llmtest.Options{Batch: llmtest.BatchScript{Polls: 2, Fail: "tools.0.input_schema: invalid schema"}})
+	reqs := batchRequests(4)
+	rep, err := env.client(t, nil).RunBatch(ctx, "p1", reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := env.srv.Batches(); len(got) != 1 {
+		t.Errorf("batches %v: want 1, nothing resubmitted", got)
+	}
+	if rep.Succeeded != 0 || len(rep.Failures) != 4 || rep.Again != 0 {
+		t.Errorf("report %+v: want 4 failures", rep)
+	}
+	for i, r := range reqs {
+		ferr := rep.Failure(env.spec.KeyOfRequest(r))
+		if ferr == nil || !strings.Contains(ferr.Error(), "invalid schema") || llm.KindOf(ferr) != llm.KindInvalidRequest {
+			t.Errorf("request %d: %v, want the validation error", i, ferr)
+		}
+	}
+}
+
+// TestBatchServerRestart: a server down for a few requests mid-poll
+// (connections refused, or 503s) is polled again until it serves; the
+// batch, whose state it kept, is harvested whole.
+func TestBatchServerRestart(t *testing.T) {
+	for _, with503 := range []bool{false, true} {
+		t.Run(fmt.Sprintf("503=%v", with503), func(t *testing.T) {
+			env := newBatchEnv(t, llmtest.Options{Batch: llmtest.BatchScript{Polls: 3,
+				RestartAfter: 1, RestartFor: 7, Restart503: with503}})
+			rep, err := env.client(t, nil).RunBatch(context.Background(), "p1", batchRequests(3))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Batches != 1 || rep.Succeeded != 3 {
+				t.Errorf("report %+v: want 1 batch, 3 stored", rep)
+			}
+		})
+	}
+}
+
+// TestCancelBatch: CancelBatch returns the batch canceling; it then ends
+// with its requests canceled.
+func TestCancelBatch(t *testing.T) {
+	ctx := context.Background()
+	env := newBatchEnv(t, llmtest.Options{Batch: llmtest.BatchScript{Polls: 5}})
+	p, err := New(Config{APIKey: key, BaseURL: env.srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := p.CreateBatch(ctx, []llm.BatchItem{{CustomID: "a", Request: toolRequest()}, {CustomID: "b", Request: toolRequest()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := p.CancelBatch(ctx, created.ID)
+	if err != nil || st.ID != created.ID || st.Ended {
+		t.Fatalf("cancel: %+v, %v: want the batch, canceling", st, err)
+	}
+	st, err = p.GetBatch(ctx, created.ID)
+	if err != nil || !st.Ended || st.Counts.Canceled != 2 {
+		t.Errorf("after cancel: %+v, %v: want ended, 2 canceled", st, err)
+	}
+}
+
+// TestSplitBatch: batches keep to the request and byte limits, in order,
+// and RunBatch creates them so.
+func TestSplitBatch(t *testing.T) {
+	saved := batchLimits
+	t.Cleanup(func() { batchLimits = saved })
+	p, err := New(Config{APIKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []llm.BatchItem
+	for i, r := range batchRequests(7) {
+		items = append(items, llm.BatchItem{CustomID: fmt.Sprint(i), Request: r})
+	}
+	body, err := encodeRequest(items[0].Request, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := len(body) + 33
+	for _, tc := range []struct {
+		requests, bytes int
+		want            string
+	}{
+		{100_000, 256 << 20, "[7]"},
+		{3, 256 << 20, "[3 3 1]"},
+		{100_000, 2*line + line/2, "[2 2 2 1]"},
+	} {
+		batchLimits.requests, batchLimits.bytes = tc.requests, tc.bytes
+		sizes, err := p.SplitBatch(items)
+		if got := fmt.Sprint(sizes); err != nil || got != tc.want {
+			t.Errorf("limits %d requests, %d bytes: sizes %s, %v; want %s", tc.requests, tc.bytes, got, err, tc.want)
+		}
+	}
+	batchLimits.requests, batchLimits.bytes = 3, 256<<20
+	env := newBatchEnv(t, llmtest.Options{})
+	rep, err := env.client(t, nil).RunBatch(context.Background(), "p1", batchRequests(7))
+	if err != nil || rep.Batches != 3 || rep.Succeeded != 7 {
+		t.Errorf("run: %+v, %v: want 3 batches, 7 stored", rep, err)
+	}
+}

@@ -29,7 +29,7 @@ func (f fakeAwareBatch) ListBatches(ctx context.Context, since time.Time) ([]*ll
 	return f.api.ListBatches(ctx, since)
 }
 
-func (f fakeAwareBatch) CancelBatch(ctx context.Context, id string) error {
+func (f fakeAwareBatch) CancelBatch(ctx context.Context, id string) (*llm.BatchStatus, error) {
 	return f.api.CancelBatch(ctx, id)
 }
 
@@ -40,4 +40,16 @@ func (f fakeAwareBatch) BatchResults(ctx context.Context, id string, request fun
 		}
 		return fn(r)
 	})
+}
+
+// SplitBatch forwards to the provider's llm.BatchSplitter, if it has one.
+func (f fakeAwareBatch) SplitBatch(items []llm.BatchItem) ([]int, error) {
+	if s, ok := f.api.(llm.BatchSplitter); ok {
+		return s.SplitBatch(items)
+	}
+	var sizes []int
+	for n := len(items); n > 0; n -= llm.MaxBatchRequests {
+		sizes = append(sizes, min(n, llm.MaxBatchRequests))
+	}
+	return sizes, nil
 }

@@ -50,9 +50,56 @@ type BatchScript struct {
 	Fate func(customID string, i int) BatchFate
 	// InOrder keeps results in request order (default: shuffled).
 	InOrder bool
+	// Fail makes every batch fail validation as a whole with this
+	// message, as a malformed request shape does a day after submission:
+	// Anthropic answers every request errored with an
+	// invalid_request_error of it; OpenAI ends the batch failed, with the
+	// message in its errors.
+	Fail string
+	// FailCode is the error code of an OpenAI batch failed by Fail
+	// (default invalid_request; token_limit_exceeded is the enqueued-token
+	// limit, worth submitting again later).
+	FailCode string
+	// RestartAfter > 0 restarts the server mid-poll: once that many
+	// retrievals of batches were answered, the next RestartFor requests to
+	// the batch API are refused (the connection closed without a
+	// response, as a server that is down; with Restart503, a 503), while
+	// every batch's state persists; then it serves again.
+	RestartAfter, RestartFor int
+	Restart503               bool
+}
+
+// down answers a request to the batch API during a scripted restart; it
+// reports false when the server is up.
+func (f *Fake) down(w http.ResponseWriter) bool {
+	f.mu.Lock()
+	down := f.downFor > 0
+	if down {
+		f.downFor--
+	}
+	f.mu.Unlock()
+	if !down {
+		return false
+	}
+	if f.opts.Batch.Restart503 {
+		f.dialect.writeError(w, &Fault{Status: 503, Message: "the server is restarting"}, f.opts.Flavor)
+	} else {
+		hangUp(w)
+	}
+	return true
+}
+
+// retrievedLocked counts one answered retrieval of a batch, starting the
+// scripted restart after the RestartAfter-th.
+func (f *Fake) retrievedLocked() {
+	f.retrievals++
+	if f.retrievals == f.opts.Batch.RestartAfter {
+		f.downFor = f.opts.Batch.RestartFor
+	}
 }
 
 type fakeBatch struct {
+	oa       *oaBatch // an OpenAI batch (openaibatch.go); nil for Anthropic's
 	ID       string
 	Created  time.Time
 	Requests []batchReq
@@ -84,8 +131,14 @@ func (f *Fake) Batches() []int {
 // paths.
 func (f *Fake) serveBatches(w http.ResponseWriter, r *http.Request, body []byte) bool {
 	const root = "/v1/messages/batches"
+	if _, ok := f.dialect.(*openaiDialect); ok {
+		return f.serveOpenAIBatches(w, r, body)
+	}
 	if _, ok := f.dialect.(anthropicDialect); !ok || !strings.HasPrefix(r.URL.Path, root) {
 		return false
+	}
+	if f.down(w) {
+		return true
 	}
 	if f.opts.APIKey != "" && !f.dialect.authorized(r.Header, f.opts.APIKey) {
 		f.dialect.writeError(w, &Fault{Status: 401}, "")
@@ -99,7 +152,11 @@ func (f *Fake) serveBatches(w http.ResponseWriter, r *http.Request, body []byte)
 	case rest == "" && r.Method == http.MethodGet:
 		f.listBatches(w, r)
 	case len(parts) == 1 && r.Method == http.MethodGet:
-		f.withBatch(w, parts[0], func(b *fakeBatch) { f.pollLocked(b); writeJSON(w, 200, f.batchJSONLocked(b)) })
+		f.withBatch(w, parts[0], func(b *fakeBatch) {
+			f.pollLocked(b)
+			writeJSON(w, 200, f.batchJSONLocked(b))
+			f.retrievedLocked()
+		})
 	case len(parts) == 2 && parts[1] == "cancel" && r.Method == http.MethodPost:
 		f.withBatch(w, parts[0], func(b *fakeBatch) {
 			b.Canceled = true
@@ -201,7 +258,15 @@ func (f *Fake) pollLocked(b *fakeBatch) {
 		return
 	}
 	b.Polls++
+	if b.oa != nil && (len(b.oa.Invalid) > 0 || f.opts.Batch.Fail != "") {
+		f.processOpenAILocked(b) // fails at validation
+		return
+	}
 	if b.Polls <= f.opts.Batch.Polls && !b.Canceled {
+		return
+	}
+	if b.oa != nil {
+		f.processOpenAILocked(b)
 		return
 	}
 	f.processLocked(b)
@@ -221,6 +286,9 @@ func (f *Fake) processLocked(b *fakeBatch) {
 			fate = f.opts.Batch.Fate(rq.CustomID, i)
 		}
 		var result any
+		if f.opts.Batch.Fail != "" {
+			fate = BatchFate{Error: f.opts.Batch.Fail}
+		}
 		switch {
 		case b.Canceled:
 			result = map[string]any{"type": "canceled"}
@@ -250,20 +318,36 @@ func (f *Fake) processLocked(b *fakeBatch) {
 }
 
 // answerBatched answers one batched request as POST /v1/messages with the
-// same body would be answered (script, fault queue, validation), without
-// latency, billing a success into the batch account.
+// same body would be answered, billing a success into the batch account.
 func (f *Fake) answerBatched(params json.RawMessage) map[string]any {
+	code, raw := f.answerRaw(params)
+	if code != 200 {
+		return map[string]any{"type": "errored", "error": json.RawMessage(raw)}
+	}
+	return map[string]any{"type": "succeeded", "message": json.RawMessage(raw)}
+}
+
+// answerRaw answers one batched request body as the online endpoint
+// would answer the same body (script, fault queue, validation), without
+// latency, billing a success into the batch account. A reply that is not
+// valid JSON (a scripted malformed body) is a 500.
+func (f *Fake) answerRaw(params json.RawMessage) (int, []byte) {
 	h := http.Header{}
-	h.Set("Anthropic-Version", "2023-06-01")
+	if _, ok := f.dialect.(anthropicDialect); ok {
+		h.Set("Anthropic-Version", "2023-06-01")
+	}
 	rec := Request{Method: http.MethodPost, Path: f.dialect.path(), Header: h, Body: params, Time: time.Now()}
 	x := &exchange{fake: f, req: rec, batch: true}
+	rw := httptest.NewRecorder()
+	fail := func(ft *Fault) (int, []byte) {
+		f.dialect.writeError(rw, ft, f.opts.Flavor)
+		return rw.Code, slices.Clone(rw.Body.Bytes())
+	}
 	if json.Unmarshal(params, &x.body) != nil {
-		_, eb := anthropicError(&Fault{Status: 400, Message: "params: not a JSON object"})
-		return map[string]any{"type": "errored", "error": json.RawMessage(eb)}
+		return fail(&Fault{Status: 400, Message: "body: not a JSON object"})
 	}
 	if x.stream() {
-		_, eb := anthropicError(&Fault{Status: 400, Message: "params.stream: streaming is not supported in batches"})
-		return map[string]any{"type": "errored", "error": json.RawMessage(eb)}
+		return fail(&Fault{Status: 400, Message: "stream: streaming is not supported in batches"})
 	}
 	fault := f.next(rec)
 	x.fault = &fault
@@ -271,21 +355,20 @@ func (f *Fake) answerBatched(params json.RawMessage) map[string]any {
 	if fault.Reset || fault.StreamError {
 		fault = Fault{Status: 500}
 	}
-	rw := httptest.NewRecorder()
 	if fault.Status != 0 && fault.Status != 200 && !fault.ErrorIn200 {
-		f.dialect.writeError(rw, &fault, "")
-	} else {
-		r := httptest.NewRequest(http.MethodPost, f.dialect.path(), bytes.NewReader(params))
-		f.dialect.serve(rw, r, x)
+		return fail(&fault)
 	}
+	r := httptest.NewRequest(http.MethodPost, f.dialect.path(), bytes.NewReader(params))
+	f.dialect.serve(rw, r, x)
 	raw := rw.Body.Bytes()
 	if rw.Code != 200 || !json.Valid(raw) {
 		if rw.Code == 200 {
-			_, raw = anthropicError(&Fault{Status: 500, Message: "the model's output could not be encoded"})
+			rw = httptest.NewRecorder()
+			return fail(&Fault{Status: 500, Message: "the model's output could not be encoded"})
 		}
-		return map[string]any{"type": "errored", "error": json.RawMessage(slices.Clone(raw))}
+		return rw.Code, slices.Clone(raw)
 	}
-	return map[string]any{"type": "succeeded", "message": json.RawMessage(slices.Clone(raw))}
+	return 200, slices.Clone(raw)
 }
 
 func (f *Fake) batchJSONLocked(b *fakeBatch) []byte {

@@ -93,7 +93,8 @@ type Options struct {
 	// none, Count and Stats still count. For long-running servers, whose
 	// memory would otherwise grow with every request body.
 	Forget bool
-	// Batch scripts the Anthropic Message Batches API (batch.go).
+	// Batch scripts the batch APIs: Anthropic's Message Batches (batch.go)
+	// and OpenAI's files and batches (openaibatch.go).
 	Batch BatchScript
 }
 
@@ -188,6 +189,9 @@ type Fake struct {
 	billed      map[string]*Billed
 	batches     []*fakeBatch
 	batchBilled map[string]*Billed
+	files       map[string]*fakeFile // OpenAI files (openaibatch.go)
+	retrievals  int                  // batch retrievals answered (BatchScript.RestartAfter)
+	downFor     int                  // batch API requests still refused (a scripted restart)
 }
 
 // dialect renders one provider's wire format.

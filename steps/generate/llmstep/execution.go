@@ -21,7 +21,7 @@ func (w *With) Execution(spec *llm.ModelSpec) string {
 	}
 	mode := w.Str(ExecutionParam.Name)
 	if mode != llm.ExecOnline && spec != nil && !llm.HasBatchAPI(spec.Provider) {
-		w.Errorf(ExecutionParam.Name, "%s: model %q (provider %s) has no batch API sptflow drives (anthropic only so far)",
+		w.Errorf(ExecutionParam.Name, "%s: model %q (provider %s) has no batch API sptflow drives (anthropic and the OpenAI-compatible ones)",
 			mode, spec.Name, spec.Provider)
 	}
 	return mode

@@ -28,6 +28,9 @@ const (
 	openrouterRoot = "/api" // OpenRouter's layout: <host>/api/v1/chat/completions
 )
 
+// openaiBatchPaths are the patterns of the OpenAI Files and Batch APIs.
+var openaiBatchPaths = []string{"/v1/files", "/v1/files/", "/v1/batches", "/v1/batches/"}
+
 // Config configures a Server: `sptflow fake` and cmd/fakellm register its
 // flags with Flags.
 type Config struct {
@@ -169,6 +172,10 @@ func NewServer(cfg Config) (*Server, error) {
 	s.mux.Handle(anthropicPath+"/batches/", s.anthropic) // (llmtest/batch.go)
 	s.mux.Handle(openaiPath, s.openai)
 	s.mux.Handle(openrouterRoot+openaiPath, http.StripPrefix(openrouterRoot, s.openrouter))
+	for _, p := range openaiBatchPaths { // the Files and Batch APIs (llmtest/openaibatch.go)
+		s.mux.Handle(p, s.openai)
+		s.mux.Handle(openrouterRoot+p, http.StripPrefix(openrouterRoot, s.openrouter))
+	}
 	s.mux.HandleFunc("GET "+llmtest.StatsPath, s.serveStats)
 	s.mux.HandleFunc("/", s.notFound)
 	return s, nil

@@ -243,3 +243,33 @@ func waitFile(t *testing.T, path string, done <-chan error) string {
 		}
 	}
 }
+
+// TestServerBatchRoutes: the batch APIs are served where each provider's
+// base URL puts them: Anthropic's under /v1/messages/batches, OpenAI's
+// files and batches under /v1, and OpenRouter's under /api/v1.
+func TestServerBatchRoutes(t *testing.T) {
+	s, err := sptfake.NewServer(defaults(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	defer s.Shutdown()
+	for _, c := range []struct{ path, want string }{
+		{"/v1/messages/batches", `"data":`},
+		{"/v1/batches", `"object":"list"`},
+		{"/api/v1/batches", `"object":"list"`},
+		{"/v1/files/file-none/content", "No such File object"},
+		{"/api/v1/files/file-none", "No such File object"},
+	} {
+		resp, err := http.Get(srv.URL + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), c.want) || strings.Contains(string(b), "no fake API") {
+			t.Errorf("GET %s: HTTP %d %s, want %s", c.path, resp.StatusCode, b, c.want)
+		}
+	}
+}

@@ -10,6 +10,7 @@ package sptfake
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
@@ -66,8 +67,9 @@ func (s *Script) Anthropic(r llmtest.Request) llmtest.Fault {
 	return llmtest.Fault{ToolArgs: string(resp.ToolCalls[0].Arguments)}
 }
 
-// OpenAI answers a chat request (a stage-2 answer; a max-tokens stop as
-// finish_reason length).
+// OpenAI answers a chat request (a stage-2 answer, or the forced tool's
+// arguments of a model of another stage served over an OpenAI-compatible
+// API; a max-tokens stop as finish_reason length).
 func (s *Script) OpenAI(r llmtest.Request) llmtest.Fault {
 	if f, ok := s.fault(r); ok {
 		return f
@@ -77,6 +79,9 @@ func (s *Script) OpenAI(r llmtest.Request) llmtest.Fault {
 		return llmtest.Fault{}
 	}
 	f := llmtest.Fault{Text: resp.Text}
+	if len(resp.ToolCalls) > 0 {
+		f.ToolArgs = string(resp.ToolCalls[0].Arguments)
+	}
 	if resp.StopReason == llm.StopMaxTokens {
 		f.StopReason = "length"
 	}
@@ -134,14 +139,15 @@ func (s *Script) seed(body []byte) uint64 {
 // messages as text, max tokens and forced tool.
 func Request(body []byte) *llm.Request {
 	var w struct {
-		Model      string          `json:"model"`
-		System     json.RawMessage `json:"system"`
-		MaxTokens  int             `json:"max_tokens"`
-		Messages   []wireMessage   `json:"messages"`
-		ToolChoice json.RawMessage `json:"tool_choice"`
+		Model               string          `json:"model"`
+		System              json.RawMessage `json:"system"`
+		MaxTokens           int             `json:"max_tokens"`
+		MaxCompletionTokens int             `json:"max_completion_tokens"`
+		Messages            []wireMessage   `json:"messages"`
+		ToolChoice          json.RawMessage `json:"tool_choice"`
 	}
 	_ = json.Unmarshal(body, &w)
-	req := &llm.Request{Model: w.Model, System: text(w.System), MaxTokens: w.MaxTokens}
+	req := &llm.Request{Model: w.Model, System: text(w.System), MaxTokens: cmp.Or(w.MaxTokens, w.MaxCompletionTokens)}
 	for _, m := range w.Messages {
 		if m.Role == "system" {
 			req.System = text(m.Content)
