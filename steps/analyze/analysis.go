@@ -142,7 +142,7 @@ func newAnalysis(o *options, files []engine.OutputFile) *analysis {
 		byTopic: map[string]*topicAgg{}, all: newTally(true),
 		byModel: tallies{}, byType: tallies{}, byName: tallies{}, variantC: map[string]int{}, names: map[string]bool{},
 		intended: map[string]int{}, selected: map[string]int{},
-		levels: [2][]float64{make([]float64, len(difficultyLevels)+1), make([]float64, len(difficultyLevels)+1)},
+		levels:  [2][]float64{make([]float64, len(difficultyLevels)+1), make([]float64, len(difficultyLevels)+1)},
 		lengths: make([]float64, lengthBins), tagTopic: map[string]*counts{},
 		dups: newDupSet(), batches: newBatchAgg(), sharedGroups: map[[4]string]*sanityGroup{}}
 	a.shared = sharedSources(files)
