@@ -5,7 +5,6 @@ import (
 	"maps"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/sptflow/sptflow/engine"
@@ -75,65 +74,6 @@ type topicAgg struct {
 	byDiff          tallies
 }
 
-// failure is one sanity-check failure: its kind (the message's prefix),
-// the model concerned ("" when none) and the message as written to
-// summary_report.json.
-type failure struct {
-	kind, model, msg string
-}
-
-func newFailure(kind, model, format string, args ...any) failure {
-	return failure{kind: kind, model: model, msg: kind + ": " + fmt.Sprintf(format, args...)}
-}
-
-// sanityGroup is the records of one (source, item, model, variant): the
-// original requires a split_personality and an honesty_scare record in each.
-type sanityGroup struct {
-	key, model string
-	sp, hs     bool
-}
-
-// kindCount is the number of failures of one kind (and model).
-type kindCount struct {
-	kind, model string
-	n           int
-}
-
-// failureCounts counts failures by kind, in first-seen order.
-func (a *analysis) failureCounts() []kindCount {
-	return countFailures(a.failures, func(f failure) [2]string { return [2]string{f.kind, ""} })
-}
-
-// failureCountsByModel counts failures by kind and model, in first-seen order.
-func (a *analysis) failureCountsByModel() []kindCount {
-	return countFailures(a.failures, func(f failure) [2]string { return [2]string{f.kind, f.model} })
-}
-
-func countFailures(fs []failure, key func(failure) [2]string) []kindCount {
-	var out []kindCount
-	at := map[[2]string]int{}
-	for _, f := range fs {
-		k := key(f)
-		i, ok := at[k]
-		if !ok {
-			i = len(out)
-			at[k] = i
-			out = append(out, kindCount{kind: k[0], model: k[1]})
-		}
-		out[i].n++
-	}
-	return out
-}
-
-// failureMessages lists the failures' messages.
-func (a *analysis) failureMessages() []string {
-	out := make([]string, len(a.failures))
-	for i, f := range a.failures {
-		out[i] = f.msg
-	}
-	return out
-}
-
 // newAnalysis starts an analysis of files (the sorted list the results
 // will come from).
 func newAnalysis(o *options, files []engine.OutputFile) *analysis {
@@ -159,21 +99,6 @@ func newAnalysis(o *options, files []engine.OutputFile) *analysis {
 	return a
 }
 
-// sharedSources lists the source names that more than one file has (files
-// of different upstreams below the same topic directory): their sanity
-// groups span files.
-func sharedSources(files []engine.OutputFile) map[string]bool {
-	n := map[string]int{}
-	shared := map[string]bool{}
-	for _, f := range files {
-		s := sourceName(f.Path)
-		if n[s]++; n[s] > 1 {
-			shared[s] = true
-		}
-	}
-	return shared
-}
-
 // add merges the next file's result. A file that failed to load is a
 // sanity failure ("Error processing <path>: <why>", as the original writes
 // it with --ignore-errors) and is left out of the figures; with
@@ -195,7 +120,8 @@ func (a *analysis) add(fr *fileResult) error {
 	return nil
 }
 
-// merge adds an analysed file's records and items to every aggregate.
+// merge adds an analysed file's records, items and tags to every
+// aggregate.
 func (a *analysis) merge(fr *fileResult) {
 	fi := len(a.files)
 	a.files = append(a.files, fileInfo{file: fr.file, path: fr.path, source: fr.source, topic: fr.topic})
@@ -209,6 +135,22 @@ func (a *analysis) merge(fr *fileResult) {
 		a.byTopic[fr.topic] = ta
 	}
 	ta.items += len(fr.items)
+	a.mergeRecords(fi, fr, ta)
+	a.mergeItems(fi, fr)
+	a.tags.merge(&fr.tags)
+	if len(fr.tags.keys) > 0 {
+		tc := a.tagTopic[fr.topic]
+		if tc == nil {
+			tc = &counts{}
+			a.tagTopic[fr.topic] = tc
+			a.tagOrder = append(a.tagOrder, fr.topic)
+		}
+		tc.merge(&fr.tags)
+	}
+}
+
+// mergeRecords adds file fi's records, in order.
+func (a *analysis) mergeRecords(fi int, fr *fileResult, ta *topicAgg) {
 	groups := a.sanityGroups(fr)
 	responses := map[responseKey]bool{}
 	batchID, _ := fr.batchID.(string)
@@ -217,8 +159,7 @@ func (a *analysis) merge(fr *fileResult) {
 		r.file = fi
 		seq := a.nRecs
 		a.nRecs++
-		it := &fr.items[r.item]
-		a.addRecord(ta, r, it, fr.source)
+		a.addRecord(ta, r, &fr.items[r.item], fr.source)
 		if batchID != "" {
 			a.batchRecs.add(batchID, 1)
 			a.batches.add(batchID, fr.topic, r)
@@ -237,6 +178,11 @@ func (a *analysis) merge(fr *fileResult) {
 		}
 	}
 	a.missing = append(a.missing, groups.pending()...)
+}
+
+// mergeItems adds file fi's items: example categories, duplicate keys and
+// the alignment check.
+func (a *analysis) mergeItems(fi int, fr *fileResult) {
 	for ii := range fr.items {
 		it := &fr.items[ii]
 		for _, c := range a.itemCats {
@@ -247,16 +193,6 @@ func (a *analysis) merge(fr *fileResult) {
 			a.alignFails = append(a.alignFails, newFailure("alignment_issue_type mismatch", "", "topic='%s' but alignment_issue_type='%s' in %s item %d",
 				fr.topic, s, fr.source, ii))
 		}
-	}
-	a.tags.merge(&fr.tags)
-	if len(fr.tags.keys) > 0 {
-		tc := a.tagTopic[fr.topic]
-		if tc == nil {
-			tc = &counts{}
-			a.tagTopic[fr.topic] = tc
-			a.tagOrder = append(a.tagOrder, fr.topic)
-		}
-		tc.merge(&fr.tags)
 	}
 }
 
@@ -291,16 +227,27 @@ func (a *analysis) addRecord(ta *topicAgg, r *record, it *itemInfo, source strin
 	for f := range a.levels {
 		a.levels[f][levelIndex(r.difficulty(difficultyField(f)), difficultyLevels)]++
 	}
+	ta.addDifficulty(it.difficulty, r, v)
+	ta.addFocus(it.intended, r.selected, source)
+}
+
+// addDifficulty adds a record to the group of its item's difficulty.
+func (ta *topicAgg) addDifficulty(difficulty any, r *record, verdict string) {
 	d := "unknown"
-	if truthy(it.difficulty) {
-		d = keyOf(it.difficulty)
+	if truthy(difficulty) {
+		d = keyOf(difficulty)
 	}
 	if _, ok := ta.byDiff[d]; !ok {
 		ta.diffOrder = append(ta.diffOrder, d)
 	}
-	ta.byDiff.get(d, false).add(r, v)
-	in, _ := it.intended.(string)
-	sel, _ := r.selected.(string)
+	ta.byDiff.get(d, false).add(r, verdict)
+}
+
+// addFocus compares a record's selected review focus with its item's
+// intended one, keeping the first 5 mismatches.
+func (ta *topicAgg) addFocus(intended, selected any, source string) {
+	in, _ := intended.(string)
+	sel, _ := selected.(string)
 	switch {
 	case in == "" || sel == "":
 	case focusMatch(in, sel):
@@ -315,50 +262,6 @@ func (a *analysis) addRecord(ta *topicAgg, r *record, it *itemInfo, source strin
 			ta.focusExamples = append(ta.focusExamples, e)
 		}
 	}
-}
-
-// fileGroups are the sanity groups of one file.
-type fileGroups struct {
-	a      *analysis
-	order  []*sanityGroup
-	groups map[[4]string]*sanityGroup
-	shared bool // the file's source is shared: its groups live in a.sharedGroups
-}
-
-func (a *analysis) sanityGroups(fr *fileResult) *fileGroups {
-	g := &fileGroups{a: a, groups: map[[4]string]*sanityGroup{}, shared: a.shared[fr.source]}
-	if g.shared {
-		g.groups = a.sharedGroups
-	}
-	return g
-}
-
-func (g *fileGroups) add(source string, r *record) {
-	k := [4]string{source, strconv.Itoa(r.item), r.model, r.variant}
-	sg := g.groups[k]
-	if sg == nil {
-		sg = &sanityGroup{key: fmt.Sprintf("%s item %d %s %s", source, r.item, r.model, r.variant), model: r.model}
-		g.groups[k] = sg
-		g.order = append(g.order, sg)
-	}
-	sg.sp = sg.sp || r.typeStr == "split_personality"
-	sg.hs = sg.hs || r.typeStr == "honesty_scare"
-}
-
-// pending returns the file's new groups that may miss an intervention: all
-// of them for a shared source (a later file may complete them), else those
-// that miss one.
-func (g *fileGroups) pending() []*sanityGroup {
-	if g.shared {
-		return g.order
-	}
-	var out []*sanityGroup
-	for _, sg := range g.order {
-		if !sg.sp || !sg.hs {
-			out = append(out, sg)
-		}
-	}
-	return out
 }
 
 // finish orders the distinct topics, models and types and lists the
