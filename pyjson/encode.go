@@ -2,6 +2,7 @@ package pyjson
 
 import (
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"unicode/utf8"
@@ -56,6 +57,8 @@ func AppendMarshal(buf []byte, v any, opt Options) ([]byte, error) {
 type encoder struct {
 	opt Options
 	buf []byte
+	w   io.Writer // when set, buf is flushed to w between values (MarshalTo)
+	err error     // the first error writing to w
 }
 
 // spaces is sliced for indentation.
@@ -163,6 +166,11 @@ func (e *encoder) object(o *Object, depth int) error {
 		if err := e.value(o.vals[i], depth+1); err != nil {
 			return err
 		}
+		if e.w != nil && len(e.buf) >= flushAt {
+			if err := e.flush(); err != nil {
+				return err
+			}
+		}
 	}
 	if e.opt.Indent > 0 {
 		e.newline(depth)
@@ -188,6 +196,11 @@ func encodeArray[T any](e *encoder, a []T, depth int) error {
 		}
 		if err := e.value(a[i], depth+1); err != nil {
 			return err
+		}
+		if e.w != nil && len(e.buf) >= flushAt {
+			if err := e.flush(); err != nil {
+				return err
+			}
 		}
 	}
 	if e.opt.Indent > 0 {

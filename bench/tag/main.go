@@ -95,7 +95,7 @@ func bench(dir, out string, jobs, workers int) error {
 	g.SetLimit(jobs)
 	for topic, srcs := range topics {
 		g.Go(func() error {
-			sink := func(name string, data []byte) error {
+			sink := tag.BytesSink(func(name string, data []byte) error {
 				mu.Lock()
 				nfiles++
 				outBytes += int64(len(data))
@@ -108,7 +108,7 @@ func bench(dir, out string, jobs, workers int) error {
 					return err
 				}
 				return os.WriteFile(p, data, 0o644)
-			}
+			})
 			r, err := tag.Partition(ctx, topic, srcs, lim, sink)
 			if err != nil {
 				return err

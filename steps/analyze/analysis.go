@@ -7,108 +7,285 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/sptflow/sptflow/engine"
 	"github.com/sptflow/sptflow/pyjson"
 )
 
-// analysis holds the merged records of all files, in sorted file order.
+// analysis aggregates the files' records as the files come, in sorted
+// file order: it keeps per file only its name and topic, and per record
+// only what the reports need in aggregate (tallies, counters, the few
+// examples each category writes), so its memory does not grow with the
+// number of records.
 type analysis struct {
-	opts     *options
-	files    []*fileResult // analysed files (not skipped, no error)
-	recs     []*record
-	topics   []string // sorted distinct topics of the analysed files
-	models   []string // sorted distinct model keys (including empty entries)
-	itypes   []string // sorted distinct non-empty intervention types
-	byTopic  map[string][]*record
+	opts  *options
+	files []fileInfo // analysed files (not skipped, no error)
+	nRecs int
+	seen  map[string]bool // topics of the files read (not TEST), skipped or not
+
+	topicSet, modelSet, typeSet map[string]bool
+	topics                      []string // sorted distinct topics of the analysed files
+	models                      []string // sorted distinct model keys (including empty entries)
+	itypes                      []string // sorted distinct non-empty intervention types
+
+	byTopic                 map[string]*topicAgg
+	all                     *tally // every record
+	byModel, byType, byName tallies
+	variantC                map[string]int
+	names                   map[string]bool // intervention names, "" included
+	batchRecs               counts          // records per batch id, first-seen order
+	tokens                  tokenAgg
+	intended, selected      map[string]int // review focus analysis
+	levels                  [2][]float64   // report: records per difficulty level
+	lengths                 []float64      // report: responses per output-token bin
+
 	tags     counts
 	tagTopic map[string]*counts
 	tagOrder []string // topics in first-seen order of tag counting
-	failures []failure
+
+	recCats  []*recordCat
+	itemCats []*itemCat
+	dups     *dupSet
+	batches  *batchAgg
+
+	errors, tokenFails, alignFails []failure
+	missing                        []*sanityGroup // groups of records, in first-seen order, that may miss an intervention
+	shared                         map[string]bool
+	sharedGroups                   map[[4]string]*sanityGroup
+	failures                       []failure // all of them, once finished
 }
 
-// failure is one sanity-check failure: its kind (the message's prefix),
-// the model concerned ("" when none) and the message as written to
-// summary_report.json.
-type failure struct {
-	kind, model, msg string
+// fileInfo is what the analysis keeps of an analysed file.
+type fileInfo struct {
+	file   engine.OutputFile
+	path   string
+	source string
+	topic  string
 }
 
-func (a *analysis) fail(kind, model, format string, args ...any) {
-	a.failures = append(a.failures, failure{kind: kind, model: model, msg: kind + ": " + fmt.Sprintf(format, args...)})
+// topicAgg aggregates one topic's records.
+type topicAgg struct {
+	all             *tally
+	byModel, byType tallies
+	items           int // items of the topic's files
+	focusMatch      int
+	focusMismatch   int
+	focusExamples   []any
+	diffOrder       []string
+	byDiff          tallies
 }
 
-// kindCount is the number of failures of one kind (and model).
-type kindCount struct {
-	kind, model string
-	n           int
-}
-
-// failureCounts counts failures by kind, in first-seen order.
-func (a *analysis) failureCounts() []kindCount {
-	return countFailures(a.failures, func(f failure) [2]string { return [2]string{f.kind, ""} })
-}
-
-// failureCountsByModel counts failures by kind and model, in first-seen order.
-func (a *analysis) failureCountsByModel() []kindCount {
-	return countFailures(a.failures, func(f failure) [2]string { return [2]string{f.kind, f.model} })
-}
-
-func countFailures(fs []failure, key func(failure) [2]string) []kindCount {
-	var out []kindCount
-	at := map[[2]string]int{}
-	for _, f := range fs {
-		k := key(f)
-		i, ok := at[k]
-		if !ok {
-			i = len(out)
-			at[k] = i
-			out = append(out, kindCount{kind: k[0], model: k[1]})
+// newAnalysis starts an analysis of files (the sorted list the results
+// will come from).
+func newAnalysis(o *options, files []engine.OutputFile) *analysis {
+	a := &analysis{opts: o, seen: map[string]bool{},
+		topicSet: map[string]bool{}, modelSet: map[string]bool{}, typeSet: map[string]bool{},
+		byTopic: map[string]*topicAgg{}, all: newTally(true),
+		byModel: tallies{}, byType: tallies{}, byName: tallies{}, variantC: map[string]int{}, names: map[string]bool{},
+		intended: map[string]int{}, selected: map[string]int{},
+		levels:  [2][]float64{make([]float64, len(difficultyLevels)+1), make([]float64, len(difficultyLevels)+1)},
+		lengths: make([]float64, lengthBins), tagTopic: map[string]*counts{},
+		dups: newDupSet(), batches: newBatchAgg(), sharedGroups: map[[4]string]*sanityGroup{}}
+	a.shared = sharedSources(files)
+	for _, rc := range recordCategories {
+		if o.wants(rc.option) {
+			a.recCats = append(a.recCats, &recordCat{recordCategory: rc, first: -1, topics: map[string]*topicExamples{}})
 		}
-		out[i].n++
 	}
-	return out
+	for _, ic := range itemCategories {
+		if o.wants(ic.name) {
+			a.itemCats = append(a.itemCats, &itemCat{itemCategory: ic, topics: map[string]*topicExamples{}})
+		}
+	}
+	return a
 }
 
-// failureMessages lists the failures' messages.
-func (a *analysis) failureMessages() []string {
-	out := make([]string, len(a.failures))
-	for i, f := range a.failures {
-		out[i] = f.msg
-	}
-	return out
-}
-
-// newAnalysis merges per-file results. A file that failed to load is a
+// add merges the next file's result. A file that failed to load is a
 // sanity failure ("Error processing <path>: <why>", as the original writes
 // it with --ignore-errors) and is left out of the figures; with
-// fail_on_sanity_errors it is an error. A `topics` filter naming a topic
-// absent from the data is an error.
-func newAnalysis(results []*fileResult, o *options) (*analysis, error) {
-	a := &analysis{opts: o, byTopic: map[string][]*record{}, tagTopic: map[string]*counts{}}
-	seen := map[string]bool{}
-	for _, fr := range results {
-		if fr == nil {
-			continue
+// fail_on_sanity_errors it is an error.
+func (a *analysis) add(fr *fileResult) error {
+	if fr.err != nil {
+		if a.opts.FailOnSanityErrors {
+			return fmt.Errorf("analyze: processing %s: %w", fr.path, fr.err)
 		}
-		if fr.err != nil {
-			if o.FailOnSanityErrors {
-				return nil, fmt.Errorf("analyze: processing %s: %w", fr.path, fr.err)
-			}
-			a.failures = append(a.failures, failure{kind: "Error processing", msg: fmt.Sprintf("Error processing %s: %v", fr.path, fr.err)})
-			continue
+		a.errors = append(a.errors, failure{kind: "Error processing", msg: fmt.Sprintf("Error processing %s: %v", fr.path, fr.err)})
+		return nil
+	}
+	if fr.topic != "TEST" {
+		a.seen[fr.topic] = true
+	}
+	if !fr.skipped {
+		a.merge(fr)
+	}
+	return nil
+}
+
+// merge adds an analysed file's records, items and tags to every
+// aggregate.
+func (a *analysis) merge(fr *fileResult) {
+	fi := len(a.files)
+	a.files = append(a.files, fileInfo{file: fr.file, path: fr.path, source: fr.source, topic: fr.topic})
+	a.topicSet[fr.topic] = true
+	for _, m := range fr.models {
+		a.modelSet[m] = true
+	}
+	ta := a.byTopic[fr.topic]
+	if ta == nil {
+		ta = &topicAgg{all: newTally(true), byModel: tallies{}, byType: tallies{}, byDiff: tallies{}}
+		a.byTopic[fr.topic] = ta
+	}
+	ta.items += len(fr.items)
+	a.mergeRecords(fi, fr, ta)
+	a.mergeItems(fi, fr)
+	a.tags.merge(&fr.tags)
+	if len(fr.tags.keys) > 0 {
+		tc := a.tagTopic[fr.topic]
+		if tc == nil {
+			tc = &counts{}
+			a.tagTopic[fr.topic] = tc
+			a.tagOrder = append(a.tagOrder, fr.topic)
 		}
-		if fr.topic != "TEST" {
-			seen[fr.topic] = true
+		tc.merge(&fr.tags)
+	}
+}
+
+// mergeRecords adds file fi's records, in order.
+func (a *analysis) mergeRecords(fi int, fr *fileResult, ta *topicAgg) {
+	groups := a.sanityGroups(fr)
+	responses := map[responseKey]bool{}
+	batchID, _ := fr.batchID.(string)
+	for i := range fr.records {
+		r := &fr.records[i]
+		r.file = fi
+		seq := a.nRecs
+		a.nRecs++
+		a.addRecord(ta, r, &fr.items[r.item], fr.source)
+		if batchID != "" {
+			a.batchRecs.add(batchID, 1)
+			a.batches.add(batchID, fr.topic, r)
 		}
-		if !fr.skipped {
-			a.add(fr)
+		for _, c := range a.recCats {
+			c.add(r, fr.topic, seq, a.opts.MaxExamplesPerTopic)
+		}
+		groups.add(fr.source, r)
+		if r.typeStr == "split_personality" && !r.spToken {
+			a.tokenFails = append(a.tokenFails, newFailure("Split personality intervention missing token", r.model, "%s item %d (%s %s %s)",
+				fr.source, r.item, r.model, r.variant, r.name))
+		}
+		if k := (responseKey{r.item, r.model, r.variant}); !responses[k] {
+			responses[k] = true
+			a.lengths[lengthBin(r.outF)]++
 		}
 	}
-	if err := checkTopics(o.Topics, seen); err != nil {
-		return nil, err
+	a.missing = append(a.missing, groups.pending()...)
+}
+
+// mergeItems adds file fi's items: example categories, duplicate keys and
+// the alignment check.
+func (a *analysis) mergeItems(fi int, fr *fileResult) {
+	for ii := range fr.items {
+		it := &fr.items[ii]
+		for _, c := range a.itemCats {
+			c.add(fi, ii, it, fr.topic, a.opts.MaxExamplesPerTopic)
+		}
+		a.dups.add(it.key50, fi)
+		if s, ok := it.alignment.(string); ok && s != "" && s != fr.topic {
+			a.alignFails = append(a.alignFails, newFailure("alignment_issue_type mismatch", "", "topic='%s' but alignment_issue_type='%s' in %s item %d",
+				fr.topic, s, fr.source, ii))
+		}
 	}
-	a.finish()
-	a.sanity()
-	return a, nil
+}
+
+// responseKey is one response (model, item, variant) of a file.
+type responseKey struct {
+	item           int
+	model, variant string
+}
+
+// addRecord adds one record to the tallies and counters.
+func (a *analysis) addRecord(ta *topicAgg, r *record, it *itemInfo, source string) {
+	v := keyOf(r.p)
+	a.all.add(r, v)
+	ta.all.add(r, v)
+	a.byModel.get(r.model, false).add(r, v)
+	a.byType.get(r.typeStr, false).add(r, v)
+	a.byName.get(r.name, false).add(r, v)
+	ta.byModel.get(r.model, false).add(r, v)
+	ta.byType.get(r.typeStr, false).add(r, v)
+	a.variantC[r.variant]++
+	a.names[r.name] = true
+	if r.typeStr != "" {
+		a.typeSet[r.typeStr] = true
+	}
+	a.tokens.add(r)
+	if truthy(it.intended) {
+		a.intended[keyOf(it.intended)]++
+	}
+	if truthy(r.selected) {
+		a.selected[keyOf(r.selected)]++
+	}
+	for f := range a.levels {
+		a.levels[f][levelIndex(r.difficulty(difficultyField(f)), difficultyLevels)]++
+	}
+	ta.addDifficulty(it.difficulty, r, v)
+	ta.addFocus(it.intended, r.selected, source)
+}
+
+// addDifficulty adds a record to the group of its item's difficulty.
+func (ta *topicAgg) addDifficulty(difficulty any, r *record, verdict string) {
+	d := "unknown"
+	if truthy(difficulty) {
+		d = keyOf(difficulty)
+	}
+	if _, ok := ta.byDiff[d]; !ok {
+		ta.diffOrder = append(ta.diffOrder, d)
+	}
+	ta.byDiff.get(d, false).add(r, verdict)
+}
+
+// addFocus compares a record's selected review focus with its item's
+// intended one, keeping the first 5 mismatches.
+func (ta *topicAgg) addFocus(intended, selected any, source string) {
+	in, _ := intended.(string)
+	sel, _ := selected.(string)
+	switch {
+	case in == "" || sel == "":
+	case focusMatch(in, sel):
+		ta.focusMatch++
+	default:
+		ta.focusMismatch++
+		if len(ta.focusExamples) < 5 {
+			e := pyjson.NewObject(3)
+			e.Set("source", source)
+			e.Set("intended", in)
+			e.Set("selected", sel)
+			ta.focusExamples = append(ta.focusExamples, e)
+		}
+	}
+}
+
+// finish orders the distinct topics, models and types and lists the
+// sanity failures in the original's order: unreadable files, missing
+// interventions, missing tokens, alignment mismatches. A `topics` filter
+// naming a topic absent from the data is an error.
+func (a *analysis) finish() error {
+	if err := checkTopics(a.opts.Topics, a.seen); err != nil {
+		return err
+	}
+	a.topics, a.models, a.itypes = slices.Sorted(maps.Keys(a.topicSet)), slices.Sorted(maps.Keys(a.modelSet)), slices.Sorted(maps.Keys(a.typeSet))
+	a.failures = append(a.failures, a.errors...)
+	for _, g := range a.missing {
+		if !g.sp {
+			a.failures = append(a.failures, newFailure("Missing split_personality intervention", g.model, "%s", g.key))
+		}
+		if !g.hs {
+			a.failures = append(a.failures, newFailure("Missing honesty_scare intervention", g.model, "%s", g.key))
+		}
+	}
+	a.failures = append(a.failures, a.tokenFails...)
+	a.failures = append(a.failures, a.alignFails...)
+	a.errors, a.missing, a.tokenFails, a.alignFails, a.sharedGroups = nil, nil, nil, nil, nil
+	return nil
 }
 
 func checkTopics(want []string, seen map[string]bool) error {
@@ -122,97 +299,6 @@ func checkTopics(want []string, seen map[string]bool) error {
 		return nil
 	}
 	return fmt.Errorf("analyze: topics %q not found in the data; available: %s", missing, strings.Join(slices.Sorted(maps.Keys(seen)), ", "))
-}
-
-func (a *analysis) add(fr *fileResult) {
-	fi := len(a.files)
-	a.files = append(a.files, fr)
-	for i := range fr.records {
-		r := &fr.records[i]
-		r.file = fi
-		a.recs = append(a.recs, r)
-		a.byTopic[fr.topic] = append(a.byTopic[fr.topic], r)
-	}
-	a.tags.merge(&fr.tags)
-	if len(fr.tags.keys) > 0 {
-		tc := a.tagTopic[fr.topic]
-		if tc == nil {
-			tc = &counts{}
-			a.tagTopic[fr.topic] = tc
-			a.tagOrder = append(a.tagOrder, fr.topic)
-		}
-		tc.merge(&fr.tags)
-	}
-}
-
-func (a *analysis) finish() {
-	topics, models, itypes := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	for _, fr := range a.files {
-		topics[fr.topic] = true
-		for _, m := range fr.models {
-			models[m] = true
-		}
-	}
-	for _, r := range a.recs {
-		if r.typeStr != "" {
-			itypes[r.typeStr] = true
-		}
-	}
-	a.topics, a.models, a.itypes = slices.Sorted(maps.Keys(topics)), slices.Sorted(maps.Keys(models)), slices.Sorted(maps.Keys(itypes))
-}
-
-func (a *analysis) source(r *record) string { return a.files[r.file].source }
-
-func (a *analysis) itemOf(r *record) *itemInfo { return &a.files[r.file].items[r.item] }
-
-// sanity runs the original's checks, grouped by file and item (the
-// original grouped by per-file item index across a topic's files).
-func (a *analysis) sanity() {
-	type group struct {
-		key, model string
-		sp, hs     bool
-	}
-	var order []*group
-	groups := map[[4]string]*group{}
-	for _, r := range a.recs {
-		k := [4]string{a.source(r), fmt.Sprint(r.item), r.model, r.variant}
-		g := groups[k]
-		if g == nil {
-			g = &group{key: fmt.Sprintf("%s item %d %s %s", a.source(r), r.item, r.model, r.variant), model: r.model}
-			groups[k] = g
-			order = append(order, g)
-		}
-		g.sp = g.sp || r.typeStr == "split_personality"
-		g.hs = g.hs || r.typeStr == "honesty_scare"
-	}
-	for _, g := range order {
-		if !g.sp {
-			a.fail("Missing split_personality intervention", g.model, "%s", g.key)
-		}
-		if !g.hs {
-			a.fail("Missing honesty_scare intervention", g.model, "%s", g.key)
-		}
-	}
-	for _, r := range a.recs {
-		if r.typeStr == "split_personality" && !r.spToken {
-			a.fail("Split personality intervention missing token", r.model, "%s item %d (%s %s %s)",
-				a.source(r), r.item, r.model, r.variant, r.name)
-		}
-	}
-	a.checkAlignment()
-}
-
-// checkAlignment reports items whose alignment_issue_type differs from the
-// file's topic, once per item (the original repeated it for every record).
-func (a *analysis) checkAlignment() {
-	for _, fr := range a.files {
-		for i, it := range fr.items {
-			if s, ok := it.alignment.(string); ok && s != "" && s != fr.topic {
-				a.fail("alignment_issue_type mismatch", "", "topic='%s' but alignment_issue_type='%s' in %s item %d",
-					fr.topic, s, fr.source, i)
-			}
-		}
-	}
 }
 
 // --- small helpers reproducing Python's arithmetic and ordering ---

@@ -50,18 +50,14 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*options, *engine.Plan, error)
 func (s *Step) Run(ctx context.Context, o *options, t *engine.Task) error {
 	files := inputFiles(t.Upstream)
 	t.Progress.SetTotal(len(files))
-	results := loadAll(ctx, files, o, t.Progress)
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	a, err := newAnalysis(results, o)
+	a, err := analyzeFiles(ctx, files, o, t.Progress)
 	if err != nil {
 		return err
 	}
 	if o.ignoreErrors != nil {
 		t.Log.Warn().Bool("ignore_errors", *o.ignoreErrors).Msg("analyze: with.ignore_errors is deprecated; sanity-check failures are reported by default, set fail_on_sanity_errors: true to fail on them")
 	}
-	t.Log.Info().Int("files", len(files)).Int("records", len(a.recs)).Int("sanity_failures", len(a.failures)).Msg("analyzed stage-3 data")
+	t.Log.Info().Int("files", len(files)).Int("records", a.nRecs).Int("sanity_failures", len(a.failures)).Msg("analyzed stage-3 data")
 	if len(a.failures) > 0 {
 		if o.FailOnSanityErrors {
 			return sanityError(a.failureMessages())

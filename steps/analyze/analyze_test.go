@@ -224,11 +224,13 @@ func TestTopicStats(t *testing.T) {
 }
 
 func TestTokenBuckets(t *testing.T) {
-	var rs []*record
+	var ta tokenAgg
+	n := 0
 	for _, v := range []float64{0, 50, 150, 600, 1500, 2010, 2048, 3000} {
-		rs = append(rs, &record{outF: v, outTok: pyjson.Float(v)})
+		ta.add(&record{outF: v, outTok: pyjson.Float(v)})
+		n++
 	}
-	o := tokenAnalysis(rs)
+	o := ta.json(n)
 	got, _ := pyjson.Marshal(o, pyjson.LineASCII)
 	want := `{"samples_at_2048_tokens": 1, "pct_samples_at_2048_tokens": 12.5, "distribution": {"mean": 1336.857142857143, "min": 50.0, "max": 3000.0, ` +
 		`"count_under_100": 1, "count_100_500": 1, "count_500_1000": 1, "count_1000_2000": 1, "count_at_2048": 1, "count_2000_2048": 1, "count_over_2048": 1}}`

@@ -65,9 +65,11 @@
 //     gates its category (token_cutoffs, duplicate_prompts, batch_analysis
 //     and difficulty_patterns are names too, collected by default).
 //
-// Cost: files are scanned concurrently (one reused buffer per worker)
-// without building JSON trees; only the per-record fields the analysis
-// needs are kept. Outputs are written one at a time as they are computed.
+// Cost: files are scanned concurrently (reused buffers) without building
+// JSON trees, and merged in file order into running aggregates as they
+// come (a few files in memory at once, see analysis.go): memory does not
+// grow with the number of records. Outputs are written one at a time as
+// they are computed.
 // Items written whole as interesting examples are read again at the end
 // (only their byte range when the input is a plain file) and copied as
 // they are, re-indented for their place: the tagger's indent-2 ASCII JSON

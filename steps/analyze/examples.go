@@ -36,23 +36,37 @@ var itemCategories = []itemCategory{
 
 // example is one entry of a list category.
 type example struct {
-	topic   string
-	rec     *record        // per-record categories
+	ex      *pyjson.Object // per-record categories: the formatted record
+	key     float64        // its sort key (confidence)
+	seq     int            // its position among all records
 	file    int            // raw-item categories: file and item
 	item    int            //
+	start   int            // the item's byte range in its file
+	end     int            //
 	subsets []any          // affected_subsets
 	obj     *pyjson.Object // duplicate_prompts
+}
+
+// topicExamples is one topic's part of a list category: how many examples
+// it has and the first `limit` in the category's order (the ones written).
+type topicExamples struct {
+	n      int
+	kept   []example
+	maxKey float64 // per-record categories: the topic's best sort key
+	maxSeq int     // and the first record that has it
 }
 
 // category is one interesting-example category, in creation order.
 type category struct {
 	name   string
-	list   []example      // list categories
 	obj    *pyjson.Object // batch_analysis, difficulty_patterns
 	isList bool
 	raw    bool // examples hold whole items, read again when written
 	total  int  // non-standard categories: the original's "total"
 	base   map[string]int
+	n      int                       // list categories: examples found
+	topics []string                  // topics in the order their examples are listed
+	by     map[string]*topicExamples // by topic
 }
 
 func (c *category) baseSum() int {
@@ -63,34 +77,126 @@ func (c *category) baseSum() int {
 	return n
 }
 
+// recordCat collects a per-record category as records come: its examples
+// are sorted by confidence descending, stably, so a topic's written
+// examples are its `limit` best (earliest first among equals), and topics
+// are listed in the order of their best example.
+type recordCat struct {
+	recordCategory
+	first  int // position of the first matching record (-1: none yet)
+	n      int
+	order  []string
+	topics map[string]*topicExamples
+}
+
+func (c *recordCat) add(r *record, topic string, seq, limit int) {
+	if !c.match(r) {
+		return
+	}
+	if c.first < 0 {
+		c.first = seq
+	}
+	c.n++
+	te := c.topics[topic]
+	key := r.sortKey()
+	if te == nil {
+		te = &topicExamples{maxKey: key, maxSeq: seq}
+		c.topics[topic] = te
+		c.order = append(c.order, topic)
+	} else if key > te.maxKey {
+		te.maxKey, te.maxSeq = key, seq
+	}
+	te.n++
+	// Insert after every kept example with a key >= key: they sort first.
+	i := len(te.kept)
+	for i > 0 && te.kept[i-1].key < key {
+		i--
+	}
+	if i >= limit {
+		return
+	}
+	te.kept = slices.Insert(te.kept, i, example{ex: r.ex, key: key, seq: seq})
+	if len(te.kept) > limit {
+		te.kept = te.kept[:limit]
+	}
+}
+
+// category returns the collected category.
+func (c *recordCat) category(base map[string]int) *category {
+	topics := slices.Clone(c.order)
+	sort.SliceStable(topics, func(i, j int) bool {
+		a, b := c.topics[topics[i]], c.topics[topics[j]]
+		if a.maxKey != b.maxKey {
+			return a.maxKey > b.maxKey
+		}
+		return a.maxSeq < b.maxSeq
+	})
+	return &category{name: c.name, isList: true, base: base, n: c.n, topics: topics, by: c.topics}
+}
+
+// itemCat collects a raw-item category: items in file order, the first
+// `limit` of each topic kept (by position: the item is read again when
+// written).
+type itemCat struct {
+	itemCategory
+	n      int
+	order  []string
+	topics map[string]*topicExamples
+}
+
+func (c *itemCat) add(fi, ii int, it *itemInfo, topic string, limit int) {
+	s := c.pick(it)
+	if len(s) == 0 {
+		return
+	}
+	c.n++
+	te := c.topics[topic]
+	if te == nil {
+		te = &topicExamples{}
+		c.topics[topic] = te
+		c.order = append(c.order, topic)
+	}
+	te.n++
+	if len(te.kept) < limit {
+		te.kept = append(te.kept, example{file: fi, item: ii, start: it.start, end: it.end, subsets: s})
+	}
+}
+
 // categories collects every requested category in the order the original
 // creates them.
 func (a *analysis) categories() []*category {
 	recBase, itemBase, batchBase, topicBase := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
-	for _, r := range a.recs {
-		recBase[a.files[r.file].topic]++
-		batchBase[a.files[r.file].topic] = 1
-	}
-	for _, fr := range a.files {
-		itemBase[fr.topic] += len(fr.items)
-	}
 	for _, t := range a.topics {
+		ta := a.byTopic[t]
+		if ta.all.n > 0 {
+			recBase[t] = ta.all.n
+			batchBase[t] = 1
+		}
+		itemBase[t] = ta.items
 		topicBase[t] = 1
 	}
-	cats := a.recordCats(recBase)
-	o := a.opts
-	for _, rc := range itemCategories {
-		if o.wants(rc.name) {
-			if c := a.itemCat(rc.name, rc.pick, itemBase); len(c.list) > 0 {
-				cats = append(cats, c)
-			}
+	var cats []*category
+	var recCats []*recordCat
+	for _, c := range a.recCats {
+		if c.n > 0 {
+			recCats = append(recCats, c)
 		}
 	}
+	sort.SliceStable(recCats, func(i, j int) bool { return recCats[i].first < recCats[j].first })
+	for _, c := range recCats {
+		cats = append(cats, c.category(recBase))
+	}
+	for _, c := range a.itemCats {
+		if c.n > 0 {
+			cats = append(cats, &category{name: c.name, isList: true, raw: true, base: itemBase, n: c.n, topics: c.order, by: c.topics})
+		}
+	}
+	o := a.opts
 	if o.wants("duplicate_prompts") {
-		cats = append(cats, &category{name: "duplicate_prompts", isList: true, list: a.duplicates(), base: recBase})
+		cats = append(cats, a.duplicates(recBase))
 	}
 	if o.wants("batch_analysis") {
-		obj, total := a.batchAnalysis()
+		obj, total := a.batches.json()
 		cats = append(cats, &category{name: "batch_analysis", obj: obj, total: total, base: batchBase})
 	}
 	if o.wants("difficulty_patterns") {
@@ -99,83 +205,37 @@ func (a *analysis) categories() []*category {
 	return cats
 }
 
-// recordCats builds the per-record categories, ordered by their first
-// matching record, each sorted by confidence descending (stable).
-func (a *analysis) recordCats(base map[string]int) []*category {
-	var cats []*category
-	first := map[*category]int{}
-	for _, rc := range recordCategories {
-		if !a.opts.wants(rc.option) {
-			continue
-		}
-		c := &category{name: rc.name, isList: true, base: base}
-		for i, r := range a.recs {
-			if rc.match(r) {
-				if len(c.list) == 0 {
-					first[c] = i
-				}
-				c.list = append(c.list, example{topic: a.files[r.file].topic, rec: r})
-			}
-		}
-		if len(c.list) > 0 {
-			sort.SliceStable(c.list, func(i, j int) bool { return c.list[i].rec.sortKey() > c.list[j].rec.sortKey() })
-			cats = append(cats, c)
-		}
-	}
-	sort.SliceStable(cats, func(i, j int) bool { return first[cats[i]] < first[cats[j]] })
-	return cats
-}
-
-func (a *analysis) itemCat(name string, pick func(*itemInfo) []any, base map[string]int) *category {
-	c := &category{name: name, isList: true, raw: true, base: base}
-	for fi, fr := range a.files {
-		for ii := range fr.items {
-			if s := pick(&fr.items[ii]); len(s) > 0 {
-				c.list = append(c.list, example{topic: fr.topic, file: fi, item: ii, subsets: s})
-			}
-		}
-	}
-	return c
-}
-
 // duplicates groups items by the first 50 characters of T. Topics and
 // sources are sorted (the original wrote them in set order).
-func (a *analysis) duplicates() []example {
-	type group struct {
-		key     string
-		n       int
-		topics  map[string]bool
-		sources map[string]bool
-	}
-	var order []*group
-	groups := map[string]*group{}
-	for _, fr := range a.files {
-		for _, it := range fr.items {
-			g := groups[it.key50]
-			if g == nil {
-				g = &group{key: it.key50, topics: map[string]bool{}, sources: map[string]bool{}}
-				groups[it.key50] = g
-				order = append(order, g)
-			}
-			g.n++
-			g.topics[fr.topic] = true
-			g.sources[fr.source] = true
+func (a *analysis) duplicates(base map[string]int) *category {
+	c := &category{name: "duplicate_prompts", isList: true, base: base, by: map[string]*topicExamples{}}
+	limit := a.opts.MaxExamplesPerTopic
+	for _, g := range a.dups.groups() {
+		topics, sources := map[string]bool{}, map[string]bool{}
+		for _, fi := range g.files {
+			topics[a.files[fi].topic] = true
+			sources[a.files[fi].source] = true
 		}
-	}
-	out := []example{}
-	for _, g := range order {
-		if g.n < 2 {
+		ts := slices.Sorted(maps.Keys(topics))
+		c.n++
+		te := c.by[ts[0]]
+		if te == nil {
+			te = &topicExamples{}
+			c.by[ts[0]] = te
+			c.topics = append(c.topics, ts[0])
+		}
+		te.n++
+		if len(te.kept) >= limit {
 			continue
 		}
 		o := pyjson.NewObject(4)
-		topics := slices.Sorted(maps.Keys(g.topics))
 		o.Set("key", g.key)
 		o.Set("count", g.n)
-		o.Set("topics", topics)
-		o.Set("sources", slices.Sorted(maps.Keys(g.sources)))
-		out = append(out, example{topic: topics[0], obj: o})
+		o.Set("topics", ts)
+		o.Set("sources", slices.Sorted(maps.Keys(sources)))
+		te.kept = append(te.kept, example{obj: o})
 	}
-	return out
+	return c
 }
 
 // batchIDPattern is <topic>_<YYYYMMDD>_<HHMMSS>_batch_<NNN>.
@@ -189,50 +249,47 @@ func batchDate(id string) string {
 	return ""
 }
 
-// batchAnalysis summarises records per batch id: lowest and highest pass
-// rates. avg_confidence is over non-null confidences (the original divided
-// by all records).
-func (a *analysis) batchAnalysis() (*pyjson.Object, int) {
-	type batch struct {
-		id, topic      string
-		n, pass, confN int
-		confSum        float64
+// batchAgg summarises records per batch id, for the lowest and highest
+// pass rates. avg_confidence is over non-null confidences (the original
+// divided by all records).
+type batchAgg struct {
+	order []*batch
+	byID  map[string]*batch
+}
+
+type batch struct {
+	id, topic string
+	t         *tally
+}
+
+func newBatchAgg() *batchAgg { return &batchAgg{byID: map[string]*batch{}} }
+
+func (ba *batchAgg) add(id, topic string, r *record) {
+	b := ba.byID[id]
+	if b == nil {
+		b = &batch{id: id, t: &tally{verdicts: map[string]int{}}}
+		ba.byID[id] = b
+		ba.order = append(ba.order, b)
 	}
-	var order []*batch
-	byID := map[string]*batch{}
-	for _, r := range a.recs {
-		id, _ := a.files[r.file].batchID.(string)
-		if id == "" {
-			continue
-		}
-		b := byID[id]
-		if b == nil {
-			b = &batch{id: id}
-			byID[id] = b
-			order = append(order, b)
-		}
-		b.n++
-		b.topic = a.files[r.file].topic
-		b.pass += b2i(r.pStr == "PASS")
-		if r.confOK {
-			b.confSum += r.confF
-			b.confN++
-		}
-	}
+	b.topic = topic
+	b.t.add(r, "")
+}
+
+func (ba *batchAgg) json() (*pyjson.Object, int) {
 	type row struct {
 		o    *pyjson.Object
 		rate float64
 	}
-	rows := make([]row, len(order))
-	for i, b := range order {
+	rows := make([]row, len(ba.order))
+	for i, b := range ba.order {
 		o := pyjson.NewObject(6)
 		o.Set("batch_id", b.id)
 		o.Set("topic", b.topic)
 		o.Set("date", batchDate(b.id))
-		o.Set("samples", b.n)
-		rate := float64(b.pass) / float64(b.n) * 100
+		o.Set("samples", b.t.n)
+		rate := float64(b.t.passN) / float64(b.t.n) * 100
 		o.Set("pass_rate", rate)
-		o.Set("avg_confidence", mean(b.confSum, b.confN))
+		o.Set("avg_confidence", b.t.avgConfidence())
 		rows[i] = row{o, rate}
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].rate < rows[j].rate })
@@ -252,29 +309,14 @@ func (a *analysis) batchAnalysis() (*pyjson.Object, int) {
 func (a *analysis) difficultyPatterns() *pyjson.Object {
 	out := pyjson.NewObject(len(a.topics))
 	for _, t := range a.topics {
-		var order []string
-		groups := map[string][]*record{}
-		for _, r := range a.byTopic[t] {
-			d := "unknown"
-			if v := a.itemOf(r).difficulty; truthy(v) {
-				d = keyOf(v)
-			}
-			if _, ok := groups[d]; !ok {
-				order = append(order, d)
-			}
-			groups[d] = append(groups[d], r)
-		}
-		o := pyjson.NewObject(len(order))
-		for _, d := range order {
-			g := groups[d]
-			pass := 0
-			for _, r := range g {
-				pass += b2i(r.pStr == "PASS")
-			}
+		ta := a.byTopic[t]
+		o := pyjson.NewObject(len(ta.diffOrder))
+		for _, d := range ta.diffOrder {
+			g := ta.byDiff[d]
 			s := pyjson.NewObject(3)
-			s.Set("samples", len(g))
-			s.Set("pass_rate", float64(pass)/float64(len(g))*100)
-			s.Set("avg_confidence", avgConfidence(g))
+			s.Set("samples", g.n)
+			s.Set("pass_rate", float64(g.passN)/float64(g.n)*100)
+			s.Set("avg_confidence", g.avgConfidence())
 			o.Set(d, s)
 		}
 		out.Set(t, o)
@@ -296,23 +338,16 @@ func breakdowns(cats []*category) *pyjson.Object {
 			out.Set(c.name, o)
 			continue
 		}
-		var topics []string
-		n := map[string]int{}
-		for _, e := range c.list {
-			if _, ok := n[e.topic]; !ok {
-				topics = append(topics, e.topic)
-			}
-			n[e.topic]++
-		}
-		by := pyjson.NewObject(len(topics))
-		for _, t := range topics {
+		by := pyjson.NewObject(len(c.topics))
+		for _, t := range c.topics {
+			n := c.by[t].n
 			b := pyjson.NewObject(3)
-			b.Set("count", n[t])
+			b.Set("count", n)
 			b.Set("dataset_count", c.base[t])
-			b.Set("percentage", pct(n[t], c.base[t]))
+			b.Set("percentage", pct(n, c.base[t]))
 			by.Set(t, b)
 		}
-		o.Set("total", len(c.list))
+		o.Set("total", c.n)
 		o.Set("by_topic", by)
 		out.Set(c.name, o)
 	}
@@ -320,21 +355,11 @@ func breakdowns(cats []*category) *pyjson.Object {
 }
 
 // written returns the examples written to the category's file: at most
-// limit per topic, grouped by topic in first-seen order.
-func (c *category) written(limit int) []example {
-	var topics []string
-	by := map[string][]example{}
-	for _, e := range c.list {
-		if _, ok := by[e.topic]; !ok {
-			topics = append(topics, e.topic)
-		}
-		if len(by[e.topic]) < limit {
-			by[e.topic] = append(by[e.topic], e)
-		}
-	}
+// limit per topic, grouped by topic in the category's order.
+func (c *category) written() []example {
 	var out []example
-	for _, t := range topics {
-		out = append(out, by[t]...)
+	for _, t := range c.topics {
+		out = append(out, c.by[t].kept...)
 	}
 	return out
 }

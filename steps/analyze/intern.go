@@ -6,12 +6,12 @@ import (
 	"github.com/sptflow/sptflow/pyjson"
 )
 
-// The analysis keeps a few scalars of every intervention record (verdict,
-// type, confidence, difficulties, focus, token count) for the whole data
-// set. They repeat: a handful of verdicts and types, small numbers. Boxing
-// each occurrence in an `any` would keep a separate copy alive per record,
-// so short values are boxed once per process and shared (issue 15: the
-// analysis' memory grows with the data).
+// The analysis reads a few scalars of every intervention record (verdict,
+// type, confidence, difficulties, focus, token count). They repeat: a
+// handful of verdicts and types, small numbers. Boxing each occurrence in
+// an `any` would allocate a copy per record (and the aggregates, the
+// batch and example entries, keep some), so short values are boxed once
+// per process and shared.
 
 const (
 	internMaxLen     = 64   // longer values are not shared

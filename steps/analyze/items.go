@@ -12,26 +12,25 @@ import (
 // of another file is asked for, so a category's items, listed in file
 // order, read each file once.
 type itemSource struct {
-	files []*fileResult
+	files []fileInfo
 	cur   int    // index of the file held in buf, or -1
 	buf   []byte // the whole of file cur, or the last item read at its range
 }
 
-func newItemSource(files []*fileResult) *itemSource {
+func newItemSource(files []fileInfo) *itemSource {
 	return &itemSource{files: files, cur: -1}
 }
 
-// item returns the bytes of item ii of file fi, valid until the next call.
-func (s *itemSource) item(fi, ii int) ([]byte, error) {
-	fr := s.files[fi]
-	b, err := s.bytes(fi, fr.items[ii])
+// item returns the bytes of an example's item, valid until the next call.
+func (s *itemSource) item(e example) ([]byte, error) {
+	b, err := s.bytes(e.file, e)
 	if err != nil {
-		return nil, fmt.Errorf("read item %d of %s again: %w", ii, fr.path, err)
+		return nil, fmt.Errorf("read item %d of %s again: %w", e.item, s.files[e.file].path, err)
 	}
 	return b, nil
 }
 
-func (s *itemSource) bytes(fi int, it itemInfo) ([]byte, error) {
+func (s *itemSource) bytes(fi int, it example) ([]byte, error) {
 	if s.cur == fi {
 		return s.span(it)
 	}
@@ -56,7 +55,7 @@ func (s *itemSource) bytes(fi int, it itemInfo) ([]byte, error) {
 	return s.span(it)
 }
 
-func (s *itemSource) span(it itemInfo) ([]byte, error) {
+func (s *itemSource) span(it example) ([]byte, error) {
 	if it.end > len(s.buf) {
 		return nil, fmt.Errorf("file changed while being analysed")
 	}

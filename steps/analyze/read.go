@@ -4,38 +4,42 @@ import (
 	"context"
 	"io"
 	"runtime"
-	"sync"
 
 	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/internal/ordered"
 )
 
-// loadAll parses and digests the files concurrently; results keep the
-// files' order. Each worker reuses one read buffer, and nothing returned
-// refers to it.
-func loadAll(ctx context.Context, files []engine.OutputFile, o *options, p engine.Progress) []*fileResult {
-	results := make([]*fileResult, len(files))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), max(len(files), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var buf []byte
-			for i := range next {
-				results[i], buf = loadFile(files[i], o, buf)
-				p.Done(1, 0, 0)
-			}
-		}()
+// analyzeFiles parses and digests the files in parallel and merges each
+// into the analysis in file order as soon as it and the files before it
+// are done (internal/ordered.Map), so only a few files' records are in
+// memory at once. Read buffers are reused, and nothing merged refers to
+// them.
+func analyzeFiles(ctx context.Context, files []engine.OutputFile, o *options, p engine.Progress) (*analysis, error) {
+	a := newAnalysis(o, files)
+	workers := runtime.GOMAXPROCS(0)
+	bufs := make(chan []byte, workers+1)
+	for range workers + 1 {
+		bufs <- nil
 	}
-	for i := range files {
-		if ctx.Err() != nil {
-			break
+	err := ordered.Map(ctx, len(files), workers, func(ctx context.Context, i int) (*fileResult, error) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
-		next <- i
+		buf := <-bufs
+		fr, buf := loadFile(files[i], o, buf)
+		bufs <- buf
+		p.Done(1, 0, 0)
+		return fr, nil
+	}, func(_ int, fr *fileResult) error {
+		return a.add(fr)
+	})
+	if err != nil {
+		return nil, err
 	}
-	close(next)
-	wg.Wait()
-	return results
+	if err := a.finish(); err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 func loadFile(f engine.OutputFile, o *options, buf []byte) (*fileResult, []byte) {

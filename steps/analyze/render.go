@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,7 +20,7 @@ var verdictOrder = []string{"PASS", "FAIL", "AMBIGUOUS", "ERROR"}
 func (a *analysis) document(r *results) *report.Document {
 	d := &report.Document{Title: "Stage 3 analysis"}
 	d.Intro = []string{fmt.Sprintf("%s intervention records from %d files: %d topics, %d models, %d intervention types (%d intervention names).",
-		report.Int(len(a.recs)), len(a.files), len(a.topics), len(a.models), len(a.itypes), a.nameCount())}
+		report.Int(a.nRecs), len(a.files), len(a.topics), len(a.models), len(a.itypes), len(a.names))}
 	if n := len(a.failures); n > 0 {
 		d.Intro = append(d.Intro, fmt.Sprintf("Warning: %s sanity check failures (%s); see \"Sanity checks\" at the end.", report.Int(n), a.failureSummary()))
 	} else {
@@ -28,9 +29,9 @@ func (a *analysis) document(r *results) *report.Document {
 	a.overview(d, r)
 	a.verdictSections(d)
 	a.topicSection(d, r)
-	a.groupSection(d, "Models", "model", func(x *record) string { return x.model })
-	a.groupSection(d, "Intervention types", "intervention type", func(x *record) string { return x.typeStr })
-	a.groupSection(d, "Intervention names (versions)", "intervention", func(x *record) string { return x.name })
+	a.groupSection(d, "Models", "model", a.byModel)
+	a.groupSection(d, "Intervention types", "intervention type", a.byType)
+	a.groupSection(d, "Intervention names (versions)", "intervention", a.byName)
 	a.distributionSection(d)
 	a.tagSection(d, r)
 	a.exampleSection(d, r)
@@ -39,13 +40,10 @@ func (a *analysis) document(r *results) *report.Document {
 }
 
 func (a *analysis) overview(d *report.Document, r *results) {
-	c := map[string]int{}
-	for _, x := range a.recs {
-		c[keyOf(x.p)]++
-	}
+	c := a.all.verdicts
 	rows := [][]string{}
 	for _, v := range verdictKeys(c) {
-		rows = append(rows, []string{v, report.Int(c[v]), report.Pct(toF(pct(c[v], len(a.recs))))})
+		rows = append(rows, []string{v, report.Int(c[v]), report.Pct(toF(pct(c[v], a.nRecs)))})
 	}
 	ta := r.summary.Obj("token_analysis")
 	at, _ := ta.Get("samples_at_2048_tokens")
@@ -75,27 +73,20 @@ func verdictKeys(c map[string]int) []string {
 }
 
 // verdictChart is a stacked bar chart of verdicts per group.
-func (a *analysis) verdictChart(title, label string, key func(*record) string) *report.BarChart {
-	groups := map[string]map[string]int{}
-	all := map[string]int{}
-	for _, x := range a.recs {
-		k := key(x)
-		if groups[k] == nil {
-			groups[k] = map[string]int{}
-		}
-		groups[k][keyOf(x.p)]++
-		all[keyOf(x.p)]++
-	}
+func (a *analysis) verdictChart(title, label string, groups tallies) *report.BarChart {
+	all := a.all.verdicts
 	cats := make([]string, 0, len(groups))
-	for k := range groups {
-		cats = append(cats, k)
+	for k, g := range groups {
+		if g.n > 0 {
+			cats = append(cats, k)
+		}
 	}
 	sort.Strings(cats)
 	c := &report.BarChart{Title: title, Categories: cats, Stacked: true, ValueLabel: "intervention records", CategoryLabel: label}
 	for _, v := range verdictKeys(all) {
 		s := report.Series{Name: v, Color: verdictColors[v]}
 		for _, k := range cats {
-			s.Values = append(s.Values, float64(groups[k][v]))
+			s.Values = append(s.Values, float64(groups[k].verdicts[v]))
 		}
 		c.Series = append(c.Series, s)
 	}
@@ -104,9 +95,9 @@ func (a *analysis) verdictChart(title, label string, key func(*record) string) *
 
 func (a *analysis) verdictSections(d *report.Document) {
 	d.Add("Verdicts",
-		a.verdictChart("Verdicts per topic", "topic", func(x *record) string { return a.files[x.file].topic }),
-		a.verdictChart("Verdicts per model", "model", func(x *record) string { return x.model }),
-		a.verdictChart("Verdicts per intervention type", "intervention type", func(x *record) string { return x.typeStr }),
+		a.verdictChart("Verdicts per topic", "topic", a.topicTallies()),
+		a.verdictChart("Verdicts per model", "model", a.byModel),
+		a.verdictChart("Verdicts per intervention type", "intervention type", a.byType),
 	)
 }
 
@@ -143,12 +134,17 @@ func fixed(o *pyjson.Object, k string, dec int) string { return report.Num(num(o
 
 func intOf(o *pyjson.Object, k string) string { return report.Int(int(num(o, k))) }
 
-// groupSection tabulates pass rates and confidence per group over all topics.
-func (a *analysis) groupSection(d *report.Document, title, label string, key func(*record) string) {
-	groups := map[string][]*record{}
-	for _, x := range a.recs {
-		groups[key(x)] = append(groups[key(x)], x)
+// topicTallies are the topics' tallies of all their records.
+func (a *analysis) topicTallies() tallies {
+	ts := tallies{}
+	for t, ta := range a.byTopic {
+		ts[t] = ta.all
 	}
+	return ts
+}
+
+// groupSection tabulates pass rates and confidence per group over all topics.
+func (a *analysis) groupSection(d *report.Document, title, label string, groups tallies) {
 	names := make([]string, 0, len(groups))
 	for k := range groups {
 		names = append(names, k)
@@ -157,36 +153,25 @@ func (a *analysis) groupSection(d *report.Document, title, label string, key fun
 	t := &report.Table{Caption: title + " over all topics", Columns: numCols(label, "records", "A pass %", "A fail %", "B pass %", "B fail %", "quality", "avg confidence")}
 	for _, n := range names {
 		g := groups[n]
-		x := rateOf(g)
-		t.Rows = append(t.Rows, []string{n, report.Int(len(g)), report.Num(toF(x.aPass), 1), report.Num(toF(x.aFail), 1),
-			report.Num(toF(x.bPass), 1), report.Num(toF(x.bFail), 1), report.Num(x.quality(), 1), report.Num(toF(avgConfidence(g)), 2)})
+		x := g.rates()
+		t.Rows = append(t.Rows, []string{n, report.Int(g.n), report.Num(toF(x.aPass), 1), report.Num(toF(x.aFail), 1),
+			report.Num(toF(x.bPass), 1), report.Num(toF(x.bFail), 1), report.Num(x.quality(), 1), report.Num(toF(g.avgConfidence()), 2)})
 	}
 	d.Add(title, t)
 }
 
 func (a *analysis) distributionSection(d *report.Document) {
-	conf := map[string]int{}
-	for _, x := range a.recs {
-		if x.conf != nil {
-			conf[keyOf(x.conf)]++
-		}
-	}
-	co := numericCountObject(conf)
+	co := numericCountObject(a.all.conf)
 	ch := &report.Histogram{Title: "Confidence of the verdicts", XLabel: "confidence", YLabel: "intervention records", Color: "#0072B2"}
 	for i := 0; i < co.Len(); i++ {
 		k, v := co.At(i)
 		ch.Bins = append(ch.Bins, report.Bin{Label: k, Count: toF(v)})
 	}
-	levels := []string{"easy", "medium", "hard", "NA"}
-	dd := &report.BarChart{Title: "Detection difficulty, internal vs external", Categories: append(levels, "other/missing"),
+	dd := &report.BarChart{Title: "Detection difficulty, internal vs external", Categories: append(slices.Clone(difficultyLevels), "other/missing"),
 		ValueLabel: "intervention records", CategoryLabel: "difficulty",
 		Series: []report.Series{{Name: "internal", Color: "#0072B2"}, {Name: "external", Color: "#E69F00"}}}
-	for si, f := range []difficultyField{internal, external} {
-		c := make([]float64, len(levels)+1)
-		for _, x := range a.recs {
-			c[levelIndex(x.difficulty(f), levels)]++
-		}
-		dd.Series[si].Values = c
+	for f := range a.levels {
+		dd.Series[f].Values = a.levels[f]
 	}
 	d.Add("Confidence and detection difficulty", ch, dd)
 	d.Add("Response length", a.lengthHistogram(),
@@ -203,33 +188,35 @@ func levelIndex(v any, levels []string) int {
 	return len(levels)
 }
 
+// difficultyLevels are the report's detection-difficulty bars (then
+// "other/missing").
+var difficultyLevels = []string{"easy", "medium", "hard", "NA"}
+
+// lengthBins are the response-length histogram's bins: [0, 256) ...
+// [1792, 2048), 2048 (the limit), > 2048.
+const lengthBins = 10
+
+// lengthBin is the bin of an output-token count.
+func lengthBin(v float64) int {
+	switch {
+	case v == 2048:
+		return 8
+	case v > 2048:
+		return 9
+	}
+	return max(0, int(v)/256)
+}
+
 // lengthHistogram counts output_tokens once per response.
 func (a *analysis) lengthHistogram() *report.Histogram {
-	type key struct {
-		file, item     int
-		model, variant string
-	}
-	seen := map[key]bool{}
 	h := &report.Histogram{Title: "Response length (output tokens per response)", XLabel: "output tokens", YLabel: "responses", Color: "#009E73"}
 	for lo := 0; lo < 2048; lo += 256 {
 		hi := min(lo+256, 2048)
 		h.Bins = append(h.Bins, report.Bin{Label: "[" + strconv.Itoa(lo) + ", " + strconv.Itoa(hi) + ")"})
 	}
 	h.Bins = append(h.Bins, report.Bin{Label: "2048 (limit)"}, report.Bin{Label: "> 2048"})
-	for _, x := range a.recs {
-		k := key{x.file, x.item, x.model, x.variant}
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		switch v := x.outF; {
-		case v == 2048:
-			h.Bins[8].Count++
-		case v > 2048:
-			h.Bins[9].Count++
-		default:
-			h.Bins[max(0, int(v)/256)].Count++
-		}
+	for i := range h.Bins {
+		h.Bins[i].Count = a.lengths[i]
 	}
 	return h
 }
@@ -262,7 +249,7 @@ func (a *analysis) exampleSection(d *report.Document, r *results) {
 			continue
 		}
 		base := c.baseSum()
-		t.Rows = append(t.Rows, []string{c.name, report.Int(len(c.list)), report.Int(base), report.Num(toF(pct(len(c.list), base)), 1)})
+		t.Rows = append(t.Rows, []string{c.name, report.Int(c.n), report.Int(base), report.Num(toF(pct(c.n, base)), 1)})
 	}
 	s := d.Add("Interesting examples", t)
 	for _, c := range r.cats {
@@ -316,12 +303,4 @@ func (a *analysis) failureSummary() string {
 		parts = append(parts, report.Int(k.n)+" "+k.kind)
 	}
 	return strings.Join(parts, ", ")
-}
-
-func (a *analysis) nameCount() int {
-	names := map[string]bool{}
-	for _, x := range a.recs {
-		names[x.name] = true
-	}
-	return len(names)
 }

@@ -1,8 +1,6 @@
 package analyze
 
 import (
-	"maps"
-	"slices"
 	"sort"
 	"strings"
 
@@ -15,45 +13,47 @@ var difficultyRank = map[string]float64{"easy": 1, "medium": 2, "hard": 3}
 
 // summaryStats is summary_report.json's summary_stats (§12.4).
 func (a *analysis) summaryStats() *pyjson.Object {
-	topicC, modelC, variantC, verdictC := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
-	names := map[string]bool{}
-	var batch counts
-	for _, r := range a.recs {
-		topicC[a.files[r.file].topic]++
-		modelC[r.model]++
-		variantC[r.variant]++
-		verdictC[keyOf(r.p)]++
-		if r.name != "" {
-			names[r.name] = true
-		}
-		if b, ok := a.files[r.file].batchID.(string); ok && b != "" {
-			batch.add(b, 1)
+	topicC, modelC := map[string]int{}, map[string]int{}
+	for t, ta := range a.byTopic {
+		if ta.all.n > 0 {
+			topicC[t] = ta.all.n
 		}
 	}
+	for m, t := range a.byModel {
+		modelC[m] = t.n
+	}
+	names := []string{}
+	for n := range a.names {
+		if n != "" {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
 	o := pyjson.NewObject(16)
-	o.Set("total_samples", len(a.recs))
+	o.Set("total_samples", a.nRecs)
 	o.Set("unique_topics", len(a.topics))
 	o.Set("unique_models", len(a.models))
 	o.Set("unique_interventions", len(a.itypes))
-	o.Set("unique_intervention_names", slices.Sorted(maps.Keys(names)))
+	o.Set("unique_intervention_names", names)
 	o.Set("topic_counts", countObject(topicC))
 	o.Set("model_counts", countObject(modelC))
-	o.Set("variant_counts", countObject(variantC))
-	o.Set("verdict_counts", countObject(verdictC))
+	o.Set("variant_counts", countObject(a.variantC))
+	o.Set("verdict_counts", countObject(a.all.verdicts))
 	o.Set("ab_balance", a.abBalance())
-	o.Set("token_analysis", tokenAnalysis(a.recs))
-	o.Set("confidence_distribution", confidenceDistribution(a.recs))
-	o.Set("detection_difficulty_internal_distribution", difficultyDistribution(a.recs, internal))
-	o.Set("detection_difficulty_external_distribution", difficultyDistribution(a.recs, external))
+	o.Set("token_analysis", a.tokens.json(a.nRecs))
+	o.Set("confidence_distribution", numericCountObject(a.all.conf))
+	o.Set("detection_difficulty_internal_distribution", countObject(a.all.dd[internal]))
+	o.Set("detection_difficulty_external_distribution", countObject(a.all.dd[external]))
 	o.Set("review_focus_analysis", a.reviewFocusAnalysis())
-	o.Set("batch_counts", orderedObject(&batch))
+	o.Set("batch_counts", orderedObject(&a.batchRecs))
 	return o
 }
 
 func (a *analysis) abBalance() *pyjson.Object {
 	o := pyjson.NewObject(len(a.topics))
 	for _, t := range a.topics {
-		na, nb := variantCounts(a.byTopic[t])
+		x := a.byTopic[t].all
+		na, nb := x.na, x.nb
 		b := pyjson.NewObject(4)
 		b.Set("A", na)
 		b.Set("B", nb)
@@ -64,66 +64,57 @@ func (a *analysis) abBalance() *pyjson.Object {
 	return o
 }
 
-func variantCounts(rs []*record) (na, nb int) {
-	for _, r := range rs {
-		switch r.variant {
-		case "A":
-			na++
-		case "B":
-			nb++
-		}
-	}
-	return na, nb
-}
-
-// tokenAnalysis counts output-token lengths. The original's buckets left
+// tokenAgg counts output-token lengths. The original's buckets left
 // [2000, 2048) and > 2048 uncounted; count_2000_2048 and count_over_2048
 // close the gaps (appended, so the original keys keep their order).
-func tokenAnalysis(rs []*record) *pyjson.Object {
-	at2048 := 0
-	var lens []*record
-	for _, r := range rs {
-		if r.outF == 2048 {
-			at2048++
-		}
-		if r.outF > 0 {
-			lens = append(lens, r)
-		}
-	}
-	o := pyjson.NewObject(3)
-	o.Set("samples_at_2048_tokens", at2048)
-	o.Set("pct_samples_at_2048_tokens", pct(at2048, len(rs)))
-	o.Set("distribution", tokenDistribution(lens))
-	return o
+type tokenAgg struct {
+	at2048   int     // records at exactly 2048
+	n        int     // records with a positive length
+	sum      float64 // their lengths, added in record order
+	lo, hi   any     // the first record's value with the least / greatest length
+	loF, hiF float64
+	buckets  [7]int // <100, [100,500), [500,1000), [1000,2000), [2000,2048), ==2048, >2048
 }
 
-func tokenDistribution(rs []*record) *pyjson.Object {
-	o := pyjson.NewObject(9)
-	if len(rs) == 0 {
-		return o
+func (t *tokenAgg) add(r *record) {
+	v := r.outF
+	if v == 2048 {
+		t.at2048++
 	}
-	var b [7]int // <100, [100,500), [500,1000), [1000,2000), [2000,2048), ==2048, >2048
-	sum, lo, hi := 0.0, rs[0], rs[0]
-	for _, r := range rs {
-		v := r.outF
-		sum += v
-		if v < lo.outF {
-			lo = r
+	if v <= 0 {
+		return
+	}
+	if t.n == 0 {
+		t.lo, t.hi, t.loF, t.hiF = r.outTok, r.outTok, v, v
+	}
+	t.n++
+	t.sum += v
+	if v < t.loF {
+		t.lo, t.loF = r.outTok, v
+	}
+	if v > t.hiF {
+		t.hi, t.hiF = r.outTok, v
+	}
+	t.buckets[tokenBucket(v)]++
+}
+
+func (t *tokenAgg) json(records int) *pyjson.Object {
+	d := pyjson.NewObject(9)
+	if t.n > 0 {
+		d.Set("mean", t.sum/float64(t.n))
+		d.Set("min", t.lo)
+		d.Set("max", t.hi)
+		for i, k := range []string{"count_under_100", "count_100_500", "count_500_1000", "count_1000_2000"} {
+			d.Set(k, t.buckets[i])
 		}
-		if v > hi.outF {
-			hi = r
-		}
-		b[tokenBucket(v)]++
+		d.Set("count_at_2048", t.buckets[5])
+		d.Set("count_2000_2048", t.buckets[4])
+		d.Set("count_over_2048", t.buckets[6])
 	}
-	o.Set("mean", sum/float64(len(rs)))
-	o.Set("min", lo.outTok)
-	o.Set("max", hi.outTok)
-	for i, k := range []string{"count_under_100", "count_100_500", "count_500_1000", "count_1000_2000"} {
-		o.Set(k, b[i])
-	}
-	o.Set("count_at_2048", b[5])
-	o.Set("count_2000_2048", b[4])
-	o.Set("count_over_2048", b[6])
+	o := pyjson.NewObject(3)
+	o.Set("samples_at_2048_tokens", t.at2048)
+	o.Set("pct_samples_at_2048_tokens", pct(t.at2048, records))
+	o.Set("distribution", d)
 	return o
 }
 
@@ -146,16 +137,6 @@ func tokenBucket(v float64) int {
 	return 6
 }
 
-func confidenceDistribution(rs []*record) *pyjson.Object {
-	c := map[string]int{}
-	for _, r := range rs {
-		if r.conf != nil {
-			c[keyOf(r.conf)]++
-		}
-	}
-	return numericCountObject(c)
-}
-
 type difficultyField int
 
 const (
@@ -170,44 +151,10 @@ func (r *record) difficulty(f difficultyField) any {
 	return r.ddExt
 }
 
-func difficultyDistribution(rs []*record, f difficultyField) *pyjson.Object {
-	c := map[string]int{}
-	for _, r := range rs {
-		if v := r.difficulty(f); truthy(v) {
-			c[keyOf(v)]++
-		}
-	}
-	return countObject(c)
-}
-
-// avgDifficulty averages easy=1, medium=2, hard=3 over the records with one
-// of those levels.
-func avgDifficulty(rs []*record, f difficultyField) any {
-	sum, n := 0.0, 0
-	for _, r := range rs {
-		if s, ok := r.difficulty(f).(string); ok {
-			if v, ok := difficultyRank[s]; ok {
-				sum += v
-				n++
-			}
-		}
-	}
-	return mean(sum, n)
-}
-
 func (a *analysis) reviewFocusAnalysis() *pyjson.Object {
-	intended, selected := map[string]int{}, map[string]int{}
-	for _, r := range a.recs {
-		if v := a.itemOf(r).intended; truthy(v) {
-			intended[keyOf(v)]++
-		}
-		if truthy(r.selected) {
-			selected[keyOf(r.selected)]++
-		}
-	}
 	o := pyjson.NewObject(2)
-	o.Set("intended_focuses", countObject(intended))
-	o.Set("selected_focuses", countObject(selected))
+	o.Set("intended_focuses", countObject(a.intended))
+	o.Set("selected_focuses", countObject(a.selected))
 	return o
 }
 
@@ -215,23 +162,6 @@ func (a *analysis) reviewFocusAnalysis() *pyjson.Object {
 type rates struct {
 	na, nb                     int
 	aPass, aFail, bPass, bFail any
-}
-
-func rateOf(rs []*record) rates {
-	var x rates
-	var ap, af, bp, bf int
-	for _, r := range rs {
-		switch r.variant {
-		case "A":
-			x.na++
-			ap, af = ap+b2i(r.pStr == "PASS"), af+b2i(r.pStr == "FAIL")
-		case "B":
-			x.nb++
-			bp, bf = bp+b2i(r.pStr == "PASS"), bf+b2i(r.pStr == "FAIL")
-		}
-	}
-	x.aPass, x.aFail, x.bPass, x.bFail = pct(ap, x.na), pct(af, x.na), pct(bp, x.nb), pct(bf, x.nb)
-	return x
 }
 
 func b2i(b bool) int {
@@ -246,10 +176,11 @@ func (x rates) quality() float64 { return (toF(x.aPass) + toF(x.bFail)) / 2 }
 
 // topicStats is one topic's entry of topic_comparisons.json (§12.5).
 func (a *analysis) topicStats(t string) *pyjson.Object {
-	rs := a.byTopic[t]
-	x := rateOf(rs)
+	ta := a.byTopic[t]
+	all := ta.all
+	x := all.rates()
 	o := pyjson.NewObject(24)
-	o.Set("total_samples", len(rs))
+	o.Set("total_samples", all.n)
 	o.Set("a_samples", x.na)
 	o.Set("b_samples", x.nb)
 	o.Set("a_pass_rate", x.aPass)
@@ -261,45 +192,32 @@ func (a *analysis) topicStats(t string) *pyjson.Object {
 		q = x.quality()
 	}
 	o.Set("quality_score", q)
-	o.Set("confidence_distribution", confidenceDistribution(rs))
-	o.Set("avg_confidence", avgConfidence(rs))
-	o.Set("detection_difficulty_internal_distribution", difficultyDistribution(rs, internal))
-	o.Set("avg_detection_difficulty_internal", avgDifficulty(rs, internal))
-	o.Set("detection_difficulty_external_distribution", difficultyDistribution(rs, external))
-	o.Set("avg_detection_difficulty_external", avgDifficulty(rs, external))
-	o.Set("model_performance", performance(rs, a.models, func(r *record) string { return r.model }))
-	o.Set("intervention_performance", performance(rs, a.itypes, func(r *record) string { return r.typeStr }))
-	a.reviewFocus(o, rs)
+	o.Set("confidence_distribution", numericCountObject(all.conf))
+	o.Set("avg_confidence", all.avgConfidence())
+	o.Set("detection_difficulty_internal_distribution", countObject(all.dd[internal]))
+	o.Set("avg_detection_difficulty_internal", all.avgDifficulty(internal))
+	o.Set("detection_difficulty_external_distribution", countObject(all.dd[external]))
+	o.Set("avg_detection_difficulty_external", all.avgDifficulty(external))
+	o.Set("model_performance", performance(ta.byModel, a.models))
+	o.Set("intervention_performance", performance(ta.byType, a.itypes))
+	o.Set("review_focus_matches", ta.focusMatch)
+	o.Set("review_focus_mismatches", ta.focusMismatch)
+	o.Set("review_focus_examples", nonNil(ta.focusExamples))
 	return o
-}
-
-func avgConfidence(rs []*record) any {
-	sum, n := 0.0, 0
-	for _, r := range rs {
-		if r.confOK {
-			sum += r.confF
-			n++
-		}
-	}
-	return mean(sum, n)
 }
 
 // performance is model_performance / intervention_performance: for each
 // key (sorted) with records, samples, a_pass_rate, b_fail_rate, quality_score.
-func performance(rs []*record, keys []string, key func(*record) string) *pyjson.Object {
-	groups := map[string][]*record{}
-	for _, r := range rs {
-		groups[key(r)] = append(groups[key(r)], r)
-	}
+func performance(groups tallies, keys []string) *pyjson.Object {
 	o := pyjson.NewObject(len(keys))
 	for _, k := range keys {
 		g := groups[k]
-		if len(g) == 0 {
+		if g == nil || g.n == 0 {
 			continue
 		}
-		x := rateOf(g)
+		x := g.rates()
 		p := pyjson.NewObject(4)
-		p.Set("samples", len(g))
+		p.Set("samples", g.n)
 		p.Set("a_pass_rate", x.aPass)
 		p.Set("b_fail_rate", x.bFail)
 		p.Set("quality_score", x.quality())
@@ -311,33 +229,6 @@ func performance(rs []*record, keys []string, key func(*record) string) *pyjson.
 // focusMatch is the original's test: equal, or either a substring of the other.
 func focusMatch(intended, selected string) bool {
 	return intended == selected || strings.Contains(selected, intended) || strings.Contains(intended, selected)
-}
-
-func (a *analysis) reviewFocus(o *pyjson.Object, rs []*record) {
-	match, mismatch := 0, 0
-	var examples []any
-	for _, r := range rs {
-		in, _ := a.itemOf(r).intended.(string)
-		sel, _ := r.selected.(string)
-		if in == "" || sel == "" {
-			continue
-		}
-		if focusMatch(in, sel) {
-			match++
-			continue
-		}
-		mismatch++
-		if len(examples) < 5 {
-			e := pyjson.NewObject(3)
-			e.Set("source", a.source(r))
-			e.Set("intended", in)
-			e.Set("selected", sel)
-			examples = append(examples, e)
-		}
-	}
-	o.Set("review_focus_matches", match)
-	o.Set("review_focus_mismatches", mismatch)
-	o.Set("review_focus_examples", nonNil(examples))
 }
 
 func nonNil(v []any) []any {

@@ -44,7 +44,7 @@ func (a *analysis) tagAnalysis() *pyjson.Object {
 		p := pyjson.NewObject(3)
 		p.Set("count", n)
 		p.Set("pct_of_tags", pct(n, total))
-		p.Set("pct_of_records", pct(n, len(a.recs)))
+		p.Set("pct_of_records", pct(n, a.nRecs))
 		pcts.Set(t, p)
 	}
 	o := pyjson.NewObject(8)
@@ -88,7 +88,7 @@ func (a *analysis) topicIssueScores() *pyjson.Object {
 	}
 	var ss []score
 	for _, t := range a.topics {
-		n, recs := a.issueCount(t), len(a.byTopic[t])
+		n, recs := a.issueCount(t), a.byTopic[t].all.n
 		o := pyjson.NewObject(3)
 		o.Set("issue_count", n)
 		o.Set("total_records", recs)

@@ -94,7 +94,7 @@ func (a *analysis) writeExamples(cats []*category, put func(string, any) error, 
 		switch {
 		case !c.isList && c.obj.Len() > 0:
 			err = put(name, c.obj)
-		case !c.isList || len(c.list) == 0:
+		case !c.isList || c.n == 0:
 		case c.raw:
 			err = a.writeItemList(out, name, c, src)
 		default:
@@ -109,9 +109,9 @@ func (a *analysis) writeExamples(cats []*category, put func(string, any) error, 
 
 func (a *analysis) exampleList(c *category) []any {
 	var out []any
-	for _, e := range c.written(a.opts.MaxExamplesPerTopic) {
-		if e.rec != nil {
-			out = append(out, e.rec.ex)
+	for _, e := range c.written() {
+		if e.ex != nil {
+			out = append(out, e.ex)
 		} else {
 			out = append(out, e.obj)
 		}
@@ -120,28 +120,29 @@ func (a *analysis) exampleList(c *category) []any {
 }
 
 // writeItemList writes a raw-item category: a list of {"affected_subsets",
-// "item"} objects, the items copied from the input bytes (appendTagged).
+// "item"} objects, the items copied from the input bytes (appendTagged),
+// streamed one item at a time.
 func (a *analysis) writeItemList(out engine.Output, name string, c *category, src *itemSource) error {
 	name = path.Join(a.opts.OutputDir, name)
-	list := c.written(a.opts.MaxExamplesPerTopic)
-	subs := make([][]byte, len(list))
-	size := 4
-	for i, e := range list {
-		var err error
-		if subs[i], err = pyjson.Marshal(e.subsets, pyjson.Tagged); err != nil {
-			return fmt.Errorf("write %s: %w", name, err)
-		}
-		it := a.files[e.file].items[e.item]
-		size += it.end - it.start + 2*len(subs[i]) + 64
+	w, err := engine.CreateFile(out, name)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
 	}
-	buf := make([]byte, 0, size)
-	buf = append(buf, '[')
-	for i, e := range list {
-		sub := subs[i]
-		item, err := src.item(e.file, e.item)
+	defer w.Abort()
+	if _, err := w.WriteString("["); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	var buf []byte
+	for i, e := range c.written() {
+		sub, err := pyjson.Marshal(e.subsets, pyjson.Tagged)
 		if err != nil {
 			return fmt.Errorf("write %s: %w", name, err)
 		}
+		item, err := src.item(e)
+		if err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+		buf = buf[:0]
 		if i > 0 {
 			buf = append(buf, ',')
 		}
@@ -152,9 +153,14 @@ func (a *analysis) writeItemList(out engine.Output, name string, c *category, sr
 			return fmt.Errorf("write %s: item %d of %s: %w", name, e.item, a.files[e.file].path, err)
 		}
 		buf = append(buf, "\n  }"...)
+		if _, err := w.Write(buf); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
 	}
-	buf = append(buf, "\n]"...)
-	if err := out.WriteFile(name, buf); err != nil {
+	if _, err := w.WriteString("\n]"); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := w.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	return nil

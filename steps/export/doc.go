@@ -16,6 +16,11 @@
 // all models are exported), variants A then B, intervention keys in stored
 // order.
 //
+// The files are read a few at a time (in parallel, consumed in order) and
+// each sample's lines are written to the open output files at once, so
+// memory does not grow with the data; a topic split by validation_holdout
+// is read twice, first to count its samples.
+//
 // Options cover what the original loader got wrong, all off by default so
 // that counts match what the original trained on: drop_verdicts (e.g.
 // AMBIGUOUS and ERROR), and validation_holdout (the per-topic stride split

@@ -3,7 +3,6 @@ package export
 import (
 	"fmt"
 	"path"
-	"strings"
 
 	"github.com/sptflow/sptflow/engine"
 	"github.com/sptflow/sptflow/pyjson"
@@ -18,42 +17,23 @@ const (
 	SummaryFile        = "summary.json"
 )
 
-// dataFile is one JSONL output, encoded when it is written.
-type dataFile struct {
-	name    string
-	samples []Sample
-	obj     func(*Sample, *Format) *pyjson.Object
+// dataFileNames lists the JSONL outputs written: the train files and,
+// when the validation split has samples or the hold-out is on, the
+// validation files.
+func (r *Result) dataFileNames(s *Selection) []string {
+	files := splitFiles(TrainFile, TrainChatFile, TrainPromptCompletionFile, &s.Format)
+	if r.validationFiles {
+		files = append(files, splitFiles(ValidationFile, ValidationChatFile, ValidationPromptCompletionFile, &s.Format)...)
+	}
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = f.name
+	}
+	return names
 }
 
-// dataFiles lists the JSONL outputs: train.jsonl, the chat form and the
-// prompt-completion form (when the elicitation type has one), and the same
-// three for validation when there is a validation split.
-func (r *Result) dataFiles(s *Selection) []dataFile {
-	files := splitFiles(r.Train, TrainFile, TrainChatFile, TrainPromptCompletionFile, &s.Format)
-	if s.Holdout > 0 || len(r.Validation) > 0 {
-		files = append(files, splitFiles(r.Validation, ValidationFile, ValidationChatFile, ValidationPromptCompletionFile, &s.Format)...)
-	}
-	return files
-}
-
-func splitFiles(samples []Sample, sample, chat, completion string, f *Format) []dataFile {
-	files := []dataFile{{sample, samples, SampleObject}, {chat, samples, ChatObject}}
-	if f.promptCompletion() {
-		files = append(files, dataFile{completion, samples, PromptCompletionObject})
-	}
-	return files
-}
-
-func (r *Result) write(out engine.Output, dir string, s *Selection) error {
-	for _, f := range r.dataFiles(s) {
-		data, err := jsonl(f.samples, &s.Format, f.obj)
-		if err != nil {
-			return fmt.Errorf("encode %s: %w", f.name, err)
-		}
-		if err := out.WriteFile(path.Join(dir, f.name), data); err != nil {
-			return fmt.Errorf("write %s: %w", f.name, err)
-		}
-	}
+// writeSummary writes summary.json.
+func (r *Result) writeSummary(out engine.Output, dir string, s *Selection) error {
 	data, err := pyjson.Marshal(r.Summary(s), pyjson.DataFile)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", SummaryFile, err)
@@ -86,30 +66,6 @@ func SampleObject(s *Sample, f *Format) *pyjson.Object {
 	return o
 }
 
-// sizeHint estimates the JSONL size of samples (texts plus escapes and
-// provenance), so the output buffer is allocated once.
-func sizeHint(samples []Sample) int {
-	n := 0
-	for i := range samples {
-		s := &samples[i]
-		n += 2*len(s.System) + len(s.Task) + len(s.Response) + len(s.Intervention) + len(s.Review) + len(s.Flag) + 512
-	}
-	return n + n/16
-}
-
-// jsonl writes one line per sample: obj's compact JSON.
-func jsonl(samples []Sample, f *Format, obj func(*Sample, *Format) *pyjson.Object) ([]byte, error) {
-	buf := make([]byte, 0, sizeHint(samples))
-	var err error
-	for i := range samples {
-		if buf, err = pyjson.AppendMarshal(buf, obj(&samples[i], f), pyjson.Line); err != nil {
-			return nil, err
-		}
-		buf = append(buf, '\n')
-	}
-	return buf, nil
-}
-
 // ChatObject is one line of train_chat.jsonl: {"messages": [...]}.
 func ChatObject(s *Sample, f *Format) *pyjson.Object {
 	o := pyjson.NewObject(1)
@@ -124,12 +80,12 @@ func (r *Result) Summary(s *Selection) *pyjson.Object {
 	o := pyjson.NewObject(10)
 	o.Set("selection", s.json())
 	counts := pyjson.NewObject(2)
-	counts.Set("train", len(r.Train))
-	counts.Set("validation", len(r.Validation))
+	counts.Set("train", r.Train.n)
+	counts.Set("validation", r.Validation.n)
 	o.Set("samples", counts)
-	o.Set("simulated", countSimulated(r.Train, r.Validation).json())
-	o.Set("train", breakdown(r.Train))
-	o.Set("validation", breakdown(r.Validation))
+	o.Set("simulated", r.simulated().json())
+	o.Set("train", r.Train.breakdown())
+	o.Set("validation", r.Validation.breakdown())
 	o.Set("filtered", r.filteredJSON())
 	topics := pyjson.NewObject(2)
 	topics.Set("selected_without_data", r.TopicsWithoutData)
@@ -143,10 +99,7 @@ func (r *Result) Summary(s *Selection) *pyjson.Object {
 // filesJSON lists the files written, and why the prompt-completion form
 // is not among them when it is not.
 func (r *Result) filesJSON(s *Selection) *pyjson.Object {
-	var names []string
-	for _, f := range r.dataFiles(s) {
-		names = append(names, f.name)
-	}
+	names := r.dataFileNames(s)
 	o := pyjson.NewObject(2)
 	o.Set("written", append(names, SummaryFile))
 	notWritten := map[string]any{}
@@ -172,31 +125,6 @@ func (s *Selection) json() *pyjson.Object {
 	o.Set("sp_token_text", s.Format.SPTokenText)
 	o.Set("exclude_system_prompt", s.Format.ExcludeSystemPrompt)
 	o.Set("mismatch_prompts", s.Format.MismatchPrompts)
-	return o
-}
-
-func breakdown(samples []Sample) *pyjson.Object {
-	dims := []struct {
-		name string
-		key  func(*Sample) string
-	}{
-		{"by_topic", func(s *Sample) string { return s.Topic }},
-		{"by_model", func(s *Sample) string { return s.Model }},
-		{"by_intervention_key", func(s *Sample) string { return s.Key }},
-		{"by_intervention_type", func(s *Sample) string { t, _, _ := strings.Cut(s.Key, "__"); return t }},
-		{"by_variant", func(s *Sample) string { return s.Variant }},
-		{"by_verdict", func(s *Sample) string { return s.Flag }},
-	}
-	o := pyjson.NewObject(len(dims))
-	for _, d := range dims {
-		m := map[string]any{}
-		for i := range samples {
-			k := d.key(&samples[i])
-			n, _ := m[k].(int)
-			m[k] = n + 1
-		}
-		o.Set(d.name, m)
-	}
 	return o
 }
 

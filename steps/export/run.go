@@ -9,9 +9,8 @@ import (
 	"slices"
 	"sort"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/internal/ordered"
 )
 
 // Run implements engine.Kind. It uses the training config Resolve read
@@ -21,17 +20,17 @@ func (s *Step) Run(ctx context.Context, p *Params, t *engine.Task) error {
 	if err != nil {
 		return fmt.Errorf("select with training config %s: %w", p.Config, err)
 	}
-	res, err := sel.Build(ctx, TopicFiles(t.Upstream))
+	res, err := sel.Export(ctx, TopicFiles(t.Upstream), t.Out, t.Plan.OutputDir)
 	if err != nil {
 		return fmt.Errorf("build training set: %w", err)
 	}
-	t.Log.Info().Int("train", len(res.Train)).Int("validation", len(res.Validation)).
+	t.Log.Info().Int("train", res.Train.n).Int("validation", res.Validation.n).
 		Str("model", sel.Model).Msg("training set exported")
-	if sim := countSimulated(res.Train, res.Validation); sim.train+sim.validation > 0 {
+	if sim := res.simulated(); sim.train+sim.validation > 0 {
 		t.Log.Warn().Int("train", sim.train).Int("validation", sim.validation).
 			Msg("the training set holds simulated data (sim provider); summary.json counts it")
 	}
-	if err := res.write(t.Out, t.Plan.OutputDir, sel); err != nil {
+	if err := res.writeSummary(t.Out, t.Plan.OutputDir, sel); err != nil {
 		return fmt.Errorf("write training set: %w", err)
 	}
 	return nil
@@ -99,9 +98,10 @@ func TopicFiles(ups []engine.Upstream) map[string][]engine.OutputFile {
 	return out
 }
 
-// Result is an exported training set.
+// Result is an exported training set, as counts: the samples themselves
+// are written to the output files as they are read.
 type Result struct {
-	Train, Validation []Sample
+	Train, Validation splitCounts
 	Extracted         int // raw samples before filtering
 	HeldOut           int // moved to validation by the hold-out
 	Files             int // batch files read
@@ -109,6 +109,8 @@ type Result struct {
 	Filtered          Filtered
 	TopicsWithoutData []string // selected topics with no files
 	TopicsNotSelected []string // topics with files that the config does not select
+	// validationFiles says whether the validation files were written.
+	validationFiles bool
 }
 
 type fileJob struct {
@@ -116,8 +118,13 @@ type fileJob struct {
 	file  engine.OutputFile
 }
 
-// Build reads the selected topics' files and assembles the training set.
-func (s *Selection) Build(ctx context.Context, files map[string][]engine.OutputFile) (*Result, error) {
+// Export reads the selected topics' files and writes the training files
+// below dir on out as it goes: one topic after the other (sorted), its
+// files parsed in parallel and consumed in order, so memory holds a few
+// files' samples whatever the size of the data. A topic split by the
+// hold-out is read twice: first to count its samples (the split's stride
+// depends on the count), then to write them.
+func (s *Selection) Export(ctx context.Context, files map[string][]engine.OutputFile, out engine.Output, dir string) (*Result, error) {
 	res := &Result{Filtered: newFiltered()}
 	topics, validationOnly := s.topics()
 	for t := range files {
@@ -126,47 +133,60 @@ func (s *Selection) Build(ctx context.Context, files map[string][]engine.OutputF
 		}
 	}
 	sort.Strings(res.TopicsNotSelected)
-	var jobs []fileJob
+	w, err := newSetWriter(out, dir, s)
+	if err != nil {
+		return nil, err
+	}
+	defer w.abort()
 	for _, t := range slices.Sorted(maps.Keys(topics)) {
 		if len(files[t]) == 0 {
 			res.TopicsWithoutData = append(res.TopicsWithoutData, t)
 		}
-		for _, f := range files[t] {
-			jobs = append(jobs, fileJob{t, f})
+		jobs := make([]fileJob, len(files[t]))
+		for i, f := range files[t] {
+			jobs[i] = fileJob{t, f}
+		}
+		if err := s.exportTopic(ctx, jobs, validationOnly[t], res, w); err != nil {
+			return nil, err
 		}
 	}
-	outs, err := s.extractAll(ctx, jobs)
-	if err != nil {
+	if err := w.close(s.Holdout > 0); err != nil {
 		return nil, err
 	}
-	res.Files = len(jobs)
-	var topic []Sample
-	for i, j := range jobs {
-		topic = append(topic, outs[i].kept...)
-		res.Extracted += outs[i].extracted
-		res.Skips.add(outs[i].skips)
-		res.Filtered.add(outs[i].filtered)
-		if i+1 == len(jobs) || jobs[i+1].topic != j.topic {
-			res.addTopic(s, topic, validationOnly[j.topic])
-			topic = nil
-		}
-	}
+	res.Train, res.Validation, res.validationFiles = w.train.counts, w.val.counts, w.val.opened
 	return res, nil
 }
 
-// addTopic places a topic's kept samples in the train or validation split.
-func (r *Result) addTopic(s *Selection, kept []Sample, validationOnly bool) {
-	switch {
-	case validationOnly:
-		r.Validation = append(r.Validation, kept...)
-	case s.Holdout > 0:
-		train, val := strideSplit(kept, s.Holdout)
-		r.Train = append(r.Train, train...)
-		r.Validation = append(r.Validation, val...)
-		r.HeldOut += len(val)
-	default:
-		r.Train = append(r.Train, kept...)
+// exportTopic writes one topic's kept samples to the train or validation
+// split.
+func (s *Selection) exportTopic(ctx context.Context, jobs []fileJob, validationOnly bool, res *Result, w *setWriter) error {
+	var isVal map[int]bool // the hold-out's validation indices
+	if s.Holdout > 0 && !validationOnly {
+		total := 0
+		if err := s.extractAll(ctx, jobs, func(_ int, x *extraction) error { total += len(x.kept); return nil }); err != nil {
+			return err
+		}
+		isVal = strideIndices(total, s.Holdout)
+		res.HeldOut += len(isVal)
 	}
+	next := 0
+	return s.extractAll(ctx, jobs, func(_ int, x *extraction) error {
+		res.Files++
+		res.Extracted += x.extracted
+		res.Skips.add(x.skips)
+		res.Filtered.add(x.filtered)
+		for i := range x.kept {
+			split := w.train
+			if validationOnly || isVal[next] {
+				split = w.val
+			}
+			next++
+			if err := w.add(split, &x.kept[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // topics returns the selected topics and which of them are validation
@@ -185,28 +205,22 @@ func (s *Selection) topics() (all, validationOnly map[string]bool) {
 	return all, validationOnly
 }
 
-// extractAll parses and extracts the files in parallel (one per CPU),
-// keeping results in job order.
-func (s *Selection) extractAll(ctx context.Context, jobs []fileJob) ([]*extraction, error) {
-	outs := make([]*extraction, len(jobs))
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, j := range jobs {
-		g.Go(func() error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			data, err := j.file.ReadAll()
-			if err != nil {
-				return fmt.Errorf("read %s: %w", j.file.Path, err)
-			}
-			x, err := extract(j.topic, path.Base(j.file.Path), data, s.Model, s.sel)
-			if err != nil {
-				return fmt.Errorf("%s: %w", path.Dir(j.file.Path), err)
-			}
-			outs[i] = x
-			return nil
-		})
-	}
-	return outs, g.Wait()
+// extractAll parses and extracts the files in parallel (one per CPU) and
+// hands the extractions to use in job order, a few files at a time.
+func (s *Selection) extractAll(ctx context.Context, jobs []fileJob, use func(int, *extraction) error) error {
+	return ordered.Map(ctx, len(jobs), runtime.GOMAXPROCS(0), func(ctx context.Context, i int) (*extraction, error) {
+		j := jobs[i]
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		data, err := j.file.ReadAll()
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", j.file.Path, err)
+		}
+		x, err := extract(j.topic, path.Base(j.file.Path), data, s.Model, s.sel)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path.Dir(j.file.Path), err)
+		}
+		return x, nil
+	}, use)
 }

@@ -87,15 +87,9 @@ func (s *selector) filteredTags(tags []string) []string {
 // total) validation samples at indices floor(i * total/n_val), the rest
 // train, both in order.
 func strideSplit(samples []Sample, perTopic int) (train, val []Sample) {
-	total := len(samples)
-	nVal := min(perTopic, total)
-	if nVal <= 0 {
+	isVal := strideIndices(len(samples), perTopic)
+	if len(isVal) == 0 {
 		return samples, nil
-	}
-	stride := float64(total) / float64(nVal)
-	isVal := make(map[int]bool, nVal)
-	for i := 0; i < nVal; i++ {
-		isVal[int(math.Floor(float64(i)*stride))] = true
 	}
 	for i, s := range samples {
 		if isVal[i] {
@@ -105,4 +99,19 @@ func strideSplit(samples []Sample, perTopic int) (train, val []Sample) {
 		}
 	}
 	return train, val
+}
+
+// strideIndices returns strideSplit's validation indices for a topic of
+// total samples.
+func strideIndices(total, perTopic int) map[int]bool {
+	nVal := min(perTopic, total)
+	if nVal <= 0 {
+		return nil
+	}
+	stride := float64(total) / float64(nVal)
+	isVal := make(map[int]bool, nVal)
+	for i := 0; i < nVal; i++ {
+		isVal[int(math.Floor(float64(i)*stride))] = true
+	}
+	return isVal
 }

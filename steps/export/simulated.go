@@ -33,22 +33,13 @@ type simCounts struct {
 	task, response, intervention int
 }
 
-func countSimulated(train, validation []Sample) simCounts {
-	var c simCounts
-	for _, split := range []struct {
-		samples []Sample
-		n       *int
-	}{{train, &c.train}, {validation, &c.validation}} {
-		for i := range split.samples {
-			p := split.samples[i].Simulated
-			if p == 0 {
-				continue
-			}
-			*split.n++
-			c.task += btoi(p&SimTask != 0)
-			c.response += btoi(p&SimResponse != 0)
-			c.intervention += btoi(p&SimIntervention != 0)
-		}
+// simulated counts the simulated samples of both splits.
+func (r *Result) simulated() simCounts {
+	c := simCounts{train: r.Train.simulated, validation: r.Validation.simulated}
+	for _, sc := range []*splitCounts{&r.Train, &r.Validation} {
+		c.task += sc.simParts[0]
+		c.response += sc.simParts[1]
+		c.intervention += sc.simParts[2]
 	}
 	return c
 }

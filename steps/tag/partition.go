@@ -1,9 +1,11 @@
 package tag
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"runtime"
 	"slices"
 	"strings"
@@ -21,9 +23,22 @@ type Source struct {
 	Read func() ([]byte, error) // its bytes
 }
 
-// Sink receives each tagged file under its source's name. It is called
-// concurrently, once per source.
-type Sink func(name string, data []byte) error
+// Sink receives each tagged file under its source's name: it calls encode
+// with where the file's bytes go (encode writes them a piece at a time, so
+// no tagged file is held whole in memory). It is called concurrently, once
+// per source.
+type Sink func(name string, encode func(io.Writer) error) error
+
+// BytesSink is a Sink for a function that takes whole files.
+func BytesSink(f func(name string, data []byte) error) Sink {
+	return func(name string, encode func(io.Writer) error) error {
+		var buf bytes.Buffer
+		if err := encode(&buf); err != nil {
+			return err
+		}
+		return f(name, buf.Bytes())
+	}
+}
 
 // Limiter bounds the files being tagged at once (each holds a parsed
 // document in memory). Concurrent Partition calls that share one Limiter
@@ -61,7 +76,7 @@ func Partition(ctx context.Context, topic string, sources []Source, lim Limiter,
 	}
 	p := &partition{
 		report: &Report{Topic: topic, Stats: Stats{DroppedVariants: map[string]int{}, Tags: map[string]int{}}},
-		seen:   map[string]struct{}{},
+		seen:   newIDSet(),
 		done:   make([]chan struct{}, len(sources)),
 		sink:   sink,
 	}
@@ -72,7 +87,7 @@ func Partition(ctx context.Context, topic string, sources []Source, lim Limiter,
 		return nil, err
 	}
 	r := p.report
-	r.UniqueIDs = len(p.seen)
+	r.UniqueIDs = p.seen.len()
 	if r.IDs > 0 {
 		r.FirstID, r.LastID = 1, int64(r.IDs)
 	}
@@ -86,7 +101,7 @@ type partition struct {
 	done   []chan struct{}
 	sink   Sink
 	report *Report
-	seen   map[string]struct{}
+	seen   *idSet
 }
 
 // run tags the files. Slots are taken in file order, so a file only holds
@@ -129,7 +144,6 @@ func (p *partition) file(ctx context.Context, i int, src Source) error {
 	if err != nil {
 		return err
 	}
-	outSize := len(data) + len(data)/8 + 64<<10 // tags, ids and \u escapes
 	f, err := TagFile(doc, spt.Stem(src.Name))
 	if err != nil {
 		return err
@@ -147,20 +161,15 @@ func (p *partition) file(ctx context.Context, i int, src Source) error {
 	}
 	close(p.done[i])
 	f.Number(first)
-	out, err := pyjson.AppendMarshal(make([]byte, 0, outSize), doc, pyjson.Tagged)
-	if err != nil {
-		return err
-	}
-	return p.sink(src.Name, out)
+	return p.sink(src.Name, func(w io.Writer) error { return pyjson.MarshalTo(w, doc, pyjson.Tagged) })
 }
 
 // register adds a file's ids and counts to the partition, in file order.
 func (p *partition) register(f *File) error {
 	for _, id := range f.IDs {
-		if _, dup := p.seen[id]; dup {
+		if !p.seen.add(id) {
 			return fmt.Errorf("duplicate ID detected: %s", id)
 		}
-		p.seen[id] = struct{}{}
 	}
 	p.report.Add(&f.Stats)
 	return nil

@@ -3,6 +3,7 @@ package tag
 import (
 	"context"
 	"fmt"
+	"io"
 	"path"
 
 	"github.com/sptflow/sptflow/engine"
@@ -74,8 +75,17 @@ func (s *Step) Run(ctx context.Context, p params, t *engine.Task) error {
 		return fmt.Errorf("tag: no *.json files in the upstream outputs")
 	}
 	t.Progress.SetTotal(len(sources))
-	sink := func(name string, data []byte) error {
-		if err := t.Out.WriteFile(path.Join(p.Output, name), data); err != nil {
+	sink := func(name string, encode func(io.Writer) error) error {
+		rel := path.Join(p.Output, name)
+		w, err := engine.CreateFile(t.Out, rel)
+		if err != nil {
+			return err
+		}
+		defer w.Abort()
+		if err := encode(w); err != nil {
+			return fmt.Errorf("write %s: %w", rel, err)
+		}
+		if err := w.Close(); err != nil {
 			return err
 		}
 		t.Progress.Done(1, 0, 0)

@@ -396,7 +396,7 @@ func TestPartitionNumbersInSortedFileOrder(t *testing.T) {
 	var outputs []map[string][]byte
 	for _, workers := range []int{1, 3} {
 		sink := &memSink{files: map[string][]byte{}}
-		r, err := Partition(context.Background(), "t", memSources(files), NewLimiter(workers), sink.write)
+		r, err := Partition(context.Background(), "t", memSources(files), NewLimiter(workers), BytesSink(sink.write))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -424,7 +424,7 @@ func TestPartitionRejectsDuplicateIDs(t *testing.T) {
 	files := map[string]string{
 		"batch_t_001.json": file("", model("org/m", verdictsJSON("PASS"), ""), model("org_m", verdictsJSON("PASS"), "")),
 	}
-	_, err := Partition(context.Background(), "t", memSources(files), NewLimiter(2), (&memSink{files: map[string][]byte{}}).write)
+	_, err := Partition(context.Background(), "t", memSources(files), NewLimiter(2), BytesSink((&memSink{files: map[string][]byte{}}).write))
 	if err == nil || !strings.Contains(err.Error(), "duplicate ID detected: batch_t_001__idx0__org_m_A__k0__v") {
 		t.Errorf("got %v, want a duplicate ID error", err)
 	}
@@ -432,7 +432,7 @@ func TestPartitionRejectsDuplicateIDs(t *testing.T) {
 
 func TestPartitionStopsOnBadFile(t *testing.T) {
 	files := map[string]string{"a.json": `{"data": [`, "b.json": file("", model("m", verdictsJSON("PASS"), ""))}
-	_, err := Partition(context.Background(), "t", memSources(files), NewLimiter(2), (&memSink{files: map[string][]byte{}}).write)
+	_, err := Partition(context.Background(), "t", memSources(files), NewLimiter(2), BytesSink((&memSink{files: map[string][]byte{}}).write))
 	if err == nil || !strings.Contains(err.Error(), "a.json") {
 		t.Errorf("got %v, want an error naming a.json", err)
 	}
@@ -452,7 +452,7 @@ func TestPartitionsShareALimiter(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, err := Partition(context.Background(), fmt.Sprint(p), memSources(files), lim, (&memSink{files: map[string][]byte{}}).write)
+			r, err := Partition(context.Background(), fmt.Sprint(p), memSources(files), lim, BytesSink((&memSink{files: map[string][]byte{}}).write))
 			if err == nil && r.IDs != 5 {
 				err = fmt.Errorf("partition %d: %d ids, want 5", p, r.IDs)
 			}
@@ -474,7 +474,7 @@ func TestPartitionCancelled(t *testing.T) {
 	files := map[string]string{"a.json": `{}`, "b.json": `{}`, "c.json": `{}`}
 	lim := NewLimiter(1)
 	lim <- struct{}{} // the only slot is busy: the dispatcher sees the cancellation
-	_, err := Partition(ctx, "t", memSources(files), lim, (&memSink{files: map[string][]byte{}}).write)
+	_, err := Partition(ctx, "t", memSources(files), lim, BytesSink((&memSink{files: map[string][]byte{}}).write))
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("got %v, want context.Canceled", err)
 	}
