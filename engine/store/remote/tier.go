@@ -68,6 +68,15 @@ func (t *Tier) Fetch(ctx context.Context, key [32]byte) (ok bool, err error) {
 	if err != nil || !ok {
 		return false, err
 	}
+	if _, err := t.remote.GetObject(ctx, d); errors.Is(err, ErrNotFound) {
+		// A pointer is pushed after its manifest, so one whose manifest is
+		// gone (damaged, hence deleted) points nowhere: drop it, so that
+		// the output the caller now produces can be pushed in its place.
+		_ = t.remote.b.remove(ctx, ManifestKey(key))
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
 	st, err := Pull(ctx, t.local, t.remote, []Pin{{Name: store.Digest(key).Short(), Key: key, Manifest: d}})
 	if err != nil {
 		return false, fmt.Errorf("fetch %s: %w", store.Digest(key).Short(), err)
@@ -108,9 +117,11 @@ func (t *Tier) Peek(ctx context.Context, key [32]byte) (*store.Manifest, store.D
 
 // Publish pushes the output sealed locally for node key (manifest digest
 // d): its file objects, the manifest, the pointer and the key
-// description, each create-only, so what is already there is kept.
+// description, each create-only, so what is already there is kept. An
+// object already there is read back and verified, and replaced if it is
+// damaged, so that producing an output again repairs its remote copy.
 func (t *Tier) Publish(ctx context.Context, key [32]byte, d store.Digest) error {
-	st, err := Push(ctx, t.local, t.remote, []Pin{{Name: store.Digest(key).Short(), Key: key, Manifest: d}})
+	st, err := push(ctx, t.local, t.remote, []Pin{{Name: store.Digest(key).Short(), Key: key, Manifest: d}}, true)
 	if err != nil {
 		return err
 	}
