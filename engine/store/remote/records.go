@@ -2,6 +2,8 @@ package remote
 
 import (
 	"context"
+	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,12 +25,34 @@ const recordTimeout = 30 * time.Second
 // one machine is found by every other before it sends; Put writes locally,
 // durably, and then pushes the record create-only (the first record pushed
 // for a key stays). Remote failures never fail a Get or Put: they are
-// reported through OnError, and a Get then misses.
+// reported through OnError, and a Get then misses. After maxFailures
+// failures in a row the remote store is left alone for the rest of the
+// process (each failure may take the client's retries), which is
+// reported once.
 type Records struct {
 	local   LocalRecords
 	remote  *Store
 	ns      string
 	onError func(error)
+	fails   atomic.Int32 // consecutive remote failures
+}
+
+// maxFailures is how many remote failures in a row turn sharing off.
+const maxFailures = 3
+
+// off reports whether sharing was turned off by failures.
+func (r *Records) off() bool { return r.fails.Load() >= maxFailures }
+
+// failed records the outcome of a remote operation.
+func (r *Records) failed(err error) {
+	if err == nil {
+		r.fails.Store(0)
+		return
+	}
+	r.onError(err)
+	if r.fails.Add(1) == maxFailures {
+		r.onError(fmt.Errorf("%d remote store failures in a row: request records are no longer shared by this process", maxFailures))
+	}
 }
 
 // NewRecords shares namespace ns of local through rs. onError (may be nil)
@@ -44,14 +68,14 @@ func NewRecords(local LocalRecords, rs *Store, ns string, onError func(error)) *
 // (verified against its key and checksum, and stored locally).
 func (r *Records) Get(key [32]byte) ([]byte, bool, error) {
 	data, ok, err := r.local.Get(key)
-	if ok || err != nil {
+	if ok || err != nil || r.off() {
 		return data, ok, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
 	defer cancel()
 	data, ok, err = r.remote.GetRecord(ctx, r.ns, key)
+	r.failed(err)
 	if err != nil {
-		r.onError(err)
 		return nil, false, nil
 	}
 	if !ok {
@@ -65,14 +89,13 @@ func (r *Records) Get(key [32]byte) ([]byte, bool, error) {
 
 // Put stores data under key locally and pushes it.
 func (r *Records) Put(key [32]byte, data []byte) error {
-	if err := r.local.Put(key, data); err != nil {
+	if err := r.local.Put(key, data); err != nil || r.off() {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
 	defer cancel()
-	if _, err := r.remote.PutRecord(ctx, r.ns, key, data); err != nil {
-		r.onError(err)
-	}
+	_, err := r.remote.PutRecord(ctx, r.ns, key, data)
+	r.failed(err)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -92,5 +93,16 @@ func TestRecordsRemoteFailureIsAMiss(t *testing.T) {
 	}
 	if len(remoteErrs) != 2 || errors.Is(remoteErrs[0], ErrNotFound) {
 		t.Errorf("remote errors: got %v, want 2 failures", remoteErrs)
+	}
+	// A third failure turns sharing off (said once); then the remote
+	// store is not asked again.
+	if _, ok, _ := r.Get([32]byte{5}); ok {
+		t.Errorf("get: got a hit from an unreachable store")
+	}
+	if len(remoteErrs) != 4 || !strings.Contains(remoteErrs[3].Error(), "no longer shared") {
+		t.Fatalf("remote errors after the third failure: got %v, want the failure and the notice", remoteErrs)
+	}
+	if _, ok, err := r.Get([32]byte{6}); ok || err != nil || len(remoteErrs) != 4 {
+		t.Errorf("get with sharing off: got ok %v, %v, %d errors; want a quiet miss", ok, err, len(remoteErrs))
 	}
 }
