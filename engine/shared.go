@@ -91,6 +91,12 @@ func (r *run) sharedLease(ctx context.Context, n *node, key NodeKey) (context.Co
 	if err != nil {
 		return nil, nil, fmt.Errorf("take remote lease: %w", err)
 	}
+	go func() { // say why the partition stops, if its lease is lost
+		<-lctx.Done()
+		if cause := context.Cause(lctx); ctx.Err() == nil && !errors.Is(cause, context.Canceled) {
+			r.e.opt.Log.Warn().Err(cause).Str(FieldPartition, string(n.spec.ID)).Msg("remote lease lost; stopping this partition")
+		}
+	}()
 	return lctx, release, nil
 }
 

@@ -25,6 +25,7 @@ type storeShared struct {
 	mu        sync.Mutex
 	leases    int
 	fetchErr  error
+	lost      error // when set, every lease is lost as soon as it is taken, with this cause
 	published []string
 }
 
@@ -54,6 +55,11 @@ func (s *storeShared) Lease(ctx context.Context, name string, waiting func(strin
 	s.mu.Lock()
 	s.leases++
 	s.mu.Unlock()
+	if s.lost != nil {
+		lctx, cancel := context.WithCancelCause(ctx)
+		cancel(s.lost)
+		return lctx, func() {}, nil
+	}
 	return ctx, func() {}, nil
 }
 
@@ -160,5 +166,27 @@ func TestSharedStoreFailureIsAMiss(t *testing.T) {
 	b.sharedEngine(sh).Run(context.Background(), RunConfig{})
 	if got := b.step.executed(); strings.Join(got, " ") != strings.Join(all, " ") {
 		t.Errorf("with fetches failing: executed %v, want every partition", got)
+	}
+}
+
+// TestSharedLeaseLostStopsThePartition: work under a shared lease that is
+// lost stops, fails with the loss, and seals and publishes nothing.
+func TestSharedLeaseLostStopsThePartition(t *testing.T) {
+	sh := newShared(t)
+	sh.lost = errors.New("remote lease lost")
+	a := newFixture(t)
+	a.step.block["src@a"] = make(chan struct{})
+	sum, err := a.sharedEngine(sh).Run(context.Background(), RunConfig{Selection: Selection{Targets: []string{"src@a"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Results) != 1 || sum.Results[0].Outcome != Failed || !errors.Is(sum.Results[0].Err, sh.lost) {
+		t.Fatalf("got %+v, want src@a failed with the lost lease", sum.Results)
+	}
+	if len(sh.published) != 0 {
+		t.Errorf("published %v after losing the lease", sh.published)
+	}
+	if _, _, err := a.st.GetManifest(sum.Results[0].Key); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("sealed locally after losing the lease: %v", err)
 	}
 }
