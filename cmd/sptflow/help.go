@@ -225,7 +225,8 @@ const targetHelp = `  node                   every partition of the node        
 
 const globalHelp = `API keys (ANTHROPIC_API_KEY, OPENAI_API_KEY, OPENROUTER_API_KEY) come from the
 environment or the project's .env. SPTFLOW_HOME moves the store (default .sptflow/ at
-the project root). Relative --set paths that exist relative to the working directory
+the project root); SPTFLOW_REMOTE names a remote store shared with other machines (it
+wins over the pipeline's remote:; "none" turns that off). Relative --set paths that exist relative to the working directory
 are taken from there.
 `
 
