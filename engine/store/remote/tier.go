@@ -25,6 +25,37 @@ type Tier struct {
 
 	mu     sync.Mutex
 	peeked map[[32]byte]peeked // positive Peek results (remote entries are never replaced)
+	fails  int                 // consecutive failures of Fetch, Peek and Publish
+}
+
+// ErrOffline is returned, once, when Fetch, Peek and Publish have failed
+// maxFailures times in a row; from then on they leave the remote store
+// alone for the rest of the process (each failure may cost the client's
+// retries): Fetch and Peek miss, Publish does nothing. Leases are still
+// taken (their failure fails the partition: exclusion is not given up).
+var ErrOffline = errors.New("remote store unreachable: outputs are no longer pulled or pushed by this process")
+
+// offline reports whether failures turned Fetch, Peek and Publish off.
+func (t *Tier) offline() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.fails >= maxFailures
+}
+
+// outcome counts a remote operation's failure (or resets the count) and
+// returns err, joined with ErrOffline when it is the failure that turns
+// sharing off.
+func (t *Tier) outcome(err error) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err == nil {
+		t.fails = 0
+		return nil
+	}
+	if t.fails++; t.fails == maxFailures {
+		return errors.Join(err, ErrOffline)
+	}
+	return err
 }
 
 type peeked struct {
@@ -64,6 +95,14 @@ func (t *Tier) Remote() *Store { return t.remote }
 // remote store has no output for key, or a damaged or incomplete one (a
 // miss: the caller produces it, and its push repairs the remote entry).
 func (t *Tier) Fetch(ctx context.Context, key [32]byte) (ok bool, err error) {
+	if t.offline() {
+		return false, nil
+	}
+	ok, err = t.fetch(ctx, key)
+	return ok, t.outcome(err)
+}
+
+func (t *Tier) fetch(ctx context.Context, key [32]byte) (ok bool, err error) {
 	d, ok, err := t.remote.GetManifestPointer(ctx, key)
 	if err != nil || !ok {
 		return false, err
@@ -94,6 +133,14 @@ func (t *Tier) Peek(ctx context.Context, key [32]byte) (*store.Manifest, store.D
 	if hit {
 		return p.m, p.d, true, nil
 	}
+	if t.offline() {
+		return nil, store.Digest{}, false, nil
+	}
+	m, d, ok, err := t.peek(ctx, key)
+	return m, d, ok, t.outcome(err)
+}
+
+func (t *Tier) peek(ctx context.Context, key [32]byte) (*store.Manifest, store.Digest, bool, error) {
 	d, ok, err := t.remote.GetManifestPointer(ctx, key)
 	if err != nil || !ok {
 		return nil, d, false, err
@@ -121,6 +168,17 @@ func (t *Tier) Peek(ctx context.Context, key [32]byte) (*store.Manifest, store.D
 // object already there is read back and verified, and replaced if it is
 // damaged, so that producing an output again repairs its remote copy.
 func (t *Tier) Publish(ctx context.Context, key [32]byte, d store.Digest) error {
+	if t.offline() {
+		return nil
+	}
+	err := t.publish(ctx, key, d)
+	if errors.Is(err, store.ErrNotFound) {
+		return err // the local store lacks it: no failure of the remote store
+	}
+	return t.outcome(err)
+}
+
+func (t *Tier) publish(ctx context.Context, key [32]byte, d store.Digest) error {
 	st, err := push(ctx, t.local, t.remote, []Pin{{Name: store.Digest(key).Short(), Key: key, Manifest: d}}, true)
 	if err != nil {
 		return err

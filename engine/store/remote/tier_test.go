@@ -3,6 +3,8 @@ package remote
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -238,5 +240,35 @@ func TestCheckConfigURL(t *testing.T) {
 		case err != nil && strings.Contains(err.Error(), "secret@"):
 			t.Errorf("%s: the error repeats the credentials: %v", tt.url, err)
 		}
+	}
+}
+
+// TestTierGoesOffline: after maxFailures failures in a row (an S3 endpoint
+// whose server is down) the tier says so once, then leaves the remote
+// store alone: Fetch and Peek miss, Publish does nothing.
+func TestTierGoesOffline(t *testing.T) {
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	fakeS3(t) // the AWS environment
+	rs := mustOpen(t, "s3://team/spt?region=us-east-1&use_path_style=true&endpoint="+down.URL, Options{})
+	a, pin := sealed(t)
+	tier := NewTier(a, rs, TierOptions{})
+	ctx := context.Background()
+	for i := 1; i <= maxFailures; i++ {
+		short, cancel := context.WithTimeout(ctx, 200*time.Millisecond) // spare the client's retries
+		_, err := tier.Fetch(short, pin.Key)
+		cancel()
+		if err == nil || errors.Is(err, ErrOffline) != (i == maxFailures) {
+			t.Fatalf("failure %d: got %v; want an error, ErrOffline only at the %dth", i, err, maxFailures)
+		}
+	}
+	if ok, err := tier.Fetch(ctx, pin.Key); ok || err != nil {
+		t.Errorf("fetch offline: got %v, %v; want a quiet miss", ok, err)
+	}
+	if _, _, ok, err := tier.Peek(ctx, pin.Key); ok || err != nil {
+		t.Errorf("peek offline: got %v, %v; want a quiet miss", ok, err)
+	}
+	if err := tier.Publish(ctx, pin.Key, pin.Manifest); err != nil {
+		t.Errorf("publish offline: got %v, want nothing done", err)
 	}
 }
