@@ -49,7 +49,7 @@ type partitionDoc struct {
 	FailedRows int `json:"failed_rows"`
 	// Remote: the up-to-date output is sealed in the remote store only;
 	// run pulls it.
-	Remote bool `json:"remote,omitempty"`
+	Remote bool `json:"remote"`
 }
 
 // changeJSON is a key component that differs from the key the lock file
