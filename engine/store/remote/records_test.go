@@ -3,8 +3,6 @@ package remote
 import (
 	"context"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -69,14 +67,11 @@ func TestRecordsSharePaidRequests(t *testing.T) {
 	}
 }
 
-// TestRecordsRemoteFailureIsAMiss: with the remote store unreachable (an
-// S3 endpoint whose server is down), Get misses and Put succeeds locally;
-// both report the failure.
+// TestRecordsRemoteFailureIsAMiss: with the remote store failing (an S3
+// endpoint that refuses every request), Get misses and Put succeeds
+// locally; both report the failure.
 func TestRecordsRemoteFailureIsAMiss(t *testing.T) {
-	down := httptest.NewServer(http.NotFoundHandler())
-	down.Close()
-	fakeS3(t) // the AWS environment
-	rs := mustOpen(t, "s3://team/spt?region=us-east-1&use_path_style=true&endpoint="+down.URL, Options{})
+	rs := mustOpen(t, refusingS3(t), Options{})
 	local := emptyStore(t).RecordLog("requests")
 	defer local.Close()
 	var remoteErrs []error

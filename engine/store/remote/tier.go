@@ -44,8 +44,11 @@ func (t *Tier) offline() bool {
 
 // outcome counts a remote operation's failure (or resets the count) and
 // returns err, joined with ErrOffline when it is the failure that turns
-// sharing off.
-func (t *Tier) outcome(err error) error {
+// sharing off. A failure because ctx ended is not the store's.
+func (t *Tier) outcome(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		return err
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if err == nil {
@@ -99,7 +102,7 @@ func (t *Tier) Fetch(ctx context.Context, key [32]byte) (ok bool, err error) {
 		return false, nil
 	}
 	ok, err = t.fetch(ctx, key)
-	return ok, t.outcome(err)
+	return ok, t.outcome(ctx, err)
 }
 
 func (t *Tier) fetch(ctx context.Context, key [32]byte) (ok bool, err error) {
@@ -137,7 +140,7 @@ func (t *Tier) Peek(ctx context.Context, key [32]byte) (*store.Manifest, store.D
 		return nil, store.Digest{}, false, nil
 	}
 	m, d, ok, err := t.peek(ctx, key)
-	return m, d, ok, t.outcome(err)
+	return m, d, ok, t.outcome(ctx, err)
 }
 
 func (t *Tier) peek(ctx context.Context, key [32]byte) (*store.Manifest, store.Digest, bool, error) {
@@ -175,7 +178,7 @@ func (t *Tier) Publish(ctx context.Context, key [32]byte, d store.Digest) error 
 	if errors.Is(err, store.ErrNotFound) {
 		return err // the local store lacks it: no failure of the remote store
 	}
-	return t.outcome(err)
+	return t.outcome(ctx, err)
 }
 
 func (t *Tier) publish(ctx context.Context, key [32]byte, d store.Digest) error {

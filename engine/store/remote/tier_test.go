@@ -244,20 +244,15 @@ func TestCheckConfigURL(t *testing.T) {
 }
 
 // TestTierGoesOffline: after maxFailures failures in a row (an S3 endpoint
-// whose server is down) the tier says so once, then leaves the remote
-// store alone: Fetch and Peek miss, Publish does nothing.
+// that refuses every request) the tier says so once, then leaves the
+// remote store alone: Fetch and Peek miss, Publish does nothing.
 func TestTierGoesOffline(t *testing.T) {
-	down := httptest.NewServer(http.NotFoundHandler())
-	down.Close()
-	fakeS3(t) // the AWS environment
-	rs := mustOpen(t, "s3://team/spt?region=us-east-1&use_path_style=true&endpoint="+down.URL, Options{})
+	rs := mustOpen(t, refusingS3(t), Options{})
 	a, pin := sealed(t)
 	tier := NewTier(a, rs, TierOptions{})
 	ctx := context.Background()
 	for i := 1; i <= maxFailures; i++ {
-		short, cancel := context.WithTimeout(ctx, 200*time.Millisecond) // spare the client's retries
-		_, err := tier.Fetch(short, pin.Key)
-		cancel()
+		_, err := tier.Fetch(ctx, pin.Key)
 		if err == nil || errors.Is(err, ErrOffline) != (i == maxFailures) {
 			t.Fatalf("failure %d: got %v; want an error, ErrOffline only at the %dth", i, err, maxFailures)
 		}
@@ -271,4 +266,17 @@ func TestTierGoesOffline(t *testing.T) {
 	if err := tier.Publish(ctx, pin.Key, pin.Manifest); err != nil {
 		t.Errorf("publish offline: got %v, want nothing done", err)
 	}
+}
+
+// refusingS3 returns an s3:// URL whose endpoint refuses every request
+// with 403 AccessDenied (which the client does not retry).
+func refusingS3(t *testing.T) string {
+	t.Helper()
+	refuse := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write([]byte(`<Error><Code>AccessDenied</Code><Message>no</Message></Error>`))
+	}))
+	t.Cleanup(refuse.Close)
+	fakeS3(t) // the AWS environment
+	return "s3://team/spt?region=us-east-1&use_path_style=true&endpoint=" + refuse.URL
 }
