@@ -44,6 +44,9 @@ func (e *Engine) sharedManifest(ctx context.Context, id PartitionID, key NodeKey
 	}
 	log := e.opt.Log.With().Str(FieldPartition, string(id)).Logger()
 	if err == nil {
+		if ManifestFailedRows(m) > 0 {
+			return m, d, nil // not published (see publish)
+		}
 		if _, _, ok, perr := sh.Peek(ctx, key); perr == nil && !ok {
 			if perr = sh.Publish(ctx, key, d); perr != nil {
 				log.Warn().Err(perr).Msg("remote store: output not pushed")
@@ -66,9 +69,13 @@ func (e *Engine) sharedManifest(ctx context.Context, id PartitionID, key NodeKey
 }
 
 // publish pushes an output this run sealed. A failure is a warning: the
-// output is sealed locally, and the next run that finds it pushes it.
+// output is sealed locally, and the next run that finds it pushes it. An
+// output sealed with failed rows is not pushed: remote entries are never
+// replaced, so it would stand for its key in place of the complete output
+// that asking its failed rows again produces (the records of the rows that
+// succeeded are pushed, so no machine pays for them twice).
 func (r *run) publish(ctx context.Context, n *node, res *PartitionResult) {
-	if r.e.opt.Shared == nil {
+	if r.e.opt.Shared == nil || res.FailedRows > 0 {
 		return
 	}
 	if err := r.e.opt.Shared.Publish(context.WithoutCancel(ctx), res.Key, res.Output); err != nil {

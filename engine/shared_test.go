@@ -190,3 +190,27 @@ func TestSharedLeaseLostStopsThePartition(t *testing.T) {
 		t.Errorf("sealed locally after losing the lease: %v", err)
 	}
 }
+
+// TestSharedStoreKeepsFailedRowsLocal: an output sealed with failed rows
+// is not published (the complete one, once its rows are asked again, is).
+func TestSharedStoreKeepsFailedRowsLocal(t *testing.T) {
+	sh := newShared(t)
+	f := newFixture(t)
+	b := &budgetStep{fakeStep: f.step, failing: map[PartitionID]int{"src@a": 2}}
+	e, err := New(f.graph(), Options{Steps: map[string]Step{"fake": b}, Store: f.st, Shared: sh,
+		LockPath: filepath.Join(f.dir, "sptflow.lock"), LockCodec: lockyaml.Codec{}, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh.local = f.st
+	sum, err := e.Run(context.Background(), RunConfig{})
+	if err != nil || sum.SealedWithFailures != 1 {
+		t.Fatalf("got %+v, %v; want one partition sealed with failed rows", sum, err)
+	}
+	for _, r := range sum.Results {
+		_, _, published, _ := sh.Peek(context.Background(), r.Key)
+		if want := r.ID != "src@a"; published != want {
+			t.Errorf("%s published: got %v, want %v", r.ID, published, want)
+		}
+	}
+}
