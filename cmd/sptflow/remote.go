@@ -81,7 +81,7 @@ func openSharing(p *pipeline.Pipeline, st *store.Store, log zerolog.Logger) (*sh
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", from, err)
 	}
-	log.Debug().Str("remote", rs.URL()).Str("from", from).Msg("remote store")
+	log.Info().Str("remote", rs.URL()).Str("from", from).Msg("sharing the remote store")
 	return &sharing{rs: rs, tier: remote.NewTier(st, rs, remote.TierOptions{Lease: remote.LeaseConfig{TTL: ttl}})}, nil
 }
 
