@@ -20,6 +20,9 @@ type Options struct {
 	Steps map[string]Step
 	// Store holds objects, manifests, key components and leases.
 	Store *store.Store
+	// Shared, when set, is a store shared with other machines behind
+	// Store (shared.go): read through, pushed to, leased in.
+	Shared SharedStore
 	// LockPath is the lock file (sptflow.lock), updated once at the end of
 	// every run with the partitions that produced or reused an output.
 	LockPath string

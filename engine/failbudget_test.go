@@ -147,7 +147,7 @@ func TestSealedWithFailedRowsDuringTheRunIsReused(t *testing.T) {
 	for _, tt := range tests {
 		r := &run{e: e, start: tt.start, outputs: map[PartitionID]sealed{}}
 		res := &PartitionResult{ID: "src@a", Key: key}
-		if got := r.reuse(e.nodes["src@a"], res); got != tt.want {
+		if got := r.reuse(context.Background(), e.nodes["src@a"], res); got != tt.want {
 			t.Errorf("%s: reuse got %v, want %v", tt.name, got, tt.want)
 		}
 	}

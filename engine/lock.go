@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"maps"
 	"os"
 	"sync"
@@ -158,7 +159,7 @@ func (e *Engine) rebuildLock(salvaged map[string]store.LockEntry) (map[string]st
 	}
 	known := map[PartitionID]PartitionStatus{}
 	for _, id := range e.order {
-		st, err := e.status(id, salvaged, known)
+		st, err := e.status(context.Background(), id, salvaged, known)
 		if err != nil {
 			return nil, err
 		}

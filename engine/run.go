@@ -198,7 +198,7 @@ func (e *Engine) Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 	r := &run{e: e, cfg: cfg, targets: targets, slots: newSlots(cfg.Jobs), lockOld: lock, start: time.Now(),
 		outputs: map[PartitionID]sealed{}, results: map[PartitionID]*PartitionResult{}}
 	if cfg.Only || cfg.Resample != nil {
-		if err := r.presealUpstream(ids); err != nil {
+		if err := r.presealUpstream(ctx, ids); err != nil {
 			return nil, err
 		}
 	}
@@ -225,12 +225,12 @@ func (e *Engine) Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 // presealUpstream loads the sealed outputs of the partitions that ids need
 // but the run does not produce (the upstream of an --only run, the other
 // needs of a resample's downstream), which must all be up to date.
-func (r *run) presealUpstream(ids []PartitionID) error {
+func (r *run) presealUpstream(ctx context.Context, ids []PartitionID) error {
 	in := make(map[PartitionID]bool, len(ids))
 	for _, id := range ids {
 		in[id] = true
 	}
-	sts, err := r.e.Status(context.Background())
+	sts, err := r.e.Status(ctx)
 	if err != nil {
 		return err
 	}
@@ -245,7 +245,7 @@ func (r *run) presealUpstream(ids []PartitionID) error {
 				continue
 			}
 			st := byID[u]
-			m, d, err := r.e.opt.Store.GetManifest(st.Key)
+			m, d, err := r.e.sharedManifest(ctx, u, st.Key)
 			if st.State != UpToDate || err != nil {
 				errs = append(errs, fmt.Errorf("--only %s: upstream %s is %s; run it first", id, u, st.State))
 				continue
@@ -353,7 +353,7 @@ func (r *run) bring(ctx context.Context, id PartitionID) (*PartitionResult, erro
 	}
 	res.Key = desc.Key()
 	force := r.cfg.Force && r.targets[id]
-	if !force && r.reuse(n, res) {
+	if !force && r.reuse(ctx, n, res) {
 		if done, err := r.finishReused(n, desc, res); done {
 			return res, err
 		}
@@ -363,7 +363,12 @@ func (r *run) bring(ctx context.Context, id PartitionID) (*PartitionResult, erro
 		return res, err
 	}
 	defer lease.Release()
-	if !force && r.reuse(n, res) {
+	ctx, release, err := r.sharedLease(ctx, n, res.Key)
+	if err != nil {
+		return res, err
+	}
+	defer release()
+	if !force && r.reuse(ctx, n, res) {
 		if done, err := r.finishReused(n, desc, res); done {
 			return res, err
 		}
@@ -372,8 +377,8 @@ func (r *run) bring(ctx context.Context, id PartitionID) (*PartitionResult, erro
 }
 
 // reuse looks up a sealed output for res.Key; on a hit it records it as cached.
-func (r *run) reuse(n *node, res *PartitionResult) bool {
-	m, d, err := r.e.opt.Store.GetManifest(res.Key)
+func (r *run) reuse(ctx context.Context, n *node, res *PartitionResult) bool {
+	m, d, err := r.e.sharedManifest(ctx, n.spec.ID, res.Key)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
 			r.e.opt.Log.Warn().Err(err).Str(FieldPartition, string(n.spec.ID)).Msg("store entry unreadable; re-running")
@@ -443,6 +448,7 @@ func (r *run) execute(ctx context.Context, n *node, desc KeyDesc, res *Partition
 	if err := r.seal(n, desc, m, res); err != nil {
 		return err
 	}
+	r.publish(ctx, n, res)
 	res.Outcome = Executed
 	return r.finishSealed(n, res, true)
 }

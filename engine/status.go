@@ -47,6 +47,9 @@ type PartitionStatus struct {
 	// FailedRows are the failed rows an up-to-date output was sealed with
 	// (a failure budget); the next run executes it again for them.
 	FailedRows int
+	// Remote says the up-to-date output is sealed in the shared store
+	// only (Options.Shared); run pulls it.
+	Remote bool
 
 	manifest *store.Manifest // the sealed output, when up to date
 }
@@ -62,7 +65,7 @@ func (e *Engine) Status(ctx context.Context) ([]PartitionStatus, error) {
 	out := make([]PartitionStatus, 0, len(e.order))
 	known := map[PartitionID]PartitionStatus{}
 	for _, id := range e.order {
-		st, err := e.status(id, lock, known)
+		st, err := e.status(ctx, id, lock, known)
 		if err != nil {
 			return nil, err
 		}
@@ -74,7 +77,7 @@ func (e *Engine) Status(ctx context.Context) ([]PartitionStatus, error) {
 }
 
 // status evaluates one partition given the status of its needs.
-func (e *Engine) status(id PartitionID, lock map[string]store.LockEntry, known map[PartitionID]PartitionStatus) (PartitionStatus, error) {
+func (e *Engine) status(ctx context.Context, id PartitionID, lock map[string]store.LockEntry, known map[PartitionID]PartitionStatus) (PartitionStatus, error) {
 	n := e.nodes[id]
 	st := PartitionStatus{ID: id, Node: n.spec.Node, Kind: n.spec.Kind}
 	entry, inLock := lock[string(id)]
@@ -109,6 +112,9 @@ func (e *Engine) status(id PartitionID, lock map[string]store.LockEntry, known m
 		return st, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return st, fmt.Errorf("status %s: %w", id, err)
+	}
+	if e.sharedStatus(ctx, &st) {
+		return st, nil
 	}
 	e.explain(&st, desc, entry, inLock)
 	return st, nil

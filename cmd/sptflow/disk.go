@@ -12,6 +12,9 @@ import (
 // match its sealed output, "foreign" (another pipeline's files are there),
 // "modified" or "incomplete" (files are missing).
 func stateLabel(st engine.PartitionStatus) string {
+	if st.Remote {
+		return "remote"
+	}
 	if st.State != engine.UpToDate || len(st.Disk) == 0 {
 		return string(st.State)
 	}
@@ -29,6 +32,9 @@ func stateLabel(st engine.PartitionStatus) string {
 
 // printDisk lists the files of st that do not match its sealed output.
 func printDisk(w io.Writer, st engine.PartitionStatus) {
+	if st.Remote {
+		return // nothing of it is here yet
+	}
 	for _, f := range st.Disk {
 		if f.Owner != "" {
 			fmt.Fprintf(w, "    %s: %s (written by pipeline %q)\n", f.State, f.Path, f.Owner)

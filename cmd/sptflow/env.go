@@ -22,6 +22,7 @@ import (
 	"github.com/sptflow/sptflow/engine/lockyaml"
 	"github.com/sptflow/sptflow/engine/pipeline"
 	"github.com/sptflow/sptflow/engine/store"
+	"github.com/sptflow/sptflow/engine/store/remote"
 	"github.com/sptflow/sptflow/llm"
 	"github.com/sptflow/sptflow/regfile"
 )
@@ -146,11 +147,12 @@ type project struct {
 	eng      *engine.Engine
 	rt       *llm.Runtime     // the invocation's LLM runtime, shared by every node
 	records  *store.RecordLog // the runtime's request store
+	shared   *sharing         // the remote store, if any (remote.go)
 	lockPath string
 }
 
 // close releases the files the project holds open.
-func (pr *project) close() { _ = pr.records.Close() }
+func (pr *project) close() { _ = pr.records.Close(); pr.shared.close() }
 
 // loadPipeline loads and validates the pipeline file, then reads the
 // project's .env (never overriding the environment).
@@ -167,7 +169,7 @@ func (e *env) loadPipelineOpt(path string, ro engine.RunOptions, partial bool) (
 	}
 	load := func(sets map[string]string) (*pipeline.Pipeline, error) {
 		return pipeline.Load(path, pipeline.Options{Sets: sets, DataDir: e.data, Kinds: ks,
-			ValidateModel: validateModel, Run: ro, Partial: partial})
+			ValidateModel: validateModel, ValidateRemote: remote.CheckConfigURL, Run: ro, Partial: partial})
 	}
 	p, err := load(e.sets)
 	if p == nil {
@@ -265,17 +267,24 @@ func (e *env) open(path string, ro engine.RunOptions, log zerolog.Logger) (*proj
 	if err != nil {
 		return nil, err
 	}
-	records := st.RecordLog(requestsNamespace)
-	rt, err := newRuntime(records, log, e.maxCost, batchConfig(st.Dir(), e.noWait))
+	sh, err := openSharing(p, st, log)
 	if err != nil {
 		return nil, err
 	}
-	pr := &project{p: p, st: st, rt: rt, records: records, lockPath: filepath.Join(p.ProjectRoot, "sptflow.lock")}
+	records := st.RecordLog(requestsNamespace)
+	rt, err := newRuntime(sh.records(records, log), log, e.maxCost, batchConfig(st.Dir(), e.noWait))
+	if err != nil {
+		return nil, err
+	}
+	pr := &project{p: p, st: st, rt: rt, records: records, shared: sh, lockPath: filepath.Join(p.ProjectRoot, "sptflow.lock")}
 	maxData, err := maxDataFile()
 	if err != nil {
 		return nil, err
 	}
 	opt := engine.Options{Steps: kinds(rt), Store: st, LockPath: pr.lockPath, LockCodec: lockyaml.Codec{}, Log: log, MaxDataFile: maxData}
+	if sh != nil {
+		opt.Shared = sh.tier
+	}
 	if debugNodeKey() {
 		opt.KeyDebug = e.stderr
 	}

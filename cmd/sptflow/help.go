@@ -33,7 +33,9 @@ for its node key (its parameters, input files, upstream outputs, step version an
 models); such partitions are reused, not run. Every LLM response is kept in the
 request store, so an interrupted or failed run continues where it stopped without
 paying twice. Outputs are materialized in the pipeline's data directory; the run is
-recorded under .sptflow/runs/ (see 'sptflow log').`,
+recorded under .sptflow/runs/ (see 'sptflow log'). With a remote store ($SPTFLOW_REMOTE
+or the pipeline's remote:, see 'sptflow store') outputs and request records are looked
+up there too, and what the run seals or pays for is pushed.`,
 		targets: true,
 		examples: []string{
 			"sptflow run pipelines/demo.yaml                      # everything, on simulated models",
@@ -53,7 +55,8 @@ its current key), stale (produced before, but a component of its key changed) or
 (prices need none). With --why it lists, for each stale partition, the component that
 changed (a with value old -> new, an input file, an upstream output, the step version, a
 model). With --json it prints one JSON document instead (its shape is in the README).
-status runs nothing and needs no API key.`,
+With a remote store, outputs sealed there count as up to date (state "remote": run
+pulls them). status runs nothing and needs no API key.`,
 		examples: []string{
 			"sptflow status pipelines/full.yaml",
 			"sptflow status pipelines/full.yaml --why",
@@ -222,7 +225,8 @@ const targetHelp = `  node                   every partition of the node        
 
 const globalHelp = `API keys (ANTHROPIC_API_KEY, OPENAI_API_KEY, OPENROUTER_API_KEY) come from the
 environment or the project's .env. SPTFLOW_HOME moves the store (default .sptflow/ at
-the project root). Relative --set paths that exist relative to the working directory
+the project root); SPTFLOW_REMOTE names a remote store shared with other machines (it
+wins over the pipeline's remote:; "none" turns that off). Relative --set paths that exist relative to the working directory
 are taken from there.
 `
 

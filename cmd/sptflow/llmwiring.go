@@ -8,7 +8,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/sptflow/sptflow/engine/store"
 	"github.com/sptflow/sptflow/llm"
 	"github.com/sptflow/sptflow/llm/connect"
 	"github.com/sptflow/sptflow/steps/spt/sptsim"
@@ -31,7 +30,7 @@ const baseURLEnvPrefix = "SPTFLOW_TEST_BASE_URL_"
 // 0 = none), one rate governor per (provider, model), shared by every node.
 // API keys come from the environment, which already holds the project's
 // .env (loadPipeline reads it); they are never logged.
-func newRuntime(records *store.RecordLog, log zerolog.Logger, maxCost float64, batch batchOptions) (*llm.Runtime, error) {
+func newRuntime(records llm.RecordStore, log zerolog.Logger, maxCost float64, batch batchOptions) (*llm.Runtime, error) {
 	rt, err := llm.NewRuntime(llm.RuntimeConfig{
 		Records:         records,
 		Log:             log,

@@ -33,6 +33,7 @@ func TestScripts(t *testing.T) {
 		Cmds: scriptCmds,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("SPTFLOW_HOME", "")
+			env.Setenv("SPTFLOW_REMOTE", "") // remote.txtar sets its own
 			env.Setenv("REPO", repo)
 			// SPTFLOW_MATERIALIZE=hardlink go test … runs the scripts with
 			// hard-linked outputs (root copies by default).

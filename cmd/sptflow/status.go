@@ -42,10 +42,12 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	}
 	counts := map[engine.State]int{}
 	var run []engine.PartitionID
-	onDisk, withFailures := 0, 0
+	onDisk, withFailures, inRemote := 0, 0, 0
 	for _, st := range sts {
 		counts[st.State]++
-		if len(st.Disk) > 0 {
+		if st.Remote {
+			inRemote++
+		} else if len(st.Disk) > 0 {
 			counts[st.State]--
 			onDisk++
 		}
@@ -86,6 +88,9 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	fmt.Fprintf(e.stdout, "%d up-to-date, %d stale, %d missing", counts[engine.UpToDate], counts[engine.Stale], counts[engine.Missing])
+	if inRemote > 0 {
+		fmt.Fprintf(e.stdout, ", %d of them only in the remote store (run pulls them)", inRemote)
+	}
 	if onDisk > 0 {
 		fmt.Fprintf(e.stdout, ", %d with files changed on disk (run restores them)", onDisk)
 	}

@@ -47,6 +47,9 @@ type partitionDoc struct {
 	// FailedRows are the failed rows an up-to-date output was sealed
 	// with (with.max_failed_rows); the next run asks them again.
 	FailedRows int `json:"failed_rows"`
+	// Remote: the up-to-date output is sealed in the remote store only;
+	// run pulls it.
+	Remote bool `json:"remote"`
 }
 
 // changeJSON is a key component that differs from the key the lock file
@@ -131,7 +134,7 @@ func writeStatusJSON(w io.Writer, pr *project, sts []engine.PartitionStatus, re 
 
 func partitionOf(eng *engine.Engine, spec *engine.PartitionSpec, st engine.PartitionStatus) partitionDoc {
 	d := partitionDoc{ID: string(st.ID), Node: st.Node, Kind: st.Kind, Foreach: map[string]string{},
-		State: st.State, Reasons: orEmpty(st.Reasons), Changes: []changeJSON{}, FailedRows: st.FailedRows}
+		State: st.State, Reasons: orEmpty(st.Reasons), Changes: []changeJSON{}, FailedRows: st.FailedRows, Remote: st.Remote}
 	for _, c := range st.Changes {
 		d.Changes = append(d.Changes, changeJSON{Component: c.Component, Old: c.Old, New: c.New})
 	}

@@ -8,7 +8,8 @@
 //
 // Top-level keys: version (required, must be 1), name (required),
 // description, extends, root, prompts (default "prompts"), data (default
-// "data"), vars, models, nodes (required, at least one). Node keys: kind
+// "data"), vars, models, nodes (required, at least one), remote (a shared
+// store's URL, checked by Options.ValidateRemote). Node keys: kind
 // (required), description, foreach, needs, with, output. Any other key, a
 // duplicate key, a YAML merge key (<<) or a value of the wrong type is an
 // error. Anchors and aliases may be used; their expansion is bounded (at

@@ -30,6 +30,9 @@ type Options struct {
 	// ValidateModel, when set, checks each `models:` entry; its error is
 	// reported at the entry's position.
 	ValidateModel func(name string, raw map[string]any) error
+	// ValidateRemote, when set, checks the `remote:` store URL; its error
+	// is reported at the value's position.
+	ValidateRemote func(url string) error
 	// Run is copied into every PartitionSpec.Options.
 	Run engine.RunOptions
 	// Partial makes Load return what it could build along with its error,
@@ -50,6 +53,9 @@ type Pipeline struct {
 	Models                           map[string]engine.ModelEntry
 	Nodes                            []*Node // declaration order
 	Graph                            *engine.Graph
+	// Remote is the `remote:` store URL ("" without one), RemotePos its
+	// "file:line:col".
+	Remote, RemotePos string
 
 	// broken are the nodes whose declaration had a problem, and
 	// graphBroken says the graph itself had one (needs, cycles, outputs,
@@ -130,7 +136,7 @@ func Load(path string, opt Options) (*Pipeline, error) {
 // topKeys are the keys a pipeline file may have.
 var topKeys = map[string]bool{
 	"version": true, "name": true, "description": true, "extends": true, "root": true,
-	"prompts": true, "data": true, "vars": true, "models": true, "nodes": true,
+	"prompts": true, "data": true, "vars": true, "models": true, "nodes": true, "remote": true,
 }
 
 func (l *loader) load(path string) *Pipeline {
@@ -183,6 +189,30 @@ func (l *loader) header(m *yaml.Node, top map[string]*yaml.Node, p *Pipeline) {
 	if v := top["description"]; v != nil {
 		p.Description, _ = l.str(v, "description")
 	}
+	l.remote(top["remote"], p)
+}
+
+// remote decodes `remote:`, the URL of a shared store (credentials come
+// from the environment, never from the file).
+func (l *loader) remote(v *yaml.Node, p *Pipeline) {
+	if v == nil {
+		return
+	}
+	s, ok := l.str(v, "remote")
+	if !ok {
+		return
+	}
+	if s == "" {
+		l.errorf(v, "remote: empty URL (leave the key out for no remote store)")
+		return
+	}
+	if l.opt.ValidateRemote != nil {
+		if err := l.opt.ValidateRemote(s); err != nil {
+			l.errorf(v, "remote: %v", err)
+			return
+		}
+	}
+	p.Remote, p.RemotePos = s, l.pos(resolve(v)).String()
 }
 
 // dirs resolves the project root, the prompts and the data directory.

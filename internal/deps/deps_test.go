@@ -39,6 +39,8 @@ type rule struct {
 var rules = []rule{
 	{"the store is a leaf: no other sptflow package (but regfile), no YAML, no HTTP",
 		[]string{own("engine/store")}, join([]string{own("...")}, yamlPkgs, httpPkgs), []string{own("regfile")}},
+	{"the remote store knows the local store only: no engine, pipeline, LLM, step or command code, no YAML",
+		[]string{own("engine/store/remote")}, join([]string{own("engine"), own("engine/pipeline"), own("steps/..."), own("cmd/...")}, llmPkgs, yamlPkgs), nil},
 	{"regfile, which opens only regular files within a size limit, is a leaf",
 		[]string{own("regfile")}, []string{own("...")}, nil},
 	{"the engine imports no YAML, HTTP, LLM, step or command code",

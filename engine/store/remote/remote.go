@@ -90,6 +90,20 @@ func (s *Store) PutObject(ctx context.Context, data []byte) (d store.Digest, cre
 	return d, created, nil
 }
 
+// EnsureObject is PutObject that also verifies an object already there
+// (it reads it) and, if it is damaged, replaces it: created is then true.
+func (s *Store) EnsureObject(ctx context.Context, data []byte) (d store.Digest, created bool, err error) {
+	d, created, err = s.PutObject(ctx, data)
+	if err != nil || created {
+		return d, created, err
+	}
+	_, err = s.GetObject(ctx, d)
+	if !errors.Is(err, ErrNotFound) {
+		return d, false, err
+	}
+	return s.PutObject(ctx, data) // damaged (GetObject deleted it), or deleted meanwhile
+}
+
 // create is a create-only write that treats ErrExist as created == false.
 func (s *Store) create(ctx context.Context, key string, data []byte) (bool, error) {
 	err := s.b.create(ctx, key, data)

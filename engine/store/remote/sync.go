@@ -22,6 +22,8 @@ type SyncStats struct {
 	Objects    int      // objects copied (manifests included)
 	Bytes      int64    // bytes copied
 	Missing    []string // pins the source did not have, by Name
+
+	verify bool // push: verify objects already there (EnsureObject)
 }
 
 // keyInfoNS is the record namespace of node-key descriptions (what
@@ -33,7 +35,13 @@ const keyInfoNS = "keyinfo"
 // and the key description, so a pointer never names an object that is not
 // there. A pin the local store lacks is listed in Missing, not an error.
 func Push(ctx context.Context, local *store.Store, rs *Store, pins []Pin) (SyncStats, error) {
-	var st SyncStats
+	return push(ctx, local, rs, pins, false)
+}
+
+// push is Push; verify reads back every object already there, and
+// replaces a damaged one.
+func push(ctx context.Context, local *store.Store, rs *Store, pins []Pin, verify bool) (SyncStats, error) {
+	st := SyncStats{verify: verify}
 	for _, p := range pins {
 		raw, err := local.ReadObject(p.Manifest)
 		if errors.Is(err, store.ErrNotFound) {
@@ -83,7 +91,11 @@ func pushPin(ctx context.Context, local *store.Store, rs *Store, p Pin, raw []by
 }
 
 func pushObject(ctx context.Context, rs *Store, data []byte, st *SyncStats) error {
-	_, created, err := rs.PutObject(ctx, data)
+	put := rs.PutObject
+	if st.verify {
+		put = rs.EnsureObject
+	}
+	_, created, err := put(ctx, data)
 	if created {
 		st.Objects++
 		st.Bytes += int64(len(data))
