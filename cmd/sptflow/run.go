@@ -23,6 +23,7 @@ type runFlags struct {
 	force, only, dryRun bool
 	topic               string
 	limit, resample     int
+	shard               shardFlags // shard.go
 }
 
 func cmdRun(ctx context.Context, e *env, args []string) error {
@@ -37,6 +38,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	fs.BoolFunc("no-wait", "end the run, saying how many provider batches are in flight and their ETA, instead of waiting for them (they are harvested by a later run, never resubmitted)", func(string) error { e.noWait = true; return nil })
 	fs.BoolFunc("wait", "wait for provider batches in flight (the default)", func(string) error { e.noWait = false; return nil })
 	fs.Var(nonNegative{&e.maxCost}, "max-cost", "start no LLM request that would take the run's cost past `USD` (0 = no limit)")
+	f.shard.register(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -44,8 +46,13 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if len(pos) == 0 {
 		return fmt.Errorf("%w: sptflow run PIPELINE [TARGET...]: missing pipeline", errUsage)
 	}
+	shard, share, err := f.shard.config()
+	if err != nil {
+		return err
+	}
+	e.rateShare = share
 	cfg := engine.RunConfig{Selection: engine.Selection{Targets: pos[1:], Topic: f.topic},
-		Force: f.force, Only: f.only, Jobs: e.jobs, Args: append([]string{"run"}, args...)}
+		Force: f.force, Only: f.only, Jobs: e.jobs, Args: append([]string{"run"}, args...), Shard: shard}
 	if flagSet(fs, "resample") {
 		cfg.Resample = &f.resample
 	}
@@ -106,9 +113,15 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 		}
 	}()
 	pr.rt.SetRun(runID, ledger)
+	if e.rateShare > 0 {
+		if err := pr.rt.SetRateShare(e.rateShare); err != nil {
+			return err
+		}
+	}
 	cfg.Stop = interruptsOf(ctx).gracefulStop()
 	pr.rt.SetInterrupt(cfg.Stop, ctx.Done())
 	log.Info().Str(engine.FieldPipeline, pr.p.Name).Str(engine.FieldRun, runID).Int("partitions", len(ids)).Msg("run started")
+	logShare(log, pr, cfg.Shard, e.rateShare, ids)
 	journalEstimate(ctx, e, pr.eng, ids, journal)
 	prog := newProgress(e, log, e.logOut, runInfo{partitions: len(ids), totals: pr.rt.Totals, activity: pr.rt.Activity,
 		providers: func(id engine.PartitionID) []string { return pr.eng.Plan(id).Providers }})
