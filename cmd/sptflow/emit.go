@@ -74,8 +74,8 @@ func cmdEmit(ctx context.Context, e *env, args []string) error {
 }
 
 // shardsPending says, on stderr, what an emitted job still waits for.
-const shardsPending = "sptflow emit: note: this sptflow's `run` has no --shard flag yet and does not " +
-	"read the remote store; the job is the format the sharded runs will take, not yet runnable (README: Sharing a store)"
+const shardsPending = "sptflow emit: note: this sptflow's `run --shard` does not read the remote store yet, " +
+	"and the shards share nothing else; the job is the format the sharded runs will take, not yet runnable (README: Sharing a store)"
 
 // check validates the flags of an emitter.
 func (j emitJob) check(kind string) error {

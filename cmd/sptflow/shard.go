@@ -98,3 +98,13 @@ func logShare(log zerolog.Logger, pr *project, sh engine.Shard, share float64, i
 	}
 	log.Info().Float64("rate_share", share).Msgf("rate budgets at share %.4g: %s (and of the limits providers announce)", share, strings.Join(parts, "; "))
 }
+
+// shardOwner returns, for status --shards N, the " (shard k/N)" naming the
+// shard that runs a partition ("" without --shards).
+func shardOwner(eng *engine.Engine, n int) func(engine.PartitionID) string {
+	if n < 1 {
+		return func(engine.PartitionID) string { return "" }
+	}
+	owners := eng.Owners(n)
+	return func(id engine.PartitionID) string { return fmt.Sprintf(" (shard %d/%d)", owners[id], n) }
+}
