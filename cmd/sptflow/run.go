@@ -122,7 +122,7 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 	pr.rt.SetInterrupt(cfg.Stop, ctx.Done())
 	log.Info().Str(engine.FieldPipeline, pr.p.Name).Str(engine.FieldRun, runID).Int("partitions", len(ids)).Msg("run started")
 	logShare(log, pr, cfg.Shard, e.rateShare, ids)
-	journalEstimate(ctx, e, pr.eng, ids, journal)
+	journalEstimate(ctx, e, pr.eng, ownPartitions(pr.eng, cfg.Shard, ids), journal)
 	prog := newProgress(e, log, e.logOut, runInfo{partitions: len(ids), totals: pr.rt.Totals, activity: pr.rt.Activity,
 		providers: func(id engine.PartitionID) []string { return pr.eng.Plan(id).Providers }})
 	rows := &rowsSeen{last: map[engine.PartitionID]engine.Rows{}}

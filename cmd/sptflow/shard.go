@@ -66,17 +66,28 @@ func takeoverDelay() (time.Duration, error) {
 	return d, nil
 }
 
+// ownPartitions keeps the partitions of ids that shard sh executes (all
+// of them, unsharded): the run's estimate prices those, not the ones it
+// waits for.
+func ownPartitions(eng *engine.Engine, sh engine.Shard, ids []engine.PartitionID) []engine.PartitionID {
+	if sh.Count <= 1 {
+		return ids
+	}
+	owners := eng.Owners(sh.Count)
+	var own []engine.PartitionID
+	for _, id := range ids {
+		if owners[id] == sh.Index {
+			own = append(own, id)
+		}
+	}
+	return own
+}
+
 // logShare says, in the run's log, which shard this is, how many of the
 // run's partitions it executes, and each model's effective rate budget.
 func logShare(log zerolog.Logger, pr *project, sh engine.Shard, share float64, ids []engine.PartitionID) {
 	if sh.Count > 1 {
-		owners := pr.eng.Owners(sh.Count)
-		own := 0
-		for _, id := range ids {
-			if owners[id] == sh.Index {
-				own++
-			}
-		}
+		own := len(ownPartitions(pr.eng, sh, ids))
 		log.Info().Str("shard", sh.String()).Int("own", own).Int("waited_for", len(ids)-own).
 			Msgf("shard %s: executes %d partitions, waits for %d of other shards", sh, own, len(ids)-own)
 	}
