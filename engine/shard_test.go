@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -246,5 +247,48 @@ func TestShardTakeover(t *testing.T) {
 	}
 	if got, want := step.executed(), []string{"mid@a", "mid@b", "sink", "src@a", "src@b"}; !slices.Equal(got, want) {
 		t.Errorf("surviving shard executed %v, want %v (its own and the dead shard's)", got, want)
+	}
+}
+
+// msgHook closes seen when a log line with message msg is written.
+type msgHook struct {
+	msg  string
+	once sync.Once
+	seen chan struct{}
+}
+
+func (h *msgHook) Run(_ *zerolog.Event, _ zerolog.Level, msg string) {
+	if msg == h.msg {
+		h.once.Do(func() { close(h.seen) })
+	}
+}
+
+// TestShardWaitStops: a shard waiting for another's partition stops waiting
+// on a graceful stop; the partitions it waited for are interrupted, not
+// failed, and nothing ran.
+func TestShardWaitStops(t *testing.T) {
+	f := newFixture(t)
+	step := newFake()
+	hook := &msgHook{msg: "waiting for the shard that owns this partition", seen: make(chan struct{})}
+	e, err := New(f.graph(), Options{Steps: map[string]Step{"fake": step}, Store: f.st,
+		LockPath: filepath.Join(f.dir, "sptflow.lock"), LockCodec: lockyaml.Codec{}, Log: zerolog.New(io.Discard).Hook(hook)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	go func() { <-hook.seen; close(stop) }()
+	// Shard 2 of 2 owns src@b and mid@b; they need nothing of shard 1's,
+	// so shard 1 (src@a, mid@a, sink) is the one that waits.
+	sum, err := e.Run(context.Background(), RunConfig{Jobs: 1, Stop: stop, Shard: Shard{Index: 1, Count: 2, Takeover: time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Failed != 0 || sum.Interrupted == 0 {
+		t.Errorf("failed %d, interrupted %d; want 0 and some", sum.Failed, sum.Interrupted)
+	}
+	for _, r := range sum.Results {
+		if r.ID == "sink" && r.Outcome == Executed {
+			t.Error("sink executed without src@b and mid@b")
+		}
 	}
 }
