@@ -203,7 +203,7 @@ func (e *Engine) Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 		return nil, err
 	}
 	r := &run{e: e, cfg: cfg, targets: targets, slots: newSlots(cfg.Jobs), lockOld: lock, start: time.Now(),
-		outputs: map[PartitionID]sealed{}, results: map[PartitionID]*PartitionResult{}, owners: e.Owners(cfg.Shard.Count)}
+		outputs: map[PartitionID]sealed{}, results: map[PartitionID]*PartitionResult{}, owners: e.shardOwners(cfg.Shard)}
 	if cfg.Only || cfg.Resample != nil {
 		if err := r.presealUpstream(ids); err != nil {
 			return nil, err

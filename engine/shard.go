@@ -141,6 +141,14 @@ func (d *dealer) take(s int) {
 // run is split over n shards.
 func (e *Engine) Owners(n int) Assignment { return Assign(e.g, n) }
 
+// shardOwners is the assignment a sharded run needs (nil unsharded).
+func (e *Engine) shardOwners(sh Shard) Assignment {
+	if !sh.sharded() {
+		return nil
+	}
+	return Assign(e.g, sh.Count)
+}
+
 // shardPlan keeps, of the partitions in a run, the shard's own and what
 // they need (transitively, within in): those of other shards are waited
 // for. Only keeps just the own ones.
