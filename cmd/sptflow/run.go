@@ -321,14 +321,18 @@ func dryRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg 
 	for _, id := range ids {
 		in[id] = true
 	}
-	re := estimateRun(ctx, pr.eng, sts, func(id engine.PartitionID) bool { return in[id] })
-	run, reuse := 0, 0
+	own, owners := ownSet(pr.eng, cfg.Shard, ids), pr.eng.Owners(cfg.Shard.Count)
+	re := estimateRun(ctx, pr.eng, sts, func(id engine.PartitionID) bool { return own[id] })
+	run, reuse, wait := 0, 0, 0
 	var runIDs []engine.PartitionID
 	for _, st := range sts {
 		if !in[st.ID] {
 			continue
 		}
 		switch {
+		case !own[st.ID] && st.WillRun():
+			fmt.Fprintf(e.stdout, "would wait for %s: %s, shard %d/%d's\n", st.ID, st.State, owners[st.ID], cfg.Shard.Count)
+			wait++
 		case cfg.Force && targets[st.ID]:
 			fmt.Fprintf(e.stdout, "would run %s: forced\n", st.ID)
 			run++
@@ -344,7 +348,7 @@ func dryRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg 
 			runIDs = append(runIDs, st.ID)
 		}
 	}
-	fmt.Fprintf(e.stdout, "dry run: would execute %d, reuse %d\n", run, reuse)
+	fmt.Fprintf(e.stdout, "dry run: would execute %d, reuse %d%s\n", run, reuse, waitCount(wait))
 	re.print(e.stdout, envNeeds(pr.eng, runIDs))
 	return nil
 }

@@ -83,6 +83,23 @@ func ownPartitions(eng *engine.Engine, sh engine.Shard, ids []engine.PartitionID
 	return own
 }
 
+// ownSet is ownPartitions as a set.
+func ownSet(eng *engine.Engine, sh engine.Shard, ids []engine.PartitionID) map[engine.PartitionID]bool {
+	own := map[engine.PartitionID]bool{}
+	for _, id := range ownPartitions(eng, sh, ids) {
+		own[id] = true
+	}
+	return own
+}
+
+// waitCount is the dry run's ", wait for N of other shards" ("" for none).
+func waitCount(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", wait for %d of other shards", n)
+}
+
 // logShare says, in the run's log, which shard this is, how many of the
 // run's partitions it executes, and each model's effective rate budget.
 func logShare(log zerolog.Logger, pr *project, sh engine.Shard, share float64, ids []engine.PartitionID) {
