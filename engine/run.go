@@ -35,6 +35,9 @@ type RunConfig struct {
 	// llm.Runtime.SetInterrupt) and partitions that end by cancellation
 	// are Interrupted, not Failed (interrupt.go). Nil never closes.
 	Stop <-chan struct{}
+	// Shard, when it splits the run, runs only this shard's partitions and
+	// what they need; those of other shards are waited for (shard.go).
+	Shard Shard
 }
 
 // Outcome is what happened to one partition in a run.
@@ -114,6 +117,7 @@ type run struct {
 	lockOld map[string]store.LockEntry
 	lockNew lockBatch // written once, when the run ends (lock.go)
 	start   time.Time
+	owners  Assignment // the shard of each partition, when sharded
 
 	mu      sync.Mutex
 	outputs map[PartitionID]sealed
@@ -149,6 +153,9 @@ func (e *Engine) planRun(cfg RunConfig) ([]PartitionID, map[PartitionID]bool, er
 		if err := e.addDownstream(in, sel); err != nil {
 			return nil, nil, err
 		}
+	}
+	if cfg.Shard.sharded() {
+		in = e.shardPlan(in, cfg.Shard, cfg.Only)
 	}
 	var ids []PartitionID
 	for _, id := range e.order {
@@ -196,7 +203,7 @@ func (e *Engine) Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 		return nil, err
 	}
 	r := &run{e: e, cfg: cfg, targets: targets, slots: newSlots(cfg.Jobs), lockOld: lock, start: time.Now(),
-		outputs: map[PartitionID]sealed{}, results: map[PartitionID]*PartitionResult{}}
+		outputs: map[PartitionID]sealed{}, results: map[PartitionID]*PartitionResult{}, owners: e.shardOwners(cfg.Shard)}
 	if cfg.Only || cfg.Resample != nil {
 		if err := r.presealUpstream(ctx, ids); err != nil {
 			return nil, err
@@ -352,13 +359,13 @@ func (r *run) bring(ctx context.Context, id PartitionID) (*PartitionResult, erro
 		return res, fmt.Errorf("compute key: an upstream partition has no sealed output")
 	}
 	res.Key = desc.Key()
-	force := r.cfg.Force && r.targets[id]
+	force := r.cfg.Force && r.targets[id] && r.owns(id)
 	if !force && r.reuse(ctx, n, res) {
 		if done, err := r.finishReused(n, desc, res); done {
 			return res, err
 		}
 	}
-	lease, err := r.lease(ctx, n, res.Key)
+	lease, err := r.claim(ctx, n, res.Key)
 	if err != nil {
 		return res, err
 	}
@@ -400,7 +407,7 @@ func (r *run) reuse(ctx context.Context, n *node, res *PartitionResult) bool {
 // lease takes the partition's lease, waiting (without an execution slot)
 // while another process holds it.
 func (r *run) lease(ctx context.Context, n *node, key NodeKey) (*store.Lease, error) {
-	name := "partition-" + key.String()
+	name := leaseName(key)
 	l, ok, err := r.e.opt.Store.TryLease(name)
 	if err != nil {
 		return nil, fmt.Errorf("take lease: %w", err)
@@ -416,6 +423,9 @@ func (r *run) lease(ctx context.Context, n *node, key NodeKey) (*store.Lease, er
 	}
 	return l, nil
 }
+
+// leaseName names the lease of the partition producing key.
+func leaseName(key NodeKey) string { return "partition-" + key.String() }
 
 // execute runs the step, seals its output and materializes it.
 func (r *run) execute(ctx context.Context, n *node, desc KeyDesc, res *PartitionResult) error {

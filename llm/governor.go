@@ -40,6 +40,7 @@ type Governor struct {
 	// requests admitted without waiting (read and written holding turn).
 	credit int
 	spec   struct{ rpm, tpm, in, out int }
+	share  float64 // of the limits providers announce; 0 = whole (share.go)
 
 	mu           sync.Mutex
 	tpm, in, out *bucket // nil = unlimited
@@ -357,6 +358,7 @@ func (g *Governor) ObserveResponse(status int, h http.Header, _ time.Duration) {
 // refine lowers budgets to the announced limits and pauses until the
 // window resets when the provider says nothing remains.
 func (g *Governor) refine(info RateLimitInfo) {
+	info = info.scaled(g.share)
 	if l := minPositive(g.spec.rpm, info.RequestsLimit); l > 0 {
 		g.setRPM(l)
 	}

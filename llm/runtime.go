@@ -101,6 +101,7 @@ type Runtime struct {
 	mu      sync.Mutex
 	clients map[string]*Client
 	govs    map[string]*Governor
+	share   float64 // of every model's rate budgets; 0 = whole (share.go)
 }
 
 // NewRuntime checks cfg and returns a Runtime.
@@ -149,7 +150,8 @@ func (r *Runtime) Client(spec *ModelSpec) (*Client, error) {
 	gid := spec.Provider + "/" + spec.Model
 	g, ok := r.govs[gid]
 	if !ok {
-		g = newGovernor(spec, r.cfg.DefaultRetryAfter, r.cfg.Log)
+		g = newGovernor(sharedSpec(spec, r.share), r.cfg.DefaultRetryAfter, r.cfg.Log)
+		g.share = r.share
 		if r.cfg.UnreachableSpan > 0 {
 			g.unreachableSpan = r.cfg.UnreachableSpan
 		}

@@ -69,13 +69,8 @@ func cmdEmit(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	tmpl := map[string]string{"k8s": "k8s.yaml.tmpl", "slurm": "slurm.sh.tmpl"}[pos[0]]
-	fmt.Fprintln(e.stderr, shardsPending)
 	return emitTemplates.ExecuteTemplate(e.stdout, tmpl, job)
 }
-
-// shardsPending says, on stderr, what an emitted job still waits for.
-const shardsPending = "sptflow emit: note: this sptflow's `run` has no --shard flag yet and does not " +
-	"read the remote store; the job is the format the sharded runs will take, not yet runnable (README: Sharing a store)"
 
 // check validates the flags of an emitter.
 func (j emitJob) check(kind string) error {

@@ -38,6 +38,7 @@ type env struct {
 	jobs      int
 	maxCost   float64 // run --max-cost USD; 0 = no limit
 	noWait    bool    // run --no-wait: batches in flight end the run
+	rateShare float64 // run --shard/--rate-share: of every model's rate budgets (shard.go)
 
 	logOut *redirect // the log's stderr, redirected above progress bars
 }

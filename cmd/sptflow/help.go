@@ -35,7 +35,10 @@ request store, so an interrupted or failed run continues where it stopped withou
 paying twice. Outputs are materialized in the pipeline's data directory; the run is
 recorded under .sptflow/runs/ (see 'sptflow log'). With a remote store ($SPTFLOW_REMOTE
 or the pipeline's remote:, see 'sptflow store') outputs and request records are looked
-up there too, and what the run seals or pays for is pushed.`,
+up there too, and what the run seals or pays for is pushed. With --shard i/N it runs
+shard i's share of the partitions and waits for the other shards' through the store
+(README: Sharded runs); the models' rate budgets are then divided by N unless
+--rate-share says.`,
 		targets: true,
 		examples: []string{
 			"sptflow run pipelines/demo.yaml                      # everything, on simulated models",
@@ -43,6 +46,7 @@ up there too, and what the run seals or pays for is pushed.`,
 			"sptflow run pipelines/full.yaml --limit 6 --dry-run  # what a trial would run and cost",
 			"sptflow run pipelines/full.yaml infer --resample 1   # draw new stage-2 samples",
 			"sptflow run pipelines/full.yaml --max-cost 20        # stop starting requests at $20",
+			"sptflow run pipelines/full.yaml --shard 2/4          # shard 2 of 4 runs sharing one store",
 		},
 		exits: "0 every selected partition is up to date; 1 a partition failed or the run was interrupted (the next run continues); 2 bad usage or an invalid pipeline."},
 	{name: "status", args: "PIPELINE",
@@ -157,8 +161,7 @@ sbatch array-job script (--array=0-(N-1), extra #SBATCH lines with --sbatch). Sh
 are numbered 1..N as 'run --shard i/N' takes them; pod or task index i (0-based, from
 JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID) runs shard i+1. The pipeline path is
 written relative to the project root: the image's /work, or the directory sbatch runs
-in. No key or credential is written into the job. Not runnable yet: run has no --shard
-flag and does not use the remote store so far (a note on stderr says so).`,
+in. No key or credential is written into the job.`,
 		examples: []string{
 			"sptflow emit k8s pipelines/full.yaml --shards 4 --image ghcr.io/team/spt:1 --secret llm-keys --remote s3://team/spt > job.yaml",
 			"sptflow emit slurm pipelines/full.yaml --shards 8 --remote s3://team/spt --sbatch --partition=gpu > job.sh",

@@ -23,6 +23,7 @@ type runFlags struct {
 	force, only, dryRun bool
 	topic               string
 	limit, resample     int
+	shard               shardFlags // shard.go
 }
 
 func cmdRun(ctx context.Context, e *env, args []string) error {
@@ -37,6 +38,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	fs.BoolFunc("no-wait", "end the run, saying how many provider batches are in flight and their ETA, instead of waiting for them (they are harvested by a later run, never resubmitted)", func(string) error { e.noWait = true; return nil })
 	fs.BoolFunc("wait", "wait for provider batches in flight (the default)", func(string) error { e.noWait = false; return nil })
 	fs.Var(nonNegative{&e.maxCost}, "max-cost", "start no LLM request that would take the run's cost past `USD` (0 = no limit)")
+	f.shard.register(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -44,8 +46,13 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if len(pos) == 0 {
 		return fmt.Errorf("%w: sptflow run PIPELINE [TARGET...]: missing pipeline", errUsage)
 	}
+	shard, share, err := f.shard.config()
+	if err != nil {
+		return err
+	}
+	e.rateShare = share
 	cfg := engine.RunConfig{Selection: engine.Selection{Targets: pos[1:], Topic: f.topic},
-		Force: f.force, Only: f.only, Jobs: e.jobs, Args: append([]string{"run"}, args...)}
+		Force: f.force, Only: f.only, Jobs: e.jobs, Args: append([]string{"run"}, args...), Shard: shard}
 	if flagSet(fs, "resample") {
 		cfg.Resample = &f.resample
 	}
@@ -106,10 +113,16 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 		}
 	}()
 	pr.rt.SetRun(runID, ledger)
+	if e.rateShare > 0 {
+		if err := pr.rt.SetRateShare(e.rateShare); err != nil {
+			return err
+		}
+	}
 	cfg.Stop = interruptsOf(ctx).gracefulStop()
 	pr.rt.SetInterrupt(cfg.Stop, ctx.Done())
 	log.Info().Str(engine.FieldPipeline, pr.p.Name).Str(engine.FieldRun, runID).Int("partitions", len(ids)).Msg("run started")
-	journalEstimate(ctx, e, pr.eng, ids, journal)
+	logShare(log, pr, cfg.Shard, e.rateShare, ids)
+	journalEstimate(ctx, e, pr.eng, ownPartitions(pr.eng, cfg.Shard, ids), journal)
 	prog := newProgress(e, log, e.logOut, runInfo{partitions: len(ids), totals: pr.rt.Totals, activity: pr.rt.Activity,
 		providers: func(id engine.PartitionID) []string { return pr.eng.Plan(id).Providers }})
 	rows := &rowsSeen{last: map[engine.PartitionID]engine.Rows{}}
@@ -308,14 +321,18 @@ func dryRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg 
 	for _, id := range ids {
 		in[id] = true
 	}
-	re := estimateRun(ctx, pr.eng, sts, func(id engine.PartitionID) bool { return in[id] })
-	run, reuse := 0, 0
+	own, owners := ownSet(pr.eng, cfg.Shard, ids), pr.eng.Owners(cfg.Shard.Count)
+	re := estimateRun(ctx, pr.eng, sts, func(id engine.PartitionID) bool { return own[id] })
+	run, reuse, wait := 0, 0, 0
 	var runIDs []engine.PartitionID
 	for _, st := range sts {
 		if !in[st.ID] {
 			continue
 		}
 		switch {
+		case !own[st.ID] && st.WillRun():
+			fmt.Fprintf(e.stdout, "would wait for %s: %s, shard %d/%d's\n", st.ID, st.State, owners[st.ID], cfg.Shard.Count)
+			wait++
 		case cfg.Force && targets[st.ID]:
 			fmt.Fprintf(e.stdout, "would run %s: forced\n", st.ID)
 			run++
@@ -331,7 +348,7 @@ func dryRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg 
 			runIDs = append(runIDs, st.ID)
 		}
 	}
-	fmt.Fprintf(e.stdout, "dry run: would execute %d, reuse %d\n", run, reuse)
+	fmt.Fprintf(e.stdout, "dry run: would execute %d, reuse %d%s\n", run, reuse, waitCount(wait))
 	re.print(e.stdout, envNeeds(pr.eng, runIDs))
 	return nil
 }
