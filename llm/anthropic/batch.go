@@ -86,12 +86,6 @@ func (p *Provider) GetBatch(ctx context.Context, id string) (*llm.BatchStatus, e
 	return b.status(), nil
 }
 
-// CancelBatch implements llm.BatchAPI.
-func (p *Provider) CancelBatch(ctx context.Context, id string) error {
-	var b wireBatch
-	return p.batchJSON(ctx, http.MethodPost, p.batchURL(id)+"/cancel", nil, &b)
-}
-
 // ListBatches implements llm.BatchAPI: it pages through the account's
 // batches, newest first, until one was created before since.
 func (p *Provider) ListBatches(ctx context.Context, since time.Time) ([]*llm.BatchStatus, error) {

@@ -29,7 +29,7 @@ func (f fakeAwareBatch) ListBatches(ctx context.Context, since time.Time) ([]*ll
 	return f.api.ListBatches(ctx, since)
 }
 
-func (f fakeAwareBatch) CancelBatch(ctx context.Context, id string) error {
+func (f fakeAwareBatch) CancelBatch(ctx context.Context, id string) (*llm.BatchStatus, error) {
 	return f.api.CancelBatch(ctx, id)
 }
 
