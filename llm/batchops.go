@@ -88,3 +88,16 @@ func (c *Client) HarvestBatch(ctx context.Context, e *BatchEntry) (*BatchReport,
 	}
 	return x.rep, st, nil
 }
+
+// Unstored returns how many requests of ledger entry e have no response in
+// the request store.
+func (c *Client) Unstored(e *BatchEntry) int {
+	x := &batchRun{c: c}
+	n := 0
+	for _, id := range e.Keys {
+		if !x.stored(id) {
+			n++
+		}
+	}
+	return n
+}
