@@ -145,6 +145,9 @@ func (x *batchRun) canary(ctx context.Context, shape, id string) error {
 		APIModel: c.spec.Model, Canary: id, Proven: time.Now().UTC()}); err != nil {
 		return err
 	}
+	if l := c.rt.ledger; l != nil {
+		l.Note(ctx, Spend{Event: SpendCanary, Key: id, Model: c.spec.Name, Provider: c.spec.Provider})
+	}
 	delete(x.items, id)
 	x.rep.Canaries++
 	log.Info().Str("request", res.Key.Short()).Msg("canary answered online: request shape proven for batches")
