@@ -331,3 +331,26 @@ func (b *batchOps) harvest(ctx context.Context, w io.Writer) error {
 	fmt.Fprintf(w, "%d results stored ($%.4f); %d batches still in flight\n", stored, cost, inFlight)
 	return errors.Join(errs...)
 }
+
+// batchesLine words the provider batches a run is polling for the
+// progress display: "batches 2: 340/1000 done, ETA 3:12" (the latest
+// ETA; "ETA ?" when it has passed or is unknown); "" without any.
+func batchesLine(bs []llm.BatchProgress, now time.Time) string {
+	if len(bs) == 0 {
+		return ""
+	}
+	total, done := 0, 0
+	var eta time.Time
+	for _, b := range bs {
+		total += b.Counts.Total()
+		done += b.Counts.Total() - b.Counts.Processing
+		if b.ETA.After(eta) {
+			eta = b.ETA
+		}
+	}
+	left := "ETA ?"
+	if eta.After(now) {
+		left = "ETA " + clock(eta.Sub(now))
+	}
+	return fmt.Sprintf("batches %d: %d/%d done, %s", len(bs), done, total, left)
+}

@@ -111,7 +111,7 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 	log.Info().Str(engine.FieldPipeline, pr.p.Name).Str(engine.FieldRun, runID).Int("partitions", len(ids)).Msg("run started")
 	journalEstimate(ctx, e, pr.eng, ids, journal)
 	prog := newProgress(e, log, e.logOut, runInfo{partitions: len(ids), totals: pr.rt.Totals, activity: pr.rt.Activity,
-		providers: func(id engine.PartitionID) []string { return pr.eng.Plan(id).Providers }})
+		providers: func(id engine.PartitionID) []string { return pr.eng.Plan(id).Providers }, batches: pr.rt.BatchesInFlight})
 	rows := &rowsSeen{last: map[engine.PartitionID]engine.Rows{}}
 	cfg.Monitor = engine.Monitors{journal, prog, rows}
 	unjournal := journalStop(cfg.Stop, journal, log)

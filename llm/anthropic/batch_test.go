@@ -46,6 +46,15 @@ func judgeSpec(t *testing.T) *llm.ModelSpec {
 
 func (e *batchEnv) client(t *testing.T, tweak func(*llm.RuntimeConfig)) *llm.Client {
 	t.Helper()
+	c, err := e.runtime(t, tweak).Client(e.spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (e *batchEnv) runtime(t *testing.T, tweak func(*llm.RuntimeConfig)) *llm.Runtime {
+	t.Helper()
 	cfg := llm.RuntimeConfig{Records: e.records, Log: zerolog.Nop(), Getenv: func(string) string { return key },
 		Batches: store.Batches(e.ledger), BatchPoll: time.Millisecond,
 		Connect: func(_ *llm.ModelSpec, _ llm.ConnectEnv) (llm.Provider, error) {
@@ -59,11 +68,7 @@ func (e *batchEnv) client(t *testing.T, tweak func(*llm.RuntimeConfig)) *llm.Cli
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := rt.Client(e.spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return rt
 }
 
 func batchRequests(n int) []*llm.Request {

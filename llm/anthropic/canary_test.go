@@ -77,3 +77,39 @@ func TestBatchCanary(t *testing.T) {
 		t.Errorf("fake stats %+v: want 2 canaries billed online, 9 batch results in 3 batches", st)
 	}
 }
+
+// TestBatchInFlightVisible: while a batch is polled, the runtime reports
+// it (the progress display) and its ledger entry holds the counts as last
+// polled (status); both are gone once it is harvested.
+func TestBatchInFlightVisible(t *testing.T) {
+	ctx := context.Background()
+	env := newBatchEnv(t, llmtest.Options{Batch: llmtest.BatchScript{Polls: 2}})
+	var rt *llm.Runtime
+	var seen []llm.BatchProgress
+	var ledger []*llm.BatchEntry
+	rt = env.runtime(t, func(c *llm.RuntimeConfig) {
+		c.BatchHook = func(p string) error {
+			if p == llm.HookBatchPolled {
+				seen = rt.BatchesInFlight()
+				ledger, _ = llm.ReadBatchLedger(store.Batches(env.ledger))
+			}
+			return nil
+		}
+	})
+	c, err := rt.Client(env.spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.RunBatch(ctx, "p1", batchRequests(4)); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 1 || seen[0].Model != "judge" || seen[0].Counts.Processing != 3 || seen[0].ETA.IsZero() {
+		t.Errorf("in flight at the first poll: %+v, want the batch of 3 processing, with an ETA", seen)
+	}
+	if len(ledger) != 1 || ledger[0].Counts == nil || ledger[0].Counts.Processing != 3 || ledger[0].Polled.IsZero() {
+		t.Errorf("ledger at the first poll: %+v, want the counts as polled", ledger)
+	}
+	if n := len(rt.BatchesInFlight()); n != 0 {
+		t.Errorf("%d batches still reported in flight after the harvest", n)
+	}
+}
