@@ -266,7 +266,7 @@ func batchETA(st *BatchStatus, now time.Time) time.Time {
 // record is durable, and records each batch id as soon as it is known.
 func (x *batchRun) submit(ctx context.Context, pending []string) ([]*BatchEntry, error) {
 	var out []*BatchEntry
-	for chunk := range slices.Chunk(pending, MaxBatchRequests) {
+	for _, chunk := range x.chunks(pending) {
 		e, err := x.create(ctx, chunk)
 		if err != nil {
 			return out, err
