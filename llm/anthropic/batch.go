@@ -29,11 +29,6 @@ var _ llm.BatchAPI = (*Provider)(nil)
 // batch by listing.
 var createClient = &http.Client{Timeout: 10 * time.Minute}
 
-type batchRequest struct {
-	CustomID string          `json:"custom_id"`
-	Params   json.RawMessage `json:"params"`
-}
-
 // wireBatch is a MessageBatch object.
 type wireBatch struct {
 	ID               string          `json:"id"`
@@ -55,23 +50,35 @@ func (b *wireBatch) status() *llm.BatchStatus {
 // the online call would send (without stream: batch requests are not
 // streamed), so a result answers exactly the request its key names.
 func (p *Provider) CreateBatch(ctx context.Context, items []llm.BatchItem) (*llm.BatchStatus, error) {
-	reqs := make([]batchRequest, len(items))
+	// The body is written in one buffer, each request's params as
+	// encodeRequest makes them: a batch of 200 MB is held once, not as
+	// params plus their copy in a marshalled array.
+	var buf bytes.Buffer
+	buf.WriteString(`{"requests":[`)
 	for i, it := range items {
 		if n := len(it.CustomID); n < 1 || n > 64 {
 			return nil, fmt.Errorf("anthropic batch: custom id %q: want 1 to 64 characters", it.CustomID)
 		}
-		body, err := encodeRequest(it.Request, false)
+		params, err := encodeRequest(it.Request, false)
 		if err != nil {
 			return nil, p.fail(it.Request, err)
 		}
-		reqs[i] = batchRequest{CustomID: it.CustomID, Params: body}
+		id, err := json.Marshal(it.CustomID)
+		if err != nil {
+			return nil, fmt.Errorf("anthropic batch: encode custom id: %w", err)
+		}
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.WriteString(`{"custom_id":`)
+		buf.Write(id)
+		buf.WriteString(`,"params":`)
+		buf.Write(params)
+		buf.WriteByte('}')
 	}
-	body, err := json.Marshal(map[string]any{"requests": reqs})
-	if err != nil {
-		return nil, fmt.Errorf("anthropic batch: encode: %w", err)
-	}
+	buf.WriteString(`]}`)
 	var b wireBatch
-	if err := p.batchJSON(ctx, http.MethodPost, p.batchURL(""), body, &b); err != nil {
+	if err := p.batchJSON(ctx, http.MethodPost, p.batchURL(""), buf.Bytes(), &b); err != nil {
 		return nil, err
 	}
 	return b.status(), nil
