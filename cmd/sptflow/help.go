@@ -53,7 +53,9 @@ its current key), stale (produced before, but a component of its key changed) or
 (prices need none). With --why it lists, for each stale partition, the component that
 changed (a with value old -> new, an input file, an upstream output, the step version, a
 model). With --json it prints one JSON document instead (its shape is in the README).
-status runs nothing and needs no API key.`,
+It also lists the provider batches in flight (execution: batch) from the batch ledger,
+as last polled (sptflow batches asks the provider). status runs nothing and needs no
+API key.`,
 		examples: []string{
 			"sptflow status pipelines/full.yaml",
 			"sptflow status pipelines/full.yaml --why",

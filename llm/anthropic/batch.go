@@ -50,19 +50,26 @@ func (b *wireBatch) status() *llm.BatchStatus {
 // the online call would send (without stream: batch requests are not
 // streamed), so a result answers exactly the request its key names.
 func (p *Provider) CreateBatch(ctx context.Context, items []llm.BatchItem) (*llm.BatchStatus, error) {
-	// The body is written in one buffer, each request's params as
-	// encodeRequest makes them: a batch of 200 MB is held once, not as
-	// params plus their copy in a marshalled array.
-	var buf bytes.Buffer
-	buf.WriteString(`{"requests":[`)
+	// The body is assembled in one buffer of its exact size from each
+	// request's params as encodeRequest makes them: a 200 MB batch is
+	// held twice at most (params, then body), not as params, their copy
+	// in a marshalled array and a buffer grown by doubling.
+	params := make([][]byte, len(items))
+	size := len(`{"requests":[]}`)
 	for i, it := range items {
 		if n := len(it.CustomID); n < 1 || n > 64 {
 			return nil, fmt.Errorf("anthropic batch: custom id %q: want 1 to 64 characters", it.CustomID)
 		}
-		params, err := encodeRequest(it.Request, false)
-		if err != nil {
+		var err error
+		if params[i], err = encodeRequest(it.Request, false); err != nil {
 			return nil, p.fail(it.Request, err)
 		}
+		size += len(params[i]) + len(it.CustomID)*6 + 32
+	}
+	var buf bytes.Buffer
+	buf.Grow(size)
+	buf.WriteString(`{"requests":[`)
+	for i, it := range items {
 		id, err := json.Marshal(it.CustomID)
 		if err != nil {
 			return nil, fmt.Errorf("anthropic batch: encode custom id: %w", err)
@@ -73,8 +80,9 @@ func (p *Provider) CreateBatch(ctx context.Context, items []llm.BatchItem) (*llm
 		buf.WriteString(`{"custom_id":`)
 		buf.Write(id)
 		buf.WriteString(`,"params":`)
-		buf.Write(params)
+		buf.Write(params[i])
 		buf.WriteByte('}')
+		params[i] = nil
 	}
 	buf.WriteString(`]}`)
 	var b wireBatch
