@@ -25,6 +25,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -49,6 +50,7 @@ type options struct {
 	prompts           string
 	inprocess         bool
 	cpuprofile        string
+	memprofile        string
 }
 
 func main() {
@@ -61,6 +63,7 @@ func main() {
 	flag.StringVar(&o.prompts, "prompts", "prompts", "the prompt folder")
 	flag.BoolVar(&o.inprocess, "inprocess", false, "run the fake in this process (its CPU and memory then count)")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the client to this file")
+	flag.StringVar(&o.memprofile, "memprofile", "", "write a heap profile of the client, after the run, to this file")
 	flag.Parse()
 	if *serve {
 		runServer(o)
@@ -228,6 +231,11 @@ func run(o options) error {
 		return err
 	}
 	wall, cpu := time.Since(t0), harness.CPUTime()-cpu0
+	if o.memprofile != "" {
+		if err := writeHeapProfile(o.memprofile); err != nil {
+			return err
+		}
+	}
 	total, _ := llm.Tally(spend.lines, nil)
 	online := total.CostUSD - total.BatchCostUSD
 	where := "the fake in a child process, not counted"
@@ -246,4 +254,18 @@ func run(o options) error {
 		return fmt.Errorf("%d of %d requests stored", rep.Succeeded+rep.Canaries, rep.Requests)
 	}
 	return nil
+}
+
+// writeHeapProfile writes the live heap (after a GC) to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
