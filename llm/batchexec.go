@@ -394,11 +394,15 @@ func (x *batchRun) await(ctx context.Context, open []*BatchEntry) ([]string, err
 // name.
 func (x *batchRun) harvest(ctx context.Context, e *BatchEntry) ([]string, error) {
 	seen := map[string]bool{}
+	keys := make(map[string]bool, len(e.Keys)) // a batch may hold 100,000
+	for _, k := range e.Keys {
+		keys[k] = true
+	}
 	var again []string
 	stored := 0
 	request := func(id string) *Request { return x.items[id] }
 	err := x.api.BatchResults(ctx, e.BatchID, request, func(r *BatchResult) error {
-		if seen[r.CustomID] || !slices.Contains(e.Keys, r.CustomID) {
+		if seen[r.CustomID] || !keys[r.CustomID] {
 			return nil // not ours (an adopted batch is checked here)
 		}
 		seen[r.CustomID] = true
