@@ -30,8 +30,9 @@ const (
 	HookBatchIntent  = "intent"  // the intent record is durable; the batch is not created yet
 	HookBatchCreated = "created" // the provider created the batch; its id is not recorded yet
 	HookBatchPolled  = "polled"  // a batch in flight answered its first poll of the run
-	// HookBatchHarvested is "harvested:N": N results of a batch are
-	// durably stored by this harvest (called after each).
+	// HookBatchHarvested is "harvested:N": this harvest has recorded N
+	// results of a batch (stored, refused, or paid and unusable), each
+	// durably before the next is read.
 	HookBatchHarvested = "harvested"
 )
 

@@ -18,7 +18,7 @@ const (
 	// batch hook point: "intent" (the intent record is durable, the batch
 	// not created), "created" (created, its id not recorded), "polled"
 	// (a batch in flight answered its first poll of the run) or
-	// "harvested:N" (N results of a batch are stored, the others not yet).
+	// "harvested:N" (N results of a batch are recorded, the others not yet).
 	batchCrashEnv = "SPTFLOW_TEST_BATCH_CRASH"
 )
 
