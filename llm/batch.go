@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -116,6 +117,10 @@ type BatchEntry struct {
 	// Adopted is set when BatchID was found by listing the account's
 	// batches after a crash between the intent and recording the id.
 	Adopted bool `json:"adopted,omitempty"`
+	// Counts are the batch's request counts as last polled, at Polled
+	// (for `sptflow status` and `sptflow batches`).
+	Counts *BatchCounts `json:"counts,omitempty"`
+	Polled time.Time    `json:"polled,omitzero"`
 }
 
 // batchLedger reads and writes BatchEntry documents.
@@ -140,20 +145,24 @@ func (l batchLedger) remove(e *BatchEntry) error {
 }
 
 // entries returns the entries of model entry (provider, api model), oldest
-// intent first. An unreadable entry is an error: it may stand for a paid
-// batch, so it is never silently skipped.
+// intent first ("", "": every entry). An unreadable entry is an error: it
+// may stand for a paid batch, so it is never silently skipped.
 func (l batchLedger) entries(provider, apiModel string) ([]*BatchEntry, error) {
+	every := provider == "" && apiModel == ""
 	all, err := l.files.All()
 	if err != nil {
 		return nil, fmt.Errorf("read batch ledger: %w", err)
 	}
 	var out []*BatchEntry
 	for name, data := range all {
+		if strings.HasPrefix(name, shapePrefix) {
+			continue // a proven request shape (canary.go)
+		}
 		var e BatchEntry
 		if err := json.Unmarshal(data, &e); err != nil {
 			return nil, fmt.Errorf("read batch ledger entry %s: %w", name, err)
 		}
-		if e.Provider == provider && e.APIModel == apiModel {
+		if every || e.Provider == provider && e.APIModel == apiModel {
 			out = append(out, &e)
 		}
 	}

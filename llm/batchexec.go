@@ -29,11 +29,17 @@ const (
 const (
 	HookBatchIntent  = "intent"  // the intent record is durable; the batch is not created yet
 	HookBatchCreated = "created" // the provider created the batch; its id is not recorded yet
+	HookBatchPolled  = "polled"  // a batch in flight answered its first poll of the run
+	// HookBatchHarvested is "harvested:N": this harvest has recorded N
+	// results of a batch (stored, refused, or paid and unusable), each
+	// durably before the next is read.
+	HookBatchHarvested = "harvested"
 )
 
 // BatchReport says what one RunBatch did.
 type BatchReport struct {
 	Requests  int // distinct requests asked for
+	Canaries  int // requests sent online to prove a new request shape
 	Stored    int // already in the request store
 	Submitted int // requests sent in batches, over all waves
 	Batches   int // batches created
@@ -130,7 +136,10 @@ func (x *batchRun) run(ctx context.Context) error {
 			open = append(open, e)
 		}
 	}
-	pending := x.pending(open)
+	pending, err := x.canaries(ctx, x.pending(open))
+	if err != nil {
+		return err
+	}
 	for wave := 1; ; wave++ {
 		created, err := x.submit(ctx, pending)
 		if err != nil {
@@ -326,6 +335,12 @@ func (x *batchRun) hook(point string) error {
 func (x *batchRun) await(ctx context.Context, open []*BatchEntry) ([]string, error) {
 	poll := cmpOr(x.c.rt.cfg.BatchPoll, DefaultBatchPoll)
 	fails := map[string]int{}
+	polled := map[string]bool{}
+	defer func() {
+		for _, e := range open {
+			x.c.rt.inflight.drop(e.BatchID)
+		}
+	}()
 	var again []string
 	for len(open) > 0 {
 		var still []*BatchEntry
@@ -344,12 +359,22 @@ func (x *batchRun) await(ctx context.Context, open []*BatchEntry) ([]string, err
 				continue
 			}
 			fails[e.BatchID] = 0
+			if err := x.polled(e, st); err != nil {
+				return nil, err
+			}
+			if !polled[e.BatchID] {
+				polled[e.BatchID] = true
+				if err := x.hook(HookBatchPolled); err != nil {
+					return nil, err
+				}
+			}
 			if !st.Ended {
 				still = append(still, e)
 				inflight.add(st)
 				continue
 			}
 			a, err := x.harvest(ctx, e)
+			x.c.rt.inflight.drop(e.BatchID)
 			if err != nil {
 				return nil, err
 			}
@@ -374,10 +399,15 @@ func (x *batchRun) await(ctx context.Context, open []*BatchEntry) ([]string, err
 // name.
 func (x *batchRun) harvest(ctx context.Context, e *BatchEntry) ([]string, error) {
 	seen := map[string]bool{}
+	keys := make(map[string]bool, len(e.Keys)) // a batch may hold 100,000
+	for _, k := range e.Keys {
+		keys[k] = true
+	}
 	var again []string
+	stored := 0
 	request := func(id string) *Request { return x.items[id] }
 	err := x.api.BatchResults(ctx, e.BatchID, request, func(r *BatchResult) error {
-		if seen[r.CustomID] || !slices.Contains(e.Keys, r.CustomID) {
+		if seen[r.CustomID] || !keys[r.CustomID] {
 			return nil // not ours (an adopted batch is checked here)
 		}
 		seen[r.CustomID] = true
@@ -389,6 +419,10 @@ func (x *batchRun) harvest(ctx context.Context, e *BatchEntry) ([]string, error)
 		retry, err := x.result(ctx, e, r)
 		if retry && x.items[r.CustomID] != nil {
 			again = append(again, r.CustomID)
+		}
+		if err == nil && !retry && x.c.rt.cfg.BatchHook != nil {
+			stored++
+			err = x.hook(fmt.Sprintf("%s:%d", HookBatchHarvested, stored))
 		}
 		return err
 	})

@@ -77,6 +77,10 @@ type RuntimeConfig struct {
 	BatchPoll   time.Duration
 	BatchNoWait bool
 	BatchHook   func(point string) error
+	// BatchNoCanary skips the canary before the first batch of a new
+	// request shape (every request goes in the batch). For tests of the
+	// batch executor's other parts, whose request counts it would shift.
+	BatchNoCanary bool
 }
 
 // Runtime is the LLM side of one run: one Client (and rate governor) per
@@ -91,6 +95,7 @@ type Runtime struct {
 	hist     historyState
 	calls    atomic.Uint64 // numbers provider calls in the ledger
 	retries  retryWatch    // retryable responses, for Activity
+	inflight batchTrack    // provider batches being polled (batchtrack.go)
 
 	// Set by SetRun before the first call.
 	runID  string

@@ -31,6 +31,11 @@ const (
 	// identical request in flight); Usage and CostUSD are what it
 	// originally cost, paid by an earlier call.
 	SpendServed SpendEvent = "served"
+	// SpendCanary: the call just stored under Key was the canary of a new
+	// request shape, sent online before a batch (it is counted by its own
+	// sent, reply and stored lines; serving it again to the step that
+	// asked for it saves nothing).
+	SpendCanary SpendEvent = "canary"
 )
 
 // Spend is one line of a run's spend ledger: the durable account of what
@@ -185,6 +190,9 @@ type Spent struct {
 	BatchResults int64   `json:"batch_results,omitempty"`
 	BatchCostUSD float64 `json:"batch_cost_usd,omitempty"`
 	BatchListUSD float64 `json:"batch_list_usd,omitempty"`
+	// Canaries are the online calls sent to prove a new request shape
+	// before its batch (in the figures above as online calls).
+	Canaries int64 `json:"canaries,omitempty"`
 }
 
 // Add adds one ledger line.
@@ -232,11 +240,22 @@ func Tally(lines []Spend, by func(Spend) string) (Spent, map[string]*Spent) {
 	open := map[uint64]*Spent{}  // calls with a sent line and no reply yet
 	batched := map[string]bool{} // keys stored from a batch by this run
 	for _, l := range lines {
-		if l.Event == SpendStored && l.Batch != "" {
+		if l.Event == SpendStored && l.Batch != "" || l.Event == SpendCanary {
 			batched[l.Key] = true
 		}
 		if l.Event == SpendServed && batched[l.Key] {
-			continue // the online pass over a batch's results saved nothing
+			continue // the online pass over a batch's results (or a canary) saved nothing
+		}
+		if l.Event == SpendCanary {
+			total.Canaries++
+			if by != nil {
+				k := by(l)
+				if groups[k] == nil {
+					groups[k] = &Spent{}
+				}
+				groups[k].Canaries++
+			}
+			continue
 		}
 		total.Add(l)
 		var g *Spent

@@ -401,3 +401,38 @@ func (m *ModelSpec) ForcedToolProblem() string {
 	}
 	return ""
 }
+
+// CheckCanary checks the response to the canary of a batch (the one
+// request of a new request shape sent online before a batch of that shape
+// is submitted) beyond the provider's own response checks: a forced tool
+// was called with a JSON object, structured output is JSON, and the model
+// neither refused nor ran out of tokens in a structured answer. A canary
+// that fails it fails its batch before submission: a shape whose answers
+// are unusable would be paid for, at the batch price, a day later.
+func CheckCanary(req *Request, resp *Response) error {
+	if resp == nil {
+		return fmt.Errorf("canary: no response")
+	}
+	if resp.StopReason == StopRefusal {
+		return fmt.Errorf("canary: the model refused the request")
+	}
+	if req.ForceTool != "" {
+		tc := resp.Tool(req.ForceTool)
+		if tc == nil {
+			return fmt.Errorf("canary: no call of the forced tool %s", req.ForceTool)
+		}
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(tc.Arguments, &obj); err != nil {
+			return fmt.Errorf("canary: the arguments of %s are not a JSON object: %w", req.ForceTool, err)
+		}
+	}
+	if len(req.JSONSchema) > 0 {
+		if resp.StopReason == StopMaxTokens {
+			return fmt.Errorf("canary: structured output cut at max_tokens %d", req.MaxTokens)
+		}
+		if !json.Valid([]byte(resp.Text)) {
+			return fmt.Errorf("canary: structured output is not JSON")
+		}
+	}
+	return nil
+}

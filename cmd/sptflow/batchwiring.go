@@ -16,7 +16,9 @@ const (
 	batchPollEnv = "SPTFLOW_BATCH_POLL"
 	// batchCrashEnv (tests only) kills the process, as kill -9 would, at a
 	// batch hook point: "intent" (the intent record is durable, the batch
-	// not created) or "created" (created, its id not recorded).
+	// not created), "created" (created, its id not recorded), "polled"
+	// (a batch in flight answered its first poll of the run) or
+	// "harvested:N" (N results of a batch are recorded, the others not yet).
 	batchCrashEnv = "SPTFLOW_TEST_BATCH_CRASH"
 )
 

@@ -60,7 +60,9 @@ its current key), stale (produced before, but a component of its key changed) or
 changed (a with value old -> new, an input file, an upstream output, the step version, a
 model). With --json it prints one JSON document instead (its shape is in the README).
 With a remote store, outputs sealed there count as up to date (state "remote": run
-pulls them). status runs nothing and needs no API key.`,
+pulls them). It also lists the provider batches in flight (execution: batch) from the
+batch ledger, as last polled (sptflow batches asks the provider). status runs nothing
+and needs no API key.`,
 		examples: []string{
 			"sptflow status pipelines/full.yaml",
 			"sptflow status pipelines/full.yaml --why",
@@ -73,6 +75,24 @@ command line, what executed, was cached or failed, LLM requests, tokens and cost
 node, and the estimate recorded at the start beside what each node sent. Without a
 pipeline it reads the store of the project containing the working directory.`,
 		examples: []string{"sptflow log", "sptflow log pipelines/full.yaml -n 5"}},
+	{name: "batches", args: "[list|cancel|harvest] [PIPELINE] [BATCH_ID...]",
+		summary: "provider batches in flight: list them, cancel one, harvest ended ones",
+		text: `Works on the project's write-ahead batch ledger (.sptflow/batches/), which holds every
+provider batch (execution: batch) whose results are not all in the request store yet.
+list (the default) prints each batch: provider batch id, model, requests done, failed
+and pending, age and expected completion; with a pipeline it asks the provider for the
+live status (through the pipeline's model entries), without one it shows the counts as
+last polled. cancel asks the provider to cancel the named batches: what they processed
+before is paid for and harvested, the canceled requests are sent again by the next run.
+harvest stores the results of the ended batches (all, or the named ones) in the
+request store at the batch price, without running the pipeline, and removes their
+ledger entries; the next run is then served from the store.`,
+		examples: []string{
+			"sptflow batches                                        # the ledger, as last polled",
+			"sptflow batches list pipelines/full.yaml --json        # live status from the provider",
+			"sptflow batches cancel pipelines/full.yaml msgbatch_01H…",
+			"sptflow batches harvest pipelines/full.yaml            # store what has ended",
+		}},
 	{name: "diff", args: "A B", summary: "compare two pipelines or two lock files (git REV:path too)",
 		text: `Compares two pipelines (an experiment and its base) or two lock files (paths, or
 REV:path read through git show): the partitions that differ and which key component

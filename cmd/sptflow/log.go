@@ -91,6 +91,9 @@ func cmdLog(ctx context.Context, e *env, args []string) error {
 		printRecord(e, r)
 		for _, u := range r.nodes {
 			fmt.Fprintf(e.stdout, "    node %s: %s\n", u.node, llmUsageText(u.Usage))
+			if b := nodeBatchText(u.spent); b != "" {
+				fmt.Fprintf(e.stdout, "      %s\n", b)
+			}
 		}
 		printEstimateVsActual(e.stdout, r)
 	}
@@ -122,6 +125,7 @@ type runEntry struct {
 type nodeTotal struct {
 	node string
 	engine.Usage
+	spent *llm.Spent // from the spend ledger (nil from the journal)
 }
 
 // nodeUsage sums the usage of the executed partitions of a run by node,

@@ -6,6 +6,7 @@
 //	sptflow graph PIPELINE --format dot|mermaid
 //	sptflow validate PIPELINE
 //	sptflow log [PIPELINE] [--json]    run history: requests sent, tokens, cost
+//	sptflow batches [list|cancel|harvest] [PIPELINE]  provider batches in flight
 //	sptflow diff A B                   compare two pipelines or two lock files (REV:path)
 //	sptflow gc [PIPELINE]              remove store entries no lock file pins;
 //	                                   --failed-requests, --requests-older-than D prune the request store
@@ -106,6 +107,7 @@ func commands() map[string]command {
 		"graph":      cmdGraph,
 		"validate":   cmdValidate,
 		"log":        cmdLog,
+		"batches":    cmdBatches,
 		"gc":         cmdGC,
 		"diff":       cmdDiff,
 		"kinds":      cmdKinds,

@@ -32,6 +32,7 @@ type runInfo struct {
 	totals     func() llm.Totals
 	activity   func() llm.Activity
 	providers  func(engine.PartitionID) []string
+	batches    func() []llm.BatchProgress // provider batches being polled
 }
 
 // newProgress returns the progress display for a run: bars when stderr is a
@@ -225,6 +226,9 @@ func (b *bars) overall(width int) string {
 	if b.info.activity != nil {
 		o.state = activityState(b.info.activity(), nil, time.Now())
 	}
+	if b.info.batches != nil {
+		o.batches = batchesLine(b.info.batches(), time.Now())
+	}
 	return overallLine(o, width)
 }
 
@@ -248,6 +252,7 @@ type overallFigures struct {
 	cost        float64
 	elapsed     time.Duration
 	state       string // what the models wait for, or ""
+	batches     string // provider batches in flight (batchesLine), or ""
 }
 
 // eta estimates the time left from the share of the work done (finished
@@ -273,11 +278,14 @@ func (o overallFigures) eta() string {
 func overallLine(o overallFigures, width int) string {
 	parts := []string{fmt.Sprintf("%d/%d partitions", o.done, o.total)}
 	parts = append(parts, fmt.Sprintf("%d requests", o.requests), fmt.Sprintf("$%.4f", o.cost), clock(o.elapsed))
-	if eta := o.eta(); eta != "" {
+	if eta := o.eta(); eta != "" && o.batches == "" { // batches in flight have their own ETA
 		parts = append(parts, eta)
 	}
 	if o.state != "" {
 		parts = append(parts, o.state)
+	}
+	if o.batches != "" {
+		parts = append(parts, o.batches)
 	}
 	text := strings.Join(parts, "  ")
 	if barW := min(20, width-len([]rune(text))-3); barW >= 6 && o.total > 0 {

@@ -32,6 +32,11 @@ func TestProgressLines(t *testing.T) {
 			"[>-----------------] 0/14 partitions  0 requests  $0.0000  0:00  ETA ?"},
 		{"overall waiting at 80 drops the bar", overallLine(overallFigures{done: 13, total: 14, requests: 3, elapsed: time.Hour + 2*time.Second, state: "waiting: rate limit 9s"}, 80),
 			"13/14 partitions  3 requests  $0.0000  1:00:02  ETA 4:37  waiting: rate limit 9s"},
+		{"overall with batches", overallLine(overallFigures{done: 1, total: 4, requests: 2, elapsed: 90 * time.Second,
+			batches: batchesLine(progressBatches, progressNow)}, 80),
+			"1/4 partitions  2 requests  $0.0000  1:30  batches 2: 340/1000 done, ETA 3:12"},
+		{"batches none", batchesLine(nil, progressNow), ""},
+		{"batches past their ETA", batchesLine(progressBatches[:1], progressNow.Add(time.Hour)), "batches 1: 300/600 done, ETA ?"},
 		{"clock", clock(61 * time.Minute), "1:01:00"},
 		{"bar empty", meterBar(0, 6), "[>---]"},
 		{"bar full", meterBar(1, 6), "[====]"},
@@ -45,6 +50,14 @@ func TestProgressLines(t *testing.T) {
 		}
 	}
 }
+
+var (
+	progressNow     = time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	progressBatches = []llm.BatchProgress{
+		{Model: "opus", ID: "msgbatch_1", Counts: llm.BatchCounts{Processing: 300, Succeeded: 290, Errored: 10}, ETA: progressNow.Add(time.Minute)},
+		{Model: "sonnet", ID: "msgbatch_2", Counts: llm.BatchCounts{Processing: 360, Succeeded: 40}, ETA: progressNow.Add(3*time.Minute + 12*time.Second)},
+	}
+)
 
 func TestActivityState(t *testing.T) {
 	now := time.Now()

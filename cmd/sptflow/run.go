@@ -124,7 +124,7 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 	logShare(log, pr, cfg.Shard, e.rateShare, ids)
 	journalEstimate(ctx, e, pr.eng, ownPartitions(pr.eng, cfg.Shard, ids), journal)
 	prog := newProgress(e, log, e.logOut, runInfo{partitions: len(ids), totals: pr.rt.Totals, activity: pr.rt.Activity,
-		providers: func(id engine.PartitionID) []string { return pr.eng.Plan(id).Providers }})
+		providers: func(id engine.PartitionID) []string { return pr.eng.Plan(id).Providers }, batches: pr.rt.BatchesInFlight})
 	rows := &rowsSeen{last: map[engine.PartitionID]engine.Rows{}}
 	cfg.Monitor = engine.Monitors{journal, prog, rows}
 	unjournal := journalStop(cfg.Stop, journal, log)

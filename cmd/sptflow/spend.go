@@ -85,7 +85,7 @@ func (s runSpend) nodeTotals() []nodeTotal {
 		if name == "" {
 			name = "(outside any node)"
 		}
-		out = append(out, nodeTotal{node: name, Usage: spentUsage(*t, s.served[node])})
+		out = append(out, nodeTotal{node: name, Usage: spentUsage(*t, s.served[node]), spent: t})
 	}
 	slices.SortFunc(out, func(a, b nodeTotal) int { return strings.Compare(a.node, b.node) })
 	return out
@@ -114,6 +114,21 @@ func printSpendDetail(w io.Writer, indent string, t llm.Spent) {
 	if t.Served > 0 {
 		fmt.Fprintf(w, "%s%s\n", indent, savedText(t.Served, t.SavedUSD))
 	}
+}
+
+// nodeBatchText words a node's batch-API spending beside its online
+// spending ("" when it has no batch result): "batch API: 5 results
+// $0.0550 (online price $0.1100, saved $0.0550); online calls $0.0220".
+func nodeBatchText(t *llm.Spent) string {
+	if t == nil || t.BatchResults == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("batch API: %d results $%.4f (online price $%.4f, saved $%.4f); online calls $%.4f",
+		t.BatchResults, t.BatchCostUSD, t.BatchListUSD, t.BatchListUSD-t.BatchCostUSD, t.CostUSD-t.BatchCostUSD)
+	if t.Canaries > 0 {
+		s += fmt.Sprintf(" (%d canaries)", t.Canaries)
+	}
+	return s
 }
 
 // savedText is "served N from the store, saved $X".

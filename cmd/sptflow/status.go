@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -106,6 +107,11 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if tmp := pr.eng.Leftovers(); tmp.Files > 0 {
 		fmt.Fprintf(e.stdout, "%d temporary files (%d bytes) left by interrupted runs; the next run removes them\n", tmp.Files, tmp.Bytes)
 	}
+	batches, err := readBatchDocs(pr.st.Dir(), time.Now())
+	if err != nil {
+		return err
+	}
+	printBatchesInFlight(e.stdout, batches)
 	re.print(e.stdout, envNeeds(pr.eng, run))
 	return nil
 }

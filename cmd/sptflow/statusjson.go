@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"time"
 
 	"github.com/sptflow/sptflow/engine"
 )
@@ -22,6 +23,9 @@ type statusDoc struct {
 	Counts     map[engine.State]int `json:"counts"`
 	Estimate   estimateDoc          `json:"estimate"`
 	Env        []envDoc             `json:"env"`
+	// Batches are the provider batches of the store's batch ledger, as
+	// last polled (batches.go).
+	Batches []batchDoc `json:"batches"`
 }
 
 // partitionDoc is one partition's status.
@@ -124,6 +128,11 @@ func writeStatusJSON(w io.Writer, pr *project, sts []engine.PartitionStatus, re 
 		}
 	}
 	doc.Env = envDocs(pr.eng, run)
+	batches, err := readBatchDocs(pr.st.Dir(), time.Now())
+	if err != nil {
+		return err
+	}
+	doc.Batches = batches
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode status: %w", err)

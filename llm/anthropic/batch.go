@@ -68,11 +68,6 @@ func (p *Provider) SplitBatch(items []llm.BatchItem) ([]int, error) {
 // batch by listing.
 var createClient = &http.Client{Timeout: 10 * time.Minute}
 
-type batchRequest struct {
-	CustomID string          `json:"custom_id"`
-	Params   json.RawMessage `json:"params"`
-}
-
 // wireBatch is a MessageBatch object.
 type wireBatch struct {
 	ID               string          `json:"id"`
@@ -94,23 +89,43 @@ func (b *wireBatch) status() *llm.BatchStatus {
 // the online call would send (without stream: batch requests are not
 // streamed), so a result answers exactly the request its key names.
 func (p *Provider) CreateBatch(ctx context.Context, items []llm.BatchItem) (*llm.BatchStatus, error) {
-	reqs := make([]batchRequest, len(items))
+	// The body is assembled in one buffer of its exact size from each
+	// request's params as encodeRequest makes them: a 200 MB batch is
+	// held twice at most (params, then body), not as params, their copy
+	// in a marshalled array and a buffer grown by doubling.
+	params := make([][]byte, len(items))
+	size := len(`{"requests":[]}`)
 	for i, it := range items {
 		if n := len(it.CustomID); n < 1 || n > 64 {
 			return nil, fmt.Errorf("anthropic batch: custom id %q: want 1 to 64 characters", it.CustomID)
 		}
-		body, err := encodeRequest(it.Request, false)
-		if err != nil {
+		var err error
+		if params[i], err = encodeRequest(it.Request, false); err != nil {
 			return nil, p.fail(it.Request, err)
 		}
-		reqs[i] = batchRequest{CustomID: it.CustomID, Params: body}
+		size += len(params[i]) + len(it.CustomID)*6 + 32
 	}
-	body, err := json.Marshal(map[string]any{"requests": reqs})
-	if err != nil {
-		return nil, fmt.Errorf("anthropic batch: encode: %w", err)
+	var buf bytes.Buffer
+	buf.Grow(size)
+	buf.WriteString(`{"requests":[`)
+	for i, it := range items {
+		id, err := json.Marshal(it.CustomID)
+		if err != nil {
+			return nil, fmt.Errorf("anthropic batch: encode custom id: %w", err)
+		}
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.WriteString(`{"custom_id":`)
+		buf.Write(id)
+		buf.WriteString(`,"params":`)
+		buf.Write(params[i])
+		buf.WriteByte('}')
+		params[i] = nil
 	}
+	buf.WriteString(`]}`)
 	var b wireBatch
-	if err := p.batchJSON(ctx, http.MethodPost, p.batchURL(""), body, &b); err != nil {
+	if err := p.batchJSON(ctx, http.MethodPost, p.batchURL(""), buf.Bytes(), &b); err != nil {
 		return nil, err
 	}
 	return b.status(), nil

@@ -46,6 +46,15 @@ func judgeSpec(t *testing.T) *llm.ModelSpec {
 
 func (e *batchEnv) client(t *testing.T, tweak func(*llm.RuntimeConfig)) *llm.Client {
 	t.Helper()
+	c, err := e.runtime(t, tweak).Client(e.spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (e *batchEnv) runtime(t *testing.T, tweak func(*llm.RuntimeConfig)) *llm.Runtime {
+	t.Helper()
 	cfg := llm.RuntimeConfig{Records: e.records, Log: zerolog.Nop(), Getenv: func(string) string { return key },
 		Batches: store.Batches(e.ledger), BatchPoll: time.Millisecond,
 		Connect: func(_ *llm.ModelSpec, _ llm.ConnectEnv) (llm.Provider, error) {
@@ -59,11 +68,7 @@ func (e *batchEnv) client(t *testing.T, tweak func(*llm.RuntimeConfig)) *llm.Cli
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := rt.Client(e.spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return rt
 }
 
 func batchRequests(n int) []*llm.Request {
@@ -99,8 +104,9 @@ func TestBatchEqualsOnline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Batches != 1 || rep.Succeeded != 7 || rep.Submitted != 7 {
-		t.Errorf("report %+v: want 1 batch, 7 submitted and succeeded", rep)
+	// The first request is the canary of the request shape, sent online.
+	if rep.Batches != 1 || rep.Canaries != 1 || rep.Succeeded != 6 || rep.Submitted != 6 {
+		t.Errorf("report %+v: want 1 canary, 1 batch, 6 submitted and succeeded", rep)
 	}
 	for i, r := range reqs {
 		res, err := bc.Do(ctx, llm.Call{Request: r})
@@ -114,15 +120,19 @@ func TestBatchEqualsOnline(t *testing.T) {
 			t.Errorf("request %d: batch answer %s, online %s", i, got, w)
 		}
 		full := batch.spec.Prices.Cost(res.Response.Usage, false)
-		if d := res.CostUSD - full/2; d > 1e-12 || d < -1e-12 {
-			t.Errorf("request %d: cost %g, want half of %g", i, res.CostUSD, full)
+		want := full / 2
+		if i == 0 {
+			want = full // the canary
+		}
+		if d := res.CostUSD - want; d > 1e-12 || d < -1e-12 {
+			t.Errorf("request %d: cost %g, want %g (online price %g)", i, res.CostUSD, want, full)
 		}
 	}
 	st := batch.srv.Stats()
-	if len(st.Billed) != 0 || st.Batches != 1 || st.BatchBilled["claude-sonnet-4-5"].Replies != 7 {
-		t.Errorf("fake stats %+v: want 7 batch-billed replies in 1 batch, nothing online", st)
+	if st.Billed["claude-sonnet-4-5"].Replies != 1 || st.Batches != 1 || st.BatchBilled["claude-sonnet-4-5"].Replies != 6 {
+		t.Errorf("fake stats %+v: want 6 batch-billed replies in 1 batch, the canary online", st)
 	}
-	if all, _ := store.Batches(batch.ledger).All(); len(all) != 0 {
+	if all, _ := llm.ReadBatchLedger(store.Batches(batch.ledger)); len(all) != 0 {
 		t.Errorf("ledger entries left after the harvest: %d", len(all))
 	}
 	// A second run sends nothing.
@@ -164,18 +174,18 @@ func TestBatchCrashRecovery(t *testing.T) {
 			if n := env.srv.Stats().Batches; n != tc.wantBatches {
 				t.Fatalf("batches after the crash: %d, want %d", n, tc.wantBatches)
 			}
-			if all, _ := store.Batches(env.ledger).All(); len(all) != 1 {
+			if all, _ := llm.ReadBatchLedger(store.Batches(env.ledger)); len(all) != 1 {
 				t.Fatalf("intent records after the crash: %d, want 1", len(all))
 			}
 			rep, err := env.client(t, nil).RunBatch(ctx, "p1", reqs)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := env.srv.Batches(); len(got) != 1 || got[0] != 5 {
-				t.Errorf("fake batches %v: want exactly one of 5 requests", got)
+			if got := env.srv.Batches(); len(got) != 1 || got[0] != 4 {
+				t.Errorf("fake batches %v: want exactly one of 4 requests (the canary went online)", got)
 			}
-			if rep.Adopted != tc.wantAdopted || rep.Succeeded != 5 {
-				t.Errorf("rerun report %+v: want %d adopted, 5 stored", rep, tc.wantAdopted)
+			if rep.Adopted != tc.wantAdopted || rep.Succeeded != 4 || rep.Canaries != 0 {
+				t.Errorf("rerun report %+v: want %d adopted, 4 stored, no second canary", rep, tc.wantAdopted)
 			}
 			for i, r := range reqs {
 				if _, ok := llm.LookupRecord(env.records, env.spec.KeyOfRequest(r)); !ok {
@@ -188,7 +198,7 @@ func TestBatchCrashRecovery(t *testing.T) {
 
 // TestBatchOutcomes: an invalid request becomes a failure with the
 // provider's message and is not resubmitted; expired requests and server
-// errors go into the next wave.
+// errors go into the next wave. (Request 0 is the canary, sent online.)
 func TestBatchOutcomes(t *testing.T) {
 	ctx := context.Background()
 	var mu sync.Mutex
@@ -204,11 +214,11 @@ func TestBatchOutcomes(t *testing.T) {
 		seen[id]++
 		first := seen[id] == 1
 		switch {
-		case id == ids[0]:
+		case id == ids[1]:
 			return llmtest.BatchFate{Error: "messages.0.content: invalid shape"}
-		case id == ids[1] && first:
-			return llmtest.BatchFate{Expire: true}
 		case id == ids[2] && first:
+			return llmtest.BatchFate{Expire: true}
+		case id == ids[3] && first:
 			return llmtest.BatchFate{ServerError: true}
 		}
 		return llmtest.BatchFate{}
@@ -217,13 +227,13 @@ func TestBatchOutcomes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := env.srv.Batches(); len(got) != 2 || got[0] != 6 || got[1] != 2 {
-		t.Errorf("batches %v: want [6 2] (the expired and the server error again)", got)
+	if got := env.srv.Batches(); len(got) != 2 || got[0] != 5 || got[1] != 2 {
+		t.Errorf("batches %v: want [5 2] (the expired and the server error again)", got)
 	}
-	if rep.Succeeded != 5 || rep.Again != 2 || len(rep.Failures) != 1 {
-		t.Errorf("report %+v: want 5 stored, 2 resubmitted, 1 failure", rep)
+	if rep.Succeeded != 4 || rep.Again != 2 || len(rep.Failures) != 1 || rep.Canaries != 1 {
+		t.Errorf("report %+v: want 1 canary, 4 stored, 2 resubmitted, 1 failure", rep)
 	}
-	k0 := env.spec.KeyOfRequest(reqs[0])
+	k0 := env.spec.KeyOfRequest(reqs[1])
 	ferr := rep.Failure(k0)
 	if ferr == nil || !strings.Contains(ferr.Error(), "invalid shape") || llm.KindOf(ferr) != llm.KindInvalidRequest {
 		t.Errorf("failure of request 0: %v, want the provider's invalid_request message", ferr)
@@ -231,10 +241,10 @@ func TestBatchOutcomes(t *testing.T) {
 	if rec, ok := llm.LookupFailure(env.records, k0); !ok || !strings.Contains(rec.Error, "invalid shape") {
 		t.Errorf("failure record of request 0: %+v, want the provider's message", rec)
 	}
-	if st := env.srv.Stats(); st.BatchBilled["claude-sonnet-4-5"].Replies != 5 {
-		t.Errorf("batch-billed replies %+v: want the 5 succeeded only", st.BatchBilled)
+	if st := env.srv.Stats(); st.BatchBilled["claude-sonnet-4-5"].Replies != 4 {
+		t.Errorf("batch-billed replies %+v: want the 4 succeeded only", st.BatchBilled)
 	}
-	if n := seen[ids[0]]; n != 1 {
+	if n := seen[ids[1]]; n != 1 {
 		t.Errorf("the invalid request was submitted %d times, want once", n)
 	}
 }
@@ -255,8 +265,8 @@ func TestBatchNoWait(t *testing.T) {
 		}
 	}
 	rep, err := env.client(t, nil).RunBatch(ctx, "p1", reqs)
-	if err != nil || rep.Succeeded != 3 || rep.Batches != 0 {
-		t.Fatalf("waiting run: %+v, %v: want the 3 results of the batch in flight, no new batch", rep, err)
+	if err != nil || rep.Succeeded != 2 || rep.Stored != 1 || rep.Batches != 0 {
+		t.Fatalf("waiting run: %+v, %v: want the canary stored, the 2 results of the batch in flight, no new batch", rep, err)
 	}
 	if n := env.srv.Stats().Batches; n != 1 {
 		t.Errorf("batches created: %d, want 1", n)
@@ -285,8 +295,8 @@ func TestBatchKeepsPaidResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Adopted != 1 || rep.Batches != 0 || rep.Succeeded != 5 {
-		t.Errorf("report %+v: want the batch adopted and its 5 results stored", rep)
+	if rep.Adopted != 1 || rep.Batches != 0 || rep.Succeeded != 4 {
+		t.Errorf("report %+v: want the batch adopted and its 4 results stored (the canary went online)", rep)
 	}
 	for i, r := range reqs {
 		if _, ok := llm.LookupRecord(env.records, env.spec.KeyOfRequest(r)); !ok {
@@ -302,7 +312,7 @@ func TestBatchValidationFailure(t *testing.T) {
 	ctx := context.Background()
 	env := newBatchEnv(t, llmtest.Options{Batch: llmtest.BatchScript{Polls: 2, Fail: "tools.0.input_schema: invalid schema"}})
 	reqs := batchRequests(4)
-	rep, err := env.client(t, nil).RunBatch(ctx, "p1", reqs)
+	rep, err := env.client(t, noCanary).RunBatch(ctx, "p1", reqs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,7 +338,7 @@ func TestBatchServerRestart(t *testing.T) {
 		t.Run(fmt.Sprintf("503=%v", with503), func(t *testing.T) {
 			env := newBatchEnv(t, llmtest.Options{Batch: llmtest.BatchScript{Polls: 3,
 				RestartAfter: 1, RestartFor: 7, Restart503: with503}})
-			rep, err := env.client(t, nil).RunBatch(context.Background(), "p1", batchRequests(3))
+			rep, err := env.client(t, noCanary).RunBatch(context.Background(), "p1", batchRequests(3))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -396,8 +406,12 @@ func TestSplitBatch(t *testing.T) {
 	}
 	batchLimits.requests, batchLimits.bytes = 3, 256<<20
 	env := newBatchEnv(t, llmtest.Options{})
-	rep, err := env.client(t, nil).RunBatch(context.Background(), "p1", batchRequests(7))
+	rep, err := env.client(t, noCanary).RunBatch(context.Background(), "p1", batchRequests(7))
 	if err != nil || rep.Batches != 3 || rep.Succeeded != 7 {
 		t.Errorf("run: %+v, %v: want 3 batches, 7 stored", rep, err)
 	}
 }
+
+// noCanary leaves the canary out, for tests of the batch executor's other
+// parts (TestBatchCanary tests it).
+func noCanary(c *llm.RuntimeConfig) { c.BatchNoCanary = true }

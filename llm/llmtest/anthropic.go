@@ -116,6 +116,20 @@ func (anthropicDialect) validate(x *exchange) string {
 	case think["type"] == "enabled" && int(asFloat(think["budget_tokens"])) >= x.maxTokens():
 		return "max_tokens must be greater than thinking.budget_tokens"
 	}
+	return validateTools(x.body["tools"])
+}
+
+// validateTools refuses, as the real API does, a tool whose input_schema
+// is not of type object.
+func validateTools(v any) string {
+	tools, _ := v.([]any)
+	for i, t := range tools {
+		m, _ := t.(map[string]any)
+		schema, _ := m["input_schema"].(map[string]any)
+		if schema["type"] != "object" {
+			return fmt.Sprintf("tools.%d.custom.input_schema.type: Input should be 'object'", i)
+		}
+	}
 	return ""
 }
 

@@ -61,7 +61,7 @@ func (e *batchEnv) provider() *Provider {
 func (e *batchEnv) client(t *testing.T, tweak func(*llm.RuntimeConfig)) *llm.Client {
 	t.Helper()
 	cfg := llm.RuntimeConfig{Records: e.records, Log: zerolog.Nop(), Getenv: func(string) string { return key },
-		Batches: store.Batches(e.ledger), BatchPoll: time.Millisecond,
+		Batches: store.Batches(e.ledger), BatchPoll: time.Millisecond, BatchNoCanary: true,
 		Connect: func(_ *llm.ModelSpec, _ llm.ConnectEnv) (llm.Provider, error) { return e.provider(), nil }}
 	if tweak != nil {
 		tweak(&cfg)

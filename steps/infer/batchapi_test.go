@@ -34,7 +34,7 @@ func runClaude(t *testing.T, srv *llmtest.Server, dir, execution string) (*engin
 	defer records.Close()
 	rt, err := llm.NewRuntime(llm.RuntimeConfig{Records: records, Log: zerolog.Nop(),
 		Getenv: func(string) string { return "test-key" }, Connect: connect.Connect,
-		Batches: store.Batches(dir), BatchPoll: time.Millisecond})
+		Batches: store.Batches(dir), BatchPoll: time.Millisecond, BatchNoCanary: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,7 +59,7 @@ func tryAnthropic(t *testing.T, srv *llmtest.Server, dir, prompts string, with, 
 	defer records.Close()
 	cfg := llm.RuntimeConfig{Records: records, Log: zerolog.Nop(),
 		Getenv: func(string) string { return "test-key" }, Connect: connect.Connect,
-		Batches: store.Batches(dir), BatchPoll: time.Millisecond}
+		Batches: store.Batches(dir), BatchPoll: time.Millisecond, BatchNoCanary: true}
 	if tweak != nil {
 		tweak(&cfg)
 	}

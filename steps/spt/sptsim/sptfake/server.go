@@ -55,7 +55,9 @@ type Config struct {
 	Seed            uint64
 	// APIKey, when set, is required of every request; otherwise any key
 	// (a dummy) is accepted.
-	APIKey string
+	APIKey string // BatchPolls is how many polls a message batch answers in_progress
+	// before it ends.
+	BatchPolls int
 }
 
 // Flags registers the server's flags on fs, with their defaults.
@@ -77,6 +79,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Faults.QuotaAfter, "quota-after", 0, "refuse every request after the first N for exhausted quota (0 = never)")
 	fs.Float64Var(&c.ReviewRejection, "review-rejection-rate", 0.1, "`fraction` of stage-3 reviews that reject their batch")
 	fs.Uint64Var(&c.Seed, "seed", 1, "random `seed` of latency, faults and answers")
+	fs.IntVar(&c.BatchPolls, "batch-polls", 0, "a message batch answers `N` polls in_progress before it ends")
 }
 
 // Check reports every bad setting at once.
@@ -100,6 +103,9 @@ func (c *Config) Check() error {
 		if v.d < 0 {
 			errs = append(errs, fmt.Errorf("%s %v: want 0 or more", v.name, v.d))
 		}
+	}
+	if c.BatchPolls < 0 {
+		errs = append(errs, fmt.Errorf("--batch-polls %d: want 0 or more", c.BatchPolls))
 	}
 	if c.Tail < 0 || (c.Tail > 0 && c.Tail <= 1) {
 		errs = append(errs, fmt.Errorf("--tail %g: want 0 (off) or a Pareto shape above 1", c.Tail))
@@ -156,7 +162,8 @@ func NewServer(cfg Config) (*Server, error) {
 		}
 		o := llmtest.Options{APIKey: cfg.APIKey, RPM: cfg.RPM, TPM: cfg.TPM, BurstWindow: cfg.Burst, PerModel: true,
 			Latency: cfg.Latency, LatencyJitter: cfg.Jitter, LatencyTail: cfg.Tail, StreamChunkDelay: cfg.ChunkDelay,
-			Seed: cfg.Seed, ModelPrefix: connect.FakeModelPrefix, Forget: true, Script: chaos.Script(dialect, answer)}
+			Seed: cfg.Seed, ModelPrefix: connect.FakeModelPrefix, Forget: true, Script: chaos.Script(dialect, answer),
+			Batch: llmtest.BatchScript{Polls: cfg.BatchPolls}}
 		if dialect == llmtest.DialectOpenRouter {
 			o.Flavor = "openrouter"
 		}
