@@ -33,10 +33,10 @@ func TestGCKeepsNamedObjects(t *testing.T) {
 	put("r-old", "ref:o-pruned", old)
 	put("o-kept", "object", old) // named by a young record
 	put("r-young", "ref:o-kept", young)
-	put("o-orphan", "object", old)   // named by nothing
-	put("o-grace", "object", young)  // named by nothing, young
-	put("o-growing", "object", old)  // named by a record of a growing segment
-	put("o-failed", "object", old)   // named by a record pruned by content
+	put("o-orphan", "object", old)  // named by nothing
+	put("o-grace", "object", young) // named by nothing, young
+	put("o-growing", "object", old) // named by a record of a growing segment
+	put("o-failed", "object", old)  // named by a record pruned by content
 	put("r-failed", "ref:o-failed", young)
 	d := newDamageStore(t)
 	d.reset(seg)

@@ -150,8 +150,11 @@ function renderFacets(facets) {
 }
 
 function callHTML(c) {
-  return `<details class="call"><summary>call ${esc(c.key.slice(0, 12))} · ${esc(c.provider)}/${esc(c.model)} served by ${esc(c.served_model)} · ${c.input_tokens} in / ${c.output_tokens} out${c.cache_read_tokens ? ' (' + c.cache_read_tokens + ' cached)' : ''} · $${c.cost_usd.toFixed(4)} · ${c.attempts} attempt(s) · ${esc(c.partition)} · run ${esc(c.run)}${c.simulated ? ' · simulated' : ''}</summary>
-    <pre>${esc(JSON.stringify(c.record, null, 2))}</pre></details>`;
+  const req = c.request
+    ? `<details class="call-request"><summary>request ${esc(c.request_digest.slice(0, 12))} (as sent${c.simulated ? ' to the simulator' : ''})</summary><pre class="request-body">${esc(JSON.stringify(c.request, null, 2))}</pre></details>${curlHTML(c.curl, 'the stored request')}`
+    : `<div class="muted request-missing">${esc(c.request_missing || 'request not recorded')}</div>`;
+  return `<details class="call" data-key="${esc(c.key)}"><summary>call ${esc(c.key.slice(0, 12))} · ${esc(c.provider)}/${esc(c.model)} served by ${esc(c.served_model)} · ${c.input_tokens} in / ${c.output_tokens} out${c.cache_read_tokens ? ' (' + c.cache_read_tokens + ' cached)' : ''} · $${c.cost_usd.toFixed(4)} · ${c.attempts} attempt(s)${c.batch ? ' · batch ' + esc(c.batch) : ' · online'} · ${esc(c.partition)} · run ${esc(c.run)}${c.simulated ? ' · simulated' : ''}</summary>
+    ${req}<details class="call-record"><summary>response, usage, cost (the stored record)</summary><pre>${esc(JSON.stringify(c.record, null, 2))}</pre></details></details>`;
 }
 
 function callsHTML(calls) {
@@ -161,10 +164,10 @@ function callsHTML(calls) {
   return `<details class="calls"><summary>${calls.length} LLM calls hold this text (${esc(calls[0].served_model)}, $${cost.toFixed(4)})</summary>${calls.map(callHTML).join('')}</details>`;
 }
 
-function curlHTML(curl) {
+function curlHTML(curl, from) {
   if (!curl) return '';
   const id = 'curl' + Math.random().toString(36).slice(2);
-  return `<details><summary>curl (the request rebuilt from the row; the key stays in the environment)</summary><pre id="${id}">${esc(curl)}</pre><button class="copy" data-for="${id}">copy as curl</button></details>`;
+  return `<details class="curl"><summary>curl (${esc(from || 'the request rebuilt from the row')}; the key stays in the environment)</summary><pre class="curl-text" id="${id}">${esc(curl)}</pre><button class="copy" data-for="${id}">copy as curl</button></details>`;
 }
 
 async function showLineage(id) {
@@ -183,7 +186,7 @@ async function showLineage(id) {
       const a = l.answers.find(x => x.model === m && x.variant === v);
       const recs = l.records.filter(r => r.model === m && r.variant === v);
       if (!a) return '<div class="muted">no answer under ' + v + '</div>';
-      return `<div><b>answer under ${v}</b> <span class="muted">${esc(a.input_tokens)} in / ${esc(a.output_tokens)} out</span> ${a.tags.map(t => `<span class="tag">${esc(t)}</span>`).join('')}<pre>${esc(a.S)}</pre>${callsHTML(a.calls)}${curlHTML(a.curl)}
+      return `<div><b>answer under ${v}</b> <span class="muted">${esc(a.input_tokens)} in / ${esc(a.output_tokens)} out</span> ${a.tags.map(t => `<span class="tag">${esc(t)}</span>`).join('')}<pre>${esc(a.S)}</pre>${callsHTML(a.calls)}${a.calls.some(c => c.curl) ? '' : curlHTML(a.curl)}
         ${recs.map(r => `<div class="card record" data-row="${r.row}"><b>${esc(r.intervention)}</b> <span class="${esc(r.P)}">${esc(r.P)}</span> · confidence ${esc(r.confidence)} · difficulty ${esc(r.detection_difficulty_internal)}/${esc(r.detection_difficulty_external)} ${r.tags.map(t => `<span class="tag">${esc(t)}</span>`).join('')}
           <details><summary>I (intervention)</summary><pre>${esc(r.I)}</pre></details><details open><summary>R (review)</summary><pre>${esc(r.R)}</pre></details>
           ${r.reviews.map(v => `<div class="muted">quality review round ${v.round}: ${v.accepted ? "accepted" : "rejected"} by ${esc(v.model)} — ${esc(v.evaluation)}${callsHTML(v.calls)}</div>`).join('')}
