@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"io"
+	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -183,4 +186,49 @@ func TestViewCallRequests(t *testing.T) {
 		}
 	}
 	t.Errorf("old record's call %s is not in the lineage any more", c.Key[:12])
+}
+
+// TestViewLockRuns: comparing two lock files of the same pipeline, the
+// run tab shows each side's own run (the run that produced it), not the
+// latest run of the pipeline twice.
+func TestViewLockRuns(t *testing.T) {
+	dir := viewDemo(t) // runs: spt-demo, then spt-demo-b
+	a := writeLock(t, dir, "A.lock", "spt-demo")
+	// The demo again with another stage-3 max_tokens: a later run of
+	// spt-demo that seals other outputs.
+	p := filepath.Join(dir, "pipelines", "demo.yaml")
+	y := string(mustRead(t, p))
+	if !strings.Contains(y, "max_tokens: 40000") {
+		t.Fatalf("demo.yaml has no stage-3 max_tokens: 40000 to change:\n%s", y)
+	}
+	if err := os.WriteFile(p, []byte(strings.Replace(y, "max_tokens: 40000", "max_tokens: 30000", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), []string{"run", p, "--log-level", "error"}, io.Discard, io.Discard); err != nil {
+		t.Fatalf("run the changed demo: %v", err)
+	}
+	b := writeLock(t, dir, "B.lock", "spt-demo")
+	runs, _ := filepath.Glob(filepath.Join(dir, ".sptflow", "runs", "*", "journal.jsonl"))
+	if len(runs) != 3 {
+		t.Fatalf("%d runs, want 3", len(runs))
+	}
+	sort.Strings(runs)
+	first, last := filepath.Base(filepath.Dir(runs[0])), filepath.Base(filepath.Dir(runs[2]))
+	base, err := serveView(t, a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for side, want := range map[string]string{"a": first, "b": last} {
+		var ov view.Overview
+		getJSON(t, base, "/api/overview?side="+side, &ov)
+		if ov.Run != want || ov.Pipeline != "spt-demo" || len(ov.Partitions) == 0 {
+			t.Errorf("side %s: run %s of %s, %d partitions; want run %s of spt-demo, which produced its lock", side, ov.Run, ov.Pipeline, len(ov.Partitions), want)
+		}
+	}
+	// Another run stays reachable.
+	var ov view.Overview
+	getJSON(t, base, "/api/overview?side=a&run="+last, &ov)
+	if ov.Run != last {
+		t.Errorf("side a, run=%s: shows run %s", last, ov.Run)
+	}
 }

@@ -203,18 +203,30 @@ async function showLineage(id) {
 function money(x) { return '$' + (x || 0).toFixed(4); }
 
 async function showOverview() {
-  const ov = await api('api/overview');
   const main = $('#main');
+  if (info && info.compare && !STATIC) {
+    // Each side's own run: for two lock files, the run that produced each.
+    const [a, b] = await Promise.all([api('api/overview'), api('api/overview', {side: 'b'})]);
+    main.innerHTML = `<div id="overview">${runHTML(a, '', 'A: ' + info.name)}${runHTML(b, '-b', 'B: ' + info.compare.name)}${reportsHTML()}</div>`;
+    return;
+  }
+  const ov = await api('api/overview');
   if (!ov.run) { main.innerHTML = '<p class="muted">No run of this project is recorded in the store (or the viewer was started on a data directory).</p>' + reportsHTML(); return; }
+  main.innerHTML = `<div id="overview">${runHTML(ov, '', '')}${reportsHTML()}</div>`;
+}
+
+// runHTML is one run's overview; suffix tells the tables of side B apart.
+function runHTML(ov, suffix, label) {
+  const head = label ? `<h3 class="side-label">${esc(label)}</h3>` : '';
+  if (!ov.run) return `<div class="run" id="run${suffix}">${head}<p class="muted">No run of this side is recorded in its store.</p></div>`;
   const est = e => e ? `${e.requests.low}–${e.requests.high} req, $${e.cost_usd.low.toFixed(2)}–${e.cost_usd.high.toFixed(2)}` : '—';
-  main.innerHTML = `<div id="overview"><h3>Run ${esc(ov.run)} · ${esc(ov.pipeline)} ${ov.ended ? '' : '<span class="live">(running)</span>'}</h3>
+  return `<div class="run" id="run${suffix}" data-run="${esc(ov.run)}">${head}<h3>Run <span class="run-id">${esc(ov.run)}</span> · ${esc(ov.pipeline)} ${ov.ended ? '' : '<span class="live">(running)</span>'}</h3>
     <p>${ov.total.requests} requests sent, ${ov.total.served} served from the store, ${ov.total.failed_calls} failed, ${ov.rate_limits} rate-limited, ${ov.total.in_flight} in flight · ${ov.total.usage.input_tokens} in / ${ov.total.usage.output_tokens} out tokens · ${money(ov.total.cost_usd)}</p>
     ${ov.failures.length ? '<div class="err">' + ov.failures.map(esc).join('<br>') + '</div>' : ''}
-    <h4>Per node: estimate vs actual</h4><table id="nodes"><tr><th>node</th><th>estimate</th><th>requests</th><th>served</th><th>tokens in/out</th><th>cost</th></tr>
+    <h4>Per node: estimate vs actual</h4><table id="nodes${suffix}"><tr><th>node</th><th>estimate</th><th>requests</th><th>served</th><th>tokens in/out</th><th>cost</th></tr>
     ${ov.nodes.map(n => `<tr><td>${esc(n.node)}</td><td>${est(n.estimate)}</td><td>${n.spent.requests}</td><td>${n.spent.served}</td><td>${n.spent.usage.input_tokens}/${n.spent.usage.output_tokens}</td><td>${money(n.spent.cost_usd)}</td></tr>`).join('')}</table>
-    <h4>Per partition</h4><table id="partitions"><tr><th>partition</th><th>state</th><th>rows</th><th>requests new</th><th>cached</th><th>failed</th><th>tokens in/out</th><th>cost</th><th>time</th></tr>
-    ${ov.partitions.map(p => `<tr><td>${esc(p.id)}</td><td class="${p.state === 'failed' ? 'err' : ''}">${esc(p.state)}</td><td>${p.rows}</td><td>${p.spent.requests}</td><td>${p.spent.served}</td><td>${p.spent.failed_calls}</td><td>${p.spent.usage.input_tokens}/${p.spent.usage.output_tokens}</td><td>${money(p.spent.cost_usd)}</td><td>${(p.duration_ms / 1000).toFixed(1)} s</td></tr>`).join('')}</table>
-    ${reportsHTML()}</div>`;
+    <h4>Per partition</h4><table id="partitions${suffix}"><tr><th>partition</th><th>state</th><th>rows</th><th>requests new</th><th>cached</th><th>failed</th><th>tokens in/out</th><th>cost</th><th>time</th></tr>
+    ${ov.partitions.map(p => `<tr><td>${esc(p.id)}</td><td class="${p.state === 'failed' ? 'err' : ''}">${esc(p.state)}</td><td>${p.rows}</td><td>${p.spent.requests}</td><td>${p.spent.served}</td><td>${p.spent.failed_calls}</td><td>${p.spent.usage.input_tokens}/${p.spent.usage.output_tokens}</td><td>${money(p.spent.cost_usd)}</td><td>${(p.duration_ms / 1000).toFixed(1)} s</td></tr>`).join('')}</table></div>
 }
 
 function reportsHTML() {
