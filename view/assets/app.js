@@ -226,7 +226,7 @@ function runHTML(ov, suffix, label) {
     <h4>Per node: estimate vs actual</h4><table id="nodes${suffix}"><tr><th>node</th><th>estimate</th><th>requests</th><th>served</th><th>tokens in/out</th><th>cost</th></tr>
     ${ov.nodes.map(n => `<tr><td>${esc(n.node)}</td><td>${est(n.estimate)}</td><td>${n.spent.requests}</td><td>${n.spent.served}</td><td>${n.spent.usage.input_tokens}/${n.spent.usage.output_tokens}</td><td>${money(n.spent.cost_usd)}</td></tr>`).join('')}</table>
     <h4>Per partition</h4><table id="partitions${suffix}"><tr><th>partition</th><th>state</th><th>rows</th><th>requests new</th><th>cached</th><th>failed</th><th>tokens in/out</th><th>cost</th><th>time</th></tr>
-    ${ov.partitions.map(p => `<tr><td>${esc(p.id)}</td><td class="${p.state === 'failed' ? 'err' : ''}">${esc(p.state)}</td><td>${p.rows}</td><td>${p.spent.requests}</td><td>${p.spent.served}</td><td>${p.spent.failed_calls}</td><td>${p.spent.usage.input_tokens}/${p.spent.usage.output_tokens}</td><td>${money(p.spent.cost_usd)}</td><td>${(p.duration_ms / 1000).toFixed(1)} s</td></tr>`).join('')}</table></div>
+    ${ov.partitions.map(p => `<tr><td>${esc(p.id)}</td><td class="${p.state === 'failed' ? 'err' : ''}">${esc(p.state)}</td><td>${p.rows}</td><td>${p.spent.requests}</td><td>${p.spent.served}</td><td>${p.spent.failed_calls}</td><td>${p.spent.usage.input_tokens}/${p.spent.usage.output_tokens}</td><td>${money(p.spent.cost_usd)}</td><td>${(p.duration_ms / 1000).toFixed(1)} s</td></tr>`).join('')}</table></div>`;
 }
 
 function reportsHTML() {
