@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"sync"
 )
 
 // StoredRequestSchema marks a request object (and versions its format).
@@ -14,9 +13,9 @@ const StoredRequestSchema = "sptflow/llm-request-object/v1"
 // StoredRequest is the request a record's response answers, as the
 // provider was given it: the request after ModelSpec.Apply and the parts
 // of the model entry that decide its wire form. The request store keeps it
-// once per content, under its digest (the SHA-256 of its encoding), which
-// the records of the request name (Record.Request); it never holds an API
-// key, only the name of the variable that holds one.
+// under its digest (the SHA-256 of its encoding), which the records of the
+// request name (Record.Request); it never holds an API key, only the name
+// of the variable that holds one.
 type StoredRequest struct {
 	Schema     string   `json:"request_object"`
 	Provider   string   `json:"provider"`
@@ -109,16 +108,15 @@ type RecordBatcher interface {
 	PutMany(keys [][32]byte, data [][]byte) error
 }
 
-// storedObjects remembers the request objects this runtime has made
-// durable, so a request stored again (a success after a failure, a batch
-// result after a failed online try) is not written twice.
-type storedObjects struct{ m sync.Map }
-
-// putWithRequest stores the request object (unless stored already by this
-// runtime) and then the record that names it, both durable on return: one
-// PutMany on a RecordBatcher, else two Puts, the object first, so a record
-// never names a missing object. A request that cannot be encoded leaves
-// the record without it (it is stored all the same).
+// putWithRequest stores the request object and then the record that
+// names it, both durable on return: one PutMany on a RecordBatcher (one
+// write, one sync), else two Puts, the object first, so a record never
+// names a missing object. The object goes with every record that names
+// it, so it is never older than they are and GC may drop it as soon as no
+// record it keeps names it; copies of one content (a failure, then the
+// success of the same request) are one object once GC compacts the log. A
+// request that cannot be encoded leaves the record without it (it is
+// stored all the same).
 func (r *Runtime) putWithRequest(spec *ModelSpec, req *Request, where [32]byte, rec *Record) error {
 	obj, err := encodeRequestObject(spec, req)
 	if err != nil {
@@ -126,9 +124,6 @@ func (r *Runtime) putWithRequest(spec *ModelSpec, req *Request, where [32]byte, 
 		return putRecord(r.cfg.Records, where, rec)
 	}
 	rec.Request = hex.EncodeToString(obj.digest[:])
-	if _, done := r.objects.m.Load(obj.digest); done {
-		return putRecord(r.cfg.Records, where, rec)
-	}
 	rec.Version = recordVersion
 	data, err := json.Marshal(rec)
 	if err != nil {
@@ -142,7 +137,6 @@ func (r *Runtime) putWithRequest(spec *ModelSpec, req *Request, where [32]byte, 
 	if err != nil {
 		return fmt.Errorf("store request record %s: %w", rec.Key, err)
 	}
-	r.objects.m.Store(obj.digest, struct{}{})
 	return nil
 }
 

@@ -97,9 +97,10 @@ func TestRecordsNameTheirRequest(t *testing.T) {
 	}
 }
 
-// TestRequestStoredOncePerContent: a request stored again (its failure,
-// then its success) is one object, one Put fewer.
-func TestRequestStoredOncePerContent(t *testing.T) {
+// TestRequestStoredWithEveryRecord: a request stored again (its failure,
+// then its success) goes with each record, under one digest: one object
+// once the log is compacted, never a record naming a missing object.
+func TestRequestStoredWithEveryRecord(t *testing.T) {
 	rs := newMemRecords()
 	p := &fakeProvider{script: func(n int64, req *llm.Request) (*llm.Response, error) {
 		if n == 1 {
@@ -114,9 +115,20 @@ func TestRequestStoredOncePerContent(t *testing.T) {
 	if _, err := c.Do(context.Background(), llm.Call{Request: userReq("q")}); err != nil {
 		t.Fatal(err)
 	}
-	// failure record + object, then the success record alone.
-	if got, want := rs.Puts(), int64(3); got != want {
-		t.Errorf("puts = %d, want %d (the object once)", got, want)
+	if got, want := rs.Puts(), int64(4); got != want {
+		t.Errorf("puts = %d, want %d (object and failure, object and success)", got, want)
+	}
+	objects := 0
+	for _, data := range rs.Values() {
+		if _, object := llm.RecordLinks(data); object {
+			objects++
+		}
+	}
+	key := c.KeyOf(userReq("q"))
+	ok, _ := llm.LookupRecord(rs, key)
+	fail, _ := llm.LookupFailure(rs, key)
+	if objects != 1 || ok == nil || fail == nil || ok.Request != fail.Request {
+		t.Errorf("%d objects, success names %v, failure %v; want one object both name", objects, ok, fail)
 	}
 }
 

@@ -91,7 +91,6 @@ type Runtime struct {
 	hist     historyState
 	calls    atomic.Uint64 // numbers provider calls in the ledger
 	retries  retryWatch    // retryable responses, for Activity
-	objects  storedObjects // request objects stored (requestobj.go)
 
 	// Set by SetRun before the first call.
 	runID  string

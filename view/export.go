@@ -34,6 +34,7 @@ func (ix *Index) Export(ctx context.Context, name string, q Query, dir string) (
 			}
 			byItem[r.Item] = l
 		}
+		l.dropCurls()
 		lineages[r.Item] = l
 		rows = append(rows, r)
 	}
@@ -97,4 +98,24 @@ func staticPage(data []byte) ([]byte, error) {
 	out = bytes.Replace(out, []byte(`<script src="app.js"></script>`),
 		[]byte("<script>window.SPT_STATIC = "+safe(data)+";</script>\n<script>\n"+safe(js)+"</script>"), 1)
 	return out, nil
+}
+
+// dropCurls removes the calls' curl commands, which repeat their requests
+// (tens of KB each for stage 3): an export keeps each request once.
+func (l *Lineage) dropCurls() {
+	drop := func(cs []Call) {
+		for i := range cs {
+			cs[i].Curl = ""
+		}
+	}
+	drop(l.Item.Calls)
+	for i := range l.Answers {
+		drop(l.Answers[i].Calls)
+	}
+	for i := range l.Records {
+		drop(l.Records[i].Calls)
+		for j := range l.Records[i].Reviews {
+			drop(l.Records[i].Reviews[j].Calls)
+		}
+	}
 }

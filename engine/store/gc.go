@@ -41,7 +41,8 @@ type GCOptions struct {
 	// the records naming it: an LLM request, say). GC keeps an object of a
 	// sealed segment while a record it keeps, or a record of a growing
 	// segment, names it, whatever its age or content, and removes it
-	// (counted in Objects) once none does and it is older than Grace.
+	// (counted in Objects) once none does, whatever its age: the writer
+	// must put an object with every record that names it.
 	RecordLinks func(data []byte) (refs [][32]byte, object bool)
 	// DryRun counts what would be removed without removing it.
 	DryRun bool

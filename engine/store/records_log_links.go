@@ -1,7 +1,5 @@
 package store
 
-import "time"
-
 // logLinks is what GCOptions.RecordLinks says of the latest entries of a
 // record log: which are objects, what the others name.
 type logLinks struct {
@@ -50,15 +48,16 @@ func (l *logLinks) name(refs [][32]byte) {
 }
 
 // keepObjects keeps the objects of sealed segments that a staying record
-// names or that are younger than the grace period; the others are
-// removed.
+// names; the others are removed, whatever their age: a writer puts an
+// object with each record that names it (llm's request store does), so
+// none is waiting for a record to come.
 func (g *gc) keepObjects(c *compaction, all []gcEntry, l *logLinks) {
 	for i := range l.objects {
 		e := all[i]
 		if !e.seg.locked {
 			continue
 		}
-		if l.named[e.h.key] || time.Unix(0, e.h.time).After(g.cutoff) {
+		if l.named[e.h.key] {
 			c.keep = append(c.keep, e)
 			c.newBytes += e.newSize()
 			continue
