@@ -42,6 +42,9 @@ type Record struct {
 	// record answers, stored beside it; "" in records written before
 	// requests were stored, which read as before.
 	Request string `json:"request,omitempty"`
+	// RequestParts are the digests of the shared parts of that request
+	// (system prompt, tools) the record keeps alive too.
+	RequestParts []string `json:"request_parts,omitempty"`
 }
 
 // FailureKey is where the last failure of key is recorded.

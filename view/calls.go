@@ -68,7 +68,8 @@ func indexCalls(ctx context.Context, storeDir string, tx preparer) error {
 		}
 		if d, ok := rec.RequestRef(); ok && !seenReq[d] {
 			seenReq[d] = true
-			if _, body, ok := llm.LookupRequest(rl, d); ok {
+			if sr, _, ok := llm.LookupRequest(rl, d); ok {
+				body, _ := json.Marshal(sr) // with its shared parts put back
 				if _, err := reqs.ExecContext(ctx, rec.Request, string(body)); err != nil {
 					return fmt.Errorf("index request %s: %w", rec.Request, err)
 				}

@@ -24,6 +24,7 @@ func (ix *Index) Export(ctx context.Context, name string, q Query, dir string) (
 		return 0, err
 	}
 	lineages := map[string]*Lineage{} // by item: its rows share it
+	requests := map[string]json.RawMessage{}
 	byItem := map[string]*Lineage{}
 	var rows []Row
 	for _, r := range page.Rows {
@@ -34,7 +35,7 @@ func (ix *Index) Export(ctx context.Context, name string, q Query, dir string) (
 			}
 			byItem[r.Item] = l
 		}
-		l.dropCurls()
+		l.shareRequests(requests)
 		lineages[r.Item] = l
 		rows = append(rows, r)
 	}
@@ -63,6 +64,7 @@ func (ix *Index) Export(ctx context.Context, name string, q Query, dir string) (
 		"info":     &Info{Name: name + " (export)", Rows: counts, Reports: []string{}, Facets: Facets},
 		"rows":     rows,
 		"lineages": lineages,
+		"requests": requests,
 	}
 	page.Total = len(page.Rows)
 	b, err := json.Marshal(data)
@@ -100,22 +102,27 @@ func staticPage(data []byte) ([]byte, error) {
 	return out, nil
 }
 
-// dropCurls removes the calls' curl commands, which repeat their requests
-// (tens of KB each for stage 3): an export keeps each request once.
-func (l *Lineage) dropCurls() {
-	drop := func(cs []Call) {
+// shareRequests moves the calls' requests into requests, by digest (a
+// stage-3 request of tens of KB is named by every record of its batch),
+// and drops their curl commands, which repeat them: the export's page
+// shows each call's request from there, without curl.
+func (l *Lineage) shareRequests(requests map[string]json.RawMessage) {
+	share := func(cs []Call) {
 		for i := range cs {
-			cs[i].Curl = ""
+			if cs[i].Request != nil {
+				requests[cs[i].RequestDigest] = cs[i].Request
+			}
+			cs[i].Request, cs[i].Curl = nil, ""
 		}
 	}
-	drop(l.Item.Calls)
+	share(l.Item.Calls)
 	for i := range l.Answers {
-		drop(l.Answers[i].Calls)
+		share(l.Answers[i].Calls)
 	}
 	for i := range l.Records {
-		drop(l.Records[i].Calls)
+		share(l.Records[i].Calls)
 		for j := range l.Records[i].Reviews {
-			drop(l.Records[i].Reviews[j].Calls)
+			share(l.Records[i].Reviews[j].Calls)
 		}
 	}
 }

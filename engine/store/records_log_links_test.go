@@ -60,21 +60,37 @@ func TestGCKeepsNamedObjects(t *testing.T) {
 	}
 }
 
-// TestRecordLogPutMany: records put together read back, and survive a
-// reopen in order.
+// TestRecordLogPutMany: records put together read back and survive a
+// reopen; a shared record the segment holds is not written again, and is
+// written again in another process's segment.
 func TestRecordLogPutMany(t *testing.T) {
 	dir := t.TempDir()
 	l := reopenLog(t, dir, "r")
-	if err := l.PutMany([][32]byte{key("a"), key("b")}, [][]byte{[]byte("first"), []byte("second")}); err != nil {
+	shared := []bool{true, false}
+	if err := l.PutMany([][32]byte{key("obj"), key("a")}, [][]byte{[]byte("object"), []byte("first")}, shared); err != nil {
 		t.Fatal(err)
 	}
+	size := l.active.size.Load()
+	if err := l.PutMany([][32]byte{key("obj"), key("b")}, [][]byte{[]byte("object"), []byte("second")}, shared); err != nil {
+		t.Fatal(err)
+	}
+	if grew, want := l.active.size.Load()-size, int64(logHeaderSize+len("second")); grew != want {
+		t.Errorf("second PutMany wrote %d bytes, want %d (the record alone)", grew, want)
+	}
+	mustGet(t, l, key("obj"), "object")
 	mustGet(t, l, key("a"), "first")
 	mustGet(t, l, key("b"), "second")
-	if err := l.PutMany([][32]byte{key("a")}, nil); err == nil {
+	if err := l.PutMany([][32]byte{key("a")}, nil, nil); err == nil {
 		t.Error("PutMany with fewer records than keys: no error")
 	}
 	l.Close()
 	l = reopenLog(t, dir, "r")
 	mustGet(t, l, key("a"), "first")
 	mustGet(t, l, key("b"), "second")
+	if err := l.PutMany([][32]byte{key("obj"), key("c")}, [][]byte{[]byte("object"), []byte("third")}, shared); err != nil {
+		t.Fatal(err)
+	}
+	if n := l.active.size.Load(); n != int64(2*logHeaderSize+len("object")+len("third")) {
+		t.Errorf("a new segment holds %d bytes, want the shared record and the new one", n)
+	}
 }

@@ -150,8 +150,10 @@ function renderFacets(facets) {
 }
 
 function callHTML(c) {
-  const req = c.request
-    ? `<details class="call-request"><summary>request ${esc(c.request_digest.slice(0, 12))} (as sent${c.simulated ? ' to the simulator' : ''})</summary><pre class="request-body">${esc(JSON.stringify(c.request, null, 2))}</pre></details>${curlHTML(c.curl, 'the stored request')}`
+  // An export keeps each request once, by digest, and no curl.
+  const request = c.request || (STATIC && STATIC.requests && STATIC.requests[c.request_digest]);
+  const req = request
+    ? `<details class="call-request"><summary>request ${esc(c.request_digest.slice(0, 12))} (as sent${c.simulated ? ' to the simulator' : ''})</summary><pre class="request-body">${esc(JSON.stringify(request, null, 2))}</pre></details>${curlHTML(c.curl, 'the stored request')}`
     : `<div class="muted request-missing">${esc(c.request_missing || 'request not recorded')}</div>`;
   return `<details class="call" data-key="${esc(c.key)}"><summary>call ${esc(c.key.slice(0, 12))} · ${esc(c.provider)}/${esc(c.model)} served by ${esc(c.served_model)} · ${c.input_tokens} in / ${c.output_tokens} out${c.cache_read_tokens ? ' (' + c.cache_read_tokens + ' cached)' : ''} · $${c.cost_usd.toFixed(4)} · ${c.attempts} attempt(s)${c.batch ? ' · batch ' + esc(c.batch) : ' · online'} · ${esc(c.partition)} · run ${esc(c.run)}${c.simulated ? ' · simulated' : ''}</summary>
     ${req}<details class="call-record"><summary>response, usage, cost (the stored record)</summary><pre>${esc(JSON.stringify(c.record, null, 2))}</pre></details></details>`;
