@@ -7,6 +7,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/sptflow/sptflow/engine/store"
 	"github.com/sptflow/sptflow/llm"
@@ -176,5 +177,79 @@ func TestOldRecordsStillRead(t *testing.T) {
 	var v map[string]any
 	if json.Unmarshal([]byte(old), &v) != nil {
 		t.Fatal("test record is not JSON")
+	}
+}
+
+// TestGCKeepsRequestsOfKeptRecords: gc with RecordLinks keeps the request
+// objects (and shared system prompts) of the records it keeps and drops
+// those no kept record names.
+func TestGCKeepsRequestsOfKeptRecords(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rl := st.RecordLog("requests")
+	p := &fakeProvider{script: func(_ int64, req *llm.Request) (*llm.Response, error) {
+		if req.Messages[0].Content == "bad" {
+			return nil, &llm.Error{Kind: llm.KindInvalidRequest, Message: "no"}
+		}
+		return okResponse(req), nil
+	}}
+	c := newClient(t, newRuntime(t, rl, p, nil), testSpec(t, nil))
+	sys := func(m string) *llm.Request {
+		r := userReq(m)
+		r.System = "a long shared system prompt"
+		return r
+	}
+	for _, m := range []string{"one", "two", "bad"} {
+		_, _ = c.Do(context.Background(), llm.Call{Request: sys(m), Attempts: 1})
+	}
+	rl.Close() // its segment is sealed: gc compacts it
+	reqOf := func(l *store.RecordLog, m string, failure bool) (*llm.StoredRequest, bool) {
+		rec, ok := llm.LookupRecord(l, c.KeyOf(sys(m)))
+		if failure {
+			rec, ok = llm.LookupFailure(l, c.KeyOf(sys(m)))
+		}
+		if !ok {
+			return nil, false
+		}
+		d, _ := rec.RequestRef()
+		sr, _, ok := llm.LookupRequest(l, d)
+		return sr, ok
+	}
+	failed, _ := reqOf(st.RecordLog("requests"), "bad", true)
+	if failed == nil || failed.SystemRef == "" {
+		t.Fatalf("failure's request = %+v; want one naming its shared system prompt", failed)
+	}
+	gc := func(opts store.GCOptions) store.GCStats {
+		opts.Namespace, opts.RecordLinks = "requests", llm.RecordLinks
+		stats, err := st.GC(nil, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stats
+	}
+	stats := gc(store.GCOptions{PruneRecordIf: llm.IsFailureRecord})
+	l := st.RecordLog("requests")
+	if stats.Records != 1 || stats.Objects != 1 {
+		t.Errorf("gc --failed-requests removed %d records, %d objects; want the failure and its request object", stats.Records, stats.Objects)
+	}
+	for _, m := range []string{"one", "two"} {
+		if sr, ok := reqOf(l, m, false); !ok || sr.Request.System != "a long shared system prompt" || sr.Request.Messages[0].Content != m {
+			t.Errorf("request %q after gc: %+v, %v; want it whole", m, sr, ok)
+		}
+	}
+	l.Close()
+	stats = gc(store.GCOptions{PruneRecords: true})
+	if stats.Records != 2 || stats.Objects != 3 {
+		t.Errorf("gc --requests-older-than 0 removed %d records, %d objects; want 2 and 3 (two requests, one system prompt)", stats.Records, stats.Objects)
+	}
+	l = st.RecordLog("requests")
+	defer l.Close()
+	n := 0
+	_ = l.Range(func([32]byte, time.Time) bool { n++; return true })
+	if n != 0 {
+		t.Errorf("%d entries left in the log, want none", n)
 	}
 }
