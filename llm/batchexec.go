@@ -483,7 +483,7 @@ func (x *batchRun) result(ctx context.Context, e *BatchEntry, r *BatchResult) (b
 		rec := &Record{Key: id, OK: true, Provider: c.spec.Provider, Model: model, ServedModel: r.Response.Model,
 			Response: r.Response, Usage: r.Response.Usage, CostUSD: cost, Attempts: 1, Time: time.Now().UTC(),
 			Run: c.rt.runID, Batch: e.BatchID}
-		if err := putRecord(c.rt.cfg.Records, key, rec); err != nil {
+		if err := x.put(key, id, rec); err != nil {
 			return false, err
 		}
 		note(Spend{Event: SpendStored})
@@ -505,7 +505,7 @@ func (x *batchRun) result(ctx context.Context, e *BatchEntry, r *BatchResult) (b
 		err := fmt.Errorf("%s request %s (batch %s): %w", c.spec.Name, key.Short(), e.BatchID, r.Err)
 		rec := &Record{Key: id, Provider: c.spec.Provider, Model: model, Attempts: 1, Time: time.Now().UTC(),
 			ErrorKind: KindOf(r.Err), Error: err.Error(), Run: c.rt.runID, Batch: e.BatchID}
-		if perr := putRecord(c.rt.cfg.Records, FailureKey(key), rec); perr != nil {
+		if perr := x.put(FailureKey(key), id, rec); perr != nil {
 			return false, perr
 		}
 		c.rt.meter.failed()

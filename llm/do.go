@@ -221,7 +221,7 @@ func (c *Client) succeed(ctx context.Context, a *attempt, resp *Response) (*Resu
 		ServedModel: resp.Model, Response: resp, Usage: resp.Usage, CostUSD: a.costUSD,
 		Attempts: attempts, Time: time.Now().UTC(), Simulated: resp.Simulated,
 		Run: c.rt.runID, FailedUsage: nonZero(a.failed)}
-	if err := putRecord(c.rt.cfg.Records, a.key, rec); err != nil {
+	if err := c.rt.putWithRequest(c.spec, a.req, a.key, rec); err != nil {
 		c.rt.meter.failed()
 		a.call.Meter.failed()
 		return nil, fmt.Errorf("%s request %s: %w", c.spec.Name, a.key.Short(), err)
@@ -253,7 +253,7 @@ func (c *Client) fail(ctx context.Context, a *attempt, err error) error {
 	rec := &Record{Key: a.key.String(), Provider: c.spec.Provider, Model: a.req.Model,
 		CostUSD: a.costUSD, Attempts: attempts, Time: time.Now().UTC(),
 		ErrorKind: KindOf(err), Error: err.Error(), Run: c.rt.runID, FailedUsage: nonZero(a.failed)}
-	if perr := putRecord(c.rt.cfg.Records, FailureKey(a.key), rec); perr != nil {
+	if perr := c.rt.putWithRequest(c.spec, a.req, FailureKey(a.key), rec); perr != nil {
 		c.rt.cfg.Log.Warn().Err(perr).Str("request", a.key.Short()).Msg("record failure")
 	}
 	c.rt.meter.failed()

@@ -210,12 +210,17 @@ func readHistory(rs RecordStore) *outputHistory {
 	var all []kt
 	_ = lister.Range(func(k [32]byte, t time.Time) bool { all = append(all, kt{k, t}); return true })
 	slices.SortFunc(all, func(a, b kt) int { return b.t.Compare(a.t) })
-	for _, e := range all[:min(len(all), historyLimit)] {
+	read := 0 // records read; the request objects beside them do not count
+	for _, e := range all {
+		if read == historyLimit {
+			break
+		}
 		data, ok, err := rs.Get(e.k)
 		if err != nil || !ok {
 			continue
 		}
 		var rec struct {
+			Object   string `json:"request_object"`
 			OK       bool   `json:"ok"`
 			Provider string `json:"provider"`
 			Model    string `json:"model"`
@@ -226,7 +231,10 @@ func readHistory(rs RecordStore) *outputHistory {
 				Usage Usage `json:"usage"`
 			} `json:"response"`
 		}
-		if json.Unmarshal(data, &rec) != nil || !rec.OK || rec.Response == nil {
+		if json.Unmarshal(data, &rec) != nil || rec.Object != "" {
+			continue
+		}
+		if read++; !rec.OK || rec.Response == nil {
 			continue
 		}
 		tool := ""

@@ -38,6 +38,13 @@ type Record struct {
 	// Batch is the provider batch that produced it ("" online); CostUSD
 	// is then at the batch price.
 	Batch string `json:"batch,omitempty"`
+	// Request is the digest of the request object (StoredRequest) the
+	// record answers, stored beside it; "" in records written before
+	// requests were stored, which read as before.
+	Request string `json:"request,omitempty"`
+	// RequestParts are the digests of the shared parts of that request
+	// (system prompt, tools) the record keeps alive too.
+	RequestParts []string `json:"request_parts,omitempty"`
 }
 
 // FailureKey is where the last failure of key is recorded.

@@ -23,16 +23,20 @@ func TestIsFailureRecord(t *testing.T) {
 	if _, err := c.Do(t.Context(), llm.Call{Request: userReq("succeeds")}); err != nil {
 		t.Fatal(err)
 	}
-	var failures, successes int
+	var failures, successes, requests int
 	for _, data := range rs.Values() {
-		if llm.IsFailureRecord(data) {
+		_, object := llm.RecordLinks(data)
+		switch {
+		case llm.IsFailureRecord(data):
 			failures++
-		} else {
+		case object:
+			requests++ // the request each record names: neither
+		default:
 			successes++
 		}
 	}
-	if failures != 1 || successes != 1 {
-		t.Errorf("stored records: got %d failures, %d successes; want 1 and 1", failures, successes)
+	if failures != 1 || successes != 1 || requests != 2 {
+		t.Errorf("stored records: got %d failures, %d successes, %d requests; want 1, 1 and 2", failures, successes, requests)
 	}
 	for _, data := range []string{"", "not json", `{"ok": false}`, `[]`} {
 		if llm.IsFailureRecord([]byte(data)) {

@@ -46,6 +46,11 @@ func indexCalls(ctx context.Context, storeDir string, tx preparer) error {
 	if err != nil {
 		return err
 	}
+	reqs, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO call_requests VALUES (?,?)`)
+	if err != nil {
+		return err
+	}
+	seenReq := map[[32]byte]bool{}
 	for _, k := range keys {
 		data, ok, err := rl.Get(k)
 		if err != nil || !ok {
@@ -60,6 +65,15 @@ func indexCalls(ctx context.Context, storeDir string, tx preparer) error {
 			rec.Usage.OutputTokens, rec.Usage.CacheReadTokens, rec.CostUSD, rec.Attempts, rec.Run, rec.Time.UTC().Format("2006-01-02T15:04:05Z"),
 			rec.Simulated, w[0], w[1], string(data)); err != nil {
 			return fmt.Errorf("index call %s: %w", rec.Key, err)
+		}
+		if d, ok := rec.RequestRef(); ok && !seenReq[d] {
+			seenReq[d] = true
+			if sr, _, ok := llm.LookupRequest(rl, d); ok {
+				body, _ := json.Marshal(sr) // with its shared parts put back
+				if _, err := reqs.ExecContext(ctx, rec.Request, string(body)); err != nil {
+					return fmt.Errorf("index request %s: %w", rec.Request, err)
+				}
+			}
 		}
 		seen := map[int64]bool{}
 		for _, s := range responseTexts(rec.Response) {

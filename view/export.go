@@ -24,6 +24,7 @@ func (ix *Index) Export(ctx context.Context, name string, q Query, dir string) (
 		return 0, err
 	}
 	lineages := map[string]*Lineage{} // by item: its rows share it
+	requests := map[string]json.RawMessage{}
 	byItem := map[string]*Lineage{}
 	var rows []Row
 	for _, r := range page.Rows {
@@ -34,6 +35,7 @@ func (ix *Index) Export(ctx context.Context, name string, q Query, dir string) (
 			}
 			byItem[r.Item] = l
 		}
+		l.shareRequests(requests)
 		lineages[r.Item] = l
 		rows = append(rows, r)
 	}
@@ -62,6 +64,7 @@ func (ix *Index) Export(ctx context.Context, name string, q Query, dir string) (
 		"info":     &Info{Name: name + " (export)", Rows: counts, Reports: []string{}, Facets: Facets},
 		"rows":     rows,
 		"lineages": lineages,
+		"requests": requests,
 	}
 	page.Total = len(page.Rows)
 	b, err := json.Marshal(data)
@@ -97,4 +100,29 @@ func staticPage(data []byte) ([]byte, error) {
 	out = bytes.Replace(out, []byte(`<script src="app.js"></script>`),
 		[]byte("<script>window.SPT_STATIC = "+safe(data)+";</script>\n<script>\n"+safe(js)+"</script>"), 1)
 	return out, nil
+}
+
+// shareRequests moves the calls' requests into requests, by digest (a
+// stage-3 request of tens of KB is named by every record of its batch),
+// and drops their curl commands, which repeat them: the export's page
+// shows each call's request from there, without curl.
+func (l *Lineage) shareRequests(requests map[string]json.RawMessage) {
+	share := func(cs []Call) {
+		for i := range cs {
+			if cs[i].Request != nil {
+				requests[cs[i].RequestDigest] = cs[i].Request
+			}
+			cs[i].Request, cs[i].Curl = nil, ""
+		}
+	}
+	share(l.Item.Calls)
+	for i := range l.Answers {
+		share(l.Answers[i].Calls)
+	}
+	for i := range l.Records {
+		share(l.Records[i].Calls)
+		for j := range l.Records[i].Reviews {
+			share(l.Records[i].Reviews[j].Calls)
+		}
+	}
 }

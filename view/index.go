@@ -22,7 +22,7 @@ import (
 )
 
 // schemaVersion versions the index; a new version makes a new index.
-const schemaVersion = 6
+const schemaVersion = 7
 
 const schema = `
 CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT);
@@ -78,6 +78,7 @@ CREATE TABLE facet_counts (stage INTEGER, facet TEXT, value TEXT, n INTEGER);
 CREATE TABLE calls (key TEXT PRIMARY KEY, provider TEXT, model TEXT, served TEXT, ok INTEGER, input_tokens INTEGER, output_tokens INTEGER, cache_read INTEGER, cost REAL, attempts INTEGER, run TEXT, time TEXT, simulated INTEGER, partition TEXT, node TEXT, record TEXT);
 CREATE TABLE call_fp (fp INTEGER NOT NULL, key TEXT NOT NULL);
 CREATE INDEX call_fp_fp ON call_fp(fp);
+CREATE TABLE call_requests (digest TEXT PRIMARY KEY, body TEXT);
 `
 
 // Index is an open row index.

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sptflow/sptflow/llm"
 	"github.com/sptflow/sptflow/pyjson"
 	"github.com/sptflow/sptflow/steps/spt"
 )
@@ -106,7 +107,24 @@ type Call struct {
 	Partition    string          `json:"partition"`
 	Node         string          `json:"node"`
 	Record       json.RawMessage `json:"record"` // the stored record: response, usage, ...
+	// Batch is the provider batch that answered ("" online).
+	Batch string `json:"batch,omitempty"`
+	// RequestDigest names the request object the record answers;
+	// Request is that object (provider, model entry's wire settings and
+	// the request as sent) and Curl sends it again, the key read from
+	// the environment. RequestMissing says why there is none: the record
+	// predates stored requests, or its object is gone.
+	RequestDigest  string          `json:"request_digest,omitempty"`
+	Request        json.RawMessage `json:"request,omitempty"`
+	Curl           string          `json:"curl,omitempty"`
+	RequestMissing string          `json:"request_missing,omitempty"`
 }
+
+// Messages for a call whose request cannot be shown.
+const (
+	requestNotRecorded = "request not recorded: this record was written before sptflow stored requests beside responses"
+	requestGone        = "request not in the store (removed, or written by a run still going): only the response was kept"
+)
 
 // Lineage returns the lineage of the item of row id.
 func (ix *Index) Lineage(ctx context.Context, id int64) (*Lineage, error) {
@@ -176,7 +194,9 @@ func (ix *Index) Lineage(ctx context.Context, id int64) (*Lineage, error) {
 				a.S, a.Input, a.Output = str(v, "S"), str(v, "input_tokens"), str(v, "output_tokens")
 			}
 			a.Calls = ix.callsFor(ctx, r.Topic, a.S)
-			if len(a.Calls) > 0 {
+			if len(a.Calls) > 0 && a.Calls[0].Curl != "" {
+				a.Curl = a.Calls[0].Curl
+			} else if len(a.Calls) > 0 {
 				sys := str(it, r.Variant)
 				a.Curl = Curl(a.Calls[0].Provider, a.Calls[0].Model, sys, str(it, "T"))
 			}
@@ -389,8 +409,40 @@ func (ix *Index) call(ctx context.Context, key string) (Call, bool) {
 	err := ix.db.QueryRowContext(ctx, `SELECT key, provider, model, served, ok, input_tokens, output_tokens, cache_read, cost, attempts, run, time, simulated, partition, node, record
 		FROM calls WHERE key = ?`, key).Scan(&c.Key, &c.Provider, &c.Model, &c.Served, &c.OK, &c.InputTokens, &c.OutputTokens, &c.CacheRead, &c.CostUSD, &c.Attempts,
 		&c.Run, &c.Time, &c.Simulated, &c.Partition, &c.Node, &rec)
+	if err != nil {
+		return c, false
+	}
 	c.Record = json.RawMessage(rec)
-	return c, err == nil
+	ix.callRequest(ctx, &c)
+	return c, true
+}
+
+// callRequest fills the call's batch and request from its record and the
+// indexed request objects.
+func (ix *Index) callRequest(ctx context.Context, c *Call) {
+	var r llm.Record
+	if json.Unmarshal(c.Record, &r) != nil {
+		return
+	}
+	c.Batch, c.RequestDigest = r.Batch, r.Request
+	if r.Request == "" {
+		c.RequestMissing = requestNotRecorded
+		return
+	}
+	var body string
+	if ix.db.QueryRowContext(ctx, `SELECT body FROM call_requests WHERE digest = ?`, r.Request).Scan(&body) != nil {
+		c.RequestMissing = requestGone
+		return
+	}
+	sr, ok := llm.ParseStoredRequest([]byte(body))
+	if !ok {
+		c.RequestMissing = requestGone
+		return
+	}
+	c.Request = json.RawMessage(body)
+	if curl, err := CurlRequest(sr); err == nil {
+		c.Curl = curl
+	}
 }
 
 func (ix *Index) meta(ctx context.Context, k string) (string, error) {

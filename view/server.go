@@ -197,7 +197,11 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, &Overview{Partitions: []PartitionView{}, Nodes: []NodeView{}, Failures: []string{}, Runs: []string{}})
 		return
 	}
-	ov, err := ReadOverview(side.Src.Store, r.URL.Query().Get("run"), side.Src.Pipeline)
+	run := r.URL.Query().Get("run")
+	if run == "" {
+		run = side.Src.Run
+	}
+	ov, err := ReadOverview(side.Src.Store, run, side.Src.Pipeline)
 	if err != nil {
 		fail(w, err)
 		return

@@ -35,6 +35,9 @@ type Source struct {
 	Store string
 	// Pipeline is the pipeline's name in the store's runs ("" = every run).
 	Pipeline string
+	// Run is the run the overview shows by default ("" = the latest run
+	// of Pipeline): for a lock file, the run that produced it (RunOf).
+	Run string
 	// Compare, when set, is what the comparison's report (steps/compare)
 	// reads for this side instead of Dir's files: for a lock file, the
 	// sealed outputs its entries pin, from the store, with the lock's usage.

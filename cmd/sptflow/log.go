@@ -218,7 +218,8 @@ func cmdGC(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := store.GCOptions{Grace: *grace, DryRun: *dry, Namespace: requestsNamespace, DropDamaged: *dropDamaged}
+	opts := store.GCOptions{Grace: *grace, DryRun: *dry, Namespace: requestsNamespace, DropDamaged: *dropDamaged,
+		RecordLinks: llm.RecordLinks} // request objects live while records name them
 	if err := requestPruning(fs, &opts, *failed, *older); err != nil {
 		return err
 	}

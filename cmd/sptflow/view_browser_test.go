@@ -131,6 +131,11 @@ func TestViewBrowser(t *testing.T) {
 			t.Errorf("overview lacks %q", want)
 		}
 	}
+	// Comparing, the run tab shows each side's own run.
+	if runs := p.eval(`[...document.querySelectorAll('#overview .run')].map(r => r.dataset.run).join(' ')`); strings.Count(fmt.Sprint(runs), " ") != 1 ||
+		!strings.Contains(p.text("#run-b"), "spt-demo-b") || p.eval(`document.querySelector('#run').dataset.run !== document.querySelector('#run-b').dataset.run`) != true {
+		t.Errorf("overview of a comparison shows runs %q; want each side's own run", runs)
+	}
 
 	p.do("rows", chromedp.Navigate(hs.URL+"/#/rows"))
 	p.wait("rows", `document.querySelectorAll('#rows tbody tr').length > 0`)
@@ -166,6 +171,25 @@ func TestViewBrowser(t *testing.T) {
 	}
 	if records == float64(0) {
 		t.Errorf("lineage shows no intervention record")
+	}
+	// A stage-3 call: the request that produced it, and its curl.
+	// (A text several calls hold lists them under one summary: unfold it.)
+	p.eval(`document.querySelectorAll('#lineage .record details.calls').forEach(d => d.open = true); true`)
+	p.do("open a stage-3 call", chromedp.Click(`#lineage .record details.call > summary`),
+		chromedp.Click(`#lineage .record details.call[open] details.call-request > summary`),
+		chromedp.WaitVisible(`#lineage .record details.call[open] pre.request-body`))
+	p.shot("4b-stage-3-request")
+	reqBody := p.text(`#lineage .record details.call[open] pre.request-body`)
+	curl := fmt.Sprint(p.eval(`document.querySelector('#lineage .record details.call[open] pre.curl-text').textContent`))
+	for _, want := range []string{`"request_object": "sptflow/llm-request-object/v1"`, `"force_tool": "stage_3_`, `"messages"`, `"system"`} {
+		if !strings.Contains(reqBody, want) {
+			t.Errorf("stage-3 call's request lacks %s: %.400s", want, reqBody)
+		}
+	}
+	for _, want := range []string{"curl 'https://api.anthropic.com/v1/messages'", `"x-api-key: $ANTHROPIC_API_KEY"`, `"tool_choice":{"name":"stage_3_`} {
+		if !strings.Contains(curl, want) {
+			t.Errorf("stage-3 call's curl lacks %s: %.400s", want, curl)
+		}
 	}
 
 	p.do("compare", chromedp.Navigate(hs.URL+"/#/compare"), chromedp.WaitVisible("#flips"),

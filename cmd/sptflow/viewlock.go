@@ -61,8 +61,13 @@ func viewLockSources(e *env, a, b, names string) ([]view.Source, error) {
 			return nil, fmt.Errorf("sptflow view %s (pipeline %s): %w", c.arg, c.name, err)
 		}
 		st := c.st
+		outputs := map[string]bool{}
+		for _, s := range sides {
+			outputs[s.Output] = true
+		}
 		srcs = append(srcs, view.Source{
 			Name: fmt.Sprintf("%s (pipeline %s)", c.arg, c.name), Dir: dir, Store: storeDir(c.root), Pipeline: c.name,
+			Run:     view.RunOf(storeDir(c.root), c.name, outputs),
 			Compare: func() (compare.Side, error) { return dataSide(st, side, sides), nil },
 		})
 	}

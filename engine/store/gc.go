@@ -36,6 +36,14 @@ type GCOptions struct {
 	// sealed segments when GC compacts them, instead of copying them to
 	// records/<ns>/damaged/ (see DamagedRecordsDir).
 	DropDamaged bool
+	// RecordLinks, if set, reads a record of Namespace's log: the keys of
+	// the entries it names (refs), or that it is an object (kept only for
+	// the records naming it: an LLM request, say). GC keeps an object of a
+	// sealed segment while a record it keeps, or a record of a growing
+	// segment, names it, whatever its age or content, and removes it
+	// (counted in Objects) once none does, whatever its age: the writer
+	// must put an object with every record that names it.
+	RecordLinks func(data []byte) (refs [][32]byte, object bool)
 	// DryRun counts what would be removed without removing it.
 	DryRun bool
 }

@@ -186,9 +186,10 @@ func (g *gc) planCompaction(segs []*gcSegment) (compaction, error) {
 			c.oldBytes += s.size
 		}
 	}
+	links := g.readLinks(all, latest)
 	for i, e := range all {
-		if !e.seg.locked {
-			continue
+		if !e.seg.locked || links.objects[i] {
+			continue // objects are decided once the records are (keepObjects)
 		}
 		keep, pruned := g.keepEntry(e, latest[e.h.key] == i, cutoff)
 		if pruned {
@@ -206,10 +207,12 @@ func (g *gc) planCompaction(segs []*gcSegment) (compaction, error) {
 		if keep {
 			c.keep = append(c.keep, e)
 			c.newBytes += e.newSize()
+			links.kept(i)
 		} else {
 			c.dropped++
 		}
 	}
+	g.keepObjects(&c, all, links)
 	return c, nil
 }
 

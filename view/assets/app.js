@@ -150,8 +150,13 @@ function renderFacets(facets) {
 }
 
 function callHTML(c) {
-  return `<details class="call"><summary>call ${esc(c.key.slice(0, 12))} · ${esc(c.provider)}/${esc(c.model)} served by ${esc(c.served_model)} · ${c.input_tokens} in / ${c.output_tokens} out${c.cache_read_tokens ? ' (' + c.cache_read_tokens + ' cached)' : ''} · $${c.cost_usd.toFixed(4)} · ${c.attempts} attempt(s) · ${esc(c.partition)} · run ${esc(c.run)}${c.simulated ? ' · simulated' : ''}</summary>
-    <pre>${esc(JSON.stringify(c.record, null, 2))}</pre></details>`;
+  // An export keeps each request once, by digest, and no curl.
+  const request = c.request || (STATIC && STATIC.requests && STATIC.requests[c.request_digest]);
+  const req = request
+    ? `<details class="call-request"><summary>request ${esc(c.request_digest.slice(0, 12))} (as sent${c.simulated ? ' to the simulator' : ''})</summary><pre class="request-body">${esc(JSON.stringify(request, null, 2))}</pre></details>${curlHTML(c.curl, 'the stored request')}`
+    : `<div class="muted request-missing">${esc(c.request_missing || 'request not recorded')}</div>`;
+  return `<details class="call" data-key="${esc(c.key)}"><summary>call ${esc(c.key.slice(0, 12))} · ${esc(c.provider)}/${esc(c.model)} served by ${esc(c.served_model)} · ${c.input_tokens} in / ${c.output_tokens} out${c.cache_read_tokens ? ' (' + c.cache_read_tokens + ' cached)' : ''} · $${c.cost_usd.toFixed(4)} · ${c.attempts} attempt(s)${c.batch ? ' · batch ' + esc(c.batch) : ' · online'} · ${esc(c.partition)} · run ${esc(c.run)}${c.simulated ? ' · simulated' : ''}</summary>
+    ${req}<details class="call-record"><summary>response, usage, cost (the stored record)</summary><pre>${esc(JSON.stringify(c.record, null, 2))}</pre></details></details>`;
 }
 
 function callsHTML(calls) {
@@ -161,10 +166,10 @@ function callsHTML(calls) {
   return `<details class="calls"><summary>${calls.length} LLM calls hold this text (${esc(calls[0].served_model)}, $${cost.toFixed(4)})</summary>${calls.map(callHTML).join('')}</details>`;
 }
 
-function curlHTML(curl) {
+function curlHTML(curl, from) {
   if (!curl) return '';
   const id = 'curl' + Math.random().toString(36).slice(2);
-  return `<details><summary>curl (the request rebuilt from the row; the key stays in the environment)</summary><pre id="${id}">${esc(curl)}</pre><button class="copy" data-for="${id}">copy as curl</button></details>`;
+  return `<details class="curl"><summary>curl (${esc(from || 'the request rebuilt from the row')}; the key stays in the environment)</summary><pre class="curl-text" id="${id}">${esc(curl)}</pre><button class="copy" data-for="${id}">copy as curl</button></details>`;
 }
 
 async function showLineage(id) {
@@ -183,7 +188,7 @@ async function showLineage(id) {
       const a = l.answers.find(x => x.model === m && x.variant === v);
       const recs = l.records.filter(r => r.model === m && r.variant === v);
       if (!a) return '<div class="muted">no answer under ' + v + '</div>';
-      return `<div><b>answer under ${v}</b> <span class="muted">${esc(a.input_tokens)} in / ${esc(a.output_tokens)} out</span> ${a.tags.map(t => `<span class="tag">${esc(t)}</span>`).join('')}<pre>${esc(a.S)}</pre>${callsHTML(a.calls)}${curlHTML(a.curl)}
+      return `<div><b>answer under ${v}</b> <span class="muted">${esc(a.input_tokens)} in / ${esc(a.output_tokens)} out</span> ${a.tags.map(t => `<span class="tag">${esc(t)}</span>`).join('')}<pre>${esc(a.S)}</pre>${callsHTML(a.calls)}${a.calls.some(c => c.curl) ? '' : curlHTML(a.curl, a.calls.some(c => c.request) ? 'the stored request' : '')}
         ${recs.map(r => `<div class="card record" data-row="${r.row}"><b>${esc(r.intervention)}</b> <span class="${esc(r.P)}">${esc(r.P)}</span> · confidence ${esc(r.confidence)} · difficulty ${esc(r.detection_difficulty_internal)}/${esc(r.detection_difficulty_external)} ${r.tags.map(t => `<span class="tag">${esc(t)}</span>`).join('')}
           <details><summary>I (intervention)</summary><pre>${esc(r.I)}</pre></details><details open><summary>R (review)</summary><pre>${esc(r.R)}</pre></details>
           ${r.reviews.map(v => `<div class="muted">quality review round ${v.round}: ${v.accepted ? "accepted" : "rejected"} by ${esc(v.model)} — ${esc(v.evaluation)}${callsHTML(v.calls)}</div>`).join('')}
@@ -200,18 +205,30 @@ async function showLineage(id) {
 function money(x) { return '$' + (x || 0).toFixed(4); }
 
 async function showOverview() {
-  const ov = await api('api/overview');
   const main = $('#main');
+  if (info && info.compare && !STATIC) {
+    // Each side's own run: for two lock files, the run that produced each.
+    const [a, b] = await Promise.all([api('api/overview'), api('api/overview', {side: 'b'})]);
+    main.innerHTML = `<div id="overview">${runHTML(a, '', 'A: ' + info.name)}${runHTML(b, '-b', 'B: ' + info.compare.name)}${reportsHTML()}</div>`;
+    return;
+  }
+  const ov = await api('api/overview');
   if (!ov.run) { main.innerHTML = '<p class="muted">No run of this project is recorded in the store (or the viewer was started on a data directory).</p>' + reportsHTML(); return; }
+  main.innerHTML = `<div id="overview">${runHTML(ov, '', '')}${reportsHTML()}</div>`;
+}
+
+// runHTML is one run's overview; suffix tells the tables of side B apart.
+function runHTML(ov, suffix, label) {
+  const head = label ? `<h3 class="side-label">${esc(label)}</h3>` : '';
+  if (!ov.run) return `<div class="run" id="run${suffix}">${head}<p class="muted">No run of this side is recorded in its store.</p></div>`;
   const est = e => e ? `${e.requests.low}–${e.requests.high} req, $${e.cost_usd.low.toFixed(2)}–${e.cost_usd.high.toFixed(2)}` : '—';
-  main.innerHTML = `<div id="overview"><h3>Run ${esc(ov.run)} · ${esc(ov.pipeline)} ${ov.ended ? '' : '<span class="live">(running)</span>'}</h3>
+  return `<div class="run" id="run${suffix}" data-run="${esc(ov.run)}">${head}<h3>Run <span class="run-id">${esc(ov.run)}</span> · ${esc(ov.pipeline)} ${ov.ended ? '' : '<span class="live">(running)</span>'}</h3>
     <p>${ov.total.requests} requests sent, ${ov.total.served} served from the store, ${ov.total.failed_calls} failed, ${ov.rate_limits} rate-limited, ${ov.total.in_flight} in flight · ${ov.total.usage.input_tokens} in / ${ov.total.usage.output_tokens} out tokens · ${money(ov.total.cost_usd)}</p>
     ${ov.failures.length ? '<div class="err">' + ov.failures.map(esc).join('<br>') + '</div>' : ''}
-    <h4>Per node: estimate vs actual</h4><table id="nodes"><tr><th>node</th><th>estimate</th><th>requests</th><th>served</th><th>tokens in/out</th><th>cost</th></tr>
+    <h4>Per node: estimate vs actual</h4><table id="nodes${suffix}"><tr><th>node</th><th>estimate</th><th>requests</th><th>served</th><th>tokens in/out</th><th>cost</th></tr>
     ${ov.nodes.map(n => `<tr><td>${esc(n.node)}</td><td>${est(n.estimate)}</td><td>${n.spent.requests}</td><td>${n.spent.served}</td><td>${n.spent.usage.input_tokens}/${n.spent.usage.output_tokens}</td><td>${money(n.spent.cost_usd)}</td></tr>`).join('')}</table>
-    <h4>Per partition</h4><table id="partitions"><tr><th>partition</th><th>state</th><th>rows</th><th>requests new</th><th>cached</th><th>failed</th><th>tokens in/out</th><th>cost</th><th>time</th></tr>
-    ${ov.partitions.map(p => `<tr><td>${esc(p.id)}</td><td class="${p.state === 'failed' ? 'err' : ''}">${esc(p.state)}</td><td>${p.rows}</td><td>${p.spent.requests}</td><td>${p.spent.served}</td><td>${p.spent.failed_calls}</td><td>${p.spent.usage.input_tokens}/${p.spent.usage.output_tokens}</td><td>${money(p.spent.cost_usd)}</td><td>${(p.duration_ms / 1000).toFixed(1)} s</td></tr>`).join('')}</table>
-    ${reportsHTML()}</div>`;
+    <h4>Per partition</h4><table id="partitions${suffix}"><tr><th>partition</th><th>state</th><th>rows</th><th>requests new</th><th>cached</th><th>failed</th><th>tokens in/out</th><th>cost</th><th>time</th></tr>
+    ${ov.partitions.map(p => `<tr><td>${esc(p.id)}</td><td class="${p.state === 'failed' ? 'err' : ''}">${esc(p.state)}</td><td>${p.rows}</td><td>${p.spent.requests}</td><td>${p.spent.served}</td><td>${p.spent.failed_calls}</td><td>${p.spent.usage.input_tokens}/${p.spent.usage.output_tokens}</td><td>${money(p.spent.cost_usd)}</td><td>${(p.duration_ms / 1000).toFixed(1)} s</td></tr>`).join('')}</table></div>`;
 }
 
 function reportsHTML() {
