@@ -130,7 +130,12 @@ func (s *Store) CheckObject(d Digest) error {
 	if err != nil {
 		return fmt.Errorf("check object %s: %w", d.Short(), err)
 	}
-	got, _, err := s.DigestFile(p)
+	var got Digest
+	if fi.Mode().IsRegular() {
+		got, _, err = s.digestStat(p, p, fi) // p is absolute: no second stat
+	} else {
+		got, _, err = s.DigestFile(p)
+	}
 	if err == nil && got == d {
 		return nil
 	}

@@ -109,6 +109,12 @@ func (s *Store) DigestFile(path string) (Digest, int64, error) {
 	if !fi.Mode().IsRegular() {
 		return Digest{}, 0, fmt.Errorf("digest %s: not a regular file", path)
 	}
+	return s.digestStat(path, abs, fi)
+}
+
+// digestStat is DigestFile of the regular file at the absolute path abs
+// whose os.Stat (or, for a regular file, os.Lstat) is fi.
+func (s *Store) digestStat(path, abs string, fi os.FileInfo) (Digest, int64, error) {
 	sig := sigOf(fi)
 	s.loadStatCache()
 	s.stat.mu.Lock()
