@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -79,6 +80,12 @@ func (s *Store) MaterializeObject(d Digest, dst string) (LinkMethod, error) {
 	if err != nil {
 		return LinkCopy, fmt.Errorf("materialize object %s: %w", d.Short(), err)
 	}
+	mode := materializeMode()
+	if known, ok := s.knownDigest(p, fi); ok && known == d && mode == "copy" {
+		// Known intact without reading it (this process wrote it, or the
+		// stat cache vouches for it): copy it without hashing it again.
+		return LinkCopy, s.copyKnown(p, d, dst)
+	}
 	if got, _, err := s.DigestFile(p); err != nil || got != d {
 		if errors.Is(err, os.ErrNotExist) {
 			return LinkCopy, fmt.Errorf("materialize object %s: %w", d.Short(), ErrNotFound)
@@ -89,22 +96,56 @@ func (s *Store) MaterializeObject(d Digest, dst string) (LinkMethod, error) {
 		removeIfSame(p, fi)
 		return LinkCopy, fmt.Errorf("materialize object %s: corrupt: %w", d.Short(), ErrNotFound)
 	}
-	mode := materializeMode()
 	if mode != "copy" {
 		if err := linkInto(p, dst, reflink); err == nil {
+			s.rememberPlaced(p, dst, d)
 			return LinkReflink, nil
 		}
 	}
 	if mode != "copy" && mode != "reflink" {
 		if err := linkInto(p, dst, hardLink); err == nil {
+			s.rememberPlaced(p, dst, d)
 			return LinkHard, nil
 		}
 	}
-	data, err := s.ReadObject(d)
+	// Just verified (through the stat cache, or by hashing it): copy it
+	// without hashing it a second time.
+	return LinkCopy, s.copyKnown(p, d, dst)
+}
+
+// copyKnown writes a copy of the object at p, just found to hold d, to dst
+// atomically. The bytes are hashed again only when the object's stat
+// signature after the read is not one the stat cache or this process's
+// writes vouch for (it changed meanwhile, or was hashed while too recent to
+// cache); a mismatch is ErrNotFound and removes the object, as ReadObject
+// does.
+func (s *Store) copyKnown(p string, d Digest, dst string) error {
+	f, _, err := openEntry(p)
 	if err != nil {
-		return LinkCopy, err
+		return fmt.Errorf("materialize object %s: %w", d.Short(), err)
 	}
-	return LinkCopy, writeAtomic(dst, data, 0o644)
+	data, err := io.ReadAll(f)
+	var fi os.FileInfo
+	if err == nil {
+		fi, err = f.Stat()
+	}
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("materialize object %s: %w", d.Short(), err)
+	}
+	if known, ok := s.knownDigest(p, fi); !ok || known != d {
+		if DigestOf(data) != d {
+			removeIfSame(p, fi)
+			return fmt.Errorf("materialize object %s: corrupt: %w", d.Short(), ErrNotFound)
+		}
+	}
+	if err := writeAtomic(dst, data, 0o644); err != nil {
+		return err
+	}
+	if abs, err := filepath.Abs(dst); err == nil {
+		s.rememberWritten(abs, d)
+	}
+	return nil
 }
 
 // linkInto makes a temp name in dst's directory with place, then renames

@@ -35,6 +35,7 @@ func (s *Store) PutObject(data []byte) (Digest, error) {
 	if err := s.writeEntry(p, data); err != nil {
 		return d, fmt.Errorf("put object %s: %w", d.Short(), err)
 	}
+	s.rememberWritten(p, d)
 	return d, nil
 }
 
@@ -59,6 +60,7 @@ func (s *Store) PutObjectReader(r io.Reader) (Digest, int64, error) {
 		_ = os.Remove(f.Name())
 		return d, n, fmt.Errorf("put object %s: %w", d.Short(), err)
 	}
+	s.rememberWritten(p, d)
 	return d, n, nil
 }
 

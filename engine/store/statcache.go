@@ -45,6 +45,10 @@ type statCache struct {
 	files map[string]statEntry
 	used  map[string]bool // paths looked up by this process
 	dirty bool
+	// fresh are files this process wrote with a digest it computed from
+	// the bytes it wrote (objects, see written.go): trusted while their
+	// stat signature holds, by this process only; never saved.
+	fresh map[string]statEntry
 }
 
 func (s *Store) statCachePath() string { return filepath.Join(s.dir, "statcache.json") }
@@ -61,6 +65,7 @@ func (s *Store) loadStatCache() {
 	s.stat.once.Do(func() {
 		s.stat.files = map[string]statEntry{}
 		s.stat.used = map[string]bool{}
+		s.stat.fresh = map[string]statEntry{}
 		b, err := os.ReadFile(s.statCachePath())
 		if err != nil {
 			return
@@ -119,6 +124,9 @@ func (s *Store) digestStat(path, abs string, fi os.FileInfo) (Digest, int64, err
 	s.loadStatCache()
 	s.stat.mu.Lock()
 	e, ok := s.stat.files[abs]
+	if !ok || e.fileSig != sig {
+		e, ok = s.stat.fresh[abs]
+	}
 	s.stat.used[abs] = true
 	s.stat.mu.Unlock()
 	if ok && e.fileSig == sig {

@@ -1,0 +1,60 @@
+package store
+
+import (
+	"os"
+	"path/filepath"
+)
+
+// Each byte of an output is hashed once on its way to the data directory:
+// when the object is put (its digest is its address). The store remembers,
+// for this process only, the stat signature of each object it wrote
+// together with that digest (statCache.fresh), so materializing the object
+// right after neither reads it back to verify it nor hashes it again.
+// Objects another process wrote, or whose signature changed since this
+// process wrote them (someone wrote to them), are verified by reading as
+// before. Nothing of this is saved: the next process trusts an object only
+// through the stat cache's usual rules.
+
+// rememberWritten records that this process wrote the regular file at the
+// absolute path abs with content digest d.
+func (s *Store) rememberWritten(abs string, d Digest) {
+	fi, err := os.Lstat(abs)
+	if err != nil || !fi.Mode().IsRegular() {
+		return
+	}
+	s.loadStatCache()
+	s.stat.mu.Lock()
+	s.stat.fresh[abs] = statEntry{fileSig: sigOf(fi), Digest: d}
+	s.stat.mu.Unlock()
+}
+
+// knownDigest returns the digest of the file at the absolute path abs,
+// whose Lstat is fi, if the stat cache or this process's writes know it
+// without reading the file.
+func (s *Store) knownDigest(abs string, fi os.FileInfo) (Digest, bool) {
+	if !fi.Mode().IsRegular() {
+		return Digest{}, false
+	}
+	sig := sigOf(fi)
+	s.loadStatCache()
+	s.stat.mu.Lock()
+	defer s.stat.mu.Unlock()
+	if e, ok := s.stat.files[abs]; ok && e.fileSig == sig {
+		return e.Digest, true
+	}
+	if e, ok := s.stat.fresh[abs]; ok && e.fileSig == sig {
+		return e.Digest, true
+	}
+	return Digest{}, false
+}
+
+// rememberPlaced records that dst (made from object d, verified) and the
+// object itself hold d: placing it may have changed the object's ctime (a
+// hard link, a chmod), which would otherwise make the next check read the
+// object again.
+func (s *Store) rememberPlaced(obj, dst string, d Digest) {
+	s.rememberWritten(obj, d)
+	if abs, err := filepath.Abs(dst); err == nil {
+		s.rememberWritten(abs, d)
+	}
+}
