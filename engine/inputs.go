@@ -171,6 +171,14 @@ func problemList(err error) []string {
 // reader fails with "changed" as soon as the file differs from f in size
 // or, once f.Size bytes are read, in digest.
 func openSealedInput(abs string, f store.ManifestFile) (io.ReadCloser, error) {
+	return openSealedInputVia(nil, abs, f)
+}
+
+// openSealedInputVia is openSealedInput that, given the store st, does not
+// hash a file whose stat signature the stat cache knows with f's digest
+// (the digest its key was computed from): it only checks at the end that
+// the signature did not change while it was read (inputs_known.go).
+func openSealedInputVia(st *store.Store, abs string, f store.ManifestFile) (io.ReadCloser, error) {
 	changed := fmt.Errorf("referenced input %s changed since it was sealed as %s; run again to pick up the change", abs, f.Path)
 	file, fi, err := regfile.Open(abs, 0)
 	if err != nil {
@@ -179,6 +187,11 @@ func openSealedInput(abs string, f store.ManifestFile) (io.ReadCloser, error) {
 	if fi.Size() != f.Size {
 		file.Close()
 		return nil, changed
+	}
+	if st != nil {
+		if d, ok := st.KnownDigest(abs, fi); ok && d == f.Digest {
+			return &knownInputReader{f: file, fi: fi, changed: changed}, nil
+		}
 	}
 	return &sealedReader{f: file, r: io.LimitReader(file, f.Size+1), h: sha256.New(), want: f.Digest, size: f.Size, changed: changed}, nil
 }

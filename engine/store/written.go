@@ -1,6 +1,8 @@
 package store
 
 import (
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -58,3 +60,58 @@ func (s *Store) rememberPlaced(obj, dst string, d Digest) {
 		s.rememberWritten(abs, d)
 	}
 }
+
+// wroteIntact reports whether this process wrote the object at p with
+// digest d and its stat signature fi is still the one it had then.
+func (s *Store) wroteIntact(p string, fi os.FileInfo, d Digest) bool {
+	if !fi.Mode().IsRegular() {
+		return false
+	}
+	s.loadStatCache()
+	s.stat.mu.Lock()
+	defer s.stat.mu.Unlock()
+	e, ok := s.stat.fresh[p]
+	return ok && e.Digest == d && e.fileSig == sigOf(fi)
+}
+
+// unchangedReader reads an object this process wrote (wroteIntact) without
+// hashing it; at the end it checks that the file's stat signature did not
+// change while it was read (someone wrote to it), which is ErrNotFound.
+type unchangedReader struct {
+	f    *os.File
+	fi   os.FileInfo
+	path string
+	want Digest
+	err  error
+}
+
+func (r *unchangedReader) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	n, err := r.f.Read(p)
+	if err == io.EOF {
+		if fi, serr := r.f.Stat(); serr != nil || sigOf(fi) != sigOf(r.fi) {
+			err = fmt.Errorf("read object %s: changed while read: %w", r.want.Short(), ErrNotFound)
+		}
+	}
+	if err != nil {
+		r.err = err
+	}
+	return n, err
+}
+
+func (r *unchangedReader) Close() error { return r.f.Close() }
+
+// KnownDigest returns the digest of the regular file at the absolute path
+// abs, whose os.Stat or Lstat is fi, when the stat cache (or this process's
+// own writes) knows it for exactly that stat signature, without reading it.
+func (s *Store) KnownDigest(abs string, fi os.FileInfo) (Digest, bool) {
+	return s.knownDigest(abs, fi)
+}
+
+// SameSig reports whether a and b, two stats of a file, have the same stat
+// signature (size, mtime and, where the platform has them, inode and
+// ctime): whether the file is unchanged between them by the stat cache's
+// rules.
+func SameSig(a, b os.FileInfo) bool { return sigOf(a) == sigOf(b) }
