@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"io"
+	"io/fs"
 	"path"
 	"path/filepath"
 	"sort"
@@ -176,7 +177,7 @@ func isJoin(err error) bool {
 // store's stat cache, sorted by (spec index, relative path), setting
 // per-file problems apart (inputs.go).
 func (e *Engine) digestInputs(spec *PartitionSpec, ins []InputSpec) (files []InputFile, problems, err error) {
-	return matchInputFiles(spec.ProjectRoot, ins, e.opt.Store.DigestFile, e.opt.MaxDataFile)
+	return matchInputFiles(spec.ProjectRoot, ins, e.opt.Store.DigestStat, e.opt.MaxDataFile)
 }
 
 // MatchInputs matches the files of every InputSpec (relative paths resolve
@@ -185,7 +186,7 @@ func (e *Engine) digestInputs(spec *PartitionSpec, ins []InputSpec) (files []Inp
 // one matches nothing. The engine digests through the store's stat cache;
 // enginetest reads the files.
 func MatchInputs(root string, ins []InputSpec, digest func(path string) (Digest, int64, error)) ([]InputFile, error) {
-	files, problems, err := matchInputFiles(root, ins, digest, 0)
+	files, problems, err := matchInputFiles(root, ins, func(abs string, _ fs.FileInfo) (Digest, int64, error) { return digest(abs) }, 0)
 	if err == nil {
 		err = problems
 	}

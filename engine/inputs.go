@@ -27,7 +27,7 @@ import (
 // a configuration error (a required input missing, a file input that is a
 // directory), problems join every per-file problem. Files over max bytes
 // (max <= 0: no limit) are problems and are not digested.
-func matchInputFiles(root string, ins []InputSpec, digest func(string) (Digest, int64, error), max int64) (files []InputFile, problems, err error) {
+func matchInputFiles(root string, ins []InputSpec, digest inputDigester, max int64) (files []InputFile, problems, err error) {
 	var probs []error
 	for i, in := range ins {
 		p := in.Path
@@ -57,13 +57,18 @@ func matchInputFiles(root string, ins []InputSpec, digest func(string) (Digest, 
 	return files, errors.Join(probs...), nil
 }
 
+// inputDigester digests the regular file at the absolute path abs, whose
+// os.Stat is fi (so that it need not stat it again).
+type inputDigester func(abs string, fi fs.FileInfo) (Digest, int64, error)
+
 // digestInput checks that f is a regular file within max bytes and
 // digests it. Its error names the file by f.Name.
-func digestInput(f *InputFile, digest func(string) (Digest, int64, error), max int64) error {
-	if _, err := regfile.Check(f.Abs, max); err != nil {
+func digestInput(f *InputFile, digest inputDigester, max int64) error {
+	fi, err := regfile.Check(f.Abs, max)
+	if err != nil {
 		return inputProblem(f.Name, err)
 	}
-	d, size, err := digest(f.Abs)
+	d, size, err := digest(f.Abs, fi)
 	if err != nil {
 		return inputProblem(f.Name, err)
 	}

@@ -115,3 +115,13 @@ func (s *Store) KnownDigest(abs string, fi os.FileInfo) (Digest, bool) {
 // ctime): whether the file is unchanged between them by the stat cache's
 // rules.
 func SameSig(a, b os.FileInfo) bool { return sigOf(a) == sigOf(b) }
+
+// DigestStat is DigestFile of the regular file at the absolute path abs
+// whose os.Stat the caller already holds: it is not statted again.
+func (s *Store) DigestStat(abs string, fi os.FileInfo) (Digest, int64, error) {
+	if !filepath.IsAbs(abs) || !fi.Mode().IsRegular() {
+		return s.DigestFile(abs)
+	}
+	abs = filepath.Clean(abs) // as DigestFile keys the stat cache
+	return s.digestStat(abs, abs, fi)
+}
