@@ -70,9 +70,13 @@ func (s *Store) loadStatCache() {
 		if err != nil {
 			return
 		}
-		var f statCacheFile
 		body, ok := unframeStatCache(b)
-		if ok && json.Unmarshal(body, &f) == nil && f.Version == statCacheVersion && f.Files != nil {
+		f, fast := decodeStatCache(body)
+		if ok && !fast {
+			f = statCacheFile{}
+			ok = json.Unmarshal(body, &f) == nil
+		}
+		if ok && f.Version == statCacheVersion && f.Files != nil {
 			s.stat.files = f.Files
 			return
 		}
