@@ -8,7 +8,7 @@ import (
 
 func TestDecodeStatCacheAgreesWithEncodingJSON(t *testing.T) {
 	full := statCacheFile{Version: statCacheVersion, Files: map[string]statEntry{
-		"/p/objects/ab/x": {fileSig{Size: 12, Mtime: 1796417340467569051, Ino: 10002886, Ctime: 1796417340479569052}, DigestOf([]byte("a"))},
+		"/p/objects/ab/x":  {fileSig{Size: 12, Mtime: 1796417340467569051, Ino: 10002886, Ctime: 1796417340479569052}, DigestOf([]byte("a"))},
 		"/p/data/ä ö.json": {fileSig{Size: 0, Mtime: -5}, DigestOf([]byte("b"))},
 	}}
 	marshal := func(f statCacheFile) []byte {
