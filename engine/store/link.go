@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -114,38 +115,63 @@ func (s *Store) MaterializeObject(d Digest, dst string) (LinkMethod, error) {
 }
 
 // copyKnown writes a copy of the object at p, just found to hold d, to dst
-// atomically. The bytes are hashed again only when the object's stat
-// signature after the read is not one the stat cache or this process's
-// writes vouch for (it changed meanwhile, or was hashed while too recent to
-// cache); a mismatch is ErrNotFound and removes the object, as ReadObject
-// does.
+// atomically (a temp file in dst's directory, fsync'd, renamed over dst, the
+// directory fsync'd), streaming: the kernel copies the bytes
+// (copy_file_range) without holding the object in memory. They are hashed
+// while copied only when the object's stat signature is not one the stat
+// cache or this process's writes vouch for (it was hashed while too recent
+// to cache); a mismatch is ErrNotFound and removes the object, as
+// ReadObject does. An object whose signature changes during the copy
+// (someone wrote to it) is ErrNotFound too.
 func (s *Store) copyKnown(p string, d Digest, dst string) error {
-	f, _, err := openEntry(p)
+	src, fi, err := openEntry(p)
 	if err != nil {
 		return fmt.Errorf("materialize object %s: %w", d.Short(), err)
 	}
-	data, err := io.ReadAll(f)
-	var fi os.FileInfo
-	if err == nil {
-		fi, err = f.Stat()
-	}
-	f.Close()
+	defer src.Close()
+	known, trusted := s.knownDigest(p, fi)
+	trusted = trusted && known == d
+	tmp, err := createTemp(filepath.Dir(dst))
 	if err != nil {
 		return fmt.Errorf("materialize object %s: %w", d.Short(), err)
 	}
-	if known, ok := s.knownDigest(p, fi); !ok || known != d {
-		if DigestOf(data) != d {
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	h := sha256.New()
+	if trusted {
+		_, err = tmp.ReadFrom(src)
+	} else {
+		_, err = io.Copy(io.MultiWriter(tmp, h), src)
+	}
+	if err != nil {
+		return fmt.Errorf("materialize object %s: %w", d.Short(), err)
+	}
+	if after, err := src.Stat(); err != nil || sigOf(after) != sigOf(fi) {
+		return fmt.Errorf("materialize object %s: changed while copied: %w", d.Short(), ErrNotFound)
+	}
+	if !trusted {
+		var got Digest
+		if h.Sum(got[:0]); got != d {
 			removeIfSame(p, fi)
 			return fmt.Errorf("materialize object %s: corrupt: %w", d.Short(), ErrNotFound)
 		}
 	}
-	if err := writeAtomic(dst, data, 0o644); err != nil {
-		return err
+	if err := WriteSyncClose(tmp, nil, 0o644); err != nil {
+		return fmt.Errorf("materialize object %s: %w", d.Short(), err)
 	}
+	if err := os.Rename(tmp.Name(), dst); err != nil {
+		return fmt.Errorf("materialize object %s: %w", d.Short(), err)
+	}
+	ok = true
 	if abs, err := filepath.Abs(dst); err == nil {
 		s.rememberWritten(abs, d)
 	}
-	return nil
+	return SyncDir(filepath.Dir(dst))
 }
 
 // linkInto makes a temp name in dst's directory with place, then renames
