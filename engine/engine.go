@@ -56,6 +56,7 @@ type node struct {
 	// inputErr joins the partition's input problems (inputs.go); the run
 	// fails the partition with it.
 	inputErr error
+	keys     keyMemo // key_memo.go
 }
 
 // New resolves every partition with its step and digests its declared
@@ -280,9 +281,13 @@ func (e *Engine) key(n *node, outputs func(PartitionID) (Digest, bool)) (KeyDesc
 		}
 		ups = append(ups, UpstreamDigest{ID: u, Digest: d})
 	}
-	desc, err := Describe(n.spec.Kind, n.step.Version(), n.plan.Params, n.inputs, n.plan.Inputs, ups)
-	if err != nil {
-		return nil, false, fmt.Errorf("describe key: %w", err)
+	desc, ok := n.keys.get(ups)
+	if !ok {
+		var err error
+		if desc, err = Describe(n.spec.Kind, n.step.Version(), n.plan.Params, n.inputs, n.plan.Inputs, ups); err != nil {
+			return nil, false, fmt.Errorf("describe key: %w", err)
+		}
+		n.keys.put(ups, desc)
 	}
 	if e.opt.KeyDebug != nil {
 		desc.Dump(e.opt.KeyDebug, n.spec.ID)
