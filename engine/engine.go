@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"io"
+	"io/fs"
 	"path"
 	"path/filepath"
 	"sort"
@@ -58,6 +59,7 @@ type node struct {
 	// inputErr joins the partition's input problems (inputs.go); the run
 	// fails the partition with it.
 	inputErr error
+	keys     keyMemo // key_memo.go
 }
 
 // New resolves every partition with its step and digests its declared
@@ -179,7 +181,7 @@ func isJoin(err error) bool {
 // store's stat cache, sorted by (spec index, relative path), setting
 // per-file problems apart (inputs.go).
 func (e *Engine) digestInputs(spec *PartitionSpec, ins []InputSpec) (files []InputFile, problems, err error) {
-	return matchInputFiles(spec.ProjectRoot, ins, e.opt.Store.DigestFile, e.opt.MaxDataFile)
+	return matchInputFiles(spec.ProjectRoot, ins, e.opt.Store.DigestStat, e.opt.MaxDataFile)
 }
 
 // MatchInputs matches the files of every InputSpec (relative paths resolve
@@ -188,7 +190,7 @@ func (e *Engine) digestInputs(spec *PartitionSpec, ins []InputSpec) (files []Inp
 // one matches nothing. The engine digests through the store's stat cache;
 // enginetest reads the files.
 func MatchInputs(root string, ins []InputSpec, digest func(path string) (Digest, int64, error)) ([]InputFile, error) {
-	files, problems, err := matchInputFiles(root, ins, digest, 0)
+	files, problems, err := matchInputFiles(root, ins, func(abs string, _ fs.FileInfo) (Digest, int64, error) { return digest(abs) }, 0)
 	if err == nil {
 		err = problems
 	}
@@ -282,9 +284,13 @@ func (e *Engine) key(n *node, outputs func(PartitionID) (Digest, bool)) (KeyDesc
 		}
 		ups = append(ups, UpstreamDigest{ID: u, Digest: d})
 	}
-	desc, err := Describe(n.spec.Kind, n.step.Version(), n.plan.Params, n.inputs, n.plan.Inputs, ups)
-	if err != nil {
-		return nil, false, fmt.Errorf("describe key: %w", err)
+	desc, ok := n.keys.get(ups)
+	if !ok {
+		var err error
+		if desc, err = Describe(n.spec.Kind, n.step.Version(), n.plan.Params, n.inputs, n.plan.Inputs, ups); err != nil {
+			return nil, false, fmt.Errorf("describe key: %w", err)
+		}
+		n.keys.put(ups, desc)
 	}
 	if e.opt.KeyDebug != nil {
 		desc.Dump(e.opt.KeyDebug, n.spec.ID)

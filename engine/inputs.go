@@ -27,7 +27,7 @@ import (
 // a configuration error (a required input missing, a file input that is a
 // directory), problems join every per-file problem. Files over max bytes
 // (max <= 0: no limit) are problems and are not digested.
-func matchInputFiles(root string, ins []InputSpec, digest func(string) (Digest, int64, error), max int64) (files []InputFile, problems, err error) {
+func matchInputFiles(root string, ins []InputSpec, digest inputDigester, max int64) (files []InputFile, problems, err error) {
 	var probs []error
 	for i, in := range ins {
 		p := in.Path
@@ -57,13 +57,18 @@ func matchInputFiles(root string, ins []InputSpec, digest func(string) (Digest, 
 	return files, errors.Join(probs...), nil
 }
 
+// inputDigester digests the regular file at the absolute path abs, whose
+// os.Stat is fi (so that it need not stat it again).
+type inputDigester func(abs string, fi fs.FileInfo) (Digest, int64, error)
+
 // digestInput checks that f is a regular file within max bytes and
 // digests it. Its error names the file by f.Name.
-func digestInput(f *InputFile, digest func(string) (Digest, int64, error), max int64) error {
-	if _, err := regfile.Check(f.Abs, max); err != nil {
+func digestInput(f *InputFile, digest inputDigester, max int64) error {
+	fi, err := regfile.Check(f.Abs, max)
+	if err != nil {
 		return inputProblem(f.Name, err)
 	}
-	d, size, err := digest(f.Abs)
+	d, size, err := digest(f.Abs, fi)
 	if err != nil {
 		return inputProblem(f.Name, err)
 	}
@@ -171,6 +176,14 @@ func problemList(err error) []string {
 // reader fails with "changed" as soon as the file differs from f in size
 // or, once f.Size bytes are read, in digest.
 func openSealedInput(abs string, f store.ManifestFile) (io.ReadCloser, error) {
+	return openSealedInputVia(nil, abs, f)
+}
+
+// openSealedInputVia is openSealedInput that, given the store st, does not
+// hash a file whose stat signature the stat cache knows with f's digest
+// (the digest its key was computed from): it only checks at the end that
+// the signature did not change while it was read (inputs_known.go).
+func openSealedInputVia(st *store.Store, abs string, f store.ManifestFile) (io.ReadCloser, error) {
 	changed := fmt.Errorf("referenced input %s changed since it was sealed as %s; run again to pick up the change", abs, f.Path)
 	file, fi, err := regfile.Open(abs, 0)
 	if err != nil {
@@ -179,6 +192,11 @@ func openSealedInput(abs string, f store.ManifestFile) (io.ReadCloser, error) {
 	if fi.Size() != f.Size {
 		file.Close()
 		return nil, changed
+	}
+	if st != nil {
+		if d, ok := st.KnownDigest(abs, fi); ok && d == f.Digest {
+			return &knownInputReader{f: file, fi: fi, changed: changed}, nil
+		}
 	}
 	return &sealedReader{f: file, r: io.LimitReader(file, f.Size+1), h: sha256.New(), want: f.Digest, size: f.Size, changed: changed}, nil
 }

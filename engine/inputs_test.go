@@ -48,7 +48,7 @@ func TestMatchInputFilesSetsProblemsApart(t *testing.T) {
 		t.Fatal(err)
 	}
 	ins := []InputSpec{{Path: "in", Pattern: "**/*.json"}, {Path: "nothere", Optional: true}}
-	files, problems, err := matchInputFiles(root, ins, st.DigestFile, 5)
+	files, problems, err := matchInputFiles(root, ins, st.DigestStat, 5)
 	if err != nil {
 		t.Fatalf("got error %v\nwant: none", err)
 	}
@@ -75,7 +75,7 @@ func TestMatchInputFilesSetsProblemsApart(t *testing.T) {
 		}
 	}
 
-	if _, _, err := matchInputFiles(root, []InputSpec{{Path: "nothere"}}, st.DigestFile, 0); err == nil || !strings.Contains(err.Error(), "missing input nothere") {
+	if _, _, err := matchInputFiles(root, []InputSpec{{Path: "nothere"}}, st.DigestStat, 0); err == nil || !strings.Contains(err.Error(), "missing input nothere") {
 		t.Errorf("required missing input: got %v\nwant: missing input nothere", err)
 	}
 	if _, err := MatchInputs(root, ins, st.DigestFile); err == nil || !strings.Contains(err.Error(), "not a regular file") {

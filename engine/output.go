@@ -97,7 +97,7 @@ func upstreamFiles(st *store.Store, m *store.Manifest, inputs []InputFile) []Out
 		if f.External == "" {
 			of.Open = func() (io.ReadCloser, error) { return st.OpenObject(f.Digest) }
 		} else {
-			of.Open = func() (io.ReadCloser, error) { return openExternal(f, inputs) }
+			of.Open = func() (io.ReadCloser, error) { return openExternal(st, f, inputs) }
 		}
 		out = append(out, of)
 	}
@@ -106,7 +106,7 @@ func upstreamFiles(st *store.Store, m *store.Manifest, inputs []InputFile) []Out
 
 // openExternal opens a referenced input file, checking that it still has
 // the content it was sealed with.
-func openExternal(f store.ManifestFile, inputs []InputFile) (io.ReadCloser, error) {
+func openExternal(st *store.Store, f store.ManifestFile, inputs []InputFile) (io.ReadCloser, error) {
 	abs := ""
 	for _, in := range inputs {
 		if in.Name == f.External {
@@ -117,5 +117,5 @@ func openExternal(f store.ManifestFile, inputs []InputFile) (io.ReadCloser, erro
 	if abs == "" {
 		return nil, fmt.Errorf("open referenced input %s: not among the inputs of the partition that sealed %s; run again to pick up the change", f.External, f.Path)
 	}
-	return openSealedInput(abs, f)
+	return openSealedInputVia(st, abs, f)
 }

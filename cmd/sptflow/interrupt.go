@@ -105,7 +105,7 @@ func (in *interrupts) gracefulStop() <-chan struct{} {
 
 // journalStop records the stop request in the run's journal and log when
 // it comes. Call the returned function before closing the journal.
-func journalStop(stop <-chan struct{}, j *engine.Journal, log zerolog.Logger) func() {
+func journalStop(stop <-chan struct{}, j engine.Monitor, log zerolog.Logger) func() {
 	if stop == nil {
 		return func() {}
 	}

@@ -51,6 +51,9 @@ func simulatedModel(served string) bool {
 // countCalls reads the run's spend ledger in runDir.
 func countCalls(runDir string) ledgerCalls {
 	var c ledgerCalls
+	if runDir == "" {
+		return c // a no-op run has no record, hence no calls
+	}
 	lines, err := llm.ReadLedger(filepath.Join(runDir, spendFile))
 	if err != nil {
 		return c

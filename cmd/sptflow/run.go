@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -85,34 +84,23 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 	if !cfg.Force {
 		targets = nil
 	}
-	if err := missingEnv(pr.eng, toRun(ctx, pr.eng, ids, targets)); err != nil {
+	sts, stsErr := pr.eng.Status(ctx) // once, for toRun, the no-op plan and the estimate
+	willRun := toRun(sts, stsErr, ids, targets)
+	if err := missingEnv(pr.eng, willRun); err != nil {
 		return err
 	}
 	runID := newRunID()
-	dir, err := pr.st.NewRunDir(runID)
-	if err != nil {
-		return err
-	}
-	logFile, err := os.Create(filepath.Join(dir, "run.log"))
-	if err != nil {
-		return err
-	}
-	defer logFile.Close()
-	runLog.set(logFile)
-	journal, err := engine.OpenJournal(dir)
-	if err != nil {
-		return err
-	}
-	ledger, err := openSpendLedger(dir)
+	rec, err := newRunRecord(pr.st, runID, plannedNoOp(sts, ids, willRun, cfg))
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if err := ledger.Close(); err != nil {
-			log.Warn().Err(err).Msg("spend ledger")
+		if err := rec.Close(); err != nil {
+			log.Warn().Err(err).Msg("run record")
 		}
 	}()
-	pr.rt.SetRun(runID, ledger)
+	runLog.set(rec)
+	pr.rt.SetRun(runID, rec)
 	if e.rateShare > 0 {
 		if err := pr.rt.SetRateShare(e.rateShare); err != nil {
 			return err
@@ -122,22 +110,20 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 	pr.rt.SetInterrupt(cfg.Stop, ctx.Done())
 	log.Info().Str(engine.FieldPipeline, pr.p.Name).Str(engine.FieldRun, runID).Int("partitions", len(ids)).Msg("run started")
 	logShare(log, pr, cfg.Shard, e.rateShare, ids)
-	journalEstimate(ctx, e, pr.eng, ownPartitions(pr.eng, cfg.Shard, ids), journal)
+	rec.arm()
+	journalEstimate(ctx, e, pr.eng, sts, stsErr, ownPartitions(pr.eng, cfg.Shard, ids), rec)
 	prog := newProgress(e, log, e.logOut, runInfo{partitions: len(ids), totals: pr.rt.Totals, activity: pr.rt.Activity,
 		providers: func(id engine.PartitionID) []string { return pr.eng.Plan(id).Providers }, batches: pr.rt.BatchesInFlight})
 	rows := &rowsSeen{last: map[engine.PartitionID]engine.Rows{}}
-	cfg.Monitor = engine.Monitors{journal, prog, rows}
-	unjournal := journalStop(cfg.Stop, journal, log)
+	cfg.Monitor = engine.Monitors{rec, prog, rows}
+	unjournal := journalStop(cfg.Stop, rec, log)
 	sum, runErr := pr.eng.Run(ctx, cfg)
 	unjournal()
 	prog.Stop()
-	if err := journal.Close(); err != nil {
-		log.Warn().Err(err).Msg("journal")
-	}
 	if sum == nil {
 		return runErr
 	}
-	out := collectOutcome(pr.eng, ids, pr.p.DataDir, dir)
+	out := collectOutcome(pr.eng, ids, pr.p.DataDir, rec.Dir())
 	printSummary(e.stdout, sum)
 	printTotals(e.stdout, pr.rt.Totals(), e.maxCost, out.calls)
 	printUnreachable(e.stdout, pr.rt.Unreachable(), sum, rows)
@@ -192,8 +178,7 @@ func (r *rowsSeen) pending(id engine.PartitionID) int {
 // journalEstimate prices what the run would execute, records the estimate
 // per node in the journal (sptflow log compares it with what was spent)
 // and warns when its high end is above --max-cost.
-func journalEstimate(ctx context.Context, e *env, eng *engine.Engine, ids []engine.PartitionID, j *engine.Journal) {
-	sts, err := eng.Status(ctx)
+func journalEstimate(ctx context.Context, e *env, eng *engine.Engine, sts []engine.PartitionStatus, err error, ids []engine.PartitionID, j engine.Monitor) {
 	if err != nil {
 		return
 	}
@@ -213,10 +198,10 @@ func journalEstimate(ctx context.Context, e *env, eng *engine.Engine, ids []engi
 	}
 }
 
-// toRun keeps the partitions of ids that would execute: those not up to
-// date, and the forced ones.
-func toRun(ctx context.Context, eng *engine.Engine, ids []engine.PartitionID, forced map[engine.PartitionID]bool) []engine.PartitionID {
-	sts, err := eng.Status(ctx)
+// toRun keeps the partitions of ids that would execute by their statuses
+// sts (all of ids when err says they could not be computed): those not up
+// to date, and the forced ones.
+func toRun(sts []engine.PartitionStatus, err error, ids []engine.PartitionID, forced map[engine.PartitionID]bool) []engine.PartitionID {
 	if err != nil {
 		return ids
 	}

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -79,6 +81,12 @@ func (s *Store) MaterializeObject(d Digest, dst string) (LinkMethod, error) {
 	if err != nil {
 		return LinkCopy, fmt.Errorf("materialize object %s: %w", d.Short(), err)
 	}
+	mode := materializeMode()
+	if known, ok := s.knownDigest(p, fi); ok && known == d && mode == "copy" {
+		// Known intact without reading it (this process wrote it, or the
+		// stat cache vouches for it): copy it without hashing it again.
+		return LinkCopy, s.copyKnown(p, d, dst)
+	}
 	if got, _, err := s.DigestFile(p); err != nil || got != d {
 		if errors.Is(err, os.ErrNotExist) {
 			return LinkCopy, fmt.Errorf("materialize object %s: %w", d.Short(), ErrNotFound)
@@ -89,22 +97,81 @@ func (s *Store) MaterializeObject(d Digest, dst string) (LinkMethod, error) {
 		removeIfSame(p, fi)
 		return LinkCopy, fmt.Errorf("materialize object %s: corrupt: %w", d.Short(), ErrNotFound)
 	}
-	mode := materializeMode()
 	if mode != "copy" {
 		if err := linkInto(p, dst, reflink); err == nil {
+			s.rememberPlaced(p, dst, d)
 			return LinkReflink, nil
 		}
 	}
 	if mode != "copy" && mode != "reflink" {
 		if err := linkInto(p, dst, hardLink); err == nil {
+			s.rememberPlaced(p, dst, d)
 			return LinkHard, nil
 		}
 	}
-	data, err := s.ReadObject(d)
+	// Just verified (through the stat cache, or by hashing it): copy it
+	// without hashing it a second time.
+	return LinkCopy, s.copyKnown(p, d, dst)
+}
+
+// copyKnown writes a copy of the object at p, just found to hold d, to dst
+// atomically (a temp file in dst's directory, fsync'd, renamed over dst, the
+// directory fsync'd), streaming: the kernel copies the bytes
+// (copy_file_range) without holding the object in memory. They are hashed
+// while copied only when the object's stat signature is not one the stat
+// cache or this process's writes vouch for (it was hashed while too recent
+// to cache); a mismatch is ErrNotFound and removes the object, as
+// ReadObject does. An object whose signature changes during the copy
+// (someone wrote to it) is ErrNotFound too.
+func (s *Store) copyKnown(p string, d Digest, dst string) error {
+	src, fi, err := openEntry(p)
 	if err != nil {
-		return LinkCopy, err
+		return fmt.Errorf("materialize object %s: %w", d.Short(), err)
 	}
-	return LinkCopy, writeAtomic(dst, data, 0o644)
+	defer src.Close()
+	known, trusted := s.knownDigest(p, fi)
+	trusted = trusted && known == d
+	tmp, err := createTemp(filepath.Dir(dst))
+	if err != nil {
+		return fmt.Errorf("materialize object %s: %w", d.Short(), err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	h := sha256.New()
+	if trusted {
+		_, err = tmp.ReadFrom(src)
+	} else {
+		_, err = io.Copy(io.MultiWriter(tmp, h), src)
+	}
+	if err != nil {
+		return fmt.Errorf("materialize object %s: %w", d.Short(), err)
+	}
+	if after, err := src.Stat(); err != nil || sigOf(after) != sigOf(fi) {
+		return fmt.Errorf("materialize object %s: changed while copied: %w", d.Short(), ErrNotFound)
+	}
+	if !trusted {
+		var got Digest
+		if h.Sum(got[:0]); got != d {
+			removeIfSame(p, fi)
+			return fmt.Errorf("materialize object %s: corrupt: %w", d.Short(), ErrNotFound)
+		}
+	}
+	if err := WriteSyncClose(tmp, nil, 0o644); err != nil {
+		return fmt.Errorf("materialize object %s: %w", d.Short(), err)
+	}
+	if err := os.Rename(tmp.Name(), dst); err != nil {
+		return fmt.Errorf("materialize object %s: %w", d.Short(), err)
+	}
+	ok = true
+	if abs, err := filepath.Abs(dst); err == nil {
+		s.rememberWritten(abs, d)
+	}
+	return SyncDir(filepath.Dir(dst))
 }
 
 // linkInto makes a temp name in dst's directory with place, then renames

@@ -102,6 +102,10 @@ func (s *Store) PutManifest(key [32]byte, m *Manifest) (Digest, error) {
 // removed, so sealing the output again replaces them. External files are
 // not checked.
 func (s *Store) GetManifest(key [32]byte) (*Manifest, Digest, error) {
+	if m, d, ok := s.memoManifest(key); ok {
+		return m, d, nil
+	}
+	sig, sigOK := s.pointerSig(key)
 	d, err := s.readPointer(key)
 	if err != nil {
 		return nil, d, fmt.Errorf("get manifest %s: %w", Digest(key).Short(), err)
@@ -117,6 +121,9 @@ func (s *Store) GetManifest(key [32]byte) (*Manifest, Digest, error) {
 		if err := s.CheckObject(f.Digest); err != nil {
 			return nil, d, fmt.Errorf("get manifest %s: file %s: %w", Digest(key).Short(), f.Path, err)
 		}
+	}
+	if sigOK {
+		s.rememberManifest(key, sig, m, d)
 	}
 	return m, d, nil
 }

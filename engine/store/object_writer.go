@@ -122,6 +122,7 @@ func (ow *ObjectWriter) Commit() (Digest, int64, error) {
 		_ = os.Remove(tmp)
 		return d, ow.n, fmt.Errorf("put object %s: %w", d.Short(), err)
 	}
+	ow.s.rememberWritten(p, d) // hashed while written: materialize trusts it (written.go)
 	return d, ow.n, nil
 }
 

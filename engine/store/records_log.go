@@ -100,7 +100,9 @@ type logLoc struct {
 var (
 	logMagic   = [4]byte{'s', 'p', 'l', 2}
 	logMagicV1 = [4]byte{'s', 'p', 'l', 1}
-	castagnoli = crc32.MakeTable(crc32.Castagnoli)
+	// castagnoli is made at the first use, not at init: building the
+	// SSE4.2 tables costs every process, most of which never touch a log.
+	castagnoli = sync.OnceValue(func() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) })
 )
 
 const (
@@ -516,7 +518,7 @@ func parseLogHeader(b []byte) (h logHeader, need int, ok bool) {
 	if len(b) < need {
 		return h, need, false
 	}
-	if !h.v1 && crc32.Checksum(b[:logHeaderSizeV1], castagnoli) != binary.BigEndian.Uint32(b[logHeaderSizeV1:]) {
+	if !h.v1 && crc32.Checksum(b[:logHeaderSizeV1], castagnoli()) != binary.BigEndian.Uint32(b[logHeaderSizeV1:]) {
 		return h, need, false
 	}
 	h.op = b[4]
@@ -535,7 +537,7 @@ func parseLogHeader(b []byte) (h logHeader, need int, ok bool) {
 // header and its SHA-256, then a CRC-32C over both.
 func frameLogEntry(key [32]byte, op byte, t int64, data []byte) []byte {
 	b := frameHeader(logMagic, logHeaderSize, key, op, t, data)
-	binary.BigEndian.PutUint32(b[logHeaderSizeV1:], crc32.Checksum(b[:logHeaderSizeV1], castagnoli))
+	binary.BigEndian.PutUint32(b[logHeaderSizeV1:], crc32.Checksum(b[:logHeaderSizeV1], castagnoli()))
 	return append(b, data...)
 }
 

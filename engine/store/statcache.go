@@ -45,6 +45,10 @@ type statCache struct {
 	files map[string]statEntry
 	used  map[string]bool // paths looked up by this process
 	dirty bool
+	// fresh are files this process wrote with a digest it computed from
+	// the bytes it wrote (objects, see written.go): trusted while their
+	// stat signature holds, by this process only; never saved.
+	fresh map[string]statEntry
 }
 
 func (s *Store) statCachePath() string { return filepath.Join(s.dir, "statcache.json") }
@@ -61,13 +65,18 @@ func (s *Store) loadStatCache() {
 	s.stat.once.Do(func() {
 		s.stat.files = map[string]statEntry{}
 		s.stat.used = map[string]bool{}
+		s.stat.fresh = map[string]statEntry{}
 		b, err := os.ReadFile(s.statCachePath())
 		if err != nil {
 			return
 		}
-		var f statCacheFile
 		body, ok := unframeStatCache(b)
-		if ok && json.Unmarshal(body, &f) == nil && f.Version == statCacheVersion && f.Files != nil {
+		f, fast := decodeStatCache(body)
+		if ok && !fast {
+			f = statCacheFile{}
+			ok = json.Unmarshal(body, &f) == nil
+		}
+		if ok && f.Version == statCacheVersion && f.Files != nil {
 			s.stat.files = f.Files
 			return
 		}
@@ -109,10 +118,19 @@ func (s *Store) DigestFile(path string) (Digest, int64, error) {
 	if !fi.Mode().IsRegular() {
 		return Digest{}, 0, fmt.Errorf("digest %s: not a regular file", path)
 	}
+	return s.digestStat(path, abs, fi)
+}
+
+// digestStat is DigestFile of the regular file at the absolute path abs
+// whose os.Stat (or, for a regular file, os.Lstat) is fi.
+func (s *Store) digestStat(path, abs string, fi os.FileInfo) (Digest, int64, error) {
 	sig := sigOf(fi)
 	s.loadStatCache()
 	s.stat.mu.Lock()
 	e, ok := s.stat.files[abs]
+	if !ok || e.fileSig != sig {
+		e, ok = s.stat.fresh[abs]
+	}
 	s.stat.used[abs] = true
 	s.stat.mu.Unlock()
 	if ok && e.fileSig == sig {

@@ -47,7 +47,8 @@ const defaultGrace = time.Hour
 type Store struct {
 	dir string
 
-	dirs sync.Map // shard directories known to exist
+	dirs      sync.Map // shard directories known to exist
+	manifests sync.Map // [32]byte node key -> manifestMemo (manifest_memo.go)
 
 	stat       statCache
 	warnMu     sync.Mutex

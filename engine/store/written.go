@@ -1,0 +1,127 @@
+package store
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// Each byte of an output is hashed once on its way to the data directory:
+// when the object is put (its digest is its address). The store remembers,
+// for this process only, the stat signature of each object it wrote
+// together with that digest (statCache.fresh), so materializing the object
+// right after neither reads it back to verify it nor hashes it again.
+// Objects another process wrote, or whose signature changed since this
+// process wrote them (someone wrote to them), are verified by reading as
+// before. Nothing of this is saved: the next process trusts an object only
+// through the stat cache's usual rules.
+
+// rememberWritten records that this process wrote the regular file at the
+// absolute path abs with content digest d.
+func (s *Store) rememberWritten(abs string, d Digest) {
+	fi, err := os.Lstat(abs)
+	if err != nil || !fi.Mode().IsRegular() {
+		return
+	}
+	s.loadStatCache()
+	s.stat.mu.Lock()
+	s.stat.fresh[abs] = statEntry{fileSig: sigOf(fi), Digest: d}
+	s.stat.mu.Unlock()
+}
+
+// knownDigest returns the digest of the file at the absolute path abs,
+// whose Lstat is fi, if the stat cache or this process's writes know it
+// without reading the file.
+func (s *Store) knownDigest(abs string, fi os.FileInfo) (Digest, bool) {
+	if !fi.Mode().IsRegular() {
+		return Digest{}, false
+	}
+	sig := sigOf(fi)
+	s.loadStatCache()
+	s.stat.mu.Lock()
+	defer s.stat.mu.Unlock()
+	if e, ok := s.stat.files[abs]; ok && e.fileSig == sig {
+		return e.Digest, true
+	}
+	if e, ok := s.stat.fresh[abs]; ok && e.fileSig == sig {
+		return e.Digest, true
+	}
+	return Digest{}, false
+}
+
+// rememberPlaced records that dst (made from object d, verified) and the
+// object itself hold d: placing it may have changed the object's ctime (a
+// hard link, a chmod), which would otherwise make the next check read the
+// object again.
+func (s *Store) rememberPlaced(obj, dst string, d Digest) {
+	s.rememberWritten(obj, d)
+	if abs, err := filepath.Abs(dst); err == nil {
+		s.rememberWritten(abs, d)
+	}
+}
+
+// wroteIntact reports whether this process wrote the object at p with
+// digest d and its stat signature fi is still the one it had then.
+func (s *Store) wroteIntact(p string, fi os.FileInfo, d Digest) bool {
+	if !fi.Mode().IsRegular() {
+		return false
+	}
+	s.loadStatCache()
+	s.stat.mu.Lock()
+	defer s.stat.mu.Unlock()
+	e, ok := s.stat.fresh[p]
+	return ok && e.Digest == d && e.fileSig == sigOf(fi)
+}
+
+// unchangedReader reads an object this process wrote (wroteIntact) without
+// hashing it; at the end it checks that the file's stat signature did not
+// change while it was read (someone wrote to it), which is ErrNotFound.
+type unchangedReader struct {
+	f    *os.File
+	fi   os.FileInfo
+	path string
+	want Digest
+	err  error
+}
+
+func (r *unchangedReader) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	n, err := r.f.Read(p)
+	if err == io.EOF {
+		if fi, serr := r.f.Stat(); serr != nil || sigOf(fi) != sigOf(r.fi) {
+			err = fmt.Errorf("read object %s: changed while read: %w", r.want.Short(), ErrNotFound)
+		}
+	}
+	if err != nil {
+		r.err = err
+	}
+	return n, err
+}
+
+func (r *unchangedReader) Close() error { return r.f.Close() }
+
+// KnownDigest returns the digest of the regular file at the absolute path
+// abs, whose os.Stat or Lstat is fi, when the stat cache (or this process's
+// own writes) knows it for exactly that stat signature, without reading it.
+func (s *Store) KnownDigest(abs string, fi os.FileInfo) (Digest, bool) {
+	return s.knownDigest(abs, fi)
+}
+
+// SameSig reports whether a and b, two stats of a file, have the same stat
+// signature (size, mtime and, where the platform has them, inode and
+// ctime): whether the file is unchanged between them by the stat cache's
+// rules.
+func SameSig(a, b os.FileInfo) bool { return sigOf(a) == sigOf(b) }
+
+// DigestStat is DigestFile of the regular file at the absolute path abs
+// whose os.Stat the caller already holds: it is not statted again.
+func (s *Store) DigestStat(abs string, fi os.FileInfo) (Digest, int64, error) {
+	if !filepath.IsAbs(abs) || !fi.Mode().IsRegular() {
+		return s.DigestFile(abs)
+	}
+	abs = filepath.Clean(abs) // as DigestFile keys the stat cache
+	return s.digestStat(abs, abs, fi)
+}

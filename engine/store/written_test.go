@@ -1,0 +1,145 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// readObject reads object d through OpenObject and says whether the
+// reader skipped hashing (this process wrote the object, unchanged).
+func readObject(t *testing.T, s *Store, d Digest) (data []byte, trusted bool, err error) {
+	t.Helper()
+	r, err := s.OpenObject(d)
+	if err != nil {
+		return nil, false, err
+	}
+	defer r.Close()
+	_, trusted = r.(*unchangedReader)
+	data, err = io.ReadAll(r)
+	return data, trusted, err
+}
+
+func TestOwnObjectsAreNotHashedAgain(t *testing.T) {
+	data := []byte("the output of a step\n")
+	other := []byte("THE OUTPUT OF A STEP\n") // same size
+	tests := []struct {
+		name        string
+		change      func(t *testing.T, s *Store, p string) *Store // returns the store to read with
+		wantTrusted bool
+		wantErr     bool
+	}{
+		{"written by this process", func(t *testing.T, s *Store, p string) *Store { return s }, true, false},
+		{"written by another process", func(t *testing.T, s *Store, p string) *Store {
+			s2, err := Open(s.dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s2
+		}, false, false},
+		{"changed after it was written", func(t *testing.T, s *Store, p string) *Store {
+			if err := os.WriteFile(p, other, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			later := time.Now().Add(time.Second)
+			if err := os.Chtimes(p, later, later); err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Open(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := s.PutObject(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs := tt.change(t, s, s.objectPath(d))
+			got, trusted, err := readObject(t, rs, d)
+			if trusted != tt.wantTrusted {
+				t.Errorf("read without hashing: got %v, want %v", trusted, tt.wantTrusted)
+			}
+			if tt.wantErr {
+				if !errors.Is(err, ErrNotFound) {
+					t.Errorf("read: got %v, want ErrNotFound", err)
+				}
+				return
+			}
+			if err != nil || !bytes.Equal(got, data) {
+				t.Errorf("read: got %q, %v; want %q", got, err, data)
+			}
+		})
+	}
+}
+
+func TestUnchangedReaderCatchesAWriteDuringTheRead(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.PutObject(bytes.Repeat([]byte("x"), 100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.OpenObject(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, ok := r.(*unchangedReader); !ok {
+		t.Fatalf("OpenObject: got %T, want an unchangedReader", r)
+	}
+	p := s.objectPath(d)
+	if err := os.WriteFile(p, bytes.Repeat([]byte("y"), 100), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Second)
+	if err := os.Chtimes(p, later, later); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(r); !errors.Is(err, ErrNotFound) {
+		t.Errorf("read: got %v, want ErrNotFound", err)
+	}
+}
+
+func TestKnownDigest(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.racyWindow = 0 // Chtimes makes the ctime recent
+	p := filepath.Join(t.TempDir(), "in.json")
+	if err := os.WriteFile(p, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(p, old, old); err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := os.Stat(p)
+	if _, ok := s.KnownDigest(p, fi); ok {
+		t.Fatal("KnownDigest before the file was digested: got ok")
+	}
+	want, _, err := s.DigestFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := s.KnownDigest(p, fi); !ok || got != want {
+		t.Errorf("KnownDigest after DigestFile: got %v, %v; want %v", got.Short(), ok, want.Short())
+	}
+	if err := os.Chtimes(p, old.Add(time.Minute), old.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	fi, _ = os.Stat(p)
+	if _, ok := s.KnownDigest(p, fi); ok {
+		t.Error("KnownDigest after the file changed: got ok")
+	}
+}
