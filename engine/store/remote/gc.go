@@ -37,7 +37,7 @@ type GCStats struct {
 	Bytes        int64    // their total size
 	KeptOutputs  int      // manifest pointers kept
 	KeptObjects  int      // objects kept
-	KeptRecords  int      // request and other records kept (never collected)
+	KeptRecords  int      // records kept other than key descriptions: request records (never collected)
 	PinsAbsent   []string // pins whose manifest the remote store does not hold
 	FreshEntries int      // entries kept only because they are younger than the cutoff
 }
