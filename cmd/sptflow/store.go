@@ -21,10 +21,9 @@ const remoteEnv = "SPTFLOW_REMOTE"
 
 // cmdStore dispatches `sptflow store selftest|push|pull|gc`.
 func cmdStore(ctx context.Context, e *env, args []string) error {
-	fs := e.bareFlagSet("store")
+	fs := e.flagSet("store") // the global flags: --set and --data for push/pull PIPELINE
 	remoteURL := fs.String("remote", "", "remote store `URL` for push, pull and gc (default $"+remoteEnv+")")
 	lockPath := fs.String("lock", "", "push or pull what lock `FILE` pins (default: the project's sptflow.lock)")
-	fs.Var(&e.sets, "set", "push or pull PIPELINE: override a pipeline var: `NAME=VALUE` (repeatable)")
 	gc := gcFlags(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
