@@ -155,24 +155,41 @@ project pins and that are older than --grace. Request records (paid LLM response
 kept unless --failed-requests or --requests-older-than asks to remove them.`,
 		examples: []string{"sptflow gc --dry-run", "sptflow gc --failed-requests",
 			"sptflow gc --requests-older-than 720h"}},
-	{name: "store", args: "selftest URL | push | pull", summary: "share the store: check a remote store, push or pull what a lock pins",
+	{name: "store", args: "selftest URL | push [PIPELINE] | pull [PIPELINE] | gc", summary: "share the store: check a remote store, push or pull what a lock pins, collect it",
 		text: `Works with a remote store, chosen by URL: s3://bucket/prefix?region=R (endpoint=URL
 and use_path_style=true for S3-compatible servers), gs://bucket/prefix, or
 file:///path (a directory, also on NFS). Credentials come from the environment (AWS_*
 variables or profiles, Google application default credentials), never from a file.
 selftest URL races 16 create-only writers of one key (exactly one must win), reads
 after writing, lists, offers a poisoned object and record (both must be refused) and
-takes a lease twice; it prints one line a check. push copies every sealed output the
-lock file pins (files, manifest, pointer) to the remote store; pull copies them back,
-verifying each object against its digest, and reseals them locally. Remote writes
-never replace an entry; a damaged remote entry is refused and reported.`,
+takes a lease twice; it prints one line a check.
+
+push PIPELINE copies every sealed output the project's lock pins for the pipeline
+(files, manifest, pointer) to the remote store (--remote, else $SPTFLOW_REMOTE or the
+pipeline's remote:), and every local request record; pull PIPELINE copies the pinned
+outputs back, verifying each object against its digest, and reseals them locally,
+materializing nothing (run then executes nothing). Without lock entries for the
+pipeline, pull brings every partition whose current key the remote store holds, push
+every one sealed locally. With --lock FILE instead of PIPELINE they copy what that
+lock pins. Both print what was copied, what was already there and what was refused
+as damaged. Remote writes never replace an entry.
+
+gc collects the remote store (--remote or $SPTFLOW_REMOTE), run inside the project's
+git repository: it keeps everything any sptflow.lock in the --keep-refs pins (default
+the current branch and HEAD), and everything written within --grace (default 168h):
+a run on another machine pushes its objects before their pointer and its lock may not
+be committed yet, so the grace period must be longer than any run. It deletes older
+unpinned manifest pointers, key descriptions, the objects no kept output uses, and
+leases released or expired that long ago. Request records are never collected.
+--dry-run lists what would be deleted, with sizes, and deletes nothing.`,
 		examples: []string{
 			"sptflow store selftest file:///mnt/shared/sptflow",
 			"sptflow store selftest 's3://team-bucket/spt?region=eu-west-1'",
-			"sptflow store push --remote s3://team-bucket/spt      # after a run",
-			"sptflow store pull --remote s3://team-bucket/spt      # in a fresh clone",
+			"sptflow store push pipelines/full.yaml --remote s3://team-bucket/spt   # after a run",
+			"sptflow store pull pipelines/full.yaml --remote s3://team-bucket/spt   # in a fresh clone",
+			"sptflow store gc --remote s3://team-bucket/spt --keep-refs main,exp --dry-run",
 		},
-		exits: "0 every check passed, or everything pinned was copied; 1 a check failed or a pinned output is missing on the source side; 2 bad usage."},
+		exits: "0 every check passed, everything pinned was copied, or gc finished; 1 a check failed, a pinned output is missing on the source side, or a ref or lock could not be read; 2 bad usage."},
 	{name: "emit", args: "k8s|slurm PIPELINE", summary: "write a Kubernetes Indexed Job or a Slurm array job running N shards",
 		text: `Writes, on stdout, a job that runs the pipeline as N shards on N machines sharing the
 remote store (--remote, or $SPTFLOW_REMOTE): k8s a Kubernetes Indexed Job (completions

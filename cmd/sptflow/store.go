@@ -19,17 +19,18 @@ import (
 // remoteEnv names the remote store when no --remote flag does.
 const remoteEnv = "SPTFLOW_REMOTE"
 
-// cmdStore dispatches `sptflow store selftest|push|pull`.
+// cmdStore dispatches `sptflow store selftest|push|pull|gc`.
 func cmdStore(ctx context.Context, e *env, args []string) error {
-	fs := e.bareFlagSet("store")
-	remoteURL := fs.String("remote", "", "remote store `URL` for push and pull (default $"+remoteEnv+")")
+	fs := e.flagSet("store") // the global flags: --set and --data for push/pull PIPELINE
+	remoteURL := fs.String("remote", "", "remote store `URL` for push, pull and gc (default $"+remoteEnv+")")
 	lockPath := fs.String("lock", "", "push or pull what lock `FILE` pins (default: the project's sptflow.lock)")
+	gc := gcFlags(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) == 0 {
-		return fmt.Errorf("%w: sptflow store selftest URL | push | pull", errUsage)
+		return fmt.Errorf("%w: sptflow store selftest URL | push [PIPELINE] | pull [PIPELINE] | gc", errUsage)
 	}
 	switch sub, rest := pos[0], pos[1:]; sub {
 	case "selftest":
@@ -38,16 +39,28 @@ func cmdStore(ctx context.Context, e *env, args []string) error {
 		}
 		return storeSelftest(ctx, e, rest[0])
 	case "push", "pull":
+		if len(rest) == 1 && *lockPath == "" {
+			return storePipelineSync(ctx, e, sub, *remoteURL, rest[0])
+		}
 		if len(rest) > 0 {
-			return fmt.Errorf("%w: sptflow store %s takes no arguments (--lock FILE, --remote URL)", errUsage, sub)
+			return fmt.Errorf("%w: sptflow store %s takes one PIPELINE, or --lock FILE", errUsage, sub)
 		}
 		url := orDefault(*remoteURL, os.Getenv(remoteEnv))
 		if url == "" {
 			return fmt.Errorf("%w: sptflow store %s needs --remote URL or $%s", errUsage, sub, remoteEnv)
 		}
 		return storeSync(ctx, e, sub, url, *lockPath)
+	case "gc":
+		if len(rest) > 0 {
+			return fmt.Errorf("%w: sptflow store gc takes no arguments (--remote URL, --keep-refs REFS, --grace D, --dry-run)", errUsage)
+		}
+		url := orDefault(*remoteURL, os.Getenv(remoteEnv))
+		if url == "" || url == remoteOff {
+			return fmt.Errorf("%w: sptflow store gc needs --remote URL or $%s", errUsage, remoteEnv)
+		}
+		return storeGC(ctx, e, url, *gc)
 	default:
-		return fmt.Errorf("%w: unknown store command %q (want selftest, push or pull)", errUsage, sub)
+		return fmt.Errorf("%w: unknown store command %q (want selftest, push, pull or gc)", errUsage, sub)
 	}
 }
 
@@ -117,6 +130,13 @@ func storeSync(ctx context.Context, e *env, dir, url, lockPath string) error {
 	for _, name := range stats.Missing {
 		fmt.Fprintf(e.stdout, "missing %s\n", name)
 	}
+	if dir == "push" {
+		recs := local.RecordLog(requestsNamespace)
+		defer recs.Close()
+		if err := pushRequestRecords(ctx, e, recs, rs); err != nil {
+			return err
+		}
+	}
 	if len(stats.Missing) > 0 {
 		return fmt.Errorf("%d pinned partitions are not in the %s store", len(stats.Missing), source)
 	}
@@ -147,6 +167,12 @@ func lockPins(path string) ([]remote.Pin, error) {
 	if err != nil {
 		return nil, err
 	}
+	return lockFilePins(path, lf)
+}
+
+// lockFilePins lists the entries of lf, read from path, sorted by pipeline
+// and partition.
+func lockFilePins(path string, lf *store.LockFile) ([]remote.Pin, error) {
 	var pins []remote.Pin
 	for _, pl := range slices.Sorted(maps.Keys(lf.Pipelines)) {
 		parts := lf.Pipelines[pl]

@@ -34,9 +34,9 @@ type bucket interface {
 	create(ctx context.Context, key string, data []byte) error
 	// read returns the object under key, or ErrNotFound.
 	read(ctx context.Context, key string) ([]byte, error)
-	// list calls fn with every key under prefix, in lexical order, until fn
-	// returns false.
-	list(ctx context.Context, prefix string, fn func(key string) bool) error
+	// list calls fn with every entry under prefix, in lexical order of
+	// keys, until fn returns false.
+	list(ctx context.Context, prefix string, fn func(Entry) bool) error
 	// remove deletes key; a missing key is not an error.
 	remove(ctx context.Context, key string) error
 	close() error
@@ -168,7 +168,7 @@ func (b *blobBucket) read(ctx context.Context, key string) ([]byte, error) {
 	return data, err
 }
 
-func (b *blobBucket) list(ctx context.Context, prefix string, fn func(string) bool) error {
+func (b *blobBucket) list(ctx context.Context, prefix string, fn func(Entry) bool) error {
 	it := b.b.List(&blob.ListOptions{Prefix: prefix})
 	for {
 		obj, err := it.Next(ctx)
@@ -178,7 +178,7 @@ func (b *blobBucket) list(ctx context.Context, prefix string, fn func(string) bo
 		if err != nil {
 			return err
 		}
-		if !obj.IsDir && !fn(obj.Key) {
+		if !obj.IsDir && !fn(Entry{Key: obj.Key, Size: obj.Size, ModTime: obj.ModTime}) {
 			return nil
 		}
 	}

@@ -93,13 +93,13 @@ func (b *fileBucket) read(ctx context.Context, key string) ([]byte, error) {
 
 // list walks the deepest directory that prefix names and sorts the keys it
 // finds.
-func (b *fileBucket) list(ctx context.Context, prefix string, fn func(string) bool) error {
+func (b *fileBucket) list(ctx context.Context, prefix string, fn func(Entry) bool) error {
 	dir := path.Dir(prefix + "x")
 	start := b.root
 	if dir != "." {
 		start = filepath.Join(b.root, filepath.FromSlash(dir))
 	}
-	var keys []string
+	var ents []Entry
 	err := filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
@@ -119,16 +119,23 @@ func (b *fileBucket) list(ctx context.Context, prefix string, fn func(string) bo
 			return nil
 		}
 		if strings.HasPrefix(key, prefix) {
-			keys = append(keys, key)
+			fi, err := d.Info()
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // removed meanwhile
+			}
+			if err != nil {
+				return err
+			}
+			ents = append(ents, Entry{Key: key, Size: fi.Size(), ModTime: fi.ModTime()})
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if !fn(k) {
+	slices.SortFunc(ents, func(a, b Entry) int { return strings.Compare(a.Key, b.Key) })
+	for _, e := range ents {
+		if !fn(e) {
 			break
 		}
 	}

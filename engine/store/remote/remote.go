@@ -222,6 +222,18 @@ func (s *Store) GetManifestPointer(ctx context.Context, nodeKey [32]byte) (store
 // List calls fn with every key under prefix ("objects/", "records/requests/",
 // "" for all), in lexical order, until fn returns false.
 func (s *Store) List(ctx context.Context, prefix string, fn func(key string) bool) error {
+	return s.ListEntries(ctx, prefix, func(e Entry) bool { return fn(e.Key) })
+}
+
+// Entry is a key a listing found, with its size and when it was written.
+type Entry struct {
+	Key     string
+	Size    int64
+	ModTime time.Time
+}
+
+// ListEntries is List with each key's size and modification time.
+func (s *Store) ListEntries(ctx context.Context, prefix string, fn func(Entry) bool) error {
 	if err := s.b.list(ctx, prefix, fn); err != nil {
 		return fmt.Errorf("list %s%s: %w", s.url, "/"+prefix, err)
 	}

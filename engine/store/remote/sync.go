@@ -19,6 +19,7 @@ type Pin struct {
 // SyncStats counts what Push or Pull did.
 type SyncStats struct {
 	Partitions int      // pins brought over (or already there)
+	Present    int      // of those, pins the destination already held
 	Objects    int      // objects copied (manifests included)
 	Bytes      int64    // bytes copied
 	Missing    []string // pins the source did not have, by Name
@@ -79,8 +80,12 @@ func pushPin(ctx context.Context, local *store.Store, rs *Store, p Pin, raw []by
 	if err := pushObject(ctx, rs, raw, st); err != nil {
 		return err
 	}
-	if _, err := rs.PutManifestPointer(ctx, p.Key, p.Manifest); err != nil {
+	created, err := rs.PutManifestPointer(ctx, p.Key, p.Manifest)
+	if err != nil {
 		return err
+	}
+	if !created {
+		st.Present++
 	}
 	if info, err := local.GetKeyInfo(p.Key); err == nil {
 		if _, err := rs.PutRecord(ctx, keyInfoNS, p.Key, info); err != nil {
@@ -113,6 +118,7 @@ func Pull(ctx context.Context, local *store.Store, rs *Store, pins []Pin) (SyncS
 	for _, p := range pins {
 		if _, d, err := local.GetManifest(p.Key); err == nil && d == p.Manifest {
 			st.Partitions++
+			st.Present++
 			continue
 		}
 		raw, err := rs.GetObject(ctx, p.Manifest)
