@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -140,23 +141,23 @@ func (p *partition) file(ctx context.Context, i int, src Source) error {
 	if err != nil {
 		return err
 	}
+	stem := spt.Stem(src.Name)
+	if ff, err := analyze(data, stem); err == nil {
+		return p.fast(ctx, i, src, ff)
+	}
 	doc, err := spt.ReadBatch(data)
 	if err != nil {
 		return err
 	}
-	f, err := TagFile(doc, spt.Stem(src.Name))
+	f, err := TagFile(doc, stem)
 	if err != nil {
 		return err
 	}
-	if i > 0 {
-		select {
-		case <-p.done[i-1]:
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		}
+	if err := p.wait(ctx, i); err != nil {
+		return err
 	}
 	first := int64(p.report.IDs) + 1
-	if err := p.register(f); err != nil {
+	if err := p.register(f.IDs, &f.Stats); err != nil {
 		return err
 	}
 	close(p.done[i])
@@ -164,13 +165,57 @@ func (p *partition) file(ctx context.Context, i int, src Source) error {
 	return p.sink(src.Name, func(w io.Writer) error { return pyjson.MarshalTo(w, doc, pyjson.Tagged) })
 }
 
+// fast tags source i on the fast path (analyze, then emit). The tree path
+// takes over when emit finds what the fast path does not handle; analyze
+// has already checked everything that decides the ids and counts, so the
+// tree path's are the same.
+func (p *partition) fast(ctx context.Context, i int, src Source, ff *fastFile) error {
+	if err := p.wait(ctx, i); err != nil {
+		return err
+	}
+	first := int64(p.report.IDs) + 1
+	if err := p.register(ff.ids, &ff.stats); err != nil {
+		return err
+	}
+	close(p.done[i])
+	err := p.sink(src.Name, func(w io.Writer) error { return ff.emit(w, first) })
+	if !errors.Is(err, errFallback) {
+		return err
+	}
+	doc, err := spt.ReadBatch(ff.data)
+	if err != nil {
+		return err
+	}
+	f, err := TagFile(doc, spt.Stem(src.Name))
+	if err != nil {
+		return err
+	}
+	if len(f.IDs) != len(ff.ids) {
+		return fmt.Errorf("internal error: the tree path found %d ids, the fast path %d", len(f.IDs), len(ff.ids))
+	}
+	f.Number(first)
+	return p.sink(src.Name, func(w io.Writer) error { return pyjson.MarshalTo(w, doc, pyjson.Tagged) })
+}
+
+// wait waits until the files before file i are registered.
+func (p *partition) wait(ctx context.Context, i int) error {
+	if i > 0 {
+		select {
+		case <-p.done[i-1]:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+	return nil
+}
+
 // register adds a file's ids and counts to the partition, in file order.
-func (p *partition) register(f *File) error {
-	for _, id := range f.IDs {
+func (p *partition) register(ids []string, stats *Stats) error {
+	for _, id := range ids {
 		if !p.seen.add(id) {
 			return fmt.Errorf("duplicate ID detected: %s", id)
 		}
 	}
-	p.report.Add(&f.Stats)
+	p.report.Add(stats)
 	return nil
 }
