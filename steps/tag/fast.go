@@ -59,6 +59,7 @@ type analyzer struct {
 	bufI   []byte
 	bufR   []byte
 	bufStr []byte
+	keys   [][]byte // keys of the objects being read, stacked
 }
 
 // analyze applies the tagging rules to a batch file (see TagFile) without
@@ -71,9 +72,10 @@ func analyze(data []byte, stem string) (*fastFile, error) {
 	if s.Peek() != '{' {
 		return nil, errFallback
 	}
-	var keys keySet
+	kb := len(a.keys)
+	defer a.popKeys(kb)
 	err := s.Object(func(key []byte) error {
-		if err := keys.add(data, key); err != nil {
+		if err := a.addKey(kb, key); err != nil {
 			return err
 		}
 		if err := checkKind(s, spt.BatchFields, key); err != nil {
@@ -113,9 +115,10 @@ func (a *analyzer) items(s *jscan.Scanner) error {
 func (a *analyzer) item(s *jscan.Scanner, idx int) error {
 	infOff := -1
 	irf, metaSeen := "", false
-	var keys keySet
+	kb := len(a.keys)
+	defer a.popKeys(kb)
 	err := s.Object(func(key []byte) error {
-		if err := keys.add(a.data, key); err != nil {
+		if err := a.addKey(kb, key); err != nil {
 			return err
 		}
 		if err := checkKind(s, spt.ItemFields, key); err != nil {
@@ -150,9 +153,10 @@ func (a *analyzer) item(s *jscan.Scanner, idx int) error {
 // metadata reads an item's metadata and returns its intended_review_focus.
 func (a *analyzer) metadata(s *jscan.Scanner) (string, error) {
 	irf := ""
-	var keys keySet
+	kb := len(a.keys)
+	defer a.popKeys(kb)
 	err := s.Object(func(key []byte) error {
-		if err := keys.add(a.data, key); err != nil {
+		if err := a.addKey(kb, key); err != nil {
 			return err
 		}
 		if err := checkKind(s, spt.MetadataFields, key); err != nil {
@@ -168,9 +172,10 @@ func (a *analyzer) metadata(s *jscan.Scanner) (string, error) {
 }
 
 func (a *analyzer) inferences(s *jscan.Scanner, idx int, irf string) error {
-	var keys keySet
+	kb := len(a.keys)
+	defer a.popKeys(kb)
 	return s.Object(func(key []byte) error {
-		if err := keys.add(a.data, key); err != nil {
+		if err := a.addKey(kb, key); err != nil {
 			return err
 		}
 		if s.Peek() != '{' {
@@ -183,9 +188,10 @@ func (a *analyzer) inferences(s *jscan.Scanner, idx int, irf string) error {
 // model tags one model entry (see tagger.model).
 func (a *analyzer) model(s *jscan.Scanner, idx int, name, irf string) error {
 	var vs [2]*variantScan
-	var keys keySet
+	kb := len(a.keys)
+	defer a.popKeys(kb)
 	err := s.Object(func(key []byte) error {
-		if err := keys.add(a.data, key); err != nil {
+		if err := a.addKey(kb, key); err != nil {
 			return err
 		}
 		for vi, v := range spt.Variants {
@@ -263,9 +269,10 @@ type variantScan struct {
 
 func (a *analyzer) variant(s *jscan.Scanner, irf string) (*variantScan, error) {
 	v := &variantScan{}
-	var keys keySet
+	kb := len(a.keys)
+	defer a.popKeys(kb)
 	err := s.Object(func(key []byte) error {
-		if err := keys.add(a.data, key); err != nil {
+		if err := a.addKey(kb, key); err != nil {
 			return err
 		}
 		if err := checkKind(s, spt.VariantFields, key); err != nil {
@@ -297,9 +304,10 @@ func (a *analyzer) variant(s *jscan.Scanner, irf string) (*variantScan, error) {
 
 // interventions tags a variant's records.
 func (a *analyzer) interventions(s *jscan.Scanner, v *variantScan, irf string) error {
-	var keys keySet
+	kb := len(a.keys)
+	defer a.popKeys(kb)
 	return s.Object(func(key []byte) error {
-		if err := keys.add(a.data, key); err != nil {
+		if err := a.addKey(kb, key); err != nil {
 			return err
 		}
 		if s.Peek() != '{' {
@@ -330,12 +338,13 @@ func (a *analyzer) interventions(s *jscan.Scanner, v *variantScan, irf string) e
 // returns its tags and its P verdict.
 func (a *analyzer) record(s *jscan.Scanner, irf string, rules bool) (*fastRecord, string, error) {
 	var (
-		keys                     keySet
 		conf, faulty, passed     []byte
 		srf, ext, in, i, r, verd []byte
 	)
+	kb := len(a.keys)
+	defer a.popKeys(kb)
 	err := s.Object(func(key []byte) error {
-		if err := keys.add(a.data, key); err != nil {
+		if err := a.addKey(kb, key); err != nil {
 			return err
 		}
 		if err := checkKind(s, spt.RecordFields, key); err != nil {
@@ -528,22 +537,22 @@ func hasTag(tags []string, tag string) bool {
 	return false
 }
 
-// keySet finds duplicate and escaped keys among an object's members (both
-// make the fast path give up).
-type keySet struct{ keys [][]byte }
-
-func (k *keySet) add(doc, key []byte) error {
-	if !inDoc(doc, key) {
+// addKey adds key to the keys of the object whose keys start at
+// a.keys[kb], and gives up on a duplicate or escaped key.
+func (a *analyzer) addKey(kb int, key []byte) error {
+	if !inDoc(a.data, key) {
 		return errFallback // decoded from escapes
 	}
-	for _, have := range k.keys {
+	for _, have := range a.keys[kb:] {
 		if bytes.Equal(have, key) {
 			return errFallback
 		}
 	}
-	k.keys = append(k.keys, key)
+	a.keys = append(a.keys, key)
 	return nil
 }
+
+func (a *analyzer) popKeys(kb int) { a.keys = a.keys[:kb] }
 
 // inDoc reports whether key is a view of doc (the scanner returns a copy
 // for a key with escapes). The empty key needs no escape.

@@ -150,6 +150,10 @@ func FuzzLeakGuard(f *testing.F) {
 }
 
 func TestKeywordTable(t *testing.T) {
+	compilePatterns()
+	if len(keywords) == 0 {
+		t.Fatal("no keywords after compilePatterns")
+	}
 	for kw, bit := range keywords {
 		if got := lookup([]byte(kw)); got != bit {
 			t.Errorf("lookup(%q): got %b, want %b", kw, got, bit)

@@ -22,6 +22,34 @@ type Source struct {
 	Name string                 // base name, "batch_<topic>_..._001.json"
 	Path string                 // where it is, for messages ("" for Name)
 	Read func() ([]byte, error) // its bytes
+	// ReadTo, when set, is used instead of Read: it reads the bytes into
+	// dst's storage (growing it when too small) and returns them, so that
+	// files tagged one after another reuse their buffers.
+	ReadTo func(dst []byte) ([]byte, error)
+}
+
+// readBufs holds the read buffers of finished files for the next ones.
+var readBufs = make(chan []byte, runtime.GOMAXPROCS(0))
+
+// read returns src's bytes and a function that releases their buffer.
+func (src Source) read() ([]byte, func(), error) {
+	if src.ReadTo == nil {
+		data, err := src.Read()
+		return data, func() {}, err
+	}
+	var buf []byte
+	select {
+	case buf = <-readBufs:
+	default:
+	}
+	data, err := src.ReadTo(buf)
+	release := func() {
+		select {
+		case readBufs <- data[:0]:
+		default:
+		}
+	}
+	return data, release, err
 }
 
 // Sink receives each tagged file under its source's name: it calls encode
@@ -137,7 +165,8 @@ func (p *partition) file(ctx context.Context, i int, src Source) error {
 	if err := context.Cause(ctx); err != nil {
 		return err
 	}
-	data, err := src.Read()
+	data, release, err := src.read()
+	defer release()
 	if err != nil {
 		return err
 	}
