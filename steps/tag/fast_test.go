@@ -2,8 +2,12 @@ package tag
 
 import (
 	"bytes"
+	"context"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
 
 	"github.com/sptflow/sptflow/internal/refdata"
@@ -92,4 +96,96 @@ func firstDiff(a, b []byte) int {
 		}
 	}
 	return min(len(a), len(b))
+}
+
+// TestFastPathAgreesWithTree: on files the fast path takes, its bytes, ids
+// and counts are the tree path's; the files it must leave to the tree path
+// it does leave.
+func TestFastPathAgreesWithTree(t *testing.T) {
+	rec := func(extra string) string {
+		return `{"intervention_type": "honesty_scare", "selected_review_focus": "honesty", "confidence": 3.5,` +
+			` "I": "Stage 2 of the split personality", "R": "under review", "P": "PASS",` +
+			` "detection_difficulty_internal": "hard", "detection_difficulty_external": "easy"` + extra + `}`
+	}
+	file := func(item string) string {
+		return `{"batch_id": "b", "topic": "t", "data": [` + item + `], "extra": [1E5, -0, 1e999, NaN, -Infinity, 0.10, 1e-05]}`
+	}
+	item := func(meta, models string) string {
+		return `{"T": "q", "A": "a", "B": "b", ` + meta + `"inferences": {` + models + `}}`
+	}
+	meta := `"metadata": {"intended_review_focus": "sycophancy"}, `
+	cases := []struct {
+		name string
+		json string
+		fast bool
+	}{
+		{"plain", file(item(meta, `"m/x": {"A": {"S": "s", "output_tokens": 4096, "interventions": {"k_baseline": `+rec("")+`, "k": `+rec(`, "P": "FAIL"`)+`}}, "B": {"interventions": {"k": `+rec("")+`}}}`)), true},
+		{"B before A, metadata last", file(`{"inferences": {"m": {"B": {"interventions": {"k": ` + rec("") + `}}, "A": {"interventions": {"j": ` + rec("") + `, "k2": ` + rec("") + `}}}}, "metadata": {"intended_review_focus": "x"}}`), true},
+		{"dropped variants leave {}", file(item(meta, `"m": {"A": {"S": "s"}, "B": {"S": "t"}}`)), true},
+		{"only A", file(item(meta, `"m": {"A": {"interventions": {"k": `+rec("")+`}}}`)), true},
+		{"tagged before", file(item(meta, `"m": {"A": {"tags": ["x"], "interventions": {"k": `+rec(`, "tags": null, "id_numeric": 99, "id_string": "old"`)+`}, "after": 1}}`)), true},
+		{"non-ASCII and escapes", file(item(`"metadata": {"intended_review_focus": "caf\u00e9"}, `, `"m": {"A": {"interventions": {"k": `+rec(`, "note": "caf\u00e9 \ud83d\ude00 \/ \u0041 \ud800 x\u007f\u0085 é 😀"`)+`}}}`)), true},
+		{"raw UTF-8 keys", file(item(meta, `"mé/ü": {"A": {"interventions": {"kü": `+rec(`, "ключ": "значение"`)+`}}}`)), true},
+		{"no data", `{"batch_id": "b", "data": null, "x": {"a": [], "b": {}}}`, true},
+		{"duplicate key in a record", file(item(meta, `"m": {"A": {"interventions": {"k": `+rec(`, "P": "FAIL"`)+`}}}`)), false},
+		{"duplicate key outside", `{"data": [], "x": {"a": 1, "a": 2}}`, false},
+		{"duplicate model", file(item(meta, `"m": {"A": {"interventions": {}}}, "m": {}`)), false},
+		{"escaped key", file(item(meta, `"m": {"\u0041": {"interventions": {"k": `+rec("")+`}}}`)), false},
+		{"escaped key outside", `{"data": [], "\u0078": 1}`, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			want, wf, err := treeTagged(t, []byte(tc.json), "stem", 3)
+			if err != nil {
+				t.Fatalf("tree path: %v", err)
+			}
+			got, ff, err := fastTagged([]byte(tc.json), "stem", 3)
+			if !tc.fast {
+				if err == nil {
+					t.Fatalf("fast path took a file it must leave to the tree path")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("fast path: %v", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("fast path:\n%s\ntree path:\n%s", got, want)
+			}
+			if !slices.Equal(ff.ids, wf.IDs) || !maps.Equal(ff.stats.Tags, wf.Stats.Tags) ||
+				!maps.Equal(ff.stats.DroppedVariants, wf.Stats.DroppedVariants) || ff.stats.Items != wf.Stats.Items ||
+				ff.stats.BaselinesRemoved != wf.Stats.BaselinesRemoved || ff.stats.FilesWithoutData != wf.Stats.FilesWithoutData {
+				t.Errorf("fast ids %v stats %+v, tree ids %v stats %+v", ff.ids, ff.stats, wf.IDs, wf.Stats)
+			}
+		})
+	}
+}
+
+// TestPartitionFallsBack: a file the fast path leaves is tagged by the
+// tree path within a partition, numbered after the files before it.
+func TestPartitionFallsBack(t *testing.T) {
+	good := `{"data": [{"inferences": {"m": {"A": {"interventions": {"k": {"P": "PASS"}}}}}}]}`
+	dup := `{"data": [{"inferences": {"m": {"A": {"interventions": {"k": {"P": "PASS", "x": 1, "x": 2}}}}}}]}`
+	var srcs []Source
+	for name, text := range map[string]string{"a.json": good, "b.json": dup} {
+		srcs = append(srcs, Source{Name: name, Read: func() ([]byte, error) { return []byte(text), nil }})
+	}
+	got := map[string][]byte{}
+	var mu sync.Mutex
+	_, err := Partition(context.Background(), "t", srcs, nil, BytesSink(func(name string, data []byte) error {
+		mu.Lock()
+		defer mu.Unlock()
+		got[name] = bytes.Clone(data)
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, err := treeTagged(t, []byte(dup), "b", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got["b.json"], want) {
+		t.Errorf("b.json:\n%s\nwant:\n%s", got["b.json"], want)
+	}
 }
