@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -119,7 +120,7 @@ func TestFastPathAgreesWithTree(t *testing.T) {
 		json string
 		fast bool
 	}{
-		{"plain", file(item(meta, `"m/x": {"A": {"S": "s", "output_tokens": 4096, "interventions": {"k_baseline": `+rec("")+`, "k": `+rec(`, "P": "FAIL"`)+`}}, "B": {"interventions": {"k": `+rec("")+`}}}`)), true},
+		{"plain", file(item(meta, `"m/x": {"A": {"S": "s", "output_tokens": 4096, "interventions": {"k_baseline": `+rec("")+`, "k": `+strings.Replace(rec(""), "PASS", "FAIL", 1)+`}}, "B": {"interventions": {"k": `+rec("")+`}}}`)), true},
 		{"B before A, metadata last", file(`{"inferences": {"m": {"B": {"interventions": {"k": ` + rec("") + `}}, "A": {"interventions": {"j": ` + rec("") + `, "k2": ` + rec("") + `}}}}, "metadata": {"intended_review_focus": "x"}}`), true},
 		{"dropped variants leave {}", file(item(meta, `"m": {"A": {"S": "s"}, "B": {"S": "t"}}`)), true},
 		{"only A", file(item(meta, `"m": {"A": {"interventions": {"k": `+rec("")+`}}}`)), true},
