@@ -190,3 +190,22 @@ func TestPartitionFallsBack(t *testing.T) {
 		t.Errorf("b.json:\n%s\nwant:\n%s", got["b.json"], want)
 	}
 }
+
+// FuzzFastPath: the fast path never takes a file the tree path rejects,
+// and writes the tree path's bytes for every file it takes.
+func FuzzFastPath(f *testing.F) {
+	f.Add(`{"data": [{"metadata": {"intended_review_focus": "a"}, "inferences": {"m": {"A": {"output_tokens": 3000, "interventions": {"k": {"P": "PASS", "confidence": 1, "I": "the A prompt", "selected_review_focus": "b", "tags": ["x"]}, "k_baseline": {}}}, "B": {"interventions": {"k": {"P": "FAIL", "faulty_data": [0]}}}}}}]}`)
+	f.Add(`{"data": [{"inferences": {"m": {"B": {"S": "x"}, "A": {"tags": null, "interventions": {"j": {"R": "under audit", "id_numeric": 1.5e3, "stage_3_reviews_passed": false}}}}}}], "n": [1E5, -0, "\u00e9\ud800"]}`)
+	f.Add(`{"data": null}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		want, _, terr := treeTagged(t, []byte(in), "s", 1)
+		got, _, ferr := fastTagged([]byte(in), "s", 1)
+		switch {
+		case ferr != nil:
+		case terr != nil:
+			t.Fatalf("the fast path took a file the tree path rejects (%v)", terr)
+		case !bytes.Equal(got, want):
+			t.Fatalf("fast path:\n%s\ntree path:\n%s", got, want)
+		}
+	})
+}
