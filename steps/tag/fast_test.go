@@ -3,6 +3,7 @@ package tag
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -208,4 +209,49 @@ func FuzzFastPath(f *testing.F) {
 			t.Fatalf("fast path:\n%s\ntree path:\n%s", got, want)
 		}
 	})
+}
+
+// TestLimiterSlotsBySize: a file takes a slot per SlotBytes (at least one,
+// at most all), and partitions sharing a Limiter with files of mixed sizes
+// do not deadlock.
+func TestLimiterSlotsBySize(t *testing.T) {
+	for _, tc := range []struct {
+		size int64
+		want int
+	}{{0, 1}, {1, 1}, {SlotBytes, 1}, {SlotBytes + 1, 2}, {100 * SlotBytes, 3}} {
+		lim := NewLimiter(3)
+		got, err := lim.acquire(context.Background(), tc.size)
+		if err != nil || got != tc.want || len(lim) != tc.want {
+			t.Errorf("size %d: got %d slots (%d taken, %v), want %d", tc.size, got, len(lim), err, tc.want)
+		}
+		lim.release(got)
+	}
+	lim := NewLimiter(2)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for p := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var srcs []Source
+			for i := range 6 {
+				text := `{"data": [{"inferences": {"m": {"A": {"interventions": {"k": {"P": "PASS"}}}}}}]}`
+				size := int64(i%3) * SlotBytes // 0, 1 and 2 slots' worth
+				srcs = append(srcs, Source{Name: fmt.Sprintf("b%d.json", i), Size: size,
+					Read: func() ([]byte, error) { return []byte(text), nil }})
+			}
+			r, err := Partition(context.Background(), fmt.Sprint(p), srcs, lim, BytesSink(func(string, []byte) error { return nil }))
+			if err == nil && r.IDs != 6 {
+				err = fmt.Errorf("partition %d: %d ids, want 6", p, r.IDs)
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -21,6 +22,7 @@ import (
 type Source struct {
 	Name string                 // base name, "batch_<topic>_..._001.json"
 	Path string                 // where it is, for messages ("" for Name)
+	Size int64                  // its size in bytes, for the Limiter (0: unknown, one slot)
 	Read func() ([]byte, error) // its bytes
 	// ReadTo, when set, is used instead of Read: it reads the bytes into
 	// dst's storage (growing it when too small) and returns them, so that
@@ -69,11 +71,43 @@ func BytesSink(f func(name string, data []byte) error) Sink {
 	}
 }
 
-// Limiter bounds the files being tagged at once (each holds a parsed
-// document in memory). Concurrent Partition calls that share one Limiter
-// share its bound, so memory does not grow with the number of partitions
-// the engine runs at once.
+// Limiter bounds the files being tagged at once and the input they hold in
+// memory: a file takes a slot per SlotBytes of its size (at least one, at
+// most all), from reading to writing, so a large file runs with fewer
+// others, alone if need be. Concurrent Partition calls that share one
+// Limiter share its bound, so memory does not grow with the number of
+// partitions the engine runs at once.
 type Limiter chan struct{}
+
+// SlotBytes is the input a Limiter slot stands for: on 2 cores (2 slots)
+// files up to 3 MiB are tagged two at a time and larger ones alone.
+const SlotBytes = 3 << 20
+
+// acquireMu makes taking several slots one step, so that two files taking
+// slots at once cannot each hold part of what the other waits for.
+var acquireMu sync.Mutex
+
+// acquire takes the slots of a file of size bytes and returns how many.
+func (lim Limiter) acquire(ctx context.Context, size int64) (int, error) {
+	k := int(min(max((size+SlotBytes-1)/SlotBytes, 1), int64(cap(lim))))
+	acquireMu.Lock()
+	defer acquireMu.Unlock()
+	for got := 0; got < k; got++ {
+		select {
+		case lim <- struct{}{}:
+		case <-ctx.Done():
+			lim.release(got)
+			return 0, ctx.Err()
+		}
+	}
+	return k, nil
+}
+
+func (lim Limiter) release(k int) {
+	for range k {
+		<-lim
+	}
+}
 
 // NewLimiter returns a Limiter of n slots (GOMAXPROCS when n <= 0).
 func NewLimiter(n int) Limiter {
@@ -140,16 +174,15 @@ type partition struct {
 func (p *partition) run(parent context.Context, sources []Source, lim Limiter) error {
 	g, ctx := errgroup.WithContext(parent)
 	for i, src := range sources {
-		select {
-		case lim <- struct{}{}:
-		case <-ctx.Done():
+		k, err := lim.acquire(ctx, src.Size)
+		if err != nil {
 			if err := g.Wait(); err != nil {
 				return err
 			}
 			return context.Cause(parent)
 		}
 		g.Go(func() error {
-			defer func() { <-lim }()
+			defer lim.release(k)
 			if err := p.file(ctx, i, src); err != nil {
 				return fmt.Errorf("tag %s: %w", cmp.Or(src.Path, src.Name), err)
 			}

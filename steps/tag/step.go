@@ -109,7 +109,7 @@ func Sources(ups []engine.Upstream) []Source {
 	var srcs []Source
 	for _, u := range ups {
 		for _, f := range u.DataFiles(".json") {
-			srcs = append(srcs, Source{Name: path.Base(f.Path), Path: f.Path, Read: f.ReadAll, ReadTo: readTo(f)})
+			srcs = append(srcs, Source{Name: path.Base(f.Path), Path: f.Path, Size: f.Size, Read: f.ReadAll, ReadTo: readTo(f)})
 		}
 	}
 	return srcs
