@@ -57,7 +57,9 @@ func (src Source) read() ([]byte, func(), error) {
 // Sink receives each tagged file under its source's name: it calls encode
 // with where the file's bytes go (encode writes them a piece at a time, so
 // no tagged file is held whole in memory). It is called concurrently, once
-// per source.
+// per source, or twice when the fast path gives up while writing: encode
+// then returns an error, the sink must drop what it was given (as
+// engine.CreateFile's Abort does), and the second call writes the file.
 type Sink func(name string, encode func(io.Writer) error) error
 
 // BytesSink is a Sink for a function that takes whole files.
