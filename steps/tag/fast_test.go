@@ -3,6 +3,7 @@ package tag
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -168,8 +169,16 @@ func TestFastPathAgreesWithTree(t *testing.T) {
 func TestPartitionFallsBack(t *testing.T) {
 	good := `{"data": [{"inferences": {"m": {"A": {"interventions": {"k": {"P": "PASS"}}}}}}]}`
 	dup := `{"data": [{"inferences": {"m": {"A": {"interventions": {"k": {"P": "PASS", "x": 1, "x": 2}}}}}}]}`
+	// c.json passes analyze and makes emit give up while writing.
+	late := `{"data": [{"inferences": {"m": {"A": {"interventions": {"k": {"P": "PASS"}}}}}}], "z": {"y": 1, "y": 2}}`
+	if _, _, err := fastTagged([]byte(late), "c", 1); !errors.Is(err, errFallback) {
+		t.Fatalf("c.json: fast path gave %v, want errFallback", err)
+	}
+	if ff, err := analyze([]byte(late), "c"); err != nil || len(ff.ids) != 1 {
+		t.Fatalf("c.json: analyze gave %v", err)
+	}
 	var srcs []Source
-	for name, text := range map[string]string{"a.json": good, "b.json": dup} {
+	for name, text := range map[string]string{"a.json": good, "b.json": dup, "c.json": late} {
 		srcs = append(srcs, Source{Name: name, Read: func() ([]byte, error) { return []byte(text), nil }})
 	}
 	got := map[string][]byte{}
@@ -189,6 +198,13 @@ func TestPartitionFallsBack(t *testing.T) {
 	}
 	if !bytes.Equal(got["b.json"], want) {
 		t.Errorf("b.json:\n%s\nwant:\n%s", got["b.json"], want)
+	}
+	want, _, err = treeTagged(t, []byte(late), "c", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got["c.json"], want) {
+		t.Errorf("c.json:\n%s\nwant:\n%s", got["c.json"], want)
 	}
 }
 
