@@ -11,5 +11,8 @@
 //
 // The core is pure: TagFile tags one parsed batch file in place and
 // Partition tags the files of one topic concurrently with deterministic
-// output. Step adapts them to the engine.
+// output. Step adapts them to the engine. Partition first tries the fast
+// path (fast.go, emit.go), which tags a file from its token stream without
+// building the tree and leaves to TagFile every file it does not handle,
+// with the same output bytes either way.
 package tag

@@ -150,9 +150,9 @@ func FuzzLeakGuard(f *testing.F) {
 }
 
 func TestKeywordTable(t *testing.T) {
-	compiled()
+	compilePatterns()
 	if len(keywords) == 0 {
-		t.Fatal("no keywords after compiling the patterns")
+		t.Fatal("no keywords after compilePatterns")
 	}
 	for kw, bit := range keywords {
 		if got := lookup([]byte(kw)); got != bit {

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -20,13 +22,44 @@ import (
 type Source struct {
 	Name string                 // base name, "batch_<topic>_..._001.json"
 	Path string                 // where it is, for messages ("" for Name)
+	Size int64                  // its size in bytes, for the Limiter (0: unknown, one slot)
 	Read func() ([]byte, error) // its bytes
+	// ReadTo, when set, is used instead of Read: it reads the bytes into
+	// dst's storage (growing it when too small) and returns them, so that
+	// files tagged one after another reuse their buffers.
+	ReadTo func(dst []byte) ([]byte, error)
+}
+
+// readBufs holds the read buffers of finished files for the next ones.
+var readBufs = make(chan []byte, runtime.GOMAXPROCS(0))
+
+// read returns src's bytes and a function that releases their buffer.
+func (src Source) read() ([]byte, func(), error) {
+	if src.ReadTo == nil {
+		data, err := src.Read()
+		return data, func() {}, err
+	}
+	var buf []byte
+	select {
+	case buf = <-readBufs:
+	default:
+	}
+	data, err := src.ReadTo(buf)
+	release := func() {
+		select {
+		case readBufs <- data[:0]:
+		default:
+		}
+	}
+	return data, release, err
 }
 
 // Sink receives each tagged file under its source's name: it calls encode
 // with where the file's bytes go (encode writes them a piece at a time, so
 // no tagged file is held whole in memory). It is called concurrently, once
-// per source.
+// per source, or twice when the fast path gives up while writing: encode
+// then returns an error, the sink must drop what it was given (as
+// engine.CreateFile's Abort does), and the second call writes the file.
 type Sink func(name string, encode func(io.Writer) error) error
 
 // BytesSink is a Sink for a function that takes whole files.
@@ -40,11 +73,43 @@ func BytesSink(f func(name string, data []byte) error) Sink {
 	}
 }
 
-// Limiter bounds the files being tagged at once (each holds a parsed
-// document in memory). Concurrent Partition calls that share one Limiter
-// share its bound, so memory does not grow with the number of partitions
-// the engine runs at once.
+// Limiter bounds the files being tagged at once and the input they hold in
+// memory: a file takes a slot per SlotBytes of its size (at least one, at
+// most all), from reading to writing, so a large file runs with fewer
+// others, alone if need be. Concurrent Partition calls that share one
+// Limiter share its bound, so memory does not grow with the number of
+// partitions the engine runs at once.
 type Limiter chan struct{}
+
+// SlotBytes is the input a Limiter slot stands for: on 2 cores (2 slots)
+// files up to 3 MiB are tagged two at a time and larger ones alone.
+const SlotBytes = 3 << 20
+
+// acquireMu makes taking several slots one step, so that two files taking
+// slots at once cannot each hold part of what the other waits for.
+var acquireMu sync.Mutex
+
+// acquire takes the slots of a file of size bytes and returns how many.
+func (lim Limiter) acquire(ctx context.Context, size int64) (int, error) {
+	k := int(min(max((size+SlotBytes-1)/SlotBytes, 1), int64(cap(lim))))
+	acquireMu.Lock()
+	defer acquireMu.Unlock()
+	for got := 0; got < k; got++ {
+		select {
+		case lim <- struct{}{}:
+		case <-ctx.Done():
+			lim.release(got)
+			return 0, ctx.Err()
+		}
+	}
+	return k, nil
+}
+
+func (lim Limiter) release(k int) {
+	for range k {
+		<-lim
+	}
+}
 
 // NewLimiter returns a Limiter of n slots (GOMAXPROCS when n <= 0).
 func NewLimiter(n int) Limiter {
@@ -111,16 +176,15 @@ type partition struct {
 func (p *partition) run(parent context.Context, sources []Source, lim Limiter) error {
 	g, ctx := errgroup.WithContext(parent)
 	for i, src := range sources {
-		select {
-		case lim <- struct{}{}:
-		case <-ctx.Done():
+		k, err := lim.acquire(ctx, src.Size)
+		if err != nil {
 			if err := g.Wait(); err != nil {
 				return err
 			}
 			return context.Cause(parent)
 		}
 		g.Go(func() error {
-			defer func() { <-lim }()
+			defer lim.release(k)
 			if err := p.file(ctx, i, src); err != nil {
 				return fmt.Errorf("tag %s: %w", cmp.Or(src.Path, src.Name), err)
 			}
@@ -136,27 +200,28 @@ func (p *partition) file(ctx context.Context, i int, src Source) error {
 	if err := context.Cause(ctx); err != nil {
 		return err
 	}
-	data, err := src.Read()
+	data, release, err := src.read()
+	defer release()
 	if err != nil {
 		return err
+	}
+	stem := spt.Stem(src.Name)
+	if ff, err := analyze(data, stem); err == nil {
+		return p.fast(ctx, i, src, ff)
 	}
 	doc, err := spt.ReadBatch(data)
 	if err != nil {
 		return err
 	}
-	f, err := TagFile(doc, spt.Stem(src.Name))
+	f, err := TagFile(doc, stem)
 	if err != nil {
 		return err
 	}
-	if i > 0 {
-		select {
-		case <-p.done[i-1]:
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		}
+	if err := p.wait(ctx, i); err != nil {
+		return err
 	}
 	first := int64(p.report.IDs) + 1
-	if err := p.register(f); err != nil {
+	if err := p.register(f.IDs, &f.Stats); err != nil {
 		return err
 	}
 	close(p.done[i])
@@ -164,13 +229,57 @@ func (p *partition) file(ctx context.Context, i int, src Source) error {
 	return p.sink(src.Name, func(w io.Writer) error { return pyjson.MarshalTo(w, doc, pyjson.Tagged) })
 }
 
+// fast tags source i on the fast path (analyze, then emit). The tree path
+// takes over when emit finds what the fast path does not handle; analyze
+// has already checked everything that decides the ids and counts, so the
+// tree path's are the same.
+func (p *partition) fast(ctx context.Context, i int, src Source, ff *fastFile) error {
+	if err := p.wait(ctx, i); err != nil {
+		return err
+	}
+	first := int64(p.report.IDs) + 1
+	if err := p.register(ff.ids, &ff.stats); err != nil {
+		return err
+	}
+	close(p.done[i])
+	err := p.sink(src.Name, func(w io.Writer) error { return ff.emit(w, first) })
+	if !errors.Is(err, errFallback) {
+		return err
+	}
+	doc, err := spt.ReadBatch(ff.data)
+	if err != nil {
+		return err
+	}
+	f, err := TagFile(doc, spt.Stem(src.Name))
+	if err != nil {
+		return err
+	}
+	if len(f.IDs) != len(ff.ids) {
+		return fmt.Errorf("internal error: the tree path found %d ids, the fast path %d", len(f.IDs), len(ff.ids))
+	}
+	f.Number(first)
+	return p.sink(src.Name, func(w io.Writer) error { return pyjson.MarshalTo(w, doc, pyjson.Tagged) })
+}
+
+// wait waits until the files before file i are registered.
+func (p *partition) wait(ctx context.Context, i int) error {
+	if i > 0 {
+		select {
+		case <-p.done[i-1]:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+	return nil
+}
+
 // register adds a file's ids and counts to the partition, in file order.
-func (p *partition) register(f *File) error {
-	for _, id := range f.IDs {
+func (p *partition) register(ids []string, stats *Stats) error {
+	for _, id := range ids {
 		if !p.seen.add(id) {
 			return fmt.Errorf("duplicate ID detected: %s", id)
 		}
 	}
-	p.report.Add(&f.Stats)
+	p.report.Add(stats)
 	return nil
 }

@@ -109,8 +109,37 @@ func Sources(ups []engine.Upstream) []Source {
 	var srcs []Source
 	for _, u := range ups {
 		for _, f := range u.DataFiles(".json") {
-			srcs = append(srcs, Source{Name: path.Base(f.Path), Path: f.Path, Read: f.ReadAll})
+			srcs = append(srcs, Source{Name: path.Base(f.Path), Path: f.Path, Size: f.Size, Read: f.ReadAll, ReadTo: readTo(f)})
 		}
 	}
 	return srcs
+}
+
+// readTo reads f (verified against its digest by Open, at its end) into
+// dst's storage.
+func readTo(f engine.OutputFile) func(dst []byte) ([]byte, error) {
+	return func(dst []byte) ([]byte, error) {
+		rc, err := f.Open()
+		if err != nil {
+			return dst, fmt.Errorf("open %s: %w", f.Path, err)
+		}
+		defer rc.Close()
+		if need := int(f.Size) + 512; cap(dst) < need {
+			dst = make([]byte, 0, need)
+		}
+		dst = dst[:0]
+		for {
+			if len(dst) == cap(dst) {
+				dst = append(dst, 0)[:len(dst)]
+			}
+			n, err := rc.Read(dst[len(dst):cap(dst)])
+			dst = dst[:len(dst)+n]
+			if err == io.EOF {
+				return dst, nil
+			}
+			if err != nil {
+				return dst, fmt.Errorf("read %s: %w", f.Path, err)
+			}
+		}
+	}
 }

@@ -1,0 +1,168 @@
+package pyjson
+
+import (
+	"encoding/binary"
+	"errors"
+	"math/bits"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/sptflow/sptflow/pyjson/scan"
+)
+
+// AppendString appends s as a JSON string, as Marshal writes it with opt.
+func AppendString(dst []byte, s string, opt Options) []byte {
+	e := encoder{opt: opt, buf: dst}
+	e.str(s)
+	return e.buf
+}
+
+// AppendNumberToken appends what Marshal writes for the number Parse makes
+// of tok (see NumberOf), without allocating for tokens Python writes back
+// unchanged. tok must be a whole number token (scan.NumberLen).
+func AppendNumberToken(dst, tok []byte) []byte {
+	if c, ok := canonicalNumber(tok); ok {
+		return append(dst, c...)
+	}
+	return appendPythonFloat(dst, tok)
+}
+
+// NumberToken returns the Number Parse makes of tok without copying it when
+// Python writes it back unchanged. The result may share tok's bytes: use it
+// only while tok is unchanged.
+func NumberToken(tok []byte) Number {
+	if c, ok := canonicalNumber(tok); ok && len(c) > 0 {
+		return Number(unsafe.String(&c[0], len(c)))
+	}
+	return NumberOf(tok)
+}
+
+// ErrStringToken is returned by StringTokens.Append for a string token
+// Parse rejects (a raw control character, a bad escape, invalid UTF-8).
+var ErrStringToken = errors.New("pyjson: invalid string token")
+
+// StringTokens re-encodes JSON string tokens as Marshal writes the strings
+// Parse decodes from them, copying a token unchanged when that is what
+// Marshal would write (the common case for files Python wrote with the same
+// options). The zero value is ready to use with Options{}; it keeps a
+// scratch buffer between calls. Not safe for concurrent use.
+type StringTokens struct {
+	Opt     Options
+	scratch []byte
+}
+
+// Append appends the re-encoding of raw, a string token with its quotes.
+func (t *StringTokens) Append(dst, raw []byte) ([]byte, error) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return dst, ErrStringToken
+	}
+	if t.Opt.ASCII && canonicalASCII(raw[1:len(raw)-1]) {
+		return append(dst, raw...), nil
+	}
+	buf, err := unescape(t.scratch[:0], raw[1:len(raw)-1])
+	t.scratch = buf[:0]
+	if err != nil {
+		return dst, err
+	}
+	return AppendString(dst, unsafe.String(unsafe.SliceData(buf), len(buf)), t.Opt), nil
+}
+
+// unescape appends the decoded body of a string token, as Parse decodes it.
+func unescape(dst, b []byte) ([]byte, error) {
+	for i := 0; i < len(b); {
+		c := b[i]
+		switch {
+		case c == '"' || c < 0x20:
+			return dst, ErrStringToken
+		case c == '\\':
+			var n int
+			var err error
+			if dst, n, err = scan.AppendEscape(dst, b[i:]); err != nil {
+				return dst, ErrStringToken
+			}
+			i += n
+		case c >= utf8.RuneSelf:
+			n := scan.RuneLen(b[i:])
+			if n == 0 {
+				return dst, ErrStringToken
+			}
+			dst = append(dst, b[i:i+n]...)
+			i += n
+		default:
+			dst = append(dst, c)
+			i++
+		}
+	}
+	return dst, nil
+}
+
+// canonicalASCII reports whether body (a string token without its quotes)
+// is exactly what Marshal writes with ASCII escaping for the string it
+// decodes to: printable ASCII but the quote and the backslash, and escapes
+// in json.dumps's form (\" \\ \n \r \t \b \f, and \u with lowercase hex
+// for other control characters and everything from DEL on, surrogates
+// included, which decode and encode back to the same escapes).
+func canonicalASCII(body []byte) bool {
+	for i := 0; i < len(body); {
+		i += plainASCIILen(body[i:])
+		if i == len(body) {
+			return true
+		}
+		if body[i] != '\\' || i+1 == len(body) {
+			return false
+		}
+		switch body[i+1] {
+		case '"', '\\', 'n', 'r', 't', 'b', 'f':
+			i += 2
+			continue
+		case 'u':
+		default:
+			return false
+		}
+		if i+6 > len(body) {
+			return false
+		}
+		var r rune
+		for _, c := range body[i+2 : i+6] {
+			switch {
+			case c >= '0' && c <= '9':
+				r = r<<4 | rune(c-'0')
+			case c >= 'a' && c <= 'f':
+				r = r<<4 | rune(c-'a'+10)
+			default:
+				return false
+			}
+		}
+		switch {
+		case r == '\n' || r == '\r' || r == '\t' || r == '\b' || r == '\f':
+			return false
+		case r >= 0x20 && r < 0x7f:
+			return false
+		}
+		i += 6
+	}
+	return true
+}
+
+// plainASCIILen returns the length of the prefix of b written as itself by
+// Marshal with ASCII escaping: bytes 0x20..0x7e but '"' and '\\'. Eight
+// bytes at a time.
+func plainASCIILen(b []byte) int {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		q, bs := x^('"'*lo), x^('\\'*lo)
+		// High bits set where a byte is < 0x20, '"', '\\' or >= 0x7f
+		// (x+1 carries into the high bit from 0x7f on). The lowest one is
+		// exact: a borrow or carry only marks bytes above a match.
+		del := (x&^hi + lo) | x
+		if m := ((x-0x20*lo)&^x | (q-lo)&^q | (bs-lo)&^bs | del) & hi; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for i < len(b) && plainByte[b[i]] {
+		i++
+	}
+	return i
+}
