@@ -85,6 +85,12 @@ func (c *Client) RunBatch(ctx context.Context, scope string, reqs []*Request) (*
 	if c.rt.cfg.Batches == nil {
 		return nil, fmt.Errorf("model %q: no batch ledger configured", c.spec.Name)
 	}
+	if p := c.spec.Prices; !p.IsZero() && p.BatchDiscount == 0 {
+		if _, warned := c.rt.noDisc.LoadOrStore(c.spec.Name, true); !warned {
+			c.rt.cfg.Log.Warn().Str("model", c.spec.Name).
+				Msg("execution batch, but the model entry's prices have no batch_discount: batch results are priced (and logged) at the online price; set prices.batch_discount to the provider's")
+		}
+	}
 	x := &batchRun{c: c, api: api, scope: scope, led: batchLedger{c.rt.cfg.Batches},
 		items: map[string]*Request{}, rep: &BatchReport{Failures: map[RequestKey]error{}}}
 	seen := map[string]bool{}

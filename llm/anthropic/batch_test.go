@@ -473,3 +473,26 @@ func TestBatchNoNewBatchAfterInterrupt(t *testing.T) {
 		t.Errorf("%d batches created while stopping; want 0", n)
 	}
 }
+
+// TestBatchWithoutDiscountWarns: batching through a model entry whose
+// prices set no batch_discount logs once that its results are priced at
+// the online price.
+func TestBatchWithoutDiscountWarns(t *testing.T) {
+	env := newBatchEnv(t, llmtest.Options{})
+	spec, err := llm.ParseModelSpec("judge", map[string]any{"provider": "anthropic", "model": "claude-sonnet-4-5",
+		"execution": "batch", "prices": map[string]any{"input": 3.0, "output": 15.0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.spec = spec
+	var logs strings.Builder
+	c := env.client(t, func(c *llm.RuntimeConfig) { c.Log = zerolog.New(&logs) })
+	for i, n := range []int{3, 4} {
+		if _, err := c.RunBatch(context.Background(), fmt.Sprintf("p%d", i), batchRequests(n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := strings.Count(logs.String(), "no batch_discount"); got != 1 {
+		t.Errorf("%d warnings of a missing batch_discount; want 1:\n%s", got, logs.String())
+	}
+}
