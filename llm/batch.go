@@ -160,7 +160,12 @@ func (l batchLedger) entries(provider, apiModel string) ([]*BatchEntry, error) {
 		}
 		var e BatchEntry
 		if err := json.Unmarshal(data, &e); err != nil {
-			return nil, fmt.Errorf("read batch ledger entry %s: %w", name, err)
+			file := name + ".json in the store's batches/"
+			if p, ok := l.files.(interface{ Path(string) string }); ok {
+				file = p.Path(name)
+			}
+			return nil, fmt.Errorf("read batch ledger entry %s: %w (%s is damaged; it may name a batch already paid for, "+
+				"so no batch is sent: restore it, or remove it to send its requests again)", name, err, file)
 		}
 		if every || e.Provider == provider && e.APIModel == apiModel {
 			out = append(out, &e)

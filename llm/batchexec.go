@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -83,6 +84,12 @@ func (c *Client) RunBatch(ctx context.Context, scope string, reqs []*Request) (*
 	}
 	if c.rt.cfg.Batches == nil {
 		return nil, fmt.Errorf("model %q: no batch ledger configured", c.spec.Name)
+	}
+	if p := c.spec.Prices; !p.IsZero() && p.BatchDiscount == 0 {
+		if _, warned := c.rt.noDisc.LoadOrStore(c.spec.Name, true); !warned {
+			c.rt.cfg.Log.Warn().Str("model", c.spec.Name).
+				Msg("execution batch, but the model entry's prices have no batch_discount: batch results are priced (and logged) at the online price; set prices.batch_discount to the provider's")
+		}
 	}
 	x := &batchRun{c: c, api: api, scope: scope, led: batchLedger{c.rt.cfg.Batches},
 		items: map[string]*Request{}, rep: &BatchReport{Failures: map[RequestKey]error{}}}
@@ -267,6 +274,9 @@ func batchETA(st *BatchStatus, now time.Time) time.Time {
 // record is durable, and records each batch id as soon as it is known.
 func (x *batchRun) submit(ctx context.Context, pending []string) ([]*BatchEntry, error) {
 	var out []*BatchEntry
+	if len(pending) > 0 && x.c.rt.stopping() {
+		return nil, ErrStopping // no new batch after an interrupt
+	}
 	chunks, err := x.chunks(pending)
 	if err != nil {
 		return nil, err
@@ -385,13 +395,39 @@ func (x *batchRun) await(ctx context.Context, open []*BatchEntry) ([]string, err
 			return nil, inflight
 		}
 		if len(open) > 0 {
-			if err := Sleep(ctx, poll); err != nil {
+			if err := x.sleep(ctx, poll, inflight); err != nil {
 				return nil, err
 			}
 		}
 	}
 	return again, nil
 }
+
+// sleep waits between two polls. An interrupt ends the wait at once: the
+// batches stay in the ledger and the next run harvests them, so there is
+// nothing in flight to wait for. The error then matches both
+// context.Canceled (the partition is interrupted, not failed) and
+// ErrBatchesInFlight.
+func (x *batchRun) sleep(ctx context.Context, d time.Duration, inflight *InFlightError) error {
+	actx, cancel := x.c.rt.admission(ctx)
+	defer cancel()
+	err := Sleep(actx, d)
+	if err != nil && ctx.Err() == nil && errors.Is(err, ErrStopping) {
+		return stoppedWaiting{inflight}
+	}
+	return err
+}
+
+// stoppedWaiting is the error of a wait for batches ended by an interrupt.
+type stoppedWaiting struct{ inflight *InFlightError }
+
+func (e stoppedWaiting) Error() string {
+	return "stopped waiting after the interrupt: " + e.inflight.Error()
+}
+
+func (e stoppedWaiting) Unwrap() error { return e.inflight }
+
+func (stoppedWaiting) Is(target error) bool { return target == context.Canceled }
 
 // harvest stores an ended batch's results one by one, then removes its
 // ledger entry. It returns the custom ids to submit again: expired,

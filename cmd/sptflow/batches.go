@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"sort"
 	"time"
@@ -140,8 +141,13 @@ func cmdBatches(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	sub := "list"
-	if len(pos) > 0 && slices.Contains([]string{"list", "cancel", "harvest"}, pos[0]) {
+	subs := []string{"list", "cancel", "harvest"}
+	if len(pos) > 0 && slices.Contains(subs, pos[0]) {
 		sub, pos = pos[0], pos[1:]
+	} else if len(pos) > 0 {
+		if s := suggestName(pos[0], subs); s != "" && !fileExists(pos[0]) {
+			return fmt.Errorf("%w: sptflow batches: unknown subcommand %q; did you mean %q?", errUsage, pos[0], s)
+		}
 	}
 	if sub == "list" && len(pos) == 0 {
 		st, _, _, err := e.openStore(nil)
@@ -353,4 +359,10 @@ func batchesLine(bs []llm.BatchProgress, now time.Time) string {
 		left = "ETA " + clock(eta.Sub(now))
 	}
 	return fmt.Sprintf("batches %d: %d/%d done, %s", len(bs), done, total, left)
+}
+
+// fileExists reports whether path names something on disk.
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

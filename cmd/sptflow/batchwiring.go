@@ -32,13 +32,16 @@ type batchOptions struct {
 
 // batchConfig returns the batch options of a store at dir: its write-ahead
 // ledger (dir/batches), the poll interval of $SPTFLOW_BATCH_POLL, and the
-// test crash hook.
-func batchConfig(dir string, noWait bool) batchOptions {
+// test crash hook. A poll interval that is not a positive duration is a
+// usage error (not silently the default: "5" is not 5 seconds).
+func batchConfig(dir string, noWait bool) (batchOptions, error) {
 	o := batchOptions{ledger: store.Batches(dir), noWait: noWait}
 	if v := os.Getenv(batchPollEnv); v != "" {
-		if d, err := time.ParseDuration(v); err == nil && d > 0 {
-			o.poll = d
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return o, fmt.Errorf("%w: %s=%q: want a positive duration with its unit (30s, 5m)", errUsage, batchPollEnv, v)
 		}
+		o.poll = d
 	}
 	if at := os.Getenv(batchCrashEnv); at != "" {
 		o.hook = func(point string) error {
@@ -49,5 +52,5 @@ func batchConfig(dir string, noWait bool) batchOptions {
 			return nil
 		}
 	}
-	return o
+	return o, nil
 }

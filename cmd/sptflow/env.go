@@ -273,7 +273,11 @@ func (e *env) open(path string, ro engine.RunOptions, log zerolog.Logger) (*proj
 		return nil, err
 	}
 	records := st.RecordLog(requestsNamespace)
-	rt, err := newRuntime(sh.records(records, log), log, e.maxCost, batchConfig(st.Dir(), e.noWait))
+	batch, err := batchConfig(st.Dir(), e.noWait)
+	if err != nil {
+		return nil, err
+	}
+	rt, err := newRuntime(sh.records(records, log), log, e.maxCost, batch)
 	if err != nil {
 		return nil, err
 	}

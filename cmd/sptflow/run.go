@@ -134,7 +134,40 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 	if errors.Is(runErr, engine.ErrInterrupted) {
 		return fmt.Errorf("%w — run the same command to continue", runErr)
 	}
+	if w := batchesWaiting(sum); w != nil && runErr != nil {
+		return fmt.Errorf("%w: %d batches in flight (%d requests pending), ETA %s: run the same command to harvest them "+
+			"(no batch is sent again; `sptflow status` shows them)", errQuietFailure, w.Batches, w.Pending, w.ETA.UTC().Format(time.RFC3339))
+	}
 	return runErr
+}
+
+// errQuietFailure ends a run whose exit status is a failure's but whose
+// partitions did not fail.
+var errQuietFailure = errors.New("run not finished")
+
+// batchesWaiting sums the batches in flight of the partitions that ended
+// on them (run --no-wait); nil when a partition failed for another reason.
+// Its dependents are skipped as after a failure.
+func batchesWaiting(sum *engine.Summary) *llm.InFlightError {
+	w := &llm.InFlightError{}
+	for _, r := range sum.Results {
+		if r.Outcome != engine.Failed {
+			continue
+		}
+		f, ok := errors.AsType[*llm.InFlightError](r.Err)
+		if !ok {
+			return nil
+		}
+		w.Batches += f.Batches
+		w.Pending += f.Pending
+		if f.ETA.After(w.ETA) {
+			w.ETA = f.ETA
+		}
+	}
+	if w.Batches == 0 {
+		return nil
+	}
+	return w
 }
 
 // printUnreachable says which models the run stopped because their server

@@ -30,6 +30,9 @@ func (d *BatchDir) Put(name string, data []byte) error {
 	return WriteFileAtomic(filepath.Join(d.dir, name+".json"), data, 0o644)
 }
 
+// Path returns the file of the entry called name (for messages).
+func (d *BatchDir) Path(name string) string { return filepath.Join(d.dir, name+".json") }
+
 // Remove deletes the entry called name (a missing one is no error) and
 // syncs the directory.
 func (d *BatchDir) Remove(name string) error {

@@ -415,3 +415,84 @@ func TestSplitBatch(t *testing.T) {
 // noCanary leaves the canary out, for tests of the batch executor's other
 // parts (TestBatchCanary tests it).
 func noCanary(c *llm.RuntimeConfig) { c.BatchNoCanary = true }
+
+// TestBatchInterruptStopsPolling: an interrupt ends the wait between two
+// polls at once (a batch may take 24 h; the ledger keeps it), as an
+// interruption carrying the batches in flight, and creates no batch; the
+// next run harvests the same batch.
+func TestBatchInterruptStopsPolling(t *testing.T) {
+	ctx := context.Background()
+	env := newBatchEnv(t, llmtest.Options{Batch: llmtest.BatchScript{Polls: 2}})
+	rt := env.runtime(t, func(c *llm.RuntimeConfig) { c.BatchPoll = time.Hour })
+	stop := make(chan struct{})
+	rt.SetInterrupt(stop, nil)
+	c, err := rt.Client(env.spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(300*time.Millisecond, func() { close(stop) })
+	done := make(chan error, 1)
+	go func() { _, err := c.RunBatch(ctx, "p1", batchRequests(5)); done <- err }()
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("RunBatch still polling 10s after the interrupt; want it to return at once")
+	}
+	if !errors.Is(err, context.Canceled) || !errors.Is(err, llm.ErrBatchesInFlight) {
+		t.Fatalf("RunBatch after an interrupt: %v; want an interruption with the batches in flight", err)
+	}
+	if !strings.Contains(err.Error(), "1 batches in flight (4 requests pending)") {
+		t.Errorf("error %q: want the batches in flight", err)
+	}
+	rep, err := env.client(t, nil).RunBatch(ctx, "p1", batchRequests(5))
+	if err != nil || rep.Succeeded != 4 || rep.Batches != 0 {
+		t.Fatalf("rerun: %+v, %v; want the 4 results of the first batch harvested, no new batch", rep, err)
+	}
+	if n := env.srv.Stats().Batches; n != 1 {
+		t.Errorf("%d batches created; want 1", n)
+	}
+}
+
+// TestBatchNoNewBatchAfterInterrupt: once the run is stopping, RunBatch
+// creates no batch (the requests are not sent; the next run sends them).
+func TestBatchNoNewBatchAfterInterrupt(t *testing.T) {
+	env := newBatchEnv(t, llmtest.Options{})
+	rt := env.runtime(t, nil)
+	stop := make(chan struct{})
+	close(stop)
+	rt.SetInterrupt(stop, nil)
+	c, err := rt.Client(env.spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.RunBatch(context.Background(), "p1", batchRequests(5))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("RunBatch while stopping: %v; want an interruption", err)
+	}
+	if n := env.srv.Stats().Batches; n != 0 {
+		t.Errorf("%d batches created while stopping; want 0", n)
+	}
+}
+
+// TestBatchWithoutDiscountWarns: batching through a model entry whose
+// prices set no batch_discount logs once that its results are priced at
+// the online price.
+func TestBatchWithoutDiscountWarns(t *testing.T) {
+	env := newBatchEnv(t, llmtest.Options{})
+	spec, err := llm.ParseModelSpec("judge", map[string]any{"provider": "anthropic", "model": "claude-sonnet-4-5",
+		"execution": "batch", "prices": map[string]any{"input": 3.0, "output": 15.0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.spec = spec
+	var logs strings.Builder
+	c := env.client(t, func(c *llm.RuntimeConfig) { c.Log = zerolog.New(&logs) })
+	for i, n := range []int{3, 4} {
+		if _, err := c.RunBatch(context.Background(), fmt.Sprintf("p%d", i), batchRequests(n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := strings.Count(logs.String(), "no batch_discount"); got != 1 {
+		t.Errorf("%d warnings of a missing batch_discount; want 1:\n%s", got, logs.String())
+	}
+}

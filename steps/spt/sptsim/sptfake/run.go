@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/sptflow/sptflow/llm/connect"
+	"github.com/sptflow/sptflow/llm/llmtest"
 )
 
 // DummyKeys are the API-key variables the fake experiment
@@ -66,6 +67,8 @@ func (s *Server) writeBanner(w io.Writer, root string) {
 		fmt.Fprintf(w, "  %-32s %s\n", e.Providers, e.BaseURL)
 	}
 	fmt.Fprintf(w, "  %-32s GET %s%s\n", "counts", root, "/stats")
+	fmt.Fprintf(w, "batch APIs (execution: batch): Anthropic Message Batches under the anthropic base_url, OpenAI files\n"+
+		"and batches under the openai and openrouter ones; only succeeded requests are billed, in /stats batch_billed\n")
 	fmt.Fprintf(w, "settings: %s\n", s.cfg.describe())
 	fmt.Fprintln(w, "environment (dummy keys: the fake accepts any key; never give it a real one):")
 	var env []string
@@ -129,6 +132,9 @@ func (c *Config) describe() string {
 	if c.SPT {
 		parts = append(parts, fmt.Sprintf("%g%% of reviews reject", 100*c.ReviewRejection))
 	}
+	if c.BatchPolls > 0 {
+		parts = append(parts, fmt.Sprintf("batches in progress for %d polls", c.BatchPolls))
+	}
 	return strings.Join(parts, "; ")
 }
 
@@ -154,6 +160,33 @@ func (s *Server) writeCounts(w io.Writer) {
 	for _, m := range models {
 		b := st.Billed[m]
 		fmt.Fprintf(w, "  %-32s %d replies, %d tokens in, %d out\n", m, b.Replies, b.InputTokens, b.OutputTokens)
+	}
+	writeBatchCounts(w, st.Providers)
+}
+
+// writeBatchCounts writes, per provider that had batches, how many were
+// created and what their succeeded requests billed, by model.
+func writeBatchCounts(w io.Writer, providers map[string]llmtest.Stats) {
+	names := make([]string, 0, len(providers))
+	for n := range providers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		ps := providers[n]
+		if ps.Batches == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "batch API (%s): %d batches created; billed at the batch price:\n", n, ps.Batches)
+		models := make([]string, 0, len(ps.BatchBilled))
+		for m := range ps.BatchBilled {
+			models = append(models, m)
+		}
+		sort.Strings(models)
+		for _, m := range models {
+			b := ps.BatchBilled[m]
+			fmt.Fprintf(w, "  %-32s %d replies, %d tokens in, %d out\n", m, b.Replies, b.InputTokens, b.OutputTokens)
+		}
 	}
 }
 
