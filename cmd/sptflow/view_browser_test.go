@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -110,18 +111,25 @@ func (p *page) shot(name string) {
 	}
 }
 
-func TestViewBrowser(t *testing.T) {
+// newPage starts a headless browser for the test (or skips it).
+func newPage(t *testing.T) *page {
+	t.Helper()
 	exe := browser(t)
-	s, hs, _ := demoServer(t, true)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
 		chromedp.Headless, chromedp.DisableGPU, chromedp.WindowSize(1400, 1000))
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
+	t.Cleanup(cancel)
 	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
+	t.Cleanup(cancel)
 	ctx, cancel = context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
-	p := &page{t: t, ctx: ctx, shots: artifacts(t)}
+	t.Cleanup(cancel)
+	return &page{t: t, ctx: ctx, shots: artifacts(t)}
+}
+
+func TestViewBrowser(t *testing.T) {
+	browser(t)
+	s, hs, _ := demoServer(t, true)
+	p := newPage(t) // after the server: its cleanup closes the browser first
 
 	p.do("overview", chromedp.Navigate(hs.URL+"/#/overview"), chromedp.WaitVisible("#partitions"))
 	text := p.text("#overview")
@@ -220,4 +228,75 @@ func TestViewBrowser(t *testing.T) {
 	}
 	p.do("export lineage", chromedp.Click("#rows tbody tr.row"), chromedp.WaitVisible("#lineage .record"))
 	p.shot("6-export-lineage")
+}
+
+// batchRun is the journal and spend ledger of a run whose generate node
+// sent one canary online and got 2 results from a provider batch.
+var batchRun = map[string]string{
+	"journal.jsonl": `{"event":"run_start","pipeline":"spt-batch"}
+{"event":"estimate","estimates":[{"node":"generate","estimate":{"requests":{"low":3,"high":9},"cost_usd":{"low":0.1,"high":0.3}}}]}
+{"event":"started","partition":"generate@sycophancy","node":"generate"}
+{"event":"succeeded","partition":"generate@sycophancy","node":"generate","duration_ms":60000}
+{"event":"run_end"}
+`,
+	"spend.jsonl": `{"e":"canary","key":"k1","model":"opus","provider":"anthropic","partition":"generate@sycophancy","node":"generate"}
+{"e":"sent","call":1,"key":"k1","model":"opus","provider":"anthropic","partition":"generate@sycophancy","node":"generate"}
+{"e":"reply","call":1,"key":"k1","model":"opus","provider":"anthropic","partition":"generate@sycophancy","node":"generate","usage":{"input_tokens":100,"output_tokens":10},"cost_usd":0.25,"ok":true}
+{"e":"stored","call":1,"key":"k1","model":"opus","provider":"anthropic","partition":"generate@sycophancy","node":"generate"}
+{"e":"reply","call":2,"key":"k2","model":"opus","provider":"anthropic","partition":"generate@sycophancy","node":"generate","usage":{"input_tokens":100,"output_tokens":10},"cost_usd":0.125,"ok":true,"batch":"msgbatch_1","list_usd":0.25}
+{"e":"stored","call":2,"key":"k2","model":"opus","provider":"anthropic","partition":"generate@sycophancy","node":"generate","batch":"msgbatch_1"}
+{"e":"reply","call":3,"key":"k3","model":"opus","provider":"anthropic","partition":"generate@sycophancy","node":"generate","usage":{"input_tokens":100,"output_tokens":10},"cost_usd":0.125,"ok":true,"batch":"msgbatch_1","list_usd":0.25}
+{"e":"stored","call":3,"key":"k3","model":"opus","provider":"anthropic","partition":"generate@sycophancy","node":"generate","batch":"msgbatch_1"}
+`,
+}
+
+// A run with provider batches: the Run tab counts calls as sptflow log
+// does (3 new: the canary and 2 batch results, against the estimate's
+// 3–9), not only the one HTTP request of the online path, and shows the
+// batch results with their price.
+func TestViewBrowserBatchRun(t *testing.T) {
+	browser(t)
+	dir := t.TempDir()
+	st := filepath.Join(dir, ".sptflow")
+	run := filepath.Join(st, "runs", "20261204T000000.000000Z-1")
+	if err := os.MkdirAll(run, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range batchRun {
+		if err := os.WriteFile(filepath.Join(run, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data := filepath.Join(dir, "data")
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s, err := view.NewServer(context.Background(), filepath.Join(st, "view"), view.Source{Name: "spt-batch", Dir: data, Store: st, Pipeline: "spt-batch"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { hs.Close(); s.Close() })
+	p := newPage(t)
+
+	p.do("overview", chromedp.Navigate(hs.URL+"/#/overview"), chromedp.WaitVisible("#partitions"))
+	p.shot("7-batch-run")
+	cells := func(table string) string {
+		return fmt.Sprint(p.eval(`[...document.querySelectorAll('` + table + ` tr')].find(r => r.cells[0].textContent.startsWith('generate')).innerText`))
+	}
+	for table, want := range map[string][]string{
+		"#nodes":      {"3–9 req", "\t3\t", "2 · $0.2500 (online $0.5000)", "$0.5000"},
+		"#partitions": {"succeeded", "\t3\t", "2 · $0.2500 (online $0.5000)"},
+	} {
+		got := cells(table)
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s row of generate = %q; want %q in it", table, got, w)
+			}
+		}
+	}
+	if text := p.text("#overview p"); !strings.Contains(text, "3 calls new (2 from provider batches: $0.2500, online price $0.5000, saved $0.2500)") ||
+		!strings.Contains(text, "1 HTTP requests sent online") {
+		t.Errorf("run summary = %q; want the calls as sptflow log counts them, batch results and HTTP requests apart", text)
+	}
 }

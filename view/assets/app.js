@@ -223,12 +223,24 @@ function runHTML(ov, suffix, label) {
   if (!ov.run) return `<div class="run" id="run${suffix}">${head}<p class="muted">No run of this side is recorded in its store.</p></div>`;
   const est = e => e ? `${e.requests.low}–${e.requests.high} req, $${e.cost_usd.low.toFixed(2)}–${e.cost_usd.high.toFixed(2)}` : '—';
   return `<div class="run" id="run${suffix}" data-run="${esc(ov.run)}">${head}<h3>Run <span class="run-id">${esc(ov.run)}</span> · ${esc(ov.pipeline)} ${ov.ended ? '' : '<span class="live">(running)</span>'}</h3>
-    <p>${ov.total.requests} requests sent, ${ov.total.served} served from the store, ${ov.total.failed_calls} failed, ${ov.rate_limits} rate-limited, ${ov.total.in_flight} in flight · ${ov.total.usage.input_tokens} in / ${ov.total.usage.output_tokens} out tokens · ${money(ov.total.cost_usd)}</p>
+    <p>${callsText(ov.total)}, ${ov.total.failed_calls} failed, ${ov.rate_limits} rate-limited, ${ov.total.in_flight} in flight · ${ov.total.requests} HTTP requests sent online · ${ov.total.usage.input_tokens} in / ${ov.total.usage.output_tokens} out tokens · ${money(ov.total.cost_usd)}</p>
     ${ov.failures.length ? '<div class="err">' + ov.failures.map(esc).join('<br>') + '</div>' : ''}
-    <h4>Per node: estimate vs actual</h4><table id="nodes${suffix}"><tr><th>node</th><th>estimate</th><th>requests</th><th>served</th><th>tokens in/out</th><th>cost</th></tr>
-    ${ov.nodes.map(n => `<tr><td>${esc(n.node)}</td><td>${est(n.estimate)}</td><td>${n.spent.requests}</td><td>${n.spent.served}</td><td>${n.spent.usage.input_tokens}/${n.spent.usage.output_tokens}</td><td>${money(n.spent.cost_usd)}</td></tr>`).join('')}</table>
-    <h4>Per partition</h4><table id="partitions${suffix}"><tr><th>partition</th><th>state</th><th>rows</th><th>requests new</th><th>cached</th><th>failed</th><th>tokens in/out</th><th>cost</th><th>time</th></tr>
-    ${ov.partitions.map(p => `<tr><td>${esc(p.id)}</td><td class="${p.state === 'failed' ? 'err' : ''}">${esc(p.state)}</td><td>${p.rows}</td><td>${p.spent.requests}</td><td>${p.spent.served}</td><td>${p.spent.failed_calls}</td><td>${p.spent.usage.input_tokens}/${p.spent.usage.output_tokens}</td><td>${money(p.spent.cost_usd)}</td><td>${(p.duration_ms / 1000).toFixed(1)} s</td></tr>`).join('')}</table></div>`;
+    <h4>Per node: estimate vs actual</h4><table id="nodes${suffix}"><tr><th>node</th><th>estimate</th><th>calls new</th><th>served</th><th>batch results</th><th>HTTP requests</th><th>tokens in/out</th><th>cost</th></tr>
+    ${ov.nodes.map(n => `<tr><td>${esc(n.node)}</td><td>${est(n.estimate)}</td><td>${n.spent.stored}</td><td>${n.spent.served}</td><td>${batchText(n.spent)}</td><td>${n.spent.requests}</td><td>${n.spent.usage.input_tokens}/${n.spent.usage.output_tokens}</td><td>${money(n.spent.cost_usd)}</td></tr>`).join('')}</table>
+    <h4>Per partition</h4><table id="partitions${suffix}"><tr><th>partition</th><th>state</th><th>rows</th><th>calls new</th><th>cached</th><th>failed</th><th>batch results</th><th>HTTP requests</th><th>tokens in/out</th><th>cost</th><th>time</th></tr>
+    ${ov.partitions.map(p => `<tr><td>${esc(p.id)}</td><td class="${p.state === 'failed' ? 'err' : ''}">${esc(p.state)}</td><td>${p.rows}</td><td>${p.spent.stored}</td><td>${p.spent.served}</td><td>${p.spent.failed_calls}</td><td>${batchText(p.spent)}</td><td>${p.spent.requests}</td><td>${p.spent.usage.input_tokens}/${p.spent.usage.output_tokens}</td><td>${money(p.spent.cost_usd)}</td><td>${(p.duration_ms / 1000).toFixed(1)} s</td></tr>`).join('')}</table></div>`;
+}
+
+// callsText counts a run's calls as sptflow log does: new (stored), of
+// them the provider batches' results with their price, and served.
+function callsText(t) {
+  const b = t.batch_results ? ` (${t.batch_results} from provider batches: ${money(t.batch_cost_usd)}, online price ${money(t.batch_list_usd)}, saved ${money(t.batch_list_usd - t.batch_cost_usd)})` : '';
+  return `${t.stored} calls new${b}, ${t.served} served from the store`;
+}
+
+// batchText is the provider batches' share of a node's or partition's calls.
+function batchText(s) {
+  return s.batch_results ? `${s.batch_results} · ${money(s.batch_cost_usd)} (online ${money(s.batch_list_usd)})` : '—';
 }
 
 function reportsHTML() {
