@@ -271,6 +271,16 @@ func TestViewBrowserBatchRun(t *testing.T) {
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	ledger := filepath.Join(st, "batches", "0123456789ab-0123456789abcdef.json")
+	if err := os.MkdirAll(filepath.Dir(ledger), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	entry := `{"name":"0123456789ab-0123456789abcdef","model":"opus","provider":"anthropic","api_model":"claude-opus-4-1","keys":["k4","k5","k6"],
+"intent":"2026-12-04T00:00:00Z","batch_id":"msgbatch_2","created":"2026-12-04T00:00:01Z","expires":"2026-12-05T00:00:01Z",
+"counts":{"processing":%d,"succeeded":%d,"errored":0,"canceled":0,"expired":0},"polled":"2026-12-04T00:01:00Z"}`
+	if err := os.WriteFile(ledger, fmt.Appendf(nil, entry, 3, 0), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	s, err := view.NewServer(context.Background(), filepath.Join(st, "view"), view.Source{Name: "spt-batch", Dir: data, Store: st, Pipeline: "spt-batch"})
 	if err != nil {
 		t.Fatal(err)
@@ -299,4 +309,14 @@ func TestViewBrowserBatchRun(t *testing.T) {
 		!strings.Contains(text, "1 HTTP requests sent online") {
 		t.Errorf("run summary = %q; want the calls as sptflow log counts them, batch results and HTTP requests apart", text)
 	}
+	// The batch in flight, and its progress as the run polls it (live).
+	p.wait("batch in flight", `[...document.querySelectorAll('#batches tr')].some(r => r.innerText.startsWith('msgbatch_2\topus\t3\t0\t0\t3'))`)
+	if err := os.WriteFile(ledger, fmt.Appendf(nil, entry, 1, 2), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Poll(p.ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.wait("batch progress (server-sent event)", `[...document.querySelectorAll('#batches tr')].some(r => r.innerText.startsWith('msgbatch_2\topus\t3\t2\t0\t1'))`)
+	p.shot("8-batch-in-flight")
 }

@@ -53,7 +53,7 @@ function staticApi(path, p) {
     const r = STATIC.rows.find(x => String(x.id) === String(p.id));
     return (r && STATIC.lineages[r.item]) || Promise.reject(new Error('row ' + p.id + ' is not in the export'));
   }
-  if (path === 'api/overview') return {partitions: [], nodes: [], failures: [], runs: []};
+  if (path === 'api/overview') return {partitions: [], nodes: [], failures: [], runs: [], batches: []};
   return Promise.reject(new Error('not available in an export'));
 }
 
@@ -225,6 +225,7 @@ function runHTML(ov, suffix, label) {
   return `<div class="run" id="run${suffix}" data-run="${esc(ov.run)}">${head}<h3>Run <span class="run-id">${esc(ov.run)}</span> · ${esc(ov.pipeline)} ${ov.ended ? '' : '<span class="live">(running)</span>'}</h3>
     <p>${callsText(ov.total)}, ${ov.total.failed_calls} failed, ${ov.rate_limits} rate-limited, ${ov.total.in_flight} in flight · ${ov.total.requests} HTTP requests sent online · ${ov.total.usage.input_tokens} in / ${ov.total.usage.output_tokens} out tokens · ${money(ov.total.cost_usd)}</p>
     ${ov.failures.length ? '<div class="err">' + ov.failures.map(esc).join('<br>') + '</div>' : ''}
+    ${batchesHTML(ov.batches, suffix)}
     <h4>Per node: estimate vs actual</h4><table id="nodes${suffix}"><tr><th>node</th><th>estimate</th><th>calls new</th><th>served</th><th>batch results</th><th>HTTP requests</th><th>tokens in/out</th><th>cost</th></tr>
     ${ov.nodes.map(n => `<tr><td>${esc(n.node)}</td><td>${est(n.estimate)}</td><td>${n.spent.stored}</td><td>${n.spent.served}</td><td>${batchText(n.spent)}</td><td>${n.spent.requests}</td><td>${n.spent.usage.input_tokens}/${n.spent.usage.output_tokens}</td><td>${money(n.spent.cost_usd)}</td></tr>`).join('')}</table>
     <h4>Per partition</h4><table id="partitions${suffix}"><tr><th>partition</th><th>state</th><th>rows</th><th>calls new</th><th>cached</th><th>failed</th><th>batch results</th><th>HTTP requests</th><th>tokens in/out</th><th>cost</th><th>time</th></tr>
@@ -236,6 +237,13 @@ function runHTML(ov, suffix, label) {
 function callsText(t) {
   const b = t.batch_results ? ` (${t.batch_results} from provider batches: ${money(t.batch_cost_usd)}, online price ${money(t.batch_list_usd)}, saved ${money(t.batch_list_usd - t.batch_cost_usd)})` : '';
   return `${t.stored} calls new${b}, ${t.served} served from the store`;
+}
+
+// batchesHTML lists the provider batches in flight (or not yet harvested).
+function batchesHTML(bs, suffix) {
+  if (!bs || !bs.length) return '';
+  return `<h4>Provider batches in flight or not yet harvested</h4><table id="batches${suffix}"><tr><th>batch</th><th>model</th><th>requests</th><th>done</th><th>failed</th><th>pending</th><th>last polled</th><th>ETA</th></tr>
+    ${bs.map(b => `<tr><td>${esc(b.id || '(no batch id yet)')}</td><td>${esc(b.model)}</td><td>${b.requests}</td><td>${b.done}</td><td>${b.failed}</td><td>${b.pending}</td><td>${esc(b.polled || 'not polled yet')}</td><td>${esc(b.eta || '—')}</td></tr>`).join('')}</table>`;
 }
 
 // batchText is the provider batches' share of a node's or partition's calls.
