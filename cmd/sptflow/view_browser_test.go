@@ -228,6 +228,11 @@ func TestViewBrowser(t *testing.T) {
 	}
 	p.do("export lineage", chromedp.Click("#rows tbody tr.row"), chromedp.WaitVisible("#lineage .record"))
 	p.shot("6-export-lineage")
+	// The export keeps requests apart, by digest: an answer's curl is still
+	// the stored request's, not one rebuilt from the row.
+	if text := p.text("#lineage"); !strings.Contains(text, "curl (the stored request") || strings.Contains(text, "rebuilt from the row") {
+		t.Errorf("the export's lineage labels the answers' curl as rebuilt from the row: %.600s", text)
+	}
 }
 
 // batchRun is the journal and spend ledger of a run whose generate node

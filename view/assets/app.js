@@ -188,7 +188,7 @@ async function showLineage(id) {
       const a = l.answers.find(x => x.model === m && x.variant === v);
       const recs = l.records.filter(r => r.model === m && r.variant === v);
       if (!a) return '<div class="muted">no answer under ' + v + '</div>';
-      return `<div><b>answer under ${v}</b> <span class="muted">${esc(a.input_tokens)} in / ${esc(a.output_tokens)} out</span> ${a.tags.map(t => `<span class="tag">${esc(t)}</span>`).join('')}<pre>${esc(a.S)}</pre>${callsHTML(a.calls)}${a.calls.some(c => c.curl) ? '' : curlHTML(a.curl, a.calls.some(c => c.request) ? 'the stored request' : '')}
+      return `<div><b>answer under ${v}</b> <span class="muted">${esc(a.input_tokens)} in / ${esc(a.output_tokens)} out</span> ${a.tags.map(t => `<span class="tag">${esc(t)}</span>`).join('')}<pre>${esc(a.S)}</pre>${callsHTML(a.calls)}${a.calls.some(c => c.curl) ? '' : curlHTML(a.curl, a.calls.some(c => c.request || (STATIC && STATIC.requests && STATIC.requests[c.request_digest])) ? 'the stored request' : '')}
         ${recs.map(r => `<div class="card record" data-row="${r.row}"><b>${esc(r.intervention)}</b> <span class="${esc(r.P)}">${esc(r.P)}</span> · confidence ${esc(r.confidence)} · difficulty ${esc(r.detection_difficulty_internal)}/${esc(r.detection_difficulty_external)} ${r.tags.map(t => `<span class="tag">${esc(t)}</span>`).join('')}
           <details><summary>I (intervention)</summary><pre>${esc(r.I)}</pre></details><details open><summary>R (review)</summary><pre>${esc(r.R)}</pre></details>
           ${r.reviews.map(v => `<div class="muted">quality review round ${v.round}: ${v.accepted ? "accepted" : "rejected"} by ${esc(v.model)} — ${esc(v.evaluation)}${callsHTML(v.calls)}</div>`).join('')}
