@@ -161,6 +161,12 @@ func TestViewBrowser(t *testing.T) {
 	p.eval(fmt.Sprintf(`(() => { const s = document.querySelector('#search'); s.value = %q; s.dispatchEvent(new Event('input')); return true; })()`, word))
 	p.wait("search", `location.hash.includes('q=') && document.querySelectorAll('#rows tbody mark').length > 0`)
 	p.shot("3-search")
+	// The hit is in view at 1400 px, not in a column scrolled off to the right.
+	if p.eval(`(() => { const td = document.querySelector('#rows tbody mark').closest('td').getBoundingClientRect(),
+		box = document.querySelector('#rows').closest('.grow').getBoundingClientRect();
+		return td.left >= box.left && td.right <= box.right + 1; })()`) != true {
+		t.Errorf("search %q: the column with the hit lies outside the table's visible width", word)
+	}
 	if text := p.text("#rows tbody"); !strings.Contains(strings.ToLower(text), strings.ToLower(word)) {
 		t.Errorf("search %q: the rows do not show it", word)
 	}

@@ -115,8 +115,10 @@ async function refreshRows() {
   const [page, facets] = await Promise.all([api('api/rows', params()), api('api/facets', params())]);
   if (page.rows.length === 0 && state.page > 0 && page.total > 0) { state.page = 0; return refreshRows(); }
   renderFacets(facets);
-  const cols = state.stage === 3 ? ['id', 'topic', 'model', 'variant', 'intervention', 'verdict', 'confidence', 'difficulty', 'review_rounds', 'failed', 'tags', 'task', 'text']
-    : state.stage === 2 ? ['id', 'topic', 'model', 'variant', 'failed', 'tags', 'task', 'text'] : ['id', 'topic', 'difficulty', 'failed', 'tags', 'task', 'text'];
+  // The texts (where search hits are marked) come before the narrow
+  // columns, so they are in view without scrolling the table sideways.
+  const cols = state.stage === 3 ? ['id', 'topic', 'model', 'variant', 'intervention', 'verdict', 'task', 'text', 'confidence', 'difficulty', 'review_rounds', 'failed', 'tags']
+    : state.stage === 2 ? ['id', 'topic', 'model', 'variant', 'task', 'text', 'failed', 'tags'] : ['id', 'topic', 'difficulty', 'task', 'text', 'failed', 'tags'];
   const head = {text: state.stage === 3 ? 'intervention I' : state.stage === 2 ? 'answer S' : 'B prompt', task: 'task T'};
   $('#rows thead').innerHTML = '<tr>' + cols.map(c => `<th data-col="${c}">${esc(head[c] || LABEL[c] || c)}${state.sort === c ? (state.desc ? ' ▼' : ' ▲') : ''}</th>`).join('') + '</tr>';
   for (const th of document.querySelectorAll('#rows th')) th.onclick = () => {
