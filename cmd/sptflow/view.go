@@ -49,6 +49,8 @@ func cmdView(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: sptflow view: %s and %s: compare two pipelines or two lock files, not one of each", errUsage, pos[0], pos[1])
 	case locks == 0 && *names != "":
 		return fmt.Errorf("%w: sptflow view: --pipeline picks pipelines of lock files; name two lock files", errUsage)
+	case *sel != "" && *export == "":
+		return fmt.Errorf("%w: sptflow view: --select picks the rows --export DIR writes; to browse a selection, open the page and filter there", errUsage)
 	}
 	log, err := e.logger(nil)
 	if err != nil {

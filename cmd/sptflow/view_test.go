@@ -672,3 +672,13 @@ func mustRead(t *testing.T, p string) []byte {
 	}
 	return b
 }
+
+// --select without --export was ignored: the server started on every row.
+func TestViewSelectNeedsExport(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // else it serves until then
+	defer cancel()
+	err := run(ctx, []string{"view", "--data", t.TempDir(), "--select", "verdict=FAIL", "--addr", "127.0.0.1:0"}, io.Discard, io.Discard)
+	if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "--export") {
+		t.Errorf("view --select without --export: err = %v; want a usage error naming --export", err)
+	}
+}
