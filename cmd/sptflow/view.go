@@ -99,7 +99,7 @@ func cmdView(ctx context.Context, e *env, args []string) error {
 	}
 	defer s.Close()
 	ix := s.Index()
-	log.Info().Str("index", ix.Path).Dur("took", time.Since(start)).Bool("built", ix.Built > 0).Msg("index ready")
+	log.Info().Str("index", ix.Path).Int64("duration_ms", time.Since(start).Milliseconds()).Bool("built", ix.Built > 0).Msg("index ready")
 	if *export != "" {
 		v, err := url.ParseQuery(*sel)
 		if err != nil {

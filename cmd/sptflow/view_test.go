@@ -682,3 +682,17 @@ func TestViewSelectNeedsExport(t *testing.T) {
 		t.Errorf("view --select without --export: err = %v; want a usage error naming --export", err)
 	}
 }
+
+// "index ready" logged took=73.511274 (milliseconds, unlabelled); other
+// log lines name a duration duration_ms.
+func TestViewIndexLogDuration(t *testing.T) {
+	var stderr bytes.Buffer
+	err := run(context.Background(), []string{"view", "--data", t.TempDir(), "--export", t.TempDir(), "--select", "verdict=FAIL", "--log-format", "json"}, io.Discard, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := regexp.MustCompile(`.*"index ready".*`).FindString(stderr.String())
+	if !regexp.MustCompile(`"duration_ms":[0-9]+[,}]`).MatchString(line) || strings.Contains(line, `"took"`) {
+		t.Errorf("index ready log = %s; want duration_ms in whole milliseconds", stderr.String())
+	}
+}
