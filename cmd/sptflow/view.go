@@ -105,11 +105,17 @@ func cmdView(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("%w: --select %q: %v", errUsage, *sel, err)
 		}
-		n, err := ix.Export(ctx, srcs[0].Name, view.ParseQuery(v), *export)
+		q := view.ParseQuery(v)
+		n, err := ix.Export(ctx, srcs[0].Name, q, *export)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "wrote %s (%d rows)\n", filepath.Join(*export, "index.html"), n)
+		out := filepath.Join(*export, "index.html")
+		if all, err := ix.Rows(ctx, q); err == nil && all.Total > n {
+			fmt.Fprintf(e.stdout, "wrote %s (the first %d of %d selected rows: an export holds at most %d; narrow --select for the others)\n", out, n, all.Total, n)
+			return nil
+		}
+		fmt.Fprintf(e.stdout, "wrote %s (%d rows)\n", out, n)
 		return nil
 	}
 	ln, err := net.Listen("tcp", *addr)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/sptflow/sptflow/engine/lockyaml"
 	"github.com/sptflow/sptflow/engine/store"
+	"github.com/sptflow/sptflow/internal/refdata"
 	"github.com/sptflow/sptflow/view"
 )
 
@@ -694,5 +695,22 @@ func TestViewIndexLogDuration(t *testing.T) {
 	line := regexp.MustCompile(`.*"index ready".*`).FindString(stderr.String())
 	if !regexp.MustCompile(`"duration_ms":[0-9]+[,}]`).MatchString(line) || strings.Contains(line, `"took"`) {
 		t.Errorf("index ready log = %s; want duration_ms in whole milliseconds", stderr.String())
+	}
+}
+
+// An export of more rows than it holds said "(500 rows)" as if that were
+// the whole selection.
+func TestViewExportSaysItIsCapped(t *testing.T) {
+	ref := refdata.Dir(t, "stage_3_tagged")
+	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // the index of a --data outside a project
+	t.Setenv("HOME", t.TempDir())
+	var stdout bytes.Buffer
+	err := run(context.Background(), []string{"view", "--data", filepath.Join(ref, "stage_3_tagged"), "--export", t.TempDir(),
+		"--select", "verdict=FAIL", "--log-level", "error"}, &stdout, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`\(the first 500 of [0-9]+ selected rows: an export holds at most 500`).MatchString(stdout.String()) {
+		t.Errorf("export of every FAIL record of the published data printed %q; want it to say it kept 500 of them", stdout.String())
 	}
 }
