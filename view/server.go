@@ -30,6 +30,9 @@ type Side struct {
 	ix  atomic.Pointer[Index]
 }
 
+// Index returns the side's current index (replaced when the data change).
+func (d *Side) Index() *Index { return d.ix.Load() }
+
 // Server serves the app and its API over one source, or two to compare.
 type Server struct {
 	A, B     *Side // B is nil unless comparing

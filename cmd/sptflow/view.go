@@ -100,6 +100,16 @@ func cmdView(ctx context.Context, e *env, args []string) error {
 	defer s.Close()
 	ix := s.Index()
 	log.Info().Str("index", ix.Path).Int64("duration_ms", time.Since(start).Milliseconds()).Bool("built", ix.Built > 0).Msg("index ready")
+	for _, side := range []*view.Side{s.A, s.B} {
+		if side == nil {
+			continue
+		}
+		if ix := side.Index(); ix.Counts[1]+ix.Counts[2]+ix.Counts[3] == 0 {
+			log.Warn().Str("dir", side.Src.Dir).Msg("no rows to show: the directory holds no batch files in the original layout " +
+				"(stage_1/, stage_2/, stage_3/ or stage_3_tagged/ with <topic>/batch_*.json, or <topic>/batch_*.json itself); " +
+				"a pipeline's rows appear once a run writes them")
+		}
+	}
 	if *export != "" {
 		v, err := url.ParseQuery(*sel)
 		if err != nil {

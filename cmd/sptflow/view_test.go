@@ -687,6 +687,8 @@ func TestViewSelectNeedsExport(t *testing.T) {
 // "index ready" logged took=73.511274 (milliseconds, unlabelled); other
 // log lines name a duration duration_ms.
 func TestViewIndexLogDuration(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // the index of a --data outside a project
+	t.Setenv("HOME", t.TempDir())
 	var stderr bytes.Buffer
 	err := run(context.Background(), []string{"view", "--data", t.TempDir(), "--export", t.TempDir(), "--select", "verdict=FAIL", "--log-format", "json"}, io.Discard, &stderr)
 	if err != nil {
@@ -712,5 +714,20 @@ func TestViewExportSaysItIsCapped(t *testing.T) {
 	}
 	if !regexp.MustCompile(`\(the first 500 of [0-9]+ selected rows: an export holds at most 500`).MatchString(stdout.String()) {
 		t.Errorf("export of every FAIL record of the published data printed %q; want it to say it kept 500 of them", stdout.String())
+	}
+}
+
+// A data directory with nothing in the original layout served an empty
+// table with no word of why.
+func TestViewEmptyDataWarns(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	var stderr bytes.Buffer
+	err := run(context.Background(), []string{"view", "--data", t.TempDir(), "--export", t.TempDir(), "--select", "verdict=FAIL"}, io.Discard, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr.String(), "no rows to show: the directory holds no batch files in the original layout") {
+		t.Errorf("view --data EMPTY: stderr = %q; want a warning that it found no rows and why", stderr.String())
 	}
 }
