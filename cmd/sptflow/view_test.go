@@ -731,3 +731,38 @@ func TestViewEmptyDataWarns(t *testing.T) {
 		t.Errorf("view --data EMPTY: stderr = %q; want a warning that it found no rows and why", stderr.String())
 	}
 }
+
+// A stage-3 file whose items stage_1/ lacks (its stage-1 file gone, or
+// the file left from another run) answered every lineage of it with a 500,
+// "item X has no stage-1 row"; the stage-3 file's copy of the item stands
+// in, with a note saying so.
+func TestViewLineageWithoutStage1(t *testing.T) {
+	dir := viewDemo(t)
+	data := filepath.Join(dir, "data", "demo")
+	if err := os.RemoveAll(filepath.Join(data, "stage_1", "sycophancy")); err != nil {
+		t.Fatal(err)
+	}
+	st := filepath.Join(dir, ".sptflow")
+	s, err := view.NewServer(context.Background(), filepath.Join(st, "view"), view.Source{Name: "spt-demo", Dir: data, Store: st, Pipeline: "spt-demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { hs.Close(); s.Close() })
+	var p view.Page
+	getJSON(t, hs.URL, "/api/rows?topic=sycophancy&size=1", &p)
+	if len(p.Rows) == 0 {
+		t.Fatal("no stage-3 row of sycophancy")
+	}
+	var l struct {
+		Item struct {
+			A, T string
+			Note string `json:"note"`
+		} `json:"item"`
+		Records []json.RawMessage `json:"records"`
+	}
+	getJSON(t, hs.URL, "/api/lineage?id="+itoa(int(p.Rows[0].ID)), &l)
+	if l.Item.T == "" || l.Item.A == "" || !strings.Contains(l.Item.Note, "stage_1/ holds no row of this item") || len(l.Records) == 0 {
+		t.Errorf("lineage without a stage-1 row: item %+v, %d records; want the item from the stage-3 file, a note, the records", l.Item, len(l.Records))
+	}
+}
