@@ -36,6 +36,9 @@ type ItemView struct {
 	Metadata       json.RawMessage `json:"metadata"`
 	Batch          BatchView       `json:"batch"`
 	Calls          []Call          `json:"calls"`
+	// Note says why the item is read from a later stage's file: the
+	// data's stage_1/ holds no row of it.
+	Note string `json:"note,omitempty"`
 }
 
 // BatchView is the header of the batch file an item comes from.
@@ -170,6 +173,10 @@ func (ix *Index) Lineage(ctx context.Context, id int64) (*Lineage, error) {
 		return f, nil
 	}
 	l := &Lineage{Answers: []AnswerView{}, Records: []RecordView{}}
+	var first struct { // the item as its first row's file holds it
+		r     Row
+		f, it *pyjson.Object
+	}
 	for _, r := range rows {
 		f, err := load(r.File)
 		if err != nil {
@@ -182,6 +189,9 @@ func (ix *Index) Lineage(ctx context.Context, id int64) (*Lineage, error) {
 		it, err := spt.Item(data, r.Index)
 		if err != nil {
 			return nil, err
+		}
+		if first.it == nil {
+			first.r, first.f, first.it = r, f, it
 		}
 		switch r.Stage {
 		case 1:
@@ -209,8 +219,12 @@ func (ix *Index) Lineage(ctx context.Context, id int64) (*Lineage, error) {
 			l.Records = append(l.Records, rv)
 		}
 	}
-	if l.Item.ID == "" && len(rows) > 0 {
-		return nil, fmt.Errorf("item %s has no stage-1 row", item)
+	if l.Item.ID == "" && first.it != nil {
+		// A later stage's file whose items stage_1/ lacks (left from
+		// another run, say): its copy of A, B, T and metadata stands in.
+		l.Item = itemView(first.r, first.f, first.it)
+		l.Item.Calls = ix.callsFor(ctx, first.r.Topic, l.Item.T)
+		l.Item.Note = "stage_1/ holds no row of this item (its file is missing, or it is left from another run): A, B, T and metadata are read from " + first.r.File
 	}
 	return l, nil
 }

@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/sptflow/sptflow/engine/store"
 	"github.com/sptflow/sptflow/llm"
 )
 
@@ -26,6 +28,47 @@ type Overview struct {
 	Failures   []string        `json:"failures"`
 	Runs       []string        `json:"runs"`
 	Reports    []string        `json:"reports"`
+	// Batches are the provider batches of the store's batch ledger: in
+	// flight, or ended and not yet harvested (as `sptflow status` lists
+	// them), with their counts as the run last polled them.
+	Batches []ProviderBatch `json:"batches"`
+}
+
+// ProviderBatch is one provider batch of the batch ledger.
+type ProviderBatch struct {
+	ID       string `json:"id"` // "" until the provider's id is recorded
+	Model    string `json:"model"`
+	Requests int    `json:"requests"`
+	Done     int    `json:"done"`
+	Failed   int    `json:"failed"`
+	Pending  int    `json:"pending"`
+	Created  string `json:"created,omitempty"`
+	Polled   string `json:"polled,omitempty"` // "" if never polled
+	ETA      string `json:"eta,omitempty"`
+}
+
+// readBatches reads the batch ledger of the store; an unreadable ledger
+// shows no batches.
+func readBatches(storeDir string, now time.Time) []ProviderBatch {
+	entries, _ := llm.ReadBatchLedger(store.Batches(storeDir))
+	out := []ProviderBatch{}
+	for _, e := range entries {
+		b := ProviderBatch{ID: e.BatchID, Model: e.Model, Requests: len(e.Keys), Pending: len(e.Keys)}
+		if !e.Created.IsZero() {
+			b.Created = e.Created.UTC().Format(time.RFC3339)
+		}
+		if !e.Polled.IsZero() {
+			b.Polled = e.Polled.UTC().Format(time.RFC3339)
+		}
+		if c := e.Counts; c != nil {
+			b.Done, b.Pending, b.Failed = c.Succeeded, c.Processing, c.Errored+c.Expired+c.Canceled
+		}
+		if eta := e.ETA(now); !eta.IsZero() && b.Pending > 0 {
+			b.ETA = eta.UTC().Format(time.RFC3339)
+		}
+		out = append(out, b)
+	}
+	return out
 }
 
 // PartitionView is one partition of a run.
@@ -61,7 +104,8 @@ func runDirs(storeDir string) []string {
 // pipeline name ("" = any).
 func ReadOverview(storeDir, id, pipeline string) (*Overview, error) {
 	runs := runDirs(storeDir)
-	ov := &Overview{Runs: runs, Partitions: []PartitionView{}, Nodes: []NodeView{}, Failures: []string{}}
+	ov := &Overview{Runs: runs, Partitions: []PartitionView{}, Nodes: []NodeView{}, Failures: []string{},
+		Batches: readBatches(storeDir, time.Now())}
 	if id == "" {
 		for i := len(runs) - 1; i >= 0 && id == ""; i-- {
 			if pipeline == "" || runPipeline(storeDir, runs[i]) == pipeline {

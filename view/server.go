@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sptflow/sptflow/engine/store"
 	"github.com/sptflow/sptflow/steps/compare"
 )
 
@@ -28,6 +29,9 @@ type Side struct {
 	Src Source
 	ix  atomic.Pointer[Index]
 }
+
+// Index returns the side's current index (replaced when the data change).
+func (d *Side) Index() *Index { return d.ix.Load() }
 
 // Server serves the app and its API over one source, or two to compare.
 type Server struct {
@@ -452,6 +456,14 @@ func (s *Server) liveSignature() string {
 	for _, side := range []*Side{s.A, s.B} {
 		if side == nil || side.Src.Store == "" {
 			continue
+		}
+		// The batch ledger: a run polling its batches rewrites their counts.
+		if es, err := os.ReadDir(filepath.Join(side.Src.Store, store.BatchesDir)); err == nil {
+			for _, e := range es {
+				if fi, err := e.Info(); err == nil {
+					fmt.Fprintf(&b, "%s:%d:%d;", e.Name(), fi.Size(), fi.ModTime().UnixNano())
+				}
+			}
 		}
 		runs := runDirs(side.Src.Store)
 		if len(runs) == 0 {

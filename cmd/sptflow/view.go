@@ -49,6 +49,8 @@ func cmdView(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: sptflow view: %s and %s: compare two pipelines or two lock files, not one of each", errUsage, pos[0], pos[1])
 	case locks == 0 && *names != "":
 		return fmt.Errorf("%w: sptflow view: --pipeline picks pipelines of lock files; name two lock files", errUsage)
+	case *sel != "" && *export == "":
+		return fmt.Errorf("%w: sptflow view: --select picks the rows --export DIR writes; to browse a selection, open the page and filter there", errUsage)
 	}
 	log, err := e.logger(nil)
 	if err != nil {
@@ -97,17 +99,33 @@ func cmdView(ctx context.Context, e *env, args []string) error {
 	}
 	defer s.Close()
 	ix := s.Index()
-	log.Info().Str("index", ix.Path).Dur("took", time.Since(start)).Bool("built", ix.Built > 0).Msg("index ready")
+	log.Info().Str("index", ix.Path).Int64("duration_ms", time.Since(start).Milliseconds()).Bool("built", ix.Built > 0).Msg("index ready")
+	for _, side := range []*view.Side{s.A, s.B} {
+		if side == nil {
+			continue
+		}
+		if ix := side.Index(); ix.Counts[1]+ix.Counts[2]+ix.Counts[3] == 0 {
+			log.Warn().Str("dir", side.Src.Dir).Msg("no rows to show: the directory holds no batch files in the original layout " +
+				"(stage_1/, stage_2/, stage_3/ or stage_3_tagged/ with <topic>/batch_*.json, or <topic>/batch_*.json itself); " +
+				"a pipeline's rows appear once a run writes them")
+		}
+	}
 	if *export != "" {
 		v, err := url.ParseQuery(*sel)
 		if err != nil {
 			return fmt.Errorf("%w: --select %q: %v", errUsage, *sel, err)
 		}
-		n, err := ix.Export(ctx, srcs[0].Name, view.ParseQuery(v), *export)
+		q := view.ParseQuery(v)
+		n, err := ix.Export(ctx, srcs[0].Name, q, *export)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "wrote %s (%d rows)\n", filepath.Join(*export, "index.html"), n)
+		out := filepath.Join(*export, "index.html")
+		if all, err := ix.Rows(ctx, q); err == nil && all.Total > n {
+			fmt.Fprintf(e.stdout, "wrote %s (the first %d of %d selected rows: an export holds at most %d; narrow --select for the others)\n", out, n, all.Total, n)
+			return nil
+		}
+		fmt.Fprintf(e.stdout, "wrote %s (%d rows)\n", out, n)
 		return nil
 	}
 	ln, err := net.Listen("tcp", *addr)

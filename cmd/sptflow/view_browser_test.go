@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -110,18 +111,25 @@ func (p *page) shot(name string) {
 	}
 }
 
-func TestViewBrowser(t *testing.T) {
+// newPage starts a headless browser for the test (or skips it).
+func newPage(t *testing.T) *page {
+	t.Helper()
 	exe := browser(t)
-	s, hs, _ := demoServer(t, true)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
 		chromedp.Headless, chromedp.DisableGPU, chromedp.WindowSize(1400, 1000))
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
+	t.Cleanup(cancel)
 	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
+	t.Cleanup(cancel)
 	ctx, cancel = context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
-	p := &page{t: t, ctx: ctx, shots: artifacts(t)}
+	t.Cleanup(cancel)
+	return &page{t: t, ctx: ctx, shots: artifacts(t)}
+}
+
+func TestViewBrowser(t *testing.T) {
+	browser(t)
+	s, hs, _ := demoServer(t, true)
+	p := newPage(t) // after the server: its cleanup closes the browser first
 
 	p.do("overview", chromedp.Navigate(hs.URL+"/#/overview"), chromedp.WaitVisible("#partitions"))
 	text := p.text("#overview")
@@ -153,6 +161,12 @@ func TestViewBrowser(t *testing.T) {
 	p.eval(fmt.Sprintf(`(() => { const s = document.querySelector('#search'); s.value = %q; s.dispatchEvent(new Event('input')); return true; })()`, word))
 	p.wait("search", `location.hash.includes('q=') && document.querySelectorAll('#rows tbody mark').length > 0`)
 	p.shot("3-search")
+	// The hit is in view at 1400 px, not in a column scrolled off to the right.
+	if p.eval(`(() => { const td = document.querySelector('#rows tbody mark').closest('td').getBoundingClientRect(),
+		box = document.querySelector('#rows').closest('.grow').getBoundingClientRect();
+		return td.left >= box.left && td.right <= box.right + 1; })()`) != true {
+		t.Errorf("search %q: the column with the hit lies outside the table's visible width", word)
+	}
 	if text := p.text("#rows tbody"); !strings.Contains(strings.ToLower(text), strings.ToLower(word)) {
 		t.Errorf("search %q: the rows do not show it", word)
 	}
@@ -220,4 +234,100 @@ func TestViewBrowser(t *testing.T) {
 	}
 	p.do("export lineage", chromedp.Click("#rows tbody tr.row"), chromedp.WaitVisible("#lineage .record"))
 	p.shot("6-export-lineage")
+	// The export keeps requests apart, by digest: an answer's curl is still
+	// the stored request's, not one rebuilt from the row.
+	if text := p.text("#lineage"); !strings.Contains(text, "curl (the stored request") || strings.Contains(text, "rebuilt from the row") {
+		t.Errorf("the export's lineage labels the answers' curl as rebuilt from the row: %.600s", text)
+	}
+}
+
+// batchRun is the journal and spend ledger of a run whose generate node
+// sent one canary online and got 2 results from a provider batch.
+var batchRun = map[string]string{
+	"journal.jsonl": `{"event":"run_start","pipeline":"spt-batch"}
+{"event":"estimate","estimates":[{"node":"generate","estimate":{"requests":{"low":3,"high":9},"cost_usd":{"low":0.1,"high":0.3}}}]}
+{"event":"started","partition":"generate@sycophancy","node":"generate"}
+{"event":"succeeded","partition":"generate@sycophancy","node":"generate","duration_ms":60000}
+{"event":"run_end"}
+`,
+	"spend.jsonl": `{"e":"canary","key":"k1","model":"opus","provider":"anthropic","partition":"generate@sycophancy","node":"generate"}
+{"e":"sent","call":1,"key":"k1","model":"opus","provider":"anthropic","partition":"generate@sycophancy","node":"generate"}
+{"e":"reply","call":1,"key":"k1","model":"opus","provider":"anthropic","partition":"generate@sycophancy","node":"generate","usage":{"input_tokens":100,"output_tokens":10},"cost_usd":0.25,"ok":true}
+{"e":"stored","call":1,"key":"k1","model":"opus","provider":"anthropic","partition":"generate@sycophancy","node":"generate"}
+{"e":"reply","call":2,"key":"k2","model":"opus","provider":"anthropic","partition":"generate@sycophancy","node":"generate","usage":{"input_tokens":100,"output_tokens":10},"cost_usd":0.125,"ok":true,"batch":"msgbatch_1","list_usd":0.25}
+{"e":"stored","call":2,"key":"k2","model":"opus","provider":"anthropic","partition":"generate@sycophancy","node":"generate","batch":"msgbatch_1"}
+{"e":"reply","call":3,"key":"k3","model":"opus","provider":"anthropic","partition":"generate@sycophancy","node":"generate","usage":{"input_tokens":100,"output_tokens":10},"cost_usd":0.125,"ok":true,"batch":"msgbatch_1","list_usd":0.25}
+{"e":"stored","call":3,"key":"k3","model":"opus","provider":"anthropic","partition":"generate@sycophancy","node":"generate","batch":"msgbatch_1"}
+`,
+}
+
+// A run with provider batches: the Run tab counts calls as sptflow log
+// does (3 new: the canary and 2 batch results, against the estimate's
+// 3–9), not only the one HTTP request of the online path, and shows the
+// batch results with their price.
+func TestViewBrowserBatchRun(t *testing.T) {
+	browser(t)
+	dir := t.TempDir()
+	st := filepath.Join(dir, ".sptflow")
+	run := filepath.Join(st, "runs", "20261204T000000.000000Z-1")
+	if err := os.MkdirAll(run, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range batchRun {
+		if err := os.WriteFile(filepath.Join(run, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data := filepath.Join(dir, "data")
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ledger := filepath.Join(st, "batches", "0123456789ab-0123456789abcdef.json")
+	if err := os.MkdirAll(filepath.Dir(ledger), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	entry := `{"name":"0123456789ab-0123456789abcdef","model":"opus","provider":"anthropic","api_model":"claude-opus-4-1","keys":["k4","k5","k6"],
+"intent":"2026-12-04T00:00:00Z","batch_id":"msgbatch_2","created":"2026-12-04T00:00:01Z","expires":"2026-12-05T00:00:01Z",
+"counts":{"processing":%d,"succeeded":%d,"errored":0,"canceled":0,"expired":0},"polled":"2026-12-04T00:01:00Z"}`
+	if err := os.WriteFile(ledger, fmt.Appendf(nil, entry, 3, 0), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := view.NewServer(context.Background(), filepath.Join(st, "view"), view.Source{Name: "spt-batch", Dir: data, Store: st, Pipeline: "spt-batch"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { hs.Close(); s.Close() })
+	p := newPage(t)
+
+	p.do("overview", chromedp.Navigate(hs.URL+"/#/overview"), chromedp.WaitVisible("#partitions"))
+	p.shot("7-batch-run")
+	cells := func(table string) string {
+		return fmt.Sprint(p.eval(`[...document.querySelectorAll('` + table + ` tr')].find(r => r.cells[0].textContent.startsWith('generate')).innerText`))
+	}
+	for table, want := range map[string][]string{
+		"#nodes":      {"3–9 req", "\t3\t", "2 · $0.2500 (online $0.5000)", "$0.5000"},
+		"#partitions": {"succeeded", "\t3\t", "2 · $0.2500 (online $0.5000)"},
+	} {
+		got := cells(table)
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s row of generate = %q; want %q in it", table, got, w)
+			}
+		}
+	}
+	if text := p.text("#overview p"); !strings.Contains(text, "3 calls new (2 from provider batches: $0.2500, online price $0.5000, saved $0.2500)") ||
+		!strings.Contains(text, "1 HTTP requests sent online") {
+		t.Errorf("run summary = %q; want the calls as sptflow log counts them, batch results and HTTP requests apart", text)
+	}
+	// The batch in flight, and its progress as the run polls it (live).
+	p.wait("batch in flight", `[...document.querySelectorAll('#batches tr')].some(r => r.innerText.startsWith('msgbatch_2\topus\t3\t0\t0\t3'))`)
+	if err := os.WriteFile(ledger, fmt.Appendf(nil, entry, 1, 2), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Poll(p.ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.wait("batch progress (server-sent event)", `[...document.querySelectorAll('#batches tr')].some(r => r.innerText.startsWith('msgbatch_2\topus\t3\t2\t0\t1'))`)
+	p.shot("8-batch-in-flight")
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/sptflow/sptflow/engine/lockyaml"
 	"github.com/sptflow/sptflow/engine/store"
+	"github.com/sptflow/sptflow/internal/refdata"
 	"github.com/sptflow/sptflow/view"
 )
 
@@ -671,4 +672,97 @@ func mustRead(t *testing.T, p string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// --select without --export was ignored: the server started on every row.
+func TestViewSelectNeedsExport(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // else it serves until then
+	defer cancel()
+	err := run(ctx, []string{"view", "--data", t.TempDir(), "--select", "verdict=FAIL", "--addr", "127.0.0.1:0"}, io.Discard, io.Discard)
+	if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "--export") {
+		t.Errorf("view --select without --export: err = %v; want a usage error naming --export", err)
+	}
+}
+
+// "index ready" logged took=73.511274 (milliseconds, unlabelled); other
+// log lines name a duration duration_ms.
+func TestViewIndexLogDuration(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // the index of a --data outside a project
+	t.Setenv("HOME", t.TempDir())
+	var stderr bytes.Buffer
+	err := run(context.Background(), []string{"view", "--data", t.TempDir(), "--export", t.TempDir(), "--select", "verdict=FAIL", "--log-format", "json"}, io.Discard, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := regexp.MustCompile(`.*"index ready".*`).FindString(stderr.String())
+	if !regexp.MustCompile(`"duration_ms":[0-9]+[,}]`).MatchString(line) || strings.Contains(line, `"took"`) {
+		t.Errorf("index ready log = %s; want duration_ms in whole milliseconds", stderr.String())
+	}
+}
+
+// An export of more rows than it holds said "(500 rows)" as if that were
+// the whole selection.
+func TestViewExportSaysItIsCapped(t *testing.T) {
+	ref := refdata.Dir(t, "stage_3_tagged")
+	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // the index of a --data outside a project
+	t.Setenv("HOME", t.TempDir())
+	var stdout bytes.Buffer
+	err := run(context.Background(), []string{"view", "--data", filepath.Join(ref, "stage_3_tagged"), "--export", t.TempDir(),
+		"--select", "verdict=FAIL", "--log-level", "error"}, &stdout, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`\(the first 500 of [0-9]+ selected rows: an export holds at most 500`).MatchString(stdout.String()) {
+		t.Errorf("export of every FAIL record of the published data printed %q; want it to say it kept 500 of them", stdout.String())
+	}
+}
+
+// A data directory with nothing in the original layout served an empty
+// table with no word of why.
+func TestViewEmptyDataWarns(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	var stderr bytes.Buffer
+	err := run(context.Background(), []string{"view", "--data", t.TempDir(), "--export", t.TempDir(), "--select", "verdict=FAIL"}, io.Discard, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr.String(), "no rows to show: the directory holds no batch files in the original layout") {
+		t.Errorf("view --data EMPTY: stderr = %q; want a warning that it found no rows and why", stderr.String())
+	}
+}
+
+// A stage-3 file whose items stage_1/ lacks (its stage-1 file gone, or
+// the file left from another run) answered every lineage of it with a 500,
+// "item X has no stage-1 row"; the stage-3 file's copy of the item stands
+// in, with a note saying so.
+func TestViewLineageWithoutStage1(t *testing.T) {
+	dir := viewDemo(t)
+	data := filepath.Join(dir, "data", "demo")
+	if err := os.RemoveAll(filepath.Join(data, "stage_1", "sycophancy")); err != nil {
+		t.Fatal(err)
+	}
+	st := filepath.Join(dir, ".sptflow")
+	s, err := view.NewServer(context.Background(), filepath.Join(st, "view"), view.Source{Name: "spt-demo", Dir: data, Store: st, Pipeline: "spt-demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { hs.Close(); s.Close() })
+	var p view.Page
+	getJSON(t, hs.URL, "/api/rows?topic=sycophancy&size=1", &p)
+	if len(p.Rows) == 0 {
+		t.Fatal("no stage-3 row of sycophancy")
+	}
+	var l struct {
+		Item struct {
+			A, T string
+			Note string `json:"note"`
+		} `json:"item"`
+		Records []json.RawMessage `json:"records"`
+	}
+	getJSON(t, hs.URL, "/api/lineage?id="+itoa(int(p.Rows[0].ID)), &l)
+	if l.Item.T == "" || l.Item.A == "" || !strings.Contains(l.Item.Note, "stage_1/ holds no row of this item") || len(l.Records) == 0 {
+		t.Errorf("lineage without a stage-1 row: item %+v, %d records; want the item from the stage-3 file, a note, the records", l.Item, len(l.Records))
+	}
 }
