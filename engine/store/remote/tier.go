@@ -237,7 +237,7 @@ func (t *Tier) takeLease(ctx context.Context, name string, waiting func(string))
 		var held *HeldError
 		if !errors.As(err, &held) {
 			if err != nil {
-				return nil, fmt.Errorf("take remote lease: %w", err)
+				return nil, err // the engine says "take remote lease"
 			}
 			return l, nil
 		}
@@ -249,7 +249,7 @@ func (t *Tier) takeLease(ctx context.Context, name string, waiting func(string))
 		select {
 		case <-ctx.Done():
 			tm.Stop()
-			return nil, fmt.Errorf("take remote lease %q: %w", name, context.Cause(ctx))
+			return nil, fmt.Errorf("wait for %s: %w", name, context.Cause(ctx))
 		case <-tm.C:
 		}
 		wait = min(wait*2, leasePollMax, t.lease.TTL/4)
