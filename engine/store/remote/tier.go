@@ -298,7 +298,7 @@ func CheckConfigURL(rawURL string) error {
 		low := strings.ToLower(name)
 		for _, s := range secretParams {
 			if strings.Contains(low, s) {
-				return fmt.Errorf("remote store %s: query parameter %q looks like a credential; credentials come from the environment, never from the pipeline file", Redact(rawURL), name)
+				return fmt.Errorf("remote store %s: query parameter %q looks like a credential; credentials come from the environment, never from a file", Redact(rawURL), name)
 			}
 		}
 	}
