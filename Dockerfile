@@ -27,7 +27,8 @@ WORKDIR /work
 COPY --chown=sptflow pipelines/ pipelines/
 COPY --chown=sptflow prompts/ prompts/
 COPY --chown=sptflow config/ config/
-# .sptflow marks the project root; the local store lives there.
-RUN mkdir -p .sptflow data && chown sptflow .sptflow data
+# .sptflow marks the project root; the local store lives there. The run
+# writes sptflow.lock (and its temporary file) in the project root itself.
+RUN mkdir -p .sptflow data && chown sptflow . .sptflow data
 USER sptflow
 CMD ["sptflow", "help"]

@@ -140,6 +140,9 @@ func (e *Engine) estimate(ctx context.Context, st *PartitionStatus, byID map[Par
 			ups = append(ups, us.Estimate.Output)
 			continue
 		}
+		if us.Remote { // its files are not here; status reads no more than its manifest
+			return nil, fmt.Errorf("upstream %s is sealed only in the remote store (sptflow store pull brings it here)", u)
+		}
 		m, d, err := e.opt.Store.GetManifest(us.Key)
 		if err != nil {
 			return nil, fmt.Errorf("upstream %s: %w", u, err)

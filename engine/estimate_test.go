@@ -123,3 +123,36 @@ func TestEstimateWithoutForecastIsUnpriced(t *testing.T) {
 		t.Errorf("total: got %+v, want 1 unpriced and the sources' 10–20 requests", total)
 	}
 }
+
+// TestEstimateUpstreamOnlyRemote: a partition whose upstream is sealed only
+// in the shared store (status from a laptop while other machines run) is
+// not priced, and says why; it said "get manifest …: not found" of an
+// upstream status showed up to date.
+func TestEstimateUpstreamOnlyRemote(t *testing.T) {
+	sh := newShared(t)
+	a := newFixture(t)
+	if _, err := a.sharedEngine(sh).Run(context.Background(), RunConfig{Selection: Selection{Targets: []string{"src"}}}); err != nil {
+		t.Fatal(err)
+	}
+	b := newFixture(t)
+	sh.local = b.st
+	e, err := New(b.graph(), Options{Steps: map[string]Step{"fake": estFake{b.step}}, Store: b.st, Shared: sh,
+		LockPath: filepath.Join(b.dir, "sptflow.lock"), LockCodec: lockyaml.Codec{}, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sts, err := e.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Estimate(context.Background(), sts)
+	for _, st := range sts {
+		if st.ID != "mid@a" {
+			continue
+		}
+		want := "upstream src@a is sealed only in the remote store (sptflow store pull brings it here)"
+		if st.EstimateErr == nil || st.EstimateErr.Error() != want {
+			t.Errorf("mid@a: got estimate %+v, error %v; want the error %q", st.Estimate, st.EstimateErr, want)
+		}
+	}
+}

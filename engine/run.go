@@ -365,11 +365,19 @@ func (r *run) bring(ctx context.Context, id PartitionID) (*PartitionResult, erro
 			return res, err
 		}
 	}
-	lease, err := r.claim(ctx, n, res.Key)
+	lease, takeover, err := r.claim(ctx, n, res.Key)
 	if err != nil {
 		return res, err
 	}
 	defer lease.Release()
+	// An output sealed while this run waited for the lease (or pulled while
+	// it waited for another shard) is reused without the shared lease:
+	// taking it would wait on whichever machine holds it, for nothing.
+	if !force && r.sealedLocally(res.Key) && r.reuse(ctx, n, res) {
+		if done, err := r.finishReused(n, desc, res); done {
+			return res, err
+		}
+	}
 	ctx, release, err := r.sharedLease(ctx, n, res.Key)
 	if err != nil {
 		return res, err
@@ -380,7 +388,18 @@ func (r *run) bring(ctx context.Context, id PartitionID) (*PartitionResult, erro
 			return res, err
 		}
 	}
+	if takeover > 0 {
+		r.e.opt.Log.Warn().Str(FieldPartition, string(n.spec.ID)).Str("owner", fmt.Sprintf("%d/%d", r.owners[n.spec.ID], r.cfg.Shard.Count)).
+			Dur("waited", takeover.Round(time.Millisecond)).
+			Msg("the owning shard has not produced this partition and no process holds its lease; taking it over")
+	}
 	return res, r.execute(ctx, n, desc, res)
+}
+
+// sealedLocally reports whether the local store holds an output for key.
+func (r *run) sealedLocally(key NodeKey) bool {
+	_, _, err := r.e.opt.Store.GetManifest(key)
+	return err == nil
 }
 
 // reuse looks up a sealed output for res.Key; on a hit it records it as cached.

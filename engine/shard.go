@@ -184,9 +184,14 @@ const (
 // claim takes the lease to produce partition n (key). A partition of
 // another shard is not run but waited for (awaitShard), unless it is taken
 // over.
-func (r *run) claim(ctx context.Context, n *node, key NodeKey) (*store.Lease, error) {
+// The duration is how long this run waited before taking the partition
+// over (zero unless it did): the caller says so once it also holds the
+// shared lease and still finds no output (only then has no process, on
+// any machine, produced it).
+func (r *run) claim(ctx context.Context, n *node, key NodeKey) (*store.Lease, time.Duration, error) {
 	if r.owns(n.spec.ID) {
-		return r.lease(ctx, n, key)
+		l, err := r.lease(ctx, n, key)
+		return l, 0, err
 	}
 	return r.awaitShard(ctx, n, key, r.owners[n.spec.ID])
 }
@@ -197,28 +202,27 @@ func (r *run) claim(ctx context.Context, n *node, key NodeKey) (*store.Lease, er
 // takeover delay and the lease is free (the owner never started the
 // partition, or died holding it and the lease was freed), this shard takes
 // the lease and the caller executes the partition.
-func (r *run) awaitShard(ctx context.Context, n *node, key NodeKey, owner int) (*store.Lease, error) {
+func (r *run) awaitShard(ctx context.Context, n *node, key NodeKey, owner int) (*store.Lease, time.Duration, error) {
 	log := r.e.opt.Log.With().Str(FieldPartition, string(n.spec.ID)).Str("owner", fmt.Sprintf("%d/%d", owner, r.cfg.Shard.Count)).Logger()
 	log.Info().Msg("waiting for the shard that owns this partition")
 	name := leaseName(key)
 	since, wait := time.Now(), shardPollMin
 	for {
 		if r.sealedFor(ctx, n.spec.ID, key) {
-			return r.lease(ctx, n, key)
+			l, err := r.lease(ctx, n, key)
+			return l, 0, err
 		}
-		if time.Since(since) >= r.cfg.Shard.Takeover {
+		if waited := time.Since(since); waited >= r.cfg.Shard.Takeover {
 			l, ok, err := r.e.opt.Store.TryLease(name)
 			if err != nil {
-				return nil, fmt.Errorf("take lease: %w", err)
+				return nil, 0, fmt.Errorf("take lease: %w", err)
 			}
 			if ok {
-				log.Warn().Dur("waited", time.Since(since).Round(time.Millisecond)).
-					Msg("the owning shard has not produced this partition and holds no lease on it; taking it over")
-				return l, nil
+				return l, max(waited, time.Nanosecond), nil
 			}
 		}
 		if err := r.pause(ctx, wait); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		wait = min(wait*2, shardPollMax)
 	}

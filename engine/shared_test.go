@@ -3,10 +3,13 @@ package engine
 import (
 	"context"
 	"errors"
+	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -27,6 +30,7 @@ type storeShared struct {
 	fetchErr  error
 	lost      error // when set, every lease is lost as soon as it is taken, with this cause
 	published []string
+	onLease   func(name string) // when set, called as a lease is taken (before it is held)
 }
 
 func (s *storeShared) Fetch(ctx context.Context, key [32]byte) (bool, error) {
@@ -55,6 +59,9 @@ func (s *storeShared) Lease(ctx context.Context, name string, waiting func(strin
 	s.mu.Lock()
 	s.leases++
 	s.mu.Unlock()
+	if s.onLease != nil {
+		s.onLease(name)
+	}
 	if s.lost != nil {
 		lctx, cancel := context.WithCancelCause(ctx)
 		cancel(s.lost)
@@ -212,5 +219,122 @@ func TestSharedStoreKeepsFailedRowsLocal(t *testing.T) {
 		if want := r.ID != "src@a"; published != want {
 			t.Errorf("%s published: got %v, want %v", r.ID, published, want)
 		}
+	}
+}
+
+// msgLog records the messages of the log lines written.
+type msgLog struct {
+	mu   sync.Mutex
+	msgs []string
+	on   func(msg string)
+}
+
+func (h *msgLog) Run(_ *zerolog.Event, _ zerolog.Level, msg string) {
+	h.mu.Lock()
+	h.msgs = append(h.msgs, msg)
+	h.mu.Unlock()
+	if h.on != nil {
+		h.on(msg)
+	}
+}
+
+func (h *msgLog) has(sub string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.ContainsFunc(h.msgs, func(m string) bool { return strings.Contains(m, sub) })
+}
+
+// otherMachine runs the whole fixture graph in a project of its own and
+// returns its store and every partition's key: what another machine
+// pushes to the shared store.
+func otherMachine(t *testing.T) (*store.Store, map[PartitionID]NodeKey) {
+	b := newFixture(t)
+	b.expectExecuted(RunConfig{}, all...)
+	sts, err := b.engine().Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[PartitionID]NodeKey{}
+	for _, st := range sts {
+		keys[st.ID] = st.Key
+	}
+	return b.st, keys
+}
+
+// sharedShardEngine is an engine of shard project f over shared store sh, logging to h.
+func (f *fixture) sharedShardEngine(sh *storeShared, h *msgLog) *Engine {
+	f.t.Helper()
+	sh.local = f.st
+	e, err := New(f.graph(), Options{Steps: map[string]Step{"fake": f.step}, Store: f.st, Shared: sh,
+		LockPath: filepath.Join(f.dir, "sptflow.lock"), LockCodec: lockyaml.Codec{}, Log: zerolog.New(io.Discard).Hook(h)})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return e
+}
+
+// TestShardPulledOutputTakesNoSharedLease: a partition of another shard
+// whose output this shard pulled while waiting for it is reused without
+// taking its shared lease (which would wait on any machine holding it, a
+// dead one for the lease's whole TTL); shared leases are taken for the
+// partitions the shard executes only.
+func TestShardPulledOutputTakesNoSharedLease(t *testing.T) {
+	other, keys := otherMachine(t)
+	sh := newShared(t)
+	a := newFixture(t)
+	owners := Assign(a.graph(), 2)
+	var once sync.Once
+	h := &msgLog{on: func(msg string) {
+		if msg != "waiting for the shard that owns this partition" {
+			return
+		}
+		once.Do(func() { // shard 2 (another machine) pushes its outputs
+			for id, s := range owners {
+				if s == 2 {
+					copyOutput(other, sh.shared, keys[id])
+				}
+			}
+		})
+	}}
+	sum, err := a.sharedShardEngine(sh, h).Run(context.Background(), RunConfig{Jobs: 1, Shard: Shard{Index: 1, Count: 2, Takeover: time.Hour}})
+	if err != nil || sum.Err() != nil {
+		t.Fatalf("shard 1: %v, %v", err, sum.Err())
+	}
+	if got, want := sh.leases, sum.Executed; got != want {
+		t.Errorf("took %d shared leases for %d executed partitions (%v); want one each and none for pulled ones", got, want, a.step.executed())
+	}
+	if h.has("another machine is producing") {
+		t.Errorf("logged %q for a pulled output", "another machine is producing")
+	}
+}
+
+// TestShardTakeoverWaitsForTheSharedLease: a shard past the takeover delay
+// that finds the partition's local lease free but another machine holding
+// its shared lease waits for it and reuses what that machine sealed; it
+// does not say it takes the partition over.
+func TestShardTakeoverWaitsForTheSharedLease(t *testing.T) {
+	other, keys := otherMachine(t)
+	sh := newShared(t)
+	a := newFixture(t)
+	owners := Assign(a.graph(), 2)
+	sh.onLease = func(name string) { // the owner finishes while this shard waits for its lease
+		for id, s := range owners {
+			if s == 2 && name == leaseName(keys[id]) {
+				copyOutput(other, sh.shared, keys[id])
+			}
+		}
+	}
+	h := &msgLog{}
+	sum, err := a.sharedShardEngine(sh, h).Run(context.Background(), RunConfig{Jobs: 1, Shard: Shard{Index: 1, Count: 2, Takeover: 0}})
+	if err != nil || sum.Err() != nil {
+		t.Fatalf("shard 1: %v, %v", err, sum.Err())
+	}
+	for _, id := range a.step.executed() {
+		if owners[PartitionID(id)] != 1 {
+			t.Errorf("executed %s of shard 2, which another machine sealed", id)
+		}
+	}
+	if h.has("taking it over") {
+		t.Error("said it takes a partition over that another machine was producing")
 	}
 }

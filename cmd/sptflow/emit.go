@@ -92,7 +92,9 @@ func (j emitJob) check(kind string) error {
 	case j.Secret != "" && !dnsLabel.MatchString(j.Secret):
 		return fmt.Errorf("%w: --secret %q is not a Kubernetes object name", errUsage, j.Secret)
 	}
-	if _, err := remote.ParseURL(j.Remote); err != nil {
+	// The URL is written into the manifest or script: credentials in it
+	// are refused as in a pipeline's remote: key.
+	if err := remote.CheckConfigURL(j.Remote); err != nil {
 		return fmt.Errorf("%w: --remote: %v", errUsage, err)
 	}
 	for _, o := range j.Sbatch {

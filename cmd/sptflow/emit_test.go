@@ -199,3 +199,49 @@ func toStrings(v any) []string {
 	}
 	return out
 }
+
+// TestDockerfileProjectRootWritable: the image's user owns its working
+// directory (the project root, where every run writes sptflow.lock), its
+// .sptflow and data; with /work left to root, every pod's run warned
+// "lock file not updated".
+func TestDockerfileProjectRootWritable(t *testing.T) {
+	data, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(data), "\n")
+	last := 0
+	for i, l := range lines {
+		if strings.HasPrefix(l, "FROM ") {
+			last = i
+		}
+	}
+	var user, workdir string
+	owned := map[string]bool{}
+	for _, l := range lines[last:] {
+		f := strings.Fields(l)
+		switch {
+		case len(f) == 2 && f[0] == "USER":
+			user = f[1]
+		case len(f) == 2 && f[0] == "WORKDIR":
+			workdir = f[1]
+		case len(f) > 0 && f[0] == "RUN":
+			for _, cmd := range strings.Split(strings.TrimPrefix(l, "RUN"), "&&") {
+				c := strings.Fields(cmd)
+				if len(c) > 2 && c[0] == "chown" {
+					for _, p := range c[2:] {
+						owned[strings.TrimSuffix(strings.TrimPrefix(p, "./"), "/")] = true
+					}
+				}
+			}
+		}
+	}
+	if user == "" || workdir == "" {
+		t.Fatalf("final stage: USER %q, WORKDIR %q; want both", user, workdir)
+	}
+	for _, dir := range []string{".", ".sptflow", "data"} {
+		if !owned[dir] && !(dir == "." && owned[workdir]) {
+			t.Errorf("the final stage does not chown %s (in WORKDIR %s) to USER %s: a run there cannot write it", dir, workdir, user)
+		}
+	}
+}

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,12 +23,35 @@ const takeoverEnv = "SPTFLOW_SHARD_TAKEOVER"
 // shardFlags are run's --shard and --rate-share.
 type shardFlags struct {
 	shard     string
-	rateShare float64
+	rateShare optFloat
+}
+
+// optFloat is a float flag that knows whether it was given: an explicit
+// --rate-share 0 is refused, not read as "not given".
+type optFloat struct {
+	v   float64
+	set bool
+}
+
+func (f *optFloat) String() string {
+	if f == nil || !f.set {
+		return ""
+	}
+	return strconv.FormatFloat(f.v, 'g', -1, 64)
+}
+
+func (f *optFloat) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return errors.New("parse error")
+	}
+	f.v, f.set = v, true
+	return nil
 }
 
 func (f *shardFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.shard, "shard", "", "run shard `i/N` (1-based) of the partitions; other shards' partitions are waited for, and taken over when their owner holds no lease ($"+takeoverEnv+", default "+engine.DefaultTakeover.String()+")")
-	fs.Float64Var(&f.rateShare, "rate-share", 0, "pace at fraction `F` of every model's rpm/tpm budgets (default 1/N under --shard N)")
+	fs.Var(&f.rateShare, "rate-share", "pace at fraction `F` of every model's rpm/tpm budgets (default 1/N under --shard N)")
 }
 
 // config returns the shard the flags select (zero without --shard) and the
@@ -44,11 +69,11 @@ func (f *shardFlags) config() (engine.Shard, float64, error) {
 		}
 		share = 1 / float64(sh.Count)
 	}
-	if f.rateShare != 0 {
-		if !(f.rateShare > 0 && f.rateShare <= 1) {
-			return sh, 0, fmt.Errorf("%w: --rate-share %g: want a fraction in (0, 1]", errUsage, f.rateShare)
+	if r := f.rateShare; r.set {
+		if !(r.v > 0 && r.v <= 1) {
+			return sh, 0, fmt.Errorf("%w: --rate-share %g: want a fraction in (0, 1]", errUsage, r.v)
 		}
-		share = f.rateShare
+		share = r.v
 	}
 	return sh, share, nil
 }

@@ -125,8 +125,8 @@ func storeSync(ctx context.Context, e *env, dir, url, lockPath string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%s %d of %d pinned partitions (%d objects, %d bytes copied) %s %s\n",
-		verb, stats.Partitions, len(pins), stats.Objects, stats.Bytes, prep, rs.URL())
+	fmt.Fprintf(e.stdout, "%s %d of %d pinned partitions (%d objects, %d bytes copied) %s %s; %d already there; %d refused as damaged\n",
+		verb, stats.Partitions-stats.Present, len(pins), stats.Objects, stats.Bytes, prep, rs.URL(), stats.Present, rs.Damaged())
 	for _, name := range stats.Missing {
 		fmt.Fprintf(e.stdout, "missing %s\n", name)
 	}

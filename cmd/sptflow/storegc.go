@@ -46,14 +46,9 @@ func storeGC(ctx context.Context, e *env, url string, f storeGCFlags) error {
 	if err != nil {
 		return err
 	}
-	var pins []remote.Pin
-	locks := 0
-	for _, ref := range refs {
-		rp, n, err := refPins(ctx, ref)
-		if err != nil {
-			return err
-		}
-		pins, locks = append(pins, rp...), locks+n
+	pins, locks, err := refsPins(ctx, refs)
+	if err != nil {
+		return err
 	}
 	rs, err := remote.Open(ctx, url, remote.Options{})
 	if err != nil {
@@ -72,8 +67,8 @@ func storeGC(ctx context.Context, e *env, url string, f storeGCFlags) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "%s %d entries (%d bytes) from %s\n", verb, len(st.Deleted), st.Bytes, rs.URL())
-	fmt.Fprintf(e.stdout, "kept %d outputs and %d objects: %d pins from %d lock files in %s, and what is younger than %v (%d entries)\n",
-		st.KeptOutputs, st.KeptObjects, len(pins), locks, strings.Join(refs, ", "), *f.grace, st.FreshEntries)
+	fmt.Fprintf(e.stdout, "kept %d outputs and %d objects: %d pins from %s in %s, and what is younger than %v (%d entries)\n",
+		st.KeptOutputs, st.KeptObjects, len(pins), plural(locks, "lock file"), strings.Join(refs, ", "), *f.grace, st.FreshEntries)
 	fmt.Fprintf(e.stdout, "kept %d records (request records are never collected)\n", st.KeptRecords)
 	if len(st.PinsAbsent) > 0 {
 		fmt.Fprintf(e.stdout, "%d pinned outputs are not in the remote store (push them with sptflow store push)\n", len(st.PinsAbsent))
@@ -100,41 +95,65 @@ func keepRefs(ctx context.Context, list string) ([]string, error) {
 	return refs, nil
 }
 
-// refPins lists what every sptflow.lock in the tree of ref pins, and how
-// many lock files there are. A lock that cannot be read fails: collecting
-// with a pin missing would delete what it pins.
-func refPins(ctx context.Context, ref string) ([]remote.Pin, int, error) {
+// refsPins lists what the locks of refs pin, each pin once, and how many
+// lock files that is: refs naming one commit (the branch and HEAD, by
+// default) are read once, and a pin in several locks counts once.
+func refsPins(ctx context.Context, refs []string) ([]remote.Pin, int, error) {
+	var pins []remote.Pin
+	seenPin, seenLock := map[remote.Pin]bool{}, map[string]bool{}
+	for _, ref := range refs {
+		rp, locks, err := refPins(ctx, ref)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, l := range locks {
+			seenLock[l] = true
+		}
+		for _, p := range rp {
+			if !seenPin[p] {
+				seenPin[p] = true
+				pins = append(pins, p)
+			}
+		}
+	}
+	return pins, len(seenLock), nil
+}
+
+// refPins lists what every sptflow.lock in the tree of ref pins, and the
+// lock files it read (COMMIT:PATH). A lock that cannot be read fails:
+// collecting with a pin missing would delete what it pins.
+func refPins(ctx context.Context, ref string) ([]remote.Pin, []string, error) {
 	commit, err := git(ctx, "rev-parse", "--verify", "--quiet", ref+"^{commit}")
 	if err != nil {
-		return nil, 0, fmt.Errorf("%w: --keep-refs: %q is no commit of the git repository here: %w", errUsage, ref, err)
+		return nil, nil, fmt.Errorf("%w: --keep-refs: %q is no commit of the git repository here: %w", errUsage, ref, err)
 	}
 	rev := strings.TrimSpace(string(commit))
 	names, err := git(ctx, "ls-tree", "-r", "--name-only", "-z", rev)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	var pins []remote.Pin
-	n := 0
+	var locks []string
 	for _, name := range strings.Split(strings.TrimRight(string(names), "\x00"), "\x00") {
 		if path.Base(name) != "sptflow.lock" {
 			continue
 		}
 		b, err := git(ctx, "show", rev+":"+name)
 		if err != nil {
-			return nil, 0, err
+			return nil, nil, err
 		}
 		where := ref + ":" + name
 		lf, err := store.ParseLockFile(where, b, lockyaml.Codec{})
 		if err != nil {
-			return nil, 0, fmt.Errorf("read lock %s: %w", where, err)
+			return nil, nil, fmt.Errorf("read lock %s: %w", where, err)
 		}
 		p, err := lockFilePins(where, lf)
 		if err != nil {
-			return nil, 0, err
+			return nil, nil, err
 		}
-		pins, n = append(pins, p...), n+1
+		pins, locks = append(pins, p...), append(locks, rev+":"+name)
 	}
-	return pins, n, nil
+	return pins, locks, nil
 }
 
 // git runs git with args in the working directory and returns its stdout.

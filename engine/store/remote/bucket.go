@@ -21,10 +21,16 @@ var (
 	ErrNotFound = errors.New("not found in remote store")
 	// ErrExist: a create-only write found the key taken.
 	ErrExist = errors.New("already exists in remote store")
-	// ErrDamaged: the entry did not verify against its address. It wraps
-	// ErrNotFound, so callers that only ask for a miss treat it as one.
-	ErrDamaged = fmt.Errorf("damaged entry: %w", ErrNotFound)
+	// ErrDamaged: the entry did not verify against its address. It
+	// matches ErrNotFound, so callers that only ask for a miss treat it as
+	// one (its text does not say "not found": the entry was there).
+	ErrDamaged error = damagedError{}
 )
+
+type damagedError struct{}
+
+func (damagedError) Error() string        { return "damaged entry, refused (a miss)" }
+func (damagedError) Is(target error) bool { return target == ErrNotFound }
 
 // bucket is what the store needs of object storage: whole-object create-only
 // writes, reads, listing by prefix and deletes. Keys are slash-separated.

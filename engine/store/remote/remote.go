@@ -122,7 +122,7 @@ func (s *Store) GetObject(ctx context.Context, d store.Digest) ([]byte, error) {
 		return nil, fmt.Errorf("get object %s from %s: %w", d.Short(), s.url, err)
 	}
 	if got := store.DigestOf(data); got != d {
-		return nil, fmt.Errorf("get object %s: %w", d.Short(), s.damage(ctx, key, "content digest "+got.Short(), true))
+		return nil, fmt.Errorf("get object %s: %w", d.Short(), s.damage(ctx, key, "its bytes hash to "+got.Short(), true))
 	}
 	return data, nil
 }

@@ -166,6 +166,9 @@ func TestPoisonedObjectIsAMiss(t *testing.T) {
 				if !errors.Is(err, ErrDamaged) || !errors.Is(err, ErrNotFound) || got != nil {
 					t.Fatalf("get poisoned: got %q, %v; want nil, ErrDamaged (a miss)", got, err)
 				}
+				if strings.Contains(err.Error(), "not found") {
+					t.Errorf("get poisoned: %q says the entry was not found; it was there, damaged", err)
+				}
 				if want := []string{ObjectKey(d)}; !slices.Equal(damaged, want) || s.Damaged() != 1 {
 					t.Errorf("reported: got %q (count %d), want %q", damaged, s.Damaged(), want)
 				}

@@ -237,7 +237,7 @@ func (t *Tier) takeLease(ctx context.Context, name string, waiting func(string))
 		var held *HeldError
 		if !errors.As(err, &held) {
 			if err != nil {
-				return nil, fmt.Errorf("take remote lease: %w", err)
+				return nil, err // the engine says "take remote lease"
 			}
 			return l, nil
 		}
@@ -249,7 +249,7 @@ func (t *Tier) takeLease(ctx context.Context, name string, waiting func(string))
 		select {
 		case <-ctx.Done():
 			tm.Stop()
-			return nil, fmt.Errorf("take remote lease %q: %w", name, context.Cause(ctx))
+			return nil, fmt.Errorf("wait for %s: %w", name, context.Cause(ctx))
 		case <-tm.C:
 		}
 		wait = min(wait*2, leasePollMax, t.lease.TTL/4)
@@ -298,7 +298,7 @@ func CheckConfigURL(rawURL string) error {
 		low := strings.ToLower(name)
 		for _, s := range secretParams {
 			if strings.Contains(low, s) {
-				return fmt.Errorf("remote store %s: query parameter %q looks like a credential; credentials come from the environment, never from the pipeline file", Redact(rawURL), name)
+				return fmt.Errorf("remote store %s: query parameter %q looks like a credential; credentials come from the environment, never from a file", Redact(rawURL), name)
 			}
 		}
 	}
