@@ -17,6 +17,12 @@ const (
 	// EventInterrupted: a partition stopped by an interrupt, or not started
 	// because of one; nothing was sealed.
 	EventInterrupted = "interrupted"
+	// EventWaiting: a partition that ended waiting on work outside the run
+	// (provider batches in flight under --no-wait); nothing was sealed and
+	// nothing failed. EventNotStarted: one that did not start because a
+	// partition it needs is waiting.
+	EventWaiting    = "waiting"
+	EventNotStarted = "not_started"
 	// EventInterrupt: the run was asked to stop (the first Ctrl-C); what
 	// was in flight then may still finish.
 	EventInterrupt = "interrupt"
@@ -59,6 +65,10 @@ type Counts struct {
 	// Interrupted partitions (an interrupt stopped them); absent in
 	// journals of earlier versions.
 	Interrupted int `json:"interrupted,omitempty"`
+	// Waiting partitions (on provider batches) and those not started
+	// because of them; absent when none, and in earlier journals.
+	Waiting    int `json:"waiting,omitempty"`
+	NotStarted int `json:"not_started,omitempty"`
 }
 
 // Rows is a running partition's progress.
@@ -125,6 +135,9 @@ func (e *Engine) finished(m Monitor, n *node, res *PartitionResult) {
 	case Interrupted:
 		ev.Type, ev.Error = EventInterrupted, errString(res.Err)
 		log.Warn().Str(FieldStatus, string(Interrupted)).Err(res.Err).Msg("interrupted")
+	case Waiting:
+		ev.Type, ev.Error = EventWaiting, errString(res.Err)
+		log.Info().Str(FieldStatus, string(Waiting)).Err(res.Err).Msg("waiting")
 	default:
 		ev.Type, ev.Error = EventFailed, errString(res.Err)
 		log.Error().Str(FieldStatus, string(Failed)).Err(res.Err).Msg("failed")
@@ -134,8 +147,11 @@ func (e *Engine) finished(m Monitor, n *node, res *PartitionResult) {
 
 // eventOf is the journal event of a partition that did not run.
 func eventOf(o Outcome) string {
-	if o == Interrupted {
+	switch o {
+	case Interrupted:
 		return EventInterrupted
+	case NotStarted:
+		return EventNotStarted
 	}
 	return EventSkipped
 }

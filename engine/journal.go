@@ -106,6 +106,8 @@ type RunRecord struct {
 	// Interrupted partitions (stopped by an interrupt or not started
 	// because of one).
 	Interrupted []Event
+	// Waiting partitions (EventWaiting): provider batches in flight.
+	Waiting []Event
 	// SealedWithFailures are the executed partitions sealed with failed
 	// rows (Event.FailedRows).
 	SealedWithFailures []Event
@@ -144,6 +146,11 @@ func Summarize(id string, evs []Event) RunRecord {
 		case EventInterrupted:
 			r.Counts.Interrupted++
 			r.Interrupted = append(r.Interrupted, ev)
+		case EventWaiting:
+			r.Counts.Waiting++
+			r.Waiting = append(r.Waiting, ev)
+		case EventNotStarted:
+			r.Counts.NotStarted++
 		}
 	}
 	return r

@@ -52,6 +52,13 @@ const (
 	// Interrupted partitions were stopped by an interrupt (or did not start
 	// because of one): nothing is sealed, the next run continues them.
 	Interrupted Outcome = "interrupted"
+	// Waiting partitions ended with work still in progress outside the run
+	// (provider batches under --no-wait; ErrWaiting): nothing is sealed,
+	// nothing failed, the next run harvests the work.
+	Waiting Outcome = "waiting"
+	// NotStarted partitions did not run because a partition they need is
+	// Waiting.
+	NotStarted Outcome = "not started"
 )
 
 // PartitionResult is one partition's outcome.
@@ -65,22 +72,25 @@ type PartitionResult struct {
 	// FailedRows are the failed rows its output was sealed with (a
 	// failure budget): it is executed again by the next run.
 	FailedRows int
-	Err        error // Failed or Skipped
+	Err        error // Failed, Skipped, Interrupted, Waiting or NotStarted
 }
 
 // Summary is the outcome of a run.
 type Summary struct {
 	Results                                        []PartitionResult // in topological order
 	Executed, Cached, Failed, Skipped, Interrupted int
+	// Waiting partitions and those NotStarted because of them.
+	Waiting, NotStarted int
 	// SealedWithFailures counts the executed partitions sealed with
 	// failed rows (PartitionResult.FailedRows).
 	SealedWithFailures int
 }
 
-// Err returns nil when nothing failed, was skipped or interrupted, else an
-// error matching ErrRunFailed that lists the failures (not their
-// dependents), or ErrInterrupted when partitions were interrupted (both
-// when both happened).
+// Err returns nil when every partition is executed or cached, else an
+// error that matches ErrInterrupted when partitions were interrupted,
+// ErrRunFailed (listing the failures, not their dependents) when
+// partitions failed or were skipped, and ErrWaiting when partitions are
+// Waiting, in that order, as many as apply.
 func (s *Summary) Err() error {
 	var errs []error
 	for _, r := range s.Results {
@@ -88,17 +98,25 @@ func (s *Summary) Err() error {
 			errs = append(errs, fmt.Errorf("%s: %w", r.ID, r.Err))
 		}
 	}
-	var failed error
+	var parts []error
+	if s.Interrupted > 0 {
+		parts = append(parts, ErrInterrupted)
+	}
 	if len(errs) > 0 || s.Skipped > 0 {
-		failed = fmt.Errorf("%w: %w", ErrRunFailed, errors.Join(errs...))
+		parts = append(parts, fmt.Errorf("%w: %w", ErrRunFailed, errors.Join(errs...)))
 	}
-	switch {
-	case s.Interrupted > 0 && failed != nil:
-		return fmt.Errorf("%w; %w", ErrInterrupted, failed)
-	case s.Interrupted > 0:
-		return ErrInterrupted
+	if s.Waiting > 0 {
+		parts = append(parts, fmt.Errorf("not finished: %d partitions %w", s.Waiting, ErrWaiting))
 	}
-	return failed
+	var err error
+	for _, p := range parts {
+		if err == nil {
+			err = p
+		} else {
+			err = fmt.Errorf("%w; %w", err, p)
+		}
+	}
+	return err
 }
 
 // sealed is a partition's sealed output.
@@ -219,7 +237,7 @@ func (e *Engine) Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 	outcomes := walk(ctx, ids, e.g.Needs, r.visit)
 	r.flushLock()
 	sum := r.summary(ids, outcomes)
-	e.event(cfg.Monitor, Event{Type: EventRunEnd, Pipeline: e.g.Name, Summary: &Counts{sum.Executed, sum.Cached, sum.Failed, sum.Skipped, sum.Interrupted}})
+	e.event(cfg.Monitor, Event{Type: EventRunEnd, Pipeline: e.g.Name, Summary: sum.counts()})
 	if err := e.opt.Store.SaveStatCache(); err != nil {
 		e.opt.Log.Warn().Err(err).Msg("save stat cache")
 	}
@@ -273,6 +291,7 @@ func (r *run) summary(ids []PartitionID, outcomes map[PartitionID]error) *Summar
 		if res == nil {
 			res = &PartitionResult{ID: id, Outcome: Skipped, Err: outcomes[id]}
 			r.skippedInterrupted(res)
+			r.skippedWaiting(res)
 			r.results[id] = res
 			r.e.event(r.cfg.Monitor, Event{Type: eventOf(res.Outcome), Partition: id, Node: r.e.nodes[id].spec.Node, Error: errString(res.Err)})
 		}
@@ -290,10 +309,20 @@ func (r *run) summary(ids []PartitionID, outcomes map[PartitionID]error) *Summar
 			s.Skipped++
 		case Interrupted:
 			s.Interrupted++
+		case Waiting:
+			s.Waiting++
+		case NotStarted:
+			s.NotStarted++
 		}
 		s.Results = append(s.Results, *res)
 	}
 	return s
+}
+
+// counts are the summary's totals, as the journal records them.
+func (s *Summary) counts() *Counts {
+	return &Counts{Executed: s.Executed, Cached: s.Cached, Failed: s.Failed, Skipped: s.Skipped,
+		Interrupted: s.Interrupted, Waiting: s.Waiting, NotStarted: s.NotStarted}
 }
 
 func errString(err error) string {
@@ -321,8 +350,11 @@ func (r *run) visit(ctx context.Context, id PartitionID) error {
 	res, err := r.bring(ctx, id)
 	if err != nil {
 		res.Outcome, res.Err = Failed, err
-		if r.interrupted(ctx, err) {
+		switch {
+		case r.interrupted(ctx, err):
 			res.Outcome = Interrupted
+		case waiting(err):
+			res.Outcome = Waiting
 		}
 		if ctx.Err() != nil {
 			res.Err = context.Cause(ctx)

@@ -73,18 +73,27 @@ func walk(ctx context.Context, ids []PartitionID, needs map[PartitionID][]Partit
 }
 
 // failedSource returns the partition whose failure prevents id from running,
-// or "" when all of its needs within the walk succeeded.
+// or "" when all of its needs within the walk succeeded. A failure is named
+// before a partition that is only waiting (ErrWaiting), so a partition both
+// stop is skipped for the failure.
 func failedSource(id PartitionID, needs []PartitionID, in map[PartitionID]bool, out map[PartitionID]error) PartitionID {
+	var held PartitionID // the first source that is only waiting
 	for _, n := range needs {
 		if !in[n] || out[n] == nil {
 			continue
 		}
+		src := n
 		if s, ok := out[n].(*SkippedError); ok {
-			return s.Upstream
+			src = s.Upstream
 		}
-		return n
+		if !waiting(out[src]) {
+			return src
+		}
+		if held == "" {
+			held = src
+		}
 	}
-	return ""
+	return held
 }
 
 // slots bounds how many partitions execute at once. A visit takes a slot

@@ -195,3 +195,8 @@ func (e *InFlightError) Error() string {
 
 // Unwrap makes errors.Is(err, ErrBatchesInFlight) true.
 func (e *InFlightError) Unwrap() error { return ErrBatchesInFlight }
+
+// Waiting reports true: the batches go on without the run, so the work
+// waiting on them has not failed (the engine's partitions end Waiting, not
+// Failed; llm does not import the engine, which looks for this method).
+func (e *InFlightError) Waiting() bool { return true }

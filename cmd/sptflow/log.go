@@ -174,13 +174,11 @@ func printRecord(e *env, r runEntry) {
 		state = "did not finish"
 	case r.Counts.Interrupted > 0:
 		state = "interrupted"
+	case r.Counts.Waiting > 0:
+		state = "not finished"
 	}
-	c := r.Counts
-	fmt.Fprintf(e.stdout, "%s  %s  %s  %s: executed %d, cached %d, failed %d, skipped %d",
-		r.ID, r.Start.Local().Format("2006-01-02 15:04:05"), r.Pipeline, state, c.Executed, c.Cached, c.Failed, c.Skipped)
-	if c.Interrupted > 0 {
-		fmt.Fprintf(e.stdout, ", interrupted %d", c.Interrupted)
-	}
+	fmt.Fprintf(e.stdout, "%s  %s  %s  %s: %s",
+		r.ID, r.Start.Local().Format("2006-01-02 15:04:05"), r.Pipeline, state, countsText(r.Counts))
 	u := r.Usage
 	if r.spend != nil {
 		u = spentUsage(r.spend.total, r.spend.allServed())
@@ -197,6 +195,9 @@ func printRecord(e *env, r runEntry) {
 	}
 	for _, f := range r.Interrupted {
 		fmt.Fprintf(e.stdout, "    interrupted %s: %s\n", f.Partition, f.Error)
+	}
+	for _, f := range r.Waiting {
+		fmt.Fprintf(e.stdout, "    waiting on batches %s: %s\n", f.Partition, f.Error)
 	}
 	for _, f := range r.SealedWithFailures {
 		fmt.Fprintf(e.stdout, "    sealed %s with %s\n", f.Partition, engine.FailedRowsText(f.FailedRows))

@@ -69,6 +69,8 @@ func (p *logProgress) Event(ev engine.Event) {
 		p.log.Info().Str(engine.FieldPartition, string(ev.Partition)).Str(engine.FieldNode, ev.Node).Msg("started")
 	case engine.EventSkipped:
 		p.log.Warn().Str(engine.FieldPartition, string(ev.Partition)).Str(engine.FieldStatus, "skipped").Msg(ev.Error)
+	case engine.EventNotStarted:
+		p.log.Info().Str(engine.FieldPartition, string(ev.Partition)).Str(engine.FieldStatus, "not_started").Msg(ev.Error)
 	}
 }
 
@@ -136,9 +138,9 @@ func (b *bars) Event(ev engine.Event) {
 	switch ev.Type {
 	case engine.EventStarted:
 		b.start(ev.Partition)
-	case engine.EventSucceeded, engine.EventFailed, engine.EventInterrupted:
+	case engine.EventSucceeded, engine.EventFailed, engine.EventInterrupted, engine.EventWaiting:
 		b.finish(ev.Partition, ev.Type == engine.EventSucceeded)
-	case engine.EventCached, engine.EventSkipped:
+	case engine.EventCached, engine.EventSkipped, engine.EventNotStarted:
 		b.count()
 	}
 }

@@ -134,9 +134,13 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 	if errors.Is(runErr, engine.ErrInterrupted) {
 		return fmt.Errorf("%w — run the same command to continue", runErr)
 	}
-	if w := batchesWaiting(sum); w != nil && runErr != nil {
-		return fmt.Errorf("%w: %d batches in flight (%d requests pending), ETA %s: run the same command to harvest them "+
-			"(no batch is sent again; `sptflow status` shows them)", errQuietFailure, w.Batches, w.Pending, w.ETA.UTC().Format(time.RFC3339))
+	if w := batchesWaiting(sum); w != nil {
+		line := fmt.Sprintf("%d batches in flight (%d requests pending), ETA %s: run the same command to harvest them "+
+			"(no batch is sent again; `sptflow status` shows them)", w.Batches, w.Pending, w.ETA.UTC().Format(time.RFC3339))
+		if errors.Is(runErr, engine.ErrRunFailed) {
+			return fmt.Errorf("%w; %s", runErr, line)
+		}
+		return fmt.Errorf("%w: %s", errQuietFailure, line)
 	}
 	return runErr
 }
@@ -146,22 +150,20 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 var errQuietFailure = errors.New("run not finished")
 
 // batchesWaiting sums the batches in flight of the partitions that ended
-// on them (run --no-wait); nil when a partition failed for another reason.
-// Its dependents are skipped as after a failure.
+// Waiting on them (run --no-wait); nil when none did. Their dependents did
+// not start.
 func batchesWaiting(sum *engine.Summary) *llm.InFlightError {
 	w := &llm.InFlightError{}
 	for _, r := range sum.Results {
-		if r.Outcome != engine.Failed {
+		if r.Outcome != engine.Waiting {
 			continue
 		}
-		f, ok := errors.AsType[*llm.InFlightError](r.Err)
-		if !ok {
-			return nil
-		}
-		w.Batches += f.Batches
-		w.Pending += f.Pending
-		if f.ETA.After(w.ETA) {
-			w.ETA = f.ETA
+		if f, ok := errors.AsType[*llm.InFlightError](r.Err); ok {
+			w.Batches += f.Batches
+			w.Pending += f.Pending
+			if f.ETA.After(w.ETA) {
+				w.ETA = f.ETA
+			}
 		}
 	}
 	if w.Batches == 0 {
@@ -252,28 +254,48 @@ func toRun(sts []engine.PartitionStatus, err error, ids []engine.PartitionID, fo
 }
 
 func printSummary(w io.Writer, s *engine.Summary) {
-	if s.Executed == 0 && s.Failed == 0 && s.Skipped == 0 && s.Interrupted == 0 {
+	if s.Executed == 0 && s.Failed == 0 && s.Skipped == 0 && s.Interrupted == 0 && s.Waiting == 0 {
 		fmt.Fprintf(w, "nothing to do: all %d partitions up to date\n", s.Cached)
 		return
 	}
-	fmt.Fprintf(w, "executed %d, cached %d, failed %d, skipped %d", s.Executed, s.Cached, s.Failed, s.Skipped)
-	if s.Interrupted > 0 {
-		fmt.Fprintf(w, ", interrupted %d", s.Interrupted)
-	}
-	fmt.Fprintln(w)
+	fmt.Fprintln(w, countsText(engine.Counts{Executed: s.Executed, Cached: s.Cached, Failed: s.Failed, Skipped: s.Skipped,
+		Interrupted: s.Interrupted, Waiting: s.Waiting, NotStarted: s.NotStarted}))
 	for _, r := range s.Results {
 		var skip *engine.SkippedError
 		switch {
-		case errors.As(r.Err, &skip):
+		case errors.As(r.Err, &skip), r.Outcome == engine.NotStarted:
 			fmt.Fprintf(w, "  %s: %v\n", r.ID, r.Err)
 		case r.Outcome == engine.Failed:
 			fmt.Fprintf(w, "  %s: failed: %v\n", r.ID, r.Err)
 		case r.Outcome == engine.Interrupted:
 			fmt.Fprintf(w, "  %s: interrupted: %v\n", r.ID, r.Err)
+		case r.Outcome == engine.Waiting:
+			fmt.Fprintf(w, "  %s: waiting on batches: %v\n", r.ID, r.Err)
 		case r.FailedRows > 0:
 			fmt.Fprintf(w, "  %s: sealed with %s\n", r.ID, engine.FailedRowsText(r.FailedRows))
 		}
 	}
+}
+
+// countsText renders a run's partition counts, for its summary and `log`.
+// A run with partitions waiting on provider batches says so before its
+// failures ("executed 3, cached 1, waiting on batches 2, not started 4,
+// failed 0"); skipped partitions are then named only when there are some.
+func countsText(c engine.Counts) string {
+	var s string
+	if c.Waiting+c.NotStarted > 0 {
+		s = fmt.Sprintf("executed %d, cached %d, waiting on batches %d, not started %d, failed %d",
+			c.Executed, c.Cached, c.Waiting, c.NotStarted, c.Failed)
+		if c.Skipped > 0 {
+			s += fmt.Sprintf(", skipped %d", c.Skipped)
+		}
+	} else {
+		s = fmt.Sprintf("executed %d, cached %d, failed %d, skipped %d", c.Executed, c.Cached, c.Failed, c.Skipped)
+	}
+	if c.Interrupted > 0 {
+		s += fmt.Sprintf(", interrupted %d", c.Interrupted)
+	}
+	return s
 }
 
 // printTotals prints the run's LLM usage when it made or looked up calls:

@@ -150,6 +150,9 @@ type logJSON struct {
 	Models     map[string]*llm.Spent `json:"models,omitempty"`
 	Nodes      map[string]*llm.Spent `json:"nodes,omitempty"`
 	Failures   []logFailure          `json:"failures,omitempty"`
+	// Waiting are the partitions that ended waiting on provider batches
+	// (run --no-wait), with the batches in flight; not failures.
+	Waiting []logFailure `json:"waiting,omitempty"`
 	// SealedWithFailures are the partitions sealed with failed rows
 	// (with.max_failed_rows), asked again by the next run.
 	SealedWithFailures []logSealed `json:"sealed_with_failures,omitempty"`
@@ -177,6 +180,9 @@ func jsonRun(r runEntry) logJSON {
 	}
 	for _, f := range r.Failures {
 		j.Failures = append(j.Failures, logFailure{f.Partition, f.Error})
+	}
+	for _, f := range r.Waiting {
+		j.Waiting = append(j.Waiting, logFailure{f.Partition, f.Error})
 	}
 	for _, f := range r.SealedWithFailures {
 		j.SealedWithFailures = append(j.SealedWithFailures, logSealed{f.Partition, f.FailedRows})
