@@ -162,7 +162,9 @@ func ReadOverview(storeDir, id, pipeline string) (*Overview, error) {
 			}
 			if e.Error != "" {
 				p.Error = e.Error
-				ov.Failures = append(ov.Failures, e.Partition+": "+e.Error)
+				if !waitingEvent(e.Event) {
+					ov.Failures = append(ov.Failures, e.Partition+": "+e.Error)
+				}
 			}
 		}
 	})
@@ -227,4 +229,11 @@ func readJSONL(p string, fn func([]byte)) error {
 		fn(sc.Bytes())
 	}
 	return sc.Err()
+}
+
+// waitingEvent reports whether a journal event is a partition waiting on
+// provider batches (run --no-wait) or not started because of one: its
+// error says why, but it is not a failure.
+func waitingEvent(event string) bool {
+	return event == "waiting" || event == "not_started"
 }
