@@ -2,6 +2,7 @@ package llm
 
 import (
 	"context"
+	"fmt"
 	"slices"
 )
 
@@ -29,6 +30,41 @@ func BatchIntent(ctx context.Context) string {
 // items are to be sent in. Without it, batches hold MaxBatchRequests.
 type BatchSplitter interface {
 	SplitBatch(items []BatchItem) ([]int, error)
+}
+
+// BatchLimits are a provider's limits on one batch: requests, and bytes
+// of its body (or input file), of which Framing is taken by the envelope
+// around the requests.
+type BatchLimits struct {
+	Requests, Bytes, Framing int
+}
+
+// SplitSizes cuts n requests, in order, into consecutive batches within
+// lim, and returns their sizes. size returns the encoded size of request
+// i, its per-request framing included; name names it in the error of a
+// request larger than a batch holds.
+func (lim BatchLimits) SplitSizes(n int, size func(i int) (int, error), name func(i int) string) ([]int, error) {
+	var sizes []int
+	k, total := 0, 0
+	for i := range n {
+		l, err := size(i)
+		if err != nil {
+			return nil, err
+		}
+		if l+lim.Framing > lim.Bytes {
+			return nil, fmt.Errorf("request %s: %d bytes, more than a batch holds", name(i), l)
+		}
+		if k == lim.Requests || total+l+lim.Framing > lim.Bytes {
+			sizes = append(sizes, k)
+			k, total = 0, 0
+		}
+		k++
+		total += l
+	}
+	if k > 0 {
+		sizes = append(sizes, k)
+	}
+	return sizes, nil
 }
 
 // chunks splits the pending custom ids into the batches they are created

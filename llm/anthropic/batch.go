@@ -33,31 +33,20 @@ const (
 )
 
 // batchLimits are the limits SplitBatch keeps to (tests lower them).
-var batchLimits = struct{ requests, bytes int }{MaxBatchRequests, MaxBatchBytes}
+var batchLimits = llm.BatchLimits{Requests: MaxBatchRequests, Bytes: MaxBatchBytes, Framing: 16} // {"requests":[…]}
 
 // SplitBatch implements llm.BatchSplitter: consecutive batches of at most
 // MaxBatchRequests requests and MaxBatchBytes of create body.
 func (p *Provider) SplitBatch(items []llm.BatchItem) ([]int, error) {
-	var sizes []int
-	n, size := 0, 0
-	for _, it := range items {
-		body, err := encodeRequest(it.Request, false)
+	sizes, err := batchLimits.SplitSizes(len(items), func(i int) (int, error) {
+		body, err := encodeRequest(items[i].Request, false)
 		if err != nil {
-			return nil, p.fail(it.Request, err)
+			return 0, p.fail(items[i].Request, err)
 		}
-		l := len(body) + len(it.CustomID) + 32 // {"custom_id":"…","params":…},
-		if l+16 > batchLimits.bytes {
-			return nil, fmt.Errorf("anthropic batch: request %s: %d bytes, more than a batch holds", it.CustomID, l)
-		}
-		if n == batchLimits.requests || size+l+16 > batchLimits.bytes { // {"requests":[…]}
-			sizes = append(sizes, n)
-			n, size = 0, 0
-		}
-		n++
-		size += l
-	}
-	if n > 0 {
-		sizes = append(sizes, n)
+		return len(body) + len(items[i].CustomID) + 32, nil // {"custom_id":"…","params":…},
+	}, func(i int) string { return items[i].CustomID })
+	if err != nil {
+		return nil, fmt.Errorf("anthropic batch: %w", err)
 	}
 	return sizes, nil
 }

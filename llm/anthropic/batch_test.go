@@ -398,13 +398,13 @@ func TestSplitBatch(t *testing.T) {
 		{3, 256 << 20, "[3 3 1]"},
 		{100_000, 2*line + line/2, "[2 2 2 1]"},
 	} {
-		batchLimits.requests, batchLimits.bytes = tc.requests, tc.bytes
+		batchLimits.Requests, batchLimits.Bytes = tc.requests, tc.bytes
 		sizes, err := p.SplitBatch(items)
 		if got := fmt.Sprint(sizes); err != nil || got != tc.want {
 			t.Errorf("limits %d requests, %d bytes: sizes %s, %v; want %s", tc.requests, tc.bytes, got, err, tc.want)
 		}
 	}
-	batchLimits.requests, batchLimits.bytes = 3, 256<<20
+	batchLimits.Requests, batchLimits.Bytes = 3, 256<<20
 	env := newBatchEnv(t, llmtest.Options{})
 	rep, err := env.client(t, noCanary).RunBatch(context.Background(), "p1", batchRequests(7))
 	if err != nil || rep.Batches != 3 || rep.Succeeded != 7 {

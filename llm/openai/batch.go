@@ -47,7 +47,7 @@ const (
 
 // batchLimits are the limits SplitBatch and CreateBatch keep to (tests
 // lower them).
-var batchLimits = struct{ requests, bytes int }{MaxBatchRequests, MaxBatchBytes}
+var batchLimits = llm.BatchLimits{Requests: MaxBatchRequests, Bytes: MaxBatchBytes}
 
 const (
 	// batchEndpoint is the endpoint of every batch sptflow creates.
@@ -129,26 +129,15 @@ func batchLine(customID string, body []byte) ([]byte, error) {
 // SplitBatch implements llm.BatchSplitter: consecutive batches of at most
 // MaxBatchRequests requests and MaxBatchBytes of input file.
 func (p *Provider) SplitBatch(items []llm.BatchItem) ([]int, error) {
-	var sizes []int
-	n, size := 0, 0
-	for _, it := range items {
-		body, err := p.chatBody(it.Request)
+	sizes, err := batchLimits.SplitSizes(len(items), func(i int) (int, error) {
+		body, err := p.chatBody(items[i].Request)
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
-		l := len(body) + len(it.CustomID) + 80
-		if l > batchLimits.bytes {
-			return nil, fmt.Errorf("openai batch: request %s: %d bytes, more than a batch holds", it.CustomID, l)
-		}
-		if n == batchLimits.requests || size+l > batchLimits.bytes {
-			sizes = append(sizes, n)
-			n, size = 0, 0
-		}
-		n++
-		size += l
-	}
-	if n > 0 {
-		sizes = append(sizes, n)
+		return len(body) + len(items[i].CustomID) + 80, nil // the JSONL line around the body
+	}, func(i int) string { return items[i].CustomID })
+	if err != nil {
+		return nil, fmt.Errorf("openai batch: %w", err)
 	}
 	return sizes, nil
 }
@@ -157,8 +146,8 @@ func (p *Provider) SplitBatch(items []llm.BatchItem) ([]int, error) {
 // creates the batch, its metadata naming the intent record of ctx
 // (llm.WithBatchIntent).
 func (p *Provider) CreateBatch(ctx context.Context, items []llm.BatchItem) (*llm.BatchStatus, error) {
-	if len(items) == 0 || len(items) > batchLimits.requests {
-		return nil, fmt.Errorf("openai batch: %d requests: want 1 to %d", len(items), batchLimits.requests)
+	if len(items) == 0 || len(items) > batchLimits.Requests {
+		return nil, fmt.Errorf("openai batch: %d requests: want 1 to %d", len(items), batchLimits.Requests)
 	}
 	var file bytes.Buffer
 	model := ""
@@ -178,8 +167,8 @@ func (p *Provider) CreateBatch(ctx context.Context, items []llm.BatchItem) (*llm
 		}
 		file.Write(line)
 	}
-	if file.Len() > batchLimits.bytes {
-		return nil, fmt.Errorf("openai batch: input file of %d bytes: at most %d", file.Len(), batchLimits.bytes)
+	if file.Len() > batchLimits.Bytes {
+		return nil, fmt.Errorf("openai batch: input file of %d bytes: at most %d", file.Len(), batchLimits.Bytes)
 	}
 	intent := llm.BatchIntent(ctx)
 	name := "sptflow-batch.jsonl"

@@ -430,14 +430,14 @@ func TestSplitBatch(t *testing.T) {
 		{3, 200 << 20, "[3 3 1]"},
 		{50_000, 2*line + line/2, "[2 2 2 1]"},
 	} {
-		batchLimits.requests, batchLimits.bytes = tc.requests, tc.bytes
+		batchLimits.Requests, batchLimits.Bytes = tc.requests, tc.bytes
 		sizes, err := p.SplitBatch(items)
 		if got := fmt.Sprint(sizes); err != nil || got != tc.want {
 			t.Errorf("limits %d requests, %d bytes: sizes %s, %v; want %s", tc.requests, tc.bytes, got, err, tc.want)
 		}
 	}
 	// RunBatch splits accordingly.
-	batchLimits.requests, batchLimits.bytes = 3, 200<<20
+	batchLimits.Requests, batchLimits.Bytes = 3, 200<<20
 	env2 := newBatchEnv(t, llmtest.Options{})
 	rep, err := env2.client(t, nil).RunBatch(context.Background(), "p1", batchRequests(7))
 	if err != nil || rep.Batches != 3 || rep.Succeeded != 7 {

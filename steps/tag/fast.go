@@ -495,21 +495,7 @@ func consensusOfCounts(ps [2]int) string {
 
 // consensus is tagger.consensus.
 func (a *analyzer) consensus(vs []*fastVariant, pss [][2]int) {
-	ca, cb := consensusOfCounts(pss[0]), consensusOfCounts(pss[1])
-	var tags []string
-	if ca == consensusUnclear {
-		tags = append(tags, MissingConsensusOnA)
-	}
-	if cb == consensusUnclear {
-		tags = append(tags, MissingConsensusOnB)
-	}
-	if ca == cb {
-		tags = append(tags, UnclearABSeparation)
-	}
-	if ca == verdictFail && cb == verdictPass {
-		tags = append(tags, AFailsButBPasses)
-	}
-	for _, tag := range tags {
+	for _, tag := range consensusTags(consensusOfCounts(pss[0]), consensusOfCounts(pss[1])) {
 		propagate(vs[0], tag, true)
 		propagate(vs[1], tag, true)
 		a.count(tag)

@@ -340,9 +340,9 @@ func consensusOf(ps []any) string {
 	return consensusUnclear
 }
 
-// consensus applies the model-level tags when both variants are present.
-func (t *tagger) consensus(a, b *variant) {
-	ca, cb := consensusOf(a.ps), consensusOf(b.ps)
+// consensusTags are the model-level tags of the A and B consensus
+// verdicts ca and cb, in the order the original adds them.
+func consensusTags(ca, cb string) []string {
 	var tags []string
 	if ca == consensusUnclear {
 		tags = append(tags, MissingConsensusOnA)
@@ -356,7 +356,12 @@ func (t *tagger) consensus(a, b *variant) {
 	if ca == verdictFail && cb == verdictPass {
 		tags = append(tags, AFailsButBPasses)
 	}
-	for _, tag := range tags {
+	return tags
+}
+
+// consensus applies the model-level tags when both variants are present.
+func (t *tagger) consensus(a, b *variant) {
+	for _, tag := range consensusTags(consensusOf(a.ps), consensusOf(b.ps)) {
 		a.propagate(tag, true)
 		b.propagate(tag, true)
 		t.count(tag)
