@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sptflow/sptflow/engine/store"
@@ -89,29 +90,30 @@ type NodeView struct {
 	Spent    llm.Spent       `json:"spent"`
 }
 
-// runDirs lists the store's runs, oldest first (run IDs sort by time).
-func runDirs(storeDir string) []string {
+// runDirs lists the store's runs of pipeline ("" = every run), oldest
+// first (run IDs sort by time). A run's pipeline is read from its
+// journal's run_start event.
+func runDirs(storeDir, pipeline string) []string {
 	m, _ := filepath.Glob(filepath.Join(storeDir, "runs", "*", "journal.jsonl"))
-	var out []string
+	out := []string{}
 	for _, p := range m {
-		out = append(out, filepath.Base(filepath.Dir(p)))
+		id := filepath.Base(filepath.Dir(p))
+		if pipeline == "" || runPipeline(storeDir, id) == pipeline {
+			out = append(out, id)
+		}
 	}
 	slices.Sort(out)
 	return out
 }
 
-// ReadOverview reads run id (the latest when "") of the store, for
-// pipeline name ("" = any).
+// ReadOverview reads run id (the latest of pipeline when "") of the
+// store; Runs lists the runs of pipeline name ("" = every run).
 func ReadOverview(storeDir, id, pipeline string) (*Overview, error) {
-	runs := runDirs(storeDir)
+	runs := runDirs(storeDir, pipeline)
 	ov := &Overview{Runs: runs, Partitions: []PartitionView{}, Nodes: []NodeView{}, Failures: []string{},
 		Batches: readBatches(storeDir, time.Now())}
-	if id == "" {
-		for i := len(runs) - 1; i >= 0 && id == ""; i-- {
-			if pipeline == "" || runPipeline(storeDir, runs[i]) == pipeline {
-				id = runs[i]
-			}
-		}
+	if id == "" && len(runs) > 0 {
+		id = runs[len(runs)-1]
 	}
 	if id == "" {
 		return ov, nil
@@ -202,19 +204,47 @@ func ReadOverview(storeDir, id, pipeline string) (*Overview, error) {
 	return ov, nil
 }
 
+// runPipelines caches runPipeline by journal path: a journal's
+// run_start event is written once and never changes, and the live
+// signature lists the runs at every poll.
+var runPipelines sync.Map // journal path → pipeline name
+
+// runPipeline is the pipeline named by the run_start event of run id's
+// journal ("" when it has none yet); it reads up to that event only.
 func runPipeline(storeDir, id string) string {
-	name := ""
-	_ = readJSONL(filepath.Join(storeDir, "runs", id, "journal.jsonl"), func(line []byte) {
-		if name == "" && strings.Contains(string(line), `"run_start"`) {
-			var e struct {
-				Pipeline string `json:"pipeline"`
-			}
-			if json.Unmarshal(line, &e) == nil {
-				name = e.Pipeline
-			}
-		}
-	})
+	p := filepath.Join(storeDir, "runs", id, "journal.jsonl")
+	if name, ok := runPipelines.Load(p); ok {
+		return name.(string)
+	}
+	name := readRunPipeline(p)
+	if name != "" {
+		runPipelines.Store(p, name)
+	}
 	return name
+}
+
+// readRunPipeline reads the pipeline of journal p's run_start event.
+func readRunPipeline(p string) string {
+	f, err := os.Open(p)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64*1024), 16<<20)
+	for sc.Scan() {
+		if !strings.Contains(sc.Text(), `"run_start"`) {
+			continue
+		}
+		var e struct {
+			Event    string `json:"event"`
+			Pipeline string `json:"pipeline"`
+		}
+		if json.Unmarshal(sc.Bytes(), &e) == nil && e.Event == "run_start" {
+			return e.Pipeline
+		}
+	}
+	return ""
 }
 
 func readJSONL(p string, fn func([]byte)) error {

@@ -14,10 +14,7 @@ import (
 // lock recorded them all.
 func RunOf(storeDir, pipeline string, outputs map[string]bool) string {
 	best, most := "", 0
-	for _, id := range runDirs(storeDir) { // oldest first: a tie goes to the later run
-		if pipeline != "" && runPipeline(storeDir, id) != pipeline {
-			continue
-		}
+	for _, id := range runDirs(storeDir, pipeline) { // oldest first: a tie goes to the later run
 		seen := map[string]bool{}
 		_ = readJSONL(filepath.Join(storeDir, "runs", id, "journal.jsonl"), func(line []byte) {
 			var e struct {

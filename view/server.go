@@ -465,7 +465,7 @@ func (s *Server) liveSignature() string {
 				}
 			}
 		}
-		runs := runDirs(side.Src.Store)
+		runs := runDirs(side.Src.Store, side.Src.Pipeline)
 		if len(runs) == 0 {
 			continue
 		}

@@ -160,8 +160,8 @@ func cmdBatches(ctx context.Context, e *env, args []string) error {
 		}
 		return printBatchList(e.stdout, docs, *asJSON)
 	}
-	if len(pos) == 0 {
-		return fmt.Errorf("%w: sptflow batches %s PIPELINE [BATCH_ID...]: missing pipeline", errUsage, sub)
+	if err := checkBatchesArgs(sub, pos); err != nil {
+		return err
 	}
 	log, err := e.logger(nil)
 	if err != nil {
@@ -178,14 +178,32 @@ func cmdBatches(ctx context.Context, e *env, args []string) error {
 	}
 	switch sub {
 	case "cancel":
-		if len(pos) < 2 {
-			return fmt.Errorf("%w: sptflow batches cancel PIPELINE BATCH_ID...: name the batches to cancel", errUsage)
-		}
 		return b.cancel(ctx, e.stdout)
 	case "harvest":
 		return b.harvest(ctx, e.stdout)
 	}
 	return printBatchList(e.stdout, b.list(ctx), *asJSON)
+}
+
+// batchesSynopsis is each subcommand's synopsis: cancel needs the ids,
+// list and harvest take them optionally.
+var batchesSynopsis = map[string]string{
+	"list":    "sptflow batches list [PIPELINE] [BATCH_ID...]",
+	"cancel":  "sptflow batches cancel PIPELINE BATCH_ID...",
+	"harvest": "sptflow batches harvest PIPELINE [BATCH_ID...]",
+}
+
+// checkBatchesArgs reports a usage error, with sub's synopsis, when the
+// pipeline, or for cancel the batch ids, are missing; it runs before
+// the pipeline is read.
+func checkBatchesArgs(sub string, pos []string) error {
+	switch {
+	case len(pos) == 0:
+		return fmt.Errorf("%w: %s: missing pipeline", errUsage, batchesSynopsis[sub])
+	case sub == "cancel" && len(pos) < 2:
+		return fmt.Errorf("%w: %s: name the batches to cancel", errUsage, batchesSynopsis[sub])
+	}
+	return nil
 }
 
 // batchOps are the ledger entries a command works on, each with the

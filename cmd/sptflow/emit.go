@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -35,6 +36,22 @@ type emitJob struct {
 	Sbatch    []string // slurm, extra #SBATCH options
 }
 
+// checkEmitArgs reports a usage error unless pos is a job kind and a
+// pipeline; a mistyped kind gets a suggestion.
+func checkEmitArgs(pos []string) error {
+	const usage = "sptflow emit k8s|slurm PIPELINE --shards N"
+	kinds := []string{"k8s", "slurm"}
+	if len(pos) > 0 && !slices.Contains(kinds, pos[0]) {
+		if s := suggestName(pos[0], kinds); s != "" {
+			return fmt.Errorf("%w: %s: unknown job kind %q; did you mean %q?", errUsage, usage, pos[0], s)
+		}
+	}
+	if len(pos) != 2 || !slices.Contains(kinds, pos[0]) {
+		return fmt.Errorf("%w: %s", errUsage, usage)
+	}
+	return nil
+}
+
 // cmdEmit writes a Kubernetes Indexed Job or a Slurm array-job script that
 // runs the shards of a pipeline against a shared remote store.
 func cmdEmit(ctx context.Context, e *env, args []string) error {
@@ -50,8 +67,8 @@ func cmdEmit(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 2 || (pos[0] != "k8s" && pos[0] != "slurm") {
-		return fmt.Errorf("%w: sptflow emit k8s|slurm PIPELINE --shards N", errUsage)
+	if err := checkEmitArgs(pos); err != nil {
+		return err
 	}
 	job := emitJob{Shards: *shards, LastIndex: *shards - 1, Remote: orDefault(*remoteURL, os.Getenv(remoteEnv)),
 		Image: *image, Secret: *secret, Sbatch: sbatch}

@@ -75,7 +75,7 @@ command line, what executed, was cached or failed, LLM requests, tokens and cost
 node, and the estimate recorded at the start beside what each node sent. Without a
 pipeline it reads the store of the project containing the working directory.`,
 		examples: []string{"sptflow log", "sptflow log pipelines/full.yaml -n 5"}},
-	{name: "batches", args: "[list|cancel|harvest] [PIPELINE] [BATCH_ID...]",
+	{name: "batches", args: "[list [PIPELINE] | cancel PIPELINE BATCH_ID... | harvest PIPELINE [BATCH_ID...]]",
 		summary: "provider batches in flight: list them, cancel one, harvest ended ones",
 		text: `Works on the project's write-ahead batch ledger (.sptflow/batches/), which holds every
 provider batch (execution: batch) whose results are not all in the request store yet.

@@ -24,7 +24,7 @@ import (
 // instead.
 func cmdView(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("view")
-	addr := fs.String("addr", "127.0.0.1:8080", "listen on `HOST:PORT` (loopback by default)")
+	addr := fs.String("addr", "127.0.0.1:8080", "listen on `HOST:PORT` (a loopback address keeps the view on this machine)")
 	open := fs.Bool("open", false, "open the page in the browser (xdg-open)")
 	export := fs.String("export", "", "write the --select rows and their lineage as a self-contained page to `DIR` and exit")
 	sel := fs.String("select", "", "the rows to export, as the page's query (`QUERY`: verdict=FAIL&topic=sycophancy&q=word)")

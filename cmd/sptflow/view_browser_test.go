@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/sptflow/sptflow/internal/refdata"
 	"github.com/sptflow/sptflow/view"
 )
 
@@ -330,4 +333,54 @@ func TestViewBrowserBatchRun(t *testing.T) {
 	}
 	p.wait("batch progress (server-sent event)", `[...document.querySelectorAll('#batches tr')].some(r => r.innerText.startsWith('msgbatch_2\topus\t3\t2\t0\t1'))`)
 	p.shot("8-batch-in-flight")
+}
+
+// An item without a B prompt (the published data omits its "B" field)
+// showed an empty B box; it says "(none)".
+func TestViewBrowserNoBPrompt(t *testing.T) {
+	browser(t)
+	ref := refdata.Dir(t, "stage_3_tagged")
+	s, err := view.NewServer(context.Background(), t.TempDir(), view.Source{Name: "reference", Dir: filepath.Join(ref, "stage_3_tagged")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { hs.Close(); s.Close() })
+	noB, withB := rowsByB(t, hs.URL)
+	p := newPage(t)
+	p.do("item without B", chromedp.Navigate(fmt.Sprintf("%s/#/row/%d", hs.URL, noB)), chromedp.WaitVisible("#lineage .cols"))
+	if got := p.eval(`[...document.querySelectorAll('#lineage .cols')][0].children[1].textContent`); got != "B (biased system prompt)(none: the item has no B prompt)" {
+		t.Errorf("B box of row %d (no B) = %q, want it to say (none)", noB, got)
+	}
+	p.do("item with B", chromedp.Navigate(fmt.Sprintf("%s/#/row/%d", hs.URL, withB)), chromedp.WaitVisible("#lineage .cols"))
+	if got := p.eval(`document.querySelectorAll('#lineage pre.no-b').length`); got != float64(0) {
+		t.Errorf("row %d (with B) shows %v (none) boxes, want 0", withB, got)
+	}
+}
+
+// rowsByB finds a row whose item has no B prompt and one whose item has.
+func rowsByB(t *testing.T, base string) (noB, withB int) {
+	t.Helper()
+	for id := 1; id < 5000 && (noB == 0 || withB == 0); id++ {
+		resp, err := http.Get(fmt.Sprintf("%s/api/lineage?id=%d", base, id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var l struct {
+			Item struct{ B string } `json:"item"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&l)
+		resp.Body.Close()
+		switch {
+		case err != nil:
+		case l.Item.B == "" && noB == 0:
+			noB = id
+		case l.Item.B != "" && withB == 0:
+			withB = id
+		}
+	}
+	if noB == 0 || withB == 0 {
+		t.Fatalf("no rows with and without a B prompt in the published data (found %d, %d)", noB, withB)
+	}
+	return noB, withB
 }

@@ -332,9 +332,15 @@ func TestViewEvents(t *testing.T) {
 	if !strings.Contains(string(buf[:n]), "event: hello") {
 		t.Fatalf("first event = %q", buf[:n])
 	}
-	// A run going on: its journal grows.
+	// A run of the viewed pipeline going on: its journal grows (demoB ran
+	// later, but the view shows spt-demo's runs only).
 	runs, _ := filepath.Glob(filepath.Join(dir, ".sptflow", "runs", "*", "journal.jsonl"))
-	last := runs[len(runs)-1]
+	last := ""
+	for _, r := range runs {
+		if b, err := os.ReadFile(r); err == nil && strings.Contains(string(b), `"pipeline":"spt-demo"`) {
+			last = r
+		}
+	}
 	f, err := os.OpenFile(last, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
