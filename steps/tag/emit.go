@@ -354,14 +354,7 @@ func (e *emitter) memberValue(depth, mode int, m *fastModel, ctx *objCtx, key, r
 		switch string(key) {
 		case "tags":
 			*hasTags = true
-			if err := start(); err != nil {
-				return err
-			}
-			if err := e.skip(d); err != nil {
-				return err
-			}
-			e.tagList(d, ctx.v.tags)
-			return nil
+			return e.replaceTags(d, start, ctx.v.tags)
 		case "interventions":
 			if e.peek() != '{' {
 				return errFallback
@@ -388,14 +381,7 @@ func (e *emitter) memberValue(depth, mode int, m *fastModel, ctx *objCtx, key, r
 		switch string(key) {
 		case "tags":
 			*hasTags = true
-			if err := start(); err != nil {
-				return err
-			}
-			if err := e.skip(d); err != nil {
-				return err
-			}
-			e.tagList(d, ctx.r.tags)
-			return nil
+			return e.replaceTags(d, start, ctx.r.tags)
 		case "id_numeric":
 			*hasNum = true
 			if err := start(); err != nil {
@@ -422,6 +408,19 @@ func (e *emitter) memberValue(depth, mode int, m *fastModel, ctx *objCtx, key, r
 		return err
 	}
 	return e.value(d)
+}
+
+// replaceTags writes the member's key (start), skips its value in the
+// input and writes tags in its place.
+func (e *emitter) replaceTags(depth int, start func() error, tags []string) error {
+	if err := start(); err != nil {
+		return err
+	}
+	if err := e.skip(depth); err != nil {
+		return err
+	}
+	e.tagList(depth, tags)
+	return nil
 }
 
 // tagList writes a tag list as the value of a member at depth-1.
