@@ -72,15 +72,7 @@ func analyze(data []byte, stem string) (*fastFile, error) {
 	if s.Peek() != '{' {
 		return nil, errFallback
 	}
-	kb := len(a.keys)
-	defer a.popKeys(kb)
-	err := s.Object(func(key []byte) error {
-		if err := a.addKey(kb, key); err != nil {
-			return err
-		}
-		if err := checkKind(s, spt.BatchFields, key); err != nil {
-			return err
-		}
+	err := a.members(s, spt.BatchFields, func(key []byte) error {
 		if string(key) == "data" && s.Peek() == '[' {
 			a.f.hasData = true
 			return a.items(s)
@@ -115,15 +107,7 @@ func (a *analyzer) items(s *jscan.Scanner) error {
 func (a *analyzer) item(s *jscan.Scanner, idx int) error {
 	infOff := -1
 	irf, metaSeen := "", false
-	kb := len(a.keys)
-	defer a.popKeys(kb)
-	err := s.Object(func(key []byte) error {
-		if err := a.addKey(kb, key); err != nil {
-			return err
-		}
-		if err := checkKind(s, spt.ItemFields, key); err != nil {
-			return err
-		}
+	err := a.members(s, spt.ItemFields, func(key []byte) error {
 		switch string(key) {
 		case "metadata":
 			metaSeen = true
@@ -153,15 +137,7 @@ func (a *analyzer) item(s *jscan.Scanner, idx int) error {
 // metadata reads an item's metadata and returns its intended_review_focus.
 func (a *analyzer) metadata(s *jscan.Scanner) (string, error) {
 	irf := ""
-	kb := len(a.keys)
-	defer a.popKeys(kb)
-	err := s.Object(func(key []byte) error {
-		if err := a.addKey(kb, key); err != nil {
-			return err
-		}
-		if err := checkKind(s, spt.MetadataFields, key); err != nil {
-			return err
-		}
+	err := a.members(s, spt.MetadataFields, func(key []byte) error {
 		raw, err := s.Skip()
 		if err == nil && string(key) == "intended_review_focus" && raw[0] == '"' {
 			irf, err = decodeOwned(raw)
@@ -172,12 +148,7 @@ func (a *analyzer) metadata(s *jscan.Scanner) (string, error) {
 }
 
 func (a *analyzer) inferences(s *jscan.Scanner, idx int, irf string) error {
-	kb := len(a.keys)
-	defer a.popKeys(kb)
-	return s.Object(func(key []byte) error {
-		if err := a.addKey(kb, key); err != nil {
-			return err
-		}
+	return a.members(s, nil, func(key []byte) error {
 		if s.Peek() != '{' {
 			return errFallback
 		}
@@ -188,12 +159,7 @@ func (a *analyzer) inferences(s *jscan.Scanner, idx int, irf string) error {
 // model tags one model entry (see tagger.model).
 func (a *analyzer) model(s *jscan.Scanner, idx int, name, irf string) error {
 	var vs [2]*variantScan
-	kb := len(a.keys)
-	defer a.popKeys(kb)
-	err := s.Object(func(key []byte) error {
-		if err := a.addKey(kb, key); err != nil {
-			return err
-		}
+	err := a.members(s, nil, func(key []byte) error {
 		for vi, v := range spt.Variants {
 			if string(key) == v {
 				if s.Peek() != '{' {
@@ -269,15 +235,7 @@ type variantScan struct {
 
 func (a *analyzer) variant(s *jscan.Scanner, irf string) (*variantScan, error) {
 	v := &variantScan{}
-	kb := len(a.keys)
-	defer a.popKeys(kb)
-	err := s.Object(func(key []byte) error {
-		if err := a.addKey(kb, key); err != nil {
-			return err
-		}
-		if err := checkKind(s, spt.VariantFields, key); err != nil {
-			return err
-		}
+	err := a.members(s, spt.VariantFields, func(key []byte) error {
 		switch string(key) {
 		case "tags":
 			return checkTags(s)
@@ -304,12 +262,7 @@ func (a *analyzer) variant(s *jscan.Scanner, irf string) (*variantScan, error) {
 
 // interventions tags a variant's records.
 func (a *analyzer) interventions(s *jscan.Scanner, v *variantScan, irf string) error {
-	kb := len(a.keys)
-	defer a.popKeys(kb)
-	return s.Object(func(key []byte) error {
-		if err := a.addKey(kb, key); err != nil {
-			return err
-		}
+	return a.members(s, nil, func(key []byte) error {
 		if s.Peek() != '{' {
 			return errFallback
 		}
@@ -341,15 +294,7 @@ func (a *analyzer) record(s *jscan.Scanner, irf string, rules bool) (*fastRecord
 		conf, faulty, passed     []byte
 		srf, ext, in, i, r, verd []byte
 	)
-	kb := len(a.keys)
-	defer a.popKeys(kb)
-	err := s.Object(func(key []byte) error {
-		if err := a.addKey(kb, key); err != nil {
-			return err
-		}
-		if err := checkKind(s, spt.RecordFields, key); err != nil {
-			return err
-		}
+	err := a.members(s, spt.RecordFields, func(key []byte) error {
 		if string(key) == "tags" {
 			return checkTags(s)
 		}
@@ -539,6 +484,25 @@ func (a *analyzer) addKey(kb int, key []byte) error {
 }
 
 func (a *analyzer) popKeys(kb int) { a.keys = a.keys[:kb] }
+
+// members reads the object s is at, member by member: each key is checked
+// against the object's other keys (addKey) and, with fields, its value's
+// kind against the data contract (checkKind), before fn reads the value.
+func (a *analyzer) members(s *jscan.Scanner, fields *spt.Fields, fn func(key []byte) error) error {
+	kb := len(a.keys)
+	defer a.popKeys(kb)
+	return s.Object(func(key []byte) error {
+		if err := a.addKey(kb, key); err != nil {
+			return err
+		}
+		if fields != nil {
+			if err := checkKind(s, fields, key); err != nil {
+				return err
+			}
+		}
+		return fn(key)
+	})
+}
 
 // inDoc reports whether key is a view of doc (the scanner returns a copy
 // for a key with escapes). The empty key needs no escape.
