@@ -43,6 +43,7 @@ func (e *Engine) sharedManifest(ctx context.Context, id PartitionID, key NodeKey
 		return m, d, err
 	}
 	log := e.opt.Log.With().Str(FieldPartition, string(id)).Logger()
+	ctx = log.WithContext(ctx) // a damaged remote entry is reported with the partition
 	if err == nil {
 		if ManifestFailedRows(m) > 0 {
 			return m, d, nil // not published (see publish)
@@ -113,9 +114,10 @@ func (e *Engine) sharedStatus(ctx context.Context, st *PartitionStatus) bool {
 	if e.opt.Shared == nil {
 		return false
 	}
-	m, d, ok, err := e.opt.Shared.Peek(ctx, st.Key)
+	log := e.opt.Log.With().Str(FieldPartition, string(st.ID)).Logger()
+	m, d, ok, err := e.opt.Shared.Peek(log.WithContext(ctx), st.Key)
 	if err != nil {
-		e.opt.Log.Warn().Err(err).Str(FieldPartition, string(st.ID)).Msg("remote store unreadable")
+		log.Warn().Err(err).Msg("remote store unreadable")
 		return false
 	}
 	if !ok {

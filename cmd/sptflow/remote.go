@@ -75,8 +75,12 @@ func openSharing(p *pipeline.Pipeline, st *store.Store, log zerolog.Logger) (*sh
 	if err != nil {
 		return nil, err
 	}
-	rs, err := remote.Open(context.Background(), url, remote.Options{OnDamage: func(key string, err error) {
-		log.Warn().Err(err).Msg("refused a damaged remote store entry")
+	rs, err := remote.Open(context.Background(), url, remote.Options{OnDamage: func(ctx context.Context, key string, err error) {
+		l := zerolog.Ctx(ctx) // the partition's logger, when the engine asked (engine/shared.go)
+		if l.GetLevel() == zerolog.Disabled {
+			l = &log
+		}
+		l.Warn().Err(err).Msg("refused a damaged remote store entry")
 	}})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", from, err)

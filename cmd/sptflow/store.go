@@ -110,7 +110,7 @@ func storeSync(ctx context.Context, e *env, dir, url, lockPath string) error {
 	if err != nil {
 		return err
 	}
-	rs, err := remote.Open(ctx, url, remote.Options{OnDamage: func(key string, err error) {
+	rs, err := remote.Open(ctx, url, remote.Options{OnDamage: func(_ context.Context, key string, err error) {
 		fmt.Fprintf(e.stderr, "sptflow: refused a damaged remote entry: %v\n", err)
 	}})
 	if err != nil {

@@ -15,7 +15,7 @@ func TestRecordsSharePaidRequests(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			var damaged int
-			rs := open(t, Options{OnDamage: func(string, error) { damaged++ }})
+			rs := open(t, Options{OnDamage: func(context.Context, string, error) { damaged++ }})
 			localA, localB := emptyStore(t).RecordLog("requests"), emptyStore(t).RecordLog("requests")
 			defer localA.Close()
 			defer localB.Close()

@@ -19,7 +19,7 @@ type Options struct {
 	// OnDamage is called for every entry that failed verification on read
 	// (it is then treated as missing). Nil ignores them, but Damaged still
 	// counts them.
-	OnDamage func(key string, err error)
+	OnDamage func(ctx context.Context, key string, err error)
 	// Now is the clock of leases; nil is time.Now. Tests set a fake.
 	Now func() time.Time
 }
@@ -28,7 +28,7 @@ type Options struct {
 type Store struct {
 	b        bucket
 	url      string
-	onDamage func(string, error)
+	onDamage func(context.Context, string, error)
 	now      func() time.Time
 	damaged  atomic.Int64
 }
@@ -64,7 +64,7 @@ func (s *Store) damage(ctx context.Context, key string, why string, repair bool)
 	err := fmt.Errorf("%s %s: %w", s.url, key, fmt.Errorf("%s: %w", why, ErrDamaged))
 	s.damaged.Add(1)
 	if s.onDamage != nil {
-		s.onDamage(key, err)
+		s.onDamage(ctx, key, err)
 	}
 	if repair {
 		_ = s.b.remove(ctx, key) // best effort: the next push repairs it

@@ -120,7 +120,7 @@ func TestObjects(t *testing.T) {
 	for name, open := range backends(t) {
 		t.Run(name, func(t *testing.T) {
 			var damaged []string
-			s := open(t, Options{OnDamage: func(key string, err error) { damaged = append(damaged, key) }})
+			s := open(t, Options{OnDamage: func(_ context.Context, key string, err error) { damaged = append(damaged, key) }})
 			ctx := context.Background()
 			data := []byte("sealed output")
 			d, created, err := s.PutObject(ctx, data)
@@ -155,7 +155,7 @@ func TestPoisonedObjectIsAMiss(t *testing.T) {
 		for cname, poison := range cases {
 			t.Run(name+"/"+cname, func(t *testing.T) {
 				var damaged []string
-				s := open(t, Options{OnDamage: func(key string, err error) { damaged = append(damaged, key) }})
+				s := open(t, Options{OnDamage: func(_ context.Context, key string, err error) { damaged = append(damaged, key) }})
 				ctx := context.Background()
 				good := []byte("sealed output")
 				d := store.DigestOf(good)
@@ -188,7 +188,7 @@ func TestRecords(t *testing.T) {
 	for name, open := range backends(t) {
 		t.Run(name, func(t *testing.T) {
 			var damaged []string
-			s := open(t, Options{OnDamage: func(key string, err error) { damaged = append(damaged, key) }})
+			s := open(t, Options{OnDamage: func(_ context.Context, key string, err error) { damaged = append(damaged, key) }})
 			ctx := context.Background()
 			key := [32]byte{7}
 			if _, ok, err := s.GetRecord(ctx, "requests", key); ok || err != nil {

@@ -88,7 +88,7 @@ func TestPullRefusesPoisonedFile(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			var damaged []string
-			rs := open(t, Options{OnDamage: func(key string, err error) { damaged = append(damaged, key) }})
+			rs := open(t, Options{OnDamage: func(_ context.Context, key string, err error) { damaged = append(damaged, key) }})
 			a, pin := sealed(t)
 			if _, err := Push(ctx, a, rs, []Pin{pin}); err != nil {
 				t.Fatal(err)

@@ -84,7 +84,7 @@ func TestTierDamageIsAMissAndRepaired(t *testing.T) {
 				t.Run(tt.what, func(t *testing.T) {
 					ctx := context.Background()
 					var damaged []string
-					rs := open(t, Options{OnDamage: func(key string, err error) { damaged = append(damaged, key) }})
+					rs := open(t, Options{OnDamage: func(_ context.Context, key string, err error) { damaged = append(damaged, key) }})
 					ta := NewTier(a, rs, TierOptions{})
 					if err := ta.Publish(ctx, pin.Key, pin.Manifest); err != nil {
 						t.Fatal(err)
