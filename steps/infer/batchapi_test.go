@@ -7,17 +7,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/rs/zerolog"
 
 	"github.com/sptflow/sptflow/engine"
 	"github.com/sptflow/sptflow/engine/enginetest"
-	"github.com/sptflow/sptflow/engine/store"
 	"github.com/sptflow/sptflow/llm"
-	"github.com/sptflow/sptflow/llm/connect"
 	"github.com/sptflow/sptflow/llm/llmtest"
 	"github.com/sptflow/sptflow/steps/generate/llmstep"
+	"github.com/sptflow/sptflow/steps/generate/llmstep/llmsteptest"
 	"github.com/sptflow/sptflow/steps/infer"
 	"github.com/sptflow/sptflow/steps/spt/sptsim/sptfake"
 )
@@ -26,18 +22,8 @@ import (
 // the request store and batch ledger in dir.
 func runClaude(t *testing.T, srv *llmtest.Server, dir, execution string) (*enginetest.Result, *llm.Runtime, error) {
 	t.Helper()
-	st, err := store.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	records := st.RecordLog("llm")
-	defer records.Close()
-	rt, err := llm.NewRuntime(llm.RuntimeConfig{Records: records, Log: zerolog.Nop(),
-		Getenv: func(string) string { return "test-key" }, Connect: connect.Connect,
-		Batches: store.Batches(dir), BatchPoll: time.Millisecond, BatchNoCanary: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rt, done := llmsteptest.BatchRuntime(t, dir, nil)
+	defer done()
 	s := spec("claude")
 	s.With["execution"] = execution
 	s.Models["claude"] = engine.ModelEntry{Name: "claude", Pos: "test.yaml:1:1", Raw: map[string]any{

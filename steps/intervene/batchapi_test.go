@@ -9,15 +9,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/rs/zerolog"
 
 	"github.com/sptflow/sptflow/engine"
 	"github.com/sptflow/sptflow/engine/enginetest"
-	"github.com/sptflow/sptflow/engine/store"
 	"github.com/sptflow/sptflow/llm"
-	"github.com/sptflow/sptflow/llm/connect"
 	"github.com/sptflow/sptflow/llm/llmtest"
 	"github.com/sptflow/sptflow/steps/generate/llmstep/llmsteptest"
 	"github.com/sptflow/sptflow/steps/intervene"
@@ -51,22 +46,8 @@ func runAnthropicModel(t *testing.T, srv *llmtest.Server, dir, prompts string, w
 // configuration.
 func tryAnthropic(t *testing.T, srv *llmtest.Server, dir, prompts string, with, model map[string]any, tweak func(*llm.RuntimeConfig)) (*anthropicRun, error) {
 	t.Helper()
-	st, err := store.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	records := st.RecordLog("llm")
-	defer records.Close()
-	cfg := llm.RuntimeConfig{Records: records, Log: zerolog.Nop(),
-		Getenv: func(string) string { return "test-key" }, Connect: connect.Connect,
-		Batches: store.Batches(dir), BatchPoll: time.Millisecond, BatchNoCanary: true}
-	if tweak != nil {
-		tweak(&cfg)
-	}
-	rt, err := llm.NewRuntime(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rt, done := llmsteptest.BatchRuntime(t, dir, tweak)
+	defer done()
 	s := spec(prompts, with)
 	s.Models["sonnet"] = engine.ModelEntry{Name: "sonnet", Pos: "test.yaml:1:1", Raw: map[string]any{
 		"provider": "anthropic", "model": "claude-sonnet-4-5", "max_tokens": 4096, "base_url": srv.URL,

@@ -9,12 +9,14 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/sptflow/sptflow/engine"
 	"github.com/sptflow/sptflow/engine/store"
 	"github.com/sptflow/sptflow/llm"
+	llmconnect "github.com/sptflow/sptflow/llm/connect"
 	"github.com/sptflow/sptflow/llm/sim"
 	"github.com/sptflow/sptflow/steps/spt"
 	"github.com/sptflow/sptflow/steps/spt/sptsim"
@@ -93,6 +95,32 @@ func Runtime(t testing.TB, dir string, responders map[string]llm.SimResponder) (
 		t.Fatalf("new runtime: %v", err)
 	}
 	return rt, c
+}
+
+// BatchRuntime is a runtime over the request store and batch ledger in
+// dir for tests of the batch executor against the fake servers
+// (llmtest): real providers (connect.Connect), the key "test-key", a
+// 1 ms poll and no canary (tests of the canary set their own). tweak, if
+// set, changes the configuration. done closes the request log.
+func BatchRuntime(t testing.TB, dir string, tweak func(*llm.RuntimeConfig)) (rt *llm.Runtime, done func()) {
+	t.Helper()
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	records := st.RecordLog("llm")
+	cfg := llm.RuntimeConfig{Records: records, Log: zerolog.Nop(),
+		Getenv: func(string) string { return "test-key" }, Connect: llmconnect.Connect,
+		Batches: store.Batches(dir), BatchPoll: time.Millisecond, BatchNoCanary: true}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	rt, err = llm.NewRuntime(cfg)
+	if err != nil {
+		records.Close()
+		t.Fatalf("new runtime: %v", err)
+	}
+	return rt, func() { records.Close() }
 }
 
 // SimModel is a sim model entry.
