@@ -28,8 +28,11 @@
 #               one, once the stat cache knows its inputs (a researcher
 #               rerunning the analysis after changing an option)
 #   evaluation  python3 scripts/analyze_evaluation_results.py  vs  `run …
-#               evaluation --force`, (a) the first process to read the 266 MB
-#               of results, (b) a later one
+#               evaluation --force`, (a) the first process after the tag run,
+#               (b) a later one. (Today the tag run already digests the 266 MB
+#               of results, as every run digests every node's inputs when it
+#               opens the pipeline, so (a) and (b) differ only once that is
+#               lazy.)
 #
 # The original imports anthropic, openai and dotenv at start (scripts/utils.py)
 # though these scripts call no API; when python3 lacks them, empty stand-ins

@@ -26,7 +26,7 @@ var rows = []row{
 	{"tag: cold `run … tag`, copies", "orig:tag", "spt:tag-copy", 0.05, 40},
 	{"analysis (a): first process after tag", "orig:analysis", "spt:analysis-first", 0.10, 0},
 	{"analysis (b): a later process (inputs in the stat cache)", "orig:analysis", "spt:analysis-later", 0.10, 0},
-	{"evaluation (a): first process", "orig:evaluation", "spt:evaluation-first", 0.10, 0},
+	{"evaluation (a): first process after tag", "orig:evaluation", "spt:evaluation-first", 0.10, 0},
 	{"evaluation (b): a later process (inputs in the stat cache)", "orig:evaluation", "spt:evaluation-later", 0.10, 0},
 }
 
