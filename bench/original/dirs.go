@@ -140,8 +140,10 @@ func (c *comparer) report(w io.Writer, orig, spt string, a, b []string) error {
 		}
 		d := c.compare(rel, x, y)
 		count[d.verdict]++
-		masked += d.masked
-		maskedDiffer += d.maskedDiffer
+		if d.verdict == maskedEqual {
+			masked += d.masked
+			maskedDiffer += d.maskedDiffer
+		}
 		if d.verdict != differs {
 			continue
 		}
@@ -152,8 +154,10 @@ func (c *comparer) report(w io.Writer, orig, spt string, a, b []string) error {
 	}
 	fmt.Fprintf(w, "%d files: %d byte-identical", len(union), count[equal])
 	if c.mask != nil {
-		fmt.Fprintf(w, ", %d identical but for the values of %s (%d of %d values differ)",
-			count[maskedEqual], strings.Join(c.mask.keys, ", "), maskedDiffer, masked)
+		fmt.Fprintf(w, ", %d identical but for the values of %s", count[maskedEqual], strings.Join(c.mask.keys, ", "))
+		if count[maskedEqual] > 0 {
+			fmt.Fprintf(w, " (%d of their %d values differ)", maskedDiffer, masked)
+		}
 	}
 	fmt.Fprintf(w, ", %d differ", count[differs])
 	if c.rules != nil {
