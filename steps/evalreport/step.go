@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"runtime"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
@@ -96,34 +97,42 @@ func (s *Step) Run(ctx context.Context, p *Params, t *engine.Task) error {
 	return nil
 }
 
-// LoadRuns parses the result files in parallel (one per CPU), returning
-// them in the order given. Each file is read whole and scanned; only the
-// counts are kept, so memory stays near one file per worker.
+// LoadRuns parses the result files in parallel (one worker per CPU, each
+// reading into its own reused buffer), returning them in the order given.
+// Each file is read whole and scanned; only the counts are kept, so memory
+// stays near one file per worker.
 func LoadRuns(ctx context.Context, files []engine.InputFile, prog engine.Progress) ([]*Run, error) {
 	runs := make([]*Run, len(files))
 	if prog != nil {
 		prog.SetTotal(len(files))
 	}
 	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, f := range files {
+	var next atomic.Int64
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
 		g.Go(func() error {
-			if err := ctx.Err(); err != nil {
-				return err
+			var rd fileReader
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(files) {
+					return nil
+				}
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				f := files[i]
+				data, err := rd.read(f)
+				if err != nil {
+					return fmt.Errorf("result file: %w", err)
+				}
+				r, err := ParseRun(path.Base(f.Rel), data)
+				if err != nil {
+					return fmt.Errorf("parse result file %s: %w", f.Abs, err)
+				}
+				runs[i] = r
+				if prog != nil {
+					prog.Done(1, 0, 0)
+				}
 			}
-			data, err := engine.ReadInput(f)
-			if err != nil {
-				return fmt.Errorf("result file: %w", err)
-			}
-			r, err := ParseRun(path.Base(f.Rel), data)
-			if err != nil {
-				return fmt.Errorf("parse result file %s: %w", f.Abs, err)
-			}
-			runs[i] = r
-			if prog != nil {
-				prog.Done(1, 0, 0)
-			}
-			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {

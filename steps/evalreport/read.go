@@ -1,0 +1,65 @@
+package evalreport
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+
+	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/regfile"
+)
+
+// fileReader reads matched input files into one buffer that it reuses. A
+// fresh buffer per file (engine.ReadInput) costs more than the read itself:
+// the kernel zero-fills every new page and the collector scans and frees
+// hundreds of megabytes; with one buffer per worker the memory is touched
+// once and a read is a copy from the page cache.
+type fileReader struct {
+	buf []byte
+}
+
+// read is engine.ReadInput into r's buffer, with the same checks and error
+// messages: a regular file of at most the size it was matched with. The
+// bytes are valid until the next read.
+func (r *fileReader) read(in engine.InputFile) ([]byte, error) {
+	limit := max(in.Size, 1)
+	data, err := r.readFile(in.Abs, limit)
+	var tl *regfile.TooLargeError
+	if errors.As(err, &tl) {
+		return nil, fmt.Errorf("read input %s: it grew since it was matched (%d bytes then); run again", in.Abs, in.Size)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read input: %w", err)
+	}
+	return data, nil
+}
+
+// readFile is regfile.Read(path, limit) into r's buffer: one byte more
+// than limit is asked for, so a file that grew is refused as too large.
+func (r *fileReader) readFile(path string, limit int64) ([]byte, error) {
+	f, _, err := regfile.Open(path, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if int64(cap(r.buf)) < limit+1 {
+		r.buf = make([]byte, limit+1)
+	}
+	buf := r.buf[:limit+1]
+	n := 0
+	for n < len(buf) {
+		m, err := f.Read(buf[n:])
+		n += m
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, &fs.PathError{Op: "read", Path: path, Err: err}
+		}
+	}
+	if int64(n) > limit {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: &regfile.TooLargeError{Size: int64(n), Max: limit}}
+	}
+	return buf[:n], nil
+}
