@@ -17,6 +17,7 @@ import (
 // once and a read is a copy from the page cache.
 type fileReader struct {
 	buf []byte
+	max int64 // the largest file to be read: the buffer never grows past it
 }
 
 // read is engine.ReadInput into r's buffer, with the same checks and error
@@ -44,7 +45,9 @@ func (r *fileReader) readFile(path string, limit int64) ([]byte, error) {
 	}
 	defer f.Close()
 	if int64(cap(r.buf)) < limit+1 {
-		r.buf = make([]byte, limit+1)
+		// Grow geometrically (files come in name order, not by size), up
+		// to the largest file.
+		r.buf = make([]byte, max(limit, min(2*int64(cap(r.buf)), r.max))+1)
 	}
 	buf := r.buf[:limit+1]
 	n := 0

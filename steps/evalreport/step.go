@@ -106,11 +106,15 @@ func LoadRuns(ctx context.Context, files []engine.InputFile, prog engine.Progres
 	if prog != nil {
 		prog.SetTotal(len(files))
 	}
+	largest := int64(0)
+	for _, f := range files {
+		largest = max(largest, f.Size)
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	var next atomic.Int64
 	for range min(runtime.GOMAXPROCS(0), len(files)) {
 		g.Go(func() error {
-			var rd fileReader
+			rd := fileReader{max: largest}
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(files) {
