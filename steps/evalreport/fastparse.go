@@ -24,6 +24,68 @@ import (
 type fastParser struct {
 	b []byte
 	i int
+	// keys are the previous entry's member keys in order, each with its
+	// closing quote: entries repeat them, so a key equal to the one at the
+	// same position is known (plain, and which member it is) without
+	// being scanned.
+	keys []memoKey
+}
+
+// memoKey is a plain key as written, closing quote included, and the
+// member it names.
+type memoKey struct {
+	raw    []byte
+	member member
+}
+
+// member names the entry members that are counted.
+type member uint8
+
+const (
+	otherMember member = iota
+	conditionMember
+	expectedMember
+	flagMember
+	parsedMember
+)
+
+func memberOf(key []byte) member {
+	switch string(key) {
+	case "condition":
+		return conditionMember
+	case "expected_flag":
+		return expectedMember
+	case "parsed_flag":
+		return flagMember
+	case "flag_parsed_successfully":
+		return parsedMember
+	}
+	return otherMember
+}
+
+// memberKey consumes the k-th member key of an entry and returns the
+// member it names.
+func (p *fastParser) memberKey(k int) (member, bool) {
+	if p.peek() != '"' {
+		return 0, false
+	}
+	if k < len(p.keys) {
+		if m := p.keys[k]; bytes.HasPrefix(p.b[p.i+1:], m.raw) {
+			p.i += 1 + len(m.raw)
+			return m.member, true
+		}
+	}
+	key, ok := p.plain()
+	if !ok {
+		return 0, false
+	}
+	m := memoKey{raw: p.b[p.i-len(key)-1 : p.i], member: memberOf(key)}
+	if k < len(p.keys) {
+		p.keys[k] = m
+	} else if k == len(p.keys) {
+		p.keys = append(p.keys, m)
+	}
+	return m.member, true
 }
 
 // parseFast parses a result file as parseScan does, or returns ok false
@@ -72,11 +134,24 @@ func parseFast(name string, data []byte) (*Run, bool) {
 	}
 }
 
-// ws skips JSON white space, as the scanner does.
+// ws skips JSON white space, as the scanner does. The check is inlined,
+// the skip is not.
 func (p *fastParser) ws() {
 	if p.i < len(p.b) && p.b[p.i] <= ' ' {
-		p.i += scan.SpaceLen(p.b[p.i:])
+		p.space()
 	}
+}
+
+func (p *fastParser) space() { p.i += scan.SpaceLen(p.b[p.i:]) }
+
+// colon consumes the ':' after a key, at once when it is followed by one
+// space (as json.dump writes it; the value's reader skips any more).
+func (p *fastParser) colon() bool {
+	if p.i+1 < len(p.b) && p.b[p.i] == ':' && p.b[p.i+1] == ' ' {
+		p.i += 2
+		return true
+	}
+	return p.next(':')
 }
 
 // peek skips white space and returns the next byte, 0 at the end.
@@ -234,19 +309,19 @@ func (p *fastParser) entry(c *counter) bool {
 		c.add(cond, expected, flag, parsed)
 		return true
 	}
-	for {
-		key, ok := p.key()
-		if !ok || !p.next(':') {
+	for k := 0; ; k++ {
+		m, ok := p.memberKey(k)
+		if !ok || !p.colon() {
 			return false
 		}
-		switch string(key) {
-		case "condition":
+		switch m {
+		case conditionMember:
 			cond, ok = p.nullableString()
-		case "expected_flag":
+		case expectedMember:
 			expected, ok = p.nullableString()
-		case "parsed_flag":
+		case flagMember:
 			flag, ok = p.nullableString()
-		case "flag_parsed_successfully":
+		case parsedMember:
 			parsed, ok = p.boolean()
 		default:
 			ok = p.skipMember()

@@ -27,6 +27,14 @@ var fastCases = []struct {
 	  "nested": {"a": ["}", null]}, "condition": "original_intended", "flag_parsed_successfully": false}], "y": "z"}`, true},
 	{"duplicate keys", `{"results": [{"condition": "x", "condition": "trained_actual", "parsed_flag": "FAIL",
 	  "flag_parsed_successfully": true}], "metadata": {"step": "s1"}, "results": [{}], "metadata": {"timestamp": "t"}}`, true},
+	{"keys change order", `{"results": [
+	  {"condition": "trained_actual", "parsed_flag": "FAIL", "flag_parsed_successfully": true},
+	  {"condition_x": "original_actual", "condition": "original_actual", "parsed_flag":"PASS", "flag_parsed_successfully":true},
+	  {"parsed_flag" :  "FAIL","condition":"trained_actual","flag_parsed_successfully"
+	    : true, "extra": 1},
+	  {"condition": "trained_actual", "parsed_flag": "FAIL", "flag_parsed_successfully": true}
+	]}`, true},
+	{"known key then escape", `{"results": [{"condition": "trained_actual"}, {"cond\u0069tion": "original_actual"}]}`, false},
 	{"trailing data", `{"results": []} trailing`, true},
 	{"non-ASCII value", `{"results": [{"condition": "tr\u00e4ined", "parsed_flag": "FÄIL"}]}`, false},
 	{"raw non-ASCII", "{\"results\": [{\"condition\": \"tr\xc3\xa4ined\", \"parsed_flag\": \"F\xffIL\"}]}", true},
