@@ -16,19 +16,28 @@ import (
 //
 // The fast path is strict: it takes only what the scanner takes, in the
 // same way, and gives up (ok false) at anything else (an escape in a key
-// or a decoded value, a nested container in an entry, a malformed
-// document), leaving the file to the scanner, which then reports the same
-// result or error as it always did.
+// or a decoded value, a malformed document), leaving the file to the
+// scanner, which then reports the same result or error as it always did.
+//
+// It reads a document held in memory or streams one from a file (see
+// stream.go): then it holds a window of the file, and every read that
+// reaches the window's end asks for more (more), keeping the bytes from
+// the cursor on, so the token being read is always whole in the window.
+// Slices into the window are valid until the next read: keys and decoded
+// values are used or copied before it.
 
-// fastParser walks one document held in memory.
+// fastParser walks one document.
 type fastParser struct {
-	b []byte
-	i int
+	b   []byte // the bytes held: the whole document, or the window
+	i   int    // the cursor in b
+	src *source
 	// keys are the previous entry's member keys in order, each with its
 	// closing quote: entries repeat them, so a key equal to the one at the
 	// same position is known (plain, and which member it is) without
 	// being scanned.
 	keys []memoKey
+	// Copies of the current entry's decoded values.
+	cond, expected, flag []byte
 }
 
 // memoKey is a plain key as written, closing quote included, and the
@@ -70,7 +79,9 @@ func (p *fastParser) memberKey(k int) (member, bool) {
 		return 0, false
 	}
 	if k < len(p.keys) {
-		if m := p.keys[k]; bytes.HasPrefix(p.b[p.i+1:], m.raw) {
+		m := p.keys[k]
+		p.ensure(1 + len(m.raw))
+		if bytes.HasPrefix(p.b[p.i+1:], m.raw) {
 			p.i += 1 + len(m.raw)
 			return m.member, true
 		}
@@ -79,7 +90,7 @@ func (p *fastParser) memberKey(k int) (member, bool) {
 	if !ok {
 		return 0, false
 	}
-	m := memoKey{raw: p.b[p.i-len(key)-1 : p.i], member: memberOf(key)}
+	m := memoKey{raw: append(append(make([]byte, 0, len(key)+1), key...), '"'), member: memberOf(key)}
 	if k < len(p.keys) {
 		p.keys[k] = m
 	} else if k == len(p.keys) {
@@ -88,10 +99,24 @@ func (p *fastParser) memberKey(k int) (member, bool) {
 	return m.member, true
 }
 
-// parseFast parses a result file as parseScan does, or returns ok false
-// when parseScan must decide.
+// parseFast parses a document held in memory as parseScan does, or
+// returns ok false when parseScan must decide.
 func parseFast(name string, data []byte) (*Run, bool) {
 	p := &fastParser{b: data}
+	return p.run(name)
+}
+
+// top names the top-level members that are read.
+type top uint8
+
+const (
+	otherTop top = iota
+	metadataTop
+	resultsTop
+)
+
+// run parses the document.
+func (p *fastParser) run(name string) (*Run, bool) {
 	var md metadata
 	c := &counter{}
 	entries := 0
@@ -99,20 +124,31 @@ func parseFast(name string, data []byte) (*Run, bool) {
 		return nil, false
 	}
 	if p.peek() == '}' {
+		p.i++
 		return c.run(name, &md, 0), true
 	}
 	for {
-		key, ok := p.key()
-		if !ok || !p.next(':') {
+		key, ok := p.plain()
+		if !ok {
 			return nil, false
 		}
+		which := otherTop
 		switch string(key) {
 		case "metadata":
+			which = metadataTop
+		case "results":
+			which = resultsTop
+		}
+		if !p.next(':') {
+			return nil, false
+		}
+		switch which {
+		case metadataTop:
 			raw, ok := p.skipValue()
 			if !ok || json.Unmarshal(raw, &md) != nil {
 				return nil, false
 			}
-		case "results":
+		case resultsTop:
 			n, ok := p.results(c)
 			if !ok {
 				return nil, false
@@ -127,10 +163,27 @@ func parseFast(name string, data []byte) (*Run, bool) {
 		case ',':
 			p.i++
 		case '}':
+			p.i++
 			return c.run(name, &md, entries), true
 		default:
 			return nil, false
 		}
+	}
+}
+
+// more makes more of a streamed document available after the cursor,
+// keeping the bytes from the cursor on; false when there is no more.
+func (p *fastParser) more() bool {
+	if p.src == nil {
+		return false
+	}
+	p.b, p.i = p.src.more(p.b, p.i)
+	return p.src.got > 0
+}
+
+// ensure makes n bytes available after the cursor, or as many as are left.
+func (p *fastParser) ensure(n int) {
+	for len(p.b)-p.i < n && p.more() {
 	}
 }
 
@@ -142,6 +195,7 @@ func (p *fastParser) ws() {
 	}
 }
 
+//go:noinline
 func (p *fastParser) space() { p.i += scan.SpaceLen(p.b[p.i:]) }
 
 // colon consumes the ':' after a key, at once when it is followed by one
@@ -154,13 +208,33 @@ func (p *fastParser) colon() bool {
 	return p.next(':')
 }
 
-// peek skips white space and returns the next byte, 0 at the end.
-func (p *fastParser) peek() byte {
-	p.ws()
+// at returns the byte at the cursor, 0 at the window's end: with a test
+// for white space, an inlined peek for the hot paths.
+func (p *fastParser) at() byte {
 	if p.i < len(p.b) {
 		return p.b[p.i]
 	}
 	return 0
+}
+
+// peek skips white space and returns the next byte, 0 at the end.
+func (p *fastParser) peek() byte {
+	if c := p.at(); c > ' ' {
+		return c
+	}
+	return p.peekMore()
+}
+
+func (p *fastParser) peekMore() byte {
+	for {
+		p.ws()
+		if p.i < len(p.b) {
+			return p.b[p.i]
+		}
+		if !p.more() {
+			return 0
+		}
+	}
 }
 
 // next consumes the byte c after white space.
@@ -178,36 +252,53 @@ func (p *fastParser) plain() ([]byte, bool) {
 	if p.peek() != '"' {
 		return nil, false
 	}
-	start := p.i + 1
-	j := start + scan.PlainLen(p.b[start:])
-	if j >= len(p.b) || p.b[j] != '"' {
-		return nil, false
+	for {
+		start := p.i + 1
+		j := start + scan.PlainLen(p.b[start:])
+		if j < len(p.b) {
+			if p.b[j] != '"' {
+				return nil, false
+			}
+			p.i = j + 1
+			return p.b[start:j], true
+		}
+		if !p.more() {
+			return nil, false
+		}
 	}
-	p.i = j + 1
-	return p.b[start:j], true
 }
 
-// key consumes an object key: plain only.
-func (p *fastParser) key() ([]byte, bool) { return p.plain() }
-
-// skipString consumes a string, unchecked, as the scanner's RawString.
-func (p *fastParser) skipString() bool {
-	start := p.i
-	j := p.i + 1
+// skipString consumes a string, unchecked, as the scanner's RawString,
+// and returns where it starts.
+func (p *fastParser) skipString() (start int, ok bool) {
 	for {
-		k := bytes.IndexByte(p.b[j:], '"')
+		if j := stringEnd(p.b, p.i); j > 0 {
+			start, p.i = p.i, j
+			return start, true
+		}
+		if !p.more() {
+			return 0, false
+		}
+	}
+}
+
+// stringEnd returns the offset after the string that starts at b[start],
+// or 0 when b holds no end of it.
+func stringEnd(b []byte, start int) int {
+	j := start + 1
+	for {
+		k := bytes.IndexByte(b[j:], '"')
 		if k < 0 {
-			return false
+			return 0
 		}
 		j += k
 		bs := 0
-		for q := j - 1; q > start && p.b[q] == '\\'; q-- {
+		for q := j - 1; q > start && b[q] == '\\'; q-- {
 			bs++
 		}
 		j++
 		if bs%2 == 0 {
-			p.i = j
-			return true
+			return j
 		}
 	}
 }
@@ -215,32 +306,49 @@ func (p *fastParser) skipString() bool {
 // literal consumes a number, true, false or null, unchecked, up to the
 // next delimiter, as the scanner does; it is empty when none is there.
 func (p *fastParser) literal() []byte {
-	start := p.i
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			return p.b[start:p.i]
+	for {
+		j := p.i
+		for j < len(p.b) && !isDelimiter(p.b[j]) {
+			j++
 		}
-		p.i++
+		if j == len(p.b) {
+			if p.more() {
+				continue // the window ended inside it: read it again, whole
+			}
+			j = len(p.b) // the end of the document (more may have moved it)
+		}
+		lit := p.b[p.i:j]
+		p.i = j
+		return lit
 	}
-	return p.b[start:p.i]
+}
+
+func isDelimiter(c byte) bool {
+	switch c {
+	case ',', '}', ']', ' ', '\t', '\n', '\r':
+		return true
+	}
+	return false
 }
 
 // skipValue consumes any value as the scanner's Skip and returns its bytes.
 func (p *fastParser) skipValue() ([]byte, bool) {
 	switch p.peek() {
 	case '"':
-		start := p.i
-		ok := p.skipString()
+		start, ok := p.skipString()
 		return p.b[start:p.i], ok
 	case '{', '[':
-		s := scan.New(p.b[p.i:])
-		raw, err := s.Skip()
-		if err != nil {
-			return nil, false
+		for {
+			s := scan.New(p.b[p.i:])
+			if raw, err := s.Skip(); err == nil {
+				p.i += s.Offset()
+				return raw, true
+			}
+			// Skipping a container fails only at its end: unterminated.
+			if !p.more() {
+				return nil, false
+			}
 		}
-		p.i += s.Offset()
-		return raw, true
 	case 0:
 		return nil, false
 	}
@@ -248,10 +356,13 @@ func (p *fastParser) skipValue() ([]byte, bool) {
 	return lit, len(lit) > 0
 }
 
-// nullableString consumes a plain string or null ("" for null).
-func (p *fastParser) nullableString() ([]byte, bool) {
-	if p.peek() == '"' {
-		return p.plain()
+// nullableString consumes a plain string or null: a copy of the string
+// in *dst, or nil.
+func (p *fastParser) nullableString(dst *[]byte) ([]byte, bool) {
+	if p.at() == '"' || p.peek() == '"' {
+		v, ok := p.plain()
+		*dst = append((*dst)[:0], v...)
+		return *dst, ok
 	}
 	lit, ok := p.skipValue()
 	return nil, ok && string(lit) == "null"
@@ -299,6 +410,7 @@ func (p *fastParser) results(c *counter) (int, bool) {
 
 // entry consumes one result entry and counts it, as Run.addEntry.
 func (p *fastParser) entry(c *counter) bool {
+	// The values are copied (p.cond...): later reads may move the window.
 	var cond, expected, flag []byte
 	var parsed bool
 	if !p.next('{') {
@@ -316,11 +428,11 @@ func (p *fastParser) entry(c *counter) bool {
 		}
 		switch m {
 		case conditionMember:
-			cond, ok = p.nullableString()
+			cond, ok = p.nullableString(&p.cond)
 		case expectedMember:
-			expected, ok = p.nullableString()
+			expected, ok = p.nullableString(&p.expected)
 		case flagMember:
-			flag, ok = p.nullableString()
+			flag, ok = p.nullableString(&p.flag)
 		case parsedMember:
 			parsed, ok = p.boolean()
 		default:
@@ -329,7 +441,11 @@ func (p *fastParser) entry(c *counter) bool {
 		if !ok {
 			return false
 		}
-		switch p.peek() {
+		next := p.at()
+		if next <= ' ' {
+			next = p.peek()
+		}
+		switch next {
 		case ',':
 			p.i++
 		case '}':
@@ -343,10 +459,11 @@ func (p *fastParser) entry(c *counter) bool {
 }
 
 // skipMember consumes a member's value: strings and literals here, a
-// container (none in the published entries) by the scanner.
+// container (none in the published entries) as the scanner does.
 func (p *fastParser) skipMember() bool {
-	if p.peek() == '"' {
-		return p.skipString()
+	if p.at() == '"' || p.peek() == '"' {
+		_, ok := p.skipString()
+		return ok
 	}
 	_, ok := p.skipValue()
 	return ok

@@ -24,16 +24,21 @@ type fileReader struct {
 // messages: a regular file of at most the size it was matched with. The
 // bytes are valid until the next read.
 func (r *fileReader) read(in engine.InputFile) ([]byte, error) {
-	limit := max(in.Size, 1)
-	data, err := r.readFile(in.Abs, limit)
-	var tl *regfile.TooLargeError
-	if errors.As(err, &tl) {
-		return nil, fmt.Errorf("read input %s: it grew since it was matched (%d bytes then); run again", in.Abs, in.Size)
-	}
+	data, err := r.readFile(in.Abs, max(in.Size, 1))
 	if err != nil {
-		return nil, fmt.Errorf("read input: %w", err)
+		return nil, inputError(in, err)
 	}
 	return data, nil
+}
+
+// inputError words an error of regfile.Open or regfile.Read on the input
+// file in as engine.ReadInput does.
+func inputError(in engine.InputFile, err error) error {
+	var tl *regfile.TooLargeError
+	if errors.As(err, &tl) {
+		return fmt.Errorf("read input %s: it grew since it was matched (%d bytes then); run again", in.Abs, in.Size)
+	}
+	return fmt.Errorf("read input: %w", err)
 }
 
 // readFile is regfile.Read(path, limit) into r's buffer: one byte more

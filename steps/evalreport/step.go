@@ -3,7 +3,6 @@ package evalreport
 import (
 	"context"
 	"fmt"
-	"path"
 	"runtime"
 	"sync/atomic"
 
@@ -97,10 +96,10 @@ func (s *Step) Run(ctx context.Context, p *Params, t *engine.Task) error {
 	return nil
 }
 
-// LoadRuns parses the result files in parallel (one worker per CPU, each
-// reading into its own reused buffer), returning them in the order given.
-// Each file is read whole and scanned; only the counts are kept, so memory
-// stays near one file per worker.
+// LoadRuns parses the result files in parallel (one worker per CPU),
+// returning them in the order given. Each file is streamed through the
+// worker's window and scanned; only the counts are kept, so memory stays
+// near one window per worker.
 func LoadRuns(ctx context.Context, files []engine.InputFile, prog engine.Progress) ([]*Run, error) {
 	runs := make([]*Run, len(files))
 	if prog != nil {
@@ -114,7 +113,7 @@ func LoadRuns(ctx context.Context, files []engine.InputFile, prog engine.Progres
 	var next atomic.Int64
 	for range min(runtime.GOMAXPROCS(0), len(files)) {
 		g.Go(func() error {
-			rd := fileReader{max: largest}
+			w := worker{whole: fileReader{max: largest}}
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(files) {
@@ -123,14 +122,9 @@ func LoadRuns(ctx context.Context, files []engine.InputFile, prog engine.Progres
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				f := files[i]
-				data, err := rd.read(f)
+				r, err := w.load(files[i])
 				if err != nil {
-					return fmt.Errorf("result file: %w", err)
-				}
-				r, err := ParseRun(path.Base(f.Rel), data)
-				if err != nil {
-					return fmt.Errorf("parse result file %s: %w", f.Abs, err)
+					return err
 				}
 				runs[i] = r
 				if prog != nil {
