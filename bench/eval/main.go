@@ -1,7 +1,8 @@
 // Command eval benchmarks the analyze_eval step on the reference evaluation
 // results: it runs the step the way the engine does (inputs matched and
 // digested beforehand, outputs kept in memory) and prints wall time, CPU
-// time and peak memory.
+// time and peak memory, with the core count and the load average. The CPU
+// time includes the reads (the kernel's copy from the page cache).
 //
 //	SPT_REFERENCE_DATA=/tmp/refdata go run ./bench/eval [-n 5] [-include-baselines] [-out DIR]
 package main
@@ -11,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/sptflow/sptflow/bench/internal/harness"
@@ -54,8 +56,8 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("analyze_eval: %d files, %d runs: best %v, mean %v, CPU per run %v, peak heap %.1f MB, peak RSS %.1f MB\n",
-		len(inputs), *n, tm.Min().Round(time.Millisecond), tm.Mean().Round(time.Millisecond),
+	fmt.Printf("analyze_eval: %d cores, load average %s; %d files, %d runs: best %v, mean %v, CPU per run %v, peak heap %.1f MB, peak RSS %.1f MB\n",
+		runtime.NumCPU(), harness.LoadAvg(), len(inputs), *n, tm.Min().Round(time.Millisecond), tm.Mean().Round(time.Millisecond),
 		tm.CPUPerRun().Round(time.Millisecond), harness.GoMemoryMB(), harness.PeakRSSMB())
 	if *out != "" {
 		return harness.WriteFiles(*out, res.Files)

@@ -5,7 +5,20 @@
 # training config selects, so export sees them), each step run by the CLI in its own process so its
 # CPU time and peak RSS are its own (plus the engine's, reading the lock
 # and the store): tag (with load), then analyze, then export, each reusing
-# what the previous one stored. Prints one table with the core count.
+# what the previous one stored, then the evaluation tables. Prints one table
+# with the core count.
+#
+# The evaluation result files are scaled the same way, but a plain copy
+# would be a repeated run of the same evaluation, which the step reports and
+# does not count: copy K (K > 1) is instead the same evaluation at another
+# checkpoint step (metadata "step" gets the suffix _cK; a baseline, which
+# has none, gets step "cK"), a full copy (some 270 MB per K). Step is part
+# of an evaluation's identity but not of any grouping, so at Kx every run
+# and every figure's entry counts are K times those at 1x, and every
+# accuracy is the same. The evaluation runs twice in a project of its own:
+# first cold (row evaluation: its inputs digested, the engine's part), then
+# again with --force (row eval-force: the step's own cost, the inputs known
+# to the stat cache).
 #
 #   SPT_REFERENCE_DATA=/tmp/ref bench/scale/run.sh [SCALES...]   (default: 1 2 4 8)
 #
@@ -20,9 +33,16 @@ mkdir -p "$work"
 go build -o "$work/sptflow" ./cmd/sptflow
 src=$SPT_REFERENCE_DATA/stage_3_tagged
 scales=${*:-1 2 4 8}
+nosource=$work/nosource # the topic directories, empty
+for t in "$src"/*/; do mkdir -p "$nosource/$(basename "$t")"; done
 export SPTFLOW_MATERIALIZE=hardlink
+row() { # scale step files: the row of the last timed run
+	read -r user sys wall rss <"$work/time"
+	awk -v n="${1}x" -v s="$2" -v f="$3" -v u="$user" -v y="$sys" -v w="$wall" -v r="$rss" \
+		'BEGIN { printf "%-6s %-10s %7d %9.2f %9.2f %9.0f\n", n, s, f, u + y, w, r / 1024 }'
+}
 printf '%s cores, load average %s\n' "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-6s %-8s %7s %9s %9s %9s\n' scale step files "CPU s" "wall s" "RSS MB"
+printf '%-6s %-10s %7s %9s %9s %9s\n' scale step files "CPU s" "wall s" "RSS MB"
 for n in $scales; do
 	data=$work/x$n
 	if [ ! -d "$data" ]; then
@@ -42,7 +62,26 @@ for n in $scales; do
 			done
 		done
 	fi
+	evals=$work/e$n
+	if [ ! -d "$evals" ]; then
+		mkdir -p "$evals.tmp/quantitative"
+		for f in "$SPT_REFERENCE_DATA"/evaluation_results/quantitative/results_*.json; do
+			b=$(basename "$f" .json)
+			ln "$f" "$evals.tmp/quantitative/$b.json"
+			k=2
+			while [ "$k" -le "$n" ]; do
+				if head -c 4096 "$f" | grep -q '"step": "'; then
+					sed -E "0,/\"step\": \"([^\"]*)\"/s//\"step\": \"\\1_c$k\"/" "$f" >"$evals.tmp/quantitative/${b}_c$k.json"
+				else
+					sed -E "0,/\"metadata\": \{/s//\"metadata\": {\"step\": \"c$k\", /" "$f" >"$evals.tmp/quantitative/${b}_c$k.json"
+				fi
+				k=$((k + 1))
+			done
+		done
+		mv "$evals.tmp" "$evals"
+	fi
 	files=$(find "$data" -name '*.json' | wc -l)
+	efiles=$(find "$evals" -name '*.json' | wc -l)
 	proj=$work/proj$n
 	rm -rf "$proj"
 	mkdir -p "$proj/.sptflow" "$proj/pipelines" "$proj/config"
@@ -52,9 +91,21 @@ for n in $scales; do
 		( cd "$proj" && /usr/bin/time -f '%U %S %e %M' -o "$work/time" "$work/sptflow" run pipelines/reference.yaml "$step" \
 			--set source="$data" --set eval_results="$SPT_REFERENCE_DATA/evaluation_results" \
 			--data out >"$work/log" 2>&1 ) || { tail -5 "$work/log"; exit 1; }
-		read -r user sys wall rss <"$work/time"
-		awk -v n="${n}x" -v s="$step" -v f="$files" -v u="$user" -v y="$sys" -v w="$wall" -v r="$rss" \
-			'BEGIN { printf "%-6s %-8s %7d %9.2f %9.2f %9.0f\n", n, s, f, u + y, w, r / 1024 }'
+		row "$n" "$step" "$files"
+	done
+	# The evaluation in a project of its own whose source has no batch
+	# files: a cold run digests the inputs of every node, not only of the
+	# node it runs, so here it digests only the evaluation's.
+	rm -rf "$proj" && mkdir -p "$proj/.sptflow" "$proj/pipelines" "$proj/config"
+	cp "$repo/pipelines/reference.yaml" "$proj/pipelines/"
+	cp "$repo/config/training_config.json" "$proj/config/"
+	for step in evaluation eval-force; do
+		force=
+		[ "$step" = eval-force ] && force=--force
+		( cd "$proj" && /usr/bin/time -f '%U %S %e %M' -o "$work/time" "$work/sptflow" run pipelines/reference.yaml evaluation $force \
+			--set source="$nosource" --set eval_results="$evals" \
+			--data out >"$work/log" 2>&1 ) || { tail -5 "$work/log"; exit 1; }
+		row "$n" "$step" "$efiles"
 	done
 	rm -rf "$proj"
 done

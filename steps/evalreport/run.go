@@ -102,8 +102,17 @@ type metadata struct {
 
 // ParseRun reads one result file's bytes. Only the metadata and the
 // condition, expected_flag, parsed_flag and flag_parsed_successfully of
-// each entry are kept.
+// each entry are kept. data is not retained.
 func ParseRun(name string, data []byte) (*Run, error) {
+	if r, ok := parseFast(name, data); ok {
+		return r, nil
+	}
+	return parseScan(name, data)
+}
+
+// parseScan is ParseRun by the scanner: the reference for the fast path
+// (fastparse.go), and what decides every file that path gives up on.
+func parseScan(name string, data []byte) (*Run, error) {
 	r := &Run{File: name, Stats: map[string]Stat{}}
 	s := scan.New(data)
 	var md metadata

@@ -3,8 +3,8 @@ package evalreport
 import (
 	"context"
 	"fmt"
-	"path"
 	"runtime"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
@@ -96,34 +96,41 @@ func (s *Step) Run(ctx context.Context, p *Params, t *engine.Task) error {
 	return nil
 }
 
-// LoadRuns parses the result files in parallel (one per CPU), returning
-// them in the order given. Each file is read whole and scanned; only the
-// counts are kept, so memory stays near one file per worker.
+// LoadRuns parses the result files in parallel (one worker per CPU),
+// returning them in the order given. Each file is streamed through the
+// worker's window and scanned; only the counts are kept, so memory stays
+// near one window per worker.
 func LoadRuns(ctx context.Context, files []engine.InputFile, prog engine.Progress) ([]*Run, error) {
 	runs := make([]*Run, len(files))
 	if prog != nil {
 		prog.SetTotal(len(files))
 	}
+	largest := int64(0)
+	for _, f := range files {
+		largest = max(largest, f.Size)
+	}
 	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, f := range files {
+	var next atomic.Int64
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
 		g.Go(func() error {
-			if err := ctx.Err(); err != nil {
-				return err
+			w := worker{whole: fileReader{max: largest}}
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(files) {
+					return nil
+				}
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				r, err := w.load(files[i])
+				if err != nil {
+					return err
+				}
+				runs[i] = r
+				if prog != nil {
+					prog.Done(1, 0, 0)
+				}
 			}
-			data, err := engine.ReadInput(f)
-			if err != nil {
-				return fmt.Errorf("result file: %w", err)
-			}
-			r, err := ParseRun(path.Base(f.Rel), data)
-			if err != nil {
-				return fmt.Errorf("parse result file %s: %w", f.Abs, err)
-			}
-			runs[i] = r
-			if prog != nil {
-				prog.Done(1, 0, 0)
-			}
-			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {

@@ -1,0 +1,115 @@
+package evalreport
+
+import (
+	"reflect"
+	"testing"
+)
+
+// fastCases are result files that the fast path must read exactly as the
+// scanner does (fast true) or leave to it (fast false).
+var fastCases = []struct {
+	name string
+	doc  string
+	fast bool
+}{
+	{"empty object", `{}`, true},
+	{"empty results", `{"metadata": {"checkpoint_name": "ck"}, "results": []}`, true},
+	{"counts", `{"results": [
+	  {"condition": "trained_actual", "expected_flag": "FAIL", "parsed_flag": "FAIL", "flag_parsed_successfully": true},
+	  {"condition": "trained_actual", "expected_flag": "PASS", "parsed_flag": "PASS", "flag_parsed_successfully": true},
+	  {"condition": "original_actual", "parsed_flag": null, "flag_parsed_successfully": null},
+	  {"condition": "custom", "expected_flag": "PASS", "parsed_flag": "PASS", "flag_parsed_successfully": true},
+	  {"condition": "custom", "parsed_flag": "FAIL", "flag_parsed_successfully": true},
+	  {"condition": null, "parsed_flag": "", "flag_parsed_successfully": true},
+	  {}
+	], "metadata": {"checkpoint_name": "baseline_clean", "samples_processed": 3}}`, true},
+	{"skipped values", `{"x": [1, {"a": "]"}], "results": [{"response": "say \"hi\" \\", "n": 1.5e3, "t": true,
+	  "nested": {"a": ["}", null]}, "condition": "original_intended", "flag_parsed_successfully": false}], "y": "z"}`, true},
+	{"duplicate keys", `{"results": [{"condition": "x", "condition": "trained_actual", "parsed_flag": "FAIL",
+	  "flag_parsed_successfully": true}], "metadata": {"step": "s1"}, "results": [{}], "metadata": {"timestamp": "t"}}`, true},
+	{"keys change order", `{"results": [
+	  {"condition": "trained_actual", "parsed_flag": "FAIL", "flag_parsed_successfully": true},
+	  {"condition_x": "original_actual", "condition": "original_actual", "parsed_flag":"PASS", "flag_parsed_successfully":true},
+	  {"parsed_flag" :  "FAIL","condition":"trained_actual","flag_parsed_successfully"
+	    : true, "extra": 1},
+	  {"condition": "trained_actual", "parsed_flag": "FAIL", "flag_parsed_successfully": true}
+	]}`, true},
+	{"known key then escape", `{"results": [{"condition": "trained_actual"}, {"cond\u0069tion": "original_actual"}]}`, false},
+	{"trailing data", `{"results": []} trailing`, true},
+	{"non-ASCII value", `{"results": [{"condition": "tr\u00e4ined", "parsed_flag": "FÄIL"}]}`, false},
+	{"raw non-ASCII", "{\"results\": [{\"condition\": \"tr\xc3\xa4ined\", \"parsed_flag\": \"F\xffIL\"}]}", true},
+	{"escaped key", `{"results": [{"cond\u0069tion": "trained_actual"}]}`, false},
+	{"escaped value", `{"results": [{"parsed_flag": "P\u0041SS", "flag_parsed_successfully": true}]}`, false},
+	{"control in value", "{\"results\": [{\"parsed_flag\": \"PA\tSS\"}]}", false},
+	{"not an object", `[1, 2]`, false},
+	{"entry not an object", `{"results": [1]}`, false},
+	{"unterminated", `{"results": [{"condition": "x"}`, false},
+	{"unterminated string", `{"results": [{"condition": "x}]}`, false},
+	{"bad metadata", `{"metadata": {"step": 3}, "results": []}`, false},
+	{"bool as string", `{"results": [{"flag_parsed_successfully": "true"}]}`, false},
+	{"number as flag", `{"results": [{"parsed_flag": 1}]}`, false},
+	{"missing colon", `{"results" [{}]}`, false},
+	{"missing comma", `{"results": [{"a": 1 "b": 2}]}`, false},
+	{"missing value", `{"results": [{"a": , "b": 2}]}`, false},
+	{"NUL value", "{\"results\": [{\"a\": \x00}]}", false},
+	{"end inside", `{"results": [{"a": `, false},
+}
+
+func TestParseFastMatchesScanner(t *testing.T) {
+	for _, tt := range fastCases {
+		got, ok := parseFast("f.json", []byte(tt.doc))
+		if ok != tt.fast {
+			t.Errorf("%s: parseFast ok = %v, want %v", tt.name, ok, tt.fast)
+		}
+		want, err := parseScan("f.json", []byte(tt.doc))
+		if ok && err != nil {
+			t.Errorf("%s: parseFast took a document the scanner refuses: %v", tt.name, err)
+			continue
+		}
+		if ok && !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: parseFast\n got %+v\nwant %+v", tt.name, got, want)
+		}
+		// ParseRun's answer is the scanner's, whichever path gave it.
+		r, perr := ParseRun("f.json", []byte(tt.doc))
+		if (perr == nil) != (err == nil) || (err != nil && perr.Error() != err.Error()) || !reflect.DeepEqual(r, want) {
+			t.Errorf("%s: ParseRun = %+v, %v; want %+v, %v", tt.name, r, perr, want, err)
+		}
+	}
+}
+
+func TestParseFastCounts(t *testing.T) {
+	r, ok := parseFast("f.json", []byte(fastCases[2].doc))
+	if !ok {
+		t.Fatal("parseFast refused the counts fixture")
+	}
+	want := map[string]Stat{
+		TrainedActual:  {Total: 2, Parsed: 2, Correct: 1, Pass: 1, Fail: 1},
+		OriginalActual: {Total: 1},
+		"custom":       {Total: 2, Parsed: 2, Correct: 1, Pass: 1, Fail: 1},
+		"":             {Total: 2, Parsed: 1, Correct: 1},
+	}
+	if !reflect.DeepEqual(r.Stats, want) || r.FlagMismatch != 1 || r.Processed != 3 || !r.IsBaseline {
+		t.Errorf("got stats %+v mismatch %d processed %d baseline %v, want %+v 1 3 true", r.Stats, r.FlagMismatch, r.Processed, r.IsBaseline, want)
+	}
+}
+
+// FuzzParseFast checks that whatever the fast path accepts, the scanner
+// accepts with the same result.
+func FuzzParseFast(f *testing.F) {
+	for _, tt := range fastCases {
+		f.Add(tt.doc)
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		got, ok := parseFast("f.json", []byte(doc))
+		if !ok {
+			return
+		}
+		want, err := parseScan("f.json", []byte(doc))
+		if err != nil {
+			t.Fatalf("parseFast took %q, the scanner refuses it: %v", doc, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: parseFast\n got %+v\nwant %+v", doc, got, want)
+		}
+	})
+}

@@ -1,0 +1,136 @@
+package evalreport
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+
+	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/regfile"
+)
+
+// windowSize is the window a worker streams a result file through: small
+// enough to stay in the CPU's cache between the kernel's copy and the
+// parser's pass, so memory stays flat however large the files grow. A
+// value longer than half the window doubles it.
+const windowSize = 256 << 10
+
+// worker reads and parses result files one at a time, reusing its buffers.
+type worker struct {
+	window []byte
+	p      fastParser // kept: its key memo carries over from file to file
+	whole  fileReader // for the files the fast path leaves to the scanner
+}
+
+// load reads and parses one result file: streamed by the fast path, or,
+// when that gives up, read whole and parsed by the scanner, with the
+// errors of engine.ReadInput and ParseRun.
+func (w *worker) load(in engine.InputFile) (*Run, error) {
+	name := path.Base(in.Rel)
+	r, ok, err := w.stream(in, name)
+	if err != nil {
+		return nil, fmt.Errorf("result file: %w", err)
+	}
+	if ok {
+		return r, nil
+	}
+	data, err := w.whole.read(in)
+	if err != nil {
+		return nil, fmt.Errorf("result file: %w", err)
+	}
+	if r, err = parseScan(name, data); err != nil {
+		return nil, fmt.Errorf("parse result file %s: %w", in.Abs, err)
+	}
+	return r, nil
+}
+
+// stream parses the file by the fast path, reading it to its end (a file
+// that grew since it was matched is refused, as engine.ReadInput does);
+// ok is false when the scanner must decide.
+func (w *worker) stream(in engine.InputFile, name string) (r *Run, ok bool, err error) {
+	limit := max(in.Size, 1)
+	f, _, err := regfile.Open(in.Abs, limit)
+	if err != nil {
+		return nil, false, inputError(in, err)
+	}
+	defer f.Close()
+	if w.window == nil {
+		w.window = make([]byte, windowSize)
+	}
+	src := &source{f: f, path: in.Abs, limit: limit, buf: w.window}
+	w.p.b, w.p.i, w.p.src = nil, 0, src
+	r, ok = w.p.run(name)
+	if ok {
+		src.drain()
+	}
+	w.window, w.p.b, w.p.src = src.buf, nil, nil
+	if src.err != nil {
+		return nil, false, inputError(in, src.err)
+	}
+	return r, ok, nil
+}
+
+// source reads a file into a window for the fast parser, refusing more
+// than limit bytes as regfile.Read does.
+type source struct {
+	f     *os.File
+	path  string
+	limit int64
+	n     int64 // bytes read
+	got   int   // bytes the last call of more read
+	done  bool  // at the end of the file, or failed
+	err   error // as regfile.Read reports it
+	buf   []byte
+}
+
+// more moves b[i:] (the bytes the parser still needs) to the front of the
+// buffer, reads after them and returns the new window and cursor. At the
+// end of the file it changes nothing.
+func (s *source) more(b []byte, i int) ([]byte, int) {
+	s.got = 0
+	if s.done {
+		return b, i
+	}
+	keep := copy(s.buf, b[i:])
+	if keep > len(s.buf)/2 {
+		buf := make([]byte, 2*len(s.buf))
+		copy(buf, s.buf[:keep])
+		s.buf = buf
+	}
+	s.got = s.read(s.buf[keep:])
+	return s.buf[:keep+s.got], 0
+}
+
+// read reads into b: at least one byte unless at the end or failed.
+func (s *source) read(b []byte) int {
+	if rest := s.limit + 1 - s.n; int64(len(b)) > rest {
+		b = b[:rest] // one byte past the limit tells a file that grew
+	}
+	for {
+		m, err := s.f.Read(b)
+		s.n += int64(m)
+		switch {
+		case s.n > s.limit:
+			s.done, s.err = true, &fs.PathError{Op: "read", Path: s.path, Err: &regfile.TooLargeError{Size: s.n, Max: s.limit}}
+			return 0
+		case err == io.EOF:
+			s.done = true
+			return m
+		case err != nil:
+			s.done, s.err = true, &fs.PathError{Op: "read", Path: s.path, Err: err}
+			return 0
+		case m > 0:
+			return m
+		}
+	}
+}
+
+// drain reads the rest of the file (what follows the document), as a
+// whole read would, for its errors.
+func (s *source) drain() {
+	for !s.done {
+		s.read(s.buf)
+	}
+}
