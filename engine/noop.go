@@ -1,6 +1,9 @@
 package engine
 
-import "slices"
+import (
+	"context"
+	"slices"
+)
 
 // A run whose every planned partition is up to date, with its materialized
 // files in place, no failed rows, nothing forced and the lock file already
@@ -76,4 +79,26 @@ func (r *run) reuseVerified(n *node, res *PartitionResult) bool {
 func (r *run) verifiedOutput(n *node, s sealed) bool {
 	st, ok := r.verified[n.spec.ID]
 	return ok && st.Key == s.key && st.Output == s.digest
+}
+
+// walkInline is walk for a planned no-op: ids (in topological order) are
+// visited one after the other in the calling goroutine, which has no
+// partition to wait for, instead of a goroutine each. Goroutines handed
+// from thread to thread cost a no-op more CPU than its visits (the
+// scheduler's spinning threads). A partition whose needs failed is not
+// visited, as in walk.
+func walkInline(ctx context.Context, ids []PartitionID, needs map[PartitionID][]PartitionID, visit func(context.Context, PartitionID) error) map[PartitionID]error {
+	in := make(map[PartitionID]bool, len(ids))
+	for _, id := range ids {
+		in[id] = true
+	}
+	out := make(map[PartitionID]error, len(ids))
+	for _, id := range ids {
+		if src := failedSource(id, needs[id], in, out); src != "" {
+			out[id] = &SkippedError{Upstream: src}
+			continue
+		}
+		out[id] = visit(ctx, id)
+	}
+	return out
 }

@@ -5,8 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -243,4 +245,47 @@ func TestVerifiedTrustsTheStatus(t *testing.T) {
 	}
 	f.expectExecuted(RunConfig{})
 	f.restored("sink/sink.txt")
+}
+
+// TestWalkInlineAsWalk: walkInline visits what walk visits and gives the
+// same outcomes, a failure skipping what needs it (directly or not), each
+// partition after its needs.
+func TestWalkInlineAsWalk(t *testing.T) {
+	ids := []PartitionID{"a", "b", "c", "d", "e", "f"}
+	needs := map[PartitionID][]PartitionID{"c": {"a"}, "d": {"b", "c"}, "e": {"d"}, "f": {"b"}}
+	for _, failing := range []PartitionID{"", "a", "b", "d", "f"} {
+		visit := func(visited *[]PartitionID, done map[PartitionID]bool) func(context.Context, PartitionID) error {
+			return func(_ context.Context, id PartitionID) error {
+				for _, n := range needs[id] {
+					if !done[n] {
+						t.Errorf("failing %q: %s visited before its need %s", failing, id, n)
+					}
+				}
+				*visited = append(*visited, id)
+				done[id] = true
+				if id == failing {
+					return os.ErrInvalid
+				}
+				return nil
+			}
+		}
+		var inline, concurrent []PartitionID
+		got := walkInline(context.Background(), ids, needs, visit(&inline, map[PartitionID]bool{}))
+		var mu sync.Mutex
+		doneC := map[PartitionID]bool{}
+		v := visit(&concurrent, doneC)
+		want := walk(context.Background(), ids, needs, func(ctx context.Context, id PartitionID) error {
+			mu.Lock()
+			defer mu.Unlock()
+			return v(ctx, id)
+		})
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("failing %q: outcomes %v, want %v (walk's)", failing, got, want)
+		}
+		slices.Sort(inline)
+		slices.Sort(concurrent)
+		if !slices.Equal(inline, concurrent) {
+			t.Errorf("failing %q: visited %v, want %v", failing, inline, concurrent)
+		}
+	}
 }

@@ -243,7 +243,12 @@ func (e *Engine) Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 	}
 	e.event(cfg.Monitor, Event{Type: EventRunStart, Pipeline: e.g.Name, Args: cfg.Args})
 	e.housekeep()
-	outcomes := walk(ctx, ids, e.g.Needs, r.visit)
+	var outcomes map[PartitionID]error
+	if r.verified != nil {
+		outcomes = walkInline(ctx, ids, e.g.Needs, r.visit) // noop.go
+	} else {
+		outcomes = walk(ctx, ids, e.g.Needs, r.visit)
+	}
 	r.flushLock()
 	sum := r.summary(ids, outcomes)
 	e.event(cfg.Monitor, Event{Type: EventRunEnd, Pipeline: e.g.Name, Summary: sum.counts()})
