@@ -19,7 +19,9 @@ import (
 // The run still computes every key (a key that differs from the status's
 // falls back to the full check), restores key components
 // (EnsureKeyInfo), records the lock (nothing to record) and removes
-// leftovers as any run.
+// leftovers as any run. With a shared store the statuses are not used:
+// reusing an output there also publishes it when the shared store lacks
+// it, which Status does not check.
 
 // verifiedNoOp returns the statuses of ids from r.cfg.Verified when they
 // make this run a no-op, else nil.
@@ -27,6 +29,9 @@ func (r *run) verifiedNoOp(ids []PartitionID) map[PartitionID]PartitionStatus {
 	cfg := r.cfg
 	if len(cfg.Verified) == 0 || len(ids) == 0 || cfg.Force || cfg.Only || cfg.Resample != nil || cfg.Shard.sharded() {
 		return nil
+	}
+	if r.e.opt.Shared != nil {
+		return nil // reuse also publishes what the shared store lacks (sharedManifest)
 	}
 	byID := make(map[PartitionID]PartitionStatus, len(cfg.Verified))
 	for _, st := range cfg.Verified {

@@ -289,3 +289,23 @@ func TestWalkInlineAsWalk(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifiedNotWithSharedStore: with a shared store, a no-op run still
+// goes through reuse, which publishes the outputs the shared store lacks.
+func TestVerifiedNotWithSharedStore(t *testing.T) {
+	f := newFixture(t)
+	f.expectExecuted(RunConfig{}, all...) // sealed locally, never published
+	sh := newShared(t)
+	e := f.sharedEngine(sh)
+	sts, err := e.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := e.Run(context.Background(), RunConfig{Verified: sts})
+	if err != nil || sum.Cached != len(all) {
+		t.Fatalf("run: %+v, %v; want %d cached", sum, err, len(all))
+	}
+	if len(sh.published) != len(all) {
+		t.Errorf("published %v, want the %d outputs the shared store lacked", sh.published, len(all))
+	}
+}
