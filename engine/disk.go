@@ -101,10 +101,12 @@ func (e *Engine) checkFile(dataDir string, f store.ManifestFile) (FileState, Dig
 	case err != nil || !fi.Mode().IsRegular():
 		return FileModified, Digest{}
 	case fi.Size() != f.Size:
-		d, _, _ := e.opt.Store.DigestFile(abs)
+		d, _, _ := e.opt.Store.DigestStat(abs, fi)
 		return FileModified, d
 	}
-	d, _, err := e.opt.Store.DigestFile(abs)
+	// The stat just taken is the stat cache's: one stat per file, not two
+	// (DigestStat falls back to DigestFile for a relative path).
+	d, _, err := e.opt.Store.DigestStat(abs, fi)
 	if err != nil {
 		return FileMissing, Digest{}
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 
 	"github.com/sptflow/sptflow/engine/store"
 )
@@ -68,12 +69,16 @@ type KeyDesc []KeyComponent
 // value, so no two different descriptions share a byte stream.
 func (d KeyDesc) Key() NodeKey {
 	h := sha256.New()
-	var n [8]byte
+	var buf [512]byte // strings go through it: io.WriteString would copy each one to the heap
 	for _, c := range d {
 		for _, s := range [2]string{c.Name, c.Value} {
-			binary.BigEndian.PutUint64(n[:], uint64(len(s)))
-			h.Write(n[:])
-			io.WriteString(h, s)
+			binary.BigEndian.PutUint64(buf[:8], uint64(len(s)))
+			h.Write(buf[:8])
+			for len(s) > 0 {
+				n := copy(buf[:], s)
+				h.Write(buf[:n])
+				s = s[n:]
+			}
 		}
 	}
 	var k NodeKey
@@ -105,8 +110,15 @@ func (d KeyDesc) Dump(w io.Writer, id PartitionID) {
 // dependents' keys unchanged (early cutoff).
 func ContentDigest(files []store.ManifestFile) Digest {
 	h := sha256.New()
-	for _, f := range files {
-		fmt.Fprintf(h, "%q %s %t\n", f.Path, f.Digest, f.External != "")
+	var line []byte
+	for _, f := range files { // as fmt.Fprintf(h, "%q %s %t\n", f.Path, f.Digest, f.External != "") writes it
+		line = strconv.AppendQuote(line[:0], f.Path)
+		line = append(line, ' ')
+		line = hex.AppendEncode(line, f.Digest[:])
+		line = append(line, ' ')
+		line = strconv.AppendBool(line, f.External != "")
+		line = append(line, '\n')
+		h.Write(line)
 	}
 	var d Digest
 	h.Sum(d[:0])

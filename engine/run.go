@@ -38,6 +38,11 @@ type RunConfig struct {
 	// Shard, when it splits the run, runs only this shard's partitions and
 	// what they need; those of other shards are waited for (shard.go).
 	Shard Shard
+	// Verified are the statuses the caller computed with Status just
+	// before Run, in this process. When they make the run a no-op (see
+	// noop.go) its partitions are reused as Status found them, without
+	// checking their store objects and materialized files a second time.
+	Verified []PartitionStatus
 }
 
 // Outcome is what happened to one partition in a run.
@@ -136,6 +141,9 @@ type run struct {
 	lockNew lockBatch // written once, when the run ends (lock.go)
 	start   time.Time
 	owners  Assignment // the shard of each partition, when sharded
+	// verified are the partitions a planned no-op reuses as the caller's
+	// Status found them (noop.go); read-only once the walk starts.
+	verified map[PartitionID]PartitionStatus
 
 	mu      sync.Mutex
 	outputs map[PartitionID]sealed
@@ -222,6 +230,7 @@ func (e *Engine) Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 	}
 	r := &run{e: e, cfg: cfg, targets: targets, slots: newSlots(cfg.Jobs), lockOld: lock, start: time.Now(),
 		outputs: map[PartitionID]sealed{}, results: map[PartitionID]*PartitionResult{}, owners: e.shardOwners(cfg.Shard)}
+	r.verified = r.verifiedNoOp(ids)
 	if cfg.Only || cfg.Resample != nil {
 		if err := r.presealUpstream(ctx, ids); err != nil {
 			return nil, err
@@ -234,7 +243,12 @@ func (e *Engine) Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 	}
 	e.event(cfg.Monitor, Event{Type: EventRunStart, Pipeline: e.g.Name, Args: cfg.Args})
 	e.housekeep()
-	outcomes := walk(ctx, ids, e.g.Needs, r.visit)
+	var outcomes map[PartitionID]error
+	if r.verified != nil {
+		outcomes = walkInline(ctx, ids, e.g.Needs, r.visit) // noop.go
+	} else {
+		outcomes = walk(ctx, ids, e.g.Needs, r.visit)
+	}
 	r.flushLock()
 	sum := r.summary(ids, outcomes)
 	e.event(cfg.Monitor, Event{Type: EventRunEnd, Pipeline: e.g.Name, Summary: sum.counts()})
@@ -436,6 +450,9 @@ func (r *run) sealedLocally(key NodeKey) bool {
 
 // reuse looks up a sealed output for res.Key; on a hit it records it as cached.
 func (r *run) reuse(ctx context.Context, n *node, res *PartitionResult) bool {
+	if r.reuseVerified(n, res) {
+		return true
+	}
 	m, d, err := r.e.sharedManifest(ctx, n.spec.ID, res.Key)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
@@ -538,7 +555,7 @@ func (r *run) seal(n *node, desc KeyDesc, m *store.Manifest, res *PartitionResul
 // file; executed says whether this run produced it.
 func (r *run) finishSealed(n *node, res *PartitionResult, executed bool) error {
 	s, _ := r.output(n.spec.ID)
-	if !n.plan.NoMaterialize {
+	if !n.plan.NoMaterialize && (executed || !r.verifiedOutput(n, s)) {
 		prev := r.previousManifest(n, res.Key)
 		written, err := r.e.materialize(n.spec.DataDir, s.m, prev)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/sptflow/sptflow/engine"
@@ -19,10 +20,13 @@ import (
 //go:embed emit/*.tmpl
 var emitFS embed.FS
 
-var emitTemplates = template.Must(template.New("emit").Funcs(template.FuncMap{
-	"quote":   func(s string) string { b, _ := json.Marshal(s); return string(b) }, // a YAML double-quoted scalar
-	"shquote": shellWord,
-}).ParseFS(emitFS, "emit/*.tmpl"))
+// emitTemplates are parsed at the first emit, not at every command's start.
+var emitTemplates = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("emit").Funcs(template.FuncMap{
+		"quote":   func(s string) string { b, _ := json.Marshal(s); return string(b) }, // a YAML double-quoted scalar
+		"shquote": shellWord,
+	}).ParseFS(emitFS, "emit/*.tmpl"))
+})
 
 // emitJob is what the templates fill in.
 type emitJob struct {
@@ -86,7 +90,7 @@ func cmdEmit(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	tmpl := map[string]string{"k8s": "k8s.yaml.tmpl", "slurm": "slurm.sh.tmpl"}[pos[0]]
-	return emitTemplates.ExecuteTemplate(e.stdout, tmpl, job)
+	return emitTemplates().ExecuteTemplate(e.stdout, tmpl, job)
 }
 
 // check validates the flags of an emitter.
@@ -106,7 +110,7 @@ func (j emitJob) check(kind string) error {
 		return fmt.Errorf("%w: --sbatch is for emit slurm", errUsage)
 	case kind == "slurm" && (j.Image != "" || j.Secret != ""):
 		return fmt.Errorf("%w: --image and --secret are for emit k8s", errUsage)
-	case j.Secret != "" && !dnsLabel.MatchString(j.Secret):
+	case j.Secret != "" && !dnsLabel().MatchString(j.Secret):
 		return fmt.Errorf("%w: --secret %q is not a Kubernetes object name", errUsage, j.Secret)
 	}
 	// The URL is written into the manifest or script: credentials in it
@@ -139,7 +143,7 @@ func projectRelative(root, file string) (string, error) {
 
 // dnsLabel is a Kubernetes object name usable as an Indexed Job name (its
 // pods' hostnames append the index, so it is kept short).
-var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,50}[a-z0-9])?$`)
+var dnsLabel = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,50}[a-z0-9])?$`) })
 
 // jobName is name, or sptflow-<pipeline> made a DNS label.
 func jobName(name, pipelineName string) (string, error) {
@@ -149,7 +153,7 @@ func jobName(name, pipelineName string) (string, error) {
 			name = strings.TrimRight(name[:52], "-")
 		}
 	}
-	if !dnsLabel.MatchString(name) {
+	if !dnsLabel().MatchString(name) {
 		return "", fmt.Errorf("%w: job name %q: want lowercase letters, digits and '-', at most 52", errUsage, name)
 	}
 	return name, nil
@@ -158,13 +162,13 @@ func jobName(name, pipelineName string) (string, error) {
 // shellWord is s as one POSIX shell word: bare when it has no special
 // characters, else single-quoted.
 func shellWord(s string) string {
-	if shellSafe.MatchString(s) {
+	if shellSafe().MatchString(s) {
 		return s
 	}
 	return shellQuote(s)
 }
 
-var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_./:@%+=,-]+$`)
+var shellSafe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_./:@%+=,-]+$`) })
 
 // stringList is a repeatable string flag.
 type stringList []string

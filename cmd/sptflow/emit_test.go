@@ -95,7 +95,7 @@ func emitK8s(t *testing.T, secret string) map[string]any {
 	job := emitJob{Name: "sptflow-spt-demo", Pipeline: "pipelines/demo.yaml", Shards: 3, LastIndex: 2,
 		Remote: "s3://team/spt?region=eu-west-1", Image: "ghcr.io/team/sptflow:1", Secret: secret}
 	var b bytes.Buffer
-	if err := emitTemplates.ExecuteTemplate(&b, "k8s.yaml.tmpl", job); err != nil {
+	if err := emitTemplates().ExecuteTemplate(&b, "k8s.yaml.tmpl", job); err != nil {
 		t.Fatal(err)
 	}
 	dec := yaml.NewDecoder(&b)

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/joho/godotenv"
 	"github.com/mattn/go-isatty"
@@ -366,18 +367,18 @@ func (j *joinedConfig) Error() string {
 
 // problemKey is a message without its line and column: its file and text.
 func problemKey(l string) string {
-	if m := posRE.FindStringSubmatchIndex(l); m != nil {
+	if m := posRE().FindStringSubmatchIndex(l); m != nil {
 		return l[m[2]:m[3]] + ": " + l[m[1]:]
 	}
 	return l
 }
 
 // posRE matches the "file:line:col: " that starts a positioned message.
-var posRE = regexp.MustCompile(`^(.+?):(\d+):(\d+): `)
+var posRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(.+?):(\d+):(\d+): `) })
 
 // posLess orders two messages by file, line and column.
 func posLess(a, b string) bool {
-	ma, mb := posRE.FindStringSubmatch(a), posRE.FindStringSubmatch(b)
+	ma, mb := posRE().FindStringSubmatch(a), posRE().FindStringSubmatch(b)
 	switch {
 	case ma == nil || mb == nil:
 		return ma != nil && mb == nil

@@ -90,7 +90,11 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 		return err
 	}
 	runID := newRunID()
-	rec, err := newRunRecord(pr.st, runID, plannedNoOp(sts, ids, willRun, cfg))
+	noOp := plannedNoOp(sts, ids, willRun, cfg)
+	if noOp {
+		cfg.Verified = sts // the run reuses what Status just verified (engine/noop.go)
+	}
+	rec, err := newRunRecord(pr.st, runID, noOp)
 	if err != nil {
 		return err
 	}

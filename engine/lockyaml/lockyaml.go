@@ -33,6 +33,15 @@ func (Codec) Decode(b []byte) (*store.LockFile, error) {
 	if line := firstConflictMarker(b); line > 0 {
 		return nil, &store.LockDamage{Line: line, Conflict: true, Err: errConflict}
 	}
+	if lf, ok := decodeCanonical(b); ok { // fast.go
+		return lf, nil
+	}
+	return decodeYAML(b)
+}
+
+// decodeYAML is Decode with yaml.v3, for any lock file without conflict
+// markers.
+func decodeYAML(b []byte) (*store.LockFile, error) {
 	lf := &store.LockFile{}
 	if err := yaml.Unmarshal(b, lf); err != nil {
 		return nil, &store.LockDamage{Line: yamlErrorLine(err), Err: trimYAMLError(err)}

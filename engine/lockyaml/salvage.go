@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -14,24 +15,26 @@ import (
 var errConflict = errors.New("unresolved merge conflict")
 
 // conflictMarker matches the lines git writes around a merge conflict.
-var conflictMarker = regexp.MustCompile(`^(<<<<<<<|=======|>>>>>>>|\|\|\|\|\|\|\|)( |$)`)
+var conflictMarker = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(<<<<<<<|=======|>>>>>>>|\|\|\|\|\|\|\|)( |$)`)
+})
 
 // firstConflictMarker returns the 1-based line of the first merge conflict
 // marker in b, or 0.
 func firstConflictMarker(b []byte) int {
 	for i, l := range strings.Split(string(b), "\n") {
-		if conflictMarker.MatchString(strings.TrimRight(l, "\r")) {
+		if conflictMarker().MatchString(strings.TrimRight(l, "\r")) {
 			return i + 1
 		}
 	}
 	return 0
 }
 
-var yamlLine = regexp.MustCompile(`line (\d+)`)
+var yamlLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`line (\d+)`) })
 
 // yamlErrorLine returns the line a yaml.v3 error names, or 0.
 func yamlErrorLine(err error) int {
-	m := yamlLine.FindStringSubmatch(err.Error())
+	m := yamlLine().FindStringSubmatch(err.Error())
 	if m == nil {
 		return 0
 	}
@@ -43,7 +46,7 @@ func yamlErrorLine(err error) int {
 // in its own words.
 func trimYAMLError(err error) error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	msg = yamlLine.ReplaceAllString(msg, "")
+	msg = yamlLine().ReplaceAllString(msg, "")
 	msg = strings.TrimLeft(msg, ": ")
 	if msg == "" {
 		return err
@@ -90,7 +93,7 @@ func conflictLines(lines []string) map[int]bool {
 	bad := map[int]bool{}
 	in := false
 	for i, l := range lines {
-		m := conflictMarker.FindStringSubmatch(l)
+		m := conflictMarker().FindStringSubmatch(l)
 		switch {
 		case m != nil && m[1] == "<<<<<<<":
 			in = true

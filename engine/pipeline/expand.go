@@ -27,7 +27,7 @@ func (l *loader) foreach(d *decl, v *yaml.Node, vars map[string]any) []axis {
 	}
 	var axes []axis
 	for _, e := range ents {
-		if !identRE.MatchString(e.Name) {
+		if !isIdent(e.Name) {
 			l.errorf(e.Key, "%sforeach key %q is not an identifier (letters, digits and _)", d.ctx(), e.Name)
 			d.broken = true
 			continue

@@ -4,7 +4,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -100,9 +99,6 @@ type Node struct {
 	Pos         string   // "file:line:col" of the node's name
 	Partitions  []engine.PartitionID
 }
-
-// nameRE is the syntax of node and model names.
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
 
 // loader holds the state of one Load.
 type loader struct {
@@ -279,7 +275,7 @@ func (l *loader) vars(n *yaml.Node) map[string]any {
 	vars := map[string]any{}
 	ents, _ := l.entries(orNull(n), "vars")
 	for _, e := range ents {
-		if !identRE.MatchString(e.Name) {
+		if !isIdent(e.Name) {
 			l.errorf(e.Key, "vars: invalid variable name %q (letters, digits and _)", e.Name)
 			continue
 		}
@@ -320,7 +316,7 @@ func (l *loader) models(n *yaml.Node, vars map[string]any) map[string]engine.Mod
 	ents, _ := l.entries(orNull(n), "models")
 	for _, e := range ents {
 		ctx := "model \"" + e.Name + "\": "
-		if !nameRE.MatchString(e.Name) {
+		if !isName(e.Name) {
 			l.errorf(e.Key, "invalid model name %q", e.Name)
 			continue
 		}

@@ -79,7 +79,7 @@ func (l *loader) nodes(m, n *yaml.Node, p *Pipeline) {
 // decl decodes one node and expands its partitions.
 func (l *loader) decl(e entry, p *Pipeline) *decl {
 	d := &decl{node: &Node{Name: e.Name, Pos: l.pos(e.Key).String()}, key: e.Key}
-	if !nameRE.MatchString(e.Name) {
+	if !isName(e.Name) {
 		l.errorf(e.Key, "invalid node name %q (letters, digits, _ . -)", e.Name)
 		return nil
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,9 +14,6 @@ import (
 	"github.com/sptflow/sptflow/engine"
 	"github.com/sptflow/sptflow/internal/suggest"
 )
-
-// identRE is the syntax of var names, foreach keys and `${...}` references.
-var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // part is a piece of a string template: a literal, or a reference to a
 // variable at rune offset off of the string.
@@ -50,7 +46,7 @@ func parseTemplate(s string) ([]part, *templateError) {
 				return nil, &templateError{off, "unterminated ${ (write $${ for a literal ${)"}
 			}
 			name := s[i+2 : i+2+end]
-			if !identRE.MatchString(name) {
+			if !isIdent(name) {
 				return nil, &templateError{off, fmt.Sprintf("invalid variable name %q in ${...}", name)}
 			}
 			if lit.Len() > 0 {

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -25,7 +26,7 @@ type entry struct {
 }
 
 // yamlErrRE matches yaml.v3's syntax errors, which carry a line but no column.
-var yamlErrRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlErrRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
 
 // parseFile reads and parses one pipeline file and returns its top-level
 // mapping, having recorded every node's file in l.file. Problems are
@@ -102,7 +103,7 @@ var parserErrors = map[string]bool{
 // yamlError reports a yaml.v3 error at the line it names.
 func (l *loader) yamlError(display string, err error) {
 	msg := err.Error()
-	if m := yamlErrRE.FindStringSubmatch(msg); m != nil {
+	if m := yamlErrRE().FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		if parserErrors[m[2]] {
 			line++
