@@ -46,6 +46,13 @@ func (s *Scanner) errorf(format string, args ...any) error {
 	return fmt.Errorf("offset %d: %s", s.i, fmt.Sprintf(format, args...))
 }
 
+// ErrorAt returns err as the scanner reports its errors: prefixed with
+// the byte offset off. For callers that decode a token themselves (a
+// RawString's Unquote, say) and report it as Str would.
+func ErrorAt(off int, err error) error {
+	return fmt.Errorf("offset %d: %v", off, err)
+}
+
 // ws skips white space.
 func (s *Scanner) ws() {
 	if s.i < len(s.b) && s.b[s.i] <= ' ' {
@@ -142,7 +149,7 @@ func (s *Scanner) Str() (string, error) {
 	v, err := Unquote(raw)
 	if err != nil {
 		s.i = start
-		return "", s.errorf("%v", err)
+		return "", ErrorAt(start, err)
 	}
 	return v, nil
 }

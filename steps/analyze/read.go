@@ -12,22 +12,22 @@ import (
 // analyzeFiles parses and digests the files in parallel and merges each
 // into the analysis in file order as soon as it and the files before it
 // are done (internal/ordered.Map), so only a few files' records are in
-// memory at once. Read buffers are reused, and nothing merged refers to
-// them.
+// memory at once. Read buffers and parsers are reused (one per worker),
+// and nothing merged refers to them.
 func analyzeFiles(ctx context.Context, files []engine.OutputFile, o *options, p engine.Progress) (*analysis, error) {
 	a := newAnalysis(o, files)
 	workers := runtime.GOMAXPROCS(0)
-	bufs := make(chan []byte, workers+1)
+	bufs := make(chan *worker, workers+1)
 	for range workers + 1 {
-		bufs <- nil
+		bufs <- &worker{}
 	}
 	err := ordered.Map(ctx, len(files), workers, func(ctx context.Context, i int) (*fileResult, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		buf := <-bufs
-		fr, buf := loadFile(files[i], o, buf)
-		bufs <- buf
+		w := <-bufs
+		fr := w.loadFile(files[i], o)
+		bufs <- w
 		p.Done(1, 0, 0)
 		return fr, nil
 	}, func(_ int, fr *fileResult) error {
@@ -42,27 +42,35 @@ func analyzeFiles(ctx context.Context, files []engine.OutputFile, o *options, p 
 	return a, nil
 }
 
-func loadFile(f engine.OutputFile, o *options, buf []byte) (*fileResult, []byte) {
+// worker is what a file's loading reuses from the file before: the read
+// buffer and the parser.
+type worker struct {
+	buf []byte
+	p   parser
+}
+
+func (w *worker) loadFile(f engine.OutputFile, o *options) *fileResult {
 	fr := &fileResult{file: f, path: f.Path, source: sourceName(f.Path)}
-	data, err := readInto(f, buf)
+	data, err := readInto(f, w.buf)
+	w.buf = data
 	if err != nil {
 		fr.err = err
-		return fr, data
+		return fr
 	}
-	raw, err := parseFile(data)
+	raw, err := w.p.parseFile(data)
 	if err == nil {
 		fr.topic, err = fileTopic(raw)
 	}
 	if err != nil {
 		fr.err = err
-		return fr, data
+		return fr
 	}
 	if fr.topic == "TEST" || !o.keepsTopic(fr.topic) {
 		fr.skipped = true
-		return fr, data
+		return fr
 	}
 	fr.digest(raw, o)
-	return fr, data
+	return fr
 }
 
 // readInto reads f into buf's storage.
