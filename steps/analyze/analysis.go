@@ -186,7 +186,7 @@ func (a *analysis) mergeItems(fi int, fr *fileResult) {
 	for ii := range fr.items {
 		it := &fr.items[ii]
 		for _, c := range a.itemCats {
-			c.add(fi, ii, it, fr.topic, a.opts.MaxExamplesPerTopic)
+			c.add(fi, ii, fr, a.opts.MaxExamplesPerTopic)
 		}
 		a.dups.add(it.key50, fi)
 		if s, ok := it.alignment.(string); ok && s != "" && s != fr.topic {

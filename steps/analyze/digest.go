@@ -31,7 +31,8 @@ type record struct {
 
 // itemInfo is what the raw-item analyses need of one item.
 type itemInfo struct {
-	start, end                      int
+	start, end                      int        // the item's byte range in its file
+	bytes                           *itemBytes // its bytes, once a category keeps it (itemBytesOf)
 	key50                           string
 	intended, alignment, difficulty any
 	inversion, disagree, disagreeHC []any // affected_subsets
@@ -50,6 +51,8 @@ type fileResult struct {
 	records []record
 	tags    counts // §12.2 counting rule, first-seen order
 	err     error
+	data    []byte  // the file's bytes, until it is merged
+	w       *worker // the worker whose buffer data is
 }
 
 // counts is a counter that remembers first-seen order.

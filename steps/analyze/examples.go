@@ -41,8 +41,7 @@ type example struct {
 	seq     int            // its position among all records
 	file    int            // raw-item categories: file and item
 	item    int            //
-	start   int            // the item's byte range in its file
-	end     int            //
+	bytes   *itemBytes     // the item's bytes
 	subsets []any          // affected_subsets
 	obj     *pyjson.Object // duplicate_prompts
 }
@@ -135,8 +134,7 @@ func (c *recordCat) category(base map[string]int) *category {
 }
 
 // itemCat collects a raw-item category: items in file order, the first
-// `limit` of each topic kept (by position: the item is read again when
-// written).
+// `limit` of each topic kept (their bytes copied, see items.go).
 type itemCat struct {
 	itemCategory
 	n      int
@@ -144,7 +142,8 @@ type itemCat struct {
 	topics map[string]*topicExamples
 }
 
-func (c *itemCat) add(fi, ii int, it *itemInfo, topic string, limit int) {
+func (c *itemCat) add(fi, ii int, fr *fileResult, limit int) {
+	it, topic := &fr.items[ii], fr.topic
 	s := c.pick(it)
 	if len(s) == 0 {
 		return
@@ -158,7 +157,7 @@ func (c *itemCat) add(fi, ii int, it *itemInfo, topic string, limit int) {
 	}
 	te.n++
 	if len(te.kept) < limit {
-		te.kept = append(te.kept, example{file: fi, item: ii, start: it.start, end: it.end, subsets: s})
+		te.kept = append(te.kept, example{file: fi, item: ii, bytes: fr.itemBytesOf(ii), subsets: s})
 	}
 }
 

@@ -1,70 +1,35 @@
 package analyze
 
-import (
-	"fmt"
-	"io"
-)
+// Whole items written into the raw-item example categories are copied out
+// of their file's bytes when the file is merged (its read buffer goes back
+// to the workers only then), and only the items a category keeps: what is
+// held until the outputs are written is bounded by the number of examples,
+// not by the data, and no file is read twice.
 
-// itemSource reads again the bytes of items that are written whole (the
-// analysis keeps only their byte ranges). A file whose reader is an
-// io.ReaderAt (a plain file) is read at the item's range only; any other
-// (the store's verifying reader) is read whole once and kept until an item
-// of another file is asked for, so a category's items, listed in file
-// order, read each file once.
-type itemSource struct {
-	files []fileInfo
-	cur   int    // index of the file held in buf, or -1
-	buf   []byte // the whole of file cur, or the last item read at its range
+// itemBytes is a copied item and, once asked for, its form as written.
+type itemBytes struct {
+	raw    []byte // the item's bytes in its file
+	tagged []byte // raw as pyjson.Marshal writes it at depth 2 (raw itself when the same)
+	err    error
+	done   bool
 }
 
-func newItemSource(files []fileInfo) *itemSource {
-	return &itemSource{files: files, cur: -1}
+// form returns the item as written at depth 2 (appendTagged), computed
+// once however many categories list the item.
+func (b *itemBytes) form() ([]byte, error) {
+	if !b.done {
+		b.done = true
+		b.tagged, b.err = taggedForm(b.raw, 2)
+	}
+	return b.tagged, b.err
 }
 
-// item returns the bytes of an example's item, valid until the next call.
-func (s *itemSource) item(e example) ([]byte, error) {
-	b, err := s.bytes(e.file, e)
-	if err != nil {
-		return nil, fmt.Errorf("read item %d of %s again: %w", e.item, s.files[e.file].path, err)
+// itemBytesOf returns item ii's copied bytes, copying them from the file's
+// data on first use.
+func (fr *fileResult) itemBytesOf(ii int) *itemBytes {
+	it := &fr.items[ii]
+	if it.bytes == nil {
+		it.bytes = &itemBytes{raw: append([]byte(nil), fr.data[it.start:it.end]...)}
 	}
-	return b, nil
-}
-
-func (s *itemSource) bytes(fi int, it example) ([]byte, error) {
-	if s.cur == fi {
-		return s.span(it)
-	}
-	f := s.files[fi].file
-	rc, err := f.Open()
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	s.cur = -1
-	if ra, ok := rc.(io.ReaderAt); ok {
-		s.buf = grow(s.buf, it.end-it.start)
-		if _, err := ra.ReadAt(s.buf, int64(it.start)); err != nil {
-			return nil, fmt.Errorf("file changed while being analysed: %w", err)
-		}
-		return s.buf, nil
-	}
-	if s.buf, err = readAll(rc, f.Size, s.buf); err != nil {
-		return nil, err
-	}
-	s.cur = fi
-	return s.span(it)
-}
-
-func (s *itemSource) span(it example) ([]byte, error) {
-	if it.end > len(s.buf) {
-		return nil, fmt.Errorf("file changed while being analysed")
-	}
-	return s.buf[it.start:it.end], nil
-}
-
-func grow(b []byte, n int) []byte {
-	if cap(b) < n {
-		return make([]byte, n)
-	}
-	return b[:n]
+	return it.bytes
 }

@@ -12,8 +12,9 @@ import (
 // analyzeFiles parses and digests the files in parallel and merges each
 // into the analysis in file order as soon as it and the files before it
 // are done (internal/ordered.Map), so only a few files' records are in
-// memory at once. Read buffers and parsers are reused (one per worker),
-// and nothing merged refers to them.
+// memory at once. Read buffers and parsers are reused: a file's buffer goes
+// back to the workers once the file is merged (the merge copies the items
+// it keeps whole), and nothing merged refers to it.
 func analyzeFiles(ctx context.Context, files []engine.OutputFile, o *options, p engine.Progress) (*analysis, error) {
 	a := newAnalysis(o, files)
 	workers := runtime.GOMAXPROCS(0)
@@ -22,16 +23,20 @@ func analyzeFiles(ctx context.Context, files []engine.OutputFile, o *options, p 
 		bufs <- &worker{}
 	}
 	err := ordered.Map(ctx, len(files), workers, func(ctx context.Context, i int) (*fileResult, error) {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+		var w *worker
+		select {
+		case w = <-bufs:
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-		w := <-bufs
 		fr := w.loadFile(files[i], o)
-		bufs <- w
 		p.Done(1, 0, 0)
 		return fr, nil
 	}, func(_ int, fr *fileResult) error {
-		return a.add(fr)
+		err := a.add(fr)
+		fr.data = nil
+		bufs <- fr.w // at most workers+1 results are alive: never blocks
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -50,9 +55,9 @@ type worker struct {
 }
 
 func (w *worker) loadFile(f engine.OutputFile, o *options) *fileResult {
-	fr := &fileResult{file: f, path: f.Path, source: sourceName(f.Path)}
+	fr := &fileResult{file: f, path: f.Path, source: sourceName(f.Path), w: w}
 	data, err := readInto(f, w.buf)
-	w.buf = data
+	w.buf, fr.data = data, data
 	if err != nil {
 		fr.err = err
 		return fr

@@ -17,6 +17,16 @@ import (
 // duplicate or escaped keys) takes the parse and marshal path, which gives
 // the same bytes, only slower.
 
+// taggedForm returns the JSON value raw as pyjson.Marshal(v, pyjson.Tagged)
+// writes it when nested at depth: raw itself when that is the same bytes.
+func taggedForm(raw []byte, depth int) ([]byte, error) {
+	out, err := appendTagged(nil, raw, depth)
+	if err == nil && bytes.Equal(out, raw) {
+		out = raw
+	}
+	return out, err
+}
+
 // appendTagged appends the JSON value raw as pyjson.Marshal(v,
 // pyjson.Tagged) writes it when nested at depth (members indented by
 // 2*(depth+1) spaces).
