@@ -18,13 +18,13 @@ import (
 // the same bytes, only slower.
 
 // taggedForm returns the JSON value raw as pyjson.Marshal(v, pyjson.Tagged)
-// writes it when nested at depth: raw itself when that is the same bytes.
+// writes it when nested at depth: raw itself when that is the same bytes
+// (sameWhenTagged).
 func taggedForm(raw []byte, depth int) ([]byte, error) {
-	out, err := appendTagged(nil, raw, depth)
-	if err == nil && bytes.Equal(out, raw) {
-		out = raw
+	if sameWhenTagged(raw, depth) {
+		return raw, nil
 	}
-	return out, err
+	return appendTagged(make([]byte, 0, len(raw)+len(raw)/8), raw, depth)
 }
 
 // appendTagged appends the JSON value raw as pyjson.Marshal(v,
