@@ -165,7 +165,7 @@ func (a *analysis) mergeRecords(fi int, fr *fileResult, ta *topicAgg) {
 			a.batches.add(batchID, fr.topic, r)
 		}
 		for _, c := range a.recCats {
-			c.add(r, fr.topic, seq, a.opts.MaxExamplesPerTopic)
+			c.add(fr, r, seq, a.opts.MaxExamplesPerTopic)
 		}
 		groups.add(fr.source, r)
 		if r.typeStr == "split_personality" && !r.spToken {

@@ -39,7 +39,6 @@ func BenchmarkParse(b *testing.B) {
 func BenchmarkDigest(b *testing.B) {
 	names, data, total := refFiles(b)
 	b.SetBytes(total)
-	o := &options{Examples: exampleTypes, MaxExamplesPerTopic: 10}
 	var p parser
 	for b.Loop() {
 		for i, d := range data {
@@ -48,7 +47,7 @@ func BenchmarkDigest(b *testing.B) {
 				b.Fatal(err)
 			}
 			fr := &fileResult{path: names[i], source: sourceName(names[i])}
-			fr.digest(raw, o)
+			fr.digest(raw)
 		}
 	}
 }

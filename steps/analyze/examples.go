@@ -24,14 +24,17 @@ var recordCategories = []recordCategory{
 
 // itemCategory is an example category over items, written whole.
 type itemCategory struct {
-	name string
-	pick func(*itemInfo) []any // affected_subsets; the item belongs when not empty
+	name    string
+	has     func(*itemInfo) bool  // the item belongs
+	subsets func(*rawItem) []any // its affected_subsets (not empty when it belongs)
 }
 
 var itemCategories = []itemCategory{
-	{"unexpected_a_b_inversion", func(it *itemInfo) []any { return it.inversion }},
-	{"intervention_disagreements", func(it *itemInfo) []any { return it.disagree }},
-	{"intervention_disagreements_high_confidence", func(it *itemInfo) []any { return it.disagreeHC }},
+	{"unexpected_a_b_inversion", func(it *itemInfo) bool { return it.inversion }, inversion},
+	{"intervention_disagreements", func(it *itemInfo) bool { return it.disagree },
+		func(it *rawItem) []any { all, _ := disagreements(it); return all }},
+	{"intervention_disagreements_high_confidence", func(it *itemInfo) bool { return it.disagreeHC },
+		func(it *rawItem) []any { _, hc := disagreements(it); return hc }},
 }
 
 // example is one entry of a list category.
@@ -88,7 +91,8 @@ type recordCat struct {
 	topics map[string]*topicExamples
 }
 
-func (c *recordCat) add(r *record, topic string, seq, limit int) {
+func (c *recordCat) add(fr *fileResult, r *record, seq, limit int) {
+	topic := fr.topic
 	if !c.match(r) {
 		return
 	}
@@ -113,6 +117,9 @@ func (c *recordCat) add(r *record, topic string, seq, limit int) {
 	}
 	if i >= limit {
 		return
+	}
+	if r.ex == nil {
+		r.ex = fr.example(r)
 	}
 	te.kept = slices.Insert(te.kept, i, example{ex: r.ex, key: key, seq: seq})
 	if len(te.kept) > limit {
@@ -144,8 +151,7 @@ type itemCat struct {
 
 func (c *itemCat) add(fi, ii int, fr *fileResult, limit int) {
 	it, topic := &fr.items[ii], fr.topic
-	s := c.pick(it)
-	if len(s) == 0 {
+	if !c.has(it) {
 		return
 	}
 	c.n++
@@ -157,7 +163,7 @@ func (c *itemCat) add(fi, ii int, fr *fileResult, limit int) {
 	}
 	te.n++
 	if len(te.kept) < limit {
-		te.kept = append(te.kept, example{file: fi, item: ii, bytes: fr.itemBytesOf(ii), subsets: s})
+		te.kept = append(te.kept, example{file: fi, item: ii, bytes: fr.itemBytesOf(ii), subsets: c.subsets(&fr.raw.items[ii])})
 	}
 }
 

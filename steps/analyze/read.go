@@ -34,7 +34,7 @@ func analyzeFiles(ctx context.Context, files []engine.OutputFile, o *options, p 
 		return fr, nil
 	}, func(_ int, fr *fileResult) error {
 		err := a.add(fr)
-		fr.data = nil
+		fr.data, fr.raw = nil, nil
 		bufs <- fr.w // at most workers+1 results are alive: never blocks
 		return err
 	})
@@ -74,7 +74,7 @@ func (w *worker) loadFile(f engine.OutputFile, o *options) *fileResult {
 		fr.skipped = true
 		return fr
 	}
-	fr.digest(raw, o)
+	fr.digest(raw)
 	return fr
 }
 

@@ -1,0 +1,64 @@
+package analyze
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/sptflow/sptflow/pyjson"
+)
+
+// TestItemFlagsMatchSubsets: the flags that decide whether an item belongs
+// to a raw-item category agree with the affected_subsets built for it, on
+// hand-made items and on every item of the reference data.
+func TestItemFlagsMatchSubsets(t *testing.T) {
+	iv := func(key string, p any, conf any) rawInterv { return rawInterv{key: key, p: p, conf: conf} }
+	num := func(s string) any { return pyjson.Number(s) }
+	variant := func(ivs ...rawInterv) rawVariant { return rawVariant{present: true, interventions: ivs} }
+	items := []rawItem{
+		{},
+		{models: []rawModel{{name: "m", variants: [2]rawVariant{variant(iv("a", "PASS", num("5")), iv("b", "PASS", num("2")))}}}},
+		{models: []rawModel{{name: "m", variants: [2]rawVariant{variant(iv("a", "PASS", num("5")), iv("b", "FAIL", num("2")))}}}},
+		{models: []rawModel{{name: "m", variants: [2]rawVariant{variant(iv("a", "PASS", num("4")), iv("b", "FAIL", num("4.5")))}}}},
+		{models: []rawModel{{name: "m", variants: [2]rawVariant{variant(iv("a", nil, nil), iv("b", "FAIL", "5"))}}}},
+		{models: []rawModel{{name: "m", variants: [2]rawVariant{variant(iv("a", "FAIL", nil)), variant(iv("a", "PASS", nil))}}}},
+		{models: []rawModel{{name: "m", variants: [2]rawVariant{variant(iv("a", "FAIL", nil)), variant(iv("b", "PASS", nil))}}}},
+		{models: []rawModel{{name: "m", variants: [2]rawVariant{variant(iv("a", "FAIL", nil)), {}}}}},
+		{models: []rawModel{
+			{name: "m", variants: [2]rawVariant{variant(iv("a", "PASS", num("5")))}},
+			{name: "n", variants: [2]rawVariant{{}, variant(iv("a", "PASS", num("5")), iv("b", nil, num("5")))}},
+		}},
+	}
+	for _, f := range refFilesOrNone(t) {
+		items = append(items, f.items...)
+	}
+	for i := range items {
+		it := &items[i]
+		all, hc := disagreements(it)
+		gotAll, gotHC := hasDisagreements(it)
+		if gotAll != (len(all) > 0) || gotHC != (len(hc) > 0) || hasInversion(it) != (len(inversion(it)) > 0) {
+			t.Errorf("item %d: flags (%v %v %v), subsets (%d %d %d)", i, gotAll, gotHC, hasInversion(it), len(all), len(hc), len(inversion(it)))
+		}
+	}
+}
+
+// refFilesOrNone parses the reference files, if the reference data is there.
+func refFilesOrNone(t *testing.T) []*rawFile {
+	if os.Getenv("SPT_REFERENCE_DATA") == "" {
+		return nil
+	}
+	names, _ := filepath.Glob(filepath.Join(refDir(t), "*", "*.json"))
+	var out []*rawFile
+	for _, n := range names {
+		data, err := os.ReadFile(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := parseFile(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, f)
+	}
+	return out
+}
