@@ -1,7 +1,6 @@
 package analyze
 
 import (
-
 	"github.com/sptflow/sptflow/engine"
 	"github.com/sptflow/sptflow/pyjson"
 )

@@ -25,7 +25,7 @@ var recordCategories = []recordCategory{
 // itemCategory is an example category over items, written whole.
 type itemCategory struct {
 	name    string
-	has     func(*itemInfo) bool  // the item belongs
+	has     func(*itemInfo) bool // the item belongs
 	subsets func(*rawItem) []any // its affected_subsets (not empty when it belongs)
 }
 
