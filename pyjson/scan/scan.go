@@ -307,7 +307,10 @@ func (s *Scanner) Object(field func(key []byte) error) error {
 		if err != nil {
 			return err
 		}
-		if err := s.expect(':'); err != nil {
+		// ": " as json.dumps writes it, then any other form.
+		if s.i+1 < len(s.b) && s.b[s.i] == ':' && s.b[s.i+1] == ' ' {
+			s.i += 2
+		} else if err := s.expect(':'); err != nil {
 			return err
 		}
 		if err := field(key); err != nil {

@@ -3,6 +3,7 @@ package scan
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestUnquote(t *testing.T) {
@@ -225,6 +226,41 @@ func TestSpaceLen(t *testing.T) {
 	} {
 		if got := SpaceLen([]byte(tt.in)); got != tt.want {
 			t.Errorf("SpaceLen(%q): got %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestCheckUTF8 compares CheckUTF8 with utf8.Valid and a byte-by-byte
+// decode for every position of a bad or multi-byte character in ASCII.
+func TestCheckUTF8(t *testing.T) {
+	naive := func(b []byte) int { // offset of the first invalid byte, or -1
+		for i := 0; i < len(b); {
+			r, n := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && n == 1 {
+				return i
+			}
+			i += n
+		}
+		return -1
+	}
+	inserts := []string{"é", "€", "😀", "\xff", "\xc3", "\xed\xa0\x80", "\xe2\x82", "\xf0\x9f\x98", "\x80", "é\xff"}
+	for n := range 70 {
+		base := strings.Repeat("a", n)
+		for _, ins := range inserts {
+			for at := 0; at <= n; at++ {
+				b := []byte(base[:at] + ins + base[at:])
+				err := CheckUTF8(b)
+				want := naive(b)
+				var got = -1
+				if e, ok := err.(*UTF8Error); ok {
+					got = e.Offset
+				} else if err != nil {
+					t.Fatalf("%q: %v", b, err)
+				}
+				if got != want {
+					t.Fatalf("%q: got offset %d, want %d", b, got, want)
+				}
+			}
 		}
 	}
 }
