@@ -29,12 +29,12 @@ type analysis struct {
 
 	byTopic                 map[string]*topicAgg
 	all                     *tally // every record
-	byModel, byType, byName tallies
-	variantC                map[string]int
+	byModel, byType, byName tallyIndex
+	variantC                counts
 	names                   map[string]bool // intervention names, "" included
 	batchRecs               counts          // records per batch id, first-seen order
 	tokens                  tokenAgg
-	intended, selected      map[string]int // review focus analysis
+	intended, selected      counts         // review focus analysis
 	levels                  [2][]float64   // report: records per difficulty level
 	lengths                 []float64      // report: responses per output-token bin
 
@@ -65,13 +65,13 @@ type fileInfo struct {
 // topicAgg aggregates one topic's records.
 type topicAgg struct {
 	all             *tally
-	byModel, byType tallies
+	byModel, byType tallyIndex
 	items           int // items of the topic's files
 	focusMatch      int
 	focusMismatch   int
 	focusExamples   []any
 	diffOrder       []string
-	byDiff          tallies
+	byDiff          tallyIndex
 }
 
 // newAnalysis starts an analysis of files (the sorted list the results
@@ -80,8 +80,7 @@ func newAnalysis(o *options, files []engine.OutputFile) *analysis {
 	a := &analysis{opts: o, seen: map[string]bool{},
 		topicSet: map[string]bool{}, modelSet: map[string]bool{}, typeSet: map[string]bool{},
 		byTopic: map[string]*topicAgg{}, all: newTally(true),
-		byModel: tallies{}, byType: tallies{}, byName: tallies{}, variantC: map[string]int{}, names: map[string]bool{},
-		intended: map[string]int{}, selected: map[string]int{},
+		names: map[string]bool{},
 		levels:  [2][]float64{make([]float64, len(difficultyLevels)+1), make([]float64, len(difficultyLevels)+1)},
 		lengths: make([]float64, lengthBins), tagTopic: map[string]*counts{},
 		dups: newDupSet(), batches: newBatchAgg(), sharedGroups: map[[4]string]*sanityGroup{}}
@@ -127,11 +126,11 @@ func (a *analysis) merge(fr *fileResult) {
 	a.files = append(a.files, fileInfo{file: fr.file, path: fr.path, source: fr.source, topic: fr.topic})
 	a.topicSet[fr.topic] = true
 	for _, m := range fr.models {
-		a.modelSet[m] = true
+		setOnce(a.modelSet, m)
 	}
 	ta := a.byTopic[fr.topic]
 	if ta == nil {
-		ta = &topicAgg{all: newTally(true), byModel: tallies{}, byType: tallies{}, byDiff: tallies{}}
+		ta = &topicAgg{all: newTally(true)}
 		a.byTopic[fr.topic] = ta
 	}
 	ta.items += len(fr.items)
@@ -153,16 +152,23 @@ func (a *analysis) merge(fr *fileResult) {
 func (a *analysis) mergeRecords(fi int, fr *fileResult, ta *topicAgg) {
 	groups := a.sanityGroups(fr)
 	responses := map[responseKey]bool{}
+	var last responseKey
 	batchID, _ := fr.batchID.(string)
+	var b *batch
+	if batchID != "" && len(fr.records) > 0 {
+		// One lookup per file: the counts' first-seen order is that of
+		// the first record either way.
+		a.batchRecs.add(batchID, len(fr.records))
+		b = a.batches.get(batchID, fr.topic)
+	}
 	for i := range fr.records {
 		r := &fr.records[i]
 		r.file = fi
 		seq := a.nRecs
 		a.nRecs++
 		a.addRecord(ta, r, &fr.items[r.item], fr.source)
-		if batchID != "" {
-			a.batchRecs.add(batchID, 1)
-			a.batches.add(batchID, fr.topic, r)
+		if b != nil {
+			b.t.add(r, "")
 		}
 		for _, c := range a.recCats {
 			c.add(fr, r, seq, a.opts.MaxExamplesPerTopic)
@@ -172,9 +178,13 @@ func (a *analysis) mergeRecords(fi int, fr *fileResult, ta *topicAgg) {
 			a.tokenFails = append(a.tokenFails, newFailure("Split personality intervention missing token", r.model, "%s item %d (%s %s %s)",
 				fr.source, r.item, r.model, r.variant, r.name))
 		}
-		if k := (responseKey{r.item, r.model, r.variant}); !responses[k] {
-			responses[k] = true
-			a.lengths[lengthBin(r.outF)]++
+		// A response's records are consecutive: only a new one is looked up.
+		if k := (responseKey{r.item, r.model, r.variant}); i == 0 || k != last {
+			last = k
+			if !responses[k] {
+				responses[k] = true
+				a.lengths[lengthBin(r.outF)]++
+			}
 		}
 	}
 	a.missing = append(a.missing, groups.pending()...)
@@ -212,17 +222,17 @@ func (a *analysis) addRecord(ta *topicAgg, r *record, it *itemInfo, source strin
 	a.byName.get(r.name, false).add(r, v)
 	ta.byModel.get(r.model, false).add(r, v)
 	ta.byType.get(r.typeStr, false).add(r, v)
-	a.variantC[r.variant]++
-	a.names[r.name] = true
+	a.variantC.add(r.variant, 1)
+	setOnce(a.names, r.name)
 	if r.typeStr != "" {
-		a.typeSet[r.typeStr] = true
+		setOnce(a.typeSet, r.typeStr)
 	}
 	a.tokens.add(r)
 	if truthy(it.intended) {
-		a.intended[keyOf(it.intended)]++
+		a.intended.add(keyOf(it.intended), 1)
 	}
 	if truthy(r.selected) {
-		a.selected[keyOf(r.selected)]++
+		a.selected.add(keyOf(r.selected), 1)
 	}
 	for f := range a.levels {
 		a.levels[f][levelIndex(r.difficulty(difficultyField(f)), difficultyLevels)]++
@@ -237,7 +247,7 @@ func (ta *topicAgg) addDifficulty(difficulty any, r *record, verdict string) {
 	if truthy(difficulty) {
 		d = keyOf(difficulty)
 	}
-	if _, ok := ta.byDiff[d]; !ok {
+	if !ta.byDiff.has(d) {
 		ta.diffOrder = append(ta.diffOrder, d)
 	}
 	ta.byDiff.get(d, false).add(r, verdict)
@@ -261,6 +271,14 @@ func (ta *topicAgg) addFocus(intended, selected any, source string) {
 			e.Set("selected", sel)
 			ta.focusExamples = append(ta.focusExamples, e)
 		}
+	}
+}
+
+// setOnce adds k to the set s; a key already there costs a lookup, not an
+// assignment.
+func setOnce(s map[string]bool, k string) {
+	if !s[k] {
+		s[k] = true
 	}
 }
 
@@ -406,7 +424,7 @@ func numericCountObject(c map[string]int) *pyjson.Object {
 func orderedObject(c *counts) *pyjson.Object {
 	o := pyjson.NewObject(len(c.keys))
 	for _, k := range c.keys {
-		o.Set(k, c.n[k])
+		o.Set(k, c.get(k))
 	}
 	return o
 }

@@ -57,28 +57,6 @@ type fileResult struct {
 	w       *worker  // the worker whose buffer and parser data and raw are
 }
 
-// counts is a counter that remembers first-seen order.
-type counts struct {
-	keys []string
-	n    map[string]int
-}
-
-func (c *counts) add(k string, d int) {
-	if c.n == nil {
-		c.n = map[string]int{}
-	}
-	if _, ok := c.n[k]; !ok {
-		c.keys = append(c.keys, k)
-	}
-	c.n[k] += d
-}
-
-func (c *counts) merge(o *counts) {
-	for _, k := range o.keys {
-		c.add(k, o.n[k])
-	}
-}
-
 // digest turns a parsed file into records, item infos and tag counts. The
 // examples a category keeps are formatted when the file is merged, from
 // raw (which stays valid until then).

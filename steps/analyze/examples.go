@@ -269,15 +269,17 @@ type batch struct {
 
 func newBatchAgg() *batchAgg { return &batchAgg{byID: map[string]*batch{}} }
 
-func (ba *batchAgg) add(id, topic string, r *record) {
+// get returns batch id, created on first use, for records of topic (the
+// last topic given is the batch's).
+func (ba *batchAgg) get(id, topic string) *batch {
 	b := ba.byID[id]
 	if b == nil {
-		b = &batch{id: id, t: &tally{verdicts: map[string]int{}}}
+		b = &batch{id: id, t: &tally{}}
 		ba.byID[id] = b
 		ba.order = append(ba.order, b)
 	}
 	b.topic = topic
-	b.t.add(r, "")
+	return b
 }
 
 func (ba *batchAgg) json() (*pyjson.Object, int) {
@@ -317,7 +319,7 @@ func (a *analysis) difficultyPatterns() *pyjson.Object {
 		ta := a.byTopic[t]
 		o := pyjson.NewObject(len(ta.diffOrder))
 		for _, d := range ta.diffOrder {
-			g := ta.byDiff[d]
+			g := ta.byDiff.m[d]
 			s := pyjson.NewObject(3)
 			s.Set("samples", g.n)
 			s.Set("pass_rate", float64(g.passN)/float64(g.n)*100)

@@ -91,6 +91,10 @@ type fileGroups struct {
 	order  []*sanityGroup
 	groups map[[4]string]*sanityGroup
 	shared bool // the file's source is shared: its groups live in a.sharedGroups
+
+	last                   *sanityGroup // the group of the last record
+	lastItem               int
+	lastModel, lastVariant string
 }
 
 func (a *analysis) sanityGroups(fr *fileResult) *fileGroups {
@@ -102,6 +106,18 @@ func (a *analysis) sanityGroups(fr *fileResult) *fileGroups {
 }
 
 func (g *fileGroups) add(source string, r *record) {
+	// A group's records are consecutive: only a new one is looked up.
+	sg := g.last
+	if sg == nil || g.lastItem != r.item || g.lastModel != r.model || g.lastVariant != r.variant {
+		sg = g.group(source, r)
+		g.last, g.lastItem, g.lastModel, g.lastVariant = sg, r.item, r.model, r.variant
+	}
+	sg.sp = sg.sp || r.typeStr == "split_personality"
+	sg.hs = sg.hs || r.typeStr == "honesty_scare"
+}
+
+// group returns r's group, created on first use.
+func (g *fileGroups) group(source string, r *record) *sanityGroup {
 	k := [4]string{source, strconv.Itoa(r.item), r.model, r.variant}
 	sg := g.groups[k]
 	if sg == nil {
@@ -109,8 +125,7 @@ func (g *fileGroups) add(source string, r *record) {
 		g.groups[k] = sg
 		g.order = append(g.order, sg)
 	}
-	sg.sp = sg.sp || r.typeStr == "split_personality"
-	sg.hs = sg.hs || r.typeStr == "honesty_scare"
+	return sg
 }
 
 // pending returns the file's new groups that may miss an intervention: all
