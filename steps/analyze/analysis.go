@@ -34,9 +34,9 @@ type analysis struct {
 	names                   map[string]bool // intervention names, "" included
 	batchRecs               counts          // records per batch id, first-seen order
 	tokens                  tokenAgg
-	intended, selected      counts         // review focus analysis
-	levels                  [2][]float64   // report: records per difficulty level
-	lengths                 []float64      // report: responses per output-token bin
+	intended, selected      counts       // review focus analysis
+	levels                  [2][]float64 // report: records per difficulty level
+	lengths                 []float64    // report: responses per output-token bin
 
 	tags     counts
 	tagTopic map[string]*counts
@@ -80,7 +80,7 @@ func newAnalysis(o *options, files []engine.OutputFile) *analysis {
 	a := &analysis{opts: o, seen: map[string]bool{},
 		topicSet: map[string]bool{}, modelSet: map[string]bool{}, typeSet: map[string]bool{},
 		byTopic: map[string]*topicAgg{}, all: newTally(true),
-		names: map[string]bool{},
+		names:   map[string]bool{},
 		levels:  [2][]float64{make([]float64, len(difficultyLevels)+1), make([]float64, len(difficultyLevels)+1)},
 		lengths: make([]float64, lengthBins), tagTopic: map[string]*counts{},
 		dups: newDupSet(), batches: newBatchAgg(), sharedGroups: map[[4]string]*sanityGroup{}}
