@@ -53,11 +53,26 @@ func ErrorAt(off int, err error) error {
 	return fmt.Errorf("offset %d: %v", off, err)
 }
 
-// ws skips white space.
+// ws skips white space. It is inlined (skipSpace is not), so a cursor
+// already at a token, most of the time, costs no call.
 func (s *Scanner) ws() {
 	if s.i < len(s.b) && s.b[s.i] <= ' ' {
-		s.i += SpaceLen(s.b[s.i:])
+		s.skipSpace()
 	}
+}
+
+//go:noinline
+func (s *Scanner) skipSpace() {
+	s.i += SpaceLen(s.b[s.i:])
+}
+
+// cur returns the byte at the cursor, or 0 at the end. The scanner's own
+// loops call ws then cur, both inlined, where callers call Peek.
+func (s *Scanner) cur() byte {
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
 }
 
 // SpaceLen returns the length of the JSON white space at the start of b.
@@ -105,7 +120,7 @@ func (s *Scanner) End() error {
 }
 
 func (s *Scanner) expect(c byte) error {
-	if s.Peek() != c {
+	if s.ws(); s.cur() != c {
 		return s.errorf("expected %q", c)
 	}
 	s.i++
@@ -115,7 +130,7 @@ func (s *Scanner) expect(c byte) error {
 // RawString consumes a string and returns its bytes, quotes included,
 // undecoded (see Unquote). Its contents are not checked.
 func (s *Scanner) RawString() ([]byte, error) {
-	if s.Peek() != '"' {
+	if s.ws(); s.cur() != '"' {
 		return nil, s.errorf("expected string")
 	}
 	start := s.i
@@ -157,7 +172,7 @@ func (s *Scanner) Str() (string, error) {
 // NullableString consumes a string or null: ok is false (and v "") for
 // null; anything else is an error.
 func (s *Scanner) NullableString() (v string, ok bool, err error) {
-	if s.Peek() == '"' {
+	if s.ws(); s.cur() == '"' {
 		v, err = s.Str()
 		return v, err == nil, err
 	}
@@ -176,7 +191,7 @@ func (s *Scanner) NullableString() (v string, ok bool, err error) {
 func (s *Scanner) Strings() ([]string, error) {
 	var out []string
 	err := s.Array(func() error {
-		if s.Peek() != '"' {
+		if s.ws(); s.cur() != '"' {
 			_, err := s.Skip()
 			return err
 		}
@@ -234,7 +249,8 @@ func (s *Scanner) Number() ([]byte, error) {
 
 // Skip consumes one value of any kind and returns its bytes.
 func (s *Scanner) Skip() ([]byte, error) {
-	c := s.Peek()
+	s.ws()
+	c := s.cur()
 	start := s.i
 	switch c {
 	case '"':
@@ -298,7 +314,7 @@ func (s *Scanner) Object(field func(key []byte) error) error {
 	if err := s.expect('{'); err != nil {
 		return err
 	}
-	if s.Peek() == '}' {
+	if s.ws(); s.cur() == '}' {
 		s.i++
 		return nil
 	}
@@ -316,7 +332,7 @@ func (s *Scanner) Object(field func(key []byte) error) error {
 		if err := field(key); err != nil {
 			return err
 		}
-		switch s.Peek() {
+		switch s.ws(); s.cur() {
 		case ',':
 			s.i++
 		case '}':
@@ -331,7 +347,7 @@ func (s *Scanner) Object(field func(key []byte) error) error {
 // key reads an object key: the document's bytes when it has no escape
 // (or control character, an error that Str reports).
 func (s *Scanner) key() ([]byte, error) {
-	if s.Peek() != '"' {
+	if s.ws(); s.cur() != '"' {
 		return nil, s.errorf("expected string")
 	}
 	start := s.i + 1
@@ -349,7 +365,7 @@ func (s *Scanner) Array(elem func() error) error {
 	if err := s.expect('['); err != nil {
 		return err
 	}
-	if s.Peek() == ']' {
+	if s.ws(); s.cur() == ']' {
 		s.i++
 		return nil
 	}
@@ -357,7 +373,7 @@ func (s *Scanner) Array(elem func() error) error {
 		if err := elem(); err != nil {
 			return err
 		}
-		switch s.Peek() {
+		switch s.ws(); s.cur() {
 		case ',':
 			s.i++
 		case ']':
