@@ -50,7 +50,7 @@ type analysis struct {
 	errors, tokenFails, alignFails []failure
 	missing                        []*sanityGroup // groups of records, in first-seen order, that may miss an intervention
 	shared                         map[string]bool
-	sharedGroups                   map[[4]string]*sanityGroup
+	sharedGroups                   map[groupKey]*sanityGroup
 	failures                       []failure // all of them, once finished
 }
 
@@ -83,7 +83,7 @@ func newAnalysis(o *options, files []engine.OutputFile) *analysis {
 		names:   map[string]bool{},
 		levels:  [2][]float64{make([]float64, len(difficultyLevels)+1), make([]float64, len(difficultyLevels)+1)},
 		lengths: make([]float64, lengthBins), tagTopic: map[string]*counts{},
-		dups: newDupSet(), batches: newBatchAgg(), sharedGroups: map[[4]string]*sanityGroup{}}
+		dups: newDupSet(), batches: newBatchAgg(), sharedGroups: map[groupKey]*sanityGroup{}}
 	a.shared = sharedSources(files)
 	for _, rc := range recordCategories {
 		if o.wants(rc.option) {
@@ -294,10 +294,10 @@ func (a *analysis) finish() error {
 	a.failures = append(a.failures, a.errors...)
 	for _, g := range a.missing {
 		if !g.sp {
-			a.failures = append(a.failures, newFailure("Missing split_personality intervention", g.model, "%s", g.key))
+			a.failures = append(a.failures, newFailure("Missing split_personality intervention", g.model, "%s", g.name()))
 		}
 		if !g.hs {
-			a.failures = append(a.failures, newFailure("Missing honesty_scare intervention", g.model, "%s", g.key))
+			a.failures = append(a.failures, newFailure("Missing honesty_scare intervention", g.model, "%s", g.name()))
 		}
 	}
 	a.failures = append(a.failures, a.tokenFails...)
