@@ -177,9 +177,11 @@ func (c *sameChecker) str() bool {
 			c.i = i + 1
 			return true
 		case '\\':
-			n := canonicalEscape(src[i:])
-			if n == 0 {
-				return false
+			n := 2 // the short escapes, most of them, without a call
+			if i+1 >= len(src) || !shortEscape[src[i+1]] {
+				if n = canonicalEscape(src[i:]); n == 0 {
+					return false
+				}
 			}
 			i += n
 		default: // a control character or non-ASCII
@@ -188,38 +190,52 @@ func (c *sameChecker) str() bool {
 	}
 }
 
+// shortEscape marks the bytes after a backslash that make an escape
+// pyjson writes (canonicalEscape's two-byte escapes).
+var shortEscape = [256]bool{'"': true, '\\': true, 'n': true, 'r': true, 't': true, 'b': true, 'f': true}
+
 // plainASCIILen returns the index of the first byte at or after i that
 // pyjson's ensure_ascii writer does not write as itself ('"', '\\', a
 // control character, DEL or non-ASCII), or len(b). It tests 32 bytes at a
-// time, then finds the byte exactly.
+// time, and finds the byte in the block that has one.
 func plainASCIILen(b []byte, i int) int {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	// bad reports whether a word has such a byte: exact as a yes/no (a
-	// carry or borrow only starts at such a byte), not as a position.
-	bad := func(x uint64) uint64 {
-		q, bs := x^('"'*lo), x^('\\'*lo)
-		return (x | (x + lo) | (x - 0x20*lo) | (q - lo) | (bs - lo)) & hi
-	}
 	for ; i+32 <= len(b); i += 32 {
 		w := b[i : i+32]
 		x0, x1 := binary.LittleEndian.Uint64(w), binary.LittleEndian.Uint64(w[8:])
 		x2, x3 := binary.LittleEndian.Uint64(w[16:]), binary.LittleEndian.Uint64(w[24:])
-		if bad(x0)|bad(x1)|bad(x2)|bad(x3) != 0 {
-			break
+		if mayNotPlain(x0)|mayNotPlain(x1)|mayNotPlain(x2)|mayNotPlain(x3) == 0 {
+			continue
+		}
+		for k, x := range [4]uint64{x0, x1, x2, x3} {
+			if m := notPlain(x); m != 0 {
+				return i + 8*k + bits.TrailingZeros64(m)/8
+			}
 		}
 	}
 	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:])
-		if bad(x) == 0 {
-			continue
+		if m := notPlain(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)/8
 		}
-		// Exact: high bit set where a byte is < 0x20, '"', '\\', >= 0x7f.
-		q, bs, del := x^('"'*lo), x^('\\'*lo), x^(0x7f*lo)
-		m := ((x-0x20*lo)&^x | (q-lo)&^q | (bs-lo)&^bs | (del-lo)&^del | x) & hi
-		return i + bits.TrailingZeros64(m)/8
 	}
 	for i < len(b) && asciiPlain[b[i]] {
 		i++
 	}
 	return i
+}
+
+// mayNotPlain is not zero when x has a byte that is not plain (see
+// notPlain): exact as a yes/no, not as a position, and cheaper.
+func mayNotPlain(x uint64) uint64 {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	q, bs := x^('"'*lo), x^('\\'*lo)
+	return (x | (x + lo) | (x - 0x20*lo) | (q - lo) | (bs - lo)) & hi
+}
+
+// notPlain returns the high bit of each byte of x that is < 0x20, '"',
+// '\\' or >= 0x7f: the lowest one exactly (a borrow or carry only starts
+// at such a byte and only marks bytes above it).
+func notPlain(x uint64) uint64 {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	q, bs := x^('"'*lo), x^('\\'*lo)
+	return ((x-0x20*lo)&^x | (q-lo)&^q | (bs-lo)&^bs | (x + lo) | x) & hi
 }
