@@ -3,6 +3,7 @@ package analyze
 import (
 	"github.com/sptflow/sptflow/engine"
 	"github.com/sptflow/sptflow/pyjson"
+	"slices"
 )
 
 // record is the analysis unit: one intervention record of one variant of
@@ -59,11 +60,13 @@ type fileResult struct {
 
 // digest turns a parsed file into records, item infos and tag counts. The
 // examples a category keeps are formatted when the file is merged, from
-// raw (which stays valid until then).
+// raw (which stays valid until then). fr's records, items and models may
+// hold storage to reuse.
 func (fr *fileResult) digest(f *rawFile) {
 	fr.raw = f
 	fr.batchID = f.batchID
-	fr.items = make([]itemInfo, len(f.items))
+	fr.items = slices.Grow(fr.items[:0], len(f.items))[:len(f.items)]
+	fr.records = slices.Grow(fr.records[:0], len(f.intervs))
 	for i := range f.items {
 		it := &f.items[i]
 		fr.items[i] = itemInfo{start: it.start, end: it.end, key50: prefix50(it.t),

@@ -52,6 +52,11 @@ func analyzeFiles(ctx context.Context, files []engine.OutputFile, o *options, p 
 type worker struct {
 	buf []byte
 	p   parser
+	// The storage of the last file's records, items and models, which its
+	// merge was the last to read.
+	records []record
+	items   []itemInfo
+	models  []string
 }
 
 func (w *worker) loadFile(f engine.OutputFile, o *options) *fileResult {
@@ -74,7 +79,9 @@ func (w *worker) loadFile(f engine.OutputFile, o *options) *fileResult {
 		fr.skipped = true
 		return fr
 	}
+	fr.records, fr.items, fr.models = w.records[:0], w.items[:0], w.models[:0]
 	fr.digest(raw)
+	w.records, w.items, w.models = fr.records, fr.items, fr.models
 	return fr
 }
 
