@@ -1,5 +1,7 @@
 package analyze
 
+import "unsafe"
+
 // counts is a counter by string key that remembers first-seen order. Its
 // keys are few (verdicts, confidences, difficulty levels, tags, batch
 // ids...) and the same ones come again record after record, so up to
@@ -22,6 +24,13 @@ func (c *counts) at(k string) int {
 			return i
 		}
 		return -1
+	}
+	// The same key is mostly the same string (interned): its bytes are
+	// compared only when no key shares them.
+	for i, x := range c.keys {
+		if len(x) == len(k) && unsafe.StringData(x) == unsafe.StringData(k) {
+			return i
+		}
 	}
 	for i, x := range c.keys {
 		if x == k {

@@ -1,11 +1,14 @@
 package analyze
 
 import (
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/sptflow/sptflow/pyjson"
+	"github.com/sptflow/sptflow/steps/spt"
 )
 
 // TestItemFlagsMatchSubsets: the flags that decide whether an item belongs
@@ -61,4 +64,32 @@ func refFilesOrNone(t *testing.T) []*rawFile {
 		out = append(out, f)
 	}
 	return out
+}
+
+// TestCutMatchesLen: cut counts only the code points it keeps, and agrees
+// with the full count (spt.Len) on ASCII, multi-byte, lone surrogates
+// (WTF-8) and invalid bytes.
+func TestCutMatchesLen(t *testing.T) {
+	old := func(s string, n int) string {
+		if spt.Len(s) <= n {
+			return s
+		}
+		i := 0
+		for k := 0; k < n; k++ {
+			i += spt.CodePointLen(s[i:])
+		}
+		return s[:i] + "..."
+	}
+	pieces := []string{"a", "é", "€", "😀", "\xed\xa0\x80", "\xed\xbf\xbf", "\xff", "\xed\xa0", "\xe2\x82"}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 3000 {
+		var b strings.Builder
+		for range rng.IntN(12) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		s, n := b.String(), rng.IntN(10)
+		if got, want := cut(s, n), old(s, n); got != want {
+			t.Fatalf("cut(%q, %d) = %q, want %q", s, n, got, want)
+		}
+	}
 }

@@ -341,16 +341,13 @@ func skipValue(s *scan.Scanner) error {
 	return err
 }
 
-// cut is Python's `t[:n] + "..." if len(t) > n else t`, in code points.
+// cut is Python's `t[:n] + "..." if len(t) > n else t`, in code points:
+// only the first n code points are counted.
 func cut(t string, n int) string {
-	if spt.Len(t) <= n {
-		return t
+	if i := runeOffset(t, n); i >= 0 && i < len(t) {
+		return t[:i] + "..."
 	}
-	i := 0
-	for k := 0; k < n; k++ {
-		i += spt.CodePointLen(t[i:])
-	}
-	return t[:i] + "..."
+	return t
 }
 
 // prefix50 is Python's t[:50].
