@@ -18,6 +18,7 @@ import (
 // number of records.
 type analysis struct {
 	opts  *options
+	out   engine.Output
 	files []fileInfo // analysed files (not skipped, no error)
 	nRecs int
 	seen  map[string]bool // topics of the files read (not TEST), skipped or not
@@ -75,9 +76,9 @@ type topicAgg struct {
 }
 
 // newAnalysis starts an analysis of files (the sorted list the results
-// will come from).
-func newAnalysis(o *options, files []engine.OutputFile) *analysis {
-	a := &analysis{opts: o, seen: map[string]bool{},
+// will come from), whose outputs go to out.
+func newAnalysis(o *options, files []engine.OutputFile, out engine.Output) *analysis {
+	a := &analysis{opts: o, out: out, seen: map[string]bool{},
 		topicSet: map[string]bool{}, modelSet: map[string]bool{}, typeSet: map[string]bool{},
 		byTopic: map[string]*topicAgg{}, all: newTally(true),
 		names:   map[string]bool{},
@@ -92,7 +93,7 @@ func newAnalysis(o *options, files []engine.OutputFile) *analysis {
 	}
 	for _, ic := range itemCategories {
 		if o.wants(ic.name) {
-			a.itemCats = append(a.itemCats, &itemCat{itemCategory: ic, topics: map[string]*topicExamples{}})
+			a.itemCats = append(a.itemCats, &itemCat{itemCategory: ic, topics: map[string]*topicExamples{}, list: newItemList(o, ic.name)})
 		}
 	}
 	return a
@@ -196,7 +197,7 @@ func (a *analysis) mergeItems(fi int, fr *fileResult) {
 	for ii := range fr.items {
 		it := &fr.items[ii]
 		for _, c := range a.itemCats {
-			c.add(fi, ii, fr, a.opts.MaxExamplesPerTopic)
+			c.add(a, fi, ii, fr, a.opts.MaxExamplesPerTopic)
 		}
 		a.dups.add(it.key50, fi)
 		if s, ok := it.alignment.(string); ok && s != "" && s != fr.topic {
@@ -271,6 +272,13 @@ func (ta *topicAgg) addFocus(intended, selected any, source string) {
 			e.Set("selected", sel)
 			ta.focusExamples = append(ta.focusExamples, e)
 		}
+	}
+}
+
+// abort drops the output files being written, unless closed.
+func (a *analysis) abort() {
+	for _, c := range a.itemCats {
+		c.list.abort()
 	}
 }
 

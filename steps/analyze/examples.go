@@ -52,10 +52,11 @@ type example struct {
 // topicExamples is one topic's part of a list category: how many examples
 // it has and the first `limit` in the category's order (the ones written).
 type topicExamples struct {
-	n      int
-	kept   []example
-	maxKey float64 // per-record categories: the topic's best sort key
-	maxSeq int     // and the first record that has it
+	n       int
+	kept    []example
+	written int     // raw-item categories: kept examples already written
+	maxKey  float64 // per-record categories: the topic's best sort key
+	maxSeq  int     // and the first record that has it
 }
 
 // category is one interesting-example category, in creation order.
@@ -63,8 +64,9 @@ type category struct {
 	name   string
 	obj    *pyjson.Object // batch_analysis, difficulty_patterns
 	isList bool
-	raw    bool // examples hold whole items, read again when written
-	total  int  // non-standard categories: the original's "total"
+	raw    bool     // examples hold whole items, written as the files are merged
+	items  *itemCat // raw: the category being written
+	total  int      // non-standard categories: the original's "total"
 	base   map[string]int
 	n      int                       // list categories: examples found
 	topics []string                  // topics in the order their examples are listed
@@ -141,15 +143,18 @@ func (c *recordCat) category(base map[string]int) *category {
 }
 
 // itemCat collects a raw-item category: items in file order, the first
-// `limit` of each topic kept (their bytes copied, see items.go).
+// `limit` of each topic kept and written as soon as their place in the
+// file is known (see items.go).
 type itemCat struct {
 	itemCategory
 	n      int
 	order  []string
 	topics map[string]*topicExamples
+	list   *itemList
+	head   int // the topics before order[head] are complete and written
 }
 
-func (c *itemCat) add(fi, ii int, fr *fileResult, limit int) {
+func (c *itemCat) add(a *analysis, fi, ii int, fr *fileResult, limit int) {
 	it, topic := &fr.items[ii], fr.topic
 	if !c.has(it) {
 		return
@@ -163,7 +168,12 @@ func (c *itemCat) add(fi, ii int, fr *fileResult, limit int) {
 	}
 	te.n++
 	if len(te.kept) < limit {
-		te.kept = append(te.kept, example{file: fi, item: ii, bytes: fr.itemBytesOf(ii), subsets: c.subsets(&fr.raw.items[ii])})
+		b := fr.itemForm(ii)
+		te.kept = append(te.kept, example{file: fi, item: ii, bytes: b, subsets: c.subsets(&fr.raw.items[ii])})
+		c.flush(a, limit, false)
+		if te.written < len(te.kept) {
+			b.own() // written later: out of the file's buffer
+		}
 	}
 }
 
@@ -193,7 +203,7 @@ func (a *analysis) categories() []*category {
 	}
 	for _, c := range a.itemCats {
 		if c.n > 0 {
-			cats = append(cats, &category{name: c.name, isList: true, raw: true, base: itemBase, n: c.n, topics: c.order, by: c.topics})
+			cats = append(cats, &category{name: c.name, isList: true, raw: true, base: itemBase, n: c.n, topics: c.order, by: c.topics, items: c})
 		}
 	}
 	o := a.opts

@@ -15,8 +15,8 @@ import (
 // memory at once. Read buffers and parsers are reused: a file's buffer goes
 // back to the workers once the file is merged (the merge copies the items
 // it keeps whole), and nothing merged refers to it.
-func analyzeFiles(ctx context.Context, files []engine.OutputFile, o *options, p engine.Progress) (*analysis, error) {
-	a := newAnalysis(o, files)
+func analyzeFiles(ctx context.Context, files []engine.OutputFile, o *options, out engine.Output, p engine.Progress) (*analysis, error) {
+	a := newAnalysis(o, files, out)
 	workers := runtime.GOMAXPROCS(0)
 	bufs := make(chan *worker, workers+1)
 	for range workers + 1 {
@@ -38,10 +38,11 @@ func analyzeFiles(ctx context.Context, files []engine.OutputFile, o *options, p 
 		bufs <- fr.w // at most workers+1 results are alive: never blocks
 		return err
 	})
-	if err != nil {
-		return nil, err
+	if err == nil {
+		err = a.finish()
 	}
-	if err := a.finish(); err != nil {
+	if err != nil {
+		a.abort()
 		return nil, err
 	}
 	return a, nil
