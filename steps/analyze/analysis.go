@@ -23,16 +23,16 @@ type analysis struct {
 	nRecs int
 	seen  map[string]bool // topics of the files read (not TEST), skipped or not
 
-	topicSet, modelSet, typeSet map[string]bool
-	topics                      []string // sorted distinct topics of the analysed files
-	models                      []string // sorted distinct model keys (including empty entries)
-	itypes                      []string // sorted distinct non-empty intervention types
+	topicSet, modelSet map[string]bool
+	topics             []string // sorted distinct topics of the analysed files
+	models             []string // sorted distinct model keys (including empty entries)
+	itypes             []string // sorted distinct non-empty intervention types
 
 	byTopic                 map[string]*topicAgg
 	all                     *tally // every record
 	byModel, byType, byName tallyIndex
 	variantC                counts
-	names                   map[string]bool // intervention names, "" included
+	names                   map[string]bool // intervention names, "" included (once finished)
 	batchRecs               counts          // records per batch id, first-seen order
 	tokens                  tokenAgg
 	intended, selected      counts       // review focus analysis
@@ -79,9 +79,8 @@ type topicAgg struct {
 // will come from), whose outputs go to out.
 func newAnalysis(o *options, files []engine.OutputFile, out engine.Output) *analysis {
 	a := &analysis{opts: o, out: out, seen: map[string]bool{},
-		topicSet: map[string]bool{}, modelSet: map[string]bool{}, typeSet: map[string]bool{},
+		topicSet: map[string]bool{}, modelSet: map[string]bool{},
 		byTopic: map[string]*topicAgg{}, all: newTally(true),
-		names:   map[string]bool{},
 		levels:  [2][]float64{make([]float64, len(difficultyLevels)+1), make([]float64, len(difficultyLevels)+1)},
 		lengths: make([]float64, lengthBins), tagTopic: map[string]*counts{},
 		dups: newDupSet(), batches: newBatchAgg(), sharedGroups: map[groupKey]*sanityGroup{}}
@@ -224,10 +223,6 @@ func (a *analysis) addRecord(ta *topicAgg, r *record, it *itemInfo, source strin
 	ta.byModel.get(r.model, false).add(r, v)
 	ta.byType.get(r.typeStr, false).add(r, v)
 	a.variantC.add(r.variant, 1)
-	setOnce(a.names, r.name)
-	if r.typeStr != "" {
-		setOnce(a.typeSet, r.typeStr)
-	}
 	a.tokens.add(r)
 	if truthy(it.intended) {
 		a.intended.add(keyOf(it.intended), 1)
@@ -298,7 +293,18 @@ func (a *analysis) finish() error {
 	if err := checkTopics(a.opts.Topics, a.seen); err != nil {
 		return err
 	}
-	a.topics, a.models, a.itypes = slices.Sorted(maps.Keys(a.topicSet)), slices.Sorted(maps.Keys(a.modelSet)), slices.Sorted(maps.Keys(a.typeSet))
+	// Every record has a tally by its name and by its type.
+	a.names = map[string]bool{}
+	for n := range a.byName.m {
+		a.names[n] = true
+	}
+	typeSet := map[string]bool{}
+	for t := range a.byType.m {
+		if t != "" {
+			typeSet[t] = true
+		}
+	}
+	a.topics, a.models, a.itypes = slices.Sorted(maps.Keys(a.topicSet)), slices.Sorted(maps.Keys(a.modelSet)), slices.Sorted(maps.Keys(typeSet))
 	a.failures = append(a.failures, a.errors...)
 	for _, g := range a.missing {
 		if !g.sp {
