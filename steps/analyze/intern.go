@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"encoding/binary"
 	"sync"
 
 	"github.com/sptflow/sptflow/pyjson"
@@ -58,9 +59,10 @@ func internNumber(tok []byte) any {
 // a value's raw token to its box without locking or allocating, so a value
 // seen before in this worker costs one map lookup on the token's bytes.
 type localIntern struct {
-	strs map[string]any    // raw string token (quotes included) -> boxed decoded string
-	nums map[string]any    // number token -> boxed pyjson.Number
-	keys map[string]string // object key -> the same string, shared
+	slots [256]internSlot   // the last string token seen of each hash: no map lookup
+	strs  map[string]any    // raw string token (quotes included) -> boxed decoded string
+	nums  map[string]any    // number token -> boxed pyjson.Number
+	keys  map[string]string // object key -> the same string, shared
 }
 
 // scalar decodes the next value as pyjson.Parse would: a string,
@@ -99,16 +101,44 @@ func (l *localIntern) boxedStr(s *scan.Scanner) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if v, ok := l.strs[string(raw)]; ok {
-		return v, nil
+	slot := &l.slots[slotOf(raw)]
+	if slot.tok == string(raw) {
+		return slot.v, nil
 	}
-	t, err := scan.Unquote(raw)
-	if err != nil {
-		return nil, scan.ErrorAt(start, err)
+	v, ok := l.strs[string(raw)]
+	if !ok {
+		t, err := scan.Unquote(raw)
+		if err != nil {
+			return nil, scan.ErrorAt(start, err)
+		}
+		v = internStr(t)
+		l.strs = remember(l.strs, raw, v)
 	}
-	v := internStr(t)
-	l.strs = remember(l.strs, raw, v)
+	if len(raw) <= internMaxLen+2 {
+		slot.tok, slot.v = string(raw), v
+	}
 	return v, nil
+}
+
+// internSlot is a string token and its box.
+type internSlot struct {
+	tok string
+	v   any
+}
+
+// slotOf hashes a token (at least 2 bytes, its quotes) to a slot index
+// from its length and its first and last 8 bytes.
+func slotOf(tok []byte) int {
+	n := len(tok)
+	var x uint64
+	if n >= 8 {
+		x = binary.LittleEndian.Uint64(tok) ^ binary.LittleEndian.Uint64(tok[n-8:])<<7
+	} else {
+		for _, c := range tok {
+			x = x<<8 | uint64(c)
+		}
+	}
+	return int(((x ^ uint64(n)) * 0x9E3779B97F4A7C15) >> 56)
 }
 
 // str reads a string (the cursor is at its quote) as Scanner.Str does,
