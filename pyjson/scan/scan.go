@@ -311,6 +311,21 @@ func (s *Scanner) skipContainer() error {
 // share the document's bytes, which must not be modified). field must
 // consume the value, if only with Skip.
 func (s *Scanner) Object(field func(key []byte) error) error {
+	return s.object(nil, field)
+}
+
+// ObjectInOrder is Object for an object whose keys usually come in
+// order's order (some may be missing): a key that is the next one
+// expected (or the one after) is recognised by comparing its bytes,
+// without scanning it. Any other key is read as Object reads it, so the
+// keys and errors are Object's whatever the document holds. order keeps
+// where it is between keys: it is not safe for concurrent use.
+func (s *Scanner) ObjectInOrder(order *KeyOrder, field func(key []byte) error) error {
+	order.next = 0
+	return s.object(order, field)
+}
+
+func (s *Scanner) object(order *KeyOrder, field func(key []byte) error) error {
 	if err := s.expect('{'); err != nil {
 		return err
 	}
@@ -319,7 +334,13 @@ func (s *Scanner) Object(field func(key []byte) error) error {
 		return nil
 	}
 	for {
-		key, err := s.key()
+		var key []byte
+		var err error
+		if order != nil {
+			key, err = s.keyInOrder(order)
+		} else {
+			key, err = s.key()
+		}
 		if err != nil {
 			return err
 		}
@@ -342,6 +363,54 @@ func (s *Scanner) Object(field func(key []byte) error) error {
 			return s.errorf("expected ',' or '}' in object")
 		}
 	}
+}
+
+// KeyOrder is the order in which an object's keys usually come (see
+// ObjectInOrder).
+type KeyOrder struct {
+	quoted [][]byte // each key between its quotes, as a plain key is written
+	next   int      // the index of the key expected next
+}
+
+// NewKeyOrder returns the order of keys, which must be plain: printable
+// ASCII without '"' or '\\' (it panics otherwise).
+func NewKeyOrder(keys ...string) *KeyOrder {
+	o := &KeyOrder{}
+	for _, k := range keys {
+		for _, c := range []byte(k) {
+			if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+				panic(fmt.Sprintf("scan.NewKeyOrder: key %q is not plain", k))
+			}
+		}
+		o.quoted = append(o.quoted, []byte(`"`+k+`"`))
+	}
+	return o
+}
+
+// keyInOrder is key, for the keys order expects by comparing bytes: a
+// plain key's token is its quotes around it, so the same bytes are the
+// same key. The next key expected and the few after it (missing keys are
+// skipped) are tried.
+func (s *Scanner) keyInOrder(order *KeyOrder) ([]byte, error) {
+	s.ws()
+	rest := s.b[s.i:]
+	for j := order.next; j < len(order.quoted) && j <= order.next+3; j++ {
+		if q := order.quoted[j]; len(rest) >= len(q) && string(rest[:len(q)]) == string(q) {
+			s.i += len(q)
+			order.next = j + 1
+			return rest[1 : len(q)-1], nil
+		}
+	}
+	key, err := s.key()
+	if err == nil {
+		for j, q := range order.quoted {
+			if string(q[1:len(q)-1]) == string(key) {
+				order.next = j + 1
+				break
+			}
+		}
+	}
+	return key, err
 }
 
 // key reads an object key: the document's bytes when it has no escape

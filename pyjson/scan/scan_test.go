@@ -1,6 +1,8 @@
 package scan
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -262,5 +264,74 @@ func TestCheckUTF8(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestObjectInOrder: ObjectInOrder gives the keys, values and errors
+// Object gives, with the keys in the expected order, out of it, missing,
+// repeated, unknown, escaped or malformed.
+func TestObjectInOrder(t *testing.T) {
+	order := NewKeyOrder("a", "bb", "I", "P", "tags", "x_y")
+	pool := []string{`"a"`, `"bb"`, `"I"`, `"P"`, `"tags"`, `"x_y"`, `"\u0049"`, `"b"`, `"bbb"`, `"a\"b"`, `"tag"`, `"tagsx"`, `"I `, `"P`}
+	walk := func(doc string, inOrder bool) string {
+		s := New([]byte(doc))
+		var out strings.Builder
+		f := func(key []byte) error {
+			v, err := s.Skip()
+			fmt.Fprintf(&out, "%q=%s;", key, v)
+			return err
+		}
+		var err error
+		for range 2 { // the order's state is reset between objects
+			if inOrder {
+				err = s.ObjectInOrder(order, f)
+			} else {
+				err = s.Object(f)
+			}
+			if err != nil {
+				break
+			}
+			if s.Peek() == ',' {
+				s.i++
+			}
+		}
+		fmt.Fprintf(&out, "err=%v@%d", err, s.Offset())
+		return out.String()
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for range 5000 {
+		var b strings.Builder
+		for obj := range 2 {
+			if obj > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString("{")
+			for k := range rng.IntN(7) {
+				if k > 0 {
+					b.WriteString([]string{",\n  ", ", ", ","}[rng.IntN(3)])
+				}
+				b.WriteString(pool[rng.IntN(len(pool))])
+				b.WriteString([]string{": ", ":", " : "}[rng.IntN(3)])
+				b.WriteString([]string{"1", `"v"`, "[1, 2]", "{}"}[rng.IntN(4)])
+			}
+			b.WriteString("}")
+		}
+		doc := b.String()
+		if got, want := walk(doc, true), walk(doc, false); got != want {
+			t.Fatalf("%s:\nin order: %s\nobject:   %s", doc, got, want)
+		}
+	}
+}
+
+func TestNewKeyOrderRejectsEscapedKeys(t *testing.T) {
+	for _, k := range []string{`a"b`, `a\b`, "a\nb", "é"} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%q: no panic", k)
+				}
+			}()
+			NewKeyOrder("ok", k)
+		}()
 	}
 }

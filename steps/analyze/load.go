@@ -69,6 +69,9 @@ type parser struct {
 	s  *scan.Scanner
 	f  rawFile
 	in localIntern
+	// The tagger's key order of items, variants and records (a key out of
+	// order is read as any other).
+	itemKeys, variantKeys, recordKeys *scan.KeyOrder
 }
 
 // parseFile reads the fields the analysis needs from one batch file. The
@@ -84,6 +87,14 @@ func (p *parser) parseFile(data []byte) (*rawFile, error) {
 	}
 	if p.s == nil {
 		p.s = scan.New(nil)
+		p.itemKeys = scan.NewKeyOrder("thought_process", "A", "B", "T", "metadata", "inferences")
+		p.variantKeys = scan.NewKeyOrder("S", "input_tokens", "output_tokens", "string_length", "generation_time",
+			"temperature", "top_p", "top_k", "thinking_enabled", "interventions", "tags")
+		p.recordKeys = scan.NewKeyOrder("thought_process", "intervention_type", "selected_review_focus", "confidence",
+			"I", "R", "P", "detection_difficulty_internal", "detection_difficulty_external", "faulty_data",
+			"batch_thinking", "stage_3_analysis", "generation_time", "model_used", "review_model_used",
+			"num_stage_3_reviews_made", "stage_3_reviews_passed", "stage_3_reviews_all_failed_due_to_overlong_context",
+			"tags", "id_numeric", "id_string")
 	}
 	s := p.s
 	*s = *scan.New(data)
@@ -160,7 +171,7 @@ func (p *parser) parseItem() (rawItem, error) {
 	if err := spt.Object.Next(s); err != nil {
 		return it, err
 	}
-	err := s.Object(func(key []byte) error {
+	err := s.ObjectInOrder(p.itemKeys, func(key []byte) error {
 		switch string(key) {
 		case "T":
 			v, err := p.fieldScalar(fT)
@@ -235,7 +246,7 @@ func (p *parser) parseVariant(v *rawVariant) error {
 	}
 	v.present = true
 	v.outTok, v.inTok = 0, 0
-	return s.Object(func(key []byte) error {
+	return s.ObjectInOrder(p.variantKeys, func(key []byte) error {
 		var err error
 		switch string(key) {
 		case "S":
@@ -271,7 +282,7 @@ func (p *parser) parseInterv(r *rawInterv) error {
 	if err := spt.Object.Next(s); err != nil {
 		return err
 	}
-	return s.Object(func(key []byte) error {
+	return s.ObjectInOrder(p.recordKeys, func(key []byte) error {
 		var err error
 		switch string(key) {
 		case "intervention_type":
