@@ -335,3 +335,15 @@ func TestNewKeyOrderRejectsEscapedKeys(t *testing.T) {
 		}()
 	}
 }
+
+// TestCheckString: CheckString fails exactly when Unquote fails.
+func TestCheckString(t *testing.T) {
+	for _, raw := range []string{`""`, `"abc"`, `"a\nb"`, `"\u00e9\ud83d\ude00"`, `"\ud800"`, `"a\x"`, `"\u12"`, "\"a\x01b\"",
+		`"a"b"`, `"\"`, `x`, `"`, `"abc\\"`, `"\/"`, `"\u00E9"`} {
+		_, uerr := Unquote([]byte(raw))
+		cerr := CheckString([]byte(raw))
+		if (uerr == nil) != (cerr == nil) || (uerr != nil && uerr.Error() != cerr.Error()) {
+			t.Errorf("%s: CheckString %v, Unquote %v", raw, cerr, uerr)
+		}
+	}
+}

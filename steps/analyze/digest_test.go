@@ -93,3 +93,22 @@ func TestCutMatchesLen(t *testing.T) {
 		}
 	}
 }
+
+// TestHasSPToken: hasSPToken is strings.HasPrefix(text(raw), token) for
+// tokens with and without escapes, before, in and after the token's bytes,
+// valid or not.
+func TestHasSPToken(t *testing.T) {
+	for _, raw := range []string{
+		`"<split-personality-token>x"`, `"<split-personality-token>\nx"`, `"<split-personality-token>\x"`,
+		`"\u003csplit-personality-token>x"`, `"<split\u002dpersonality-token>"`, `"<split-personality-token"`,
+		`"no token\n"`, `""`, `"<split-personality-token>` + "\x01" + `\n"`, `"<split-personality-token>\u12"`,
+	} {
+		want := strings.HasPrefix(text([]byte(raw)), spToken)
+		if got := hasSPToken([]byte(raw)); got != want {
+			t.Errorf("%s: got %v, want %v", raw, got, want)
+		}
+	}
+	if hasSPToken(nil) {
+		t.Error("nil: got true")
+	}
+}

@@ -383,13 +383,18 @@ func runeOffset(t string, n int) int {
 const spToken = "<split-personality-token>"
 
 // hasSPToken reports whether the raw string token starts with the
-// split-personality token, decoding it only when it has escapes.
+// split-personality token: whether text(raw) does, decoding it only when
+// an escape is among the bytes the token would take (a string that does
+// not decode reads as "").
 func hasSPToken(raw []byte) bool {
 	if raw == nil {
 		return false
 	}
 	if bytes.IndexByte(raw, '\\') < 0 {
 		return bytes.HasPrefix(raw[1:], []byte(spToken))
+	}
+	if bytes.IndexByte(raw[1:min(len(raw), 1+len(spToken))], '\\') < 0 {
+		return bytes.HasPrefix(raw[1:], []byte(spToken)) && scan.CheckString(raw) == nil
 	}
 	return strings.HasPrefix(text(raw), spToken)
 }
