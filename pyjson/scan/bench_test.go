@@ -61,3 +61,16 @@ func BenchmarkWalk(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCheckUTF8 checks whole documents for invalid UTF-8.
+func BenchmarkCheckUTF8(b *testing.B) {
+	docs, size := referenceFiles(b)
+	b.SetBytes(size)
+	for b.Loop() {
+		for _, d := range docs {
+			if err := scan.CheckUTF8(d); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

@@ -46,11 +46,33 @@ func (s *Scanner) errorf(format string, args ...any) error {
 	return fmt.Errorf("offset %d: %s", s.i, fmt.Sprintf(format, args...))
 }
 
-// ws skips white space.
+// ErrorAt returns err as the scanner reports its errors: prefixed with
+// the byte offset off. For callers that decode a token themselves (a
+// RawString's Unquote, say) and report it as Str would.
+func ErrorAt(off int, err error) error {
+	return fmt.Errorf("offset %d: %v", off, err)
+}
+
+// ws skips white space. It is inlined (skipSpace is not), so a cursor
+// already at a token, most of the time, costs no call.
 func (s *Scanner) ws() {
 	if s.i < len(s.b) && s.b[s.i] <= ' ' {
-		s.i += SpaceLen(s.b[s.i:])
+		s.skipSpace()
 	}
+}
+
+//go:noinline
+func (s *Scanner) skipSpace() {
+	s.i += SpaceLen(s.b[s.i:])
+}
+
+// cur returns the byte at the cursor, or 0 at the end. The scanner's own
+// loops call ws then cur, both inlined, where callers call Peek.
+func (s *Scanner) cur() byte {
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
 }
 
 // SpaceLen returns the length of the JSON white space at the start of b.
@@ -98,7 +120,7 @@ func (s *Scanner) End() error {
 }
 
 func (s *Scanner) expect(c byte) error {
-	if s.Peek() != c {
+	if s.ws(); s.cur() != c {
 		return s.errorf("expected %q", c)
 	}
 	s.i++
@@ -108,7 +130,7 @@ func (s *Scanner) expect(c byte) error {
 // RawString consumes a string and returns its bytes, quotes included,
 // undecoded (see Unquote). Its contents are not checked.
 func (s *Scanner) RawString() ([]byte, error) {
-	if s.Peek() != '"' {
+	if s.ws(); s.cur() != '"' {
 		return nil, s.errorf("expected string")
 	}
 	start := s.i
@@ -142,7 +164,7 @@ func (s *Scanner) Str() (string, error) {
 	v, err := Unquote(raw)
 	if err != nil {
 		s.i = start
-		return "", s.errorf("%v", err)
+		return "", ErrorAt(start, err)
 	}
 	return v, nil
 }
@@ -150,7 +172,7 @@ func (s *Scanner) Str() (string, error) {
 // NullableString consumes a string or null: ok is false (and v "") for
 // null; anything else is an error.
 func (s *Scanner) NullableString() (v string, ok bool, err error) {
-	if s.Peek() == '"' {
+	if s.ws(); s.cur() == '"' {
 		v, err = s.Str()
 		return v, err == nil, err
 	}
@@ -169,7 +191,7 @@ func (s *Scanner) NullableString() (v string, ok bool, err error) {
 func (s *Scanner) Strings() ([]string, error) {
 	var out []string
 	err := s.Array(func() error {
-		if s.Peek() != '"' {
+		if s.ws(); s.cur() != '"' {
 			_, err := s.Skip()
 			return err
 		}
@@ -227,7 +249,8 @@ func (s *Scanner) Number() ([]byte, error) {
 
 // Skip consumes one value of any kind and returns its bytes.
 func (s *Scanner) Skip() ([]byte, error) {
-	c := s.Peek()
+	s.ws()
+	c := s.cur()
 	start := s.i
 	switch c {
 	case '"':
@@ -288,25 +311,49 @@ func (s *Scanner) skipContainer() error {
 // share the document's bytes, which must not be modified). field must
 // consume the value, if only with Skip.
 func (s *Scanner) Object(field func(key []byte) error) error {
+	return s.object(nil, field)
+}
+
+// ObjectInOrder is Object for an object whose keys usually come in
+// order's order (some may be missing): a key that is the next one
+// expected (or the one after) is recognised by comparing its bytes,
+// without scanning it. Any other key is read as Object reads it, so the
+// keys and errors are Object's whatever the document holds. order keeps
+// where it is between keys: it is not safe for concurrent use.
+func (s *Scanner) ObjectInOrder(order *KeyOrder, field func(key []byte) error) error {
+	order.next = 0
+	return s.object(order, field)
+}
+
+func (s *Scanner) object(order *KeyOrder, field func(key []byte) error) error {
 	if err := s.expect('{'); err != nil {
 		return err
 	}
-	if s.Peek() == '}' {
+	if s.ws(); s.cur() == '}' {
 		s.i++
 		return nil
 	}
 	for {
-		key, err := s.key()
+		var key []byte
+		var err error
+		if order != nil {
+			key, err = s.keyInOrder(order)
+		} else {
+			key, err = s.key()
+		}
 		if err != nil {
 			return err
 		}
-		if err := s.expect(':'); err != nil {
+		// ": " as json.dumps writes it, then any other form.
+		if s.i+1 < len(s.b) && s.b[s.i] == ':' && s.b[s.i+1] == ' ' {
+			s.i += 2
+		} else if err := s.expect(':'); err != nil {
 			return err
 		}
 		if err := field(key); err != nil {
 			return err
 		}
-		switch s.Peek() {
+		switch s.ws(); s.cur() {
 		case ',':
 			s.i++
 		case '}':
@@ -318,10 +365,58 @@ func (s *Scanner) Object(field func(key []byte) error) error {
 	}
 }
 
+// KeyOrder is the order in which an object's keys usually come (see
+// ObjectInOrder).
+type KeyOrder struct {
+	quoted [][]byte // each key between its quotes, as a plain key is written
+	next   int      // the index of the key expected next
+}
+
+// NewKeyOrder returns the order of keys, which must be plain: printable
+// ASCII without '"' or '\\' (it panics otherwise).
+func NewKeyOrder(keys ...string) *KeyOrder {
+	o := &KeyOrder{}
+	for _, k := range keys {
+		for _, c := range []byte(k) {
+			if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+				panic(fmt.Sprintf("scan.NewKeyOrder: key %q is not plain", k))
+			}
+		}
+		o.quoted = append(o.quoted, []byte(`"`+k+`"`))
+	}
+	return o
+}
+
+// keyInOrder is key, for the keys order expects by comparing bytes: a
+// plain key's token is its quotes around it, so the same bytes are the
+// same key. The next key expected and the few after it (missing keys are
+// skipped) are tried.
+func (s *Scanner) keyInOrder(order *KeyOrder) ([]byte, error) {
+	s.ws()
+	rest := s.b[s.i:]
+	for j := order.next; j < len(order.quoted) && j <= order.next+3; j++ {
+		if q := order.quoted[j]; len(rest) >= len(q) && string(rest[:len(q)]) == string(q) {
+			s.i += len(q)
+			order.next = j + 1
+			return rest[1 : len(q)-1], nil
+		}
+	}
+	key, err := s.key()
+	if err == nil {
+		for j, q := range order.quoted {
+			if string(q[1:len(q)-1]) == string(key) {
+				order.next = j + 1
+				break
+			}
+		}
+	}
+	return key, err
+}
+
 // key reads an object key: the document's bytes when it has no escape
 // (or control character, an error that Str reports).
 func (s *Scanner) key() ([]byte, error) {
-	if s.Peek() != '"' {
+	if s.ws(); s.cur() != '"' {
 		return nil, s.errorf("expected string")
 	}
 	start := s.i + 1
@@ -339,7 +434,7 @@ func (s *Scanner) Array(elem func() error) error {
 	if err := s.expect('['); err != nil {
 		return err
 	}
-	if s.Peek() == ']' {
+	if s.ws(); s.cur() == ']' {
 		s.i++
 		return nil
 	}
@@ -347,7 +442,7 @@ func (s *Scanner) Array(elem func() error) error {
 		if err := elem(); err != nil {
 			return err
 		}
-		switch s.Peek() {
+		switch s.ws(); s.cur() {
 		case ',':
 			s.i++
 		case ']':

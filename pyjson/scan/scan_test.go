@@ -1,8 +1,11 @@
 package scan
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestUnquote(t *testing.T) {
@@ -225,6 +228,122 @@ func TestSpaceLen(t *testing.T) {
 	} {
 		if got := SpaceLen([]byte(tt.in)); got != tt.want {
 			t.Errorf("SpaceLen(%q): got %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestCheckUTF8 compares CheckUTF8 with utf8.Valid and a byte-by-byte
+// decode for every position of a bad or multi-byte character in ASCII.
+func TestCheckUTF8(t *testing.T) {
+	naive := func(b []byte) int { // offset of the first invalid byte, or -1
+		for i := 0; i < len(b); {
+			r, n := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && n == 1 {
+				return i
+			}
+			i += n
+		}
+		return -1
+	}
+	inserts := []string{"é", "€", "😀", "\xff", "\xc3", "\xed\xa0\x80", "\xe2\x82", "\xf0\x9f\x98", "\x80", "é\xff"}
+	for n := range 70 {
+		base := strings.Repeat("a", n)
+		for _, ins := range inserts {
+			for at := 0; at <= n; at++ {
+				b := []byte(base[:at] + ins + base[at:])
+				err := CheckUTF8(b)
+				want := naive(b)
+				var got = -1
+				if e, ok := err.(*UTF8Error); ok {
+					got = e.Offset
+				} else if err != nil {
+					t.Fatalf("%q: %v", b, err)
+				}
+				if got != want {
+					t.Fatalf("%q: got offset %d, want %d", b, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestObjectInOrder: ObjectInOrder gives the keys, values and errors
+// Object gives, with the keys in the expected order, out of it, missing,
+// repeated, unknown, escaped or malformed.
+func TestObjectInOrder(t *testing.T) {
+	order := NewKeyOrder("a", "bb", "I", "P", "tags", "x_y")
+	pool := []string{`"a"`, `"bb"`, `"I"`, `"P"`, `"tags"`, `"x_y"`, `"\u0049"`, `"b"`, `"bbb"`, `"a\"b"`, `"tag"`, `"tagsx"`, `"I `, `"P`}
+	walk := func(doc string, inOrder bool) string {
+		s := New([]byte(doc))
+		var out strings.Builder
+		f := func(key []byte) error {
+			v, err := s.Skip()
+			fmt.Fprintf(&out, "%q=%s;", key, v)
+			return err
+		}
+		var err error
+		for range 2 { // the order's state is reset between objects
+			if inOrder {
+				err = s.ObjectInOrder(order, f)
+			} else {
+				err = s.Object(f)
+			}
+			if err != nil {
+				break
+			}
+			if s.Peek() == ',' {
+				s.i++
+			}
+		}
+		fmt.Fprintf(&out, "err=%v@%d", err, s.Offset())
+		return out.String()
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for range 5000 {
+		var b strings.Builder
+		for obj := range 2 {
+			if obj > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString("{")
+			for k := range rng.IntN(7) {
+				if k > 0 {
+					b.WriteString([]string{",\n  ", ", ", ","}[rng.IntN(3)])
+				}
+				b.WriteString(pool[rng.IntN(len(pool))])
+				b.WriteString([]string{": ", ":", " : "}[rng.IntN(3)])
+				b.WriteString([]string{"1", `"v"`, "[1, 2]", "{}"}[rng.IntN(4)])
+			}
+			b.WriteString("}")
+		}
+		doc := b.String()
+		if got, want := walk(doc, true), walk(doc, false); got != want {
+			t.Fatalf("%s:\nin order: %s\nobject:   %s", doc, got, want)
+		}
+	}
+}
+
+func TestNewKeyOrderRejectsEscapedKeys(t *testing.T) {
+	for _, k := range []string{`a"b`, `a\b`, "a\nb", "é"} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%q: no panic", k)
+				}
+			}()
+			NewKeyOrder("ok", k)
+		}()
+	}
+}
+
+// TestCheckString: CheckString fails exactly when Unquote fails.
+func TestCheckString(t *testing.T) {
+	for _, raw := range []string{`""`, `"abc"`, `"a\nb"`, `"\u00e9\ud83d\ude00"`, `"\ud800"`, `"a\x"`, `"\u12"`, "\"a\x01b\"",
+		`"a"b"`, `"\"`, `x`, `"`, `"abc\\"`, `"\/"`, `"\u00E9"`} {
+		_, uerr := Unquote([]byte(raw))
+		cerr := CheckString([]byte(raw))
+		if (uerr == nil) != (cerr == nil) || (uerr != nil && uerr.Error() != cerr.Error()) {
+			t.Errorf("%s: CheckString %v, Unquote %v", raw, cerr, uerr)
 		}
 	}
 }

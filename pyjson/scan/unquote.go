@@ -40,6 +40,35 @@ func Unquote(raw []byte) (string, error) {
 	return string(out), nil
 }
 
+// CheckString reports the error Unquote would return for raw, without
+// decoding it.
+func CheckString(raw []byte) error {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return fmt.Errorf("not a JSON string: %.20q", raw)
+	}
+	var scratch [8]byte // one escape's UTF-8
+	b := raw[1 : len(raw)-1]
+	for len(b) > 0 {
+		b = b[plainLen(b):]
+		if len(b) == 0 {
+			break
+		}
+		switch b[0] {
+		case '"':
+			return errQuote
+		case '\\':
+		default:
+			return errControl
+		}
+		_, n, err := AppendEscape(scratch[:0], b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
 // appendUnescaped appends the decoded contents of a string body.
 func appendUnescaped(out, b []byte) ([]byte, error) {
 	for len(b) > 0 {

@@ -1,7 +1,9 @@
 package scan
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -10,20 +12,42 @@ import (
 // byte wherever it is (in a string the scanner would skip, too), so readers
 // that must accept what Python accepts check the whole document once.
 // Encoded surrogates (ED A0..BF xx) are invalid, as in Python's codec.
+// ASCII is skipped 32 bytes at a time, and each run of other bytes is
+// decoded character by character.
 func CheckUTF8(data []byte) error {
-	if utf8.Valid(data) {
-		return nil
-	}
-	for i := 0; i < len(data); i++ {
-		if data[i] >= utf8.RuneSelf {
+	for i := asciiLen(data, 0); i < len(data); i = asciiLen(data, i) {
+		for i < len(data) && data[i] >= utf8.RuneSelf {
 			n := RuneLen(data[i:])
 			if n == 0 {
 				return &UTF8Error{Offset: i, Byte: data[i]}
 			}
-			i += n - 1
+			i += n
 		}
 	}
 	return nil
+}
+
+// asciiLen returns the index of the first byte at or after i that is not
+// ASCII, or len(b).
+func asciiLen(b []byte, i int) int {
+	const hi = 0x8080808080808080
+	for ; i+32 <= len(b); i += 32 {
+		w := b[i : i+32]
+		x := binary.LittleEndian.Uint64(w) | binary.LittleEndian.Uint64(w[8:]) |
+			binary.LittleEndian.Uint64(w[16:]) | binary.LittleEndian.Uint64(w[24:])
+		if x&hi != 0 {
+			break
+		}
+	}
+	for ; i+8 <= len(b); i += 8 {
+		if x := binary.LittleEndian.Uint64(b[i:]) & hi; x != 0 {
+			return i + bits.TrailingZeros64(x)/8
+		}
+	}
+	for i < len(b) && b[i] < utf8.RuneSelf {
+		i++
+	}
+	return i
 }
 
 // RuneLen returns the length of the valid UTF-8 encoding of a non-ASCII

@@ -18,25 +18,26 @@ import (
 // number of records.
 type analysis struct {
 	opts  *options
+	out   engine.Output
 	files []fileInfo // analysed files (not skipped, no error)
 	nRecs int
 	seen  map[string]bool // topics of the files read (not TEST), skipped or not
 
-	topicSet, modelSet, typeSet map[string]bool
-	topics                      []string // sorted distinct topics of the analysed files
-	models                      []string // sorted distinct model keys (including empty entries)
-	itypes                      []string // sorted distinct non-empty intervention types
+	topicSet, modelSet map[string]bool
+	topics             []string // sorted distinct topics of the analysed files
+	models             []string // sorted distinct model keys (including empty entries)
+	itypes             []string // sorted distinct non-empty intervention types
 
 	byTopic                 map[string]*topicAgg
 	all                     *tally // every record
-	byModel, byType, byName tallies
-	variantC                map[string]int
-	names                   map[string]bool // intervention names, "" included
+	byModel, byType, byName tallyIndex
+	variantC                counts
+	names                   map[string]bool // intervention names, "" included (once finished)
 	batchRecs               counts          // records per batch id, first-seen order
 	tokens                  tokenAgg
-	intended, selected      map[string]int // review focus analysis
-	levels                  [2][]float64   // report: records per difficulty level
-	lengths                 []float64      // report: responses per output-token bin
+	intended, selected      counts       // review focus analysis
+	levels                  [2][]float64 // report: records per difficulty level
+	lengths                 []float64    // report: responses per output-token bin
 
 	tags     counts
 	tagTopic map[string]*counts
@@ -50,7 +51,7 @@ type analysis struct {
 	errors, tokenFails, alignFails []failure
 	missing                        []*sanityGroup // groups of records, in first-seen order, that may miss an intervention
 	shared                         map[string]bool
-	sharedGroups                   map[[4]string]*sanityGroup
+	sharedGroups                   map[groupKey]*sanityGroup
 	failures                       []failure // all of them, once finished
 }
 
@@ -65,26 +66,24 @@ type fileInfo struct {
 // topicAgg aggregates one topic's records.
 type topicAgg struct {
 	all             *tally
-	byModel, byType tallies
+	byModel, byType tallyIndex
 	items           int // items of the topic's files
 	focusMatch      int
 	focusMismatch   int
 	focusExamples   []any
 	diffOrder       []string
-	byDiff          tallies
+	byDiff          tallyIndex
 }
 
 // newAnalysis starts an analysis of files (the sorted list the results
-// will come from).
-func newAnalysis(o *options, files []engine.OutputFile) *analysis {
-	a := &analysis{opts: o, seen: map[string]bool{},
-		topicSet: map[string]bool{}, modelSet: map[string]bool{}, typeSet: map[string]bool{},
+// will come from), whose outputs go to out.
+func newAnalysis(o *options, files []engine.OutputFile, out engine.Output) *analysis {
+	a := &analysis{opts: o, out: out, seen: map[string]bool{},
+		topicSet: map[string]bool{}, modelSet: map[string]bool{},
 		byTopic: map[string]*topicAgg{}, all: newTally(true),
-		byModel: tallies{}, byType: tallies{}, byName: tallies{}, variantC: map[string]int{}, names: map[string]bool{},
-		intended: map[string]int{}, selected: map[string]int{},
 		levels:  [2][]float64{make([]float64, len(difficultyLevels)+1), make([]float64, len(difficultyLevels)+1)},
 		lengths: make([]float64, lengthBins), tagTopic: map[string]*counts{},
-		dups: newDupSet(), batches: newBatchAgg(), sharedGroups: map[[4]string]*sanityGroup{}}
+		dups: newDupSet(), batches: newBatchAgg(), sharedGroups: map[groupKey]*sanityGroup{}}
 	a.shared = sharedSources(files)
 	for _, rc := range recordCategories {
 		if o.wants(rc.option) {
@@ -93,7 +92,7 @@ func newAnalysis(o *options, files []engine.OutputFile) *analysis {
 	}
 	for _, ic := range itemCategories {
 		if o.wants(ic.name) {
-			a.itemCats = append(a.itemCats, &itemCat{itemCategory: ic, topics: map[string]*topicExamples{}})
+			a.itemCats = append(a.itemCats, &itemCat{itemCategory: ic, topics: map[string]*topicExamples{}, list: newItemList(o, ic.name)})
 		}
 	}
 	return a
@@ -127,11 +126,11 @@ func (a *analysis) merge(fr *fileResult) {
 	a.files = append(a.files, fileInfo{file: fr.file, path: fr.path, source: fr.source, topic: fr.topic})
 	a.topicSet[fr.topic] = true
 	for _, m := range fr.models {
-		a.modelSet[m] = true
+		setOnce(a.modelSet, m)
 	}
 	ta := a.byTopic[fr.topic]
 	if ta == nil {
-		ta = &topicAgg{all: newTally(true), byModel: tallies{}, byType: tallies{}, byDiff: tallies{}}
+		ta = &topicAgg{all: newTally(true)}
 		a.byTopic[fr.topic] = ta
 	}
 	ta.items += len(fr.items)
@@ -153,28 +152,39 @@ func (a *analysis) merge(fr *fileResult) {
 func (a *analysis) mergeRecords(fi int, fr *fileResult, ta *topicAgg) {
 	groups := a.sanityGroups(fr)
 	responses := map[responseKey]bool{}
+	var last responseKey
 	batchID, _ := fr.batchID.(string)
+	var b *batch
+	if batchID != "" && len(fr.records) > 0 {
+		// One lookup per file: the counts' first-seen order is that of
+		// the first record either way.
+		a.batchRecs.add(batchID, len(fr.records))
+		b = a.batches.get(batchID, fr.topic)
+	}
 	for i := range fr.records {
 		r := &fr.records[i]
 		r.file = fi
 		seq := a.nRecs
 		a.nRecs++
 		a.addRecord(ta, r, &fr.items[r.item], fr.source)
-		if batchID != "" {
-			a.batchRecs.add(batchID, 1)
-			a.batches.add(batchID, fr.topic, r)
+		if b != nil {
+			b.t.add(r, "")
 		}
 		for _, c := range a.recCats {
-			c.add(r, fr.topic, seq, a.opts.MaxExamplesPerTopic)
+			c.add(fr, r, seq, a.opts.MaxExamplesPerTopic)
 		}
 		groups.add(fr.source, r)
 		if r.typeStr == "split_personality" && !r.spToken {
 			a.tokenFails = append(a.tokenFails, newFailure("Split personality intervention missing token", r.model, "%s item %d (%s %s %s)",
 				fr.source, r.item, r.model, r.variant, r.name))
 		}
-		if k := (responseKey{r.item, r.model, r.variant}); !responses[k] {
-			responses[k] = true
-			a.lengths[lengthBin(r.outF)]++
+		// A response's records are consecutive: only a new one is looked up.
+		if k := (responseKey{r.item, r.model, r.variant}); i == 0 || k != last {
+			last = k
+			if !responses[k] {
+				responses[k] = true
+				a.lengths[lengthBin(r.outF)]++
+			}
 		}
 	}
 	a.missing = append(a.missing, groups.pending()...)
@@ -186,7 +196,7 @@ func (a *analysis) mergeItems(fi int, fr *fileResult) {
 	for ii := range fr.items {
 		it := &fr.items[ii]
 		for _, c := range a.itemCats {
-			c.add(fi, ii, it, fr.topic, a.opts.MaxExamplesPerTopic)
+			c.add(a, fi, ii, fr, a.opts.MaxExamplesPerTopic)
 		}
 		a.dups.add(it.key50, fi)
 		if s, ok := it.alignment.(string); ok && s != "" && s != fr.topic {
@@ -212,17 +222,13 @@ func (a *analysis) addRecord(ta *topicAgg, r *record, it *itemInfo, source strin
 	a.byName.get(r.name, false).add(r, v)
 	ta.byModel.get(r.model, false).add(r, v)
 	ta.byType.get(r.typeStr, false).add(r, v)
-	a.variantC[r.variant]++
-	a.names[r.name] = true
-	if r.typeStr != "" {
-		a.typeSet[r.typeStr] = true
-	}
+	a.variantC.add(r.variant, 1)
 	a.tokens.add(r)
 	if truthy(it.intended) {
-		a.intended[keyOf(it.intended)]++
+		a.intended.add(keyOf(it.intended), 1)
 	}
 	if truthy(r.selected) {
-		a.selected[keyOf(r.selected)]++
+		a.selected.add(keyOf(r.selected), 1)
 	}
 	for f := range a.levels {
 		a.levels[f][levelIndex(r.difficulty(difficultyField(f)), difficultyLevels)]++
@@ -237,7 +243,7 @@ func (ta *topicAgg) addDifficulty(difficulty any, r *record, verdict string) {
 	if truthy(difficulty) {
 		d = keyOf(difficulty)
 	}
-	if _, ok := ta.byDiff[d]; !ok {
+	if !ta.byDiff.has(d) {
 		ta.diffOrder = append(ta.diffOrder, d)
 	}
 	ta.byDiff.get(d, false).add(r, verdict)
@@ -264,6 +270,21 @@ func (ta *topicAgg) addFocus(intended, selected any, source string) {
 	}
 }
 
+// abort drops the output files being written, unless closed.
+func (a *analysis) abort() {
+	for _, c := range a.itemCats {
+		c.list.abort()
+	}
+}
+
+// setOnce adds k to the set s; a key already there costs a lookup, not an
+// assignment.
+func setOnce(s map[string]bool, k string) {
+	if !s[k] {
+		s[k] = true
+	}
+}
+
 // finish orders the distinct topics, models and types and lists the
 // sanity failures in the original's order: unreadable files, missing
 // interventions, missing tokens, alignment mismatches. A `topics` filter
@@ -272,14 +293,25 @@ func (a *analysis) finish() error {
 	if err := checkTopics(a.opts.Topics, a.seen); err != nil {
 		return err
 	}
-	a.topics, a.models, a.itypes = slices.Sorted(maps.Keys(a.topicSet)), slices.Sorted(maps.Keys(a.modelSet)), slices.Sorted(maps.Keys(a.typeSet))
+	// Every record has a tally by its name and by its type.
+	a.names = map[string]bool{}
+	for n := range a.byName.m {
+		a.names[n] = true
+	}
+	typeSet := map[string]bool{}
+	for t := range a.byType.m {
+		if t != "" {
+			typeSet[t] = true
+		}
+	}
+	a.topics, a.models, a.itypes = slices.Sorted(maps.Keys(a.topicSet)), slices.Sorted(maps.Keys(a.modelSet)), slices.Sorted(maps.Keys(typeSet))
 	a.failures = append(a.failures, a.errors...)
 	for _, g := range a.missing {
 		if !g.sp {
-			a.failures = append(a.failures, newFailure("Missing split_personality intervention", g.model, "%s", g.key))
+			a.failures = append(a.failures, newFailure("Missing split_personality intervention", g.model, "%s", g.name()))
 		}
 		if !g.hs {
-			a.failures = append(a.failures, newFailure("Missing honesty_scare intervention", g.model, "%s", g.key))
+			a.failures = append(a.failures, newFailure("Missing honesty_scare intervention", g.model, "%s", g.name()))
 		}
 	}
 	a.failures = append(a.failures, a.tokenFails...)
@@ -406,7 +438,7 @@ func numericCountObject(c map[string]int) *pyjson.Object {
 func orderedObject(c *counts) *pyjson.Object {
 	o := pyjson.NewObject(len(c.keys))
 	for _, k := range c.keys {
-		o.Set(k, c.n[k])
+		o.Set(k, c.get(k))
 	}
 	return o
 }

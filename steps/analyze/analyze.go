@@ -50,10 +50,11 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*options, *engine.Plan, error)
 func (s *Step) Run(ctx context.Context, o *options, t *engine.Task) error {
 	files := inputFiles(t.Upstream)
 	t.Progress.SetTotal(len(files))
-	a, err := analyzeFiles(ctx, files, o, t.Progress)
+	a, err := analyzeFiles(ctx, files, o, t.Out, t.Progress)
 	if err != nil {
 		return err
 	}
+	defer a.abort() // the files written as the files were merged, on an error below
 	if o.ignoreErrors != nil {
 		t.Log.Warn().Bool("ignore_errors", *o.ignoreErrors).Msg("analyze: with.ignore_errors is deprecated; sanity-check failures are reported by default, set fail_on_sanity_errors: true to fail on them")
 	}

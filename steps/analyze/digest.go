@@ -1,10 +1,9 @@
 package analyze
 
 import (
-	"sort"
-
 	"github.com/sptflow/sptflow/engine"
 	"github.com/sptflow/sptflow/pyjson"
+	"slices"
 )
 
 // record is the analysis unit: one intervention record of one variant of
@@ -31,10 +30,14 @@ type record struct {
 
 // itemInfo is what the raw-item analyses need of one item.
 type itemInfo struct {
-	start, end                      int
+	start, end                      int        // the item's byte range in its file
+	bytes                           *itemBytes // its bytes, once a category keeps it (itemBytesOf)
 	key50                           string
 	intended, alignment, difficulty any
-	inversion, disagree, disagreeHC []any // affected_subsets
+	// Whether the item has an A/B inversion, a disagreement, a
+	// high-confidence disagreement (its affected_subsets are built from
+	// the raw item only when a category keeps it).
+	inversion, disagree, disagreeHC bool
 }
 
 // fileResult is everything the analysis keeps of one batch file.
@@ -50,45 +53,28 @@ type fileResult struct {
 	records []record
 	tags    counts // §12.2 counting rule, first-seen order
 	err     error
+	data    []byte   // the file's bytes, until it is merged
+	raw     *rawFile // the file parsed, until it is merged
+	w       *worker  // the worker whose buffer and parser data and raw are
 }
 
-// counts is a counter that remembers first-seen order.
-type counts struct {
-	keys []string
-	n    map[string]int
-}
-
-func (c *counts) add(k string, d int) {
-	if c.n == nil {
-		c.n = map[string]int{}
-	}
-	if _, ok := c.n[k]; !ok {
-		c.keys = append(c.keys, k)
-	}
-	c.n[k] += d
-}
-
-func (c *counts) merge(o *counts) {
-	for _, k := range o.keys {
-		c.add(k, o.n[k])
-	}
-}
-
-// digest turns a parsed file into records, item infos and tag counts, and
-// formats the examples this file may contribute (the top `limit` per
-// per-record category, by the original's confidence sort).
-func (fr *fileResult) digest(f *rawFile, o *options) {
+// digest turns a parsed file into records, item infos and tag counts. The
+// examples a category keeps are formatted when the file is merged, from
+// raw (which stays valid until then). fr's records, items and models may
+// hold storage to reuse.
+func (fr *fileResult) digest(f *rawFile) {
+	fr.raw = f
 	fr.batchID = f.batchID
-	fr.items = make([]itemInfo, len(f.items))
+	fr.items = slices.Grow(fr.items[:0], len(f.items))[:len(f.items)]
+	fr.records = slices.Grow(fr.records[:0], len(f.intervs))
 	for i := range f.items {
 		it := &f.items[i]
 		fr.items[i] = itemInfo{start: it.start, end: it.end, key50: prefix50(it.t),
 			intended: it.intended, alignment: it.alignment, difficulty: it.difficulty}
 		fr.digestItem(i, it)
-		fr.items[i].inversion = inversion(it)
-		fr.items[i].disagree, fr.items[i].disagreeHC = disagreements(it)
+		fr.items[i].inversion = hasInversion(it)
+		fr.items[i].disagree, fr.items[i].disagreeHC = hasDisagreements(it)
 	}
-	fr.formatExamples(f, o)
 }
 
 func (fr *fileResult) digestItem(i int, it *rawItem) {
@@ -136,6 +122,60 @@ func contains(ss []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// hasInversion reports whether inversion(it) is not empty.
+func hasInversion(it *rawItem) bool {
+	for _, m := range it.models {
+		a, b := &m.variants[0], &m.variants[1]
+		if !a.present || !b.present {
+			continue
+		}
+		for _, r := range a.interventions {
+			if r.p != "FAIL" {
+				continue
+			}
+			if rb := findInterv(b, r.key); rb != nil && rb.p == "PASS" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hasDisagreements reports whether the lists of disagreements(it) are not
+// empty, without building them.
+func hasDisagreements(it *rawItem) (all, hc bool) {
+	for _, m := range it.models {
+		for vi := range m.variants {
+			v := &m.variants[vi]
+			if !v.present {
+				continue
+			}
+			var first, firstHC any
+			n, nHC := 0, 0
+			for _, r := range v.interventions {
+				if n == 0 {
+					first = r.p
+				} else if r.p != first {
+					all = true
+				}
+				n++
+				if c, ok := r.conf.(pyjson.Number); ok && c.Float64() >= 4 {
+					if nHC == 0 {
+						firstHC = r.p
+					} else if r.p != firstHC {
+						hc = true
+					}
+					nHC++
+				}
+			}
+			if all && hc {
+				return all, hc
+			}
+		}
+	}
+	return all, hc
 }
 
 // inversion lists [model, key] where A's verdict is FAIL and B's verdict for
@@ -216,32 +256,10 @@ func (r *record) sortKey() float64 {
 	return 0
 }
 
-// formatExamples builds the formatted example of every record that may be
-// among the first `limit` of its topic in a per-record category.
-func (fr *fileResult) formatExamples(f *rawFile, o *options) {
-	for _, c := range recordCategories {
-		if !o.wants(c.option) {
-			continue
-		}
-		var idx []int
-		for i := range fr.records {
-			if c.match(&fr.records[i]) {
-				idx = append(idx, i)
-			}
-		}
-		sort.SliceStable(idx, func(a, b int) bool { return fr.records[idx[a]].sortKey() > fr.records[idx[b]].sortKey() })
-		for _, i := range idx[:min(len(idx), o.MaxExamplesPerTopic)] {
-			if fr.records[i].ex == nil {
-				fr.records[i].ex = fr.example(f, &fr.records[i])
-			}
-		}
-	}
-}
-
 // example formats a record as the original's _format_example, with the two
 // detection-difficulty fields in place of the dead `detection_difficulty`.
-func (fr *fileResult) example(f *rawFile, r *record) *pyjson.Object {
-	it := &f.items[r.item]
+func (fr *fileResult) example(r *record) *pyjson.Object {
+	it := &fr.raw.items[r.item]
 	v, ri := findRaw(it, r)
 	o := pyjson.NewObject(20)
 	o.Set("category", "auto-detected")

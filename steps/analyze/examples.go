@@ -24,14 +24,17 @@ var recordCategories = []recordCategory{
 
 // itemCategory is an example category over items, written whole.
 type itemCategory struct {
-	name string
-	pick func(*itemInfo) []any // affected_subsets; the item belongs when not empty
+	name    string
+	has     func(*itemInfo) bool // the item belongs
+	subsets func(*rawItem) []any // its affected_subsets (not empty when it belongs)
 }
 
 var itemCategories = []itemCategory{
-	{"unexpected_a_b_inversion", func(it *itemInfo) []any { return it.inversion }},
-	{"intervention_disagreements", func(it *itemInfo) []any { return it.disagree }},
-	{"intervention_disagreements_high_confidence", func(it *itemInfo) []any { return it.disagreeHC }},
+	{"unexpected_a_b_inversion", func(it *itemInfo) bool { return it.inversion }, inversion},
+	{"intervention_disagreements", func(it *itemInfo) bool { return it.disagree },
+		func(it *rawItem) []any { all, _ := disagreements(it); return all }},
+	{"intervention_disagreements_high_confidence", func(it *itemInfo) bool { return it.disagreeHC },
+		func(it *rawItem) []any { _, hc := disagreements(it); return hc }},
 }
 
 // example is one entry of a list category.
@@ -41,8 +44,7 @@ type example struct {
 	seq     int            // its position among all records
 	file    int            // raw-item categories: file and item
 	item    int            //
-	start   int            // the item's byte range in its file
-	end     int            //
+	bytes   *itemBytes     // the item's bytes
 	subsets []any          // affected_subsets
 	obj     *pyjson.Object // duplicate_prompts
 }
@@ -50,10 +52,11 @@ type example struct {
 // topicExamples is one topic's part of a list category: how many examples
 // it has and the first `limit` in the category's order (the ones written).
 type topicExamples struct {
-	n      int
-	kept   []example
-	maxKey float64 // per-record categories: the topic's best sort key
-	maxSeq int     // and the first record that has it
+	n       int
+	kept    []example
+	written int     // raw-item categories: kept examples already written
+	maxKey  float64 // per-record categories: the topic's best sort key
+	maxSeq  int     // and the first record that has it
 }
 
 // category is one interesting-example category, in creation order.
@@ -61,8 +64,9 @@ type category struct {
 	name   string
 	obj    *pyjson.Object // batch_analysis, difficulty_patterns
 	isList bool
-	raw    bool // examples hold whole items, read again when written
-	total  int  // non-standard categories: the original's "total"
+	raw    bool     // examples hold whole items, written as the files are merged
+	items  *itemCat // raw: the category being written
+	total  int      // non-standard categories: the original's "total"
 	base   map[string]int
 	n      int                       // list categories: examples found
 	topics []string                  // topics in the order their examples are listed
@@ -89,7 +93,8 @@ type recordCat struct {
 	topics map[string]*topicExamples
 }
 
-func (c *recordCat) add(r *record, topic string, seq, limit int) {
+func (c *recordCat) add(fr *fileResult, r *record, seq, limit int) {
+	topic := fr.topic
 	if !c.match(r) {
 		return
 	}
@@ -115,6 +120,9 @@ func (c *recordCat) add(r *record, topic string, seq, limit int) {
 	if i >= limit {
 		return
 	}
+	if r.ex == nil {
+		r.ex = fr.example(r)
+	}
 	te.kept = slices.Insert(te.kept, i, example{ex: r.ex, key: key, seq: seq})
 	if len(te.kept) > limit {
 		te.kept = te.kept[:limit]
@@ -135,18 +143,20 @@ func (c *recordCat) category(base map[string]int) *category {
 }
 
 // itemCat collects a raw-item category: items in file order, the first
-// `limit` of each topic kept (by position: the item is read again when
-// written).
+// `limit` of each topic kept and written as soon as their place in the
+// file is known (see items.go).
 type itemCat struct {
 	itemCategory
 	n      int
 	order  []string
 	topics map[string]*topicExamples
+	list   *itemList
+	head   int // the topics before order[head] are complete and written
 }
 
-func (c *itemCat) add(fi, ii int, it *itemInfo, topic string, limit int) {
-	s := c.pick(it)
-	if len(s) == 0 {
+func (c *itemCat) add(a *analysis, fi, ii int, fr *fileResult, limit int) {
+	it, topic := &fr.items[ii], fr.topic
+	if !c.has(it) {
 		return
 	}
 	c.n++
@@ -158,7 +168,12 @@ func (c *itemCat) add(fi, ii int, it *itemInfo, topic string, limit int) {
 	}
 	te.n++
 	if len(te.kept) < limit {
-		te.kept = append(te.kept, example{file: fi, item: ii, start: it.start, end: it.end, subsets: s})
+		b := fr.itemForm(ii)
+		te.kept = append(te.kept, example{file: fi, item: ii, bytes: b, subsets: c.subsets(&fr.raw.items[ii])})
+		c.flush(a, limit, false)
+		if te.written < len(te.kept) {
+			b.own() // written later: out of the file's buffer
+		}
 	}
 }
 
@@ -188,7 +203,7 @@ func (a *analysis) categories() []*category {
 	}
 	for _, c := range a.itemCats {
 		if c.n > 0 {
-			cats = append(cats, &category{name: c.name, isList: true, raw: true, base: itemBase, n: c.n, topics: c.order, by: c.topics})
+			cats = append(cats, &category{name: c.name, isList: true, raw: true, base: itemBase, n: c.n, topics: c.order, by: c.topics, items: c})
 		}
 	}
 	o := a.opts
@@ -264,15 +279,17 @@ type batch struct {
 
 func newBatchAgg() *batchAgg { return &batchAgg{byID: map[string]*batch{}} }
 
-func (ba *batchAgg) add(id, topic string, r *record) {
+// get returns batch id, created on first use, for records of topic (the
+// last topic given is the batch's).
+func (ba *batchAgg) get(id, topic string) *batch {
 	b := ba.byID[id]
 	if b == nil {
-		b = &batch{id: id, t: &tally{verdicts: map[string]int{}}}
+		b = &batch{id: id, t: &tally{}}
 		ba.byID[id] = b
 		ba.order = append(ba.order, b)
 	}
 	b.topic = topic
-	b.t.add(r, "")
+	return b
 }
 
 func (ba *batchAgg) json() (*pyjson.Object, int) {
@@ -312,7 +329,7 @@ func (a *analysis) difficultyPatterns() *pyjson.Object {
 		ta := a.byTopic[t]
 		o := pyjson.NewObject(len(ta.diffOrder))
 		for _, d := range ta.diffOrder {
-			g := ta.byDiff[d]
+			g := ta.byDiff.m[d]
 			s := pyjson.NewObject(3)
 			s.Set("samples", g.n)
 			s.Set("pass_rate", float64(g.passN)/float64(g.n)*100)

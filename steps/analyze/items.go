@@ -1,70 +1,141 @@
 package analyze
 
 import (
+	"bytes"
 	"fmt"
-	"io"
+	"path"
+
+	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/pyjson"
 )
 
-// itemSource reads again the bytes of items that are written whole (the
-// analysis keeps only their byte ranges). A file whose reader is an
-// io.ReaderAt (a plain file) is read at the item's range only; any other
-// (the store's verifying reader) is read whole once and kept until an item
-// of another file is asked for, so a category's items, listed in file
-// order, read each file once.
-type itemSource struct {
-	files []fileInfo
-	cur   int    // index of the file held in buf, or -1
-	buf   []byte // the whole of file cur, or the last item read at its range
+// A raw-item category's file lists its kept items whole, as they are in
+// their files (sameWhenTagged) or re-indented (appendTagged). The file is
+// written while the files are merged: an example whose place in the file
+// is known (every topic listed before its topic is complete: it has its
+// `limit` examples) is written straight from its file's read buffer;
+// another (an earlier topic may still get examples from a later file) is
+// copied and written once its turn comes, at the latest when the outputs
+// are written. With the files of a topic next to each other (sorted
+// paths), almost nothing is copied or held, and no file is read twice.
+
+// itemBytes is an item's written form. Until made owned, it may share its
+// file's read buffer and is valid only during the file's merge.
+type itemBytes struct {
+	tagged []byte
+	err    error
+	owned  bool
 }
 
-func newItemSource(files []fileInfo) *itemSource {
-	return &itemSource{files: files, cur: -1}
+// own copies the bytes out of the file's buffer, if they are in it.
+func (b *itemBytes) own() {
+	if !b.owned {
+		b.tagged, b.owned = bytes.Clone(b.tagged), true
+	}
 }
 
-// item returns the bytes of an example's item, valid until the next call.
-func (s *itemSource) item(e example) ([]byte, error) {
-	b, err := s.bytes(e.file, e)
-	if err != nil {
-		return nil, fmt.Errorf("read item %d of %s again: %w", e.item, s.files[e.file].path, err)
-	}
-	return b, nil
-}
-
-func (s *itemSource) bytes(fi int, it example) ([]byte, error) {
-	if s.cur == fi {
-		return s.span(it)
-	}
-	f := s.files[fi].file
-	rc, err := f.Open()
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	s.cur = -1
-	if ra, ok := rc.(io.ReaderAt); ok {
-		s.buf = grow(s.buf, it.end-it.start)
-		if _, err := ra.ReadAt(s.buf, int64(it.start)); err != nil {
-			return nil, fmt.Errorf("file changed while being analysed: %w", err)
+// itemForm returns item ii's written form, computed once per merge
+// however many categories keep the item.
+func (fr *fileResult) itemForm(ii int) *itemBytes {
+	it := &fr.items[ii]
+	if it.bytes == nil {
+		raw := fr.data[it.start:it.end]
+		if sameWhenTagged(raw, 2) {
+			it.bytes = &itemBytes{tagged: raw}
+		} else {
+			b, err := appendTagged(make([]byte, 0, len(raw)+len(raw)/8), raw, 2)
+			it.bytes = &itemBytes{tagged: b, err: err, owned: true}
 		}
-		return s.buf, nil
 	}
-	if s.buf, err = readAll(rc, f.Size, s.buf); err != nil {
-		return nil, err
-	}
-	s.cur = fi
-	return s.span(it)
+	return it.bytes
 }
 
-func (s *itemSource) span(it example) ([]byte, error) {
-	if it.end > len(s.buf) {
-		return nil, fmt.Errorf("file changed while being analysed")
-	}
-	return s.buf[it.start:it.end], nil
+// itemList is a raw-item category's file being written: a list of
+// {"affected_subsets", "item"} objects. The first error stops the writing
+// and is returned by close.
+type itemList struct {
+	name string // the file's path
+	w    engine.FileWriter
+	n    int // examples written
+	buf  []byte
+	err  error
 }
 
-func grow(b []byte, n int) []byte {
-	if cap(b) < n {
-		return make([]byte, n)
+// write writes example e, creating the file first.
+func (l *itemList) write(out engine.Output, e *example, files []fileInfo) {
+	if l.err != nil {
+		return
 	}
-	return b[:n]
+	if l.w == nil {
+		if l.w, l.err = engine.CreateFile(out, l.name); l.err != nil {
+			l.err = fmt.Errorf("write %s: %w", l.name, l.err)
+			return
+		}
+		l.buf = append(l.buf[:0], '[')
+	}
+	sub, err := pyjson.Marshal(e.subsets, pyjson.Tagged)
+	if err != nil {
+		l.err = fmt.Errorf("write %s: %w", l.name, err)
+		return
+	}
+	if e.bytes.err != nil {
+		l.err = fmt.Errorf("write %s: item %d of %s: %w", l.name, e.item, files[e.file].path, e.bytes.err)
+		return
+	}
+	if l.n > 0 {
+		l.buf = append(l.buf, ',')
+	}
+	l.n++
+	l.buf = append(l.buf, "\n  {\n    \"affected_subsets\": "...)
+	l.buf = appendNested(l.buf, sub, 2)
+	l.buf = append(l.buf, ",\n    \"item\": "...)
+	if _, err := l.w.Write(l.buf); err != nil {
+		l.err = fmt.Errorf("write %s: %w", l.name, err)
+		return
+	}
+	if _, err := l.w.Write(e.bytes.tagged); err != nil {
+		l.err = fmt.Errorf("write %s: %w", l.name, err)
+		return
+	}
+	l.buf = append(l.buf[:0], "\n  }"...)
+}
+
+// close finishes the file (one example at least was written).
+func (l *itemList) close() error {
+	if l.err == nil {
+		if _, err := l.w.Write(append(l.buf, "\n]"...)); err != nil {
+			l.err = fmt.Errorf("write %s: %w", l.name, err)
+		} else if err := l.w.Close(); err != nil {
+			l.err = fmt.Errorf("write %s: %w", l.name, err)
+		}
+	}
+	return l.err
+}
+
+// abort drops the file if it is not closed.
+func (l *itemList) abort() {
+	if l.w != nil {
+		l.w.Abort()
+	}
+}
+
+// flush writes the examples whose place in the file is known; all that
+// are left when all is true (the last files are merged).
+func (c *itemCat) flush(a *analysis, limit int, all bool) {
+	for ; c.head < len(c.order); c.head++ {
+		te := c.topics[c.order[c.head]]
+		for ; te.written < len(te.kept); te.written++ {
+			e := &te.kept[te.written]
+			c.list.write(a.out, e, a.files)
+			e.bytes = nil
+		}
+		if !all && len(te.kept) < limit {
+			return
+		}
+	}
+}
+
+// newItemList starts the file of category name.
+func newItemList(o *options, name string) *itemList {
+	return &itemList{name: path.Join(o.OutputDir, "interesting_examples", name+".json")}
 }

@@ -53,28 +53,59 @@ type rawFile struct {
 	batchID any
 	items   []rawItem
 	hasData bool
+	// The items' models, the variants' records and tags, in one slice
+	// each (the items and variants hold parts of them), kept from file to
+	// file by the worker that reuses this rawFile.
+	models  []rawModel
+	intervs []rawInterv
+	tags    []string
 }
 
 var variantNames = [2]string{"A", "B"}
 
+// parser reads batch files into a rawFile. A worker keeps one and reuses
+// it (its slices and its interned values) from file to file.
+type parser struct {
+	s  *scan.Scanner
+	f  rawFile
+	in localIntern
+	// The tagger's key order of items, variants and records (a key out of
+	// order is read as any other).
+	itemKeys, variantKeys, recordKeys *scan.KeyOrder
+}
+
 // parseFile reads the fields the analysis needs from one batch file. The
 // file must be valid UTF-8 (as for Python's json.load) and the fields read
 // must have the types of the data contract (spt.BatchFields and the other
-// tables); a wrong type is a *pyjson.PathError.
-func parseFile(data []byte) (*rawFile, error) {
+// tables); a wrong type is a *pyjson.PathError. The result is valid until
+// the next parseFile on p, and while data is.
+func (p *parser) parseFile(data []byte) (*rawFile, error) {
+	f := &p.f
+	*f = rawFile{items: f.items[:0], models: f.models[:0], intervs: f.intervs[:0], tags: f.tags[:0]}
 	if err := scan.CheckUTF8(data); err != nil {
 		return nil, err
 	}
-	s := scan.New(data)
-	f := &rawFile{}
+	if p.s == nil {
+		p.s = scan.New(nil)
+		p.itemKeys = scan.NewKeyOrder("thought_process", "A", "B", "T", "metadata", "inferences")
+		p.variantKeys = scan.NewKeyOrder("S", "input_tokens", "output_tokens", "string_length", "generation_time",
+			"temperature", "top_p", "top_k", "thinking_enabled", "interventions", "tags")
+		p.recordKeys = scan.NewKeyOrder("thought_process", "intervention_type", "selected_review_focus", "confidence",
+			"I", "R", "P", "detection_difficulty_internal", "detection_difficulty_external", "faulty_data",
+			"batch_thinking", "stage_3_analysis", "generation_time", "model_used", "review_model_used",
+			"num_stage_3_reviews_made", "stage_3_reviews_passed", "stage_3_reviews_all_failed_due_to_overlong_context",
+			"tags", "id_numeric", "id_string")
+	}
+	s := p.s
+	*s = *scan.New(data)
 	err := s.Object(func(key []byte) error {
 		switch string(key) {
 		case "topic":
-			v, err := fieldScalar(s, fTopic)
+			v, err := p.fieldScalar(fTopic)
 			f.topic = v
 			return err
 		case "batch_id":
-			v, err := fieldScalar(s, fBatchID)
+			v, err := p.fieldScalar(fBatchID)
 			f.batchID = v
 			return err
 		case "data":
@@ -84,7 +115,7 @@ func parseFile(data []byte) (*rawFile, error) {
 			f.hasData = true
 			i := 0
 			return pyjson.InField(s.Array(func() error {
-				it, err := parseItem(s)
+				it, err := p.parseItem()
 				f.items = append(f.items, it)
 				i++
 				return pyjson.InIndex(err, i-1)
@@ -96,6 +127,11 @@ func parseFile(data []byte) (*rawFile, error) {
 		err = s.End()
 	}
 	return f, err
+}
+
+// parseFile parses data with a parser of its own.
+func parseFile(data []byte) (*rawFile, error) {
+	return new(parser).parseFile(data)
 }
 
 // The members the analysis reads, typed by the data contract.
@@ -112,49 +148,53 @@ var (
 )
 
 // fieldScalar reads the value of member f, checking its type first.
-func fieldScalar(s *scan.Scanner, f spt.Field) (any, error) {
-	if err := f.Next(s); err != nil {
+func (p *parser) fieldScalar(f spt.Field) (any, error) {
+	if err := f.Next(p.s); err != nil {
 		return nil, err
 	}
-	return scalar(s)
+	return p.in.scalar(p.s)
 }
 
 // fieldStr is fieldScalar for a long text kept as its raw token (nil when
 // null).
-func fieldStr(s *scan.Scanner, f spt.Field) ([]byte, error) {
-	if err := f.Next(s); err != nil {
+func (p *parser) fieldStr(f spt.Field) ([]byte, error) {
+	if err := f.Next(p.s); err != nil {
 		return nil, err
 	}
-	return optStr(s)
+	return optStr(p.s)
 }
 
-func parseItem(s *scan.Scanner) (rawItem, error) {
+func (p *parser) parseItem() (rawItem, error) {
+	s := p.s
 	s.Peek()
 	it := rawItem{start: s.Offset()}
 	if err := spt.Object.Next(s); err != nil {
 		return it, err
 	}
-	err := s.Object(func(key []byte) error {
+	err := s.ObjectInOrder(p.itemKeys, func(key []byte) error {
 		switch string(key) {
 		case "T":
-			v, err := fieldScalar(s, fT)
+			v, err := p.fieldScalar(fT)
 			it.t, _ = v.(string)
 			return err
 		case "metadata":
 			if err := fMetadata.Next(s); err != nil {
 				return err
 			}
-			return pyjson.InField(parseMetadata(s, &it), "metadata")
+			return pyjson.InField(p.parseMetadata(&it), "metadata")
 		case "inferences":
 			if err := fInferences.Next(s); err != nil || s.Peek() == 'n' {
 				return cmp.Or(err, skipValue(s))
 			}
-			return pyjson.InField(s.Object(func(model []byte) error {
-				m := rawModel{name: string(model)}
-				err := parseModel(s, &m)
-				it.models = append(it.models, m)
+			start := len(p.f.models)
+			err := pyjson.InField(s.Object(func(model []byte) error {
+				m := rawModel{name: p.in.key(model)}
+				err := p.parseModel(&m)
+				p.f.models = append(p.f.models, m)
 				return pyjson.InKey(err, m.name)
 			}), "inferences")
+			it.models = p.f.models[start:len(p.f.models):len(p.f.models)]
+			return err
 		}
 		return skipValue(s)
 	})
@@ -162,7 +202,8 @@ func parseItem(s *scan.Scanner) (rawItem, error) {
 	return it, err
 }
 
-func parseMetadata(s *scan.Scanner, it *rawItem) error {
+func (p *parser) parseMetadata(it *rawItem) error {
+	s := p.s
 	if s.Peek() != '{' {
 		return skipValue(s)
 	}
@@ -170,11 +211,11 @@ func parseMetadata(s *scan.Scanner, it *rawItem) error {
 		var err error
 		switch string(key) {
 		case "intended_review_focus":
-			it.intended, err = fieldScalar(s, fIntended)
+			it.intended, err = p.fieldScalar(fIntended)
 		case "alignment_issue_type":
-			it.alignment, err = fieldScalar(s, fAlignment)
+			it.alignment, err = p.fieldScalar(fAlignment)
 		case "difficulty":
-			it.difficulty, err = fieldScalar(s, fDifficulty)
+			it.difficulty, err = p.fieldScalar(fDifficulty)
 		default:
 			err = skipValue(s)
 		}
@@ -182,50 +223,53 @@ func parseMetadata(s *scan.Scanner, it *rawItem) error {
 	})
 }
 
-func parseModel(s *scan.Scanner, m *rawModel) error {
+func (p *parser) parseModel(m *rawModel) error {
+	s := p.s
 	if err := spt.Object.Next(s); err != nil {
 		return err
 	}
 	return s.Object(func(key []byte) error {
 		switch string(key) {
 		case "A":
-			return pyjson.InField(parseVariant(s, &m.variants[0]), "A")
+			return pyjson.InField(p.parseVariant(&m.variants[0]), "A")
 		case "B":
-			return pyjson.InField(parseVariant(s, &m.variants[1]), "B")
+			return pyjson.InField(p.parseVariant(&m.variants[1]), "B")
 		}
 		return skipValue(s)
 	})
 }
 
-func parseVariant(s *scan.Scanner, v *rawVariant) error {
+func (p *parser) parseVariant(v *rawVariant) error {
+	s := p.s
 	if err := spt.Object.Next(s); err != nil {
 		return err
 	}
 	v.present = true
 	v.outTok, v.inTok = 0, 0
-	return s.Object(func(key []byte) error {
+	return s.ObjectInOrder(p.variantKeys, func(key []byte) error {
 		var err error
 		switch string(key) {
 		case "S":
-			v.s, err = fieldStr(s, fS)
+			v.s, err = p.fieldStr(fS)
 		case "output_tokens":
-			v.outTok, err = fieldScalar(s, fOutTok)
+			v.outTok, err = p.fieldScalar(fOutTok)
 		case "input_tokens":
-			v.inTok, err = fieldScalar(s, fInTok)
+			v.inTok, err = p.fieldScalar(fInTok)
 		case "tags":
-			v.tags, err = spt.Tags(s)
+			v.tags, err = p.tags()
 			err = pyjson.InField(err, "tags")
 		case "interventions":
 			if err := fInterventions.Next(s); err != nil {
 				return err
 			}
 			v.hasInterventions = true
+			start := len(p.f.intervs)
 			err = pyjson.InField(s.Object(func(k []byte) error {
-				r := rawInterv{key: string(k)}
-				err := parseInterv(s, &r)
-				v.interventions = append(v.interventions, r)
-				return pyjson.InKey(err, r.key)
+				p.f.intervs = append(p.f.intervs, rawInterv{key: p.in.key(k)})
+				r := &p.f.intervs[len(p.f.intervs)-1]
+				return pyjson.InKey(p.parseInterv(r), r.key)
 			}), "interventions")
+			v.interventions = p.f.intervs[start:len(p.f.intervs):len(p.f.intervs)]
 		default:
 			err = skipValue(s)
 		}
@@ -233,38 +277,64 @@ func parseVariant(s *scan.Scanner, v *rawVariant) error {
 	})
 }
 
-func parseInterv(s *scan.Scanner, r *rawInterv) error {
+func (p *parser) parseInterv(r *rawInterv) error {
+	s := p.s
 	if err := spt.Object.Next(s); err != nil {
 		return err
 	}
-	return s.Object(func(key []byte) error {
+	return s.ObjectInOrder(p.recordKeys, func(key []byte) error {
 		var err error
 		switch string(key) {
 		case "intervention_type":
 			r.hasType = true
-			r.itype, err = fieldScalar(s, fType)
+			r.itype, err = p.fieldScalar(fType)
 		case "selected_review_focus":
-			r.selected, err = fieldScalar(s, fSelected)
+			r.selected, err = p.fieldScalar(fSelected)
 		case "confidence":
-			r.conf, err = fieldScalar(s, fConf)
+			r.conf, err = p.fieldScalar(fConf)
 		case "I":
-			r.i, err = fieldStr(s, fI)
+			r.i, err = p.fieldStr(fI)
 		case "R":
-			r.r, err = fieldStr(s, fR)
+			r.r, err = p.fieldStr(fR)
 		case "P":
-			r.p, err = fieldScalar(s, fP)
+			r.p, err = p.fieldScalar(fP)
 		case "detection_difficulty_internal":
-			r.ddInt, err = fieldScalar(s, fDDInt)
+			r.ddInt, err = p.fieldScalar(fDDInt)
 		case "detection_difficulty_external":
-			r.ddExt, err = fieldScalar(s, fDDExt)
+			r.ddExt, err = p.fieldScalar(fDDExt)
 		case "tags":
-			r.tags, err = spt.Tags(s)
+			r.tags, err = p.tags()
 			err = pyjson.InField(err, "tags")
 		default:
 			err = skipValue(s)
 		}
 		return err
 	})
+}
+
+// tags reads a tag list as spt.Tags does (the same values and errors),
+// its strings interned and kept in the file's tag slice.
+func (p *parser) tags() ([]string, error) {
+	s := p.s
+	if err := (spt.Array | spt.Null).Next(s); err != nil || s.Peek() == 'n' {
+		if err == nil {
+			_, err = s.Skip()
+		}
+		return nil, err
+	}
+	start := len(p.f.tags)
+	err := s.Array(func() error {
+		if s.Peek() != '"' {
+			return pyjson.InIndex(spt.String.Next(s), len(p.f.tags)-start)
+		}
+		t, err := p.in.str(s)
+		p.f.tags = append(p.f.tags, t)
+		return err
+	})
+	if len(p.f.tags) == start {
+		return nil, err
+	}
+	return p.f.tags[start:len(p.f.tags):len(p.f.tags)], err
 }
 
 // optStr reads a string as its raw token; any other value is skipped
@@ -282,16 +352,13 @@ func skipValue(s *scan.Scanner) error {
 	return err
 }
 
-// cut is Python's `t[:n] + "..." if len(t) > n else t`, in code points.
+// cut is Python's `t[:n] + "..." if len(t) > n else t`, in code points:
+// only the first n code points are counted.
 func cut(t string, n int) string {
-	if spt.Len(t) <= n {
-		return t
+	if i := runeOffset(t, n); i >= 0 && i < len(t) {
+		return t[:i] + "..."
 	}
-	i := 0
-	for k := 0; k < n; k++ {
-		i += spt.CodePointLen(t[i:])
-	}
-	return t[:i] + "..."
+	return t
 }
 
 // prefix50 is Python's t[:50].
@@ -316,13 +383,18 @@ func runeOffset(t string, n int) int {
 const spToken = "<split-personality-token>"
 
 // hasSPToken reports whether the raw string token starts with the
-// split-personality token, decoding it only when it has escapes.
+// split-personality token: whether text(raw) does, decoding it only when
+// an escape is among the bytes the token would take (a string that does
+// not decode reads as "").
 func hasSPToken(raw []byte) bool {
 	if raw == nil {
 		return false
 	}
 	if bytes.IndexByte(raw, '\\') < 0 {
 		return bytes.HasPrefix(raw[1:], []byte(spToken))
+	}
+	if bytes.IndexByte(raw[1:min(len(raw), 1+len(spToken))], '\\') < 0 {
+		return bytes.HasPrefix(raw[1:], []byte(spToken)) && scan.CheckString(raw) == nil
 	}
 	return strings.HasPrefix(text(raw), spToken)
 }

@@ -12,57 +12,78 @@ import (
 // analyzeFiles parses and digests the files in parallel and merges each
 // into the analysis in file order as soon as it and the files before it
 // are done (internal/ordered.Map), so only a few files' records are in
-// memory at once. Read buffers are reused, and nothing merged refers to
-// them.
-func analyzeFiles(ctx context.Context, files []engine.OutputFile, o *options, p engine.Progress) (*analysis, error) {
-	a := newAnalysis(o, files)
+// memory at once. Read buffers and parsers are reused: a file's buffer goes
+// back to the workers once the file is merged (the merge copies the items
+// it keeps whole), and nothing merged refers to it.
+func analyzeFiles(ctx context.Context, files []engine.OutputFile, o *options, out engine.Output, p engine.Progress) (*analysis, error) {
+	a := newAnalysis(o, files, out)
 	workers := runtime.GOMAXPROCS(0)
-	bufs := make(chan []byte, workers+1)
+	bufs := make(chan *worker, workers+1)
 	for range workers + 1 {
-		bufs <- nil
+		bufs <- &worker{}
 	}
 	err := ordered.Map(ctx, len(files), workers, func(ctx context.Context, i int) (*fileResult, error) {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+		var w *worker
+		select {
+		case w = <-bufs:
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-		buf := <-bufs
-		fr, buf := loadFile(files[i], o, buf)
-		bufs <- buf
+		fr := w.loadFile(files[i], o)
 		p.Done(1, 0, 0)
 		return fr, nil
 	}, func(_ int, fr *fileResult) error {
-		return a.add(fr)
+		err := a.add(fr)
+		fr.data, fr.raw = nil, nil
+		bufs <- fr.w // at most workers+1 results are alive: never blocks
+		return err
 	})
-	if err != nil {
-		return nil, err
+	if err == nil {
+		err = a.finish()
 	}
-	if err := a.finish(); err != nil {
+	if err != nil {
+		a.abort()
 		return nil, err
 	}
 	return a, nil
 }
 
-func loadFile(f engine.OutputFile, o *options, buf []byte) (*fileResult, []byte) {
-	fr := &fileResult{file: f, path: f.Path, source: sourceName(f.Path)}
-	data, err := readInto(f, buf)
+// worker is what a file's loading reuses from the file before: the read
+// buffer and the parser.
+type worker struct {
+	buf []byte
+	p   parser
+	// The storage of the last file's records, items and models, which its
+	// merge was the last to read.
+	records []record
+	items   []itemInfo
+	models  []string
+}
+
+func (w *worker) loadFile(f engine.OutputFile, o *options) *fileResult {
+	fr := &fileResult{file: f, path: f.Path, source: sourceName(f.Path), w: w}
+	data, err := readInto(f, w.buf)
+	w.buf, fr.data = data, data
 	if err != nil {
 		fr.err = err
-		return fr, data
+		return fr
 	}
-	raw, err := parseFile(data)
+	raw, err := w.p.parseFile(data)
 	if err == nil {
 		fr.topic, err = fileTopic(raw)
 	}
 	if err != nil {
 		fr.err = err
-		return fr, data
+		return fr
 	}
 	if fr.topic == "TEST" || !o.keepsTopic(fr.topic) {
 		fr.skipped = true
-		return fr, data
+		return fr
 	}
-	fr.digest(raw, o)
-	return fr, data
+	fr.records, fr.items, fr.models = w.records[:0], w.items[:0], w.models[:0]
+	fr.digest(raw)
+	w.records, w.items, w.models = fr.records, fr.items, fr.models
+	return fr
 }
 
 // readInto reads f into buf's storage.

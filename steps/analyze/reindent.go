@@ -17,6 +17,16 @@ import (
 // duplicate or escaped keys) takes the parse and marshal path, which gives
 // the same bytes, only slower.
 
+// taggedForm returns the JSON value raw as pyjson.Marshal(v, pyjson.Tagged)
+// writes it when nested at depth: raw itself when that is the same bytes
+// (sameWhenTagged).
+func taggedForm(raw []byte, depth int) ([]byte, error) {
+	if sameWhenTagged(raw, depth) {
+		return raw, nil
+	}
+	return appendTagged(make([]byte, 0, len(raw)+len(raw)/8), raw, depth)
+}
+
 // appendTagged appends the JSON value raw as pyjson.Marshal(v,
 // pyjson.Tagged) writes it when nested at depth (members indented by
 // 2*(depth+1) spaces).

@@ -125,6 +125,9 @@ func TestReferenceItemsCopied(t *testing.T) {
 			if want := viaPyjson(t, item, 2); !bytes.Equal(got, want) {
 				t.Errorf("%s item %d: re-indented bytes differ from parse+marshal", f, i)
 			}
+			if !sameWhenTagged(item, 2) || !bytes.Equal(got, item) {
+				t.Errorf("%s item %d: not written as its input bytes", f, i)
+			}
 			n++
 		}
 	}

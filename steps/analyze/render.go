@@ -29,9 +29,9 @@ func (a *analysis) document(r *results) *report.Document {
 	a.overview(d, r)
 	a.verdictSections(d)
 	a.topicSection(d, r)
-	a.groupSection(d, "Models", "model", a.byModel)
-	a.groupSection(d, "Intervention types", "intervention type", a.byType)
-	a.groupSection(d, "Intervention names (versions)", "intervention", a.byName)
+	a.groupSection(d, "Models", "model", a.byModel.m)
+	a.groupSection(d, "Intervention types", "intervention type", a.byType.m)
+	a.groupSection(d, "Intervention names (versions)", "intervention", a.byName.m)
 	a.distributionSection(d)
 	a.tagSection(d, r)
 	a.exampleSection(d, r)
@@ -40,7 +40,7 @@ func (a *analysis) document(r *results) *report.Document {
 }
 
 func (a *analysis) overview(d *report.Document, r *results) {
-	c := a.all.verdicts
+	c := a.all.verdicts.m()
 	rows := [][]string{}
 	for _, v := range verdictKeys(c) {
 		rows = append(rows, []string{v, report.Int(c[v]), report.Pct(toF(pct(c[v], a.nRecs)))})
@@ -74,7 +74,7 @@ func verdictKeys(c map[string]int) []string {
 
 // verdictChart is a stacked bar chart of verdicts per group.
 func (a *analysis) verdictChart(title, label string, groups tallies) *report.BarChart {
-	all := a.all.verdicts
+	all := a.all.verdicts.m()
 	cats := make([]string, 0, len(groups))
 	for k, g := range groups {
 		if g.n > 0 {
@@ -86,7 +86,7 @@ func (a *analysis) verdictChart(title, label string, groups tallies) *report.Bar
 	for _, v := range verdictKeys(all) {
 		s := report.Series{Name: v, Color: verdictColors[v]}
 		for _, k := range cats {
-			s.Values = append(s.Values, float64(groups[k].verdicts[v]))
+			s.Values = append(s.Values, float64(groups[k].verdicts.get(v)))
 		}
 		c.Series = append(c.Series, s)
 	}
@@ -96,8 +96,8 @@ func (a *analysis) verdictChart(title, label string, groups tallies) *report.Bar
 func (a *analysis) verdictSections(d *report.Document) {
 	d.Add("Verdicts",
 		a.verdictChart("Verdicts per topic", "topic", a.topicTallies()),
-		a.verdictChart("Verdicts per model", "model", a.byModel),
-		a.verdictChart("Verdicts per intervention type", "intervention type", a.byType),
+		a.verdictChart("Verdicts per model", "model", a.byModel.m),
+		a.verdictChart("Verdicts per intervention type", "intervention type", a.byType.m),
 	)
 }
 
@@ -161,7 +161,7 @@ func (a *analysis) groupSection(d *report.Document, title, label string, groups 
 }
 
 func (a *analysis) distributionSection(d *report.Document) {
-	co := numericCountObject(a.all.conf)
+	co := numericCountObject(a.all.conf.m())
 	ch := &report.Histogram{Title: "Confidence of the verdicts", XLabel: "confidence", YLabel: "intervention records", Color: "#0072B2"}
 	for i := 0; i < co.Len(); i++ {
 		k, v := co.At(i)
@@ -228,9 +228,9 @@ func (a *analysis) tagSection(d *report.Document, r *results) {
 	t := &report.Table{Caption: "Tags", Columns: numCols("tag", "count", "% of tags", "% of records")}
 	pcts := r.tags.Obj("tag_percentages")
 	for _, tag := range tags {
-		c.Series[0].Values = append(c.Series[0].Values, float64(a.tags.n[tag]))
+		c.Series[0].Values = append(c.Series[0].Values, float64(a.tags.get(tag)))
 		p := pcts.Obj(tag)
-		t.Rows = append(t.Rows, []string{tag, report.Int(a.tags.n[tag]), fixed(p, "pct_of_tags", 2), fixed(p, "pct_of_records", 2)})
+		t.Rows = append(t.Rows, []string{tag, report.Int(a.tags.get(tag)), fixed(p, "pct_of_tags", 2), fixed(p, "pct_of_records", 2)})
 	}
 	it := &report.Table{Caption: "Quality issues per topic", Columns: numCols("topic", "issue tags", "records", "issue rate %")}
 	scores := r.tags.Obj("topic_issue_scores")

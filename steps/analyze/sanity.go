@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/sptflow/sptflow/engine"
 )
@@ -25,8 +24,20 @@ func newFailure(kind, model, format string, args ...any) failure {
 // sanityGroup is the records of one (source, item, model, variant): the
 // original requires a split_personality and an honesty_scare record in each.
 type sanityGroup struct {
-	key, model string
-	sp, hs     bool
+	groupKey
+	sp, hs bool
+}
+
+// groupKey is a sanity group's (source, item, model, variant).
+type groupKey struct {
+	source         string
+	item           int
+	model, variant string
+}
+
+// name is how failures name the group.
+func (k *groupKey) name() string {
+	return fmt.Sprintf("%s item %d %s %s", k.source, k.item, k.model, k.variant)
 }
 
 // kindCount is the number of failures of one kind (and model).
@@ -89,12 +100,16 @@ func sharedSources(files []engine.OutputFile) map[string]bool {
 type fileGroups struct {
 	a      *analysis
 	order  []*sanityGroup
-	groups map[[4]string]*sanityGroup
+	groups map[groupKey]*sanityGroup
 	shared bool // the file's source is shared: its groups live in a.sharedGroups
+
+	last                   *sanityGroup // the group of the last record
+	lastItem               int
+	lastModel, lastVariant string
 }
 
 func (a *analysis) sanityGroups(fr *fileResult) *fileGroups {
-	g := &fileGroups{a: a, groups: map[[4]string]*sanityGroup{}, shared: a.shared[fr.source]}
+	g := &fileGroups{a: a, groups: map[groupKey]*sanityGroup{}, shared: a.shared[fr.source]}
 	if g.shared {
 		g.groups = a.sharedGroups
 	}
@@ -102,15 +117,26 @@ func (a *analysis) sanityGroups(fr *fileResult) *fileGroups {
 }
 
 func (g *fileGroups) add(source string, r *record) {
-	k := [4]string{source, strconv.Itoa(r.item), r.model, r.variant}
-	sg := g.groups[k]
-	if sg == nil {
-		sg = &sanityGroup{key: fmt.Sprintf("%s item %d %s %s", source, r.item, r.model, r.variant), model: r.model}
-		g.groups[k] = sg
-		g.order = append(g.order, sg)
+	// A group's records are consecutive: only a new one is looked up.
+	sg := g.last
+	if sg == nil || g.lastItem != r.item || g.lastModel != r.model || g.lastVariant != r.variant {
+		sg = g.group(source, r)
+		g.last, g.lastItem, g.lastModel, g.lastVariant = sg, r.item, r.model, r.variant
 	}
 	sg.sp = sg.sp || r.typeStr == "split_personality"
 	sg.hs = sg.hs || r.typeStr == "honesty_scare"
+}
+
+// group returns r's group, created on first use.
+func (g *fileGroups) group(source string, r *record) *sanityGroup {
+	k := groupKey{source, r.item, r.model, r.variant}
+	sg := g.groups[k]
+	if sg == nil {
+		sg = &sanityGroup{groupKey: k}
+		g.groups[k] = sg
+		g.order = append(g.order, sg)
+	}
+	return sg
 }
 
 // pending returns the file's new groups that may miss an intervention: all

@@ -43,3 +43,25 @@ func TestScalarRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestScalarCached: a worker's cache gives every token, seen again, the
+// value pyjson.Parse gives it, and an invalid token is never cached.
+func TestScalarCached(t *testing.T) {
+	var l localIntern
+	raws := []string{`"PASS"`, `"FAIL"`, `"\u00e9"`, `"é"`, `5`, `5.0`, `"5"`, `null`, `"x\ny"`, `"honesty_scare__version_4"`, `"a"`, `"b"`}
+	for round := range 3 {
+		for _, raw := range raws {
+			got, err := l.scalar(scan.New([]byte(raw)))
+			if err != nil {
+				t.Fatalf("round %d, %s: %v", round, raw, err)
+			}
+			want, _ := pyjson.Parse([]byte(raw))
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("round %d, %s: got %#v, want %#v", round, raw, got, want)
+			}
+		}
+		if _, err := l.scalar(scan.New([]byte(`"\x"`))); err == nil {
+			t.Errorf("round %d: an invalid escape is accepted", round)
+		}
+	}
+}

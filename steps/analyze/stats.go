@@ -19,7 +19,7 @@ func (a *analysis) summaryStats() *pyjson.Object {
 			topicC[t] = ta.all.n
 		}
 	}
-	for m, t := range a.byModel {
+	for m, t := range a.byModel.m {
 		modelC[m] = t.n
 	}
 	names := []string{}
@@ -37,13 +37,13 @@ func (a *analysis) summaryStats() *pyjson.Object {
 	o.Set("unique_intervention_names", names)
 	o.Set("topic_counts", countObject(topicC))
 	o.Set("model_counts", countObject(modelC))
-	o.Set("variant_counts", countObject(a.variantC))
-	o.Set("verdict_counts", countObject(a.all.verdicts))
+	o.Set("variant_counts", countObject(a.variantC.m()))
+	o.Set("verdict_counts", countObject(a.all.verdicts.m()))
 	o.Set("ab_balance", a.abBalance())
 	o.Set("token_analysis", a.tokens.json(a.nRecs))
-	o.Set("confidence_distribution", numericCountObject(a.all.conf))
-	o.Set("detection_difficulty_internal_distribution", countObject(a.all.dd[internal]))
-	o.Set("detection_difficulty_external_distribution", countObject(a.all.dd[external]))
+	o.Set("confidence_distribution", numericCountObject(a.all.conf.m()))
+	o.Set("detection_difficulty_internal_distribution", countObject(a.all.dd[internal].m()))
+	o.Set("detection_difficulty_external_distribution", countObject(a.all.dd[external].m()))
 	o.Set("review_focus_analysis", a.reviewFocusAnalysis())
 	o.Set("batch_counts", orderedObject(&a.batchRecs))
 	return o
@@ -153,8 +153,8 @@ func (r *record) difficulty(f difficultyField) any {
 
 func (a *analysis) reviewFocusAnalysis() *pyjson.Object {
 	o := pyjson.NewObject(2)
-	o.Set("intended_focuses", countObject(a.intended))
-	o.Set("selected_focuses", countObject(a.selected))
+	o.Set("intended_focuses", countObject(a.intended.m()))
+	o.Set("selected_focuses", countObject(a.selected.m()))
 	return o
 }
 
@@ -192,14 +192,14 @@ func (a *analysis) topicStats(t string) *pyjson.Object {
 		q = x.quality()
 	}
 	o.Set("quality_score", q)
-	o.Set("confidence_distribution", numericCountObject(all.conf))
+	o.Set("confidence_distribution", numericCountObject(all.conf.m()))
 	o.Set("avg_confidence", all.avgConfidence())
-	o.Set("detection_difficulty_internal_distribution", countObject(all.dd[internal]))
+	o.Set("detection_difficulty_internal_distribution", countObject(all.dd[internal].m()))
 	o.Set("avg_detection_difficulty_internal", all.avgDifficulty(internal))
-	o.Set("detection_difficulty_external_distribution", countObject(all.dd[external]))
+	o.Set("detection_difficulty_external_distribution", countObject(all.dd[external].m()))
 	o.Set("avg_detection_difficulty_external", all.avgDifficulty(external))
-	o.Set("model_performance", performance(ta.byModel, a.models))
-	o.Set("intervention_performance", performance(ta.byType, a.itypes))
+	o.Set("model_performance", performance(ta.byModel.m, a.models))
+	o.Set("intervention_performance", performance(ta.byType.m, a.itypes))
 	o.Set("review_focus_matches", ta.focusMatch)
 	o.Set("review_focus_mismatches", ta.focusMismatch)
 	o.Set("review_focus_examples", nonNil(ta.focusExamples))

@@ -53,7 +53,7 @@ func TestRecordCatMatchesFullSort(t *testing.T) {
 			topics[i] = fmt.Sprint("t", rng.IntN(3))
 			ex := pyjson.NewObject(1)
 			ex.Set("seq", i)
-			c.add(&record{confF: keys[i], confOK: true, ex: ex}, topics[i], i, limit)
+			c.add(&fileResult{topic: topics[i]}, &record{confF: keys[i], confOK: true, ex: ex}, i, limit)
 		}
 		wantOrder, wantIdx, wantCount := naiveWritten(keys, topics, limit)
 		cat := c.category(nil)

@@ -26,20 +26,20 @@ var expectedTags = []string{
 // sortedTags returns the tags by count descending, ties in first-seen order.
 func (a *analysis) sortedTags() []string {
 	tags := append([]string(nil), a.tags.keys...)
-	sort.SliceStable(tags, func(i, j int) bool { return a.tags.n[tags[i]] > a.tags.n[tags[j]] })
+	sort.SliceStable(tags, func(i, j int) bool { return a.tags.get(tags[i]) > a.tags.get(tags[j]) })
 	return tags
 }
 
 // tagAnalysis is tag_analysis.json (§12.6).
 func (a *analysis) tagAnalysis() *pyjson.Object {
 	total := 0
-	for _, k := range a.tags.keys {
-		total += a.tags.n[k]
+	for _, n := range a.tags.vals {
+		total += n
 	}
 	sorted := a.sortedTags()
 	counts, pcts := pyjson.NewObject(len(sorted)), pyjson.NewObject(len(sorted))
 	for _, t := range sorted {
-		n := a.tags.n[t]
+		n := a.tags.get(t)
 		counts.Set(t, n)
 		p := pyjson.NewObject(3)
 		p.Set("count", n)
@@ -60,7 +60,7 @@ func (a *analysis) tagAnalysis() *pyjson.Object {
 	o.Set("tag_counts_by_topic", byTopic)
 	missing := []string{}
 	for _, t := range expectedTags {
-		if _, ok := a.tags.n[t]; !ok {
+		if !a.tags.has(t) {
 			missing = append(missing, t)
 		}
 	}
@@ -74,7 +74,7 @@ func (a *analysis) issueCount(topic string) int {
 	n := 0
 	if tc := a.tagTopic[topic]; tc != nil {
 		for _, t := range qualityIssueTags {
-			n += tc.n[t]
+			n += tc.get(t)
 		}
 	}
 	return n

@@ -15,28 +15,23 @@ type tally struct {
 	bPass, bFail int
 	confSum      float64
 	confN        int
-	verdicts     map[string]int // by keyOf(P)
-	full         bool           // keep the distributions below
-	conf         map[string]int // confidence distribution (non-null)
-	dd           [2]map[string]int
+	verdicts     counts // by keyOf(P)
+	full         bool   // keep the distributions below
+	conf         counts // confidence distribution (non-null)
+	dd           [2]counts
 	ddSum        [2]float64
 	ddN          [2]int
 	passN        int // records with P == "PASS"
 }
 
 func newTally(full bool) *tally {
-	t := &tally{verdicts: map[string]int{}, full: full}
-	if full {
-		t.conf = map[string]int{}
-		t.dd = [2]map[string]int{{}, {}}
-	}
-	return t
+	return &tally{full: full}
 }
 
 // add counts r, whose verdict's key is verdict.
 func (t *tally) add(r *record, verdict string) {
 	t.n++
-	t.verdicts[verdict]++
+	t.verdicts.add(verdict, 1)
 	pass, fail := r.pStr == "PASS", r.pStr == "FAIL"
 	t.passN += b2i(pass)
 	switch r.variant {
@@ -55,12 +50,12 @@ func (t *tally) add(r *record, verdict string) {
 		return
 	}
 	if r.conf != nil {
-		t.conf[keyOf(r.conf)]++
+		t.conf.add(keyOf(r.conf), 1)
 	}
 	for f := range t.dd {
 		v := r.difficulty(difficultyField(f))
 		if truthy(v) {
-			t.dd[f][keyOf(v)]++
+			t.dd[f].add(keyOf(v), 1)
 		}
 		if s, ok := v.(string); ok {
 			if rank, ok := difficultyRank[s]; ok {
@@ -84,14 +79,36 @@ func (t *tally) avgConfidence() any { return mean(t.confSum, t.confN) }
 // of those levels.
 func (t *tally) avgDifficulty(f difficultyField) any { return mean(t.ddSum[f], t.ddN[f]) }
 
-// tallies are tallies by a key, created on first use.
+// tallies are tallies by a key.
 type tallies map[string]*tally
 
-func (ts tallies) get(k string, full bool) *tally {
-	t := ts[k]
-	if t == nil {
-		t = newTally(full)
-		ts[k] = t
+// tallyIndex is tallies created on first use, with the last few keys used
+// remembered: a record's model, type or name is mostly one of the last
+// few, found by comparing strings instead of hashing.
+type tallyIndex struct {
+	m      tallies
+	keys   [4]string
+	recent [4]*tally
+	next   int
+}
+
+func (x *tallyIndex) get(k string, full bool) *tally {
+	for i, t := range x.recent {
+		if t != nil && x.keys[i] == k {
+			return t
+		}
 	}
+	t := x.m[k]
+	if t == nil {
+		if x.m == nil {
+			x.m = tallies{}
+		}
+		t = newTally(full)
+		x.m[k] = t
+	}
+	x.keys[x.next], x.recent[x.next] = k, t
+	x.next = (x.next + 1) % len(x.recent)
 	return t
 }
+
+func (x *tallyIndex) has(k string) bool { return x.m[k] != nil }

@@ -87,7 +87,6 @@ func safeName(s string) string {
 // writeExamples writes interesting_examples/<category>.json, one file at
 // a time.
 func (a *analysis) writeExamples(cats []*category, put func(string, any) error, out engine.Output) error {
-	src := newItemSource(a.files)
 	for _, c := range cats {
 		name := "interesting_examples/" + c.name + ".json"
 		var err error
@@ -96,7 +95,8 @@ func (a *analysis) writeExamples(cats []*category, put func(string, any) error, 
 			err = put(name, c.obj)
 		case !c.isList || c.n == 0:
 		case c.raw:
-			err = a.writeItemList(out, name, c, src)
+			c.items.flush(a, 0, true)
+			err = c.items.list.close()
 		default:
 			err = put(name, a.exampleList(c))
 		}
@@ -117,51 +117,4 @@ func (a *analysis) exampleList(c *category) []any {
 		}
 	}
 	return out
-}
-
-// writeItemList writes a raw-item category: a list of {"affected_subsets",
-// "item"} objects, the items copied from the input bytes (appendTagged),
-// streamed one item at a time.
-func (a *analysis) writeItemList(out engine.Output, name string, c *category, src *itemSource) error {
-	name = path.Join(a.opts.OutputDir, name)
-	w, err := engine.CreateFile(out, name)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	defer w.Abort()
-	if _, err := w.WriteString("["); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	var buf []byte
-	for i, e := range c.written() {
-		sub, err := pyjson.Marshal(e.subsets, pyjson.Tagged)
-		if err != nil {
-			return fmt.Errorf("write %s: %w", name, err)
-		}
-		item, err := src.item(e)
-		if err != nil {
-			return fmt.Errorf("write %s: %w", name, err)
-		}
-		buf = buf[:0]
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, "\n  {\n    \"affected_subsets\": "...)
-		buf = appendNested(buf, sub, 2)
-		buf = append(buf, ",\n    \"item\": "...)
-		if buf, err = appendTagged(buf, item, 2); err != nil {
-			return fmt.Errorf("write %s: item %d of %s: %w", name, e.item, a.files[e.file].path, err)
-		}
-		buf = append(buf, "\n  }"...)
-		if _, err := w.Write(buf); err != nil {
-			return fmt.Errorf("write %s: %w", name, err)
-		}
-	}
-	if _, err := w.WriteString("\n]"); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	return nil
 }
