@@ -263,8 +263,9 @@ type hit struct {
 	pos int
 }
 
-// asciiFold maps an ASCII byte to its lowercase letter, 0 for non-letters.
-var asciiFold = func() (t [utf8.RuneSelf]byte) {
+// asciiFold maps a byte to its lowercase letter, 0 for non-letters and
+// for bytes from 0x80 on (parts of multi-byte characters, decoded apart).
+var asciiFold = func() (t [256]byte) {
 	for c := 'a'; c <= 'z'; c++ {
 		t[c], t[c-'a'+'A'] = byte(c), byte(c)
 	}
@@ -275,40 +276,73 @@ var asciiFold = func() (t [utf8.RuneSelf]byte) {
 func (sc *scan) run(s string) {
 	compilePatterns()
 	sc.found, sc.hits = 0, sc.hits[:0]
-	var tok [maxKeyword]byte
 	for i := 0; i < len(s); {
-		// Between words: skip ASCII bytes that are not letters in a tight
-		// loop (most of a text's non-letters).
-		if c := s[i]; c < utf8.RuneSelf && asciiFold[c] == 0 {
-			i++
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if asciiFold[c] == 0 { // between words
+				i++
+				continue
+			}
+			// A word of ASCII letters, unless a non-ASCII letter that
+			// folds to one (İ ı ſ K) continues it.
+			start := i
+			for i++; i < len(s) && asciiFold[s[i]] != 0; i++ {
+			}
+			if i < len(s) && s[i] >= utf8.RuneSelf && foldsToLetter(s[i:]) {
+				i = sc.word(s, start)
+				continue
+			}
+			if n := i - start; n <= maxKeyword && keywordLens[n]&(1<<(asciiFold[c]-'a')) != 0 {
+				var tok [maxKeyword]byte
+				for k := range n {
+					tok[k] = asciiFold[s[start+k]]
+				}
+				sc.token(tok[:n], start)
+			}
 			continue
 		}
-		start, n := i, 0 // the word's byte offset and its length in letters
-		for i < len(s) {
-			l, size := asciiFold[s[i]&0x7f], 1
-			if s[i] >= utf8.RuneSelf {
-				var r rune
-				r, size = utf8.DecodeRuneInString(s[i:])
-				l = foldLetter(r)
-			}
-			if l == 0 {
-				break
-			}
-			if n < maxKeyword {
-				tok[n] = l
-			}
-			n++
-			i += size
-		}
-		if n == 0 { // a non-ASCII character that is not a letter
-			_, size := utf8.DecodeRuneInString(s[i:])
-			i += size
+		if foldsToLetter(s[i:]) {
+			i = sc.word(s, i)
 			continue
 		}
-		if n <= maxKeyword && keywordLens[n]&(1<<(tok[0]-'a')) != 0 {
-			sc.token(tok[:n], start)
-		}
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
 	}
+}
+
+// foldsToLetter reports whether the character s starts with matches an
+// ASCII letter under Python's IGNORECASE.
+func foldsToLetter(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return foldLetter(r) != 0
+}
+
+// word reads the word (maximal run of characters that fold to letters)
+// starting at s[start], records it if it may be a keyword and returns
+// where it ends.
+func (sc *scan) word(s string, start int) int {
+	var tok [maxKeyword]byte
+	n, i := 0, start
+	for i < len(s) {
+		l, size := asciiFold[s[i]], 1
+		if s[i] >= utf8.RuneSelf {
+			var r rune
+			r, size = utf8.DecodeRuneInString(s[i:])
+			l = foldLetter(r)
+		}
+		if l == 0 {
+			break
+		}
+		if n < maxKeyword {
+			tok[n] = l
+		}
+		n++
+		i += size
+	}
+	if n <= maxKeyword && keywordLens[n]&(1<<(tok[0]-'a')) != 0 {
+		sc.token(tok[:n], start)
+	}
+	return i
 }
 
 // token records a letter run that may be a keyword.
