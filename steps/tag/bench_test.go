@@ -117,3 +117,60 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkKeywordScan runs the leakage keyword scan over every I and R
+// text of the benchmark files: run, and the byte-at-a-time scan it
+// replaced (runReference), for comparison in one process.
+func BenchmarkKeywordScan(b *testing.B) {
+	_, files, _ := benchFiles(b)
+	var texts []string
+	var size int64
+	for _, data := range files {
+		doc, err := spt.ReadBatch(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		items, _ := spt.Data(doc)
+		for i := range items {
+			item, err := spt.Item(items, i)
+			if err != nil {
+				b.Fatal(err)
+			}
+			models, _ := spt.Models(item)
+			for _, m := range models {
+				for _, name := range spt.Variants {
+					v, _ := spt.Variant(m.Obj, name)
+					if v == nil {
+						continue
+					}
+					recs, _, _ := spt.Interventions(v)
+					for _, r := range recs {
+						for _, k := range []string{"I", "R"} {
+							if s, ok := r.Obj.Get(k); ok {
+								if s, ok := s.(string); ok {
+									texts = append(texts, s)
+									size += int64(len(s))
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	var sc scan
+	for _, scanner := range []struct {
+		name string
+		run  func(string)
+	}{{"run", sc.run}, {"reference", sc.runReference}} {
+		b.Run(scanner.name, func(b *testing.B) {
+			b.SetBytes(size)
+			defer reportCPU(b)()
+			for b.Loop() {
+				for _, s := range texts {
+					scanner.run(s)
+				}
+			}
+		})
+	}
+}

@@ -156,14 +156,15 @@ func (e *emitter) rawString() ([]byte, error) {
 	return e.b[start:j], nil
 }
 
+// str writes the string at the cursor, reading it once (see
+// pyjson.StringTokens.AppendNext).
 func (e *emitter) str() error {
-	raw, err := e.rawString()
+	out, n, err := e.st.AppendNext(e.out, e.b[e.i:])
 	if err != nil {
-		return err
-	}
-	if e.out, err = e.st.Append(e.out, raw); err != nil {
 		return errFallback
 	}
+	e.out = out
+	e.i += n
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package tag
 
 import (
+	"encoding/binary"
 	"fmt"
 	"regexp"
 	"strings"
@@ -146,31 +147,42 @@ func translateMode(py string, anchored bool) (string, error) {
 }
 
 // keywords maps every guard keyword to its bit; table is the same map as an
-// open-addressing hash table that lookups use (no hashing of the whole
-// token, no allocation).
+// open-addressing hash table of keys that lookups use (a token's key is
+// two 64-bit loads, no hashing of its bytes, no allocation).
 var (
 	keywords = map[string]uint64{}
 	table    [256]struct {
-		kw  string
-		bit uint64
+		key keyword
+		bit uint64 // 0: empty
 	}
 )
 
-// slot hashes a lowercase token by its length and its first two and last
-// letters.
-func slot(tok []byte) uint8 {
-	n := len(tok)
-	return uint8(n*61 + int(tok[0])*7 + int(tok[n/2])*3 + int(tok[n-1]))
+// keyword is a lowercase token of at most maxKeyword letters as its
+// length and its bytes, zero-padded to 16, in two little-endian words.
+type keyword struct {
+	w0, w1 uint64
+	n      int
+}
+
+// keyOf returns the key of lowercase tok (at most maxKeyword bytes).
+func keyOf(tok []byte) keyword {
+	var pad [maxKeyword]byte
+	copy(pad[:], tok)
+	return keyword{binary.LittleEndian.Uint64(pad[:]), binary.LittleEndian.Uint64(pad[8:]), len(tok)}
+}
+
+// slot hashes a key.
+func (k keyword) slot() uint8 {
+	return uint8((k.w0 ^ k.w1*0x2127599bf4325c37 ^ uint64(k.n)) * 0x9e3779b97f4a7c15 >> 56)
 }
 
 // lookup returns the bit of keyword tok, or 0.
-func lookup(tok []byte) uint64 {
-	for i := slot(tok); ; i++ {
+func lookup(tok []byte) uint64 { return lookupKey(keyOf(tok)) }
+
+func lookupKey(k keyword) uint64 {
+	for i := k.slot(); ; i++ {
 		e := &table[i]
-		if e.kw == "" {
-			return 0
-		}
-		if e.kw == string(tok) {
+		if e.bit == 0 || e.key == k {
 			return e.bit
 		}
 	}
@@ -222,11 +234,12 @@ func keywordBit(kw string) uint64 {
 	bit := uint64(1) << len(keywords)
 	keywords[kw] = bit
 	keywordLens[len(kw)] |= 1 << (kw[0] - 'a')
-	i := slot([]byte(kw))
-	for table[i].kw != "" {
+	key := keyOf([]byte(kw))
+	i := key.slot()
+	for table[i].bit != 0 {
 		i++
 	}
-	table[i].kw, table[i].bit = kw, bit
+	table[i].key, table[i].bit = key, bit
 	return bit
 }
 
@@ -272,51 +285,6 @@ var asciiFold = func() (t [256]byte) {
 	return t
 }()
 
-// run scans s, reusing sc's storage.
-func (sc *scan) run(s string) {
-	compilePatterns()
-	sc.found, sc.hits = 0, sc.hits[:0]
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if asciiFold[c] == 0 { // between words
-				i++
-				continue
-			}
-			// A word of ASCII letters, unless a non-ASCII letter that
-			// folds to one (İ ı ſ K) continues it.
-			start := i
-			for i++; i < len(s) && asciiFold[s[i]] != 0; i++ {
-			}
-			if i < len(s) && s[i] >= utf8.RuneSelf && foldsToLetter(s[i:]) {
-				i = sc.word(s, start)
-				continue
-			}
-			if n := i - start; n <= maxKeyword && keywordLens[n]&(1<<(asciiFold[c]-'a')) != 0 {
-				var tok [maxKeyword]byte
-				for k := range n {
-					tok[k] = asciiFold[s[start+k]]
-				}
-				sc.token(tok[:n], start)
-			}
-			continue
-		}
-		if foldsToLetter(s[i:]) {
-			i = sc.word(s, i)
-			continue
-		}
-		_, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-	}
-}
-
-// foldsToLetter reports whether the character s starts with matches an
-// ASCII letter under Python's IGNORECASE.
-func foldsToLetter(s string) bool {
-	r, _ := utf8.DecodeRuneInString(s)
-	return foldLetter(r) != 0
-}
-
 // word reads the word (maximal run of characters that fold to letters)
 // starting at s[start], records it if it may be a keyword and returns
 // where it ends.
@@ -346,8 +314,11 @@ func (sc *scan) word(s string, start int) int {
 }
 
 // token records a letter run that may be a keyword.
-func (sc *scan) token(tok []byte, start int) {
-	bit := lookup(tok)
+func (sc *scan) token(tok []byte, start int) { sc.key(keyOf(tok), start) }
+
+// key records the token of key k at start.
+func (sc *scan) key(k keyword, start int) {
+	bit := lookupKey(k)
 	sc.found |= bit
 	if bit&startKeywords != 0 {
 		sc.hits = append(sc.hits, hit{bit, start})
