@@ -195,6 +195,10 @@ var startKeywords uint64
 // a cheap pre-check before the map lookup.
 var keywordLens [maxKeyword + 1]uint32
 
+// keywordEnds[n][f] is a bit set of the last letters of keywords of length
+// n and first letter f ('a' is 0): the ASCII scan's pre-check.
+var keywordEnds [maxKeyword + 1][26]uint32
+
 // compilePatterns compiles the patterns and fills the keyword tables, once,
 // on first use: not at init, so that commands that tag nothing do not pay
 // for it (~6 ms and ~3 MB of compiled Unicode classes).
@@ -234,6 +238,7 @@ func keywordBit(kw string) uint64 {
 	bit := uint64(1) << len(keywords)
 	keywords[kw] = bit
 	keywordLens[len(kw)] |= 1 << (kw[0] - 'a')
+	keywordEnds[len(kw)][kw[0]-'a'] |= 1 << (kw[len(kw)-1] - 'a')
 	key := keyOf([]byte(kw))
 	i := key.slot()
 	for table[i].bit != 0 {

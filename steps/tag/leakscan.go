@@ -19,32 +19,28 @@ const (
 )
 
 // letterBits returns a bit per byte of x (its least significant byte
-// first) that is an ASCII letter, and one per byte from 0x80 on.
-func letterBits(x uint64) (letters, high uint64) {
+// first) that is an ASCII letter.
+func letterBits(x uint64) uint64 {
 	y := (x | 0x20*lo8) &^ hi8 // lowercase, high bits cleared
 	ge := y + (0x80-'a')*lo8   // high bit set where y >= 'a' (no carries: y < 0x80)
 	gt := y + (0x80-'z'-1)*lo8 // high bit set where y > 'z'
-	return gather(ge &^ gt &^ x & hi8), gather(x & hi8)
+	return gather(ge &^ gt &^ x & hi8)
 }
 
 // gather moves the high bit of each byte of m (all other bits clear) to
 // bit i for byte i.
 func gather(m uint64) uint64 { return (m >> 7) * 0x0102040810204080 >> 56 }
 
-// blockBits returns the letter and high-byte masks of b (at most 64
-// bytes; bits beyond len(b) are clear).
-func blockBits(b []byte) (letters, high uint64) {
-	if len(b) < 64 {
-		var pad [64]byte
-		copy(pad[:], b)
-		b = pad[:]
-	}
+// blockBits returns the letter mask of the 64 bytes of b and whether one
+// of them is 0x80 or above.
+func blockBits(b *[64]byte) (letters uint64, high bool) {
+	var h uint64
 	for k := 0; k < 64; k += 8 {
-		l, h := letterBits(binary.LittleEndian.Uint64(b[k:]))
-		letters |= l << k
-		high |= h << k
+		x := binary.LittleEndian.Uint64(b[k : k+8])
+		h |= x
+		letters |= letterBits(x) << k
 	}
-	return letters, high
+	return letters, h&hi8 != 0
 }
 
 // foldLen returns the length of the UTF-8 encoding of a non-ASCII
@@ -70,11 +66,21 @@ func (sc *scan) run(s string) {
 	lastWide := -1   // offset of the last byte of a non-ASCII letter
 	var spill uint64 // letter bits of a non-ASCII letter the last block cut
 	for base := 0; base < len(b); base += 64 {
-		letters, high := blockBits(b[base:min(base+64, len(b))])
+		var block *[64]byte
+		if base+64 <= len(b) {
+			block = (*[64]byte)(b[base:])
+		} else {
+			var pad [64]byte // zeros: not letters
+			copy(pad[:], b[base:])
+			block = &pad
+		}
+		letters, high := blockBits(block)
 		letters |= spill
 		spill = 0
-		for h := high; h != 0; h &= h - 1 {
-			k := bits.TrailingZeros64(h)
+		for k := 0; high && k < 64 && base+k < len(b); k++ {
+			if b[base+k] < 0xC4 {
+				continue
+			}
 			if n := foldLen(b[base+k:]); n > 0 {
 				m := uint64(1)<<n - 1
 				letters |= m << k
@@ -101,7 +107,8 @@ func (sc *scan) run(s string) {
 				start = base + k
 				break
 			}
-			if n := end - k; base+k > lastWide && n <= maxKeyword && keywordLens[n]&(1<<(b[base+k]|0x20-'a')) == 0 {
+			if n := end - k; base+k > lastWide && (n > maxKeyword ||
+				keywordEnds[n][b[base+k]|0x20-'a']&(1<<(b[base+end-1]|0x20-'a')) == 0) {
 				continue // not a keyword: the common case, decided here
 			}
 			sc.ascii(b, base+k, base+end, lastWide)
@@ -119,7 +126,7 @@ func (sc *scan) ascii(b []byte, start, end, lastWide int) {
 	switch {
 	case lastWide >= start:
 		sc.word(unsafe.String(unsafe.SliceData(b), len(b)), start)
-	case n <= maxKeyword && keywordLens[n]&(1<<(b[start]|0x20-'a')) != 0:
+	case n <= maxKeyword && keywordEnds[n][b[start]|0x20-'a']&(1<<(b[end-1]|0x20-'a')) != 0:
 		sc.key(asciiKey(b, start, n), start)
 	}
 }
