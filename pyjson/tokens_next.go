@@ -2,61 +2,107 @@ package pyjson
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"unicode/utf8"
 )
 
 // AppendNext appends the re-encoding of the string token b starts with (as
-// Append does) and returns the token's length in b. With ASCII escaping it
-// reads the token once: runs already in Marshal's form (printable ASCII,
-// escapes in json.dumps's form) are copied as they are, and each non-ASCII
-// character is written as its \u escape, so that a file in the stage-3
-// writers' form (UTF-8) costs no decoding. A token with an escape Marshal
-// would write differently is re-encoded with Append.
+// Append does) and returns the token's length in b. With ASCII escaping, a
+// token already in Marshal's form (printable ASCII, escapes in json.dumps's
+// form: the common case) is checked eight bytes at a time and copied
+// whole, and in a token with non-ASCII characters (the stage-3 writers'
+// UTF-8 form) each is written as its \u escape and the runs between them
+// are copied, so no token is decoded. A token with an escape Marshal would
+// write differently is re-encoded with Append.
 func (t *StringTokens) AppendNext(dst, b []byte) ([]byte, int, error) {
 	if !t.Opt.ASCII {
 		return t.appendWhole(dst, b)
 	}
-	if len(b) == 0 || b[0] != '"' {
+	n := tokenLen(b)
+	if n == 0 {
 		return dst, 0, ErrStringToken
 	}
+	end := n - 1 // the closing quote
 	base := len(dst)
 	run := 0 // b[run:i] is still to be copied
 	for i := 1; ; {
-		i += plainASCIILen(b[i:])
-		if i == len(b) {
-			return dst[:base], 0, ErrStringToken // unterminated
+		k := i + printableLen(b[i:end])
+		if !canonicalEscapes(b[i:k]) {
+			return t.appendWhole(dst[:base], b)
 		}
-		switch c := b[i]; {
-		case c == '"':
-			return append(dst, b[run:i+1]...), i + 1, nil
-		case c == '\\':
-			n := canonicalEscapeLen(b[i:])
-			if n == 0 {
-				return t.appendWhole(dst[:base], b)
-			}
-			i += n
+		if k == end {
+			return append(dst, b[run:n]...), n, nil
+		}
+		switch c := b[k]; {
 		case c >= utf8.RuneSelf:
-			r, n := utf8.DecodeRune(b[i:])
-			if r == utf8.RuneError && n == 1 { // invalid, or an encoded surrogate
+			r, size := utf8.DecodeRune(b[k:end])
+			if r == utf8.RuneError && size == 1 { // invalid, or an encoded surrogate
 				return dst[:base], 0, ErrStringToken
 			}
-			dst = append(dst, b[run:i]...)
+			dst = append(dst, b[run:k]...)
 			if r > 0xFFFF {
 				r -= 0x10000
 				dst = appendU4(dst, 0xD800+(r>>10)&0x3FF)
 				r = 0xDC00 + r&0x3FF
 			}
 			dst = appendU4(dst, r)
-			i += n
-			run = i
+			i = k + size
 		case c == 0x7f:
-			dst = append(append(dst, b[run:i]...), `\u007f`...)
-			i++
-			run = i
+			dst = append(append(dst, b[run:k]...), `\u007f`...)
+			i = k + 1
 		default: // a raw control character
 			return dst[:base], 0, ErrStringToken
 		}
+		run = i
 	}
+}
+
+// canonicalEscapes reports whether every escape in run (printable ASCII,
+// the bytes of a string token between two characters that are not) is in
+// Marshal's form.
+func canonicalEscapes(run []byte) bool {
+	for j := 0; j < len(run); {
+		e := bytes.IndexByte(run[j:], '\\')
+		if e < 0 {
+			return true
+		}
+		j += e
+		l := canonicalEscapeLen(run[j:])
+		if l == 0 {
+			return false
+		}
+		j += l
+	}
+	return true
+}
+
+// printableLen returns the length of the prefix of b of printable ASCII
+// bytes (0x20..0x7e), sixteen bytes at a time.
+func printableLen(b []byte) int {
+	i := 0
+	for ; i+16 <= len(b); i += 16 {
+		x, y := binary.LittleEndian.Uint64(b[i:]), binary.LittleEndian.Uint64(b[i+8:])
+		if (unprintable(x) | unprintable(y)) != 0 {
+			break
+		}
+	}
+	for ; i+8 <= len(b); i += 8 {
+		if m := unprintable(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for i < len(b) && b[i] >= 0x20 && b[i] < 0x7f {
+		i++
+	}
+	return i
+}
+
+// unprintable returns the high bits of the bytes of x outside 0x20..0x7e;
+// the lowest one is exact (a borrow or a carry only marks bytes above it).
+func unprintable(x uint64) uint64 {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	return ((x-0x20*lo)&^x | (x&^hi + lo) | x) & hi
 }
 
 // appendWhole finds the end of the string token b starts with (an

@@ -69,3 +69,24 @@ func FuzzAppendNext(f *testing.F) {
 		}
 	})
 }
+
+// TestPrintableLen: every byte value at every position of buffers up to
+// 40 bytes long, after printable bytes, is where printableLen stops if and
+// only if it is not printable ASCII.
+func TestPrintableLen(t *testing.T) {
+	for n := 1; n <= 40; n++ {
+		for pos := 0; pos < n; pos++ {
+			for c := 0; c < 256; c++ {
+				b := bytes.Repeat([]byte{'~'}, n)
+				b[pos] = byte(c)
+				want := n
+				if c < 0x20 || c > 0x7e {
+					want = pos
+				}
+				if got := printableLen(b); got != want {
+					t.Fatalf("printableLen(%q) = %d, want %d", b, got, want)
+				}
+			}
+		}
+	}
+}
