@@ -24,13 +24,13 @@ func (t *StringTokens) AppendNext(dst, b []byte) ([]byte, int, error) {
 		return dst, 0, ErrStringToken
 	}
 	end := n - 1 // the closing quote
+	if !canonicalEscapes(b[1:end]) {
+		return t.appendWhole(dst, b)
+	}
 	base := len(dst)
 	run := 0 // b[run:i] is still to be copied
 	for i := 1; ; {
 		k := i + printableLen(b[i:end])
-		if !canonicalEscapes(b[i:k]) {
-			return t.appendWhole(dst[:base], b)
-		}
 		if k == end {
 			return append(dst, b[run:n]...), n, nil
 		}
@@ -58,9 +58,8 @@ func (t *StringTokens) AppendNext(dst, b []byte) ([]byte, int, error) {
 	}
 }
 
-// canonicalEscapes reports whether every escape in run (printable ASCII,
-// the bytes of a string token between two characters that are not) is in
-// Marshal's form.
+// canonicalEscapes reports whether every escape in body (a string token
+// without its quotes) is in Marshal's form, and so printable ASCII.
 func canonicalEscapes(run []byte) bool {
 	for j := 0; j < len(run); {
 		e := bytes.IndexByte(run[j:], '\\')
