@@ -27,7 +27,7 @@ import (
 //     U+0130 (İ) and U+0131 (ı); literal i/I become [iIİı].
 //
 // Speed: one scan of a text finds the keywords it contains (maximal runs of
-// case-folded letters). A pattern is only tried when the text holds every
+// case-folded letters; leakscan.go reads them 64 bytes at a time). A pattern is only tried when the text holds every
 // keyword group it needs, and then only anchored at the start of one of its
 // start keywords (its first group) preceded by a Python word boundary. The
 // full, unanchored translation is kept to test that both agree.
