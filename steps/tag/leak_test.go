@@ -234,3 +234,29 @@ func foldsToLetter(s string) bool {
 	r, _ := utf8.DecodeRuneInString(s)
 	return foldLetter(r) != 0
 }
+
+// TestKeywordScanAlignments: words across and at the edges of 64-byte
+// blocks, long words, and non-ASCII letters cut by a block's end, at every
+// offset, find what the byte-at-a-time scan finds.
+func TestKeywordScanAlignments(t *testing.T) {
+	texts := []string{
+		"the A prompt",
+		"\u212aey \u0131tem 3 of 4 \u017ftage 2 the",
+		"split\u017fplit personality under audit",
+		strings.Repeat("abcdefgh", 10) + " prompt " + strings.Repeat("z", 70),
+		"a\u00e9b c\u2014the\u00a0B prompt",
+		"\u0130\u0131\u017f\u212a",
+		"\u212athe \u017fprompt x\u0131s \u0130of", // a letter cut by a block's end must not start a word after it
+	}
+	for _, text := range texts {
+		for off := range 70 {
+			in := strings.Repeat(".", off) + text
+			var got, want scan
+			got.run(in)
+			want.runReference(in)
+			if got.found != want.found || !slices.Equal(got.hits, want.hits) {
+				t.Errorf("%q: run %b %v, reference %b %v", in, got.found, got.hits, want.found, want.hits)
+			}
+		}
+	}
+}
