@@ -3,6 +3,7 @@ package tag
 import (
 	"bytes"
 	"io"
+	"runtime"
 	"strconv"
 
 	"github.com/sptflow/sptflow/pyjson"
@@ -43,8 +44,9 @@ const maxFastDepth = 512 // deeper documents go to the tree path
 
 // emit writes the tagged file to w, numbering its records from first.
 func (f *fastFile) emit(w io.Writer, first int64) error {
-	e := &emitter{b: f.data, out: make([]byte, 0, flushAt+flushAt/2), w: w, f: f, first: first,
+	e := &emitter{b: f.data, out: takeOut(), w: w, f: f, first: first,
 		st: pyjson.StringTokens{Opt: pyjson.Tagged}}
+	defer func() { putOut(e.out) }()
 	e.ws()
 	if e.peek() != '{' {
 		return errFallback
@@ -60,6 +62,30 @@ func (f *fastFile) emit(w io.Writer, first int64) error {
 }
 
 const flushAt = 64 << 10
+
+// outBufs holds the output buffers of finished files for the next ones.
+var outBufs = make(chan []byte, runtime.GOMAXPROCS(0))
+
+// takeOut returns an empty output buffer, a finished file's if there is one.
+func takeOut() []byte {
+	select {
+	case b := <-outBufs:
+		return b
+	default:
+		return make([]byte, 0, flushAt+flushAt/2)
+	}
+}
+
+// putOut keeps b for the next file unless a long value has grown it.
+func putOut(b []byte) {
+	if cap(b) > 4*flushAt {
+		return
+	}
+	select {
+	case outBufs <- b[:0]:
+	default:
+	}
+}
 
 func (e *emitter) flush() error {
 	if len(e.out) > 0 {
