@@ -220,12 +220,27 @@ func (e *emitter) member(n, depth int, key []byte) error {
 		e.out = append(e.out, ',')
 	}
 	e.newline(depth + 1)
-	var err error
-	if e.out, err = e.st.Append(e.out, key); err != nil {
-		return errFallback
+	if printable(key) { // object checked it has no escape: written as it is
+		e.out = append(e.out, key...)
+	} else {
+		var err error
+		if e.out, err = e.st.Append(e.out, key); err != nil {
+			return errFallback
+		}
 	}
 	e.out = append(e.out, ':', ' ')
 	return nil
+}
+
+// printable reports whether b is printable ASCII (keys are short: a loop
+// is cheaper than a call that reads eight bytes at a time).
+func printable(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // object writes the object at the cursor; mode and ctx select the tagger's
