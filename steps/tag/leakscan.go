@@ -10,8 +10,9 @@ import (
 // bytes that are letters (ASCII letters, eight bytes at a time, and the
 // UTF-8 bytes of the non-ASCII characters that fold to ASCII letters, İ ı
 // ſ K) gives the words' starts and ends, so that finding a word costs no
-// loop over its letters. A word that may be a keyword (by its length and
-// first letter) is then folded and looked up.
+// loop over its letters. Only a word that may be a keyword (a keyword has
+// its length, first and last letters) is looked up, by a key of two 64-bit
+// loads; a word with a non-ASCII letter is read rune by rune (word).
 
 const (
 	lo8 = 0x0101010101010101
