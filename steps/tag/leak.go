@@ -27,10 +27,11 @@ import (
 //     U+0130 (İ) and U+0131 (ı); literal i/I become [iIİı].
 //
 // Speed: one scan of a text finds the keywords it contains (maximal runs of
-// case-folded letters; leakscan.go reads them 64 bytes at a time). A pattern is only tried when the text holds every
-// keyword group it needs, and then only anchored at the start of one of its
-// start keywords (its first group) preceded by a Python word boundary. The
-// full, unanchored translation is kept to test that both agree.
+// case-folded letters; leakscan.go reads them 64 bytes at a time). A
+// pattern is only tried when the text holds every keyword group it needs,
+// and then only anchored at the start of one of its start keywords (its
+// first group) preceded by a Python word boundary. The full, unanchored
+// translation is kept to test that both agree.
 
 // pattern is one leakage pattern with its keyword guard.
 type pattern struct {
@@ -85,7 +86,7 @@ const (
 	leadingB   = `(?:^|` + pyNonWord + `)`
 	trailingB  = `(?:` + pyNonWord + `|$)`
 	dotlessI   = "[iI\u0130\u0131]"
-	maxKeyword = 16 // longer tokens are never keywords
+	maxKeyword = 16 // longer tokens are never keywords (a key holds 16 bytes)
 )
 
 // translate turns a Python leakage pattern into an equivalent RE2 pattern
@@ -157,7 +158,7 @@ var (
 	}
 )
 
-// keyword is a lowercase token of at most maxKeyword letters as its
+// keyword is a lowercase token of at most maxKeyword (16) letters as its
 // length and its bytes, zero-padded to 16, in two little-endian words.
 type keyword struct {
 	w0, w1 uint64
@@ -166,7 +167,7 @@ type keyword struct {
 
 // keyOf returns the key of lowercase tok (at most maxKeyword bytes).
 func keyOf(tok []byte) keyword {
-	var pad [maxKeyword]byte
+	var pad [16]byte
 	copy(pad[:], tok)
 	return keyword{binary.LittleEndian.Uint64(pad[:]), binary.LittleEndian.Uint64(pad[8:]), len(tok)}
 }
