@@ -8,13 +8,14 @@ import (
 )
 
 // AppendNext appends the re-encoding of the string token b starts with (as
-// Append does) and returns the token's length in b. With ASCII escaping, a
-// token already in Marshal's form (printable ASCII, escapes in json.dumps's
-// form: the common case) is checked eight bytes at a time and copied
-// whole, and in a token with non-ASCII characters (the stage-3 writers'
-// UTF-8 form) each is written as its \u escape and the runs between them
-// are copied, so no token is decoded. A token with an escape Marshal would
-// write differently is re-encoded with Append.
+// Append does) and returns the token's length in b. With ASCII escaping no
+// token is decoded: its end is found with IndexByte, its escapes are
+// checked to be in json.dumps's form, and its bytes sixteen at a time to
+// be printable ASCII; such a token (the common case) is copied whole. In a
+// token with non-ASCII characters (the stage-3 writers' UTF-8 form) the
+// printable runs are copied and each character is written as its \u
+// escape. A token with an escape Marshal would write differently is
+// re-encoded with Append.
 func (t *StringTokens) AppendNext(dst, b []byte) ([]byte, int, error) {
 	if !t.Opt.ASCII {
 		return t.appendWhole(dst, b)
@@ -60,14 +61,14 @@ func (t *StringTokens) AppendNext(dst, b []byte) ([]byte, int, error) {
 
 // canonicalEscapes reports whether every escape in body (a string token
 // without its quotes) is in Marshal's form, and so printable ASCII.
-func canonicalEscapes(run []byte) bool {
-	for j := 0; j < len(run); {
-		e := bytes.IndexByte(run[j:], '\\')
+func canonicalEscapes(body []byte) bool {
+	for j := 0; j < len(body); {
+		e := bytes.IndexByte(body[j:], '\\')
 		if e < 0 {
 			return true
 		}
 		j += e
-		l := canonicalEscapeLen(run[j:])
+		l := canonicalEscapeLen(body[j:])
 		if l == 0 {
 			return false
 		}
