@@ -300,7 +300,4 @@ func (e *encoder) escapeRune(r rune) {
 	e.u4(r)
 }
 
-func (e *encoder) u4(r rune) {
-	e.buf = append(e.buf, '\\', 'u',
-		hexDigits[(r>>12)&0xF], hexDigits[(r>>8)&0xF], hexDigits[(r>>4)&0xF], hexDigits[r&0xF])
-}
+func (e *encoder) u4(r rune) { e.buf = appendU4(e.buf, r) }

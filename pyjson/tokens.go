@@ -103,45 +103,17 @@ func unescape(dst, b []byte) ([]byte, error) {
 // for other control characters and everything from DEL on, surrogates
 // included, which decode and encode back to the same escapes).
 func canonicalASCII(body []byte) bool {
-	for i := 0; i < len(body); {
+	for i := 0; ; {
 		i += plainASCIILen(body[i:])
 		if i == len(body) {
 			return true
 		}
-		if body[i] != '\\' || i+1 == len(body) {
+		n := canonicalEscapeLen(body[i:])
+		if n == 0 {
 			return false
 		}
-		switch body[i+1] {
-		case '"', '\\', 'n', 'r', 't', 'b', 'f':
-			i += 2
-			continue
-		case 'u':
-		default:
-			return false
-		}
-		if i+6 > len(body) {
-			return false
-		}
-		var r rune
-		for _, c := range body[i+2 : i+6] {
-			switch {
-			case c >= '0' && c <= '9':
-				r = r<<4 | rune(c-'0')
-			case c >= 'a' && c <= 'f':
-				r = r<<4 | rune(c-'a'+10)
-			default:
-				return false
-			}
-		}
-		switch {
-		case r == '\n' || r == '\r' || r == '\t' || r == '\b' || r == '\f':
-			return false
-		case r >= 0x20 && r < 0x7f:
-			return false
-		}
-		i += 6
+		i += n
 	}
-	return true
 }
 
 // plainASCIILen returns the length of the prefix of b written as itself by

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -122,15 +123,15 @@ func bench(dir, out string, jobs, workers int) error {
 				nfiles++
 				outBytes += int64(len(data))
 				mu.Unlock()
-				if out == "" {
-					return nil
-				}
 				p := filepath.Join(out, topic, name)
 				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 					return err
 				}
 				return os.WriteFile(p, data, 0o644)
 			})
+			if out == "" {
+				sink = countSink(&mu, &nfiles, &outBytes)
+			}
 			r, err := tag.Partition(ctx, topic, srcs, lim, sink)
 			if err != nil {
 				return err
@@ -152,4 +153,29 @@ func bench(dir, out string, jobs, workers int) error {
 	fmt.Printf("wall %.3f s  cpu %.3f s  throughput %.0f MB/s  peak RSS %.1f MB\n",
 		wall.Seconds(), cpu.Seconds(), float64(size)/1e6/wall.Seconds(), harness.PeakRSSMB())
 	return nil
+}
+
+// countSink is a tag.Sink that counts the files and bytes it is given and
+// keeps nothing, so that the timed work is the tag step's own (the
+// pipeline's sink streams to the store instead).
+func countSink(mu *sync.Mutex, nfiles *int, outBytes *int64) tag.Sink {
+	return func(name string, encode func(io.Writer) error) error {
+		var c counter
+		if err := encode(&c); err != nil {
+			return err
+		}
+		mu.Lock()
+		*nfiles++
+		*outBytes += int64(c)
+		mu.Unlock()
+		return nil
+	}
+}
+
+// counter is an io.Writer that counts bytes.
+type counter int64
+
+func (c *counter) Write(p []byte) (int, error) {
+	*c += counter(len(p))
+	return len(p), nil
 }

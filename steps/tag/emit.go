@@ -3,6 +3,7 @@ package tag
 import (
 	"bytes"
 	"io"
+	"runtime"
 	"strconv"
 
 	"github.com/sptflow/sptflow/pyjson"
@@ -43,8 +44,9 @@ const maxFastDepth = 512 // deeper documents go to the tree path
 
 // emit writes the tagged file to w, numbering its records from first.
 func (f *fastFile) emit(w io.Writer, first int64) error {
-	e := &emitter{b: f.data, out: make([]byte, 0, flushAt+flushAt/2), w: w, f: f, first: first,
+	e := &emitter{b: f.data, out: takeOut(), w: w, f: f, first: first,
 		st: pyjson.StringTokens{Opt: pyjson.Tagged}}
+	defer func() { putOut(e.out) }()
 	e.ws()
 	if e.peek() != '{' {
 		return errFallback
@@ -60,6 +62,30 @@ func (f *fastFile) emit(w io.Writer, first int64) error {
 }
 
 const flushAt = 64 << 10
+
+// outBufs holds the output buffers of finished files for the next ones.
+var outBufs = make(chan []byte, runtime.GOMAXPROCS(0))
+
+// takeOut returns an empty output buffer, a finished file's if there is one.
+func takeOut() []byte {
+	select {
+	case b := <-outBufs:
+		return b
+	default:
+		return make([]byte, 0, flushAt+flushAt/2)
+	}
+}
+
+// putOut keeps b for the next file unless a long value has grown it.
+func putOut(b []byte) {
+	if cap(b) > 4*flushAt {
+		return
+	}
+	select {
+	case outBufs <- b[:0]:
+	default:
+	}
+}
 
 func (e *emitter) flush() error {
 	if len(e.out) > 0 {
@@ -156,14 +182,15 @@ func (e *emitter) rawString() ([]byte, error) {
 	return e.b[start:j], nil
 }
 
+// str writes the string at the cursor, reading it once (see
+// pyjson.StringTokens.AppendNext).
 func (e *emitter) str() error {
-	raw, err := e.rawString()
+	out, n, err := e.st.AppendNext(e.out, e.b[e.i:])
 	if err != nil {
-		return err
-	}
-	if e.out, err = e.st.Append(e.out, raw); err != nil {
 		return errFallback
 	}
+	e.out = out
+	e.i += n
 	return nil
 }
 
@@ -193,12 +220,27 @@ func (e *emitter) member(n, depth int, key []byte) error {
 		e.out = append(e.out, ',')
 	}
 	e.newline(depth + 1)
-	var err error
-	if e.out, err = e.st.Append(e.out, key); err != nil {
-		return errFallback
+	if printable(key) { // object checked it has no escape: written as it is
+		e.out = append(e.out, key...)
+	} else {
+		var err error
+		if e.out, err = e.st.Append(e.out, key); err != nil {
+			return errFallback
+		}
 	}
 	e.out = append(e.out, ':', ' ')
 	return nil
+}
+
+// printable reports whether b is printable ASCII (keys are short: a loop
+// is cheaper than a call that reads eight bytes at a time).
+func printable(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // object writes the object at the cursor; mode and ctx select the tagger's

@@ -214,6 +214,7 @@ func FuzzFastPath(f *testing.F) {
 	f.Add(`{"data": [{"metadata": {"intended_review_focus": "a"}, "inferences": {"m": {"A": {"output_tokens": 3000, "interventions": {"k": {"P": "PASS", "confidence": 1, "I": "the A prompt", "selected_review_focus": "b", "tags": ["x"]}, "k_baseline": {}}}, "B": {"interventions": {"k": {"P": "FAIL", "faulty_data": [0]}}}}}}]}`)
 	f.Add(`{"data": [{"inferences": {"m": {"B": {"S": "x"}, "A": {"tags": null, "interventions": {"j": {"R": "under audit", "id_numeric": 1.5e3, "stage_3_reviews_passed": false}}}}}}], "n": [1E5, -0, "\u00e9\ud800"]}`)
 	f.Add(`{"data": null}`)
+	f.Add("{\"data\": [{\"inferences\": {\"m\": {\"A\": {\"interventions\": {\"k\": {\"I\": \"caf\u00e9 \U0001F600 \x7f\\n\\u00E9\\/\", \"R\": \"\u0130tem 3 of 4\", \"P\": \"PASS\"}}}}}}], \"x\": \"\u2014\\\"\"}")
 	f.Fuzz(func(t *testing.T, in string) {
 		want, _, terr := treeTagged(t, []byte(in), "s", 1)
 		got, _, ferr := fastTagged([]byte(in), "s", 1)

@@ -1,6 +1,7 @@
 package tag
 
 import (
+	"encoding/binary"
 	"fmt"
 	"regexp"
 	"strings"
@@ -26,10 +27,11 @@ import (
 //     U+0130 (İ) and U+0131 (ı); literal i/I become [iIİı].
 //
 // Speed: one scan of a text finds the keywords it contains (maximal runs of
-// case-folded letters). A pattern is only tried when the text holds every
-// keyword group it needs, and then only anchored at the start of one of its
-// start keywords (its first group) preceded by a Python word boundary. The
-// full, unanchored translation is kept to test that both agree.
+// case-folded letters; leakscan.go reads them 64 bytes at a time). A
+// pattern is only tried when the text holds every keyword group it needs,
+// and then only anchored at the start of one of its start keywords (its
+// first group) preceded by a Python word boundary. The full, unanchored
+// translation is kept to test that both agree.
 
 // pattern is one leakage pattern with its keyword guard.
 type pattern struct {
@@ -84,7 +86,7 @@ const (
 	leadingB   = `(?:^|` + pyNonWord + `)`
 	trailingB  = `(?:` + pyNonWord + `|$)`
 	dotlessI   = "[iI\u0130\u0131]"
-	maxKeyword = 16 // longer tokens are never keywords
+	maxKeyword = 16 // longer tokens are never keywords (a key holds 16 bytes)
 )
 
 // translate turns a Python leakage pattern into an equivalent RE2 pattern
@@ -146,31 +148,42 @@ func translateMode(py string, anchored bool) (string, error) {
 }
 
 // keywords maps every guard keyword to its bit; table is the same map as an
-// open-addressing hash table that lookups use (no hashing of the whole
-// token, no allocation).
+// open-addressing hash table of keys that lookups use (a token's key is
+// two 64-bit loads, no hashing of its bytes, no allocation).
 var (
 	keywords = map[string]uint64{}
 	table    [256]struct {
-		kw  string
-		bit uint64
+		key keyword
+		bit uint64 // 0: empty
 	}
 )
 
-// slot hashes a lowercase token by its length and its first two and last
-// letters.
-func slot(tok []byte) uint8 {
-	n := len(tok)
-	return uint8(n*61 + int(tok[0])*7 + int(tok[n/2])*3 + int(tok[n-1]))
+// keyword is a lowercase token of at most maxKeyword (16) letters as its
+// length and its bytes, zero-padded to 16, in two little-endian words.
+type keyword struct {
+	w0, w1 uint64
+	n      int
+}
+
+// keyOf returns the key of lowercase tok (at most maxKeyword bytes).
+func keyOf(tok []byte) keyword {
+	var pad [16]byte
+	copy(pad[:], tok)
+	return keyword{binary.LittleEndian.Uint64(pad[:]), binary.LittleEndian.Uint64(pad[8:]), len(tok)}
+}
+
+// slot hashes a key.
+func (k keyword) slot() uint8 {
+	return uint8((k.w0 ^ k.w1*0x2127599bf4325c37 ^ uint64(k.n)) * 0x9e3779b97f4a7c15 >> 56)
 }
 
 // lookup returns the bit of keyword tok, or 0.
-func lookup(tok []byte) uint64 {
-	for i := slot(tok); ; i++ {
+func lookup(tok []byte) uint64 { return lookupKey(keyOf(tok)) }
+
+func lookupKey(k keyword) uint64 {
+	for i := k.slot(); ; i++ {
 		e := &table[i]
-		if e.kw == "" {
-			return 0
-		}
-		if e.kw == string(tok) {
+		if e.bit == 0 || e.key == k {
 			return e.bit
 		}
 	}
@@ -182,6 +195,10 @@ var startKeywords uint64
 // keywordLens[n] is a bit set of the first letters of keywords of length n:
 // a cheap pre-check before the map lookup.
 var keywordLens [maxKeyword + 1]uint32
+
+// keywordEnds[n][f] is a bit set of the last letters of keywords of length
+// n and first letter f ('a' is 0): the ASCII scan's pre-check.
+var keywordEnds [maxKeyword + 1][26]uint32
 
 // compilePatterns compiles the patterns and fills the keyword tables, once,
 // on first use: not at init, so that commands that tag nothing do not pay
@@ -222,11 +239,13 @@ func keywordBit(kw string) uint64 {
 	bit := uint64(1) << len(keywords)
 	keywords[kw] = bit
 	keywordLens[len(kw)] |= 1 << (kw[0] - 'a')
-	i := slot([]byte(kw))
-	for table[i].kw != "" {
+	keywordEnds[len(kw)][kw[0]-'a'] |= 1 << (kw[len(kw)-1] - 'a')
+	key := keyOf([]byte(kw))
+	i := key.slot()
+	for table[i].bit != 0 {
 		i++
 	}
-	table[i].kw, table[i].bit = kw, bit
+	table[i].key, table[i].bit = key, bit
 	return bit
 }
 
@@ -263,57 +282,49 @@ type hit struct {
 	pos int
 }
 
-// asciiFold maps an ASCII byte to its lowercase letter, 0 for non-letters.
-var asciiFold = func() (t [utf8.RuneSelf]byte) {
+// asciiFold maps a byte to its lowercase letter, 0 for non-letters and
+// for bytes from 0x80 on (parts of multi-byte characters, decoded apart).
+var asciiFold = func() (t [256]byte) {
 	for c := 'a'; c <= 'z'; c++ {
 		t[c], t[c-'a'+'A'] = byte(c), byte(c)
 	}
 	return t
 }()
 
-// run scans s, reusing sc's storage.
-func (sc *scan) run(s string) {
-	compilePatterns()
-	sc.found, sc.hits = 0, sc.hits[:0]
+// word reads the word (maximal run of characters that fold to letters)
+// starting at s[start], records it if it may be a keyword and returns
+// where it ends.
+func (sc *scan) word(s string, start int) int {
 	var tok [maxKeyword]byte
-	for i := 0; i < len(s); {
-		// Between words: skip ASCII bytes that are not letters in a tight
-		// loop (most of a text's non-letters).
-		if c := s[i]; c < utf8.RuneSelf && asciiFold[c] == 0 {
-			i++
-			continue
+	n, i := 0, start
+	for i < len(s) {
+		l, size := asciiFold[s[i]], 1
+		if s[i] >= utf8.RuneSelf {
+			var r rune
+			r, size = utf8.DecodeRuneInString(s[i:])
+			l = foldLetter(r)
 		}
-		start, n := i, 0 // the word's byte offset and its length in letters
-		for i < len(s) {
-			l, size := asciiFold[s[i]&0x7f], 1
-			if s[i] >= utf8.RuneSelf {
-				var r rune
-				r, size = utf8.DecodeRuneInString(s[i:])
-				l = foldLetter(r)
-			}
-			if l == 0 {
-				break
-			}
-			if n < maxKeyword {
-				tok[n] = l
-			}
-			n++
-			i += size
+		if l == 0 {
+			break
 		}
-		if n == 0 { // a non-ASCII character that is not a letter
-			_, size := utf8.DecodeRuneInString(s[i:])
-			i += size
-			continue
+		if n < maxKeyword {
+			tok[n] = l
 		}
-		if n <= maxKeyword && keywordLens[n]&(1<<(tok[0]-'a')) != 0 {
-			sc.token(tok[:n], start)
-		}
+		n++
+		i += size
 	}
+	if n <= maxKeyword && keywordLens[n]&(1<<(tok[0]-'a')) != 0 {
+		sc.token(tok[:n], start)
+	}
+	return i
 }
 
 // token records a letter run that may be a keyword.
-func (sc *scan) token(tok []byte, start int) {
-	bit := lookup(tok)
+func (sc *scan) token(tok []byte, start int) { sc.key(keyOf(tok), start) }
+
+// key records the token of key k at start.
+func (sc *scan) key(k keyword, start int) {
+	bit := lookupKey(k)
 	sc.found |= bit
 	if bit&startKeywords != 0 {
 		sc.hits = append(sc.hits, hit{bit, start})

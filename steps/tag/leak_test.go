@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // leakCases were checked with CPython 3.11: re.search(p, text, re.I) for
@@ -162,6 +163,100 @@ func TestKeywordTable(t *testing.T) {
 	for _, w := range []string{"prompts", "th", "sampl", "zzzz", "x"} {
 		if got := lookup([]byte(w)); got != 0 {
 			t.Errorf("lookup(%q): got %b, want 0", w, got)
+		}
+	}
+}
+
+// FuzzKeywordScan: run finds the keywords and hits of the byte-at-a-time
+// scan, at every alignment (words across 64-byte blocks, non-ASCII
+// letters cut by a block's end).
+func FuzzKeywordScan(f *testing.F) {
+	for _, tc := range leakCases {
+		f.Add(tc.text)
+	}
+	f.Add(strings.Repeat("x", 62) + "\u212aprompt the A variant " + strings.Repeat("\u0131", 40) + "tem")
+	f.Add(strings.Repeat("abc ", 15) + "stage" + "\u017f" + " 1")
+	f.Fuzz(func(t *testing.T, s string) {
+		for pad := range 3 {
+			in := strings.Repeat(" ", pad) + s
+			var got, want scan
+			got.run(in)
+			want.runReference(in)
+			if got.found != want.found || !slices.Equal(got.hits, want.hits) {
+				t.Fatalf("%q: run %b %v, reference %b %v", in, got.found, got.hits, want.found, want.hits)
+			}
+		}
+	})
+}
+
+// runReference is the byte-at-a-time keyword scan run replaced: the
+// fuzz test checks that both find the same keywords and hits.
+func (sc *scan) runReference(s string) {
+	compilePatterns()
+	sc.found, sc.hits = 0, sc.hits[:0]
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if asciiFold[c] == 0 { // between words
+				i++
+				continue
+			}
+			// A word of ASCII letters, unless a non-ASCII letter that
+			// folds to one (İ ı ſ K) continues it.
+			start := i
+			for i++; i < len(s) && asciiFold[s[i]] != 0; i++ {
+			}
+			if i < len(s) && s[i] >= utf8.RuneSelf && foldsToLetter(s[i:]) {
+				i = sc.word(s, start)
+				continue
+			}
+			if n := i - start; n <= maxKeyword && keywordLens[n]&(1<<(asciiFold[c]-'a')) != 0 {
+				var tok [maxKeyword]byte
+				for k := range n {
+					tok[k] = asciiFold[s[start+k]]
+				}
+				sc.token(tok[:n], start)
+			}
+			continue
+		}
+		if foldsToLetter(s[i:]) {
+			i = sc.word(s, i)
+			continue
+		}
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+}
+
+// foldsToLetter reports whether the character s starts with matches an
+// ASCII letter under Python's IGNORECASE.
+func foldsToLetter(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return foldLetter(r) != 0
+}
+
+// TestKeywordScanAlignments: words across and at the edges of 64-byte
+// blocks, long words, and non-ASCII letters cut by a block's end, at every
+// offset, find what the byte-at-a-time scan finds.
+func TestKeywordScanAlignments(t *testing.T) {
+	texts := []string{
+		"the A prompt",
+		"\u212aey \u0131tem 3 of 4 \u017ftage 2 the",
+		"split\u017fplit personality under audit",
+		strings.Repeat("abcdefgh", 10) + " prompt " + strings.Repeat("z", 70),
+		"a\u00e9b c\u2014the\u00a0B prompt",
+		"\u0130\u0131\u017f\u212a",
+		"\u212athe \u017fprompt x\u0131s \u0130of", // a letter cut by a block's end must not start a word after it
+	}
+	for _, text := range texts {
+		for off := range 70 {
+			in := strings.Repeat(".", off) + text
+			var got, want scan
+			got.run(in)
+			want.runReference(in)
+			if got.found != want.found || !slices.Equal(got.hits, want.hits) {
+				t.Errorf("%q: run %b %v, reference %b %v", in, got.found, got.hits, want.found, want.hits)
+			}
 		}
 	}
 }
