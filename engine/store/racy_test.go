@@ -1,0 +1,197 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestSettled(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 600_000_000, time.UTC)
+	ns := func(d time.Duration) int64 { return at.Add(-d).UnixNano() }
+	whole := func(d time.Duration) int64 { return at.Add(-d).Truncate(time.Second).UnixNano() }
+	tests := []struct {
+		name   string
+		window time.Duration
+		sig    fileSig
+		want   bool
+	}{
+		{"both well before", defaultRacyWindow, fileSig{Mtime: ns(time.Hour), Ctime: ns(time.Second)}, true},
+		{"ctime within the window", defaultRacyWindow, fileSig{Mtime: ns(time.Hour), Ctime: ns(50 * time.Millisecond)}, false},
+		{"mtime within the window", defaultRacyWindow, fileSig{Mtime: ns(time.Millisecond), Ctime: ns(time.Hour)}, false},
+		{"ctime just past the window", defaultRacyWindow, fileSig{Mtime: ns(time.Hour), Ctime: ns(defaultRacyWindow + time.Millisecond)}, true},
+		{"ctime at the window's edge", defaultRacyWindow, fileSig{Mtime: ns(time.Hour), Ctime: ns(defaultRacyWindow)}, false},
+		{"ctime after the time", defaultRacyWindow, fileSig{Mtime: ns(time.Hour), Ctime: ns(-time.Second)}, false},
+		{"whole seconds, 1 s before", defaultRacyWindow, fileSig{Mtime: whole(time.Hour), Ctime: whole(time.Second)}, false},
+		{"whole seconds, 3 s before", defaultRacyWindow, fileSig{Mtime: whole(time.Hour), Ctime: whole(3 * time.Second)}, true},
+		{"no window (tests)", 0, fileSig{Mtime: ns(time.Nanosecond), Ctime: ns(time.Nanosecond)}, true},
+	}
+	for _, tt := range tests {
+		s := &Store{racyWindow: tt.window}
+		if got := s.settled(tt.sig, at); got != tt.want {
+			t.Errorf("%s: settled(mtime %s, ctime %s) at %s: got %v, want %v", tt.name,
+				time.Unix(0, tt.sig.Mtime).UTC().Format(time.StampNano), time.Unix(0, tt.sig.Ctime).UTC().Format(time.StampNano),
+				at.Format(time.StampNano), got, tt.want)
+		}
+	}
+}
+
+// ctimeOf returns the ctime of p in UnixNano (0 where the platform has none).
+func ctimeOf(t *testing.T, p string) int64 {
+	t.Helper()
+	fi, err := os.Lstat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sigOf(fi).Ctime
+}
+
+// passTick returns once a file changed now gets a ctime later than c: it
+// changes a probe file in dir until its ctime passes c (the file system's
+// clock ticks on; no sleep).
+func passTick(t *testing.T, dir string, c int64) {
+	t.Helper()
+	probe := filepath.Join(dir, "probe")
+	for i := 0; ; i++ {
+		if err := os.WriteFile(probe, []byte{byte(i)}, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if ctimeOf(t, probe) > c {
+			return
+		}
+		if i > 50_000_000 {
+			t.Fatal("the file system's ctime does not advance")
+		}
+	}
+}
+
+// TestWrittenObjectsTrustedByTheNextProcess: an object a process wrote
+// enters the saved stat cache, so the next process reads it without
+// hashing it, unless it was racy when saved or changed since (in any way
+// that changes its stat signature, mtime restored or not); a changed object
+// is detected as damaged.
+func TestWrittenObjectsTrustedByTheNextProcess(t *testing.T) {
+	probe := filepath.Join(t.TempDir(), "probe")
+	if err := os.WriteFile(probe, nil, 0o644); err != nil || ctimeOf(t, probe) == 0 {
+		t.Skip("no ctime on this platform")
+	}
+	data := bytes.Repeat([]byte("a tagged record\n"), 1000)
+	other := bytes.Repeat([]byte("A TAGGED RECORD\n"), 1000) // same size
+	tests := []struct {
+		name        string
+		window      time.Duration // the writer's racy window
+		change      func(t *testing.T, p string)
+		wantTrusted bool
+		wantErr     bool
+	}{
+		{"settled when saved", 0, nil, true, false},
+		{"racy when saved", time.Hour, nil, false, false},
+		{"rewritten, mtime restored", 0, func(t *testing.T, p string) {
+			fi, _ := os.Lstat(p)
+			if err := os.Chmod(p, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, other, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(p, fi.ModTime(), fi.ModTime()); err != nil {
+				t.Fatal(err)
+			}
+		}, false, true},
+		{"chmod", 0, func(t *testing.T, p string) {
+			if err := os.Chmod(p, 0o444); err != nil {
+				t.Fatal(err)
+			}
+		}, false, false},
+		{"replaced by a same-size file", 0, func(t *testing.T, p string) {
+			tmp := p + ".new"
+			if err := os.WriteFile(tmp, other, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(tmp, p); err != nil {
+				t.Fatal(err)
+			}
+		}, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s1, err := Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s1.racyWindow = tt.window
+			d, err := s1.PutObject(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := s1.objectPath(d)
+			passTick(t, t.TempDir(), ctimeOf(t, p)) // a change from now on gets another ctime
+			if err := s1.SaveStatCache(); err != nil {
+				t.Fatal(err)
+			}
+			if tt.change != nil {
+				tt.change(t, p)
+			}
+			s2, err := Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, trusted, err := readObject(t, s2, d)
+			if trusted != tt.wantTrusted {
+				t.Errorf("read without hashing: got %v, want %v", trusted, tt.wantTrusted)
+			}
+			if tt.wantErr {
+				if !errors.Is(err, ErrNotFound) {
+					t.Errorf("read: got %v, want ErrNotFound", err)
+				}
+				if s2.CheckObject(d) == nil {
+					t.Error("CheckObject after the damage: got nil, want an error")
+				}
+				return
+			}
+			if err != nil || !bytes.Equal(got, data) {
+				t.Errorf("read: got %d bytes, %v; want %d bytes", len(got), err, len(data))
+			}
+		})
+	}
+}
+
+// TestVerifiedReadEntersTheStatCache: an object a process verified by
+// hashing it on read is trusted by the next one, if settled.
+func TestVerifiedReadEntersTheStatCache(t *testing.T) {
+	data := bytes.Repeat([]byte("x"), 5000)
+	for _, tt := range []struct {
+		window      time.Duration
+		wantTrusted bool
+	}{{0, true}, {time.Hour, false}} {
+		dir := t.TempDir()
+		s1, err := Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s1.racyWindow = time.Hour // not recorded by its writer
+		d, err := s1.PutObject(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s1.SaveStatCache(); err != nil {
+			t.Fatal(err)
+		}
+		s2, _ := Open(dir)
+		s2.racyWindow = tt.window
+		if _, trusted, err := readObject(t, s2, d); trusted || err != nil {
+			t.Fatalf("window %s: first read by another process: trusted %v, %v; want a verified read", tt.window, trusted, err)
+		}
+		if err := s2.SaveStatCache(); err != nil {
+			t.Fatal(err)
+		}
+		s3, _ := Open(dir)
+		if _, trusted, err := readObject(t, s3, d); trusted != tt.wantTrusted || err != nil {
+			t.Errorf("window %s: read after a verified read: trusted %v, %v; want %v", tt.window, trusted, err, tt.wantTrusted)
+		}
+	}
+}
