@@ -2,6 +2,7 @@ package store
 
 import (
 	"io"
+	"os"
 	"sync"
 	"time"
 )
@@ -37,6 +38,19 @@ import (
 // Clock skew between a network filesystem's server and this machine is
 // not covered beyond the margin (the stat cache has always relied on it).
 //
+// The files a process wrote itself (objects, materialized files) are
+// entered when the stat cache is saved, at the end of a run, and many of
+// them were written (or hard-linked, which sets the ctime) in its last
+// milliseconds. For those on the store's file system the reference is not
+// the wall clock but the file system's own clock: the store creates a
+// probe file in tmp/ first (stampNow) and a file whose mtime and ctime are
+// both older than the probe's ctime is settled. The probe's ctime is the
+// same coarse clock (or, on a network file system, the same server) that
+// will stamp any later change, so a later change gets a ctime at least the
+// probe's, never the recorded one; this holds at any timestamp granularity
+// and needs no margin, and only a file changed in the very tick of the
+// probe is left out.
+//
 // One window cannot be closed by stat alone, for any file: a same-size
 // change within the same tick as the change the signature was taken
 // after (a write racing the end of another write). Files an sptflow
@@ -58,6 +72,39 @@ func (s *Store) settled(sig fileSig, at time.Time) bool {
 	}
 	limit := at.Add(-margin).UnixNano()
 	return sig.Mtime < limit && sig.Ctime < limit
+}
+
+// stamp is a time on a file system's own clock (stampNow).
+type stamp struct {
+	at  int64 // the probe's ctime (mtime where there is none), UnixNano
+	dev uint64
+	ok  bool
+}
+
+// stampNow returns the time the store's file system gives a file created
+// now: the ctime of a probe file created (and removed) in tmp/.
+func (s *Store) stampNow() stamp {
+	f, err := createTemp(s.TempDir())
+	if err != nil {
+		return stamp{}
+	}
+	fi, err := f.Stat()
+	_ = f.Close()
+	_ = os.Remove(f.Name())
+	if err != nil {
+		return stamp{}
+	}
+	dev, ok := devOf(fi)
+	sig := sigOf(fi)
+	return stamp{at: max(sig.Ctime, sig.Mtime), dev: dev, ok: ok}
+}
+
+// settledBy reports whether a signature of the file fi, taken after the
+// probe st was stamped, may be recorded: it is on the probe's file system
+// and both its times are older than the probe's.
+func (st stamp) settledBy(sig fileSig, fi os.FileInfo) bool {
+	dev, ok := devOf(fi)
+	return st.ok && ok && dev == st.dev && sig.Mtime < st.at && sig.Ctime < st.at
 }
 
 // copyBufferSize is the read size for hashing and copying files: large

@@ -39,6 +39,48 @@ func TestSettled(t *testing.T) {
 	}
 }
 
+func TestStampSettledBy(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "f")
+	if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Lstat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, ok := devOf(fi)
+	if !ok {
+		t.Skip("no device numbers on this platform")
+	}
+	const at = int64(1_000_000_000_000)
+	tests := []struct {
+		name string
+		st   stamp
+		sig  fileSig
+		want bool
+	}{
+		{"both older", stamp{at: at, dev: dev, ok: true}, fileSig{Mtime: at - 2, Ctime: at - 1}, true},
+		{"ctime in the probe's tick", stamp{at: at, dev: dev, ok: true}, fileSig{Mtime: at - 2, Ctime: at}, false},
+		{"mtime later", stamp{at: at, dev: dev, ok: true}, fileSig{Mtime: at + 1, Ctime: at - 1}, false},
+		{"another file system", stamp{at: at, dev: dev + 1, ok: true}, fileSig{Mtime: at - 2, Ctime: at - 1}, false},
+		{"no probe", stamp{}, fileSig{Mtime: at - 2, Ctime: at - 1}, false},
+	}
+	for _, tt := range tests {
+		if got := tt.st.settledBy(tt.sig, fi); got != tt.want {
+			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now().Add(-time.Second).UnixNano()
+	if st := s.stampNow(); !st.ok || st.at < before {
+		t.Errorf("stampNow: got %+v, want a stamp after %d", st, before)
+	}
+}
+
 // ctimeOf returns the ctime of p in UnixNano (0 where the platform has none).
 func ctimeOf(t *testing.T, p string) int64 {
 	t.Helper()
@@ -82,14 +124,14 @@ func TestWrittenObjectsTrustedByTheNextProcess(t *testing.T) {
 	other := bytes.Repeat([]byte("A TAGGED RECORD\n"), 1000) // same size
 	tests := []struct {
 		name        string
-		window      time.Duration // the writer's racy window
+		racy        bool // the object's times are later than the save's probe
 		change      func(t *testing.T, p string)
 		wantTrusted bool
 		wantErr     bool
 	}{
-		{"settled when saved", 0, nil, true, false},
-		{"racy when saved", time.Hour, nil, false, false},
-		{"rewritten, mtime restored", 0, func(t *testing.T, p string) {
+		{"settled when saved", false, nil, true, false},
+		{"racy when saved", true, nil, false, false},
+		{"rewritten, mtime restored", false, func(t *testing.T, p string) {
 			fi, _ := os.Lstat(p)
 			if err := os.Chmod(p, 0o644); err != nil {
 				t.Fatal(err)
@@ -101,12 +143,12 @@ func TestWrittenObjectsTrustedByTheNextProcess(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, false, true},
-		{"chmod", 0, func(t *testing.T, p string) {
+		{"chmod", false, func(t *testing.T, p string) {
 			if err := os.Chmod(p, 0o444); err != nil {
 				t.Fatal(err)
 			}
 		}, false, false},
-		{"replaced by a same-size file", 0, func(t *testing.T, p string) {
+		{"replaced by a same-size file", false, func(t *testing.T, p string) {
 			tmp := p + ".new"
 			if err := os.WriteFile(tmp, other, 0o644); err != nil {
 				t.Fatal(err)
@@ -123,12 +165,18 @@ func TestWrittenObjectsTrustedByTheNextProcess(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s1.racyWindow = tt.window
 			d, err := s1.PutObject(data)
 			if err != nil {
 				t.Fatal(err)
 			}
 			p := s1.objectPath(d)
+			if tt.racy { // as if written in the tick of the save's probe: its mtime is later
+				later := time.Now().Add(time.Hour)
+				if err := os.Chtimes(p, later, later); err != nil {
+					t.Fatal(err)
+				}
+				s1.rememberWritten(p, d)
+			}
 			passTick(t, t.TempDir(), ctimeOf(t, p)) // a change from now on gets another ctime
 			if err := s1.SaveStatCache(); err != nil {
 				t.Fatal(err)
@@ -173,12 +221,8 @@ func TestVerifiedReadEntersTheStatCache(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s1.racyWindow = time.Hour // not recorded by its writer
-		d, err := s1.PutObject(data)
+		d, err := s1.PutObject(data) // its writer does not save its stat cache
 		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s1.SaveStatCache(); err != nil {
 			t.Fatal(err)
 		}
 		s2, _ := Open(dir)

@@ -149,9 +149,14 @@ func (s *Store) digestStat(path, abs string, fi os.FileInfo) (Digest, int64, err
 // saved, when sig is settled at the time at (before the file was read or
 // statted for sig); a racy signature is not entered (see settled).
 func (s *Store) record(abs string, sig fileSig, d Digest, at time.Time) {
-	if !s.settled(sig, at) {
-		return
+	if s.settled(sig, at) {
+		s.enter(abs, sig, d)
 	}
+}
+
+// enter enters (sig, d) for the file at abs into the stat cache, to be
+// saved; the caller knows sig to be settled.
+func (s *Store) enter(abs string, sig fileSig, d Digest) {
 	s.loadStatCache()
 	s.stat.mu.Lock()
 	if e, ok := s.stat.files[abs]; !ok || e.fileSig != sig || e.Digest != d {

@@ -75,9 +75,9 @@ func (s *Store) vouched(p string, fi os.FileInfo, d Digest) bool {
 
 // promoteWritten enters into the stat cache, to be saved, the files this
 // process wrote or placed whose signature is still the one it saw right
-// after writing them and is settled now (racy.go).
+// after writing them and is settled now: by the store file system's clock
+// for files on it, else by the wall clock (racy.go).
 func (s *Store) promoteWritten() {
-	at := time.Now() // before the Lstats: what they see is at least this recent
 	s.loadStatCache()
 	s.stat.mu.Lock()
 	var todo []string
@@ -87,6 +87,11 @@ func (s *Store) promoteWritten() {
 		}
 	}
 	s.stat.mu.Unlock()
+	if len(todo) == 0 {
+		return
+	}
+	at := time.Now()      // before the Lstats: what they see is at least this recent
+	probe := s.stampNow() // likewise, on the file system's clock
 	for _, abs := range todo {
 		fi, err := os.Lstat(abs)
 		if err != nil || !fi.Mode().IsRegular() {
@@ -95,8 +100,11 @@ func (s *Store) promoteWritten() {
 		s.stat.mu.Lock()
 		e, ok := s.stat.fresh[abs]
 		s.stat.mu.Unlock()
-		if ok && e.fileSig == sigOf(fi) {
-			s.record(abs, e.fileSig, e.Digest, at)
+		if !ok || e.fileSig != sigOf(fi) {
+			continue
+		}
+		if probe.settledBy(e.fileSig, fi) || s.settled(e.fileSig, at) {
+			s.enter(abs, e.fileSig, e.Digest)
 		}
 	}
 }
