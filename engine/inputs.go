@@ -176,14 +176,11 @@ func (e *Engine) InputProblems() map[PartitionID]error {
 // ReadInput reads a matched input file whole, refusing anything but the
 // regular file of at most the size it was matched with, so memory stays
 // bounded by the size the engine checked against the data-file limit.
+// WithInput reads it without copying it.
 func ReadInput(f InputFile) ([]byte, error) {
 	b, err := regfile.Read(f.Abs, max(f.Size, 1))
-	var tl *regfile.TooLargeError
-	if errors.As(err, &tl) {
-		return nil, fmt.Errorf("read input %s: it grew since it was matched (%d bytes then); run again", f.Abs, f.Size)
-	}
 	if err != nil {
-		return nil, fmt.Errorf("read input: %w", err)
+		return nil, readInputErr(f, err)
 	}
 	return b, nil
 }
