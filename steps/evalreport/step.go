@@ -111,13 +111,16 @@ func LoadRuns(ctx context.Context, files []engine.InputFile, prog engine.Progres
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			data, err := engine.ReadInput(f)
+			var r *Run // ParseRun keeps no byte of data (its strings are copies): WithInput may map the file
+			err := engine.WithInput(f, func(data []byte) (err error) {
+				r, err = ParseRun(path.Base(f.Rel), data)
+				if err != nil {
+					return fmt.Errorf("parse result file %s: %w", f.Abs, err)
+				}
+				return nil
+			})
 			if err != nil {
 				return fmt.Errorf("result file: %w", err)
-			}
-			r, err := ParseRun(path.Base(f.Rel), data)
-			if err != nil {
-				return fmt.Errorf("parse result file %s: %w", f.Abs, err)
 			}
 			runs[i] = r
 			if prog != nil {
