@@ -112,15 +112,15 @@ func LoadRuns(ctx context.Context, files []engine.InputFile, prog engine.Progres
 				return err
 			}
 			var r *Run // ParseRun keeps no byte of data (its strings are copies): WithInput may map the file
-			err := engine.WithInput(f, func(data []byte) (err error) {
-				r, err = ParseRun(path.Base(f.Rel), data)
-				if err != nil {
-					return fmt.Errorf("parse result file %s: %w", f.Abs, err)
-				}
+			var perr error
+			if err := engine.WithInput(f, func(data []byte) error {
+				r, perr = ParseRun(path.Base(f.Rel), data)
 				return nil
-			})
-			if err != nil {
+			}); err != nil {
 				return fmt.Errorf("result file: %w", err)
+			}
+			if perr != nil {
+				return fmt.Errorf("parse result file %s: %w", f.Abs, perr)
 			}
 			runs[i] = r
 			if prog != nil {
