@@ -51,6 +51,7 @@ type Store struct {
 	manifests sync.Map // [32]byte node key -> manifestMemo (manifest_memo.go)
 
 	stat       statCache
+	noReflink  sync.Map // devices where FICLONE is refused (link.go)
 	warnMu     sync.Mutex
 	warnings   []string      // damage repaired or ignored, see Warnings
 	racyWindow time.Duration // see settled (racy.go)
