@@ -255,7 +255,7 @@ func (r *run) presealUpstream(ctx context.Context, ids []PartitionID) error {
 	for _, id := range ids {
 		in[id] = true
 	}
-	sts, err := r.e.Status(ctx)
+	sts, err := r.e.StatusOf(ctx, ids)
 	if err != nil {
 		return err
 	}
