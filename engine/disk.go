@@ -104,7 +104,7 @@ func (e *Engine) checkFile(dataDir string, f store.ManifestFile) (FileState, Dig
 		d, _, _ := e.opt.Store.DigestFile(abs)
 		return FileModified, d
 	}
-	d, _, err := e.opt.Store.DigestFile(abs)
+	d, _, err := e.opt.Store.DigestPlaced(abs, f.Digest)
 	if err != nil {
 		return FileMissing, Digest{}
 	}

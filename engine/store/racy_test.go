@@ -270,3 +270,38 @@ func TestTouchedObjectStaysTrusted(t *testing.T) {
 		t.Errorf("read after the touch: trusted %v, %v; want trusted and intact", trusted, err)
 	}
 }
+
+// TestDigestPlaced: a data file hard-linked to an object the store vouches
+// for has the object's digest without being read, even after the object's
+// signature changed (a GC touch); once written to, it is hashed.
+func TestDigestPlaced(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("tagged\n"), 100)
+	d, err := s.PutObject(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := s.objectPath(d)
+	dst := filepath.Join(t.TempDir(), "out.json")
+	if err := os.Link(p, dst); err != nil {
+		t.Skipf("no hard links here: %v", err)
+	}
+	now := time.Now()
+	if err := os.Chtimes(p, now, now); err != nil { // the touch
+		t.Fatal(err)
+	}
+	s.rememberWritten(p, d)
+	hashed := s.hashes.Load()
+	if got, n, err := s.DigestPlaced(dst, d); got != d || n != int64(len(data)) || err != nil || s.hashes.Load() != hashed {
+		t.Fatalf("linked file: got %s, %d, %v, hashed %d; want %s unread", got.Short(), n, err, s.hashes.Load()-hashed, d.Short())
+	}
+	if err := os.WriteFile(dst, bytes.ToUpper(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := s.DigestPlaced(dst, d); got == d || err != nil || s.hashes.Load() != hashed+1 {
+		t.Errorf("written to: got %s, %v, hashed %d; want its new digest, hashed once", got.Short(), err, s.hashes.Load()-hashed)
+	}
+}
