@@ -148,7 +148,7 @@ func (s *Store) copyKnown(p string, d Digest, dst string) error {
 	if trusted {
 		_, err = tmp.ReadFrom(src)
 	} else {
-		_, err = io.Copy(io.MultiWriter(tmp, h), src)
+		_, err = copyBuffered(io.MultiWriter(tmp, h), src)
 	}
 	if err != nil {
 		return fmt.Errorf("materialize object %s: %w", d.Short(), err)

@@ -67,7 +67,7 @@ func (s *Store) PutObjectReader(r io.Reader) (Digest, int64, error) {
 // copySync copies r into f while hashing, then fsyncs and closes f.
 func copySync(f *os.File, r io.Reader) (Digest, int64, error) {
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), r)
+	n, err := copyBuffered(io.MultiWriter(f, h), r)
 	if err == nil {
 		err = f.Chmod(0o644)
 	}
