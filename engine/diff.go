@@ -262,13 +262,13 @@ func (e *Engine) Sides(ctx context.Context) ([]Side, error) {
 }
 
 func (e *Engine) side(st PartitionStatus, known map[PartitionID]PartitionStatus) (Side, error) {
-	s := Side{ID: st.ID, Kind: st.Kind, inputs: e.nodes[st.ID].inputs}
+	s := Side{ID: st.ID, Kind: st.Kind, inputs: e.nodes[st.ID].files()}
 	n := e.nodes[st.ID]
 	if st.Key.IsZero() {
 		s.Note = strings.Join(st.Reasons, "; ")
 		// Without upstream outputs there is no key, but the partition's
 		// own components can be compared.
-		desc, err := Describe(n.spec.Kind, n.step.Version(), n.plan.Params, n.inputs, n.plan.Inputs, nil)
+		desc, err := Describe(n.spec.Kind, n.step.Version(), n.plan.Params, n.files(), n.plan.Inputs, nil)
 		s.Desc = desc
 		return s, err
 	}

@@ -104,9 +104,8 @@ func (e *Engine) checkFile(dataDir string, f store.ManifestFile) (FileState, Dig
 		d, _, _ := e.opt.Store.DigestStat(abs, fi)
 		return FileModified, d
 	}
-	// The stat just taken is the stat cache's: one stat per file, not two
-	// (DigestStat falls back to DigestFile for a relative path).
-	d, _, err := e.opt.Store.DigestStat(abs, fi)
+	// The stat just taken serves the stat cache too: one stat per file, not two.
+	d, _, err := e.opt.Store.DigestPlacedStat(abs, fi, f.Digest)
 	if err != nil {
 		return FileMissing, Digest{}
 	}

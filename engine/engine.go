@@ -52,18 +52,17 @@ type Engine struct {
 
 // node is one resolved partition.
 type node struct {
-	spec   *PartitionSpec
-	step   Step
-	plan   *Plan
-	inputs []InputFile
-	// inputErr joins the partition's input problems (inputs.go); the run
-	// fails the partition with it.
-	inputErr error
-	keys     keyMemo // key_memo.go
+	spec *PartitionSpec
+	step Step
+	plan *Plan
+	// in are the partition's input files, digested when first needed
+	// (inputs_lazy.go): files and inputProblems.
+	in   *lazyInputs
+	keys keyMemo // key_memo.go
 }
 
-// New resolves every partition with its step and digests its declared
-// inputs. All configuration problems are reported at once, as an error
+// New resolves every partition with its step and matches its declared
+// inputs (they are digested when first needed). All configuration problems are reported at once, as an error
 // matching ErrInvalid: unknown kinds, Resolve errors, missing required
 // inputs, cycles, partitions whose outputs overlap.
 func New(g *Graph, opt Options) (*Engine, error) {
@@ -122,11 +121,11 @@ func (e *Engine) resolve(spec *PartitionSpec) (*node, error) {
 	if err != nil {
 		return nil, err // placed by the step; the same for every partition of a node, it is reported once
 	}
-	inputs, inputErr, err := e.digestInputs(spec, plan.Inputs)
+	in, err := e.matchInputs(spec, plan.Inputs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: node %q: %w", spec.NodePos, spec.Node, err)
 	}
-	return &node{spec: spec, step: step, plan: plan, inputs: inputs, inputErr: inputErr}, nil
+	return &node{spec: spec, step: step, plan: plan, in: in}, nil
 }
 
 func knownKinds(steps map[string]Step) []string {
@@ -177,11 +176,17 @@ func isJoin(err error) bool {
 	return err.Error() == strings.Join(lines, "\n")
 }
 
-// digestInputs matches and digests every declared input file, through the
-// store's stat cache, sorted by (spec index, relative path), setting
-// per-file problems apart (inputs.go).
-func (e *Engine) digestInputs(spec *PartitionSpec, ins []InputSpec) (files []InputFile, problems, err error) {
-	return matchInputFiles(spec.ProjectRoot, ins, e.opt.Store.DigestStat, e.opt.MaxDataFile)
+// matchInputs matches every declared input file and checks it without
+// reading it; the files are digested, through the store's stat cache and
+// sorted by (spec index, relative path), when the partition's inputs are
+// first needed (inputs_lazy.go). Per-file problems are set apart
+// (inputs.go).
+func (e *Engine) matchInputs(spec *PartitionSpec, ins []InputSpec) (*lazyInputs, error) {
+	matched, err := matchInputList(spec.ProjectRoot, ins, e.opt.MaxDataFile)
+	if err != nil {
+		return nil, err
+	}
+	return &lazyInputs{matched: matched, digest: e.opt.Store.DigestStat}, nil
 }
 
 // MatchInputs matches the files of every InputSpec (relative paths resolve
@@ -273,8 +278,8 @@ func cycleError(g *Graph, stack []PartitionID, id PartitionID) error {
 
 // key computes the key description of n given its upstream outputs.
 func (e *Engine) key(n *node, outputs func(PartitionID) (Digest, bool)) (KeyDesc, bool, error) {
-	if n.inputErr != nil {
-		return nil, false, n.inputErr
+	if err := n.inputProblems(); err != nil {
+		return nil, false, err
 	}
 	var ups []UpstreamDigest
 	for _, u := range e.g.Needs[n.spec.ID] {
@@ -287,7 +292,7 @@ func (e *Engine) key(n *node, outputs func(PartitionID) (Digest, bool)) (KeyDesc
 	desc, ok := n.keys.get(ups)
 	if !ok {
 		var err error
-		if desc, err = Describe(n.spec.Kind, n.step.Version(), n.plan.Params, n.inputs, n.plan.Inputs, ups); err != nil {
+		if desc, err = Describe(n.spec.Kind, n.step.Version(), n.plan.Params, n.files(), n.plan.Inputs, ups); err != nil {
 			return nil, false, fmt.Errorf("describe key: %w", err)
 		}
 		n.keys.put(ups, desc)

@@ -128,7 +128,7 @@ func (e *Engine) estimate(ctx context.Context, st *PartitionStatus, byID map[Par
 	if !ok {
 		return &Estimate{}, nil
 	}
-	t := &Task{Spec: n.spec, Params: n.plan.Params, Plan: n.plan, Inputs: n.inputs,
+	t := &Task{Spec: n.spec, Params: n.plan.Params, Plan: n.plan, Inputs: n.files(),
 		Log: e.opt.Log.With().Str(FieldPartition, string(n.spec.ID)).Str(FieldKind, n.spec.Kind).Logger()}
 	var ups []*Forecast
 	for _, u := range e.g.Needs[st.ID] {
@@ -149,7 +149,7 @@ func (e *Engine) estimate(ctx context.Context, st *PartitionStatus, byID map[Par
 		}
 		un := e.nodes[u]
 		t.Upstream = append(t.Upstream, Upstream{ID: u, Node: un.spec.Node, Kind: un.spec.Kind, Foreach: un.spec.Foreach,
-			Digest: d, Files: upstreamFiles(e.opt.Store, m, un.inputs), OutputDir: un.plan.OutputDir})
+			Digest: d, Files: upstreamFiles(e.opt.Store, m, un.files()), OutputDir: un.plan.OutputDir})
 	}
 	x, err := est.Estimate(ctx, t, ups)
 	if err != nil {

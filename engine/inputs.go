@@ -28,7 +28,27 @@ import (
 // directory), problems join every per-file problem. Files over max bytes
 // (max <= 0: no limit) are problems and are not digested.
 func matchInputFiles(root string, ins []InputSpec, digest inputDigester, max int64) (files []InputFile, problems, err error) {
-	var probs []error
+	matched, err := matchInputList(root, ins, max)
+	if err != nil {
+		return nil, nil, err
+	}
+	files, problems = digestMatched(matched, digest)
+	return files, problems, nil
+}
+
+// matchedInput is one entry of a matched input list: a regular file within
+// the size limit, with its os.Stat, or a problem.
+type matchedInput struct {
+	f    InputFile
+	fi   fs.FileInfo
+	prob error
+}
+
+// matchInputList matches the files of ins and checks each (a regular file
+// within max bytes) without reading it; per-file problems are entries of
+// the list, in the order they were met.
+func matchInputList(root string, ins []InputSpec, max int64) ([]matchedInput, error) {
+	var out []matchedInput
 	for i, in := range ins {
 		p := in.Path
 		if !filepath.IsAbs(p) {
@@ -39,42 +59,51 @@ func matchInputFiles(root string, ins []InputSpec, digest inputDigester, max int
 			if in.Optional {
 				continue
 			}
-			return nil, nil, fmt.Errorf("missing input %s", in.Path)
+			return nil, fmt.Errorf("missing input %s", in.Path)
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("input %s: %w", in.Path, err)
+			return nil, fmt.Errorf("input %s: %w", in.Path, err)
 		}
-		probs = append(probs, walkProbs...)
+		for _, err := range walkProbs {
+			out = append(out, matchedInput{prob: err})
+		}
 		for _, m := range matched {
 			f := InputFile{Abs: m[0], Rel: m[1], Name: portableName(root, i, m[0], m[1]), Spec: i}
-			if err := digestInput(&f, digest, max); err != nil {
-				probs = append(probs, err)
+			fi, err := regfile.Check(f.Abs, max)
+			if err != nil {
+				out = append(out, matchedInput{prob: inputProblem(f.Name, err)})
 				continue
 			}
-			files = append(files, f)
+			out = append(out, matchedInput{f: f, fi: fi})
 		}
 	}
-	return files, errors.Join(probs...), nil
+	return out, nil
+}
+
+// digestMatched digests the files of a matched list, in order; problems
+// join the list's problems and the files that could not be digested.
+func digestMatched(matched []matchedInput, digest inputDigester) (files []InputFile, problems error) {
+	var probs []error
+	for _, m := range matched {
+		if m.prob != nil {
+			probs = append(probs, m.prob)
+			continue
+		}
+		f := m.f
+		d, size, err := digest(f.Abs, m.fi)
+		if err != nil {
+			probs = append(probs, inputProblem(f.Name, err))
+			continue
+		}
+		f.Digest, f.Size = d, size
+		files = append(files, f)
+	}
+	return files, errors.Join(probs...)
 }
 
 // inputDigester digests the regular file at the absolute path abs, whose
 // os.Stat is fi (so that it need not stat it again).
 type inputDigester func(abs string, fi fs.FileInfo) (Digest, int64, error)
-
-// digestInput checks that f is a regular file within max bytes and
-// digests it. Its error names the file by f.Name.
-func digestInput(f *InputFile, digest inputDigester, max int64) error {
-	fi, err := regfile.Check(f.Abs, max)
-	if err != nil {
-		return inputProblem(f.Name, err)
-	}
-	d, size, err := digest(f.Abs, fi)
-	if err != nil {
-		return inputProblem(f.Name, err)
-	}
-	f.Digest, f.Size = d, size
-	return nil
-}
 
 // inputProblem words a per-file problem: "input topics/a/x.json: not a
 // regular file (a named pipe)", without repeating the absolute path.
@@ -137,8 +166,8 @@ func unwrapPath(err error) error {
 func (e *Engine) InputProblems() map[PartitionID]error {
 	out := map[PartitionID]error{}
 	for id, n := range e.nodes {
-		if n.inputErr != nil {
-			out[id] = n.inputErr
+		if err := n.inputProblems(); err != nil {
+			out[id] = err
 		}
 	}
 	return out
@@ -149,12 +178,8 @@ func (e *Engine) InputProblems() map[PartitionID]error {
 // bounded by the size the engine checked against the data-file limit.
 func ReadInput(f InputFile) ([]byte, error) {
 	b, err := regfile.Read(f.Abs, max(f.Size, 1))
-	var tl *regfile.TooLargeError
-	if errors.As(err, &tl) {
-		return nil, fmt.Errorf("read input %s: it grew since it was matched (%d bytes then); run again", f.Abs, f.Size)
-	}
 	if err != nil {
-		return nil, fmt.Errorf("read input: %w", err)
+		return nil, readInputErr(f, err)
 	}
 	return b, nil
 }
@@ -235,3 +260,13 @@ func (r *sealedReader) Read(p []byte) (int, error) {
 }
 
 func (r *sealedReader) Close() error { return r.f.Close() }
+
+// readInputErr is ReadInput's error for f: a file grown past the size it was
+// matched with says so, anything else is wrapped.
+func readInputErr(f InputFile, err error) error {
+	var tl *regfile.TooLargeError
+	if errors.As(err, &tl) {
+		return fmt.Errorf("read input %s: it grew since it was matched (%d bytes then); run again", f.Abs, f.Size)
+	}
+	return fmt.Errorf("read input: %w", err)
+}

@@ -56,7 +56,7 @@ type writes struct{ created, replaced []string }
 func (e *Engine) materializeFile(dataDir string, f store.ManifestFile) (FileState, error) {
 	abs := filepath.Join(dataDir, filepath.FromSlash(f.Path))
 	state := FileModified
-	if d, _, err := e.opt.Store.DigestFile(abs); err == nil && d == f.Digest {
+	if d, _, err := e.opt.Store.DigestPlaced(abs, f.Digest); err == nil && d == f.Digest {
 		return "", nil
 	} else if errors.Is(err, fs.ErrNotExist) {
 		state = FileMissing

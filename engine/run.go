@@ -269,7 +269,7 @@ func (r *run) presealUpstream(ctx context.Context, ids []PartitionID) error {
 	for _, id := range ids {
 		in[id] = true
 	}
-	sts, err := r.e.Status(ctx)
+	sts, err := r.e.StatusOf(ctx, ids)
 	if err != nil {
 		return err
 	}
@@ -588,7 +588,7 @@ func (r *run) previousManifest(n *node, key NodeKey) *store.Manifest {
 
 // task builds the Task of n from its upstream outputs.
 func (e *Engine) task(n *node, output func(PartitionID) sealed) (*Task, error) {
-	t := &Task{Spec: n.spec, Params: n.plan.Params, Plan: n.plan, Inputs: n.inputs,
+	t := &Task{Spec: n.spec, Params: n.plan.Params, Plan: n.plan, Inputs: n.files(),
 		Log: e.opt.Log.With().Str(FieldPartition, string(n.spec.ID)).Str(FieldKind, n.spec.Kind).Logger(), Started: time.Now()}
 	for _, u := range e.g.Needs[n.spec.ID] {
 		s := output(u)
@@ -597,7 +597,7 @@ func (e *Engine) task(n *node, output func(PartitionID) sealed) (*Task, error) {
 		}
 		un := e.nodes[u]
 		t.Upstream = append(t.Upstream, Upstream{ID: u, Node: un.spec.Node, Kind: un.spec.Kind, Foreach: un.spec.Foreach,
-			Digest: s.digest, Files: upstreamFiles(e.opt.Store, s.m, un.inputs), OutputDir: un.plan.OutputDir})
+			Digest: s.digest, Files: upstreamFiles(e.opt.Store, s.m, un.files()), OutputDir: un.plan.OutputDir})
 	}
 	return t, nil
 }

@@ -57,6 +57,17 @@ type PartitionStatus struct {
 // Status computes every partition's state, in topological order. It reads
 // the store and the lock file and never writes data.
 func (e *Engine) Status(ctx context.Context) ([]PartitionStatus, error) {
+	return e.statusIn(ctx, nil)
+}
+
+// StatusOf is Status of the partitions ids and everything they need,
+// transitively: it reads (and digests) the inputs of those partitions only.
+func (e *Engine) StatusOf(ctx context.Context, ids []PartitionID) ([]PartitionStatus, error) {
+	return e.statusIn(ctx, e.closure(ids))
+}
+
+// statusIn is Status of the partitions in (all when in is nil).
+func (e *Engine) statusIn(ctx context.Context, in map[PartitionID]bool) ([]PartitionStatus, error) {
 	lock, err := e.readLock()
 	if err != nil {
 		return nil, err
@@ -65,6 +76,9 @@ func (e *Engine) Status(ctx context.Context) ([]PartitionStatus, error) {
 	out := make([]PartitionStatus, 0, len(e.order))
 	known := map[PartitionID]PartitionStatus{}
 	for _, id := range e.order {
+		if in != nil && !in[id] {
+			continue
+		}
 		st, err := e.status(ctx, id, lock, known)
 		if err != nil {
 			return nil, err
@@ -81,8 +95,8 @@ func (e *Engine) status(ctx context.Context, id PartitionID, lock map[string]sto
 	n := e.nodes[id]
 	st := PartitionStatus{ID: id, Node: n.spec.Node, Kind: n.spec.Kind}
 	entry, inLock := lock[string(id)]
-	if n.inputErr != nil {
-		st.State, st.Reasons = Missing, problemList(n.inputErr)
+	if err := n.inputProblems(); err != nil {
+		st.State, st.Reasons = Missing, problemList(err)
 		if inLock {
 			st.State = Stale
 		}

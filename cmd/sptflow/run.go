@@ -84,7 +84,7 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 	if !cfg.Force {
 		targets = nil
 	}
-	sts, stsErr := pr.eng.Status(ctx) // once, for toRun, the no-op plan and the estimate
+	sts, stsErr := pr.eng.StatusOf(ctx, ids) // once, for toRun, the no-op plan and the estimate
 	willRun := toRun(sts, stsErr, ids, targets)
 	if err := missingEnv(pr.eng, willRun); err != nil {
 		return err

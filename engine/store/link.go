@@ -97,11 +97,13 @@ func (s *Store) MaterializeObject(d Digest, dst string) (LinkMethod, error) {
 		removeIfSame(p, fi)
 		return LinkCopy, fmt.Errorf("materialize object %s: corrupt: %w", d.Short(), ErrNotFound)
 	}
-	if mode != "copy" {
-		if err := linkInto(p, dst, reflink); err == nil {
+	if mode != "copy" && s.mayReflink(dst) {
+		err := linkInto(p, dst, reflink)
+		if err == nil {
 			s.rememberPlaced(p, dst, d)
 			return LinkReflink, nil
 		}
+		s.reflinkFailed(dst, err)
 	}
 	if mode != "copy" && mode != "reflink" {
 		if err := linkInto(p, dst, hardLink); err == nil {
@@ -146,7 +148,7 @@ func (s *Store) copyKnown(p string, d Digest, dst string) error {
 	if trusted {
 		_, err = tmp.ReadFrom(src)
 	} else {
-		_, err = io.Copy(io.MultiWriter(tmp, h), src)
+		_, err = copyBuffered(io.MultiWriter(tmp, h), src)
 	}
 	if err != nil {
 		return fmt.Errorf("materialize object %s: %w", d.Short(), err)
@@ -172,6 +174,39 @@ func (s *Store) copyKnown(p string, d Digest, dst string) error {
 		s.rememberWritten(abs, d)
 	}
 	return SyncDir(filepath.Dir(dst))
+}
+
+// mayReflink reports whether a reflink into dst's directory is worth
+// trying: not when FICLONE was refused as unsupported on its file system
+// before (reflinkFailed), which spares each later file a temp file created
+// and removed for nothing.
+func (s *Store) mayReflink(dst string) bool {
+	dev, ok := dirDev(dst)
+	if !ok {
+		return true
+	}
+	_, refused := s.noReflink.Load(dev)
+	return !refused
+}
+
+// reflinkFailed remembers dst's file system when err says it cannot clone
+// files from the store.
+func (s *Store) reflinkFailed(dst string, err error) {
+	if !reflinkUnsupported(err) {
+		return
+	}
+	if dev, ok := dirDev(dst); ok {
+		s.noReflink.Store(dev, true)
+	}
+}
+
+// dirDev returns the device of dst's directory.
+func dirDev(dst string) (uint64, bool) {
+	fi, err := os.Stat(filepath.Dir(dst))
+	if err != nil {
+		return 0, false
+	}
+	return devOf(fi)
 }
 
 // linkInto makes a temp name in dst's directory with place, then renames

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -26,4 +27,16 @@ func reflink(obj, tmp string) error {
 		err = cerr
 	}
 	return err
+}
+
+// reflinkUnsupported reports whether a reflink failed because the file
+// systems cannot clone (not supported, or the object and the destination
+// are on different file systems), rather than for this file.
+func reflinkUnsupported(err error) bool {
+	for _, e := range []error{unix.EOPNOTSUPP, unix.EXDEV, unix.EINVAL, unix.ENOTTY, unix.ENOSYS} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }

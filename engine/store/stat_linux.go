@@ -13,3 +13,11 @@ func sigOf(fi os.FileInfo) fileSig {
 	}
 	return sig
 }
+
+// devOf returns the device of the file fi describes.
+func devOf(fi os.FileInfo) (uint64, bool) {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Dev), true //nolint:unconvert // int32 or uint64 by platform
+	}
+	return 0, false
+}

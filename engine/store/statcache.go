@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -20,7 +19,8 @@ const statCacheVersion = 1
 
 // fileSig identifies a file version without reading it. A content change
 // that keeps all of size, mtime, inode and ctime is not detected; the
-// "racy" rule in DigestFile covers changes within the timestamp granularity.
+// "racy" rule (settled, racy.go) covers changes within the timestamp
+// granularity.
 type fileSig struct {
 	Size  int64  `json:"size"`
 	Mtime int64  `json:"mtime"` // UnixNano
@@ -103,8 +103,9 @@ func unframeStatCache(b []byte) ([]byte, bool) {
 
 // DigestFile returns the SHA-256 and size of the file at path. Files whose
 // (path, size, mtime, inode, ctime) match the stat cache are not read. A
-// file modified within the last two seconds is hashed but not cached, since
-// a further same-size write in the same timestamp tick would be invisible.
+// file modified just before it was read is hashed but not cached, since a
+// further same-size write in the same timestamp tick would be invisible
+// (the racy rule, see settled in racy.go).
 // Safe for concurrent use; SaveStatCache persists the cache.
 func (s *Store) DigestFile(path string) (Digest, int64, error) {
 	abs, err := filepath.Abs(path)
@@ -136,28 +137,46 @@ func (s *Store) digestStat(path, abs string, fi os.FileInfo) (Digest, int64, err
 	if ok && e.fileSig == sig {
 		return e.Digest, sig.Size, nil
 	}
-	d, sig, err := s.hashStable(abs)
+	d, sig, start, err := s.hashStable(abs)
 	if err != nil {
 		return Digest{}, 0, fmt.Errorf("digest %s: %w", path, err)
 	}
-	if !s.racy(sig) {
-		s.stat.mu.Lock()
-		s.stat.files[abs] = statEntry{fileSig: sig, Digest: d}
-		s.stat.dirty = true
-		s.stat.mu.Unlock()
-	}
+	s.record(abs, sig, d, start)
 	return d, sig.Size, nil
 }
 
-// hashStable hashes the file, retrying if it changes while being read.
-func (s *Store) hashStable(abs string) (Digest, fileSig, error) {
+// record enters (sig, d) for the file at abs into the stat cache, to be
+// saved, when sig is settled at the time at (before the file was read or
+// statted for sig); a racy signature is not entered (see settled).
+func (s *Store) record(abs string, sig fileSig, d Digest, at time.Time) {
+	if s.settled(sig, at) {
+		s.enter(abs, sig, d)
+	}
+}
+
+// enter enters (sig, d) for the file at abs into the stat cache, to be
+// saved; the caller knows sig to be settled.
+func (s *Store) enter(abs string, sig fileSig, d Digest) {
+	s.loadStatCache()
+	s.stat.mu.Lock()
+	if e, ok := s.stat.files[abs]; !ok || e.fileSig != sig || e.Digest != d {
+		s.stat.files[abs] = statEntry{fileSig: sig, Digest: d}
+		s.stat.dirty = true
+	}
+	s.stat.mu.Unlock()
+}
+
+// hashStable hashes the file, retrying if it changes while being read. It
+// returns the time the successful read started, for settled.
+func (s *Store) hashStable(abs string) (Digest, fileSig, time.Time, error) {
 	for range 3 {
+		start := time.Now()
 		d, before, after, err := s.hashOnce(abs)
 		if err != nil || before == after {
-			return d, after, err
+			return d, after, start, err
 		}
 	}
-	return Digest{}, fileSig{}, fmt.Errorf("file keeps changing while being read")
+	return Digest{}, fileSig{}, time.Time{}, fmt.Errorf("file keeps changing while being read")
 }
 
 func (s *Store) hashOnce(abs string) (d Digest, before, after fileSig, err error) {
@@ -167,7 +186,7 @@ func (s *Store) hashOnce(abs string) (d Digest, before, after fileSig, err error
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if _, err := copyBuffered(h, f); err != nil {
 		return d, before, after, err
 	}
 	s.hashes.Add(1)
@@ -179,17 +198,12 @@ func (s *Store) hashOnce(abs string) (d Digest, before, after fileSig, err error
 	return d, sigOf(fi), sigOf(fi2), nil
 }
 
-// racy reports whether the file changed too recently to trust its stat.
-func (s *Store) racy(sig fileSig) bool {
-	limit := time.Now().Add(-s.racyWindow).UnixNano()
-	return sig.Mtime > limit || sig.Ctime > limit
-}
-
 // SaveStatCache writes the stat cache to statcache.json atomically, if it
-// changed, dropping entries of files that no longer exist. Entries another
+// changed, dropping entries of files that no longer exist. The files this
+// process wrote enter it first (promoteWritten, written.go). Entries another
 // process saved meanwhile are overwritten.
 func (s *Store) SaveStatCache() error {
-	s.loadStatCache()
+	s.promoteWritten()
 	s.stat.mu.Lock()
 	if !s.stat.dirty {
 		s.stat.mu.Unlock()

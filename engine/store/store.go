@@ -51,9 +51,10 @@ type Store struct {
 	manifests sync.Map // [32]byte node key -> manifestMemo (manifest_memo.go)
 
 	stat       statCache
+	noReflink  sync.Map // devices where FICLONE is refused (link.go)
 	warnMu     sync.Mutex
 	warnings   []string      // damage repaired or ignored, see Warnings
-	racyWindow time.Duration // see DigestFile
+	racyWindow time.Duration // see settled (racy.go)
 	hashes     atomic.Int64  // files hashed by DigestFile (tests, benchmarks)
 }
 
@@ -67,7 +68,7 @@ func Open(dir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	s := &Store{dir: abs, racyWindow: 2 * time.Second}
+	s := &Store{dir: abs, racyWindow: defaultRacyWindow}
 	for _, sub := range []string{"objects", "manifests", "keys", "records", "leases", "runs", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(abs, sub), 0o755); err != nil {
 			return nil, fmt.Errorf("open store %s: %w", dir, err)

@@ -3,19 +3,25 @@ package store
 import (
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Each byte of an output is hashed once on its way to the data directory:
-// when the object is put (its digest is its address). The store remembers,
-// for this process only, the stat signature of each object it wrote
-// together with that digest (statCache.fresh), so materializing the object
-// right after neither reads it back to verify it nor hashes it again.
-// Objects another process wrote, or whose signature changed since this
-// process wrote them (someone wrote to them), are verified by reading as
-// before. Nothing of this is saved: the next process trusts an object only
-// through the stat cache's usual rules.
+// when the object is put (its digest is its address). The store remembers
+// the stat signature of each object it wrote together with that digest
+// (statCache.fresh), so materializing the object right after neither reads
+// it back to verify it nor hashes it again. When the stat cache is saved,
+// the objects (and materialized files) this process wrote whose signature
+// is still the one it saw after writing them, and is settled by then (see
+// settled in racy.go), enter the saved cache: the next process reads them
+// without hashing them, as it does inputs the cache knows. Objects whose
+// signature changed since (someone wrote to them, chmod'ed them, put
+// another file in their place, or restored their mtime with Chtimes, which
+// sets the ctime), or that were too recent to record, are verified by
+// hashing them as before.
 
 // rememberWritten records that this process wrote the regular file at the
 // absolute path abs with content digest d.
@@ -61,22 +67,53 @@ func (s *Store) rememberPlaced(obj, dst string, d Digest) {
 	}
 }
 
-// wroteIntact reports whether this process wrote the object at p with
-// digest d and its stat signature fi is still the one it had then.
-func (s *Store) wroteIntact(p string, fi os.FileInfo, d Digest) bool {
-	if !fi.Mode().IsRegular() {
-		return false
-	}
-	s.loadStatCache()
-	s.stat.mu.Lock()
-	defer s.stat.mu.Unlock()
-	e, ok := s.stat.fresh[p]
-	return ok && e.Digest == d && e.fileSig == sigOf(fi)
+// vouched reports whether the stat cache or this process's writes know
+// the object at p, whose stat signature is fi, to hold d.
+func (s *Store) vouched(p string, fi os.FileInfo, d Digest) bool {
+	got, ok := s.knownDigest(p, fi)
+	return ok && got == d
 }
 
-// unchangedReader reads an object this process wrote (wroteIntact) without
-// hashing it; at the end it checks that the file's stat signature did not
-// change while it was read (someone wrote to it), which is ErrNotFound.
+// promoteWritten enters into the stat cache, to be saved, the files this
+// process wrote or placed whose signature is still the one it saw right
+// after writing them and is settled now: by the store file system's clock
+// for files on it, else by the wall clock (racy.go).
+func (s *Store) promoteWritten() {
+	s.loadStatCache()
+	s.stat.mu.Lock()
+	var todo []string
+	for abs, e := range s.stat.fresh {
+		if old, ok := s.stat.files[abs]; !ok || old != e {
+			todo = append(todo, abs)
+		}
+	}
+	s.stat.mu.Unlock()
+	if len(todo) == 0 {
+		return
+	}
+	at := time.Now()      // before the Lstats: what they see is at least this recent
+	probe := s.stampNow() // likewise, on the file system's clock
+	for _, abs := range todo {
+		fi, err := os.Lstat(abs)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		s.stat.mu.Lock()
+		e, ok := s.stat.fresh[abs]
+		s.stat.mu.Unlock()
+		if !ok || e.fileSig != sigOf(fi) {
+			continue
+		}
+		if probe.settledBy(e.fileSig, fi) || s.settled(e.fileSig, at) {
+			s.enter(abs, e.fileSig, e.Digest)
+		}
+	}
+}
+
+// unchangedReader reads an object the stat cache or this process's writes
+// vouch for (vouched) without hashing it; at the end it checks that the
+// file's stat signature did not change while it was read (someone wrote to
+// it), which is ErrNotFound.
 type unchangedReader struct {
 	f    *os.File
 	fi   os.FileInfo
@@ -123,5 +160,43 @@ func (s *Store) DigestStat(abs string, fi os.FileInfo) (Digest, int64, error) {
 		return s.DigestFile(abs)
 	}
 	abs = filepath.Clean(abs) // as DigestFile keys the stat cache
+	return s.digestStat(abs, abs, fi)
+}
+
+// DigestPlaced is DigestFile of the file at path, which was materialized
+// from object d: when it is a hard link of that object (the same inode,
+// so the same bytes) and the stat cache or this process vouches for the
+// object, its digest is d without reading it. A hard-linked data file's
+// signature changes with the object's (a GC touch of a re-put object sets
+// its ctime), and this keeps such a file from being hashed again.
+func (s *Store) DigestPlaced(path string, d Digest) (Digest, int64, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return s.DigestFile(path)
+	}
+	fi, err := os.Stat(abs)
+	if err != nil || !fi.Mode().IsRegular() {
+		return s.DigestFile(path)
+	}
+	return s.DigestPlacedStat(abs, fi, d)
+}
+
+// DigestPlacedStat is DigestPlaced for a file the caller has just statted
+// (fi), saving the second stat; a relative path or a file that is not
+// regular is left to DigestPlaced.
+func (s *Store) DigestPlacedStat(abs string, fi fs.FileInfo, d Digest) (Digest, int64, error) {
+	if !filepath.IsAbs(abs) || !fi.Mode().IsRegular() {
+		return s.DigestPlaced(abs, d)
+	}
+	abs = filepath.Clean(abs) // as DigestFile keys the stat cache
+	p := s.objectPath(d)
+	if ofi, err := os.Lstat(p); err == nil && os.SameFile(fi, ofi) && s.vouched(p, ofi, d) {
+		s.loadStatCache()
+		s.stat.mu.Lock()
+		s.stat.fresh[abs] = statEntry{fileSig: sigOf(fi), Digest: d}
+		s.stat.used[abs] = true
+		s.stat.mu.Unlock()
+		return d, fi.Size(), nil
+	}
 	return s.digestStat(abs, abs, fi)
 }
