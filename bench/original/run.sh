@@ -62,21 +62,26 @@ for d in stage_3_tagged evaluation_results/quantitative; do
 done
 rounds=${1:-3}
 case $rounds in '' | *[!0-9]* | 0) die "ROUNDS must be a positive number, got '$rounds'" ;; esac
+# The paths given may be relative to the caller's directory: made absolute
+# here, before the cd to the repository.
+SPT_ORIGINAL=$(cd "$SPT_ORIGINAL" && pwd)
+ref=$(cd "$SPT_REFERENCE_DATA" && pwd)
+bin=
+if [ -n "${2:-}" ]; then
+	[ -f "$2" ] && [ -x "$2" ] || die "$2 is not an executable sptflow binary"
+	bin=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+fi
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
 work=${TMPDIR:-/tmp}/sptflow-bench-original
 rm -rf "$work"
 mkdir -p "$work"
-if [ -n "${2:-}" ]; then
-	bin=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
-	[ -x "$bin" ] || die "$2 is not an executable sptflow binary"
-else
+if [ -z "$bin" ]; then
 	bin=$work/sptflow
 	go build -o "$bin" ./cmd/sptflow
 fi
 go build -o "$work/bench-tag" ./bench/tag
 go build -o "$work/compare" ./bench/original
-ref=$(cd "$SPT_REFERENCE_DATA" && pwd)
 evals=$ref/evaluation_results
 
 # The original's tree: its scripts and config, untagged copies as its stage 3.
