@@ -155,9 +155,17 @@ after() {
 	left=$(($1 + $2 - $(date +%s)))
 	[ "$left" -le 0 ] || sleep "$left"
 }
+# orig_rc WHAT RC LOG KNOWN WHY: say that the original's WHAT exited RC
+# (after writing its outputs, which the caller checked) with LOG's last
+# line, and WHY when that line holds KNOWN, a failure the published data
+# causes.
 orig_rc() {
 	if [ "$2" -ne 0 ]; then
-		echo "  the original's $1 exited $2: $(grep -v '^ *$' "$3" | tail -1)"
+		last=$(grep -v '^ *$' "$3" | tail -1)
+		echo "  the original's $1 exited $2 after writing its outputs: $last"
+		case $last in
+		*"$4"*) echo "    (expected: $5; its outputs are written before it fails, so its time stands)" ;;
+		esac
 	fi
 }
 
@@ -170,7 +178,8 @@ while [ "$i" -le "$rounds" ]; do
 	measure orig:tag "$orig" python3 scripts/tag_stage_3_data.py || rc=$?
 	n=$(find "$orig/data/stage_3_tagged" -name '*.json' | wc -l)
 	[ "$n" -eq "$nfiles" ] || die "the original tagger wrote $n of $nfiles files (exit $rc; log: $work/orig:tag.log)"
-	[ "$i" -gt 1 ] || orig_rc tagger "$rc" "$work/orig:tag.log"
+	[ "$i" -gt 1 ] || orig_rc tagger "$rc" "$work/orig:tag.log" \
+		"No baseline interventions were found" "its last check wants *_baseline interventions to remove, and the published files hold none"
 	hl=$work/proj-hardlink
 	project "$hl"
 	spt spt:tag-hardlink "$hl" hardlink tag
@@ -184,7 +193,8 @@ while [ "$i" -le "$rounds" ]; do
 	measure orig:analysis "$orig" python3 scripts/analyze_stage_3.py --data-dir data/stage_3_tagged \
 		--output-dir analysis --detailed --ignore-errors || rc=$?
 	[ -f "$orig/analysis/summary_report.json" ] || die "the original analysis wrote no summary_report.json (exit $rc; log: $work/orig:analysis.log)"
-	[ "$i" -gt 1 ] || orig_rc analysis "$rc" "$work/orig:analysis.log"
+	[ "$i" -gt 1 ] || orig_rc analysis "$rc" "$work/orig:analysis.log" \
+		"Sanity check failures" "it exits 1 on sanity-check failures even with --ignore-errors, once its results are saved, and the published data has such failures"
 	spt spt:analysis-first "$hl" hardlink analyze --force
 	# Objects written less than 2 s ago are not cached (the stat cache's
 	# racy window): wait it out, let one process cache them, then measure.
