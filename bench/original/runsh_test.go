@@ -152,3 +152,31 @@ func writeFile(t *testing.T, path string, data []byte) {
 		t.Fatal(err)
 	}
 }
+
+// TestNoopScriptRelativePaths runs bench/noop/run.sh (which run.sh runs
+// too) from another directory with SPT_REFERENCE_DATA and the binary
+// relative to it, a stand-in binary doing nothing: the Makefile's
+// prerequisites and the binary must be found after its cd.
+func TestNoopScriptRelativePaths(t *testing.T) {
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("make is missing")
+	}
+	dir, work := standIn(t, nil)
+	writeFile(t, filepath.Join(dir, "ref/evaluation_results/quantitative/results_m_step_1_original_actual_split_personality_basic_20260101_000000.json"), []byte("{}"))
+	script, err := filepath.Abs("../noop/run.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sh", script, "bin/sptflow")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "SPT_REFERENCE_DATA=ref", "TMPDIR="+work)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("bench/noop/run.sh: %v; output:\n%s", err, out)
+	}
+	for _, want := range []string{"sptflow run", "sptflow status", "make -rRq"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output:\n%s\nwant a line for %q", out, want)
+		}
+	}
+}
