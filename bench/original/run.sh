@@ -10,12 +10,15 @@
 #   git clone https://github.com/HelenaCasademunt/SplitPersonalityTraining /path/to/original
 #   SPT_ORIGINAL=/path/to/original SPT_REFERENCE_DATA=/tmp/ref bench/original/run.sh [ROUNDS] [SPTFLOW_BINARY]
 #
-# ROUNDS defaults to 3; without SPTFLOW_BINARY it builds ./cmd/sptflow. Only
-# the original's scripts/ and config/ are used (copied into a private tree
-# under ${TMPDIR:-/tmp}/sptflow-bench-original; nothing of the original enters
-# this repository). Its data/stage_3 is made of untagged copies of the
+# ROUNDS defaults to 3; without SPTFLOW_BINARY it builds ./cmd/sptflow. The
+# paths may be relative to the current directory. Only the original's
+# scripts/ and config/ are used (copied into a private tree under
+# ${TMPDIR:-/tmp}/sptflow-bench-original; nothing of the original enters this
+# repository); that tree's data/stage_3 is made of untagged copies of the
 # published tagged files (bench/tag -prepare), which sptflow reads as its
-# source too; data/evaluation_results links to the published results.
+# source too; data/evaluation_results links to the published results. That
+# directory and bench/noop's ${TMPDIR:-/tmp}/sptflow-bench-noop are removed
+# first: give runs at the same time a TMPDIR each.
 #
 # Each round, original then sptflow:
 #   tag         python3 scripts/tag_stage_3_data.py  vs  a cold
