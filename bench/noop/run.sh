@@ -10,17 +10,27 @@
 #   SPT_REFERENCE_DATA=/tmp/ref bench/noop/run.sh [SPTFLOW_BINARY]
 set -eu
 : "${SPT_REFERENCE_DATA:?set SPT_REFERENCE_DATA to the reference data directory}"
+# The paths given may be relative to the caller's directory: made absolute
+# here, before the cd to the repository.
+ref=$(cd "$SPT_REFERENCE_DATA" && pwd)
+bin=
+if [ -n "${1:-}" ]; then
+	[ -f "$1" ] && [ -x "$1" ] || { echo "bench/noop: $1 is not an executable sptflow binary" >&2; exit 2; }
+	bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+fi
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
 work=${TMPDIR:-/tmp}/sptflow-bench-noop
 rm -rf "$work"
 mkdir -p "$work/proj/.sptflow" "$work/proj/pipelines" "$work/proj/config" "$work/make/out"
-bin=${1:-$work/sptflow}
-[ -n "${1:-}" ] || go build -o "$bin" ./cmd/sptflow
+if [ -z "$bin" ]; then
+	bin=$work/sptflow
+	go build -o "$bin" ./cmd/sptflow
+fi
 cp "$repo/pipelines/reference.yaml" "$work/proj/pipelines/"
 cp "$repo/config/training_config.json" "$work/proj/config/"
-src=$SPT_REFERENCE_DATA/stage_3_tagged
-evals=$SPT_REFERENCE_DATA/evaluation_results
+src=$ref/stage_3_tagged
+evals=$ref/evaluation_results
 args="--set source=$src --set eval_results=$evals"
 
 # The Makefile: load and tag per topic with data, analyze, export, evaluation.

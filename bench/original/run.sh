@@ -10,12 +10,15 @@
 #   git clone https://github.com/HelenaCasademunt/SplitPersonalityTraining /path/to/original
 #   SPT_ORIGINAL=/path/to/original SPT_REFERENCE_DATA=/tmp/ref bench/original/run.sh [ROUNDS] [SPTFLOW_BINARY]
 #
-# ROUNDS defaults to 3; without SPTFLOW_BINARY it builds ./cmd/sptflow. Only
-# the original's scripts/ and config/ are used (copied into a private tree
-# under ${TMPDIR:-/tmp}/sptflow-bench-original; nothing of the original enters
-# this repository). Its data/stage_3 is made of untagged copies of the
+# ROUNDS defaults to 3; without SPTFLOW_BINARY it builds ./cmd/sptflow. The
+# paths may be relative to the current directory. Only the original's
+# scripts/ and config/ are used (copied into a private tree under
+# ${TMPDIR:-/tmp}/sptflow-bench-original; nothing of the original enters this
+# repository); that tree's data/stage_3 is made of untagged copies of the
 # published tagged files (bench/tag -prepare), which sptflow reads as its
-# source too; data/evaluation_results links to the published results.
+# source too; data/evaluation_results links to the published results. That
+# directory and bench/noop's ${TMPDIR:-/tmp}/sptflow-bench-noop are removed
+# first: give runs at the same time a TMPDIR each.
 #
 # Each round, original then sptflow:
 #   tag         python3 scripts/tag_stage_3_data.py  vs  a cold
@@ -62,21 +65,26 @@ for d in stage_3_tagged evaluation_results/quantitative; do
 done
 rounds=${1:-3}
 case $rounds in '' | *[!0-9]* | 0) die "ROUNDS must be a positive number, got '$rounds'" ;; esac
+# The paths given may be relative to the caller's directory: made absolute
+# here, before the cd to the repository.
+SPT_ORIGINAL=$(cd "$SPT_ORIGINAL" && pwd)
+ref=$(cd "$SPT_REFERENCE_DATA" && pwd)
+bin=
+if [ -n "${2:-}" ]; then
+	[ -f "$2" ] && [ -x "$2" ] || die "$2 is not an executable sptflow binary"
+	bin=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+fi
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
 work=${TMPDIR:-/tmp}/sptflow-bench-original
 rm -rf "$work"
 mkdir -p "$work"
-if [ -n "${2:-}" ]; then
-	bin=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
-	[ -x "$bin" ] || die "$2 is not an executable sptflow binary"
-else
+if [ -z "$bin" ]; then
 	bin=$work/sptflow
 	go build -o "$bin" ./cmd/sptflow
 fi
 go build -o "$work/bench-tag" ./bench/tag
 go build -o "$work/compare" ./bench/original
-ref=$(cd "$SPT_REFERENCE_DATA" && pwd)
 evals=$ref/evaluation_results
 
 # The original's tree: its scripts and config, untagged copies as its stage 3.
@@ -150,9 +158,17 @@ after() {
 	left=$(($1 + $2 - $(date +%s)))
 	[ "$left" -le 0 ] || sleep "$left"
 }
+# orig_rc WHAT RC LOG KNOWN WHY: say that the original's WHAT exited RC
+# (after writing its outputs, which the caller checked) with LOG's last
+# line, and WHY when that line holds KNOWN, a failure the published data
+# causes.
 orig_rc() {
 	if [ "$2" -ne 0 ]; then
-		echo "  the original's $1 exited $2: $(grep -v '^ *$' "$3" | tail -1)"
+		last=$(grep -v '^ *$' "$3" | tail -1)
+		echo "  the original's $1 exited $2 after writing its outputs: $last"
+		case $last in
+		*"$4"*) echo "    (expected: $5; its outputs are written before it fails, so its time stands)" ;;
+		esac
 	fi
 }
 
@@ -165,7 +181,8 @@ while [ "$i" -le "$rounds" ]; do
 	measure orig:tag "$orig" python3 scripts/tag_stage_3_data.py || rc=$?
 	n=$(find "$orig/data/stage_3_tagged" -name '*.json' | wc -l)
 	[ "$n" -eq "$nfiles" ] || die "the original tagger wrote $n of $nfiles files (exit $rc; log: $work/orig:tag.log)"
-	[ "$i" -gt 1 ] || orig_rc tagger "$rc" "$work/orig:tag.log"
+	[ "$i" -gt 1 ] || orig_rc tagger "$rc" "$work/orig:tag.log" \
+		"No baseline interventions were found" "its last check wants *_baseline interventions to remove, and the published files hold none"
 	hl=$work/proj-hardlink
 	project "$hl"
 	spt spt:tag-hardlink "$hl" hardlink tag
@@ -179,7 +196,8 @@ while [ "$i" -le "$rounds" ]; do
 	measure orig:analysis "$orig" python3 scripts/analyze_stage_3.py --data-dir data/stage_3_tagged \
 		--output-dir analysis --detailed --ignore-errors || rc=$?
 	[ -f "$orig/analysis/summary_report.json" ] || die "the original analysis wrote no summary_report.json (exit $rc; log: $work/orig:analysis.log)"
-	[ "$i" -gt 1 ] || orig_rc analysis "$rc" "$work/orig:analysis.log"
+	[ "$i" -gt 1 ] || orig_rc analysis "$rc" "$work/orig:analysis.log" \
+		"Sanity check failures" "it exits 1 on sanity-check failures even with --ignore-errors, once its results are saved, and the published data has such failures"
 	spt spt:analysis-first "$hl" hardlink analyze --force
 	# Objects written less than 2 s ago are not cached (the stat cache's
 	# racy window): wait it out, let one process cache them, then measure.
