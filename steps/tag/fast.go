@@ -37,6 +37,7 @@ type fastVariant struct {
 	drop bool
 	tags []string
 	recs []*fastRecord // non-baseline records, in document order
+	inl  [inlineTag]string
 }
 
 // fastModel is one entry of an item's inferences, its A and B variants.
@@ -60,6 +61,7 @@ type analyzer struct {
 	bufI   []byte
 	bufR   []byte
 	bufStr []byte
+	prefix []byte // the ids' prefix of the variant being numbered
 	keys   [][]byte // keys of the objects being read, stacked
 	slab   slab
 }
@@ -202,10 +204,10 @@ func (a *analyzer) model(s *jscan.Scanner, idx int, name, irf string) error {
 			fv.tags = append(fv.tags, GenerationExceededLimit)
 			a.count(GenerationExceededLimit)
 		}
-		prefix := a.stem + "__idx" + strconv.Itoa(idx) + "__" + strings.ReplaceAll(name, "/", "_") + "_" + vname + "__"
+		a.idPrefix(idx, name, vname)
 		for i, r := range v.recs {
 			r.seq = len(a.f.ids)
-			a.f.ids = append(a.f.ids, a.slab.id(prefix, v.keys[i]))
+			a.f.ids = append(a.f.ids, a.slab.id(a.prefix, v.keys[i]))
 			for _, t := range r.tags {
 				a.count(t)
 			}
@@ -225,6 +227,25 @@ func (a *analyzer) model(s *jscan.Scanner, idx int, name, irf string) error {
 	}
 	a.f.models = append(a.f.models, m)
 	return nil
+}
+
+// idPrefix sets a.prefix to the ids' prefix of the records of variant
+// vname of model name in item idx: stem__idx<idx>__<name, / as _>_<vname>__.
+func (a *analyzer) idPrefix(idx int, name, vname string) {
+	b := append(a.prefix[:0], a.stem...)
+	b = append(b, "__idx"...)
+	b = strconv.AppendInt(b, int64(idx), 10)
+	b = append(b, "__"...)
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c == '/' {
+			b = append(b, '_')
+		} else {
+			b = append(b, c)
+		}
+	}
+	b = append(b, '_')
+	b = append(b, vname...)
+	a.prefix = append(b, "__"...)
 }
 
 // variantScan is what a variant holds: its records (but baselines), their

@@ -11,7 +11,7 @@ import "unsafe"
 const (
 	slabLen   = 128      // records or variants a chunk
 	idChunk   = 16 << 10 // bytes of ids a chunk
-	inlineTag = 4        // tags a record holds without a heap slice
+	inlineTag = 4        // tags a record or variant holds without a heap slice
 )
 
 // slab hands out a file's records, variants and ids.
@@ -35,13 +35,15 @@ func (s *slab) record() *fastRecord {
 	return r
 }
 
-// variant returns a new zero variant.
+// variant returns a new variant whose tags start in its inline array.
 func (s *slab) variant() *fastVariant {
 	if len(s.vars) == cap(s.vars) {
 		s.vars = make([]fastVariant, 0, slabLen)
 	}
 	s.vars = s.vars[:len(s.vars)+1]
-	return &s.vars[len(s.vars)-1]
+	v := &s.vars[len(s.vars)-1]
+	v.tags = v.inl[:0]
+	return v
 }
 
 // variantScan returns a new zero variantScan.
@@ -54,7 +56,7 @@ func (s *slab) variantScan() *variantScan {
 }
 
 // id returns the string prefix+key, its bytes in the current id chunk.
-func (s *slab) id(prefix string, key []byte) string {
+func (s *slab) id(prefix, key []byte) string {
 	n := len(prefix) + len(key)
 	if n == 0 {
 		return ""
