@@ -61,7 +61,7 @@ type analyzer struct {
 	bufI   []byte
 	bufR   []byte
 	bufStr []byte
-	prefix []byte // the ids' prefix of the variant being numbered
+	prefix []byte   // the ids' prefix of the variant being numbered
 	keys   [][]byte // keys of the objects being read, stacked
 	slab   slab
 }
