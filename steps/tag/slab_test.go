@@ -3,6 +3,7 @@ package tag
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 )
@@ -11,8 +12,8 @@ import (
 // a slab chunk holds, records with more tags than their inline array
 // (confidence, faulty data, review focus, difficulties, leakage, failed
 // review, disagreement, consensus) and model names with '/' (ids'
-// prefixes), and checks the fast path writes the tree path's bytes and
-// counts.
+// prefixes), and checks the fast path writes the tree path's bytes, ids
+// and counts.
 func TestFastPathSlabs(t *testing.T) {
 	verdicts := []string{"PASS", "FAIL", "PASS", "FAIL", "AMBIGUOUS"}
 	record := func(i int) string {
@@ -57,6 +58,10 @@ func TestFastPathSlabs(t *testing.T) {
 	}
 	if len(ff.ids) != len(tf.IDs) || len(ff.ids) < 3*slabLen {
 		t.Fatalf("fast path %d ids, tree path %d (want more than %d)", len(ff.ids), len(tf.IDs), 3*slabLen)
+	}
+	if !maps.Equal(ff.stats.Tags, tf.Stats.Tags) || !maps.Equal(ff.stats.DroppedVariants, tf.Stats.DroppedVariants) {
+		t.Fatalf("fast path counts %v dropped %v, tree path %v dropped %v",
+			ff.stats.Tags, ff.stats.DroppedVariants, tf.Stats.Tags, tf.Stats.DroppedVariants)
 	}
 	for i := range ff.ids {
 		if ff.ids[i] != tf.IDs[i] {
