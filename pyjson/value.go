@@ -240,10 +240,35 @@ func AppendFloat(dst []byte, f float64) []byte {
 	if exp < -4 || exp >= 16 {
 		return append(dst, e...) // Go writes at least two exponent digits, as Python
 	}
-	start := len(dst)
-	dst = strconv.AppendFloat(dst, f, 'f', -1, 64)
-	if bytes.IndexByte(dst[start:], '.') < 0 {
-		dst = append(dst, '.', '0')
+	return appendFixed(dst, e[:at], exp)
+}
+
+// appendFixed appends in fixed notation, with at least one digit after the
+// point, the number whose shortest digits m ("[-]d[.ddd]", strconv's 'e'
+// form without its exponent) has exponent exp (-4 <= exp < 16): what
+// strconv's 'f' form with the shortest digits writes, without formatting
+// the float a second time.
+func appendFixed(dst, m []byte, exp int) []byte {
+	if m[0] == '-' {
+		dst = append(dst, '-')
+		m = m[1:]
 	}
-	return dst
+	var digits [24]byte
+	d := append(digits[:0], m[0])
+	if len(m) > 2 { // d.ddd
+		d = append(d, m[2:]...)
+	}
+	if exp < 0 { // 0.000ddd
+		dst = append(dst, '0', '.')
+		dst = append(dst, "0000"[:-exp-1]...)
+		return append(dst, d...)
+	}
+	if len(d) <= exp+1 { // dddd000.0
+		dst = append(dst, d...)
+		dst = append(dst, "000000000000000"[:exp+1-len(d)]...)
+		return append(dst, '.', '0')
+	}
+	dst = append(dst, d[:exp+1]...)
+	dst = append(dst, '.')
+	return append(dst, d[exp+1:]...)
 }

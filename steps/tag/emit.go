@@ -51,7 +51,7 @@ func (f *fastFile) emit(w io.Writer, first int64) error {
 	if e.peek() != '{' {
 		return errFallback
 	}
-	if err := e.object(0, mTop, nil, nil); err != nil {
+	if err := e.object(0, mTop, nil, objCtx{}); err != nil {
 		return err
 	}
 	e.ws()
@@ -135,7 +135,7 @@ func (e *emitter) newline(depth int) {
 func (e *emitter) value(depth int) error {
 	switch c := e.peek(); {
 	case c == '{':
-		return e.object(depth, mGeneric, nil, nil)
+		return e.object(depth, mGeneric, nil, objCtx{})
 	case c == '[':
 		return e.array(depth, mGeneric)
 	case c == '"':
@@ -245,7 +245,7 @@ func printable(b []byte) bool {
 
 // object writes the object at the cursor; mode and ctx select the tagger's
 // changes to its members.
-func (e *emitter) object(depth, mode int, m *fastModel, ctx *objCtx) error {
+func (e *emitter) object(depth, mode int, m *fastModel, ctx objCtx) error {
 	if depth > maxFastDepth {
 		return errFallback
 	}
@@ -342,7 +342,7 @@ func (e *emitter) tail(n *int, depth int, key string) {
 }
 
 // memberValue writes (or drops) one member whose key has been read.
-func (e *emitter) memberValue(depth, mode int, m *fastModel, ctx *objCtx, key, rawKey []byte,
+func (e *emitter) memberValue(depth, mode int, m *fastModel, ctx objCtx, key, rawKey []byte,
 	n, rec *int, hasTags, hasNum, hasID *bool) error {
 	d := depth + 1
 	start := func() error {
@@ -363,7 +363,7 @@ func (e *emitter) memberValue(depth, mode int, m *fastModel, ctx *objCtx, key, r
 			if err := start(); err != nil {
 				return err
 			}
-			return e.object(d, mInferences, nil, nil)
+			return e.object(d, mInferences, nil, objCtx{})
 		}
 	case mInferences:
 		if e.peek() != '{' || e.mi >= len(e.f.models) {
@@ -374,7 +374,7 @@ func (e *emitter) memberValue(depth, mode int, m *fastModel, ctx *objCtx, key, r
 		if err := start(); err != nil {
 			return err
 		}
-		return e.object(d, mModel, fm, nil)
+		return e.object(d, mModel, fm, objCtx{})
 	case mModel:
 		for vi, name := range spt.Variants {
 			if string(key) != name {
@@ -390,7 +390,7 @@ func (e *emitter) memberValue(depth, mode int, m *fastModel, ctx *objCtx, key, r
 			if err := start(); err != nil {
 				return err
 			}
-			return e.object(d, mVariant, nil, &objCtx{v: v})
+			return e.object(d, mVariant, nil, objCtx{v: v})
 		}
 	case mVariant:
 		switch string(key) {
@@ -418,7 +418,7 @@ func (e *emitter) memberValue(depth, mode int, m *fastModel, ctx *objCtx, key, r
 		if err := start(); err != nil {
 			return err
 		}
-		return e.object(d, mRecord, nil, &objCtx{r: r})
+		return e.object(d, mRecord, nil, objCtx{r: r})
 	case mRecord:
 		switch string(key) {
 		case "tags":
@@ -507,7 +507,7 @@ func (e *emitter) array(depth, mode int) error {
 			if e.peek() != '{' {
 				return errFallback
 			}
-			err = e.object(depth+1, mItem, nil, nil)
+			err = e.object(depth+1, mItem, nil, objCtx{})
 		} else {
 			err = e.value(depth + 1)
 		}

@@ -28,6 +28,7 @@ var errFallback = errors.New("tag: file left to the tree path")
 type fastRecord struct {
 	tags []string
 	seq  int // index of its id in the file's traversal order
+	inl  [inlineTag]string
 }
 
 // fastVariant is a variant of a model entry: dropped (no interventions),
@@ -36,6 +37,7 @@ type fastVariant struct {
 	drop bool
 	tags []string
 	recs []*fastRecord // non-baseline records, in document order
+	inl  [inlineTag]string
 }
 
 // fastModel is one entry of an item's inferences, its A and B variants.
@@ -59,7 +61,9 @@ type analyzer struct {
 	bufI   []byte
 	bufR   []byte
 	bufStr []byte
+	prefix []byte   // the ids' prefix of the variant being numbered
 	keys   [][]byte // keys of the objects being read, stacked
+	slab   slab
 }
 
 // analyze applies the tagging rules to a batch file (see TagFile) without
@@ -159,6 +163,7 @@ func (a *analyzer) inferences(s *jscan.Scanner, idx int, irf string) error {
 // model tags one model entry (see tagger.model).
 func (a *analyzer) model(s *jscan.Scanner, idx int, name, irf string) error {
 	var vs [2]*variantScan
+	a.slab.keys = a.slab.keys[:0] // the keys of the previous model's records are in its ids
 	err := a.members(s, nil, func(key []byte) error {
 		for vi, v := range spt.Variants {
 			if string(key) == v {
@@ -179,7 +184,8 @@ func (a *analyzer) model(s *jscan.Scanner, idx int, name, irf string) error {
 	var m fastModel
 	for vi, v := range vs {
 		if v != nil && !v.hasIV {
-			m.v[vi] = &fastVariant{drop: true}
+			m.v[vi] = a.slab.variant()
+			m.v[vi].drop = true
 			a.f.stats.DroppedVariants[name]++
 			vs[vi] = nil
 		}
@@ -192,15 +198,16 @@ func (a *analyzer) model(s *jscan.Scanner, idx int, name, irf string) error {
 		if v == nil {
 			continue
 		}
-		fv := &fastVariant{recs: v.recs}
+		fv := a.slab.variant()
+		fv.recs = v.recs
 		if v.exceeded {
 			fv.tags = append(fv.tags, GenerationExceededLimit)
 			a.count(GenerationExceededLimit)
 		}
-		prefix := a.stem + "__idx" + strconv.Itoa(idx) + "__" + strings.ReplaceAll(name, "/", "_") + "_" + vname + "__"
+		a.idPrefix(idx, name, vname)
 		for i, r := range v.recs {
 			r.seq = len(a.f.ids)
-			a.f.ids = append(a.f.ids, prefix+string(v.keys[i]))
+			a.f.ids = append(a.f.ids, a.slab.id(a.prefix, v.keys[i]))
 			for _, t := range r.tags {
 				a.count(t)
 			}
@@ -222,6 +229,25 @@ func (a *analyzer) model(s *jscan.Scanner, idx int, name, irf string) error {
 	return nil
 }
 
+// idPrefix sets a.prefix to the ids' prefix of the records of variant
+// vname of model name in item idx: stem__idx<idx>__<name, / as _>_<vname>__.
+func (a *analyzer) idPrefix(idx int, name, vname string) {
+	b := append(a.prefix[:0], a.stem...)
+	b = append(b, "__idx"...)
+	b = strconv.AppendInt(b, int64(idx), 10)
+	b = append(b, "__"...)
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c == '/' {
+			b = append(b, '_')
+		} else {
+			b = append(b, c)
+		}
+	}
+	b = append(b, '_')
+	b = append(b, vname...)
+	a.prefix = append(b, "__"...)
+}
+
 // variantScan is what a variant holds: its records (but baselines), their
 // keys, and the counts the rules need.
 type variantScan struct {
@@ -234,7 +260,7 @@ type variantScan struct {
 }
 
 func (a *analyzer) variant(s *jscan.Scanner, irf string) (*variantScan, error) {
-	v := &variantScan{}
+	v := a.slab.variantScan()
 	err := a.members(s, spt.VariantFields, func(key []byte) error {
 		switch string(key) {
 		case "tags":
@@ -262,6 +288,11 @@ func (a *analyzer) variant(s *jscan.Scanner, irf string) (*variantScan, error) {
 
 // interventions tags a variant's records.
 func (a *analyzer) interventions(s *jscan.Scanner, v *variantScan, irf string) error {
+	p0, k0 := len(a.slab.ptrs), len(a.slab.keys)
+	defer func() { // each a run of its own: a later append never writes in it
+		v.recs = a.slab.ptrs[p0:len(a.slab.ptrs):len(a.slab.ptrs)]
+		v.keys = a.slab.keys[k0:len(a.slab.keys):len(a.slab.keys)]
+	}()
 	return a.members(s, nil, func(key []byte) error {
 		if s.Peek() != '{' {
 			return errFallback
@@ -275,8 +306,8 @@ func (a *analyzer) interventions(s *jscan.Scanner, v *variantScan, irf string) e
 			v.baselines++
 			return nil
 		}
-		v.recs = append(v.recs, r)
-		v.keys = append(v.keys, key)
+		a.slab.ptrs = append(a.slab.ptrs, r)
+		a.slab.keys = append(a.slab.keys, key)
 		switch verdict {
 		case verdictPass:
 			v.ps[0]++
@@ -327,7 +358,7 @@ func (a *analyzer) record(s *jscan.Scanner, irf string, rules bool) (*fastRecord
 	if err != nil || !rules {
 		return nil, "", err
 	}
-	rec := &fastRecord{}
+	rec := a.slab.record()
 	if conf != nil && string(conf) != "null" {
 		c, ok := numericRaw(conf)
 		if !ok {
