@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"bytes"
+	"encoding/binary"
 )
 
 // Most of a batch file is intervention records, and the tagger writes
@@ -19,18 +20,37 @@ import (
 
 // The members of a record in the tagger's order, each as fastInterv
 // expects it: the quoted key and json.dumps' ": ".
-var fastRecordKeys = func() [][]byte {
+var fastRecordKeys = func() []fastKey {
 	keys := []string{"thought_process", "intervention_type", "selected_review_focus", "confidence",
 		"I", "R", "P", "detection_difficulty_internal", "detection_difficulty_external", "faulty_data",
 		"batch_thinking", "stage_3_analysis", "generation_time", "model_used", "review_model_used",
 		"num_stage_3_reviews_made", "stage_3_reviews_passed", "stage_3_reviews_all_failed_due_to_overlong_context",
 		"tags", "id_numeric", "id_string"}
-	q := make([][]byte, len(keys))
+	q := make([]fastKey, len(keys))
 	for i, k := range keys {
-		q[i] = []byte(`"` + k + `": `)
+		q[i] = newFastKey(`"` + k + `": `)
 	}
 	return q
 }()
+
+// fastKey is a member's key as fastInterv compares it: its first 8 bytes
+// as one word (masked when shorter), then the rest.
+type fastKey struct {
+	tok        string
+	word, mask uint64
+	rest       string
+}
+
+func newFastKey(tok string) fastKey {
+	var w [8]byte
+	n := copy(w[:], tok)
+	k := fastKey{tok: tok, word: binary.LittleEndian.Uint64(w[:]), rest: tok[n:]}
+	k.mask = ^uint64(0)
+	if n < 8 {
+		k.mask = 1<<(8*n) - 1
+	}
+	return k
+}
 
 // The indexes in fastRecordKeys of the members the analysis reads.
 const (
@@ -45,37 +65,10 @@ const (
 	frTags     = 18
 )
 
-// layout is the white space json.dumps(indent=2) writes in an object whose
-// members are indented by ind spaces.
-type layout struct {
-	ind        int
-	sep        []byte // between members: ",\n" and ind spaces
-	close      []byte // before the closing brace: "\n", ind-2 spaces, "}"
-	elemSep    []byte // between the elements of an array member: ",\n" and ind+2 spaces
-	elemOpen   []byte // before its first element: "[\n" and ind+2 spaces
-	elemsClose []byte // after its last element: "\n", ind spaces, "]"
-}
-
-func newLayout(ind int) *layout {
-	sp := func(n int) string { return string(bytes.Repeat([]byte{' '}, n)) }
-	return &layout{
-		ind:        ind,
-		sep:        []byte(",\n" + sp(ind)),
-		close:      []byte("\n" + sp(ind-2) + "}"),
-		elemSep:    []byte(",\n" + sp(ind+2)),
-		elemOpen:   []byte("[\n" + sp(ind+2)),
-		elemsClose: []byte("\n" + sp(ind) + "]"),
-	}
-}
-
-// layoutAt returns the layout of an object whose first member is
-// indented by ind spaces (cached: a file's records all have one).
-func (p *parser) layoutAt(ind int) *layout {
-	if p.lay == nil || p.lay.ind != ind {
-		p.lay = newLayout(ind)
-	}
-	return p.lay
-}
+// The white space json.dumps(indent=2) writes in a record whose members
+// are indented by ind spaces: ",\n" and ind spaces between members; "\n",
+// ind-2 spaces and "}" before the closing brace. A tag list's elements
+// are indented by ind+2 spaces, its closing bracket by ind.
 
 // fastInterv reads the record at the cursor into r as parseInterv would,
 // if it is in the tagger's layout; otherwise it reports false and leaves
@@ -103,23 +96,26 @@ func (p *parser) fastIntervAt(b []byte, j int, r *rawInterv) bool {
 		return false
 	}
 	j += 2
-	ind := 0
-	for j+ind < len(b) && b[j+ind] == ' ' {
-		ind++
+	ind := p.ind
+	if !spacesAt(b, j, ind) || j+ind >= len(b) || b[j+ind] == ' ' {
+		ind = 0
+		for j+ind < len(b) && b[j+ind] == ' ' {
+			ind++
+		}
+		if ind < 2 {
+			return false
+		}
+		p.ind = ind
 	}
-	if ind < 2 {
-		return false
-	}
-	lay := p.layoutAt(ind)
 	j += ind
 	next := 0
 	for {
-		k := matchKey(b[j:], next)
+		k := matchKey(b, j, next)
 		if k < 0 {
 			return false
 		}
 		next = k + 1
-		j += len(fastRecordKeys[k])
+		j += len(fastRecordKeys[k].tok)
 		var err error
 		switch k {
 		case frType:
@@ -153,7 +149,7 @@ func (p *parser) fastIntervAt(b []byte, j int, r *rawInterv) bool {
 			}
 			j = end
 		case frTags:
-			if j = p.fastTags(b, j, lay, r); j < 0 {
+			if j = p.fastTags(b, j, ind, r); j < 0 {
 				return false
 			}
 		default:
@@ -168,12 +164,12 @@ func (p *parser) fastIntervAt(b []byte, j int, r *rawInterv) bool {
 		case frType, frSelected, frConf, frP, frDDInt, frDDExt:
 			j = s.Offset()
 		}
-		if hasAt(b, j, lay.sep) {
-			j += len(lay.sep)
+		if sepAt(b, j, ind) {
+			j += 2 + ind
 			continue
 		}
-		if hasAt(b, j, lay.close) {
-			s.Seek(j + len(lay.close))
+		if closeAt(b, j, ind-2, '}') {
+			s.Seek(j + ind)
 			return true
 		}
 		return false
@@ -181,14 +177,20 @@ func (p *parser) fastIntervAt(b []byte, j int, r *rawInterv) bool {
 }
 
 // matchKey returns the index, from next on, of the key in fastRecordKeys
-// that b starts with, or -1.
-func matchKey(b []byte, next int) int {
-	if len(b) < 2 || b[0] != '"' {
+// that b[j:] starts with, or -1.
+func matchKey(b []byte, j, next int) int {
+	if len(b)-j < 8 {
+		for k := next; k < len(fastRecordKeys); k++ {
+			if hasAt(b, j, fastRecordKeys[k].tok) {
+				return k
+			}
+		}
 		return -1
 	}
+	x := binary.LittleEndian.Uint64(b[j:])
 	for k := next; k < len(fastRecordKeys); k++ {
-		q := fastRecordKeys[k]
-		if q[1] == b[1] && len(b) >= len(q) && string(b[:len(q)]) == string(q) {
+		q := &fastRecordKeys[k]
+		if x&q.mask == q.word && (len(q.rest) == 0 || hasAt(b, j+8, q.rest)) {
 			return k
 		}
 	}
@@ -196,8 +198,40 @@ func matchKey(b []byte, next int) int {
 }
 
 // hasAt reports whether b holds want at offset j.
-func hasAt(b []byte, j int, want []byte) bool {
-	return len(b)-j >= len(want) && string(b[j:j+len(want)]) == string(want)
+func hasAt(b []byte, j int, want string) bool {
+	return len(b)-j >= len(want) && string(b[j:j+len(want)]) == want
+}
+
+// spacesAt reports whether b holds n spaces at offset j, comparing 8
+// bytes at a time.
+func spacesAt(b []byte, j, n int) bool {
+	const spaces8 = 0x2020202020202020
+	if len(b)-j < n {
+		return false
+	}
+	for ; n >= 8; n -= 8 {
+		if binary.LittleEndian.Uint64(b[j:]) != spaces8 {
+			return false
+		}
+		j += 8
+	}
+	for ; n > 0; n-- {
+		if b[j] != ' ' {
+			return false
+		}
+		j++
+	}
+	return true
+}
+
+// sepAt reports whether b holds ",\n" and ind spaces at j.
+func sepAt(b []byte, j, ind int) bool {
+	return len(b)-j >= 2 && b[j] == ',' && b[j+1] == '\n' && spacesAt(b, j+2, ind)
+}
+
+// closeAt reports whether b holds "\n", ind spaces and c at j.
+func closeAt(b []byte, j, ind int, c byte) bool {
+	return len(b)-j >= ind+2 && b[j] == '\n' && b[j+1+ind] == c && spacesAt(b, j+1, ind)
 }
 
 // stringEnd returns the offset just after the string token at b[j] (a
@@ -258,15 +292,15 @@ func skipPlain(b []byte, j int) int {
 // an empty array, or strings one a line) as p.tags would, and returns
 // the offset after it, or -1 (the tags read are left in the file's slice
 // for fastInterv to drop).
-func (p *parser) fastTags(b []byte, j int, lay *layout, r *rawInterv) int {
-	if hasAt(b, j, []byte("[]")) {
+func (p *parser) fastTags(b []byte, j, ind int, r *rawInterv) int {
+	if hasAt(b, j, "[]") {
 		r.tags = nil // as p.tags reads an empty list
 		return j + 2
 	}
-	if !hasAt(b, j, lay.elemOpen) {
+	if len(b)-j < 2 || b[j] != '[' || !closeAt(b, j+1, ind+2, '"') {
 		return -1
 	}
-	j += len(lay.elemOpen)
+	j += 3 + ind + 2 - 1 // at the quote
 	s := p.s
 	start := len(p.f.tags)
 	for {
@@ -280,13 +314,13 @@ func (p *parser) fastTags(b []byte, j int, lay *layout, r *rawInterv) int {
 		}
 		p.f.tags = append(p.f.tags, t)
 		j = s.Offset()
-		if hasAt(b, j, lay.elemSep) {
-			j += len(lay.elemSep)
+		if sepAt(b, j, ind+2) {
+			j += 2 + ind + 2
 			continue
 		}
-		if hasAt(b, j, lay.elemsClose) {
+		if closeAt(b, j, ind, ']') {
 			r.tags = p.f.tags[start:len(p.f.tags):len(p.f.tags)]
-			return j + len(lay.elemsClose)
+			return j + ind + 2
 		}
 		return -1
 	}

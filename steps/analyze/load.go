@@ -72,8 +72,8 @@ type parser struct {
 	// The tagger's key order of items, variants and records (a key out of
 	// order is read as any other).
 	itemKeys, variantKeys, recordKeys *scan.KeyOrder
-	lay                               *layout // the records' layout (fastInterv)
-	slow                              bool    // no fastInterv (tests compare the two)
+	ind                               int  // the records' indentation (fastInterv)
+	slow                              bool // no fastInterv (tests compare the two)
 }
 
 // parseFile reads the fields the analysis needs from one batch file. The
