@@ -3,6 +3,8 @@ package analyze
 import (
 	"bytes"
 	"encoding/binary"
+
+	"github.com/sptflow/sptflow/steps/spt"
 )
 
 // Most of a batch file is intervention records, and the tagger writes
@@ -118,25 +120,29 @@ func (p *parser) fastIntervAt(b []byte, j int, r *rawInterv) bool {
 		j += len(fastRecordKeys[k].tok)
 		var err error
 		switch k {
-		case frType:
-			r.hasType = true
-			s.Seek(j)
-			r.itype, err = p.fieldScalar(fType)
-		case frSelected:
-			s.Seek(j)
-			r.selected, err = p.fieldScalar(fSelected)
-		case frConf:
-			s.Seek(j)
-			r.conf, err = p.fieldScalar(fConf)
-		case frP:
-			s.Seek(j)
-			r.p, err = p.fieldScalar(fP)
-		case frDDInt:
-			s.Seek(j)
-			r.ddInt, err = p.fieldScalar(fDDInt)
-		case frDDExt:
-			s.Seek(j)
-			r.ddExt, err = p.fieldScalar(fDDExt)
+		case frType, frSelected, frConf, frP, frDDInt, frDDExt:
+			v, end := p.seenScalar(b, j, k == frConf)
+			if end < 0 {
+				s.Seek(j)
+				v, err = p.fieldScalar(fastRecordFields[k])
+				end = s.Offset()
+			}
+			j = end
+			switch k {
+			case frType:
+				r.hasType = true
+				r.itype = v
+			case frSelected:
+				r.selected = v
+			case frConf:
+				r.conf = v
+			case frP:
+				r.p = v
+			case frDDInt:
+				r.ddInt = v
+			case frDDExt:
+				r.ddExt = v
+			}
 		case frI, frR:
 			end := stringEnd(b, j)
 			if end < 0 {
@@ -160,10 +166,6 @@ func (p *parser) fastIntervAt(b []byte, j int, r *rawInterv) bool {
 		if err != nil {
 			return false
 		}
-		switch k {
-		case frType, frSelected, frConf, frP, frDDInt, frDDExt:
-			j = s.Offset()
-		}
 		if sepAt(b, j, ind) {
 			j += 2 + ind
 			continue
@@ -174,6 +176,38 @@ func (p *parser) fastIntervAt(b []byte, j int, r *rawInterv) bool {
 		}
 		return false
 	}
+}
+
+// fastRecordFields are the members fastInterv decodes, by their index in
+// fastRecordKeys.
+var fastRecordFields = [...]spt.Field{frType: fType, frSelected: fSelected, frConf: fConf,
+	frP: fP, frDDInt: fDDInt, frDDExt: fDDExt}
+
+// seenScalar returns the value of the token at b[j] and the offset after
+// it if this worker has decoded the same token before (localIntern's
+// slots): a string for a Text member, a number for confidence (number).
+// Such a token is valid and of the member's kind, so fieldScalar would
+// return the same box. end is -1 otherwise.
+func (p *parser) seenScalar(b []byte, j int, number bool) (v any, end int) {
+	if j >= len(b) {
+		return nil, -1
+	}
+	if number {
+		if b[j] < '0' || b[j] > '9' {
+			return nil, -1
+		}
+		end = literalEnd(b, j)
+	} else {
+		end = stringEnd(b, j)
+	}
+	if end < 0 {
+		return nil, -1
+	}
+	slot := &p.in.slots[slotOf(b[j:end])]
+	if slot.tok != string(b[j:end]) {
+		return nil, -1
+	}
+	return slot.v, end
 }
 
 // matchKey returns the index, from next on, of the key in fastRecordKeys
@@ -274,16 +308,18 @@ func skipPlain(b []byte, j int) int {
 	default:
 		return -1
 	}
-	start := j
+	return literalEnd(b, j)
+}
+
+// literalEnd returns the offset of the first delimiter at or after j
+// (where Skip ends a number or literal), or len(b).
+func literalEnd(b []byte, j int) int {
 	for j < len(b) {
 		switch b[j] {
 		case ',', '}', ']', ' ', '\t', '\n', '\r':
 			return j
 		}
 		j++
-	}
-	if j == start {
-		return -1
 	}
 	return j
 }
