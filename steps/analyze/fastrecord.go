@@ -340,16 +340,23 @@ func (p *parser) fastTags(b []byte, j, ind int, r *rawInterv) int {
 	s := p.s
 	start := len(p.f.tags)
 	for {
-		if j >= len(b) || b[j] != '"' {
+		end := stringEnd(b, j)
+		if end < 0 {
 			return -1
 		}
-		s.Seek(j)
-		t, err := p.in.str(s)
-		if err != nil {
-			return -1
+		var t string
+		if slot := &p.in.slots[slotOf(b[j:end])]; slot.tok == string(b[j:end]) {
+			t = slot.v.(string) // a string token's slot holds its string (boxedStr)
+		} else {
+			s.Seek(j)
+			var err error
+			if t, err = p.in.str(s); err != nil {
+				return -1
+			}
+			end = s.Offset()
 		}
 		p.f.tags = append(p.f.tags, t)
-		j = s.Offset()
+		j = end
 		if sepAt(b, j, ind+2) {
 			j += 2 + ind + 2
 			continue
