@@ -368,3 +368,72 @@ func (p *parser) fastTags(b []byte, j, ind int, r *rawInterv) int {
 		return -1
 	}
 }
+
+// fastInterventions reads a variant's interventions object at the cursor
+// (each record name, then its record) as parseVariant's loop would, if it
+// and all its records are in the tagger's layout (the names indented by
+// the same number of spaces, on lines of their own, without escapes or
+// control characters); otherwise it reports false and leaves the file's
+// records and tags and the cursor as they were, for that loop.
+func (p *parser) fastInterventions() bool {
+	if p.slow {
+		return false
+	}
+	s := p.s
+	start := s.Offset()
+	n0, tags0 := len(p.f.intervs), len(p.f.tags)
+	if p.fastInterventionsAt(s.Data(), start) {
+		return true
+	}
+	clear(p.f.intervs[n0:])
+	p.f.intervs, p.f.tags = p.f.intervs[:n0], p.f.tags[:tags0]
+	s.Seek(start)
+	return false
+}
+
+func (p *parser) fastInterventionsAt(b []byte, j int) bool {
+	s := p.s
+	if j+2 >= len(b) || b[j] != '{' || b[j+1] != '\n' {
+		return false
+	}
+	j += 2
+	ind := 0
+	for j+ind < len(b) && b[j+ind] == ' ' {
+		ind++
+	}
+	if ind < 2 {
+		return false
+	}
+	j += ind
+	for {
+		end := stringEnd(b, j)
+		if end < 0 || !plainKey(b[j+1:end-1]) || !hasAt(b, end, ": ") {
+			return false
+		}
+		p.f.intervs = append(p.f.intervs, rawInterv{key: p.in.key(b[j+1 : end-1])})
+		if !p.fastIntervAt(b, end+2, &p.f.intervs[len(p.f.intervs)-1]) {
+			return false
+		}
+		j = s.Offset()
+		if sepAt(b, j, ind) {
+			j += 2 + ind
+			continue
+		}
+		if closeAt(b, j, ind-2, '}') {
+			s.Seek(j + ind)
+			return true
+		}
+		return false
+	}
+}
+
+// plainKey reports whether a key's bytes (between its quotes) are the key
+// itself as the scanner reads it: no escape and no control character.
+func plainKey(k []byte) bool {
+	for _, c := range k {
+		if c < 0x20 || c == '\\' {
+			return false
+		}
+	}
+	return true
+}

@@ -185,3 +185,111 @@ func FuzzFastInterv(f *testing.F) {
 		checkSameRecord(t, data)
 	})
 }
+
+// taggerDoc is a batch file as the tagger writes it whose one response
+// has two interventions, each rec (a record at indent 16, as from
+// taggerRecord, without what follows it), edited by edit.
+func taggerDoc(rec string, edit func(string) string) []byte {
+	doc := `{
+  "batch_id": "b1",
+  "topic": "t",
+  "data": [
+    {
+      "T": "prompt",
+      "metadata": {
+        "difficulty": "easy"
+      },
+      "inferences": {
+        "m/x": {
+          "A": {
+            "S": "resp",
+            "output_tokens": 12,
+            "interventions": {
+              "honesty_scare__version_2": REC,
+              "split_personality__version_2": REC
+            },
+            "tags": [
+              "t1"
+            ]
+          }
+        }
+      }
+    }
+  ]
+}
+`
+	doc = strings.ReplaceAll(doc, "REC", rec)
+	if edit != nil {
+		doc = edit(doc)
+	}
+	return []byte(doc)
+}
+
+// taggerRec is taggerRecord(edit) up to the end of the record.
+func taggerRec(edit func(string) string) string {
+	r := string(taggerRecord(edit))
+	if i := strings.Index(r, "\n              }"); i >= 0 {
+		return r[:i+len("\n              }")]
+	}
+	return r
+}
+
+// checkSameFile fails unless data parses the same with and without the
+// fast paths (a second parse with the same parser, its caches warm,
+// too).
+func checkSameFile(t testing.TB, data []byte) {
+	t.Helper()
+	parse := func(slow bool) (first, second string) {
+		p := &parser{slow: slow}
+		f, err := p.parseFile(data)
+		first = fmt.Sprintf("%#v %v", f, err)
+		f, err = p.parseFile(data)
+		return first, fmt.Sprintf("%#v %v", f, err)
+	}
+	got1, got2 := parse(false)
+	want, want2 := parse(true)
+	if want != want2 {
+		t.Fatalf("%q: the slow parser reads it differently the second time", data)
+	}
+	if got1 != want || got2 != want {
+		t.Fatalf("%q:\n got %s\n then %s\nwant %s", data, got1, got2, want)
+	}
+}
+
+func TestFastParseSameAsSlow(t *testing.T) {
+	tests := []struct {
+		name string
+		doc  []byte
+	}{
+		{"tagger layout", taggerDoc(taggerRec(nil), nil)},
+		{"a record unusual", taggerDoc(taggerRec(replace(`"faulty_data": false`, `"error": "generation_failed"`)), nil)},
+		{"a record wrong", taggerDoc(taggerRec(replace(`"P": "PASS"`, `"P": 3`)), nil)},
+		{"name escaped", taggerDoc(taggerRec(nil), replace(`"honesty_scare__version_2"`, `"honesty_scare__version_\u0032"`))},
+		{"name with a tab", taggerDoc(taggerRec(nil), replace(`"honesty_scare__version_2"`, "\"honesty\tscare\""))},
+		{"names twice", taggerDoc(taggerRec(nil), replace(`"split_personality__version_2"`, `"honesty_scare__version_2"`))},
+		{"name compact", taggerDoc(taggerRec(nil), replace(`"split_personality__version_2": {`, `"split_personality__version_2":{`))},
+		{"names indented apart", taggerDoc(taggerRec(nil), replace(`              "split_personality__version_2"`, `                "split_personality__version_2"`))},
+		{"interventions empty", taggerDoc(taggerRec(nil), func(s string) string {
+			i, j := strings.Index(s, `"interventions": {`), strings.Index(s, `"tags": [`)
+			return s[:i] + `"interventions": {},` + "\n            " + s[j:]
+		})},
+		{"interventions null", taggerDoc(taggerRec(nil), func(s string) string {
+			i, j := strings.Index(s, `"interventions": {`), strings.Index(s, `"tags": [`)
+			return s[:i] + `"interventions": null,` + "\n            " + s[j:]
+		})},
+		{"interventions cut", taggerDoc(taggerRec(nil), func(s string) string { return s[:strings.Index(s, `"split_personality`)] })},
+		{"missing comma", taggerDoc(taggerRec(nil), replace("},\n              \"split", "}\n              \"split"))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { checkSameFile(t, tt.doc) })
+	}
+}
+
+func FuzzFastParse(f *testing.F) {
+	f.Add(taggerDoc(taggerRec(nil), nil))
+	f.Add(taggerDoc(taggerRec(replace(`"faulty_data": false`, `"error": "generation_failed"`)), nil))
+	f.Add(taggerDoc(taggerRec(replace("[\n                  \"confidence_below_5\",\n                  \"easy_detection_difficulty_external\"\n                ]", "[]")), nil))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkSameFile(t, data)
+	})
+}
