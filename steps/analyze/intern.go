@@ -63,6 +63,8 @@ type localIntern struct {
 	strs  map[string]any    // raw string token (quotes included) -> boxed decoded string
 	nums  map[string]any    // number token -> boxed pyjson.Number
 	keys  map[string]string // object key -> the same string, shared
+	// The last key seen of each hash (of those in keys): no map lookup.
+	keySlots [64]string
 }
 
 // scalar decodes the next value as pyjson.Parse would: a string,
@@ -159,7 +161,12 @@ func (l *localIntern) str(s *scan.Scanner) (string, error) {
 
 // key returns an object key as a string, shared.
 func (l *localIntern) key(k []byte) string {
+	slot := &l.keySlots[slotOf(k)%len(l.keySlots)]
+	if *slot == string(k) {
+		return *slot
+	}
 	if v, ok := l.keys[string(k)]; ok {
+		*slot = v
 		return v
 	}
 	v := string(k)
