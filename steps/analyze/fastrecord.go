@@ -14,11 +14,15 @@ import (
 // white space between members by comparing it with the one json.dumps
 // writes at the record's depth, and the long texts the analysis does not
 // read are skipped with one IndexByte. The scalars the analysis reads are
-// decoded as parseInterv decodes them (the same calls), so its result is
+// decoded as parseInterv decodes them (the same calls), or taken from the
+// worker's slot for a token it has decoded before, so its result is
 // parseInterv's. Anything else (another key, a key out of order or twice,
 // other white space, a value of another kind than usual, an error) makes
 // it give up, and the record is read again by parseInterv, which gives
-// the result or the error exactly as before.
+// the result or the error exactly as before. fastInterventions reads a
+// variant's whole interventions object (names and records) so, or gives
+// the object back to parseVariant's loop. Tests and fuzzers
+// (fastrecord_test.go) compare the two ways on records and whole files.
 
 // The members of a record in the tagger's order, each as fastInterv
 // expects it: the quoted key and json.dumps' ": ".
