@@ -453,3 +453,18 @@ func (s *Scanner) Array(elem func() error) error {
 		}
 	}
 }
+
+// Data returns the document the scanner reads, for callers that read a
+// part of it in a layout they know and then Seek past it. It must not be
+// modified.
+func (s *Scanner) Data() []byte { return s.b }
+
+// Seek moves the cursor to byte offset off (0 <= off <= len(Data())), for
+// callers that read a part of the document themselves (see Data) or go
+// back to read it again.
+func (s *Scanner) Seek(off int) {
+	if off < 0 || off > len(s.b) {
+		panic(fmt.Sprintf("scan: Seek(%d) outside a document of %d bytes", off, len(s.b)))
+	}
+	s.i = off
+}

@@ -151,7 +151,9 @@ func (a *analysis) merge(fr *fileResult) {
 // mergeRecords adds file fi's records, in order.
 func (a *analysis) mergeRecords(fi int, fr *fileResult, ta *topicAgg) {
 	groups := a.sanityGroups(fr)
-	responses := map[responseKey]bool{}
+	// The responses of the current item: a file's records come item after
+	// item (digest), so a response seen before is among them.
+	var responses []responseKey
 	var last responseKey
 	batchID, _ := fr.batchID.(string)
 	var b *batch
@@ -181,8 +183,11 @@ func (a *analysis) mergeRecords(fi int, fr *fileResult, ta *topicAgg) {
 		// A response's records are consecutive: only a new one is looked up.
 		if k := (responseKey{r.item, r.model, r.variant}); i == 0 || k != last {
 			last = k
-			if !responses[k] {
-				responses[k] = true
+			if len(responses) > 0 && responses[0].item != k.item {
+				responses = responses[:0]
+			}
+			if !slices.Contains(responses, k) {
+				responses = append(responses, k)
 				a.lengths[lengthBin(r.outF)]++
 			}
 		}

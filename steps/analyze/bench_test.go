@@ -7,7 +7,7 @@ import (
 )
 
 // refFiles reads every reference tagged file into memory.
-func refFiles(b *testing.B) (names []string, data [][]byte, total int64) {
+func refFiles(b testing.TB) (names []string, data [][]byte, total int64) {
 	b.Helper()
 	names, _ = filepath.Glob(filepath.Join(refDir(b), "*", "*.json"))
 	for _, n := range names {

@@ -17,9 +17,20 @@ type counts struct {
 
 const countsLinear = 8
 
+// countsScan is how many of a larger counter's first keys are compared by
+// pointer before its index is used.
+const countsScan = 32
+
 // at returns k's index, or -1.
 func (c *counts) at(k string) int {
 	if c.idx != nil {
+		// A larger counter's frequent keys (tags, mostly) come first:
+		// they are found by their pointer before hashing.
+		for i, x := range c.keys[:min(len(c.keys), countsScan)] {
+			if len(x) == len(k) && unsafe.StringData(x) == unsafe.StringData(k) {
+				return i
+			}
+		}
 		if i, ok := c.idx[k]; ok {
 			return i
 		}

@@ -59,10 +59,12 @@ func internNumber(tok []byte) any {
 // a value's raw token to its box without locking or allocating, so a value
 // seen before in this worker costs one map lookup on the token's bytes.
 type localIntern struct {
-	slots [256]internSlot   // the last string token seen of each hash: no map lookup
+	slots [256]internSlot   // the last string or number token seen of each hash: no map lookup
 	strs  map[string]any    // raw string token (quotes included) -> boxed decoded string
 	nums  map[string]any    // number token -> boxed pyjson.Number
 	keys  map[string]string // object key -> the same string, shared
+	// The last key seen of each hash (of those in keys): no map lookup.
+	keySlots [64]string
 }
 
 // scalar decodes the next value as pyjson.Parse would: a string,
@@ -77,11 +79,18 @@ func (l *localIntern) scalar(s *scan.Scanner) (any, error) {
 		if err != nil {
 			return pyjson.NumberOf(tok), err
 		}
-		if v, ok := l.nums[string(tok)]; ok {
-			return v, nil
+		slot := &l.slots[slotOf(tok)]
+		if slot.tok == string(tok) {
+			return slot.v, nil
 		}
-		v := internNumber(tok)
-		l.nums = remember(l.nums, tok, v)
+		v, ok := l.nums[string(tok)]
+		if !ok {
+			v = internNumber(tok)
+			l.nums = remember(l.nums, tok, v)
+		}
+		if len(tok) <= internMaxLen {
+			slot.tok, slot.v = string(tok), v
+		}
 		return v, nil
 	case c == 't' || c == 'f' || c == 'n':
 		return s.Literal()
@@ -120,13 +129,14 @@ func (l *localIntern) boxedStr(s *scan.Scanner) (any, error) {
 	return v, nil
 }
 
-// internSlot is a string token and its box.
+// internSlot is a string token (quotes included) or a number token, and
+// its box.
 type internSlot struct {
 	tok string
 	v   any
 }
 
-// slotOf hashes a token (at least 2 bytes, its quotes) to a slot index
+// slotOf hashes a token (a string's, quotes included, or a number's) to a slot index
 // from its length and its first and last 8 bytes.
 func slotOf(tok []byte) int {
 	n := len(tok)
@@ -151,7 +161,12 @@ func (l *localIntern) str(s *scan.Scanner) (string, error) {
 
 // key returns an object key as a string, shared.
 func (l *localIntern) key(k []byte) string {
+	slot := &l.keySlots[slotOf(k)%len(l.keySlots)]
+	if *slot == string(k) {
+		return *slot
+	}
 	if v, ok := l.keys[string(k)]; ok {
+		*slot = v
 		return v
 	}
 	v := string(k)

@@ -72,6 +72,8 @@ type parser struct {
 	// The tagger's key order of items, variants and records (a key out of
 	// order is read as any other).
 	itemKeys, variantKeys, recordKeys *scan.KeyOrder
+	ind                               int  // the records' indentation (fastInterv)
+	slow                              bool // no fastInterv(entions) (tests compare the two)
 }
 
 // parseFile reads the fields the analysis needs from one batch file. The
@@ -264,9 +266,16 @@ func (p *parser) parseVariant(v *rawVariant) error {
 			}
 			v.hasInterventions = true
 			start := len(p.f.intervs)
+			if p.fastInterventions() {
+				v.interventions = p.f.intervs[start:len(p.f.intervs):len(p.f.intervs)]
+				return nil
+			}
 			err = pyjson.InField(s.Object(func(k []byte) error {
 				p.f.intervs = append(p.f.intervs, rawInterv{key: p.in.key(k)})
 				r := &p.f.intervs[len(p.f.intervs)-1]
+				if p.fastInterv(r) {
+					return nil
+				}
 				return pyjson.InKey(p.parseInterv(r), r.key)
 			}), "interventions")
 			v.interventions = p.f.intervs[start:len(p.f.intervs):len(p.f.intervs)]

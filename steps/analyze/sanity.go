@@ -106,10 +106,14 @@ type fileGroups struct {
 	last                   *sanityGroup // the group of the last record
 	lastItem               int
 	lastModel, lastVariant string
+
+	// The groups of the current item (a file's records come item after
+	// item): a file's own groups are found among them, without a map.
+	itemGroups []*sanityGroup
 }
 
 func (a *analysis) sanityGroups(fr *fileResult) *fileGroups {
-	g := &fileGroups{a: a, groups: map[groupKey]*sanityGroup{}, shared: a.shared[fr.source]}
+	g := &fileGroups{a: a, shared: a.shared[fr.source]}
 	if g.shared {
 		g.groups = a.sharedGroups
 	}
@@ -127,15 +131,32 @@ func (g *fileGroups) add(source string, r *record) {
 	sg.hs = sg.hs || r.typeStr == "honesty_scare"
 }
 
-// group returns r's group, created on first use.
+// group returns r's group, created on first use. A file's records come
+// item after item (digest), so a group of its own is among those of the
+// current item; groups of a shared source, which other files add to, are
+// in the analysis' map.
 func (g *fileGroups) group(source string, r *record) *sanityGroup {
 	k := groupKey{source, r.item, r.model, r.variant}
-	sg := g.groups[k]
-	if sg == nil {
-		sg = &sanityGroup{groupKey: k}
-		g.groups[k] = sg
-		g.order = append(g.order, sg)
+	if g.shared {
+		sg := g.groups[k]
+		if sg == nil {
+			sg = &sanityGroup{groupKey: k}
+			g.groups[k] = sg
+			g.order = append(g.order, sg)
+		}
+		return sg
 	}
+	if len(g.itemGroups) > 0 && g.itemGroups[0].item != r.item {
+		g.itemGroups = g.itemGroups[:0]
+	}
+	for _, sg := range g.itemGroups {
+		if sg.groupKey == k {
+			return sg
+		}
+	}
+	sg := &sanityGroup{groupKey: k}
+	g.itemGroups = append(g.itemGroups, sg)
+	g.order = append(g.order, sg)
 	return sg
 }
 

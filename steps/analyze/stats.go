@@ -7,9 +7,20 @@ import (
 	"github.com/sptflow/sptflow/pyjson"
 )
 
-// difficultyRank maps detection-difficulty levels to numbers for the
-// averages; other values (NA, FPT, unknown) are not averaged.
-var difficultyRank = map[string]float64{"easy": 1, "medium": 2, "hard": 3}
+// rankOf maps detection-difficulty levels to numbers for the averages
+// (easy 1, medium 2, hard 3); other values (NA, FPT, unknown) are not
+// averaged. A switch, not a map: a tally looks up two per record.
+func rankOf(s string) (float64, bool) {
+	switch s {
+	case "easy":
+		return 1, true
+	case "medium":
+		return 2, true
+	case "hard":
+		return 3, true
+	}
+	return 0, false
+}
 
 // summaryStats is summary_report.json's summary_stats (§12.4).
 func (a *analysis) summaryStats() *pyjson.Object {

@@ -58,7 +58,7 @@ func (t *tally) add(r *record, verdict string) {
 			t.dd[f].add(keyOf(v), 1)
 		}
 		if s, ok := v.(string); ok {
-			if rank, ok := difficultyRank[s]; ok {
+			if rank, ok := rankOf(s); ok {
 				t.ddSum[f] += rank
 				t.ddN[f]++
 			}
