@@ -87,6 +87,7 @@ func (e *Engine) statusIn(ctx context.Context, in map[PartitionID]bool) ([]Parti
 		out = append(out, st)
 	}
 	e.checkDisk(out)
+	e.logStoreWarnings() // inputs are digested lazily: the stat cache may load only now
 	return out, nil
 }
 

@@ -52,13 +52,23 @@ func push(ctx context.Context, local *store.Store, rs *Store, pins []Pin, verify
 		if err != nil {
 			return st, fmt.Errorf("push %s: %w", p.Name, err)
 		}
-		if err := pushPin(ctx, local, rs, p, raw, &st); err != nil {
+		err = pushPin(ctx, local, rs, p, raw, &st)
+		if errors.Is(err, errLocalDamaged) {
+			st.Missing = append(st.Missing, p.Name) // its manifest was not pushed
+			continue
+		}
+		if err != nil {
 			return st, fmt.Errorf("push %s: %w", p.Name, err)
 		}
 		st.Partitions++
 	}
 	return st, nil
 }
+
+// errLocalDamaged is pushPin's error for a pinned output one of whose file
+// objects the local store lacks or holds damaged: push lists it as missing,
+// as it does an output whose manifest is gone.
+var errLocalDamaged = errors.New("a file object is missing or damaged locally")
 
 func pushPin(ctx context.Context, local *store.Store, rs *Store, p Pin, raw []byte, st *SyncStats) error {
 	m, err := decodeManifest(raw)
@@ -70,6 +80,9 @@ func pushPin(ctx context.Context, local *store.Store, rs *Store, p Pin, raw []by
 			continue
 		}
 		data, err := local.ReadObject(f.Digest)
+		if errors.Is(err, store.ErrNotFound) {
+			return errLocalDamaged // gone or damaged (and removed): the output is not in the local store
+		}
 		if err != nil {
 			return fmt.Errorf("file %s: %w", f.Path, err)
 		}
