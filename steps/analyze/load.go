@@ -30,7 +30,7 @@ type rawInterv struct {
 type rawVariant struct {
 	present          bool
 	s                []byte
-	outTok, inTok    any
+	outTok           any
 	tags             []string
 	interventions    []rawInterv
 	hasInterventions bool
@@ -157,6 +157,22 @@ func (p *parser) fieldScalar(f spt.Field) (any, error) {
 	return p.in.scalar(p.s)
 }
 
+// checkScalar reads the value of member f as fieldScalar does, with the
+// same errors, for a value nothing uses (a variant's input_tokens): a
+// number token is only checked, not boxed (token counts are mostly
+// distinct: boxing them filled the worker's and the shared tables).
+func (p *parser) checkScalar(f spt.Field) error {
+	if err := f.Next(p.s); err != nil {
+		return err
+	}
+	if c := p.s.Peek(); c == '-' || c == 'N' || c == 'I' || (c >= '0' && c <= '9') {
+		_, err := p.s.Number()
+		return err
+	}
+	_, err := p.in.scalar(p.s)
+	return err
+}
+
 // fieldStr is fieldScalar for a long text kept as its raw token (nil when
 // null).
 func (p *parser) fieldStr(f spt.Field) ([]byte, error) {
@@ -247,7 +263,7 @@ func (p *parser) parseVariant(v *rawVariant) error {
 		return err
 	}
 	v.present = true
-	v.outTok, v.inTok = 0, 0
+	v.outTok = 0
 	return s.ObjectInOrder(p.variantKeys, func(key []byte) error {
 		var err error
 		switch string(key) {
@@ -256,7 +272,7 @@ func (p *parser) parseVariant(v *rawVariant) error {
 		case "output_tokens":
 			v.outTok, err = p.fieldScalar(fOutTok)
 		case "input_tokens":
-			v.inTok, err = p.fieldScalar(fInTok)
+			err = p.checkScalar(fInTok)
 		case "tags":
 			v.tags, err = p.tags()
 			err = pyjson.InField(err, "tags")

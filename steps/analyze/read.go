@@ -19,8 +19,9 @@ func analyzeFiles(ctx context.Context, files []engine.OutputFile, o *options, ou
 	a := newAnalysis(o, files, out)
 	workers := runtime.GOMAXPROCS(0)
 	bufs := make(chan *worker, workers+1)
+	size := bufSize(files)
 	for range workers + 1 {
-		bufs <- &worker{}
+		bufs <- &worker{size: size}
 	}
 	err := ordered.Map(ctx, len(files), workers, func(ctx context.Context, i int) (*fileResult, error) {
 		var w *worker
@@ -52,7 +53,11 @@ func analyzeFiles(ctx context.Context, files []engine.OutputFile, o *options, ou
 // buffer and the parser.
 type worker struct {
 	buf []byte
-	p   parser
+	// size is the read buffer's capacity when first needed: the largest
+	// file's size (+1 for readAll's EOF read), so it is allocated (and its
+	// pages faulted in) once, not again each time a larger file comes.
+	size int
+	p    parser
 	// The storage of the last file's records, items and models, which its
 	// merge was the last to read.
 	records []record
@@ -62,6 +67,9 @@ type worker struct {
 
 func (w *worker) loadFile(f engine.OutputFile, o *options) *fileResult {
 	fr := &fileResult{file: f, path: f.Path, source: sourceName(f.Path), w: w}
+	if w.buf == nil && w.size > 0 {
+		w.buf = make([]byte, 0, w.size)
+	}
 	data, err := readInto(f, w.buf)
 	w.buf, fr.data = data, data
 	if err != nil {
@@ -84,6 +92,20 @@ func (w *worker) loadFile(f engine.OutputFile, o *options) *fileResult {
 	fr.digest(raw)
 	w.records, w.items, w.models = fr.records, fr.items, fr.models
 	return fr
+}
+
+// maxBufSize caps bufSize: a larger file still gets a buffer of its own
+// size when it comes (readAll), but the workers do not all hold one.
+const maxBufSize = 64 << 20
+
+// bufSize is the read buffer size that holds every file of files (+1 for
+// the read that sees EOF), at most maxBufSize.
+func bufSize(files []engine.OutputFile) int {
+	var m int64
+	for _, f := range files {
+		m = max(m, f.Size)
+	}
+	return int(min(m, maxBufSize)) + 1
 }
 
 // readInto reads f into buf's storage.
