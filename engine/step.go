@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -189,16 +188,48 @@ type OutputFile struct {
 
 // ReadAll reads the whole file (verified against its digest by Open).
 func (f OutputFile) ReadAll() ([]byte, error) {
-	rc, err := f.Open()
+	b, err := f.ReadInto(nil)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", f.Path, err)
-	}
-	defer rc.Close()
-	buf := bytes.NewBuffer(make([]byte, 0, f.Size+bytes.MinRead))
-	if _, err := buf.ReadFrom(rc); err != nil {
 		return nil, fmt.Errorf("read %s: %w", f.Path, err)
 	}
-	return buf.Bytes(), nil
+	return b, nil
+}
+
+// ReadInto is ReadAll into buf's storage (from its start), grown first to
+// the file's size when it is too small, so a caller reading many files
+// can reuse one buffer: the result shares buf's storage when it fits. Its
+// errors are Open's and the reader's as they are, for a caller that names
+// the file itself.
+func (f OutputFile) ReadInto(buf []byte) ([]byte, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return buf[:0], err
+	}
+	defer rc.Close()
+	return readFull(rc, f.Size, buf)
+}
+
+// readFull reads r to EOF into buf's storage, grown first to size+1 when
+// smaller (the +1 for the read that sees EOF), so a file of the expected
+// size is read without a doubling copy.
+func readFull(r io.Reader, size int64, buf []byte) ([]byte, error) {
+	if need := int(size) + 1; cap(buf) < need {
+		buf = make([]byte, 0, need)
+	}
+	b := buf[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 }
 
 // Upstream is the sealed output of one partition this partition needs.

@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"context"
-	"io"
 	"runtime"
 
 	"github.com/sptflow/sptflow/engine"
@@ -54,7 +53,7 @@ func analyzeFiles(ctx context.Context, files []engine.OutputFile, o *options, ou
 type worker struct {
 	buf []byte
 	// size is the read buffer's capacity when first needed: the largest
-	// file's size (+1 for readAll's EOF read), so it is allocated (and its
+	// file's size (+1 for the read that sees EOF), so it is allocated (and its
 	// pages faulted in) once, not again each time a larger file comes.
 	size int
 	p    parser
@@ -70,7 +69,7 @@ func (w *worker) loadFile(f engine.OutputFile, o *options) *fileResult {
 	if w.buf == nil && w.size > 0 {
 		w.buf = make([]byte, 0, w.size)
 	}
-	data, err := readInto(f, w.buf)
+	data, err := f.ReadInto(w.buf)
 	w.buf, fr.data = data, data
 	if err != nil {
 		fr.err = err
@@ -95,7 +94,7 @@ func (w *worker) loadFile(f engine.OutputFile, o *options) *fileResult {
 }
 
 // maxBufSize caps bufSize: a larger file still gets a buffer of its own
-// size when it comes (readAll), but the workers do not all hold one.
+// size when it comes (ReadInto), but the workers do not all hold one.
 const maxBufSize = 64 << 20
 
 // bufSize is the read buffer size that holds every file of files (+1 for
@@ -106,36 +105,4 @@ func bufSize(files []engine.OutputFile) int {
 		m = max(m, f.Size)
 	}
 	return int(min(m, maxBufSize)) + 1
-}
-
-// readInto reads f into buf's storage.
-func readInto(f engine.OutputFile, buf []byte) ([]byte, error) {
-	rc, err := f.Open()
-	if err != nil {
-		return buf, err
-	}
-	defer rc.Close()
-	return readAll(rc, f.Size, buf)
-}
-
-// readAll reads r into buf's storage, grown first to size when size is
-// known (one read, no doubling copies).
-func readAll(r io.Reader, size int64, buf []byte) ([]byte, error) {
-	if need := int(size) + 1; cap(buf) < need {
-		buf = make([]byte, 0, need)
-	}
-	b := buf[:0]
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-	}
 }

@@ -206,14 +206,23 @@ func (s *Selection) topics() (all, validationOnly map[string]bool) {
 }
 
 // extractAll parses and extracts the files in parallel (one per CPU) and
-// hands the extractions to use in job order, a few files at a time.
+// hands the extractions to use in job order, a few files at a time. Each
+// worker reads its files into a buffer of its own, reused: an extraction
+// holds copies of the texts it keeps, not the file's bytes.
 func (s *Selection) extractAll(ctx context.Context, jobs []fileJob, use func(int, *extraction) error) error {
-	return ordered.Map(ctx, len(jobs), runtime.GOMAXPROCS(0), func(ctx context.Context, i int) (*extraction, error) {
+	workers := runtime.GOMAXPROCS(0)
+	bufs := make(chan []byte, workers+1) // Map runs at most workers+1 at once
+	for range workers + 1 {
+		bufs <- nil
+	}
+	return ordered.Map(ctx, len(jobs), workers, func(ctx context.Context, i int) (*extraction, error) {
 		j := jobs[i]
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		data, err := j.file.ReadAll()
+		buf := <-bufs
+		data, err := j.file.ReadInto(buf)
+		defer func() { bufs <- data[:0] }()
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", j.file.Path, err)
 		}
