@@ -187,3 +187,17 @@ func TestStreamedFilesClosedOrAborted(t *testing.T) {
 		}
 	}
 }
+
+// TestNewReadBuffer: a read buffer is empty and holds size bytes, whether
+// it is small or made of huge pages.
+func TestNewReadBuffer(t *testing.T) {
+	for _, size := range []int{0, 1, 4096, 2<<20 - 1, 2 << 20, 4188364, 5 << 20} {
+		b := newReadBuffer(size)
+		if len(b) != 0 || cap(b) < size {
+			t.Fatalf("newReadBuffer(%d): len %d cap %d", size, len(b), cap(b))
+		}
+		if b = b[:cap(b)]; len(b) > 0 {
+			b[0], b[len(b)-1] = 1, 2 // all of it is usable
+		}
+	}
+}
