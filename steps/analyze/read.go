@@ -72,7 +72,7 @@ type worker struct {
 func (w *worker) loadFile(f engine.OutputFile, o *options) *fileResult {
 	fr := &fileResult{file: f, path: f.Path, source: sourceName(f.Path), w: w}
 	if w.buf == nil && w.size > 0 {
-		w.buf = newReadBuffer(w.size)
+		w.buf = newHugeBuffer(w.size)
 	}
 	data, err := f.ReadInto(w.buf)
 	w.buf, fr.data = data, data
