@@ -17,8 +17,8 @@ import (
 // calling goroutine, costs about as much CPU as a file's loading, so it
 // has a core of its own: one worker fewer than GOMAXPROCS (at least one)
 // keeps the cores as busy and saves a read buffer (the largest file's
-// size, whose pages are faulted in) and the switching between goroutines
-// competing for the same cores.
+// size) and the switching between goroutines competing for the same
+// cores.
 func analyzeFiles(ctx context.Context, files []engine.OutputFile, o *options, out engine.Output, p engine.Progress) (*analysis, error) {
 	a := newAnalysis(o, files, out)
 	workers := max(1, runtime.GOMAXPROCS(0)-1)
