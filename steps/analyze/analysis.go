@@ -45,6 +45,7 @@ type analysis struct {
 
 	recCats  []*recordCat
 	itemCats []*itemCat
+	held     heldBytes // the copies of the items the itemCats hold
 	dups     *dupSet
 	batches  *batchAgg
 

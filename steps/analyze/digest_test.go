@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -91,6 +92,34 @@ func TestCutMatchesLen(t *testing.T) {
 		if got, want := cut(s, n), old(s, n); got != want {
 			t.Fatalf("cut(%q, %d) = %q, want %q", s, n, got, want)
 		}
+	}
+}
+
+// TestCutText: cutText(raw, n) is cut(text(raw), n) for raw tokens with
+// plain and multi-byte characters, escapes (surrogate pairs, lone and
+// unpaired surrogates among them) and invalid contents, cut anywhere.
+func TestCutText(t *testing.T) {
+	valid := []string{"a", "é", "😀", `\n`, `\"`, `\u00e9`, `\ud83d\ude00`, `\ud83d`, `\ude00`, `\ud83d\u0041`}
+	all := append(slices.Clone(valid), `\x`, "\x01", `\u12`)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range 5000 {
+		pieces := valid
+		if i%2 == 1 {
+			pieces = all
+		}
+		var b strings.Builder
+		b.WriteByte('"')
+		for range rng.IntN(12) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		b.WriteByte('"')
+		raw, n := []byte(b.String()), rng.IntN(10)
+		if got, want := cutText(raw, n), cut(text(raw), n); got != want {
+			t.Fatalf("cutText(%s, %d) = %q, want %q", raw, n, got, want)
+		}
+	}
+	if got := cutText(nil, 3); got != "" {
+		t.Fatalf("cutText(nil) = %q", got)
 	}
 }
 

@@ -172,7 +172,7 @@ func (c *itemCat) add(a *analysis, fi, ii int, fr *fileResult, limit int) {
 		te.kept = append(te.kept, example{file: fi, item: ii, bytes: b, subsets: c.subsets(&fr.raw.items[ii])})
 		c.flush(a, limit, false)
 		if te.written < len(te.kept) {
-			b.own() // written later: out of the file's buffer
+			b.own(&a.held) // written later: out of the file's buffer
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package analyze
 
 import (
-	"bytes"
 	"fmt"
 	"path"
 
@@ -27,11 +26,30 @@ type itemBytes struct {
 	owned  bool
 }
 
-// own copies the bytes out of the file's buffer, if they are in it.
-func (b *itemBytes) own() {
+// own copies the bytes out of the file's buffer into h, if they are in it.
+func (b *itemBytes) own(h *heldBytes) {
 	if !b.owned {
-		b.tagged, b.owned = bytes.Clone(b.tagged), true
+		b.tagged, b.owned = h.clone(b.tagged), true
 	}
+}
+
+// heldBytes stores the copies of the items held for later, one after the
+// other in chunks of huge pages (newHugeBuffer): they are whole items,
+// some hundred kilobytes each, that stay until their turn comes (often
+// the end), and a fresh allocation each would fault in every 4 KiB page
+// of them. A chunk is freed once none of its copies is referred to.
+type heldBytes struct {
+	chunk []byte // the current chunk; its free space is after len
+}
+
+// clone returns a copy of b.
+func (h *heldBytes) clone(b []byte) []byte {
+	if len(b) > cap(h.chunk)-len(h.chunk) {
+		h.chunk = newHugeBuffer(max(len(b), hugePage))
+	}
+	start := len(h.chunk)
+	h.chunk = append(h.chunk, b...)
+	return h.chunk[start:len(h.chunk):len(h.chunk)]
 }
 
 // itemForm returns item ii's written form, computed once per merge

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sptflow/sptflow/pyjson"
 	"github.com/sptflow/sptflow/pyjson/scan"
@@ -384,6 +385,35 @@ func cut(t string, n int) string {
 		return t[:i] + "..."
 	}
 	return t
+}
+
+// cutText is cut(text(raw), n) for a raw string token: it decodes only
+// the first n code points (and sees whether any follow), not the whole
+// text, because the examples keep a few hundred code points of texts that
+// run to thousands of bytes. Like text, it returns "" for an absent (nil)
+// or invalid token, so the whole token is still checked, without copying.
+func cutText(raw []byte, n int) string {
+	if raw == nil || scan.CheckString(raw) != nil {
+		return ""
+	}
+	b := raw[1 : len(raw)-1]
+	out := make([]byte, 0, min(len(b), n)+len("..."))
+	for k := 0; k < n && len(b) > 0; k++ {
+		m := 1
+		switch c := b[0]; {
+		case c == '\\':
+			out, m, _ = scan.AppendEscape(out, b) // checked above: no error
+			b = b[m:]
+			continue
+		case c >= utf8.RuneSelf:
+			_, m = utf8.DecodeRune(b) // valid UTF-8: the file was checked
+		}
+		out, b = append(out, b[:m]...), b[m:]
+	}
+	if len(b) > 0 { // every escape and byte left decodes to one code point or more
+		out = append(out, "..."...)
+	}
+	return string(out)
 }
 
 // prefix50 is Python's t[:50].

@@ -13,10 +13,15 @@ import (
 // are done (internal/ordered.Map), so only a few files' records are in
 // memory at once. Read buffers and parsers are reused: a file's buffer goes
 // back to the workers once the file is merged (the merge copies the items
-// it keeps whole), and nothing merged refers to it.
+// it keeps whole), and nothing merged refers to it. The merge, on the
+// calling goroutine, costs about as much CPU as a file's loading, so it
+// has a core of its own: one worker fewer than GOMAXPROCS (at least one)
+// keeps the cores as busy and saves a read buffer (the largest file's
+// size) and the switching between goroutines competing for the same
+// cores.
 func analyzeFiles(ctx context.Context, files []engine.OutputFile, o *options, out engine.Output, p engine.Progress) (*analysis, error) {
 	a := newAnalysis(o, files, out)
-	workers := runtime.GOMAXPROCS(0)
+	workers := max(1, runtime.GOMAXPROCS(0)-1)
 	bufs := make(chan *worker, workers+1)
 	size := bufSize(files)
 	for range workers + 1 {
@@ -67,7 +72,7 @@ type worker struct {
 func (w *worker) loadFile(f engine.OutputFile, o *options) *fileResult {
 	fr := &fileResult{file: f, path: f.Path, source: sourceName(f.Path), w: w}
 	if w.buf == nil && w.size > 0 {
-		w.buf = make([]byte, 0, w.size)
+		w.buf = newHugeBuffer(w.size)
 	}
 	data, err := f.ReadInto(w.buf)
 	w.buf, fr.data = data, data

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -184,6 +185,42 @@ func TestStreamedFilesClosedOrAborted(t *testing.T) {
 		list := DefaultOutputDir + "/interesting_examples/intervention_disagreements.json"
 		if _, ok := out.files[list]; ok == strict {
 			t.Errorf("strict %v: %s written: %v", strict, list, ok)
+		}
+	}
+}
+
+// TestNewHugeBuffer: a huge buffer is empty and holds size bytes, whether
+// it is small or made of huge pages.
+func TestNewHugeBuffer(t *testing.T) {
+	for _, size := range []int{0, 1, 4096, 2<<20 - 1, 2 << 20, 4188364, 5 << 20} {
+		b := newHugeBuffer(size)
+		if len(b) != 0 || cap(b) < size {
+			t.Fatalf("newHugeBuffer(%d): len %d cap %d", size, len(b), cap(b))
+		}
+		if b = b[:cap(b)]; len(b) > 0 {
+			b[0], b[len(b)-1] = 1, 2 // all of it is usable
+		}
+	}
+}
+
+// TestHeldBytes: held copies equal their originals, small and over a huge
+// page, and appending to one does not reach the next.
+func TestHeldBytes(t *testing.T) {
+	var h heldBytes
+	var orig, copies [][]byte
+	for i, n := range []int{10, 300 << 10, 1 << 20, 3 << 20, 0, 700 << 10, 5} {
+		b := bytes.Repeat([]byte{byte('a' + i)}, n)
+		orig, copies = append(orig, b), append(copies, h.clone(b))
+	}
+	for i := range copies {
+		if !bytes.Equal(copies[i], orig[i]) {
+			t.Fatalf("copy %d differs from its original", i)
+		}
+		_ = append(copies[i], 'x')
+	}
+	for i := range copies {
+		if !bytes.Equal(copies[i], orig[i]) {
+			t.Fatalf("copy %d changed by an append to another", i)
 		}
 	}
 }
