@@ -32,10 +32,10 @@
 #               rerunning the analysis after changing an option)
 #   evaluation  python3 scripts/analyze_evaluation_results.py  vs  `run …
 #               evaluation --force`, (a) the first process after the tag run,
-#               (b) a later one. (Today the tag run already digests the 266 MB
-#               of results, as every run digests every node's inputs when it
-#               opens the pipeline, so (a) and (b) differ only once that is
-#               lazy.)
+#               (b) a later one. (a) digests the 266 MB of
+#               results once (inputs are digested when a run first needs
+#               them, so the tag run did not), (b) finds them in the stat
+#               cache.
 #
 # The original imports anthropic, openai and dotenv at start (scripts/utils.py)
 # though these scripts call no API; when python3 lacks them, empty stand-ins
