@@ -5,6 +5,7 @@ import (
 	"path"
 
 	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/internal/hugebuf"
 	"github.com/sptflow/sptflow/pyjson"
 )
 
@@ -34,7 +35,7 @@ func (b *itemBytes) own(h *heldBytes) {
 }
 
 // heldBytes stores the copies of the items held for later, one after the
-// other in chunks of huge pages (newHugeBuffer): they are whole items,
+// other in chunks of huge pages (hugebuf.Make): they are whole items,
 // some hundred kilobytes each, that stay until their turn comes (often
 // the end), and a fresh allocation each would fault in every 4 KiB page
 // of them. A chunk is freed once none of its copies is referred to.
@@ -45,7 +46,7 @@ type heldBytes struct {
 // clone returns a copy of b.
 func (h *heldBytes) clone(b []byte) []byte {
 	if len(b) > cap(h.chunk)-len(h.chunk) {
-		h.chunk = newHugeBuffer(max(len(b), hugePage))
+		h.chunk = hugebuf.Make(max(len(b), hugebuf.PageSize))
 	}
 	start := len(h.chunk)
 	h.chunk = append(h.chunk, b...)

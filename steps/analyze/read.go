@@ -5,6 +5,7 @@ import (
 	"runtime"
 
 	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/internal/hugebuf"
 	"github.com/sptflow/sptflow/internal/ordered"
 )
 
@@ -72,7 +73,7 @@ type worker struct {
 func (w *worker) loadFile(f engine.OutputFile, o *options) *fileResult {
 	fr := &fileResult{file: f, path: f.Path, source: sourceName(f.Path), w: w}
 	if w.buf == nil && w.size > 0 {
-		w.buf = newHugeBuffer(w.size)
+		w.buf = hugebuf.Make(w.size)
 	}
 	data, err := f.ReadInto(w.buf)
 	w.buf, fr.data = data, data

@@ -189,20 +189,6 @@ func TestStreamedFilesClosedOrAborted(t *testing.T) {
 	}
 }
 
-// TestNewHugeBuffer: a huge buffer is empty and holds size bytes, whether
-// it is small or made of huge pages.
-func TestNewHugeBuffer(t *testing.T) {
-	for _, size := range []int{0, 1, 4096, 2<<20 - 1, 2 << 20, 4188364, 5 << 20} {
-		b := newHugeBuffer(size)
-		if len(b) != 0 || cap(b) < size {
-			t.Fatalf("newHugeBuffer(%d): len %d cap %d", size, len(b), cap(b))
-		}
-		if b = b[:cap(b)]; len(b) > 0 {
-			b[0], b[len(b)-1] = 1, 2 // all of it is usable
-		}
-	}
-}
-
 // TestHeldBytes: held copies equal their originals, small and over a huge
 // page, and appending to one does not reach the next.
 func TestHeldBytes(t *testing.T) {
