@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -33,7 +34,9 @@ func killLoopCount() int {
 // TestKillLoop kills `sptflow run` with SIGKILL at random moments (a
 // seeded RNG picks the delay after the run has started, that is after its
 // journal exists), over and over, on the demo pipeline and on the
-// reference pipeline (on small fixture data); every fourth run is a plain
+// reference pipeline (on small fixture data), each with outputs
+// materialized by the default mode and hard-linked to read-only store
+// objects (SPTFLOW_MATERIALIZE=hardlink); every fourth run is a plain
 // one, the others --force runs, so that kills keep landing in work. A last run then brings
 // the project up to date: its outputs equal an uninterrupted run's (up to
 // times of day), its lock file pins every partition's current key, and no
@@ -41,18 +44,29 @@ func killLoopCount() int {
 func TestKillLoop(t *testing.T) {
 	t.Parallel()
 	ref := referenceFixture(t)
+	reference := []string{"run", "pipelines/reference.yaml", "--set", "source=in/src", "--set", "eval_results=in/evals",
+		"--set", "topics=[sycophancy,jailbreak_attempts]", "--data", "out"}
 	for _, tc := range []struct {
 		name string
 		args []string
-		data string // output directory, relative to the project
+		data string   // output directory, relative to the project
+		env  []string // the projects' extra environment
+		// linked: the outputs must end hard-linked to read-only objects
+		linked bool
 	}{
-		{"demo", []string{"run", "pipelines/demo.yaml"}, "data/demo"},
-		{"reference", []string{"run", "pipelines/reference.yaml", "--set", "source=in/src", "--set", "eval_results=in/evals",
-			"--set", "topics=[sycophancy,jailbreak_attempts]", "--data", "out"}, "out"},
+		{"demo", []string{"run", "pipelines/demo.yaml"}, "data/demo", nil, false},
+		{"reference", reference, "out", nil, false},
+		// Outputs hard-linked to their store objects (the default for
+		// users other than root; root, as in CI, copies by default): a
+		// kill between linking and recording must not leave a data file
+		// the next run trusts wrongly, nor a writable object.
+		{"demo, hard links", []string{"run", "pipelines/demo.yaml"}, "data/demo", []string{store.MaterializeEnv + "=hardlink"}, true},
+		{"reference, hard links", reference, "out", []string{store.MaterializeEnv + "=hardlink"}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			clean := newProject(t)
+			clean.env = tc.env
 			ref.writeTo(clean)
 			clean.run(tc.args...)
 			start := time.Now()
@@ -61,6 +75,7 @@ func TestKillLoop(t *testing.T) {
 			want := normalized(files(t, filepath.Join(clean.dir, tc.data)))
 
 			p := newProject(t)
+			p.env = tc.env
 			ref.writeTo(p)
 			r := rand.New(rand.NewPCG(uint64(len(tc.name)), 10))
 			killed, seen := 0, 0 // seen: temp files found right after the kills
@@ -80,6 +95,9 @@ func TestKillLoop(t *testing.T) {
 			t.Logf("%d kills; %d temporary files found after them (each run removes the previous ones)", killed, seen)
 			p.run(tc.args...)
 			compareFiles(t, normalized(files(t, filepath.Join(p.dir, tc.data))), want)
+			if tc.linked {
+				checkLinked(t, filepath.Join(p.dir, tc.data, "stage_3_tagged"))
+			}
 			if got, want := lockKeys(t, p), statusKeys(t, p, tc.args); !maps.Equal(got, want) {
 				t.Errorf("lock file after the kills and a run: partitions and keys\n%v\nwant (status: every partition up to date)\n%v", got, want)
 			}
@@ -87,6 +105,34 @@ func TestKillLoop(t *testing.T) {
 				t.Errorf("after %d kills and a run, temporary files are left: %v", killed, left)
 			}
 		})
+	}
+}
+
+// checkLinked fails t unless every file under dir is read-only and has
+// another link (its store object).
+func checkLinked(t *testing.T, dir string) {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			return err
+		}
+		links := uint64(0)
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			links = uint64(st.Nlink)
+		}
+		if links < 2 || fi.Mode().Perm()&0o222 != 0 {
+			t.Errorf("%s: mode %v, %d links: want a read-only hard link to its store object", path, fi.Mode(), links)
+		}
+		n++
+		return nil
+	})
+	if err != nil || n == 0 {
+		t.Errorf("no hard-linked outputs checked under %s: %v", dir, err)
 	}
 }
 
