@@ -189,7 +189,7 @@ func (s *Store) OpenObject(d Digest) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("open object %s: %w", d.Short(), err)
 	}
 	if s.vouched(p, fi, d) {
-		return &unchangedReader{f: f, fi: fi, path: p, want: d}, nil
+		return &unchangedReader{s: s, f: f, fi: fi, path: p, want: d}, nil
 	}
 	return &verifyingReader{s: s, start: start, f: f, fi: fi, path: p, want: d, h: sha256.New()}, nil
 }

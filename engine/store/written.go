@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"io/fs"
@@ -113,8 +114,13 @@ func (s *Store) promoteWritten() {
 // unchangedReader reads an object the stat cache or this process's writes
 // vouch for (vouched) without hashing it; at the end it checks that the
 // file's stat signature did not change while it was read (someone wrote to
-// it), which is ErrNotFound.
+// it), which is ErrNotFound. A change of the ctime alone (same inode, size
+// and mtime) is what another process hard-linking the object into its data
+// directory (or chmod'ing it) does while this one reads, as sharded runs
+// sharing a store do: then the file is hashed once to tell that from a
+// write whose mtime was put back, and a match ends the read as usual.
 type unchangedReader struct {
+	s    *Store
 	f    *os.File
 	fi   os.FileInfo
 	path string
@@ -128,14 +134,41 @@ func (r *unchangedReader) Read(p []byte) (int, error) {
 	}
 	n, err := r.f.Read(p)
 	if err == io.EOF {
-		if fi, serr := r.f.Stat(); serr != nil || sigOf(fi) != sigOf(r.fi) {
-			err = fmt.Errorf("read object %s: changed while read: %w", r.want.Short(), ErrNotFound)
-		}
+		err = r.checkUnchanged()
 	}
 	if err != nil {
 		r.err = err
 	}
 	return n, err
+}
+
+// checkUnchanged returns io.EOF when the file still holds what the read
+// was vouched for, else the error that says it changed.
+func (r *unchangedReader) checkUnchanged() error {
+	changed := fmt.Errorf("read object %s: changed while read: %w", r.want.Short(), ErrNotFound)
+	fi, err := r.f.Stat()
+	if err != nil {
+		return changed
+	}
+	was, now := sigOf(r.fi), sigOf(fi)
+	if now == was {
+		return io.EOF
+	}
+	if now.Size != was.Size || now.Mtime != was.Mtime || now.Ino != was.Ino {
+		return changed
+	}
+	h := sha256.New()
+	if _, err := copyBuffered(h, io.NewSectionReader(r.f, 0, now.Size)); err != nil {
+		return changed
+	}
+	after, err := r.f.Stat()
+	if err != nil || sigOf(after) != now || Digest(h.Sum(nil)) != r.want {
+		return changed
+	}
+	if r.s != nil {
+		r.s.rememberWritten(r.path, r.want) // the new signature, verified
+	}
+	return io.EOF
 }
 
 func (r *unchangedReader) Close() error { return r.f.Close() }

@@ -110,6 +110,84 @@ func TestUnchangedReaderCatchesAWriteDuringTheRead(t *testing.T) {
 	}
 }
 
+// TestUnchangedReaderAllowsALinkDuringTheRead: another process
+// hard-linking the object into its data directory while this one reads it
+// (sharded runs sharing a store) changes only its ctime: the read succeeds,
+// the file is hashed to tell that from a write whose mtime was put back,
+// and such a write still fails the read.
+func TestUnchangedReaderAllowsALinkDuringTheRead(t *testing.T) {
+	data := bytes.Repeat([]byte("x"), 100)
+	tests := []struct {
+		name    string
+		change  func(t *testing.T, p string)
+		wantErr bool
+	}{
+		{"hard-linked", func(t *testing.T, p string) {
+			if err := os.Link(p, filepath.Join(t.TempDir(), "data.json")); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+		{"chmod'ed", func(t *testing.T, p string) {
+			if err := os.Chmod(p, 0o400); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+		{"written, its mtime put back", func(t *testing.T, p string) {
+			fi, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, bytes.Repeat([]byte("y"), 100), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(p, fi.ModTime(), fi.ModTime()); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Open(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := s.PutObject(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := s.OpenObject(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if _, ok := r.(*unchangedReader); !ok {
+				t.Fatalf("OpenObject: got %T, want an unchangedReader", r)
+			}
+			p := s.objectPath(d)
+			before, _ := os.Stat(p)
+			time.Sleep(20 * time.Millisecond) // past the kernel's timestamp tick
+			tt.change(t, p)
+			if after, _ := os.Stat(p); SameSig(before, after) {
+				t.Skip("the file system did not change the ctime")
+			}
+			got, err := io.ReadAll(r)
+			if tt.wantErr {
+				if !errors.Is(err, ErrNotFound) {
+					t.Errorf("read: got %v, want ErrNotFound", err)
+				}
+				return
+			}
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("read: got %d bytes, %v; want the object", len(got), err)
+			}
+			// The new signature is vouched for: the next read hashes nothing.
+			if _, trusted, err := readObject(t, s, d); err != nil || !trusted {
+				t.Errorf("next read: trusted %v, %v; want trusted", trusted, err)
+			}
+		})
+	}
+}
+
 func TestKnownDigest(t *testing.T) {
 	s, err := Open(t.TempDir())
 	if err != nil {
