@@ -80,12 +80,15 @@ func TestOwnObjectsAreNotHashedAgain(t *testing.T) {
 	}
 }
 
-func TestUnchangedReaderCatchesAWriteDuringTheRead(t *testing.T) {
+// openOwnObject puts data into a new store and opens it again: this
+// process wrote it, so its reader does not hash it (an unchangedReader).
+func openOwnObject(t *testing.T, data []byte) (*Store, Digest, io.Reader) {
+	t.Helper()
 	s, err := Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := s.PutObject(bytes.Repeat([]byte("x"), 100))
+	d, err := s.PutObject(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,10 +96,15 @@ func TestUnchangedReaderCatchesAWriteDuringTheRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
+	t.Cleanup(func() { r.Close() })
 	if _, ok := r.(*unchangedReader); !ok {
 		t.Fatalf("OpenObject: got %T, want an unchangedReader", r)
 	}
+	return s, d, r
+}
+
+func TestUnchangedReaderCatchesAWriteDuringTheRead(t *testing.T) {
+	s, d, r := openOwnObject(t, bytes.Repeat([]byte("x"), 100))
 	p := s.objectPath(d)
 	if err := os.WriteFile(p, bytes.Repeat([]byte("y"), 100), 0o644); err != nil {
 		t.Fatal(err)
@@ -147,22 +155,7 @@ func TestUnchangedReaderAllowsALinkDuringTheRead(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := Open(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			d, err := s.PutObject(data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := s.OpenObject(d)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			if _, ok := r.(*unchangedReader); !ok {
-				t.Fatalf("OpenObject: got %T, want an unchangedReader", r)
-			}
+			s, d, r := openOwnObject(t, data)
 			p := s.objectPath(d)
 			before, _ := os.Stat(p)
 			time.Sleep(20 * time.Millisecond) // past the kernel's timestamp tick
