@@ -126,21 +126,9 @@ func contains(ss []string, s string) bool {
 
 // hasInversion reports whether inversion(it) is not empty.
 func hasInversion(it *rawItem) bool {
-	for _, m := range it.models {
-		a, b := &m.variants[0], &m.variants[1]
-		if !a.present || !b.present {
-			continue
-		}
-		for _, r := range a.interventions {
-			if r.p != "FAIL" {
-				continue
-			}
-			if rb := findInterv(b, r.key); rb != nil && rb.p == "PASS" {
-				return true
-			}
-		}
-	}
-	return false
+	found := false
+	eachInversion(it, func(string, string) bool { found = true; return false })
+	return found
 }
 
 // hasDisagreements reports whether the lists of disagreements(it) are not
@@ -182,6 +170,16 @@ func hasDisagreements(it *rawItem) (all, hc bool) {
 // the same key is PASS. A key missing on B is skipped (the original crashed).
 func inversion(it *rawItem) []any {
 	var out []any
+	eachInversion(it, func(model, key string) bool {
+		out = append(out, []any{model, key})
+		return true
+	})
+	return out
+}
+
+// eachInversion calls f with the model and key of each entry of
+// inversion(it), in order, until f returns false.
+func eachInversion(it *rawItem, f func(model, key string) bool) {
 	for _, m := range it.models {
 		a, b := &m.variants[0], &m.variants[1]
 		if !a.present || !b.present {
@@ -191,12 +189,11 @@ func inversion(it *rawItem) []any {
 			if r.p != "FAIL" {
 				continue
 			}
-			if rb := findInterv(b, r.key); rb != nil && rb.p == "PASS" {
-				out = append(out, []any{m.name, r.key})
+			if rb := findInterv(b, r.key); rb != nil && rb.p == "PASS" && !f(m.name, r.key) {
+				return
 			}
 		}
 	}
-	return out
 }
 
 func findInterv(v *rawVariant, key string) *rawInterv {
