@@ -26,33 +26,30 @@ type slab struct {
 
 // record returns a new record whose tags start in its inline array.
 func (s *slab) record() *fastRecord {
-	if len(s.recs) == cap(s.recs) {
-		s.recs = make([]fastRecord, 0, slabLen)
-	}
-	s.recs = s.recs[:len(s.recs)+1]
-	r := &s.recs[len(s.recs)-1]
+	r := next(&s.recs)
 	r.tags = r.inl[:0]
 	return r
 }
 
 // variant returns a new variant whose tags start in its inline array.
 func (s *slab) variant() *fastVariant {
-	if len(s.vars) == cap(s.vars) {
-		s.vars = make([]fastVariant, 0, slabLen)
-	}
-	s.vars = s.vars[:len(s.vars)+1]
-	v := &s.vars[len(s.vars)-1]
+	v := next(&s.vars)
 	v.tags = v.inl[:0]
 	return v
 }
 
 // variantScan returns a new zero variantScan.
-func (s *slab) variantScan() *variantScan {
-	if len(s.scan) == cap(s.scan) {
-		s.scan = make([]variantScan, 0, slabLen)
+func (s *slab) variantScan() *variantScan { return next(&s.scan) }
+
+// next extends *buf by one element and returns it, starting a new chunk
+// of slabLen elements when the current one is full (so the elements
+// handed out before never move).
+func next[T any](buf *[]T) *T {
+	if len(*buf) == cap(*buf) {
+		*buf = make([]T, 0, slabLen)
 	}
-	s.scan = s.scan[:len(s.scan)+1]
-	return &s.scan[len(s.scan)-1]
+	*buf = (*buf)[:len(*buf)+1]
+	return &(*buf)[len(*buf)-1]
 }
 
 // id returns the string prefix+key, its bytes in the current id chunk.
