@@ -244,15 +244,8 @@ func TestVerifiedReadEntersTheStatCache(t *testing.T) {
 // mtime (for GC), which changes its signature; the object was just
 // verified, so reading it does not hash it again.
 func TestTouchedObjectStaysTrusted(t *testing.T) {
-	s, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
 	data := bytes.Repeat([]byte("tagged\n"), 100)
-	d, err := s.PutObject(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, d := putInNewStore(t, data)
 	p := s.objectPath(d)
 	old := time.Now().Add(-2 * touchAfter)
 	if err := os.Chtimes(p, old, old); err != nil {
@@ -275,15 +268,8 @@ func TestTouchedObjectStaysTrusted(t *testing.T) {
 // for has the object's digest without being read, even after the object's
 // signature changed (a GC touch); once written to, it is hashed.
 func TestDigestPlaced(t *testing.T) {
-	s, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
 	data := bytes.Repeat([]byte("tagged\n"), 100)
-	d, err := s.PutObject(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, d := putInNewStore(t, data)
 	p := s.objectPath(d)
 	dst := filepath.Join(t.TempDir(), "out.json")
 	if err := os.Link(p, dst); err != nil {

@@ -80,9 +80,8 @@ func TestOwnObjectsAreNotHashedAgain(t *testing.T) {
 	}
 }
 
-// openOwnObject puts data into a new store and opens it again: this
-// process wrote it, so its reader does not hash it (an unchangedReader).
-func openOwnObject(t *testing.T, data []byte) (*Store, Digest, io.Reader) {
+// putInNewStore puts data into a new store as an object.
+func putInNewStore(t *testing.T, data []byte) (*Store, Digest) {
 	t.Helper()
 	s, err := Open(t.TempDir())
 	if err != nil {
@@ -92,6 +91,14 @@ func openOwnObject(t *testing.T, data []byte) (*Store, Digest, io.Reader) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, d
+}
+
+// openOwnObject puts data into a new store and opens it again: this
+// process wrote it, so its reader does not hash it (an unchangedReader).
+func openOwnObject(t *testing.T, data []byte) (*Store, Digest, io.Reader) {
+	t.Helper()
+	s, d := putInNewStore(t, data)
 	r, err := s.OpenObject(d)
 	if err != nil {
 		t.Fatal(err)
