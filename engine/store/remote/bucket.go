@@ -4,15 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"path"
-	"strings"
-
-	"gocloud.dev/blob"
-	"gocloud.dev/blob/memblob"
-	"gocloud.dev/blob/s3blob"
-	"gocloud.dev/gcerrors"
 )
 
 // Sentinel conditions of a bucket operation.
@@ -55,19 +48,26 @@ type bucket interface {
 //	file:///absolute/path
 //	mem://          (this process only; for tests)
 //
-// The URL path of s3:// and gs:// is a key prefix inside the bucket; the
-// remaining query parameters are gocloud.dev's (credentials come from the
-// usual environment: AWS_* variables or profiles, Google application
-// default credentials).
+// The URL path of s3:// and gs:// is a key prefix inside the bucket. The
+// query parameters of s3:// are listed in s3Params; credentials come from
+// the usual environment (AWS_* variables or profiles, Google application
+// default credentials), never from the URL.
 func openBucket(ctx context.Context, rawURL string) (bucket, error) {
 	u, err := ParseURL(rawURL)
 	if err != nil {
 		return nil, err
 	}
-	if u.Scheme == "file" {
+	var b bucket
+	switch u.Scheme {
+	case "file":
 		return openFileBucket(u.Path)
+	case "mem":
+		return newMemBucket(), nil
+	case "s3":
+		b, err = openS3(ctx, u)
+	default:
+		b, err = openGCS(ctx, u)
 	}
-	b, err := openBlob(ctx, u)
 	if err != nil {
 		return nil, fmt.Errorf("open remote store %s: %w", Redact(rawURL), err)
 	}
@@ -97,33 +97,6 @@ func ParseURL(rawURL string) (*url.URL, error) {
 	return u, nil
 }
 
-// openBlob opens a gocloud.dev bucket; the URL path becomes a key prefix.
-func openBlob(ctx context.Context, u *url.URL) (*blobBucket, error) {
-	prefix := strings.Trim(u.Path, "/")
-	bu := *u
-	bu.Path = ""
-	var opener blob.BucketURLOpener
-	switch u.Scheme {
-	case "s3":
-		opener = &s3blob.URLOpener{}
-	case "gs":
-		var err error
-		if opener, err = gcsOpener(); err != nil {
-			return nil, err
-		}
-	default:
-		opener = &memblob.URLOpener{}
-	}
-	b, err := opener.OpenBucketURL(ctx, &bu)
-	if err != nil {
-		return nil, err
-	}
-	if prefix != "" {
-		b = blob.PrefixedBucket(b, prefix+"/")
-	}
-	return &blobBucket{b: b}, nil
-}
-
 // Redact drops the query of a store URL (it may name a role or profile)
 // for messages.
 func Redact(rawURL string) string {
@@ -135,67 +108,3 @@ func Redact(rawURL string) string {
 	u.User = nil
 	return u.String()
 }
-
-// blobBucket is a bucket on gocloud.dev/blob: S3 (create-only through
-// If-None-Match: *), GCS (a does-not-exist precondition) and memory.
-type blobBucket struct{ b *blob.Bucket }
-
-// errorCoder is the part of smithy.APIError (S3's errors) that create
-// needs, declared here to keep the AWS SDK out of this package's API.
-type errorCoder interface{ ErrorCode() string }
-
-// maxConflictRetries bounds the retries of an S3 409
-// ConditionalRequestConflict: a concurrent conditional write of the same
-// key was in flight; AWS asks to retry, and the retry sees the winner.
-const maxConflictRetries = 5
-
-func (b *blobBucket) create(ctx context.Context, key string, data []byte) error {
-	for i := 0; ; i++ {
-		err := b.b.WriteAll(ctx, key, data, &blob.WriterOptions{IfNotExist: true, ContentType: "application/octet-stream"})
-		switch {
-		case err == nil:
-			return nil
-		case gcerrors.Code(err) == gcerrors.FailedPrecondition:
-			return ErrExist
-		}
-		var ec errorCoder
-		if errors.As(err, &ec) && ec.ErrorCode() == "ConditionalRequestConflict" && i < maxConflictRetries {
-			continue
-		}
-		return err
-	}
-}
-
-func (b *blobBucket) read(ctx context.Context, key string) ([]byte, error) {
-	data, err := b.b.ReadAll(ctx, key)
-	if gcerrors.Code(err) == gcerrors.NotFound {
-		return nil, ErrNotFound
-	}
-	return data, err
-}
-
-func (b *blobBucket) list(ctx context.Context, prefix string, fn func(Entry) bool) error {
-	it := b.b.List(&blob.ListOptions{Prefix: prefix})
-	for {
-		obj, err := it.Next(ctx)
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if !obj.IsDir && !fn(Entry{Key: obj.Key, Size: obj.Size, ModTime: obj.ModTime}) {
-			return nil
-		}
-	}
-}
-
-func (b *blobBucket) remove(ctx context.Context, key string) error {
-	err := b.b.Delete(ctx, key)
-	if gcerrors.Code(err) == gcerrors.NotFound {
-		return nil
-	}
-	return err
-}
-
-func (b *blobBucket) close() error { return b.b.Close() }

@@ -15,7 +15,7 @@ import (
 )
 
 // backends opens one fresh remote store per implementation: a directory
-// (file://), gocloud.dev's memory bucket (mem://) and S3 through the
+// (file://), the memory bucket (mem://) and S3 through the
 // in-process S3 server gofakes3, whose memory backend checks
 // If-None-Match: * under its lock (so the S3 create-only path is the one a
 // real bucket takes: a conditional PUT).
