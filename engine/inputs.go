@@ -220,7 +220,7 @@ func openSealedInputVia(st *store.Store, abs string, f store.ManifestFile) (io.R
 	}
 	if st != nil {
 		if d, ok := st.KnownDigest(abs, fi); ok && d == f.Digest {
-			return &knownInputReader{f: file, fi: fi, changed: changed}, nil
+			return &knownInputReader{f: file, fi: fi, want: f.Digest, changed: changed}, nil
 		}
 	}
 	return &sealedReader{f: file, r: io.LimitReader(file, f.Size+1), h: sha256.New(), want: f.Digest, size: f.Size, changed: changed}, nil

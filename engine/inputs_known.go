@@ -11,11 +11,14 @@ import (
 // cache knows with the sealed digest, without hashing it: the node key was
 // computed from that same cached digest, so hashing it again while reading
 // would only repeat what the cache vouched for. It fails with changed if
-// the file's stat signature (size, mtime, inode, ctime) differs at the end
-// of the read from when it was opened (someone wrote to it meanwhile).
+// the file no longer holds want at the end of the read: its stat signature
+// (size, mtime, inode, ctime) differs from when it was opened, unless only
+// the ctime did and the file still hashes to want (store.StillHolds: a
+// hard link or chmod of the input meanwhile is not a change).
 type knownInputReader struct {
 	f       *os.File
 	fi      os.FileInfo
+	want    store.Digest
 	changed error
 	err     error
 }
@@ -26,7 +29,7 @@ func (r *knownInputReader) Read(p []byte) (int, error) {
 	}
 	n, err := r.f.Read(p)
 	if err == io.EOF {
-		if fi, serr := r.f.Stat(); serr != nil || !store.SameSig(fi, r.fi) {
+		if _, ok := store.StillHolds(r.f, r.fi, r.want); !ok {
 			err = r.changed
 		}
 	}

@@ -145,30 +145,43 @@ func (r *unchangedReader) Read(p []byte) (int, error) {
 // checkUnchanged returns io.EOF when the file still holds what the read
 // was vouched for, else the error that says it changed.
 func (r *unchangedReader) checkUnchanged() error {
-	changed := fmt.Errorf("read object %s: changed while read: %w", r.want.Short(), ErrNotFound)
-	fi, err := r.f.Stat()
-	if err != nil {
-		return changed
+	now, ok := StillHolds(r.f, r.fi, r.want)
+	if !ok {
+		return fmt.Errorf("read object %s: changed while read: %w", r.want.Short(), ErrNotFound)
 	}
-	was, now := sigOf(r.fi), sigOf(fi)
-	if now == was {
-		return io.EOF
-	}
-	if now.Size != was.Size || now.Mtime != was.Mtime || now.Ino != was.Ino {
-		return changed
-	}
-	h := sha256.New()
-	if _, err := copyBuffered(h, io.NewSectionReader(r.f, 0, now.Size)); err != nil {
-		return changed
-	}
-	after, err := r.f.Stat()
-	if err != nil || sigOf(after) != now || Digest(h.Sum(nil)) != r.want {
-		return changed
-	}
-	if r.s != nil {
+	if r.s != nil && sigOf(now) != sigOf(r.fi) {
 		r.s.rememberWritten(r.path, r.want) // the new signature, verified
 	}
 	return io.EOF
+}
+
+// StillHolds reports whether the open file f, whose stat was was when a
+// read of it that trusted it to hold want began, still holds want now that
+// the read is done, and returns its stat. It does when its stat signature
+// is unchanged. When only the ctime changed (same inode, size and mtime:
+// a hard link or a chmod by another process, or a write whose mtime was
+// put back), the file is hashed once to tell which, and a match holds.
+func StillHolds(f *os.File, was os.FileInfo, want Digest) (os.FileInfo, bool) {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, false
+	}
+	before, now := sigOf(was), sigOf(fi)
+	if now == before {
+		return fi, true
+	}
+	if now.Size != before.Size || now.Mtime != before.Mtime || now.Ino != before.Ino {
+		return nil, false
+	}
+	h := sha256.New()
+	if _, err := copyBuffered(h, io.NewSectionReader(f, 0, now.Size)); err != nil {
+		return nil, false
+	}
+	after, err := f.Stat()
+	if err != nil || sigOf(after) != now || Digest(h.Sum(nil)) != want {
+		return nil, false
+	}
+	return after, true
 }
 
 func (r *unchangedReader) Close() error { return r.f.Close() }
@@ -179,12 +192,6 @@ func (r *unchangedReader) Close() error { return r.f.Close() }
 func (s *Store) KnownDigest(abs string, fi os.FileInfo) (Digest, bool) {
 	return s.knownDigest(abs, fi)
 }
-
-// SameSig reports whether a and b, two stats of a file, have the same stat
-// signature (size, mtime and, where the platform has them, inode and
-// ctime): whether the file is unchanged between them by the stat cache's
-// rules.
-func SameSig(a, b os.FileInfo) bool { return sigOf(a) == sigOf(b) }
 
 // DigestStat is DigestFile of the regular file at the absolute path abs
 // whose os.Stat the caller already holds: it is not statted again.
