@@ -25,7 +25,7 @@ rm -rf "$work"
 mkdir -p "$work/proj/.sptflow" "$work/proj/pipelines" "$work/proj/config" "$work/make/out"
 if [ -z "$bin" ]; then
 	bin=$work/sptflow
-	go build -o "$bin" ./cmd/sptflow
+	CGO_ENABLED=0 go build -o "$bin" ./cmd/sptflow
 fi
 cp "$repo/pipelines/reference.yaml" "$work/proj/pipelines/"
 cp "$repo/config/training_config.json" "$work/proj/config/"

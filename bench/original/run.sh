@@ -81,7 +81,7 @@ rm -rf "$work"
 mkdir -p "$work"
 if [ -z "$bin" ]; then
 	bin=$work/sptflow
-	go build -o "$bin" ./cmd/sptflow
+	CGO_ENABLED=0 go build -o "$bin" ./cmd/sptflow
 fi
 go build -o "$work/bench-tag" ./bench/tag
 go build -o "$work/compare" ./bench/original

@@ -26,13 +26,16 @@
 # keep 8x within a few hundred MB of extra disk.
 set -eu
 : "${SPT_REFERENCE_DATA:?set SPT_REFERENCE_DATA to the reference data directory}"
+scales=${*:-1 2 4 8}
+for n in $scales; do
+	case $n in '' | *[!0-9]* | 0) echo "bench/scale: each SCALE must be a positive number, got '$n'" >&2; exit 2 ;; esac
+done
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
 work=${TMPDIR:-/tmp}/sptflow-bench-scale
 mkdir -p "$work"
-go build -o "$work/sptflow" ./cmd/sptflow
+CGO_ENABLED=0 go build -o "$work/sptflow" ./cmd/sptflow
 src=$SPT_REFERENCE_DATA/stage_3_tagged
-scales=${*:-1 2 4 8}
 nosource=$work/nosource # the topic directories, empty
 for t in "$src"/*/; do mkdir -p "$nosource/$(basename "$t")"; done
 export SPTFLOW_MATERIALIZE=hardlink
