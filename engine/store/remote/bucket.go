@@ -90,6 +90,13 @@ func ParseURL(rawURL string) (*url.URL, error) {
 		if u.Host == "" {
 			return nil, fmt.Errorf("remote store %s: want %s://bucket/prefix", Redact(rawURL), u.Scheme)
 		}
+		if u.Scheme == "s3" {
+			// The parameters are checked here, where a pipeline file's
+			// remote: and SPTFLOW_REMOTE are, not first when opened.
+			if _, _, err := (&s3Bucket{}).params(u.Query()); err != nil {
+				return nil, fmt.Errorf("remote store %s: %w", Redact(rawURL), err)
+			}
+		}
 	case "mem":
 	default:
 		return nil, fmt.Errorf("remote store %s: unknown scheme %q (want s3, gs or file)", Redact(rawURL), u.Scheme)

@@ -78,7 +78,8 @@ func (b *s3Bucket) params(q url.Values) ([]func(*config.LoadOptions) error, []fu
 	var client []func(*s3.Options)
 	for _, name := range slices.Sorted(maps.Keys(q)) {
 		v := q.Get(name)
-		bad := func(err error) error { return fmt.Errorf("s3:// parameter %s=%q: %w", name, v, err) }
+		// The value is not repeated: an endpoint may carry user info.
+		bad := func(err error) error { return fmt.Errorf("s3:// parameter %s: %w", name, err) }
 		switch name {
 		case "region":
 			load = append(load, config.WithRegion(v))

@@ -100,3 +100,21 @@ func TestS3MissingBucketIsNotAMiss(t *testing.T) {
 		t.Errorf("error %q does not name NoSuchBucket", err)
 	}
 }
+
+// TestParseURLChecksS3Parameters: the form check that a pipeline file's
+// remote: and SPTFLOW_REMOTE go through refuses an unknown s3://
+// parameter or a bad value before anything opens the store.
+func TestParseURLChecksS3Parameters(t *testing.T) {
+	for url, want := range map[string]string{
+		"s3://team/spt?region=eu-west-1&fips=true":      `"fips" is unknown`,
+		"s3://team/spt?use_path_style=1&anonymous=nope": "anonymous",
+	} {
+		if _, err := ParseURL(url); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseURL(%q): got %v, want an error naming %s", url, err, want)
+		}
+	}
+	ok := "s3://team/spt?region=eu-west-1&endpoint=http://minio:9000&use_path_style=true&ssetype=AES256"
+	if _, err := ParseURL(ok); err != nil {
+		t.Errorf("ParseURL(%q): %v", ok, err)
+	}
+}

@@ -282,13 +282,13 @@ func (t *Tier) heartbeat(ctx context.Context, l *Lease, stop <-chan struct{}, ca
 // not carry (credentials come from the environment).
 var secretParams = []string{"secret", "token", "password", "passwd", "credential", "access_key", "accesskey", "signature"}
 
-// CheckConfigURL checks a store URL written in a pipeline file: its form
-// (ParseURL), and that it carries no credentials (user info, or a query
-// parameter that names a secret, key or token).
+// CheckConfigURL checks a store URL written in a pipeline file: that it
+// carries no credentials (user info, or a query parameter that names a
+// secret, key or token), then its form (ParseURL).
 func CheckConfigURL(rawURL string) error {
-	u, err := ParseURL(rawURL)
+	u, err := url.Parse(rawURL)
 	if err != nil {
-		return err
+		return fmt.Errorf("remote store URL: %w", err)
 	}
 	if u.User != nil {
 		return fmt.Errorf("remote store %s: credentials in the URL; they come from the environment (AWS_* variables, profiles, application default credentials)", Redact(rawURL))
@@ -302,5 +302,6 @@ func CheckConfigURL(rawURL string) error {
 			}
 		}
 	}
-	return nil
+	_, err = ParseURL(rawURL) // the form, once no credential can show in its message
+	return err
 }
