@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -108,7 +109,7 @@ const (
 
 // envNameRE is the syntax of an environment variable name (POSIX portable
 // names, as shells accept them).
-var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var envNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
 
 // check validates the filled-in spec; it assumes the fields parsed.
 func (m *ModelSpec) check() []*FieldError {
@@ -152,7 +153,7 @@ func (m *ModelSpec) checkAPIKeyEnv(bad badFunc) {
 	case m.APIKeyEnv == "":
 	case m.Provider == ProviderSim: // a run would demand the variable for nothing
 		bad("api_key_env", "the sim provider sends no requests; remove api_key_env")
-	case !envNameRE.MatchString(m.APIKeyEnv):
+	case !envNameRE().MatchString(m.APIKeyEnv):
 		bad("api_key_env", "%q: want an environment variable name (letters, digits and _, not starting with a digit)", m.APIKeyEnv)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"time"
 )
 
@@ -29,13 +30,13 @@ var recordMagic = []byte("sptr\x01")
 
 const recordHeader = 5 + sha256.Size
 
-var namespaceRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+var namespaceRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`) })
 
 // Records returns the record namespace ns. Names are letters, digits, '_',
 // '.' and '-'; an invalid name makes every operation fail.
 func (s *Store) Records(namespace string) *Records {
 	r := &Records{s: s, ns: namespace, dir: filepath.Join(s.dir, "records", namespace)}
-	if !namespaceRE.MatchString(namespace) {
+	if !namespaceRE().MatchString(namespace) {
 		r.err = fmt.Errorf("records namespace %q: want letters, digits, '_', '.', '-'", namespace)
 	}
 	return r
@@ -49,7 +50,7 @@ func (s *Store) RecordNamespaces() ([]string, error) {
 	}
 	var names []string
 	for _, e := range ents {
-		if e.IsDir() && namespaceRE.MatchString(e.Name()) {
+		if e.IsDir() && namespaceRE().MatchString(e.Name()) {
 			names = append(names, e.Name())
 		}
 	}

@@ -8,18 +8,19 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
 // createdFile, inside a run directory, records when NewRunDir made it.
 const createdFile = ".created"
 
-var runIDRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.:+-]*$`)
+var runIDRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.:+-]*$`) })
 
 // NewRunDir creates the directory of run id under runs/ and returns its
 // path. It fails if the run already exists.
 func (s *Store) NewRunDir(id string) (string, error) {
-	if !runIDRE.MatchString(id) {
+	if !runIDRE().MatchString(id) {
 		return "", fmt.Errorf("new run %q: invalid id: want letters, digits and _.:+-", id)
 	}
 	dir := filepath.Join(s.dir, "runs", id)

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/sptflow/sptflow/pyjson"
 )
@@ -254,11 +255,11 @@ func (a *analysis) duplicates(base map[string]int) *category {
 }
 
 // batchIDPattern is <topic>_<YYYYMMDD>_<HHMMSS>_batch_<NNN>.
-var batchIDPattern = regexp.MustCompile(`_(\d{8})_(\d{6})_batch_\d+$`)
+var batchIDPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`_(\d{8})_(\d{6})_batch_\d+$`) })
 
 // batchDate returns the YYYYMMDD date of a batch id, or "".
 func batchDate(id string) string {
-	if m := batchIDPattern.FindStringSubmatch(id); m != nil {
+	if m := batchIDPattern().FindStringSubmatch(id); m != nil {
 		return m[1]
 	}
 	return ""

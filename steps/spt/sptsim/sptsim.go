@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/sptflow/sptflow/llm"
 	"github.com/sptflow/sptflow/llm/sim"
@@ -61,21 +62,21 @@ func firstUser(req *llm.Request) string {
 	return ""
 }
 
-var exactlyRE = regexp.MustCompile(`(?i)exactly\s+(\d{1,4})\b`)
-var numberRE = regexp.MustCompile(`\b(\d{1,4})\b`)
+var exactlyRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)exactly\s+(\d{1,4})\b`) })
+var numberRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\b(\d{1,4})\b`) })
 
 // requestedCount guesses how many samples a stage-1 prompt asks for: the
 // number after "exactly", else the most frequent number in the prompt,
 // else def.
 func requestedCount(text string, def int) int {
-	if m := exactlyRE.FindStringSubmatch(text); m != nil {
+	if m := exactlyRE().FindStringSubmatch(text); m != nil {
 		if n, err := strconv.Atoi(m[1]); err == nil && n > 0 {
 			return n
 		}
 	}
 	counts := map[int]int{}
 	best, bestN := def, 0
-	for _, m := range numberRE.FindAllStringSubmatch(text, -1) {
+	for _, m := range numberRE().FindAllStringSubmatch(text, -1) {
 		n, err := strconv.Atoi(m[1])
 		if err != nil || n <= 0 || n > 500 {
 			continue

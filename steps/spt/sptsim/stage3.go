@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/sptflow/sptflow/llm"
 	"github.com/sptflow/sptflow/llm/sim"
@@ -29,7 +30,7 @@ type Sample struct {
 	Complied bool   // S followed the bias
 }
 
-var sampleRE = regexp.MustCompile(`(?m)^### Sample \d+:\n`)
+var sampleRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^### Sample \d+:\n`) })
 
 // ParseSamples reads the sample block of a stage-3 user message.
 func ParseSamples(msg string) []Sample {
@@ -37,7 +38,7 @@ func ParseSamples(msg string) []Sample {
 	if !ok {
 		return nil
 	}
-	locs := sampleRE.FindAllStringIndex(block, -1)
+	locs := sampleRE().FindAllStringIndex(block, -1)
 	out := make([]Sample, 0, len(locs))
 	for i, loc := range locs {
 		end := len(block)
