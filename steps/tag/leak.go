@@ -30,13 +30,12 @@ import (
 // case-folded letters; leakscan.go reads them 64 bytes at a time). A
 // pattern is only tried when the text holds every keyword group it needs,
 // and then only anchored at the start of one of its start keywords (its
-// first group) preceded by a Python word boundary. The full, unanchored
-// translation is kept to test that both agree.
+// first group) preceded by a Python word boundary. The tests compile the
+// full, unanchored translation (translate) to check that both agree.
 
 // pattern is one leakage pattern with its keyword guard.
 type pattern struct {
 	python string
-	re     *regexp.Regexp // the whole pattern, searched anywhere
 	// anchored matches at the start of its input; the leading \b is
 	// checked by the caller.
 	anchored *regexp.Regexp
@@ -200,16 +199,12 @@ var keywordLens [maxKeyword + 1]uint32
 // n and first letter f ('a' is 0): the ASCII scan's pre-check.
 var keywordEnds [maxKeyword + 1][26]uint32
 
-// compilePatterns compiles the patterns and fills the keyword tables, once,
-// on first use: not at init, so that commands that tag nothing do not pay
-// for it (~6 ms and ~3 MB of compiled Unicode classes).
+// compilePatterns compiles the patterns' anchored translations and fills
+// the keyword tables, once, on first use: not at init, so that commands
+// that tag nothing do not pay for it (~3 ms and ~1.5 MB of compiled Unicode
+// classes).
 var compilePatterns = sync.OnceFunc(func() {
 	for _, p := range append(append([]*pattern(nil), l1...), l2...) {
-		expr, err := translate(p.python)
-		if err != nil {
-			panic(err)
-		}
-		p.re = regexp.MustCompile(expr)
 		if !strings.HasPrefix(p.python, `\b`) {
 			panic("leakage pattern without a leading \\b: " + p.python)
 		}

@@ -1,8 +1,10 @@
 package tag
 
 import (
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"unicode/utf8"
 )
@@ -87,12 +89,28 @@ func matching(ps []*pattern, s string, fast bool) []int {
 	var sc scan
 	sc.run(s)
 	for i, p := range ps {
-		if fast && p.matches(s, &sc) || !fast && p.re.MatchString(s) {
+		if fast && p.matches(s, &sc) || !fast && fullRegexp(p).MatchString(s) {
 			out = append(out, i+1)
 		}
 	}
 	return out
 }
+
+// fullRegexps is the full, unanchored translation of every pattern, which
+// only the tests use: the fast path must agree with it.
+var fullRegexps = sync.OnceValue(func() map[*pattern]*regexp.Regexp {
+	m := map[*pattern]*regexp.Regexp{}
+	for _, p := range append(append([]*pattern(nil), l1...), l2...) {
+		expr, err := translate(p.python)
+		if err != nil {
+			panic(err)
+		}
+		m[p] = regexp.MustCompile(expr)
+	}
+	return m
+})
+
+func fullRegexp(p *pattern) *regexp.Regexp { return fullRegexps()[p] }
 
 func TestLeakagePatternsMatchPython(t *testing.T) {
 	for _, tc := range leakCases {
