@@ -109,3 +109,43 @@ func TestObjectWriterReplacesDamaged(t *testing.T) {
 		t.Errorf("after Commit over a damaged object: got %q, %v; want %q", got, err, data)
 	}
 }
+
+// TestObjectWritersShareNoBytes: ObjectWriters reuse their buffers one
+// after another; a writer done with (committed or aborted) refuses writes,
+// so nothing written to it late can reach the next writer's object.
+func TestObjectWritersShareNoBytes(t *testing.T) {
+	s := openTest(t)
+	for _, end := range []string{"commit", "abort"} {
+		first, err := s.CreateObject()
+		if err != nil {
+			t.Fatal(err)
+		}
+		first.WriteString("first, " + end)
+		if end == "commit" {
+			if _, _, err := first.Commit(); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			first.Abort()
+		}
+		second, err := s.CreateObject()
+		if err != nil {
+			t.Fatal(err)
+		}
+		second.WriteString("second")
+		if _, err := first.WriteString(" late"); err == nil {
+			t.Errorf("WriteString after %s: got no error", end)
+		}
+		if _, err := first.Write([]byte(" late")); err == nil {
+			t.Errorf("Write after %s: got no error", end)
+		}
+		d, n, err := second.Commit()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.ReadObject(d); err != nil || string(got) != "second" || n != int64(len("second")) {
+			t.Errorf("after a writer's %s: the next object holds %q (%d bytes), %v; want %q", end, got, n, err, "second")
+		}
+	}
+	assertNoTemps(t, s.dir)
+}
