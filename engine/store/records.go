@@ -9,8 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
-	"sync"
 	"time"
 )
 
@@ -30,13 +28,28 @@ var recordMagic = []byte("sptr\x01")
 
 const recordHeader = 5 + sha256.Size
 
-var namespaceRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`) })
+// ValidNamespace reports whether ns may name a record namespace: letters,
+// digits, '_', '.' and '-', not starting with '.' or '-'. The remote store
+// applies the same rule, so every local namespace can be pushed.
+func ValidNamespace(ns string) bool {
+	if ns == "" || ns[0] == '.' || ns[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(ns); i++ {
+		switch c := ns[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_', c == '.', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // Records returns the record namespace ns. Names are letters, digits, '_',
 // '.' and '-'; an invalid name makes every operation fail.
 func (s *Store) Records(namespace string) *Records {
 	r := &Records{s: s, ns: namespace, dir: filepath.Join(s.dir, "records", namespace)}
-	if !namespaceRE().MatchString(namespace) {
+	if !ValidNamespace(namespace) {
 		r.err = fmt.Errorf("records namespace %q: want letters, digits, '_', '.', '-'", namespace)
 	}
 	return r
@@ -50,7 +63,7 @@ func (s *Store) RecordNamespaces() ([]string, error) {
 	}
 	var names []string
 	for _, e := range ents {
-		if e.IsDir() && namespaceRE().MatchString(e.Name()) {
+		if e.IsDir() && ValidNamespace(e.Name()) {
 			names = append(names, e.Name())
 		}
 	}

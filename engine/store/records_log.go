@@ -121,7 +121,7 @@ const (
 func (s *Store) RecordLog(namespace string) *RecordLog {
 	l := &RecordLog{ns: namespace, dir: filepath.Join(s.dir, "records", namespace, "log"),
 		files: s.Records(namespace), index: map[[32]byte]logLoc{}, segs: map[string]*logSeg{}}
-	if !namespaceRE().MatchString(namespace) {
+	if !ValidNamespace(namespace) {
 		l.err = fmt.Errorf("record log namespace %q: want letters, digits, '_', '.', '-'", namespace)
 	}
 	return l

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -145,5 +146,16 @@ func TestRecordNamespaces(t *testing.T) {
 	got, err := s.RecordNamespaces()
 	if err != nil || strings.Join(got, ",") != "a,b" {
 		t.Fatalf("got %v, %v; want [a b]", got, err)
+	}
+}
+
+// TestValidNamespace: the namespace rule, which the local and the remote
+// store share, is the pattern ^[A-Za-z0-9_][A-Za-z0-9_.-]*$.
+func TestValidNamespace(t *testing.T) {
+	re := regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+	for _, ns := range []string{"requests", "req-1.v2", "_x", "A9", "", ".hidden", "-x", "a/b", "a b", "é", "ok.", "a\x00"} {
+		if got, want := ValidNamespace(ns), re.MatchString(ns); got != want {
+			t.Errorf("ValidNamespace(%q) = %v, want %v", ns, got, want)
+		}
 	}
 }

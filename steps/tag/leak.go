@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -204,7 +205,7 @@ var keywordEnds [maxKeyword + 1][26]uint32
 // that tag nothing do not pay for it (~3 ms and ~1.5 MB of compiled Unicode
 // classes).
 var compilePatterns = sync.OnceFunc(func() {
-	for _, p := range append(append([]*pattern(nil), l1...), l2...) {
+	for _, p := range slices.Concat(l1, l2) {
 		if !strings.HasPrefix(p.python, `\b`) {
 			panic("leakage pattern without a leading \\b: " + p.python)
 		}

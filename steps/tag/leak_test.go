@@ -100,7 +100,7 @@ func matching(ps []*pattern, s string, fast bool) []int {
 // only the tests use: the fast path must agree with it.
 var fullRegexps = sync.OnceValue(func() map[*pattern]*regexp.Regexp {
 	m := map[*pattern]*regexp.Regexp{}
-	for _, p := range append(append([]*pattern(nil), l1...), l2...) {
+	for _, p := range slices.Concat(l1, l2) {
 		expr, err := translate(p.python)
 		if err != nil {
 			panic(err)

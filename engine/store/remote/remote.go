@@ -7,8 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"regexp"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -138,8 +136,6 @@ func (s *Store) HasObject(ctx context.Context, d store.Digest) (bool, error) {
 	return err == nil, err
 }
 
-var namespaceRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`) })
-
 // RecordKey is where record key of namespace ns lives.
 func RecordKey(ns string, key [32]byte) string {
 	return "records/" + ns + "/" + hex.EncodeToString(key[:])
@@ -150,7 +146,7 @@ func RecordKey(ns string, key [32]byte) string {
 // created is false when a record was already there, and it is kept. A
 // request paid for by one machine is so found by every other.
 func (s *Store) PutRecord(ctx context.Context, ns string, key [32]byte, data []byte) (created bool, err error) {
-	if !namespaceRE().MatchString(ns) {
+	if !store.ValidNamespace(ns) {
 		return false, fmt.Errorf("put record: invalid namespace %q", ns)
 	}
 	rk := RecordKey(ns, key)
@@ -164,7 +160,7 @@ func (s *Store) PutRecord(ctx context.Context, ns string, key [32]byte, data []b
 // GetRecord returns record key of namespace ns. A missing record is
 // ok == false; so is a damaged one (reported and deleted).
 func (s *Store) GetRecord(ctx context.Context, ns string, key [32]byte) (data []byte, ok bool, err error) {
-	if !namespaceRE().MatchString(ns) {
+	if !store.ValidNamespace(ns) {
 		return nil, false, fmt.Errorf("get record: invalid namespace %q", ns)
 	}
 	return s.getFramed(ctx, RecordKey(ns, key), true)
