@@ -5,12 +5,15 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 )
 
 // startProfiles starts the profiles named by the undocumented environment
 // variables SPTFLOW_CPUPROFILE (a CPU profile of the whole process) and
-// SPTFLOW_MEMPROFILE (allocations, written at exit), for measuring where a
-// run's time goes (README, Benchmarks). The returned stop writes them out.
+// SPTFLOW_MEMPROFILE (allocations, written at exit) and SPTFLOW_TRACE (an
+// execution trace, for `go tool trace`: when each core was busy, and what
+// each goroutine waited on), for measuring where a run's time goes (README,
+// Benchmarks). The returned stop writes them out.
 func startProfiles() (stop func()) {
 	var stops []func()
 	if p := os.Getenv("SPTFLOW_CPUPROFILE"); p != "" {
@@ -22,6 +25,17 @@ func startProfiles() (stop func()) {
 			fmt.Fprintln(os.Stderr, "sptflow: cpu profile:", err)
 		} else {
 			stops = append(stops, func() { pprof.StopCPUProfile(); f.Close() })
+		}
+	}
+	if p := os.Getenv("SPTFLOW_TRACE"); p != "" {
+		f, err := os.Create(p)
+		if err == nil {
+			err = trace.Start(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "sptflow: trace:", err)
+		} else {
+			stops = append(stops, func() { trace.Stop(); f.Close() })
 		}
 	}
 	if p := os.Getenv("SPTFLOW_MEMPROFILE"); p != "" {
