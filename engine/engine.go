@@ -192,8 +192,9 @@ func (e *Engine) matchInputs(spec *PartitionSpec, ins []InputSpec) (*lazyInputs,
 // MatchInputs matches the files of every InputSpec (relative paths resolve
 // against root) and digests each with digest, sorted by (spec index,
 // relative path). A missing required input is an error; a missing optional
-// one matches nothing. The engine digests through the store's stat cache;
-// enginetest reads the files.
+// one matches nothing. digest is called for several files at once. The
+// engine digests through the store's stat cache; enginetest reads the
+// files.
 func MatchInputs(root string, ins []InputSpec, digest func(path string) (Digest, int64, error)) ([]InputFile, error) {
 	files, problems, err := matchInputFiles(root, ins, func(abs string, _ fs.FileInfo) (Digest, int64, error) { return digest(abs) }, 0)
 	if err == nil {

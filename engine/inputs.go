@@ -9,7 +9,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/sptflow/sptflow/engine/store"
 	"github.com/sptflow/sptflow/regfile"
@@ -80,23 +83,43 @@ func matchInputList(root string, ins []InputSpec, max int64) ([]matchedInput, er
 	return out, nil
 }
 
-// digestMatched digests the files of a matched list, in order; problems
-// join the list's problems and the files that could not be digested.
+// digestMatched digests the files of a matched list, GOMAXPROCS at a time
+// (a cold run's first digest of its inputs is SHA-256 of every byte, on
+// all cores); files and problems keep the list's order: problems join the
+// list's problems and the files that could not be digested.
 func digestMatched(matched []matchedInput, digest inputDigester) (files []InputFile, problems error) {
-	var probs []error
-	for _, m := range matched {
+	type result struct {
+		f    InputFile
+		prob error
+	}
+	res := make([]result, len(matched))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, m := range matched {
 		if m.prob != nil {
-			probs = append(probs, m.prob)
+			res[i].prob = m.prob
 			continue
 		}
-		f := m.f
-		d, size, err := digest(f.Abs, m.fi)
-		if err != nil {
-			probs = append(probs, inputProblem(f.Name, err))
+		g.Go(func() error {
+			f := m.f
+			d, size, err := digest(f.Abs, m.fi)
+			if err != nil {
+				res[i].prob = inputProblem(f.Name, err)
+				return nil
+			}
+			f.Digest, f.Size = d, size
+			res[i].f = f
+			return nil
+		})
+	}
+	_ = g.Wait() // the goroutines return no errors: problems are results
+	var probs []error
+	for _, r := range res {
+		if r.prob != nil {
+			probs = append(probs, r.prob)
 			continue
 		}
-		f.Digest, f.Size = d, size
-		files = append(files, f)
+		files = append(files, r.f)
 	}
 	return files, errors.Join(probs...)
 }

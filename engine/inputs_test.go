@@ -3,12 +3,19 @@
 package engine
 
 import (
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/sptflow/sptflow/engine/store"
 )
@@ -122,5 +129,53 @@ func TestOpenSealedInput(t *testing.T) {
 	}
 	if _, err := openSealedInput(filepath.Join(dir, "fifo"), mf); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 		t.Errorf("fifo: got %v\nwant: not a regular file", err)
+	}
+}
+
+// TestDigestMatchedKeepsOrder: files are digested several at once, and
+// the files and problems come back in the list's order whatever order the
+// digests finish in.
+func TestDigestMatchedKeepsOrder(t *testing.T) {
+	const n = 8
+	var matched []matchedInput
+	for i := range n {
+		name := fmt.Sprintf("f%d.json", i)
+		if i%3 == 1 {
+			matched = append(matched, matchedInput{prob: fmt.Errorf("input %s: matched problem", name)})
+			continue
+		}
+		matched = append(matched, matchedInput{f: InputFile{Abs: "/" + name, Name: name}})
+	}
+	var running, most atomic.Int32
+	digest := func(abs string, _ fs.FileInfo) (Digest, int64, error) {
+		most.Store(max(most.Load(), running.Add(1)))
+		defer running.Add(-1)
+		i, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(abs, "/f"), ".json"))
+		time.Sleep(time.Duration(n-i) * 2 * time.Millisecond) // later files finish first
+		if i%3 == 2 {
+			return Digest{}, 0, errors.New("unreadable")
+		}
+		return store.DigestOf([]byte(abs)), int64(i), nil
+	}
+	files, problems := digestMatched(matched, digest)
+	var names []string
+	for _, f := range files {
+		if f.Digest != store.DigestOf([]byte(f.Abs)) || f.Name != fmt.Sprintf("f%d.json", f.Size) {
+			t.Errorf("%s: digest or size of another file", f.Name)
+		}
+		names = append(names, f.Name)
+	}
+	if got, want := strings.Join(names, " "), "f0.json f3.json f6.json"; got != want {
+		t.Errorf("files got: %s\nwant: %s", got, want)
+	}
+	want := []string{
+		"input f1.json: matched problem", "input f2.json: unreadable", "input f4.json: matched problem",
+		"input f5.json: unreadable", "input f7.json: matched problem",
+	}
+	if got := problemList(problems); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if runtime.GOMAXPROCS(0) > 1 && most.Load() < 2 {
+		t.Errorf("at most %d digest at once, want several (GOMAXPROCS %d)", most.Load(), runtime.GOMAXPROCS(0))
 	}
 }
