@@ -148,7 +148,11 @@ func TestDigestMatchedKeepsOrder(t *testing.T) {
 	}
 	var running, most atomic.Int32
 	digest := func(abs string, _ fs.FileInfo) (Digest, int64, error) {
-		most.Store(max(most.Load(), running.Add(1)))
+		for now := running.Add(1); ; {
+			if m := most.Load(); now <= m || most.CompareAndSwap(m, now) {
+				break
+			}
+		}
 		defer running.Add(-1)
 		i, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(abs, "/f"), ".json"))
 		time.Sleep(time.Duration(n-i) * 2 * time.Millisecond) // later files finish first
