@@ -10,9 +10,13 @@
 // The scanner checks the structure of what it walks (brackets, quotes,
 // separators) and the grammar of the values it decodes (strings with
 // Python's json semantics, numbers with JSON's grammar plus Python's NaN,
-// Infinity and -Infinity). It does not check the grammar of the numbers and
-// literals it skips, nor the contents of skipped strings: a document is
-// only as valid as the parts that were read. Errors carry the byte offset.
+// Infinity and -Infinity). A scanner from New does not check the grammar
+// of the numbers and literals it skips, nor the structure inside skipped
+// containers, nor the contents of skipped strings: a document is only as
+// valid as the parts that were read, which suits documents sptflow wrote
+// and checked itself. One from NewStrict checks the grammar of what it
+// skips too, all but the contents of strings (strict.go). Errors carry
+// the byte offset.
 //
 // Decoded strings follow Python's json module; a lone surrogate escape is
 // kept in the three bytes UTF-8 would use for it (WTF-8, see
@@ -31,8 +35,9 @@ import (
 // cursor; white space before a value is skipped. A Scanner holds data
 // (and returns slices of it) and never modifies it.
 type Scanner struct {
-	b []byte
-	i int
+	b      []byte
+	i      int
+	strict bool // check the grammar of what is skipped (NewStrict)
 }
 
 // New returns a scanner at the start of data.
@@ -162,6 +167,9 @@ func (s *Scanner) Str() (string, error) {
 		return "", err
 	}
 	v, err := Unquote(raw)
+	if err == nil {
+		err = s.checkUTF8(start, raw)
+	}
 	if err != nil {
 		s.i = start
 		return "", ErrorAt(start, err)
@@ -256,17 +264,28 @@ func (s *Scanner) Skip() ([]byte, error) {
 	case '"':
 		return s.RawString()
 	case '{', '[':
-		if err := s.skipContainer(); err != nil {
+		var err error
+		if s.strict {
+			err = s.skipStrict(0)
+		} else {
+			err = s.skipContainer()
+		}
+		if err != nil {
 			return nil, err
 		}
 		return s.b[start:s.i], nil
 	case 0:
 		return nil, s.errorf("unexpected end of input")
 	}
-	if lit := s.literal(); len(lit) > 0 {
-		return lit, nil
+	lit := s.literal()
+	if len(lit) == 0 {
+		return nil, s.errorf("unexpected %q", c)
 	}
-	return nil, s.errorf("unexpected %q", c)
+	if s.strict && !LiteralValid(lit) {
+		s.i = start
+		return nil, s.errorf("invalid literal %.20q", lit)
+	}
+	return lit, nil
 }
 
 // literal consumes a number, true, false or null, unchecked, up to the
@@ -421,6 +440,9 @@ func (s *Scanner) key() ([]byte, error) {
 	}
 	start := s.i + 1
 	if j := start + plainLen(s.b[start:]); j < len(s.b) && s.b[j] == '"' {
+		if err := s.checkUTF8(start, s.b[start:j]); err != nil {
+			return nil, err
+		}
 		s.i = j + 1
 		return s.b[start:j], nil
 	}

@@ -134,6 +134,24 @@ func TestParseRunErrors(t *testing.T) {
 	}
 }
 
+// TestParseRunErrorsAt checks the errors of documents that are malformed
+// only where the step does not read: each names the file and the offset
+// of the fault.
+func TestParseRunErrorsAt(t *testing.T) {
+	for _, tt := range []struct{ doc, want string }{
+		{`{"results": []} x`, "parse bad.json: offset 16: extra data after the top-level value"},
+		{`{"results": []}{"results": []}`, "parse bad.json: offset 15: extra data after the top-level value"},
+		{`{"results": [{"n": 01}]}`, `parse bad.json: offset 19: invalid literal "01"`},
+		{`{"results": [{"n": [1 2]}]}`, `parse bad.json: offset 22: expected ',' or ']' in array`},
+		{`{"metadata": {"timing": {"a" 1}}, "results": []}`, `parse bad.json: offset 29: expected ':'`},
+		{"{\"results\": [{\"condition\": \"trained_actual\", \"r\xff\": 1}]}", "parse bad.json: offset 47: invalid UTF-8 (byte 0xff)"},
+	} {
+		if _, err := ParseRun("bad.json", []byte(tt.doc)); err == nil || err.Error() != tt.want {
+			t.Errorf("ParseRun(%q): got %v, want %s", tt.doc, err, tt.want)
+		}
+	}
+}
+
 // fixtureRuns is a small evaluation: two off-policy hp checkpoints (with
 // and without LoRA patch), an on-policy one, and a poisoned baseline with a
 // duplicate run and a missing original_actual evaluation.

@@ -18,6 +18,11 @@ import (
 // same way, and gives up (ok false) at anything else (an escape in a key
 // or a decoded value, a malformed document), leaving the file to the
 // scanner, which then reports the same result or error as it always did.
+// Both check the grammar of the whole document as Python's json.load
+// would (scan.NewStrict): the numbers, literals and containers they skip
+// too, that nothing but white space follows the top-level value, and the
+// UTF-8 of the strings they decode. The contents of the strings they skip
+// (nearly all of the bytes) are not checked.
 //
 // It reads a document held in memory or streams one from a file (see
 // stream.go): then it holds a window of the file, and every read that
@@ -125,7 +130,7 @@ func (p *fastParser) run(name string) (*Run, bool) {
 	}
 	if p.peek() == '}' {
 		p.i++
-		return c.run(name, &md, 0), true
+		return c.run(name, &md, 0), p.end()
 	}
 	for {
 		key, ok := p.plain()
@@ -164,9 +169,23 @@ func (p *fastParser) run(name string) (*Run, bool) {
 			p.i++
 		case '}':
 			p.i++
-			return c.run(name, &md, entries), true
+			return c.run(name, &md, entries), p.end()
 		default:
 			return nil, false
+		}
+	}
+}
+
+// end reports whether nothing but white space follows the cursor, reading
+// a streamed document to its end.
+func (p *fastParser) end() bool {
+	for {
+		p.ws()
+		if p.i < len(p.b) {
+			return false
+		}
+		if !p.more() {
+			return true
 		}
 	}
 }
@@ -246,8 +265,9 @@ func (p *fastParser) next(c byte) bool {
 	return true
 }
 
-// plain consumes a string without escapes or control characters and
-// returns its body (which the scanner decodes to the same bytes).
+// plain consumes a string without escapes or control characters, in
+// valid UTF-8, and returns its body (which the scanner decodes to the same
+// bytes).
 func (p *fastParser) plain() ([]byte, bool) {
 	if p.peek() != '"' {
 		return nil, false
@@ -256,7 +276,7 @@ func (p *fastParser) plain() ([]byte, bool) {
 		start := p.i + 1
 		j := start + scan.PlainLen(p.b[start:])
 		if j < len(p.b) {
-			if p.b[j] != '"' {
+			if p.b[j] != '"' || scan.CheckUTF8(p.b[start:j]) != nil {
 				return nil, false
 			}
 			p.i = j + 1
@@ -303,8 +323,9 @@ func stringEnd(b []byte, start int) int {
 	}
 }
 
-// literal consumes a number, true, false or null, unchecked, up to the
-// next delimiter, as the scanner does; it is empty when none is there.
+// literal consumes a number, true, false or null, up to the next
+// delimiter, as the scanner does; it is empty when none is there. Its
+// grammar is checked by the caller (skipValue).
 func (p *fastParser) literal() []byte {
 	for {
 		j := p.i
@@ -331,7 +352,8 @@ func isDelimiter(c byte) bool {
 	return false
 }
 
-// skipValue consumes any value as the scanner's Skip and returns its bytes.
+// skipValue consumes any value as the strict scanner's Skip and returns
+// its bytes.
 func (p *fastParser) skipValue() ([]byte, bool) {
 	switch p.peek() {
 	case '"':
@@ -339,12 +361,13 @@ func (p *fastParser) skipValue() ([]byte, bool) {
 		return p.b[start:p.i], ok
 	case '{', '[':
 		for {
-			s := scan.New(p.b[p.i:])
+			s := scan.NewStrict(p.b[p.i:])
 			if raw, err := s.Skip(); err == nil {
 				p.i += s.Offset()
 				return raw, true
 			}
-			// Skipping a container fails only at its end: unterminated.
+			// Unterminated in the window, or malformed: the scanner
+			// decides once the file is read whole.
 			if !p.more() {
 				return nil, false
 			}
@@ -353,7 +376,7 @@ func (p *fastParser) skipValue() ([]byte, bool) {
 		return nil, false
 	}
 	lit := p.literal()
-	return lit, len(lit) > 0
+	return lit, scan.LiteralValid(lit)
 }
 
 // nullableString consumes a plain string or null: a copy of the string

@@ -2,7 +2,11 @@ package evalreport
 
 import (
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/sptflow/sptflow/pyjson"
+	"github.com/sptflow/sptflow/pyjson/scan/scantest"
 )
 
 // fastCases are result files that the fast path must read exactly as the
@@ -35,9 +39,23 @@ var fastCases = []struct {
 	  {"condition": "trained_actual", "parsed_flag": "FAIL", "flag_parsed_successfully": true}
 	]}`, true},
 	{"known key then escape", `{"results": [{"condition": "trained_actual"}, {"cond\u0069tion": "original_actual"}]}`, false},
-	{"trailing data", `{"results": []} trailing`, true},
+	{"trailing white space", "{\"results\": []} \n\t\r ", true},
+	{"trailing data", `{"results": []} trailing`, false},
+	{"second document", `{"results": []}{"results": []}`, false},
 	{"non-ASCII value", `{"results": [{"condition": "tr\u00e4ined", "parsed_flag": "FÄIL"}]}`, false},
-	{"raw non-ASCII", "{\"results\": [{\"condition\": \"tr\xc3\xa4ined\", \"parsed_flag\": \"F\xffIL\"}]}", true},
+	{"raw non-ASCII", "{\"results\": [{\"condition\": \"tr\xc3\xa4ined\", \"parsed_flag\": \"F\xc3\x84IL\", \"r\": \"\xe2\x80\x94\"}]}", true},
+	{"invalid UTF-8 in a value", "{\"results\": [{\"condition\": \"trained_actual\", \"parsed_flag\": \"F\xffIL\"}]}", false},
+	{"invalid UTF-8 in a key", "{\"results\": [{\"condition\": \"trained_actual\", \"r\xff\": 1}]}", false},
+	// The contents of the strings that are skipped are not checked.
+	{"invalid UTF-8 in a skipped string", "{\"results\": [{\"response\": \"a\xffb\", \"condition\": \"trained_actual\"}]}", true},
+	{"invalid escape in a skipped string", `{"results": [{"response": "a\qb", "condition": "trained_actual"}]}`, true},
+	{"control in a skipped string", "{\"results\": [{\"response\": \"a\tb\", \"condition\": \"trained_actual\"}]}", true},
+	{"bad number in a skipped member", `{"results": [{"n": 01, "condition": "trained_actual"}]}`, false},
+	{"bad literal in a skipped member", `{"results": [{"n": tru, "condition": "trained_actual"}]}`, false},
+	{"NaN in a skipped member", `{"results": [{"n": NaN, "m": -Infinity, "condition": "trained_actual"}]}`, true},
+	{"malformed skipped container", `{"x": {"a" 1}, "results": []}`, false},
+	{"skipped container in an entry", `{"results": [{"scores": {"a": [1, 2.5, null]}, "condition": "trained_actual"}]}`, true},
+	{"malformed container in an entry", `{"results": [{"scores": [1 2], "condition": "trained_actual"}]}`, false},
 	{"escaped key", `{"results": [{"cond\u0069tion": "trained_actual"}]}`, false},
 	{"escaped value", `{"results": [{"parsed_flag": "P\u0041SS", "flag_parsed_successfully": true}]}`, false},
 	{"control in value", "{\"results\": [{\"parsed_flag\": \"PA\tSS\"}]}", false},
@@ -93,13 +111,36 @@ func TestParseFastCounts(t *testing.T) {
 	}
 }
 
+// TestParseRunRefusesInvalidJSON checks every case against pyjson.Parse,
+// which reads what Python's json.load reads: a document it refuses is an
+// error wherever the fault is, as the original's analysis fails on it,
+// unless the fault is inside a string the step skips.
+func TestParseRunRefusesInvalidJSON(t *testing.T) {
+	for _, tt := range fastCases {
+		checkRefused(t, tt.doc)
+	}
+}
+
+func checkRefused(t *testing.T, doc string) {
+	t.Helper()
+	_, perr := pyjson.Parse(scantest.BlankStrings([]byte(doc)))
+	if perr == nil || strings.Contains(perr.Error(), "nesting deeper") {
+		return
+	}
+	if r, err := ParseRun("f.json", []byte(doc)); err == nil {
+		t.Errorf("ParseRun(%q) = %+v, want an error (json.load: %v)", doc, r, perr)
+	}
+}
+
 // FuzzParseFast checks that whatever the fast path accepts, the scanner
-// accepts with the same result.
+// accepts with the same result, and that neither accepts what Python's
+// json.load refuses for a fault outside the strings the step skips.
 func FuzzParseFast(f *testing.F) {
 	for _, tt := range fastCases {
 		f.Add(tt.doc)
 	}
 	f.Fuzz(func(t *testing.T, doc string) {
+		checkRefused(t, doc)
 		got, ok := parseFast("f.json", []byte(doc))
 		if !ok {
 			return

@@ -102,7 +102,11 @@ type metadata struct {
 
 // ParseRun reads one result file's bytes. Only the metadata and the
 // condition, expected_flag, parsed_flag and flag_parsed_successfully of
-// each entry are kept. data is not retained.
+// each entry are kept, but the grammar of all of the document is checked
+// (scan.NewStrict): a malformed number, literal or container anywhere, or
+// text after the top-level value, is an error with its offset, as the
+// original's json.load fails on it. The contents of the strings it skips
+// are not checked. data is not retained.
 func ParseRun(name string, data []byte) (*Run, error) {
 	if r, ok := parseFast(name, data); ok {
 		return r, nil
@@ -114,7 +118,7 @@ func ParseRun(name string, data []byte) (*Run, error) {
 // (fastparse.go), and what decides every file that path gives up on.
 func parseScan(name string, data []byte) (*Run, error) {
 	r := &Run{File: name, Stats: map[string]Stat{}}
-	s := scan.New(data)
+	s := scan.NewStrict(data)
 	var md metadata
 	entries := 0
 	err := s.Object(func(key []byte) error {
@@ -137,6 +141,9 @@ func parseScan(name string, data []byte) (*Run, error) {
 		_, err := s.Skip()
 		return err
 	})
+	if err == nil {
+		err = s.End()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("parse %s: %w", name, err)
 	}

@@ -61,10 +61,7 @@ func (w *worker) stream(in engine.InputFile, name string) (r *Run, ok bool, err 
 	}
 	src := &source{f: f, path: in.Abs, limit: limit, buf: w.window}
 	w.p.b, w.p.i, w.p.src = nil, 0, src
-	r, ok = w.p.run(name)
-	if ok {
-		src.drain()
-	}
+	r, ok = w.p.run(name) // reads to the end of the file when it takes it
 	w.window, w.p.b, w.p.src = src.buf, nil, nil
 	if src.err != nil {
 		return nil, false, inputError(in, src.err)
@@ -124,13 +121,5 @@ func (s *source) read(b []byte) int {
 		case m > 0:
 			return m
 		}
-	}
-}
-
-// drain reads the rest of the file (what follows the document), as a
-// whole read would, for its errors.
-func (s *source) drain() {
-	for !s.done {
-		s.read(s.buf)
 	}
 }
