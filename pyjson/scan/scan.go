@@ -139,24 +139,36 @@ func (s *Scanner) RawString() ([]byte, error) {
 		return nil, s.errorf("expected string")
 	}
 	start := s.i
-	j := s.i + 1
+	j := StringEnd(s.b, start)
+	if j == 0 {
+		return nil, s.errorf("unterminated string")
+	}
+	s.i = j
+	return s.b[start:j], nil
+}
+
+// StringEnd returns the offset just after the string token that starts at
+// b[start] (a quote): after the first quote that an even number of
+// backslashes precedes. It is 0 when b holds no such quote. The contents
+// are not checked (see Unquote). For readers that walk documents with
+// loops of their own (steps/evalreport, steps/analyze).
+func StringEnd(b []byte, start int) int {
+	j := start + 1
 	for {
-		k := bytes.IndexByte(s.b[j:], '"')
+		k := bytes.IndexByte(b[j:], '"')
 		if k < 0 {
-			return nil, s.errorf("unterminated string")
+			return 0
 		}
 		j += k
 		bs := 0
-		for p := j - 1; p > start && s.b[p] == '\\'; p-- {
+		for q := j - 1; q > start && b[q] == '\\'; q-- {
 			bs++
 		}
 		j++
 		if bs%2 == 0 {
-			break
+			return j
 		}
 	}
-	s.i = j
-	return s.b[start:j], nil
 }
 
 // Str consumes a string and returns it decoded.

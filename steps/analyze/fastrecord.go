@@ -1,9 +1,9 @@
 package analyze
 
 import (
-	"bytes"
 	"encoding/binary"
 
+	"github.com/sptflow/sptflow/pyjson/scan"
 	"github.com/sptflow/sptflow/steps/spt"
 )
 
@@ -280,22 +280,10 @@ func stringEnd(b []byte, j int) int {
 	if j >= len(b) || b[j] != '"' {
 		return -1
 	}
-	e := j + 1
-	for {
-		k := bytes.IndexByte(b[e:], '"')
-		if k < 0 {
-			return -1
-		}
-		e += k
-		bs := 0
-		for q := e - 1; q > j && b[q] == '\\'; q-- {
-			bs++
-		}
-		e++
-		if bs%2 == 0 {
-			return e
-		}
+	if e := scan.StringEnd(b, j); e > 0 {
+		return e
 	}
+	return -1
 }
 
 // skipPlain skips the value at b[j] as Skip would if it is a string or a

@@ -292,33 +292,12 @@ func (p *fastParser) plain() ([]byte, bool) {
 // and returns where it starts.
 func (p *fastParser) skipString() (start int, ok bool) {
 	for {
-		if j := stringEnd(p.b, p.i); j > 0 {
+		if j := scan.StringEnd(p.b, p.i); j > 0 {
 			start, p.i = p.i, j
 			return start, true
 		}
 		if !p.more() {
 			return 0, false
-		}
-	}
-}
-
-// stringEnd returns the offset after the string that starts at b[start],
-// or 0 when b holds no end of it.
-func stringEnd(b []byte, start int) int {
-	j := start + 1
-	for {
-		k := bytes.IndexByte(b[j:], '"')
-		if k < 0 {
-			return 0
-		}
-		j += k
-		bs := 0
-		for q := j - 1; q > start && b[q] == '\\'; q-- {
-			bs++
-		}
-		j++
-		if bs%2 == 0 {
-			return j
 		}
 	}
 }

@@ -1,7 +1,7 @@
 // Package scantest helps test readers built on package scan.
 package scantest
 
-import "bytes"
+import "github.com/sptflow/sptflow/pyjson/scan"
 
 // BlankStrings returns doc with the contents of every string that is not
 // an object key (not followed by a ':') emptied, the quotes kept; the
@@ -18,7 +18,7 @@ func BlankStrings(doc []byte) []byte {
 			i++
 			continue
 		}
-		end := stringEnd(doc, i)
+		end := scan.StringEnd(doc, i)
 		if end == 0 {
 			return append(out, doc[i:]...) // unterminated: left as it is
 		}
@@ -30,27 +30,6 @@ func BlankStrings(doc []byte) []byte {
 		i = end
 	}
 	return out
-}
-
-// stringEnd returns the offset after the string that starts at b[start],
-// or 0 when it does not end.
-func stringEnd(b []byte, start int) int {
-	j := start + 1
-	for {
-		k := bytes.IndexByte(b[j:], '"')
-		if k < 0 {
-			return 0
-		}
-		j += k
-		bs := 0
-		for q := j - 1; q > start && b[q] == '\\'; q-- {
-			bs++
-		}
-		j++
-		if bs%2 == 0 {
-			return j
-		}
-	}
 }
 
 // spaceLen returns the length of the JSON white space at the start of b.
