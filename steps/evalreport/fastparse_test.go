@@ -1,6 +1,7 @@
 package evalreport
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -80,6 +81,9 @@ func TestParseFastMatchesScanner(t *testing.T) {
 			t.Errorf("%s: parseFast ok = %v, want %v", tt.name, ok, tt.fast)
 		}
 		want, err := parseScan("f.json", []byte(tt.doc))
+		if err != nil {
+			err = fmt.Errorf("parse f.json: %w", err)
+		}
 		if ok && err != nil {
 			t.Errorf("%s: parseFast took a document the scanner refuses: %v", tt.name, err)
 			continue

@@ -111,11 +111,16 @@ func ParseRun(name string, data []byte) (*Run, error) {
 	if r, ok := parseFast(name, data); ok {
 		return r, nil
 	}
-	return parseScan(name, data)
+	r, err := parseScan(name, data)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", name, err)
+	}
+	return r, nil
 }
 
 // parseScan is ParseRun by the scanner: the reference for the fast path
-// (fastparse.go), and what decides every file that path gives up on.
+// (fastparse.go), and what decides every file that path gives up on. Its
+// errors do not name the file: the callers do.
 func parseScan(name string, data []byte) (*Run, error) {
 	r := &Run{File: name, Stats: map[string]Stat{}}
 	s := scan.NewStrict(data)
@@ -145,7 +150,7 @@ func parseScan(name string, data []byte) (*Run, error) {
 		err = s.End()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("parse %s: %w", name, err)
+		return nil, err
 	}
 	r.applyMetadata(&md, entries)
 	return r, nil

@@ -77,7 +77,7 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{"grew", grown, fmt.Sprintf("result file: read input %s: it grew since it was matched (%d bytes then); run again", grown.Abs, grown.Size)},
 		{"missing", missing, fmt.Sprintf("result file: read input: open %s: no such file or directory", missing.Abs)},
-		{"malformed", writeInput(t, `{"results": [{"condition": }]}`), "parse result file %s: parse results_x.json: offset 27: unexpected '}'"},
+		{"malformed", writeInput(t, `{"results": [{"condition": }]}`), "parse result file %s: offset 27: unexpected '}'"},
 	}
 	for _, tt := range tests {
 		want := tt.want
