@@ -54,6 +54,20 @@ CREATE TABLE snips (
 	task TEXT NOT NULL DEFAULT '',  -- the first 300 characters of T
 	text TEXT NOT NULL DEFAULT ''   -- of S (stage 2), I (stage 3), B (stage 1)
 );
+CREATE TABLE row_tags (row INTEGER NOT NULL, tag TEXT NOT NULL, stage INTEGER NOT NULL);
+CREATE VIRTUAL TABLE rows_fts USING fts5(prompt, response, intervention, review, content='', tokenize='unicode61');
+CREATE TABLE reviews (topic TEXT, intervention TEXT, batch INTEGER, round INTEGER, verdict INTEGER, model TEXT, evaluation TEXT, thought TEXT, file TEXT, time REAL);
+-- Every facet's counts without a filter (the first page's), per stage.
+CREATE TABLE facet_counts (stage INTEGER, facet TEXT, value TEXT, n INTEGER);
+CREATE TABLE calls (key TEXT PRIMARY KEY, provider TEXT, model TEXT, served TEXT, ok INTEGER, input_tokens INTEGER, output_tokens INTEGER, cache_read INTEGER, cost REAL, attempts INTEGER, run TEXT, time TEXT, simulated INTEGER, partition TEXT, node TEXT, record TEXT);
+CREATE TABLE call_fp (fp INTEGER NOT NULL, key TEXT NOT NULL);
+CREATE TABLE call_requests (digest TEXT PRIMARY KEY, body TEXT);
+`
+
+// indexes are the schema's secondary indexes, made once the tables are
+// filled: sorting a column once costs less than keeping its index up to
+// date row by row.
+const indexes = `
 CREATE INDEX rows_item ON rows(item, stage);
 CREATE INDEX rows_f_topic ON rows(stage, topic);
 CREATE INDEX rows_f_model ON rows(stage, model);
@@ -66,19 +80,11 @@ CREATE INDEX rows_f_difficulty ON rows(stage, difficulty);
 CREATE INDEX rows_f_review_rounds ON rows(stage, review_rounds);
 CREATE INDEX rows_f_failed ON rows(stage, failed);
 CREATE INDEX rows_answer ON rows(answer, stage);
-CREATE TABLE row_tags (row INTEGER NOT NULL, tag TEXT NOT NULL, stage INTEGER NOT NULL);
 CREATE INDEX row_tags_tag ON row_tags(tag, row);
 CREATE INDEX row_tags_row ON row_tags(row);
 CREATE INDEX row_tags_stage ON row_tags(stage, tag);
-CREATE VIRTUAL TABLE rows_fts USING fts5(prompt, response, intervention, review, content='', tokenize='unicode61');
-CREATE TABLE reviews (topic TEXT, intervention TEXT, batch INTEGER, round INTEGER, verdict INTEGER, model TEXT, evaluation TEXT, thought TEXT, file TEXT, time REAL);
 CREATE INDEX reviews_key ON reviews(topic, intervention, batch);
--- Every facet's counts without a filter (the first page's), per stage.
-CREATE TABLE facet_counts (stage INTEGER, facet TEXT, value TEXT, n INTEGER);
-CREATE TABLE calls (key TEXT PRIMARY KEY, provider TEXT, model TEXT, served TEXT, ok INTEGER, input_tokens INTEGER, output_tokens INTEGER, cache_read INTEGER, cost REAL, attempts INTEGER, run TEXT, time TEXT, simulated INTEGER, partition TEXT, node TEXT, record TEXT);
-CREATE TABLE call_fp (fp INTEGER NOT NULL, key TEXT NOT NULL);
 CREATE INDEX call_fp_fp ON call_fp(fp);
-CREATE TABLE call_requests (digest TEXT PRIMARY KEY, body TEXT);
 `
 
 // Index is an open row index.
@@ -193,6 +199,9 @@ func build(ctx context.Context, src Source, l layout, p string) error {
 		}
 		if _, err := conn.ExecContext(ctx, `INSERT INTO meta VALUES ('dir', ?), ('name', ?)`, src.Dir, src.Name); err != nil {
 			return err
+		}
+		if _, err := conn.ExecContext(ctx, indexes); err != nil {
+			return fmt.Errorf("create secondary indexes: %w", err)
 		}
 		if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
 			return err
