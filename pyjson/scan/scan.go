@@ -179,12 +179,13 @@ func (s *Scanner) Str() (string, error) {
 		return "", err
 	}
 	v, err := Unquote(raw)
-	if err == nil {
-		err = s.checkUTF8(start, raw)
-	}
 	if err != nil {
 		s.i = start
 		return "", ErrorAt(start, err)
+	}
+	if err := s.checkUTF8(s.i-len(raw), raw); err != nil {
+		s.i = start
+		return "", err // at the byte's own offset
 	}
 	return v, nil
 }

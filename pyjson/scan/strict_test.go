@@ -79,10 +79,23 @@ func TestStrictErrors(t *testing.T) {
 		{`{"a": [1, 01]}`, `offset 10: invalid literal "01"`},
 		{`{"a": {"b" 1}}`, `offset 11: expected ':'`},
 		{`[1] [2]`, `offset 4: extra data after the top-level value`},
+		{"{\"k\\n\xff\": 1}", `offset 5: invalid UTF-8 (byte 0xff)`},
 	} {
 		if err := skipStrict([]byte(tt.doc)); err == nil || err.Error() != tt.want {
 			t.Errorf("%s: got %v, want %s", tt.doc, err, tt.want)
 		}
+	}
+}
+
+// TestStrictStr checks that a strict scanner refuses invalid UTF-8 in the
+// strings it decodes, at the byte's offset, and New does not look.
+func TestStrictStr(t *testing.T) {
+	doc := []byte(" \"a\\n\xff\"")
+	if _, err := scan.NewStrict(doc).Str(); err == nil || err.Error() != "offset 5: invalid UTF-8 (byte 0xff)" {
+		t.Errorf("NewStrict: Str(%q) = %v, want the invalid byte at offset 5", doc, err)
+	}
+	if _, err := scan.New(doc).Str(); err != nil {
+		t.Errorf("New: Str(%q) = %v, want it decoded unchecked", doc, err)
 	}
 }
 
