@@ -2,7 +2,6 @@ package evalreport
 
 import (
 	"bytes"
-	"encoding/json"
 
 	"github.com/sptflow/sptflow/pyjson/scan"
 )
@@ -150,7 +149,11 @@ func (p *fastParser) run(name string) (*Run, bool) {
 		switch which {
 		case metadataTop:
 			raw, ok := p.skipValue()
-			if !ok || json.Unmarshal(raw, &md) != nil {
+			if !ok {
+				return nil, false
+			}
+			var err error
+			if md, err = decodeMetadata(raw); err != nil {
 				return nil, false
 			}
 		case resultsTop:

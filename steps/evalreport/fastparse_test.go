@@ -65,6 +65,8 @@ var fastCases = []struct {
 	{"unterminated", `{"results": [{"condition": "x"}`, false},
 	{"unterminated string", `{"results": [{"condition": "x}]}`, false},
 	{"bad metadata", `{"metadata": {"step": 3}, "results": []}`, false},
+	{"NaN in metadata", `{"metadata": {"checkpoint_name": "ck", "timing": {"avg": NaN, "max": Infinity}}, "results": []}`, true},
+	{"metadata keys are exact", `{"metadata": {"Checkpoint_Name": "ck", "total_samples": 77.0}, "results": []}`, true},
 	{"bool as string", `{"results": [{"flag_parsed_successfully": "true"}]}`, false},
 	{"number as flag", `{"results": [{"parsed_flag": 1}]}`, false},
 	{"missing colon", `{"results" [{}]}`, false},

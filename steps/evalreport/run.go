@@ -1,7 +1,6 @@
 package evalreport
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -86,20 +85,6 @@ func (r *Run) Class() string {
 	return "off-policy"
 }
 
-type metadata struct {
-	CheckpointName     string  `json:"checkpoint_name"`
-	Step               string  `json:"step"`
-	ElicitationType    string  `json:"elicitation_type"`
-	LoraPatch          *bool   `json:"lora_patch"`
-	BaselineType       *string `json:"baseline_type"`
-	Condition          string  `json:"condition"`
-	InterventionName   string  `json:"intervention_name"`
-	Timestamp          string  `json:"timestamp"`
-	TotalSamples       int     `json:"total_samples"`
-	SamplesProcessed   *int    `json:"samples_processed"`
-	ProcessingComplete *bool   `json:"processing_complete"`
-}
-
 // ParseRun reads one result file's bytes. Only the metadata and the
 // condition, expected_flag, parsed_flag and flag_parsed_successfully of
 // each entry are kept, but the grammar of all of the document is checked
@@ -133,7 +118,7 @@ func parseScan(name string, data []byte) (*Run, error) {
 			if err != nil {
 				return err
 			}
-			if err := json.Unmarshal(raw, &md); err != nil {
+			if md, err = decodeMetadata(raw); err != nil {
 				return fmt.Errorf("metadata: %w", err)
 			}
 			return nil
