@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/sptflow/sptflow/pyjson"
+	"github.com/sptflow/sptflow/pyjson/scan"
 )
 
 // metadata is what a result file's metadata says about its run.
@@ -23,91 +24,141 @@ type metadata struct {
 
 // decodeMetadata reads a result file's metadata object (raw, one JSON
 // value) as the original reads it: with Python's json, so NaN and Infinity
-// in the members it does not use (timings, say) are fine, and by exact key.
-// A missing or null member takes its default; a member it uses with
-// another type is an error naming the member. Null metadata is all
-// defaults.
+// in the members it does not use (timings, say) are fine, and by exact key
+// (a repeated key's last value counts). A missing or null member takes its
+// default; a member it uses with another type is an error naming the
+// member. Null metadata is all defaults.
 func decodeMetadata(raw []byte) (metadata, error) {
 	var md metadata
-	v, err := pyjson.Parse(raw)
-	if err != nil || v == nil {
+	s := scan.NewStrict(raw)
+	if s.Peek() == 'n' {
+		_, err := s.Literal()
 		return md, err
 	}
-	o, ok := v.(*pyjson.Object)
-	if !ok {
-		return md, fmt.Errorf("want an object, got %s", pyjson.TypeName(v))
+	if c := s.Peek(); c != '{' {
+		return md, fmt.Errorf("want an object, got %s", jsonType(c))
 	}
-	d := metaDecoder{o: o}
-	md.CheckpointName = d.str("checkpoint_name")
-	md.Step = d.str("step")
-	md.ElicitationType = d.str("elicitation_type")
-	md.LoraPatch = d.optBool("lora_patch")
-	if s := d.str("baseline_type"); d.present("baseline_type") {
-		md.BaselineType = &s
-	}
-	md.Condition = d.str("condition")
-	md.InterventionName = d.str("intervention_name")
-	md.Timestamp = d.str("timestamp")
-	if n := d.optInt("total_samples"); n != nil {
-		md.TotalSamples = *n
-	}
-	md.SamplesProcessed = d.optInt("samples_processed")
-	md.ProcessingComplete = d.optBool("processing_complete")
-	return md, d.err
-}
-
-// metaDecoder reads typed members of an object, keeping the first type
-// error.
-type metaDecoder struct {
-	o   *pyjson.Object
-	err error
-}
-
-// present reports whether member k is there and not null.
-func (d *metaDecoder) present(k string) bool {
-	v, ok := d.o.Get(k)
-	return ok && v != nil
-}
-
-// wrong records that member k holds v, not a want.
-func (d *metaDecoder) wrong(k, want string, v any) {
-	if d.err == nil {
-		d.err = fmt.Errorf("%s: want %s, got %s", k, want, pyjson.TypeName(v))
-	}
-}
-
-func (d *metaDecoder) str(k string) string {
-	v, _ := d.o.Get(k)
-	s, ok := v.(string)
-	if !ok && v != nil {
-		d.wrong(k, "a string", v)
-	}
-	return s
-}
-
-func (d *metaDecoder) optBool(k string) *bool {
-	v, _ := d.o.Get(k)
-	b, ok := v.(bool)
-	if !ok {
-		if v != nil {
-			d.wrong(k, "a boolean", v)
+	err := s.Object(func(key []byte) error {
+		var err error
+		switch k := string(key); k {
+		case "checkpoint_name":
+			md.CheckpointName, _, err = metaString(s, k)
+		case "step":
+			md.Step, _, err = metaString(s, k)
+		case "elicitation_type":
+			md.ElicitationType, _, err = metaString(s, k)
+		case "condition":
+			md.Condition, _, err = metaString(s, k)
+		case "intervention_name":
+			md.InterventionName, _, err = metaString(s, k)
+		case "timestamp":
+			md.Timestamp, _, err = metaString(s, k)
+		case "baseline_type":
+			var v string
+			var ok bool
+			v, ok, err = metaString(s, k)
+			md.BaselineType = nil
+			if ok {
+				md.BaselineType = &v
+			}
+		case "lora_patch":
+			md.LoraPatch, err = metaBool(s, k)
+		case "processing_complete":
+			md.ProcessingComplete, err = metaBool(s, k)
+		case "total_samples":
+			var n *int
+			n, err = metaInt(s, k)
+			md.TotalSamples = 0
+			if n != nil {
+				md.TotalSamples = *n
+			}
+		case "samples_processed":
+			md.SamplesProcessed, err = metaInt(s, k)
+		default:
+			_, err = s.Skip()
 		}
-		return nil
+		return err
+	})
+	if err == nil {
+		err = s.End()
 	}
-	return &b
+	return md, err
 }
 
-func (d *metaDecoder) optInt(k string) *int {
-	v, _ := d.o.Get(k)
-	if v == nil {
-		return nil
+// metaString reads member k: a string (ok true) or null.
+func metaString(s *scan.Scanner, k string) (v string, ok bool, err error) {
+	switch c := s.Peek(); c {
+	case '"':
+		v, err = s.Str()
+		return v, err == nil, err
+	case 'n':
+		_, err = s.Literal()
+		return "", false, err
+	default:
+		return "", false, wrongType(s, k, "a string", c)
 	}
-	n, ok := v.(pyjson.Number)
-	i, isInt := n.Int64()
-	if !ok || !isInt {
-		d.wrong(k, "an integer", v)
-		return nil
+}
+
+// metaBool reads member k: a boolean, or null (nil).
+func metaBool(s *scan.Scanner, k string) (*bool, error) {
+	switch c := s.Peek(); c {
+	case 't', 'f', 'n':
+		v, err := s.Literal()
+		if b, ok := v.(bool); ok && err == nil {
+			return &b, nil
+		}
+		return nil, err
+	default:
+		return nil, wrongType(s, k, "a boolean", c)
 	}
-	m := int(i)
-	return &m
+}
+
+// metaInt reads member k: an integer (77.0 is one), or null (nil).
+func metaInt(s *scan.Scanner, k string) (*int, error) {
+	c := s.Peek()
+	if c == 'n' {
+		_, err := s.Literal()
+		return nil, err
+	}
+	if jsonType(c) != "a number" {
+		return nil, wrongType(s, k, "an integer", c)
+	}
+	tok, err := s.Number()
+	if err != nil {
+		return nil, err
+	}
+	i, ok := pyjson.NumberOf(tok).Int64()
+	if !ok {
+		return nil, fmt.Errorf("%s: want an integer, got %s", k, tok)
+	}
+	n := int(i)
+	return &n, nil
+}
+
+// wrongType skips the value at the cursor, which starts with c, and
+// returns the error that member k holds it instead of a want.
+func wrongType(s *scan.Scanner, k, want string, c byte) error {
+	if _, err := s.Skip(); err != nil {
+		return err
+	}
+	return fmt.Errorf("%s: want %s, got %s", k, want, jsonType(c))
+}
+
+// jsonType names the type of the JSON value that starts with c.
+func jsonType(c byte) string {
+	switch c {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	case '-', 'N', 'I', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return "a number"
+	}
+	return fmt.Sprintf("%q", c)
 }

@@ -27,7 +27,10 @@ func TestDecodeMetadata(t *testing.T) {
 		{`{"total_samples": 77.0}`, metadata{TotalSamples: 77}, ""},
 		{`{"lora_patch": 1}`, metadata{}, "lora_patch: want a boolean, got a number"},
 		{`{"checkpoint_name": ["a"]}`, metadata{}, "checkpoint_name: want a string, got an array"},
-		{`{"total_samples": 7.5}`, metadata{}, "total_samples: want an integer, got a number"},
+		{`{"total_samples": 7.5}`, metadata{}, "total_samples: want an integer, got 7.5"},
+		{`{"total_samples": "7"}`, metadata{}, "total_samples: want an integer, got a string"},
+		{`{"checkpoint_name": "a", "checkpoint_name": "b", "baseline_type": "x", "baseline_type": null}`, metadata{CheckpointName: "b"}, ""},
+		{`{"lora_patch": tru}`, metadata{}, `offset 15: invalid literal "tru"`},
 		{`[1]`, metadata{}, "want an object, got an array"},
 	}
 	for _, tt := range tests {
