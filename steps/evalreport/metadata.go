@@ -39,20 +39,13 @@ func decodeMetadata(raw []byte) (metadata, error) {
 		return md, fmt.Errorf("want an object, got %s", jsonType(c))
 	}
 	err := s.Object(func(key []byte) error {
+		k := string(key)
 		var err error
-		switch k := string(key); k {
-		case "checkpoint_name":
-			md.CheckpointName, _, err = metaString(s, k)
-		case "step":
-			md.Step, _, err = metaString(s, k)
-		case "elicitation_type":
-			md.ElicitationType, _, err = metaString(s, k)
-		case "condition":
-			md.Condition, _, err = metaString(s, k)
-		case "intervention_name":
-			md.InterventionName, _, err = metaString(s, k)
-		case "timestamp":
-			md.Timestamp, _, err = metaString(s, k)
+		if p := md.text(k); p != nil {
+			*p, _, err = metaString(s, k)
+			return err
+		}
+		switch k {
 		case "baseline_type":
 			var v string
 			var ok bool
@@ -83,6 +76,25 @@ func decodeMetadata(raw []byte) (metadata, error) {
 		err = s.End()
 	}
 	return md, err
+}
+
+// text returns the string member named k, or nil.
+func (md *metadata) text(k string) *string {
+	switch k {
+	case "checkpoint_name":
+		return &md.CheckpointName
+	case "step":
+		return &md.Step
+	case "elicitation_type":
+		return &md.ElicitationType
+	case "condition":
+		return &md.Condition
+	case "intervention_name":
+		return &md.InterventionName
+	case "timestamp":
+		return &md.Timestamp
+	}
+	return nil
 }
 
 // metaString reads member k: a string (ok true) or null.
