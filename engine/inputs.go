@@ -35,7 +35,7 @@ func matchInputFiles(root string, ins []InputSpec, digest inputDigester, max int
 	if err != nil {
 		return nil, nil, err
 	}
-	files, problems = digestMatched(matched, digest)
+	files, problems = digestMatched(matched, digest, nil)
 	return files, problems, nil
 }
 
@@ -83,11 +83,14 @@ func matchInputList(root string, ins []InputSpec, max int64) ([]matchedInput, er
 	return out, nil
 }
 
-// digestMatched digests the files of a matched list, GOMAXPROCS at a time
-// (a cold run's first digest of its inputs is SHA-256 of every byte, on
-// all cores); files and problems keep the list's order: problems join the
-// list's problems and the files that could not be digested.
-func digestMatched(matched []matchedInput, digest inputDigester) (files []InputFile, problems error) {
+// digestMatched digests the files of a matched list: those known (the stat
+// cache vouches for them; known may be nil) at once, the others GOMAXPROCS
+// at a time (a cold run's first digest of its inputs is SHA-256 of every
+// byte, on all cores), so that a run whose inputs are all known, a no-op,
+// starts no goroutine and wakes no thread for them. Files and problems
+// keep the list's order: problems join the list's problems and the files
+// that could not be digested.
+func digestMatched(matched []matchedInput, digest inputDigester, known knownDigester) (files []InputFile, problems error) {
 	type result struct {
 		f    InputFile
 		prob error
@@ -99,6 +102,13 @@ func digestMatched(matched []matchedInput, digest inputDigester) (files []InputF
 		if m.prob != nil {
 			res[i].prob = m.prob
 			continue
+		}
+		if known != nil {
+			if d, size, ok := known(m.f.Abs, m.fi); ok {
+				res[i].f = m.f
+				res[i].f.Digest, res[i].f.Size = d, size
+				continue
+			}
 		}
 		g.Go(func() error {
 			f := m.f
@@ -127,6 +137,11 @@ func digestMatched(matched []matchedInput, digest inputDigester) (files []InputF
 // inputDigester digests the regular file at the absolute path abs, whose
 // os.Stat is fi (so that it need not stat it again).
 type inputDigester func(abs string, fi fs.FileInfo) (Digest, int64, error)
+
+// knownDigester returns what an inputDigester would for the file without
+// reading it, from what is already known of it (store.KnownDigestStat);
+// ok is false when the file must be read.
+type knownDigester func(abs string, fi fs.FileInfo) (d Digest, size int64, ok bool)
 
 // inputProblem words a per-file problem: "input topics/a/x.json: not a
 // regular file (a named pipe)", without repeating the absolute path.

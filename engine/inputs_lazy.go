@@ -15,13 +15,14 @@ type lazyInputs struct {
 	once    sync.Once
 	matched []matchedInput
 	digest  inputDigester
+	known   knownDigester // may be nil
 	files   []InputFile
 	err     error // the per-file problems, matching's and digesting's
 }
 
 func (in *lazyInputs) get() ([]InputFile, error) {
 	in.once.Do(func() {
-		in.files, in.err = digestMatched(in.matched, in.digest)
+		in.files, in.err = digestMatched(in.matched, in.digest, in.known)
 		in.matched = nil
 	})
 	return in.files, in.err

@@ -10,8 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -132,6 +134,46 @@ func TestOpenSealedInput(t *testing.T) {
 	}
 }
 
+// TestDigestMatchedKnownInline: files the known digester vouches for are
+// not given to the digester, and the results keep the list's order.
+func TestDigestMatchedKnownInline(t *testing.T) {
+	var matched []matchedInput
+	for i := range 6 {
+		name := fmt.Sprintf("f%d.json", i)
+		matched = append(matched, matchedInput{f: InputFile{Abs: "/" + name, Name: name}})
+	}
+	var mu sync.Mutex
+	var digested []string
+	digest := func(abs string, _ fs.FileInfo) (Digest, int64, error) {
+		mu.Lock()
+		digested = append(digested, abs)
+		mu.Unlock()
+		return store.DigestOf([]byte(abs)), 1, nil
+	}
+	known := func(abs string, _ fs.FileInfo) (Digest, int64, bool) {
+		i, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(abs, "/f"), ".json"))
+		return store.DigestOf([]byte(abs)), 2, i%2 == 0
+	}
+	files, problems := digestMatched(matched, digest, known)
+	if problems != nil {
+		t.Fatal(problems)
+	}
+	var got []string
+	for _, f := range files {
+		if f.Digest != store.DigestOf([]byte(f.Abs)) {
+			t.Errorf("%s: digest of another file", f.Name)
+		}
+		got = append(got, fmt.Sprintf("%s:%d", f.Name, f.Size))
+	}
+	if want := "f0.json:2 f1.json:1 f2.json:2 f3.json:1 f4.json:2 f5.json:1"; strings.Join(got, " ") != want {
+		t.Errorf("files got: %s\nwant: %s", strings.Join(got, " "), want)
+	}
+	slices.Sort(digested)
+	if want := "/f1.json /f3.json /f5.json"; strings.Join(digested, " ") != want {
+		t.Errorf("digested: %s, want only the unknown files: %s", strings.Join(digested, " "), want)
+	}
+}
+
 // TestDigestMatchedKeepsOrder: files are digested several at once, and
 // the files and problems come back in the list's order whatever order the
 // digests finish in.
@@ -161,7 +203,7 @@ func TestDigestMatchedKeepsOrder(t *testing.T) {
 		}
 		return store.DigestOf([]byte(abs)), int64(i), nil
 	}
-	files, problems := digestMatched(matched, digest)
+	files, problems := digestMatched(matched, digest, nil)
 	var names []string
 	for _, f := range files {
 		if f.Digest != store.DigestOf([]byte(f.Abs)) || f.Name != fmt.Sprintf("f%d.json", f.Size) {

@@ -126,16 +126,8 @@ func (s *Store) DigestFile(path string) (Digest, int64, error) {
 // whose os.Stat (or, for a regular file, os.Lstat) is fi.
 func (s *Store) digestStat(path, abs string, fi os.FileInfo) (Digest, int64, error) {
 	sig := sigOf(fi)
-	s.loadStatCache()
-	s.stat.mu.Lock()
-	e, ok := s.stat.files[abs]
-	if !ok || e.fileSig != sig {
-		e, ok = s.stat.fresh[abs]
-	}
-	s.stat.used[abs] = true
-	s.stat.mu.Unlock()
-	if ok && e.fileSig == sig {
-		return e.Digest, sig.Size, nil
+	if d, ok := s.cachedDigest(abs, sig); ok {
+		return d, sig.Size, nil
 	}
 	d, sig, start, err := s.hashStable(abs)
 	if err != nil {
@@ -143,6 +135,21 @@ func (s *Store) digestStat(path, abs string, fi os.FileInfo) (Digest, int64, err
 	}
 	s.record(abs, sig, d, start)
 	return d, sig.Size, nil
+}
+
+// cachedDigest returns the digest the stat cache (or this process's
+// hashing) knows for the file at abs with signature sig, and marks the
+// path used (pruneStatCache need not check that it still exists).
+func (s *Store) cachedDigest(abs string, sig fileSig) (Digest, bool) {
+	s.loadStatCache()
+	s.stat.mu.Lock()
+	defer s.stat.mu.Unlock()
+	e, ok := s.stat.files[abs]
+	if !ok || e.fileSig != sig {
+		e, ok = s.stat.fresh[abs]
+	}
+	s.stat.used[abs] = true
+	return e.Digest, ok && e.fileSig == sig
 }
 
 // record enters (sig, d) for the file at abs into the stat cache, to be

@@ -148,3 +148,50 @@ func TestSaveStatCachePrunesDeletedFiles(t *testing.T) {
 		t.Fatalf("entries after save: a=%v b=%v c=%v, want false true true", hasA, hasB, hasC)
 	}
 }
+
+// TestKnownDigestStat: the stat cache's answer without reading the file,
+// as DigestStat would give it, and nothing for a file it does not know.
+func TestKnownDigestStat(t *testing.T) {
+	s := openTest(t)
+	s.racyWindow = 0
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.json")
+	writeOld(t, p, "hello")
+	stat := func() os.FileInfo {
+		t.Helper()
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi
+	}
+	if _, _, ok := s.KnownDigestStat(p, stat()); ok {
+		t.Fatal("known before the file was ever hashed")
+	}
+	if _, _, err := s.DigestStat(p, stat()); err != nil {
+		t.Fatal(err)
+	}
+	d, size, ok := s.KnownDigestStat(p, stat())
+	if !ok || d != DigestOf([]byte("hello")) || size != 5 {
+		t.Errorf("after hashing: got (%s, %d, %v), want the digest of hello, 5, true", d.Short(), size, ok)
+	}
+	if _, _, ok := s.KnownDigestStat(filepath.Join(dir, ".", "a.json"), stat()); !ok {
+		t.Error("an unclean absolute path: not known, want the same entry")
+	}
+	if _, _, ok := s.KnownDigestStat("a.json", stat()); ok {
+		t.Error("a relative path: known, want not (DigestStat reads it)")
+	}
+	if got := s.hashes.Load(); got != 1 {
+		t.Errorf("files hashed: %d, want 1 (KnownDigestStat reads nothing)", got)
+	}
+	writeOld(t, p, "world")
+	if _, _, ok := s.KnownDigestStat(p, stat()); ok {
+		t.Error("known after the file changed")
+	}
+
+	// A path asked for is marked used, as DigestStat marks it: saving the
+	// cache then spares it the check that the file still exists.
+	if !s.stat.used[p] {
+		t.Error("a path asked for by KnownDigestStat is not marked used")
+	}
+}

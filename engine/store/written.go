@@ -203,6 +203,19 @@ func (s *Store) DigestStat(abs string, fi os.FileInfo) (Digest, int64, error) {
 	return s.digestStat(abs, abs, fi)
 }
 
+// KnownDigestStat is DigestStat answered without reading the file: the
+// digest the stat cache knows for abs with the signature fi, ok false when
+// it knows none (DigestStat would hash the file). It does no I/O, so a
+// caller can ask it inline and keep its workers for the files to hash.
+func (s *Store) KnownDigestStat(abs string, fi os.FileInfo) (d Digest, size int64, ok bool) {
+	if !filepath.IsAbs(abs) || !fi.Mode().IsRegular() {
+		return Digest{}, 0, false
+	}
+	sig := sigOf(fi)
+	d, ok = s.cachedDigest(filepath.Clean(abs), sig)
+	return d, sig.Size, ok
+}
+
 // DigestPlaced is DigestFile of the file at path, which was materialized
 // from object d: when it is a hard link of that object (the same inode,
 // so the same bytes) and the stat cache or this process vouches for the
