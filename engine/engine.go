@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -211,7 +212,7 @@ func portableName(root string, spec int, abs, rel string) string {
 			return filepath.ToSlash(r)
 		}
 	}
-	return fmt.Sprintf("external#%d/%s", spec, rel)
+	return "external#" + strconv.Itoa(spec) + "/" + rel
 }
 
 // matchPattern matches rel against a path.Match pattern; a leading "**/"

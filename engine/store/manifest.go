@@ -183,10 +183,18 @@ func (s *Store) PutKeyInfo(key [32]byte, info []byte) error {
 // replaces a missing, damaged or older-format entry at the cost of one
 // small read when the entry is intact.
 func (s *Store) EnsureKeyInfo(key [32]byte, info []byte) error {
-	if b, err := os.ReadFile(s.keyInfoPath(key)); err == nil && bytes.Equal(b, frameKeyInfo(info)) {
+	if b, err := os.ReadFile(s.keyInfoPath(key)); err == nil && isFramedKeyInfo(b, info) {
 		return nil
 	}
 	return s.PutKeyInfo(key, info)
+}
+
+// isFramedKeyInfo reports whether b is frameKeyInfo(info), without building
+// that copy (a no-op run checks every partition's key info).
+func isFramedKeyInfo(b, info []byte) bool {
+	rest, ok := bytes.CutPrefix(b, []byte(keyInfoMagic))
+	hexSum, body, found := bytes.Cut(rest, []byte("\n"))
+	return ok && found && bytes.Equal(body, info) && string(hexSum) == DigestOf(info).String()
 }
 
 // GetKeyInfo returns what PutKeyInfo stored for key, or ErrNotFound. A

@@ -163,7 +163,9 @@ func (s *Store) ReadObject(d Digest) ([]byte, error) {
 	}
 	defer f.Close()
 	var buf bytes.Buffer
-	buf.Grow(int(fi.Size()))
+	// ReadFrom wants MinRead bytes free before each read, EOF's included:
+	// without them it would grow the buffer to twice the object's size.
+	buf.Grow(int(fi.Size()) + bytes.MinRead)
 	if _, err := buf.ReadFrom(f); err != nil {
 		return nil, fmt.Errorf("read object %s: %w", d.Short(), err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -165,4 +166,22 @@ func TestKeyInfoDamaged(t *testing.T) {
 			t.Error("EnsureKeyInfo rewrote an intact entry")
 		}
 	})
+}
+
+// TestIsFramedKeyInfo: isFramedKeyInfo(b, info) is b == frameKeyInfo(info)
+// for the framed entry with any one byte changed, cut or extended.
+func TestIsFramedKeyInfo(t *testing.T) {
+	info := []byte(`{"version":3,"components":[{"name":"prompt","digest":"ab"}]}`)
+	framed := frameKeyInfo(info)
+	variants := [][]byte{framed, info, nil, append(slices.Clone(framed), '\n')}
+	for i := range framed {
+		flipped := slices.Clone(framed)
+		flipped[i] ^= 0x20
+		variants = append(variants, flipped, framed[:i])
+	}
+	for _, b := range variants {
+		if got, want := isFramedKeyInfo(b, info), bytes.Equal(b, framed); got != want {
+			t.Errorf("isFramedKeyInfo(%q) = %v, want %v", b, got, want)
+		}
+	}
 }
