@@ -100,14 +100,14 @@ func (s *Store) MaterializeObject(d Digest, dst string) (LinkMethod, error) {
 	if mode != "copy" && s.mayReflink(dst) {
 		err := linkInto(p, dst, reflink)
 		if err == nil {
-			s.rememberPlaced(p, dst, d)
+			s.rememberPlaced(p, dst, d, fi)
 			return LinkReflink, nil
 		}
 		s.reflinkFailed(dst, err)
 	}
 	if mode != "copy" && mode != "reflink" {
 		if err := linkInto(p, dst, hardLink); err == nil {
-			s.rememberPlaced(p, dst, d)
+			s.rememberPlaced(p, dst, d, fi)
 			return LinkHard, nil
 		}
 	}

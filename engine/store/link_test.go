@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // TestMaterializeObjectHardLink: a hard-linked data file is the object,
@@ -69,5 +70,49 @@ func TestMaterializeObjectHardLink(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(dst); string(got) != string(data)+"edited" {
 		t.Fatalf("the user's edited file = %q, want it kept", got)
+	}
+}
+
+// TestRememberPlacedOnlyUnchanged: placing an object (a hard link and a
+// chmod change its ctime) records it and the data file as holding their
+// digest, but not when the object was written to between its check and
+// the placing: then both are hashed at their next check.
+func TestRememberPlacedOnlyUnchanged(t *testing.T) {
+	for _, written := range []bool{false, true} {
+		s := openTest(t)
+		s.racyWindow = 0
+		d, err := s.PutObject([]byte("hello"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := s.objectPath(d)
+		past := time.Now().Add(-time.Hour)
+		if err := os.Chtimes(p, past, past); err != nil {
+			t.Fatal(err)
+		}
+		verified, err := os.Lstat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if written {
+			// A same-size write after the check: its mtime is now, not past.
+			if err := os.WriteFile(p, []byte("jello"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dst := filepath.Join(t.TempDir(), "out.json")
+		if err := hardLink(p, dst); err != nil {
+			t.Fatal(err)
+		}
+		s.rememberPlaced(p, dst, d, verified)
+		for _, f := range []string{p, dst} {
+			fi, err := os.Lstat(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := s.knownDigest(f, fi); ok == written {
+				t.Errorf("written to before placing: %v; %s known: %v, want %v", written, filepath.Base(f), ok, !written)
+			}
+		}
 	}
 }

@@ -31,9 +31,14 @@ func (s *Store) rememberWritten(abs string, d Digest) {
 	if err != nil || !fi.Mode().IsRegular() {
 		return
 	}
+	s.remember(abs, sigOf(fi), d)
+}
+
+// remember records that the regular file at abs, with signature sig, holds d.
+func (s *Store) remember(abs string, sig fileSig, d Digest) {
 	s.loadStatCache()
 	s.stat.mu.Lock()
-	s.stat.fresh[abs] = statEntry{fileSig: sigOf(fi), Digest: d}
+	s.stat.fresh[abs] = statEntry{fileSig: sig, Digest: d}
 	s.stat.mu.Unlock()
 }
 
@@ -57,15 +62,31 @@ func (s *Store) knownDigest(abs string, fi os.FileInfo) (Digest, bool) {
 	return Digest{}, false
 }
 
-// rememberPlaced records that dst (made from object d, verified) and the
-// object itself hold d: placing it may have changed the object's ctime (a
-// hard link, a chmod), which would otherwise make the next check read the
-// object again.
-func (s *Store) rememberPlaced(obj, dst string, d Digest) {
-	s.rememberWritten(obj, d)
+// rememberPlaced records that dst (made from object d) and the object
+// itself hold d: placing it may have changed the object's ctime (a hard
+// link, a chmod), which would otherwise make the next check read the
+// object again. verified is the object's Lstat from before it was found to
+// hold d. Placing changes nothing else of it, so if its inode, size or
+// mtime differ now, someone wrote to it since (its owner, or root, writing
+// to a hard-linked data file): then nothing is recorded, and the next check
+// hashes both files. A same-size write within the mtime's tick is the one
+// change this cannot see, as for every stat signature (racy.go).
+func (s *Store) rememberPlaced(obj, dst string, d Digest, verified os.FileInfo) {
+	fi, err := os.Lstat(obj)
+	if err != nil || !fi.Mode().IsRegular() || !sameContentSig(sigOf(verified), sigOf(fi)) {
+		return
+	}
+	s.remember(obj, sigOf(fi), d)
 	if abs, err := filepath.Abs(dst); err == nil {
 		s.rememberWritten(abs, d)
 	}
+}
+
+// sameContentSig reports whether two signatures of one file differ at most
+// in their ctime, which a link, a chmod or a touch of the times changes
+// without changing the content.
+func sameContentSig(a, b fileSig) bool {
+	return a.Ino == b.Ino && a.Size == b.Size && a.Mtime == b.Mtime
 }
 
 // vouched reports whether the stat cache or this process's writes know
