@@ -49,17 +49,7 @@ func (s *Store) knownDigest(abs string, fi os.FileInfo) (Digest, bool) {
 	if !fi.Mode().IsRegular() {
 		return Digest{}, false
 	}
-	sig := sigOf(fi)
-	s.loadStatCache()
-	s.stat.mu.Lock()
-	defer s.stat.mu.Unlock()
-	if e, ok := s.stat.files[abs]; ok && e.fileSig == sig {
-		return e.Digest, true
-	}
-	if e, ok := s.stat.fresh[abs]; ok && e.fileSig == sig {
-		return e.Digest, true
-	}
-	return Digest{}, false
+	return s.cachedDigest(abs, sigOf(fi))
 }
 
 // rememberPlaced records that dst (made from object d) and the object
@@ -229,12 +219,11 @@ func (s *Store) DigestStat(abs string, fi os.FileInfo) (Digest, int64, error) {
 // it knows none (DigestStat would hash the file). It does no I/O, so a
 // caller can ask it inline and keep its workers for the files to hash.
 func (s *Store) KnownDigestStat(abs string, fi os.FileInfo) (d Digest, size int64, ok bool) {
-	if !filepath.IsAbs(abs) || !fi.Mode().IsRegular() {
+	if !filepath.IsAbs(abs) {
 		return Digest{}, 0, false
 	}
-	sig := sigOf(fi)
-	d, ok = s.cachedDigest(filepath.Clean(abs), sig)
-	return d, sig.Size, ok
+	d, ok = s.knownDigest(filepath.Clean(abs), fi) // keyed as DigestStat keys the stat cache
+	return d, fi.Size(), ok
 }
 
 // DigestPlaced is DigestFile of the file at path, which was materialized
