@@ -1,12 +1,11 @@
 package pyjson
 
 import (
-	"encoding/binary"
 	"errors"
-	"math/bits"
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/sptflow/sptflow/internal/ascii"
 	"github.com/sptflow/sptflow/pyjson/scan"
 )
 
@@ -104,7 +103,7 @@ func unescape(dst, b []byte) ([]byte, error) {
 // included, which decode and encode back to the same escapes).
 func canonicalASCII(body []byte) bool {
 	for i := 0; ; {
-		i += plainASCIILen(body[i:])
+		i += ascii.PlainLen(body[i:])
 		if i == len(body) {
 			return true
 		}
@@ -114,27 +113,4 @@ func canonicalASCII(body []byte) bool {
 		}
 		i += n
 	}
-}
-
-// plainASCIILen returns the length of the prefix of b written as itself by
-// Marshal with ASCII escaping: bytes 0x20..0x7e but '"' and '\\'. Eight
-// bytes at a time.
-func plainASCIILen(b []byte) int {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:])
-		q, bs := x^('"'*lo), x^('\\'*lo)
-		// High bits set where a byte is < 0x20, '"', '\\' or >= 0x7f
-		// (x+1 carries into the high bit from 0x7f on). The lowest one is
-		// exact: a borrow or carry only marks bytes above a match.
-		del := (x&^hi + lo) | x
-		if m := ((x-0x20*lo)&^x | (q-lo)&^q | (bs-lo)&^bs | del) & hi; m != 0 {
-			return i + bits.TrailingZeros64(m)/8
-		}
-	}
-	for i < len(b) && plainByte[b[i]] {
-		i++
-	}
-	return i
 }

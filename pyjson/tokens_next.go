@@ -5,21 +5,78 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"unicode/utf8"
+
+	"github.com/sptflow/sptflow/internal/ascii"
 )
 
 // AppendNext appends the re-encoding of the string token b starts with (as
 // Append does) and returns the token's length in b. With ASCII escaping no
-// token is decoded: its end is found with IndexByte, its escapes are
-// checked to be in json.dumps's form, and its bytes sixteen at a time to
-// be printable ASCII; such a token (the common case) is copied whole. In a
-// token with non-ASCII characters (the stage-3 writers' UTF-8 form) the
-// printable runs are copied and each character is written as its \u
-// escape. A token with an escape Marshal would write differently is
-// re-encoded with Append.
+// token is decoded: one pass reads it sixteen bytes at a time to its first
+// byte that is not printable ASCII or is a quote or a backslash
+// (ascii.PlainLen), checks an escape there to be in json.dumps's form and
+// goes on after it, writes a non-ASCII character (the stage-3 writers'
+// UTF-8 form) as its \u escape, and ends at the unescaped quote: a token
+// already in the tagged form (the common case) is copied whole. A token
+// with anything else (an escape Marshal would write differently, a raw
+// control character, invalid UTF-8, no end) is left to appendNextChecked,
+// which answers as before this pass existed.
 func (t *StringTokens) AppendNext(dst, b []byte) ([]byte, int, error) {
 	if !t.Opt.ASCII {
 		return t.appendWhole(dst, b)
 	}
+	if len(b) == 0 || b[0] != '"' {
+		return dst, 0, ErrStringToken
+	}
+	base := len(dst)
+	run := 0 // b[run:i] is still to be copied
+	for i := 1; ; {
+		k := i + ascii.PlainLen(b[i:])
+		if k == len(b) {
+			return t.appendNextChecked(dst[:base], b)
+		}
+		switch c := b[k]; {
+		case c == '"':
+			return append(dst, b[run:k+1]...), k + 1, nil
+		case c == '\\':
+			n := canonicalEscapeLen(b[k:])
+			if n == 0 {
+				return t.appendNextChecked(dst[:base], b)
+			}
+			i = k + n
+			continue
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRune(b[k:])
+			if r == utf8.RuneError && size == 1 {
+				return t.appendNextChecked(dst[:base], b)
+			}
+			dst = appendRuneEscape(append(dst, b[run:k]...), r)
+			i = k + size
+		case c == 0x7f:
+			dst = append(append(dst, b[run:k]...), `\u007f`...)
+			i = k + 1
+		default: // a raw control character
+			return t.appendNextChecked(dst[:base], b)
+		}
+		run = i
+	}
+}
+
+// appendRuneEscape appends r, a character outside ASCII, as json.dumps
+// escapes it with ensure_ascii: \uXXXX, or a surrogate pair of them.
+func appendRuneEscape(dst []byte, r rune) []byte {
+	if r > 0xFFFF {
+		r -= 0x10000
+		dst = appendU4(dst, 0xD800+(r>>10)&0x3FF)
+		r = 0xDC00 + r&0x3FF
+	}
+	return appendU4(dst, r)
+}
+
+// appendNextChecked is AppendNext for the tokens its single pass leaves:
+// it finds the token's end first, then checks every escape, then copies
+// the printable runs and escapes each non-ASCII character; a token with an
+// escape Marshal would write differently is re-encoded with Append.
+func (t *StringTokens) appendNextChecked(dst, b []byte) ([]byte, int, error) {
 	n := tokenLen(b)
 	if n == 0 {
 		return dst, 0, ErrStringToken
@@ -41,13 +98,7 @@ func (t *StringTokens) AppendNext(dst, b []byte) ([]byte, int, error) {
 			if r == utf8.RuneError && size == 1 { // invalid, or an encoded surrogate
 				return dst[:base], 0, ErrStringToken
 			}
-			dst = append(dst, b[run:k]...)
-			if r > 0xFFFF {
-				r -= 0x10000
-				dst = appendU4(dst, 0xD800+(r>>10)&0x3FF)
-				r = 0xDC00 + r&0x3FF
-			}
-			dst = appendU4(dst, r)
+			dst = appendRuneEscape(append(dst, b[run:k]...), r)
 			i = k + size
 		case c == 0x7f:
 			dst = append(append(dst, b[run:k]...), `\u007f`...)

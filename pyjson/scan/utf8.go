@@ -1,10 +1,10 @@
 package scan
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math/bits"
 	"unicode/utf8"
+
+	"github.com/sptflow/sptflow/internal/ascii"
 )
 
 // CheckUTF8 reports the first byte of data that is not valid UTF-8, with
@@ -15,7 +15,7 @@ import (
 // ASCII is skipped 32 bytes at a time, and each run of other bytes is
 // decoded character by character.
 func CheckUTF8(data []byte) error {
-	for i := asciiLen(data, 0); i < len(data); i = asciiLen(data, i) {
+	for i := ascii.Len(data); i < len(data); i += ascii.Len(data[i:]) {
 		for i < len(data) && data[i] >= utf8.RuneSelf {
 			n := RuneLen(data[i:])
 			if n == 0 {
@@ -25,29 +25,6 @@ func CheckUTF8(data []byte) error {
 		}
 	}
 	return nil
-}
-
-// asciiLen returns the index of the first byte at or after i that is not
-// ASCII, or len(b).
-func asciiLen(b []byte, i int) int {
-	const hi = 0x8080808080808080
-	for ; i+32 <= len(b); i += 32 {
-		w := b[i : i+32]
-		x := binary.LittleEndian.Uint64(w) | binary.LittleEndian.Uint64(w[8:]) |
-			binary.LittleEndian.Uint64(w[16:]) | binary.LittleEndian.Uint64(w[24:])
-		if x&hi != 0 {
-			break
-		}
-	}
-	for ; i+8 <= len(b); i += 8 {
-		if x := binary.LittleEndian.Uint64(b[i:]) & hi; x != 0 {
-			return i + bits.TrailingZeros64(x)/8
-		}
-	}
-	for i < len(b) && b[i] < utf8.RuneSelf {
-		i++
-	}
-	return i
 }
 
 // RuneLen returns the length of the valid UTF-8 encoding of a non-ASCII

@@ -2,8 +2,8 @@ package analyze
 
 import (
 	"bytes"
-	"encoding/binary"
 
+	"github.com/sptflow/sptflow/internal/ascii"
 	"github.com/sptflow/sptflow/pyjson"
 	"github.com/sptflow/sptflow/pyjson/scan"
 )
@@ -233,10 +233,7 @@ func (r *reindenter) str() bool {
 	start := r.i
 	i := r.i + 1 // after the opening quote
 	for i < len(src) {
-		i = skipPlain8(src, i)
-		for i < len(src) && asciiPlain[src[i]] {
-			i++
-		}
+		i += ascii.PlainLen(src[i:])
 		if i == len(src) {
 			break
 		}
@@ -257,30 +254,6 @@ func (r *reindenter) str() bool {
 	}
 	return false
 }
-
-// skipPlain8 advances i over whole 8-byte words of asciiPlain bytes.
-func skipPlain8(b []byte, i int) int {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:])
-		ctl := (x - 0x20*lo) &^ x // high bit set where a byte < 0x20 (or >= 0x80, caught below)
-		q, bs, del := x^('"'*lo), x^('\\'*lo), x^(0x7f*lo)
-		eq := ((q - lo) &^ q) | ((bs - lo) &^ bs) | ((del - lo) &^ del) // high bit set where a byte is '"', '\\' or DEL
-		if (x|ctl|eq)&hi != 0 {
-			return i
-		}
-	}
-	return i
-}
-
-// asciiPlain marks the bytes pyjson writes as themselves with ASCII set:
-// printable ASCII (' '..'~', as json.dumps) but the quote and the backslash.
-var asciiPlain = func() (t [256]bool) {
-	for c := 0x20; c < 0x7f; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
 
 // canonicalEscape returns the length of the escape at the start of b if
 // pyjson would write that escape for the character it stands for, else 0.

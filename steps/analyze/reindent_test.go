@@ -181,23 +181,3 @@ func TestItemExamplesAsMarshalled(t *testing.T) {
 		}
 	}
 }
-
-// TestSkipPlain8 puts every byte value at every position of a plain
-// string: skipPlain8 must never pass a byte that is not plain.
-func TestSkipPlain8(t *testing.T) {
-	for c := 0; c < 256; c++ {
-		for pos := 0; pos < 24; pos++ {
-			b := []byte(strings.Repeat("abcdefgh", 3))
-			b[pos] = byte(c)
-			i := skipPlain8(b, 0)
-			for k := 0; k < i; k++ {
-				if !asciiPlain[b[k]] {
-					t.Fatalf("byte %#x at %d: skipped to %d past a byte that is not plain", c, pos, i)
-				}
-			}
-			if asciiPlain[byte(c)] && i != 24 {
-				t.Fatalf("byte %#x at %d: stopped at %d in a plain string", c, pos, i)
-			}
-		}
-	}
-}

@@ -2,9 +2,8 @@ package analyze
 
 import (
 	"bytes"
-	"encoding/binary"
-	"math/bits"
 
+	"github.com/sptflow/sptflow/internal/ascii"
 	"github.com/sptflow/sptflow/pyjson"
 	"github.com/sptflow/sptflow/pyjson/scan"
 )
@@ -168,7 +167,7 @@ func (c *sameChecker) str() bool {
 	src := c.src
 	i := c.i + 1 // after the opening quote
 	for {
-		i = plainASCIILen(src, i)
+		i += ascii.PlainLen(src[i:])
 		if i >= len(src) {
 			return false
 		}
@@ -193,49 +192,3 @@ func (c *sameChecker) str() bool {
 // shortEscape marks the bytes after a backslash that make an escape
 // pyjson writes (canonicalEscape's two-byte escapes).
 var shortEscape = [256]bool{'"': true, '\\': true, 'n': true, 'r': true, 't': true, 'b': true, 'f': true}
-
-// plainASCIILen returns the index of the first byte at or after i that
-// pyjson's ensure_ascii writer does not write as itself ('"', '\\', a
-// control character, DEL or non-ASCII), or len(b). It tests 32 bytes at a
-// time, and finds the byte in the block that has one.
-func plainASCIILen(b []byte, i int) int {
-	for ; i+32 <= len(b); i += 32 {
-		w := b[i : i+32]
-		x0, x1 := binary.LittleEndian.Uint64(w), binary.LittleEndian.Uint64(w[8:])
-		x2, x3 := binary.LittleEndian.Uint64(w[16:]), binary.LittleEndian.Uint64(w[24:])
-		if mayNotPlain(x0)|mayNotPlain(x1)|mayNotPlain(x2)|mayNotPlain(x3) == 0 {
-			continue
-		}
-		for k, x := range [4]uint64{x0, x1, x2, x3} {
-			if m := notPlain(x); m != 0 {
-				return i + 8*k + bits.TrailingZeros64(m)/8
-			}
-		}
-	}
-	for ; i+8 <= len(b); i += 8 {
-		if m := notPlain(binary.LittleEndian.Uint64(b[i:])); m != 0 {
-			return i + bits.TrailingZeros64(m)/8
-		}
-	}
-	for i < len(b) && asciiPlain[b[i]] {
-		i++
-	}
-	return i
-}
-
-// mayNotPlain is not zero when x has a byte that is not plain (see
-// notPlain): exact as a yes/no, not as a position, and cheaper.
-func mayNotPlain(x uint64) uint64 {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	q, bs := x^('"'*lo), x^('\\'*lo)
-	return (x | (x + lo) | (x - 0x20*lo) | (q - lo) | (bs - lo)) & hi
-}
-
-// notPlain returns the high bit of each byte of x that is < 0x20, '"',
-// '\\' or >= 0x7f: the lowest one exactly (a borrow or carry only starts
-// at such a byte and only marks bytes above it).
-func notPlain(x uint64) uint64 {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	q, bs := x^('"'*lo), x^('\\'*lo)
-	return ((x-0x20*lo)&^x | (q-lo)&^q | (bs-lo)&^bs | (x + lo) | x) & hi
-}

@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"bytes"
-	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -58,39 +57,6 @@ func viaPyjsonOK(raw []byte, depth int) []byte {
 		return nil
 	}
 	return bytes.ReplaceAll(b, []byte("\n"), []byte("\n"+strings.Repeat("  ", depth)))
-}
-
-func TestPlainASCIILen(t *testing.T) {
-	naive := func(b []byte, i int) int {
-		for i < len(b) && asciiPlain[b[i]] {
-			i++
-		}
-		return i
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	for n := range 200 {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = byte(' ' + rng.IntN(95)) // printable ASCII
-			if b[i] == '"' || b[i] == '\\' {
-				b[i] = 'x'
-			}
-		}
-		for _, bad := range []byte{'"', '\\', 0, 0x1f, 0x7f, 0x80, 0xff, 0xc3} {
-			for at := 0; at < n; at++ {
-				c := append([]byte(nil), b...)
-				c[at] = bad
-				for _, from := range []int{0, at / 2, at} {
-					if got, want := plainASCIILen(c, from), naive(c, from); got != want {
-						t.Fatalf("len %d, %#x at %d, from %d: got %d, want %d", n, bad, at, from, got, want)
-					}
-				}
-			}
-		}
-		if got := plainASCIILen(b, 0); got != n {
-			t.Fatalf("len %d, all plain: got %d", n, got)
-		}
-	}
 }
 
 func FuzzSameWhenTagged(f *testing.F) {

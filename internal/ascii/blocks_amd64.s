@@ -1,0 +1,104 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Each loop reads whole 16-byte blocks (asciiBlocks two at a time while
+// it can); the Go callers read the bytes after them.
+
+// func asciiBlocks(b []byte) int
+TEXT ·asciiBlocks(SB), NOSPLIT, $0-32
+	MOVQ b_base+0(FP), SI
+	MOVQ b_len+8(FP), CX
+	ANDQ $~15, CX
+	XORQ AX, AX
+
+ascii32:
+	LEAQ 32(AX), DX
+	CMPQ DX, CX
+	JA   ascii16
+	MOVOU (SI)(AX*1), X0
+	MOVOU 16(SI)(AX*1), X1
+	POR   X0, X1
+	PMOVMSKB X1, DX
+	TESTL DX, DX
+	JNZ   asciiPair
+	ADDQ  $32, AX
+	JMP   ascii32
+
+asciiPair: // the first of the two vectors, then the second
+	PMOVMSKB X0, DX
+	TESTL DX, DX
+	JNZ   asciiFound
+	ADDQ  $16, AX
+	MOVOU (SI)(AX*1), X0
+	PMOVMSKB X0, DX
+	JMP   asciiFound
+
+ascii16:
+	CMPQ AX, CX
+	JAE  asciiDone
+	MOVOU (SI)(AX*1), X0
+	PMOVMSKB X0, DX
+	TESTL DX, DX
+	JNZ   asciiFound
+	ADDQ  $16, AX
+
+asciiDone:
+	MOVQ AX, ret+24(FP)
+	RET
+
+asciiFound:
+	BSFL DX, DX
+	ADDQ DX, AX
+	MOVQ AX, ret+24(FP)
+	RET
+
+// func plainBlocks(b []byte) int
+TEXT ·plainBlocks(SB), NOSPLIT, $0-32
+	MOVQ b_base+0(FP), SI
+	MOVQ b_len+8(FP), CX
+	ANDQ $~15, CX
+	XORQ AX, AX
+	// X5..X8: 0x1f, 0x7f, '"' and '\\' in every byte.
+	MOVQ $0x1f1f1f1f1f1f1f1f, DX
+	MOVQ DX, X5
+	PUNPCKLQDQ X5, X5
+	MOVQ $0x7f7f7f7f7f7f7f7f, DX
+	MOVQ DX, X6
+	PUNPCKLQDQ X6, X6
+	MOVQ $0x2222222222222222, DX
+	MOVQ DX, X7
+	PUNPCKLQDQ X7, X7
+	MOVQ $0x5c5c5c5c5c5c5c5c, DX
+	MOVQ DX, X8
+	PUNPCKLQDQ X8, X8
+
+plain16:
+	CMPQ AX, CX
+	JAE  plainDone
+	MOVOU (SI)(AX*1), X0
+	MOVO     X0, X1
+	PCMPGTB  X5, X1 // X1: above 0x1f as a signed byte (0x20..0x7f)
+	MOVO     X0, X2
+	PCMPEQB  X6, X2 // X2: 0x7f
+	MOVO     X0, X3
+	PCMPEQB  X7, X3 // X3: '"'
+	PCMPEQB  X8, X0 // X0: '\\'
+	POR      X3, X2
+	POR      X0, X2
+	PANDN    X1, X2 // X2: plain, X1 and not X2
+	PMOVMSKB X2, DX
+	XORL     $0xffff, DX // a bit per byte that is not plain
+	JNZ   plainFound
+	ADDQ  $16, AX
+	JMP   plain16
+
+plainDone:
+	MOVQ AX, ret+24(FP)
+	RET
+
+plainFound:
+	BSFL DX, DX
+	ADDQ DX, AX
+	MOVQ AX, ret+24(FP)
+	RET
