@@ -44,21 +44,32 @@ func (t *StringTokens) AppendNext(dst, b []byte) ([]byte, int, error) {
 			}
 			i = k + n
 			continue
-		case c >= utf8.RuneSelf:
-			r, size := utf8.DecodeRune(b[k:])
-			if r == utf8.RuneError && size == 1 {
+		default:
+			var ok bool
+			if dst, i, ok = appendCharEscape(dst, b, run, k); !ok {
 				return t.appendNextChecked(dst[:base], b)
 			}
-			dst = appendRuneEscape(append(dst, b[run:k]...), r)
-			i = k + size
-		case c == 0x7f:
-			dst = append(append(dst, b[run:k]...), `\u007f`...)
-			i = k + 1
-		default: // a raw control character
-			return t.appendNextChecked(dst[:base], b)
 		}
 		run = i
 	}
+}
+
+// appendCharEscape appends b[run:k] and the escape json.dumps writes with
+// ensure_ascii for the character at b[k], DEL or non-ASCII, and returns
+// where that character ends; ok is false for a raw control character or
+// invalid UTF-8 (an encoded surrogate included), with dst unchanged.
+func appendCharEscape(dst, b []byte, run, k int) (_ []byte, next int, ok bool) {
+	switch c := b[k]; {
+	case c >= utf8.RuneSelf:
+		r, size := utf8.DecodeRune(b[k:])
+		if r == utf8.RuneError && size == 1 {
+			return dst, 0, false
+		}
+		return appendRuneEscape(append(dst, b[run:k]...), r), k + size, true
+	case c == 0x7f:
+		return append(append(dst, b[run:k]...), `\u007f`...), k + 1, true
+	}
+	return dst, 0, false
 }
 
 // appendRuneEscape appends r, a character outside ASCII, as json.dumps
@@ -92,18 +103,8 @@ func (t *StringTokens) appendNextChecked(dst, b []byte) ([]byte, int, error) {
 		if k == end {
 			return append(dst, b[run:n]...), n, nil
 		}
-		switch c := b[k]; {
-		case c >= utf8.RuneSelf:
-			r, size := utf8.DecodeRune(b[k:end])
-			if r == utf8.RuneError && size == 1 { // invalid, or an encoded surrogate
-				return dst[:base], 0, ErrStringToken
-			}
-			dst = appendRuneEscape(append(dst, b[run:k]...), r)
-			i = k + size
-		case c == 0x7f:
-			dst = append(append(dst, b[run:k]...), `\u007f`...)
-			i = k + 1
-		default: // a raw control character
+		var ok bool
+		if dst, i, ok = appendCharEscape(dst, b[:end], run, k); !ok {
 			return dst[:base], 0, ErrStringToken
 		}
 		run = i
