@@ -12,8 +12,8 @@ import (
 // byte wherever it is (in a string the scanner would skip, too), so readers
 // that must accept what Python accepts check the whole document once.
 // Encoded surrogates (ED A0..BF xx) are invalid, as in Python's codec.
-// ASCII is skipped 32 bytes at a time, and each run of other bytes is
-// decoded character by character.
+// ASCII is skipped sixteen bytes at a time (ascii.Len), and each run of
+// other bytes is decoded character by character.
 func CheckUTF8(data []byte) error {
 	for i := ascii.Len(data); i < len(data); i += ascii.Len(data[i:]) {
 		for i < len(data) && data[i] >= utf8.RuneSelf {
