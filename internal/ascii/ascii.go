@@ -40,10 +40,10 @@ func Len(b []byte) int {
 // json.dumps writes as themselves with ensure_ascii: printable ASCII (0x20
 // to 0x7e) but the quote and the backslash.
 func PlainLen(b []byte) int {
-	i := 0
-	if len(b) >= minBlocks {
-		i = plainBlocks(b)
+	if vectors && len(b) >= 16 {
+		return plainBlocks(b)
 	}
+	i := 0
 	for ; i+8 <= len(b); i += 8 {
 		if m := notPlain(binary.LittleEndian.Uint64(b[i:])); m != 0 {
 			return i + bits.TrailingZeros64(m)/8

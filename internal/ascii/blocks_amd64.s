@@ -53,13 +53,34 @@ asciiFound:
 	MOVQ AX, ret+24(FP)
 	RET
 
+// NOTPLAIN sets DX to a bit per byte of X0 that is not plain: not above
+// 0x1f as a signed byte (that is, below 0x20 or 0x80 and above), or 0x7f,
+// '"' or '\\'. X5..X8 hold 0x1f, 0x7f, '"' and '\\' in every byte; X0..X3
+// are clobbered.
+#define NOTPLAIN \
+	MOVO     X0, X1 \
+	PCMPGTB  X5, X1 \
+	MOVO     X0, X2 \
+	PCMPEQB  X6, X2 \
+	MOVO     X0, X3 \
+	PCMPEQB  X7, X3 \
+	PCMPEQB  X8, X0 \
+	POR      X3, X2 \
+	POR      X0, X2 \
+	PANDN    X1, X2 \
+	PMOVMSKB X2, DX \
+	XORL     $0xffff, DX
+
 // func plainBlocks(b []byte) int
+// b holds at least 16 bytes: after its whole blocks, the last 16 bytes are
+// read again, overlapping bytes already found plain, so the answer is
+// exact.
 TEXT ·plainBlocks(SB), NOSPLIT, $0-32
 	MOVQ b_base+0(FP), SI
-	MOVQ b_len+8(FP), CX
+	MOVQ b_len+8(FP), BX
+	MOVQ BX, CX
 	ANDQ $~15, CX
 	XORQ AX, AX
-	// X5..X8: 0x1f, 0x7f, '"' and '\\' in every byte.
 	MOVQ $0x1f1f1f1f1f1f1f1f, DX
 	MOVQ DX, X5
 	PUNPCKLQDQ X5, X5
@@ -75,23 +96,21 @@ TEXT ·plainBlocks(SB), NOSPLIT, $0-32
 
 plain16:
 	CMPQ AX, CX
-	JAE  plainDone
+	JAE  plainLast
 	MOVOU (SI)(AX*1), X0
-	MOVO     X0, X1
-	PCMPGTB  X5, X1 // X1: above 0x1f as a signed byte (0x20..0x7f)
-	MOVO     X0, X2
-	PCMPEQB  X6, X2 // X2: 0x7f
-	MOVO     X0, X3
-	PCMPEQB  X7, X3 // X3: '"'
-	PCMPEQB  X8, X0 // X0: '\\'
-	POR      X3, X2
-	POR      X0, X2
-	PANDN    X1, X2 // X2: plain, X1 and not X2
-	PMOVMSKB X2, DX
-	XORL     $0xffff, DX // a bit per byte that is not plain
-	JNZ   plainFound
-	ADDQ  $16, AX
-	JMP   plain16
+	NOTPLAIN
+	JNZ  plainFound
+	ADDQ $16, AX
+	JMP  plain16
+
+plainLast:
+	CMPQ AX, BX
+	JAE  plainDone
+	LEAQ -16(BX), AX
+	MOVOU (SI)(AX*1), X0
+	NOTPLAIN
+	JNZ  plainFound
+	MOVQ BX, AX
 
 plainDone:
 	MOVQ AX, ret+24(FP)

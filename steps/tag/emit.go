@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strconv"
 
+	"github.com/sptflow/sptflow/internal/ascii"
 	"github.com/sptflow/sptflow/pyjson"
 	jscan "github.com/sptflow/sptflow/pyjson/scan"
 	"github.com/sptflow/sptflow/steps/spt"
@@ -159,6 +160,35 @@ func (e *emitter) value(depth int) error {
 	return errFallback
 }
 
+// objKey is a key the emitter has read: its string token, quotes included,
+// and whether it is plain (ascii.Plain bytes only), so written as it is.
+type objKey struct {
+	tok   []byte
+	plain bool
+}
+
+func (k objKey) name() []byte { return k.tok[1 : len(k.tok)-1] }
+
+// key reads the key at the cursor, a string token. A plain key (the common
+// case) is found in one pass. Any other is read as a string token: one
+// with an escape is errFallback (the tree path decodes escaped keys), the
+// rest hold a byte that is not printable ASCII, which member re-encodes.
+func (e *emitter) key() (objKey, error) {
+	start := e.i
+	if j := start + 1 + ascii.PlainLen(e.b[start+1:]); j < len(e.b) && e.b[j] == '"' {
+		e.i = j + 1
+		return objKey{tok: e.b[start:e.i], plain: true}, nil
+	}
+	raw, err := e.rawString()
+	if err != nil {
+		return objKey{}, err
+	}
+	if bytes.IndexByte(raw[1:len(raw)-1], '\\') >= 0 {
+		return objKey{}, errFallback
+	}
+	return objKey{tok: raw}, nil
+}
+
 // rawString returns the string token at the cursor and consumes it.
 func (e *emitter) rawString() ([]byte, error) {
 	start := e.i
@@ -213,34 +243,23 @@ type objCtx struct {
 
 // member starts the n-th member written of an object at depth: the
 // separator, the key and ": ".
-func (e *emitter) member(n, depth int, key []byte) error {
+func (e *emitter) member(n, depth int, key objKey) error {
 	if n == 0 {
 		e.out = append(e.out, '{')
 	} else {
 		e.out = append(e.out, ',')
 	}
 	e.newline(depth + 1)
-	if printable(key) { // object checked it has no escape: written as it is
-		e.out = append(e.out, key...)
+	if key.plain {
+		e.out = append(e.out, key.tok...)
 	} else {
 		var err error
-		if e.out, err = e.st.Append(e.out, key); err != nil {
+		if e.out, err = e.st.Append(e.out, key.tok); err != nil {
 			return errFallback
 		}
 	}
 	e.out = append(e.out, ':', ' ')
 	return nil
-}
-
-// printable reports whether b is printable ASCII (keys are short: a loop
-// is cheaper than a call that reads eight bytes at a time).
-func printable(b []byte) bool {
-	for _, c := range b {
-		if c < 0x20 || c >= 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 // object writes the object at the cursor; mode and ctx select the tagger's
@@ -262,14 +281,11 @@ func (e *emitter) object(depth, mode int, m *fastModel, ctx objCtx) error {
 			if e.peek() != '"' {
 				return errFallback
 			}
-			rawKey, err := e.rawString()
+			k, err := e.key()
 			if err != nil {
 				return err
 			}
-			key := rawKey[1 : len(rawKey)-1]
-			if bytes.IndexByte(key, '\\') >= 0 {
-				return errFallback
-			}
+			key := k.name()
 			for _, have := range e.keys[kb:] {
 				if bytes.Equal(have, key) {
 					return errFallback
@@ -280,7 +296,7 @@ func (e *emitter) object(depth, mode int, m *fastModel, ctx objCtx) error {
 				return errFallback
 			}
 			e.i++
-			if err := e.memberValue(depth, mode, m, ctx, key, rawKey, &n, &rec, &hasTags, &hasNum, &hasID); err != nil {
+			if err := e.memberValue(depth, mode, m, ctx, key, k, &n, &rec, &hasTags, &hasNum, &hasID); err != nil {
 				return err
 			}
 			if err := e.maybeFlush(); err != nil {
@@ -342,11 +358,11 @@ func (e *emitter) tail(n *int, depth int, key string) {
 }
 
 // memberValue writes (or drops) one member whose key has been read.
-func (e *emitter) memberValue(depth, mode int, m *fastModel, ctx objCtx, key, rawKey []byte,
+func (e *emitter) memberValue(depth, mode int, m *fastModel, ctx objCtx, key []byte, k objKey,
 	n, rec *int, hasTags, hasNum, hasID *bool) error {
 	d := depth + 1
 	start := func() error {
-		err := e.member(*n, depth, rawKey)
+		err := e.member(*n, depth, k)
 		*n++
 		return err
 	}
