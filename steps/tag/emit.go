@@ -271,6 +271,7 @@ func (e *emitter) object(depth, mode int, m *fastModel, ctx objCtx) error {
 	e.i++ // {
 	kb := len(e.keys)
 	defer func() { e.keys = e.keys[:kb] }()
+	var seen uint64 // keyBits of the keys so far
 	n := 0
 	var hasTags, hasNum, hasID bool
 	rec := 0
@@ -286,10 +287,8 @@ func (e *emitter) object(depth, mode int, m *fastModel, ctx objCtx) error {
 				return err
 			}
 			key := k.name()
-			for _, have := range e.keys[kb:] {
-				if bytes.Equal(have, key) {
-					return errFallback
-				}
+			if repeated(e.keys[kb:], &seen, key) {
+				return errFallback
 			}
 			e.keys = append(e.keys, key)
 			if e.peek() != ':' {

@@ -500,18 +500,44 @@ func hasTag(tags []string, tag string) bool {
 }
 
 // addKey adds key to the keys of the object whose keys start at
-// a.keys[kb], and gives up on a duplicate or escaped key.
-func (a *analyzer) addKey(kb int, key []byte) error {
+// a.keys[kb] (seen: their keyBits), and gives up on a duplicate or escaped
+// key.
+func (a *analyzer) addKey(kb int, seen *uint64, key []byte) error {
 	if !inDoc(a.data, key) {
 		return errFallback // decoded from escapes
 	}
-	for _, have := range a.keys[kb:] {
-		if bytes.Equal(have, key) {
-			return errFallback
-		}
+	if repeated(a.keys[kb:], seen, key) {
+		return errFallback
 	}
 	a.keys = append(a.keys, key)
 	return nil
+}
+
+// repeated reports whether key is one of keys, an object's keys so far,
+// whose keyBits are in seen, and adds key's bit to seen. A key whose bit
+// is new is compared with none of them, so that an object of n distinct
+// keys costs n steps, not n²/2 comparisons.
+func repeated(keys [][]byte, seen *uint64, key []byte) bool {
+	bit := keyBit(key)
+	if *seen&bit != 0 {
+		for _, have := range keys {
+			if bytes.Equal(have, key) {
+				return true
+			}
+		}
+	}
+	*seen |= bit
+	return false
+}
+
+// keyBit returns a bit of 64 chosen by key's length and its first and
+// last bytes.
+func keyBit(key []byte) uint64 {
+	h := uint(len(key))
+	if len(key) > 0 {
+		h = h*31 + uint(key[0])*7 + uint(key[len(key)-1])
+	}
+	return 1 << (h & 63)
 }
 
 func (a *analyzer) popKeys(kb int) { a.keys = a.keys[:kb] }
@@ -522,8 +548,9 @@ func (a *analyzer) popKeys(kb int) { a.keys = a.keys[:kb] }
 func (a *analyzer) members(s *jscan.Scanner, fields *spt.Fields, fn func(key []byte) error) error {
 	kb := len(a.keys)
 	defer a.popKeys(kb)
+	var seen uint64
 	return s.Object(func(key []byte) error {
-		if err := a.addKey(kb, key); err != nil {
+		if err := a.addKey(kb, &seen, key); err != nil {
 			return err
 		}
 		if fields != nil {

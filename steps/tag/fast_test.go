@@ -132,6 +132,8 @@ func TestFastPathAgreesWithTree(t *testing.T) {
 		{"no data", `{"batch_id": "b", "data": null, "x": {"a": [], "b": {}}}`, true},
 		{"duplicate key in a record", file(item(meta, `"m": {"A": {"interventions": {"k": `+rec(`, "P": "FAIL"`)+`}}}`)), false},
 		{"duplicate key outside", `{"data": [], "x": {"a": 1, "a": 2}}`, false},
+		{"keys alike but distinct", `{"data": [], "x": {"axb": 1, "ayb": 2, "": 3}}`, true},
+		{"duplicate empty key", `{"data": [], "x": {"": 1, "b": 2, "": 3}}`, false},
 		{"duplicate model", file(item(meta, `"m": {"A": {"interventions": {}}}, "m": {}`)), false},
 		{"escaped key", file(item(meta, `"m": {"\u0041": {"interventions": {"k": `+rec("")+`}}}`)), false},
 		{"escaped key outside", `{"data": [], "\u0078": 1}`, false},
@@ -270,5 +272,33 @@ func TestLimiterSlotsBySize(t *testing.T) {
 		if err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestRepeated: keys that share their filter bit are told apart, and a
+// repeated key is found however many keys came before it (past 64, when
+// every bit may be set).
+func TestRepeated(t *testing.T) {
+	if keyBit([]byte("axb")) != keyBit([]byte("ayb")) {
+		t.Fatal("test keys must share a bit")
+	}
+	var keys [][]byte
+	var seen uint64
+	for i := range 200 {
+		k := []byte(fmt.Sprintf("a%dxb", i))
+		if repeated(keys, &seen, k) {
+			t.Fatalf("%s reported repeated among %d distinct keys", k, len(keys))
+		}
+		keys = append(keys, k)
+	}
+	for _, k := range []string{"a0xb", "a199xb", "a64xb"} {
+		s := seen
+		if !repeated(keys, &s, []byte(k)) {
+			t.Errorf("%s not reported repeated", k)
+		}
+	}
+	var none uint64
+	if repeated(nil, &none, nil) || !repeated([][]byte{{}}, &none, []byte{}) {
+		t.Error("the empty key: want new, then repeated")
 	}
 }
