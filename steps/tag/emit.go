@@ -295,7 +295,7 @@ func (e *emitter) object(depth, mode int, m *fastModel, ctx objCtx) error {
 				return errFallback
 			}
 			e.i++
-			if err := e.memberValue(depth, mode, m, ctx, key, k, &n, &rec, &hasTags, &hasNum, &hasID); err != nil {
+			if err := e.memberValue(depth, mode, m, ctx, k, &n, &rec, &hasTags, &hasNum, &hasID); err != nil {
 				return err
 			}
 			if err := e.maybeFlush(); err != nil {
@@ -357,9 +357,9 @@ func (e *emitter) tail(n *int, depth int, key string) {
 }
 
 // memberValue writes (or drops) one member whose key has been read.
-func (e *emitter) memberValue(depth, mode int, m *fastModel, ctx objCtx, key []byte, k objKey,
+func (e *emitter) memberValue(depth, mode int, m *fastModel, ctx objCtx, k objKey,
 	n, rec *int, hasTags, hasNum, hasID *bool) error {
-	d := depth + 1
+	d, key := depth+1, k.name()
 	start := func() error {
 		err := e.member(*n, depth, k)
 		*n++
