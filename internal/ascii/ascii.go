@@ -1,8 +1,9 @@
 // Package ascii finds where runs of ASCII end in JSON text: the hot loop of
 // every reader and writer of the stage-3 files (tag, analyze, the
 // evaluation, the UTF-8 check). On amd64 it reads sixteen bytes at a time
-// with SSE2, which every amd64 processor has; elsewhere, and for the last
-// bytes (or with the purego build tag), eight at a time in a 64-bit word.
+// with SSE2, which every amd64 processor has; elsewhere (or with the
+// purego build tag), and for what is left of a text too short for a
+// block, eight at a time in a 64-bit word.
 package ascii
 
 import (
@@ -15,8 +16,8 @@ const (
 	hi = 0x8080808080808080
 )
 
-// minBlocks is the shortest text worth a call to the block loops; shorter
-// ones (keys, numbers, tags) are read a word at a time.
+// minBlocks is the shortest text Len hands to its block loop; shorter
+// ones are read a word at a time.
 const minBlocks = 32
 
 // Len returns the length of the prefix of b of ASCII bytes (below 0x80).

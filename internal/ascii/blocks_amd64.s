@@ -2,8 +2,9 @@
 
 #include "textflag.h"
 
-// Each loop reads whole 16-byte blocks (asciiBlocks two at a time while
-// it can); the Go callers read the bytes after them.
+// asciiBlocks reads whole 16-byte blocks, two at a time while it can, and
+// leaves the bytes after them to Len; plainBlocks answers for the whole
+// text itself.
 
 // func asciiBlocks(b []byte) int
 TEXT ·asciiBlocks(SB), NOSPLIT, $0-32
