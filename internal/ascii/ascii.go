@@ -16,16 +16,12 @@ const (
 	hi = 0x8080808080808080
 )
 
-// minBlocks is the shortest text Len hands to its block loop; shorter
-// ones are read a word at a time.
-const minBlocks = 32
-
 // Len returns the length of the prefix of b of ASCII bytes (below 0x80).
 func Len(b []byte) int {
-	i := 0
-	if len(b) >= minBlocks {
-		i = asciiBlocks(b)
+	if vectors && len(b) >= 16 {
+		return asciiBlocks(b)
 	}
+	i := 0
 	for ; i+8 <= len(b); i += 8 {
 		if x := binary.LittleEndian.Uint64(b[i:]) & hi; x != 0 {
 			return i + bits.TrailingZeros64(x)/8

@@ -5,8 +5,7 @@ package ascii
 // vectors: the block loops below read sixteen bytes at a time.
 const vectors = true
 
-// asciiBlocks returns the offset of the first byte of b at or above 0x80
-// within its whole 16-byte blocks, or the length of those blocks.
+// asciiBlocks returns Len(b) for b of at least 16 bytes.
 //
 //go:noescape
 func asciiBlocks(b []byte) int

@@ -2,20 +2,27 @@
 
 #include "textflag.h"
 
-// asciiBlocks reads whole 16-byte blocks, two at a time while it can, and
-// leaves the bytes after them to Len; plainBlocks answers for the whole
-// text itself.
+// Both loops answer for a whole text of at least 16 bytes: after its
+// whole blocks they read the last 16 bytes again, overlapping bytes
+// already read, which hold no byte they stop at.
+
+// FOUND returns AX plus the offset of DX's lowest set bit: the block at AX
+// holds the first byte the loop stops at.
+#define FOUND \
+	BSFL DX, DX \
+	ADDQ DX, AX \
+	MOVQ AX, ret+24(FP) \
+	RET
 
 // func asciiBlocks(b []byte) int
 TEXT ·asciiBlocks(SB), NOSPLIT, $0-32
 	MOVQ b_base+0(FP), SI
-	MOVQ b_len+8(FP), CX
-	ANDQ $~15, CX
+	MOVQ b_len+8(FP), BX
 	XORQ AX, AX
 
-ascii32:
+ascii32: // two blocks at a time while there are two
 	LEAQ 32(AX), DX
-	CMPQ DX, CX
+	CMPQ DX, BX
 	JA   ascii16
 	MOVOU (SI)(AX*1), X0
 	MOVOU 16(SI)(AX*1), X1
@@ -26,7 +33,7 @@ ascii32:
 	ADDQ  $32, AX
 	JMP   ascii32
 
-asciiPair: // the first of the two vectors, then the second
+asciiPair: // the first of the two blocks, then the second
 	PMOVMSKB X0, DX
 	TESTL DX, DX
 	JNZ   asciiFound
@@ -36,23 +43,31 @@ asciiPair: // the first of the two vectors, then the second
 	JMP   asciiFound
 
 ascii16:
-	CMPQ AX, CX
-	JAE  asciiDone
+	LEAQ 16(AX), DX
+	CMPQ DX, BX
+	JA   asciiLast
 	MOVOU (SI)(AX*1), X0
 	PMOVMSKB X0, DX
 	TESTL DX, DX
 	JNZ   asciiFound
 	ADDQ  $16, AX
 
+asciiLast:
+	CMPQ AX, BX
+	JAE  asciiDone
+	LEAQ -16(BX), AX
+	MOVOU (SI)(AX*1), X0
+	PMOVMSKB X0, DX
+	TESTL DX, DX
+	JNZ   asciiFound
+	MOVQ  BX, AX
+
 asciiDone:
 	MOVQ AX, ret+24(FP)
 	RET
 
 asciiFound:
-	BSFL DX, DX
-	ADDQ DX, AX
-	MOVQ AX, ret+24(FP)
-	RET
+	FOUND
 
 // NOTPLAIN sets DX to a bit per byte of X0 that is not plain: not above
 // 0x1f as a signed byte (that is, below 0x20 or 0x80 and above), or 0x7f,
@@ -73,9 +88,6 @@ asciiFound:
 	XORL     $0xffff, DX
 
 // func plainBlocks(b []byte) int
-// b holds at least 16 bytes: after its whole blocks, the last 16 bytes are
-// read again, overlapping bytes already found plain, so the answer is
-// exact.
 TEXT ·plainBlocks(SB), NOSPLIT, $0-32
 	MOVQ b_base+0(FP), SI
 	MOVQ b_len+8(FP), BX
@@ -118,7 +130,4 @@ plainDone:
 	RET
 
 plainFound:
-	BSFL DX, DX
-	ADDQ DX, AX
-	MOVQ AX, ret+24(FP)
-	RET
+	FOUND
