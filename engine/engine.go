@@ -187,7 +187,7 @@ func (e *Engine) matchInputs(spec *PartitionSpec, ins []InputSpec) (*lazyInputs,
 	if err != nil {
 		return nil, err
 	}
-	return &lazyInputs{matched: matched, digest: e.opt.Store.DigestStat, known: e.opt.Store.KnownDigestStat}, nil
+	return &lazyInputs{matched: matched, digest: e.opt.Store.DigestStat, pair: e.opt.Store.DigestStat2, known: e.opt.Store.KnownDigestStat}, nil
 }
 
 // MatchInputs matches the files of every InputSpec (relative paths resolve

@@ -35,7 +35,7 @@ func matchInputFiles(root string, ins []InputSpec, digest inputDigester, max int
 	if err != nil {
 		return nil, nil, err
 	}
-	files, problems = digestMatched(matched, digest, nil)
+	files, problems = digestMatched(matched, digest, nil, nil)
 	return files, problems, nil
 }
 
@@ -87,17 +87,26 @@ func matchInputList(root string, ins []InputSpec, max int64) ([]matchedInput, er
 // cache vouches for them; known may be nil) at once, the others GOMAXPROCS
 // at a time (a cold run's first digest of its inputs is SHA-256 of every
 // byte, on all cores), so that a run whose inputs are all known, a no-op,
-// starts no goroutine and wakes no thread for them. Files and problems
-// keep the list's order: problems join the list's problems and the files
-// that could not be digested.
-func digestMatched(matched []matchedInput, digest inputDigester, known knownDigester) (files []InputFile, problems error) {
+// starts no goroutine and wakes no thread for them. With pair (may be nil)
+// the files to read go two at a time, the largest first, each with the one
+// nearest its size, so that the paired hashing (store.DigestStat2) covers
+// most of their bytes. Files and problems keep the list's order: problems
+// join the list's problems and the files that could not be digested.
+func digestMatched(matched []matchedInput, digest inputDigester, pair pairDigester, known knownDigester) (files []InputFile, problems error) {
 	type result struct {
 		f    InputFile
 		prob error
 	}
 	res := make([]result, len(matched))
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
+	set := func(i int, d Digest, size int64, err error) {
+		if err != nil {
+			res[i].prob = inputProblem(matched[i].f.Name, err)
+			return
+		}
+		res[i].f = matched[i].f
+		res[i].f.Digest, res[i].f.Size = d, size
+	}
+	var todo []int
 	for i, m := range matched {
 		if m.prob != nil {
 			res[i].prob = m.prob
@@ -105,20 +114,30 @@ func digestMatched(matched []matchedInput, digest inputDigester, known knownDige
 		}
 		if known != nil {
 			if d, size, ok := known(m.f.Abs, m.fi); ok {
-				res[i].f = m.f
-				res[i].f.Digest, res[i].f.Size = d, size
+				set(i, d, size, nil)
 				continue
 			}
 		}
-		g.Go(func() error {
-			f := m.f
-			d, size, err := digest(f.Abs, m.fi)
-			if err != nil {
-				res[i].prob = inputProblem(f.Name, err)
+		todo = append(todo, i)
+	}
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	if pair != nil && len(todo) > 1 {
+		sort.SliceStable(todo, func(x, y int) bool { return matched[todo[x]].fi.Size() > matched[todo[y]].fi.Size() })
+		for ; len(todo) > 1; todo = todo[2:] {
+			a, b := todo[0], todo[1]
+			g.Go(func() error {
+				x, y := pair(matched[a].f.Abs, matched[b].f.Abs, matched[a].fi, matched[b].fi)
+				set(a, x.Digest, x.Size, x.Err)
+				set(b, y.Digest, y.Size, y.Err)
 				return nil
-			}
-			f.Digest, f.Size = d, size
-			res[i].f = f
+			})
+		}
+	}
+	for _, i := range todo {
+		g.Go(func() error {
+			d, size, err := digest(matched[i].f.Abs, matched[i].fi)
+			set(i, d, size, err)
 			return nil
 		})
 	}
@@ -137,6 +156,9 @@ func digestMatched(matched []matchedInput, digest inputDigester, known knownDige
 // inputDigester digests the regular file at the absolute path abs, whose
 // os.Stat is fi (so that it need not stat it again).
 type inputDigester func(abs string, fi fs.FileInfo) (Digest, int64, error)
+
+// pairDigester digests two such files at once (store.DigestStat2).
+type pairDigester func(a, b string, fa, fb fs.FileInfo) (x, y store.FileDigest)
 
 // knownDigester returns what an inputDigester would for the file without
 // reading it, from what is already known of it (store.KnownDigestStat);

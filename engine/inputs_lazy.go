@@ -15,6 +15,7 @@ type lazyInputs struct {
 	once    sync.Once
 	matched []matchedInput
 	digest  inputDigester
+	pair    pairDigester  // may be nil
 	known   knownDigester // may be nil
 	files   []InputFile
 	err     error // the per-file problems, matching's and digesting's
@@ -22,7 +23,7 @@ type lazyInputs struct {
 
 func (in *lazyInputs) get() ([]InputFile, error) {
 	in.once.Do(func() {
-		in.files, in.err = digestMatched(in.matched, in.digest, in.known)
+		in.files, in.err = digestMatched(in.matched, in.digest, in.pair, in.known)
 		in.matched = nil
 	})
 	return in.files, in.err

@@ -3,6 +3,7 @@
 package engine
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -154,7 +155,7 @@ func TestDigestMatchedKnownInline(t *testing.T) {
 		i, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(abs, "/f"), ".json"))
 		return store.DigestOf([]byte(abs)), 2, i%2 == 0
 	}
-	files, problems := digestMatched(matched, digest, known)
+	files, problems := digestMatched(matched, digest, nil, known)
 	if problems != nil {
 		t.Fatal(problems)
 	}
@@ -171,6 +172,70 @@ func TestDigestMatchedKnownInline(t *testing.T) {
 	slices.Sort(digested)
 	if want := "/f1.json /f3.json /f5.json"; strings.Join(digested, " ") != want {
 		t.Errorf("digested: %s, want only the unknown files: %s", strings.Join(digested, " "), want)
+	}
+}
+
+// TestDigestMatchedPairs: with a pair digester, the files to read go two
+// at a time, each with the one nearest its size (the largest first), the
+// odd one alone; known files go to neither, and the results keep the
+// list's order.
+func TestDigestMatchedPairs(t *testing.T) {
+	dir := t.TempDir()
+	sizes := []int{5, 40, 7, 30, 6, 50, 20, 1}
+	var matched []matchedInput
+	for i, size := range sizes {
+		name := fmt.Sprintf("f%d.json", i)
+		abs := filepath.Join(dir, name)
+		if err := os.WriteFile(abs, bytes.Repeat([]byte{'x'}, size), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(abs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		matched = append(matched, matchedInput{f: InputFile{Abs: abs, Name: name}, fi: fi})
+	}
+	var mu sync.Mutex
+	var calls []string
+	call := func(s string) {
+		mu.Lock()
+		calls = append(calls, s)
+		mu.Unlock()
+	}
+	one := func(abs string, fi fs.FileInfo) (Digest, int64, error) {
+		call(filepath.Base(abs))
+		return store.DigestOf([]byte(abs)), fi.Size(), nil
+	}
+	pair := func(a, b string, fa, fb fs.FileInfo) (x, y store.FileDigest) {
+		call(filepath.Base(a) + "+" + filepath.Base(b))
+		if strings.HasSuffix(b, "f0.json") {
+			y.Err = errors.New("unreadable")
+		} else {
+			y = store.FileDigest{Digest: store.DigestOf([]byte(b)), Size: fb.Size()}
+		}
+		return store.FileDigest{Digest: store.DigestOf([]byte(a)), Size: fa.Size()}, y
+	}
+	known := func(abs string, fi fs.FileInfo) (Digest, int64, bool) {
+		return store.DigestOf([]byte(abs)), fi.Size(), strings.HasSuffix(abs, "f3.json")
+	}
+	files, problems := digestMatched(matched, one, pair, known)
+	slices.Sort(calls)
+	// By size, the files to read: f5 50, f1 40, f6 20, f2 7, f4 6, f0 5, f7 1.
+	if got, want := strings.Join(calls, " "), "f4.json+f0.json f5.json+f1.json f6.json+f2.json f7.json"; got != want {
+		t.Errorf("calls: %s\nwant: %s", got, want)
+	}
+	if problems == nil || !strings.Contains(problems.Error(), "f0.json") || !strings.Contains(problems.Error(), "unreadable") {
+		t.Errorf("problems: %v, want f0.json unreadable", problems)
+	}
+	var got []string
+	for _, f := range files {
+		if f.Digest != store.DigestOf([]byte(f.Abs)) {
+			t.Errorf("%s: digest of another file", f.Name)
+		}
+		got = append(got, fmt.Sprintf("%s:%d", f.Name, f.Size))
+	}
+	if want := "f1.json:40 f2.json:7 f3.json:30 f4.json:6 f5.json:50 f6.json:20 f7.json:1"; strings.Join(got, " ") != want {
+		t.Errorf("files got: %s\nwant: %s", strings.Join(got, " "), want)
 	}
 }
 
@@ -203,7 +268,7 @@ func TestDigestMatchedKeepsOrder(t *testing.T) {
 		}
 		return store.DigestOf([]byte(abs)), int64(i), nil
 	}
-	files, problems := digestMatched(matched, digest, nil)
+	files, problems := digestMatched(matched, digest, nil, nil)
 	var names []string
 	for _, f := range files {
 		if f.Digest != store.DigestOf([]byte(f.Abs)) || f.Name != fmt.Sprintf("f%d.json", f.Size) {
