@@ -12,6 +12,12 @@ type chainLink struct {
 	abs, display string
 }
 
+// baseName is the name a file of an extends chain (not the file loaded)
+// gives: an experiment may not take it.
+type baseName struct {
+	name, file string
+}
+
 // loadChain parses display and, recursively, the file it extends, and
 // returns the merged top-level mapping (nil when a file could not be
 // parsed). from is the position of the `extends` value that named display.
@@ -34,6 +40,11 @@ func (l *loader) loadChain(display string, from Pos, chain []chainLink) *yaml.No
 	top := l.parseFile(display, from)
 	if top == nil {
 		return nil
+	}
+	if len(chain) > 0 {
+		if n := lookup(top, "name"); n != nil && resolve(n).Kind == yaml.ScalarNode {
+			l.bases = append(l.bases, baseName{name: resolve(n).Value, file: display})
+		}
 	}
 	ext := lookup(top, "extends")
 	if ext == nil {

@@ -187,6 +187,7 @@ func TestDataDirExtends(t *testing.T) {
 		{"own data", "data: out\n", "extends: base.yaml\nname: exp\ndata: out/exp\n", "out/exp"},
 		{"base alone", "data: out\n", "", "out"},
 		{"inherited name", "", "extends: base.yaml\nvars: {}\n", "error: must set its own name"},
+		{"the base's name again", "", "extends: base.yaml\nname: base\n", `error: name "base" is also the name of`},
 		{"name not a dir", "", "extends: base.yaml\nname: a/b\n", "error: cannot name the default data directory"},
 	}
 	for _, tt := range tests {

@@ -107,6 +107,7 @@ type loader struct {
 	file  map[*yaml.Node]string // the file each node was written in
 	src   map[string][]string   // lines of each file, for exact positions
 	spent int                   // nodes visited, bounded by maxExpand
+	bases []baseName            // the names of the files extended
 
 	// broken and graphBroken attribute problems (Pipeline.Resolvable).
 	broken      map[string]bool
@@ -179,6 +180,12 @@ func (l *loader) header(m *yaml.Node, top map[string]*yaml.Node, p *Pipeline) {
 	} else if s, ok := l.str(v, "name"); ok {
 		if strings.TrimSpace(s) == "" {
 			l.errorf(v, "name must not be empty")
+		}
+		for _, b := range l.bases {
+			if b.name == s {
+				l.errorf(v, "name %q is also the name of %s, which this pipeline extends: an experiment needs a name of its own (it would share the base's lock entries and outputs)", s, b.file)
+				break
+			}
 		}
 		p.Name = s
 	}
