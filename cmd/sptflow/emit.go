@@ -60,7 +60,8 @@ func checkEmitArgs(pos []string) error {
 // runs the shards of a pipeline against a shared remote store.
 func cmdEmit(ctx context.Context, e *env, args []string) error {
 	fs := e.bareFlagSet("emit")
-	shards := fs.Int("shards", 0, "number of shards `N`: pods or array tasks")
+	var shards int
+	intFlag(fs, &shards, "shards", 0, 0, "number of shards `N`: pods or array tasks")
 	image := fs.String("image", "", "container `IMAGE` with sptflow and the project (k8s)")
 	secret := fs.String("secret", "", "Kubernetes Secret `NAME` whose keys become environment variables: API keys, storage credentials (k8s)")
 	remoteURL := fs.String("remote", "", "remote store `URL` the shards share (default $"+remoteEnv+")")
@@ -74,7 +75,7 @@ func cmdEmit(ctx context.Context, e *env, args []string) error {
 	if err := checkEmitArgs(pos); err != nil {
 		return err
 	}
-	job := emitJob{Shards: *shards, LastIndex: *shards - 1, Remote: orDefault(*remoteURL, os.Getenv(remoteEnv)),
+	job := emitJob{Shards: shards, LastIndex: shards - 1, Remote: orDefault(*remoteURL, os.Getenv(remoteEnv)),
 		Image: *image, Secret: *secret, Sbatch: sbatch}
 	if err := job.check(pos[0]); err != nil {
 		return err

@@ -48,7 +48,7 @@ shard i's share of the partitions and waits for the other shards' through the st
 			"sptflow run pipelines/full.yaml --max-cost 20        # stop starting requests at $20",
 			"sptflow run pipelines/full.yaml --shard 2/4          # shard 2 of 4 runs sharing one store",
 		},
-		exits: "0 every selected partition is up to date; 1 a partition failed or the run was interrupted (the next run continues), or provider batches are still in flight under --no-wait (nothing failed; the next run harvests them); 2 bad usage or an invalid pipeline."},
+		exits: "0 every selected partition is up to date; 1 a partition failed (the next run continues), or provider batches are still in flight under --no-wait (nothing failed; the next run harvests them); 2 bad usage or an invalid pipeline; 130 stopped by Ctrl-C, SIGINT or SIGTERM (the next run continues)."},
 	{name: "status", args: "PIPELINE",
 		summary: "up to date, stale or missing per partition, why, and what running it costs",
 		text: `Prints every partition's state in graph order: up-to-date (a sealed output exists for

@@ -15,7 +15,8 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("status")
 	why := fs.Bool("why", false, "say exactly which component changed for stale partitions")
 	asJSON := fs.Bool("json", false, "print every partition's state, reasons, changes, key, output and estimate as one JSON document")
-	shards := fs.Int("shards", 0, "name the shard of `N` (run --shard i/N) that owns each partition that would run")
+	var shards int
+	intFlag(fs, &shards, "shards", 0, 0, "name the shard of `N` (run --shard i/N) that owns each partition that would run")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -42,7 +43,7 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if *asJSON {
 		return writeStatusJSON(e.stdout, pr, sts, re)
 	}
-	owner := shardOwner(pr.eng, *shards)
+	owner := shardOwner(pr.eng, shards)
 	counts := map[engine.State]int{}
 	var run []engine.PartitionID
 	onDisk, withFailures, inRemote := 0, 0, 0
