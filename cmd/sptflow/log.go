@@ -46,7 +46,8 @@ func (e *env) openStore(pos []string) (*store.Store, string, string, error) {
 
 func cmdLog(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("log")
-	n := fs.Int("n", 20, "show the last `N` runs")
+	var n int
+	intFlag(fs, &n, "n", 20, 1, "show the last `N` runs")
 	asJSON := fs.Bool("json", false, "print the runs as a JSON array")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -76,10 +77,13 @@ func cmdLog(ctx context.Context, e *env, args []string) error {
 		} else if ok {
 			ent.spend, ent.nodes = &sp, sp.nodeTotals()
 		}
+		if ent.spend == nil && !startedAny(evs) {
+			continue // ended (refused, or killed) before it started: it did nothing
+		}
 		recs = append(recs, ent)
 	}
-	if len(recs) > *n {
-		recs = recs[len(recs)-*n:]
+	if len(recs) > n {
+		recs = recs[len(recs)-n:]
 	}
 	if *asJSON {
 		return printLogJSON(e.stdout, recs)
@@ -318,4 +322,15 @@ func prunedRequests(opts store.GCOptions) string {
 		what = append(what, "older than "+opts.RecordsOlderThan.String())
 	}
 	return strings.Join(what, " or ")
+}
+
+// startedAny reports whether a journal holds more than the estimate a run
+// records before it starts.
+func startedAny(evs []engine.Event) bool {
+	for _, ev := range evs {
+		if ev.Type != engine.EventEstimate {
+			return true
+		}
+	}
+	return false
 }

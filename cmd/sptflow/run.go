@@ -125,6 +125,10 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 	unjournal()
 	prog.Stop()
 	if sum == nil {
+		// Refused before it started: it did nothing, so it leaves no record.
+		if err := rec.Discard(); err != nil {
+			log.Warn().Err(err).Msg("run record")
+		}
 		return runErr
 	}
 	out := collectOutcome(pr.eng, ids, pr.p.DataDir, rec.Dir())

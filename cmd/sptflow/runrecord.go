@@ -32,16 +32,17 @@ type runRecord struct {
 	st *store.Store
 	id string
 
-	mu      sync.Mutex
-	created bool  // createLocked was called (it may have failed: err)
-	err     error // why the record could not be created
-	dir     string
-	logFile *os.File
-	journal *engine.Journal
-	ledger  *llm.FileLedger
-	armed   bool           // log writes from now on create the record
-	logBuf  []byte         // run log written before the record exists
-	events  []engine.Event // journal events before the record exists
+	mu        sync.Mutex
+	created   bool  // createLocked was called (it may have failed: err)
+	err       error // why the record could not be created
+	dir       string
+	logFile   *os.File
+	journal   *engine.Journal
+	ledger    *llm.FileLedger
+	armed     bool           // log writes from now on create the record
+	logBuf    []byte         // run log written before the record exists
+	events    []engine.Event // journal events before the record exists
+	discarded bool           // Discard removed the record
 }
 
 // newRunRecord returns the record of run id in st; unless lazy it is
@@ -114,6 +115,9 @@ func (r *runRecord) arm() {
 func (r *runRecord) Write(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.discarded {
+		return len(p), nil
+	}
 	if !r.created && !r.armed {
 		r.logBuf = append(r.logBuf, p...)
 		return len(p), nil
@@ -136,6 +140,10 @@ func noOpEvent(t string) bool {
 // Event implements engine.Monitor: it journals ev.
 func (r *runRecord) Event(ev engine.Event) {
 	r.mu.Lock()
+	if r.discarded {
+		r.mu.Unlock()
+		return
+	}
 	if !r.created && noOpEvent(ev.Type) {
 		r.events = append(r.events, ev)
 		r.mu.Unlock()
@@ -155,6 +163,10 @@ func (r *runRecord) Progress(engine.PartitionID, engine.Rows) {}
 // Note implements llm.Ledger.
 func (r *runRecord) Note(ctx context.Context, s llm.Spend) {
 	r.mu.Lock()
+	if r.discarded {
+		r.mu.Unlock()
+		return
+	}
 	err := r.createLocked()
 	l := r.ledger
 	r.mu.Unlock()
@@ -175,13 +187,32 @@ func (r *runRecord) Dir() string {
 func (r *runRecord) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !r.created {
+	if !r.created || r.discarded {
 		return nil
 	}
 	if r.err != nil {
 		return fmt.Errorf("run record: %w", r.err)
 	}
 	return errors.Join(r.journal.Close(), r.ledger.Close(), r.logFile.Close())
+}
+
+// Discard closes and removes the record of a run the engine refused before
+// it started (an --only target whose upstream is not up to date, say): it
+// did nothing, and `sptflow log` lists the runs that did something. Later
+// writes are dropped; Close does nothing.
+func (r *runRecord) Discard() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.discarded {
+		return nil
+	}
+	r.discarded = true
+	r.logBuf, r.events = nil, nil
+	if !r.created || r.err != nil {
+		return nil
+	}
+	err := errors.Join(r.journal.Close(), r.ledger.Close(), r.logFile.Close())
+	return errors.Join(err, os.RemoveAll(r.dir))
 }
 
 // plannedNoOp reports whether a run of ids would do nothing by the
