@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -208,8 +209,19 @@ func (m *meter) usage() Usage {
 	return u
 }
 
+// addDollars returns a+b in whole nano-dollars. Floating-point sums depend
+// on their order, and a partition's calls finish in any order: summed as
+// floats, one run's lock file said 0.42557999999999996 and the next one's
+// 0.42558 for the same calls. Rounded to nano-dollars at each step, every
+// order gives the same number (each operand is within a rounding error of
+// a whole count of nano-dollars, so the sum is that of the counts).
+func addDollars(a, b float64) float64 {
+	return float64(math.Round(a*1e9)+math.Round(b*1e9)) / 1e9
+}
+
 // Add adds v to u: counts, tokens and cost are summed, and v's served
-// models not yet in u are appended in order.
+// models not yet in u are added, u's kept sorted (calls finish in any
+// order; the lock file lists them the same way every run).
 func (u *Usage) Add(v Usage) {
 	u.Requests += v.Requests
 	u.Cached += v.Cached
@@ -218,10 +230,10 @@ func (u *Usage) Add(v Usage) {
 	u.OutputTokens += v.OutputTokens
 	u.CacheRead += v.CacheRead
 	u.CacheWrite += v.CacheWrite
-	u.CostUSD += v.CostUSD
+	u.CostUSD = addDollars(u.CostUSD, v.CostUSD)
 	for _, m := range v.ServedModels {
-		if !slices.Contains(u.ServedModels, m) {
-			u.ServedModels = append(u.ServedModels, m)
+		if i, found := slices.BinarySearch(u.ServedModels, m); !found {
+			u.ServedModels = slices.Insert(u.ServedModels, i, m)
 		}
 	}
 }
