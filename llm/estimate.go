@@ -29,6 +29,17 @@ func (p *Pricer) Cached(req *Request) bool {
 	return ok
 }
 
+// Stored returns the response the request store holds for req, if it
+// holds a success: what a run would be served instead of sending req.
+func (p *Pricer) Stored(req *Request) (*Response, bool) {
+	key, _ := KeyOf(req, p.spec)
+	rec, ok := LookupRecord(p.rt.cfg.Records, key)
+	if !ok {
+		return nil, false
+	}
+	return rec.Response, true
+}
+
 // minCachedPrefix is the shortest prompt prefix Anthropic caches (1,024
 // tokens for Opus and Sonnet models).
 const minCachedPrefix = 1024

@@ -30,8 +30,9 @@ func (j *job) types() []typeVersion {
 // Estimate implements engine.KindEstimator. A batch is one generation request
 // and its review when the first review passes it (low), and review_rounds
 // of both when every review rejects it (high). With the stage-2 output at
-// hand the batches are exact and those whose first generation the request
-// store holds count as served by it (their reviews too); from a forecast,
+// hand the batches are exact, and each batch's rounds are followed through
+// the request store (stored): what it holds counts as served, the rest is
+// priced from the first request it lacks; from a forecast,
 // each file's items make ceil(items/batch_size) batches per intervention
 // type, stage-2 model and version. Output tokens are the mean of the
 // models' stored generation and review responses, else the published
@@ -75,38 +76,115 @@ func (e *estimator) genOutput(samples float64) llm.Output {
 		fmt.Sprintf("%.1f samples × %d tokens, the published data's record size, + %d of batch thinking", samples, recordTokens, thinkingTokens))
 }
 
-// exact prices the batches of the existing upstream files.
+// exact prices the batches of the existing upstream files. Each batch's
+// review loop is followed through the request store as a run would be
+// served it (stored): what the store holds counts as served, and what is
+// left is priced from where the store stops, so that a partition a run
+// was interrupted in is priced for what it still has to send.
 func (e *estimator) exact(p *params, t *engine.Task) error {
 	j, err := plan(p, t)
 	if err != nil {
 		return err
 	}
-	var pending []*batch
+	rounds := int64(j.p.ReviewRounds)
+	var left []*batch
+	var loops []storedLoop
 	tasks := 0
 	for _, b := range j.batches {
-		req, err := j.genRequest(b, 1, nil)
+		w, err := e.stored(j, b)
 		if err != nil {
 			return err
 		}
-		if e.gen.Cached(req) {
-			e.tally.Cached += 2
-			continue
+		e.tally.Cached += w.cached
+		if !w.done {
+			left, loops = append(left, b), append(loops, w)
+			tasks += len(b.tasks)
 		}
-		pending = append(pending, b)
-		tasks += len(b.tasks)
 	}
-	if len(pending) == 0 {
+	if len(left) == 0 {
 		return nil
 	}
-	out := e.genOutput(float64(tasks) / float64(len(pending)))
+	out := e.genOutput(float64(tasks) / float64(len(left)))
+	padded := []byte(llmstep.Pad(float64(out.Tokens * llmstep.BytesPerToken)))
 	var gen, rev llmstep.Mean
-	for _, b := range pending {
-		req, _ := j.genRequest(b, 1, nil)
-		gen.Add(e.gen.Tokens(req))
-		rev.Add(e.review.Tokens(j.reviewRequest(b, []byte(llmstep.Pad(float64(out.Tokens*llmstep.BytesPerToken))))))
+	var genLow, genHigh, revLow, revHigh int64
+	for i, b := range left {
+		w := loops[i]
+		// Round w.round is the first the store does not finish; each round
+		// after it is one more generation and review if its review rejects.
+		later := rounds - int64(w.round)
+		gen.Add(e.gen.Tokens(w.gen))
+		output := w.output
+		if output == nil {
+			genLow++
+			genHigh++
+			output = padded
+		}
+		rev.Add(e.review.Tokens(j.reviewRequest(b, output)))
+		genHigh += later
+		revLow++
+		revHigh += later + 1
 	}
-	e.add(gen, rev, out)
+	e.tally.Add(e.gen, gen.Volume(genLow, genHigh, out.Tokens), out.Basis)
+	e.tally.Add(e.review, rev.Volume(revLow, revHigh, e.reviewOut.Tokens), e.reviewOut.Basis,
+		fmt.Sprintf("%s: low passes every batch at its next review, high rejects it until review_rounds (%d)", e.node, rounds))
 	return nil
+}
+
+// storedLoop is how far the request store holds one batch's review loop.
+type storedLoop struct {
+	cached int64        // the requests it answers
+	done   bool         // the loop ends within them (a review passed, or the last round)
+	round  int          // else the first round it does not finish
+	gen    *llm.Request // that round's generation request
+	output []byte       // that round's stored result, when only its review is missing
+}
+
+// stored follows batch b's rounds (process) through the request store
+// without sending anything: a stored generation is reviewed by the stored
+// review of its result, a rejection carries its feedback into the next
+// round's request, and the walk stops at the first request the store does
+// not hold.
+func (e *estimator) stored(j *job, b *batch) (storedLoop, error) {
+	var w storedLoop
+	var last *rejection
+	for round := 1; round <= j.p.ReviewRounds; round++ {
+		req, err := j.genRequest(b, round, last)
+		if err != nil {
+			return w, err
+		}
+		resp, ok := e.gen.Stored(req)
+		if !ok {
+			w.round, w.gen = round, req
+			return w, nil
+		}
+		w.cached++
+		if _, err := ParseResult(resp, len(b.tasks)); err != nil {
+			continue // a run treats it as a failed round
+		}
+		output, err := reindent(resp.Tool(spt.Stage3GenerationToolName).Arguments)
+		if err != nil {
+			continue // not reviewable: a rejected round without a review
+		}
+		rresp, ok := e.review.Stored(j.reviewRequest(b, output))
+		if !ok {
+			w.round, w.gen, w.output = round, req, output
+			return w, nil
+		}
+		w.cached++
+		rv, err := ParseReview(rresp)
+		if err != nil {
+			continue
+		}
+		if rv.verdict {
+			break
+		}
+		if j.p.ReviewFeedback && spt.Strip(rv.evaluation) != "" {
+			last = &rejection{output: output, evaluation: rv.evaluation}
+		}
+	}
+	w.done = true
+	return w, nil
 }
 
 // add prices n batches: low one round each, high review_rounds.

@@ -2,6 +2,7 @@ package intervene_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 
 	"github.com/sptflow/sptflow/engine"
@@ -44,8 +45,38 @@ func TestInterveneEstimateExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.Requests.High != 0 || again.Cached != 8 {
-		t.Errorf("after the run: got %+v requests, %d cached; want 0 and 8", again.Requests, again.Cached)
+	if again.Requests.High != 0 || again.Cached != sent {
+		t.Errorf("after the run: got %+v requests, %d cached; want 0 and %d (every round the run sent)", again.Requests, again.Cached, sent)
+	}
+}
+
+// TestInterveneEstimateResumes: a partition whose review loops the request
+// store holds in part (here: a run with one review round, all rejected,
+// before the pipeline asks for three) is priced from where the store
+// stops, and what a run then sends lies in that range.
+func TestInterveneEstimateResumes(t *testing.T) {
+	dir := t.TempDir()
+	llmsteptest.WritePrompts(t, dir, "sycophancy")
+	rt, count := llmsteptest.Runtime(t, t.TempDir(), map[string]llm.SimResponder{spt.Stage3ReviewToolName: rejectAll{}})
+	if _, _, err := run(t, rt, spec(dir, map[string]any{"review_rounds": 1}), stage2); err != nil {
+		t.Fatal(err)
+	}
+	first := int64(count.Count(spt.Stage3GenerationToolName) + count.Count(spt.Stage3ReviewToolName))
+	s := spec(dir, map[string]any{"review_rounds": 3})
+	est, err := enginetest.Estimate(context.Background(), intervene.New(rt), s, nil, upstream(stage2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 4 batches: round 1 stored (generation and review); rounds 2 and 3 left.
+	if want := (engine.Range{Low: 8, High: 16}); est.Requests != want || est.Cached != first || first != 8 {
+		t.Errorf("got %+v requests, %d cached; want %+v and %d (the first run's 8)", est.Requests, est.Cached, want, first)
+	}
+	if _, _, err := run(t, rt, s, stage2); err != nil {
+		t.Fatal(err)
+	}
+	sent := int64(count.Count(spt.Stage3GenerationToolName)+count.Count(spt.Stage3ReviewToolName)) - first
+	if sent < est.Requests.Low || sent > est.Requests.High {
+		t.Errorf("sent %d requests, outside the estimate %+v", sent, est.Requests)
 	}
 }
 
@@ -85,5 +116,50 @@ func TestInterveneEstimateForecast(t *testing.T) {
 				t.Errorf("requests: got %+v, want %+v", est.Requests, tt.want)
 			}
 		})
+	}
+}
+
+// reviewsDown answers reviews that fail validation (nothing is stored)
+// while down is set, and rejects every batch after.
+type reviewsDown struct{ down *atomic.Bool }
+
+func (r reviewsDown) Respond(req *llm.Request, seed uint64) (*llm.Response, error) {
+	if r.down.Load() {
+		return &llm.Response{StopReason: llm.StopToolUse, ToolCalls: []llm.ToolCall{{Name: spt.Stage3ReviewToolName,
+			Arguments: []byte(`{"thought_process": "x"}`)}}}, nil
+	}
+	return rejectAll{}.Respond(req, seed)
+}
+
+// TestInterveneEstimateReviewMissing: a batch whose first generation is
+// stored but not its review (a run stopped between them) is priced for
+// that review and the rounds after it, not counted as served.
+func TestInterveneEstimateReviewMissing(t *testing.T) {
+	dir := t.TempDir()
+	llmsteptest.WritePrompts(t, dir, "sycophancy")
+	down := &atomic.Bool{}
+	down.Store(true)
+	rt, count := llmsteptest.Runtime(t, t.TempDir(), map[string]llm.SimResponder{spt.Stage3ReviewToolName: reviewsDown{down}})
+	s := spec(dir, map[string]any{"review_rounds": 3})
+	if _, _, err := run(t, rt, s, stage2); err != nil {
+		t.Fatal(err)
+	}
+	est, err := enginetest.Estimate(context.Background(), intervene.New(rt), s, nil, upstream(stage2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 4 batches, each with its round-1 generation stored: low one review
+	// each; high that review, then 2 more rounds of both.
+	if want := (engine.Range{Low: 4, High: 20}); est.Requests != want || est.Cached != 4 {
+		t.Errorf("got %+v requests, %d cached; want %+v and 4", est.Requests, est.Cached, want)
+	}
+	down.Store(false)
+	before := int64(count.Count(spt.Stage3GenerationToolName) + count.Count(spt.Stage3ReviewToolName))
+	if _, _, err := run(t, rt, s, stage2); err != nil {
+		t.Fatal(err)
+	}
+	sent := int64(count.Count(spt.Stage3GenerationToolName)+count.Count(spt.Stage3ReviewToolName)) - before
+	if sent < est.Requests.Low || sent > est.Requests.High {
+		t.Errorf("sent %d requests, outside the estimate %+v", sent, est.Requests)
 	}
 }
