@@ -26,6 +26,7 @@ type fakeStep struct {
 	calls map[PartitionID]int
 	fail  map[PartitionID]bool
 	block map[PartitionID]chan struct{} // closed when the step started; it then waits for ctx
+	salt  string                        // written into every output when set
 }
 
 func newFake() *fakeStep {
@@ -86,6 +87,7 @@ func (f *fakeStep) Run(ctx context.Context, t *Task) error {
 			}
 		}
 	}
+	b.WriteString(f.salt)
 	if m, ok := t.Spec.With["served"].(string); ok {
 		t.Usage.Add(Usage{Requests: 1, ServedModels: []string{m}})
 	}
@@ -432,4 +434,30 @@ func (f *fixture) lastKey(id PartitionID) string {
 	}
 	f.t.Fatalf("no partition %s", id)
 	return ""
+}
+
+// TestForceSameBytesKeepsLock: a forced rerun that makes the same bytes
+// keeps the output it reproduced (time produced, usage), so the lock file
+// does not change; one that makes other bytes seals them.
+func TestForceSameBytesKeepsLock(t *testing.T) {
+	f := newFixture(t)
+	f.expectExecuted(RunConfig{}, all...)
+	lock := func() string {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(f.dir, "sptflow.lock"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	before := lock() // its output: digests cover the manifests' produced times, to the nanosecond
+	f.expectExecuted(RunConfig{Force: true}, all...)
+	if got := lock(); got != before {
+		t.Errorf("lock after a forced rerun with the same bytes:\n%s\nwant it unchanged:\n%s", got, before)
+	}
+	f.step.salt = "other bytes"
+	f.expectExecuted(RunConfig{Force: true}, all...)
+	if lock() == before {
+		t.Error("lock unchanged after a forced rerun that made other bytes")
+	}
 }

@@ -540,8 +540,10 @@ func (r *run) seal(n *node, desc KeyDesc, m *store.Manifest, res *PartitionResul
 	if err := r.e.opt.Store.PutKeyInfo(res.Key, info); err != nil {
 		return err
 	}
-	d, err := r.e.opt.Store.PutManifest(res.Key, m)
-	if err != nil {
+	d, kept := r.sameSealed(res.Key, m)
+	if kept != nil {
+		m = kept
+	} else if d, err = r.e.opt.Store.PutManifest(res.Key, m); err != nil {
 		return fmt.Errorf("seal output: %w", err)
 	}
 	res.Output = d
@@ -549,6 +551,23 @@ func (r *run) seal(n *node, desc KeyDesc, m *store.Manifest, res *PartitionResul
 	r.outputs[n.spec.ID] = sealed{key: res.Key, digest: d, m: m}
 	r.mu.Unlock()
 	return nil
+}
+
+// sameSealed returns the manifest already sealed for key, and its digest,
+// when m holds the same files and neither has failed rows: a --force rerun,
+// or an execution served from the request store, that made the same bytes
+// keeps the output it reproduced, with the time it was first produced and
+// what producing it cost, so the lock file does not change (m is dropped).
+// Otherwise it returns nil, and m is sealed.
+func (r *run) sameSealed(key NodeKey, m *store.Manifest) (Digest, *store.Manifest) {
+	if ManifestFailedRows(m) > 0 {
+		return Digest{}, nil
+	}
+	old, d, err := r.e.opt.Store.GetManifest(key)
+	if err != nil || ManifestFailedRows(old) > 0 || ContentDigest(old.Files) != ContentDigest(m.Files) {
+		return Digest{}, nil
+	}
+	return d, old
 }
 
 // finishSealed materializes a sealed output and records it in the lock
