@@ -159,7 +159,7 @@ func eventOf(o Outcome) string {
 
 func emptyUsage(u Usage) bool {
 	return u.Requests == 0 && u.Cached == 0 && u.Failed == 0 && u.InputTokens == 0 &&
-		u.OutputTokens == 0 && u.CostUSD == 0 && len(u.ServedModels) == 0
+		u.OutputTokens == 0 && u.CostUSD == 0 && u.ServedCostUSD == 0 && len(u.ServedModels) == 0
 }
 
 // meter is a running partition's Progress and Meter.
@@ -231,6 +231,7 @@ func (u *Usage) Add(v Usage) {
 	u.CacheRead += v.CacheRead
 	u.CacheWrite += v.CacheWrite
 	u.CostUSD = addDollars(u.CostUSD, v.CostUSD)
+	u.ServedCostUSD = addDollars(u.ServedCostUSD, v.ServedCostUSD)
 	for _, m := range v.ServedModels {
 		if i, found := slices.BinarySearch(u.ServedModels, m); !found {
 			u.ServedModels = slices.Insert(u.ServedModels, i, m)

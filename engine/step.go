@@ -287,15 +287,20 @@ type Progress interface {
 
 // Usage is LLM usage accounted to a partition.
 type Usage struct {
-	Requests     int      `json:"requests"` // requests sent to a provider
-	Cached       int      `json:"cached"`   // served from the request store
-	Failed       int      `json:"failed"`   // rows recorded as failed
-	InputTokens  int64    `json:"input_tokens"`
-	OutputTokens int64    `json:"output_tokens"`
-	CacheRead    int64    `json:"cache_read_tokens"`
-	CacheWrite   int64    `json:"cache_write_tokens"`
-	CostUSD      float64  `json:"cost_usd"`
-	ServedModels []string `json:"served_models,omitempty"`
+	Requests     int     `json:"requests"` // requests sent to a provider
+	Cached       int     `json:"cached"`   // served from the request store
+	Failed       int     `json:"failed"`   // rows recorded as failed
+	InputTokens  int64   `json:"input_tokens"`
+	OutputTokens int64   `json:"output_tokens"`
+	CacheRead    int64   `json:"cache_read_tokens"`
+	CacheWrite   int64   `json:"cache_write_tokens"`
+	CostUSD      float64 `json:"cost_usd"`
+	// ServedCostUSD is what the calls served from the request store cost
+	// when a run bought them (an interrupted run of this partition, another
+	// partition or experiment): with CostUSD, what the output's responses
+	// cost, whichever runs paid for them.
+	ServedCostUSD float64  `json:"served_cost_usd,omitempty"`
+	ServedModels  []string `json:"served_models,omitempty"`
 }
 
 // Meter accumulates Usage for a partition. Safe for concurrent use.

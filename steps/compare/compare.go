@@ -70,14 +70,24 @@ type ExportSize struct {
 	Validation int `json:"validation"`
 }
 
-// Usage is LLM usage as the lock records it.
+// Usage is LLM usage as the lock records it. CostUSD is what the run that
+// sealed the output paid; ServedCostUSD what the calls it was served from
+// the request store cost when they were bought (by an interrupted run of
+// the partition, another partition or experiment; 0 in locks written
+// before it was recorded).
 type Usage struct {
-	Requests     int     `json:"requests"`
-	Cached       int     `json:"cached"`
-	InputTokens  int     `json:"input_tokens"`
-	OutputTokens int     `json:"output_tokens"`
-	CostUSD      float64 `json:"cost_usd"`
+	Requests      int     `json:"requests"`
+	Cached        int     `json:"cached"`
+	InputTokens   int     `json:"input_tokens"`
+	OutputTokens  int     `json:"output_tokens"`
+	CostUSD       float64 `json:"cost_usd"`
+	ServedCostUSD float64 `json:"served_cost_usd,omitempty"`
 }
+
+// DataCostUSD is what the output's responses cost, whichever runs bought
+// them: the same after an interrupted run as after an uninterrupted one,
+// and for an experiment served what its base bought as for the base.
+func (u Usage) DataCostUSD() float64 { return u.CostUSD + u.ServedCostUSD }
 
 // Report is the comparison of two sides' data.
 type Report struct {
@@ -303,6 +313,7 @@ func (u *Usage) add(o Usage) {
 	u.InputTokens += o.InputTokens
 	u.OutputTokens += o.OutputTokens
 	u.CostUSD += o.CostUSD
+	u.ServedCostUSD += o.ServedCostUSD
 }
 
 // usageOf reads the lock's usage map, whatever numeric types it decoded to.
@@ -324,7 +335,7 @@ func usageOf(m map[string]any) Usage {
 		return 0
 	}
 	return Usage{Requests: int(n("requests")), Cached: int(n("cached")), InputTokens: int(n("input_tokens")),
-		OutputTokens: int(n("output_tokens")), CostUSD: n("cost_usd")}
+		OutputTokens: int(n("output_tokens")), CostUSD: n("cost_usd"), ServedCostUSD: n("served_cost_usd")}
 }
 
 // Deltas compares two count maps, sorted by the size of the change

@@ -252,3 +252,21 @@ func TestSharedFilesReadOnce(t *testing.T) {
 		t.Errorf("matched/changed: got %d/%d, want 4/0", r.Flips.Matched, r.Flips.Changed)
 	}
 }
+
+// TestDataCost: the cost compared is what each side's responses cost,
+// those its sealing runs paid for and those served from the request store
+// at the price they were bought at; a lock from before served_cost_usd was
+// recorded reads as paid only.
+func TestDataCost(t *testing.T) {
+	resumed := usageOf(map[string]any{"requests": 115, "cached": 40, "cost_usd": 2.4617, "served_cost_usd": 1.1586})
+	whole := usageOf(map[string]any{"requests": 155, "cost_usd": 3.6203})
+	if d := resumed.DataCostUSD() - whole.DataCostUSD(); d > 1e-9 || d < -1e-9 {
+		t.Errorf("a resumed run's data cost %v, an uninterrupted one's %v: want the same", resumed.DataCostUSD(), whole.DataCostUSD())
+	}
+	if got, want := usageText(resumed), "$3.6203 (115 requests, 40 cached, $2.4617 of it paid by the runs that sealed them; 0 in / 0 out tokens)"; got != want {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+	if got, want := usageText(whole), "$3.6203 (155 requests, 0 cached; 0 in / 0 out tokens)"; got != want {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+}

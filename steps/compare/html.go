@@ -134,7 +134,8 @@ func (r *Report) figureTable() *report.Table {
 		[]string{"LLM requests sent", report.Int(r.A.Usage.Requests), report.Int(r.B.Usage.Requests)},
 		[]string{"input tokens", report.Int(r.A.Usage.InputTokens), report.Int(r.B.Usage.InputTokens)},
 		[]string{"output tokens", report.Int(r.A.Usage.OutputTokens), report.Int(r.B.Usage.OutputTokens)},
-		[]string{"cost (USD)", report.Num(r.A.Usage.CostUSD, 4), report.Num(r.B.Usage.CostUSD, 4)})
+		[]string{"cost (USD)", report.Num(r.A.Usage.DataCostUSD(), 4), report.Num(r.B.Usage.DataCostUSD(), 4)},
+		[]string{"of it paid by the runs that sealed the outputs", report.Num(r.A.Usage.CostUSD, 4), report.Num(r.B.Usage.CostUSD, 4)})
 	return t
 }
 

@@ -96,11 +96,11 @@ func (r *Report) WriteText(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "cost: A %s; B %s; %+.4f USD\n", usageText(r.A.Usage), usageText(r.B.Usage), r.B.Usage.CostUSD-r.A.Usage.CostUSD)
+	fmt.Fprintf(w, "cost: A %s; B %s; %+.4f USD\n", usageText(r.A.Usage), usageText(r.B.Usage), r.B.Usage.DataCostUSD()-r.A.Usage.DataCostUSD())
 	for _, n := range nodesOf(r) {
 		a, b := r.A.ByNode[n], r.B.ByNode[n]
 		if a != b {
-			fmt.Fprintf(w, "  %-12s $%.4f → $%.4f, %d → %d requests\n", n, a.CostUSD, b.CostUSD, a.Requests, b.Requests)
+			fmt.Fprintf(w, "  %-12s $%.4f → $%.4f, %d → %d requests\n", n, a.DataCostUSD(), b.DataCostUSD(), a.Requests, b.Requests)
 		}
 	}
 	for _, n := range r.Notes {
@@ -150,8 +150,14 @@ func reviewText(r *Reviews) string {
 	return fmt.Sprintf("%d made, %d accepted (%.1f%%)", r.Made, r.Accepted, 100*r.Rate())
 }
 
+// usageText is a side's cost: what its outputs' responses cost, and, when
+// some were served from the request store, how much of it its runs paid.
 func usageText(u Usage) string {
-	return fmt.Sprintf("$%.4f (%d requests, %d cached; %s in / %s out tokens)", u.CostUSD, u.Requests, u.Cached,
+	paid := ""
+	if u.ServedCostUSD != 0 {
+		paid = fmt.Sprintf(", $%.4f of it paid by the runs that sealed them", u.CostUSD)
+	}
+	return fmt.Sprintf("$%.4f (%d requests, %d cached%s; %s in / %s out tokens)", u.DataCostUSD(), u.Requests, u.Cached, paid,
 		report.Int(u.InputTokens), report.Int(u.OutputTokens))
 }
 

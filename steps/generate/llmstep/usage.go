@@ -67,10 +67,11 @@ func (u *Usage) delta() engine.Usage {
 	u.reported = now
 	return engine.Usage{
 		Requests: int(now.Requests - prev.Requests), Cached: int(now.Cached - prev.Cached),
-		InputTokens:  now.Usage.InputTokens - prev.Usage.InputTokens,
-		OutputTokens: now.Usage.OutputTokens - prev.Usage.OutputTokens,
-		CacheRead:    now.Usage.CacheReadTokens - prev.Usage.CacheReadTokens,
-		CacheWrite:   now.Usage.CacheWriteTokens - prev.Usage.CacheWriteTokens,
-		CostUSD:      now.CostUSD - prev.CostUSD,
+		InputTokens:   now.Usage.InputTokens - prev.Usage.InputTokens,
+		OutputTokens:  now.Usage.OutputTokens - prev.Usage.OutputTokens,
+		CacheRead:     now.Usage.CacheReadTokens - prev.Usage.CacheReadTokens,
+		CacheWrite:    now.Usage.CacheWriteTokens - prev.Usage.CacheWriteTokens,
+		CostUSD:       now.CostUSD - prev.CostUSD,
+		ServedCostUSD: now.SavedUSD - prev.SavedUSD,
 	}
 }
