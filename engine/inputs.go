@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -203,13 +204,31 @@ func matchInput(p, pattern string) (out [][2]string, problems []error, err error
 			problems = append(problems, fmt.Errorf("input directory %s: %w", filepath.Join(filepath.Base(p), rel), unwrapPath(err)))
 			return nil
 		}
-		if !d.IsDir() && matchPattern(pattern, rel) {
-			out = append(out, [2]string{f, rel})
+		if !matchPattern(pattern, rel) {
+			return nil
 		}
+		if d.IsDir() {
+			if namesFiles(pattern) {
+				problems = append(problems, fmt.Errorf("input %s: a directory, where the pattern %s names data files", filepath.Join(filepath.Base(p), rel), pattern))
+			}
+			return nil
+		}
+		out = append(out, [2]string{f, rel})
 		return nil
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i][1] < out[j][1] })
 	return out, problems, err
+}
+
+// namesFiles reports whether a pattern's last element has literal text
+// (batch_*.json, results_*.json): what it matches are data files, and a
+// directory of such a name is a file replaced by mistake, a problem of its
+// partition rather than a file silently left out. A last element of
+// wildcards only (*) matches directories as readily as files, and those
+// are skipped.
+func namesFiles(pattern string) bool {
+	last := pattern[strings.LastIndex(pattern, "/")+1:]
+	return strings.Trim(last, "*?") != ""
 }
 
 func unwrapPath(err error) error {

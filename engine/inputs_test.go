@@ -41,6 +41,7 @@ func TestMatchInputFilesSetsProblemsApart(t *testing.T) {
 	write("in/sub/b.json", "{}")
 	write("in/big.json", "0123456789")
 	write("in/skipped.txt", "")
+	write("in/dir.json/inside.txt", "") // a batch file replaced by a directory
 	if err := syscall.Mkfifo(filepath.Join(root, "in/fifo.json"), 0o644); err != nil {
 		t.Skipf("mkfifo: %v", err)
 	}
@@ -70,6 +71,7 @@ func TestMatchInputFilesSetsProblemsApart(t *testing.T) {
 		t.Errorf("files got: %s\nwant: %s", got, want)
 	}
 	wantProblems := []string{
+		"input in/dir.json: a directory, where the pattern **/*.json names data files",
 		"input in/big.json: file is 10 B, over the limit of 5 B",
 		"input in/dangling.json: no such file or directory",
 		"input in/fifo.json: not a regular file (a named pipe)",
@@ -288,5 +290,19 @@ func TestDigestMatchedKeepsOrder(t *testing.T) {
 	}
 	if runtime.GOMAXPROCS(0) > 1 && most.Load() < 2 {
 		t.Errorf("at most %d digest at once, want several (GOMAXPROCS %d)", most.Load(), runtime.GOMAXPROCS(0))
+	}
+}
+
+// TestNamesFiles: a pattern whose last element has literal text names data
+// files, so a directory it matches is a problem; one of wildcards only
+// matches directories as readily, and they are skipped.
+func TestNamesFiles(t *testing.T) {
+	for pattern, want := range map[string]bool{
+		"*.json": true, "batch_*.json": true, "**/*.json": true, "quantitative/results_*.json": true,
+		"*": false, "**/*": false, "sub/?": false, "x": true,
+	} {
+		if got := namesFiles(pattern); got != want {
+			t.Errorf("namesFiles(%q) = %v, want %v", pattern, got, want)
+		}
 	}
 }
