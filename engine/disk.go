@@ -129,7 +129,7 @@ func (e *Engine) newForeignIndex() *foreignIndex {
 	if dir := e.dataDir(); dir != "" {
 		path := filepath.Join(dir, OwnershipFile)
 		if b, err := regfile.Read(path, regfile.MaxLock); err == nil {
-			fx.own, _ = readOwnership(b, path)
+			fx.own, _, _ = readOwnership(b, path) // damaged: no owners known; run rebuilds it
 		}
 	}
 	if e.opt.LockPath == "" {

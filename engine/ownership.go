@@ -62,21 +62,28 @@ func (e *Engine) ownEntry() ownerEntry {
 }
 
 // readOwnership reads the data directory's record; a missing file is empty.
-func readOwnership(b []byte, path string) (*ownership, error) {
-	o := &ownership{Version: ownershipVersion, Pipelines: map[string]ownerEntry{}}
+// A record that does not decode (a truncation, a bit flip, garbage) is
+// damaged: it comes back empty with damaged set, and the caller warns and
+// rebuilds it, as for a damaged lock file; the other pipelines sharing the
+// directory record their entries again when they next run. A record of
+// another version is an error: a newer sptflow wrote it, and this one must
+// not rewrite it.
+func readOwnership(b []byte, path string) (o *ownership, damaged, err error) {
+	o = &ownership{Version: ownershipVersion, Pipelines: map[string]ownerEntry{}}
 	if b == nil {
-		return o, nil
+		return o, nil, nil
 	}
-	if err := json.Unmarshal(b, o); err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+	var got ownership
+	if err := json.Unmarshal(b, &got); err != nil {
+		return o, fmt.Errorf("%s is damaged (%v); rebuilding it with this pipeline's outputs (other pipelines writing to %s record theirs again when they next run)", path, err, filepath.Dir(path)), nil
 	}
-	if o.Version != ownershipVersion {
-		return nil, fmt.Errorf("read %s: version %d, this sptflow understands %d", path, o.Version, ownershipVersion)
+	if got.Version != ownershipVersion {
+		return nil, nil, fmt.Errorf("read %s: version %d, this sptflow understands %d", path, got.Version, ownershipVersion)
 	}
-	if o.Pipelines == nil {
-		o.Pipelines = map[string]ownerEntry{}
+	if got.Pipelines != nil {
+		o.Pipelines = got.Pipelines
 	}
-	return o, nil
+	return o, nil, nil
 }
 
 // conflicts lists, per partition of this pipeline, the overlaps of its
@@ -121,9 +128,12 @@ func (e *Engine) CheckOwnership() error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("check output ownership: %w", err)
 	}
-	o, err := readOwnership(b, path)
+	o, damaged, err := readOwnership(b, path)
 	if err != nil {
 		return err
+	}
+	if damaged != nil {
+		e.opt.Log.Warn().Msg(damaged.Error())
 	}
 	if errs := e.conflicts(o, path); len(errs) > 0 {
 		return invalid(errs...)
@@ -142,15 +152,18 @@ func (e *Engine) claimOutputs() error {
 	path := filepath.Join(dir, OwnershipFile)
 	var errs []error
 	err := store.UpdateFile(path, func(old []byte) ([]byte, error) {
-		o, err := readOwnership(old, path)
+		o, damaged, err := readOwnership(old, path)
 		if err != nil {
 			return nil, err
+		}
+		if damaged != nil {
+			e.opt.Log.Warn().Msg(damaged.Error())
 		}
 		if errs = e.conflicts(o, path); len(errs) > 0 {
 			return old, nil
 		}
 		ent := e.ownEntry()
-		if cur, ok := o.Pipelines[e.g.Name]; ok && slices.Equal(cur.Outputs, ent.Outputs) && cur.File == ent.File {
+		if cur, ok := o.Pipelines[e.g.Name]; ok && damaged == nil && slices.Equal(cur.Outputs, ent.Outputs) && cur.File == ent.File {
 			return old, nil
 		}
 		o.Pipelines[e.g.Name] = ent
