@@ -461,3 +461,39 @@ func TestForceSameBytesKeepsLock(t *testing.T) {
 		t.Error("lock unchanged after a forced rerun that made other bytes")
 	}
 }
+
+// TestStatusSurvivesAnUnreadableEntry: a store entry that cannot be read
+// (here a manifest pointer replaced by a link to itself; a permission
+// error alike) is its partition's problem, shown with a reason, not an error of
+// the whole status.
+func TestStatusSurvivesAnUnreadableEntry(t *testing.T) {
+	f := newFixture(t)
+	f.expectExecuted(RunConfig{}, all...)
+	ptrs, err := filepath.Glob(filepath.Join(f.dir, ".sptflow", "manifests", "*", "*"))
+	if err != nil || len(ptrs) != len(all) {
+		t.Fatalf("manifest pointers: %v, %v", ptrs, err)
+	}
+	if err := os.Remove(ptrs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Base(ptrs[0]), ptrs[0]); err != nil { // a loop: ELOOP, not ENOENT
+		t.Fatal(err)
+	}
+	sts, err := f.engine().Status(context.Background())
+	if err != nil {
+		t.Fatalf("status: %v, want each partition's state", err)
+	}
+	var notUp []string
+	for _, st := range sts {
+		if st.State != UpToDate {
+			if len(st.Reasons) == 0 {
+				t.Errorf("%s is %s with no reason", st.ID, st.State)
+			}
+			notUp = append(notUp, string(st.ID)+": "+strings.Join(st.Reasons, "; "))
+		}
+	}
+	if len(notUp) == 0 {
+		t.Error("every partition up to date with one store entry unreadable")
+	}
+	t.Log(strings.Join(notUp, "\n"))
+}

@@ -126,7 +126,13 @@ func (e *Engine) status(ctx context.Context, id PartitionID, lock map[string]sto
 		st.FailedRows = ManifestFailedRows(m)
 		return st, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
-		return st, fmt.Errorf("status %s: %w", id, err)
+		// Unreadable (a permission, an I/O error): this partition's
+		// problem, which run meets by running it again, not the command's.
+		st.State, st.Reasons = Missing, []string{fmt.Sprintf("stored output unreadable (%v); run re-runs it", err)}
+		if inLock {
+			st.State = Stale
+		}
+		return st, nil
 	}
 	if e.sharedStatus(ctx, &st) {
 		return st, nil
