@@ -3,11 +3,14 @@ package llm
 import (
 	"bufio"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
+	"slices"
 	"sync"
 	"time"
 )
@@ -230,6 +233,47 @@ func (u *Usage) add(v Usage) {
 	u.OutputTokens += v.OutputTokens
 	u.CacheReadTokens += v.CacheReadTokens
 	u.CacheWriteTokens += v.CacheWriteTokens
+}
+
+// StoredAfterAll returns a stored line for each good reply of lines that
+// has none, when stored(key) says the request store holds the response
+// from this very run. A run writes the stored line after the record is
+// durable, so a kill between the two leaves a reply the ledger alone would
+// call lost ("the next run buys it again") that the next run in fact is
+// served; adding these lines before Tally corrects that.
+func StoredAfterAll(lines []Spend, stored func(key RequestKey) bool) []Spend {
+	good := map[string]Spend{}
+	for _, l := range lines {
+		switch {
+		case l.Event == SpendReply && l.OK:
+			good[l.Key] = l
+		case l.Event == SpendStored:
+			delete(good, l.Key)
+		}
+	}
+	var out []Spend
+	for _, k := range slices.Sorted(maps.Keys(good)) {
+		var key RequestKey
+		b, err := hex.DecodeString(k)
+		if err != nil || len(b) != len(key) {
+			continue
+		}
+		copy(key[:], b)
+		if stored(key) {
+			l := good[k]
+			out = append(out, Spend{Event: SpendStored, Key: l.Key, Model: l.Model, Provider: l.Provider,
+				Partition: l.Partition, Node: l.Node, Batch: l.Batch, Time: l.Time})
+		}
+	}
+	return out
+}
+
+// StoredBy reports whether rs holds a success for key that run paid for.
+func StoredBy(rs RecordStore, run string) func(RequestKey) bool {
+	return func(key RequestKey) bool {
+		rec, ok := LookupRecord(rs, key)
+		return ok && rec.Run == run
+	}
 }
 
 // Tally adds up ledger lines in total and per group (by model, node, ...,

@@ -56,3 +56,31 @@ func TestLedgerTally(t *testing.T) {
 		t.Errorf("by model: qwen %+v, opus %+v; want qwen's call in flight", q, by["opus"])
 	}
 }
+
+// TestStoredAfterAll: a good reply whose stored line a kill cut off is
+// counted as stored when the request store holds it from this run, and
+// stays lost when it does not.
+func TestStoredAfterAll(t *testing.T) {
+	var kept, gone llm.RequestKey
+	kept[0], gone[0] = 1, 2
+	lines := []llm.Spend{
+		{Event: llm.SpendSent, Call: 1, Key: kept.String(), Model: "opus", Node: "gen"},
+		{Event: llm.SpendReply, Call: 1, Key: kept.String(), Model: "opus", Node: "gen", OK: true, CostUSD: 1},
+		{Event: llm.SpendSent, Call: 2, Key: gone.String(), Model: "opus", Node: "gen"},
+		{Event: llm.SpendReply, Call: 2, Key: gone.String(), Model: "opus", Node: "gen", OK: true, CostUSD: 1},
+	}
+	before, _ := llm.Tally(lines, nil)
+	if before.Lost != 2 || before.Stored != 0 {
+		t.Fatalf("the ledger alone: lost %d, stored %d; want 2, 0", before.Lost, before.Stored)
+	}
+	asked := 0
+	extra := llm.StoredAfterAll(lines, func(k llm.RequestKey) bool { asked++; return k == kept })
+	after, byNode := llm.Tally(append(lines, extra...), func(l llm.Spend) string { return l.Node })
+	if after.Lost != 1 || after.Stored != 1 || byNode["gen"].Stored != 1 || asked != 2 {
+		t.Errorf("with the store: lost %d, stored %d (node gen: %d), store asked %d times; want 1, 1, 1, 2", after.Lost, after.Stored, byNode["gen"].Stored, asked)
+	}
+	stored := append(lines, llm.Spend{Event: llm.SpendStored, Call: 1, Key: kept.String(), Model: "opus"})
+	if extra := llm.StoredAfterAll(stored, func(k llm.RequestKey) bool { return k == kept }); len(extra) != 0 {
+		t.Errorf("a reply with its stored line: got %d more lines, want none", len(extra))
+	}
+}

@@ -61,6 +61,8 @@ func cmdLog(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	records := &lazyRecords{st: st}
+	defer records.close()
 	var recs []runEntry
 	for _, d := range dirs {
 		evs, err := engine.ReadJournal(d)
@@ -72,7 +74,7 @@ func cmdLog(ctx context.Context, e *env, args []string) error {
 			continue
 		}
 		ent := runEntry{RunRecord: r, nodes: nodeUsage(evs)}
-		if sp, ok, err := readSpend(d); err != nil {
+		if sp, ok, err := readSpend(d, records.storedBy); err != nil {
 			return err
 		} else if ok {
 			ent.spend, ent.nodes = &sp, sp.nodeTotals()
@@ -333,4 +335,26 @@ func startedAny(evs []engine.Event) bool {
 		}
 	}
 	return false
+}
+
+// lazyRecords opens the request store only when a run's ledger has replies
+// without a stored line to check.
+type lazyRecords struct {
+	st  *store.Store
+	log *store.RecordLog
+}
+
+func (r *lazyRecords) storedBy(run string) func(llm.RequestKey) bool {
+	return func(key llm.RequestKey) bool {
+		if r.log == nil {
+			r.log = r.st.RecordLog(requestsNamespace)
+		}
+		return llm.StoredBy(r.log, run)(key)
+	}
+}
+
+func (r *lazyRecords) close() {
+	if r.log != nil {
+		r.log.Close()
+	}
 }

@@ -38,10 +38,16 @@ type runSpend struct {
 
 // readSpend reads and adds up the ledger of the run in dir; ok is false
 // when the run has none (it made no call, or predates ledgers).
-func readSpend(dir string) (runSpend, bool, error) {
+// stored (may be nil) says whether the request store holds a response
+// this run paid for: a good reply whose stored line a kill cut off counts
+// as stored when it does (llm.StoredAfterAll).
+func readSpend(dir string, stored func(run string) func(llm.RequestKey) bool) (runSpend, bool, error) {
 	lines, err := llm.ReadLedger(filepath.Join(dir, spendFile))
 	if err != nil || len(lines) == 0 {
 		return runSpend{}, false, err
+	}
+	if stored != nil {
+		lines = append(lines, llm.StoredAfterAll(lines, stored(filepath.Base(dir)))...)
 	}
 	var s runSpend
 	s.total, s.models = llm.Tally(lines, func(l llm.Spend) string { return l.Model })
