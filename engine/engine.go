@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -117,16 +118,31 @@ func (e *Engine) resolve(spec *PartitionSpec) (*node, error) {
 		}
 		return nil, fmt.Errorf("%s: node %q: unknown kind %q (known: %s)", spec.NodePos, spec.Node, spec.Kind, strings.Join(known, ", "))
 	}
+	readsErr := e.checkReads(spec, step)
 	spec = e.replicaSpec(spec)
 	plan, err := step.Resolve(spec)
 	if err != nil {
-		return nil, err // placed by the step; the same for every partition of a node, it is reported once
+		// placed by the step; the same for every partition of a node, it is reported once
+		return nil, errors.Join(readsErr, err)
+	}
+	if readsErr != nil {
+		return nil, readsErr
 	}
 	in, err := e.matchInputs(spec, plan.Inputs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: node %q: %w", spec.NodePos, spec.Node, err)
 	}
 	return &node{spec: spec, step: step, plan: plan, in: in}, nil
+}
+
+// checkReads refuses a partition of a kind that reads upstream outputs
+// (KindInfo.Reads) when it has no upstream.
+func (e *Engine) checkReads(spec *PartitionSpec, step Step) error {
+	k, ok := step.(interface{ Info() KindInfo })
+	if !ok || k.Info().Reads == "" || len(e.g.Needs[spec.ID]) > 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: node %q: kind %s reads %s, and the node needs nothing: add needs: [...]", spec.NodePos, spec.Node, spec.Kind, k.Info().Reads)
 }
 
 func knownKinds(steps map[string]Step) []string {

@@ -59,7 +59,13 @@ type KindInfo struct {
 	Foreach string
 	// Outputs says what the kind writes, for the reference.
 	Outputs string
-	Params  []Param
+	// Reads says what the kind reads from its upstream outputs ("stage-2
+	// answers"), "" for a kind that reads none (its inputs are files): a
+	// partition of a kind that reads upstream outputs and has no upstream
+	// (needs: [], easily left by an experiment, whose lists replace its
+	// base's) is a configuration error, not a run that seals nothing.
+	Reads  string
+	Params []Param
 	// Samples marks kinds whose outputs are samples drawn from models: the
 	// adapted Step is a Sampler (with.replica, run --resample).
 	Samples bool

@@ -107,6 +107,9 @@ func writeKindsText(w io.Writer, infos []engine.KindInfo, all bool) {
 		if ki.Foreach != "" {
 			fmt.Fprintf(w, "  foreach: needs the key %q\n", ki.Foreach)
 		}
+		if ki.Reads != "" {
+			fmt.Fprintf(w, "  reads:   %s; needs: names them\n", ki.Reads)
+		}
 		if ki.Outputs != "" {
 			fmt.Fprintf(w, "  writes:  %s\n", ki.Outputs)
 		}
@@ -169,6 +172,9 @@ func writeKindsMarkdown(w io.Writer, infos []engine.KindInfo) {
 			fmt.Fprintf(w, "; needs the foreach key `%s`", ki.Foreach)
 		}
 		fmt.Fprint(w, ".")
+		if ki.Reads != "" {
+			fmt.Fprintf(w, " Reads %s, which `needs:` names.", mdCell(ki.Reads))
+		}
 		if ki.Outputs != "" {
 			fmt.Fprintf(w, " Writes %s.", mdCell(ki.Outputs))
 		}

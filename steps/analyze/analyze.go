@@ -33,7 +33,8 @@ func New() engine.Step { return engine.Adapt[*options](&Step{}) }
 func (*Step) Info() engine.KindInfo {
 	return engine.KindInfo{Name: Kind, Version: version, Params: Params,
 		Summary: "stage-3 data-quality reports over every upstream partition (fan-in): statistics, sanity checks, tag analysis, interesting examples",
-		Outputs: DefaultOutputDir + "/: summary_report.json, topic_comparisons.json, by_topic/, tag_analysis.json, interesting_examples/, report.md, report.html"}
+		Outputs: DefaultOutputDir + "/: summary_report.json, topic_comparisons.json, by_topic/, tag_analysis.json, interesting_examples/, report.md, report.html",
+		Reads:   "the tagged stage-3 files it analyzes (tag nodes)"}
 }
 
 // Resolve implements engine.Kind: it validates the `with:` options.

@@ -51,7 +51,8 @@ var WithParams = []engine.Param{
 func (*Step) Info() engine.KindInfo {
 	return engine.KindInfo{Name: Kind, Version: version, Params: WithParams,
 		Summary: "the training set selected by a training config, in the forms trainers read",
-		Outputs: DefaultOutputDir + "/: train.jsonl, train_chat.jsonl, train_prompt_completion.jsonl, validation*.jsonl, summary.json"}
+		Outputs: DefaultOutputDir + "/: train.jsonl, train_chat.jsonl, train_prompt_completion.jsonl, validation*.jsonl, summary.json",
+		Reads:   "the tagged stage-3 files it selects from (tag nodes)"}
 }
 
 // Holdout values of Params.ValidationHoldout besides a per-topic count.

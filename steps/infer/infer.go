@@ -63,7 +63,8 @@ var Params = []engine.Param{
 func (*Step) Info() engine.KindInfo {
 	return engine.KindInfo{Name: Kind, Version: Version, Foreach: "topic", Params: Params, Samples: true,
 		Summary: "stage 2: every target model answers each stage-1 task under system prompt A and, when there is one, B",
-		Outputs: "stage_2/<topic>/<file> (+ items[i].inferences[<model>][A|B])"}
+		Outputs: "stage_2/<topic>/<file> (+ items[i].inferences[<model>][A|B])",
+		Reads:   "the stage-1 tasks it answers (a generate node)"}
 }
 
 type params struct {

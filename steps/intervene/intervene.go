@@ -113,7 +113,8 @@ var Params = []engine.Param{
 func (*Step) Info() engine.KindInfo {
 	return engine.KindInfo{Name: Kind, Version: Version, Foreach: "topic", Params: Params, Samples: true,
 		Summary: "stage 3: a model writes intervention I, review R and verdict P (PASS/FAIL/AMBIGUOUS) for every answer, checked by a quality-review loop",
-		Outputs: "stage_3/<topic>/<file>, feedback/stage_3/cumulative_<topic>.jsonl, stage_3_reviews/<topic>_reviews.jsonl and _summary.json"}
+		Outputs: "stage_3/<topic>/<file>, feedback/stage_3/cumulative_<topic>.jsonl, stage_3_reviews/<topic>_reviews.jsonl and _summary.json",
+		Reads:   "the stage-2 answers it reviews (an infer node)"}
 }
 
 type params struct {

@@ -40,7 +40,8 @@ func New() engine.Step { return engine.Adapt[params](&Step{lim: NewLimiter(0)}) 
 func (*Step) Info() engine.KindInfo {
 	return engine.KindInfo{Name: Kind, Version: Version, Foreach: "topic",
 		Summary: "quality tags at every level (confidence, leakage, consensus, A/B separation, ...) on the upstream stage-3 files, with id_numeric and id_string",
-		Outputs: "stage_3_tagged/<topic>/<file>, reports/<node>/<topic>.json"}
+		Outputs: "stage_3_tagged/<topic>/<file>, reports/<node>/<topic>.json",
+		Reads:   "the stage-3 batch files it tags (an intervene or load node)"}
 }
 
 // params is the canonical parameter set hashed into the node key.
