@@ -139,7 +139,7 @@ func (e *Engine) resolve(spec *PartitionSpec) (*node, error) {
 // (KindInfo.Reads) when it has no upstream.
 func (e *Engine) checkReads(spec *PartitionSpec, step Step) error {
 	k, ok := step.(interface{ Info() KindInfo })
-	if !ok || k.Info().Reads == "" || len(e.g.Needs[spec.ID]) > 0 {
+	if !ok || k.Info().Reads == "" || len(e.g.Needs[spec.ID]) > 0 || e.g.Partial {
 		return nil
 	}
 	return fmt.Errorf("%s: node %q: kind %s reads %s, and the node needs nothing: add needs: [...]", spec.NodePos, spec.Node, spec.Kind, k.Info().Reads)

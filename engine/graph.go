@@ -13,4 +13,9 @@ type Graph struct {
 	// Needs maps a partition to the partitions it needs, in the order of
 	// the node's needs list, then partition order.
 	Needs map[PartitionID][]PartitionID
+	// Partial marks a graph built from a pipeline with problems
+	// (pipeline.Resolvable), for checking its sound nodes: needs may be
+	// missing, so checks of a node's upstream are left to the pipeline's
+	// own report.
+	Partial bool
 }

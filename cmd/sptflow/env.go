@@ -321,7 +321,7 @@ func (e *env) resolveOnly(p *pipeline.Pipeline, g *engine.Graph, log zerolog.Log
 		return nil
 	}
 	known := kinds(nil)
-	sound := &engine.Graph{Name: g.Name, Path: g.Path, Needs: g.Needs}
+	sound := &engine.Graph{Name: g.Name, Path: g.Path, Needs: g.Needs, Partial: true}
 	for _, s := range g.Partitions {
 		if known[s.Kind] != nil {
 			sound.Partitions = append(sound.Partitions, s)

@@ -56,28 +56,36 @@ type Pipeline struct {
 	// "file:line:col".
 	Remote, RemotePos string
 
-	// broken are the nodes whose declaration had a problem, and
-	// graphBroken says the graph itself had one (needs, cycles, outputs,
-	// the file's structure); set by a Partial Load that failed.
+	// broken are the nodes whose declaration had a problem, graphBroken
+	// says the file had one that leaves nothing to resolve against (its
+	// structure, its root, data or prompts directory), needsBroken that
+	// the graph had one (needs, cycles, outputs); set by a Partial Load
+	// that failed.
 	broken      map[string]bool
 	graphBroken bool
+	needsBroken bool
 }
 
 // Resolvable returns, after a Partial Load that failed, the part of the
 // graph whose declarations had no problem (every partition of a sound node,
-// needing only sound partitions), for the engine to check further; nil when
-// the problems leave no such part (a broken structure, say).
+// needing only sound partitions; needing nothing when the needs themselves
+// are in question), for the engine to check further (each node's with:,
+// prompt and config files), so that one validate reports every problem;
+// nil when the problems leave no such part (a broken structure, say).
 func (p *Pipeline) Resolvable() *engine.Graph {
 	if p == nil || p.Graph == nil || p.graphBroken {
 		return nil
 	}
-	g := &engine.Graph{Name: p.Graph.Name, Path: p.Graph.Path, Needs: map[engine.PartitionID][]engine.PartitionID{}}
+	g := &engine.Graph{Name: p.Graph.Name, Path: p.Graph.Path, Needs: map[engine.PartitionID][]engine.PartitionID{}, Partial: true}
 	keep := map[engine.PartitionID]bool{}
 	for _, s := range p.Graph.Partitions {
 		if !p.broken[s.Node] {
 			keep[s.ID] = true
 			g.Partitions = append(g.Partitions, s)
 		}
+	}
+	if p.needsBroken {
+		return g
 	}
 	for _, s := range g.Partitions {
 		for _, u := range p.Graph.Needs[s.ID] {
@@ -109,9 +117,11 @@ type loader struct {
 	spent int                   // nodes visited, bounded by maxExpand
 	bases []baseName            // the names of the files extended
 
-	// broken and graphBroken attribute problems (Pipeline.Resolvable).
+	// broken, graphBroken and needsBroken attribute problems
+	// (Pipeline.Resolvable).
 	broken      map[string]bool
 	graphBroken bool
+	needsBroken bool
 }
 
 // Load reads the pipeline file at path (and the files it extends),
@@ -124,7 +134,7 @@ func Load(path string, opt Options) (*Pipeline, error) {
 		if !opt.Partial || p == nil {
 			return nil, err
 		}
-		p.broken, p.graphBroken = l.broken, l.graphBroken
+		p.broken, p.graphBroken, p.needsBroken = l.broken, l.graphBroken, l.needsBroken
 		return p, err
 	}
 	return p, nil

@@ -71,8 +71,10 @@ func (l *loader) nodes(m, n *yaml.Node, p *Pipeline) {
 	l.checkCycles(decls, byName)
 	l.checkOutputs(decls)
 	p.Graph = l.graph(p, decls, byName)
-	if len(l.probs.list) > before || !ok {
+	if !ok {
 		l.graphBroken = true
+	} else if len(l.probs.list) > before {
+		l.needsBroken = true
 	}
 }
 

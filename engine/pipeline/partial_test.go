@@ -25,11 +25,15 @@ nodes:
   tag: {kind: tag, foreach: {topic: ${topicz}}, needs: [src]}
   sink: {kind: tag, needs: [src]}
 `, []string{"src@a", "src@b", "sink"}, map[string][]string{"sink": {"src@a", "src@b"}}},
-		{"a broken structure leaves nothing to resolve", `version: 1
+		{"needs in question (a cycle): each sound node is resolved alone", `version: 1
 name: t
 nodes:
   a: {kind: load, needs: [b]}
   b: {kind: load, needs: [a]}
+`, []string{"a", "b"}, map[string][]string{"a": nil, "b": nil}},
+		{"a broken structure leaves nothing to resolve", `version: 1
+name: t
+nodes: [a, b]
 `, nil, nil},
 	}
 	for _, tt := range tests {
@@ -48,6 +52,9 @@ nodes:
 					t.Errorf("Resolvable: got %d partitions, want none", len(g.Partitions))
 				}
 				return
+			}
+			if !g.Partial {
+				t.Error("Resolvable's graph is not marked Partial")
 			}
 			var got []string
 			for _, s := range g.Partitions {
