@@ -124,18 +124,15 @@ type CountDelta struct {
 func Compare(a, b Side) (*Report, error) {
 	r := &Report{Source: recordSource(a, b)}
 	cache := map[string]*facts{}
-	ra, err := summarize(a, r.Source, &r.A, cache)
-	if err != nil {
-		return nil, fmt.Errorf("compare %s: %w", a.Name, err)
-	}
-	rb, err := summarize(b, r.Source, &r.B, cache)
-	if err != nil {
-		return nil, fmt.Errorf("compare %s: %w", b.Name, err)
-	}
+	ra, badA := summarize(a, r.Source, &r.A, cache)
+	rb, badB := summarize(b, r.Source, &r.B, cache)
 	r.Flips = Flips(ra.byKey, rb.byKey, ra.order, rb.order)
-	for _, s := range []Side{a, b} {
+	for i, s := range []Side{a, b} {
 		for _, u := range s.Unread {
 			r.Notes = append(r.Notes, fmt.Sprintf("%s: %s: not compared", s.Name, u))
+		}
+		for _, u := range [][]string{badA, badB}[i] {
+			r.Notes = append(r.Notes, fmt.Sprintf("%s: %s: not compared (the partition's other files are)", s.Name, u))
 		}
 	}
 	switch {
@@ -194,8 +191,10 @@ type reader struct {
 }
 
 // summarize reads one side: its records (from the source kind), tags,
-// export size, reviews and usage.
-func summarize(s Side, source string, sum *Summary, cache map[string]*facts) (*records, error) {
+// export size, reviews and usage. A file that cannot be read (a damaged
+// store object, a file that does not parse) is left out and named in bad,
+// so one damaged byte costs the comparison that file, not the command.
+func summarize(s Side, source string, sum *Summary, cache map[string]*facts) (recs *records, bad []string) {
 	*sum = Summary{Name: s.Name, Verdicts: map[string]int{}, ByNode: map[string]Usage{}}
 	r := &reader{source: source, sum: sum, recs: newRecords(), tagged: newRecords(), batches: map[string][2]int{}, cache: cache}
 	for _, p := range s.Partitions {
@@ -207,7 +206,7 @@ func summarize(s Side, source string, sum *Summary, cache map[string]*facts) (*r
 		sum.ByNode[node] = nu
 		for _, f := range p.Files {
 			if err := r.file(p.Kind, f); err != nil {
-				return nil, fmt.Errorf("partition %s: %w", p.ID, err)
+				bad = append(bad, fmt.Sprintf("%s: %v", p.ID, err)) // err names the file
 			}
 		}
 	}
@@ -219,7 +218,7 @@ func summarize(s Side, source string, sum *Summary, cache map[string]*facts) (*r
 		sum.Tags = r.tagged.tags
 	}
 	sum.Reviews = reviewsOf(r.reviews, r.batches)
-	return r.recs, nil
+	return r.recs, bad
 }
 
 // file reads one output file of a partition of the given kind.

@@ -2,6 +2,7 @@ package compare
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -268,5 +269,27 @@ func TestDataCost(t *testing.T) {
 	}
 	if got, want := usageText(whole), "$3.6203 (155 requests, 0 cached; 0 in / 0 out tokens)"; got != want {
 		t.Errorf("got %q\nwant %q", got, want)
+	}
+}
+
+// TestDamagedFileIsANote: a file that cannot be read (a damaged store
+// object) is left out with a note; the rest of the side is compared.
+func TestDamagedFileIsANote(t *testing.T) {
+	a := side("A", expRecs, "", 1, 0)
+	b := side("B", expRecs, "", 1, 0)
+	broken := File{Path: "stage_3/t/broken.json", Open: func() (io.ReadCloser, error) {
+		return nil, errors.New("read object ee95f199e76b: corrupt: not found")
+	}}
+	b.Partitions[0].Files = append(b.Partitions[0].Files, broken)
+	r, err := Compare(a, b)
+	if err != nil {
+		t.Fatalf("Compare: %v, want a report with a note", err)
+	}
+	if r.B.Records != r.A.Records || r.B.Records == 0 {
+		t.Errorf("records: A %d, B %d; want B's readable files compared", r.A.Records, r.B.Records)
+	}
+	notes := strings.Join(r.Notes, "\n")
+	if !strings.Contains(notes, "B: "+b.Partitions[0].ID+": open stage_3/t/broken.json: read object ee95f199e76b: corrupt: not found: not compared") {
+		t.Errorf("notes:\n%s\nwant one naming the damaged file", notes)
 	}
 }
