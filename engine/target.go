@@ -59,20 +59,22 @@ func Select(g *Graph, sel Selection) ([]PartitionID, error) {
 // nearest partition of the node.
 func suggestTarget(g *Graph, t string) string {
 	node, spec, hasSpec := strings.Cut(t, "@")
-	var nodes, specs []string
+	var nodes, specs, keys []string
 	for _, p := range g.Partitions {
 		if !slices.Contains(nodes, p.Node) {
 			nodes = append(nodes, p.Node)
 		}
 		if _, s, ok := strings.Cut(string(p.ID), "@"); ok && p.Node == node {
 			specs = append(specs, s)
+			for _, kv := range p.Foreach {
+				if !slices.Contains(keys, kv.Key) {
+					keys = append(keys, kv.Key)
+				}
+			}
 		}
 	}
 	if slices.Contains(nodes, node) {
-		if s, ok := suggest.Closest(spec, specs); ok && hasSpec {
-			return fmt.Sprintf(" (did you mean %q?)", node+"@"+s)
-		}
-		return ""
+		return suggestPartition(node, spec, hasSpec, specs, keys)
 	}
 	n, ok := suggest.Closest(node, nodes)
 	if !ok {
@@ -82,6 +84,43 @@ func suggestTarget(g *Graph, t string) string {
 		n += "@" + spec
 	}
 	return fmt.Sprintf(" (did you mean %q?)", n)
+}
+
+// suggestPartition is suggestTarget's answer for a known node: the
+// nearest of its partitions, else a foreach key it does not have, else the
+// partitions it has (the first few).
+func suggestPartition(node, spec string, hasSpec bool, specs, keys []string) string {
+	if !hasSpec {
+		return ""
+	}
+	if s, ok := suggest.Closest(spec, specs); ok {
+		return fmt.Sprintf(" (did you mean %q?)", node+"@"+s)
+	}
+	if len(specs) == 0 {
+		return fmt.Sprintf(" (node %s has one partition, %q)", node, node)
+	}
+	els := strings.Split(spec, ",")
+	for i, el := range els {
+		k, v, isKV := strings.Cut(el, "=")
+		if !isKV || slices.Contains(keys, k) {
+			continue
+		}
+		if near, ok := suggest.Closest(k, keys); ok {
+			els[i] = near + "=" + v
+			return fmt.Sprintf(" (did you mean %q?)", node+"@"+strings.Join(els, ","))
+		}
+		return fmt.Sprintf(" (%s has no foreach key %q; its keys: %s)", node, k, strings.Join(keys, ", "))
+	}
+	const shown = 6
+	list := make([]string, 0, shown)
+	for _, s := range specs[:min(len(specs), shown)] {
+		list = append(list, node+"@"+s)
+	}
+	more := ""
+	if len(specs) > shown {
+		more = fmt.Sprintf(", … %d in all", len(specs))
+	}
+	return fmt.Sprintf(" (partitions of %s: %s%s)", node, strings.Join(list, ", "), more)
 }
 
 // topics returns the distinct topic values of g's partitions.

@@ -60,6 +60,9 @@ func cmdStore(ctx context.Context, e *env, args []string) error {
 		}
 		return storeGC(ctx, e, url, *gc)
 	default:
+		if s := suggestName(sub, []string{"selftest", "push", "pull", "gc"}); s != "" {
+			return fmt.Errorf("%w: unknown store command %q; did you mean %q?", errUsage, sub, s)
+		}
 		return fmt.Errorf("%w: unknown store command %q (want selftest, push, pull or gc)", errUsage, sub)
 	}
 }
