@@ -77,6 +77,9 @@ func TestCostsAfterKillAndInterrupt(t *testing.T) {
 			if c.sig == os.Interrupt {
 				inFlight = 0 // the held request was cut off after the grace period: its call ended
 				checkSummaryAttempts(t, out, f)
+				if run.LLM.CutOff != 1 {
+					t.Errorf("log: %d calls cut off by the interrupt (%d failed); want the held one, apart from failed calls", run.LLM.CutOff, run.LLM.FailedCalls)
+				}
 			}
 			if run.LLM.InFlight != inFlight || run.Finished != (c.sig == os.Interrupt) {
 				t.Errorf("log: %d calls in flight, finished %v; want %d and %v", run.LLM.InFlight, run.Finished, inFlight, c.sig == os.Interrupt)

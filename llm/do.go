@@ -141,6 +141,10 @@ func (c *Client) noteSent(ctx context.Context, a *attempt, call uint64) {
 	}
 }
 
+// spendCancelled is the error of a reply line whose call an interrupt cut
+// off (Spent.CutOff).
+const spendCancelled ErrorKind = "cancelled"
+
 // noteReply writes the end of a provider call to the ledger: the usage and
 // cost its response reported (it is paid for whether or not it is used),
 // and whether it validated. A validated response is noted before it is
@@ -160,7 +164,7 @@ func (c *Client) noteReply(ctx context.Context, a *attempt, call uint64, resp *R
 		switch {
 		case s.Error != "":
 		case isCtxErr(err) || ctx.Err() != nil:
-			s.Error = "cancelled"
+			s.Error = spendCancelled
 		default:
 			s.Error = "error"
 		}

@@ -84,3 +84,18 @@ func TestStoredAfterAll(t *testing.T) {
 		t.Errorf("a reply with its stored line: got %d more lines, want none", len(extra))
 	}
 }
+
+// TestTallyCutOff: a call an interrupt cut off is neither failed nor in
+// flight: it is counted apart, its billing unknown.
+func TestTallyCutOff(t *testing.T) {
+	lines := []llm.Spend{
+		{Event: llm.SpendSent, Call: 1, Model: "opus"},
+		{Event: llm.SpendReply, Call: 1, Model: "opus", Error: "cancelled"},
+		{Event: llm.SpendSent, Call: 2, Model: "opus"},
+		{Event: llm.SpendReply, Call: 2, Model: "opus", Error: llm.KindServer},
+	}
+	total, _ := llm.Tally(lines, nil)
+	if total.CutOff != 1 || total.FailedCalls != 1 || total.InFlight != 0 || total.Requests != 2 {
+		t.Errorf("got cut off %d, failed %d, in flight %d, sent %d; want 1, 1, 0, 2", total.CutOff, total.FailedCalls, total.InFlight, total.Requests)
+	}
+}

@@ -151,7 +151,9 @@ func (s *Step) batch(ctx context.Context, t *engine.Task, p *params, c *llm.Clie
 		t.Log.Warn().Int("batch", b+1).Int("ask", ask).Err(err).Msg("stage-1 batch rejected; asking again")
 		req = followUp(req, rejected, err)
 	}
-	t.Log.Error().Int("batch", b+1).Err(last.err).Msg("stage-1 batch failed; it is asked again on the next run")
+	if !llmstep.IsFatal(last.err) { // an interrupt, a quota or the budget: the run says why it stops
+		t.Log.Error().Int("batch", b+1).Err(last.err).Msg("stage-1 batch failed; it is asked again on the next run")
+	}
 	return last
 }
 
