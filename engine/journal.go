@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sptflow/sptflow/regfile"
 	"io"
 	"io/fs"
 	"os"
@@ -68,7 +69,7 @@ func (j *Journal) Close() error {
 // not decode (a killed run's truncated last line, a damaged one, however
 // long) is skipped: damage costs that line's event, never the journal.
 func ReadJournal(runDir string) ([]Event, error) {
-	f, err := os.Open(filepath.Join(runDir, JournalFile))
+	f, _, err := regfile.Open(filepath.Join(runDir, JournalFile), 0) // never blocks on a FIFO
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -65,22 +65,27 @@ func cmdLog(ctx context.Context, e *env, args []string) error {
 	defer records.close()
 	var recs []runEntry
 	for _, d := range dirs {
+		// A run's damaged record costs that record, not the history: what
+		// cannot be read is said on stderr, and the rest is listed.
 		evs, err := engine.ReadJournal(d)
 		if err != nil {
-			return err
+			fmt.Fprintf(e.stderr, "sptflow log: run %s: %v; listed from what else it recorded\n", filepath.Base(d), err)
 		}
 		r := engine.Summarize(filepath.Base(d), evs)
 		if name != "" && r.Pipeline != name {
 			continue
 		}
-		ent := runEntry{RunRecord: r, nodes: nodeUsage(evs)}
+		ent := runEntry{RunRecord: r, nodes: nodeUsage(evs), noJournal: !hasRunStart(evs)}
 		if sp, ok, err := readSpend(d, records.storedBy); err != nil {
-			return err
+			fmt.Fprintf(e.stderr, "sptflow log: run %s: %v; its LLM figures are left out\n", filepath.Base(d), err)
 		} else if ok {
 			ent.spend, ent.nodes = &sp, sp.nodeTotals()
 		}
 		if ent.spend == nil && !startedAny(evs) {
 			continue // ended (refused, or killed) before it started: it did nothing
+		}
+		if ent.Start.IsZero() {
+			ent.Start = store.RunCreated(d)
 		}
 		recs = append(recs, ent)
 	}
@@ -122,8 +127,9 @@ func printLogJSON(w io.Writer, recs []runEntry) error {
 // partition or the run), else from the journal's executed partitions.
 type runEntry struct {
 	engine.RunRecord
-	nodes []nodeTotal
-	spend *runSpend // nil without a ledger
+	nodes     []nodeTotal
+	spend     *runSpend // nil without a ledger
+	noJournal bool      // its journal holds no start: damaged, emptied or unreadable
 }
 
 // nodeTotal is the LLM usage of one node in a run: of all its partitions
@@ -193,6 +199,9 @@ func printRecord(e *env, r runEntry) {
 		fmt.Fprintf(e.stdout, "; %s", llmUsageText(u))
 	}
 	fmt.Fprintf(e.stdout, "\n    sptflow %s\n", strings.Join(r.Args, " "))
+	if r.noJournal {
+		fmt.Fprintln(e.stdout, "    its journal is damaged or missing: the time is the run directory's, the partitions are unknown, the LLM figures come from its spend ledger")
+	}
 	if r.spend != nil {
 		printSpendDetail(e.stdout, "    ", r.spend.total)
 	}
@@ -357,4 +366,15 @@ func (r *lazyRecords) close() {
 	if r.log != nil {
 		r.log.Close()
 	}
+}
+
+// hasRunStart reports whether a journal holds its run's start (a damaged
+// or emptied journal may not).
+func hasRunStart(evs []engine.Event) bool {
+	for _, ev := range evs {
+		if ev.Type == engine.EventRunStart {
+			return true
+		}
+	}
+	return false
 }

@@ -71,6 +71,10 @@ func (s *Store) RunDirs() ([]string, error) {
 
 // runCreated reads a run's creation time, falling back to the directory's
 // modification time.
+// RunCreated is when the run directory dir was created (its .created
+// file, else its mtime), for a run whose journal cannot say.
+func RunCreated(dir string) time.Time { return runCreated(dir) }
+
 func runCreated(dir string) time.Time {
 	if b, err := os.ReadFile(filepath.Join(dir, createdFile)); err == nil {
 		if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(b))); err == nil {
