@@ -497,3 +497,41 @@ func TestStatusSurvivesAnUnreadableEntry(t *testing.T) {
 	}
 	t.Log(strings.Join(notUp, "\n"))
 }
+
+// TestStatusFreshStore: an output the lock pins that this store never had
+// (a fresh clone with its own store) is told apart from one it lost.
+func TestStatusFreshStore(t *testing.T) {
+	f := newFixture(t)
+	f.expectExecuted(RunConfig{}, all...)
+	ptrs, err := filepath.Glob(filepath.Join(f.dir, ".sptflow", "manifests", "*", "*"))
+	if err != nil || len(ptrs) == 0 {
+		t.Fatalf("manifest pointers: %v, %v", ptrs, err)
+	}
+	for _, p := range ptrs {
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reasons := func() string {
+		t.Helper()
+		sts, err := f.engine().Status(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(sts[0].ID) + ": " + strings.Join(sts[0].Reasons, "; ")
+	}
+	if got := reasons(); !strings.HasSuffix(got, ": output no longer in the store") {
+		t.Errorf("lost: %s", got)
+	}
+	if err := os.RemoveAll(filepath.Join(f.dir, ".sptflow")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(filepath.Join(f.dir, ".sptflow"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.st = st
+	if got := reasons(); !strings.Contains(got, "the lock pins an output this store never had") {
+		t.Errorf("never had: %s", got)
+	}
+}

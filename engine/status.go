@@ -150,6 +150,11 @@ func (e *Engine) explain(st *PartitionStatus, desc KeyDesc, entry store.LockEntr
 		st.Reasons = []string{"never produced"}
 		return
 	case entry.Key == st.Key.String():
+		if _, err := e.keyInfo(entry.Key); err != nil {
+			// Sealing stores the key's components: this store never had it.
+			st.Reasons = []string{"the lock pins an output this store never had (a fresh clone, or another SPTFLOW_HOME): run makes it (from the request store, if it holds the responses), or sptflow store pull brings it from a remote store"}
+			return
+		}
 		st.Reasons = []string{"output no longer in the store"}
 		return
 	}
