@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sptflow/sptflow/internal/suggest"
 	"github.com/sptflow/sptflow/regfile"
 )
 
@@ -244,9 +245,31 @@ func (p *Prompts) Stage1(topic string, n int) (string, error) {
 	rel := Stage1File(topic)
 	text, ok := p.stage1[topic]
 	if !ok {
-		return "", p.missing(rel)
+		return "", fmt.Errorf("%w%s", p.missing(rel), p.nearTopic(topic))
 	}
 	return p.format(rel, text, n)
+}
+
+// nearTopic words, for a topic without prompt files, the topics that have
+// them: " (did you mean "reward_hacks"?)" for a near one, else the list.
+func (p *Prompts) nearTopic(topic string) string {
+	var topics []string
+	for t := range p.stage1 {
+		topics = append(topics, t)
+	}
+	for t := range p.stage3 {
+		if !slices.Contains(topics, t) {
+			topics = append(topics, t)
+		}
+	}
+	slices.Sort(topics)
+	if s := suggest.DidYouMean(topic, topics); s != "" {
+		return s
+	}
+	if len(topics) == 0 {
+		return ""
+	}
+	return " (topics with prompt files: " + strings.Join(topics, ", ") + ")"
 }
 
 // Stage3 returns the stage-3 user prompt of topic and intervention for a
@@ -403,7 +426,7 @@ func (p *Prompts) ValidateStage1(topics []string) error {
 	for _, topic := range topics {
 		text, ok := p.stage1[topic]
 		if !ok {
-			errs = append(errs, p.missing(Stage1File(topic)))
+			errs = append(errs, fmt.Errorf("%w%s", p.missing(Stage1File(topic)), p.nearTopic(topic)))
 			continue
 		}
 		if !strings.Contains(text, NumSamplesPlaceholder) {
@@ -428,7 +451,7 @@ func (p *Prompts) ValidateStage3(topics, interventions []string) error {
 			ivs = p.Interventions(topic)
 			if len(ivs) == 0 {
 				pattern := path.Join(Stage3Dir, Stage3Pattern(topic))
-				errs = append(errs, fmt.Errorf("topic %q: %w matching %s", topic, ErrNoInterventions, p.path(pattern)))
+				errs = append(errs, fmt.Errorf("topic %q: %w matching %s%s", topic, ErrNoInterventions, p.path(pattern), p.nearTopic(topic)))
 			}
 		}
 		for _, iv := range ivs {
@@ -453,7 +476,7 @@ func (p *Prompts) ValidateStage3Versions(topics, interventions, versions []strin
 				ivs = p.InterventionsFor(topic, version)
 				if len(ivs) == 0 {
 					pattern := path.Join(Stage3Dir, Stage3Pattern(topic))
-					errs = append(errs, fmt.Errorf("topic %q: %w matching %s", topic, ErrNoInterventions, p.path(pattern)))
+					errs = append(errs, fmt.Errorf("topic %q: %w matching %s%s", topic, ErrNoInterventions, p.path(pattern), p.nearTopic(topic)))
 					break
 				}
 			}

@@ -490,3 +490,18 @@ func FuzzFormatNumSamples(f *testing.F) {
 		}
 	})
 }
+
+// TestMissingTopicSuggests: a topic without prompt files gets the nearest
+// topic that has them, or their list.
+func TestMissingTopicSuggests(t *testing.T) {
+	p, err := LoadPrompts(fixtureFolder(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ValidateStage1([]string{"sycophanc"}); err == nil || !strings.Contains(err.Error(), `file does not exist (did you mean "sycophancy"?)`) {
+		t.Errorf("stage 1, a near topic: got %v", err)
+	}
+	if err := p.ValidateStage3([]string{"zzzzzzzz"}, nil); err == nil || !strings.Contains(err.Error(), "(topics with prompt files: ") {
+		t.Errorf("stage 3, no near topic: got %v", err)
+	}
+}
