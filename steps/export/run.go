@@ -28,7 +28,7 @@ func (s *Step) Run(ctx context.Context, p *Params, t *engine.Task) error {
 		Str("model", sel.Model).Msg("training set exported")
 	if sim := res.simulated(); sim.train+sim.validation > 0 {
 		t.Log.Warn().Int("train", sim.train).Int("validation", sim.validation).
-			Msg("the training set holds simulated data (sim provider); summary.json counts it")
+			Msg("the training set holds simulated data (the sim provider, or sptflow fake); summary.json counts it")
 	}
 	if err := res.writeSummary(t.Out, t.Plan.OutputDir, sel); err != nil {
 		return fmt.Errorf("write training set: %w", err)
