@@ -60,6 +60,11 @@ type PartitionSpec struct {
 	// NodePos the position of the node itself, for error messages.
 	WithPos map[string]string
 	NodePos string
+	// WithFrom names, for a top-level `with` key whose value is exactly a
+	// variable the command line set, where the value came from
+	// ("--set batches=abc"), so an error about it names the command line,
+	// not only the file's ${batches}.
+	WithFrom map[string]string
 	// Output is the node's `output:` value (a path relative to the data
 	// directory, already checked not to escape it), or "" for the kind's
 	// default.
@@ -96,6 +101,9 @@ func (s *PartitionSpec) KeyPos(key string) string {
 // same way by every step: `file:line:col: node "N": with.KEY: message`.
 // The format may wrap an error with %w.
 func (s *PartitionSpec) WithErrorf(key, format string, args ...any) error {
+	if from := s.WithFrom[key]; from != "" {
+		format += " (from " + strings.ReplaceAll(from, "%", "%%") + ")"
+	}
 	return fmt.Errorf("%s: node %q: with.%s: "+format, append([]any{s.KeyPos(key), s.Node, key}, args...)...)
 }
 

@@ -210,12 +210,36 @@ func (l *loader) spec(d *decl, p *Pipeline, kvs []engine.KV) *engine.PartitionSp
 		for _, e := range ents {
 			s.With[e.Name], _ = l.value(e.Val, sc, d.ctx())
 			s.WithPos[e.Name] = l.pos(e.Key).String()
+			if from := l.setFrom(e.Val); from != "" {
+				if s.WithFrom == nil {
+					s.WithFrom = map[string]string{}
+				}
+				s.WithFrom[e.Name] = from
+			}
 		}
 	}
 	if d.output != nil {
 		s.Output = l.output(d, sc)
 	}
 	return s
+}
+
+// setFrom returns "--set NAME=VALUE" when the scalar n is exactly a
+// reference to a variable the command line set, else "".
+func (l *loader) setFrom(n *yaml.Node) string {
+	n = resolve(n)
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
+		return ""
+	}
+	parts, err := parseTemplate(n.Value)
+	if err != nil || len(parts) != 1 || parts[0].ref == "" {
+		return ""
+	}
+	raw, ok := l.opt.Sets[parts[0].ref]
+	if !ok {
+		return ""
+	}
+	return "--set " + parts[0].ref + "=" + raw
 }
 
 // output substitutes and checks the node's `output:` for one partition.
