@@ -19,6 +19,10 @@ const (
 	FileModified FileState = "modified" // its content differs from the sealed output
 	FileMissing  FileState = "missing"  // it is not on disk
 	FileForeign  FileState = "foreign"  // it holds what another pipeline sealed there
+	// FileBlocked: a directory (or another non-file) stands where the file
+	// belongs; run does not remove it (it may hold the user's files), so it
+	// must be moved away before the file can be restored.
+	FileBlocked FileState = "blocked"
 )
 
 // FileCheck is one materialized output file that does not match its
@@ -98,6 +102,8 @@ func (e *Engine) checkFile(dataDir string, f store.ManifestFile) (FileState, Dig
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return FileMissing, Digest{}
+	case err == nil && fi.IsDir():
+		return FileBlocked, Digest{}
 	case err != nil || !fi.Mode().IsRegular():
 		return FileModified, Digest{}
 	case fi.Size() != f.Size:

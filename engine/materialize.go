@@ -65,6 +65,10 @@ func (e *Engine) materializeFile(dataDir string, f store.ManifestFile) (FileStat
 		return "", fmt.Errorf("materialize %s: %w", f.Path, err)
 	}
 	if err := e.placeObject(f, abs); err != nil {
+		if fi, serr := os.Lstat(abs); serr == nil && fi.IsDir() {
+			// Never removed: it may hold the user's files.
+			return "", fmt.Errorf("materialize %s: %s is a directory, where this output file belongs: move it away, and run again", f.Path, abs)
+		}
 		return "", fmt.Errorf("materialize %s: %w", f.Path, err)
 	}
 	return state, nil

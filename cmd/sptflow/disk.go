@@ -21,10 +21,14 @@ func stateLabel(st engine.PartitionStatus) string {
 	label := "incomplete"
 	for _, f := range st.Disk {
 		switch f.State {
+		case engine.FileBlocked:
+			return "blocked"
 		case engine.FileForeign:
-			return "foreign"
+			label = "foreign"
 		case engine.FileModified:
-			label = "modified"
+			if label != "foreign" {
+				label = "modified"
+			}
 		}
 	}
 	return label
@@ -38,6 +42,10 @@ func printDisk(w io.Writer, st engine.PartitionStatus) {
 	for _, f := range st.Disk {
 		if f.Owner != "" {
 			fmt.Fprintf(w, "    %s: %s (written by pipeline %q)\n", f.State, f.Path, f.Owner)
+			continue
+		}
+		if f.State == engine.FileBlocked {
+			fmt.Fprintf(w, "    %s: %s (a directory is where this file belongs: move it away, then run restores the file)\n", f.State, f.Path)
 			continue
 		}
 		fmt.Fprintf(w, "    %s: %s\n", f.State, f.Path)
