@@ -3,12 +3,15 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sptflow/sptflow/regfile"
 )
 
 // ErrNotFound reports a missing entry. A corrupt or truncated entry is also
@@ -85,8 +88,14 @@ func Open(dir string) (*Store, error) {
 func (s *Store) checkLayout() error {
 	p := filepath.Join(s.dir, "layout")
 	want := fmt.Sprintf("sptflow-store %d\n", layoutVersion)
-	b, err := os.ReadFile(p)
+	b, err := regfile.Read(p, maxLayoutFile)
 	if errors.Is(err, os.ErrNotExist) {
+		return WriteFileAtomic(p, []byte(want), 0o644)
+	}
+	if notAFile(err) {
+		// A named pipe or a directory in its place is never waited on.
+		s.warn(fmt.Sprintf("layout file %s is damaged (%v); rewritten", p, cause(err)))
+		removeNotRegular(p)
 		return WriteFileAtomic(p, []byte(want), 0o644)
 	}
 	if err != nil {
@@ -102,6 +111,28 @@ func (s *Store) checkLayout() error {
 		return fmt.Errorf("store layout version %d, this sptflow understands %d", v, layoutVersion)
 	}
 	return nil
+}
+
+// maxLayoutFile bounds the layout file, which holds one short line.
+const maxLayoutFile = 4 << 10
+
+// notAFile reports whether err, from regfile, refuses a store file for what
+// it is rather than for failing to read it: not a regular file (a named
+// pipe, a device or a directory put in its place) or over its size limit.
+// Such a file is damage.
+func notAFile(err error) bool {
+	var tl *regfile.TooLargeError
+	return errors.Is(err, regfile.ErrNotRegular) || errors.As(err, &tl)
+}
+
+// cause is err without the *fs.PathError wrapping that names the file, for
+// messages that name it already.
+func cause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // Warnings returns (and forgets) what the store found damaged and repaired
