@@ -50,11 +50,15 @@ func noBlock(t *testing.T, fifo string, fn func()) {
 	}
 }
 
-// wantWarning fails unless s warned once, with a message holding want.
-func wantWarning(t *testing.T, s *Store, want string) {
+// wantWarning fails unless s warned once, with a message holding each of
+// wants.
+func wantWarning(t *testing.T, s *Store, wants ...string) {
 	t.Helper()
-	if w := s.Warnings(); len(w) != 1 || !strings.Contains(w[0], want) {
-		t.Errorf("warnings got: %q\nwant: one containing %q", w, want)
+	w := s.Warnings()
+	for _, want := range wants {
+		if len(w) != 1 || !strings.Contains(w[0], want) {
+			t.Errorf("warnings got: %q\nwant: one containing %q", w, want)
+		}
 	}
 }
 

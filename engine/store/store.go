@@ -57,6 +57,7 @@ type Store struct {
 	noReflink  sync.Map // devices where FICLONE is refused (link.go)
 	warnMu     sync.Mutex
 	warnings   []string      // damage repaired or ignored, see Warnings
+	warned     sync.Map      // subjects warnOnce warned about
 	racyWindow time.Duration // see settled (racy.go)
 	hashes     atomic.Int64  // files hashed by DigestFile (tests, benchmarks)
 }
@@ -136,7 +137,8 @@ func cause(err error) error {
 }
 
 // Warnings returns (and forgets) what the store found damaged and repaired
-// or ignored since the last call: a layout file, the stat cache.
+// or ignored since the last call: a layout file, the stat cache, a record-log
+// segment it cannot read.
 func (s *Store) Warnings() []string {
 	s.warnMu.Lock()
 	defer s.warnMu.Unlock()
@@ -149,6 +151,13 @@ func (s *Store) warn(msg string) {
 	s.warnMu.Lock()
 	s.warnings = append(s.warnings, msg)
 	s.warnMu.Unlock()
+}
+
+// warnOnce is warn, once per process for each subject (a file's path).
+func (s *Store) warnOnce(subject, msg string) {
+	if _, dup := s.warned.LoadOrStore(subject, true); !dup {
+		s.warn(msg)
+	}
 }
 
 // Dir returns the store's absolute root directory.
