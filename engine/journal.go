@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/sptflow/sptflow/regfile"
 )
 
 // JournalFile is the name of a run's journal in its run directory.
@@ -66,9 +68,10 @@ func (j *Journal) Close() error {
 
 // ReadJournal reads the events of the journal in runDir. A line that does
 // not decode (a killed run's truncated last line, a damaged one, however
-// long) is skipped: damage costs that line's event, never the journal.
+// long) is skipped: damage costs that line's event, never the journal. A
+// named pipe or a directory in its place is an error, never a wait.
 func ReadJournal(runDir string) ([]Event, error) {
-	f, err := os.Open(filepath.Join(runDir, JournalFile))
+	f, _, err := regfile.Open(filepath.Join(runDir, JournalFile), 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

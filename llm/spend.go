@@ -10,6 +10,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/sptflow/sptflow/regfile"
 )
 
 // SpendEvent says what one line of a spend ledger records.
@@ -128,9 +130,10 @@ func (l *FileLedger) Close() error {
 }
 
 // ReadLedger reads the lines of the ledger at path; a missing file is no
-// lines, and unreadable lines (a torn last line) are skipped.
+// lines, and unreadable lines (a torn last line) are skipped. A named pipe
+// or a directory in its place is an error, never a wait.
 func ReadLedger(path string) ([]Spend, error) {
-	f, err := os.Open(path)
+	f, _, err := regfile.Open(path, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
