@@ -5,13 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/sptflow/sptflow/regfile"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/sptflow/sptflow/regfile"
 )
 
 // JournalFile is the name of a run's journal in its run directory.
@@ -67,9 +68,10 @@ func (j *Journal) Close() error {
 
 // ReadJournal reads the events of the journal in runDir. A line that does
 // not decode (a killed run's truncated last line, a damaged one, however
-// long) is skipped: damage costs that line's event, never the journal.
+// long) is skipped: damage costs that line's event, never the journal. A
+// named pipe or a directory in its place is an error, never a wait.
 func ReadJournal(runDir string) ([]Event, error) {
-	f, _, err := regfile.Open(filepath.Join(runDir, JournalFile), 0) // never blocks on a FIFO
+	f, _, err := regfile.Open(filepath.Join(runDir, JournalFile), 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

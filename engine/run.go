@@ -250,6 +250,7 @@ func (e *Engine) Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 		outcomes = walk(ctx, ids, e.g.Needs, r.visit)
 	}
 	r.flushLock()
+	e.logStoreWarnings()
 	sum := r.summary(ids, outcomes)
 	e.event(cfg.Monitor, Event{Type: EventRunEnd, Pipeline: e.g.Name, Summary: sum.counts()})
 	if err := e.opt.Store.SaveStatCache(); err != nil {
@@ -376,6 +377,7 @@ func (r *run) visit(ctx context.Context, id PartitionID) error {
 	}
 	r.setResult(res)
 	r.e.finished(r.cfg.Monitor, r.e.nodes[id], res)
+	r.e.logStoreWarnings() // what the partition found damaged, while the run goes on
 	return res.Err
 }
 

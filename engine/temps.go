@@ -16,6 +16,9 @@ func (e *Engine) housekeep() {
 	e.logStoreWarnings()
 }
 
+// logStoreWarnings logs what the store found damaged since it was last
+// asked (a run asks after each partition: a request-log segment the LLM
+// client could not read, say).
 func (e *Engine) logStoreWarnings() {
 	for _, w := range e.opt.Store.Warnings() {
 		e.opt.Log.Warn().Msg(w)

@@ -102,7 +102,11 @@ func (c *Client) RunBatch(ctx context.Context, scope string, reqs []*Request) (*
 		}
 		seen[id] = true
 		x.rep.Requests++
-		if _, ok := LookupRecord(c.rt.cfg.Records, key); ok {
+		_, ok, err := LookupRecord(c.rt.cfg.Records, key)
+		if err != nil {
+			return x.rep, fmt.Errorf("model %q: batch not submitted: %w", c.spec.Name, err)
+		}
+		if ok {
 			x.rep.Stored++
 			x.order = append(x.order, id)
 			continue
@@ -479,7 +483,7 @@ func (x *batchRun) stored(id string) bool {
 	if _, err := hex.Decode(key[:], []byte(id)); err != nil {
 		return false
 	}
-	_, ok := LookupRecord(x.c.rt.cfg.Records, key)
+	_, ok, _ := LookupRecord(x.c.rt.cfg.Records, key) // not known stored: stored again, which costs nothing
 	return ok
 }
 

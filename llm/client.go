@@ -60,9 +60,10 @@ type Client struct {
 func (c *Client) Spec() *ModelSpec { return c.spec }
 
 // Cached reports whether the request store already holds a success for req.
+// A store that cannot tell says no; Do and RunBatch then refuse to send.
 func (c *Client) Cached(req *Request) bool {
 	key, _ := KeyOf(req, c.spec)
-	_, ok := LookupRecord(c.rt.cfg.Records, key)
+	_, ok, _ := LookupRecord(c.rt.cfg.Records, key)
 	return ok
 }
 
@@ -83,8 +84,9 @@ func (c *Client) estimate(r *Request) (in, out int) {
 // A success is durably stored before Do returns it; identical requests in
 // flight at the same time are sent once. Errors wrap *Error (the last
 // attempt's), ErrQuotaExhausted (after the provider reported exhausted
-// quota: nothing is recorded as failed), ErrBudgetExceeded (MaxCostUSD), or
-// the context's cause.
+// quota: nothing is recorded as failed), ErrBudgetExceeded (MaxCostUSD),
+// the request store's error when it cannot tell whether it holds the
+// response (nothing is sent: see LookupRecord), or the context's cause.
 func (c *Client) Do(ctx context.Context, call Call) (*Result, error) {
 	if call.Request == nil {
 		return nil, fmt.Errorf("model %q: call without a request", c.spec.Name)
@@ -119,7 +121,11 @@ func isCtxErr(err error) bool {
 // else a request. The store is read once per flight, never before joining
 // one, so a response stored by a flight that just landed is found.
 func (c *Client) lookupOrFetch(ctx context.Context, key RequestKey, call Call) (*Result, error) {
-	if res, ok := c.lookup(key); ok {
+	res, ok, err := c.lookup(key)
+	if err != nil {
+		return nil, fmt.Errorf("%s request %s not sent: %w", c.spec.Name, key.Short(), err)
+	}
+	if ok {
 		return res, nil
 	}
 	return c.fetch(ctx, key, call)
@@ -158,12 +164,12 @@ func (c *Client) countCached(ctx context.Context, call Call, res *Result, shared
 	}
 }
 
-func (c *Client) lookup(key RequestKey) (*Result, bool) {
-	rec, ok := LookupRecord(c.rt.cfg.Records, key)
-	if !ok {
-		return nil, false
+func (c *Client) lookup(key RequestKey) (*Result, bool, error) {
+	rec, ok, err := LookupRecord(c.rt.cfg.Records, key)
+	if !ok || err != nil {
+		return nil, false, err
 	}
-	return &Result{Response: rec.Response, Key: key, Cached: true, CostUSD: rec.CostUSD, Time: rec.Time}, true
+	return &Result{Response: rec.Response, Key: key, Cached: true, CostUSD: rec.CostUSD, Time: rec.Time}, true, nil
 }
 
 // asCallError turns a validation error into an *Error (schema violation

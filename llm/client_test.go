@@ -19,7 +19,7 @@ func TestDoStoresBeforeReturningAndServesFromStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, ok := llm.LookupRecord(rs, res.Key)
+	rec, ok, _ := llm.LookupRecord(rs, res.Key)
 	if !ok {
 		t.Fatal("success not in the store when Do returned")
 	}
@@ -78,7 +78,7 @@ func TestValidationFailuresAreRetriedAndRecorded(t *testing.T) {
 				t.Errorf("provider calls: got %d, want %d", got, tt.wantCalls)
 			}
 			key, _ := llm.KeyOf(userReq("v"), c.Spec())
-			_, stored := llm.LookupRecord(rs, key)
+			_, stored, _ := llm.LookupRecord(rs, key)
 			fail, failed := llm.LookupFailure(rs, key)
 			if tt.wantErr {
 				if err == nil || llm.KindOf(err) != llm.KindSchemaViolation {

@@ -22,10 +22,11 @@ func (r *Runtime) Pricer(spec *ModelSpec) *Pricer { return &Pricer{rt: r, spec: 
 // Spec returns the model entry priced.
 func (p *Pricer) Spec() *ModelSpec { return p.spec }
 
-// Cached reports whether the request store holds a success for req.
+// Cached reports whether the request store holds a success for req; a
+// store that cannot tell says no (the estimate errs on the high side).
 func (p *Pricer) Cached(req *Request) bool {
 	key, _ := KeyOf(req, p.spec)
-	_, ok := LookupRecord(p.rt.cfg.Records, key)
+	_, ok, _ := LookupRecord(p.rt.cfg.Records, key)
 	return ok
 }
 
@@ -33,7 +34,7 @@ func (p *Pricer) Cached(req *Request) bool {
 // holds a success: what a run would be served instead of sending req.
 func (p *Pricer) Stored(req *Request) (*Response, bool) {
 	key, _ := KeyOf(req, p.spec)
-	rec, ok := LookupRecord(p.rt.cfg.Records, key)
+	rec, ok, _ := LookupRecord(p.rt.cfg.Records, key)
 	if !ok {
 		return nil, false
 	}

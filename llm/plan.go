@@ -77,7 +77,11 @@ func (pc *PlanClient) Do(ctx context.Context, call Call) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, context.Cause(ctx)
 	}
-	if res, ok := pc.c.lookup(key); ok {
+	res, ok, err := pc.c.lookup(key)
+	if err != nil {
+		return nil, fmt.Errorf("%s request %s not planned: %w", pc.c.spec.Name, key.Short(), err)
+	}
+	if ok {
 		return res, nil
 	}
 	pc.p.collect(pc.c, key, call.Request)

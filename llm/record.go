@@ -53,19 +53,24 @@ func FailureKey(key RequestKey) [32]byte {
 }
 
 // LookupRecord returns the success record stored for key. A missing,
-// unreadable or non-success record is a miss (ok false), never an error
-// the caller must handle: the request is simply made again.
-func LookupRecord(rs RecordStore, key RequestKey) (*Record, bool) {
+// damaged or non-success record is a miss (ok false): the request is made
+// again. An error is a store that cannot tell whether it holds the record
+// (a request-log segment it cannot read, say): a caller that sends the
+// request on an error may pay again for a response it has, so it must not.
+func LookupRecord(rs RecordStore, key RequestKey) (*Record, bool, error) {
 	data, ok, err := rs.Get(key)
-	if err != nil || !ok {
-		return nil, false
+	if err != nil {
+		return nil, false, fmt.Errorf("request store: %w", err)
+	}
+	if !ok {
+		return nil, false, nil
 	}
 	var rec Record
 	if json.Unmarshal(data, &rec) != nil || rec.Version != recordVersion || !rec.OK ||
 		rec.Response == nil || rec.Key != key.String() {
-		return nil, false
+		return nil, false, nil
 	}
-	return &rec, true
+	return &rec, true, nil
 }
 
 // LookupFailure returns the last failure recorded for key, if any.

@@ -43,7 +43,7 @@ func TestRecordsNameTheirRequest(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rec, ok := llm.LookupRecord(rs, res.Key)
+			rec, ok, _ := llm.LookupRecord(rs, res.Key)
 			if !ok {
 				t.Fatal("no record stored")
 			}
@@ -126,7 +126,7 @@ func TestRequestStoredWithEveryRecord(t *testing.T) {
 		}
 	}
 	key := c.KeyOf(userReq("q"))
-	ok, _ := llm.LookupRecord(rs, key)
+	ok, _, _ := llm.LookupRecord(rs, key)
 	fail, _ := llm.LookupFailure(rs, key)
 	if objects != 1 || ok == nil || fail == nil || ok.Request != fail.Request {
 		t.Errorf("%d objects, success names %v, failure %v; want one object both name", objects, ok, fail)
@@ -152,7 +152,7 @@ func TestOldRecordsStillRead(t *testing.T) {
 	if err := rl.Put(key, []byte(old)); err != nil {
 		t.Fatal(err)
 	}
-	rec, ok := llm.LookupRecord(rl, key)
+	rec, ok, _ := llm.LookupRecord(rl, key)
 	if !ok {
 		t.Fatal("old record is not read")
 	}
@@ -207,7 +207,7 @@ func TestGCKeepsRequestsOfKeptRecords(t *testing.T) {
 	}
 	rl.Close() // its segment is sealed: gc compacts it
 	reqOf := func(l *store.RecordLog, m string, failure bool) (*llm.StoredRequest, bool) {
-		rec, ok := llm.LookupRecord(l, c.KeyOf(sys(m)))
+		rec, ok, _ := llm.LookupRecord(l, c.KeyOf(sys(m)))
 		if failure {
 			rec, ok = llm.LookupFailure(l, c.KeyOf(sys(m)))
 		}

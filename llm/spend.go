@@ -13,6 +13,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/sptflow/sptflow/regfile"
 )
 
 // SpendEvent says what one line of a spend ledger records.
@@ -131,9 +133,10 @@ func (l *FileLedger) Close() error {
 }
 
 // ReadLedger reads the lines of the ledger at path; a missing file is no
-// lines, and unreadable lines (a torn last line) are skipped.
+// lines, and unreadable lines (a torn last line) are skipped. A named pipe
+// or a directory in its place is an error, never a wait.
 func ReadLedger(path string) ([]Spend, error) {
-	f, err := os.Open(path)
+	f, _, err := regfile.Open(path, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -280,8 +283,8 @@ func StoredAfterAll(lines []Spend, stored func(key RequestKey) bool) []Spend {
 // StoredBy reports whether rs holds a success for key that run paid for.
 func StoredBy(rs RecordStore, run string) func(RequestKey) bool {
 	return func(key RequestKey) bool {
-		rec, ok := LookupRecord(rs, key)
-		return ok && rec.Run == run
+		rec, ok, err := LookupRecord(rs, key)
+		return err == nil && ok && rec.Run == run
 	}
 }
 

@@ -151,10 +151,19 @@ type project struct {
 	records  *store.RecordLog // the runtime's request store
 	shared   *sharing         // the remote store, if any (remote.go)
 	lockPath string
+	log      zerolog.Logger
 }
 
-// close releases the files the project holds open.
-func (pr *project) close() { _ = pr.records.Close(); pr.shared.close() }
+// close releases the files the project holds open, and logs what the store
+// found damaged that the engine did not report (estimates read the request
+// store outside a run, say).
+func (pr *project) close() {
+	for _, w := range pr.st.Warnings() {
+		pr.log.Warn().Msg(w)
+	}
+	_ = pr.records.Close()
+	pr.shared.close()
+}
 
 // loadPipeline loads and validates the pipeline file, then reads the
 // project's .env (never overriding the environment).
@@ -282,7 +291,7 @@ func (e *env) open(path string, ro engine.RunOptions, log zerolog.Logger) (*proj
 	if err != nil {
 		return nil, err
 	}
-	pr := &project{p: p, st: st, rt: rt, records: records, shared: sh, lockPath: filepath.Join(p.ProjectRoot, "sptflow.lock")}
+	pr := &project{p: p, st: st, rt: rt, records: records, shared: sh, lockPath: filepath.Join(p.ProjectRoot, "sptflow.lock"), log: log}
 	maxData, err := maxDataFile()
 	if err != nil {
 		return nil, err

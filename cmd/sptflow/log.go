@@ -256,7 +256,20 @@ func cmdGC(ctx context.Context, e *env, args []string) error {
 	stats.Temps, stats.Bytes = stats.Temps+tmp.Files, stats.Bytes+tmp.Bytes
 	printGC(e, stats, opts, len(keep))
 	printDamaged(e, st, stats, opts)
+	printUnreadable(e, st, stats)
 	return nil
+}
+
+// printUnreadable prints the store's warnings on stderr (they name the
+// request-log segments gc could not read), and how many it left alone.
+func printUnreadable(e *env, st *store.Store, stats store.GCStats) {
+	for _, w := range st.Warnings() {
+		fmt.Fprintf(e.stderr, "sptflow: warning: %s\n", w)
+	}
+	if stats.Unreadable > 0 {
+		fmt.Fprintf(e.stdout, "unreadable request-log segments left alone: %d (see the warnings: make each readable, or move it out of %s)\n",
+			stats.Unreadable, filepath.Join(st.Dir(), "records", requestsNamespace, "log"))
+	}
 }
 
 // printDamaged reports the request-log bytes gc found damaged, apart from

@@ -69,7 +69,7 @@ func TestViewCurlIsWhatWasSent(t *testing.T) {
 					t.Fatalf("%s: nothing sent", name)
 				}
 				last := sent[len(sent)-1]
-				rec, ok := llm.LookupRecord(recs, c.KeyOf(req))
+				rec, ok, _ := llm.LookupRecord(recs, c.KeyOf(req))
 				if !ok {
 					if rec, ok = llm.LookupFailure(recs, c.KeyOf(req)); !ok {
 						t.Fatalf("%s: no record", name)

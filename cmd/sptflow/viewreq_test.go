@@ -151,7 +151,7 @@ func TestViewCallRequests(t *testing.T) {
 	if _, err := hex.Decode(k[:], []byte(c.Key)); err != nil {
 		t.Fatal(err)
 	}
-	old, ok := llm.LookupRecord(rl, llm.RequestKey(k))
+	old, ok, _ := llm.LookupRecord(rl, llm.RequestKey(k))
 	if !ok {
 		t.Fatal("record not in the store")
 	}

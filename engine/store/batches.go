@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/sptflow/sptflow/regfile"
 )
 
 // BatchDir is the write-ahead ledger of provider batches
@@ -62,7 +64,7 @@ func (d *BatchDir) All() (map[string][]byte, error) {
 		if !ok || IsTemp(e.Name()) || !e.Type().IsRegular() {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(d.dir, e.Name()))
+		data, err := regfile.Read(filepath.Join(d.dir, e.Name()), 0) // never blocks on a FIFO swapped in
 		if err != nil {
 			return nil, fmt.Errorf("read batch entry %s: %w", name, err)
 		}

@@ -61,6 +61,11 @@ type GCStats struct {
 	// (apart from Bytes): moved out of the log, kept in DamagedRecordsDir
 	// unless GCOptions.DropDamaged.
 	Damaged int64
+	// Unreadable counts the record-log segments GC could not open or read
+	// (their permissions, an I/O error, a named pipe or a directory in
+	// their place): left in place, neither compacted nor removed, and
+	// named by Store.Warnings.
+	Unreadable int
 }
 
 // GC removes manifests whose keys are not in keep, key infos likewise,

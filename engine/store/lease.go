@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sptflow/sptflow/regfile"
 )
 
 // Lease is a held cross-process exclusion on a name (one partition, say).
@@ -96,10 +98,13 @@ func (l *Lease) Release() error {
 	return l.err
 }
 
+// maxLeaseHolder bounds what LeaseHolder reads (writeHolder writes a line).
+const maxLeaseHolder = 64 << 10
+
 // LeaseHolder returns the description the current or last holder of name
 // wrote into the lease file ("pid=… host=… since=…"), or "" if none.
 func (s *Store) LeaseHolder(name string) string {
-	b, err := os.ReadFile(s.leasePath(name))
+	b, err := regfile.Read(s.leasePath(name), maxLeaseHolder)
 	if err != nil {
 		return ""
 	}

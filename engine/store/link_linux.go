@@ -5,12 +5,14 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sptflow/sptflow/regfile"
 )
 
 // reflink clones obj's blocks into a new file tmp (FICLONE), fsync'd and
 // closed; file systems without shared extents (ext4, tmpfs) refuse.
 func reflink(obj, tmp string) error {
-	src, err := os.Open(obj)
+	src, _, err := regfile.Open(obj, 0) // verified regular, but it may have been replaced since
 	if err != nil {
 		return err
 	}

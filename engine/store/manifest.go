@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
 	"path"
 	"slices"
 	"strings"
@@ -183,7 +181,7 @@ func (s *Store) PutKeyInfo(key [32]byte, info []byte) error {
 // replaces a missing, damaged or older-format entry at the cost of one
 // small read when the entry is intact.
 func (s *Store) EnsureKeyInfo(key [32]byte, info []byte) error {
-	if b, err := os.ReadFile(s.keyInfoPath(key)); err == nil && isFramedKeyInfo(b, info) {
+	if b, _, err := readEntry(s.keyInfoPath(key)); err == nil && isFramedKeyInfo(b, info) {
 		return nil
 	}
 	return s.PutKeyInfo(key, info)
@@ -201,12 +199,7 @@ func isFramedKeyInfo(b, info []byte) bool {
 // damaged entry is ErrNotFound too, and removed.
 func (s *Store) GetKeyInfo(key [32]byte) ([]byte, error) {
 	p := s.keyInfoPath(key)
-	f, fi, err := openEntry(p)
-	if err != nil {
-		return nil, fmt.Errorf("get key info %s: %w", Digest(key).Short(), err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(f)
+	b, fi, err := readEntry(p)
 	if err != nil {
 		return nil, fmt.Errorf("get key info %s: %w", Digest(key).Short(), err)
 	}

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/sptflow/sptflow/regfile"
 )
 
 // touchAfter is how stale an existing object's mtime may be before a
@@ -196,21 +198,44 @@ func (s *Store) OpenObject(d Digest) (io.ReadCloser, error) {
 	return &verifyingReader{s: s, start: start, f: f, fi: fi, path: p, want: d, h: sha256.New()}, nil
 }
 
-// openEntry opens a store file; a missing file is ErrNotFound.
+// openEntry opens a store file for reading without ever blocking: a
+// missing file is ErrNotFound, and so is one that is not a regular file (a
+// named pipe, a device or a directory put in its place), which is removed
+// as damaged entries are.
 func openEntry(p string) (*os.File, os.FileInfo, error) {
-	f, err := os.Open(p)
-	if errors.Is(err, os.ErrNotExist) {
+	f, fi, err := regfile.Open(p, 0)
+	switch {
+	case err == nil:
+		return f, fi, nil
+	case errors.Is(err, os.ErrNotExist):
 		return nil, nil, ErrNotFound
+	case errors.Is(err, regfile.ErrNotRegular):
+		removeNotRegular(p)
+		return nil, nil, fmt.Errorf("%w: %w", err, ErrNotFound)
 	}
+	return nil, nil, err
+}
+
+// readEntry reads a whole store file as openEntry opens it.
+func readEntry(p string) ([]byte, os.FileInfo, error) {
+	f, fi, err := openEntry(p)
 	if err != nil {
 		return nil, nil, err
 	}
-	fi, err := f.Stat()
+	defer f.Close()
+	b, err := io.ReadAll(f)
 	if err != nil {
-		f.Close()
 		return nil, nil, err
 	}
-	return f, fi, nil
+	return b, fi, nil
+}
+
+// removeNotRegular removes p if it is not a regular file, so that the next
+// write of the entry can take its place (a non-empty directory stays).
+func removeNotRegular(p string) {
+	if fi, err := os.Lstat(p); err == nil && !fi.Mode().IsRegular() {
+		removeIfSame(p, fi)
+	}
 }
 
 // verifyingReader hashes what it reads and checks the digest at EOF.

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sptflow/sptflow/regfile"
 )
 
 // RecordLog is a durable key-value namespace kept in append-only segment
@@ -39,6 +41,13 @@ import (
 // as the LLM request store. Within a process, Get sees the latest Put.
 // Safe for concurrent use by goroutines and processes.
 //
+// A segment that cannot be read (its permissions, an I/O error, a named
+// pipe or a directory in its place) is reported once per process through
+// Store.Warnings, and while it stays so a Get that finds its key nowhere
+// else fails with an *UnreadableSegmentError instead of missing: the record
+// may be in it (records_log_unreadable.go). A segment removed meanwhile
+// (by GC) is no error.
+//
 // Store.GC compacts the sealed segments: it drops replaced, deleted,
 // damaged and pruned entries (GCOptions.PruneRecords, PruneRecordIf) and
 // rewrites the rest into one segment.
@@ -52,6 +61,7 @@ type RecordLog struct {
 	ns, dir string
 	err     error    // invalid namespace
 	files   *Records // the per-file records of the namespace
+	st      *Store   // for warnings
 
 	filesOnce sync.Once
 	hasFiles  bool // files held records when first asked
@@ -60,6 +70,9 @@ type RecordLog struct {
 	index  map[[32]byte]logLoc
 	segs   map[string]*logSeg
 	active *logSeg // this process's segment; nil before the first Put
+	// unreadable holds the segments (by name) the last refresh could not
+	// open or read, and why.
+	unreadable map[string]error
 	// dirMod is the log directory's mtime at the last listing that
 	// happened well after it (see listingCurrent).
 	dirMod time.Time
@@ -119,7 +132,7 @@ const (
 // RecordLog returns the log-structured record namespace ns (same naming
 // rules as Records). Close it to release its files.
 func (s *Store) RecordLog(namespace string) *RecordLog {
-	l := &RecordLog{ns: namespace, dir: filepath.Join(s.dir, "records", namespace, "log"),
+	l := &RecordLog{ns: namespace, dir: filepath.Join(s.dir, "records", namespace, "log"), st: s,
 		files: s.Records(namespace), index: map[[32]byte]logLoc{}, segs: map[string]*logSeg{}}
 	if !ValidNamespace(namespace) {
 		l.err = fmt.Errorf("record log namespace %q: want letters, digits, '_', '.', '-'", namespace)
@@ -128,16 +141,25 @@ func (s *Store) RecordLog(namespace string) *RecordLog {
 }
 
 // Get returns the record stored under key. A missing, deleted or damaged
-// record is reported as ok == false.
+// record is reported as ok == false; a record found nowhere while a
+// segment cannot be read is an error wrapping *UnreadableSegmentError.
 func (l *RecordLog) Get(key [32]byte) ([]byte, bool, error) {
 	if l.err != nil {
 		return nil, false, l.err
 	}
 	data, ok, deleted, err := l.getLog(key)
-	if ok || deleted || err != nil {
+	if ok || err != nil {
 		return data, ok, err
 	}
-	return l.filesGet(key)
+	if !deleted {
+		if data, ok, err = l.filesGet(key); ok || err != nil {
+			return data, ok, err
+		}
+	}
+	if err := l.unreadableErr(); err != nil {
+		return nil, false, fmt.Errorf("get record %s/%s: %w", l.ns, Digest(key).Short(), err)
+	}
+	return nil, false, nil
 }
 
 // filesGet reads key from the namespace's per-file records if it had any
@@ -192,7 +214,9 @@ func (l *RecordLog) Delete(key [32]byte) error {
 
 // Range calls fn for every live record key with the time it was put, in
 // key order, until fn returns false. A key both in the log and in the
-// per-file records is reported once, with the log's time.
+// per-file records is reported once, with the log's time. The keys of a
+// segment that cannot be read are left out (it is reported through
+// Store.Warnings).
 func (l *RecordLog) Range(fn func(key [32]byte, modTime time.Time) bool) error {
 	if l.err != nil {
 		return l.err
@@ -368,10 +392,13 @@ func randomName() string {
 }
 
 // refreshLocked indexes the entries other processes appended since the
-// last refresh: new segments, and the unread tails of known ones.
+// last refresh: new segments, and the unread tails of known ones. The
+// directory is listed again while any segment is unreadable, so that one
+// made readable (or moved away) is noticed.
 func (l *RecordLog) refreshLocked() error {
-	if l.listingCurrent() {
-		return l.scanForeignLocked()
+	if len(l.unreadable) == 0 && l.listingCurrent() {
+		l.scanForeignLocked()
+		return nil
 	}
 	fi, err := os.Stat(l.dir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -389,23 +416,35 @@ func (l *RecordLog) refreshLocked() error {
 	if listedAt.Sub(fi.ModTime()) > time.Second {
 		l.dirMod = fi.ModTime() // no segment created since, as far as mtime tells
 	}
+	l.unreadable = nil
 	for _, e := range ents {
 		name := e.Name()
 		if !strings.HasSuffix(name, logSuffix) || isTemp(name) || (l.active != nil && name == l.active.name) {
 			continue
 		}
-		seg, ok := l.segs[name]
-		if !ok {
-			if seg, ok = openForeignSegment(l.dir, name); !ok {
-				continue // removed meanwhile
-			}
-			l.segs[name] = seg
-		}
-		if err := l.scanLocked(seg); err != nil {
-			return fmt.Errorf("scan %s: %w", name, err)
+		if err := l.refreshSegmentLocked(name); err != nil {
+			l.unreadableLocked(name, err)
 		}
 	}
 	return nil
+}
+
+// refreshSegmentLocked indexes segment name, opening it the first time.
+// A segment removed meanwhile (by GC) is no error.
+func (l *RecordLog) refreshSegmentLocked(name string) error {
+	seg, ok := l.segs[name]
+	if !ok {
+		var err error
+		seg, err = openForeignSegment(l.dir, name)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		l.segs[name] = seg
+	}
+	return l.scanLocked(seg)
 }
 
 // listingCurrent reports whether no segment can have been created since
@@ -421,34 +460,35 @@ func (l *RecordLog) listingCurrent() bool {
 }
 
 // scanForeignLocked indexes what other processes appended to the segments
-// already known.
-func (l *RecordLog) scanForeignLocked() error {
+// already known; one that fails to read is unreadable.
+func (l *RecordLog) scanForeignLocked() {
 	for name, seg := range l.segs {
 		if seg == l.active || seg.sealed {
 			continue
 		}
 		if err := l.scanLocked(seg); err != nil {
-			return fmt.Errorf("scan %s: %w", name, err)
+			l.unreadableLocked(name, err)
 		}
 	}
-	return nil
 }
 
-// openForeignSegment opens another writer's segment for reading and tells
-// whether it is sealed: nobody holds the lock its writer keeps while
-// alive. It is tested before the first scan, so a sealed segment is read
-// to its end once and never looked at again.
-func openForeignSegment(dir, name string) (*logSeg, bool) {
-	f, err := os.Open(filepath.Join(dir, name))
+// openForeignSegment opens another writer's segment for reading, without
+// blocking (a named pipe or a directory in its place is an error, as is a
+// file that cannot be opened), and tells whether it is sealed: nobody
+// holds the lock its writer keeps while alive. It is tested before the
+// first scan, so a sealed segment is read to its end once and never
+// looked at again.
+func openForeignSegment(dir, name string) (*logSeg, error) {
+	f, _, err := regfile.Open(filepath.Join(dir, name), 0)
 	if err != nil {
-		return nil, false
+		return nil, err
 	}
 	seg := &logSeg{name: name, f: f}
 	if ok, err := tryLockShared(f); err == nil && ok {
 		seg.sealed = true
 		_ = unlock(f)
 	}
-	return seg, true
+	return seg, nil
 }
 
 // scanLocked indexes seg's entries from seg.scanned on, reading

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/sptflow/sptflow/regfile"
 )
 
 // compactLog compacts the record log of the GC's namespace: the entries
@@ -21,18 +23,17 @@ import (
 // checks survives unless pruned; the byte ranges of sealed segments that
 // hold no intact entry (damaged entries, garbage, a torn tail) are counted
 // apart (GCStats.Damaged) and copied to records/<ns>/damaged/ first,
-// unless GCOptions.DropDamaged.
+// unless GCOptions.DropDamaged. A segment that cannot be opened or read is
+// left alone, never removed, and reported (GCStats.Unreadable, and once
+// per process through Store.Warnings); the others are compacted.
 func (g *gc) compactLog() error {
 	dir := filepath.Join(g.s.dir, "records", g.opts.Namespace, "log")
-	segs, err := lockSealedSegments(dir)
+	segs, err := g.lockSealedSegments(dir)
 	if err != nil || len(segs) == 0 {
 		return err
 	}
 	defer closeSegments(segs)
-	plan, err := g.planCompaction(segs)
-	if err != nil {
-		return err
-	}
+	plan := g.planCompaction(dir, segs)
 	g.stats.Records += plan.pruned
 	if plan.sealed == 0 || (plan.sealed == 1 && plan.dropped == 0 && len(plan.damaged) == 0) {
 		return nil // nothing to reclaim
@@ -53,7 +54,7 @@ func (g *gc) compactLog() error {
 		}
 	}
 	for _, s := range segs {
-		if s.locked {
+		if s.compacted() {
 			if err := os.Remove(filepath.Join(dir, s.name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return err
 			}
@@ -63,17 +64,25 @@ func (g *gc) compactLog() error {
 }
 
 // gcSegment is a segment as GC sees it: locked (sealed, GC compacts it) or
-// not (its writer is alive).
+// not (its writer is alive); unread when it could not be opened (f is nil)
+// or read, which GC reports and leaves alone.
 type gcSegment struct {
 	name   string
 	f      *os.File
 	locked bool
+	unread bool
 	size   int64
 }
 
+// compacted reports whether GC rewrites the segment's entries and then
+// removes it.
+func (s *gcSegment) compacted() bool { return s.locked && !s.unread }
+
 // lockSealedSegments opens every segment of dir, taking the exclusive lock
-// of each sealed one (which also keeps other GCs off it).
-func lockSealedSegments(dir string) ([]*gcSegment, error) {
+// of each sealed one (which also keeps other GCs off it). A segment that
+// cannot be opened is reported and unread; one removed meanwhile is left
+// out.
+func (g *gc) lockSealedSegments(dir string) ([]*gcSegment, error) {
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -86,29 +95,37 @@ func lockSealedSegments(dir string) ([]*gcSegment, error) {
 		if !strings.HasSuffix(e.Name(), logSuffix) || isTemp(e.Name()) {
 			continue
 		}
-		f, err := os.Open(filepath.Join(dir, e.Name()))
-		if err != nil {
+		f, fi, err := regfile.Open(filepath.Join(dir, e.Name()), 0) // never blocks on a named pipe
+		if errors.Is(err, os.ErrNotExist) {
 			continue // removed meanwhile
 		}
-		s := &gcSegment{name: e.Name(), f: f}
+		if err != nil {
+			g.unreadableSegment(dir, e.Name(), err)
+			segs = append(segs, &gcSegment{name: e.Name(), unread: true})
+			continue
+		}
+		s := &gcSegment{name: e.Name(), f: f, size: fi.Size()}
 		if s.locked, err = tryLock(f); err != nil {
 			closeSegments(append(segs, s))
 			return nil, fmt.Errorf("lock segment %s: %w", e.Name(), err)
 		}
-		fi, err := f.Stat()
-		if err != nil {
-			closeSegments(append(segs, s))
-			return nil, err
-		}
-		s.size = fi.Size()
 		segs = append(segs, s)
 	}
 	return segs, nil
 }
 
+// unreadableSegment reports a segment GC cannot read and leaves alone.
+func (g *gc) unreadableSegment(dir, name string, err error) {
+	p := filepath.Join(dir, name)
+	g.stats.Unreadable++
+	g.s.warnOnce("gc "+p, fmt.Sprintf("record log %s: segment %s cannot be read (%v); gc left it alone", g.opts.Namespace, p, cause(err)))
+}
+
 func closeSegments(segs []*gcSegment) {
 	for _, s := range segs {
-		s.f.Close() // drops the lock
+		if s.f != nil {
+			s.f.Close() // drops the lock
+		}
 	}
 }
 
@@ -149,59 +166,37 @@ type compaction struct {
 
 // planCompaction reads and verifies every entry, finds each key's latest
 // intact entry, and selects the entries of sealed segments to keep.
-func (g *gc) planCompaction(segs []*gcSegment) (compaction, error) {
+func (g *gc) planCompaction(dir string, segs []*gcSegment) compaction {
 	var c compaction
-	var all []gcEntry
-	latest := map[[32]byte]int{}   // key -> index in all of its latest entry
-	growing := map[[32]byte]bool{} // keys with an entry in a growing segment
-	for _, s := range segs {
-		w := &segWalker{f: s.f, size: s.size, verify: true}
-		end, err := w.walk(0, func(off int64, h logHeader) {
-			if i, ok := latest[h.key]; !ok || all[i].h.time <= h.time {
-				latest[h.key] = len(all)
-			}
-			if !s.locked {
-				growing[h.key] = true
-			}
-			all = append(all, gcEntry{seg: s, off: off, h: h})
-		}, func(from, to int64) {
-			if s.locked {
-				c.damaged = append(c.damaged, damagedRange{s, from, to})
-			}
-		})
-		if err != nil {
-			return compaction{}, fmt.Errorf("read segment %s: %w", s.name, err)
-		}
-		if s.locked && end < s.size {
-			c.damaged = append(c.damaged, damagedRange{s, end, s.size})
-		}
-	}
+	x := g.indexSegments(dir, segs, &c)
 	for _, d := range c.damaged {
 		c.damagedBytes += d.to - d.from
 	}
 	cutoff := time.Now().Add(-g.opts.RecordsOlderThan)
 	for _, s := range segs {
-		if s.locked {
+		if s.compacted() {
 			c.sealed++
 			c.oldBytes += s.size
 		}
 	}
-	links := g.readLinks(all, latest)
-	for i, e := range all {
+	links := g.readLinks(x.all, x.latest)
+	for i, e := range x.all {
 		if !e.seg.locked || links.objects[i] {
 			continue // objects are decided once the records are (keepObjects)
 		}
-		keep, pruned := g.keepEntry(e, latest[e.h.key] == i, cutoff)
+		isLatest := x.latest[e.h.key] == i
+		keep, pruned := g.keepEntry(e, isLatest, cutoff)
 		if pruned {
 			c.pruned++
 		}
-		if !keep && pruned && growing[e.h.key] {
-			// A growing segment may hold an older entry of the key, which
-			// must not come back: a deletion takes the pruned entry's place.
+		if !keep && pruned && x.elsewhere(e.h.key) {
+			// A growing segment (or one GC could not read) may hold an
+			// older entry of the key, which must not come back: a deletion
+			// takes the pruned entry's place.
 			e.tombstone, keep = true, true
 			c.dropped++ // its payload is
 		}
-		if !keep && e.h.op == logOpDelete && latest[e.h.key] == i && growing[e.h.key] {
+		if !keep && e.h.op == logOpDelete && isLatest && x.elsewhere(e.h.key) {
 			keep = true // it still hides an older entry there
 		}
 		if keep {
@@ -212,8 +207,73 @@ func (g *gc) planCompaction(segs []*gcSegment) (compaction, error) {
 			c.dropped++
 		}
 	}
-	g.keepObjects(&c, all, links)
-	return c, nil
+	g.keepObjects(&c, x.all, links)
+	return c
+}
+
+// gcIndex is what GC read of a log's segments.
+type gcIndex struct {
+	all     []gcEntry
+	latest  map[[32]byte]int  // key -> index in all of its latest entry
+	growing map[[32]byte]bool // keys with an entry in a growing segment
+	unseen  bool              // a segment could not be read
+}
+
+// elsewhere reports whether an entry of key may lie where GC does not
+// rewrite it: in a growing segment, or in a segment GC could not read
+// (which may hold any key).
+func (x *gcIndex) elsewhere(key [32]byte) bool { return x.unseen || x.growing[key] }
+
+// indexSegments reads and verifies the entries of every segment, adding
+// the damaged ranges of sealed ones to c. A segment that fails to read is
+// reported and marked unread.
+func (g *gc) indexSegments(dir string, segs []*gcSegment, c *compaction) *gcIndex {
+	x := &gcIndex{latest: map[[32]byte]int{}, growing: map[[32]byte]bool{}}
+	for _, s := range segs {
+		if s.unread {
+			x.unseen = true
+			continue
+		}
+		ents, damaged, err := walkGCSegment(s)
+		if err != nil {
+			s.unread, x.unseen = true, true
+			g.unreadableSegment(dir, s.name, err)
+			continue
+		}
+		for _, e := range ents {
+			if i, ok := x.latest[e.h.key]; !ok || x.all[i].h.time <= e.h.time {
+				x.latest[e.h.key] = len(x.all)
+			}
+			if !s.locked {
+				x.growing[e.h.key] = true
+			}
+			x.all = append(x.all, e)
+		}
+		c.damaged = append(c.damaged, damaged...)
+	}
+	return x
+}
+
+// walkGCSegment reads and verifies the entries of s; for a sealed
+// segment, it also returns the byte ranges that hold no intact entry.
+func walkGCSegment(s *gcSegment) ([]gcEntry, []damagedRange, error) {
+	var ents []gcEntry
+	var damaged []damagedRange
+	w := &segWalker{f: s.f, size: s.size, verify: true}
+	end, err := w.walk(0, func(off int64, h logHeader) {
+		ents = append(ents, gcEntry{seg: s, off: off, h: h})
+	}, func(from, to int64) {
+		if s.locked {
+			damaged = append(damaged, damagedRange{s, from, to})
+		}
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.locked && end < s.size {
+		damaged = append(damaged, damagedRange{s, end, s.size})
+	}
+	return ents, damaged, nil
 }
 
 // keepEntry decides one intact entry of a sealed segment: keep it (the

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sptflow/sptflow/regfile"
 )
 
 // createdFile, inside a run directory, records when NewRunDir made it.
@@ -69,6 +71,9 @@ func (s *Store) RunDirs() ([]string, error) {
 	return dirs, nil
 }
 
+// maxCreatedFile bounds a run's creation-time file (one timestamp).
+const maxCreatedFile = 4 << 10
+
 // runCreated reads a run's creation time, falling back to the directory's
 // modification time.
 // RunCreated is when the run directory dir was created (its .created
@@ -76,7 +81,7 @@ func (s *Store) RunDirs() ([]string, error) {
 func RunCreated(dir string) time.Time { return runCreated(dir) }
 
 func runCreated(dir string) time.Time {
-	if b, err := os.ReadFile(filepath.Join(dir, createdFile)); err == nil {
+	if b, err := regfile.Read(filepath.Join(dir, createdFile), maxCreatedFile); err == nil {
 		if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(b))); err == nil {
 			return t
 		}

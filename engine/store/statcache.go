@@ -59,15 +59,23 @@ func (s *Store) statCachePath() string { return filepath.Join(s.dir, "statcache.
 // before) are read if they are valid JSON.
 const statCacheMagic = "sptflow-statcache "
 
-// loadStatCache reads statcache.json once; a missing or unreadable file is
-// an empty cache, and so is a damaged one (with a warning, see Warnings).
+// loadStatCache reads statcache.json once; a missing file is an empty
+// cache, and so is one that cannot be read (a named pipe or a directory in
+// its place, which is never waited on) or is damaged, with a warning (see
+// Warnings).
 func (s *Store) loadStatCache() {
 	s.stat.once.Do(func() {
 		s.stat.files = map[string]statEntry{}
 		s.stat.used = map[string]bool{}
 		s.stat.fresh = map[string]statEntry{}
-		b, err := os.ReadFile(s.statCachePath())
+		b, err := regfile.Read(s.statCachePath(), 0)
+		if errors.Is(err, os.ErrNotExist) {
+			return
+		}
 		if err != nil {
+			s.warn(fmt.Sprintf("%s cannot be read (%v); ignored (the next save rewrites it)", s.statCachePath(), cause(err)))
+			removeNotRegular(s.statCachePath()) // so that the save can take its place
+			s.stat.dirty = true
 			return
 		}
 		body, ok := unframeStatCache(b)
@@ -81,6 +89,7 @@ func (s *Store) loadStatCache() {
 			return
 		}
 		s.warn(fmt.Sprintf("%s is damaged; ignored (the next save rewrites it)", s.statCachePath()))
+		s.stat.dirty = true
 	})
 }
 

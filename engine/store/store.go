@@ -3,12 +3,15 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sptflow/sptflow/regfile"
 )
 
 // ErrNotFound reports a missing entry. A corrupt or truncated entry is also
@@ -54,6 +57,7 @@ type Store struct {
 	noReflink  sync.Map // devices where FICLONE is refused (link.go)
 	warnMu     sync.Mutex
 	warnings   []string      // damage repaired or ignored, see Warnings
+	warned     sync.Map      // subjects warnOnce warned about
 	racyWindow time.Duration // see settled (racy.go)
 	hashes     atomic.Int64  // files hashed by DigestFile (tests, benchmarks)
 }
@@ -85,8 +89,14 @@ func Open(dir string) (*Store, error) {
 func (s *Store) checkLayout() error {
 	p := filepath.Join(s.dir, "layout")
 	want := fmt.Sprintf("sptflow-store %d\n", layoutVersion)
-	b, err := os.ReadFile(p)
+	b, err := regfile.Read(p, maxLayoutFile)
 	if errors.Is(err, os.ErrNotExist) {
+		return WriteFileAtomic(p, []byte(want), 0o644)
+	}
+	if notAFile(err) {
+		// A named pipe or a directory in its place is never waited on.
+		s.warn(fmt.Sprintf("layout file %s is damaged (%v); rewritten", p, cause(err)))
+		removeNotRegular(p)
 		return WriteFileAtomic(p, []byte(want), 0o644)
 	}
 	if err != nil {
@@ -104,8 +114,31 @@ func (s *Store) checkLayout() error {
 	return nil
 }
 
+// maxLayoutFile bounds the layout file, which holds one short line.
+const maxLayoutFile = 4 << 10
+
+// notAFile reports whether err, from regfile, refuses a store file for what
+// it is rather than for failing to read it: not a regular file (a named
+// pipe, a device or a directory put in its place) or over its size limit.
+// Such a file is damage.
+func notAFile(err error) bool {
+	var tl *regfile.TooLargeError
+	return errors.Is(err, regfile.ErrNotRegular) || errors.As(err, &tl)
+}
+
+// cause is err without the *fs.PathError wrapping that names the file, for
+// messages that name it already.
+func cause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
 // Warnings returns (and forgets) what the store found damaged and repaired
-// or ignored since the last call: a layout file, the stat cache.
+// or ignored since the last call: a layout file, the stat cache, a record-log
+// segment it cannot read.
 func (s *Store) Warnings() []string {
 	s.warnMu.Lock()
 	defer s.warnMu.Unlock()
@@ -118,6 +151,13 @@ func (s *Store) warn(msg string) {
 	s.warnMu.Lock()
 	s.warnings = append(s.warnings, msg)
 	s.warnMu.Unlock()
+}
+
+// warnOnce is warn, once per process for each subject (a file's path).
+func (s *Store) warnOnce(subject, msg string) {
+	if _, dup := s.warned.LoadOrStore(subject, true); !dup {
+		s.warn(msg)
+	}
 }
 
 // Dir returns the store's absolute root directory.

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sptflow/sptflow/regfile"
 )
 
 // TempPrefix starts the name of every temporary file sptflow writes:
@@ -89,7 +91,7 @@ func leftover(p string, fi fs.FileInfo, now time.Time) bool {
 	case named && pidAlive(pid) && age < TempGrace:
 		return false
 	}
-	f, err := os.Open(p)
+	f, _, err := regfile.Open(p, 0) // never blocks on a FIFO swapped in since fi
 	if err != nil {
 		return false
 	}

@@ -188,7 +188,7 @@ func TestBatchCrashRecovery(t *testing.T) {
 				t.Errorf("rerun report %+v: want %d adopted, 4 stored, no second canary", rep, tc.wantAdopted)
 			}
 			for i, r := range reqs {
-				if _, ok := llm.LookupRecord(env.records, env.spec.KeyOfRequest(r)); !ok {
+				if _, ok, _ := llm.LookupRecord(env.records, env.spec.KeyOfRequest(r)); !ok {
 					t.Errorf("request %d: not stored", i)
 				}
 			}
@@ -299,7 +299,7 @@ func TestBatchKeepsPaidResults(t *testing.T) {
 		t.Errorf("report %+v: want the batch adopted and its 4 results stored (the canary went online)", rep)
 	}
 	for i, r := range reqs {
-		if _, ok := llm.LookupRecord(env.records, env.spec.KeyOfRequest(r)); !ok {
+		if _, ok, _ := llm.LookupRecord(env.records, env.spec.KeyOfRequest(r)); !ok {
 			t.Errorf("request %d: paid result not stored", i)
 		}
 	}

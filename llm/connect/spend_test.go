@@ -104,7 +104,7 @@ func TestSpendMatchesServer(t *testing.T) {
 					got.Stored, got.FailedCalls, got.FailedUsage, tot.FailedUsage)
 			}
 			key, _ := llm.KeyOf(req, s)
-			rec, _ := llm.LookupRecord(rs, key)
+			rec, _, _ := llm.LookupRecord(rs, key)
 			if rec == nil || rec.Run != "run-1" || rec.FailedUsage == nil || *rec.FailedUsage != got.FailedUsage ||
 				rec.Attempts != st.Requests || !near(rec.CostUSD, wantCost) {
 				t.Errorf("stored record: %+v; want run-1, the failed usage, %d attempts and $%g", rec, st.Requests, wantCost)

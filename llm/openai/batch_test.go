@@ -253,7 +253,7 @@ func TestBatchCrashRecovery(t *testing.T) {
 				t.Errorf("decoy %+v, %v: want its own intent kept", st, err)
 			}
 			for i, r := range reqs {
-				if _, ok := llm.LookupRecord(env.records, env.spec.KeyOfRequest(r)); !ok {
+				if _, ok, _ := llm.LookupRecord(env.records, env.spec.KeyOfRequest(r)); !ok {
 					t.Errorf("request %d: not stored", i)
 				}
 			}
@@ -510,7 +510,7 @@ func TestBatchCrashWhilePollingOrHarvesting(t *testing.T) {
 			}
 			stored := 0
 			for _, r := range reqs {
-				if _, ok := llm.LookupRecord(env.records, env.spec.KeyOfRequest(r)); ok {
+				if _, ok, _ := llm.LookupRecord(env.records, env.spec.KeyOfRequest(r)); ok {
 					stored++
 				}
 			}

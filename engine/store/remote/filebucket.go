@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/sptflow/sptflow/engine/store"
+	"github.com/sptflow/sptflow/regfile"
 )
 
 // fileBucket is a bucket in a directory, local or on a network file
@@ -84,7 +85,7 @@ func (b *fileBucket) read(ctx context.Context, key string) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(p)
+	data, err := regfile.Read(p, 0) // a named pipe in the bucket is an error, never a wait
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrNotFound
 	}
