@@ -19,6 +19,7 @@ type compCmd struct {
 	Name, Summary string
 	Flags         []compFlag
 	Args          string // what its positional arguments are: see argKinds
+	Words         string // the words of Args "words", space-separated
 	Global        bool   // it accepts the global flags
 }
 
@@ -33,11 +34,22 @@ type compFlag struct {
 // argKinds says what each command's positional arguments complete to:
 // "pipeline" one pipeline file; "targets" a pipeline file, then its
 // targets; "files" any files; "dir" a directory; "commands" a command
-// name; "shells" a shell; "" nothing.
+// name; "words" one of argWords; "" nothing.
 var argKinds = map[string]string{
 	"run": "targets", "status": "pipeline", "graph": "pipeline", "validate": "pipeline",
 	"log": "pipeline", "gc": "pipeline", "diff": "files", "init": "dir",
-	"completion": "shells", "help": "commands",
+	"completion": "words", "kinds": "words", "help": "commands",
+}
+
+// argWords are the first arguments of the "words" commands.
+func argWords(name string) string {
+	switch name {
+	case "completion":
+		return strings.Join(shells, " ")
+	case "kinds":
+		return strings.Join(append(slices.Sorted(slices.Values(kindNames(kindInfos()))), "models"), " ")
+	}
+	return ""
 }
 
 // flagValues are the choices and path kinds of flag values.
@@ -83,7 +95,7 @@ func completionSpec(ctx context.Context) ([]compCmd, []compFlag, error) {
 		}
 		own, glob := splitFlags(fs)
 		cmds = append(cmds, compCmd{Name: d.name, Summary: d.summary, Flags: compFlags(own),
-			Args: argKinds[d.name], Global: len(glob) > 0})
+			Args: argKinds[d.name], Words: argWords(d.name), Global: len(glob) > 0})
 		if len(glob) > 0 {
 			global = compFlags(glob)
 		}
