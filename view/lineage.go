@@ -62,6 +62,9 @@ type AnswerView struct {
 	// Curl reproduces the answer's request (system prompt and task) for
 	// the provider that served it, with the key as a shell variable.
 	Curl string `json:"curl,omitempty"`
+	// Note says why the answer is read from a record's stage-3 file: the
+	// data's stage_2/ holds no row of it (Row is then 0).
+	Note string `json:"note,omitempty"`
 }
 
 // RecordView is one stage-3 intervention record.
@@ -173,7 +176,8 @@ func (ix *Index) Lineage(ctx context.Context, id int64) (*Lineage, error) {
 		return f, nil
 	}
 	l := &Lineage{Answers: []AnswerView{}, Records: []RecordView{}}
-	var first struct { // the item as its first row's file holds it
+	var recItems []recordOf // the records and their items, for answers stage_2/ lacks
+	var first struct {      // the item as its first row's file holds it
 		r     Row
 		f, it *pyjson.Object
 	}
@@ -198,27 +202,17 @@ func (ix *Index) Lineage(ctx context.Context, id int64) (*Lineage, error) {
 			l.Item = itemView(r, f, it)
 			l.Item.Calls = ix.callsFor(ctx, r.Topic, l.Item.T)
 		case 2:
-			v := variantOf(it, r.Model, r.Variant)
-			a := AnswerView{Row: r.ID, Model: r.Model, Variant: r.Variant, Tags: r.Tags}
-			if v != nil {
-				a.S, a.Input, a.Output = str(v, "S"), str(v, "input_tokens"), str(v, "output_tokens")
-			}
-			a.Calls = ix.callsFor(ctx, r.Topic, a.S)
-			if len(a.Calls) > 0 && a.Calls[0].Curl != "" {
-				a.Curl = a.Calls[0].Curl
-			} else if len(a.Calls) > 0 {
-				sys := str(it, r.Variant)
-				a.Curl = Curl(a.Calls[0].Provider, a.Calls[0].Model, sys, str(it, "T"))
-			}
-			l.Answers = append(l.Answers, a)
+			l.Answers = append(l.Answers, ix.answerView(ctx, r, it, r.Tags))
 		case 3:
 			rv, err := ix.recordView(ctx, r, it)
 			if err != nil {
 				return nil, err
 			}
 			l.Records = append(l.Records, rv)
+			recItems = append(recItems, recordOf{r, it})
 		}
 	}
+	l.Answers = ix.answersFromRecords(ctx, l.Answers, recItems)
 	if l.Item.ID == "" && first.it != nil {
 		// A later stage's file whose items stage_1/ lacks (left from
 		// another run, say): its copy of A, B, T and metadata stands in.
@@ -227,6 +221,59 @@ func (ix *Index) Lineage(ctx context.Context, id int64) (*Lineage, error) {
 		l.Item.Note = "stage_1/ holds no row of this item (its file is missing, or it is left from another run): A, B, T and metadata are read from " + first.r.File
 	}
 	return l, nil
+}
+
+// recordOf is a stage-3 row and its item as the row's file holds it.
+type recordOf struct {
+	r  Row
+	it *pyjson.Object
+}
+
+// answerView is the answer of row r (its model and variant) as item it
+// holds it, with the calls that produced it and its curl.
+func (ix *Index) answerView(ctx context.Context, r Row, it *pyjson.Object, tags []string) AnswerView {
+	a := AnswerView{Row: r.ID, Model: r.Model, Variant: r.Variant, Tags: tags}
+	if a.Tags == nil {
+		a.Tags = []string{}
+	}
+	if v := variantOf(it, r.Model, r.Variant); v != nil {
+		a.S, a.Input, a.Output = str(v, "S"), str(v, "input_tokens"), str(v, "output_tokens")
+	}
+	a.Calls = ix.callsFor(ctx, r.Topic, a.S)
+	if len(a.Calls) > 0 && a.Calls[0].Curl != "" {
+		a.Curl = a.Calls[0].Curl
+	} else if len(a.Calls) > 0 {
+		a.Curl = Curl(a.Calls[0].Provider, a.Calls[0].Model, str(it, r.Variant), str(it, "T"))
+	}
+	return a
+}
+
+// answersFromRecords adds, for each record whose answer has no stage-2
+// row (its stage_2/ file is missing, or the record is left from another
+// run), the answer as the record's stage-3 file holds it
+// (inferences[model][variant]), with a note saying so; the answers stay
+// in the order of their rows, the stand-ins after them in their records'.
+func (ix *Index) answersFromRecords(ctx context.Context, answers []AnswerView, recs []recordOf) []AnswerView {
+	have := map[[2]string]bool{}
+	for _, a := range answers {
+		have[[2]string{a.Model, a.Variant}] = true
+	}
+	for _, rec := range recs {
+		r := rec.r
+		k := [2]string{r.Model, r.Variant}
+		if have[k] {
+			continue
+		}
+		have[k] = true
+		var tags []string
+		if v := variantOf(rec.it, r.Model, r.Variant); v != nil {
+			tags = strs(v, "tags")
+		}
+		a := ix.answerView(ctx, Row{Topic: r.Topic, Model: r.Model, Variant: r.Variant}, rec.it, tags)
+		a.Note = "stage_2/ holds no row of this answer (its file is missing, or it is left from another run): S is read from " + r.File
+		answers = append(answers, a)
+	}
+	return answers
 }
 
 func itemView(r Row, f, it *pyjson.Object) ItemView {

@@ -384,3 +384,56 @@ func rowsByB(t *testing.T, base string) (noB, withB int) {
 	}
 	return noB, withB
 }
+
+// The page drew a model's card only for the lineage's answers: a record
+// whose answer has no stage-2 row (stage_2/ lacks its file) vanished
+// with it. The answer read from the stage-3 file shows with its note;
+// and were an answer absent from the lineage altogether, its model's
+// records would still be drawn.
+func TestViewBrowserLineageWithoutStage2(t *testing.T) {
+	browser(t)
+	dir := viewDemo(t)
+	data := filepath.Join(dir, "data", "demo")
+	if err := os.RemoveAll(filepath.Join(data, "stage_2", "sycophancy")); err != nil {
+		t.Fatal(err)
+	}
+	st := filepath.Join(dir, ".sptflow")
+	s, err := view.NewServer(context.Background(), filepath.Join(st, "view"), view.Source{Name: "spt-demo", Dir: data, Store: st, Pipeline: "spt-demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	// /bare/ serves lineages without their answers.
+	mux := http.NewServeMux()
+	mux.Handle("/", s.Handler())
+	mux.HandleFunc("GET /bare/api/lineage", func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		r.URL.Path = "/api/lineage"
+		s.Handler().ServeHTTP(rec, r)
+		var l map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &l); err != nil {
+			http.Error(w, rec.Body.String(), rec.Code)
+			return
+		}
+		l["answers"] = []any{}
+		json.NewEncoder(w).Encode(l)
+	})
+	mux.Handle("/bare/", http.StripPrefix("/bare", s.Handler()))
+	base := serveHandler(t, mux)
+	var p view.Page
+	getJSON(t, base, "/api/rows?topic=sycophancy&size=1", &p)
+	var l view.Lineage
+	getJSON(t, base, "/api/lineage?id="+itoa(int(p.Rows[0].ID)), &l)
+	pg := newPage(t)
+	for _, prefix := range []string{"", "/bare"} {
+		pg.do("lineage "+prefix, chromedp.Navigate(fmt.Sprintf("%s%s/#/row/%d", base, prefix, p.Rows[0].ID)), chromedp.WaitVisible("#lineage"))
+		if got := pg.eval(`document.querySelectorAll('#lineage .record').length`); got != float64(len(l.Records)) {
+			t.Errorf("%s: the lineage page shows %v records, the lineage has %d", prefix, got, len(l.Records))
+		}
+		notes := pg.eval(`[...document.querySelectorAll('#lineage .answer-note')].map(n => n.textContent).join('\n')`)
+		if prefix == "" && !strings.Contains(fmt.Sprint(notes), "stage_2/ holds no row of this answer") {
+			t.Errorf("the answers read from the stage-3 file show no note: %q", notes)
+		}
+	}
+	pg.shot("9-lineage-without-stage-2")
+}

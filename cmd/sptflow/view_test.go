@@ -495,7 +495,7 @@ func TestViewLockFiles(t *testing.T) {
 	}
 	t.Cleanup(func() { ps.Close() })
 	var want view.CompareView
-	pipelines := serveHandler(t, ps)
+	pipelines := serveHandler(t, ps.Handler())
 	getJSON(t, pipelines, "/api/compare", &want)
 
 	a := writeLock(t, dir, "A.lock", "spt-demo")
@@ -657,9 +657,9 @@ func TestViewLockFiles(t *testing.T) {
 	})
 }
 
-func serveHandler(t *testing.T, s *view.Server) string {
+func serveHandler(t *testing.T, h http.Handler) string {
 	t.Helper()
-	hs := httptest.NewServer(s.Handler())
+	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
 	return hs.URL
 }
@@ -770,5 +770,60 @@ func TestViewLineageWithoutStage1(t *testing.T) {
 	getJSON(t, hs.URL, "/api/lineage?id="+itoa(int(p.Rows[0].ID)), &l)
 	if l.Item.T == "" || l.Item.A == "" || !strings.Contains(l.Item.Note, "stage_1/ holds no row of this item") || len(l.Records) == 0 {
 		t.Errorf("lineage without a stage-1 row: item %+v, %d records; want the item from the stage-3 file, a note, the records", l.Item, len(l.Records))
+	}
+}
+
+// A stage-3 record whose stage-2 file is missing lost its answer: the
+// lineage had the records and no answer (answers: []), and the page,
+// drawing a model's card only for its answers, showed none of them. The
+// record's stage-3 file holds the answer (inferences[model][variant]): it
+// stands in, with a note, as the item does without stage_1/.
+func TestViewLineageWithoutStage2(t *testing.T) {
+	dir := viewDemo(t)
+	data := filepath.Join(dir, "data", "demo")
+	if err := os.RemoveAll(filepath.Join(data, "stage_2", "sycophancy")); err != nil {
+		t.Fatal(err)
+	}
+	st := filepath.Join(dir, ".sptflow")
+	s, err := view.NewServer(context.Background(), filepath.Join(st, "view"), view.Source{Name: "spt-demo", Dir: data, Store: st, Pipeline: "spt-demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := serveHandler(t, s.Handler())
+	t.Cleanup(func() { s.Close() })
+	var p view.Page
+	getJSON(t, hs, "/api/rows?topic=sycophancy&size=1", &p)
+	if len(p.Rows) == 0 {
+		t.Fatal("no stage-3 row of sycophancy")
+	}
+	var l view.Lineage
+	getJSON(t, hs, "/api/lineage?id="+itoa(int(p.Rows[0].ID)), &l)
+	if len(l.Records) == 0 {
+		t.Fatal("lineage without a stage-2 row has no records")
+	}
+	for _, r := range l.Records {
+		var a *view.AnswerView
+		for i := range l.Answers {
+			if l.Answers[i].Model == r.Model && l.Answers[i].Variant == r.Variant {
+				a = &l.Answers[i]
+			}
+		}
+		switch {
+		case a == nil:
+			t.Errorf("record %d (%s %s) has no answer in the lineage; answers: %+v", r.Row, r.Model, r.Variant, l.Answers)
+		case a.S == "" || a.Row != 0 || !strings.Contains(a.Note, "stage_2/ holds no row of this answer") || !strings.Contains(a.Note, "stage_3_tagged/sycophancy/"):
+			t.Errorf("answer of record %d: S %q, row %d, note %q; want S from the stage-3 file, no row, a note naming it", r.Row, a.S, a.Row, a.Note)
+		case len(a.Calls) == 0:
+			t.Errorf("answer of record %d read from the stage-3 file: no call found for it", r.Row)
+		}
+	}
+	// Another topic's answers keep their stage-2 rows, with no note.
+	var other view.Lineage
+	getJSON(t, hs, "/api/rows?topic=reward_hacks&size=1", &p)
+	getJSON(t, hs, "/api/lineage?id="+itoa(int(p.Rows[0].ID)), &other)
+	for _, a := range other.Answers {
+		if a.Row == 0 || a.Note != "" {
+			t.Errorf("answer with a stage-2 row: row %d, note %q; want its row and no note", a.Row, a.Note)
+		}
 	}
 }

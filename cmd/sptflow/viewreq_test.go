@@ -170,7 +170,7 @@ func TestViewCallRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	base := serveHandler(t, s)
+	base := serveHandler(t, s.Handler())
 	var l2 view.Lineage
 	getJSON(t, base, "/api/lineage?id="+itoa(int(r.ID)), &l2)
 	for _, x := range l2.Records {

@@ -180,7 +180,9 @@ async function showLineage(id) {
   let l;
   try { l = await api('api/lineage', {id}); } catch (e) { main.innerHTML = `<p class="err">${esc(e.message)}</p>`; return; }
   const it = l.item;
-  const models = [...new Set(l.answers.map(a => a.model))];
+  // A record's answer may have no row of its own (stage_2/ lacks it): its
+  // model still gets a card, so the record stays in view.
+  const models = [...new Set([...l.answers, ...l.records].map(a => a.model))];
   main.innerHTML = `<div id="lineage"><p><a href="javascript:history.back()">◀ back</a> · item ${esc(it.id)} · topic <b>${esc(it.topic)}</b></p>
     <div class="card"><h3>Stage 1: the task</h3>
     ${it.note ? `<div class="err item-note">${esc(it.note)}</div>` : ''}
@@ -190,12 +192,7 @@ async function showLineage(id) {
     ${models.map(m => `<div class="card answers"><h3>Stage 2: ${esc(m)}</h3><div class="cols">${['A', 'B'].map(v => {
       const a = l.answers.find(x => x.model === m && x.variant === v);
       const recs = l.records.filter(r => r.model === m && r.variant === v);
-      if (!a) return '<div class="muted">no answer under ' + v + '</div>';
-      return `<div><b>answer under ${v}</b> <span class="muted">${esc(a.input_tokens)} in / ${esc(a.output_tokens)} out</span> ${a.tags.map(t => `<span class="tag">${esc(t)}</span>`).join('')}<pre>${esc(a.S)}</pre>${callsHTML(a.calls)}${a.calls.some(c => c.curl) ? '' : curlHTML(a.curl, a.calls.some(c => c.request || (STATIC && STATIC.requests && STATIC.requests[c.request_digest])) ? 'the stored request' : '')}
-        ${recs.map(r => `<div class="card record" data-row="${r.row}"><b>${esc(r.intervention)}</b> <span class="${esc(r.P)}">${esc(r.P)}</span> · confidence ${esc(r.confidence)} · difficulty ${esc(r.detection_difficulty_internal)}/${esc(r.detection_difficulty_external)} ${r.tags.map(t => `<span class="tag">${esc(t)}</span>`).join('')}
-          <details><summary>I (intervention)</summary><pre>${esc(r.I)}</pre></details><details open><summary>R (review)</summary><pre>${esc(r.R)}</pre></details>
-          ${r.reviews.map(v => `<div class="muted">quality review round ${v.round}: ${v.accepted ? "accepted" : "rejected"} by ${esc(v.model)} — ${esc(v.evaluation)}${callsHTML(v.calls)}</div>`).join('')}
-          <details><summary>every field</summary><pre>${esc(JSON.stringify(r.fields, null, 1))}</pre></details>${callsHTML(r.calls)}</div>`).join('')}</div>`;
+      return `<div>${a ? answerHTML(a) : `<div class="muted no-answer">no answer under ${v}</div>`}${recs.map(recordHTML).join('')}</div>`;
     }).join('')}</div></div>`).join('')}</div>`;
   for (const b of main.querySelectorAll('button.copy')) b.onclick = async () => {
     const text = document.getElementById(b.dataset.for).textContent;
@@ -203,6 +200,19 @@ async function showLineage(id) {
   };
   const focus = main.querySelector(`.record[data-row="${id}"]`);
   if (focus) { focus.style.outline = '2px solid #23395d'; focus.scrollIntoView({block: 'center'}); }
+}
+
+function answerHTML(a) {
+  const stored = a.calls.some(c => c.request || (STATIC && STATIC.requests && STATIC.requests[c.request_digest]));
+  return `<b>answer under ${esc(a.variant)}</b> <span class="muted">${esc(a.input_tokens)} in / ${esc(a.output_tokens)} out</span> ${a.tags.map(t => `<span class="tag">${esc(t)}</span>`).join('')}
+    ${a.note ? `<div class="err answer-note">${esc(a.note)}</div>` : ''}<pre>${esc(a.S)}</pre>${callsHTML(a.calls)}${a.calls.some(c => c.curl) ? '' : curlHTML(a.curl, stored ? 'the stored request' : '')}`;
+}
+
+function recordHTML(r) {
+  return `<div class="card record" data-row="${r.row}"><b>${esc(r.intervention)}</b> <span class="${esc(r.P)}">${esc(r.P)}</span> · confidence ${esc(r.confidence)} · difficulty ${esc(r.detection_difficulty_internal)}/${esc(r.detection_difficulty_external)} ${r.tags.map(t => `<span class="tag">${esc(t)}</span>`).join('')}
+    <details><summary>I (intervention)</summary><pre>${esc(r.I)}</pre></details><details open><summary>R (review)</summary><pre>${esc(r.R)}</pre></details>
+    ${r.reviews.map(v => `<div class="muted">quality review round ${v.round}: ${v.accepted ? 'accepted' : 'rejected'} by ${esc(v.model)} — ${esc(v.evaluation)}${callsHTML(v.calls)}</div>`).join('')}
+    <details><summary>every field</summary><pre>${esc(JSON.stringify(r.fields, null, 1))}</pre></details>${callsHTML(r.calls)}</div>`;
 }
 
 function money(x) { return '$' + (x || 0).toFixed(4); }
