@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,11 +40,15 @@ type Server struct {
 	IndexDir string
 
 	mu      sync.Mutex
-	subs    map[chan string]struct{}
+	subs    map[chan event]struct{}
 	lastSig string
+	lastErr string // the last poll's error, as the page was told it
 	pairs   []Pair // cached matching of A and B
 	report  *compare.Report
 }
+
+// event is one server-sent event: its name and JSON data.
+type event struct{ name, data string }
 
 // NewServer opens (building when needed) the index of each source in
 // indexDir. With two sources the app compares them.
@@ -51,7 +56,7 @@ func NewServer(ctx context.Context, indexDir string, srcs ...Source) (*Server, e
 	if len(srcs) == 0 || len(srcs) > 2 {
 		return nil, fmt.Errorf("view: want one or two sources, got %d", len(srcs))
 	}
-	s := &Server{IndexDir: indexDir, subs: map[chan string]struct{}{}}
+	s := &Server{IndexDir: indexDir, subs: map[chan event]struct{}{}}
 	for i, src := range srcs {
 		ix, err := OpenIndex(ctx, src, indexDir)
 		if err != nil {
@@ -137,12 +142,18 @@ type Info struct {
 	Compare *Info       `json:"compare,omitempty"`
 	Reports []string    `json:"reports"`
 	Facets  []string    `json:"facets"`
+	// Skipped lists the data files left out of the index (unreadable),
+	// each with why.
+	Skipped []string `json:"skipped"`
 }
 
 func sideInfo(side *Side) *Info {
 	ix := side.ix.Load()
 	in := &Info{Name: side.Src.Name, Dir: side.Src.Dir, Digest: ix.Digest, Index: ix.Path, BuildMS: ix.Built.Milliseconds(),
-		Rows: ix.Counts, Store: side.Src.Store != "", Reports: []string{}, Facets: Facets}
+		Rows: ix.Counts, Store: side.Src.Store != "", Reports: []string{}, Facets: Facets, Skipped: ix.Skipped}
+	if in.Skipped == nil {
+		in.Skipped = []string{}
+	}
 	for _, rep := range []string{"stage_3_analysis/report.html", "stage_3_analysis/report.md", "reports/evaluation.html", "export/summary.json"} {
 		if _, err := os.Stat(filepath.Join(side.Src.Dir, filepath.FromSlash(rep))); err == nil {
 			in.Reports = append(in.Reports, rep)
@@ -411,7 +422,9 @@ func (ix *Index) Record(ctx context.Context, id int64) (*RecordView, string, err
 }
 
 // events streams server-sent events: "update" whenever the data, the
-// request store or the latest run's journal or spend ledger changed.
+// request store or the latest run's journal or spend ledger changed;
+// "data-error" when reading the changed data fails, and again ("error":
+// "") once it no longer does.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
@@ -420,7 +433,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
-	ch := make(chan string, 8)
+	ch := make(chan event, 8)
 	s.mu.Lock()
 	s.subs[ch] = struct{}{}
 	s.mu.Unlock()
@@ -435,8 +448,8 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
-		case msg := <-ch:
-			fmt.Fprintf(w, "event: update\ndata: %s\n\n", msg)
+		case ev := <-ch:
+			fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.name, ev.data)
 			fl.Flush()
 		}
 	}
@@ -482,68 +495,109 @@ func (s *Server) liveSignature() string {
 
 // Poll checks once for changes: a run's progress (journal, spend ledger)
 // and the data (a new digest rebuilds the index, which replaces the old
-// one when built). It tells the subscribers what changed.
+// one when built). It tells the subscribers what changed, and what could
+// not be read: a side whose data fails to index keeps its index, and is
+// tried again at the next poll. The error is that failure.
 func (s *Server) Poll(ctx context.Context) error {
 	var what []string
 	if sig := s.liveSignature(); sig != s.lastSig {
 		s.lastSig = sig
 		what = append(what, "run")
 	}
+	var errs []error
 	for _, side := range []*Side{s.A, s.B} {
 		if side == nil {
 			continue
 		}
-		l, err := side.Src.scan()
+		changed, err := s.reindex(ctx, side)
 		if err != nil {
-			return err
+			errs = append(errs, fmt.Errorf("%s: %w", side.Src.Name, err))
 		}
-		d, err := side.Src.digest(l)
-		if err != nil || d == side.ix.Load().Digest {
-			continue
+		if changed && !slices.Contains(what, "data") {
+			what = append(what, "data")
 		}
-		ix, err := OpenIndex(ctx, side.Src, s.IndexDir)
-		if err != nil {
-			return err
-		}
-		old := side.ix.Swap(ix)
-		// Requests already reading the old index finish first: it is
-		// closed a little later rather than under them.
-		time.AfterFunc(time.Minute, func() {
-			old.Close()
-			if old.Path != ix.Path {
-				os.Remove(old.Path) // superseded: the data it indexed is gone
-			}
-		})
-		s.mu.Lock()
-		s.pairs, s.report = nil, nil
-		s.mu.Unlock()
-		what = append(what, "data")
 	}
-	if len(what) == 0 {
-		return nil
+	if len(what) > 0 {
+		s.send("update", map[string]any{"changed": what, "rows": s.A.ix.Load().Counts})
 	}
-	msg, _ := json.Marshal(map[string]any{"changed": what, "rows": s.A.ix.Load().Counts})
+	err := errors.Join(errs...)
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	if msg != s.lastErr {
+		s.lastErr = msg
+		s.send("data-error", map[string]string{"error": msg})
+	}
+	return err
+}
+
+// reindex replaces the side's index when its data changed, and says so.
+func (s *Server) reindex(ctx context.Context, side *Side) (bool, error) {
+	l, err := side.Src.scan()
+	if err != nil {
+		return false, err
+	}
+	d, err := side.Src.digest(l)
+	if err != nil {
+		return false, err
+	}
+	if d == side.ix.Load().Digest {
+		return false, nil
+	}
+	ix, err := OpenIndex(ctx, side.Src, s.IndexDir)
+	if err != nil {
+		return false, err
+	}
+	old := side.ix.Swap(ix)
+	// Requests already reading the old index finish first: it is
+	// closed a little later rather than under them.
+	time.AfterFunc(time.Minute, func() {
+		old.Close()
+		if old.Path != ix.Path {
+			os.Remove(old.Path) // superseded: the data it indexed is gone
+		}
+	})
 	s.mu.Lock()
+	s.pairs, s.report = nil, nil
+	s.mu.Unlock()
+	return true, nil
+}
+
+// send tells every subscriber; one whose queue is full misses the event.
+func (s *Server) send(name string, v any) {
+	b, _ := json.Marshal(v)
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for ch := range s.subs {
 		select {
-		case ch <- string(msg):
+		case ch <- event{name, string(b)}:
 		default:
 		}
 	}
-	s.mu.Unlock()
-	return nil
 }
 
-// Watch polls every interval until ctx ends.
-func (s *Server) Watch(ctx context.Context, interval time.Duration) {
+// Watch polls every interval until ctx ends. A poll's error goes to
+// report when it differs from the previous poll's (a failure that lasts
+// is reported once).
+func (s *Server) Watch(ctx context.Context, interval time.Duration, report func(error)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	last := ""
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			_ = s.Poll(ctx)
+			err := s.Poll(ctx)
+			msg := ""
+			if err != nil {
+				msg = err.Error()
+			}
+			if msg != last && err != nil && ctx.Err() == nil && report != nil {
+				report(err)
+			}
+			last = msg
 		}
 	}
 }

@@ -104,6 +104,9 @@ func cmdView(ctx context.Context, e *env, args []string) error {
 		if side == nil {
 			continue
 		}
+		for _, why := range side.Index().Skipped {
+			log.Warn().Str("dir", side.Src.Dir).Msg("left out of the view (the page lists it too): " + why)
+		}
 		if ix := side.Index(); ix.Counts[1]+ix.Counts[2]+ix.Counts[3] == 0 {
 			log.Warn().Str("dir", side.Src.Dir).Msg("no rows to show: the directory holds no batch files in the original layout " +
 				"(stage_1/, stage_2/, stage_3/ or stage_3_tagged/ with <topic>/batch_*.json, or <topic>/batch_*.json itself); " +
@@ -139,7 +142,9 @@ func cmdView(ctx context.Context, e *env, args []string) error {
 			_ = exec.Command(x, u).Start()
 		}
 	}
-	go s.Watch(ctx, time.Second)
+	go s.Watch(ctx, time.Second, func(err error) {
+		log.Error().Err(err).Msg("the data changed but cannot be indexed: the page shows the data as last indexed until it can")
+	})
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()

@@ -437,3 +437,58 @@ func TestViewBrowserLineageWithoutStage2(t *testing.T) {
 	}
 	pg.shot("9-lineage-without-stage-2")
 }
+
+// The page lists the data files the index left out, and says when the
+// data changed but cannot be indexed, until it can.
+func TestViewBrowserDataProblems(t *testing.T) {
+	browser(t)
+	dir := viewDemo(t)
+	data := filepath.Join(dir, "data", "demo")
+	cut, _ := breakData(t, data)
+	st := filepath.Join(dir, ".sptflow")
+	idx := filepath.Join(t.TempDir(), "view")
+	s, err := view.NewServer(context.Background(), idx, view.Source{Name: "spt-demo", Dir: data, Store: st, Pipeline: "spt-demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	base := serveHandler(t, s.Handler())
+	p := newPage(t)
+	p.do("rows", chromedp.Navigate(base+"/#/rows"))
+	p.wait("rows", `document.body.dataset.ready === '1' && document.querySelectorAll('#rows tbody tr').length > 0`)
+	if !p.visible("#skipped") || !strings.Contains(p.eval(`document.querySelector('#skipped').textContent`).(string), filepath.Base(cut)) {
+		t.Errorf("the page does not list the cut file %s as left out: %q", filepath.Base(cut), p.eval(`document.querySelector('#skipped').textContent`))
+	}
+	if p.visible("#data-error") {
+		t.Errorf("a data error shows before any")
+	}
+	p.wait("live", `document.querySelector('#live').textContent === 'live'`)
+	if err := os.Rename(idx, idx+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(idx, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cut, mustRead(t, cut+"~"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if s.Poll(p.ctx) == nil {
+		t.Fatal("Poll with the index directory a file: no error")
+	}
+	p.wait("data error", `!document.querySelector('#data-error').hidden && document.querySelector('#data-error').textContent.includes('index directory')`)
+	p.shot("10-data-error")
+	os.Remove(idx)
+	if err := os.Rename(idx+".away", idx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Poll(p.ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.wait("data error cleared", `document.querySelector('#data-error').hidden`)
+}
+
+// visible reports whether the element is shown.
+func (p *page) visible(sel string) bool {
+	p.t.Helper()
+	return p.eval(`(() => { const e = document.querySelector('`+sel+`'); return !!e && !e.hidden && e.getClientRects().length > 0; })()`) == true
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -825,5 +826,165 @@ func TestViewLineageWithoutStage2(t *testing.T) {
 		if a.Row == 0 || a.Note != "" {
 			t.Errorf("answer with a stage-2 row: row %d, note %q; want its row and no note", a.Row, a.Note)
 		}
+	}
+}
+
+// breakData cuts one of the demo's stage-3 files short (keeping it whole
+// in PATH~) and gives another a string confidence (off the data contract),
+// and returns their paths.
+func breakData(t *testing.T, data string) (truncated, offContract string) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(data, "stage_3_tagged", "*", "*.json"))
+	if len(files) < 2 {
+		t.Fatalf("want two stage-3 files, have %v", files)
+	}
+	b := mustRead(t, files[0])
+	if err := os.WriteFile(files[0]+"~", b, 0o644); err != nil { // the whole file, to put back
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(files[0], b[:len(b)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b = mustRead(t, files[1])
+	c := regexp.MustCompile(`"confidence": [0-9]+`).ReplaceAll(b, []byte(`"confidence": "high"`))
+	if bytes.Equal(b, c) {
+		t.Fatalf("%s has no confidence to change", files[1])
+	}
+	if err := os.WriteFile(files[1], c, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return files[0], files[1]
+}
+
+// One unreadable data file (cut short, or off the data contract) stopped
+// the viewer from starting: "build index of ...: read ...: parse batch
+// file". It is left out, with a warning the page shows.
+func TestViewSkipsUnreadableFile(t *testing.T) {
+	dir := viewDemo(t)
+	data := filepath.Join(dir, "data", "demo")
+	cut, off := breakData(t, data)
+	reviews, _ := filepath.Glob(filepath.Join(data, "stage_3_reviews", "*_reviews.jsonl"))
+	f, err := os.OpenFile(reviews[0], os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"dataset": "cut sh` + "\n")
+	f.Close()
+	st := filepath.Join(dir, ".sptflow")
+	s, err := view.NewServer(context.Background(), filepath.Join(st, "view"), view.Source{Name: "spt-demo", Dir: data, Store: st, Pipeline: "spt-demo"})
+	if err != nil {
+		t.Fatalf("viewer over data with one cut file: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	in := info(t, serveHandler(t, s.Handler()))
+	want := []string{filepath.Base(cut), filepath.Base(off), filepath.Base(reviews[0]) + ":"}
+	if len(in.Skipped) != len(want) {
+		t.Fatalf("skipped = %q; want %d entries: the cut file, the file off contract, the review line", in.Skipped, len(want))
+	}
+	for i, w := range want {
+		if !strings.Contains(in.Skipped[i], w) {
+			t.Errorf("skipped[%d] = %q; want it to name %s", i, in.Skipped[i], w)
+		}
+	}
+	if in.Rows[1] != 24 || in.Rows[3] == 0 {
+		t.Errorf("rows = %v; want the other files' rows", in.Rows)
+	}
+}
+
+// event reads the next server-sent event of a stream.
+func nextEvent(t *testing.T, r *bufio.Reader) (name, data string) {
+	t.Helper()
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("event stream: %v (after %q %q)", err, name, data)
+		}
+		line = strings.TrimRight(line, "\n")
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			name = line[len("event: "):]
+		case strings.HasPrefix(line, "data: "):
+			data = line[len("data: "):]
+		case line == "" && name != "":
+			return name, data
+		}
+	}
+}
+
+// A data change the viewer could not index stopped every live update:
+// Poll returned at the failure before telling the page anything (a run's
+// progress too, which it then forgot), and Watch dropped the error. The
+// page now hears of the run, and of the failure; once the data can be
+// indexed again, of the data and that the failure is over.
+func TestViewPollError(t *testing.T) {
+	dir := viewDemo(t)
+	st := filepath.Join(dir, ".sptflow")
+	idx := filepath.Join(t.TempDir(), "view")
+	src := view.Source{Name: "spt-demo", Dir: filepath.Join(dir, "data", "demo"), Store: st, Pipeline: "spt-demo"}
+	s, err := view.NewServer(context.Background(), idx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", serveHandler(t, s.Handler())+"/api/events", nil)
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req) // an event that never comes fails the test
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	events := bufio.NewReader(resp.Body)
+	if name, _ := nextEvent(t, events); name != "hello" {
+		t.Fatalf("first event %q", name)
+	}
+	// The index directory cannot be written, the data and the run change.
+	if err := os.Rename(idx, idx+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(idx, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tagged, _ := filepath.Glob(filepath.Join(src.Dir, "stage_3_tagged", "sycophancy", "*.json"))
+	if err := os.WriteFile(filepath.Join(filepath.Dir(tagged[0]), "batch_copy.json"), mustRead(t, tagged[0]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	journals, _ := filepath.Glob(filepath.Join(st, "runs", "*", "journal.jsonl"))
+	for _, j := range journals {
+		f, err := os.OpenFile(j, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString(`{"event":"note"}` + "\n")
+		f.Close()
+	}
+	if err := s.Poll(ctx); err == nil || !strings.Contains(err.Error(), "index directory") {
+		t.Errorf("Poll with the index directory a file: %v, want the error", err)
+	}
+	name, d := nextEvent(t, events)
+	if name != "update" || !strings.Contains(d, `"run"`) || strings.Contains(d, `"data"`) {
+		t.Errorf("event = %s %s; want an update about the run", name, d)
+	}
+	if name, d = nextEvent(t, events); name != "data-error" || !strings.Contains(d, "index directory") {
+		t.Errorf("event = %s %s; want a data-error naming the failure", name, d)
+	}
+	// The same failure again: no new event; then the directory is back.
+	if err := s.Poll(ctx); err == nil {
+		t.Errorf("second Poll: no error")
+	}
+	if err := os.Remove(idx); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(idx+".away", idx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if name, d = nextEvent(t, events); name != "update" || !strings.Contains(d, `"data"`) {
+		t.Errorf("event after the fix = %s %s; want an update about the data", name, d)
+	}
+	if name, d = nextEvent(t, events); name != "data-error" || d != `{"error":""}` {
+		t.Errorf("event after the fix = %s %s; want the data-error cleared", name, d)
 	}
 }

@@ -323,11 +323,20 @@ async function route() {
   }
 }
 
+// showSkipped lists the data files the index left out (unreadable).
+function showSkipped() {
+  const l = [...(info.skipped || []), ...((info.compare && info.compare.skipped) || []).map(x => 'B: ' + x)];
+  $('#skipped').hidden = !l.length;
+  $('#skipped summary').textContent = `unreadable data left out of the view (${l.length})`;
+  $('#skipped ul').innerHTML = l.map(x => `<li>${esc(x)}</li>`).join('');
+}
+
 async function start() {
   info = await api('api/info');
   const counts = info.rows || {};
   $('#source').textContent = `${info.name} · ${(counts[3] || 0).toLocaleString()} records · ${(counts[2] || 0).toLocaleString()} answers · ${(counts[1] || 0).toLocaleString()} items`;
   $('#nav-compare').hidden = !info.compare;
+  showSkipped();
   $('#reports').innerHTML = STATIC ? '' : info.reports.filter(r => r.endsWith('.html')).map(r => `<a href="files/${esc(r)}" target="_blank">${esc(r.split('/').pop())}</a>`).join('');
   window.addEventListener('hashchange', () => { if (!location.hash.startsWith('#/rows') || !$('#rows-view')) { if (location.hash.startsWith('#/rows')) $('#main').innerHTML = ''; route(); } });
   await route();
@@ -340,6 +349,11 @@ async function start() {
       else if (d.changed.includes('data') && $('#rows-view')) refreshRows();
     });
     es.addEventListener('hello', () => { $('#live').textContent = 'live'; });
+    es.addEventListener('data-error', ev => {
+      const d = JSON.parse(ev.data);
+      $('#data-error').hidden = !d.error;
+      $('#data-error').textContent = d.error ? 'The data changed but cannot be read; the page shows it as last read: ' + d.error : '';
+    });
   }
   document.body.dataset.ready = '1';
 }
