@@ -492,3 +492,47 @@ func (p *page) visible(sel string) bool {
 	p.t.Helper()
 	return p.eval(`(() => { const e = document.querySelector('`+sel+`'); return !!e && !e.hidden && e.getClientRects().length > 0; })()`) == true
 }
+
+// The header's counts and report links were read once, at load: a run
+// writing more records or its report left them stale. A live update
+// reads them again.
+func TestViewBrowserHeaderLive(t *testing.T) {
+	browser(t)
+	dir := viewDemo(t)
+	data := filepath.Join(dir, "data", "demo")
+	report := filepath.Join(data, "stage_3_analysis", "report.html")
+	if err := os.Rename(report, report+"~"); err != nil {
+		t.Fatal(err)
+	}
+	st := filepath.Join(dir, ".sptflow")
+	s, err := view.NewServer(context.Background(), filepath.Join(st, "view"), view.Source{Name: "spt-demo", Dir: data, Store: st, Pipeline: "spt-demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	base := serveHandler(t, s.Handler())
+	p := newPage(t) // after the server: its cleanup closes the browser first
+	p.do("rows", chromedp.Navigate(base+"/#/rows"))
+	p.wait("live", `document.querySelector('#live').textContent === 'live'`)
+	before := p.text("#source")
+	if got := p.text("#reports"); got != "" {
+		t.Fatalf("reports before the run wrote one: %q", got)
+	}
+	// The run writes another stage-3 file, then its report.
+	tagged, _ := filepath.Glob(filepath.Join(data, "stage_3_tagged", "sycophancy", "*.json"))
+	if err := os.WriteFile(filepath.Join(filepath.Dir(tagged[0]), "batch_copy.json"), mustRead(t, tagged[0]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(report+"~", report); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Poll(p.ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%d records", s.Index().Counts[3])
+	p.wait("header counts", `document.querySelector('#source').textContent.includes('`+want+`')`)
+	p.wait("report link", `[...document.querySelectorAll('#reports a')].some(a => a.getAttribute('href') === 'files/stage_3_analysis/report.html')`)
+	if after := p.text("#source"); after == before {
+		t.Errorf("header %q did not change with the data", after)
+	}
+}

@@ -331,20 +331,28 @@ function showSkipped() {
   $('#skipped ul').innerHTML = l.map(x => `<li>${esc(x)}</li>`).join('');
 }
 
-async function start() {
+// showInfo (re)reads what the header shows: the counts, the reports, the
+// files left out.
+async function showInfo() {
   info = await api('api/info');
   const counts = info.rows || {};
   $('#source').textContent = `${info.name} · ${(counts[3] || 0).toLocaleString()} records · ${(counts[2] || 0).toLocaleString()} answers · ${(counts[1] || 0).toLocaleString()} items`;
   $('#nav-compare').hidden = !info.compare;
-  showSkipped();
   $('#reports').innerHTML = STATIC ? '' : info.reports.filter(r => r.endsWith('.html')).map(r => `<a href="files/${esc(r)}" target="_blank">${esc(r.split('/').pop())}</a>`).join('');
+  showSkipped();
+}
+
+async function start() {
+  await showInfo();
   window.addEventListener('hashchange', () => { if (!location.hash.startsWith('#/rows') || !$('#rows-view')) { if (location.hash.startsWith('#/rows')) $('#main').innerHTML = ''; route(); } });
   await route();
   if (!STATIC && window.EventSource) {
     const es = new EventSource('api/events');
-    es.addEventListener('update', ev => {
+    es.addEventListener('update', async ev => {
       const d = JSON.parse(ev.data);
       $('#live').textContent = 'updated ' + new Date().toLocaleTimeString() + ' (' + d.changed.join(', ') + ')';
+      // The counts change with the data; a run writes its reports.
+      await showInfo();
       if (location.hash.startsWith('#/overview')) showOverview();
       else if (d.changed.includes('data') && $('#rows-view')) refreshRows();
     });
