@@ -536,3 +536,23 @@ func TestViewBrowserHeaderLive(t *testing.T) {
 		t.Errorf("header %q did not change with the data", after)
 	}
 }
+
+// A #/rows?... link pasted (or followed) while on the Rows page did
+// nothing: the page took every change of address there for its own.
+func TestViewBrowserRowsLink(t *testing.T) {
+	browser(t)
+	_, hs, _ := demoServer(t, false)
+	p := newPage(t)
+	p.do("rows", chromedp.Navigate(hs.URL+"/#/rows"))
+	p.wait("rows", `document.body.dataset.ready === '1' && document.querySelectorAll('#rows tbody tr').length > 0`)
+	all := p.text("#total")
+	p.eval(`location.hash = '#/rows?verdict=FAIL&sort=confidence'; true`)
+	p.wait("pasted link", `document.querySelector('#facets input[data-facet="verdict"][value="FAIL"]').checked &&
+		[...document.querySelectorAll('#rows td.verdict')].every(td => td.textContent === 'FAIL') && document.querySelector('#rows th[data-col="confidence"]').textContent.includes('▲')`)
+	if got := p.text("#total"); got == all {
+		t.Errorf("after the link the total is still %s", got)
+	}
+	// Back to where it was.
+	p.eval(`history.back(); true`)
+	p.wait("back", `!location.hash.includes('verdict') && document.querySelector('#total').textContent === '`+all+`'`)
+}

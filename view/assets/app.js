@@ -65,7 +65,8 @@ function highlight(text, q) {
   return h;
 }
 
-function writeHash() {
+// rowsHash is the address of the Rows page in its current state.
+function rowsHash() {
   const p = new URLSearchParams();
   if (state.stage !== 3) p.set('stage', state.stage);
   if (state.q) p.set('q', state.q);
@@ -73,7 +74,11 @@ function writeHash() {
   if (state.desc) p.set('desc', '1');
   if (state.page) p.set('page', state.page);
   for (const [f, vs] of Object.entries(state.filters)) vs.forEach(v => p.append(f, v));
-  const h = '#/rows?' + p;
+  return '#/rows?' + p;
+}
+
+function writeHash() {
+  const h = rowsHash();
   if (location.hash !== h) history.replaceState(null, '', h);
 }
 
@@ -344,7 +349,14 @@ async function showInfo() {
 
 async function start() {
   await showInfo();
-  window.addEventListener('hashchange', () => { if (!location.hash.startsWith('#/rows') || !$('#rows-view')) { if (location.hash.startsWith('#/rows')) $('#main').innerHTML = ''; route(); } });
+  // The Rows page writes its own state into the address (replaceState,
+  // no hashchange): another address there is a link pasted or followed.
+  window.addEventListener('hashchange', () => {
+    const rows = location.hash === '' || location.hash.startsWith('#/rows');
+    if (rows && $('#rows-view') && location.hash === rowsHash()) return;
+    if (rows && !$('#rows-view')) $('#main').innerHTML = '';
+    route();
+  });
   await route();
   if (!STATIC && window.EventSource) {
     const es = new EventSource('api/events');
