@@ -556,3 +556,39 @@ func TestViewBrowserRowsLink(t *testing.T) {
 	p.eval(`history.back(); true`)
 	p.wait("back", `!location.hash.includes('verdict') && document.querySelector('#total').textContent === '`+all+`'`)
 }
+
+// A filter whose value no row left has (a stale link's verdict=NOPE, or
+// verdict=AMBIGUOUS with a search no ambiguous record matches) was not
+// drawn: "0 rows" with nothing to uncheck. Selected values are drawn, with
+// count 0, and "clear filters" removes every filter and the search.
+func TestViewBrowserStuckFilter(t *testing.T) {
+	browser(t)
+	_, hs, _ := demoServer(t, false)
+	p := newPage(t)
+	p.do("rows", chromedp.Navigate(hs.URL+"/#/rows"))
+	p.wait("rows", `document.body.dataset.ready === '1' && document.querySelectorAll('#rows tbody tr').length > 0`)
+	all := p.text("#total")
+	if p.visible("#clear") {
+		t.Errorf("clear filters shows with no filter")
+	}
+	for _, q := range []string{"verdict=NOPE", "verdict=FAIL&tag=nosuchtag&q=zzqxnotaword"} {
+		p.eval(`location.hash = "#/rows?` + q + `"; true`) // a link followed, or pasted
+		var drawn []string
+		for _, kv := range strings.Split(q, "&") {
+			if f, v, _ := strings.Cut(kv, "="); f != "q" {
+				sel := fmt.Sprintf(`#facets input[data-facet=%q][value=%q]`, f, v)
+				drawn = append(drawn, `(i => !!i && i.checked && i.parentElement.querySelector('.n').textContent === '0')(document.querySelector('`+sel+`'))`)
+			}
+		}
+		p.wait(q+": the filters drawn checked with count 0", `document.querySelector('#total').textContent === '0 rows' && `+strings.Join(drawn, " && "))
+		if !p.visible("#clear") {
+			t.Errorf("%s: no clear filters", q)
+		}
+	}
+	p.shot("11-stuck-filter")
+	p.do("clear filters", chromedp.Click("#clear"))
+	p.wait("cleared", `document.querySelector('#total').textContent === '`+all+`' && location.hash === '#/rows?' && document.querySelector('#search').value === ''`)
+	if p.visible("#clear") {
+		t.Errorf("clear filters still shows with no filter")
+	}
+}

@@ -98,7 +98,7 @@ async function showRows() {
   if (!$('#rows-view')) {
     main.innerHTML = `<div id="rows-view" class="layout"><aside id="facets"></aside><div class="grow">
       <div class="bar"><select id="stage"><option value="3">stage 3: interventions</option><option value="2">stage 2: answers</option><option value="1">stage 1: items</option></select>
-      <input type="search" id="search" placeholder="search prompts, responses, interventions, reviews"> <span id="total"></span>
+      <input type="search" id="search" placeholder="search prompts, responses, interventions, reviews"> <span id="total"></span> <button id="clear" title="remove every facet filter and the search" hidden>clear filters</button>
       <button id="prev">◀</button><span id="pageno"></span><button id="next">▶</button>
       ${STATIC ? '' : '<button id="export-hint" title="sptflow view --export DIR --select QUERY">export…</button>'}</div>
       <table id="rows"><thead></thead><tbody></tbody></table></div></div>`;
@@ -107,6 +107,7 @@ async function showRows() {
     $('#search').oninput = e => { clearTimeout(t); t = setTimeout(() => { state.q = e.target.value; state.page = 0; refreshRows(); }, 250); };
     $('#prev').onclick = () => { if (state.page > 0) { state.page--; refreshRows(); } };
     $('#next').onclick = () => { state.page++; refreshRows(); };
+    $('#clear').onclick = () => { state.q = ''; state.filters = {}; state.page = 0; $('#search').value = ''; refreshRows(); };
     const hint = $('#export-hint');
     if (hint) hint.onclick = () => { const q = location.hash.split('?')[1] || ''; prompt('Export this selection with:', `sptflow view --export DIR --select '${q}'`); };
   }
@@ -142,12 +143,24 @@ async function refreshRows() {
   $('#pageno').textContent = ` page ${page.page + 1} of ${Math.max(1, Math.ceil(page.total / page.size))} `;
 }
 
+// facetValues is what a facet lists: its 40 commonest values, and every
+// selected value, with count 0 when no row left has it (a stale link's
+// value, or one the other filters exclude), so it can be unchecked.
+function facetValues(f, counts) {
+  const l = (counts || []).slice(0, 40);
+  for (const v of state.filters[f] || []) {
+    if (!l.some(c => c.value === v)) l.push((counts || []).find(c => c.value === v) || {value: v, count: 0});
+  }
+  return l;
+}
+
 function renderFacets(facets) {
   const el = $('#facets');
-  el.innerHTML = FACETS.filter(f => facets[f]).map(f => `<h4>${esc(LABEL[f] || f)}</h4>` + facets[f].slice(0, 40).map(c => {
+  el.innerHTML = FACETS.filter(f => facets[f] || state.filters[f]).map(f => `<h4>${esc(LABEL[f] || f)}</h4>` + facetValues(f, facets[f]).map(c => {
     const on = (state.filters[f] || []).includes(c.value);
     return `<label><input type="checkbox" data-facet="${f}" value="${esc(c.value)}" ${on ? 'checked' : ''}> ${esc(f === 'failed' ? (c.value === '1' ? 'failed' : 'ok') : c.value || '(none)')} <span class="n">${c.count}</span></label>`;
   }).join('')).join('');
+  $('#clear').hidden = !state.q && !Object.keys(state.filters).length;
   for (const cb of el.querySelectorAll('input')) cb.onchange = () => {
     const f = cb.dataset.facet, vs = new Set(state.filters[f] || []);
     cb.checked ? vs.add(cb.value) : vs.delete(cb.value);
