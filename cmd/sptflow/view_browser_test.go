@@ -592,3 +592,34 @@ func TestViewBrowserStuckFilter(t *testing.T) {
 		t.Errorf("clear filters still shows with no filter")
 	}
 }
+
+// Search hits were marked one word at a time over the escaped HTML: with
+// "user ma*" the second pass marked the "ma" of the first's <mark>
+// ("<mark>usermark>"), and "am*" broke "&amp;" apart. The marks leave the
+// text as it is.
+func TestViewBrowserHighlight(t *testing.T) {
+	browser(t)
+	_, hs, _ := demoServer(t, false)
+	p := newPage(t)
+	p.do("rows", chromedp.Navigate(hs.URL+"/#/rows"))
+	p.wait("rows", `document.body.dataset.ready === '1' && document.querySelectorAll('#rows tbody tr').length > 0`)
+	for _, c := range []struct{ text, q, want string }{
+		{"the user marks it", "user ma*", "the <mark>user</mark> <mark>ma</mark>rks it"},
+		{"a & b am <lt>", "am* lt", "a &amp; b <mark>am</mark> &lt;<mark>lt</mark>&gt;"},
+		{"an amp; and a.b", `"a.b" amp`, "an <mark>amp</mark>; and <mark>a.b</mark>"},
+		{"marks <b>", "", "marks &lt;b&gt;"},
+	} {
+		if got := p.eval(fmt.Sprintf(`highlight(%q, %q)`, c.text, c.q)); got != c.want {
+			t.Errorf("highlight(%q, %q) = %q, want %q", c.text, c.q, got, c.want)
+		}
+	}
+	// In the table: the text of every cell is the row's text, marked or not.
+	for _, q := range []string{"user ma*", "the am*"} {
+		// (The table emptied first: only the search's own rows fill it.)
+		p.eval(fmt.Sprintf(`(() => { document.querySelector('#rows tbody').innerHTML = ''; const s = document.querySelector('#search'); s.value = %q; s.dispatchEvent(new Event('input')); return true; })()`, q))
+		p.wait(q, fmt.Sprintf(`new URLSearchParams(location.hash.split('?')[1] || '').get('q') === %q && document.querySelectorAll('#rows tbody mark').length > 0`, q))
+		if bad := p.eval(`[...document.querySelectorAll('#rows td.text')].filter(td => td.textContent !== td.title).map(td => td.innerHTML).slice(0, 3)`); fmt.Sprint(bad) != "[]" {
+			t.Errorf("search %q: cells whose marked text differs from the row's: %v", q, bad)
+		}
+	}
+}

@@ -57,12 +57,20 @@ function staticApi(path, p) {
   return Promise.reject(new Error('not available in an export'));
 }
 
+// highlight marks the search's words in text: one pass over the raw text
+// (longest word first where two start alike), each piece escaped, so a
+// mark never lands inside an entity or another mark.
 function highlight(text, q) {
-  let h = esc(text);
-  for (const w of (q || '').replace(/["*]/g, ' ').split(/\s+/).filter(w => w.length > 1)) {
-    h = h.replace(new RegExp('(' + w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + ')', 'gi'), '<mark>$1</mark>');
+  const s = String(text ?? '');
+  const words = (q || '').replace(/["*]/g, ' ').split(/\s+/).filter(w => w.length > 1).sort((a, b) => b.length - a.length);
+  if (!words.length) return esc(s);
+  const re = new RegExp(words.map(w => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'gi');
+  let out = '', last = 0;
+  for (const m of s.matchAll(re)) {
+    out += esc(s.slice(last, m.index)) + '<mark>' + esc(m[0]) + '</mark>';
+    last = m.index + m[0].length;
   }
-  return h;
+  return out + esc(s.slice(last));
 }
 
 // rowsHash is the address of the Rows page in its current state.
