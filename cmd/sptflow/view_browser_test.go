@@ -623,3 +623,24 @@ func TestViewBrowserHighlight(t *testing.T) {
 		}
 	}
 }
+
+// With the server gone the page still said "live", and a filter clicked
+// then failed with nothing on the page (an unhandled rejection in the
+// console). It says it is disconnected, and what failed.
+func TestViewBrowserServerGone(t *testing.T) {
+	browser(t)
+	_, hs, _ := demoServer(t, false)
+	p := newPage(t)
+	p.do("rows", chromedp.Navigate(hs.URL+"/#/rows"))
+	p.wait("live", `document.body.dataset.ready === '1' && document.querySelector('#live').textContent === 'live' && document.querySelectorAll('#rows tbody tr').length > 0`)
+	rows := p.eval(`document.querySelector('#rows tbody').innerHTML`)
+	hs.Listener.Close()
+	hs.CloseClientConnections()
+	p.wait("disconnected", `document.querySelector('#live').textContent.startsWith('disconnected')`)
+	p.do("filter", chromedp.Click(`#facets input[data-facet="verdict"][value="FAIL"]`))
+	p.wait("error shown", `!document.querySelector('#page-error').hidden && document.querySelector('#page-error').textContent.startsWith('could not load the rows: ')`)
+	p.shot("12-server-gone")
+	if p.eval(`document.querySelector('#rows tbody').innerHTML`) != rows {
+		t.Errorf("the failed request changed the table")
+	}
+}

@@ -988,3 +988,22 @@ func TestViewPollError(t *testing.T) {
 		t.Errorf("event after the fix = %s %s; want the data-error cleared", name, d)
 	}
 }
+
+// A NUL in the search (/api/rows?q=%00) answered 500: FTS5 rejected the
+// query. Control characters separate words.
+func TestViewSearchControlChars(t *testing.T) {
+	_, hs, _ := demoServer(t, false)
+	var all, nul, word view.Page
+	getJSON(t, hs.URL, "/api/rows", &all)
+	getJSON(t, hs.URL, "/api/rows?q=%00", &nul)
+	if nul.Total != all.Total {
+		t.Errorf("q=%%00 selects %d rows, want all %d (no word to search)", nul.Total, all.Total)
+	}
+	w := longestWord(all.Rows[0].Task)
+	getJSON(t, hs.URL, "/api/rows?q="+url.QueryEscape("\x00"+w+"\x1f"), &word)
+	if word.Total == 0 || word.Total == all.Total {
+		t.Errorf("q=NUL %s US selects %d of %d rows, want those with %s", w, word.Total, all.Total, w)
+	}
+	var facets map[string][]view.Count
+	getJSON(t, hs.URL, "/api/facets?q=%00%01", &facets)
+}

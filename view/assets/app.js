@@ -126,7 +126,11 @@ async function showRows() {
 
 async function refreshRows() {
   writeHash();
-  const [page, facets] = await Promise.all([api('api/rows', params()), api('api/facets', params())]);
+  let page, facets;
+  try {
+    [page, facets] = await Promise.all([api('api/rows', params()), api('api/facets', params())]);
+  } catch (e) { showError(e, 'could not load the rows'); return; }
+  showError(null, 'could not load the rows');
   if (page.rows.length === 0 && state.page > 0 && page.total > 0) { state.page = 0; return refreshRows(); }
   renderFacets(facets);
   // The texts (where search hits are marked) come before the narrow
@@ -316,7 +320,11 @@ async function showCompare() {
 }
 
 async function refreshPairs() {
-  const p = await api('api/compare/pairs', {changed: cmpState.changed ? 1 : '', page: cmpState.page, va: cmpState.va, vb: cmpState.vb});
+  let p;
+  try {
+    p = await api('api/compare/pairs', {changed: cmpState.changed ? 1 : '', page: cmpState.page, va: cmpState.va, vb: cmpState.vb});
+  } catch (e) { showError(e, 'could not load the compared records'); return; }
+  showError(null, 'could not load the compared records');
   $('#pair-filter').textContent = cmpState.va ? `A ${cmpState.va} → B ${cmpState.vb}` : '';
   $('#pair-total').textContent = `${p.total} records`;
   $('#pairs tbody').innerHTML = p.pairs.map(x => `<tr class="row" data-a="${x.a}" data-b="${x.b}"><td>${esc(x.topic)}</td><td>${esc(x.model)}</td><td>${esc(x.variant)}</td><td>${esc(x.intervention)}</td><td class="${esc(x.verdict_a)}">${esc(x.a ? x.verdict_a : '(absent)')}</td><td class="${esc(x.verdict_b)}">${esc(x.b ? x.verdict_b : '(absent)')}</td><td class="text">${esc(x.task)}</td></tr>`).join('');
@@ -328,11 +336,24 @@ function diffHTML(ops, side) {
 }
 
 async function showPair(a, b) {
-  const v = await api('api/compare/pair', {a, b});
+  let v;
+  try { v = await api('api/compare/pair', {a, b}); } catch (e) { showError(e, 'could not load the record'); return; }
+  showError(null, 'could not load the record');
   const side = (r, s) => r ? `<div class="card"><b>${s.toUpperCase()}</b> <span class="${esc(r.P)}">${esc(r.P)}</span> · confidence ${esc(r.confidence)}
      <h4>I</h4><pre class="diff">${diffHTML(v.diff_I, s)}</pre><h4>R</h4><pre class="diff">${diffHTML(v.diff_R, s)}</pre></div>` : `<div class="card muted">${s.toUpperCase()}: absent</div>`;
   $('#pair').innerHTML = `<h4>Task</h4><pre>${esc(v.task)}</pre><div class="cols">${side(v.a, 'a')}${side(v.b, 'b')}</div>`;
   $('#pair').scrollIntoView();
+}
+
+// showError says what failed and why, in the notices above the page (an
+// action that fails leaves the page as it was); showError(null, what)
+// takes back an error of that kind once the action works again.
+function showError(e, what) {
+  const el = $('#page-error');
+  if (!e && el.dataset.what !== what) return;
+  el.hidden = !e;
+  el.dataset.what = what;
+  el.textContent = e ? `${what}: ${e.message || e}` : '';
 }
 
 async function route() {
@@ -368,7 +389,14 @@ async function showInfo() {
   showSkipped();
 }
 
+function setLive(text, ok) {
+  $('#live').textContent = text;
+  $('#live').classList.toggle('down', !ok);
+}
+
 async function start() {
+  // Whatever else fails after start-up is said, not only logged.
+  window.addEventListener('unhandledrejection', e => showError(e.reason, 'error'));
   await showInfo();
   // The Rows page writes its own state into the address (replaceState,
   // no hashchange): another address there is a link pasted or followed.
@@ -383,13 +411,19 @@ async function start() {
     const es = new EventSource('api/events');
     es.addEventListener('update', async ev => {
       const d = JSON.parse(ev.data);
-      $('#live').textContent = 'updated ' + new Date().toLocaleTimeString() + ' (' + d.changed.join(', ') + ')';
-      // The counts change with the data; a run writes its reports.
-      await showInfo();
-      if (location.hash.startsWith('#/overview')) showOverview();
-      else if (d.changed.includes('data') && $('#rows-view')) refreshRows();
+      setLive('updated ' + new Date().toLocaleTimeString() + ' (' + d.changed.join(', ') + ')', true);
+      try {
+        // The counts change with the data; a run writes its reports.
+        await showInfo();
+        if (location.hash.startsWith('#/overview')) await showOverview();
+        else if (d.changed.includes('data') && $('#rows-view')) await refreshRows();
+        showError(null, 'live update failed');
+      } catch (e) { showError(e, 'live update failed'); }
     });
-    es.addEventListener('hello', () => { $('#live').textContent = 'live'; });
+    es.addEventListener('hello', () => setLive('live', true));
+    // The browser retries a dropped stream by itself (hello again when
+    // back); one it gave up on (CLOSED) needs a reload.
+    es.onerror = () => setLive(es.readyState === EventSource.CLOSED ? 'disconnected: reload the page to reconnect' : 'disconnected: retrying…', false);
     es.addEventListener('data-error', ev => {
       const d = JSON.parse(ev.data);
       $('#data-error').hidden = !d.error;
