@@ -644,3 +644,34 @@ func TestViewBrowserServerGone(t *testing.T) {
 		t.Errorf("the failed request changed the table")
 	}
 }
+
+// Rows, compared records and sortable headers could not be reached or
+// opened from the keyboard, and Space on a facet redrew the facets and
+// dropped the focus to the page.
+func TestViewBrowserKeyboard(t *testing.T) {
+	browser(t)
+	_, hs, _ := demoServer(t, true)
+	p := newPage(t)
+	p.do("rows", chromedp.Navigate(hs.URL+"/#/rows"))
+	p.wait("rows", `document.body.dataset.ready === '1' && document.querySelectorAll('#rows tbody tr').length > 0`)
+	const active = `document.activeElement`
+	p.do("space on a facet", chromedp.Focus(`#facets input[data-facet="verdict"][value="FAIL"]`), chromedp.KeyEvent(" "))
+	p.wait("facet toggled, still focused", `[...document.querySelectorAll('#rows td.verdict')].every(td => td.textContent === 'FAIL') &&
+		`+active+`.matches('#facets input[data-facet="verdict"][value="FAIL"]') && `+active+`.checked`)
+	p.do("enter on a header", chromedp.Focus(`#rows th[data-col="confidence"]`), chromedp.KeyEvent("\r"))
+	p.wait("sorted, header focused", `location.hash.includes('sort=confidence') && `+active+`.matches('#rows th[data-col="confidence"]') && `+active+`.getAttribute('aria-sort') === 'ascending'`)
+	if got := p.eval(`[...document.querySelectorAll('#rows th')].filter(th => th.tabIndex < 0).map(th => th.dataset.col).join(' ')`); got != "task text tags" {
+		t.Errorf("headers out of the tab order: %q, want the unsortable task text tags", got)
+	}
+	id := p.eval(`document.querySelector('#rows tbody tr.row').dataset.id`)
+	p.do("enter on a row", chromedp.Focus(`#rows tbody tr.row a`), chromedp.KeyEvent("\r"))
+	p.wait("lineage", fmt.Sprintf(`location.hash === '#/row/%v' && document.querySelectorAll('#lineage .record').length > 0`, id))
+
+	p.do("compare", chromedp.Navigate(hs.URL+"/#/compare"))
+	p.wait("pairs", `document.querySelectorAll('#pairs tbody tr.row').length > 0`)
+	if p.eval(`[...document.querySelectorAll('#pairs tbody tr.row')].every(tr => tr.tabIndex === 0)`) != true {
+		t.Errorf("compared records are out of the tab order")
+	}
+	p.do("enter on a compared record", chromedp.Focus(`#pairs tbody tr.row`), chromedp.KeyEvent("\r"))
+	p.wait("pair", `document.querySelectorAll('#pair .card').length === 2`)
+}

@@ -132,18 +132,30 @@ async function refreshRows() {
   } catch (e) { showError(e, 'could not load the rows'); return; }
   showError(null, 'could not load the rows');
   if (page.rows.length === 0 && state.page > 0 && page.total > 0) { state.page = 0; return refreshRows(); }
-  renderFacets(facets);
+  keepFocus(() => { renderFacets(facets); renderTable(page); });
+}
+
+// renderTable draws a page of rows. A row opens its lineage by a click
+// anywhere, or by its id, a link; a sortable column's header is a button
+// for the keyboard too.
+function renderTable(page) {
   // The texts (where search hits are marked) come before the narrow
   // columns, so they are in view without scrolling the table sideways.
   const cols = state.stage === 3 ? ['id', 'topic', 'model', 'variant', 'intervention', 'verdict', 'task', 'text', 'confidence', 'difficulty', 'review_rounds', 'failed', 'tags']
     : state.stage === 2 ? ['id', 'topic', 'model', 'variant', 'task', 'text', 'failed', 'tags'] : ['id', 'topic', 'difficulty', 'task', 'text', 'failed', 'tags'];
   const head = {text: state.stage === 3 ? 'intervention I' : state.stage === 2 ? 'answer S' : 'B prompt', task: 'task T'};
-  $('#rows thead').innerHTML = '<tr>' + cols.map(c => `<th data-col="${c}">${esc(head[c] || LABEL[c] || c)}${state.sort === c ? (state.desc ? ' ▼' : ' ▲') : ''}</th>`).join('') + '</tr>';
-  for (const th of document.querySelectorAll('#rows th')) th.onclick = () => {
-    const c = th.dataset.col; if (['tags', 'task', 'text'].includes(c)) return;
+  const sortable = c => !['tags', 'task', 'text'].includes(c);
+  $('#rows thead').innerHTML = '<tr>' + cols.map(c => {
+    if (!sortable(c)) return `<th data-col="${c}" class="nosort">${esc(head[c] || LABEL[c] || c)}</th>`;
+    const sort = state.sort !== c ? 'none' : state.desc ? 'descending' : 'ascending';
+    return `<th data-col="${c}" data-focus="th:${c}" tabindex="0" role="button" aria-sort="${sort}">${esc(head[c] || LABEL[c] || c)}${sort === 'none' ? '' : state.desc ? ' ▼' : ' ▲'}</th>`;
+  }).join('') + '</tr>';
+  for (const th of document.querySelectorAll('#rows th[tabindex]')) activate(th, () => {
+    const c = th.dataset.col;
     state.desc = state.sort === c ? !state.desc : false; state.sort = c; refreshRows();
-  };
+  });
   $('#rows tbody').innerHTML = page.rows.map(r => '<tr class="row" data-id="' + r.id + '">' + cols.map(c => {
+    if (c === 'id') return `<td><a href="#/row/${r.id}" data-focus="row:${r.id}">${r.id}</a></td>`;
     if (c === 'verdict') return `<td class="verdict ${esc(r.verdict)}">${esc(r.verdict)}</td>`;
     if (c === 'tags') return '<td>' + r.tags.map(t => `<span class="tag">${esc(t)}</span>`).join('') + '</td>';
     if (c === 'task' || c === 'text') return `<td class="text" title="${esc(r[c])}">${highlight(r[c], state.q)}</td>`;
@@ -153,6 +165,22 @@ async function refreshRows() {
   for (const tr of document.querySelectorAll('#rows tr.row')) tr.onclick = () => { location.hash = '#/row/' + tr.dataset.id; };
   $('#total').textContent = `${page.total.toLocaleString()} rows`;
   $('#pageno').textContent = ` page ${page.page + 1} of ${Math.max(1, Math.ceil(page.total / page.size))} `;
+}
+
+// activate makes el act on a click, and on Enter or Space when focused.
+function activate(el, fn) {
+  el.onclick = fn;
+  el.onkeydown = e => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); fn(); } };
+}
+
+// keepFocus runs render, which draws part of the page anew, and gives the
+// keyboard focus back to the new element standing for the focused one
+// (the same data-focus): a facet toggled with Space stays focused.
+function keepFocus(render) {
+  const key = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.focus : '';
+  render();
+  const el = key && document.querySelector(`[data-focus="${CSS.escape(key)}"]`);
+  if (el) el.focus();
 }
 
 // facetValues is what a facet lists: its 40 commonest values, and every
@@ -170,7 +198,7 @@ function renderFacets(facets) {
   const el = $('#facets');
   el.innerHTML = FACETS.filter(f => facets[f] || state.filters[f]).map(f => `<h4>${esc(LABEL[f] || f)}</h4>` + facetValues(f, facets[f]).map(c => {
     const on = (state.filters[f] || []).includes(c.value);
-    return `<label><input type="checkbox" data-facet="${f}" value="${esc(c.value)}" ${on ? 'checked' : ''}> ${esc(f === 'failed' ? (c.value === '1' ? 'failed' : 'ok') : c.value || '(none)')} <span class="n">${c.count}</span></label>`;
+    return `<label><input type="checkbox" data-facet="${f}" value="${esc(c.value)}" data-focus="${esc(f + ':' + c.value)}" ${on ? 'checked' : ''}> ${esc(f === 'failed' ? (c.value === '1' ? 'failed' : 'ok') : c.value || '(none)')} <span class="n">${c.count}</span></label>`;
   }).join('')).join('');
   $('#clear').hidden = !state.q && !Object.keys(state.filters).length;
   for (const cb of el.querySelectorAll('input')) cb.onchange = () => {
@@ -327,8 +355,8 @@ async function refreshPairs() {
   showError(null, 'could not load the compared records');
   $('#pair-filter').textContent = cmpState.va ? `A ${cmpState.va} → B ${cmpState.vb}` : '';
   $('#pair-total').textContent = `${p.total} records`;
-  $('#pairs tbody').innerHTML = p.pairs.map(x => `<tr class="row" data-a="${x.a}" data-b="${x.b}"><td>${esc(x.topic)}</td><td>${esc(x.model)}</td><td>${esc(x.variant)}</td><td>${esc(x.intervention)}</td><td class="${esc(x.verdict_a)}">${esc(x.a ? x.verdict_a : '(absent)')}</td><td class="${esc(x.verdict_b)}">${esc(x.b ? x.verdict_b : '(absent)')}</td><td class="text">${esc(x.task)}</td></tr>`).join('');
-  for (const tr of document.querySelectorAll('#pairs tr.row')) tr.onclick = () => showPair(tr.dataset.a, tr.dataset.b);
+  $('#pairs tbody').innerHTML = p.pairs.map(x => `<tr class="row" tabindex="0" data-a="${x.a}" data-b="${x.b}"><td>${esc(x.topic)}</td><td>${esc(x.model)}</td><td>${esc(x.variant)}</td><td>${esc(x.intervention)}</td><td class="${esc(x.verdict_a)}">${esc(x.a ? x.verdict_a : '(absent)')}</td><td class="${esc(x.verdict_b)}">${esc(x.b ? x.verdict_b : '(absent)')}</td><td class="text">${esc(x.task)}</td></tr>`).join('');
+  for (const tr of document.querySelectorAll('#pairs tr.row')) activate(tr, () => showPair(tr.dataset.a, tr.dataset.b));
 }
 
 function diffHTML(ops, side) {
