@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -674,4 +675,49 @@ func TestViewBrowserKeyboard(t *testing.T) {
 	}
 	p.do("enter on a compared record", chromedp.Focus(`#pairs tbody tr.row`), chromedp.KeyEvent("\r"))
 	p.wait("pair", `document.querySelectorAll('#pair .card').length === 2`)
+}
+
+// Every load asked for /favicon.ico, a 404 the console logged as an
+// error. The page names an empty icon.
+func TestViewBrowserNoFavicon404(t *testing.T) {
+	browser(t)
+	s, _, _ := demoServer(t, false)
+	var mu sync.Mutex
+	var missing []string
+	h := s.Handler()
+	base := serveHandler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w}
+		h.ServeHTTP(rec, r)
+		if rec.status == http.StatusNotFound {
+			mu.Lock()
+			missing = append(missing, r.URL.Path)
+			mu.Unlock()
+		}
+	}))
+	p := newPage(t)
+	p.do("rows", chromedp.Navigate(base+"/#/rows"))
+	p.wait("rows", `document.body.dataset.ready === '1' && document.querySelectorAll('#rows tbody tr').length > 0`)
+	time.Sleep(time.Second) // the icon is asked for after the load
+	mu.Lock()
+	defer mu.Unlock()
+	if len(missing) > 0 {
+		t.Errorf("the page asked for %q: 404", missing)
+	}
+}
+
+// statusRecorder notes the status a handler answers with.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
 }
