@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -1006,4 +1007,34 @@ func TestViewSearchControlChars(t *testing.T) {
 	}
 	var facets map[string][]view.Count
 	getJSON(t, hs.URL, "/api/facets?q=%00%01", &facets)
+}
+
+// A port in use said "sptflow: sptflow view: listen on ADDR: listen tcp
+// ADDR: bind: address already in use" (the address twice, no hint), and
+// only after the index was built. It is checked first, and says what to do.
+func TestViewAddrInUse(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	addr := busy.Addr().String()
+	// Data whose index cannot be built: the address is checked before.
+	data := t.TempDir()
+	if err := os.WriteFile(filepath.Join(data, "stage_1"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	var stderr bytes.Buffer
+	err = run(context.Background(), []string{"view", "--data", data, "--addr", addr}, io.Discard, &stderr)
+	var out bytes.Buffer
+	report(&out, err)
+	want := "sptflow: address " + addr + " is in use; pick another with --addr (127.0.0.1:0 for any free port)\n"
+	if out.String() != want {
+		t.Errorf("view --addr BUSY printed %q, want %q", out.String(), want)
+	}
+	if exitCode(err) != exitFailed {
+		t.Errorf("exit code %d, want %d", exitCode(err), exitFailed)
+	}
 }
