@@ -721,3 +721,43 @@ func (r *statusRecorder) Flush() {
 		f.Flush()
 	}
 }
+
+// Paging: ▶ on the last page went back to page 1; #/rows?page=99 with
+// nothing selected said "page 100 of 1"; and #/rows?stage=7 drew the
+// stage-1 columns over the stage-3 rows the server answered with.
+func TestViewBrowserPaging(t *testing.T) {
+	browser(t)
+	_, hs, _ := demoServer(t, false)
+	var all view.Page
+	getJSON(t, hs.URL, "/api/rows", &all)
+	pages := (all.Total + all.Size - 1) / all.Size
+	if pages < 2 {
+		t.Fatalf("the demo has %d records: one page, nothing to page through", all.Total)
+	}
+	p := newPage(t)
+	p.do("rows", chromedp.Navigate(hs.URL+"/#/rows"))
+	p.wait("rows", `document.body.dataset.ready === '1' && document.querySelectorAll('#rows tbody tr').length > 0`)
+	pageno := func(n, of int) string {
+		return fmt.Sprintf(`document.querySelector('#pageno').textContent.trim() === 'page %d of %d'`, n, of)
+	}
+	p.wait("first page", pageno(1, pages)+` && document.querySelector('#prev').disabled && !document.querySelector('#next').disabled`)
+	for n := 2; n <= pages; n++ {
+		p.do("next", chromedp.Click("#next"))
+		p.wait(fmt.Sprint("page ", n), pageno(n, pages))
+	}
+	p.wait("last page", `document.querySelector('#next').disabled && !document.querySelector('#prev').disabled`)
+	p.eval(`document.querySelector('#next').click(); true`)
+	time.Sleep(500 * time.Millisecond)
+	p.wait("still the last page", pageno(pages, pages))
+
+	for _, c := range []struct{ hash, want string }{
+		{"page=99&verdict=NOPE", pageno(1, 1) + ` && document.querySelector('#total').textContent === '0 rows' && !location.hash.includes('page=')`},
+		{"page=99", pageno(pages, pages) + fmt.Sprintf(` && location.hash.includes('page=%d') && document.querySelectorAll('#rows tbody tr').length > 0`, pages-1)},
+		{"page=-2&verdict=FAIL", pageno(1, 1) + ` && [...document.querySelectorAll('#rows td.verdict')].every(td => td.textContent === 'FAIL')`},
+		{"stage=7", pageno(1, pages) + ` && document.querySelector('#stage').value === '3' && !!document.querySelector('#rows th[data-col="intervention"]') && !location.hash.includes('stage=')`},
+	} {
+		p.eval(`document.querySelector('#rows tbody').innerHTML = ''; location.hash = '#/rows?` + c.hash + `'; true`)
+		p.wait(c.hash, `document.querySelectorAll('#rows tbody tr').length > 0 || document.querySelector('#total').textContent === '0 rows'`)
+		p.wait(c.hash, c.want)
+	}
+}

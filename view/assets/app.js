@@ -93,7 +93,12 @@ function writeHash() {
 function readHash() {
   const [, query] = location.hash.split('?');
   const p = new URLSearchParams(query || '');
-  state = {stage: +p.get('stage') || 3, q: p.get('q') || '', sort: p.get('sort') || '', desc: p.get('desc') === '1', page: +p.get('page') || 0, filters: {}};
+  // Only the stages the server knows (it takes any other as 3), and a
+  // page from 0: a hand-made address cannot draw one stage's columns over
+  // another's rows.
+  const stage = +p.get('stage');
+  state = {stage: [1, 2, 3].includes(stage) ? stage : 3, q: p.get('q') || '', sort: p.get('sort') || '', desc: p.get('desc') === '1',
+    page: Math.max(0, Math.floor(+p.get('page') || 0)), filters: {}};
   for (const f of FACETS) if (p.getAll(f).length) state.filters[f] = p.getAll(f);
 }
 
@@ -114,7 +119,7 @@ async function showRows() {
     let t;
     $('#search').oninput = e => { clearTimeout(t); t = setTimeout(() => { state.q = e.target.value; state.page = 0; refreshRows(); }, 250); };
     $('#prev').onclick = () => { if (state.page > 0) { state.page--; refreshRows(); } };
-    $('#next').onclick = () => { state.page++; refreshRows(); };
+    $('#next').onclick = () => { state.page++; refreshRows(); }; // disabled on the last page
     $('#clear').onclick = () => { state.q = ''; state.filters = {}; state.page = 0; $('#search').value = ''; refreshRows(); };
     const hint = $('#export-hint');
     if (hint) hint.onclick = () => { const q = location.hash.split('?')[1] || ''; prompt('Export this selection with:', `sptflow view --export DIR --select '${q}'`); };
@@ -131,7 +136,9 @@ async function refreshRows() {
     [page, facets] = await Promise.all([api('api/rows', params()), api('api/facets', params())]);
   } catch (e) { showError(e, 'could not load the rows'); return; }
   showError(null, 'could not load the rows');
-  if (page.rows.length === 0 && state.page > 0 && page.total > 0) { state.page = 0; return refreshRows(); }
+  // A page past the last (an old link, fewer rows since) shows the last.
+  const pages = Math.max(1, Math.ceil(page.total / page.size));
+  if (state.page >= pages) { state.page = pages - 1; return refreshRows(); }
   keepFocus(() => { renderFacets(facets); renderTable(page); });
 }
 
@@ -164,7 +171,10 @@ function renderTable(page) {
   }).join('') + '</tr>').join('');
   for (const tr of document.querySelectorAll('#rows tr.row')) tr.onclick = () => { location.hash = '#/row/' + tr.dataset.id; };
   $('#total').textContent = `${page.total.toLocaleString()} rows`;
-  $('#pageno').textContent = ` page ${page.page + 1} of ${Math.max(1, Math.ceil(page.total / page.size))} `;
+  const pages = Math.max(1, Math.ceil(page.total / page.size));
+  $('#pageno').textContent = ` page ${page.page + 1} of ${pages} `;
+  $('#prev').disabled = page.page === 0;
+  $('#next').disabled = page.page + 1 >= pages;
 }
 
 // activate makes el act on a click, and on Enter or Space when focused.
@@ -354,7 +364,9 @@ async function refreshPairs() {
   } catch (e) { showError(e, 'could not load the compared records'); return; }
   showError(null, 'could not load the compared records');
   $('#pair-filter').textContent = cmpState.va ? `A ${cmpState.va} → B ${cmpState.vb}` : '';
-  $('#pair-total').textContent = `${p.total} records`;
+  $('#pair-total').textContent = `${p.total} records · page ${p.page + 1} of ${Math.max(1, Math.ceil(p.total / p.size))}`;
+  $('#cprev').disabled = p.page === 0;
+  $('#cnext').disabled = (p.page + 1) * p.size >= p.total;
   $('#pairs tbody').innerHTML = p.pairs.map(x => `<tr class="row" tabindex="0" data-a="${x.a}" data-b="${x.b}"><td>${esc(x.topic)}</td><td>${esc(x.model)}</td><td>${esc(x.variant)}</td><td>${esc(x.intervention)}</td><td class="${esc(x.verdict_a)}">${esc(x.a ? x.verdict_a : '(absent)')}</td><td class="${esc(x.verdict_b)}">${esc(x.b ? x.verdict_b : '(absent)')}</td><td class="text">${esc(x.task)}</td></tr>`).join('');
   for (const tr of document.querySelectorAll('#pairs tr.row')) activate(tr, () => showPair(tr.dataset.a, tr.dataset.b));
 }
