@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -1037,4 +1038,39 @@ func TestViewAddrInUse(t *testing.T) {
 	if exitCode(err) != exitFailed {
 		t.Errorf("exit code %d, want %d", exitCode(err), exitFailed)
 	}
+}
+
+// `sptflow view a.lock b.lock` with the files missing said "read
+// pipeline: open a.lock": a *.lock argument that is not a file was taken
+// for a pipeline (and with one of two missing, for "one of each"). It is
+// a lock file, and the message says it is missing; sptflow diff alike.
+func TestViewMissingLockFiles(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	present := writeLockFile(t, dir)
+	for _, args := range [][]string{
+		{"view", "--addr", "127.0.0.1:0", "a.lock", "b.lock"},
+		{"view", "--addr", "127.0.0.1:0", present, "a.lock"},
+		{"diff", "a.lock", "b.lock"},
+		{"diff", present, "a.lock"},
+	} {
+		err := run(context.Background(), args, io.Discard, io.Discard)
+		if !errors.Is(err, errUsage) || !strings.Contains(fmt.Sprint(err), "lock file a.lock does not exist") {
+			t.Errorf("sptflow %s: %v; want a usage error saying lock file a.lock does not exist", strings.Join(args, " "), err)
+		}
+	}
+}
+
+// writeLockFile writes an empty lock file, sptflow.lock, in dir.
+func writeLockFile(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := lockyaml.Codec{}.Encode(&store.LockFile{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "sptflow.lock")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
