@@ -103,6 +103,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/compare/pair", s.comparePair)
 	mux.HandleFunc("GET /api/events", s.events)
 	mux.Handle("GET /files/", http.StripPrefix("/files/", http.FileServer(http.Dir(s.A.Src.Dir))))
+	if s.B != nil {
+		// Side B's reports (a directory "b" of side A's data would be
+		// hidden by it, but the layout has none).
+		mux.Handle("GET /files/b/", http.StripPrefix("/files/b/", http.FileServer(http.Dir(s.B.Src.Dir))))
+	}
 	return mux
 }
 
@@ -192,18 +197,56 @@ func (s *Server) facets(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, f)
 }
 
+// SideLineage is a lineage as the API serves it: comparing, with the side
+// it is of and the row of the same item on the other side.
+type SideLineage struct {
+	*Lineage
+	Side string `json:"side,omitempty"` // "a" or "b" when comparing
+	// Other is the row on the other side standing for the same row: the
+	// same record (model, variant, intervention) of the same item, else a
+	// row of the item at the same stage, else its first row; 0 when the
+	// other side lacks the item.
+	Other int64 `json:"other,omitempty"`
+}
+
 func (s *Server) lineage(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.URL.Query().Get("id"), 10, 64)
 	if err != nil {
 		http.Error(w, "lineage: want id=<row id>", http.StatusBadRequest)
 		return
 	}
-	l, err := s.side(r).ix.Load().Lineage(r.Context(), id)
+	side := s.side(r)
+	l, err := side.ix.Load().Lineage(r.Context(), id)
 	if err != nil {
 		fail(w, err)
 		return
 	}
-	writeJSON(w, l)
+	out := SideLineage{Lineage: l}
+	if s.B != nil {
+		other := s.B
+		out.Side = "a"
+		if side == s.B {
+			out.Side, other = "b", s.A
+		}
+		out.Other = other.ix.Load().rowLike(r.Context(), side.ix.Load(), id)
+	}
+	writeJSON(w, out)
+}
+
+// rowLike returns the row of this index that stands for row id of index
+// from (SideLineage.Other).
+func (ix *Index) rowLike(ctx context.Context, from *Index, id int64) int64 {
+	var item, model, variant, interv string
+	var stage int
+	if from.db.QueryRowContext(ctx, `SELECT item, stage, model, variant, intervention FROM rows WHERE id = ?`, id).
+		Scan(&item, &stage, &model, &variant, &interv) != nil {
+		return 0
+	}
+	var out int64
+	_ = ix.db.QueryRowContext(ctx, `SELECT id FROM rows WHERE item = ?
+		ORDER BY (stage = ? AND model = ? AND variant = ? AND intervention = ?) DESC, stage = ? DESC, stage, id LIMIT 1`,
+		item, stage, model, variant, interv, stage).Scan(&out)
+	return out
 }
 
 func (s *Server) overview(w http.ResponseWriter, r *http.Request) {

@@ -761,3 +761,39 @@ func TestViewBrowserPaging(t *testing.T) {
 		p.wait(c.hash, c.want)
 	}
 }
+
+// Comparing, the page never asked for side B: its rows, lineages and
+// reports could not be reached. Rows and lineage switch sides, a compared
+// record links to each side's lineage, and B's reports are linked.
+func TestViewBrowserSideB(t *testing.T) {
+	browser(t)
+	_, hs, _ := demoServer(t, true)
+	in := info(t, hs.URL)
+	p := newPage(t)
+	p.do("rows", chromedp.Navigate(hs.URL+"/#/rows"))
+	p.wait("rows", `document.body.dataset.ready === '1' && document.querySelectorAll('#rows tbody tr').length > 0`)
+	if p.eval(`!!document.querySelector('#reports a[href="files/b/stage_3_analysis/report.html"]')`) != true {
+		t.Errorf("the header does not link B's report: %s", p.eval(`document.querySelector('#reports').innerHTML`))
+	}
+	p.eval(`(s => { document.querySelector('#rows tbody').innerHTML = ''; s.value = 'b'; s.dispatchEvent(new Event('change')); return true; })(document.querySelector('#side'))`)
+	p.wait("side B's rows", fmt.Sprintf(`location.hash.includes('side=b') && document.querySelector('#total').textContent === '%d rows' && document.querySelectorAll('#rows tbody tr').length > 0`, in.Compare.Rows[3]))
+	id := p.eval(`document.querySelector('#rows tbody tr.row').dataset.id`)
+	p.do("B's lineage", chromedp.Click(`#rows tbody tr.row a`))
+	p.wait("B's lineage", fmt.Sprintf(`location.hash === '#/row/%v?side=b' && document.querySelector('#lineage .side-on') && document.querySelector('#lineage .side-on').textContent.startsWith('B: ')
+		&& !!document.querySelector('#lineage .record[data-row="%v"]')`, id, id))
+	item := p.eval(`document.querySelector('#lineage p').textContent.match(/item (\w+)/)[1]`)
+	p.do("A's lineage of the item", chromedp.Click(`#lineage a.side-other`))
+	p.wait("A's lineage", `!location.hash.includes('side=b') && document.querySelector('#lineage .side-on') && document.querySelector('#lineage .side-on').textContent.startsWith('A: ')`)
+	if got := p.eval(`document.querySelector('#lineage p').textContent.match(/item (\w+)/)[1]`); got != item {
+		t.Errorf("A's lineage shows item %v, B's was %v", got, item)
+	}
+	p.shot("13-side-a-lineage")
+
+	p.do("compare", chromedp.Navigate(hs.URL+"/#/compare"))
+	p.wait("pairs", `document.querySelectorAll('#pairs tbody tr.row[data-a]:not([data-a="0"])[data-b]:not([data-b="0"])').length > 0`)
+	b := p.eval(`document.querySelector('#pairs tbody tr.row[data-a]:not([data-a="0"])[data-b]:not([data-b="0"])').dataset.b`)
+	p.do("a pair", chromedp.Click(`#pairs tbody tr.row[data-a]:not([data-a="0"])[data-b]:not([data-b="0"])`))
+	p.wait("pair links", `document.querySelectorAll('#pair a.lineage-link').length === 2`)
+	p.do("B's lineage of the pair", chromedp.Click(`#pair .cols > :nth-child(2) a.lineage-link`))
+	p.wait("B's lineage of the pair", fmt.Sprintf(`location.hash === '#/row/%v?side=b' && !!document.querySelector('#lineage .record[data-row="%v"]')`, b, b))
+}

@@ -1074,3 +1074,69 @@ func writeLockFile(t *testing.T, dir string) string {
 	}
 	return p
 }
+
+// Comparing, side B could only be read through the Compare tab: its
+// reports were not served (/files/ is A's directory), and a lineage did
+// not say which side it was of or where the item is on the other side.
+func TestViewSideB(t *testing.T) {
+	_, hs, dir := demoServer(t, true)
+	for path, file := range map[string]string{
+		"/files/stage_3_analysis/report.html":   filepath.Join(dir, "data", "demo", "stage_3_analysis", "report.html"),
+		"/files/b/stage_3_analysis/report.html": filepath.Join(dir, "data", "demo_b", "stage_3_analysis", "report.html"),
+	} {
+		resp, err := http.Get(hs.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !bytes.Equal(b, mustRead(t, file)) {
+			t.Errorf("GET %s: %s, %d bytes; want %s", path, resp.Status, len(b), file)
+		}
+	}
+	in := info(t, hs.URL)
+	if in.Compare == nil || !contains(in.Compare.Reports, "stage_3_analysis/report.html") {
+		t.Errorf("info of side B lists reports %v", in.Compare)
+	}
+	type sideLineage struct {
+		view.Lineage
+		Side  string `json:"side"`
+		Other int64  `json:"other"`
+	}
+	var rows view.Page
+	getJSON(t, hs.URL, "/api/rows?side=b&size=1", &rows)
+	var b, a sideLineage
+	getJSON(t, hs.URL, "/api/lineage?side=b&id="+itoa(int(rows.Rows[0].ID)), &b)
+	if b.Side != "b" || b.Other == 0 {
+		t.Fatalf("lineage of B's row %d: side %q, other %d; want b and A's row", rows.Rows[0].ID, b.Side, b.Other)
+	}
+	getJSON(t, hs.URL, "/api/lineage?id="+itoa(int(b.Other)), &a)
+	var rb, ra *view.RecordView
+	for i := range b.Records {
+		if b.Records[i].Row == rows.Rows[0].ID {
+			rb = &b.Records[i]
+		}
+	}
+	for i := range a.Records {
+		if a.Records[i].Row == b.Other {
+			ra = &a.Records[i]
+		}
+	}
+	switch {
+	case a.Side != "a" || a.Item.ID != b.Item.ID:
+		t.Errorf("A's lineage of row %d: side %q, item %s; want a, item %s", b.Other, a.Side, a.Item.ID, b.Item.ID)
+	case rb == nil || ra == nil || ra.Model != rb.Model || ra.Variant != rb.Variant || ra.Intervention != rb.Intervention:
+		t.Errorf("B's record %+v stands for A's %+v; want the same model, variant and intervention", rb, ra)
+	}
+	if a.Other != rows.Rows[0].ID {
+		t.Errorf("A's row %d: other %d; want B's row %d back", b.Other, a.Other, rows.Rows[0].ID)
+	}
+	var one struct {
+		Side *string `json:"side"`
+	}
+	_, hs1, _ := demoServer(t, false)
+	getJSON(t, hs1.URL, "/api/lineage?id=1", &one)
+	if one.Side != nil {
+		t.Errorf("a lineage with no comparison names a side %q", *one.Side)
+	}
+}

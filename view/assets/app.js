@@ -7,7 +7,7 @@ const esc = s => String(s ?? '').replace(/[&<>"']/g, c => ({'&': '&amp;', '<': '
 const STATIC = window.SPT_STATIC || null;
 const FACETS = ['topic', 'model', 'variant', 'itype', 'iversion', 'verdict', 'confidence', 'difficulty', 'review_rounds', 'failed', 'tag'];
 const LABEL = {itype: 'intervention type', iversion: 'version', review_rounds: 'review rounds'};
-let state = {stage: 3, q: '', sort: '', desc: false, page: 0, filters: {}};
+let state = {side: 'a', stage: 3, q: '', sort: '', desc: false, page: 0, filters: {}};
 let info = null;
 
 async function api(path, params = {}) {
@@ -76,6 +76,7 @@ function highlight(text, q) {
 // rowsHash is the address of the Rows page in its current state.
 function rowsHash() {
   const p = new URLSearchParams();
+  if (state.side === 'b') p.set('side', 'b');
   if (state.stage !== 3) p.set('stage', state.stage);
   if (state.q) p.set('q', state.q);
   if (state.sort) p.set('sort', state.sort);
@@ -97,24 +98,26 @@ function readHash() {
   // page from 0: a hand-made address cannot draw one stage's columns over
   // another's rows.
   const stage = +p.get('stage');
-  state = {stage: [1, 2, 3].includes(stage) ? stage : 3, q: p.get('q') || '', sort: p.get('sort') || '', desc: p.get('desc') === '1',
+  state = {side: p.get('side') === 'b' && info && info.compare ? 'b' : 'a', stage: [1, 2, 3].includes(stage) ? stage : 3, q: p.get('q') || '', sort: p.get('sort') || '', desc: p.get('desc') === '1',
     page: Math.max(0, Math.floor(+p.get('page') || 0)), filters: {}};
   for (const f of FACETS) if (p.getAll(f).length) state.filters[f] = p.getAll(f);
 }
 
 function params() {
-  return {stage: state.stage, q: state.q, sort: state.sort, desc: state.desc ? 1 : '', page: state.page, ...state.filters};
+  return {side: state.side === 'b' ? 'b' : '', stage: state.stage, q: state.q, sort: state.sort, desc: state.desc ? 1 : '', page: state.page, ...state.filters};
 }
 
 async function showRows() {
   const main = $('#main');
   if (!$('#rows-view')) {
     main.innerHTML = `<div id="rows-view" class="layout"><aside id="facets"></aside><div class="grow">
-      <div class="bar"><select id="stage"><option value="3">stage 3: interventions</option><option value="2">stage 2: answers</option><option value="1">stage 1: items</option></select>
+      <div class="bar">${info && info.compare && !STATIC ? `<select id="side" title="the experiment whose rows to show"><option value="a">A: ${esc(info.name)}</option><option value="b">B: ${esc(info.compare.name)}</option></select>` : ''}
+      <select id="stage"><option value="3">stage 3: interventions</option><option value="2">stage 2: answers</option><option value="1">stage 1: items</option></select>
       <input type="search" id="search" placeholder="search prompts, responses, interventions, reviews"> <span id="total"></span> <button id="clear" title="remove every facet filter and the search" hidden>clear filters</button>
       <button id="prev">◀</button><span id="pageno"></span><button id="next">▶</button>
       ${STATIC ? '' : '<button id="export-hint" title="sptflow view --export DIR --select QUERY">export…</button>'}</div>
       <table id="rows"><thead></thead><tbody></tbody></table></div></div>`;
+    if ($('#side')) $('#side').onchange = e => { state.side = e.target.value; state.page = 0; refreshRows(); };
     $('#stage').onchange = e => { state.stage = +e.target.value; state.page = 0; state.filters = {}; refreshRows(); };
     let t;
     $('#search').oninput = e => { clearTimeout(t); t = setTimeout(() => { state.q = e.target.value; state.page = 0; refreshRows(); }, 250); };
@@ -125,6 +128,7 @@ async function showRows() {
     if (hint) hint.onclick = () => { const q = location.hash.split('?')[1] || ''; prompt('Export this selection with:', `sptflow view --export DIR --select '${q}'`); };
   }
   $('#stage').value = state.stage;
+  if ($('#side')) $('#side').value = state.side;
   $('#search').value = state.q;
   await refreshRows();
 }
@@ -162,14 +166,14 @@ function renderTable(page) {
     state.desc = state.sort === c ? !state.desc : false; state.sort = c; refreshRows();
   });
   $('#rows tbody').innerHTML = page.rows.map(r => '<tr class="row" data-id="' + r.id + '">' + cols.map(c => {
-    if (c === 'id') return `<td><a href="#/row/${r.id}" data-focus="row:${r.id}">${r.id}</a></td>`;
+    if (c === 'id') return `<td><a href="${rowLink(r.id, state.side)}" data-focus="row:${r.id}">${r.id}</a></td>`;
     if (c === 'verdict') return `<td class="verdict ${esc(r.verdict)}">${esc(r.verdict)}</td>`;
     if (c === 'tags') return '<td>' + r.tags.map(t => `<span class="tag">${esc(t)}</span>`).join('') + '</td>';
     if (c === 'task' || c === 'text') return `<td class="text" title="${esc(r[c])}">${highlight(r[c], state.q)}</td>`;
     if (c === 'failed') return `<td>${r.failed ? '<span class="err">failed</span>' : ''}</td>`;
     return `<td>${esc(r[c])}</td>`;
   }).join('') + '</tr>').join('');
-  for (const tr of document.querySelectorAll('#rows tr.row')) tr.onclick = () => { location.hash = '#/row/' + tr.dataset.id; };
+  for (const tr of document.querySelectorAll('#rows tr.row')) tr.onclick = () => { location.hash = rowLink(tr.dataset.id, state.side); };
   $('#total').textContent = `${page.total.toLocaleString()} rows`;
   const pages = Math.max(1, Math.ceil(page.total / page.size));
   $('#pageno').textContent = ` page ${page.page + 1} of ${pages} `;
@@ -242,16 +246,30 @@ function curlHTML(curl, from) {
   return `<details class="curl"><summary>curl (${esc(from || 'the request rebuilt from the row')}; the key stays in the environment)</summary><pre class="curl-text" id="${id}">${esc(curl)}</pre><button class="copy" data-for="${id}">copy as curl</button></details>`;
 }
 
-async function showLineage(id) {
+// rowLink is the address of a row's lineage on a side ('b', or A).
+function rowLink(id, side) {
+  return '#/row/' + id + (side === 'b' ? '?side=b' : '');
+}
+
+// sidesHTML, comparing, says which side a lineage is of and links to the
+// same item's lineage on the other side.
+function sidesHTML(l) {
+  if (!l.side || !info.compare) return '';
+  const names = {a: 'A: ' + info.name, b: 'B: ' + info.compare.name};
+  return ' · ' + ['a', 'b'].map(s => s === l.side ? `<b class="side-on">${esc(names[s])}</b>`
+    : l.other ? `<a class="side-other" href="${rowLink(l.other, s)}">${esc(names[s])}</a>` : `<span class="muted">${esc(names[s])}: not there</span>`).join(' | ');
+}
+
+async function showLineage(id, side) {
   const main = $('#main');
   main.innerHTML = '<p>loading…</p>';
   let l;
-  try { l = await api('api/lineage', {id}); } catch (e) { main.innerHTML = `<p class="err">${esc(e.message)}</p>`; return; }
+  try { l = await api('api/lineage', {id, side: side === 'b' ? 'b' : ''}); } catch (e) { main.innerHTML = `<p class="err">${esc(e.message)}</p>`; return; }
   const it = l.item;
   // A record's answer may have no row of its own (stage_2/ lacks it): its
   // model still gets a card, so the record stays in view.
   const models = [...new Set([...l.answers, ...l.records].map(a => a.model))];
-  main.innerHTML = `<div id="lineage"><p><a href="javascript:history.back()">◀ back</a> · item ${esc(it.id)} · topic <b>${esc(it.topic)}</b></p>
+  main.innerHTML = `<div id="lineage"><p><a href="javascript:history.back()">◀ back</a> · item ${esc(it.id)} · topic <b>${esc(it.topic)}</b>${sidesHTML(l)}</p>
     <div class="card"><h3>Stage 1: the task</h3>
     ${it.note ? `<div class="err item-note">${esc(it.note)}</div>` : ''}
     <div class="muted">batch ${esc(it.batch.batch_id)} · ${esc(it.batch.file)} · generated by ${esc(it.batch.model_used)} at ${esc(it.batch.generation_timestamp)}</div>
@@ -332,9 +350,18 @@ function batchText(s) {
   return s.batch_results ? `${s.batch_results} · ${money(s.batch_cost_usd)} (online ${money(s.batch_list_usd)})` : '—';
 }
 
+// reports lists the reports of each side: their address and label
+// (side B's are served under files/b/).
+function reports(onlyHTML) {
+  if (!info || STATIC) return [];
+  const side = (i, dir, label) => (i ? i.reports : []).filter(r => !onlyHTML || r.endsWith('.html')).map(r => ({href: dir + r, label: label + r}));
+  return info.compare ? [...side(info, 'files/', 'A: '), ...side(info.compare, 'files/b/', 'B: ')] : side(info, 'files/', '');
+}
+
 function reportsHTML() {
-  if (!info || !info.reports.length) return '';
-  return '<h4>Reports</h4>' + info.reports.map(r => `<a href="files/${esc(r)}" target="_blank">${esc(r)}</a>`).join('<br>');
+  const l = reports(false);
+  if (!l.length) return '';
+  return '<h4>Reports</h4>' + l.map(r => `<a href="${esc(r.href)}" target="_blank">${esc(r.label)}</a>`).join('<br>');
 }
 
 let cmpState = {changed: true, page: 0, va: '', vb: ''};
@@ -379,7 +406,7 @@ async function showPair(a, b) {
   let v;
   try { v = await api('api/compare/pair', {a, b}); } catch (e) { showError(e, 'could not load the record'); return; }
   showError(null, 'could not load the record');
-  const side = (r, s) => r ? `<div class="card"><b>${s.toUpperCase()}</b> <span class="${esc(r.P)}">${esc(r.P)}</span> · confidence ${esc(r.confidence)}
+  const side = (r, s) => r ? `<div class="card"><b>${s.toUpperCase()}</b> <span class="${esc(r.P)}">${esc(r.P)}</span> · confidence ${esc(r.confidence)} · <a class="lineage-link" href="${rowLink(r.row, s)}">lineage</a>
      <h4>I</h4><pre class="diff">${diffHTML(v.diff_I, s)}</pre><h4>R</h4><pre class="diff">${diffHTML(v.diff_R, s)}</pre></div>` : `<div class="card muted">${s.toUpperCase()}: absent</div>`;
   $('#pair').innerHTML = `<h4>Task</h4><pre>${esc(v.task)}</pre><div class="cols">${side(v.a, 'a')}${side(v.b, 'b')}</div>`;
   $('#pair').scrollIntoView();
@@ -400,7 +427,11 @@ async function route() {
   const h = location.hash || '#/rows';
   for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', h.startsWith(a.getAttribute('href')));
   try {
-    if (h.startsWith('#/row/')) { await showLineage(h.slice(6)); return; }
+    if (h.startsWith('#/row/')) {
+      const [id, q] = h.slice(6).split('?');
+      await showLineage(id, new URLSearchParams(q || '').get('side'));
+      return;
+    }
     if (h.startsWith('#/overview')) { await showOverview(); return; }
     if (h.startsWith('#/compare')) { await showCompare(); return; }
     readHash();
@@ -425,7 +456,7 @@ async function showInfo() {
   const counts = info.rows || {};
   $('#source').textContent = `${info.name} · ${(counts[3] || 0).toLocaleString()} records · ${(counts[2] || 0).toLocaleString()} answers · ${(counts[1] || 0).toLocaleString()} items`;
   $('#nav-compare').hidden = !info.compare;
-  $('#reports').innerHTML = STATIC ? '' : info.reports.filter(r => r.endsWith('.html')).map(r => `<a href="files/${esc(r)}" target="_blank">${esc(r.split('/').pop())}</a>`).join('');
+  $('#reports').innerHTML = reports(true).map(r => `<a href="${esc(r.href)}" target="_blank">${esc(r.label.replace(/[^ ]*\//, ''))}</a>`).join('');
   showSkipped();
 }
 
