@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
-	"github.com/sptflow/sptflow/llm"
 	"github.com/sptflow/sptflow/pyjson"
 	"github.com/sptflow/sptflow/steps/spt"
 )
@@ -60,7 +58,9 @@ type AnswerView struct {
 	Tags    []string `json:"tags"`
 	Calls   []Call   `json:"calls"`
 	// Curl reproduces the answer's request (system prompt and task) for
-	// the provider that served it, with the key as a shell variable.
+	// the provider that served it, with the key as a shell variable, when
+	// the store does not hold the request its call sent (that call's curl
+	// is CallDetail's).
 	Curl string `json:"curl,omitempty"`
 	// Note says why the answer is read from a record's stage-3 file: the
 	// data's stage_2/ holds no row of it (Row is then 0).
@@ -94,43 +94,6 @@ type Review struct {
 	Thought    string `json:"thought_process"`
 	Calls      []Call `json:"calls"`
 }
-
-// Call is one request record of the store.
-type Call struct {
-	Key          string          `json:"key"`
-	Provider     string          `json:"provider"`
-	Model        string          `json:"model"`
-	Served       string          `json:"served_model"`
-	OK           bool            `json:"ok"`
-	InputTokens  int64           `json:"input_tokens"`
-	OutputTokens int64           `json:"output_tokens"`
-	CacheRead    int64           `json:"cache_read_tokens"`
-	CostUSD      float64         `json:"cost_usd"`
-	Attempts     int             `json:"attempts"`
-	Run          string          `json:"run"`
-	Time         string          `json:"time"`
-	Simulated    bool            `json:"simulated"`
-	Partition    string          `json:"partition"`
-	Node         string          `json:"node"`
-	Record       json.RawMessage `json:"record"` // the stored record: response, usage, ...
-	// Batch is the provider batch that answered ("" online).
-	Batch string `json:"batch,omitempty"`
-	// RequestDigest names the request object the record answers;
-	// Request is that object (provider, model entry's wire settings and
-	// the request as sent) and Curl sends it again, the key read from
-	// the environment. RequestMissing says why there is none: the record
-	// predates stored requests, or its object is gone.
-	RequestDigest  string          `json:"request_digest,omitempty"`
-	Request        json.RawMessage `json:"request,omitempty"`
-	Curl           string          `json:"curl,omitempty"`
-	RequestMissing string          `json:"request_missing,omitempty"`
-}
-
-// Messages for a call whose request cannot be shown.
-const (
-	requestNotRecorded = "request not recorded: this record was written before sptflow stored requests beside responses"
-	requestGone        = "request not in the store (removed, or written by a run still going): only the response was kept"
-)
 
 // Lineage returns the lineage of the item of row id.
 func (ix *Index) Lineage(ctx context.Context, id int64) (*Lineage, error) {
@@ -240,9 +203,9 @@ func (ix *Index) answerView(ctx context.Context, r Row, it *pyjson.Object, tags 
 		a.S, a.Input, a.Output = str(v, "S"), str(v, "input_tokens"), str(v, "output_tokens")
 	}
 	a.Calls = ix.callsFor(ctx, r.Topic, a.S)
-	if len(a.Calls) > 0 && a.Calls[0].Curl != "" {
-		a.Curl = a.Calls[0].Curl
-	} else if len(a.Calls) > 0 {
+	if len(a.Calls) > 0 && (a.Calls[0].RequestDigest == "" || a.Calls[0].RequestMissing != "") {
+		// No stored request to send again (its call's curl, CallDetail):
+		// the request rebuilt from the row.
 		a.Curl = Curl(a.Calls[0].Provider, a.Calls[0].Model, str(it, r.Variant), str(it, "T"))
 	}
 	return a
@@ -398,112 +361,6 @@ func reviewChain(revs []Review, times []float64, generated, made string) []Revie
 		}
 	}
 	return chain
-}
-
-// callsFor returns the calls whose response holds the texts: those
-// holding every one of them when there are such, else any of them; of
-// those, the ones a partition of topic paid for when the spend ledgers
-// say so.
-func (ix *Index) callsFor(ctx context.Context, topic string, texts ...string) []Call {
-	var sets []map[string]bool
-	for _, t := range texts {
-		if len(strings.TrimSpace(t)) < minFingerprintLen {
-			continue
-		}
-		set := map[string]bool{}
-		rs, err := ix.db.QueryContext(ctx, `SELECT key FROM call_fp WHERE fp = ?`, fingerprint(t))
-		if err != nil {
-			continue
-		}
-		for rs.Next() {
-			var k string
-			if rs.Scan(&k) == nil {
-				set[k] = true
-			}
-		}
-		rs.Close()
-		sets = append(sets, set)
-	}
-	keys := map[string]bool{}
-	for i, set := range sets {
-		for k := range set {
-			all := true
-			for _, o := range sets[i+1:] {
-				all = all && o[k]
-			}
-			if all && i == 0 {
-				keys[k] = true
-			}
-		}
-	}
-	if len(keys) == 0 {
-		for _, set := range sets {
-			for k := range set {
-				keys[k] = true
-			}
-		}
-	}
-	var calls, ofTopic []Call
-	for k := range keys {
-		c, ok := ix.call(ctx, k)
-		if !ok {
-			continue
-		}
-		calls = append(calls, c)
-		if topic != "" && (strings.HasSuffix(c.Partition, "@"+topic) || strings.Contains(c.Partition, "="+topic)) {
-			ofTopic = append(ofTopic, c)
-		}
-	}
-	if len(ofTopic) > 0 {
-		calls = ofTopic
-	}
-	slices.SortFunc(calls, func(a, b Call) int { return strings.Compare(a.Time+a.Key, b.Time+b.Key) })
-	if calls == nil {
-		calls = []Call{}
-	}
-	return calls
-}
-
-func (ix *Index) call(ctx context.Context, key string) (Call, bool) {
-	var c Call
-	var rec string
-	err := ix.db.QueryRowContext(ctx, `SELECT key, provider, model, served, ok, input_tokens, output_tokens, cache_read, cost, attempts, run, time, simulated, partition, node, record
-		FROM calls WHERE key = ?`, key).Scan(&c.Key, &c.Provider, &c.Model, &c.Served, &c.OK, &c.InputTokens, &c.OutputTokens, &c.CacheRead, &c.CostUSD, &c.Attempts,
-		&c.Run, &c.Time, &c.Simulated, &c.Partition, &c.Node, &rec)
-	if err != nil {
-		return c, false
-	}
-	c.Record = json.RawMessage(rec)
-	ix.callRequest(ctx, &c)
-	return c, true
-}
-
-// callRequest fills the call's batch and request from its record and the
-// indexed request objects.
-func (ix *Index) callRequest(ctx context.Context, c *Call) {
-	var r llm.Record
-	if json.Unmarshal(c.Record, &r) != nil {
-		return
-	}
-	c.Batch, c.RequestDigest = r.Batch, r.Request
-	if r.Request == "" {
-		c.RequestMissing = requestNotRecorded
-		return
-	}
-	var body string
-	if ix.db.QueryRowContext(ctx, `SELECT body FROM call_requests WHERE digest = ?`, r.Request).Scan(&body) != nil {
-		c.RequestMissing = requestGone
-		return
-	}
-	sr, ok := llm.ParseStoredRequest([]byte(body))
-	if !ok {
-		c.RequestMissing = requestGone
-		return
-	}
-	c.Request = json.RawMessage(body)
-	if curl, err := CurlRequest(sr); err == nil {
-		c.Curl = curl
-	}
 }
 
 func (ix *Index) meta(ctx context.Context, k string) (string, error) {

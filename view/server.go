@@ -97,6 +97,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/rows", s.rows)
 	mux.HandleFunc("GET /api/facets", s.facets)
 	mux.HandleFunc("GET /api/lineage", s.lineage)
+	mux.HandleFunc("GET /api/call", s.call)
 	mux.HandleFunc("GET /api/overview", s.overview)
 	mux.HandleFunc("GET /api/compare", s.compare)
 	mux.HandleFunc("GET /api/compare/pairs", s.comparePairs)
@@ -231,6 +232,22 @@ func (s *Server) lineage(w http.ResponseWriter, r *http.Request) {
 		out.Other = other.ix.Load().rowLike(r.Context(), side.ix.Load(), id)
 	}
 	writeJSON(w, out)
+}
+
+// call serves one call of a lineage in full: its record, its request and
+// the request's curl (a lineage carries each call's summary).
+func (s *Server) call(w http.ResponseWriter, r *http.Request) {
+	key := r.URL.Query().Get("key")
+	if key == "" {
+		http.Error(w, "call: want key=<request key>", http.StatusBadRequest)
+		return
+	}
+	c, err := s.side(r).ix.Load().CallDetail(r.Context(), key)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, c)
 }
 
 // rowLike returns the row of this index that stands for row id of index

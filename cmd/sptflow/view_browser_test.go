@@ -179,6 +179,8 @@ func TestViewBrowser(t *testing.T) {
 	text = p.text("#lineage")
 	records := p.eval(`document.querySelectorAll('#lineage .record').length`)
 	p.shot("4-lineage")
+	// An answer's call, opened, shows its curl (asked of the server then).
+	p.do("open an answer's call", chromedp.Click(`#lineage .answers details.call > summary`), chromedp.WaitVisible(`#lineage .answers details.call[open] details.curl`))
 	if p.eval(`document.querySelectorAll('#lineage button.copy').length > 0 && document.querySelector('#lineage pre[id^=curl]').textContent.includes('$ANTHROPIC_API_KEY')`) != true {
 		t.Errorf("lineage has no copy-as-curl with the key as $ANTHROPIC_API_KEY")
 	}

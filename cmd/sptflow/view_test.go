@@ -191,8 +191,12 @@ func TestViewLineage(t *testing.T) {
 		if !c.Simulated || !strings.HasPrefix(c.Served, "sim/") || c.Attempts < 1 || c.Node != "infer" {
 			t.Errorf("answer call = %+v, want a simulated infer call", c)
 		}
-		if !strings.Contains(a.Curl, "$ANTHROPIC_API_KEY") || strings.Contains(a.Curl, "test-key") {
-			t.Errorf("curl = %q, want the key as $ANTHROPIC_API_KEY", a.Curl)
+		// The call's stored request has its curl, asked for when the
+		// call is opened; the answer has none of its own.
+		var full view.Call
+		getJSON(t, hs.URL, "/api/call?key="+c.Key, &full)
+		if !strings.Contains(full.Curl, "$ANTHROPIC_API_KEY") || strings.Contains(full.Curl, "test-key") || a.Curl != "" {
+			t.Errorf("call curl = %q, answer curl %q; want the call's with the key as $ANTHROPIC_API_KEY, none of the answer's", full.Curl, a.Curl)
 		}
 	}
 	var rec *view.RecordView
@@ -1138,5 +1142,44 @@ func TestViewSideB(t *testing.T) {
 	getJSON(t, hs1.URL, "/api/lineage?id=1", &one)
 	if one.Side != nil {
 		t.Errorf("a lineage with no comparison names a side %q", *one.Side)
+	}
+}
+
+// A lineage carried every call's request object, a curl repeating its
+// body and the stored record: 1-4 MB for one demo item (6-17 MB after a
+// few runs), most of it requests that many calls share. It carries the
+// calls' summaries; /api/call sends one call in full when it is opened.
+func TestViewLineagePayload(t *testing.T) {
+	_, hs, _ := demoServer(t, false)
+	var p view.Page
+	getJSON(t, hs.URL, "/api/rows?size=500", &p)
+	var most int
+	for _, r := range p.Rows {
+		resp, err := http.Get(hs.URL + "/api/lineage?id=" + itoa(int(r.ID)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		most = max(most, len(b))
+	}
+	if most > 128<<10 {
+		t.Errorf("the largest lineage of the demo is %d KB; want its calls' summaries only (about 40 KB)", most>>10)
+	}
+	var l view.Lineage
+	getJSON(t, hs.URL, "/api/lineage?id="+itoa(int(p.Rows[0].ID)), &l)
+	c := l.Records[0].Calls[0]
+	var full view.Call
+	getJSON(t, hs.URL, "/api/call?key="+c.Key, &full)
+	if full.Key != c.Key || full.Request == nil || full.Curl == "" || full.Record == nil || full.CostUSD != c.CostUSD {
+		t.Errorf("/api/call of %.12s: request %d bytes, curl %d, record %d; want them all, and the summary's cost", c.Key, len(full.Request), len(full.Curl), len(full.Record))
+	}
+	resp, err := http.Get(hs.URL + "/api/call?key=nope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("/api/call of an unknown key: %s, want 404", resp.Status)
 	}
 }
