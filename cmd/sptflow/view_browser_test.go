@@ -799,3 +799,33 @@ func TestViewBrowserSideB(t *testing.T) {
 	p.do("B's lineage of the pair", chromedp.Click(`#pair .cols > :nth-child(2) a.lineage-link`))
 	p.wait("B's lineage of the pair", fmt.Sprintf(`location.hash === '#/row/%v?side=b' && !!document.querySelector('#lineage .record[data-row="%v"]')`, b, b))
 }
+
+// Found while testing the sweep's fixes: two queries in a row (typing
+// on) whose first answered last drew the first's rows over the second's,
+// under the second's address.
+func TestViewBrowserLateAnswer(t *testing.T) {
+	browser(t)
+	s, _, _ := demoServer(t, false)
+	h := s.Handler()
+	base := serveHandler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("q") == "zzqxslow" {
+			time.Sleep(1500 * time.Millisecond)
+		}
+		h.ServeHTTP(w, r)
+	}))
+	p := newPage(t)
+	p.do("rows", chromedp.Navigate(base+"/#/rows"))
+	p.wait("rows", `document.body.dataset.ready === '1' && document.querySelectorAll('#rows tbody tr').length > 0`)
+	all := p.text("#total")
+	search := func(q string) {
+		p.eval(fmt.Sprintf(`(s => { s.value = %q; s.dispatchEvent(new Event('input')); return true; })(document.querySelector('#search'))`, q))
+	}
+	search("zzqxslow")
+	p.wait("slow query asked", `location.hash.includes('q=zzqxslow')`)
+	search("")
+	p.wait("second query", `!location.hash.includes('q=')`)
+	time.Sleep(2500 * time.Millisecond) // the slow answer comes in
+	if got := p.text("#total"); got != all || !strings.HasSuffix(fmt.Sprint(p.eval(`location.hash`)), "#/rows?") {
+		t.Errorf("after the slow query answered last: %s at %v, want %s (the later query's)", got, p.eval(`location.hash`), all)
+	}
+}

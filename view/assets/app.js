@@ -133,12 +133,18 @@ async function showRows() {
   await refreshRows();
 }
 
+let rowsAsked = 0; // counts refreshRows' queries: only the latest is drawn
+
 async function refreshRows() {
   writeHash();
+  const n = ++rowsAsked;
   let page, facets;
   try {
     [page, facets] = await Promise.all([api('api/rows', params()), api('api/facets', params())]);
-  } catch (e) { showError(e, 'could not load the rows'); return; }
+  } catch (e) { if (n === rowsAsked) showError(e, 'could not load the rows'); return; }
+  // An earlier query answered late (typing on, say) must not draw over a
+  // later one's rows.
+  if (n !== rowsAsked) return;
   showError(null, 'could not load the rows');
   // A page past the last (an old link, fewer rows since) shows the last.
   const pages = Math.max(1, Math.ceil(page.total / page.size));
@@ -412,11 +418,15 @@ async function showCompare() {
   await refreshPairs();
 }
 
+let pairsAsked = 0; // as rowsAsked
+
 async function refreshPairs() {
+  const n = ++pairsAsked;
   let p;
   try {
     p = await api('api/compare/pairs', {changed: cmpState.changed ? 1 : '', page: cmpState.page, va: cmpState.va, vb: cmpState.vb});
-  } catch (e) { showError(e, 'could not load the compared records'); return; }
+  } catch (e) { if (n === pairsAsked) showError(e, 'could not load the compared records'); return; }
+  if (n !== pairsAsked) return;
   showError(null, 'could not load the compared records');
   $('#pair-filter').textContent = cmpState.va ? `A ${cmpState.va} → B ${cmpState.vb}` : '';
   $('#pair-total').textContent = `${p.total} records · page ${p.page + 1} of ${Math.max(1, Math.ceil(p.total / p.size))}`;
