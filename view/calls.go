@@ -3,6 +3,7 @@ package view
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -146,49 +147,61 @@ func ledgerPartitions(storeDir string) map[string][2]string {
 }
 
 // indexReviews indexes the stage-3 review logs: one line per review made.
-func indexReviews(ctx context.Context, dir string, files []string, tx preparer) error {
+// A log or a line that cannot be read is left out; the list says which.
+func indexReviews(ctx context.Context, dir string, files []string, tx preparer) ([]string, error) {
 	ins, err := tx.PrepareContext(ctx, `INSERT INTO reviews VALUES (?,?,?,?,?,?,?,?,?,?)`)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var skipped []string
 	for _, rel := range files {
-		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
+		bad, err := indexReviewLog(ctx, dir, rel, ins)
 		if err != nil {
-			return fmt.Errorf("read %s: %w", rel, err)
+			return nil, err
 		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 0, 64*1024), 64<<20)
-		for n := 1; sc.Scan(); n++ {
-			var v struct {
-				Dataset    string `json:"dataset"`
-				Config     string `json:"intervention_config"`
-				Batch      int    `json:"batch_number"`
-				Round      int    `json:"review_round"`
-				Verdict    *bool  `json:"verdict"`
-				Model      string `json:"review_model"`
-				Evaluation string `json:"written_evaluation"`
-				Thought    string `json:"thought_process"`
-				Timestamp  string `json:"timestamp"`
-			}
-			if len(strings.TrimSpace(sc.Text())) == 0 {
-				continue
-			}
-			if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
-				f.Close()
-				return fmt.Errorf("read %s:%d: %w", rel, n, err)
-			}
-			if _, err := ins.ExecContext(ctx, v.Dataset, v.Config, v.Batch, v.Round, v.Verdict != nil && *v.Verdict, v.Model, v.Evaluation, v.Thought, rel, unixTime(v.Timestamp)); err != nil {
-				f.Close()
-				return err
-			}
+		skipped = append(skipped, bad...)
+	}
+	return skipped, nil
+}
+
+// indexReviewLog indexes one review log; it returns the lines it left
+// out, and an error only when the index cannot be written.
+func indexReviewLog(ctx context.Context, dir, rel string, ins *sql.Stmt) ([]string, error) {
+	f, err := os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
+	if err != nil {
+		return []string{fmt.Sprintf("read %s: %v", rel, err)}, nil
+	}
+	defer f.Close()
+	var skipped []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64*1024), 64<<20)
+	for n := 1; sc.Scan(); n++ {
+		var v struct {
+			Dataset    string `json:"dataset"`
+			Config     string `json:"intervention_config"`
+			Batch      int    `json:"batch_number"`
+			Round      int    `json:"review_round"`
+			Verdict    *bool  `json:"verdict"`
+			Model      string `json:"review_model"`
+			Evaluation string `json:"written_evaluation"`
+			Thought    string `json:"thought_process"`
+			Timestamp  string `json:"timestamp"`
 		}
-		err = sc.Err()
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("read %s: %w", rel, err)
+		if len(strings.TrimSpace(sc.Text())) == 0 {
+			continue
+		}
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			skipped = append(skipped, fmt.Sprintf("read %s:%d: %v", rel, n, err))
+			continue
+		}
+		if _, err := ins.ExecContext(ctx, v.Dataset, v.Config, v.Batch, v.Round, v.Verdict != nil && *v.Verdict, v.Model, v.Evaluation, v.Thought, rel, unixTime(v.Timestamp)); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	if err := sc.Err(); err != nil {
+		skipped = append(skipped, fmt.Sprintf("read %s: %v", rel, err))
+	}
+	return skipped, nil
 }
 
 // unixTime reads a Python datetime.isoformat() timestamp (naive, in local

@@ -33,6 +33,9 @@ func (ix *Index) Export(ctx context.Context, name string, q Query, dir string) (
 			if l, err = ix.Lineage(ctx, r.ID); err != nil {
 				return 0, err
 			}
+			if err := ix.detailCalls(ctx, l); err != nil {
+				return 0, err
+			}
 			byItem[r.Item] = l
 		}
 		l.shareRequests(requests)
@@ -102,27 +105,55 @@ func staticPage(data []byte) ([]byte, error) {
 	return out, nil
 }
 
+// detailCalls puts each call's record and request into the lineage (an
+// export has no server to ask), and gives an answer whose call's request
+// is stored that request's curl, before shareRequests drops the calls'.
+func (ix *Index) detailCalls(ctx context.Context, l *Lineage) error {
+	var err error
+	l.eachCalls(func(cs []Call) {
+		for i := range cs {
+			if err != nil {
+				return
+			}
+			var c *Call
+			if c, err = ix.CallDetail(ctx, cs[i].Key); err == nil {
+				cs[i] = *c
+			}
+		}
+	})
+	for i := range l.Answers {
+		if a := &l.Answers[i]; a.Curl == "" && len(a.Calls) > 0 {
+			a.Curl = a.Calls[0].Curl
+		}
+	}
+	return err
+}
+
 // shareRequests moves the calls' requests into requests, by digest (a
 // stage-3 request of tens of KB is named by every record of its batch),
 // and drops their curl commands, which repeat them: the export's page
 // shows each call's request from there, without curl.
 func (l *Lineage) shareRequests(requests map[string]json.RawMessage) {
-	share := func(cs []Call) {
+	l.eachCalls(func(cs []Call) {
 		for i := range cs {
 			if cs[i].Request != nil {
 				requests[cs[i].RequestDigest] = cs[i].Request
 			}
 			cs[i].Request, cs[i].Curl = nil, ""
 		}
-	}
-	share(l.Item.Calls)
+	})
+}
+
+// eachCalls calls fn with every list of calls of the lineage.
+func (l *Lineage) eachCalls(fn func([]Call)) {
+	fn(l.Item.Calls)
 	for i := range l.Answers {
-		share(l.Answers[i].Calls)
+		fn(l.Answers[i].Calls)
 	}
 	for i := range l.Records {
-		share(l.Records[i].Calls)
+		fn(l.Records[i].Calls)
 		for j := range l.Records[i].Reviews {
-			share(l.Records[i].Reviews[j].Calls)
+			fn(l.Records[i].Reviews[j].Calls)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -96,6 +97,9 @@ type Index struct {
 	Built time.Duration
 	// Rows counts the rows by stage.
 	Counts map[int]int
+	// Skipped lists the data files (and review log lines) left out of the
+	// index because they cannot be read, each with why.
+	Skipped []string
 }
 
 // Close closes the database.
@@ -131,7 +135,28 @@ func OpenIndex(ctx context.Context, src Source, dir string) (*Index, error) {
 		ix.db.Close()
 		return nil, err
 	}
+	if ix.Skipped, err = ix.skipped(ctx); err != nil {
+		ix.db.Close()
+		return nil, err
+	}
 	return ix, nil
+}
+
+// skipped reads what the build left out (none in an index that predates
+// the list: its build stopped at an unreadable file instead).
+func (ix *Index) skipped(ctx context.Context) ([]string, error) {
+	v, err := ix.meta(ctx, "skipped")
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read index %s: %w", ix.Path, err)
+	}
+	var out []string
+	if err := json.Unmarshal([]byte(v), &out); err != nil {
+		return nil, fmt.Errorf("read index %s: skipped files: %w", ix.Path, err)
+	}
+	return out, nil
 }
 
 func openDB(p string) (*sql.DB, error) {
@@ -189,7 +214,12 @@ func build(ctx context.Context, src Source, l layout, p string) error {
 		if err := indexFiles(ctx, src.Dir, l, w); err != nil {
 			return err
 		}
-		if err := indexReviews(ctx, src.Dir, l.reviews, conn); err != nil {
+		badReviews, err := indexReviews(ctx, src.Dir, l.reviews, conn)
+		if err != nil {
+			return err
+		}
+		skipped, _ := json.Marshal(append(w.skipped, badReviews...))
+		if _, err := conn.ExecContext(ctx, `INSERT INTO meta VALUES ('skipped', ?)`, string(skipped)); err != nil {
 			return err
 		}
 		if src.Store != "" {
@@ -271,6 +301,7 @@ type writer struct {
 	ctx                    context.Context
 	rows, snips, tags, fts *sql.Stmt
 	next                   int64
+	skipped                []string // files left out, with why
 }
 
 func newWriter(ctx context.Context, tx preparer) (*writer, error) {
@@ -336,7 +367,8 @@ type fileJob struct {
 }
 
 // indexFiles parses the batch files in parallel and writes their rows in
-// file order. Stage-1 and stage-2 rows come from their own directories,
+// file order; a file that cannot be read is left out, and listed in
+// w.skipped. Stage-1 and stage-2 rows come from their own directories,
 // or, when a source has none (the published data), from the stage-3 files.
 func indexFiles(ctx context.Context, dir string, l layout, w *writer) error {
 	var jobs []*fileJob
@@ -398,7 +430,9 @@ func indexFiles(ctx context.Context, dir string, l layout, w *writer) error {
 			return ctx.Err()
 		}
 		if j.err != nil {
-			return j.err
+			// One unreadable file (cut short, or off the data contract)
+			// leaves out its rows, not the whole view.
+			w.skipped = append(w.skipped, j.err.Error())
 		}
 		for _, r := range j.rows {
 			if err := w.add(r); err != nil {

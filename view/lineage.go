@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
-	"github.com/sptflow/sptflow/llm"
 	"github.com/sptflow/sptflow/pyjson"
 	"github.com/sptflow/sptflow/steps/spt"
 )
@@ -60,8 +58,13 @@ type AnswerView struct {
 	Tags    []string `json:"tags"`
 	Calls   []Call   `json:"calls"`
 	// Curl reproduces the answer's request (system prompt and task) for
-	// the provider that served it, with the key as a shell variable.
+	// the provider that served it, with the key as a shell variable, when
+	// the store does not hold the request its call sent (that call's curl
+	// is CallDetail's).
 	Curl string `json:"curl,omitempty"`
+	// Note says why the answer is read from a record's stage-3 file: the
+	// data's stage_2/ holds no row of it (Row is then 0).
+	Note string `json:"note,omitempty"`
 }
 
 // RecordView is one stage-3 intervention record.
@@ -91,43 +94,6 @@ type Review struct {
 	Thought    string `json:"thought_process"`
 	Calls      []Call `json:"calls"`
 }
-
-// Call is one request record of the store.
-type Call struct {
-	Key          string          `json:"key"`
-	Provider     string          `json:"provider"`
-	Model        string          `json:"model"`
-	Served       string          `json:"served_model"`
-	OK           bool            `json:"ok"`
-	InputTokens  int64           `json:"input_tokens"`
-	OutputTokens int64           `json:"output_tokens"`
-	CacheRead    int64           `json:"cache_read_tokens"`
-	CostUSD      float64         `json:"cost_usd"`
-	Attempts     int             `json:"attempts"`
-	Run          string          `json:"run"`
-	Time         string          `json:"time"`
-	Simulated    bool            `json:"simulated"`
-	Partition    string          `json:"partition"`
-	Node         string          `json:"node"`
-	Record       json.RawMessage `json:"record"` // the stored record: response, usage, ...
-	// Batch is the provider batch that answered ("" online).
-	Batch string `json:"batch,omitempty"`
-	// RequestDigest names the request object the record answers;
-	// Request is that object (provider, model entry's wire settings and
-	// the request as sent) and Curl sends it again, the key read from
-	// the environment. RequestMissing says why there is none: the record
-	// predates stored requests, or its object is gone.
-	RequestDigest  string          `json:"request_digest,omitempty"`
-	Request        json.RawMessage `json:"request,omitempty"`
-	Curl           string          `json:"curl,omitempty"`
-	RequestMissing string          `json:"request_missing,omitempty"`
-}
-
-// Messages for a call whose request cannot be shown.
-const (
-	requestNotRecorded = "request not recorded: this record was written before sptflow stored requests beside responses"
-	requestGone        = "request not in the store (removed, or written by a run still going): only the response was kept"
-)
 
 // Lineage returns the lineage of the item of row id.
 func (ix *Index) Lineage(ctx context.Context, id int64) (*Lineage, error) {
@@ -173,7 +139,8 @@ func (ix *Index) Lineage(ctx context.Context, id int64) (*Lineage, error) {
 		return f, nil
 	}
 	l := &Lineage{Answers: []AnswerView{}, Records: []RecordView{}}
-	var first struct { // the item as its first row's file holds it
+	var recItems []recordOf // the records and their items, for answers stage_2/ lacks
+	var first struct {      // the item as its first row's file holds it
 		r     Row
 		f, it *pyjson.Object
 	}
@@ -198,27 +165,17 @@ func (ix *Index) Lineage(ctx context.Context, id int64) (*Lineage, error) {
 			l.Item = itemView(r, f, it)
 			l.Item.Calls = ix.callsFor(ctx, r.Topic, l.Item.T)
 		case 2:
-			v := variantOf(it, r.Model, r.Variant)
-			a := AnswerView{Row: r.ID, Model: r.Model, Variant: r.Variant, Tags: r.Tags}
-			if v != nil {
-				a.S, a.Input, a.Output = str(v, "S"), str(v, "input_tokens"), str(v, "output_tokens")
-			}
-			a.Calls = ix.callsFor(ctx, r.Topic, a.S)
-			if len(a.Calls) > 0 && a.Calls[0].Curl != "" {
-				a.Curl = a.Calls[0].Curl
-			} else if len(a.Calls) > 0 {
-				sys := str(it, r.Variant)
-				a.Curl = Curl(a.Calls[0].Provider, a.Calls[0].Model, sys, str(it, "T"))
-			}
-			l.Answers = append(l.Answers, a)
+			l.Answers = append(l.Answers, ix.answerView(ctx, r, it, r.Tags))
 		case 3:
 			rv, err := ix.recordView(ctx, r, it)
 			if err != nil {
 				return nil, err
 			}
 			l.Records = append(l.Records, rv)
+			recItems = append(recItems, recordOf{r, it})
 		}
 	}
+	l.Answers = ix.answersFromRecords(ctx, l.Answers, recItems)
 	if l.Item.ID == "" && first.it != nil {
 		// A later stage's file whose items stage_1/ lacks (left from
 		// another run, say): its copy of A, B, T and metadata stands in.
@@ -227,6 +184,59 @@ func (ix *Index) Lineage(ctx context.Context, id int64) (*Lineage, error) {
 		l.Item.Note = "stage_1/ holds no row of this item (its file is missing, or it is left from another run): A, B, T and metadata are read from " + first.r.File
 	}
 	return l, nil
+}
+
+// recordOf is a stage-3 row and its item as the row's file holds it.
+type recordOf struct {
+	r  Row
+	it *pyjson.Object
+}
+
+// answerView is the answer of row r (its model and variant) as item it
+// holds it, with the calls that produced it and its curl.
+func (ix *Index) answerView(ctx context.Context, r Row, it *pyjson.Object, tags []string) AnswerView {
+	a := AnswerView{Row: r.ID, Model: r.Model, Variant: r.Variant, Tags: tags}
+	if a.Tags == nil {
+		a.Tags = []string{}
+	}
+	if v := variantOf(it, r.Model, r.Variant); v != nil {
+		a.S, a.Input, a.Output = str(v, "S"), str(v, "input_tokens"), str(v, "output_tokens")
+	}
+	a.Calls = ix.callsFor(ctx, r.Topic, a.S)
+	if len(a.Calls) > 0 && (a.Calls[0].RequestDigest == "" || a.Calls[0].RequestMissing != "") {
+		// No stored request to send again (its call's curl, CallDetail):
+		// the request rebuilt from the row.
+		a.Curl = Curl(a.Calls[0].Provider, a.Calls[0].Model, str(it, r.Variant), str(it, "T"))
+	}
+	return a
+}
+
+// answersFromRecords adds, for each record whose answer has no stage-2
+// row (its stage_2/ file is missing, or the record is left from another
+// run), the answer as the record's stage-3 file holds it
+// (inferences[model][variant]), with a note saying so; the answers stay
+// in the order of their rows, the stand-ins after them in their records'.
+func (ix *Index) answersFromRecords(ctx context.Context, answers []AnswerView, recs []recordOf) []AnswerView {
+	have := map[[2]string]bool{}
+	for _, a := range answers {
+		have[[2]string{a.Model, a.Variant}] = true
+	}
+	for _, rec := range recs {
+		r := rec.r
+		k := [2]string{r.Model, r.Variant}
+		if have[k] {
+			continue
+		}
+		have[k] = true
+		var tags []string
+		if v := variantOf(rec.it, r.Model, r.Variant); v != nil {
+			tags = strs(v, "tags")
+		}
+		a := ix.answerView(ctx, Row{Topic: r.Topic, Model: r.Model, Variant: r.Variant}, rec.it, tags)
+		a.Note = "stage_2/ holds no row of this answer (its file is missing, or it is left from another run): S is read from " + r.File
+		answers = append(answers, a)
+	}
+	return answers
 }
 
 func itemView(r Row, f, it *pyjson.Object) ItemView {
@@ -351,112 +361,6 @@ func reviewChain(revs []Review, times []float64, generated, made string) []Revie
 		}
 	}
 	return chain
-}
-
-// callsFor returns the calls whose response holds the texts: those
-// holding every one of them when there are such, else any of them; of
-// those, the ones a partition of topic paid for when the spend ledgers
-// say so.
-func (ix *Index) callsFor(ctx context.Context, topic string, texts ...string) []Call {
-	var sets []map[string]bool
-	for _, t := range texts {
-		if len(strings.TrimSpace(t)) < minFingerprintLen {
-			continue
-		}
-		set := map[string]bool{}
-		rs, err := ix.db.QueryContext(ctx, `SELECT key FROM call_fp WHERE fp = ?`, fingerprint(t))
-		if err != nil {
-			continue
-		}
-		for rs.Next() {
-			var k string
-			if rs.Scan(&k) == nil {
-				set[k] = true
-			}
-		}
-		rs.Close()
-		sets = append(sets, set)
-	}
-	keys := map[string]bool{}
-	for i, set := range sets {
-		for k := range set {
-			all := true
-			for _, o := range sets[i+1:] {
-				all = all && o[k]
-			}
-			if all && i == 0 {
-				keys[k] = true
-			}
-		}
-	}
-	if len(keys) == 0 {
-		for _, set := range sets {
-			for k := range set {
-				keys[k] = true
-			}
-		}
-	}
-	var calls, ofTopic []Call
-	for k := range keys {
-		c, ok := ix.call(ctx, k)
-		if !ok {
-			continue
-		}
-		calls = append(calls, c)
-		if topic != "" && (strings.HasSuffix(c.Partition, "@"+topic) || strings.Contains(c.Partition, "="+topic)) {
-			ofTopic = append(ofTopic, c)
-		}
-	}
-	if len(ofTopic) > 0 {
-		calls = ofTopic
-	}
-	slices.SortFunc(calls, func(a, b Call) int { return strings.Compare(a.Time+a.Key, b.Time+b.Key) })
-	if calls == nil {
-		calls = []Call{}
-	}
-	return calls
-}
-
-func (ix *Index) call(ctx context.Context, key string) (Call, bool) {
-	var c Call
-	var rec string
-	err := ix.db.QueryRowContext(ctx, `SELECT key, provider, model, served, ok, input_tokens, output_tokens, cache_read, cost, attempts, run, time, simulated, partition, node, record
-		FROM calls WHERE key = ?`, key).Scan(&c.Key, &c.Provider, &c.Model, &c.Served, &c.OK, &c.InputTokens, &c.OutputTokens, &c.CacheRead, &c.CostUSD, &c.Attempts,
-		&c.Run, &c.Time, &c.Simulated, &c.Partition, &c.Node, &rec)
-	if err != nil {
-		return c, false
-	}
-	c.Record = json.RawMessage(rec)
-	ix.callRequest(ctx, &c)
-	return c, true
-}
-
-// callRequest fills the call's batch and request from its record and the
-// indexed request objects.
-func (ix *Index) callRequest(ctx context.Context, c *Call) {
-	var r llm.Record
-	if json.Unmarshal(c.Record, &r) != nil {
-		return
-	}
-	c.Batch, c.RequestDigest = r.Batch, r.Request
-	if r.Request == "" {
-		c.RequestMissing = requestNotRecorded
-		return
-	}
-	var body string
-	if ix.db.QueryRowContext(ctx, `SELECT body FROM call_requests WHERE digest = ?`, r.Request).Scan(&body) != nil {
-		c.RequestMissing = requestGone
-		return
-	}
-	sr, ok := llm.ParseStoredRequest([]byte(body))
-	if !ok {
-		c.RequestMissing = requestGone
-		return
-	}
-	c.Request = json.RawMessage(body)
-	if curl, err := CurlRequest(sr); err == nil {
-		c.Curl = curl
-	}
 }
 
 func (ix *Index) meta(ctx context.Context, k string) (string, error) {

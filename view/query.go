@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 )
 
 // Facets are the row columns the table filters and counts by, in the
@@ -95,10 +96,17 @@ func (q Query) where(skip string) (string, []any) {
 
 // matchExpr turns what the user typed into an FTS5 query: every word (or
 // "quoted phrase") must occur; a word ending in * matches as a prefix.
+// Control characters separate words (FTS5 rejects a NUL in a query).
 func matchExpr(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
 	var parts []string
 	for len(s) > 0 {
-		s = strings.TrimLeft(s, " \t\n")
+		s = strings.TrimLeft(s, " ")
 		if s == "" {
 			break
 		}
@@ -111,14 +119,14 @@ func matchExpr(s string) string {
 				term, s = s[1:1+end], s[2+end:]
 			}
 		} else {
-			end := strings.IndexAny(s, " \t\n")
+			end := strings.IndexByte(s, ' ')
 			if end < 0 {
 				end = len(s)
 			}
 			term, s = s[:end], s[end:]
 		}
 		prefix := strings.HasSuffix(term, "*")
-		term = strings.TrimSuffix(term, "*")
+		term = strings.TrimRight(term, "*")
 		if strings.TrimSpace(term) == "" {
 			continue
 		}

@@ -15,9 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
-	"github.com/sptflow/sptflow/engine/store"
 	"github.com/sptflow/sptflow/steps/compare"
 )
 
@@ -39,11 +37,15 @@ type Server struct {
 	IndexDir string
 
 	mu      sync.Mutex
-	subs    map[chan string]struct{}
+	subs    map[chan event]struct{}
 	lastSig string
+	lastErr string // the last poll's error, as the page was told it
 	pairs   []Pair // cached matching of A and B
 	report  *compare.Report
 }
+
+// event is one server-sent event: its name and JSON data.
+type event struct{ name, data string }
 
 // NewServer opens (building when needed) the index of each source in
 // indexDir. With two sources the app compares them.
@@ -51,7 +53,7 @@ func NewServer(ctx context.Context, indexDir string, srcs ...Source) (*Server, e
 	if len(srcs) == 0 || len(srcs) > 2 {
 		return nil, fmt.Errorf("view: want one or two sources, got %d", len(srcs))
 	}
-	s := &Server{IndexDir: indexDir, subs: map[chan string]struct{}{}}
+	s := &Server{IndexDir: indexDir, subs: map[chan event]struct{}{}}
 	for i, src := range srcs {
 		ix, err := OpenIndex(ctx, src, indexDir)
 		if err != nil {
@@ -92,12 +94,18 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/rows", s.rows)
 	mux.HandleFunc("GET /api/facets", s.facets)
 	mux.HandleFunc("GET /api/lineage", s.lineage)
+	mux.HandleFunc("GET /api/call", s.call)
 	mux.HandleFunc("GET /api/overview", s.overview)
 	mux.HandleFunc("GET /api/compare", s.compare)
 	mux.HandleFunc("GET /api/compare/pairs", s.comparePairs)
 	mux.HandleFunc("GET /api/compare/pair", s.comparePair)
 	mux.HandleFunc("GET /api/events", s.events)
 	mux.Handle("GET /files/", http.StripPrefix("/files/", http.FileServer(http.Dir(s.A.Src.Dir))))
+	if s.B != nil {
+		// Side B's reports (a directory "b" of side A's data would be
+		// hidden by it, but the layout has none).
+		mux.Handle("GET /files/b/", http.StripPrefix("/files/b/", http.FileServer(http.Dir(s.B.Src.Dir))))
+	}
 	return mux
 }
 
@@ -137,12 +145,18 @@ type Info struct {
 	Compare *Info       `json:"compare,omitempty"`
 	Reports []string    `json:"reports"`
 	Facets  []string    `json:"facets"`
+	// Skipped lists the data files left out of the index (unreadable),
+	// each with why.
+	Skipped []string `json:"skipped"`
 }
 
 func sideInfo(side *Side) *Info {
 	ix := side.ix.Load()
 	in := &Info{Name: side.Src.Name, Dir: side.Src.Dir, Digest: ix.Digest, Index: ix.Path, BuildMS: ix.Built.Milliseconds(),
-		Rows: ix.Counts, Store: side.Src.Store != "", Reports: []string{}, Facets: Facets}
+		Rows: ix.Counts, Store: side.Src.Store != "", Reports: []string{}, Facets: Facets, Skipped: ix.Skipped}
+	if in.Skipped == nil {
+		in.Skipped = []string{}
+	}
 	for _, rep := range []string{"stage_3_analysis/report.html", "stage_3_analysis/report.md", "reports/evaluation.html", "export/summary.json"} {
 		if _, err := os.Stat(filepath.Join(side.Src.Dir, filepath.FromSlash(rep))); err == nil {
 			in.Reports = append(in.Reports, rep)
@@ -181,18 +195,72 @@ func (s *Server) facets(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, f)
 }
 
+// SideLineage is a lineage as the API serves it: comparing, with the side
+// it is of and the row of the same item on the other side.
+type SideLineage struct {
+	*Lineage
+	Side string `json:"side,omitempty"` // "a" or "b" when comparing
+	// Other is the row on the other side standing for the same row: the
+	// same record (model, variant, intervention) of the same item, else a
+	// row of the item at the same stage, else its first row; 0 when the
+	// other side lacks the item.
+	Other int64 `json:"other,omitempty"`
+}
+
 func (s *Server) lineage(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.URL.Query().Get("id"), 10, 64)
 	if err != nil {
 		http.Error(w, "lineage: want id=<row id>", http.StatusBadRequest)
 		return
 	}
-	l, err := s.side(r).ix.Load().Lineage(r.Context(), id)
+	side := s.side(r)
+	l, err := side.ix.Load().Lineage(r.Context(), id)
 	if err != nil {
 		fail(w, err)
 		return
 	}
-	writeJSON(w, l)
+	out := SideLineage{Lineage: l}
+	if s.B != nil {
+		other := s.B
+		out.Side = "a"
+		if side == s.B {
+			out.Side, other = "b", s.A
+		}
+		out.Other = other.ix.Load().rowLike(r.Context(), side.ix.Load(), id)
+	}
+	writeJSON(w, out)
+}
+
+// call serves one call of a lineage in full: its record, its request and
+// the request's curl (a lineage carries each call's summary).
+func (s *Server) call(w http.ResponseWriter, r *http.Request) {
+	key := r.URL.Query().Get("key")
+	if key == "" {
+		http.Error(w, "call: want key=<request key>", http.StatusBadRequest)
+		return
+	}
+	c, err := s.side(r).ix.Load().CallDetail(r.Context(), key)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, c)
+}
+
+// rowLike returns the row of this index that stands for row id of index
+// from (SideLineage.Other).
+func (ix *Index) rowLike(ctx context.Context, from *Index, id int64) int64 {
+	var item, model, variant, interv string
+	var stage int
+	if from.db.QueryRowContext(ctx, `SELECT item, stage, model, variant, intervention FROM rows WHERE id = ?`, id).
+		Scan(&item, &stage, &model, &variant, &interv) != nil {
+		return 0
+	}
+	var out int64
+	_ = ix.db.QueryRowContext(ctx, `SELECT id FROM rows WHERE item = ?
+		ORDER BY (stage = ? AND model = ? AND variant = ? AND intervention = ?) DESC, stage = ? DESC, stage, id LIMIT 1`,
+		item, stage, model, variant, interv, stage).Scan(&out)
+	return out
 }
 
 func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
@@ -408,142 +476,4 @@ func (ix *Index) Record(ctx context.Context, id int64) (*RecordView, string, err
 		}
 	}
 	return nil, "", fmt.Errorf("record %d: %w", id, errNotFound)
-}
-
-// events streams server-sent events: "update" whenever the data, the
-// request store or the latest run's journal or spend ledger changed.
-func (s *Server) events(w http.ResponseWriter, r *http.Request) {
-	fl, ok := w.(http.Flusher)
-	if !ok {
-		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	ch := make(chan string, 8)
-	s.mu.Lock()
-	s.subs[ch] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.subs, ch)
-		s.mu.Unlock()
-	}()
-	fmt.Fprintf(w, "event: hello\ndata: {}\n\n")
-	fl.Flush()
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case msg := <-ch:
-			fmt.Fprintf(w, "event: update\ndata: %s\n\n", msg)
-			fl.Flush()
-		}
-	}
-}
-
-// Subscribers counts the open event streams.
-func (s *Server) Subscribers() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.subs)
-}
-
-// liveSignature is the sizes of the latest run's journal and spend
-// ledger: they grow as a run goes.
-func (s *Server) liveSignature() string {
-	var b strings.Builder
-	for _, side := range []*Side{s.A, s.B} {
-		if side == nil || side.Src.Store == "" {
-			continue
-		}
-		// The batch ledger: a run polling its batches rewrites their counts.
-		if es, err := os.ReadDir(filepath.Join(side.Src.Store, store.BatchesDir)); err == nil {
-			for _, e := range es {
-				if fi, err := e.Info(); err == nil {
-					fmt.Fprintf(&b, "%s:%d:%d;", e.Name(), fi.Size(), fi.ModTime().UnixNano())
-				}
-			}
-		}
-		runs := runDirs(side.Src.Store, side.Src.Pipeline)
-		if len(runs) == 0 {
-			continue
-		}
-		last := runs[len(runs)-1]
-		b.WriteString(last)
-		for _, f := range []string{"journal.jsonl", "spend.jsonl"} {
-			if fi, err := os.Stat(filepath.Join(side.Src.Store, "runs", last, f)); err == nil {
-				fmt.Fprintf(&b, ":%d", fi.Size())
-			}
-		}
-	}
-	return b.String()
-}
-
-// Poll checks once for changes: a run's progress (journal, spend ledger)
-// and the data (a new digest rebuilds the index, which replaces the old
-// one when built). It tells the subscribers what changed.
-func (s *Server) Poll(ctx context.Context) error {
-	var what []string
-	if sig := s.liveSignature(); sig != s.lastSig {
-		s.lastSig = sig
-		what = append(what, "run")
-	}
-	for _, side := range []*Side{s.A, s.B} {
-		if side == nil {
-			continue
-		}
-		l, err := side.Src.scan()
-		if err != nil {
-			return err
-		}
-		d, err := side.Src.digest(l)
-		if err != nil || d == side.ix.Load().Digest {
-			continue
-		}
-		ix, err := OpenIndex(ctx, side.Src, s.IndexDir)
-		if err != nil {
-			return err
-		}
-		old := side.ix.Swap(ix)
-		// Requests already reading the old index finish first: it is
-		// closed a little later rather than under them.
-		time.AfterFunc(time.Minute, func() {
-			old.Close()
-			if old.Path != ix.Path {
-				os.Remove(old.Path) // superseded: the data it indexed is gone
-			}
-		})
-		s.mu.Lock()
-		s.pairs, s.report = nil, nil
-		s.mu.Unlock()
-		what = append(what, "data")
-	}
-	if len(what) == 0 {
-		return nil
-	}
-	msg, _ := json.Marshal(map[string]any{"changed": what, "rows": s.A.ix.Load().Counts})
-	s.mu.Lock()
-	for ch := range s.subs {
-		select {
-		case ch <- string(msg):
-		default:
-		}
-	}
-	s.mu.Unlock()
-	return nil
-}
-
-// Watch polls every interval until ctx ends.
-func (s *Server) Watch(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			_ = s.Poll(ctx)
-		}
-	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -129,11 +130,11 @@ func dataSide(st *store.Store, name string, sides []engine.Side) compare.Side {
 }
 
 // isLockArg reports whether a diff argument names a lock file: REV:path
-// (not an existing file), a *.lock file, or YAML with `pipelines` and no
-// `nodes`.
+// (not an existing file), a *.lock file (existing or not: readLockArg
+// says it is missing), or YAML with `pipelines` and no `nodes`.
 func isLockArg(arg string) bool {
 	if _, err := os.Stat(arg); err != nil {
-		return strings.Contains(arg, ":")
+		return strings.Contains(arg, ":") || strings.HasSuffix(arg, ".lock")
 	}
 	if strings.HasSuffix(arg, ".lock") {
 		return true
@@ -155,13 +156,20 @@ func isLockArg(arg string) bool {
 // `git show`, in the working directory), and returns it with the project
 // root whose store holds its entries.
 func readLockArg(arg string) (*store.LockFile, string, error) {
-	if _, err := os.Stat(arg); err == nil {
+	_, err := os.Stat(arg)
+	if err == nil {
 		abs, err := filepath.Abs(arg)
 		if err != nil {
 			return nil, "", err
 		}
 		lf, err := store.ReadLockFile(abs, lockyaml.Codec{})
 		return lf, pipeline.FindProjectRoot(filepath.Dir(abs)), err
+	}
+	if !strings.Contains(arg, ":") {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, "", fmt.Errorf("%w: lock file %s does not exist", errUsage, arg)
+		}
+		return nil, "", fmt.Errorf("%w: lock file %s: %v", errUsage, arg, err)
 	}
 	wd, err := os.Getwd()
 	if err != nil {

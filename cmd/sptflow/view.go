@@ -10,7 +10,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/sptflow/sptflow/engine"
 	"github.com/sptflow/sptflow/engine/pipeline"
@@ -55,6 +58,15 @@ func cmdView(ctx context.Context, e *env, args []string) error {
 	log, err := e.logger(nil)
 	if err != nil {
 		return err
+	}
+	// The address first: a port in use is said at once, not after the
+	// index is built.
+	var ln net.Listener
+	if *export == "" {
+		if ln, err = viewListen(*addr); err != nil {
+			return err
+		}
+		defer ln.Close()
 	}
 	var srcs []view.Source
 	if locks == 2 {
@@ -104,6 +116,9 @@ func cmdView(ctx context.Context, e *env, args []string) error {
 		if side == nil {
 			continue
 		}
+		for _, why := range side.Index().Skipped {
+			log.Warn().Str("dir", side.Src.Dir).Msg("left out of the view (the page lists it too): " + why)
+		}
 		if ix := side.Index(); ix.Counts[1]+ix.Counts[2]+ix.Counts[3] == 0 {
 			log.Warn().Str("dir", side.Src.Dir).Msg("no rows to show: the directory holds no batch files in the original layout " +
 				"(stage_1/, stage_2/, stage_3/ or stage_3_tagged/ with <topic>/batch_*.json, or <topic>/batch_*.json itself); " +
@@ -111,35 +126,56 @@ func cmdView(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if *export != "" {
-		v, err := url.ParseQuery(*sel)
-		if err != nil {
-			return fmt.Errorf("%w: --select %q: %v", errUsage, *sel, err)
-		}
-		q := view.ParseQuery(v)
-		n, err := ix.Export(ctx, srcs[0].Name, q, *export)
-		if err != nil {
-			return err
-		}
-		out := filepath.Join(*export, "index.html")
-		if all, err := ix.Rows(ctx, q); err == nil && all.Total > n {
-			fmt.Fprintf(e.stdout, "wrote %s (the first %d of %d selected rows: an export holds at most %d; narrow --select for the others)\n", out, n, all.Total, n)
-			return nil
-		}
-		fmt.Fprintf(e.stdout, "wrote %s (%d rows)\n", out, n)
+		return viewExport(ctx, e, ix, srcs[0].Name, *sel, *export)
+	}
+	return viewServe(ctx, e, s, ln, *open, log)
+}
+
+// viewListen listens on addr; an address in use gets a hint.
+func viewListen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("address %s is in use; pick another with --addr (127.0.0.1:0 for any free port)", addr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("view --addr %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// viewExport writes the rows the query sel selects, with their lineage,
+// to dir/index.html.
+func viewExport(ctx context.Context, e *env, ix *view.Index, name, sel, dir string) error {
+	v, err := url.ParseQuery(sel)
+	if err != nil {
+		return fmt.Errorf("%w: --select %q: %v", errUsage, sel, err)
+	}
+	q := view.ParseQuery(v)
+	n, err := ix.Export(ctx, name, q, dir)
+	if err != nil {
+		return err
+	}
+	out := filepath.Join(dir, "index.html")
+	if all, err := ix.Rows(ctx, q); err == nil && all.Total > n {
+		fmt.Fprintf(e.stdout, "wrote %s (the first %d of %d selected rows: an export holds at most %d; narrow --select for the others)\n", out, n, all.Total, n)
 		return nil
 	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("sptflow view: listen on %s: %w", *addr, err)
-	}
+	fmt.Fprintf(e.stdout, "wrote %s (%d rows)\n", out, n)
+	return nil
+}
+
+// viewServe serves the app on ln until ctx ends, watching the data.
+func viewServe(ctx context.Context, e *env, s *view.Server, ln net.Listener, open bool, log zerolog.Logger) error {
 	u := "http://" + ln.Addr().String() + "/"
 	fmt.Fprintf(e.stderr, "sptflow view: serving %s (Ctrl-C stops)\n", u)
-	if *open {
+	if open {
 		if x, err := exec.LookPath("xdg-open"); err == nil {
 			_ = exec.Command(x, u).Start()
 		}
 	}
-	go s.Watch(ctx, time.Second)
+	go s.Watch(ctx, time.Second, func(err error) {
+		log.Error().Err(err).Msg("the data changed but cannot be indexed: the page shows the data as last indexed until it can")
+	})
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -188,8 +191,12 @@ func TestViewLineage(t *testing.T) {
 		if !c.Simulated || !strings.HasPrefix(c.Served, "sim/") || c.Attempts < 1 || c.Node != "infer" {
 			t.Errorf("answer call = %+v, want a simulated infer call", c)
 		}
-		if !strings.Contains(a.Curl, "$ANTHROPIC_API_KEY") || strings.Contains(a.Curl, "test-key") {
-			t.Errorf("curl = %q, want the key as $ANTHROPIC_API_KEY", a.Curl)
+		// The call's stored request has its curl, asked for when the
+		// call is opened; the answer has none of its own.
+		var full view.Call
+		getJSON(t, hs.URL, "/api/call?key="+c.Key, &full)
+		if !strings.Contains(full.Curl, "$ANTHROPIC_API_KEY") || strings.Contains(full.Curl, "test-key") || a.Curl != "" {
+			t.Errorf("call curl = %q, answer curl %q; want the call's with the key as $ANTHROPIC_API_KEY, none of the answer's", full.Curl, a.Curl)
 		}
 	}
 	var rec *view.RecordView
@@ -495,7 +502,7 @@ func TestViewLockFiles(t *testing.T) {
 	}
 	t.Cleanup(func() { ps.Close() })
 	var want view.CompareView
-	pipelines := serveHandler(t, ps)
+	pipelines := serveHandler(t, ps.Handler())
 	getJSON(t, pipelines, "/api/compare", &want)
 
 	a := writeLock(t, dir, "A.lock", "spt-demo")
@@ -657,9 +664,9 @@ func TestViewLockFiles(t *testing.T) {
 	})
 }
 
-func serveHandler(t *testing.T, s *view.Server) string {
+func serveHandler(t *testing.T, h http.Handler) string {
 	t.Helper()
-	hs := httptest.NewServer(s.Handler())
+	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
 	return hs.URL
 }
@@ -770,5 +777,409 @@ func TestViewLineageWithoutStage1(t *testing.T) {
 	getJSON(t, hs.URL, "/api/lineage?id="+itoa(int(p.Rows[0].ID)), &l)
 	if l.Item.T == "" || l.Item.A == "" || !strings.Contains(l.Item.Note, "stage_1/ holds no row of this item") || len(l.Records) == 0 {
 		t.Errorf("lineage without a stage-1 row: item %+v, %d records; want the item from the stage-3 file, a note, the records", l.Item, len(l.Records))
+	}
+}
+
+// A stage-3 record whose stage-2 file is missing lost its answer: the
+// lineage had the records and no answer (answers: []), and the page,
+// drawing a model's card only for its answers, showed none of them. The
+// record's stage-3 file holds the answer (inferences[model][variant]): it
+// stands in, with a note, as the item does without stage_1/.
+func TestViewLineageWithoutStage2(t *testing.T) {
+	dir := viewDemo(t)
+	data := filepath.Join(dir, "data", "demo")
+	if err := os.RemoveAll(filepath.Join(data, "stage_2", "sycophancy")); err != nil {
+		t.Fatal(err)
+	}
+	st := filepath.Join(dir, ".sptflow")
+	s, err := view.NewServer(context.Background(), filepath.Join(st, "view"), view.Source{Name: "spt-demo", Dir: data, Store: st, Pipeline: "spt-demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := serveHandler(t, s.Handler())
+	t.Cleanup(func() { s.Close() })
+	var p view.Page
+	getJSON(t, hs, "/api/rows?topic=sycophancy&size=1", &p)
+	if len(p.Rows) == 0 {
+		t.Fatal("no stage-3 row of sycophancy")
+	}
+	var l view.Lineage
+	getJSON(t, hs, "/api/lineage?id="+itoa(int(p.Rows[0].ID)), &l)
+	if len(l.Records) == 0 {
+		t.Fatal("lineage without a stage-2 row has no records")
+	}
+	for _, r := range l.Records {
+		var a *view.AnswerView
+		for i := range l.Answers {
+			if l.Answers[i].Model == r.Model && l.Answers[i].Variant == r.Variant {
+				a = &l.Answers[i]
+			}
+		}
+		switch {
+		case a == nil:
+			t.Errorf("record %d (%s %s) has no answer in the lineage; answers: %+v", r.Row, r.Model, r.Variant, l.Answers)
+		case a.S == "" || a.Row != 0 || !strings.Contains(a.Note, "stage_2/ holds no row of this answer") || !strings.Contains(a.Note, "stage_3_tagged/sycophancy/"):
+			t.Errorf("answer of record %d: S %q, row %d, note %q; want S from the stage-3 file, no row, a note naming it", r.Row, a.S, a.Row, a.Note)
+		case len(a.Calls) == 0:
+			t.Errorf("answer of record %d read from the stage-3 file: no call found for it", r.Row)
+		}
+	}
+	// Another topic's answers keep their stage-2 rows, with no note.
+	var other view.Lineage
+	getJSON(t, hs, "/api/rows?topic=reward_hacks&size=1", &p)
+	getJSON(t, hs, "/api/lineage?id="+itoa(int(p.Rows[0].ID)), &other)
+	for _, a := range other.Answers {
+		if a.Row == 0 || a.Note != "" {
+			t.Errorf("answer with a stage-2 row: row %d, note %q; want its row and no note", a.Row, a.Note)
+		}
+	}
+}
+
+// breakData cuts one of the demo's stage-3 files short (keeping it whole
+// in PATH~) and gives another a string confidence (off the data contract),
+// and returns their paths.
+func breakData(t *testing.T, data string) (truncated, offContract string) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(data, "stage_3_tagged", "*", "*.json"))
+	if len(files) < 2 {
+		t.Fatalf("want two stage-3 files, have %v", files)
+	}
+	b := mustRead(t, files[0])
+	if err := os.WriteFile(files[0]+"~", b, 0o644); err != nil { // the whole file, to put back
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(files[0], b[:len(b)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b = mustRead(t, files[1])
+	c := regexp.MustCompile(`"confidence": [0-9]+`).ReplaceAll(b, []byte(`"confidence": "high"`))
+	if bytes.Equal(b, c) {
+		t.Fatalf("%s has no confidence to change", files[1])
+	}
+	if err := os.WriteFile(files[1], c, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return files[0], files[1]
+}
+
+// One unreadable data file (cut short, or off the data contract) stopped
+// the viewer from starting: "build index of ...: read ...: parse batch
+// file". It is left out, with a warning the page shows.
+func TestViewSkipsUnreadableFile(t *testing.T) {
+	dir := viewDemo(t)
+	data := filepath.Join(dir, "data", "demo")
+	cut, off := breakData(t, data)
+	reviews, _ := filepath.Glob(filepath.Join(data, "stage_3_reviews", "*_reviews.jsonl"))
+	f, err := os.OpenFile(reviews[0], os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"dataset": "cut sh` + "\n")
+	f.Close()
+	st := filepath.Join(dir, ".sptflow")
+	s, err := view.NewServer(context.Background(), filepath.Join(st, "view"), view.Source{Name: "spt-demo", Dir: data, Store: st, Pipeline: "spt-demo"})
+	if err != nil {
+		t.Fatalf("viewer over data with one cut file: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	in := info(t, serveHandler(t, s.Handler()))
+	want := []string{filepath.Base(cut), filepath.Base(off), filepath.Base(reviews[0]) + ":"}
+	if len(in.Skipped) != len(want) {
+		t.Fatalf("skipped = %q; want %d entries: the cut file, the file off contract, the review line", in.Skipped, len(want))
+	}
+	for i, w := range want {
+		if !strings.Contains(in.Skipped[i], w) {
+			t.Errorf("skipped[%d] = %q; want it to name %s", i, in.Skipped[i], w)
+		}
+	}
+	if in.Rows[1] != 24 || in.Rows[3] == 0 {
+		t.Errorf("rows = %v; want the other files' rows", in.Rows)
+	}
+}
+
+// event reads the next server-sent event of a stream.
+func nextEvent(t *testing.T, r *bufio.Reader) (name, data string) {
+	t.Helper()
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("event stream: %v (after %q %q)", err, name, data)
+		}
+		line = strings.TrimRight(line, "\n")
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			name = line[len("event: "):]
+		case strings.HasPrefix(line, "data: "):
+			data = line[len("data: "):]
+		case line == "" && name != "":
+			return name, data
+		}
+	}
+}
+
+// A data change the viewer could not index stopped every live update:
+// Poll returned at the failure before telling the page anything (a run's
+// progress too, which it then forgot), and Watch dropped the error. The
+// page now hears of the run, and of the failure; once the data can be
+// indexed again, of the data and that the failure is over.
+func TestViewPollError(t *testing.T) {
+	dir := viewDemo(t)
+	st := filepath.Join(dir, ".sptflow")
+	idx := filepath.Join(t.TempDir(), "view")
+	src := view.Source{Name: "spt-demo", Dir: filepath.Join(dir, "data", "demo"), Store: st, Pipeline: "spt-demo"}
+	s, err := view.NewServer(context.Background(), idx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", serveHandler(t, s.Handler())+"/api/events", nil)
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req) // an event that never comes fails the test
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	events := bufio.NewReader(resp.Body)
+	if name, _ := nextEvent(t, events); name != "hello" {
+		t.Fatalf("first event %q", name)
+	}
+	// The index directory cannot be written, the data and the run change.
+	if err := os.Rename(idx, idx+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(idx, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tagged, _ := filepath.Glob(filepath.Join(src.Dir, "stage_3_tagged", "sycophancy", "*.json"))
+	if err := os.WriteFile(filepath.Join(filepath.Dir(tagged[0]), "batch_copy.json"), mustRead(t, tagged[0]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	journals, _ := filepath.Glob(filepath.Join(st, "runs", "*", "journal.jsonl"))
+	for _, j := range journals {
+		f, err := os.OpenFile(j, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString(`{"event":"note"}` + "\n")
+		f.Close()
+	}
+	if err := s.Poll(ctx); err == nil || !strings.Contains(err.Error(), "index directory") {
+		t.Errorf("Poll with the index directory a file: %v, want the error", err)
+	}
+	name, d := nextEvent(t, events)
+	if name != "update" || !strings.Contains(d, `"run"`) || strings.Contains(d, `"data"`) {
+		t.Errorf("event = %s %s; want an update about the run", name, d)
+	}
+	if name, d = nextEvent(t, events); name != "data-error" || !strings.Contains(d, "index directory") {
+		t.Errorf("event = %s %s; want a data-error naming the failure", name, d)
+	}
+	// The same failure again: no new event; then the directory is back.
+	if err := s.Poll(ctx); err == nil {
+		t.Errorf("second Poll: no error")
+	}
+	if err := os.Remove(idx); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(idx+".away", idx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if name, d = nextEvent(t, events); name != "update" || !strings.Contains(d, `"data"`) {
+		t.Errorf("event after the fix = %s %s; want an update about the data", name, d)
+	}
+	if name, d = nextEvent(t, events); name != "data-error" || d != `{"error":""}` {
+		t.Errorf("event after the fix = %s %s; want the data-error cleared", name, d)
+	}
+}
+
+// A NUL in the search (/api/rows?q=%00) answered 500: FTS5 rejected the
+// query. Control characters separate words.
+func TestViewSearchControlChars(t *testing.T) {
+	_, hs, _ := demoServer(t, false)
+	var all, nul, word view.Page
+	getJSON(t, hs.URL, "/api/rows", &all)
+	getJSON(t, hs.URL, "/api/rows?q=%00", &nul)
+	if nul.Total != all.Total {
+		t.Errorf("q=%%00 selects %d rows, want all %d (no word to search)", nul.Total, all.Total)
+	}
+	w := longestWord(all.Rows[0].Task)
+	getJSON(t, hs.URL, "/api/rows?q="+url.QueryEscape("\x00"+w+"\x1f"), &word)
+	if word.Total == 0 || word.Total == all.Total {
+		t.Errorf("q=NUL %s US selects %d of %d rows, want those with %s", w, word.Total, all.Total, w)
+	}
+	var facets map[string][]view.Count
+	getJSON(t, hs.URL, "/api/facets?q=%00%01", &facets)
+}
+
+// A port in use said "sptflow: sptflow view: listen on ADDR: listen tcp
+// ADDR: bind: address already in use" (the address twice, no hint), and
+// only after the index was built. It is checked first, and says what to do.
+func TestViewAddrInUse(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	addr := busy.Addr().String()
+	// Data whose index cannot be built: the address is checked before.
+	data := t.TempDir()
+	if err := os.WriteFile(filepath.Join(data, "stage_1"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	var stderr bytes.Buffer
+	err = run(context.Background(), []string{"view", "--data", data, "--addr", addr}, io.Discard, &stderr)
+	var out bytes.Buffer
+	report(&out, err)
+	want := "sptflow: address " + addr + " is in use; pick another with --addr (127.0.0.1:0 for any free port)\n"
+	if out.String() != want {
+		t.Errorf("view --addr BUSY printed %q, want %q", out.String(), want)
+	}
+	if exitCode(err) != exitFailed {
+		t.Errorf("exit code %d, want %d", exitCode(err), exitFailed)
+	}
+}
+
+// `sptflow view a.lock b.lock` with the files missing said "read
+// pipeline: open a.lock": a *.lock argument that is not a file was taken
+// for a pipeline (and with one of two missing, for "one of each"). It is
+// a lock file, and the message says it is missing; sptflow diff alike.
+func TestViewMissingLockFiles(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	present := writeLockFile(t, dir)
+	for _, args := range [][]string{
+		{"view", "--addr", "127.0.0.1:0", "a.lock", "b.lock"},
+		{"view", "--addr", "127.0.0.1:0", present, "a.lock"},
+		{"diff", "a.lock", "b.lock"},
+		{"diff", present, "a.lock"},
+	} {
+		err := run(context.Background(), args, io.Discard, io.Discard)
+		if !errors.Is(err, errUsage) || !strings.Contains(fmt.Sprint(err), "lock file a.lock does not exist") {
+			t.Errorf("sptflow %s: %v; want a usage error saying lock file a.lock does not exist", strings.Join(args, " "), err)
+		}
+	}
+}
+
+// writeLockFile writes an empty lock file, sptflow.lock, in dir.
+func writeLockFile(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := lockyaml.Codec{}.Encode(&store.LockFile{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "sptflow.lock")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Comparing, side B could only be read through the Compare tab: its
+// reports were not served (/files/ is A's directory), and a lineage did
+// not say which side it was of or where the item is on the other side.
+func TestViewSideB(t *testing.T) {
+	_, hs, dir := demoServer(t, true)
+	for path, file := range map[string]string{
+		"/files/stage_3_analysis/report.html":   filepath.Join(dir, "data", "demo", "stage_3_analysis", "report.html"),
+		"/files/b/stage_3_analysis/report.html": filepath.Join(dir, "data", "demo_b", "stage_3_analysis", "report.html"),
+	} {
+		resp, err := http.Get(hs.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !bytes.Equal(b, mustRead(t, file)) {
+			t.Errorf("GET %s: %s, %d bytes; want %s", path, resp.Status, len(b), file)
+		}
+	}
+	in := info(t, hs.URL)
+	if in.Compare == nil || !contains(in.Compare.Reports, "stage_3_analysis/report.html") {
+		t.Errorf("info of side B lists reports %v", in.Compare)
+	}
+	type sideLineage struct {
+		view.Lineage
+		Side  string `json:"side"`
+		Other int64  `json:"other"`
+	}
+	var rows view.Page
+	getJSON(t, hs.URL, "/api/rows?side=b&size=1", &rows)
+	var b, a sideLineage
+	getJSON(t, hs.URL, "/api/lineage?side=b&id="+itoa(int(rows.Rows[0].ID)), &b)
+	if b.Side != "b" || b.Other == 0 {
+		t.Fatalf("lineage of B's row %d: side %q, other %d; want b and A's row", rows.Rows[0].ID, b.Side, b.Other)
+	}
+	getJSON(t, hs.URL, "/api/lineage?id="+itoa(int(b.Other)), &a)
+	var rb, ra *view.RecordView
+	for i := range b.Records {
+		if b.Records[i].Row == rows.Rows[0].ID {
+			rb = &b.Records[i]
+		}
+	}
+	for i := range a.Records {
+		if a.Records[i].Row == b.Other {
+			ra = &a.Records[i]
+		}
+	}
+	switch {
+	case a.Side != "a" || a.Item.ID != b.Item.ID:
+		t.Errorf("A's lineage of row %d: side %q, item %s; want a, item %s", b.Other, a.Side, a.Item.ID, b.Item.ID)
+	case rb == nil || ra == nil || ra.Model != rb.Model || ra.Variant != rb.Variant || ra.Intervention != rb.Intervention:
+		t.Errorf("B's record %+v stands for A's %+v; want the same model, variant and intervention", rb, ra)
+	}
+	if a.Other != rows.Rows[0].ID {
+		t.Errorf("A's row %d: other %d; want B's row %d back", b.Other, a.Other, rows.Rows[0].ID)
+	}
+	var one struct {
+		Side *string `json:"side"`
+	}
+	_, hs1, _ := demoServer(t, false)
+	getJSON(t, hs1.URL, "/api/lineage?id=1", &one)
+	if one.Side != nil {
+		t.Errorf("a lineage with no comparison names a side %q", *one.Side)
+	}
+}
+
+// A lineage carried every call's request object, a curl repeating its
+// body and the stored record: 1-4 MB for one demo item (6-17 MB after a
+// few runs), most of it requests that many calls share. It carries the
+// calls' summaries; /api/call sends one call in full when it is opened.
+func TestViewLineagePayload(t *testing.T) {
+	_, hs, _ := demoServer(t, false)
+	var p view.Page
+	getJSON(t, hs.URL, "/api/rows?size=500", &p)
+	var most int
+	for _, r := range p.Rows {
+		resp, err := http.Get(hs.URL + "/api/lineage?id=" + itoa(int(r.ID)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		most = max(most, len(b))
+	}
+	if most > 128<<10 {
+		t.Errorf("the largest lineage of the demo is %d KB; want its calls' summaries only (about 40 KB)", most>>10)
+	}
+	var l view.Lineage
+	getJSON(t, hs.URL, "/api/lineage?id="+itoa(int(p.Rows[0].ID)), &l)
+	c := l.Records[0].Calls[0]
+	var full view.Call
+	getJSON(t, hs.URL, "/api/call?key="+c.Key, &full)
+	if full.Key != c.Key || full.Request == nil || full.Curl == "" || full.Record == nil || full.CostUSD != c.CostUSD {
+		t.Errorf("/api/call of %.12s: request %d bytes, curl %d, record %d; want them all, and the summary's cost", c.Key, len(full.Request), len(full.Curl), len(full.Record))
+	}
+	resp, err := http.Get(hs.URL + "/api/call?key=nope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("/api/call of an unknown key: %s, want 404", resp.Status)
 	}
 }

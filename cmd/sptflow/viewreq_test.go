@@ -31,10 +31,21 @@ func curlBody(t *testing.T, curl string) map[string]any {
 	return m
 }
 
-// checkCallRequest checks that a call shows the request that produced it
-// and a curl that sends that request, without a key.
-func checkCallRequest(t *testing.T, what string, c view.Call, node string, keyed bool, contains ...string) *llm.StoredRequest {
+// checkCallRequest checks that a call of a lineage, opened (/api/call),
+// shows the request that produced it and a curl that sends that request,
+// without a key; the lineage itself carries neither.
+func checkCallRequest(t *testing.T, base, what string, c view.Call, node string, keyed bool, contains ...string) *llm.StoredRequest {
 	t.Helper()
+	if c.Request != nil || c.Curl != "" || c.Record != nil {
+		t.Errorf("%s: the lineage carries call %.12s's request, curl or record (%d, %d, %d bytes); want them from /api/call",
+			what, c.Key, len(c.Request), len(c.Curl), len(c.Record))
+	}
+	var full view.Call
+	getJSON(t, base, "/api/call?key="+c.Key, &full)
+	if len(full.Record) == 0 || full.RequestDigest != c.RequestDigest {
+		t.Errorf("%s: /api/call of %.12s: record %d bytes, digest %q; want the record and the lineage's digest %q", what, c.Key, len(full.Record), full.RequestDigest, c.RequestDigest)
+	}
+	c = full
 	if c.Node != node {
 		t.Errorf("%s: call from node %q, want %s", what, c.Node, node)
 	}
@@ -109,14 +120,14 @@ func TestViewCallRequests(t *testing.T) {
 	if len(l.Item.Calls) == 0 {
 		t.Fatal("stage-1 item has no call")
 	}
-	checkCallRequest(t, "stage 1", l.Item.Calls[0], "generate", true)
+	checkCallRequest(t, hs.URL, "stage 1", l.Item.Calls[0], "generate", true)
 	for _, a := range l.Answers {
 		if len(a.Calls) == 0 {
 			t.Fatalf("answer %s has no call", a.Variant)
 		}
-		checkCallRequest(t, "stage 2 "+a.Variant, a.Calls[0], "infer", true, l.Item.T)
-		if a.Curl != a.Calls[0].Curl {
-			t.Errorf("answer %s: curl is not its call's", a.Variant)
+		checkCallRequest(t, hs.URL, "stage 2 "+a.Variant, a.Calls[0], "infer", true, l.Item.T)
+		if a.Curl != "" {
+			t.Errorf("answer %s: a curl of its own, though its call's request is stored (with a curl)", a.Variant)
 		}
 	}
 	var rec *view.RecordView
@@ -134,11 +145,11 @@ func TestViewCallRequests(t *testing.T) {
 			b = a.S
 		}
 	}
-	sr := checkCallRequest(t, "stage 3", rec.Calls[0], "intervene", false, b)
+	sr := checkCallRequest(t, hs.URL, "stage 3", rec.Calls[0], "intervene", false, b)
 	if sr.Request.ForceTool == "" {
 		t.Errorf("stage-3 request forces no tool: %+v", sr.Request)
 	}
-	checkCallRequest(t, "stage-3 review", rec.Reviews[0].Calls[0], "intervene", false)
+	checkCallRequest(t, hs.URL, "stage-3 review", rec.Reviews[0].Calls[0], "intervene", false)
 
 	// The same record as sptflow wrote it before requests were stored.
 	st, err := store.Open(filepath.Join(dir, ".sptflow"))
@@ -170,7 +181,7 @@ func TestViewCallRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	base := serveHandler(t, s)
+	base := serveHandler(t, s.Handler())
 	var l2 view.Lineage
 	getJSON(t, base, "/api/lineage?id="+itoa(int(r.ID)), &l2)
 	for _, x := range l2.Records {
@@ -178,9 +189,16 @@ func TestViewCallRequests(t *testing.T) {
 			if oc.Key != c.Key {
 				continue
 			}
-			if oc.Request != nil || oc.Curl != "" || !strings.Contains(oc.RequestMissing, "request not recorded") {
-				t.Errorf("old record's call: request %d bytes, curl %d bytes, digest %q, missing %q, record %.200s; want it said plainly the request was not recorded",
-					len(oc.Request), len(oc.Curl), oc.RequestDigest, oc.RequestMissing, oc.Record)
+			var full view.Call
+			getJSON(t, base, "/api/call?key="+oc.Key, &full)
+			for _, x := range []view.Call{oc, full} {
+				if x.Request != nil || x.Curl != "" || !strings.Contains(x.RequestMissing, "request not recorded") {
+					t.Errorf("old record's call: request %d bytes, curl %d bytes, digest %q, missing %q, record %.200s; want it said plainly the request was not recorded",
+						len(x.Request), len(x.Curl), x.RequestDigest, x.RequestMissing, x.Record)
+				}
+			}
+			if len(full.Record) == 0 {
+				t.Errorf("old record's call: /api/call has no record")
 			}
 			return
 		}
