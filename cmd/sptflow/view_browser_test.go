@@ -543,11 +543,7 @@ func TestViewBrowserHeaderLive(t *testing.T) {
 // A #/rows?... link pasted (or followed) while on the Rows page did
 // nothing: the page took every change of address there for its own.
 func TestViewBrowserRowsLink(t *testing.T) {
-	browser(t)
-	_, hs, _ := demoServer(t, false)
-	p := newPage(t)
-	p.do("rows", chromedp.Navigate(hs.URL+"/#/rows"))
-	p.wait("rows", `document.body.dataset.ready === '1' && document.querySelectorAll('#rows tbody tr').length > 0`)
+	p, _ := rowsPage(t, false)
 	all := p.text("#total")
 	p.eval(`location.hash = '#/rows?verdict=FAIL&sort=confidence'; true`)
 	p.wait("pasted link", `document.querySelector('#facets input[data-facet="verdict"][value="FAIL"]').checked &&
@@ -565,11 +561,7 @@ func TestViewBrowserRowsLink(t *testing.T) {
 // drawn: "0 rows" with nothing to uncheck. Selected values are drawn, with
 // count 0, and "clear filters" removes every filter and the search.
 func TestViewBrowserStuckFilter(t *testing.T) {
-	browser(t)
-	_, hs, _ := demoServer(t, false)
-	p := newPage(t)
-	p.do("rows", chromedp.Navigate(hs.URL+"/#/rows"))
-	p.wait("rows", `document.body.dataset.ready === '1' && document.querySelectorAll('#rows tbody tr').length > 0`)
+	p, _ := rowsPage(t, false)
 	all := p.text("#total")
 	if p.visible("#clear") {
 		t.Errorf("clear filters shows with no filter")
@@ -601,11 +593,7 @@ func TestViewBrowserStuckFilter(t *testing.T) {
 // ("<mark>usermark>"), and "am*" broke "&amp;" apart. The marks leave the
 // text as it is.
 func TestViewBrowserHighlight(t *testing.T) {
-	browser(t)
-	_, hs, _ := demoServer(t, false)
-	p := newPage(t)
-	p.do("rows", chromedp.Navigate(hs.URL+"/#/rows"))
-	p.wait("rows", `document.body.dataset.ready === '1' && document.querySelectorAll('#rows tbody tr').length > 0`)
+	p, _ := rowsPage(t, false)
 	for _, c := range []struct{ text, q, want string }{
 		{"the user marks it", "user ma*", "the <mark>user</mark> <mark>ma</mark>rks it"},
 		{"a & b am <lt>", "am* lt", "a &amp; b <mark>am</mark> &lt;<mark>lt</mark>&gt;"},
@@ -652,11 +640,7 @@ func TestViewBrowserServerGone(t *testing.T) {
 // opened from the keyboard, and Space on a facet redrew the facets and
 // dropped the focus to the page.
 func TestViewBrowserKeyboard(t *testing.T) {
-	browser(t)
-	_, hs, _ := demoServer(t, true)
-	p := newPage(t)
-	p.do("rows", chromedp.Navigate(hs.URL+"/#/rows"))
-	p.wait("rows", `document.body.dataset.ready === '1' && document.querySelectorAll('#rows tbody tr').length > 0`)
+	p, hs := rowsPage(t, true)
 	const active = `document.activeElement`
 	p.do("space on a facet", chromedp.Focus(`#facets input[data-facet="verdict"][value="FAIL"]`), chromedp.KeyEvent(" "))
 	p.wait("facet toggled, still focused", `[...document.querySelectorAll('#rows td.verdict')].every(td => td.textContent === 'FAIL') &&
@@ -828,4 +812,16 @@ func TestViewBrowserLateAnswer(t *testing.T) {
 	if got := p.text("#total"); got != all || !strings.HasSuffix(fmt.Sprint(p.eval(`location.hash`)), "#/rows?") {
 		t.Errorf("after the slow query answered last: %s at %v, want %s (the later query's)", got, p.eval(`location.hash`), all)
 	}
+}
+
+// rowsPage opens the demo's Rows page (of a compared pair with compare) in
+// a fresh browser page, once its first rows are drawn.
+func rowsPage(t *testing.T, compare bool) (*page, *httptest.Server) {
+	t.Helper()
+	browser(t)
+	_, hs, _ := demoServer(t, compare)
+	p := newPage(t)
+	p.do("rows", chromedp.Navigate(hs.URL+"/#/rows"))
+	p.wait("rows", `document.body.dataset.ready === '1' && document.querySelectorAll('#rows tbody tr').length > 0`)
+	return p, hs
 }

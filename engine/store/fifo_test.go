@@ -7,48 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/sptflow/sptflow/internal/fifotest"
 )
-
-// noBlockTimeout is how long a store call may take with a named pipe in
-// the store before the test calls it hung.
-const noBlockTimeout = 5 * time.Second
-
-// mkfifo replaces p (if it exists) with a named pipe, or skips the test
-// where named pipes cannot be made.
-func mkfifo(t *testing.T, p string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.RemoveAll(p); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mkfifo(p, 0o644); err != nil {
-		t.Skipf("mkfifo: %v", err)
-	}
-}
-
-// noBlock runs fn and fails the test if it has not returned within
-// noBlockTimeout: it waits on the named pipe fifo. The pipe is then opened
-// for writing and closed, so that the blocked reader gets end-of-file and
-// the hung call ends with the test instead of outliving it.
-func noBlock(t *testing.T, fifo string, fn func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() { defer close(done); fn() }()
-	select {
-	case <-done:
-	case <-time.After(noBlockTimeout):
-		if w, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
-			w.Close()
-		}
-		<-done
-		t.Fatalf("blocked on the named pipe %s for %v", fifo, noBlockTimeout)
-	}
-}
 
 // wantWarning fails unless s warned once, with a message holding each of
 // wants.
@@ -70,7 +32,7 @@ type notFile struct {
 }
 
 var notFiles = []notFile{
-	{"a named pipe", mkfifo},
+	{"a named pipe", func(t *testing.T, p string) { t.Helper(); fifotest.Make(t, p) }},
 	{"a directory", func(t *testing.T, p string) {
 		t.Helper()
 		if err := os.RemoveAll(p); err != nil {
@@ -99,7 +61,7 @@ func TestNotFileStatCache(t *testing.T) {
 			if err := os.WriteFile(in, []byte("hello"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			noBlock(t, p, func() {
+			fifotest.NoBlock(t, p, func() {
 				if _, _, err := s.DigestFile(in); err != nil {
 					t.Errorf("digest: %v", err)
 				}
@@ -124,7 +86,7 @@ func TestNotFileLayout(t *testing.T) {
 			p := filepath.Join(dir, "layout")
 			nf.make(t, p)
 			var s *Store
-			noBlock(t, p, func() {
+			fifotest.NoBlock(t, p, func() {
 				var err error
 				if s, err = Open(dir); err != nil {
 					t.Errorf("open: %v", err)
@@ -219,7 +181,7 @@ func testNotFileEntries(t *testing.T, nf notFile) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			nf.make(t, tt.path)
-			noBlock(t, tt.path, func() {
+			fifotest.NoBlock(t, tt.path, func() {
 				if msg := tt.call(); msg != "" {
 					t.Error(msg)
 				}

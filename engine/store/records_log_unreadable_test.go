@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sptflow/sptflow/internal/fifotest"
 )
 
 // unreadableKinds are the ways a segment can be out of reach: the named
@@ -84,7 +86,7 @@ func TestRecordLogUnreadableSegment(t *testing.T) {
 			defer l.Close()
 			for _, k := range []string{"a", "never put", "a"} {
 				var err error
-				noBlock(t, bad, func() { _, _, err = l.Get(key(k)) })
+				fifotest.NoBlock(t, bad, func() { _, _, err = l.Get(key(k)) })
 				var ue *UnreadableSegmentError
 				if !errors.As(err, &ue) || ue.Path != bad || !strings.Contains(err.Error(), bad) {
 					t.Fatalf("Get(%s) got: %v\nwant: an *UnreadableSegmentError naming %s", k, err, bad)
@@ -132,7 +134,7 @@ func TestRecordLogGCUnreadableSegment(t *testing.T) {
 				t.Fatal(err)
 			}
 			var st GCStats
-			noBlock(t, bad, func() { st, err = s.GC(nil, GCOptions{Namespace: "r"}) })
+			fifotest.NoBlock(t, bad, func() { st, err = s.GC(nil, GCOptions{Namespace: "r"}) })
 			if err != nil {
 				t.Fatalf("gc got: %v\nwant: the readable segments compacted", err)
 			}

@@ -4,12 +4,11 @@ package remote
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/sptflow/sptflow/internal/fifotest"
 )
 
 // TestFileBucketFIFO: a named pipe in a file:// bucket where an entry
@@ -21,23 +20,10 @@ func TestFileBucketFIFO(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := filepath.Join(dir, "objects", "ab", "cd")
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mkfifo(p, 0o644); err != nil {
-		t.Skipf("mkfifo: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { _, err := b.read(context.Background(), "objects/ab/cd"); done <- err }()
-	select {
-	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "not a regular file (a named pipe)") {
-			t.Errorf("read got: %v\nwant: an error saying it is a named pipe", err)
-		}
-	case <-time.After(5 * time.Second):
-		if w, err := os.OpenFile(p, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
-			w.Close() // lets the blocked read end
-		}
-		t.Fatal("read blocked on the named pipe")
+	fifotest.Make(t, p)
+	var rerr error
+	fifotest.NoBlock(t, p, func() { _, rerr = b.read(context.Background(), "objects/ab/cd") })
+	if rerr == nil || !strings.Contains(rerr.Error(), "not a regular file (a named pipe)") {
+		t.Errorf("read got: %v\nwant: an error saying it is a named pipe", rerr)
 	}
 }
