@@ -400,12 +400,7 @@ func TestViewBrowserLineageWithoutStage2(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(data, "stage_2", "sycophancy")); err != nil {
 		t.Fatal(err)
 	}
-	st := filepath.Join(dir, ".sptflow")
-	s, err := view.NewServer(context.Background(), filepath.Join(st, "view"), view.Source{Name: "spt-demo", Dir: data, Store: st, Pipeline: "spt-demo"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := demoDataServer(t, dir, data)
 	// /bare/ serves lineages without their answers.
 	mux := http.NewServeMux()
 	mux.Handle("/", s.Handler())
@@ -507,12 +502,7 @@ func TestViewBrowserHeaderLive(t *testing.T) {
 	if err := os.Rename(report, report+"~"); err != nil {
 		t.Fatal(err)
 	}
-	st := filepath.Join(dir, ".sptflow")
-	s, err := view.NewServer(context.Background(), filepath.Join(st, "view"), view.Source{Name: "spt-demo", Dir: data, Store: st, Pipeline: "spt-demo"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := demoDataServer(t, dir, data)
 	base := serveHandler(t, s.Handler())
 	p := newPage(t) // after the server: its cleanup closes the browser first
 	p.do("rows", chromedp.Navigate(base+"/#/rows"))

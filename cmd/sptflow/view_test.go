@@ -68,7 +68,7 @@ func demoServer(t testing.TB, compare bool) (*view.Server, *httptest.Server, str
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(s.Handler())
-	t.Cleanup(func() { hs.Close(); s.Close() })
+	t.Cleanup(hs.Close)
 	return s, hs, dir
 }
 
@@ -755,13 +755,9 @@ func TestViewLineageWithoutStage1(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(data, "stage_1", "sycophancy")); err != nil {
 		t.Fatal(err)
 	}
-	st := filepath.Join(dir, ".sptflow")
-	s, err := view.NewServer(context.Background(), filepath.Join(st, "view"), view.Source{Name: "spt-demo", Dir: data, Store: st, Pipeline: "spt-demo"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := demoDataServer(t, dir, data)
 	hs := httptest.NewServer(s.Handler())
-	t.Cleanup(func() { hs.Close(); s.Close() })
+	t.Cleanup(hs.Close)
 	var p view.Page
 	getJSON(t, hs.URL, "/api/rows?topic=sycophancy&size=1", &p)
 	if len(p.Rows) == 0 {
@@ -791,13 +787,8 @@ func TestViewLineageWithoutStage2(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(data, "stage_2", "sycophancy")); err != nil {
 		t.Fatal(err)
 	}
-	st := filepath.Join(dir, ".sptflow")
-	s, err := view.NewServer(context.Background(), filepath.Join(st, "view"), view.Source{Name: "spt-demo", Dir: data, Store: st, Pipeline: "spt-demo"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := demoDataServer(t, dir, data)
 	hs := serveHandler(t, s.Handler())
-	t.Cleanup(func() { s.Close() })
 	var p view.Page
 	getJSON(t, hs, "/api/rows?topic=sycophancy&size=1", &p)
 	if len(p.Rows) == 0 {
@@ -876,12 +867,7 @@ func TestViewSkipsUnreadableFile(t *testing.T) {
 	}
 	f.WriteString(`{"dataset": "cut sh` + "\n")
 	f.Close()
-	st := filepath.Join(dir, ".sptflow")
-	s, err := view.NewServer(context.Background(), filepath.Join(st, "view"), view.Source{Name: "spt-demo", Dir: data, Store: st, Pipeline: "spt-demo"})
-	if err != nil {
-		t.Fatalf("viewer over data with one cut file: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := demoDataServer(t, dir, data)
 	in := info(t, serveHandler(t, s.Handler()))
 	want := []string{filepath.Base(cut), filepath.Base(off), filepath.Base(reviews[0]) + ":"}
 	if len(in.Skipped) != len(want) {
@@ -1182,4 +1168,17 @@ func TestViewLineagePayload(t *testing.T) {
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("/api/call of an unknown key: %s, want 404", resp.Status)
 	}
+}
+
+// demoDataServer is a viewer of the data directory data of the demo
+// project in dir (its store and pipeline name), closed when the test ends.
+func demoDataServer(t *testing.T, dir, data string) *view.Server {
+	t.Helper()
+	st := filepath.Join(dir, ".sptflow")
+	s, err := view.NewServer(context.Background(), filepath.Join(st, "view"), view.Source{Name: "spt-demo", Dir: data, Store: st, Pipeline: "spt-demo"})
+	if err != nil {
+		t.Fatalf("viewer of %s: %v", data, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
