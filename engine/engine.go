@@ -138,11 +138,11 @@ func (e *Engine) resolve(spec *PartitionSpec) (*node, error) {
 // checkReads refuses a partition of a kind that reads upstream outputs
 // (KindInfo.Reads) when it has no upstream.
 func (e *Engine) checkReads(spec *PartitionSpec, step Step) error {
-	k, ok := step.(interface{ Info() KindInfo })
-	if !ok || k.Info().Reads == "" || len(e.g.Needs[spec.ID]) > 0 || e.g.Partial {
+	info, ok := Info(step)
+	if !ok || info.Reads == "" || len(e.g.Needs[spec.ID]) > 0 || e.g.Partial {
 		return nil
 	}
-	return fmt.Errorf("%s: node %q: kind %s reads %s, and the node needs nothing: add needs: [...]", spec.NodePos, spec.Node, spec.Kind, k.Info().Reads)
+	return fmt.Errorf("%s: node %q: kind %s reads %s, and the node needs nothing: add needs: [...]", spec.NodePos, spec.Node, spec.Kind, info.Reads)
 }
 
 func knownKinds(steps map[string]Step) []string {
