@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sptflow/sptflow/internal/mapped"
 	"github.com/sptflow/sptflow/regfile"
 )
 
@@ -188,6 +188,10 @@ func (s *Store) hashStable(abs string) (Digest, fileSig, time.Time, error) {
 	for range 3 {
 		start := time.Now()
 		d, before, after, err := s.hashOnce(abs)
+		var shrank *mapped.FaultError
+		if errors.As(err, &shrank) {
+			continue // it changed while being read, as when before != after
+		}
 		if err != nil || before == after {
 			return d, after, start, err
 		}
@@ -201,12 +205,11 @@ func (s *Store) hashOnce(abs string) (d Digest, before, after fileSig, err error
 		return d, before, after, err
 	}
 	defer f.Close()
-	h := sha256.New()
-	if _, err := copyBuffered(h, f); err != nil {
+	d, _, err = sumFile(f, fi.Size())
+	if err != nil {
 		return d, before, after, err
 	}
 	s.hashes.Add(1)
-	h.Sum(d[:0])
 	fi2, err := f.Stat()
 	if err != nil {
 		return d, before, after, err

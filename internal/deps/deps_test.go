@@ -37,14 +37,16 @@ type rule struct {
 
 // rules are the layering the README's Architecture section states.
 var rules = []rule{
-	{"the store is a leaf: no other sptflow package (but regfile and the paired SHA-256), no YAML, no HTTP",
-		[]string{own("engine/store")}, join([]string{own("...")}, yamlPkgs, httpPkgs), []string{own("regfile"), own("internal/sha256x2")}},
+	{"the store is a leaf: no other sptflow package (but regfile, the paired SHA-256 and mapped files), no YAML, no HTTP",
+		[]string{own("engine/store")}, join([]string{own("...")}, yamlPkgs, httpPkgs), []string{own("regfile"), own("internal/sha256x2"), own("internal/mapped")}},
 	{"the remote store knows the local store only: no engine, pipeline, LLM, step or command code, no YAML",
 		[]string{own("engine/store/remote")}, join([]string{own("engine"), own("engine/pipeline"), own("steps/..."), own("cmd/...")}, llmPkgs, yamlPkgs), nil},
 	{"regfile, which opens only regular files within a size limit, is a leaf",
 		[]string{own("regfile")}, []string{own("...")}, nil},
 	{"the paired SHA-256 is a leaf",
 		[]string{own("internal/sha256x2")}, []string{own("...")}, nil},
+	{"mapped files are a leaf",
+		[]string{own("internal/mapped")}, []string{own("...")}, nil},
 	{"the engine imports no YAML, HTTP, LLM, step or command code",
 		[]string{own("engine")}, join(yamlPkgs, httpPkgs, llmPkgs, []string{own("steps/..."), own("cmd/...")}), nil},
 	{"steps never import the command",

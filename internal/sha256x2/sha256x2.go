@@ -72,6 +72,38 @@ func Sum2(ra, rb io.Reader) (x, y Result) {
 	}
 }
 
+// Sum2Bytes returns the SHA-256 digests of a and b, as Sum2 of readers
+// over them would, reading them in place: for memory-mapped files
+// (internal/mapped), which a read would copy. The paired code runs over
+// chunks of bufSize, so that a goroutine hashing large inputs reaches a
+// point where the runtime can preempt it (assembly cannot be) every
+// fraction of a millisecond.
+func Sum2Bytes(a, b []byte) (x, y [sha256.Size]byte) {
+	if !paired() {
+		return sha256.Sum256(a), sha256.Sum256(b)
+	}
+	sa, sb := initial, initial
+	both := min(len(a), len(b)) / BlockSize * BlockSize
+	for done := 0; done < both; done += bufSize {
+		n := min(bufSize, both-done) / BlockSize
+		blocks2(&sa, &sb, &a[done], &b[done], n)
+	}
+	return finishBytes(&sa, both, a[both:]), finishBytes(&sb, both, b[both:])
+}
+
+// finishBytes completes one message in crypto/sha256: from state h after
+// done bytes, then rest, in chunks of bufSize (see Sum2Bytes).
+func finishBytes(h *[8]uint32, done int, rest []byte) (sum [sha256.Size]byte) {
+	d := resume(h, uint64(done))
+	for len(rest) > 0 {
+		n := min(bufSize, len(rest))
+		d.Write(rest[:n])
+		rest = rest[n:]
+	}
+	d.Sum(sum[:0])
+	return sum
+}
+
 // BlockSize is SHA-256's block size.
 const BlockSize = sha256.BlockSize
 

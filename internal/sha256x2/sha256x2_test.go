@@ -40,6 +40,9 @@ func TestSum2MatchesSHA256(t *testing.T) {
 			require.Equal(t, sha256.Sum256(b), y.Sum, "b: %d bytes, a: %d", lb, la)
 			require.Equal(t, int64(la), x.N)
 			require.Equal(t, int64(lb), y.N)
+			sa, sb := Sum2Bytes(a, b)
+			require.Equal(t, sha256.Sum256(a), sa, "Sum2Bytes, a: %d bytes, b: %d", la, lb)
+			require.Equal(t, sha256.Sum256(b), sb, "Sum2Bytes, b: %d bytes, a: %d", lb, la)
 		}
 	}
 }
@@ -104,6 +107,9 @@ func FuzzSum2(f *testing.F) {
 		x, y := Sum2(bytes.NewReader(a), bytes.NewReader(b))
 		require.Equal(t, sha256.Sum256(a), x.Sum)
 		require.Equal(t, sha256.Sum256(b), y.Sum)
+		sa, sb := Sum2Bytes(a, b)
+		require.Equal(t, x.Sum, sa)
+		require.Equal(t, y.Sum, sb)
 	})
 }
 
@@ -112,6 +118,14 @@ func BenchmarkSum2(b *testing.B) {
 	b.SetBytes(2 * int64(len(data)))
 	for b.Loop() {
 		Sum2(bytes.NewReader(data), bytes.NewReader(data))
+	}
+}
+
+func BenchmarkSum2Bytes(b *testing.B) {
+	data := message(rand.New(rand.NewPCG(7, 8)), 4<<20)
+	b.SetBytes(2 * int64(len(data)))
+	for b.Loop() {
+		Sum2Bytes(data, data)
 	}
 }
 
