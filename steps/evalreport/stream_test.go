@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sptflow/sptflow/engine"
+	"github.com/sptflow/sptflow/internal/mapped"
 	"github.com/sptflow/sptflow/regfile"
 )
 
@@ -108,4 +109,95 @@ func TestSourceRefusesGrowth(t *testing.T) {
 	if !errors.As(src.err, &tl) || tl.Max != 15 {
 		t.Errorf("got %v, want a TooLargeError over 15 bytes", src.err)
 	}
+}
+
+// bigDoc returns a result document of at least n bytes: entries of the
+// published shape, with long responses.
+func bigDoc(n int) string {
+	var b strings.Builder
+	b.WriteString(`{"metadata": {"condition": "trained_actual", "intervention_name": "split_personality_basic"}, "results": [`)
+	for i := 0; b.Len() < n; i++ {
+		if i > 0 {
+			b.WriteString(",\n    ")
+		}
+		flag := [3]string{"PASS", "FAIL", "AMBIGUOUS"}[i%3]
+		fmt.Fprintf(&b, `{"sample_id": "s%d", "condition": "trained_actual", "expected_flag": "FAIL", "response": "%s \"quoted\" \\n %d", "parsed_flag": %q, "flag_parsed_successfully": %v}`,
+			i, strings.Repeat("lorem ipsum ", 40), i, flag, i%7 != 0)
+	}
+	b.WriteString("]}\n")
+	return b.String()
+}
+
+// A file of a window or more is parsed through a mapping, as the scanner
+// reads it.
+func TestMappedMatchesScanner(t *testing.T) {
+	doc := bigDoc(3 * windowSize)
+	in := writeInput(t, doc)
+	want, err := parseScan("results_x.json", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w worker
+	got, err := w.load(in)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("load: got %+v, %v\nwant %+v", got, err, want)
+	}
+	if w.window != nil {
+		t.Log("the file was streamed, not mapped: mapping is not supported here")
+	}
+}
+
+// A mapped file whose size changes while it is parsed is refused: grown
+// past its matched size as streaming refuses it, changed otherwise, and
+// shrunk, which faults on the pages it lost, with that error.
+func TestMappedChangedWhileRead(t *testing.T) {
+	doc := bigDoc(2 * windowSize)
+	tests := []struct {
+		name   string
+		size   int64 // matched size
+		change func(path string) error
+		want   string
+	}{
+		{"grew past its matched size", int64(len(doc)), func(p string) error { return appendTo(p, "  ") },
+			"read input %[1]s: it grew since it was matched (%[2]d bytes then); run again"},
+		{"grew within it", int64(len(doc)) + 10, func(p string) error { return appendTo(p, "  ") },
+			"read input %[1]s: it changed while it was read (%[3]d bytes, then %[4]d); run again"},
+		{"shrank", int64(len(doc)), func(p string) error { return os.Truncate(p, 64<<10) },
+			"read input: read %[1]s: the file shrank while it was read (no byte at offset "},
+	}
+	for _, tt := range tests {
+		in := writeInput(t, doc)
+		in.Size = tt.size
+		f, fi, err := regfile.Open(in.Abs, in.Size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := mapped.Open(f, fi.Size())
+		if errors.Is(err, mapped.ErrUnsupported) {
+			t.Skip("files are not mapped on this system")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tt.change(in.Abs); err != nil {
+			t.Fatal(err)
+		}
+		var w worker
+		_, _, err = w.parseMapped(m, f, in, "results_x.json")
+		want := fmt.Sprintf(tt.want, in.Abs, in.Size, len(doc), len(doc)+2)
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s: got %v, want %s", tt.name, err, want)
+		}
+		m.Close()
+		f.Close()
+	}
+}
+
+func appendTo(path, s string) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(s)
+	return errors.Join(err, f.Close())
 }
