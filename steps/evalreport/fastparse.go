@@ -35,17 +35,21 @@ type fastParser struct {
 	b   []byte // the bytes held: the whole document, or the window
 	i   int    // the cursor in b
 	src *source
-	// keys are the previous entry's member keys in order, each with its
-	// closing quote: entries repeat them, so a key equal to the one at the
-	// same position is known (plain, and which member it is) without
-	// being scanned.
+	// reads counts the reads that moved the window (more), so that a
+	// memo is not taken of bytes a read moved.
+	reads int
+	// keys are the previous entry's member heads in order: each the
+	// bytes from the separator before the member ('{' or ',') to its
+	// value, white space, quoted key and colon. Entries repeat them, so a
+	// head equal to the one at the same position is known (plain, and
+	// which member it names) without being scanned.
 	keys []memoKey
 	// Copies of the current entry's decoded values.
 	cond, expected, flag []byte
 }
 
-// memoKey is a plain key as written, closing quote included, and the
-// member it names.
+// memoKey is a member's head as written (white space, the quoted key, the
+// colon and the white space after it) and the member it names.
 type memoKey struct {
 	raw    []byte
 	member member
@@ -76,31 +80,41 @@ func memberOf(key []byte) member {
 	return otherMember
 }
 
-// memberKey consumes the k-th member key of an entry and returns the
-// member it names.
-func (p *fastParser) memberKey(k int) (member, bool) {
-	if p.peek() != '"' {
-		return 0, false
-	}
+// memberHead consumes the k-th member's head, up to its value, and
+// returns the member it names. A head of the same bytes as the previous
+// entry's k-th is taken whole: in a document json.dump wrote with an
+// indent, that is the line break, the indentation, the key and ": " in one
+// comparison.
+func (p *fastParser) memberHead(k int) (member, bool) {
 	if k < len(p.keys) {
 		m := p.keys[k]
-		p.ensure(1 + len(m.raw))
-		if bytes.HasPrefix(p.b[p.i+1:], m.raw) {
-			p.i += 1 + len(m.raw)
+		p.ensure(len(m.raw))
+		if bytes.HasPrefix(p.b[p.i:], m.raw) {
+			p.i += len(m.raw)
 			return m.member, true
 		}
+	}
+	start, reads := p.i, p.reads
+	if p.peek() != '"' {
+		return 0, false
 	}
 	key, ok := p.plain()
 	if !ok {
 		return 0, false
 	}
-	m := memoKey{raw: append(append(make([]byte, 0, len(key)+1), key...), '"'), member: memberOf(key)}
-	if k < len(p.keys) {
-		p.keys[k] = m
-	} else if k == len(p.keys) {
-		p.keys = append(p.keys, m)
+	which := memberOf(key) // before colon, which may move the window
+	if !p.colon() {
+		return 0, false
 	}
-	return m.member, true
+	if p.reads == reads { // else the head's first bytes were moved out of the window
+		m := memoKey{raw: bytes.Clone(p.b[start:p.i]), member: which}
+		if k < len(p.keys) {
+			p.keys[k] = m
+		} else if k == len(p.keys) {
+			p.keys = append(p.keys, m)
+		}
+	}
+	return which, true
 }
 
 // parseFast parses a document held in memory as parseScan does, or
@@ -200,6 +214,7 @@ func (p *fastParser) more() bool {
 		return false
 	}
 	p.b, p.i = p.src.more(p.b, p.i)
+	p.reads++
 	return p.src.got > 0
 }
 
@@ -427,8 +442,8 @@ func (p *fastParser) entry(c *counter) bool {
 		return true
 	}
 	for k := 0; ; k++ {
-		m, ok := p.memberKey(k)
-		if !ok || !p.colon() {
+		m, ok := p.memberHead(k)
+		if !ok {
 			return false
 		}
 		switch m {

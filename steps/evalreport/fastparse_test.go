@@ -39,6 +39,10 @@ var fastCases = []struct {
 	    : true, "extra": 1},
 	  {"condition": "trained_actual", "parsed_flag": "FAIL", "flag_parsed_successfully": true}
 	]}`, true},
+	{"indented, then indented otherwise", "{\n  \"results\": [\n    {\n      \"condition\": \"trained_actual\",\n      \"parsed_flag\": \"FAIL\"\n    },\n" +
+		"    {\n      \"condition\": \"trained_actual\",\n      \"parsed_flag\": \"PASS\"\n    },\n" +
+		"    {\n\t\"condition\" : \"original_actual\",\n        \"parsed_flag\":\"FAIL\"\n    },\n" +
+		"    {\n      \"condition_x\": \"trained_actual\",\n      \"condition\": \"original_actual\",\n      \"parsed_flag\": \"PASS\"\n    }\n  ]\n}", true},
 	{"known key then escape", `{"results": [{"condition": "trained_actual"}, {"cond\u0069tion": "original_actual"}]}`, false},
 	{"trailing white space", "{\"results\": []} \n\t\r ", true},
 	{"trailing data", `{"results": []} trailing`, false},
