@@ -40,6 +40,12 @@ type Options struct {
 	// MaxDataFile bounds each matched input file, in bytes (0: no limit);
 	// a larger file is an input problem of its partition (inputs.go).
 	MaxDataFile int64
+	// ObserveInputs hands the input files the engine reads for their
+	// digests to their partitions' Plan.Observe, in the same read. A run
+	// sets it (the partitions it digests are those it plans, which will
+	// most likely execute); status and dry runs, which would observe for
+	// nothing, do not.
+	ObserveInputs bool
 }
 
 // Engine plans, keys and runs one expanded pipeline.
@@ -128,7 +134,7 @@ func (e *Engine) resolve(spec *PartitionSpec) (*node, error) {
 	if readsErr != nil {
 		return nil, readsErr
 	}
-	in, err := e.matchInputs(spec, plan.Inputs)
+	in, err := e.matchInputs(spec, plan)
 	if err != nil {
 		return nil, fmt.Errorf("%s: node %q: %w", spec.NodePos, spec.Node, err)
 	}
@@ -198,12 +204,16 @@ func isJoin(err error) bool {
 // sorted by (spec index, relative path), when the partition's inputs are
 // first needed (inputs_lazy.go). Per-file problems are set apart
 // (inputs.go).
-func (e *Engine) matchInputs(spec *PartitionSpec, ins []InputSpec) (*lazyInputs, error) {
-	matched, err := matchInputList(spec.ProjectRoot, ins, e.opt.MaxDataFile)
+func (e *Engine) matchInputs(spec *PartitionSpec, plan *Plan) (*lazyInputs, error) {
+	matched, err := matchInputList(spec.ProjectRoot, plan.Inputs, e.opt.MaxDataFile)
 	if err != nil {
 		return nil, err
 	}
-	return &lazyInputs{matched: matched, digest: e.opt.Store.DigestStat, pair: e.opt.Store.DigestStat2, known: e.opt.Store.KnownDigestStat}, nil
+	in := &lazyInputs{matched: matched, digest: e.opt.Store.DigestStatObserved, pair: e.opt.Store.DigestStat2Observed, known: e.opt.Store.KnownDigestStat}
+	if e.opt.ObserveInputs {
+		in.observe = plan.Observe
+	}
+	return in, nil
 }
 
 // MatchInputs matches the files of every InputSpec (relative paths resolve

@@ -31,12 +31,15 @@ import (
 // a configuration error (a required input missing, a file input that is a
 // directory), problems join every per-file problem. Files over max bytes
 // (max <= 0: no limit) are problems and are not digested.
-func matchInputFiles(root string, ins []InputSpec, digest inputDigester, max int64) (files []InputFile, problems, err error) {
+func matchInputFiles(root string, ins []InputSpec, digest func(abs string, fi fs.FileInfo) (Digest, int64, error), max int64) (files []InputFile, problems, err error) {
 	matched, err := matchInputList(root, ins, max)
 	if err != nil {
 		return nil, nil, err
 	}
-	files, problems = digestMatched(matched, digest, nil, nil)
+	files, problems = digestMatched(matched, func(abs string, fi fs.FileInfo, _ store.Observer) (Digest, int64, bool, error) {
+		d, size, err := digest(abs, fi)
+		return d, size, false, err
+	}, nil, nil, nil)
 	return files, problems, nil
 }
 
@@ -93,19 +96,35 @@ func matchInputList(root string, ins []InputSpec, max int64) ([]matchedInput, er
 // nearest its size, so that the paired hashing (store.DigestStat2) covers
 // most of their bytes. Files and problems keep the list's order: problems
 // join the list's problems and the files that could not be digested.
-func digestMatched(matched []matchedInput, digest inputDigester, pair pairDigester, known knownDigester) (files []InputFile, problems error) {
+//
+// With observe (may be nil; Plan.Observe), each file that is read is
+// handed to it in the same read, and what it returns becomes the file's
+// Observed value when the digest is of the bytes it saw.
+func digestMatched(matched []matchedInput, digest inputDigester, pair pairDigester, known knownDigester, observe func(InputFile, []byte) any) (files []InputFile, problems error) {
 	type result struct {
-		f    InputFile
-		prob error
+		f        InputFile
+		prob     error
+		observed any
 	}
 	res := make([]result, len(matched))
-	set := func(i int, d Digest, size int64, err error) {
+	set := func(i int, d Digest, size int64, observed bool, err error) {
 		if err != nil {
 			res[i].prob = inputProblem(matched[i].f.Name, err)
 			return
 		}
 		res[i].f = matched[i].f
 		res[i].f.Digest, res[i].f.Size = d, size
+		if observed {
+			res[i].f.observed = &observation{res[i].observed}
+		}
+	}
+	observer := func(i int) store.Observer {
+		if observe == nil {
+			return nil
+		}
+		// Called by one goroutine at a time for i; a later read (the file
+		// changed) overwrites an earlier one's value.
+		return func(data []byte) { res[i].observed = observe(matched[i].f, data) }
 	}
 	var todo []int
 	for i, m := range matched {
@@ -115,7 +134,7 @@ func digestMatched(matched []matchedInput, digest inputDigester, pair pairDigest
 		}
 		if known != nil {
 			if d, size, ok := known(m.f.Abs, m.fi); ok {
-				set(i, d, size, nil)
+				set(i, d, size, false, nil)
 				continue
 			}
 		}
@@ -128,17 +147,17 @@ func digestMatched(matched []matchedInput, digest inputDigester, pair pairDigest
 		for ; len(todo) > 1; todo = todo[2:] {
 			a, b := todo[0], todo[1]
 			g.Go(func() error {
-				x, y := pair(matched[a].f.Abs, matched[b].f.Abs, matched[a].fi, matched[b].fi)
-				set(a, x.Digest, x.Size, x.Err)
-				set(b, y.Digest, y.Size, y.Err)
+				x, y := pair(matched[a].f.Abs, matched[b].f.Abs, matched[a].fi, matched[b].fi, observer(a), observer(b))
+				set(a, x.Digest, x.Size, x.Observed, x.Err)
+				set(b, y.Digest, y.Size, y.Observed, y.Err)
 				return nil
 			})
 		}
 	}
 	for _, i := range todo {
 		g.Go(func() error {
-			d, size, err := digest(matched[i].f.Abs, matched[i].fi)
-			set(i, d, size, err)
+			d, size, observed, err := digest(matched[i].f.Abs, matched[i].fi, observer(i))
+			set(i, d, size, observed, err)
 			return nil
 		})
 	}
@@ -155,11 +174,12 @@ func digestMatched(matched []matchedInput, digest inputDigester, pair pairDigest
 }
 
 // inputDigester digests the regular file at the absolute path abs, whose
-// os.Stat is fi (so that it need not stat it again).
-type inputDigester func(abs string, fi fs.FileInfo) (Digest, int64, error)
+// os.Stat is fi (so that it need not stat it again), handing the bytes it
+// reads to o (may be nil) as store.DigestStatObserved does.
+type inputDigester func(abs string, fi fs.FileInfo, o store.Observer) (d Digest, size int64, observed bool, err error)
 
-// pairDigester digests two such files at once (store.DigestStat2).
-type pairDigester func(a, b string, fa, fb fs.FileInfo) (x, y store.FileDigest)
+// pairDigester digests two such files at once (store.DigestStat2Observed).
+type pairDigester func(a, b string, fa, fb fs.FileInfo, oa, ob store.Observer) (x, y store.FileDigest)
 
 // knownDigester returns what an inputDigester would for the file without
 // reading it, from what is already known of it (store.KnownDigestStat);

@@ -17,14 +17,16 @@ type lazyInputs struct {
 	digest  inputDigester
 	pair    pairDigester  // may be nil
 	known   knownDigester // may be nil
+	// observe, when set, sees each file read for its digest (Plan.Observe).
+	observe func(InputFile, []byte) any
 	files   []InputFile
 	err     error // the per-file problems, matching's and digesting's
 }
 
 func (in *lazyInputs) get() ([]InputFile, error) {
 	in.once.Do(func() {
-		in.files, in.err = digestMatched(in.matched, in.digest, in.pair, in.known)
-		in.matched = nil
+		in.files, in.err = digestMatched(in.matched, in.digest, in.pair, in.known, in.observe)
+		in.matched, in.observe = nil, nil
 	})
 	return in.files, in.err
 }

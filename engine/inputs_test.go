@@ -147,17 +147,17 @@ func TestDigestMatchedKnownInline(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var digested []string
-	digest := func(abs string, _ fs.FileInfo) (Digest, int64, error) {
+	digest := func(abs string, _ fs.FileInfo, _ store.Observer) (Digest, int64, bool, error) {
 		mu.Lock()
 		digested = append(digested, abs)
 		mu.Unlock()
-		return store.DigestOf([]byte(abs)), 1, nil
+		return store.DigestOf([]byte(abs)), 1, false, nil
 	}
 	known := func(abs string, _ fs.FileInfo) (Digest, int64, bool) {
 		i, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(abs, "/f"), ".json"))
 		return store.DigestOf([]byte(abs)), 2, i%2 == 0
 	}
-	files, problems := digestMatched(matched, digest, nil, known)
+	files, problems := digestMatched(matched, digest, nil, known, nil)
 	if problems != nil {
 		t.Fatal(problems)
 	}
@@ -204,11 +204,11 @@ func TestDigestMatchedPairs(t *testing.T) {
 		calls = append(calls, s)
 		mu.Unlock()
 	}
-	one := func(abs string, fi fs.FileInfo) (Digest, int64, error) {
+	one := func(abs string, fi fs.FileInfo, _ store.Observer) (Digest, int64, bool, error) {
 		call(filepath.Base(abs))
-		return store.DigestOf([]byte(abs)), fi.Size(), nil
+		return store.DigestOf([]byte(abs)), fi.Size(), false, nil
 	}
-	pair := func(a, b string, fa, fb fs.FileInfo) (x, y store.FileDigest) {
+	pair := func(a, b string, fa, fb fs.FileInfo, _, _ store.Observer) (x, y store.FileDigest) {
 		call(filepath.Base(a) + "+" + filepath.Base(b))
 		if strings.HasSuffix(b, "f0.json") {
 			y.Err = errors.New("unreadable")
@@ -220,7 +220,7 @@ func TestDigestMatchedPairs(t *testing.T) {
 	known := func(abs string, fi fs.FileInfo) (Digest, int64, bool) {
 		return store.DigestOf([]byte(abs)), fi.Size(), strings.HasSuffix(abs, "f3.json")
 	}
-	files, problems := digestMatched(matched, one, pair, known)
+	files, problems := digestMatched(matched, one, pair, known, nil)
 	slices.Sort(calls)
 	// By size, the files to read: f5 50, f1 40, f6 20, f2 7, f4 6, f0 5, f7 1.
 	if got, want := strings.Join(calls, " "), "f4.json+f0.json f5.json+f1.json f6.json+f2.json f7.json"; got != want {
@@ -256,7 +256,7 @@ func TestDigestMatchedKeepsOrder(t *testing.T) {
 		matched = append(matched, matchedInput{f: InputFile{Abs: "/" + name, Name: name}})
 	}
 	var running, most atomic.Int32
-	digest := func(abs string, _ fs.FileInfo) (Digest, int64, error) {
+	digest := func(abs string, _ fs.FileInfo, _ store.Observer) (Digest, int64, bool, error) {
 		for now := running.Add(1); ; {
 			if m := most.Load(); now <= m || most.CompareAndSwap(m, now) {
 				break
@@ -266,11 +266,11 @@ func TestDigestMatchedKeepsOrder(t *testing.T) {
 		i, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(abs, "/f"), ".json"))
 		time.Sleep(time.Duration(n-i) * 2 * time.Millisecond) // later files finish first
 		if i%3 == 2 {
-			return Digest{}, 0, errors.New("unreadable")
+			return Digest{}, 0, false, errors.New("unreadable")
 		}
-		return store.DigestOf([]byte(abs)), int64(i), nil
+		return store.DigestOf([]byte(abs)), int64(i), false, nil
 	}
-	files, problems := digestMatched(matched, digest, nil, nil)
+	files, problems := digestMatched(matched, digest, nil, nil, nil)
 	var names []string
 	for _, f := range files {
 		if f.Digest != store.DigestOf([]byte(f.Abs)) || f.Name != fmt.Sprintf("f%d.json", f.Size) {

@@ -150,6 +150,18 @@ type Plan struct {
 	// Env lists the environment variables (API keys) the partition needs;
 	// the command reports every unset one before anything runs.
 	Env []string
+	// Observe, when set, sees the bytes of each input file the engine
+	// reads to digest it for the partition's key (one the stat cache does
+	// not know, with Options.ObserveInputs), in that same read; what it
+	// returns reaches Run as the file's InputFile.Observed. A kind that
+	// reads every input whole (a parse) then reads a new file once, where
+	// it would read it once to digest and again to run. Its result is of
+	// exactly the bytes the file's digest is of: an observation during
+	// which the file changed is dropped. Observe runs before the engine
+	// knows whether the partition will run (a store hit makes it wasted
+	// work), concurrently for several files, and must not keep data,
+	// which may be a mapping of the file that is gone after the call.
+	Observe func(f InputFile, data []byte) any
 }
 
 // Step implements one node kind. Steps are registered explicitly by the
@@ -185,6 +197,22 @@ type InputFile struct {
 	Spec   int // index into Plan.Inputs
 	Digest Digest
 	Size   int64
+
+	observed *observation // see Observed
+}
+
+// observation is what Plan.Observe returned for a file.
+type observation struct{ v any }
+
+// Observed returns what the partition's Plan.Observe returned for this
+// file when it saw the bytes Digest is of; ok is false when it did not
+// (the stat cache knew the file, which was not read, or it was too small
+// to be mapped, or observing was off), and the step reads the file.
+func (f InputFile) Observed() (v any, ok bool) {
+	if f.observed == nil {
+		return nil, false
+	}
+	return f.observed.v, true
 }
 
 // OutputFile is one file of a sealed partition output.

@@ -39,6 +39,9 @@ type env struct {
 	jobs      int
 	maxCost   float64 // run --max-cost USD; 0 = no limit
 	noWait    bool    // run --no-wait: batches in flight end the run
+	// observe: a real run's engine hands new input files to the kinds
+	// that use them in the read that digests them (engine.Options.ObserveInputs).
+	observe   bool
 	rateShare float64 // run --shard/--rate-share: of every model's rate budgets (shard.go)
 
 	logOut *redirect // the log's stderr, redirected above progress bars
@@ -296,7 +299,8 @@ func (e *env) open(path string, ro engine.RunOptions, log zerolog.Logger) (*proj
 	if err != nil {
 		return nil, err
 	}
-	opt := engine.Options{Steps: kinds(rt), Store: st, LockPath: pr.lockPath, LockCodec: lockyaml.Codec{}, Log: log, MaxDataFile: maxData}
+	opt := engine.Options{Steps: kinds(rt), Store: st, LockPath: pr.lockPath, LockCodec: lockyaml.Codec{}, Log: log, MaxDataFile: maxData,
+		ObserveInputs: e.observe}
 	if sh != nil {
 		opt.Shared = sh.tier
 	}

@@ -76,6 +76,7 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 	if err != nil {
 		return err
 	}
+	e.observe = true // the inputs this run digests are those of partitions it plans to run
 	pr, ids, targets, err := e.openPlanned(path, ro, log, cfg)
 	if err != nil {
 		return err

@@ -15,6 +15,10 @@ type FileDigest struct {
 	Digest Digest
 	Size   int64
 	Err    error
+	// Observed says that the file's observer (DigestStat2Observed) saw
+	// the bytes Digest is the digest of, and that the file did not change
+	// while it was read.
+	Observed bool
 }
 
 // DigestStat2 is DigestStat of two files at once. When the stat cache
@@ -25,20 +29,27 @@ type FileDigest struct {
 // while it is read is digested again alone by DigestStat, which retries
 // and words the error as for any single file.
 func (s *Store) DigestStat2(a, b string, fa, fb os.FileInfo) (x, y FileDigest) {
-	single := func(abs string, fi os.FileInfo) FileDigest {
-		d, n, err := s.DigestStat(abs, fi)
-		return FileDigest{Digest: d, Size: n, Err: err}
+	return s.DigestStat2Observed(a, b, fa, fb, nil, nil)
+}
+
+// DigestStat2Observed is DigestStat2 that hands each file's bytes, as it
+// hashes them, to its observer (oa, ob; either may be nil; see Observer).
+// A file the stat cache knows is not read, so not observed.
+func (s *Store) DigestStat2Observed(a, b string, fa, fb os.FileInfo, oa, ob Observer) (x, y FileDigest) {
+	single := func(abs string, fi os.FileInfo, o Observer) FileDigest {
+		d, n, observed, err := s.DigestStatObserved(abs, fi, o)
+		return FileDigest{Digest: d, Size: n, Err: err, Observed: observed}
 	}
 	if !s.mustHash(a, fa) || !s.mustHash(b, fb) {
-		return single(a, fa), single(b, fb)
+		return single(a, fa, oa), single(b, fb, ob)
 	}
 	a, b = filepath.Clean(a), filepath.Clean(b) // as DigestStat keys the stat cache
 	start := time.Now()
-	ra, rb, ok := s.hashPairOnce(a, b)
+	ra, rb, ok := s.hashPairOnce(a, b, oa, ob)
 	if !ok {
-		return single(a, fa), single(b, fb)
+		return single(a, fa, oa), single(b, fb, ob)
 	}
-	x, y = s.settle(a, fa, ra, start), s.settle(b, fb, rb, start)
+	x, y = s.settle(a, fa, ra, start, oa), s.settle(b, fb, rb, start, ob)
 	return x, y
 }
 
@@ -57,12 +68,13 @@ func (s *Store) mustHash(abs string, fi os.FileInfo) bool {
 type pairRead struct {
 	sum           sha256x2.Result
 	before, after fileSig
+	observed      bool
 }
 
 // hashPairOnce reads and hashes the files at a and b together, as hashOnce
 // does one; ok is false when either cannot be opened (DigestStat then
 // gives each its own answer).
-func (s *Store) hashPairOnce(a, b string) (ra, rb pairRead, ok bool) {
+func (s *Store) hashPairOnce(a, b string, oa, ob Observer) (ra, rb pairRead, ok bool) {
 	fa, fia, err := regfile.Open(a, 0)
 	if err != nil {
 		return ra, rb, false
@@ -73,7 +85,7 @@ func (s *Store) hashPairOnce(a, b string) (ra, rb pairRead, ok bool) {
 		return ra, rb, false
 	}
 	defer fb.Close()
-	ra.sum, rb.sum = sum2Files(fa, fb, fia.Size(), fib.Size())
+	ra.sum, rb.sum, ra.observed, rb.observed = sum2Files(fa, fb, fia.Size(), fib.Size(), oa, ob)
 	s.hashes.Add(2)
 	ra.before, rb.before = sigOf(fia), sigOf(fib)
 	if fi, err := fa.Stat(); err == nil {
@@ -87,13 +99,14 @@ func (s *Store) hashPairOnce(a, b string) (ra, rb pairRead, ok bool) {
 
 // settle turns one file's part of a paired read into DigestStat's answer:
 // recorded in the stat cache as hashStable records it, or, if the read
-// failed or the file changed while it was read, DigestStat of it alone.
-func (s *Store) settle(abs string, fi os.FileInfo, r pairRead, start time.Time) FileDigest {
+// failed or the file changed while it was read, DigestStat of it alone
+// (observed by o again).
+func (s *Store) settle(abs string, fi os.FileInfo, r pairRead, start time.Time, o Observer) FileDigest {
 	if r.sum.Err != nil || r.before != r.after || r.after.Size != r.sum.N {
-		d, n, err := s.digestStat(abs, abs, fi)
-		return FileDigest{Digest: d, Size: n, Err: err}
+		d, n, observed, err := s.digestStatObserved(abs, abs, fi, o)
+		return FileDigest{Digest: d, Size: n, Err: err, Observed: observed}
 	}
 	d := Digest(r.sum.Sum)
 	s.record(abs, r.after, d, start)
-	return FileDigest{Digest: d, Size: r.after.Size}
+	return FileDigest{Digest: d, Size: r.after.Size, Observed: r.observed}
 }

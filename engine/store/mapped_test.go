@@ -79,7 +79,7 @@ func TestSumOfShrunkFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	var fault *mapped.FaultError
-	if _, _, err := sumFile(f, size); !errors.As(err, &fault) {
+	if _, _, _, err := sumFile(f, size, nil); !errors.As(err, &fault) {
 		t.Errorf("a file shrunk under its mapping: got %v, want a mapped.FaultError", err)
 	}
 
@@ -87,11 +87,54 @@ func TestSumOfShrunkFile(t *testing.T) {
 	if err := os.Truncate(fb.Name(), mapMin); err != nil {
 		t.Fatal(err)
 	}
-	x, y := sum2Files(fa, fb, size, size)
+	x, y, _, _ := sum2Files(fa, fb, size, size, nil, nil)
 	if !errors.As(x.Err, &fault) || !errors.As(y.Err, &fault) {
 		t.Errorf("one of a pair shrunk: got %v and %v, want a mapped.FaultError for both", x.Err, y.Err)
 	}
 	if x.Sum == sha256.Sum256([]byte(strings.Repeat("x", size))) {
 		t.Error("a digest was given for a pair whose hashing faulted")
+	}
+}
+
+// An observer sees the bytes its file's digest is of, in the same read:
+// of a pair, of a file alone, and not of a file that is read rather than
+// mapped (too small) or not read at all (known to the stat cache).
+func TestDigestObserved(t *testing.T) {
+	s := openTest(t)
+	s.racyWindow = 0
+	dir := t.TempDir()
+	body := strings.Repeat("0123456789abcdef", mapMin/16*3)
+	files := map[string]string{"a": body[:2*mapMin+5], "b": body[7 : mapMin+7], "c": body[:mapMin+100], "small": body[:100]}
+	paths := map[string]string{}
+	for name, content := range files {
+		paths[name] = filepath.Join(dir, name)
+		writeOld(t, paths[name], content)
+	}
+	stat := func(name string) os.FileInfo {
+		t.Helper()
+		fi, err := os.Stat(paths[name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi
+	}
+	seen := map[string]Digest{}
+	observer := func(name string) Observer {
+		return func(data []byte) { seen[name] = DigestOf(data) } // one file at a time here
+	}
+	x, y := s.DigestStat2Observed(paths["a"], paths["b"], stat("a"), stat("b"), observer("a"), observer("b"))
+	for name, got := range map[string]FileDigest{"a": x, "b": y} {
+		if got.Err != nil || !got.Observed || seen[name] != got.Digest || got.Digest != DigestOf([]byte(files[name])) {
+			t.Errorf("%s of a pair: got %+v, observer saw %s", name, got, seen[name].Short())
+		}
+	}
+	d, _, observed, err := s.DigestStatObserved(paths["c"], stat("c"), observer("c"))
+	if err != nil || !observed || seen["c"] != d || d != DigestOf([]byte(files["c"])) {
+		t.Errorf("c alone: got (%s, %v, %v), observer saw %s", d.Short(), observed, err, seen["c"].Short())
+	}
+	clear(seen)
+	x, y = s.DigestStat2Observed(paths["a"], paths["small"], stat("a"), stat("small"), observer("a"), observer("small"))
+	if x.Observed || y.Observed || len(seen) != 0 || y.Digest != DigestOf([]byte(files["small"])) {
+		t.Errorf("a known, small read: got %+v and %+v, observers saw %v", x, y, seen)
 	}
 }

@@ -134,16 +134,23 @@ func (s *Store) DigestFile(path string) (Digest, int64, error) {
 // digestStat is DigestFile of the regular file at the absolute path abs
 // whose os.Stat (or, for a regular file, os.Lstat) is fi.
 func (s *Store) digestStat(path, abs string, fi os.FileInfo) (Digest, int64, error) {
+	d, n, _, err := s.digestStatObserved(path, abs, fi, nil)
+	return d, n, err
+}
+
+// digestStatObserved is digestStat that hands the bytes it hashes to o
+// (may be nil; see Observer); observed says o saw the bytes digested.
+func (s *Store) digestStatObserved(path, abs string, fi os.FileInfo, o Observer) (Digest, int64, bool, error) {
 	sig := sigOf(fi)
 	if d, ok := s.cachedDigest(abs, sig); ok {
-		return d, sig.Size, nil
+		return d, sig.Size, false, nil
 	}
-	d, sig, start, err := s.hashStable(abs)
+	d, sig, start, observed, err := s.hashStable(abs, o)
 	if err != nil {
-		return Digest{}, 0, fmt.Errorf("digest %s: %w", path, err)
+		return Digest{}, 0, false, fmt.Errorf("digest %s: %w", path, err)
 	}
 	s.record(abs, sig, d, start)
-	return d, sig.Size, nil
+	return d, sig.Size, observed, nil
 }
 
 // cachedDigest returns the digest the stat cache (or this process's
@@ -184,37 +191,38 @@ func (s *Store) enter(abs string, sig fileSig, d Digest) {
 
 // hashStable hashes the file, retrying if it changes while being read. It
 // returns the time the successful read started, for settled.
-func (s *Store) hashStable(abs string) (Digest, fileSig, time.Time, error) {
+func (s *Store) hashStable(abs string, o Observer) (d Digest, sig fileSig, start time.Time, observed bool, err error) {
 	for range 3 {
-		start := time.Now()
-		d, before, after, err := s.hashOnce(abs)
+		start = time.Now()
+		var before fileSig
+		d, before, sig, observed, err = s.hashOnce(abs, o)
 		var shrank *mapped.FaultError
 		if errors.As(err, &shrank) {
 			continue // it changed while being read, as when before != after
 		}
-		if err != nil || before == after {
-			return d, after, start, err
+		if err != nil || before == sig {
+			return d, sig, start, observed, err
 		}
 	}
-	return Digest{}, fileSig{}, time.Time{}, fmt.Errorf("file keeps changing while being read")
+	return Digest{}, fileSig{}, time.Time{}, false, fmt.Errorf("file keeps changing while being read")
 }
 
-func (s *Store) hashOnce(abs string) (d Digest, before, after fileSig, err error) {
+func (s *Store) hashOnce(abs string, o Observer) (d Digest, before, after fileSig, observed bool, err error) {
 	f, fi, err := regfile.Open(abs, 0) // never blocks on a FIFO swapped in after the Stat
 	if err != nil {
-		return d, before, after, err
+		return d, before, after, false, err
 	}
 	defer f.Close()
-	d, _, err = sumFile(f, fi.Size())
+	d, _, observed, err = sumFile(f, fi.Size(), o)
 	if err != nil {
-		return d, before, after, err
+		return d, before, after, false, err
 	}
 	s.hashes.Add(1)
 	fi2, err := f.Stat()
 	if err != nil {
-		return d, before, after, err
+		return d, before, after, false, err
 	}
-	return d, sigOf(fi), sigOf(fi2), nil
+	return d, sigOf(fi), sigOf(fi2), observed, nil
 }
 
 // SaveStatCache writes the stat cache to statcache.json atomically, if it

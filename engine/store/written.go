@@ -207,11 +207,21 @@ func (s *Store) KnownDigest(abs string, fi os.FileInfo) (Digest, bool) {
 // DigestStat is DigestFile of the regular file at the absolute path abs
 // whose os.Stat the caller already holds: it is not statted again.
 func (s *Store) DigestStat(abs string, fi os.FileInfo) (Digest, int64, error) {
+	d, n, _, err := s.DigestStatObserved(abs, fi, nil)
+	return d, n, err
+}
+
+// DigestStatObserved is DigestStat that hands the bytes it hashes to o
+// (may be nil; see Observer); observed says o saw the bytes digested, from
+// a file that did not change while it was read. A file the stat cache
+// knows is not read, so not observed.
+func (s *Store) DigestStatObserved(abs string, fi os.FileInfo, o Observer) (d Digest, size int64, observed bool, err error) {
 	if !filepath.IsAbs(abs) || !fi.Mode().IsRegular() {
-		return s.DigestFile(abs)
+		d, size, err = s.DigestFile(abs)
+		return d, size, false, err
 	}
 	abs = filepath.Clean(abs) // as DigestFile keys the stat cache
-	return s.digestStat(abs, abs, fi)
+	return s.digestStatObserved(abs, abs, fi, o)
 }
 
 // KnownDigestStat is DigestStat answered without reading the file: the

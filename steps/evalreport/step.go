@@ -3,6 +3,7 @@ package evalreport
 import (
 	"context"
 	"fmt"
+	"path"
 	"runtime"
 	"sync/atomic"
 
@@ -78,7 +79,29 @@ func (*Step) Resolve(spec *engine.PartitionSpec) (*Params, *engine.Plan, error) 
 	if out == "" {
 		out = DefaultOutputDir
 	}
-	return p, &engine.Plan{OutputDir: out, Inputs: []engine.InputSpec{{Path: p.Dir, Pattern: resultsPattern}}}, nil
+	return p, &engine.Plan{OutputDir: out, Inputs: []engine.InputSpec{{Path: p.Dir, Pattern: resultsPattern}}, Observe: observeRun}, nil
+}
+
+// observedRun is a result file parsed in the read that digested it
+// (engine.Plan.Observe): its counts, or why it could not be parsed.
+type observedRun struct {
+	run *Run
+	err error
+}
+
+// observeRun parses a result file the engine reads to digest it, so that
+// Run need not read it again: the first evaluation of new results reads
+// each byte once.
+func observeRun(in engine.InputFile, data []byte) any {
+	name := path.Base(in.Rel)
+	if r, ok := parseFast(name, data); ok {
+		return observedRun{run: r}
+	}
+	r, err := parseScan(name, data)
+	if err != nil {
+		return observedRun{err: fmt.Errorf("parse result file %s: %w", in.Abs, err)} // as load words it
+	}
+	return observedRun{run: r}
 }
 
 // Run implements engine.Kind.
@@ -122,7 +145,7 @@ func LoadRuns(ctx context.Context, files []engine.InputFile, prog engine.Progres
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				r, err := w.load(files[i])
+				r, err := w.loadObserved(files[i])
 				if err != nil {
 					return err
 				}

@@ -25,6 +25,17 @@ type worker struct {
 	whole  fileReader // for the files the fast path leaves to the scanner
 }
 
+// loadObserved is load, unless the engine handed the file to observeRun
+// when it digested it: then its result, and the file is not read again.
+func (w *worker) loadObserved(in engine.InputFile) (*Run, error) {
+	if v, ok := in.Observed(); ok {
+		if o, ok := v.(observedRun); ok {
+			return o.run, o.err
+		}
+	}
+	return w.load(in)
+}
+
 // load reads and parses one result file: streamed by the fast path, or,
 // when that gives up, read whole and parsed by the scanner, with the
 // errors of engine.ReadInput and ParseRun.
