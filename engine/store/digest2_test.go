@@ -20,14 +20,7 @@ func TestDigestStat2(t *testing.T) {
 	writeOld(t, a, long)
 	writeOld(t, b, long[:1000])
 	writeOld(t, c, "c")
-	stat := func(p string) os.FileInfo {
-		t.Helper()
-		fi, err := os.Stat(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fi
-	}
+	stat := func(p string) os.FileInfo { return statFile(t, p) }
 	x, y := s.DigestStat2(a, b, stat(a), stat(b))
 	if x.Err != nil || y.Err != nil {
 		t.Fatal(x.Err, y.Err)

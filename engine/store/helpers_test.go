@@ -2,6 +2,7 @@ package store
 
 import (
 	"io/fs"
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -18,3 +19,13 @@ func assertNoTemps(t *testing.T, dir string) {
 }
 
 func key(s string) [32]byte { return DigestOf([]byte(s)) }
+
+// statFile is os.Stat of p, failing the test on an error.
+func statFile(t *testing.T, p string) os.FileInfo {
+	t.Helper()
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi
+}

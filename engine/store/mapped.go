@@ -35,7 +35,7 @@ func sumFile(f *os.File, size int64, o Observer) (d Digest, n int64, observed bo
 		if m, err := mapped.Open(f, size); err == nil {
 			defer m.Close()
 			err = mapped.Guard(func() {
-				d = sha256Chunked(m.Bytes())
+				d = sha256x2.SumBytes(m.Bytes())
 				if o != nil {
 					o(m.Bytes())
 				}
@@ -47,20 +47,6 @@ func sumFile(f *os.File, size int64, o Observer) (d Digest, n int64, observed bo
 	n, err = copyBuffered(h, f)
 	h.Sum(d[:0])
 	return d, n, false, err
-}
-
-// sha256Chunked is sha256.Sum256 of b, written in copyBufferSize chunks:
-// assembly cannot be preempted, and one call over a large mapped file
-// would hold the garbage collector's stop-the-world for as long as it runs.
-func sha256Chunked(b []byte) (d Digest) {
-	h := sha256.New()
-	for len(b) > 0 {
-		n := min(copyBufferSize, len(b))
-		h.Write(b[:n])
-		b = b[n:]
-	}
-	h.Sum(d[:0])
-	return d
 }
 
 // sum2Files is sha256x2.Sum2 of the open files fa and fb, whose sizes were

@@ -19,14 +19,7 @@ func TestDigestAroundMapMin(t *testing.T) {
 	dir := t.TempDir()
 	body := strings.Repeat("0123456789abcdef", 3*mapMin/16+1)
 	sizes := []int{mapMin - 1, mapMin, mapMin + 1, 3*mapMin + 5}
-	stat := func(p string) os.FileInfo {
-		t.Helper()
-		fi, err := os.Stat(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fi
-	}
+	stat := func(p string) os.FileInfo { return statFile(t, p) }
 	for i, na := range sizes {
 		for j, nb := range sizes {
 			a := filepath.Join(dir, "a", string(rune('0'+i)), string(rune('0'+j)))
@@ -110,14 +103,7 @@ func TestDigestObserved(t *testing.T) {
 		paths[name] = filepath.Join(dir, name)
 		writeOld(t, paths[name], content)
 	}
-	stat := func(name string) os.FileInfo {
-		t.Helper()
-		fi, err := os.Stat(paths[name])
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fi
-	}
+	stat := func(name string) os.FileInfo { return statFile(t, paths[name]) }
 	seen := map[string]Digest{}
 	observer := func(name string) Observer {
 		return func(data []byte) { seen[name] = DigestOf(data) } // one file at a time here

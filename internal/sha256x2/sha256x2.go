@@ -80,7 +80,7 @@ func Sum2(ra, rb io.Reader) (x, y Result) {
 // fraction of a millisecond.
 func Sum2Bytes(a, b []byte) (x, y [sha256.Size]byte) {
 	if !paired() {
-		return sha256.Sum256(a), sha256.Sum256(b)
+		return SumBytes(a), SumBytes(b)
 	}
 	sa, sb := initial, initial
 	both := min(len(a), len(b)) / BlockSize * BlockSize
@@ -92,16 +92,31 @@ func Sum2Bytes(a, b []byte) (x, y [sha256.Size]byte) {
 }
 
 // finishBytes completes one message in crypto/sha256: from state h after
-// done bytes, then rest, in chunks of bufSize (see Sum2Bytes).
+// done bytes, then rest (see writeChunked).
 func finishBytes(h *[8]uint32, done int, rest []byte) (sum [sha256.Size]byte) {
 	d := resume(h, uint64(done))
-	for len(rest) > 0 {
-		n := min(bufSize, len(rest))
-		d.Write(rest[:n])
-		rest = rest[n:]
-	}
+	writeChunked(d, rest)
 	d.Sum(sum[:0])
 	return sum
+}
+
+// SumBytes is sha256.Sum256 of b, hashed in chunks of bufSize: assembly
+// cannot be preempted, and one call over a large mapped file would hold
+// the garbage collector's stop-the-world for as long as it runs.
+func SumBytes(b []byte) (sum [sha256.Size]byte) {
+	d := sha256.New()
+	writeChunked(d, b)
+	d.Sum(sum[:0])
+	return sum
+}
+
+// writeChunked writes b to h bufSize bytes at a time.
+func writeChunked(h hash.Hash, b []byte) {
+	for len(b) > 0 {
+		n := min(bufSize, len(b))
+		h.Write(b[:n])
+		b = b[n:]
+	}
 }
 
 // BlockSize is SHA-256's block size.

@@ -41,6 +41,7 @@ func TestSum2MatchesSHA256(t *testing.T) {
 			require.Equal(t, int64(la), x.N)
 			require.Equal(t, int64(lb), y.N)
 			sa, sb := Sum2Bytes(a, b)
+			require.Equal(t, sha256.Sum256(a), SumBytes(a), "SumBytes, %d bytes", la)
 			require.Equal(t, sha256.Sum256(a), sa, "Sum2Bytes, a: %d bytes, b: %d", la, lb)
 			require.Equal(t, sha256.Sum256(b), sb, "Sum2Bytes, b: %d bytes, a: %d", lb, la)
 		}
