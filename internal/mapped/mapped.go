@@ -1,8 +1,7 @@
 // Package mapped reads regular files through a read-only memory mapping,
-// so that a reader that passes over a whole file (a digest, a parse) sees
-// the page cache's own pages instead of a copy of them: on the published
-// evaluation results, a read(2) into a buffer costs the kernel about as
-// much CPU as the SHA-256 that follows it costs the reader.
+// so that a reader that passes over a whole file (a digest, a parse) reads
+// the page cache's own pages instead of the copy that read(2) would first
+// make of them.
 //
 // A mapped file that shrinks while it is read faults (SIGBUS) on the pages
 // past its new end. Guard turns such a fault into an error of the goroutine
