@@ -287,7 +287,7 @@ func (r *run) presealUpstream(ctx context.Context, ids []PartitionID) error {
 			st := byID[u]
 			m, d, err := r.e.sharedManifest(ctx, u, st.Key)
 			if st.State != UpToDate || err != nil {
-				errs = append(errs, fmt.Errorf("--only %s: upstream %s is %s; run it first", id, u, st.State))
+				errs = append(errs, onlyNotReady(id, u, st.State))
 				continue
 			}
 			r.outputs[u] = sealed{key: st.Key, digest: d, m: m}
@@ -297,6 +297,37 @@ func (r *run) presealUpstream(ctx context.Context, ids []PartitionID) error {
 		return invalid(errs...)
 	}
 	return nil
+}
+
+// OnlyRefused returns the error an --only run of ids would refuse to start
+// with, given the statuses sts of ids and what they need: an upstream the
+// run does not produce that is not up to date. A dry run reports it as the
+// run would.
+func (e *Engine) OnlyRefused(sts []PartitionStatus, ids []PartitionID) error {
+	in := make(map[PartitionID]bool, len(ids))
+	for _, id := range ids {
+		in[id] = true
+	}
+	state := make(map[PartitionID]State, len(sts))
+	for _, st := range sts {
+		state[st.ID] = st.State
+	}
+	var errs []error
+	for _, id := range ids {
+		for _, u := range e.g.Needs[id] {
+			if !in[u] && state[u] != UpToDate {
+				errs = append(errs, onlyNotReady(id, u, state[u]))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return invalid(errs...)
+	}
+	return nil
+}
+
+func onlyNotReady(id, u PartitionID, st State) error {
+	return fmt.Errorf("--only %s: upstream %s is %s; run it first", id, u, st)
 }
 
 func (r *run) summary(ids []PartitionID, outcomes map[PartitionID]error) *Summary {

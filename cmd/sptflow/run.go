@@ -366,6 +366,11 @@ func dryRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg 
 	if err != nil {
 		return err
 	}
+	if cfg.Only {
+		if err := pr.eng.OnlyRefused(sts, ids); err != nil {
+			return err // as the run would refuse it
+		}
+	}
 	in := map[engine.PartitionID]bool{}
 	for _, id := range ids {
 		in[id] = true
