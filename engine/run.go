@@ -554,9 +554,11 @@ func (r *run) execute(ctx context.Context, n *node, desc KeyDesc, res *Partition
 		return err // never seal the output of an interrupted step
 	}
 	res.Usage, res.FailedRows = meter.usage(), t.SealedFailedRows()
-	m := &store.Manifest{Partition: string(n.spec.ID), Files: out.manifest(), Produced: time.Now().UTC(),
+	// The time to the second, as the lock file records it: the manifest can
+	// then be rebuilt from its lock entry (pinnedManifest).
+	m := &store.Manifest{Partition: string(n.spec.ID), Files: out.manifest(), Produced: time.Now().UTC().Truncate(time.Second),
 		Meta: withFailedRows(usageMap(res.Usage), res.FailedRows)}
-	if err := r.seal(n, desc, m, res); err != nil {
+	if err := r.seal(ctx, n, desc, m, res); err != nil {
 		return err
 	}
 	r.publish(ctx, n, res)
@@ -565,7 +567,7 @@ func (r *run) execute(ctx context.Context, n *node, desc KeyDesc, res *Partition
 }
 
 // seal writes the manifest and the key's components to the store.
-func (r *run) seal(n *node, desc KeyDesc, m *store.Manifest, res *PartitionResult) error {
+func (r *run) seal(ctx context.Context, n *node, desc KeyDesc, m *store.Manifest, res *PartitionResult) error {
 	info, err := json.Marshal(desc)
 	if err != nil {
 		return err
@@ -576,8 +578,13 @@ func (r *run) seal(n *node, desc KeyDesc, m *store.Manifest, res *PartitionResul
 	d, kept := r.sameSealed(res.Key, m)
 	if kept != nil {
 		m = kept
-	} else if d, err = r.e.opt.Store.PutManifest(res.Key, m); err != nil {
-		return fmt.Errorf("seal output: %w", err)
+	} else {
+		if pinned := r.pinnedManifest(ctx, n, res.Key, m); pinned != nil {
+			m = pinned
+		}
+		if d, err = r.e.opt.Store.PutManifest(res.Key, m); err != nil {
+			return fmt.Errorf("seal output: %w", err)
+		}
 	}
 	res.Output = d
 	r.mu.Lock()
@@ -601,6 +608,45 @@ func (r *run) sameSealed(key NodeKey, m *store.Manifest) (Digest, *store.Manifes
 		return Digest{}, nil
 	}
 	return d, old
+}
+
+// pinnedManifest returns the manifest sealed for key before, when this
+// store no longer holds it (a damaged entry repaired, a clone without it)
+// and m holds the same files: the shared store's, or the one the lock file
+// pins for the partition, rebuilt from what the lock records of it (its
+// time, usage and served models) and taken only when its digest is the
+// pinned digest. Sealing it again, rather than m, keeps the time the output
+// was first produced and what producing it cost, as sameSealed does, so
+// the lock file does not change, and a clone that repaired damage agrees
+// with one that never met it. nil when there is none.
+func (r *run) pinnedManifest(ctx context.Context, n *node, key NodeKey, m *store.Manifest) *store.Manifest {
+	if ManifestFailedRows(m) > 0 {
+		return nil
+	}
+	content := ContentDigest(m.Files)
+	if sh := r.e.opt.Shared; sh != nil {
+		old, _, ok, err := sh.Peek(ctx, key)
+		if err == nil && ok && ManifestFailedRows(old) == 0 && ContentDigest(old.Files) == content {
+			return old
+		}
+	}
+	entry, ok := r.lockOld[string(n.spec.ID)]
+	if !ok || entry.Key != key.String() {
+		return nil
+	}
+	old := &store.Manifest{Partition: m.Partition, Files: m.Files, Produced: entry.Produced, Meta: lockMeta(entry)}
+	if d, err := store.ManifestDigest(old); err != nil || d.String() != entry.Output {
+		return nil
+	}
+	return old
+}
+
+// lockMeta is the manifest metadata a lock entry records (usageMap's).
+func lockMeta(e store.LockEntry) map[string]any {
+	if e.Usage == nil && e.ServedModels == nil {
+		return nil
+	}
+	return map[string]any{"usage": e.Usage, "served_models": e.ServedModels}
 }
 
 // finishSealed materializes a sealed output and records it in the lock

@@ -69,6 +69,16 @@ func checkManifestPath(p string) error {
 	return nil
 }
 
+// ManifestDigest returns the digest PutManifest would give m: that of its
+// canonical bytes.
+func ManifestDigest(m *Manifest) (Digest, error) {
+	b, err := m.canonical()
+	if err != nil {
+		return Digest{}, fmt.Errorf("manifest of %s: %w", m.Partition, err)
+	}
+	return DigestOf(b), nil
+}
+
 // PutManifest seals m as the output of node key and returns the digest of
 // its canonical bytes. Every file that is not External must already be in
 // the store. m is not modified.
