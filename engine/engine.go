@@ -233,12 +233,42 @@ func MatchInputs(root string, ins []InputSpec, digest func(path string) (Digest,
 // portableName is InputFile.Name: abs relative to root (slash-separated)
 // when it lies below root, else "external#<spec>/<rel>".
 func portableName(root string, spec int, abs, rel string) string {
-	if root != "" {
-		if r, err := filepath.Rel(root, abs); err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) {
-			return filepath.ToSlash(r)
-		}
+	if r, ok := belowRoot(root, abs); ok {
+		return r
 	}
 	return "external#" + strconv.Itoa(spec) + "/" + rel
+}
+
+// belowRoot returns abs relative to root, slash-separated, when it lies
+// below root.
+func belowRoot(root, abs string) (string, bool) {
+	if root == "" {
+		return "", false
+	}
+	r, err := filepath.Rel(root, abs)
+	if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+		return "", false
+	}
+	return filepath.ToSlash(r), true
+}
+
+// shownPath is how messages name the file or directory abs: relative to
+// the project root when it lies below it, else absolute (a path the user
+// can act on, where a portable name such as external#0/x.json is not).
+func shownPath(root, abs string) string {
+	if r, ok := belowRoot(root, abs); ok {
+		return r
+	}
+	return abs
+}
+
+// shown is how messages name the input file: its Name below the project
+// root, else its absolute path (see shownPath).
+func (f InputFile) shown() string {
+	if strings.HasPrefix(f.Name, "external#") {
+		return f.Abs
+	}
+	return f.Name
 }
 
 // matchPattern matches rel against a path.Match pattern; a leading "**/"

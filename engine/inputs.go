@@ -61,7 +61,7 @@ func matchInputList(root string, ins []InputSpec, max int64) ([]matchedInput, er
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(root, p)
 		}
-		matched, walkProbs, err := matchInput(p, in.Pattern)
+		matched, walkProbs, err := matchInput(p, in.Pattern, func(abs string) string { return shownPath(root, abs) })
 		if errors.Is(err, os.ErrNotExist) {
 			if in.Optional {
 				continue
@@ -78,7 +78,7 @@ func matchInputList(root string, ins []InputSpec, max int64) ([]matchedInput, er
 			f := InputFile{Abs: m[0], Rel: m[1], Name: portableName(root, i, m[0], m[1]), Spec: i}
 			fi, err := regfile.Check(f.Abs, max)
 			if err != nil {
-				out = append(out, matchedInput{prob: inputProblem(f.Name, err)})
+				out = append(out, matchedInput{prob: inputProblem(f.shown(), err)})
 				continue
 			}
 			out = append(out, matchedInput{f: f, fi: fi})
@@ -109,7 +109,7 @@ func digestMatched(matched []matchedInput, digest inputDigester, pair pairDigest
 	res := make([]result, len(matched))
 	set := func(i int, d Digest, size int64, observed bool, err error) {
 		if err != nil {
-			res[i].prob = inputProblem(matched[i].f.Name, err)
+			res[i].prob = inputProblem(matched[i].f.shown(), err)
 			return
 		}
 		res[i].f = matched[i].f
@@ -202,8 +202,9 @@ func inputProblem(name string, err error) error {
 
 // matchInput returns [absolute, relative] pairs: the file itself when
 // pattern is empty, else the files below dir whose relative path matches.
-// Unreadable directories below p are problems, not errors: the walk goes on.
-func matchInput(p, pattern string) (out [][2]string, problems []error, err error) {
+// Unreadable directories at or below p are problems, not errors (the walk
+// goes on), named by shown.
+func matchInput(p, pattern string, shown func(abs string) string) (out [][2]string, problems []error, err error) {
 	fi, err := os.Stat(p)
 	if err != nil {
 		return nil, nil, err
@@ -218,10 +219,10 @@ func matchInput(p, pattern string) (out [][2]string, problems []error, err error
 		rel, _ := filepath.Rel(p, f)
 		rel = filepath.ToSlash(rel)
 		if err != nil {
-			if f == p {
-				return err
+			if f == p && errors.Is(err, fs.ErrNotExist) {
+				return err // gone since the Stat: missing, as before it
 			}
-			problems = append(problems, fmt.Errorf("input directory %s: %w", filepath.Join(filepath.Base(p), rel), unwrapPath(err)))
+			problems = append(problems, fmt.Errorf("input directory %s: %w", shown(f), unwrapPath(err)))
 			return nil
 		}
 		if !matchPattern(pattern, rel) {
@@ -229,7 +230,7 @@ func matchInput(p, pattern string) (out [][2]string, problems []error, err error
 		}
 		if d.IsDir() {
 			if namesFiles(pattern) {
-				problems = append(problems, fmt.Errorf("input %s: a directory, where the pattern %s names data files", filepath.Join(filepath.Base(p), rel), pattern))
+				problems = append(problems, fmt.Errorf("input %s: a directory, where the pattern %s names data files", shown(f), pattern))
 			}
 			return nil
 		}

@@ -95,6 +95,57 @@ func TestMatchInputFilesSetsProblemsApart(t *testing.T) {
 	}
 }
 
+// TestInputProblemsNameActionablePaths: a problem names its file or
+// directory by its path below the project root (however deep the input's
+// directory lies), or, outside the root, by its absolute path, not by a
+// path relative to the input directory's parent or a portable name such
+// as external#0/x.json. An unreadable input directory is a problem of its
+// partition, not a configuration error.
+func TestInputProblemsNameActionablePaths(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	mkdir := func(p string) {
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mkdir(filepath.Join(root, "data/src/topic/batch_1.json")) // a directory where a batch file belongs
+	mkdir(filepath.Join(outside, "ev/quantitative/results_x.json"))
+	if err := syscall.Mkfifo(filepath.Join(outside, "ev/quantitative/results_y.json"), 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	ins := []InputSpec{{Path: "data/src/topic", Pattern: "batch_*.json"}, {Path: filepath.Join(outside, "ev"), Pattern: "quantitative/results_*.json"}}
+	_, problems, err := matchInputFiles(root, ins, func(string, fs.FileInfo) (Digest, int64, error) { return Digest{}, 0, nil }, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"input data/src/topic/batch_1.json: a directory, where the pattern batch_*.json names data files",
+		"input " + filepath.Join(outside, "ev/quantitative/results_x.json") + ": a directory, where the pattern quantitative/results_*.json names data files",
+		"input " + filepath.Join(outside, "ev/quantitative/results_y.json") + ": not a regular file (a named pipe)",
+	}
+	if got := problemList(problems); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	if os.Geteuid() == 0 {
+		t.Log("running as root: an unreadable directory cannot be made here; its case is left out")
+		return
+	}
+	locked := filepath.Join(root, "data/src/locked")
+	mkdir(locked)
+	if err := os.Chmod(locked, 0); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(locked, 0o755) })
+	_, problems, err = matchInputFiles(root, []InputSpec{{Path: "data/src/locked", Pattern: "batch_*.json"}}, nil, 0)
+	if err != nil {
+		t.Fatalf("an unreadable input directory: got the configuration error %v, want a problem of the partition", err)
+	}
+	if got := problemList(problems); len(got) != 1 || !strings.HasPrefix(got[0], "input directory data/src/locked: permission denied") {
+		t.Errorf("problems got %q, want the unreadable directory's", got)
+	}
+}
+
 // TestOpenSealedInput: a referenced input reads back only while it has the
 // size and content it was sealed with.
 func TestOpenSealedInput(t *testing.T) {

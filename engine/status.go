@@ -50,6 +50,9 @@ type PartitionStatus struct {
 	// Remote says the up-to-date output is sealed in the shared store
 	// only (Options.Shared); run pulls it.
 	Remote bool
+	// Problems are the partition's input problems (also in Reasons): a
+	// run fails it with them until they are mended.
+	Problems []string
 
 	manifest *store.Manifest // the sealed output, when up to date
 }
@@ -98,6 +101,7 @@ func (e *Engine) status(ctx context.Context, id PartitionID, lock map[string]sto
 	entry, inLock := lock[string(id)]
 	if err := n.inputProblems(); err != nil {
 		st.State, st.Reasons = Missing, problemList(err)
+		st.Problems = st.Reasons
 		if inLock {
 			st.State = Stale
 		}

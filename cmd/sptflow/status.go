@@ -76,6 +76,9 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%-12s %s%s\n", stateLabel(st), st.ID, suffix)
 		printDisk(e.stdout, st)
 		if !*why {
+			for _, p := range st.Problems { // what keeps it from running, --why or not
+				fmt.Fprintf(e.stdout, "    %s\n", p)
+			}
 			continue
 		}
 		if r, ok := pr.eng.Replica(st.ID); ok {
