@@ -154,26 +154,32 @@ func isLockArg(arg string) bool {
 
 // readLockArg reads a lock file named by a path or by REV:path (through
 // `git show`, in the working directory), and returns it with the project
-// root whose store holds its entries.
+// root whose store holds its entries: the lock file's own project when it
+// has a store, else the working directory's (a lock file copied aside, to
+// /tmp/old.lock say, names outputs of the project it was copied from).
 func readLockArg(arg string) (*store.LockFile, string, error) {
-	_, err := os.Stat(arg)
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, "", err
+	}
+	_, err = os.Stat(arg)
 	if err == nil {
 		abs, err := filepath.Abs(arg)
 		if err != nil {
 			return nil, "", err
 		}
 		lf, err := store.ReadLockFile(abs, lockyaml.Codec{})
-		return lf, pipeline.FindProjectRoot(filepath.Dir(abs)), err
+		root := pipeline.FindProjectRoot(filepath.Dir(abs))
+		if fi, serr := os.Stat(storeDir(root)); serr != nil || !fi.IsDir() {
+			root = pipeline.FindProjectRoot(wd)
+		}
+		return lf, root, err
 	}
 	if !strings.Contains(arg, ":") {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, "", fmt.Errorf("%w: lock file %s does not exist", errUsage, arg)
 		}
 		return nil, "", fmt.Errorf("%w: lock file %s: %v", errUsage, arg, err)
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return nil, "", err
 	}
 	var out, errOut bytes.Buffer
 	cmd := exec.Command("git", "show", arg)
