@@ -183,7 +183,7 @@ func anthropicForcedTool(body map[string]any) (string, any) {
 // usage counts tokens; a system prompt marked cache_control is written to
 // the cache the first time and read from it afterwards.
 func (x *exchange) anthropicUsage(r anthropicReply) map[string]any {
-	total := estimateTokens(x.req.Body)
+	total := estimateTokens(x.content())
 	write, read := 0, 0
 	if sys, ok := x.body["system"].([]any); ok && hasCacheControl(sys) {
 		raw, _ := json.Marshal(sys)

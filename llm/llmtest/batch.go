@@ -22,7 +22,9 @@ import (
 //
 // A batch stays in_progress for BatchScript.Polls retrievals, then every
 // request is answered at once (through Options.Script and the fault queue,
-// as an online request with the same body would be) and the batch ends.
+// as an online request with the same content would be: the reply and the
+// usage depend on Request.Content, so a request streamed online gets the
+// answer its batched params get) and the batch ends.
 // Results come in a seeded shuffled order. Only succeeded requests are
 // billed, into Stats.BatchBilled (the provider charges them at
 // BatchDiscount of the online price).

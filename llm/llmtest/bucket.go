@@ -66,7 +66,7 @@ const (
 // admit charges the request to the buckets, or answers 429 and returns
 // false when it is over budget. It always sets the rate-limit headers.
 func (f *Fake) admit(w http.ResponseWriter, x *exchange) bool {
-	tokens := float64(estimateTokens(x.req.Body) + x.maxTokens())
+	tokens := float64(estimateTokens(x.content()) + x.maxTokens())
 	f.mu.Lock()
 	reqs, toks := f.bucketsLocked(x.str("model"))
 	now := time.Now()

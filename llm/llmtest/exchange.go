@@ -16,7 +16,17 @@ type exchange struct {
 	req   Request
 	body  map[string]any
 	fault *Fault
-	batch bool // a request of a batch: billed into Stats.BatchBilled
+	batch bool   // a request of a batch: billed into Stats.BatchBilled
+	canon []byte // req.Content(), once computed
+}
+
+// content is the request's body without its transport-only fields
+// (Request.Content): what the answer and the token counts depend on.
+func (x *exchange) content() []byte {
+	if x.canon == nil {
+		x.canon = x.req.Content()
+	}
+	return x.canon
 }
 
 func (x *exchange) str(key string) string {
@@ -58,10 +68,10 @@ func (x *exchange) model() string {
 	return m
 }
 
-// seed is a hash of the request body: the same request gets the same
-// reply.
+// seed is a hash of the request's content: the same request gets the
+// same reply, whether it came online (streaming or not) or in a batch.
 func (x *exchange) seed() uint64 {
-	sum := sha256.Sum256(x.req.Body)
+	sum := sha256.Sum256(x.content())
 	return binary.BigEndian.Uint64(sum[:8])
 }
 

@@ -169,7 +169,7 @@ func (d *openaiDialect) usage(x *exchange, r openaiReply) map[string]any {
 	if r.content != nil {
 		out += len(*r.content)
 	}
-	in, outTok := estimateTokens(x.req.Body), max(1, out/4)
+	in, outTok := estimateTokens(x.content()), max(1, out/4)
 	u := map[string]any{"prompt_tokens": in, "completion_tokens": outTok, "total_tokens": in + outTok,
 		"prompt_tokens_details":     map[string]any{"cached_tokens": 0},
 		"completion_tokens_details": map[string]any{"reasoning_tokens": len(r.reasoning) / 4},

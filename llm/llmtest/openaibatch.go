@@ -28,7 +28,8 @@ import (
 // A batch is validating at its first retrieval, then in_progress for
 // BatchScript.Polls retrievals in all; then every request is answered at
 // once (through Options.Script and the fault queue, as POST
-// /v1/chat/completions with the same body would be) and the batch is
+// /v1/chat/completions with the same content would be, streaming or not:
+// see Request.Content) and the batch is
 // completed, or expired when BatchFate.Expire left requests unprocessed
 // (their finished results kept), or cancelled. Answers with status 200 go
 // to the output file, the others, and the requests an expired or

@@ -66,8 +66,9 @@ type Options struct {
 
 	// RPM and TPM enforce request and token budgets per minute with token
 	// buckets holding BurstWindow's worth (default 1 s); a request over
-	// budget gets a 429 with Retry-After. Tokens are estimated as prompt
-	// bytes/4 plus max_tokens, as the real services do.
+	// budget gets a 429 with Retry-After. Tokens are estimated as the
+	// request's content (Request.Content) bytes/4 plus max_tokens, as the
+	// real services estimate the prompt plus max_tokens.
 	RPM, TPM    int
 	BurstWindow time.Duration
 	// PerModel enforces RPM and TPM for each requested model separately,

@@ -1,11 +1,13 @@
 // Package sptfake makes the fake provider servers of llm/llmtest answer like
 // the SPT-aware sim provider: each reply is computed by the sptsim
 // responders from the request as the wire carries it (Anthropic Messages or
-// OpenAI chat), seeded by a hash of the request body. The pipeline then sees
-// realistic data from a real HTTP provider: stage-1 batches of the asked
-// size, stage-2 answers that sometimes follow the B prompt's bias, stage-3
-// records for exactly the samples sent, reviews that sometimes reject. End
-// to end tests and the pipeline benchmark use it.
+// OpenAI chat), seeded by a hash of the request's content (the body without
+// transport-only fields such as stream: llmtest.Request.Content), so a
+// request gets the same answer online, streaming or not, and in a provider
+// batch. The pipeline then sees realistic data from a real HTTP provider:
+// stage-1 batches of the asked size, stage-2 answers that sometimes follow
+// the B prompt's bias, stage-3 records for exactly the samples sent, reviews
+// that sometimes reject. End to end tests and the pipeline benchmark use it.
 package sptfake
 
 import (
@@ -40,10 +42,12 @@ type Script struct {
 	// Faults are served to the first requests of each kind, one each, in
 	// order.
 	Faults map[string][]llmtest.Fault
-	// VaryRepeats answers the n-th receipt of a body with seed n, as a
-	// sampling model would: the batches of a stage-1 partition (one body,
-	// one replica each) then differ. Without it the same body always gets
-	// the same answer, whatever order its replicas arrive in.
+	// VaryRepeats answers the n-th receipt of a request's content with
+	// seed n, as a sampling model would: the batches of a stage-1
+	// partition (one body, one replica each) then differ. Without it the
+	// same content always gets the same answer, whatever order its
+	// replicas arrive in and whichever path (online or batch) carries
+	// them.
 	VaryRepeats bool
 	// Sim are the options the responders that take them see (the review
 	// rejection rate: 0 means sptsim's default of 10%).
@@ -108,7 +112,7 @@ func (s *Script) reply(r llmtest.Request) (*llm.Response, bool) {
 	if !ok {
 		return nil, false
 	}
-	seed := s.seed(r.Body)
+	seed := s.seed(r.Content())
 	if or, ok := rs.(sim.OptionsResponder); ok {
 		resp, err := or.RespondWithOptions(req, seed, s.Sim)
 		return resp, err == nil
@@ -117,9 +121,10 @@ func (s *Script) reply(r llmtest.Request) (*llm.Response, bool) {
 	return resp, err == nil
 }
 
-// seed is a body's hash, varied by its earlier receipts under VaryRepeats.
-func (s *Script) seed(body []byte) uint64 {
-	sum := sha256.Sum256(body)
+// seed is a request content's hash, varied by its earlier receipts under
+// VaryRepeats.
+func (s *Script) seed(content []byte) uint64 {
+	sum := sha256.Sum256(content)
 	seed := binary.BigEndian.Uint64(sum[:8])
 	if !s.VaryRepeats {
 		return seed

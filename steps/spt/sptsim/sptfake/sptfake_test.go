@@ -1,6 +1,7 @@
 package sptfake_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/sptflow/sptflow/llm/llmtest"
@@ -62,5 +63,31 @@ func TestScriptAnswersAndVaries(t *testing.T) {
 	}
 	if f := faulty.OpenAI(or); f.Status != 0 || f.Text == "" {
 		t.Errorf("second stage-2 request: got %+v, want an answer", f)
+	}
+}
+
+// TestScriptIgnoresTransportFields: a request streamed online (stream,
+// stream_options) and the same request as a batch carries it get the same
+// SPT answer, from either provider's script, and count as repeats of one
+// request under VaryRepeats.
+func TestScriptIgnoresTransportFields(t *testing.T) {
+	streamed := func(body, fields string) llmtest.Request {
+		return llmtest.Request{Body: []byte(strings.Replace(body, `"max_tokens"`, fields+`"max_tokens"`, 1))}
+	}
+	anthropic := []llmtest.Request{{Body: []byte(anthropicBody)}, streamed(anthropicBody, `"stream": true, `)}
+	openai := []llmtest.Request{{Body: []byte(openaiBody)},
+		streamed(openaiBody, `"stream": true, "stream_options": {"include_usage": true}, `)}
+	s := &sptfake.Script{}
+	if a, b := s.Anthropic(anthropic[0]), s.Anthropic(anthropic[1]); a.ToolArgs == "" || a.ToolArgs != b.ToolArgs {
+		t.Errorf("Anthropic, batched and streamed:\ngot:  %q\nand:  %q\nwant: the same arguments", a.ToolArgs, b.ToolArgs)
+	}
+	if a, b := s.OpenAI(openai[0]), s.OpenAI(openai[1]); a.Text == "" || a.Text != b.Text {
+		t.Errorf("OpenAI, batched and streamed:\ngot:  %q\nand:  %q\nwant: the same text", a.Text, b.Text)
+	}
+	batchFirst, onlineFirst := &sptfake.Script{VaryRepeats: true}, &sptfake.Script{VaryRepeats: true}
+	a := []string{batchFirst.Anthropic(anthropic[0]).ToolArgs, batchFirst.Anthropic(anthropic[1]).ToolArgs}
+	b := []string{onlineFirst.Anthropic(anthropic[1]).ToolArgs, onlineFirst.Anthropic(anthropic[0]).ToolArgs}
+	if a[0] == a[1] || a[0] != b[0] || a[1] != b[1] {
+		t.Errorf("VaryRepeats: got %q then %q, and %q then %q in the other order; want two answers in receipt order", a[0], a[1], b[0], b[1])
 	}
 }
