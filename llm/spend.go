@@ -164,10 +164,11 @@ func ReadLedger(path string) ([]Spend, error) {
 type Spent struct {
 	// Requests are the HTTP requests sent (retries included).
 	Requests int64 `json:"requests"`
-	// CutOff are provider calls an interrupt cut off (Ctrl-C, past its
-	// grace period): the request was out and its reply abandoned, so, as
-	// for calls in flight at a kill, their billing is unknown. They are not
-	// FailedCalls: nothing failed, and the next run asks them again.
+	// CutOff are provider calls the run cancelled while their request was
+	// out (an interrupt past its grace period, or their partition failing,
+	// at --max-cost say): the reply was abandoned, so, as for calls in
+	// flight at a kill, their billing is unknown. They are not FailedCalls:
+	// the call itself did not fail, and the next run asks them again.
 	CutOff int64 `json:"cut_off,omitempty"`
 	// InFlight are provider calls that sent a request and never ended: the
 	// run was killed while they ran (what they were billed is unknown).

@@ -106,7 +106,7 @@ func printSpendDetail(w io.Writer, indent string, t llm.Spent) {
 		s += fmt.Sprintf(" (%d in flight when the run stopped: sent, reply never received)", t.InFlight)
 	}
 	if t.CutOff > 0 {
-		s += fmt.Sprintf(" (%d cut off by the interrupt: sent, reply abandoned, billing unknown; the next run asks them again)", t.CutOff)
+		s += fmt.Sprintf(" (%d cut off when the run stopped them, at an interrupt or as their partition failed: sent, reply abandoned, billing unknown; the next run asks them again)", t.CutOff)
 	}
 	if t.Lost > 0 {
 		s += fmt.Sprintf("; %d good responses paid for and not stored (the run stopped first; the next run buys them again)", t.Lost)
