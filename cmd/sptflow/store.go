@@ -130,9 +130,7 @@ func storeSync(ctx context.Context, e *env, dir, url, lockPath string) error {
 	}
 	fmt.Fprintf(e.stdout, "%s %d of %d pinned partitions (%d objects, %d bytes copied) %s %s; %d already there; %d refused as damaged\n",
 		verb, stats.Partitions-stats.Present, len(pins), stats.Objects, stats.Bytes, prep, rs.URL(), stats.Present, rs.Damaged())
-	for _, name := range stats.Missing {
-		fmt.Fprintf(e.stdout, "missing %s\n", name)
-	}
+	printUnsynced(e.stdout, stats)
 	if dir == "push" {
 		recs := local.RecordLog(requestsNamespace)
 		defer recs.Close()
@@ -140,10 +138,7 @@ func storeSync(ctx context.Context, e *env, dir, url, lockPath string) error {
 			return err
 		}
 	}
-	if len(stats.Missing) > 0 {
-		return fmt.Errorf("%d pinned partitions are not in the %s store", len(stats.Missing), source)
-	}
-	return nil
+	return unsyncedErr(stats, "pinned ", source)
 }
 
 // lockRoot is the project root: the lock file's directory's, or the

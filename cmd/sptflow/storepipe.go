@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -58,18 +59,13 @@ func storePipelineSync(ctx context.Context, e *env, dir, url, path string) error
 	}
 	fmt.Fprintf(e.stdout, "%s %d of %d partitions %s (%d objects, %d bytes copied) %s %s; %d already there; %d refused as damaged\n",
 		verb, stats.Partitions-stats.Present, len(pins), from, stats.Objects, stats.Bytes, prep, rs.URL(), stats.Present, rs.Damaged())
-	for _, name := range stats.Missing {
-		fmt.Fprintf(e.stdout, "missing %s\n", name)
-	}
+	printUnsynced(e.stdout, stats)
 	if dir == "push" {
 		if err := pushRequestRecords(ctx, e, pr.records, rs); err != nil {
 			return err
 		}
 	}
-	if len(stats.Missing) > 0 {
-		return fmt.Errorf("%d partitions are not in the %s store", len(stats.Missing), source)
-	}
-	return nil
+	return unsyncedErr(stats, "", source)
 }
 
 // pipelinePins is what push or pull of the project's pipeline copies: the
@@ -118,4 +114,35 @@ func pushRequestRecords(ctx context.Context, e *env, recs remote.LocalRecords, r
 	}
 	fmt.Fprintf(e.stdout, "pushed %d request records to %s; %d already there\n", rst.Pushed, rs.URL(), rst.Present)
 	return nil
+}
+
+// printUnsynced lists the partitions a push or pull could not copy: those
+// the source lacks, and those the remote store held damaged.
+func printUnsynced(w io.Writer, stats remote.SyncStats) {
+	for _, name := range stats.Missing {
+		fmt.Fprintf(w, "missing %s\n", name)
+	}
+	for _, name := range stats.Damaged {
+		fmt.Fprintf(w, "damaged %s (refused, and deleted from the remote store; a run makes it again and pushes it)\n", name)
+	}
+}
+
+// unsyncedErr is the error of a push or pull that could not copy every
+// partition (nil when it did); what qualifies "partitions" ("pinned").
+func unsyncedErr(stats remote.SyncStats, what, source string) error {
+	count := func(n int) string {
+		s := fmt.Sprintf("%d %spartitions", n, what)
+		if n == 1 {
+			s = strings.TrimSuffix(s, "s")
+		}
+		return s
+	}
+	var errs []error
+	if n := len(stats.Missing); n > 0 {
+		errs = append(errs, fmt.Errorf("%s not in the %s store", count(n), source))
+	}
+	if n := len(stats.Damaged); n > 0 {
+		errs = append(errs, fmt.Errorf("%s damaged in the %s store", count(n), source))
+	}
+	return errors.Join(errs...)
 }

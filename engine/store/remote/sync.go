@@ -23,6 +23,11 @@ type SyncStats struct {
 	Objects    int      // objects copied (manifests included)
 	Bytes      int64    // bytes copied
 	Missing    []string // pins the source did not have, by Name
+	// Damaged are the pins (by Name) whose remote manifest or a file of it
+	// did not verify: refused, and deleted remotely so that a push of the
+	// right bytes repairs it (a run makes them again). Pull only; they are
+	// not in Missing.
+	Damaged []string
 
 	verify bool // push: verify objects already there (EnsureObject)
 }
@@ -135,65 +140,59 @@ func Pull(ctx context.Context, local *store.Store, rs *Store, pins []Pin) (SyncS
 			continue
 		}
 		raw, err := rs.GetObject(ctx, p.Manifest)
-		if errors.Is(err, ErrNotFound) {
+		if err == nil {
+			err = pullPin(ctx, local, rs, p, raw, &st)
+		}
+		switch {
+		case errors.Is(err, ErrDamaged):
+			st.Damaged = append(st.Damaged, p.Name)
+		case errors.Is(err, ErrNotFound):
 			st.Missing = append(st.Missing, p.Name)
-			continue
-		}
-		if err != nil {
+		case err != nil:
 			return st, fmt.Errorf("pull %s: %w", p.Name, err)
+		default:
+			st.Partitions++
 		}
-		ok, err := pullPin(ctx, local, rs, p, raw, &st)
-		if err != nil {
-			return st, fmt.Errorf("pull %s: %w", p.Name, err)
-		}
-		if !ok {
-			st.Missing = append(st.Missing, p.Name)
-			continue
-		}
-		st.Partitions++
 	}
 	return st, nil
 }
 
-// pullPin brings one pin's files and seals its manifest; ok is false if a
-// file is missing (or damaged) remotely.
-func pullPin(ctx context.Context, local *store.Store, rs *Store, p Pin, raw []byte, st *SyncStats) (bool, error) {
+// pullPin brings one pin's files and seals its manifest. A file missing
+// remotely is an ErrNotFound, a damaged one an ErrDamaged.
+func pullPin(ctx context.Context, local *store.Store, rs *Store, p Pin, raw []byte, st *SyncStats) error {
 	m, err := decodeManifest(raw)
 	if err != nil {
-		return false, err
+		return err
 	}
 	for _, f := range m.Files {
 		if f.External != "" || local.HasObject(f.Digest) {
 			continue
 		}
 		data, err := rs.GetObject(ctx, f.Digest)
-		if errors.Is(err, ErrNotFound) {
-			return false, nil
-		}
 		if err != nil {
-			return false, fmt.Errorf("file %s: %w", f.Path, err)
+			return fmt.Errorf("file %s: %w", f.Path, err)
 		}
 		if _, err := local.PutObject(data); err != nil {
-			return false, err
+			return err
 		}
 		st.Objects++
 		st.Bytes += int64(len(data))
 	}
 	if info, ok, err := rs.GetRecord(ctx, keyInfoNS, p.Key); err == nil && ok {
 		if err := local.EnsureKeyInfo(p.Key, info); err != nil {
-			return false, err
+			return err
 		}
 	}
 	d, err := local.PutManifest(p.Key, m)
 	if err != nil {
-		return false, err
+		return err
 	}
 	if d != p.Manifest {
-		return false, fmt.Errorf("manifest resealed as %s, the lock pins %s", d.Short(), p.Manifest.Short())
+		return fmt.Errorf("manifest resealed as %s, the lock pins %s", d.Short(), p.Manifest.Short())
 	}
 	st.Objects++
 	st.Bytes += int64(len(raw))
-	return true, nil
+	return nil
 }
 
 func decodeManifest(raw []byte) (*store.Manifest, error) {

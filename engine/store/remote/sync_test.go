@@ -103,8 +103,8 @@ func TestPullRefusesPoisonedFile(t *testing.T) {
 			}
 			b := emptyStore(t)
 			st, err := Pull(ctx, b, rs, []Pin{pin})
-			if err != nil || st.Partitions != 0 || !slices.Equal(st.Missing, []string{pin.Name}) {
-				t.Fatalf("pull: got %+v, %v; want the pin missing", st, err)
+			if err != nil || st.Partitions != 0 || len(st.Missing) != 0 || !slices.Equal(st.Damaged, []string{pin.Name}) {
+				t.Fatalf("pull: got %+v, %v; want the pin damaged (not missing)", st, err)
 			}
 			if !slices.Equal(damaged, []string{bad}) {
 				t.Errorf("reported: got %q, want %q", damaged, bad)

@@ -123,7 +123,7 @@ func (t *Tier) fetch(ctx context.Context, key [32]byte) (ok bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("fetch %s: %w", store.Digest(key).Short(), err)
 	}
-	return len(st.Missing) == 0, nil
+	return len(st.Missing) == 0 && len(st.Damaged) == 0, nil
 }
 
 // Peek returns the manifest sealed remotely for node key and its digest,
