@@ -9,6 +9,8 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -549,5 +551,69 @@ func TestBatchTokenLimitFailure(t *testing.T) {
 	}
 	if len(rep.Failures) != 0 || rep.Batches != 3 || rep.Again != 4 {
 		t.Errorf("report %+v: want no failure, 3 waves of 2 (4 resubmitted)", rep)
+	}
+}
+
+// TestBatchGone: a batch the server no longer knows is dropped from the
+// ledger and its requests go in a new batch, not polled until the run fails.
+func TestBatchGone(t *testing.T) {
+	ctx := context.Background()
+	env := newBatchEnv(t, llmtest.Options{Batch: llmtest.BatchScript{Polls: 1}})
+	reqs := batchRequests(3)
+	noWait := func(c *llm.RuntimeConfig) { c.BatchNoWait = true }
+	if _, err := env.client(t, noWait).RunBatch(ctx, "p1", reqs); !errors.Is(err, llm.ErrBatchesInFlight) {
+		t.Fatalf("no-wait run: %v, want its batch in flight", err)
+	}
+	env.srv.ForgetBatches()
+	rep, err := env.client(t, nil).RunBatch(ctx, "p1", reqs)
+	if err != nil {
+		t.Fatalf("run after the batch was forgotten: %v", err)
+	}
+	if rep.Gone != 1 || rep.Batches != 1 || rep.Succeeded != 3 {
+		t.Errorf("report %+v: want the gone batch dropped, its 3 requests in a new batch and stored", rep)
+	}
+	if all, _ := llm.ReadBatchLedger(store.Batches(env.ledger)); len(all) != 0 {
+		t.Errorf("ledger entries left: %d", len(all))
+	}
+}
+
+// TestBatchNotFoundIsDefinite: only a 404 with the API's error object
+// about one batch says the batch is gone; other errors may pass.
+func TestBatchNotFoundIsDefinite(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		status int
+		body   string
+		gone   bool
+	}{
+		{"error object", 404, `{"error":{"message":"No batch found with id 'batch_x'.","type":"invalid_request_error","param":null,"code":null}}`, true},
+		{"404 page", 404, `404 page not found`, false},
+		{"server error", 500, `{"error":{"message":"The server had an error","type":"server_error","param":null,"code":null}}`, false},
+		{"rate limited", 429, `{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tc.status)
+				_, _ = w.Write([]byte(tc.body))
+			}))
+			defer srv.Close()
+			p, err := New(Config{APIKey: key, BaseURL: srv.URL + "/v1", HTTPClient: &http.Client{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = p.GetBatch(ctx, "batch_x")
+			if got := errors.Is(err, llm.ErrBatchNotFound); got != tc.gone {
+				t.Errorf("GetBatch: %v: gone %v, want %v", err, got, tc.gone)
+			}
+			_, err = p.CancelBatch(ctx, "batch_x")
+			if got := errors.Is(err, llm.ErrBatchNotFound); got != tc.gone {
+				t.Errorf("CancelBatch: %v: gone %v, want %v", err, got, tc.gone)
+			}
+			if _, err := p.ListBatches(ctx, time.Time{}); errors.Is(err, llm.ErrBatchNotFound) {
+				t.Errorf("ListBatches: %v: a list is never one gone batch", err)
+			}
+		})
 	}
 }
