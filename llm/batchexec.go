@@ -568,6 +568,7 @@ func (x *batchRun) result(ctx context.Context, e *BatchEntry, r *BatchResult) (b
 		}
 		note(Spend{Event: SpendStored})
 		c.rt.meter.succeeded()
+		c.rt.bought.add(key, func(t *Totals) { t.Requests++; t.Usage.add(r.Response.Usage); t.CostUSD += cost })
 		delete(x.items, id)
 		x.rep.Succeeded++
 		return false, nil
@@ -576,6 +577,12 @@ func (x *batchRun) result(ctx context.Context, e *BatchEntry, r *BatchResult) (b
 		// stored; the caller's online call asks again.
 		if r.Response != nil {
 			c.rt.meter.wasted(r.Response.Usage, cost)
+			c.rt.bought.add(key, func(t *Totals) {
+				t.Usage.add(r.Response.Usage)
+				t.CostUSD += cost
+				t.FailedUsage.add(r.Response.Usage)
+				t.FailedCostUSD += cost
+			})
 			note(Spend{Event: SpendReply, Usage: r.Response.Usage, Served: r.Response.Model, CostUSD: cost, Error: KindOf(r.Err)})
 		}
 		x.rep.Unusable++

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -159,17 +160,23 @@ func TestBatchEqualsOnline(t *testing.T) {
 		t.Errorf("report %+v: want 1 batch, 7 submitted and succeeded", rep)
 	}
 	_, batched := bodies(t, batch.srv)
+	// The calls that get the results count them as their own requests
+	// and cost (a partition's lock entry: not served from the store), as
+	// online calls would; a later call is served from the store.
+	var own llm.Meter
+	paid := 0.0
 	for i, r := range reqs {
 		if got, w := batched[batch.spec.KeyOfRequest(r).String()], onlineBodies[i]; got != w {
 			t.Errorf("request %d: batch body\n%s\nonline body\n%s", i, got, w)
 		}
-		res, err := bc.Do(ctx, llm.Call{Request: r})
+		res, err := bc.Do(ctx, llm.Call{Request: r, Meter: &own})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !res.Cached {
-			t.Errorf("request %d: not served from the store after the batch", i)
+		if res.Cached {
+			t.Errorf("request %d: cached, want the call's own (this run bought it)", i)
 		}
+		paid += res.CostUSD
 		if got, w := string(res.Response.ToolCalls[0].Arguments), string(want[i].Response.ToolCalls[0].Arguments); got != w {
 			t.Errorf("request %d: batch answer %s, online %s", i, got, w)
 		}
@@ -180,6 +187,18 @@ func TestBatchEqualsOnline(t *testing.T) {
 		if d := res.CostUSD - full/2; d > 1e-12 || d < -1e-12 {
 			t.Errorf("request %d: cost %g, want half of %g", i, res.CostUSD, full)
 		}
+	}
+	if got := own.Totals(); got.Requests != 7 || got.Cached != 0 || got.SavedUSD != 0 || math.Abs(got.CostUSD-paid) > 1e-12 {
+		t.Errorf("meter of the calls after the batch %+v: want 7 requests costing $%g, none cached", got, paid)
+	}
+	var again llm.Meter
+	for _, r := range reqs {
+		if res, err := bc.Do(ctx, llm.Call{Request: r, Meter: &again}); err != nil || !res.Cached {
+			t.Fatalf("second call: %+v, %v: want it served from the store", res, err)
+		}
+	}
+	if got := again.Totals(); got.Requests != 0 || got.Cached != 7 || math.Abs(got.SavedUSD-paid) > 1e-12 {
+		t.Errorf("meter of the second calls %+v: want 7 cached, saving $%g", got, paid)
 	}
 	st := batch.srv.Stats()
 	if len(st.Billed) != 0 || st.Batches != 1 || st.BatchBilled["gpt-5"].Replies != 7 {
