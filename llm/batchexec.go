@@ -311,9 +311,8 @@ func (x *batchRun) create(ctx context.Context, ids []string) (*BatchEntry, error
 		in, out := x.c.estimate(x.items[id])
 		est += x.c.spec.Prices.Cost(Usage{InputTokens: int64(in), OutputTokens: int64(out)}, true)
 	}
-	if !x.c.rt.budget.reserve(est) {
-		return nil, fmt.Errorf("%s batch of %d requests: estimated $%.4f: %w (max $%.2f)",
-			x.c.spec.Name, len(ids), est, ErrBudgetExceeded, x.c.rt.budget.max)
+	if err := x.c.rt.budget.reserve(fmt.Sprintf("%s batch of %d requests", x.c.spec.Name, len(ids)), est); err != nil {
+		return nil, err
 	}
 	x.c.rt.budget.settle(est, 0) // the harvest charges what was paid
 	if err := x.led.save(e); err != nil {
