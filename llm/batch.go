@@ -70,6 +70,14 @@ type BatchResult struct {
 	Err      error
 }
 
+// ErrBatchNotFound is matched (errors.Is) by the error of a BatchAPI call
+// about one batch (GetBatch, CancelBatch, BatchResults) that the provider
+// definitely does not know: a 404 carrying the provider's own not-found
+// error. Its results were purged (Anthropic keeps them 29 days), or it
+// belongs to another workspace, API key or base URL. Transient failures
+// (5xx, timeouts, 429s) and a 404 without that error body never match it.
+var ErrBatchNotFound = errors.New("batch not found at the provider")
+
 // BatchAPI is a provider's batch API. Providers that have one implement it
 // besides Provider; the batch executor (Client.RunBatch) drives it.
 type BatchAPI interface {

@@ -48,8 +48,12 @@ type BatchReport struct {
 	Harvested int // batches whose results were harvested
 	Succeeded int // results stored
 	Unusable  int // succeeded results that failed the response checks (paid, not stored)
-	Again     int // requests resubmitted (expired, canceled, server errors)
-	CostUSD   float64
+	Again     int // requests resubmitted (expired, canceled, server errors, gone batches)
+	// Gone are batches the provider no longer knew (ErrBatchNotFound):
+	// their ledger entries were dropped and their requests without a
+	// stored result sent again.
+	Gone    int
+	CostUSD float64
 	// Failures are the requests the provider refused (invalid request):
 	// a failure record holds the provider's message; they are not retried
 	// blindly.
@@ -307,9 +311,8 @@ func (x *batchRun) create(ctx context.Context, ids []string) (*BatchEntry, error
 		in, out := x.c.estimate(x.items[id])
 		est += x.c.spec.Prices.Cost(Usage{InputTokens: int64(in), OutputTokens: int64(out)}, true)
 	}
-	if !x.c.rt.budget.reserve(est) {
-		return nil, fmt.Errorf("%s batch of %d requests: estimated $%.4f: %w (max $%.2f)",
-			x.c.spec.Name, len(ids), est, ErrBudgetExceeded, x.c.rt.budget.max)
+	if err := x.c.rt.budget.reserve(fmt.Sprintf("%s batch of %d requests", x.c.spec.Name, len(ids)), est); err != nil {
+		return nil, err
 	}
 	x.c.rt.budget.settle(est, 0) // the harvest charges what was paid
 	if err := x.led.save(e); err != nil {
@@ -361,6 +364,15 @@ func (x *batchRun) await(ctx context.Context, open []*BatchEntry) ([]string, err
 		inflight := &InFlightError{Model: x.c.spec.Name}
 		for _, e := range open {
 			st, err := x.api.GetBatch(ctx, e.BatchID)
+			if errors.Is(err, ErrBatchNotFound) {
+				x.c.rt.inflight.drop(e.BatchID)
+				a, err := x.forget(e, err)
+				if err != nil {
+					return nil, err
+				}
+				again = append(again, a...)
+				continue
+			}
 			if err != nil {
 				if ctx.Err() != nil {
 					return nil, context.Cause(ctx)
@@ -466,6 +478,9 @@ func (x *batchRun) harvest(ctx context.Context, e *BatchEntry) ([]string, error)
 		}
 		return err
 	})
+	if errors.Is(err, ErrBatchNotFound) {
+		return x.forget(e, err) // gone between its last poll and its results
+	}
 	if err != nil {
 		return nil, fmt.Errorf("harvest batch %s: %w", e.BatchID, err)
 	}
@@ -475,6 +490,30 @@ func (x *batchRun) harvest(ctx context.Context, e *BatchEntry) ([]string, error)
 		}
 	}
 	x.rep.Harvested++
+	return again, x.led.remove(e)
+}
+
+// forget drops the ledger entry of a batch the provider does not know
+// (ErrBatchNotFound, cause): polling it again would get the same answer
+// forever. Results already harvested from it stay in the request store;
+// it returns the requests this run asked for that have none, to be sent
+// again in a new batch (the others are sent by the next run needing them).
+func (x *batchRun) forget(e *BatchEntry, cause error) ([]string, error) {
+	var again []string
+	unstored := 0
+	for _, id := range e.Keys {
+		if x.items[id] != nil {
+			again = append(again, id)
+		}
+		if x.items[id] != nil || !x.stored(id) {
+			unstored++
+		}
+	}
+	x.c.rt.cfg.Log.Warn().Err(cause).Str("batch", e.BatchID).Str("model", x.c.spec.Name).Str("entry", e.Name).
+		Int("requests", len(e.Keys)).Int("unstored", unstored).
+		Msg("batch not found at the provider (its results purged, or it belongs to another workspace, API key or base_url): " +
+			"dropped from the batch ledger; its requests without a stored result are sent again, in a new batch")
+	x.rep.Gone++
 	return again, x.led.remove(e)
 }
 
@@ -528,6 +567,7 @@ func (x *batchRun) result(ctx context.Context, e *BatchEntry, r *BatchResult) (b
 		}
 		note(Spend{Event: SpendStored})
 		c.rt.meter.succeeded()
+		c.rt.bought.add(key, func(t *Totals) { t.Requests++; t.Usage.add(r.Response.Usage); t.CostUSD += cost })
 		delete(x.items, id)
 		x.rep.Succeeded++
 		return false, nil
@@ -536,6 +576,12 @@ func (x *batchRun) result(ctx context.Context, e *BatchEntry, r *BatchResult) (b
 		// stored; the caller's online call asks again.
 		if r.Response != nil {
 			c.rt.meter.wasted(r.Response.Usage, cost)
+			c.rt.bought.add(key, func(t *Totals) {
+				t.Usage.add(r.Response.Usage)
+				t.CostUSD += cost
+				t.FailedUsage.add(r.Response.Usage)
+				t.FailedCostUSD += cost
+			})
 			note(Spend{Event: SpendReply, Usage: r.Response.Usage, Served: r.Response.Model, CostUSD: cost, Error: KindOf(r.Err)})
 		}
 		x.rep.Unusable++

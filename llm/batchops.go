@@ -42,16 +42,34 @@ func (c *Client) BatchStatus(ctx context.Context, id string) (*BatchStatus, erro
 	return api.GetBatch(ctx, id)
 }
 
-// CancelBatch asks the provider to cancel batch id. Its ledger entry
-// stays: the requests it processed before the cancellation are paid for
-// and harvested like any result; the canceled ones are submitted again
-// by the next run that needs them.
-func (c *Client) CancelBatch(ctx context.Context, id string) (*BatchStatus, error) {
+// CancelBatch asks the provider to cancel the batch of ledger entry e.
+// Its entry stays: the requests it processed before the cancellation are
+// paid for and harvested like any result; the canceled ones are submitted
+// again by the next run that needs them. A batch the provider does not
+// know (an error matching ErrBatchNotFound) has nothing left to cancel or
+// harvest: its entry is dropped, so the next run sends its requests again.
+func (c *Client) CancelBatch(ctx context.Context, e *BatchEntry) (*BatchStatus, error) {
 	api, err := c.batchAPI()
 	if err != nil {
 		return nil, err
 	}
-	return api.CancelBatch(ctx, id)
+	st, err := api.CancelBatch(ctx, e.BatchID)
+	if errors.Is(err, ErrBatchNotFound) {
+		if ferr := c.forget(e, err); ferr != nil {
+			return nil, ferr
+		}
+	}
+	return st, err
+}
+
+// forget drops ledger entry e, whose batch the provider does not know.
+func (c *Client) forget(e *BatchEntry, cause error) error {
+	if c.rt.cfg.Batches == nil {
+		return fmt.Errorf("model %q: no batch ledger configured", c.spec.Name)
+	}
+	x := &batchRun{c: c, led: batchLedger{c.rt.cfg.Batches}, rep: &BatchReport{}}
+	_, err := x.forget(e, cause)
+	return err
 }
 
 // HarvestBatch stores the results of the ended batch of ledger entry e in
@@ -59,7 +77,8 @@ func (c *Client) CancelBatch(ctx context.Context, id string) (*BatchStatus, erro
 // run's harvest would; results already stored are skipped. Requests
 // without a usable result (expired, canceled, server errors) stay
 // unstored: the next run sends them. A batch still processing is
-// ErrBatchNotEnded, with its status.
+// ErrBatchNotEnded, with its status; one the provider does not know is
+// dropped from the ledger, and the error matches ErrBatchNotFound.
 func (c *Client) HarvestBatch(ctx context.Context, e *BatchEntry) (*BatchReport, *BatchStatus, error) {
 	api, err := c.batchAPI()
 	if err != nil {
@@ -71,12 +90,18 @@ func (c *Client) HarvestBatch(ctx context.Context, e *BatchEntry) (*BatchReport,
 	if e.BatchID == "" {
 		return nil, nil, fmt.Errorf("ledger entry %s: no batch id recorded (the next run recovers it)", e.Name)
 	}
+	x := &batchRun{c: c, api: api, led: batchLedger{c.rt.cfg.Batches}, items: map[string]*Request{},
+		rep: &BatchReport{Failures: map[RequestKey]error{}}}
 	st, err := api.GetBatch(ctx, e.BatchID)
+	if errors.Is(err, ErrBatchNotFound) {
+		if _, ferr := x.forget(e, err); ferr != nil {
+			return x.rep, nil, ferr
+		}
+		return x.rep, nil, fmt.Errorf("poll batch %s: %w", e.BatchID, err)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("poll batch %s: %w", e.BatchID, err)
 	}
-	x := &batchRun{c: c, api: api, led: batchLedger{c.rt.cfg.Batches}, items: map[string]*Request{},
-		rep: &BatchReport{Failures: map[RequestKey]error{}}}
 	if err := x.polled(e, st); err != nil {
 		return nil, st, err
 	}
@@ -85,6 +110,9 @@ func (c *Client) HarvestBatch(ctx context.Context, e *BatchEntry) (*BatchReport,
 	}
 	if _, err := x.harvest(ctx, e); err != nil {
 		return x.rep, st, err
+	}
+	if x.rep.Gone > 0 {
+		return x.rep, st, fmt.Errorf("harvest batch %s: %w", e.BatchID, ErrBatchNotFound)
 	}
 	return x.rep, st, nil
 }

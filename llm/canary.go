@@ -131,7 +131,11 @@ func (x *batchRun) canaries(ctx context.Context, pending []string) ([]string, er
 func (x *batchRun) canary(ctx context.Context, shape, id string) error {
 	c, req := x.c, x.items[id]
 	log := c.rt.cfg.Log.With().Str("model", c.spec.Name).Str("shape", shape).Logger()
-	res, err := c.Do(ctx, Call{Request: req})
+	var paid Meter // the canary's calls, for the call of the run that gets its answer (bought.go)
+	res, err := c.Do(ctx, Call{Request: req, Meter: &paid})
+	if t := paid.Totals(); err == nil && t.Requests > 0 {
+		c.rt.bought.add(res.Key, func(b *Totals) { b.plus(t) })
+	}
 	if err != nil {
 		if KindOf(err) == KindInvalidRequest {
 			return fmt.Errorf("%s: the provider refused the canary of a new request shape, so no batch of it was submitted: %w", c.spec.Name, err)

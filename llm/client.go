@@ -37,7 +37,11 @@ type Result struct {
 	Key      RequestKey
 	// Cached is true when the response came from the request store (or
 	// from an identical request in flight at the same time): this call
-	// cost nothing.
+	// cost nothing. A response this run bought through the batch API
+	// (Client.RunBatch's results and canaries) is not Cached for the first
+	// call that gets it: that call counts it as its own request and cost,
+	// in Call.Meter, as an online call would (the runtime's totals counted
+	// it when it was paid).
 	Cached bool
 	// CostUSD is what producing the response cost, over all its attempts,
 	// when it was made (also for cached results).
@@ -137,6 +141,14 @@ func (c *Client) finish(ctx context.Context, call Call, res *Result, err error, 
 		return nil, err
 	}
 	if !shared {
+		if t, ok := c.rt.bought.take(res.Key); ok {
+			call.Meter.absorb(t)
+			if res.Cached && t.Requests > 0 {
+				cp := *res
+				cp.Cached = false // bought for this call, in a batch or as its canary
+				return &cp, nil
+			}
+		}
 		if res.Cached {
 			c.countCached(ctx, call, res, false)
 		}

@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"fmt"
 	"sync"
 )
 
@@ -114,16 +115,23 @@ type budget struct {
 	reserved float64
 }
 
-// reserve claims est dollars, or reports that starting the request would
-// exceed the budget.
-func (b *budget) reserve(est float64) bool {
+// reserve claims est dollars for what, or returns an error matching
+// ErrBudgetExceeded when starting it would exceed the budget: it says
+// what is committed already (spent, and reserved by requests in flight)
+// besides the estimate, since the estimate alone may be under the limit.
+func (b *budget) reserve(what string, est float64) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.max > 0 && b.spent+b.reserved+est > b.max {
-		return false
+		committed := fmt.Sprintf("$%.4f spent", b.spent)
+		if b.reserved > 0 {
+			committed += fmt.Sprintf(" and $%.4f reserved by requests in flight", b.reserved)
+		}
+		return fmt.Errorf("%s: %s + estimated $%.4f = $%.4f: %w (max $%.2f)",
+			what, committed, est, b.spent+b.reserved+est, ErrBudgetExceeded, b.max)
 	}
 	b.reserved += est
-	return true
+	return nil
 }
 
 // settle replaces a reservation by the real cost.

@@ -32,9 +32,8 @@ func (c *Client) fetch(ctx context.Context, key RequestKey, call Call) (*Result,
 	in, out := c.estimate(req)
 	a := &attempt{call: call, key: key, req: req,
 		estCost: c.spec.Prices.Cost(Usage{InputTokens: int64(in), OutputTokens: int64(out)}, false)}
-	if !c.rt.budget.reserve(a.estCost) {
-		return nil, fmt.Errorf("%s request %s: estimated $%.4f: %w (max $%.2f)",
-			c.spec.Name, key.Short(), a.estCost, ErrBudgetExceeded, c.rt.budget.max)
+	if err := c.rt.budget.reserve(fmt.Sprintf("%s request %s", c.spec.Name, key.Short()), a.estCost); err != nil {
+		return nil, err
 	}
 	res, err := c.attempts(ctx, a, in, out)
 	c.rt.budget.settle(a.estCost, a.costUSD)

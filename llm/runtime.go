@@ -96,6 +96,7 @@ type Runtime struct {
 	calls    atomic.Uint64 // numbers provider calls in the ledger
 	retries  retryWatch    // retryable responses, for Activity
 	inflight batchTrack    // provider batches being polled (batchtrack.go)
+	bought   boughtSet     // batch results and canaries no call has taken yet (bought.go)
 	noDisc   sync.Map      // model names warned of batching without a batch_discount
 
 	// Set by SetRun before the first call.

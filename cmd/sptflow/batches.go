@@ -302,22 +302,32 @@ func printBatchList(w io.Writer, docs []batchDoc, asJSON bool) error {
 // cancel asks the provider to cancel each selected batch.
 func (b *batchOps) cancel(ctx context.Context, w io.Writer) error {
 	var errs []error
+	canceled := 0
 	for _, e := range b.entries {
 		c := b.clients[e.Name]
 		if c == nil {
 			errs = append(errs, fmt.Errorf("cancel batch %s: %w", e.BatchID, errNoClient))
 			continue
 		}
-		st, err := c.CancelBatch(ctx, e.BatchID)
+		st, err := c.CancelBatch(ctx, e)
+		if errors.Is(err, llm.ErrBatchNotFound) {
+			fmt.Fprintf(w, "not found at the provider, dropped from the ledger: %s %s, %d requests (the next run sends those without a result again)\n",
+				e.BatchID, e.Model, len(e.Keys))
+			continue
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("cancel batch %s: %w", e.BatchID, err))
 			continue
 		}
 		d := batchDocOf(e, st, time.Now())
 		fmt.Fprintf(w, "cancel requested: %s\n", d.text())
+		canceled++
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
+	}
+	if canceled == 0 {
+		return nil
 	}
 	fmt.Fprintln(w, "requests processed before the cancellation are paid for: `sptflow batches harvest` (or the next run) stores them; the next run sends the canceled ones again")
 	return nil
@@ -338,6 +348,10 @@ func (b *batchOps) harvest(ctx context.Context, w io.Writer) error {
 		case errors.Is(err, llm.ErrBatchNotEnded):
 			inFlight++
 			fmt.Fprintf(w, "still in flight: %s\n", batchDocOf(e, st, time.Now()).text())
+			continue
+		case errors.Is(err, llm.ErrBatchNotFound):
+			fmt.Fprintf(w, "not found at the provider, dropped from the ledger: %s %s, %d requests: %d results stored before, %d without a result (the next run sends them again)\n",
+				e.BatchID, e.Model, len(e.Keys), len(e.Keys)-c.Unstored(e), c.Unstored(e))
 			continue
 		case err != nil:
 			errs = append(errs, err)

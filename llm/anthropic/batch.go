@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/sptflow/sptflow/llm"
@@ -311,7 +312,23 @@ func (p *Provider) batchDo(ctx context.Context, method, u string, body []byte) (
 		resp.Body.Close()
 		e := transport.Classify(resp.StatusCode, resp.Header, raw)
 		e.Provider = "anthropic"
+		if p.batchGone(u, resp.StatusCode, raw) {
+			e.Err = llm.ErrBatchNotFound
+		}
 		return nil, e
 	}
 	return resp, nil
+}
+
+// batchGone reports whether an error answer to a request about one batch
+// (its status, cancel or results) says the batch does not exist: a 404
+// with Anthropic's not_found_error. A 404 without it (a proxy's page, a
+// server without the batch API) may be anything, so it is not taken for
+// the batch's absence.
+func (p *Provider) batchGone(u string, status int, body []byte) bool {
+	if status != http.StatusNotFound || !strings.HasPrefix(u, p.batchURL("")+"/") {
+		return false
+	}
+	e, ok := transport.ParseError(body)
+	return ok && e.Type == "not_found_error"
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -108,14 +111,20 @@ func TestBatchEqualsOnline(t *testing.T) {
 	if rep.Batches != 1 || rep.Canaries != 1 || rep.Succeeded != 6 || rep.Submitted != 6 {
 		t.Errorf("report %+v: want 1 canary, 1 batch, 6 submitted and succeeded", rep)
 	}
+	// The calls that get the results count them as their own requests
+	// and cost (a partition's lock entry: not served from the store), as
+	// online calls would; a later call is served from the store.
+	var own llm.Meter
+	paid := 0.0
 	for i, r := range reqs {
-		res, err := bc.Do(ctx, llm.Call{Request: r})
+		res, err := bc.Do(ctx, llm.Call{Request: r, Meter: &own})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !res.Cached {
-			t.Errorf("request %d: not served from the store after the batch", i)
+		if res.Cached {
+			t.Errorf("request %d: cached, want the call's own (this run bought it)", i)
 		}
+		paid += res.CostUSD
 		if got, w := string(res.Response.ToolCalls[0].Arguments), string(want[i].Response.ToolCalls[0].Arguments); got != w {
 			t.Errorf("request %d: batch answer %s, online %s", i, got, w)
 		}
@@ -127,6 +136,18 @@ func TestBatchEqualsOnline(t *testing.T) {
 		if d := res.CostUSD - want; d > 1e-12 || d < -1e-12 {
 			t.Errorf("request %d: cost %g, want %g (online price %g)", i, res.CostUSD, want, full)
 		}
+	}
+	if got := own.Totals(); got.Requests != 7 || got.Cached != 0 || got.SavedUSD != 0 || math.Abs(got.CostUSD-paid) > 1e-12 {
+		t.Errorf("meter of the calls after the batch %+v: want 7 requests costing $%g, none cached", got, paid)
+	}
+	var again llm.Meter
+	for _, r := range reqs {
+		if res, err := bc.Do(ctx, llm.Call{Request: r, Meter: &again}); err != nil || !res.Cached {
+			t.Fatalf("second call: %+v, %v: want it served from the store", res, err)
+		}
+	}
+	if got := again.Totals(); got.Requests != 0 || got.Cached != 7 || math.Abs(got.SavedUSD-paid) > 1e-12 {
+		t.Errorf("meter of the second calls %+v: want 7 cached, saving $%g", got, paid)
 	}
 	st := batch.srv.Stats()
 	if st.Billed["claude-sonnet-4-5"].Replies != 1 || st.Batches != 1 || st.BatchBilled["claude-sonnet-4-5"].Replies != 6 {
@@ -494,5 +515,117 @@ func TestBatchWithoutDiscountWarns(t *testing.T) {
 	}
 	if got := strings.Count(logs.String(), "no batch_discount"); got != 1 {
 		t.Errorf("%d warnings of a missing batch_discount; want 1:\n%s", got, logs.String())
+	}
+}
+
+// TestBatchGone: a batch the provider no longer knows (its results
+// purged, another workspace or base URL) is dropped from the ledger with
+// a warning, and its requests without a stored result go in a new batch;
+// it is not polled until the run fails. What was stored (the canary)
+// is not bought again.
+func TestBatchGone(t *testing.T) {
+	ctx := context.Background()
+	env := newBatchEnv(t, llmtest.Options{Batch: llmtest.BatchScript{Polls: 1}})
+	reqs := batchRequests(4)
+	noWait := func(c *llm.RuntimeConfig) { c.BatchNoWait = true }
+	if _, err := env.client(t, noWait).RunBatch(ctx, "p1", reqs); !errors.Is(err, llm.ErrBatchesInFlight) {
+		t.Fatalf("no-wait run: %v, want its batch in flight", err)
+	}
+	env.srv.ForgetBatches()
+	var logged strings.Builder
+	rep, err := env.client(t, func(c *llm.RuntimeConfig) { c.Log = zerolog.New(&logged) }).RunBatch(ctx, "p1", reqs)
+	if err != nil {
+		t.Fatalf("run after the batch was forgotten: %v", err)
+	}
+	if rep.Gone != 1 || rep.Batches != 1 || rep.Succeeded != 3 || rep.Stored != 1 {
+		t.Errorf("report %+v: want the gone batch dropped, its 3 requests in a new batch and stored, the canary not sent again", rep)
+	}
+	if got := env.srv.Batches(); len(got) != 2 || got[1] != 3 {
+		t.Errorf("batches %v: want the forgotten one and a new one of 3", got)
+	}
+	if st := env.srv.Stats(); st.Billed["claude-sonnet-4-5"].Replies != 1 {
+		t.Errorf("online replies billed %d: want only the canary", st.Billed["claude-sonnet-4-5"].Replies)
+	}
+	if all, _ := llm.ReadBatchLedger(store.Batches(env.ledger)); len(all) != 0 {
+		t.Errorf("ledger entries left: %d", len(all))
+	}
+	if s := logged.String(); !strings.Contains(s, `"level":"warn"`) || !strings.Contains(s, "batch not found at the provider") ||
+		!strings.Contains(s, `"batch":"msgbatch_fake`) || strings.Count(s, "poll batch failed") > 0 {
+		t.Errorf("log %s: want one warning naming the batch, no failed polls", s)
+	}
+}
+
+// TestCancelAndHarvestGoneBatch: `batches cancel` and `batches harvest`
+// of a batch the provider does not know drop its ledger entry.
+func TestCancelAndHarvestGoneBatch(t *testing.T) {
+	ctx := context.Background()
+	for _, op := range []string{"cancel", "harvest"} {
+		t.Run(op, func(t *testing.T) {
+			env := newBatchEnv(t, llmtest.Options{Batch: llmtest.BatchScript{Polls: 5}})
+			noWait := func(c *llm.RuntimeConfig) { c.BatchNoWait = true }
+			if _, err := env.client(t, noWait).RunBatch(ctx, "p1", batchRequests(3)); !errors.Is(err, llm.ErrBatchesInFlight) {
+				t.Fatalf("no-wait run: %v", err)
+			}
+			env.srv.ForgetBatches()
+			all, _ := llm.ReadBatchLedger(store.Batches(env.ledger))
+			if len(all) != 1 {
+				t.Fatalf("ledger: %d entries, want 1", len(all))
+			}
+			c := env.client(t, nil)
+			var err error
+			if op == "cancel" {
+				_, err = c.CancelBatch(ctx, all[0])
+			} else {
+				_, _, err = c.HarvestBatch(ctx, all[0])
+			}
+			if !errors.Is(err, llm.ErrBatchNotFound) {
+				t.Errorf("%s: %v, want ErrBatchNotFound", op, err)
+			}
+			if all, _ := llm.ReadBatchLedger(store.Batches(env.ledger)); len(all) != 0 {
+				t.Errorf("ledger entries left: %d, want the gone batch dropped", len(all))
+			}
+		})
+	}
+}
+
+// TestBatchNotFoundIsDefinite: only a 404 with Anthropic's not_found_error
+// about one batch says the batch is gone; other errors may pass.
+func TestBatchNotFoundIsDefinite(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		status int
+		body   string
+		gone   bool
+	}{
+		{"not_found_error", 404, `{"type":"error","error":{"type":"not_found_error","message":"batch msgbatch_x not found"}}`, true},
+		{"404 page", 404, `404 page not found`, false},
+		{"404 other error", 404, `{"type":"error","error":{"type":"invalid_request_error","message":"no"}}`, false},
+		{"server error", 500, `{"type":"error","error":{"type":"api_error","message":"Internal server error"}}`, false},
+		{"overloaded", 529, `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`, false},
+		{"rate limited", 429, `{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(tc.status)
+				_, _ = w.Write([]byte(tc.body))
+			}))
+			defer srv.Close()
+			p, err := New(Config{APIKey: key, BaseURL: srv.URL + "/v1", HTTPClient: &http.Client{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = p.GetBatch(ctx, "msgbatch_x")
+			if got := errors.Is(err, llm.ErrBatchNotFound); got != tc.gone {
+				t.Errorf("GetBatch: %v: gone %v, want %v", err, got, tc.gone)
+			}
+			_, err = p.CancelBatch(ctx, "msgbatch_x")
+			if got := errors.Is(err, llm.ErrBatchNotFound); got != tc.gone {
+				t.Errorf("CancelBatch: %v: gone %v, want %v", err, got, tc.gone)
+			}
+			if _, err := p.ListBatches(ctx, time.Time{}); errors.Is(err, llm.ErrBatchNotFound) {
+				t.Errorf("ListBatches: %v: a list is never one gone batch", err)
+			}
+		})
 	}
 }

@@ -111,6 +111,8 @@ type fakeBatch struct {
 	busy     bool     // being processed (f.mu is released around each answer)
 	Results  [][]byte // JSONL lines, once ended
 	Counts   map[string]int
+	// forgotten batches are answered 404 (ForgetBatches) and not listed.
+	forgotten bool
 }
 
 type batchReq struct {
@@ -127,6 +129,18 @@ func (f *Fake) Batches() []int {
 		out[i] = len(b.Requests)
 	}
 	return out
+}
+
+// ForgetBatches makes the server forget every batch created so far, as a
+// provider does once a batch's results are purged (Anthropic keeps them
+// 29 days): retrieving, canceling or reading the results of one is a 404
+// with the provider's not-found error. Batches() still counts them.
+func (f *Fake) ForgetBatches() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, b := range f.batches {
+		b.forgotten = true
+	}
 }
 
 // serveBatches answers the batch endpoints; it reports false for other
@@ -227,6 +241,9 @@ func (f *Fake) listBatches(w http.ResponseWriter, r *http.Request) {
 	more := false
 	for i := len(f.batches) - 1; i >= 0; i-- {
 		b := f.batches[i]
+		if b.forgotten {
+			continue
+		}
 		if !started {
 			started = b.ID == after
 			continue
@@ -245,12 +262,16 @@ func (f *Fake) withBatch(w http.ResponseWriter, id string, fn func(*fakeBatch)) 
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, b := range f.batches {
-		if b.ID == id {
+		if b.ID == id && !b.forgotten {
 			fn(b)
 			return
 		}
 	}
-	f.dialect.writeError(w, &Fault{Status: 404, Message: "batch " + id + " not found"}, "")
+	msg := "batch " + id + " not found"
+	if _, ok := f.dialect.(*openaiDialect); ok {
+		msg = "No batch found with id '" + id + "'."
+	}
+	f.dialect.writeError(w, &Fault{Status: 404, Message: msg}, f.opts.Flavor)
 }
 
 // pollLocked counts one retrieval and ends the batch when its polls are

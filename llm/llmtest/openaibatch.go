@@ -305,7 +305,7 @@ func (f *Fake) listOpenAIBatches(w http.ResponseWriter, r *http.Request) {
 	first, last, more := "", "", false
 	for i := len(f.batches) - 1; i >= 0; i-- {
 		b := f.batches[i]
-		if b.oa == nil {
+		if b.oa == nil || b.forgotten {
 			continue
 		}
 		if !started {

@@ -503,6 +503,22 @@ func (d *batchDoer) Do(r *http.Request) (*http.Response, error) {
 	return d.client.Do(r)
 }
 
+// batchGone reports whether err, go-openai's error of a call about one
+// batch (retrieve or cancel), says the batch does not exist: a 404 with
+// the API's error object ({"error": {"message": "No batch found with id
+// …", …}}). A 404 whose body is not that object (a proxy's page, a server
+// without /batches) may be anything, so it is not taken for the batch's
+// absence.
+func batchGone(what string, err error) bool {
+	if !strings.HasPrefix(what, "retrieve batch ") && !strings.HasPrefix(what, "cancel batch ") {
+		return false
+	}
+	var reqErr *goopenai.RequestError
+	var apiErr *goopenai.APIError
+	return !errors.As(err, &reqErr) && errors.As(err, &apiErr) &&
+		apiErr.HTTPStatusCode == http.StatusNotFound && apiErr.Message != ""
+}
+
 // batchCall runs call with a go-openai client over client, typing its
 // error as Call's are (*llm.Error, or the context's cause). A 404 says
 // the base URL may not implement the batch API.
@@ -514,12 +530,16 @@ func (p *Provider) batchCall(ctx context.Context, client *http.Client, what stri
 	if err == nil {
 		return nil
 	}
+	gone := batchGone(what, err)
 	err = callError(ctx, &exchange{sent: d.sent}, nil, err)
 	var e *llm.Error
 	if !errors.As(err, &e) {
 		return fmt.Errorf("openai batch: %s: %w", what, err)
 	}
 	e.Provider = p.Name()
+	if gone {
+		e.Err = llm.ErrBatchNotFound
+	}
 	if e.Status == http.StatusNotFound && (strings.HasPrefix(what, "upload") || strings.HasPrefix(what, "list")) {
 		e.Message += " (does " + p.gc.BaseURL + " implement the batch API, /files and /batches?)"
 	}

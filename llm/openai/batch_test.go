@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -157,17 +160,23 @@ func TestBatchEqualsOnline(t *testing.T) {
 		t.Errorf("report %+v: want 1 batch, 7 submitted and succeeded", rep)
 	}
 	_, batched := bodies(t, batch.srv)
+	// The calls that get the results count them as their own requests
+	// and cost (a partition's lock entry: not served from the store), as
+	// online calls would; a later call is served from the store.
+	var own llm.Meter
+	paid := 0.0
 	for i, r := range reqs {
 		if got, w := batched[batch.spec.KeyOfRequest(r).String()], onlineBodies[i]; got != w {
 			t.Errorf("request %d: batch body\n%s\nonline body\n%s", i, got, w)
 		}
-		res, err := bc.Do(ctx, llm.Call{Request: r})
+		res, err := bc.Do(ctx, llm.Call{Request: r, Meter: &own})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !res.Cached {
-			t.Errorf("request %d: not served from the store after the batch", i)
+		if res.Cached {
+			t.Errorf("request %d: cached, want the call's own (this run bought it)", i)
 		}
+		paid += res.CostUSD
 		if got, w := string(res.Response.ToolCalls[0].Arguments), string(want[i].Response.ToolCalls[0].Arguments); got != w {
 			t.Errorf("request %d: batch answer %s, online %s", i, got, w)
 		}
@@ -178,6 +187,18 @@ func TestBatchEqualsOnline(t *testing.T) {
 		if d := res.CostUSD - full/2; d > 1e-12 || d < -1e-12 {
 			t.Errorf("request %d: cost %g, want half of %g", i, res.CostUSD, full)
 		}
+	}
+	if got := own.Totals(); got.Requests != 7 || got.Cached != 0 || got.SavedUSD != 0 || math.Abs(got.CostUSD-paid) > 1e-12 {
+		t.Errorf("meter of the calls after the batch %+v: want 7 requests costing $%g, none cached", got, paid)
+	}
+	var again llm.Meter
+	for _, r := range reqs {
+		if res, err := bc.Do(ctx, llm.Call{Request: r, Meter: &again}); err != nil || !res.Cached {
+			t.Fatalf("second call: %+v, %v: want it served from the store", res, err)
+		}
+	}
+	if got := again.Totals(); got.Requests != 0 || got.Cached != 7 || math.Abs(got.SavedUSD-paid) > 1e-12 {
+		t.Errorf("meter of the second calls %+v: want 7 cached, saving $%g", got, paid)
 	}
 	st := batch.srv.Stats()
 	if len(st.Billed) != 0 || st.Batches != 1 || st.BatchBilled["gpt-5"].Replies != 7 {
@@ -549,5 +570,69 @@ func TestBatchTokenLimitFailure(t *testing.T) {
 	}
 	if len(rep.Failures) != 0 || rep.Batches != 3 || rep.Again != 4 {
 		t.Errorf("report %+v: want no failure, 3 waves of 2 (4 resubmitted)", rep)
+	}
+}
+
+// TestBatchGone: a batch the server no longer knows is dropped from the
+// ledger and its requests go in a new batch, not polled until the run fails.
+func TestBatchGone(t *testing.T) {
+	ctx := context.Background()
+	env := newBatchEnv(t, llmtest.Options{Batch: llmtest.BatchScript{Polls: 1}})
+	reqs := batchRequests(3)
+	noWait := func(c *llm.RuntimeConfig) { c.BatchNoWait = true }
+	if _, err := env.client(t, noWait).RunBatch(ctx, "p1", reqs); !errors.Is(err, llm.ErrBatchesInFlight) {
+		t.Fatalf("no-wait run: %v, want its batch in flight", err)
+	}
+	env.srv.ForgetBatches()
+	rep, err := env.client(t, nil).RunBatch(ctx, "p1", reqs)
+	if err != nil {
+		t.Fatalf("run after the batch was forgotten: %v", err)
+	}
+	if rep.Gone != 1 || rep.Batches != 1 || rep.Succeeded != 3 {
+		t.Errorf("report %+v: want the gone batch dropped, its 3 requests in a new batch and stored", rep)
+	}
+	if all, _ := llm.ReadBatchLedger(store.Batches(env.ledger)); len(all) != 0 {
+		t.Errorf("ledger entries left: %d", len(all))
+	}
+}
+
+// TestBatchNotFoundIsDefinite: only a 404 with the API's error object
+// about one batch says the batch is gone; other errors may pass.
+func TestBatchNotFoundIsDefinite(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		status int
+		body   string
+		gone   bool
+	}{
+		{"error object", 404, `{"error":{"message":"No batch found with id 'batch_x'.","type":"invalid_request_error","param":null,"code":null}}`, true},
+		{"404 page", 404, `404 page not found`, false},
+		{"server error", 500, `{"error":{"message":"The server had an error","type":"server_error","param":null,"code":null}}`, false},
+		{"rate limited", 429, `{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tc.status)
+				_, _ = w.Write([]byte(tc.body))
+			}))
+			defer srv.Close()
+			p, err := New(Config{APIKey: key, BaseURL: srv.URL + "/v1", HTTPClient: &http.Client{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = p.GetBatch(ctx, "batch_x")
+			if got := errors.Is(err, llm.ErrBatchNotFound); got != tc.gone {
+				t.Errorf("GetBatch: %v: gone %v, want %v", err, got, tc.gone)
+			}
+			_, err = p.CancelBatch(ctx, "batch_x")
+			if got := errors.Is(err, llm.ErrBatchNotFound); got != tc.gone {
+				t.Errorf("CancelBatch: %v: gone %v, want %v", err, got, tc.gone)
+			}
+			if _, err := p.ListBatches(ctx, time.Time{}); errors.Is(err, llm.ErrBatchNotFound) {
+				t.Errorf("ListBatches: %v: a list is never one gone batch", err)
+			}
+		})
 	}
 }
