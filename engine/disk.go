@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/sptflow/sptflow/engine/store"
 	"github.com/sptflow/sptflow/regfile"
@@ -46,10 +47,12 @@ func (e *Engine) checkDisk(sts []PartitionStatus) {
 		if st.State != UpToDate || n.plan.NoMaterialize || st.manifest == nil {
 			continue
 		}
+		files := 0
 		for _, f := range st.manifest.Files {
 			if f.External != "" {
 				continue
 			}
+			files++
 			state, d := e.checkFile(n.spec.DataDir, f)
 			if state == "" {
 				continue
@@ -65,6 +68,7 @@ func (e *Engine) checkDisk(sts []PartitionStatus) {
 			}
 			st.Disk = append(st.Disk, fc)
 		}
+		st.Unwritten = files > 0 && len(st.Disk) == files && !slices.ContainsFunc(st.Disk, func(c FileCheck) bool { return c.State != FileMissing })
 	}
 	if err := e.opt.Store.SaveStatCache(); err != nil {
 		e.opt.Log.Warn().Err(err).Msg("save stat cache")

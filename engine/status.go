@@ -50,6 +50,10 @@ type PartitionStatus struct {
 	// Remote says the up-to-date output is sealed in the shared store
 	// only (Options.Shared); run pulls it.
 	Remote bool
+	// Unwritten says that none of the up-to-date output's files is in the
+	// data directory (a store pulled or shared, a clone's first status, the
+	// files deleted): Disk lists every one as missing, and run writes them.
+	Unwritten bool
 	// Problems are the partition's input problems (also in Reasons): a
 	// run fails it with them until they are mended.
 	Problems []string

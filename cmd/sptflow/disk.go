@@ -18,6 +18,9 @@ func stateLabel(st engine.PartitionStatus) string {
 	if st.State != engine.UpToDate || len(st.Disk) == 0 {
 		return string(st.State)
 	}
+	if st.Unwritten {
+		return "unwritten"
+	}
 	label := "incomplete"
 	for _, f := range st.Disk {
 		switch f.State {
@@ -39,6 +42,10 @@ func printDisk(w io.Writer, st engine.PartitionStatus) {
 	if st.Remote {
 		return // nothing of it is here yet
 	}
+	if st.Unwritten {
+		fmt.Fprintf(w, "    %s not in the data directory (sealed in the store; run writes %s)\n", plural(len(st.Disk), "file"), pronoun(len(st.Disk)))
+		return
+	}
 	for _, f := range st.Disk {
 		if f.Owner != "" {
 			fmt.Fprintf(w, "    %s: %s (written by pipeline %q)\n", f.State, f.Path, f.Owner)
@@ -50,4 +57,12 @@ func printDisk(w io.Writer, st engine.PartitionStatus) {
 		}
 		fmt.Fprintf(w, "    %s: %s\n", f.State, f.Path)
 	}
+}
+
+// pronoun is "it" or "them".
+func pronoun(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
 }

@@ -46,12 +46,16 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	owner := shardOwner(pr.eng, shards)
 	counts := map[engine.State]int{}
 	var run []engine.PartitionID
-	onDisk, withFailures, inRemote := 0, 0, 0
+	onDisk, unwritten, withFailures, inRemote := 0, 0, 0, 0
 	for _, st := range sts {
 		counts[st.State]++
-		if st.Remote {
+		switch {
+		case st.Remote:
 			inRemote++
-		} else if len(st.Disk) > 0 {
+		case st.Unwritten:
+			counts[st.State]--
+			unwritten++
+		case len(st.Disk) > 0:
 			counts[st.State]--
 			onDisk++
 		}
@@ -100,6 +104,9 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "%d up-to-date, %d stale, %d missing", counts[engine.UpToDate], counts[engine.Stale], counts[engine.Missing])
 	if inRemote > 0 {
 		fmt.Fprintf(e.stdout, ", %d of them only in the remote store (run pulls them)", inRemote)
+	}
+	if unwritten > 0 {
+		fmt.Fprintf(e.stdout, ", %d sealed but not yet written to the data directory (run writes them)", unwritten)
 	}
 	if onDisk > 0 {
 		fmt.Fprintf(e.stdout, ", %d with files changed on disk (run restores them)", onDisk)

@@ -128,21 +128,14 @@ func printUnsynced(w io.Writer, stats remote.SyncStats) {
 }
 
 // unsyncedErr is the error of a push or pull that could not copy every
-// partition (nil when it did); what qualifies "partitions" ("pinned").
+// partition (nil when it did); what qualifies "partition" ("pinned ").
 func unsyncedErr(stats remote.SyncStats, what, source string) error {
-	count := func(n int) string {
-		s := fmt.Sprintf("%d %spartitions", n, what)
-		if n == 1 {
-			s = strings.TrimSuffix(s, "s")
-		}
-		return s
-	}
 	var errs []error
 	if n := len(stats.Missing); n > 0 {
-		errs = append(errs, fmt.Errorf("%s not in the %s store", count(n), source))
+		errs = append(errs, fmt.Errorf("%s not in the %s store", plural(n, what+"partition"), source))
 	}
 	if n := len(stats.Damaged); n > 0 {
-		errs = append(errs, fmt.Errorf("%s damaged in the %s store", count(n), source))
+		errs = append(errs, fmt.Errorf("%s damaged in the %s store", plural(n, what+"partition"), source))
 	}
 	return errors.Join(errs...)
 }
