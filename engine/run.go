@@ -148,6 +148,7 @@ type run struct {
 	mu      sync.Mutex
 	outputs map[PartitionID]sealed
 	results map[PartitionID]*PartitionResult
+	gone    map[int]bool // shards a partition was taken over from (awaitShard)
 }
 
 // Planned returns the partitions a run with cfg would consider, in

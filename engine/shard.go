@@ -201,7 +201,11 @@ func (r *run) claim(ctx context.Context, n *node, key NodeKey) (*store.Lease, ti
 // output and reuses it). When the output is still missing after the
 // takeover delay and the lease is free (the owner never started the
 // partition, or died holding it and the lease was freed), this shard takes
-// the lease and the caller executes the partition.
+// the lease and the caller executes the partition. Once it has taken a
+// partition over from owner, the owner is presumed gone: its other
+// partitions are taken over as soon as their leases are free, without
+// waiting out the delay again (a live owner holds the lease of what it
+// works on, and one that has not started a partition finds it sealed).
 func (r *run) awaitShard(ctx context.Context, n *node, key NodeKey, owner int) (*store.Lease, time.Duration, error) {
 	log := r.e.opt.Log.With().Str(FieldPartition, string(n.spec.ID)).Str("owner", fmt.Sprintf("%d/%d", owner, r.cfg.Shard.Count)).Logger()
 	log.Info().Msg("waiting for the shard that owns this partition")
@@ -212,12 +216,13 @@ func (r *run) awaitShard(ctx context.Context, n *node, key NodeKey, owner int) (
 			l, err := r.lease(ctx, n, key)
 			return l, 0, err
 		}
-		if waited := time.Since(since); waited >= r.cfg.Shard.Takeover {
+		if waited := time.Since(since); waited >= r.cfg.Shard.Takeover || r.ownerGone(owner) {
 			l, ok, err := r.e.opt.Store.TryLease(name)
 			if err != nil {
 				return nil, 0, fmt.Errorf("take lease: %w", err)
 			}
 			if ok {
+				r.markOwnerGone(owner)
 				return l, max(waited, time.Nanosecond), nil
 			}
 		}
@@ -226,6 +231,23 @@ func (r *run) awaitShard(ctx context.Context, n *node, key NodeKey, owner int) (
 		}
 		wait = min(wait*2, shardPollMax)
 	}
+}
+
+// ownerGone reports whether this run has taken a partition over from
+// shard owner (see awaitShard).
+func (r *run) ownerGone(owner int) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.gone[owner]
+}
+
+func (r *run) markOwnerGone(owner int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.gone == nil {
+		r.gone = map[int]bool{}
+	}
+	r.gone[owner] = true
 }
 
 // sealedFor reports whether the store, or the shared store behind it (a

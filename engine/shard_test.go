@@ -250,6 +250,42 @@ func TestShardTakeover(t *testing.T) {
 	}
 }
 
+// TestShardTakeoverOnceAnOwnerIsGone: a shard that took a partition over
+// from an owner that never started takes the owner's other partitions over
+// as their turn comes, without waiting out the takeover delay for each.
+func TestShardTakeoverOnceAnOwnerIsGone(t *testing.T) {
+	f := newFixture(t)
+	owners := Assign(f.graph(), 2)
+	// chain: the most of shard 2's partitions on one path of the graph,
+	// each waiting for the one before.
+	g, depth, chain := f.graph(), map[PartitionID]int{}, 0
+	for _, id := range []PartitionID{"src@a", "src@b", "mid@a", "mid@b", "sink"} { // topological
+		for _, u := range g.Needs[id] {
+			depth[id] = max(depth[id], depth[u])
+		}
+		if owners[id] == 2 {
+			depth[id]++
+		}
+		chain = max(chain, depth[id])
+	}
+	if chain < 2 {
+		t.Skipf("the assignment %v gives shard 2 no two partitions one after the other", owners)
+	}
+	const delay = 700 * time.Millisecond
+	e, step := f.shardEngine()
+	start := time.Now()
+	sum, err := e.Run(context.Background(), RunConfig{Jobs: 2, Shard: Shard{Index: 1, Count: 2, Takeover: delay}})
+	if err != nil || sum.Err() != nil {
+		t.Fatalf("run: %v, %v", err, sum.Err())
+	}
+	if got := step.executed(); len(got) != len(all) {
+		t.Fatalf("executed %v, want every partition (shard 2 never ran)", got)
+	}
+	if took := time.Since(start); took >= time.Duration(chain)*delay {
+		t.Errorf("the run took %v for %d of the absent shard's partitions one after the other: the delay (%v) was waited out again after the first takeover", took, chain, delay)
+	}
+}
+
 // msgHook closes seen when a log line with message msg is written.
 type msgHook struct {
 	msg  string
