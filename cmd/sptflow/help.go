@@ -361,6 +361,9 @@ func printFlags(w io.Writer, title string, fl []*flag.Flag) {
 			arg = "VALUE"
 		}
 		head := "--" + f.Name
+		if len(f.Name) == 1 {
+			head = "-" + f.Name // as the README and examples write it: log -n 5
+		}
 		if arg != "" {
 			head += " " + arg
 		}
