@@ -591,7 +591,6 @@ func TestCancelAndHarvestGoneBatch(t *testing.T) {
 // TestBatchNotFoundIsDefinite: only a 404 with Anthropic's not_found_error
 // about one batch says the batch is gone; other errors may pass.
 func TestBatchNotFoundIsDefinite(t *testing.T) {
-	ctx := context.Background()
 	for _, tc := range []struct {
 		name   string
 		status int
@@ -615,17 +614,7 @@ func TestBatchNotFoundIsDefinite(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = p.GetBatch(ctx, "msgbatch_x")
-			if got := errors.Is(err, llm.ErrBatchNotFound); got != tc.gone {
-				t.Errorf("GetBatch: %v: gone %v, want %v", err, got, tc.gone)
-			}
-			_, err = p.CancelBatch(ctx, "msgbatch_x")
-			if got := errors.Is(err, llm.ErrBatchNotFound); got != tc.gone {
-				t.Errorf("CancelBatch: %v: gone %v, want %v", err, got, tc.gone)
-			}
-			if _, err := p.ListBatches(ctx, time.Time{}); errors.Is(err, llm.ErrBatchNotFound) {
-				t.Errorf("ListBatches: %v: a list is never one gone batch", err)
-			}
+			llmtest.CheckBatchGone(t, p, "msgbatch_x", tc.gone)
 		})
 	}
 }

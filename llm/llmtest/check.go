@@ -1,6 +1,7 @@
 package llmtest
 
 import (
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -56,5 +57,25 @@ func CheckGolden(t testing.TB, path string, body []byte, update bool) {
 	}
 	if string(got) != string(want) {
 		t.Errorf("request body\ngot:  %s\nwant: %s", got, want)
+	}
+}
+
+// CheckBatchGone asserts that api, calling a server that answers every
+// request as the test scripted, reports the batch id gone
+// (llm.ErrBatchNotFound) from GetBatch and CancelBatch exactly when gone,
+// and never from ListBatches: a list is never one gone batch.
+func CheckBatchGone(t testing.TB, api llm.BatchAPI, id string, gone bool) {
+	t.Helper()
+	ctx := t.Context()
+	_, err := api.GetBatch(ctx, id)
+	if got := errors.Is(err, llm.ErrBatchNotFound); got != gone {
+		t.Errorf("GetBatch: %v: gone %v, want %v", err, got, gone)
+	}
+	_, err = api.CancelBatch(ctx, id)
+	if got := errors.Is(err, llm.ErrBatchNotFound); got != gone {
+		t.Errorf("CancelBatch: %v: gone %v, want %v", err, got, gone)
+	}
+	if _, err := api.ListBatches(ctx, time.Time{}); errors.Is(err, llm.ErrBatchNotFound) {
+		t.Errorf("ListBatches: %v: a list is never one gone batch", err)
 	}
 }

@@ -599,7 +599,6 @@ func TestBatchGone(t *testing.T) {
 // TestBatchNotFoundIsDefinite: only a 404 with the API's error object
 // about one batch says the batch is gone; other errors may pass.
 func TestBatchNotFoundIsDefinite(t *testing.T) {
-	ctx := context.Background()
 	for _, tc := range []struct {
 		name   string
 		status int
@@ -622,17 +621,7 @@ func TestBatchNotFoundIsDefinite(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = p.GetBatch(ctx, "batch_x")
-			if got := errors.Is(err, llm.ErrBatchNotFound); got != tc.gone {
-				t.Errorf("GetBatch: %v: gone %v, want %v", err, got, tc.gone)
-			}
-			_, err = p.CancelBatch(ctx, "batch_x")
-			if got := errors.Is(err, llm.ErrBatchNotFound); got != tc.gone {
-				t.Errorf("CancelBatch: %v: gone %v, want %v", err, got, tc.gone)
-			}
-			if _, err := p.ListBatches(ctx, time.Time{}); errors.Is(err, llm.ErrBatchNotFound) {
-				t.Errorf("ListBatches: %v: a list is never one gone batch", err)
-			}
+			llmtest.CheckBatchGone(t, p, "batch_x", tc.gone)
 		})
 	}
 }
