@@ -69,5 +69,7 @@ func FailedRowsText(n int) string {
 func (r *run) sealedDuringRun(m *store.Manifest) bool { return m.Produced.After(r.start) }
 
 // WillRun reports whether a run would execute the partition: it is not up
-// to date, or it was sealed with failed rows.
-func (st *PartitionStatus) WillRun() bool { return st.State != UpToDate || st.FailedRows > 0 }
+// to date, it was sealed with failed rows, or it is forced.
+func (st *PartitionStatus) WillRun() bool {
+	return st.State != UpToDate || st.FailedRows > 0 || st.Forced
+}

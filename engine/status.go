@@ -50,6 +50,10 @@ type PartitionStatus struct {
 	// Remote says the up-to-date output is sealed in the shared store
 	// only (Options.Shared); run pulls it.
 	Remote bool
+	// Forced marks a partition a run executes although it is up to date
+	// (run --force on its target, in the shard that owns it): it will run,
+	// and is priced. The caller sets it; Status never does.
+	Forced bool
 	// Unwritten says that none of the up-to-date output's files is in the
 	// data directory (a store pulled or shared, a clone's first status, the
 	// files deleted): Disk lists every one as missing, and run writes them.

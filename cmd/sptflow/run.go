@@ -86,6 +86,7 @@ func realRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg
 		targets = nil
 	}
 	sts, stsErr := pr.eng.StatusOf(ctx, ids) // once, for toRun, the no-op plan and the estimate
+	markForced(sts, targets, ownSet(pr.eng, cfg.Shard, ids))
 	willRun := toRun(sts, stsErr, ids, targets)
 	if err := missingEnv(pr.eng, willRun); err != nil {
 		return err
@@ -242,6 +243,16 @@ func journalEstimate(ctx context.Context, e *env, eng *engine.Engine, sts []engi
 	}
 }
 
+// markForced marks the statuses of forced targets (run --force; targets
+// is nil without it) that this shard owns: they will run, and are priced.
+func markForced(sts []engine.PartitionStatus, targets, own map[engine.PartitionID]bool) {
+	for i := range sts {
+		if targets[sts[i].ID] && own[sts[i].ID] {
+			sts[i].Forced = true
+		}
+	}
+}
+
 // toRun keeps the partitions of ids that would execute by their statuses
 // sts (all of ids when err says they could not be computed): those not up
 // to date, and the forced ones.
@@ -376,6 +387,9 @@ func dryRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg 
 		in[id] = true
 	}
 	own, owners := ownSet(pr.eng, cfg.Shard, ids), pr.eng.Owners(cfg.Shard.Count)
+	if cfg.Force {
+		markForced(sts, targets, own)
+	}
 	re := estimateRun(ctx, pr.eng, sts, func(id engine.PartitionID) bool { return own[id] })
 	run, reuse, wait := 0, 0, 0
 	var runIDs []engine.PartitionID
@@ -387,9 +401,10 @@ func dryRun(ctx context.Context, e *env, path string, ro engine.RunOptions, cfg 
 		case !own[st.ID] && st.WillRun():
 			fmt.Fprintf(e.stdout, "would wait for %s: %s, shard %d/%d's\n", st.ID, st.State, owners[st.ID], cfg.Shard.Count)
 			wait++
-		case cfg.Force && targets[st.ID]:
-			fmt.Fprintf(e.stdout, "would run %s: forced\n", st.ID)
+		case st.Forced && st.State == engine.UpToDate:
+			fmt.Fprintf(e.stdout, "would run %s: forced%s\n", st.ID, re.suffix(st.Estimate))
 			run++
+			runIDs = append(runIDs, st.ID)
 		case st.State == engine.UpToDate && st.FailedRows > 0:
 			fmt.Fprintf(e.stdout, "would run %s: sealed with %s%s\n", st.ID, engine.FailedRowsText(st.FailedRows), re.suffix(st.Estimate))
 			run++
